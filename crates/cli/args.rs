@@ -1,0 +1,134 @@
+//! Command-line arguments (clap). Parsing only: no accounting here.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Double-entry fund accounting for small charities, on plain-text Ledger
+/// journals.
+#[derive(Debug, Parser)]
+#[command(name = "fundledger", version, about, long_about = None)]
+pub struct Cli {
+    /// The ledger directory (holding fundledger.toml). Default: the nearest
+    /// one at or above the working directory.
+    #[arg(short = 'C', long = "dir", global = true, env = "FUNDLEDGER_DIR", value_name = "DIR", conflicts_with = "file")]
+    pub dir: Option<PathBuf>,
+
+    /// A bare Ledger/hledger journal, read with default settings.
+    #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load and validate the journal; report every problem (exit 1 if any error).
+    Check,
+    /// Account balances, as a tree (text) or one row per account and commodity.
+    #[command(visible_alias = "bal")]
+    Balance(BalanceArgs),
+    /// The postings of some accounts with a running total.
+    #[command(visible_alias = "reg")]
+    Register(RegisterArgs),
+    /// The accounts used or declared.
+    Accounts(OutputArgs),
+    /// The journal written back canonically (elided amounts and interfund postings explicit).
+    Print,
+    /// The fund roll-forward: opening, income, expenses, transfers, closing per fund.
+    Funds(FundsArgs),
+}
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, ValueEnum, Default)]
+pub enum OutputFormat {
+    /// Aligned text.
+    #[default]
+    Text,
+    /// CSV with a header row.
+    Csv,
+    /// JSON.
+    Json,
+}
+
+/// The report period.
+#[derive(Debug, Args)]
+pub struct PeriodArgs {
+    /// The fiscal year that starts in YEAR (FY2000 = 2000-04-01 to 2001-03-31).
+    #[arg(long, value_name = "YEAR")]
+    pub fy: Option<i32>,
+    /// First date included (YYYY-MM-DD).
+    #[arg(short = 'b', long = "begin", value_name = "DATE", value_parser = parse_date)]
+    pub begin: Option<NaiveDate>,
+    /// First date excluded (YYYY-MM-DD).
+    #[arg(short = 'e', long = "end", value_name = "DATE", value_parser = parse_date)]
+    pub end: Option<NaiveDate>,
+}
+
+/// `-O FORMAT`.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// `balance` arguments.
+#[derive(Debug, Args)]
+pub struct BalanceArgs {
+    /// Account prefixes to include (whole components, any case).
+    pub accounts: Vec<String>,
+    /// Only this fund.
+    #[arg(long, value_name = "FUND")]
+    pub fund: Option<String>,
+    /// One row per account, fund and commodity.
+    #[arg(long)]
+    pub by_fund: bool,
+    /// Collapse accounts below this depth into their parents.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(usize))]
+    pub depth: Option<usize>,
+    /// Leave out virtual postings.
+    #[arg(long)]
+    pub real: bool,
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    /// Output format.
+    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// `register` arguments.
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// Account prefixes to include.
+    pub accounts: Vec<String>,
+    /// Only this fund.
+    #[arg(long, value_name = "FUND")]
+    pub fund: Option<String>,
+    /// Leave out virtual postings.
+    #[arg(long)]
+    pub real: bool,
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    /// Output format.
+    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// `funds` arguments.
+#[derive(Debug, Args)]
+pub struct FundsArgs {
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    /// Output format.
+    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| format!("{text:?} is not a date; expected YYYY-MM-DD"))
+}

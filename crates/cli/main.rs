@@ -1,0 +1,209 @@
+//! `fundledger`: the command-line frontend.
+//!
+//! This binary only parses arguments, calls the library and writes what it
+//! renders. Exit codes: 0 fine, 1 the data has errors, 2 usage or I/O error.
+//! A closed pipe (`fundledger print | head`) ends quietly with 0.
+
+mod args;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use fundledger_core::locate::{self, LocateError};
+use fundledger_core::query::Filter;
+use fundledger_core::render::{self, Format};
+use fundledger_core::{reports, Diagnostic, Journal, LoadError, Settings};
+
+use args::{Cli, Command, OutputFormat, PeriodArgs};
+
+/// How a run ended.
+enum Failure {
+    /// The data has errors (exit 1); they have been printed.
+    Data,
+    /// A usage or I/O problem (exit 2), with its message.
+    Usage(String),
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(error: std::io::Error) -> Self {
+        Failure::Usage(format!("I/O error: {error}"))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Data) => ExitCode::from(1),
+        Err(Failure::Usage(message)) => {
+            if message.contains("Broken pipe") {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("fundledger: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn print_diagnostics(diagnostics: &[Diagnostic]) {
+    let stderr = std::io::stderr();
+    let mut stderr = stderr.lock();
+    for d in diagnostics {
+        let _ = writeln!(stderr, "{d}");
+    }
+}
+
+fn settings_for(cli: &Cli) -> Result<Settings, Failure> {
+    if let Some(file) = &cli.file {
+        return Ok(Settings::for_bare_journal(file));
+    }
+    let working_dir = std::env::current_dir()?;
+    match locate::resolve(cli.dir.as_deref(), &working_dir) {
+        Ok(settings) => Ok(settings),
+        Err(LocateError::Invalid(problems)) => {
+            print_diagnostics(&problems);
+            eprintln!("fundledger: {} error(s) in settings", problems.len());
+            Err(Failure::Data)
+        }
+        Err(other) => Err(Failure::Usage(other.to_string())),
+    }
+}
+
+/// Loads the journal; prints warnings always and errors when `report_errors`.
+fn load(cli: &Cli) -> Result<fundledger_core::Loaded, Failure> {
+    let settings = settings_for(cli)?;
+    match fundledger_core::load(settings) {
+        Ok(loaded) => Ok(loaded),
+        Err(LoadError::Io { path, error }) => Err(Failure::Usage(format!("cannot read {}: {error}", path.display()))),
+        Err(error @ LoadError::Invariant(_)) => Err(Failure::Usage(error.to_string())),
+    }
+}
+
+/// Loads a journal for a report: any data error stops here (exit 1).
+fn load_valid(cli: &Cli) -> Result<Journal, Failure> {
+    let loaded = load(cli)?;
+    print_diagnostics(&loaded.diagnostics);
+    if loaded.has_errors() {
+        let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
+        eprintln!("fundledger: {errors} error(s); run `fundledger check` for the full list. No report is printed from data with errors.");
+        return Err(Failure::Data);
+    }
+    Ok(loaded.journal)
+}
+
+fn output(text: &str) -> Result<(), Failure> {
+    let stdout = std::io::stdout();
+    let mut stdout = stdout.lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+fn format_of(format: OutputFormat) -> Format {
+    match format {
+        OutputFormat::Text => Format::Text,
+        OutputFormat::Csv => Format::Csv,
+        OutputFormat::Json => Format::Json,
+    }
+}
+
+fn report_failed(error: impl std::fmt::Display) -> Failure {
+    Failure::Usage(error.to_string())
+}
+
+/// The filter for a period, accounts and fund.
+fn filter_for(journal: &Journal, period: &PeriodArgs, accounts: Vec<String>, fund: Option<&str>, real: bool) -> Result<Filter, Failure> {
+    let (begin, end) = period_of(journal.settings(), period)?;
+    let fund = match fund {
+        None => None,
+        Some(name) => Some(journal.fund_id(name).ok_or_else(|| {
+            let known: Vec<&str> = journal.fund_ids().map(|f| journal.fund_name(f)).collect();
+            Failure::Usage(format!("no fund named {name:?}; the funds are {}", known.join(", ")))
+        })?),
+    };
+    Ok(Filter {
+        begin,
+        end,
+        accounts,
+        fund,
+        real_only: real,
+    })
+}
+
+type Period = (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>);
+
+fn period_of(settings: &Settings, period: &PeriodArgs) -> Result<Period, Failure> {
+    if let Some(year) = period.fy {
+        if period.begin.is_some() || period.end.is_some() {
+            return Err(Failure::Usage("--fy cannot be combined with -b/-e".into()));
+        }
+        let (begin, end) = settings
+            .fiscal_year(year)
+            .ok_or_else(|| Failure::Usage(format!("fiscal year {year} is out of range")))?;
+        return Ok((Some(begin), Some(end)));
+    }
+    if let (Some(b), Some(e)) = (period.begin, period.end) {
+        if e <= b {
+            return Err(Failure::Usage(format!("the end date {e} is not after the begin date {b} (-e is exclusive)")));
+        }
+    }
+    Ok((period.begin, period.end))
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match &cli.command {
+        Command::Check => {
+            let loaded = load(&cli)?;
+            print_diagnostics(&loaded.diagnostics);
+            let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
+            let warnings = loaded.diagnostics.len() - errors;
+            let journal = &loaded.journal;
+            let summary = format!(
+                "{} transactions, {} postings, {} accounts, {} funds in {} file(s): {errors} error(s), {warnings} warning(s)",
+                journal.transactions().len(),
+                journal.all_postings().len(),
+                journal.account_ids().count(),
+                journal.fund_ids().count(),
+                journal.files().len()
+            );
+            if errors > 0 {
+                eprintln!("{summary}");
+                return Err(Failure::Data);
+            }
+            output(&format!("{summary}\n"))
+        }
+        Command::Balance(args) => {
+            let journal = load_valid(&cli)?;
+            let filter = filter_for(&journal, &args.period, args.accounts.clone(), args.fund.as_deref(), args.real)?;
+            let options = reports::BalanceOptions {
+                by_fund: args.by_fund,
+                depth: args.depth,
+            };
+            let report = reports::balance(&journal, &filter, options).map_err(report_failed)?;
+            output(&render::balance(&report, format_of(args.output)).map_err(report_failed)?)
+        }
+        Command::Register(args) => {
+            let journal = load_valid(&cli)?;
+            let filter = filter_for(&journal, &args.period, args.accounts.clone(), args.fund.as_deref(), args.real)?;
+            let report = reports::register(&journal, &filter).map_err(report_failed)?;
+            output(&render::register(&report, format_of(args.output)).map_err(report_failed)?)
+        }
+        Command::Accounts(args) => {
+            let journal = load_valid(&cli)?;
+            let report = reports::accounts(&journal).map_err(report_failed)?;
+            output(&render::accounts(&report, format_of(args.output)).map_err(report_failed)?)
+        }
+        Command::Print => {
+            let journal = load_valid(&cli)?;
+            journal.verify_invariants().map_err(report_failed)?;
+            output(&fundledger_core::print::print(&journal))
+        }
+        Command::Funds(args) => {
+            let journal = load_valid(&cli)?;
+            let (begin, end) = period_of(journal.settings(), &args.period)?;
+            let report = reports::funds(&journal, begin, end).map_err(report_failed)?;
+            output(&render::funds(&report, format_of(args.output)).map_err(report_failed)?)
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! Checks that need the whole journal: balance assertions, restricted funds
+//! spent below zero, expenses outside a fund's purpose, and date order.
+//!
+//! They run on the built [`Journal`] (so every transaction in it balances)
+//! and report with the positions kept in [`Sources`].
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::journal::{AccountId, Assertion, CommodityId, FundId, Journal, Origin, Posting, Transaction};
+use crate::money::{self, Decimal, MultiAmount};
+use crate::settings::AccountClass;
+use crate::source::{SourcePos, Sources};
+use crate::valuation::Valuer;
+
+/// Runs every whole-journal check.
+pub fn run(journal: &Journal, sources: &Sources) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let order = date_order(journal);
+    dates_in_order(journal, sources, &mut out);
+    balance_assertions(journal, sources, &order, &mut out);
+    fund_purposes(journal, sources, &mut out);
+    restricted_funds(journal, sources, &order, &mut out);
+    out
+}
+
+/// Transaction indices sorted by date, file order within a date.
+pub fn date_order(journal: &Journal) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..journal.transactions().len()).collect();
+    order.sort_by_key(|&i| journal.transactions()[i].date);
+    order
+}
+
+fn posting_diagnostic(sources: &Sources, t: &Transaction, line: u32, code: Code, message: String) -> Diagnostic {
+    let header = SourcePos { file: t.file, line: t.line };
+    let pos = SourcePos { file: t.file, line };
+    let mut excerpt = vec![(t.line, sources.line_text(header).to_string())];
+    if line != t.line {
+        excerpt.push((line, sources.line_text(pos).to_string()));
+    }
+    Diagnostic::new(code, message)
+        .at(sources.location(pos))
+        .with_excerpt(excerpt)
+}
+
+fn dates_in_order(journal: &Journal, sources: &Sources, out: &mut Vec<Diagnostic>) {
+    let mut last_in_file: HashMap<u32, NaiveDate> = HashMap::new();
+    for t in journal.transactions() {
+        if let Some(previous) = last_in_file.get(&t.file) {
+            if t.date < *previous {
+                out.push(
+                    posting_diagnostic(
+                        sources,
+                        t,
+                        t.line,
+                        Code::DatesOutOfOrder,
+                        format!("{} comes after a transaction dated {previous}", t.date),
+                    )
+                    .expected("transactions in date order within each file (ledger-cli 3.3 checks balance assertions in file order)"),
+                );
+            }
+        }
+        let entry = last_in_file.entry(t.file).or_insert(t.date);
+        *entry = (*entry).max(t.date);
+    }
+}
+
+fn balance_assertions(journal: &Journal, sources: &Sources, order: &[usize], out: &mut Vec<Diagnostic>) {
+    let mut balances: HashMap<AccountId, MultiAmount<CommodityId>> = HashMap::new();
+    for &index in order {
+        let t = &journal.transactions()[index];
+        for p in journal.postings(t) {
+            let balance = balances.entry(p.account).or_default();
+            if balance.add(p.commodity, p.quantity).is_err() {
+                out.push(posting_diagnostic(sources, t, p.line, Code::Overflow, "running balance overflows".into()));
+                return;
+            }
+            let Some(assertion) = &p.assertion else { continue };
+            let failed = match assertion {
+                Assertion::Amount(expected, commodity) => {
+                    let actual = balance.get(*commodity);
+                    (actual != *expected).then(|| {
+                        (
+                            journal.format_amount(actual, *commodity),
+                            journal.format_amount(*expected, *commodity),
+                        )
+                    })
+                }
+                Assertion::Zero => (!balance.is_zero()).then(|| {
+                    let held: Vec<String> =
+                        balance.trimmed().map(|(c, q)| journal.format_amount(q, c)).collect();
+                    (held.join(", "), "0 in every commodity".to_string())
+                }),
+            };
+            if let Some((actual, expected)) = failed {
+                let account = journal.account_name(p.account);
+                out.push(
+                    posting_diagnostic(
+                        sources,
+                        t,
+                        p.line,
+                        Code::AssertionFailed,
+                        format!("balance assertion failed for {account} on {}", t.date),
+                    )
+                    .found(format!("{account} holds {actual} after this posting (all funds, in date order)"))
+                    .expected(expected),
+                );
+            }
+        }
+    }
+}
+
+fn fund_purposes(journal: &Journal, sources: &Sources, out: &mut Vec<Diagnostic>) {
+    let settings = journal.settings();
+    if settings.funds.iter().all(|f| f.expense_accounts.is_none()) {
+        return;
+    }
+    for t in journal.transactions() {
+        for p in journal.postings(t) {
+            if p.origin != Origin::Written && p.origin != Origin::Elided {
+                continue;
+            }
+            if journal.account_class(p.account) != Some(AccountClass::Expenses) {
+                continue;
+            }
+            let fund_name = journal.fund_name(p.fund);
+            let Some(allowed) = settings.fund(fund_name).and_then(|f| f.expense_accounts.as_ref()) else {
+                continue;
+            };
+            let account = journal.account_name(p.account);
+            if !allowed.iter().any(|prefix| crate::query::account_matches(account, prefix)) {
+                out.push(
+                    posting_diagnostic(
+                        sources,
+                        t,
+                        p.line,
+                        Code::FundPurpose,
+                        format!("fund {fund_name} may not pay for {account}"),
+                    )
+                    .found(format!("an expense to {account} charged to {fund_name}"))
+                    .expected(format!(
+                        "{fund_name} pays only for {} (expense_accounts in fundledger.toml); charge this to another fund",
+                        allowed.join(", ")
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// A donor-restricted fund's net assets, valued in the base currency at the
+/// rates booked (costs) or the latest price on or before each date, must not
+/// fall below zero at the end of any day.
+fn restricted_funds(journal: &Journal, sources: &Sources, order: &[usize], out: &mut Vec<Diagnostic>) {
+    let restricted: Vec<FundId> = journal
+        .fund_ids()
+        .filter(|&f| journal.fund_restriction(f).is_donor_restricted())
+        .collect();
+    if restricted.is_empty() {
+        return;
+    }
+    let Some(valuer) = Valuer::new(journal) else { return };
+    let mut net_assets: HashMap<FundId, Decimal> = HashMap::new();
+    let mut overspent: HashMap<FundId, bool> = HashMap::new();
+    let mut unpriced_warned: std::collections::HashSet<CommodityId> = Default::default();
+    let mut day_start = 0;
+    while day_start < order.len() {
+        let date = journal.transactions()[order[day_start]].date;
+        let mut day_end = day_start;
+        // The transaction of the day that last lowered each fund.
+        let mut lowered_by: HashMap<FundId, (usize, u32)> = HashMap::new();
+        while day_end < order.len() && journal.transactions()[order[day_end]].date == date {
+            let index = order[day_end];
+            let t = &journal.transactions()[index];
+            for p in journal.postings(t) {
+                if !restricted.contains(&p.fund) || !changes_fund_balance(journal, p) {
+                    continue;
+                }
+                let value = match valuer.value_in_base(p, date) {
+                    Some(v) => v,
+                    None => {
+                        if unpriced_warned.insert(p.commodity) {
+                            out.push(
+                                posting_diagnostic(
+                                    sources,
+                                    t,
+                                    p.line,
+                                    Code::NoPrice,
+                                    format!(
+                                        "cannot value {} in {} on {date}: no price",
+                                        journal.commodity_name(p.commodity),
+                                        valuer.base_name()
+                                    ),
+                                )
+                                .expected(format!(
+                                    "a `P` line or an `@` cost giving {} in {} on or before {date}, so restricted-fund balances can be checked",
+                                    journal.commodity_name(p.commodity),
+                                    valuer.base_name()
+                                )),
+                            );
+                        }
+                        continue;
+                    }
+                };
+                let balance = net_assets.entry(p.fund).or_default();
+                // Net assets rise with credits (income) and fall with debits.
+                match money::checked_sub(*balance, value) {
+                    Ok(b) => *balance = b,
+                    Err(_) => return,
+                }
+                if value.is_sign_positive() && !value.is_zero() {
+                    lowered_by.insert(p.fund, (index, p.line));
+                }
+            }
+            day_end += 1;
+        }
+        for &fund in &restricted {
+            let balance = net_assets.get(&fund).copied().unwrap_or_default();
+            let was_overspent = overspent.get(&fund).copied().unwrap_or(false);
+            if balance.is_sign_negative() && !balance.is_zero() {
+                if !was_overspent {
+                    let (index, line) = lowered_by.get(&fund).copied().unwrap_or((order[day_start], 0));
+                    let t = &journal.transactions()[index];
+                    let line = if line == 0 { t.line } else { line };
+                    let name = journal.fund_name(fund);
+                    let restriction = journal.fund_restriction(fund);
+                    let shortfall = valuer.format_base(-balance);
+                    out.push(
+                        posting_diagnostic(
+                            sources,
+                            t,
+                            line,
+                            Code::RestrictedFundOverspent,
+                            format!("{restriction} fund {name} is spent below zero on {date}, by {shortfall}"),
+                        )
+                        .found(format!("{name}'s net assets are {} at the end of {date}", valuer.format_base(balance)))
+                        .expected(format!(
+                            "restricted money spent only up to what {name} holds; record the income first, or charge the excess to an unrestricted fund"
+                        )),
+                    );
+                }
+                overspent.insert(fund, true);
+            } else {
+                overspent.insert(fund, false);
+            }
+        }
+        day_start = day_end;
+    }
+}
+
+/// True for postings that move a fund's net assets (income, expenses, net
+/// asset transfers), leaving out conversions, which net to zero at cost.
+fn changes_fund_balance(journal: &Journal, p: &Posting) -> bool {
+    p.kind == crate::journal::PostingKind::Real
+        && p.origin != Origin::Conversion
+        && journal
+            .account_class(p.account)
+            .is_some_and(AccountClass::changes_net_assets)
+}

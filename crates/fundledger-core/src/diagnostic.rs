@@ -1,0 +1,311 @@
+//! Located, coded diagnostics.
+//!
+//! Every problem fundledger finds in the data is a [`Diagnostic`]: a stable
+//! [`Code`], a severity, the `file:line` it is about, the offending source
+//! lines, what was found and what was expected. Loading collects all of them
+//! instead of stopping at the first.
+//!
+//! The rendering is deliberately plain and grep-friendly, one header line in
+//! the `FILE:LINE: error[CODE]: message` form that editors and CI annotators
+//! understand, then a numbered excerpt and `found`/`expected` notes:
+//!
+//! ```text
+//! journal.ledger:12: error[E201]: transaction does not balance
+//!    |
+//! 12 | 2000-04-03 * Rice purchase
+//! 13 |     Expenses:FoodAid:Rice  1000 JPY
+//!    |
+//!    = found: the postings sum to 10 JPY
+//!    = expected: the postings of each commodity sum to exactly zero
+//! ```
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// How serious a diagnostic is. Errors make `check` exit 1 and stop reports;
+/// warnings are printed and do not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The data is wrong; nothing is reported from it.
+    Error,
+    /// The data is suspicious but usable.
+    Warning,
+}
+
+macro_rules! codes {
+    ($($(#[$doc:meta])* $name:ident = $code:literal, $severity:ident, $title:literal;)*) => {
+        /// The stable code of every diagnostic. Codes are never reused or
+        /// renumbered; `fundledger` documents each one in the crate docs and
+        /// each has a reproducer journal under `tests/errors/`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl Code {
+            /// Every code, in numeric order.
+            pub const ALL: &'static [Code] = &[$(Code::$name,)*];
+
+            /// The code as printed, e.g. `E201`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$name => $code,)* }
+            }
+
+            /// The default severity of the code.
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$name => Severity::$severity,)* }
+            }
+
+            /// A one-line title of the problem the code stands for.
+            pub fn title(self) -> &'static str {
+                match self { $(Code::$name => $title,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// A line ledger-parser (or our own scanner) cannot read.
+    Unparsable = "E101", Error, "unparsable entry";
+    /// A directive fundledger does not support (`alias`, automated entries...).
+    UnsupportedDirective = "E102", Error, "unsupported directive";
+    /// An `include` whose file does not exist or cannot be read.
+    IncludeNotFound = "E103", Error, "included file not found";
+    /// An `include` that includes itself, directly or not.
+    IncludeCycle = "E104", Error, "include cycle";
+    /// An `include` that leaves the ledger directory.
+    IncludeOutsideLedger = "E105", Error, "include outside the ledger directory";
+    /// A file that is not valid UTF-8.
+    InvalidUtf8 = "E106", Error, "file is not valid UTF-8";
+    /// A file, line, transaction or include chain beyond fundledger's limits.
+    LimitExceeded = "E107", Error, "limit exceeded";
+    /// A transaction whose postings do not sum to zero per commodity.
+    Unbalanced = "E201", Error, "transaction does not balance";
+    /// More than one posting of a transaction without an amount.
+    MultipleElided = "E202", Error, "more than one posting without an amount";
+    /// A cost conversion whose result is finer than its commodity allows.
+    InexactCost = "E203", Error, "cost conversion is not exact";
+    /// An amount with more decimals than its commodity's precision.
+    TooPrecise = "E204", Error, "amount finer than its commodity's precision";
+    /// Arithmetic beyond the 28-digit decimal range.
+    Overflow = "E205", Error, "amount overflow";
+    /// A commodity the ledger does not declare.
+    UndeclaredCommodity = "E301", Error, "undeclared commodity";
+    /// An account the ledger does not declare (when it declares accounts).
+    UndeclaredAccount = "E302", Error, "undeclared account";
+    /// A `fund:` tag naming a fund that `fundledger.toml` does not define.
+    UnknownFund = "E303", Error, "unknown fund";
+    /// A real posting to an account whose root has no class.
+    UnclassifiedAccount = "E304", Error, "account root has no class";
+    /// A fund that does not balance on its own, with `strict_funds = true`.
+    FundUnbalanced = "E401", Error, "fund does not balance on its own";
+    /// A restricted fund whose net assets fall below zero.
+    RestrictedFundOverspent = "E402", Error, "restricted fund spent below zero";
+    /// An expense charged to a fund outside the purposes the fund allows.
+    FundPurpose = "E403", Error, "expense outside the fund's purpose";
+    /// A balance assertion that does not hold.
+    AssertionFailed = "E501", Error, "balance assertion failed";
+    /// Transactions out of date order within a file.
+    DatesOutOfOrder = "W101", Warning, "dates out of order";
+    /// A foreign-currency amount that cannot be valued in the base currency.
+    NoPrice = "W102", Warning, "no price to value an amount";
+    /// An error in `fundledger.toml`.
+    Settings = "E001", Error, "invalid settings";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A place in a source file: its path as the user named it and a 1-based line.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Location {
+    /// The file, as reached from the path the user gave.
+    pub path: PathBuf,
+    /// The 1-based line number.
+    pub line: u32,
+}
+
+/// One problem found in the data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The stable code.
+    pub code: Code,
+    /// Where the problem is, when it is in a file.
+    pub location: Option<Location>,
+    /// One line saying what is wrong.
+    pub message: String,
+    /// The source lines to show: (1-based line number, text).
+    pub excerpt: Vec<(u32, String)>,
+    /// What was found, when there is more to say than the message.
+    pub found: Option<String>,
+    /// What was expected instead.
+    pub expected: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with a message and nothing else yet.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            location: None,
+            message: message.into(),
+            excerpt: Vec::new(),
+            found: None,
+            expected: None,
+        }
+    }
+
+    /// Sets the location.
+    pub fn at(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    /// Sets the source excerpt.
+    pub fn with_excerpt(mut self, excerpt: Vec<(u32, String)>) -> Self {
+        self.excerpt = excerpt;
+        self
+    }
+
+    /// Sets what was found.
+    pub fn found(mut self, found: impl Into<String>) -> Self {
+        self.found = Some(found.into());
+        self
+    }
+
+    /// Sets what was expected.
+    pub fn expected(mut self, expected: impl Into<String>) -> Self {
+        self.expected = Some(expected.into());
+        self
+    }
+
+    /// The severity (that of its code).
+    pub fn severity(&self) -> Severity {
+        self.code.severity()
+    }
+
+    /// True for errors.
+    pub fn is_error(&self) -> bool {
+        self.severity() == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let severity = match self.severity() {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        if let Some(location) = &self.location {
+            write!(f, "{}:{}: ", location.path.display(), location.line)?;
+        }
+        writeln!(f, "{severity}[{}]: {}", self.code, self.message)?;
+        let gutter_width = self
+            .excerpt
+            .iter()
+            .map(|(n, _)| n.to_string().len())
+            .max()
+            .unwrap_or(0);
+        let blank = " ".repeat(gutter_width);
+        if !self.excerpt.is_empty() {
+            writeln!(f, "{blank} |")?;
+            for (number, text) in &self.excerpt {
+                writeln!(f, "{number:>gutter_width$} | {text}")?;
+            }
+            writeln!(f, "{blank} |")?;
+        }
+        if let Some(found) = &self.found {
+            writeln!(f, "{blank} = found: {found}")?;
+        }
+        if let Some(expected) = &self.expected {
+            writeln!(f, "{blank} = expected: {expected}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Diagnostics collected while loading, with helpers to ask what they hold.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    /// Adds one.
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.items.push(diagnostic);
+    }
+
+    /// Adds many.
+    pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        self.items.extend(diagnostics);
+    }
+
+    /// True when there is at least one error.
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    /// The number of errors.
+    pub fn error_count(&self) -> usize {
+        self.items.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// The number of warnings.
+    pub fn warning_count(&self) -> usize {
+        self.items.len() - self.error_count()
+    }
+
+    /// All diagnostics, sorted by file, line and code so output is stable.
+    pub fn sorted(mut self) -> Vec<Diagnostic> {
+        self.items.sort_by(|a, b| {
+            (&a.location, a.code, &a.message).cmp(&(&b.location, b.code, &b.message))
+        });
+        self.items
+    }
+
+    /// All diagnostics in the order found.
+    pub fn as_slice(&self) -> &[Diagnostic] {
+        &self.items
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate code {code}");
+            let text = code.as_str();
+            assert_eq!(text.len(), 4);
+            let expected_prefix = match code.severity() {
+                Severity::Error => 'E',
+                Severity::Warning => 'W',
+            };
+            assert!(text.starts_with(expected_prefix), "{text} severity prefix");
+        }
+    }
+
+    #[test]
+    fn renders_header_excerpt_and_notes() {
+        let d = Diagnostic::new(Code::Unbalanced, "transaction does not balance")
+            .at(Location {
+                path: "j.ledger".into(),
+                line: 9,
+            })
+            .with_excerpt(vec![(9, "2000-01-01 x".into()), (10, "  A  1 JPY".into())])
+            .found("the postings sum to 1 JPY")
+            .expected("zero");
+        let text = d.to_string();
+        assert_eq!(
+            text,
+            "j.ledger:9: error[E201]: transaction does not balance\n   |\n 9 | 2000-01-01 x\n10 |   A  1 JPY\n   |\n   = found: the postings sum to 1 JPY\n   = expected: zero\n"
+        );
+    }
+}

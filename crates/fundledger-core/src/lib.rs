@@ -1,0 +1,91 @@
+//! The accounting core of fundledger: double-entry **fund accounting** on
+//! plain-text Ledger journals.
+//!
+//! A ledger is a directory with a `fundledger.toml` ([`settings`]) and
+//! Ledger-format journal files. Loading ([`load`]) reads the files, parses
+//! every transaction with ledger-parser inside a layer that knows positions
+//! and never panics ([`source`], [`parse`]), balances every transaction per
+//! commodity **and per fund**, and checks the whole journal ([`checks`]).
+//! Reports ([`reports`]) are functions from the validated [`Journal`] to
+//! plain data; [`render`] turns that data into text, CSV or JSON, and
+//! [`print`] writes the journal back canonically.
+//!
+//! # Invariants
+//!
+//! - Money is a `Decimal`, never a float; arithmetic on it is checked
+//!   ([`money`]): overflow is an error, never a panic, and nothing rounds
+//!   without naming its strategy.
+//! - Every transaction in a [`Journal`] sums to exactly zero per commodity
+//!   over its real postings, and per fund within each commodity
+//!   ([`Journal::verify_invariants`], run at the end of loading and again by
+//!   every report).
+//! - Every problem in the data is a [`Diagnostic`] with a stable [`Code`], a
+//!   `file:line`, the offending lines, and what was expected; loading reports
+//!   all of them.
+//!
+//! # Diagnostic codes
+//!
+//! | code | meaning |
+//! |------|---------|
+//! | E001 | invalid `fundledger.toml` (unknown key, wrong type, bad value) |
+//! | E101 | unparsable entry |
+//! | E102 | unsupported directive (`alias`, automated `=`/periodic `~` entries...) |
+//! | E103 | included file not found |
+//! | E104 | include cycle |
+//! | E105 | include outside the ledger directory |
+//! | E106 | file is not valid UTF-8 |
+//! | E107 | limit exceeded (file size, line length, postings, include depth) |
+//! | E201 | transaction does not balance |
+//! | E202 | more than one posting without an amount |
+//! | E203 | cost conversion is not exact |
+//! | E204 | amount finer than its commodity's precision |
+//! | E205 | amount overflow |
+//! | E301 | undeclared commodity |
+//! | E302 | undeclared account |
+//! | E303 | unknown fund |
+//! | E304 | account root has no class |
+//! | E401 | fund does not balance on its own (`strict_funds = true`) |
+//! | E402 | restricted fund spent below zero |
+//! | E403 | expense outside the fund's purpose |
+//! | E501 | balance assertion failed |
+//! | W101 | dates out of order (warning) |
+//! | W102 | no price to value an amount in the base currency (warning) |
+//!
+//! # Example
+//!
+//! ```
+//! use fundledger_core::{load, settings::Settings};
+//! use std::path::Path;
+//!
+//! let text = "2000-04-03 * Rice\n    Expenses:FoodAid  1000 JPY  ; fund: FoodAid\n    Assets:Bank\n";
+//! let path = Path::new("example.ledger");
+//! let loaded = load::load_text(Settings::for_bare_journal(path), path, text.to_string()).unwrap();
+//! assert!(!loaded.has_errors());
+//! let journal = &loaded.journal;
+//! // The bank posting is in the default fund (General), so fundledger added
+//! // interfund postings: FoodAid owes General 1000 JPY.
+//! assert_eq!(journal.postings(&journal.transactions()[0]).len(), 4);
+//! ```
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod checks;
+pub mod diagnostic;
+pub mod journal;
+pub mod load;
+pub mod locate;
+pub mod money;
+pub mod parse;
+pub mod print;
+pub mod query;
+pub mod render;
+pub mod reports;
+pub mod settings;
+pub mod source;
+pub mod valuation;
+
+pub use diagnostic::{Code, Diagnostic, Severity};
+pub use journal::Journal;
+pub use load::{load, load_text, LoadError, Loaded};
+pub use settings::Settings;

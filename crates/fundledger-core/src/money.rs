@@ -1,0 +1,215 @@
+//! Exact money arithmetic.
+//!
+//! Every quantity is a [`Decimal`]; nothing here ever uses a float. All
+//! arithmetic on money goes through the `checked_*` functions of this module,
+//! which turn an overflow into [`Overflow`] instead of a panic. No function here
+//! rounds: where a report must round, it calls [`round`] and names its
+//! [`RoundingStrategy`].
+
+use std::fmt;
+
+pub use rust_decimal::prelude::RoundingStrategy;
+pub use rust_decimal::Decimal;
+
+/// The result of a money operation that overflowed `Decimal`'s 96-bit
+/// mantissa (about 7.9 × 10^28).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Overflow;
+
+impl fmt::Display for Overflow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("amount overflows the 28-digit decimal range")
+    }
+}
+
+impl std::error::Error for Overflow {}
+
+/// `a + b`, or [`Overflow`].
+pub fn checked_add(a: Decimal, b: Decimal) -> Result<Decimal, Overflow> {
+    a.checked_add(b).ok_or(Overflow)
+}
+
+/// `a - b`, or [`Overflow`].
+pub fn checked_sub(a: Decimal, b: Decimal) -> Result<Decimal, Overflow> {
+    a.checked_sub(b).ok_or(Overflow)
+}
+
+/// `a × b`, exact, or [`Overflow`].
+///
+/// `Decimal` multiplication silently rounds a product that needs more than 28
+/// fractional digits; this function refuses such a product (as an overflow)
+/// rather than hand back a rounded amount.
+pub fn checked_mul_exact(a: Decimal, b: Decimal) -> Result<Decimal, Overflow> {
+    let product = a.checked_mul(b).ok_or(Overflow)?;
+    // The exact product has scale a.scale() + b.scale(); if that exceeds the
+    // 28 digits Decimal keeps, the product above was rounded.
+    if a.scale() + b.scale() > 28 && !a.is_zero() && !b.is_zero() {
+        return Err(Overflow);
+    }
+    Ok(product)
+}
+
+/// `-a`. Negation of a `Decimal` cannot overflow (the range is symmetric).
+pub fn negate(a: Decimal) -> Decimal {
+    -a
+}
+
+/// Rounds `a` to `decimal_places` with the named strategy. The only rounding
+/// entry point of the crate, so that every rounding site names its strategy.
+pub fn round(a: Decimal, decimal_places: u32, strategy: RoundingStrategy) -> Decimal {
+    a.round_dp_with_strategy(decimal_places, strategy)
+}
+
+/// The number of significant fractional digits of `a` (trailing zeros do not
+/// count: `1000.00` has 0, `12.50` has 1).
+pub fn significant_decimals(a: Decimal) -> u32 {
+    a.normalize().scale()
+}
+
+/// Formats `a` as a plain decimal: no thousands separators, `-` for negatives,
+/// and at least `min_decimals` fractional digits (never fewer than `a` has).
+pub fn format_plain(a: Decimal, min_decimals: u32) -> String {
+    let a = a.normalize();
+    let text = if a.scale() < min_decimals {
+        let mut padded = a;
+        padded.rescale(min_decimals);
+        padded.to_string()
+    } else {
+        a.to_string()
+    };
+    // `Decimal` prints negative zero as "-0"; money has no negative zero.
+    if a.is_zero() {
+        return text.trim_start_matches('-').to_string();
+    }
+    text
+}
+
+/// Sum of amounts in several commodities, kept sorted by commodity key.
+///
+/// `K` is whatever identifies a commodity to the caller (an interned id or a
+/// name). Zero entries are kept until [`MultiAmount::trimmed`] drops them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MultiAmount<K: Ord + Copy> {
+    entries: Vec<(K, Decimal)>,
+}
+
+impl<K: Ord + Copy> Default for MultiAmount<K> {
+    fn default() -> Self {
+        MultiAmount::new()
+    }
+}
+
+impl<K: Ord + Copy> MultiAmount<K> {
+    /// An empty sum.
+    pub fn new() -> Self {
+        MultiAmount {
+            entries: Vec::new(),
+        }
+    }
+
+    /// Adds `quantity` of `commodity`, or fails on overflow (leaving the sum
+    /// unchanged).
+    pub fn add(&mut self, commodity: K, quantity: Decimal) -> Result<(), Overflow> {
+        match self.entries.binary_search_by(|(k, _)| k.cmp(&commodity)) {
+            Ok(index) => {
+                let entry = &mut self.entries[index].1;
+                *entry = checked_add(*entry, quantity)?;
+            }
+            Err(index) => self.entries.insert(index, (commodity, quantity)),
+        }
+        Ok(())
+    }
+
+    /// Adds every entry of `other`.
+    pub fn add_all(&mut self, other: &MultiAmount<K>) -> Result<(), Overflow> {
+        for &(k, q) in &other.entries {
+            self.add(k, q)?;
+        }
+        Ok(())
+    }
+
+    /// The quantity held of `commodity` (zero when absent).
+    pub fn get(&self, commodity: K) -> Decimal {
+        match self.entries.binary_search_by(|(k, _)| k.cmp(&commodity)) {
+            Ok(index) => self.entries[index].1,
+            Err(_) => Decimal::ZERO,
+        }
+    }
+
+    /// True when every entry is zero.
+    pub fn is_zero(&self) -> bool {
+        self.entries.iter().all(|(_, q)| q.is_zero())
+    }
+
+    /// The entries, sorted by commodity, zeros included.
+    pub fn entries(&self) -> &[(K, Decimal)] {
+        &self.entries
+    }
+
+    /// The non-zero entries, sorted by commodity.
+    pub fn trimmed(&self) -> impl Iterator<Item = (K, Decimal)> + '_ {
+        self.entries
+            .iter()
+            .filter(|(_, q)| !q.is_zero())
+            .map(|&(k, q)| (k, q))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn overflow_is_an_error_not_a_panic() {
+        assert_eq!(checked_add(Decimal::MAX, Decimal::ONE), Err(Overflow));
+        assert_eq!(checked_sub(Decimal::MIN, Decimal::ONE), Err(Overflow));
+        assert_eq!(checked_mul_exact(Decimal::MAX, d("2")), Err(Overflow));
+        assert_eq!(checked_add(d("1.5"), d("2.25")), Ok(d("3.75")));
+    }
+
+    #[test]
+    fn multiplication_refuses_to_round() {
+        let tiny = d("0.00000000000001"); // 14 decimals
+        assert_eq!(checked_mul_exact(tiny, tiny), Ok(d("0.0000000000000000000000000001")));
+        let tinier = d("0.000000000000001"); // 15 decimals
+        assert_eq!(checked_mul_exact(tinier, tiny), Err(Overflow));
+        assert_eq!(checked_mul_exact(d("1000.50"), d("15.55")), Ok(d("15557.775")));
+    }
+
+    #[test]
+    fn rounding_names_its_strategy() {
+        assert_eq!(round(d("2.5"), 0, RoundingStrategy::MidpointNearestEven), d("2"));
+        assert_eq!(round(d("2.5"), 0, RoundingStrategy::MidpointAwayFromZero), d("3"));
+    }
+
+    #[test]
+    fn plain_format_never_groups_digits() {
+        assert_eq!(format_plain(d("1234567"), 0), "1234567");
+        assert_eq!(format_plain(d("-12.5"), 2), "-12.50");
+        assert_eq!(format_plain(d("1000.00"), 0), "1000");
+        assert_eq!(format_plain(d("-0.00"), 0), "0");
+        assert_eq!(significant_decimals(d("1000.00")), 0);
+        assert_eq!(significant_decimals(d("12.50")), 1);
+    }
+
+    #[test]
+    fn multi_amount_keeps_commodities_apart() {
+        let mut sum = MultiAmount::new();
+        sum.add(2u32, d("5")).unwrap();
+        sum.add(1u32, d("-3")).unwrap();
+        sum.add(2u32, d("-5")).unwrap();
+        assert_eq!(sum.get(1), d("-3"));
+        assert_eq!(sum.get(2), Decimal::ZERO);
+        assert_eq!(sum.trimmed().collect::<Vec<_>>(), vec![(1, d("-3"))]);
+        assert!(!sum.is_zero());
+        let mut big = MultiAmount::new();
+        big.add(1u32, Decimal::MAX).unwrap();
+        assert_eq!(big.add(1u32, Decimal::MAX), Err(Overflow));
+        assert_eq!(big.get(1), Decimal::MAX, "a failed add leaves the sum unchanged");
+    }
+}

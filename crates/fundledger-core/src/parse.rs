@@ -1,0 +1,231 @@
+//! The adapter over ledger-parser: one transaction block or price line at a
+//! time, never a panic.
+//!
+//! ledger-parser 7.0.0 is the reference grammar for transactions and prices,
+//! but it gives no positions, panics on some inputs (nom's `finish()` on
+//! `Incomplete`), and reports errors as one string. This module:
+//!
+//! - hands it one block at a time, always ending in `\n` (see
+//!   [`crate::source`]), so errors point into one transaction and blocks can be
+//!   parsed in parallel;
+//! - runs it under `catch_unwind`, with the panic message silenced, and turns
+//!   a panic into an ordinary located parse error;
+//! - translates its error into a line inside the block and a hint.
+
+use std::cell::Cell;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
+
+use ledger_parser::{CommodityPrice, LedgerItem, Transaction};
+
+/// Why a block could not be parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockError {
+    /// 1-based line within the block where the parser stopped.
+    pub line_in_block: u32,
+    /// What went wrong, in words.
+    pub message: String,
+    /// A hint at the usual cause, when one is recognised.
+    pub expected: String,
+}
+
+thread_local! {
+    static SILENCE_PANICS: Cell<bool> = const { Cell::new(false) };
+}
+
+static INSTALL_HOOK: Once = Once::new();
+
+/// Runs `f`, turning a panic into `None` without printing the panic message.
+fn without_panics<T>(f: impl FnOnce() -> T) -> Option<T> {
+    INSTALL_HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if !SILENCE_PANICS.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    SILENCE_PANICS.with(|s| s.set(true));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    SILENCE_PANICS.with(|s| s.set(false));
+    result.ok()
+}
+
+/// Parses one transaction block (a header and its indented lines, ending in
+/// `\n`).
+pub fn parse_transaction(block: &str) -> Result<Transaction, BlockError> {
+    debug_assert!(block.ends_with('\n'), "blocks end in a newline");
+    let parsed = without_panics(|| ledger_parser::parse(block));
+    let ledger = match parsed {
+        None => {
+            return Err(BlockError {
+                line_in_block: 1,
+                message: "ledger-parser cannot read this transaction".to_string(),
+                expected: hint_for_block(block),
+            })
+        }
+        Some(Err(error)) => {
+            let text = error.to_string();
+            let line_in_block = line_from_parser_message(&text).unwrap_or(1);
+            let expected = hint_for_line(block, line_in_block).unwrap_or_else(|| hint_for_block(block));
+            return Err(BlockError {
+                line_in_block,
+                message: "ledger-parser cannot read this transaction".to_string(),
+                expected,
+            });
+        }
+        Some(Ok(ledger)) => ledger,
+    };
+    let mut transactions = ledger.items.into_iter().filter_map(|item| match item {
+        LedgerItem::Transaction(t) => Some(t),
+        _ => None,
+    });
+    match (transactions.next(), transactions.next()) {
+        (Some(t), None) => Ok(t),
+        _ => Err(BlockError {
+            line_in_block: 1,
+            message: "this block is not exactly one transaction".to_string(),
+            expected: hint_for_block(block),
+        }),
+    }
+}
+
+/// Parses a `P DATE [TIME] SYMBOL AMOUNT` line. ledger-parser requires the
+/// time; a line without one is given `00:00:00` first.
+pub fn parse_price(line: &str) -> Result<CommodityPrice, String> {
+    let mut text = line.trim_end().to_string();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let has_time = words.get(2).is_some_and(|w| w.len() == 8 && w.as_bytes().get(2) == Some(&b':'));
+    if !has_time && words.len() >= 2 {
+        // Insert the time after the date.
+        if let Some(date_at) = text.find(words[1]) {
+            let after_date = date_at + words[1].len();
+            text.insert_str(after_date, " 00:00:00");
+        }
+    }
+    text.push('\n');
+    match without_panics(|| ledger_parser::parse(&text)) {
+        Some(Ok(ledger)) => ledger
+            .items
+            .into_iter()
+            .find_map(|item| match item {
+                LedgerItem::CommodityPrice(p) => Some(p),
+                _ => None,
+            })
+            .ok_or_else(|| "not a price line".to_string()),
+        _ => Err("expected `P YYYY-MM-DD [HH:MM:SS] SYMBOL AMOUNT`, e.g. `P 2000-04-01 CNY 13.10 JPY`".to_string()),
+    }
+}
+
+/// ledger-parser's messages say `at line N`; that N is the line in the block.
+fn line_from_parser_message(message: &str) -> Option<u32> {
+    let after = message.split("at line ").nth(1)?;
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+fn hint_for_block(block: &str) -> String {
+    let header = block.lines().next().unwrap_or("");
+    if let Some(hint) = date_hint(header) {
+        return hint;
+    }
+    for (index, _) in block.lines().enumerate().skip(1) {
+        if let Some(hint) = hint_for_line(block, u32::try_from(index + 1).unwrap_or(1)) {
+            return hint;
+        }
+    }
+    "a header `YYYY-MM-DD [*|!] [(CODE)] PAYEE` and postings `  ACCOUNT  AMOUNT  ; fund: FUND`, with two spaces between account and amount".to_string()
+}
+
+fn date_hint(header: &str) -> Option<String> {
+    let date: String = header.chars().take_while(|c| !c.is_whitespace() && *c != '=').collect();
+    let bytes = date.as_bytes();
+    let well_formed = bytes.len() == 10
+        && bytes[..4].iter().all(u8::is_ascii_digit)
+        && matches!(bytes[4], b'-' | b'/' | b'.')
+        && bytes[5..7].iter().all(u8::is_ascii_digit)
+        && bytes[7] == bytes[4]
+        && bytes[8..].iter().all(u8::is_ascii_digit);
+    if well_formed {
+        let valid = chrono::NaiveDate::parse_from_str(&date.replace(['/', '.'], "-"), "%Y-%m-%d").is_ok();
+        return (!valid).then(|| format!("a real calendar date; {date} does not exist"));
+    }
+    Some(format!(
+        "a date written YYYY-MM-DD with zero-padded month and day (found {date:?})"
+    ))
+}
+
+fn hint_for_line(block: &str, line_in_block: u32) -> Option<String> {
+    let line = block.lines().nth(line_in_block.saturating_sub(1) as usize)?;
+    if line_in_block == 1 {
+        return date_hint(line);
+    }
+    let content = line.trim();
+    if content.starts_with(';') || content.is_empty() {
+        return None;
+    }
+    let Some(body) = content.split(';').next() else {
+        return None;
+    };
+    let body = body.trim_end();
+    let has_gap = body.contains("  ") || body.contains('\t');
+    let has_digit = body.chars().any(|c| c.is_ascii_digit());
+    if !has_gap && has_digit && body.contains(' ') {
+        return Some(
+            "two spaces (or a tab) between the account name and the amount: with one space the amount is read as part of the account name".to_string(),
+        );
+    }
+    if has_gap {
+        let amount = body.split(['\t']).last().unwrap_or(body);
+        let amount = amount.rsplit("  ").next().unwrap_or(amount).trim();
+        if amount.contains(',') {
+            return Some(format!(
+                "an amount without digit-group separators (found {amount:?}; write 1000, not 1,000)"
+            ));
+        }
+        return Some(format!(
+            "an amount such as `1000 JPY` or `-12.50 CNY`, optionally with `@ PRICE`, `@@ TOTAL` or `= BALANCE` (found {amount:?})"
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_transaction_block() {
+        let t = parse_transaction("2000-04-01 * Rice\n    Expenses:Food  100 JPY  ; fund: FoodAid\n    Assets:Bank\n").unwrap();
+        assert_eq!(t.postings.len(), 2);
+        assert_eq!(t.postings[0].metadata.tags[0].name, "fund");
+    }
+
+    #[test]
+    fn ledger_parser_panics_become_errors() {
+        // Each of these makes ledger-parser 7.0.0 panic when given directly.
+        for input in ["2000-01-01 x\n  *\n", "2000-01-01 x\n  A  1 JPY\n  !\n"] {
+            let error = parse_transaction(input).unwrap_err();
+            assert!(error.message.contains("cannot read"), "{input:?}: {error:?}");
+        }
+    }
+
+    #[test]
+    fn errors_point_at_the_line_and_hint() {
+        let error = parse_transaction("2000-04-01 x\n  A  1 JPY\n  B  1,00 JPY\n").unwrap_err();
+        assert_eq!(error.line_in_block, 3, "{error:?}");
+        assert!(error.expected.contains("digit-group"), "{}", error.expected);
+        let error = parse_transaction("2000/4/1 x\n  A  1 JPY\n  B\n").unwrap_err();
+        assert!(error.expected.contains("zero-padded"), "{}", error.expected);
+    }
+
+    #[test]
+    fn prices_with_and_without_time() {
+        let p = parse_price("P 2000-04-01 CNY 13.10 JPY").unwrap();
+        assert_eq!(p.commodity_name, "CNY");
+        assert_eq!(p.amount.quantity.to_string(), "13.10");
+        let p = parse_price("P 2000-04-01 12:00:00 USD 107 JPY  ; rate").unwrap();
+        assert_eq!(p.amount.commodity.name, "JPY");
+        assert!(parse_price("P yesterday USD 1").is_err());
+    }
+}

@@ -1,0 +1,165 @@
+//! Writing a journal back canonically.
+//!
+//! The output is the common subset that ledger-cli 3, hledger and
+//! ledger-parser all read: ISO dates, every amount explicit (elided amounts
+//! filled in) with its commodity on the right and no digit-group separators,
+//! two or more spaces between account and amount, an explicit `; fund:` tag on
+//! every posting, interfund postings written out, prices as
+//! `P DATE 00:00:00 SYMBOL PRICE`, transactions in date order. Conversion
+//! postings are not written: the `@`/`@@` cost stands for them, and loading
+//! the output adds them again. Loading the output gives the same journal.
+
+use std::fmt::Write as _;
+
+use unicode_width::UnicodeWidthStr;
+
+use crate::journal::{quote_commodity, Assertion, CostKind, Journal, Origin, PostingKind, Status, Tag};
+use crate::money;
+
+/// The column, in display cells, that amounts are aligned after.
+const ACCOUNT_COLUMN_WIDTH: usize = 44;
+/// The width amounts are right-aligned in.
+const AMOUNT_COLUMN_WIDTH: usize = 14;
+
+fn status_mark(status: Status) -> &'static str {
+    match status {
+        Status::Unmarked => "",
+        Status::Pending => "! ",
+        Status::Cleared => "* ",
+    }
+}
+
+fn tag_line(out: &mut String, indent: &str, tag: &Tag) {
+    if tag.value.is_empty() {
+        let _ = writeln!(out, "{indent}; :{}:", tag.name);
+    } else {
+        let _ = writeln!(out, "{indent}; {}: {}", tag.name, one_line(&tag.value));
+    }
+}
+
+/// Comment text on one line: a newline would end the comment and start a new
+/// journal line.
+fn one_line(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+}
+
+/// Writes the whole journal.
+pub fn print(journal: &Journal) -> String {
+    let mut out = String::new();
+    for &c in journal.commodity_directives() {
+        let _ = writeln!(out, "commodity {}", quote_commodity(journal.commodity_name(c)));
+    }
+    for &a in journal.account_directives() {
+        let _ = writeln!(out, "account {}", journal.account_name(a));
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let mut prices: Vec<&crate::journal::Price> = journal.prices().iter().collect();
+    prices.sort_by_key(|p| p.date);
+    let mut prices = prices.into_iter().peekable();
+    let order = crate::checks::date_order(journal);
+    for index in order {
+        let t = &journal.transactions()[index];
+        let mut wrote_price = false;
+        while let Some(p) = prices.next_if(|p| p.date <= t.date) {
+            let _ = writeln!(
+                out,
+                "P {} 00:00:00 {} {} {}",
+                p.date,
+                quote_commodity(journal.commodity_name(p.commodity)),
+                money::format_plain(p.price, 0),
+                quote_commodity(journal.commodity_name(p.price_commodity))
+            );
+            wrote_price = true;
+        }
+        if wrote_price {
+            out.push('\n');
+        }
+        write_transaction(&mut out, journal, t);
+        out.push('\n');
+    }
+    let rest: Vec<_> = prices.collect();
+    for p in &rest {
+        let _ = writeln!(
+            out,
+            "P {} 00:00:00 {} {} {}",
+            p.date,
+            quote_commodity(journal.commodity_name(p.commodity)),
+            money::format_plain(p.price, 0),
+            quote_commodity(journal.commodity_name(p.price_commodity))
+        );
+    }
+    out
+}
+
+/// Writes one transaction.
+pub fn write_transaction(out: &mut String, journal: &Journal, t: &crate::journal::Transaction) {
+    let _ = write!(out, "{}", t.date);
+    match t.status {
+        Status::Unmarked => {}
+        Status::Pending => out.push_str(" !"),
+        Status::Cleared => out.push_str(" *"),
+    }
+    if let Some(code) = &t.code {
+        let _ = write!(out, " ({})", one_line(code).replace(')', ""));
+    }
+    if !t.payee.is_empty() {
+        let _ = write!(out, " {}", one_line(&t.payee));
+    }
+    out.push('\n');
+    if let Some(comment) = &t.comment {
+        for line in comment.lines() {
+            let _ = writeln!(out, "    ; {line}");
+        }
+    }
+    for tag in t.tags.iter() {
+        tag_line(out, "    ", tag);
+    }
+    for p in journal.postings(t) {
+        if p.origin == Origin::Conversion {
+            continue;
+        }
+        let name = journal.account_name(p.account);
+        let account = match p.kind {
+            PostingKind::Real => name.to_string(),
+            PostingKind::BalancedVirtual => format!("[{name}]"),
+            PostingKind::UnbalancedVirtual => format!("({name})"),
+        };
+        let account = format!("{}{account}", status_mark(p.status));
+        let amount = journal.format_amount(p.quantity, p.commodity);
+        let pad = ACCOUNT_COLUMN_WIDTH.saturating_sub(account.width()).max(2);
+        let _ = write!(out, "    {account}{}{amount:>AMOUNT_COLUMN_WIDTH$}", " ".repeat(pad));
+        if let Some(cost) = &p.cost {
+            let marker = match cost.kind {
+                CostKind::PerUnit => "@",
+                CostKind::Total => "@@",
+            };
+            let _ = write!(
+                out,
+                " {marker} {} {}",
+                money::format_plain(cost.written, 0),
+                quote_commodity(journal.commodity_name(cost.commodity))
+            );
+        }
+        match &p.assertion {
+            Some(Assertion::Amount(q, c)) => {
+                let _ = write!(out, " = {}", journal.format_amount(*q, *c));
+            }
+            Some(Assertion::Zero) => out.push_str(" = 0"),
+            None => {}
+        }
+        let _ = writeln!(out, "  ; fund: {}", journal.fund_name(p.fund));
+        if p.origin == Origin::Interfund {
+            out.push_str("        ; fundledger: interfund\n");
+        }
+        for tag in p.tags.iter() {
+            tag_line(out, "        ", tag);
+        }
+        if let Some(comment) = &p.comment {
+            for line in comment.lines() {
+                let _ = writeln!(out, "        ; {line}");
+            }
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! Rendering report data as text, CSV or JSON.
+//!
+//! Pure functions from a report value to a `String`; the binary writes it.
+//! CSV and JSON are machine formats with fixed headers and plain decimal
+//! amounts (no digit grouping); text is for people, aligned by display width
+//! so Japanese names line up.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
+
+use crate::money::{self, Decimal};
+use crate::reports::{AccountsReport, Amount, BalanceReport, FundsReport, RegisterReport, TreeNode};
+
+/// An output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned text for people.
+    Text,
+    /// CSV with a header row.
+    Csv,
+    /// Pretty-printed JSON.
+    Json,
+}
+
+/// Why rendering failed (only CSV and JSON encoders can fail).
+#[derive(Debug)]
+pub struct RenderError(String);
+
+impl std::fmt::Display for RenderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot render the report: {}", self.0)
+    }
+}
+
+impl std::error::Error for RenderError {}
+
+/// Serialises any report as pretty JSON with a final newline.
+///
+/// # Errors
+/// When serde_json fails (it does not for these types).
+pub fn json<T: Serialize>(report: &T) -> Result<String, RenderError> {
+    let mut text = serde_json::to_string_pretty(report).map_err(|e| RenderError(e.to_string()))?;
+    text.push('\n');
+    Ok(text)
+}
+
+fn csv_of(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<String, RenderError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(header).map_err(|e| RenderError(e.to_string()))?;
+    for row in rows {
+        writer.write_record(&row).map_err(|e| RenderError(e.to_string()))?;
+    }
+    let bytes = writer.into_inner().map_err(|e| RenderError(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| RenderError(e.to_string()))
+}
+
+/// `1234.50 CNY`: a plain amount and its commodity.
+pub fn amount_text(amount: &Amount) -> String {
+    format!("{} {}", plain(amount.quantity), amount.commodity)
+}
+
+fn plain(quantity: Decimal) -> String {
+    // Report amounts already carry their commodity's decimals.
+    money::format_plain(quantity, quantity.scale())
+}
+
+/// A text table: columns padded to their display width; `right` marks the
+/// right-aligned (numeric) columns. The last column is not padded when left
+/// aligned, so lines carry no trailing spaces.
+pub fn table(header: &[&str], rows: &[Vec<String>], right: &[bool]) -> String {
+    let columns = header.len();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate().take(columns) {
+            widths[i] = widths[i].max(cell.width());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: Vec<&str>| {
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            let pad = widths[i].saturating_sub(cell.width());
+            if i > 0 {
+                text.push_str("  ");
+            }
+            if right.get(i).copied().unwrap_or(false) {
+                text.push_str(&" ".repeat(pad));
+                text.push_str(cell);
+            } else {
+                text.push_str(cell);
+                if i + 1 < cells.len() {
+                    text.push_str(&" ".repeat(pad));
+                }
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec());
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    line(rule.iter().map(String::as_str).collect());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+    out
+}
+
+/// Renders the balance report.
+///
+/// # Errors
+/// On a CSV or JSON encoding failure.
+pub fn balance(report: &BalanceReport, format: Format) -> Result<String, RenderError> {
+    match format {
+        Format::Json => json(report),
+        Format::Csv => {
+            let by_fund = report.rows.iter().any(|r| r.fund.is_some()) || !report.funds.is_empty();
+            let header: &[&str] = if by_fund {
+                &["account", "fund", "commodity", "amount"]
+            } else {
+                &["account", "commodity", "amount"]
+            };
+            csv_of(
+                header,
+                report.rows.iter().map(|r| {
+                    let mut row = vec![r.account.clone()];
+                    if let Some(fund) = &r.fund {
+                        row.push(fund.clone());
+                    }
+                    row.push(r.commodity.clone());
+                    row.push(plain(r.amount));
+                    row
+                }),
+            )
+        }
+        Format::Text => {
+            if report.funds.is_empty() {
+                return Ok(tree_text(&report.tree, &report.total));
+            }
+            let mut out = String::new();
+            for (i, section) in report.funds.iter().enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                }
+                let _ = writeln!(out, "fund {}", section.fund);
+                out.push_str(&tree_text(&section.tree, &section.total));
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// An hledger-style account tree: amounts right-aligned on the left, names
+/// indented two spaces per level, then a rule and the total.
+fn tree_text(tree: &[TreeNode], total: &[Amount]) -> String {
+    let amount_width = tree
+        .iter()
+        .flat_map(|n| n.totals.iter())
+        .chain(total.iter())
+        .map(|a| amount_text(a).width())
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let mut out = String::new();
+    for node in tree {
+        let leaf = node.account.rsplit(':').next().unwrap_or(&node.account);
+        // As in hledger and ledger: the name goes on the last amount's line.
+        let last = node.totals.len().saturating_sub(1);
+        for (i, amount) in node.totals.iter().enumerate() {
+            let text = amount_text(amount);
+            if i == last {
+                let _ = writeln!(out, "{text:>amount_width$}  {}{leaf}", "  ".repeat(node.depth));
+            } else {
+                let _ = writeln!(out, "{text:>amount_width$}");
+            }
+        }
+    }
+    let _ = writeln!(out, "{}", "-".repeat(amount_width));
+    if total.is_empty() {
+        let _ = writeln!(out, "{:>amount_width$}", "0");
+    }
+    for amount in total {
+        let _ = writeln!(out, "{:>amount_width$}", amount_text(amount));
+    }
+    out
+}
+
+/// Renders the register.
+///
+/// # Errors
+/// On a CSV or JSON encoding failure.
+pub fn register(report: &RegisterReport, format: Format) -> Result<String, RenderError> {
+    let header = ["date", "payee", "account", "fund", "commodity", "amount", "running_total"];
+    let rows: Vec<Vec<String>> = report
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.date.to_string(),
+                r.payee.clone(),
+                r.account.clone(),
+                r.fund.clone(),
+                r.commodity.clone(),
+                plain(r.amount),
+                plain(r.running_total),
+            ]
+        })
+        .collect();
+    match format {
+        Format::Json => json(report),
+        Format::Csv => csv_of(&header, rows),
+        Format::Text => Ok(table(&header, &rows, &[false, false, false, false, false, true, true])),
+    }
+}
+
+/// Renders the account list.
+///
+/// # Errors
+/// On a CSV or JSON encoding failure.
+pub fn accounts(report: &AccountsReport, format: Format) -> Result<String, RenderError> {
+    match format {
+        Format::Json => json(report),
+        Format::Csv => csv_of(
+            &["account", "class", "postings", "declared"],
+            report.rows.iter().map(|r| {
+                vec![
+                    r.account.clone(),
+                    r.class.unwrap_or("").to_string(),
+                    r.postings.to_string(),
+                    r.declared.to_string(),
+                ]
+            }),
+        ),
+        Format::Text => {
+            let mut out = String::new();
+            for row in &report.rows {
+                out.push_str(&row.account);
+                out.push('\n');
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// Renders the fund roll-forward.
+///
+/// # Errors
+/// On a CSV or JSON encoding failure.
+pub fn funds(report: &FundsReport, format: Format) -> Result<String, RenderError> {
+    let header = ["fund", "restriction", "commodity", "opening", "income", "expenses", "transfers", "closing"];
+    let rows: Vec<Vec<String>> = report
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.fund.clone(),
+                r.restriction.to_string(),
+                r.commodity.clone(),
+                plain(r.opening),
+                plain(r.income),
+                plain(r.expenses),
+                plain(r.transfers),
+                plain(r.closing),
+            ]
+        })
+        .collect();
+    match format {
+        Format::Json => json(report),
+        Format::Csv => csv_of(&header, rows),
+        Format::Text => {
+            let mut out = String::new();
+            let period = match (report.begin, report.end) {
+                (Some(b), Some(e)) => format!("{b} to {}", e.pred_opt().unwrap_or(e)),
+                (Some(b), None) => format!("from {b}"),
+                (None, Some(e)) => format!("until {}", e.pred_opt().unwrap_or(e)),
+                (None, None) => "all dates".to_string(),
+            };
+            let _ = writeln!(out, "Fund roll-forward, {period}\n");
+            out.push_str(&table(
+                &header,
+                &rows,
+                &[false, false, false, true, true, true, true, true],
+            ));
+            let totals: Vec<String> = report.total_net_assets.iter().map(amount_text).collect();
+            let _ = writeln!(
+                out,
+                "\nTotal net assets (sum of closing balances): {}",
+                if totals.is_empty() { "0".to_string() } else { totals.join(", ") }
+            );
+            Ok(out)
+        }
+    }
+}

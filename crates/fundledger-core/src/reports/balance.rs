@@ -1,0 +1,221 @@
+//! The balance report: totals per account (and fund) and commodity.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{at_precision, Amount, ReportError};
+use crate::journal::{CommodityId, Journal};
+use crate::money::MultiAmount;
+use crate::query::Filter;
+
+/// Options of the balance report beyond the filter.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BalanceOptions {
+    /// One row per account, fund and commodity.
+    pub by_fund: bool,
+    /// Collapse accounts deeper than this many components into their parent.
+    pub depth: Option<usize>,
+}
+
+/// One row: the total of an account (in a fund) in one commodity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BalanceRow {
+    /// The full account name (cut to the depth asked for).
+    pub account: String,
+    /// The fund, with `--by-fund`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fund: Option<String>,
+    /// The commodity symbol.
+    pub commodity: String,
+    /// The total.
+    pub amount: crate::money::Decimal,
+}
+
+/// A node of the account tree, for the text rendering.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TreeNode {
+    /// The full account name.
+    pub account: String,
+    /// Components above it (0 for a root).
+    pub depth: usize,
+    /// The total of the account and everything below it, per commodity.
+    pub totals: Vec<Amount>,
+}
+
+/// The balance report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BalanceReport {
+    /// Rows sorted by account, fund, commodity; zero totals left out.
+    pub rows: Vec<BalanceRow>,
+    /// The account tree with inclusive totals (accounts in `rows` and their
+    /// parents), in tree order.
+    pub tree: Vec<TreeNode>,
+    /// The grand total per commodity (zero for a whole balanced journal).
+    pub total: Vec<Amount>,
+    /// The funds, with `--by-fund`: each fund's own tree and total.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub funds: Vec<FundSection>,
+}
+
+/// One fund's part of a `--by-fund` balance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FundSection {
+    /// The fund id.
+    pub fund: String,
+    /// Its account tree.
+    pub tree: Vec<TreeNode>,
+    /// Its total per commodity.
+    pub total: Vec<Amount>,
+}
+
+fn cut(account: &str, depth: Option<usize>) -> &str {
+    match depth {
+        Some(depth) if depth > 0 => match account.match_indices(':').nth(depth - 1) {
+            Some((i, _)) => &account[..i],
+            None => account,
+        },
+        _ => account,
+    }
+}
+
+/// Computes the balance report.
+///
+/// # Errors
+/// [`ReportError`] on an invariant violation or overflow.
+pub fn balance(journal: &Journal, filter: &Filter, options: BalanceOptions) -> Result<BalanceReport, ReportError> {
+    journal.verify_invariants()?;
+    // (account, fund) → amounts. The fund key is "" without --by-fund.
+    let mut sums: BTreeMap<(String, String), MultiAmount<CommodityId>> = BTreeMap::new();
+    for (_, posting) in filter.select(journal) {
+        let account = cut(journal.account_name(posting.account), options.depth).to_string();
+        let fund = if options.by_fund {
+            journal.fund_name(posting.fund).to_string()
+        } else {
+            String::new()
+        };
+        sums.entry((account, fund))
+            .or_default()
+            .add(posting.commodity, posting.quantity)?;
+    }
+    let mut rows = Vec::new();
+    let mut total: MultiAmount<CommodityId> = MultiAmount::new();
+    let mut by_fund: BTreeMap<String, BTreeMap<String, MultiAmount<CommodityId>>> = BTreeMap::new();
+    let mut by_account: BTreeMap<String, MultiAmount<CommodityId>> = BTreeMap::new();
+    for ((account, fund), amounts) in &sums {
+        total.add_all(amounts)?;
+        by_account.entry(account.clone()).or_default().add_all(amounts)?;
+        if options.by_fund {
+            by_fund
+                .entry(fund.clone())
+                .or_default()
+                .entry(account.clone())
+                .or_default()
+                .add_all(amounts)?;
+        }
+        let mut entries: Vec<(String, crate::money::Decimal)> = amounts
+            .trimmed()
+            .map(|(c, q)| (journal.commodity_name(c).to_string(), at_precision(journal, q, c)))
+            .collect();
+        entries.sort();
+        for (commodity, amount) in entries {
+            rows.push(BalanceRow {
+                account: account.clone(),
+                fund: options.by_fund.then(|| fund.clone()),
+                commodity,
+                amount,
+            });
+        }
+    }
+    let tree = build_tree(journal, &by_account)?;
+    let funds = by_fund
+        .iter()
+        .map(|(fund, accounts)| {
+            let mut fund_total = MultiAmount::new();
+            for amounts in accounts.values() {
+                fund_total.add_all(amounts)?;
+            }
+            Ok(FundSection {
+                fund: fund.clone(),
+                tree: build_tree(journal, accounts)?,
+                total: amounts(journal, &fund_total),
+            })
+        })
+        .collect::<Result<Vec<_>, ReportError>>()?;
+    // Reconcile: the rows add up to the total.
+    let mut check_rows: BTreeMap<String, crate::money::Decimal> = BTreeMap::new();
+    for row in &rows {
+        let entry = check_rows.entry(row.commodity.clone()).or_default();
+        *entry = crate::money::checked_add(*entry, row.amount)?;
+    }
+    for (c, q) in total.trimmed() {
+        let from_rows = check_rows.get(journal.commodity_name(c)).copied().unwrap_or_default();
+        if from_rows != q {
+            return Err(ReportError::DoesNotTie(format!(
+                "balance rows sum to {from_rows} {} but the total is {q}",
+                journal.commodity_name(c)
+            )));
+        }
+    }
+    Ok(BalanceReport {
+        rows,
+        tree,
+        total: amounts(journal, &total),
+        funds,
+    })
+}
+
+fn amounts(journal: &Journal, sum: &MultiAmount<CommodityId>) -> Vec<Amount> {
+    let mut out: Vec<Amount> = sum.trimmed().map(|(c, q)| Amount::new(journal, q, c)).collect();
+    out.sort_by(|a, b| a.commodity.cmp(&b.commodity));
+    out
+}
+
+/// Inclusive totals for every account with a non-zero total and each of its
+/// parents, in tree (sorted) order.
+fn build_tree(
+    journal: &Journal,
+    by_account: &BTreeMap<String, MultiAmount<CommodityId>>,
+) -> Result<Vec<TreeNode>, ReportError> {
+    let mut inclusive: BTreeMap<String, MultiAmount<CommodityId>> = BTreeMap::new();
+    for (account, amounts) in by_account {
+        if amounts.is_zero() {
+            continue;
+        }
+        let mut end = 0;
+        loop {
+            let next = account[end..].find(':').map(|i| end + i);
+            let prefix = &account[..next.unwrap_or(account.len())];
+            inclusive.entry(prefix.to_string()).or_default().add_all(amounts)?;
+            match next {
+                Some(i) => end = i + 1,
+                None => break,
+            }
+        }
+    }
+    // Sort so that children follow their parent: compare component lists.
+    let mut names: Vec<&String> = inclusive.keys().collect();
+    names.sort_by(|a, b| a.split(':').cmp(b.split(':')));
+    Ok(names
+        .into_iter()
+        .filter(|name| !inclusive[*name].is_zero())
+        .map(|name| TreeNode {
+            account: name.clone(),
+            depth: name.matches(':').count(),
+            totals: amounts(journal, &inclusive[name]),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut;
+
+    #[test]
+    fn depth_cuts_components() {
+        assert_eq!(cut("A:B:C", Some(1)), "A");
+        assert_eq!(cut("A:B:C", Some(2)), "A:B");
+        assert_eq!(cut("A:B:C", Some(5)), "A:B:C");
+        assert_eq!(cut("A:B:C", None), "A:B:C");
+    }
+}

@@ -1,0 +1,625 @@
+//! `fundledger.toml`: the settings that sit beside a journal.
+//!
+//! The file is read with serde; unknown keys and wrong types are errors that
+//! name the key and the line ([`Code::Settings`]). A bare journal opened with
+//! `-f` gets [`Settings::for_bare_journal`]: no declared funds or commodities,
+//! so nothing is checked against declarations, and the conventional account
+//! roots (`Assets`, `Liabilities`, `Equity`/`NetAssets`, `Income`/`Revenue`,
+//! `Expenses`, in any case).
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::diagnostic::{Code, Diagnostic, Location};
+
+/// The settings file's name.
+pub const SETTINGS_FILE_NAME: &str = "fundledger.toml";
+
+/// The class of an account root, which decides where its balance goes in the
+/// statements and how fund balances are computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccountClass {
+    /// What the organisation owns.
+    Assets,
+    /// What it owes (member loans, payables, interfund due-to).
+    Liabilities,
+    /// Net assets (equity): opening balances, fund transfers, conversions.
+    NetAssets,
+    /// Revenue: donations, grants, sales.
+    Income,
+    /// Expenses.
+    Expenses,
+}
+
+impl AccountClass {
+    /// True for the classes whose postings change a fund's net assets.
+    pub fn changes_net_assets(self) -> bool {
+        matches!(
+            self,
+            AccountClass::NetAssets | AccountClass::Income | AccountClass::Expenses
+        )
+    }
+
+    /// The class's name as written in settings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountClass::Assets => "assets",
+            AccountClass::Liabilities => "liabilities",
+            AccountClass::NetAssets => "net-assets",
+            AccountClass::Income => "income",
+            AccountClass::Expenses => "expenses",
+        }
+    }
+}
+
+/// Whether a commodity is money or a unit of program output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CommodityKind {
+    /// A currency (JPY, CNY, USD).
+    #[default]
+    Currency,
+    /// A unit counted in program outputs (kg, garments, people).
+    Unit,
+}
+
+/// A commodity the ledger declares.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommoditySettings {
+    /// The symbol as written in the journal (`JPY`).
+    pub symbol: String,
+    /// Decimal places an amount may have (JPY 0, USD 2).
+    pub precision: u32,
+    /// Currency or unit.
+    #[serde(default)]
+    pub kind: CommodityKind,
+    /// A human name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A fund's restriction class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Restriction {
+    /// Free to use for any purpose.
+    Unrestricted,
+    /// Restricted by a donor to a purpose or a time.
+    Restricted,
+    /// Set aside by the board (still unrestricted in law).
+    BoardDesignated,
+    /// A permanent endowment.
+    Endowment,
+}
+
+impl Restriction {
+    /// The name as written in settings and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Restriction::Unrestricted => "unrestricted",
+            Restriction::Restricted => "restricted",
+            Restriction::BoardDesignated => "board-designated",
+            Restriction::Endowment => "endowment",
+        }
+    }
+
+    /// True when the fund's money is restricted by donors (so it must never
+    /// be spent below zero).
+    pub fn is_donor_restricted(self) -> bool {
+        matches!(self, Restriction::Restricted | Restriction::Endowment)
+    }
+}
+
+impl fmt::Display for Restriction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A fund: a self-balancing set of accounts kept for a purpose.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FundSettings {
+    /// The id used in `fund:` tags (`FoodAid`).
+    pub id: String,
+    /// A human name.
+    pub name: String,
+    /// The restriction class.
+    pub restriction: Restriction,
+    /// What the money is for, in words.
+    #[serde(default)]
+    pub purpose: Option<String>,
+    /// True for the one fund that takes untagged postings.
+    #[serde(default)]
+    pub default: bool,
+    /// When set, the only expense account prefixes this fund may pay for.
+    #[serde(default)]
+    pub expense_accounts: Option<Vec<String>>,
+}
+
+/// The accounts fundledger writes postings to by itself.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratedAccounts {
+    /// Receivable from another fund (an asset of the lending fund).
+    #[serde(default = "default_due_from")]
+    pub due_from: String,
+    /// Payable to another fund (a liability of the borrowing fund).
+    #[serde(default = "default_due_to")]
+    pub due_to: String,
+    /// Where the two legs of a currency conversion meet (net assets).
+    #[serde(default = "default_conversion")]
+    pub conversion: String,
+}
+
+fn default_due_from() -> String {
+    "Assets:Interfund:DueFrom".to_string()
+}
+fn default_due_to() -> String {
+    "Liabilities:Interfund:DueTo".to_string()
+}
+fn default_conversion() -> String {
+    "NetAssets:Conversion".to_string()
+}
+
+impl Default for GeneratedAccounts {
+    fn default() -> Self {
+        GeneratedAccounts {
+            due_from: default_due_from(),
+            due_to: default_due_to(),
+            conversion: default_conversion(),
+        }
+    }
+}
+
+/// `fundledger.toml` as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsFile {
+    organisation: String,
+    base_currency: String,
+    #[serde(default = "default_fiscal_year_start")]
+    fiscal_year_start: String,
+    journal: PathBuf,
+    #[serde(default)]
+    strict_funds: bool,
+    #[serde(default)]
+    account_classes: Option<BTreeMap<String, AccountClass>>,
+    #[serde(default)]
+    accounts: Option<Vec<String>>,
+    #[serde(default)]
+    generated_accounts: GeneratedAccounts,
+    #[serde(default)]
+    commodities: Vec<CommoditySettings>,
+    #[serde(default)]
+    funds: Vec<FundSettings>,
+}
+
+fn default_fiscal_year_start() -> String {
+    "04-01".to_string()
+}
+
+/// The month and day a fiscal year starts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FiscalYearStart {
+    /// 1-12.
+    pub month: u32,
+    /// 1-28 (so that every year has the day).
+    pub day: u32,
+}
+
+impl FiscalYearStart {
+    /// The first day of the fiscal year that starts in `year`.
+    pub fn first_day(self, year: i32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(year, self.month, self.day)
+    }
+
+    /// The fiscal year (named by the calendar year it starts in) that `date`
+    /// falls in.
+    pub fn year_of(self, date: NaiveDate) -> i32 {
+        use chrono::Datelike;
+        match self.first_day(date.year()) {
+            Some(start) if date >= start => date.year(),
+            _ => date.year() - 1,
+        }
+    }
+}
+
+/// Validated settings of a ledger.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The organisation's name.
+    pub organisation: String,
+    /// The currency statements are reported in (`JPY`), when known.
+    pub base_currency: Option<String>,
+    /// When the fiscal year starts.
+    pub fiscal_year_start: FiscalYearStart,
+    /// The journal file, absolute or relative to the working directory.
+    pub journal: PathBuf,
+    /// The directory includes must stay inside.
+    pub root: PathBuf,
+    /// With `true`, a fund that does not balance on its own is an error;
+    /// with `false`, interfund postings are added.
+    pub strict_funds: bool,
+    /// Account roots and their classes.
+    pub account_classes: BTreeMap<String, AccountClass>,
+    /// Match account roots case-insensitively (bare journals).
+    pub classes_ignore_case: bool,
+    /// Declared accounts, when the settings declare them.
+    pub declared_accounts: Option<HashSet<String>>,
+    /// Accounts fundledger writes to.
+    pub generated_accounts: GeneratedAccounts,
+    /// Declared commodities (empty: none declared, nothing checked).
+    pub commodities: Vec<CommoditySettings>,
+    /// Declared funds (empty: any fund tag is accepted).
+    pub funds: Vec<FundSettings>,
+    /// The id of the fund untagged postings belong to.
+    pub default_fund: String,
+    /// True when read from a `fundledger.toml` (stricter checks apply).
+    pub from_file: bool,
+}
+
+fn default_account_classes() -> BTreeMap<String, AccountClass> {
+    [
+        ("Assets", AccountClass::Assets),
+        ("Liabilities", AccountClass::Liabilities),
+        ("NetAssets", AccountClass::NetAssets),
+        ("Equity", AccountClass::NetAssets),
+        ("Income", AccountClass::Income),
+        ("Revenue", AccountClass::Income),
+        ("Revenues", AccountClass::Income),
+        ("Expenses", AccountClass::Expenses),
+        ("Expense", AccountClass::Expenses),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// The fund untagged postings of a bare journal belong to.
+pub const BARE_DEFAULT_FUND: &str = "General";
+
+impl Settings {
+    /// Settings for a journal with no `fundledger.toml`.
+    pub fn for_bare_journal(journal: &Path) -> Settings {
+        let root = journal
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Settings {
+            organisation: String::new(),
+            base_currency: None,
+            fiscal_year_start: FiscalYearStart { month: 4, day: 1 },
+            journal: journal.to_path_buf(),
+            root,
+            strict_funds: false,
+            account_classes: default_account_classes(),
+            classes_ignore_case: true,
+            declared_accounts: None,
+            generated_accounts: GeneratedAccounts::default(),
+            commodities: Vec::new(),
+            funds: Vec::new(),
+            default_fund: BARE_DEFAULT_FUND.to_string(),
+            from_file: false,
+        }
+    }
+
+    /// Reads `DIR/fundledger.toml`.
+    ///
+    /// # Errors
+    /// All problems found, each a [`Code::Settings`] diagnostic naming the key
+    /// and line. An unreadable file is an I/O error.
+    pub fn read(dir: &Path) -> Result<Result<Settings, Vec<Diagnostic>>, std::io::Error> {
+        let path = dir.join(SETTINGS_FILE_NAME);
+        let text = std::fs::read_to_string(&path)?;
+        Ok(Settings::parse(&text, &path, dir))
+    }
+
+    /// Parses settings text read from `path` for the ledger in `dir`.
+    pub fn parse(text: &str, path: &Path, dir: &Path) -> Result<Settings, Vec<Diagnostic>> {
+        let file: SettingsFile = match toml::from_str(text) {
+            Ok(file) => file,
+            Err(error) => {
+                let line = error
+                    .span()
+                    .map(|span| line_of_offset(text, span.start))
+                    .unwrap_or(1);
+                let message = error.message().trim().to_string();
+                return Err(vec![settings_error(text, path, line, message)]);
+            }
+        };
+        let mut problems = Vec::new();
+        let mut problem = |key: &str, message: String| {
+            let line = line_of_key(text, key);
+            problems.push(settings_error(text, path, line, message));
+        };
+
+        let fiscal_year_start = match parse_month_day(&file.fiscal_year_start) {
+            Some(start) => start,
+            None => {
+                problem(
+                    "fiscal_year_start",
+                    format!(
+                        "fiscal_year_start is {:?}; expected MM-DD with a day from 01 to 28, such as \"04-01\"",
+                        file.fiscal_year_start
+                    ),
+                );
+                FiscalYearStart { month: 4, day: 1 }
+            }
+        };
+
+        let mut seen = HashSet::new();
+        for commodity in &file.commodities {
+            if !seen.insert(commodity.symbol.as_str()) {
+                problem(
+                    &commodity.symbol,
+                    format!("commodity {} is declared twice", commodity.symbol),
+                );
+            }
+            if commodity.precision > 18 {
+                problem(
+                    &commodity.symbol,
+                    format!(
+                        "commodity {} has precision {}; expected at most 18 decimal places",
+                        commodity.symbol, commodity.precision
+                    ),
+                );
+            }
+        }
+        if !file.commodities.is_empty()
+            && !file
+                .commodities
+                .iter()
+                .any(|c| c.symbol == file.base_currency)
+        {
+            problem(
+                "base_currency",
+                format!(
+                    "base_currency {} is not among the declared commodities",
+                    file.base_currency
+                ),
+            );
+        }
+
+        let mut fund_ids = HashSet::new();
+        for fund in &file.funds {
+            if !fund_ids.insert(fund.id.as_str()) {
+                problem(&fund.id, format!("fund {} is declared twice", fund.id));
+            }
+            if fund.id.is_empty() || fund.id.chars().any(|c| c.is_whitespace() || c == ',') {
+                problem(
+                    "id",
+                    format!(
+                        "fund id {:?} is not a single word; expected letters, digits, '-' or '_'",
+                        fund.id
+                    ),
+                );
+            }
+        }
+        let defaults: Vec<&FundSettings> = file.funds.iter().filter(|f| f.default).collect();
+        let default_fund = match (file.funds.is_empty(), defaults.as_slice()) {
+            (true, _) => BARE_DEFAULT_FUND.to_string(),
+            (false, [one]) => one.id.clone(),
+            (false, []) => {
+                problem(
+                    "funds",
+                    "no fund has `default = true`; expected exactly one default fund for untagged postings".to_string(),
+                );
+                String::new()
+            }
+            (false, many) => {
+                problem(
+                    "default",
+                    format!(
+                        "{} funds have `default = true` ({}); expected exactly one",
+                        many.len(),
+                        many.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                );
+                String::new()
+            }
+        };
+
+        let account_classes = file
+            .account_classes
+            .clone()
+            .unwrap_or_else(default_account_classes);
+        for (root, _) in &account_classes {
+            if root.contains(':') || root.is_empty() {
+                problem(
+                    root,
+                    format!("account class key {root:?} is not a root account name (no ':')"),
+                );
+            }
+        }
+
+        let mut declared_accounts = file
+            .accounts
+            .clone()
+            .map(|list| list.into_iter().collect::<HashSet<_>>());
+        if let Some(declared) = &mut declared_accounts {
+            let generated = &file.generated_accounts;
+            for account in [&generated.due_from, &generated.due_to, &generated.conversion] {
+                declared.insert(account.clone());
+            }
+        }
+
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let journal = dir.join(&file.journal);
+        Ok(Settings {
+            organisation: file.organisation,
+            base_currency: Some(file.base_currency),
+            fiscal_year_start,
+            journal,
+            root: dir.to_path_buf(),
+            strict_funds: file.strict_funds,
+            account_classes,
+            classes_ignore_case: false,
+            declared_accounts,
+            generated_accounts: file.generated_accounts,
+            commodities: file.commodities,
+            funds: file.funds,
+            default_fund,
+            from_file: true,
+        })
+    }
+
+    /// The class of an account, from its root.
+    pub fn class_of(&self, account: &str) -> Option<AccountClass> {
+        let root = account.split(':').next().unwrap_or(account);
+        if self.classes_ignore_case {
+            self.account_classes
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(root))
+                .map(|(_, class)| *class)
+        } else {
+            self.account_classes.get(root).copied()
+        }
+    }
+
+    /// The declared commodity with this symbol.
+    pub fn commodity(&self, symbol: &str) -> Option<&CommoditySettings> {
+        self.commodities.iter().find(|c| c.symbol == symbol)
+    }
+
+    /// The declared fund with this id.
+    pub fn fund(&self, id: &str) -> Option<&FundSettings> {
+        self.funds.iter().find(|f| f.id == id)
+    }
+
+    /// The restriction class of a fund (unrestricted when undeclared).
+    pub fn restriction_of(&self, fund: &str) -> Restriction {
+        self.fund(fund)
+            .map(|f| f.restriction)
+            .unwrap_or(Restriction::Unrestricted)
+    }
+
+    /// The date range `[first day, first day of next year)` of fiscal year
+    /// `year`.
+    pub fn fiscal_year(&self, year: i32) -> Option<(NaiveDate, NaiveDate)> {
+        let start = self.fiscal_year_start.first_day(year)?;
+        let end = self.fiscal_year_start.first_day(year.checked_add(1)?)?;
+        Some((start, end))
+    }
+}
+
+fn parse_month_day(text: &str) -> Option<FiscalYearStart> {
+    let (month, day) = text.split_once('-')?;
+    if month.len() != 2 || day.len() != 2 {
+        return None;
+    }
+    let month: u32 = month.parse().ok()?;
+    let day: u32 = day.parse().ok()?;
+    ((1..=12).contains(&month) && (1..=28).contains(&day)).then_some(FiscalYearStart { month, day })
+}
+
+fn line_of_offset(text: &str, offset: usize) -> u32 {
+    let offset = offset.min(text.len());
+    let newlines = text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count();
+    u32::try_from(newlines + 1).unwrap_or(u32::MAX)
+}
+
+/// The first line that mentions `key` as a key or a quoted value; 1 when none.
+fn line_of_key(text: &str, key: &str) -> u32 {
+    let quoted = format!("\"{key}\"");
+    text.lines()
+        .position(|line| {
+            let line = line.trim_start();
+            line.starts_with(key) || line.contains(&quoted) || line.starts_with(&format!("[{key}"))
+        })
+        .map(|index| u32::try_from(index + 1).unwrap_or(u32::MAX))
+        .unwrap_or(1)
+}
+
+fn settings_error(text: &str, path: &Path, line: u32, message: String) -> Diagnostic {
+    let excerpt = text
+        .lines()
+        .nth(line.saturating_sub(1) as usize)
+        .map(|l| vec![(line, l.to_string())])
+        .unwrap_or_default();
+    Diagnostic::new(Code::Settings, message)
+        .at(Location {
+            path: path.to_path_buf(),
+            line,
+        })
+        .with_excerpt(excerpt)
+        .expected(format!("settings as documented in {SETTINGS_FILE_NAME}: see README.md"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+organisation = "Test"
+base_currency = "JPY"
+journal = "main.ledger"
+
+[[commodities]]
+symbol = "JPY"
+precision = 0
+
+[[funds]]
+id = "General"
+name = "General fund"
+restriction = "unrestricted"
+default = true
+"#;
+
+    fn parse(text: &str) -> Result<Settings, Vec<Diagnostic>> {
+        Settings::parse(text, Path::new("fundledger.toml"), Path::new("."))
+    }
+
+    #[test]
+    fn minimal_settings_load_with_defaults() {
+        let settings = parse(MINIMAL).unwrap();
+        assert_eq!(settings.default_fund, "General");
+        assert_eq!(settings.fiscal_year_start, FiscalYearStart { month: 4, day: 1 });
+        assert_eq!(settings.class_of("Expenses:Food"), Some(AccountClass::Expenses));
+        assert_eq!(settings.class_of("expenses:food"), None, "case matters in a ledger");
+        let (start, end) = settings.fiscal_year(2000).unwrap();
+        assert_eq!(start.to_string(), "2000-04-01");
+        assert_eq!(end.to_string(), "2001-04-01");
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let text = MINIMAL.replace("journal = ", "jurnal = ");
+        let errors = parse(&text).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].message.contains("jurnal"), "{}", errors[0].message);
+        assert_eq!(errors[0].location.as_ref().unwrap().line, 4);
+    }
+
+    #[test]
+    fn wrong_type_names_line() {
+        let text = MINIMAL.replace("precision = 0", "precision = \"zero\"");
+        let errors = parse(&text).unwrap_err();
+        assert_eq!(errors[0].location.as_ref().unwrap().line, 8);
+    }
+
+    #[test]
+    fn two_default_funds_is_an_error() {
+        let text = format!(
+            "{MINIMAL}\n[[funds]]\nid = \"Food\"\nname = \"F\"\nrestriction = \"restricted\"\ndefault = true\n"
+        );
+        let errors = parse(&text).unwrap_err();
+        assert!(errors[0].message.contains("expected exactly one"));
+    }
+
+    #[test]
+    fn fiscal_year_of_a_date() {
+        let start = FiscalYearStart { month: 4, day: 1 };
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(start.year_of(d("2001-03-31")), 2000);
+        assert_eq!(start.year_of(d("2001-04-01")), 2001);
+    }
+}

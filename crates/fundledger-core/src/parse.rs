@@ -66,7 +66,7 @@ pub fn parse_transaction(block: &str) -> Result<Transaction, BlockError> {
         }
         Some(Err(error)) => {
             let text = error.to_string();
-            let line_in_block = line_from_parser_message(&text).unwrap_or(1);
+            let line_in_block = culprit_line(block).or_else(|| line_from_parser_message(&text)).unwrap_or(1);
             let expected = hint_for_line(block, line_in_block).unwrap_or_else(|| hint_for_block(block));
             return Err(BlockError {
                 line_in_block,
@@ -115,6 +115,29 @@ pub fn parse_price(line: &str) -> Result<CommodityPrice, String> {
             .ok_or_else(|| "not a price line".to_string()),
         _ => Err("expected `P YYYY-MM-DD [HH:MM:SS] SYMBOL AMOUNT`, e.g. `P 2000-04-01 CNY 13.10 JPY`".to_string()),
     }
+}
+
+/// The first line of a failing block that ledger-parser rejects on its own:
+/// the header with a known-good posting, or a posting under a known-good
+/// header. ledger-parser's own message points at the start of the
+/// transaction, which is not where a bad amount is.
+fn culprit_line(block: &str) -> Option<u32> {
+    let mut lines = block.lines();
+    let header = lines.next()?;
+    let header_probe = format!("{header}\n    Probe:Account  1 PROBE\n    Probe:Other\n");
+    if !matches!(without_panics(|| ledger_parser::parse(&header_probe)), Some(Ok(_))) {
+        return Some(1);
+    }
+    for (index, line) in lines.enumerate() {
+        if line.trim_start().starts_with(';') {
+            continue;
+        }
+        let posting_probe = format!("2000-01-01 probe\n{line}\n");
+        if !matches!(without_panics(|| ledger_parser::parse(&posting_probe)), Some(Ok(_))) {
+            return u32::try_from(index + 2).ok();
+        }
+    }
+    None
 }
 
 /// ledger-parser's messages say `at line N`; that N is the line in the block.

@@ -453,7 +453,11 @@ impl Settings {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let journal = dir.join(&file.journal);
+        let journal = if dir == Path::new(".") {
+            file.journal.clone()
+        } else {
+            dir.join(&file.journal)
+        };
         Ok(Settings {
             organisation: file.organisation,
             base_currency: Some(file.base_currency),

@@ -203,6 +203,7 @@ pub fn read_journal(
         sources: Sources::default(),
         stack: Vec::new(),
         root: normalize(&absolute(root)),
+        root_shown: root.to_path_buf(),
         diagnostics,
     };
     let text = read_text(journal, None, reader.diagnostics)?;
@@ -217,6 +218,7 @@ pub fn read_text_journal(path: &Path, text: String, diagnostics: &mut Vec<Diagno
         sources: Sources::default(),
         stack: Vec::new(),
         root: normalize(&absolute(&root)),
+        root_shown: root.clone(),
         diagnostics,
     };
     reader.scan_file(path.to_path_buf(), text);
@@ -275,6 +277,11 @@ fn read_text(
                     path: path.to_path_buf(),
                     line: u32::try_from(line).unwrap_or(u32::MAX),
                 })
+                .with_excerpt(vec![(
+                    u32::try_from(line).unwrap_or(u32::MAX),
+                    String::from_utf8_lossy(bytes[line_start..].split(|&b| b == b'\n').next().unwrap_or(&[]))
+                        .into_owned(),
+                )])
                 .found(format!("the bytes {}", bad.join(" ")))
                 .expected("a UTF-8 journal; convert Shift_JIS files with `iconv -f CP932 -t UTF-8`"),
             );
@@ -286,9 +293,12 @@ fn read_text(
 
 struct Reader<'d> {
     sources: Sources,
-    /// Canonical paths of the files being read (for cycle detection).
-    stack: Vec<PathBuf>,
+    /// Canonical paths of the files being read (for cycle detection), with
+    /// the paths as the user reaches them (for messages).
+    stack: Vec<(PathBuf, PathBuf)>,
     root: PathBuf,
+    /// The root as the user named it.
+    root_shown: PathBuf,
     diagnostics: &'d mut Vec<Diagnostic>,
 }
 
@@ -390,7 +400,7 @@ impl Reader<'_> {
     fn scan_file(&mut self, path: PathBuf, text: String) {
         let file_index = u32::try_from(self.sources.files.len()).unwrap_or(u32::MAX);
         self.sources.files.push(SourceFile::new(path.clone(), text));
-        self.stack.push(normalize(&absolute(&path)));
+        self.stack.push((normalize(&absolute(&path)), path.clone()));
         self.scan_lines(file_index);
         self.stack.pop();
     }
@@ -593,20 +603,20 @@ impl Reader<'_> {
                 format!("include of {target:?} leaves the ledger directory"),
             );
             self.diagnostics.push(d.expected(format!(
-                "a relative path to a file inside {}",
-                self.root.display()
+                "a relative path to a file inside the ledger directory {}",
+                self.root_shown.display()
             )));
             return;
         }
-        if self.stack.contains(&canonical) {
-            let chain: Vec<String> = self.stack.iter().map(|p| p.display().to_string()).collect();
+        if self.stack.iter().any(|(c, _)| *c == canonical) {
+            let chain: Vec<String> = self.stack.iter().map(|(_, shown)| shown.display().to_string()).collect();
             let d = diagnostic(
                 &self.sources,
                 Code::IncludeCycle,
                 format!("include of {target:?} includes a file that is already being read"),
             );
             self.diagnostics.push(
-                d.found(format!("the chain {} → {}", chain.join(" → "), canonical.display()))
+                d.found(format!("the chain {} → {}", chain.join(" → "), path.display()))
                     .expected("each file included once along any chain"),
             );
             return;

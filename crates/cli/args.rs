@@ -12,7 +12,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     /// The ledger directory (holding fundledger.toml). Default: the nearest
     /// one at or above the working directory.
-    #[arg(short = 'C', long = "dir", global = true, env = "FUNDLEDGER_DIR", value_name = "DIR", conflicts_with = "file")]
+    #[arg(
+        short = 'C',
+        long = "dir",
+        global = true,
+        env = "FUNDLEDGER_DIR",
+        value_name = "DIR",
+        conflicts_with = "file"
+    )]
     pub dir: Option<PathBuf>,
 
     /// A bare Ledger/hledger journal, read with default settings.
@@ -130,5 +137,6 @@ pub struct FundsArgs {
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| format!("{text:?} is not a date; expected YYYY-MM-DD"))
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("{text:?} is not a date; expected YYYY-MM-DD"))
 }

@@ -75,7 +75,10 @@ fn load(cli: &Cli) -> Result<fundledger_core::Loaded, Failure> {
     let settings = settings_for(cli)?;
     match fundledger_core::load(settings) {
         Ok(loaded) => Ok(loaded),
-        Err(LoadError::Io { path, error }) => Err(Failure::Usage(format!("cannot read {}: {error}", path.display()))),
+        Err(LoadError::Io { path, error }) => Err(Failure::Usage(format!(
+            "cannot read {}: {error}",
+            path.display()
+        ))),
         Err(error @ LoadError::Invariant(_)) => Err(Failure::Usage(error.to_string())),
     }
 }
@@ -113,13 +116,22 @@ fn report_failed(error: impl std::fmt::Display) -> Failure {
 }
 
 /// The filter for a period, accounts and fund.
-fn filter_for(journal: &Journal, period: &PeriodArgs, accounts: Vec<String>, fund: Option<&str>, real: bool) -> Result<Filter, Failure> {
+fn filter_for(
+    journal: &Journal,
+    period: &PeriodArgs,
+    accounts: Vec<String>,
+    fund: Option<&str>,
+    real: bool,
+) -> Result<Filter, Failure> {
     let (begin, end) = period_of(journal.settings(), period)?;
     let fund = match fund {
         None => None,
         Some(name) => Some(journal.fund_id(name).ok_or_else(|| {
             let known: Vec<&str> = journal.fund_ids().map(|f| journal.fund_name(f)).collect();
-            Failure::Usage(format!("no fund named {name:?}; the funds are {}", known.join(", ")))
+            Failure::Usage(format!(
+                "no fund named {name:?}; the funds are {}",
+                known.join(", ")
+            ))
         })?),
     };
     Ok(Filter {
@@ -145,7 +157,9 @@ fn period_of(settings: &Settings, period: &PeriodArgs) -> Result<Period, Failure
     }
     if let (Some(b), Some(e)) = (period.begin, period.end) {
         if e <= b {
-            return Err(Failure::Usage(format!("the end date {e} is not after the begin date {b} (-e is exclusive)")));
+            return Err(Failure::Usage(format!(
+                "the end date {e} is not after the begin date {b} (-e is exclusive)"
+            )));
         }
     }
     Ok((period.begin, period.end))
@@ -175,7 +189,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Balance(args) => {
             let journal = load_valid(&cli)?;
-            let filter = filter_for(&journal, &args.period, args.accounts.clone(), args.fund.as_deref(), args.real)?;
+            let filter = filter_for(
+                &journal,
+                &args.period,
+                args.accounts.clone(),
+                args.fund.as_deref(),
+                args.real,
+            )?;
             let options = reports::BalanceOptions {
                 by_fund: args.by_fund,
                 depth: args.depth,
@@ -185,7 +205,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Register(args) => {
             let journal = load_valid(&cli)?;
-            let filter = filter_for(&journal, &args.period, args.accounts.clone(), args.fund.as_deref(), args.real)?;
+            let filter = filter_for(
+                &journal,
+                &args.period,
+                args.accounts.clone(),
+                args.fund.as_deref(),
+                args.real,
+            )?;
             let report = reports::register(&journal, &filter).map_err(report_failed)?;
             output(&render::register(&report, format_of(args.output)).map_err(report_failed)?)
         }

@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::journal::{AccountId, Assertion, CommodityId, FundId, Journal, Origin, Posting, Transaction};
+use crate::journal::{
+    AccountId, Assertion, CommodityId, FundId, Journal, Origin, Posting, Transaction,
+};
 use crate::money::{self, Decimal, MultiAmount};
 use crate::settings::AccountClass;
 use crate::source::{SourcePos, Sources};
@@ -33,8 +35,17 @@ pub fn date_order(journal: &Journal) -> Vec<usize> {
     order
 }
 
-fn posting_diagnostic(sources: &Sources, t: &Transaction, line: u32, code: Code, message: String) -> Diagnostic {
-    let header = SourcePos { file: t.file, line: t.line };
+fn posting_diagnostic(
+    sources: &Sources,
+    t: &Transaction,
+    line: u32,
+    code: Code,
+    message: String,
+) -> Diagnostic {
+    let header = SourcePos {
+        file: t.file,
+        line: t.line,
+    };
     let pos = SourcePos { file: t.file, line };
     let mut excerpt = vec![(t.line, sources.line_text(header).to_string())];
     if line != t.line {
@@ -67,17 +78,30 @@ fn dates_in_order(journal: &Journal, sources: &Sources, out: &mut Vec<Diagnostic
     }
 }
 
-fn balance_assertions(journal: &Journal, sources: &Sources, order: &[usize], out: &mut Vec<Diagnostic>) {
+fn balance_assertions(
+    journal: &Journal,
+    sources: &Sources,
+    order: &[usize],
+    out: &mut Vec<Diagnostic>,
+) {
     let mut balances: HashMap<AccountId, MultiAmount<CommodityId>> = HashMap::new();
     for &index in order {
         let t = &journal.transactions()[index];
         for p in journal.postings(t) {
             let balance = balances.entry(p.account).or_default();
             if balance.add(p.commodity, p.quantity).is_err() {
-                out.push(posting_diagnostic(sources, t, p.line, Code::Overflow, "running balance overflows".into()));
+                out.push(posting_diagnostic(
+                    sources,
+                    t,
+                    p.line,
+                    Code::Overflow,
+                    "running balance overflows".into(),
+                ));
                 return;
             }
-            let Some(assertion) = &p.assertion else { continue };
+            let Some(assertion) = &p.assertion else {
+                continue;
+            };
             let failed = match assertion {
                 Assertion::Amount(expected, commodity) => {
                     let actual = balance.get(*commodity);
@@ -89,8 +113,10 @@ fn balance_assertions(journal: &Journal, sources: &Sources, order: &[usize], out
                     })
                 }
                 Assertion::Zero => (!balance.is_zero()).then(|| {
-                    let held: Vec<String> =
-                        balance.trimmed().map(|(c, q)| journal.format_amount(q, c)).collect();
+                    let held: Vec<String> = balance
+                        .trimmed()
+                        .map(|(c, q)| journal.format_amount(q, c))
+                        .collect();
                     (held.join(", "), "0 in every commodity".to_string())
                 }),
             };
@@ -104,7 +130,9 @@ fn balance_assertions(journal: &Journal, sources: &Sources, order: &[usize], out
                         Code::AssertionFailed,
                         format!("balance assertion failed for {account} on {}", t.date),
                     )
-                    .found(format!("{account} holds {actual} after this posting (all funds, in date order)"))
+                    .found(format!(
+                        "{account} holds {actual} after this posting (all funds, in date order)"
+                    ))
                     .expected(expected),
                 );
             }
@@ -126,11 +154,17 @@ fn fund_purposes(journal: &Journal, sources: &Sources, out: &mut Vec<Diagnostic>
                 continue;
             }
             let fund_name = journal.fund_name(p.fund);
-            let Some(allowed) = settings.fund(fund_name).and_then(|f| f.expense_accounts.as_ref()) else {
+            let Some(allowed) = settings
+                .fund(fund_name)
+                .and_then(|f| f.expense_accounts.as_ref())
+            else {
                 continue;
             };
             let account = journal.account_name(p.account);
-            if !allowed.iter().any(|prefix| crate::query::account_matches(account, prefix)) {
+            if !allowed
+                .iter()
+                .any(|prefix| crate::query::account_matches(account, prefix))
+            {
                 out.push(
                     posting_diagnostic(
                         sources,
@@ -153,7 +187,12 @@ fn fund_purposes(journal: &Journal, sources: &Sources, out: &mut Vec<Diagnostic>
 /// A donor-restricted fund's net assets, valued in the base currency at the
 /// rates booked (costs) or the latest price on or before each date, must not
 /// fall below zero at the end of any day.
-fn restricted_funds(journal: &Journal, sources: &Sources, order: &[usize], out: &mut Vec<Diagnostic>) {
+fn restricted_funds(
+    journal: &Journal,
+    sources: &Sources,
+    order: &[usize],
+    out: &mut Vec<Diagnostic>,
+) {
     let restricted: Vec<FundId> = journal
         .fund_ids()
         .filter(|&f| journal.fund_restriction(f).is_donor_restricted())
@@ -161,7 +200,9 @@ fn restricted_funds(journal: &Journal, sources: &Sources, order: &[usize], out: 
     if restricted.is_empty() {
         return;
     }
-    let Some(valuer) = Valuer::new(journal) else { return };
+    let Some(valuer) = Valuer::new(journal) else {
+        return;
+    };
     let mut net_assets: HashMap<FundId, Decimal> = HashMap::new();
     let mut overspent: HashMap<FundId, bool> = HashMap::new();
     let mut unpriced_warned: std::collections::HashSet<CommodityId> = Default::default();
@@ -221,7 +262,10 @@ fn restricted_funds(journal: &Journal, sources: &Sources, order: &[usize], out: 
             let was_overspent = overspent.get(&fund).copied().unwrap_or(false);
             if balance.is_sign_negative() && !balance.is_zero() {
                 if !was_overspent {
-                    let (index, line) = lowered_by.get(&fund).copied().unwrap_or((order[day_start], 0));
+                    let (index, line) = lowered_by
+                        .get(&fund)
+                        .copied()
+                        .unwrap_or((order[day_start], 0));
                     let t = &journal.transactions()[index];
                     let line = if line == 0 { t.line } else { line };
                     let name = journal.fund_name(fund);

@@ -202,7 +202,10 @@ impl Posting {
 
     /// The value of the tag `name`, when the posting carries it.
     pub fn tag(&self, name: &str) -> Option<&str> {
-        self.tags.iter().find(|t| &*t.name == name).map(|t| &*t.value)
+        self.tags
+            .iter()
+            .find(|t| &*t.name == name)
+            .map(|t| &*t.value)
     }
 }
 
@@ -236,7 +239,10 @@ impl Transaction {
 
     /// The value of the header tag `name`.
     pub fn tag(&self, name: &str) -> Option<&str> {
-        self.tags.iter().find(|t| &*t.name == name).map(|t| &*t.value)
+        self.tags
+            .iter()
+            .find(|t| &*t.name == name)
+            .map(|t| &*t.value)
     }
 }
 
@@ -260,7 +266,11 @@ pub struct InvariantViolation(pub String);
 
 impl fmt::Display for InvariantViolation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "internal invariant violated (a fundledger bug, please report it): {}", self.0)
+        write!(
+            f,
+            "internal invariant violated (a fundledger bug, please report it): {}",
+            self.0
+        )
     }
 }
 
@@ -409,14 +419,17 @@ impl Journal {
     /// before reports are computed.
     pub fn verify_invariants(&self) -> Result<(), InvariantViolation> {
         let mut total: MultiAmount<CommodityId> = MultiAmount::new();
-        let overflow = |_: Overflow| InvariantViolation("overflow while summing the journal".into());
+        let overflow =
+            |_: Overflow| InvariantViolation("overflow while summing the journal".into());
         for transaction in &self.transactions {
             let mut by_fund: HashMap<FundId, MultiAmount<CommodityId>> = HashMap::new();
             for posting in self.postings(transaction) {
                 if posting.kind != PostingKind::Real {
                     continue;
                 }
-                total.add(posting.commodity, posting.quantity).map_err(overflow)?;
+                total
+                    .add(posting.commodity, posting.quantity)
+                    .map_err(overflow)?;
                 by_fund
                     .entry(posting.fund)
                     .or_default()

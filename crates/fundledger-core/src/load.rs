@@ -32,7 +32,9 @@ use crate::journal::{
 use crate::money::{self, Decimal, MultiAmount, Overflow};
 use crate::parse::{self, BlockError};
 use crate::settings::{AccountClass, Settings};
-use crate::source::{self, Entry, SourcePos, Sources, TransactionBlock, POSTINGS_PER_TRANSACTION_MAX};
+use crate::source::{
+    self, Entry, SourcePos, Sources, TransactionBlock, POSTINGS_PER_TRANSACTION_MAX,
+};
 
 /// A loaded journal and everything found wrong with it.
 #[derive(Debug)]
@@ -83,10 +85,12 @@ impl std::error::Error for LoadError {}
 pub fn load(settings: Settings) -> Result<Loaded, LoadError> {
     let mut diagnostics = Vec::new();
     let journal_path = settings.journal.clone();
-    let sources = source::read_journal(&journal_path, &settings.root, &mut diagnostics)
-        .map_err(|error| LoadError::Io {
-            path: journal_path.clone(),
-            error,
+    let sources =
+        source::read_journal(&journal_path, &settings.root, &mut diagnostics).map_err(|error| {
+            LoadError::Io {
+                path: journal_path.clone(),
+                error,
+            }
         })?;
     build(settings, sources, diagnostics)
 }
@@ -102,7 +106,11 @@ pub fn load_text(settings: Settings, path: &Path, text: String) -> Result<Loaded
     build(settings, sources, diagnostics)
 }
 
-fn build(settings: Settings, sources: Sources, diagnostics: Vec<Diagnostic>) -> Result<Loaded, LoadError> {
+fn build(
+    settings: Settings,
+    sources: Sources,
+    diagnostics: Vec<Diagnostic>,
+) -> Result<Loaded, LoadError> {
     let blocks: Vec<&TransactionBlock> = sources
         .entries
         .iter()
@@ -198,8 +206,14 @@ impl<'s> Builder<'s> {
             builder.declared_precision[id.index()] = true;
         }
         if !builder.settings.commodities.is_empty() {
-            builder.declared_commodities =
-                Some(builder.settings.commodities.iter().map(|c| c.symbol.clone()).collect());
+            builder.declared_commodities = Some(
+                builder
+                    .settings
+                    .commodities
+                    .iter()
+                    .map(|c| c.symbol.clone())
+                    .collect(),
+            );
         }
         builder
     }
@@ -214,14 +228,20 @@ impl<'s> Builder<'s> {
                     self.account_directives.push(id);
                     let declared = self.declared_accounts.get_or_insert_with(|| {
                         let generated = &self.settings.generated_accounts;
-                        [&generated.due_from, &generated.due_to, &generated.conversion]
-                            .into_iter()
-                            .cloned()
-                            .collect()
+                        [
+                            &generated.due_from,
+                            &generated.due_to,
+                            &generated.conversion,
+                        ]
+                        .into_iter()
+                        .cloned()
+                        .collect()
                     });
                     declared.insert(name.clone());
                 }
-                Entry::Commodity { symbol, precision, .. } => {
+                Entry::Commodity {
+                    symbol, precision, ..
+                } => {
                     let id = self.commodity(symbol);
                     self.commodity_directives.push(id);
                     if let Some(p) = precision {
@@ -257,7 +277,10 @@ impl<'s> Builder<'s> {
     }
 
     fn block_error(&mut self, block: &TransactionBlock, error: BlockError) {
-        let line = block.pos.line.saturating_add(error.line_in_block.saturating_sub(1));
+        let line = block
+            .pos
+            .line
+            .saturating_add(error.line_in_block.saturating_sub(1));
         let pos = SourcePos {
             file: block.pos.file,
             line,
@@ -265,7 +288,10 @@ impl<'s> Builder<'s> {
         let text = self.sources.line_text(pos).to_string();
         let mut excerpt = Vec::new();
         if line != block.pos.line {
-            excerpt.push((block.pos.line, self.sources.line_text(block.pos).to_string()));
+            excerpt.push((
+                block.pos.line,
+                self.sources.line_text(block.pos).to_string(),
+            ));
         }
         excerpt.push((line, text));
         self.diagnostics.push(
@@ -300,9 +326,21 @@ impl<'s> Builder<'s> {
     }
 
     /// A diagnostic about one posting line, shown under its header.
-    fn posting_diagnostic(&self, block: &TransactionBlock, line: u32, code: Code, message: String) -> Diagnostic {
-        let pos = SourcePos { file: block.pos.file, line };
-        let mut excerpt = vec![(block.pos.line, self.sources.line_text(block.pos).to_string())];
+    fn posting_diagnostic(
+        &self,
+        block: &TransactionBlock,
+        line: u32,
+        code: Code,
+        message: String,
+    ) -> Diagnostic {
+        let pos = SourcePos {
+            file: block.pos.file,
+            line,
+        };
+        let mut excerpt = vec![(
+            block.pos.line,
+            self.sources.line_text(block.pos).to_string(),
+        )];
         if line != block.pos.line {
             excerpt.push((line, self.sources.line_text(pos).to_string()));
         }
@@ -325,15 +363,28 @@ impl<'s> Builder<'s> {
             self.diagnostics.push(d);
             return;
         }
-        let (header_tags, header_comment) = tags_and_comment(&parsed.posting_metadata.tags, parsed.comment.as_deref());
-        let header_fund = header_tags.iter().find(|t| &*t.name == "fund").map(|t| t.value.clone());
+        let (header_tags, header_comment) =
+            tags_and_comment(&parsed.posting_metadata.tags, parsed.comment.as_deref());
+        let header_fund = header_tags
+            .iter()
+            .find(|t| &*t.name == "fund")
+            .map(|t| t.value.clone());
         let first_posting = self.postings.len();
         let mut elided: Vec<usize> = Vec::new();
         for (index, p) in parsed.postings.iter().enumerate() {
-            let line = block.posting_lines.get(index).copied().unwrap_or(block.pos.line);
+            let line = block
+                .posting_lines
+                .get(index)
+                .copied()
+                .unwrap_or(block.pos.line);
             let account_name = p.account.trim();
             if account_name.is_empty() {
-                let d = self.posting_diagnostic(block, line, Code::Unparsable, "posting without an account name".into());
+                let d = self.posting_diagnostic(
+                    block,
+                    line,
+                    Code::Unparsable,
+                    "posting without an account name".into(),
+                );
                 self.diagnostics.push(d.expected("`  ACCOUNT  AMOUNT`"));
                 continue;
             }
@@ -372,8 +423,15 @@ impl<'s> Builder<'s> {
             let (quantity, commodity, cost, origin) = match &p.amount {
                 None => {
                     if kind == PostingKind::UnbalancedVirtual {
-                        let d = self.posting_diagnostic(block, line, Code::Unparsable, "a virtual posting in ( ) has no amount".into());
-                        self.diagnostics.push(d.expected("an amount: ( ) postings are never balanced, so none can be inferred"));
+                        let d = self.posting_diagnostic(
+                            block,
+                            line,
+                            Code::Unparsable,
+                            "a virtual posting in ( ) has no amount".into(),
+                        );
+                        self.diagnostics.push(d.expected(
+                            "an amount: ( ) postings are never balanced, so none can be inferred",
+                        ));
                         continue;
                     }
                     elided.push(self.postings.len());
@@ -387,8 +445,14 @@ impl<'s> Builder<'s> {
                     let cost = match self.cost(amount, quantity) {
                         Ok(cost) => cost,
                         Err(Overflow) => {
-                            let d = self.posting_diagnostic(block, line, Code::Overflow, "the cost of this posting overflows".into());
-                            self.diagnostics.push(d.expected("amounts within 28 significant digits"));
+                            let d = self.posting_diagnostic(
+                                block,
+                                line,
+                                Code::Overflow,
+                                "the cost of this posting overflows".into(),
+                            );
+                            self.diagnostics
+                                .push(d.expected("amounts within 28 significant digits"));
                             continue;
                         }
                     };
@@ -412,7 +476,7 @@ impl<'s> Builder<'s> {
         }
         if self.diagnostics.error_count() == errors_before {
             if let Err(d) = self.balance(block, first_posting, &elided) {
-                self.diagnostics.push(d);
+                self.diagnostics.push(*d);
             }
         }
         if self.diagnostics.error_count() != errors_before {
@@ -443,30 +507,55 @@ impl<'s> Builder<'s> {
                 return FundId(id);
             }
             let known: Vec<&str> = self.settings.funds.iter().map(|f| f.id.as_str()).collect();
-            let d = self.posting_diagnostic(block, line, Code::UnknownFund, format!("unknown fund {name:?}"));
-            self.diagnostics.push(d.expected(format!("one of the funds in fundledger.toml: {}", known.join(", "))));
+            let d = self.posting_diagnostic(
+                block,
+                line,
+                Code::UnknownFund,
+                format!("unknown fund {name:?}"),
+            );
+            self.diagnostics.push(d.expected(format!(
+                "one of the funds in fundledger.toml: {}",
+                known.join(", ")
+            )));
             return self.default_fund;
         }
         if name.is_empty() {
-            let d = self.posting_diagnostic(block, line, Code::UnknownFund, "empty fund tag".into());
+            let d =
+                self.posting_diagnostic(block, line, Code::UnknownFund, "empty fund tag".into());
             self.diagnostics.push(d.expected("`; fund: NAME`"));
             return self.default_fund;
         }
         FundId(self.funds.intern(name))
     }
 
-    fn check_account(&mut self, block: &TransactionBlock, line: u32, account: AccountId, kind: PostingKind) {
+    fn check_account(
+        &mut self,
+        block: &TransactionBlock,
+        line: u32,
+        account: AccountId,
+        kind: PostingKind,
+    ) {
         let name = self.accounts.name(account.0).to_string();
         if let Some(declared) = &self.declared_accounts {
             if !declared.contains(&name) {
-                let d = self.posting_diagnostic(block, line, Code::UndeclaredAccount, format!("account {name} is not declared"));
+                let d = self.posting_diagnostic(
+                    block,
+                    line,
+                    Code::UndeclaredAccount,
+                    format!("account {name} is not declared"),
+                );
                 self.diagnostics.push(d.expected("an account listed in fundledger.toml `accounts` or declared with an `account` directive"));
             }
         }
         if kind == PostingKind::Real && self.account_classes[account.index()].is_none() {
             let roots: Vec<&String> = self.settings.account_classes.keys().collect();
             let code = Code::UnclassifiedAccount;
-            let d = self.posting_diagnostic(block, line, code, format!("account {name} has a root with no class"));
+            let d = self.posting_diagnostic(
+                block,
+                line,
+                code,
+                format!("account {name} has a root with no class"),
+            );
             let expected = format!(
                 "a real posting under one of the classified roots ({}); use ( ) for memo quantities",
                 roots.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
@@ -478,7 +567,9 @@ impl<'s> Builder<'s> {
     }
 
     fn check_commodity(&mut self, block: &TransactionBlock, line: u32, commodity: CommodityId) {
-        let Some(declared) = &self.declared_commodities else { return };
+        let Some(declared) = &self.declared_commodities else {
+            return;
+        };
         let symbol = self.commodities.name(commodity.0);
         if !declared.contains(symbol) {
             let mut known: Vec<&String> = declared.iter().collect();
@@ -486,14 +577,24 @@ impl<'s> Builder<'s> {
             let message = format!("commodity {symbol} is not declared");
             let expected = format!(
                 "one of the declared commodities ({})",
-                known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                known
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             let d = self.posting_diagnostic(block, line, Code::UndeclaredCommodity, message);
             self.diagnostics.push(d.expected(expected));
         }
     }
 
-    fn check_precision(&mut self, block: &TransactionBlock, line: u32, quantity: Decimal, commodity: CommodityId) {
+    fn check_precision(
+        &mut self,
+        block: &TransactionBlock,
+        line: u32,
+        quantity: Decimal,
+        commodity: CommodityId,
+    ) {
         let decimals = money::significant_decimals(quantity);
         if self.declared_precision[commodity.index()] {
             let allowed = self.precisions[commodity.index()].unwrap_or(0);
@@ -508,12 +609,18 @@ impl<'s> Builder<'s> {
                 self.diagnostics.push(d.expected(format!("an amount in whole multiples of {symbol}'s smallest unit ({allowed} decimal places); fundledger never rounds it for you")));
             }
         } else {
+            // Undeclared: display with as many decimals as written (as hledger
+            // infers a commodity's display style), never fewer.
             let known = &mut self.precisions[commodity.index()];
-            *known = Some(known.unwrap_or(0).max(decimals));
+            *known = Some(known.unwrap_or(0).max(quantity.scale()));
         }
     }
 
-    fn cost(&mut self, amount: &ledger_parser::PostingAmount, quantity: Decimal) -> Result<Option<Cost>, Overflow> {
+    fn cost(
+        &mut self,
+        amount: &ledger_parser::PostingAmount,
+        quantity: Decimal,
+    ) -> Result<Option<Cost>, Overflow> {
         let (price, from_lot) = match (&amount.price, &amount.lot_price) {
             (Some(p), _) => (p, false),
             (None, Some(p)) => (p, true),
@@ -546,11 +653,22 @@ impl<'s> Builder<'s> {
 
     /// Fills the elided amount, checks the sum is zero per commodity, adds
     /// conversion postings for costs and interfund postings for funds.
-    fn balance(&mut self, block: &TransactionBlock, first: usize, elided: &[usize]) -> Result<(), Diagnostic> {
+    fn balance(
+        &mut self,
+        block: &TransactionBlock,
+        first: usize,
+        elided: &[usize],
+    ) -> Result<(), Box<Diagnostic>> {
         let overflow = |this: &Self| {
-            this.sources
-                .diagnostic_for_block(Code::Overflow, block, "the amounts of this transaction overflow when summed")
-                .expected("amounts within 28 significant digits")
+            Box::new(
+                this.sources
+                    .diagnostic_for_block(
+                        Code::Overflow,
+                        block,
+                        "the amounts of this transaction overflow when summed",
+                    )
+                    .expected("amounts within 28 significant digits"),
+            )
         };
         for kind in [PostingKind::Real, PostingKind::BalancedVirtual] {
             let mut residual: MultiAmount<CommodityId> = MultiAmount::new();
@@ -561,7 +679,9 @@ impl<'s> Builder<'s> {
                 }
                 has_cost |= posting.cost.is_some();
                 let (weight, commodity) = posting.weight();
-                residual.add(commodity, weight).map_err(|_| overflow(self))?;
+                residual
+                    .add(commodity, weight)
+                    .map_err(|_| overflow(self))?;
             }
             let elided_here: Vec<usize> = elided
                 .iter()
@@ -569,12 +689,15 @@ impl<'s> Builder<'s> {
                 .filter(|&i| self.postings[i].kind == kind)
                 .collect();
             if elided_here.len() > 1 {
-                let lines: Vec<String> = elided_here.iter().map(|&i| self.postings[i].line.to_string()).collect();
-                return Err(self
+                let lines: Vec<String> = elided_here
+                    .iter()
+                    .map(|&i| self.postings[i].line.to_string())
+                    .collect();
+                return Err(Box::new(self
                     .sources
                     .diagnostic_for_block(Code::MultipleElided, block, "more than one posting has no amount")
                     .found(format!("postings without an amount on lines {}", lines.join(", ")))
-                    .expected("at most one posting without an amount; fundledger fills it with what balances the others"));
+                    .expected("at most one posting without an amount; fundledger fills it with what balances the others")));
             }
             let nonzero: Vec<(CommodityId, Decimal)> = residual.trimmed().collect();
             if let Some(&index) = elided_here.first() {
@@ -595,7 +718,13 @@ impl<'s> Builder<'s> {
                 };
                 for (n, (commodity, amount)) in fills.iter().enumerate() {
                     let quantity = money::negate(*amount);
-                    self.check_filled_precision(block, template.line, quantity, *commodity, has_cost)?;
+                    self.check_filled_precision(
+                        block,
+                        template.line,
+                        quantity,
+                        *commodity,
+                        has_cost,
+                    )?;
                     let posting = Posting {
                         quantity,
                         commodity: *commodity,
@@ -612,11 +741,17 @@ impl<'s> Builder<'s> {
                     .iter()
                     .map(|(c, q)| format!("{q} {}", self.commodities.name(c.0)))
                     .collect();
-                let fractional_cost = has_cost && nonzero.iter().any(|(c, q)| {
-                    self.declared_precision[c.index()]
-                        && money::significant_decimals(*q) > self.precisions[c.index()].unwrap_or(0)
-                });
-                let what = if kind == PostingKind::Real { "postings" } else { "[virtual] postings" };
+                let fractional_cost = has_cost
+                    && nonzero.iter().any(|(c, q)| {
+                        self.declared_precision[c.index()]
+                            && money::significant_decimals(*q)
+                                > self.precisions[c.index()].unwrap_or(0)
+                    });
+                let what = if kind == PostingKind::Real {
+                    "postings"
+                } else {
+                    "[virtual] postings"
+                };
                 let (code, message, expected) = if fractional_cost {
                     (
                         Code::InexactCost,
@@ -630,15 +765,17 @@ impl<'s> Builder<'s> {
                         format!("the {what} of each commodity (after cost conversion) sum to exactly zero; no tolerance is applied"),
                     )
                 };
-                return Err(self
-                    .sources
-                    .diagnostic_for_block(code, block, message)
-                    .found(format!("the {what} sum to {}", sums.join(", ")))
-                    .expected(expected));
+                return Err(Box::new(
+                    self.sources
+                        .diagnostic_for_block(code, block, message)
+                        .found(format!("the {what} sum to {}", sums.join(", ")))
+                        .expected(expected),
+                ));
             }
         }
         self.add_conversions(first).map_err(|_| overflow(self))?;
-        self.add_interfund(block, first).map_err(|d| d.unwrap_or_else(|| overflow(self)))
+        self.add_interfund(block, first)
+            .map_err(|d| d.unwrap_or_else(|| overflow(self)))
     }
 
     fn check_filled_precision(
@@ -648,7 +785,7 @@ impl<'s> Builder<'s> {
         quantity: Decimal,
         commodity: CommodityId,
         has_cost: bool,
-    ) -> Result<(), Diagnostic> {
+    ) -> Result<(), Box<Diagnostic>> {
         if !self.declared_precision[commodity.index()] {
             return Ok(());
         }
@@ -658,18 +795,24 @@ impl<'s> Builder<'s> {
         }
         let symbol = self.commodities.name(commodity.0);
         let (code, expected) = if has_cost {
-            (Code::InexactCost, "write the total cost with `@@ TOTAL` so the conversion is exact".to_string())
+            (
+                Code::InexactCost,
+                "write the total cost with `@@ TOTAL` so the conversion is exact".to_string(),
+            )
         } else {
-            (Code::TooPrecise, format!("amounts in {symbol} with at most {allowed} decimal places"))
+            (
+                Code::TooPrecise,
+                format!("amounts in {symbol} with at most {allowed} decimal places"),
+            )
         };
-        Err(self
+        Err(Box::new(self
             .posting_diagnostic(
                 block,
                 line,
                 code,
                 format!("the amount inferred for this posting, {quantity} {symbol}, is finer than {symbol} allows ({allowed} decimal places)"),
             )
-            .expected(expected))
+            .expected(expected)))
     }
 
     /// For every posting with a cost in another commodity, two postings to
@@ -714,7 +857,11 @@ impl<'s> Builder<'s> {
 
     /// Adds due-to/due-from postings for every fund that does not balance on
     /// its own (or reports it, with `strict_funds`).
-    fn add_interfund(&mut self, block: &TransactionBlock, first: usize) -> Result<(), Option<Diagnostic>> {
+    fn add_interfund(
+        &mut self,
+        block: &TransactionBlock,
+        first: usize,
+    ) -> Result<(), Option<Box<Diagnostic>>> {
         let mut by_fund: Vec<(FundId, MultiAmount<CommodityId>)> = Vec::new();
         for posting in &self.postings[first..] {
             if posting.kind != PostingKind::Real {
@@ -727,7 +874,10 @@ impl<'s> Builder<'s> {
                     by_fund.len() - 1
                 }
             };
-            by_fund[slot].1.add(posting.commodity, posting.quantity).map_err(|_| None)?;
+            by_fund[slot]
+                .1
+                .add(posting.commodity, posting.quantity)
+                .map_err(|_| None)?;
         }
         let unbalanced: Vec<(FundId, Vec<(CommodityId, Decimal)>)> = by_fund
             .into_iter()
@@ -741,17 +891,23 @@ impl<'s> Builder<'s> {
             let found: Vec<String> = unbalanced
                 .iter()
                 .map(|(f, sums)| {
-                    let amounts: Vec<String> =
-                        sums.iter().map(|(c, q)| format!("{q} {}", self.commodities.name(c.0))).collect();
-                    format!("fund {} sums to {}", self.funds.name(f.0), amounts.join(", "))
+                    let amounts: Vec<String> = sums
+                        .iter()
+                        .map(|(c, q)| format!("{q} {}", self.commodities.name(c.0)))
+                        .collect();
+                    format!(
+                        "fund {} sums to {}",
+                        self.funds.name(f.0),
+                        amounts.join(", ")
+                    )
                 })
                 .collect();
-            return Err(Some(
+            return Err(Some(Box::new(
                 self.sources
                     .diagnostic_for_block(Code::FundUnbalanced, block, "transaction does not balance within each fund")
                     .found(found.join("; "))
                     .expected("each fund's postings sum to zero; move money between funds with explicit transfer postings, or set strict_funds = false to have fundledger add due-to/due-from postings"),
-            ));
+            )));
         }
         let due_to = self.account(&self.settings.generated_accounts.due_to.clone());
         let due_from = self.account(&self.settings.generated_accounts.due_from.clone());
@@ -760,7 +916,11 @@ impl<'s> Builder<'s> {
                 // A fund whose postings sum to more than zero received value
                 // from the others: it owes (due to). One that sums below
                 // zero gave value: it is owed (due from).
-                let account = if residual.is_sign_positive() { due_to } else { due_from };
+                let account = if residual.is_sign_positive() {
+                    due_to
+                } else {
+                    due_from
+                };
                 self.postings.push(Posting {
                     account,
                     fund,
@@ -807,7 +967,10 @@ fn index_u32(index: usize) -> u32 {
 /// comment text. Comment lines of the form `name: value` whose name
 /// ledger-parser does not take as a tag (it needs the name to be
 /// alphanumeric, so `import-id:` is not one) become tags here too.
-fn tags_and_comment(tags: &[ledger_parser::Tag], comment: Option<&str>) -> (Vec<Tag>, Option<Box<str>>) {
+fn tags_and_comment(
+    tags: &[ledger_parser::Tag],
+    comment: Option<&str>,
+) -> (Vec<Tag>, Option<Box<str>>) {
     let mut out: Vec<Tag> = tags
         .iter()
         .map(|t| Tag {
@@ -827,7 +990,9 @@ fn tags_and_comment(tags: &[ledger_parser::Tag], comment: Option<&str>) -> (Vec<
         match trimmed.split_once(": ") {
             Some((name, value))
                 if !name.is_empty()
-                    && name.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') =>
+                    && name
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '-' || c == '_') =>
             {
                 out.push(Tag {
                     name: name.into(),

@@ -81,7 +81,10 @@ pub fn resolve(explicit_dir: Option<&Path>, working_dir: &Path) -> Result<Settin
             })?;
             // Name it relative to the working directory, so messages show
             // short paths (`journal.ledger`, `../journal.ledger`).
-            let levels_up = working_dir.components().count().saturating_sub(found.components().count());
+            let levels_up = working_dir
+                .components()
+                .count()
+                .saturating_sub(found.components().count());
             if levels_up == 0 {
                 PathBuf::from(".")
             } else {

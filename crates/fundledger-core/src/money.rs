@@ -175,16 +175,28 @@ mod tests {
     #[test]
     fn multiplication_refuses_to_round() {
         let tiny = d("0.00000000000001"); // 14 decimals
-        assert_eq!(checked_mul_exact(tiny, tiny), Ok(d("0.0000000000000000000000000001")));
+        assert_eq!(
+            checked_mul_exact(tiny, tiny),
+            Ok(d("0.0000000000000000000000000001"))
+        );
         let tinier = d("0.000000000000001"); // 15 decimals
         assert_eq!(checked_mul_exact(tinier, tiny), Err(Overflow));
-        assert_eq!(checked_mul_exact(d("1000.50"), d("15.55")), Ok(d("15557.775")));
+        assert_eq!(
+            checked_mul_exact(d("1000.50"), d("15.55")),
+            Ok(d("15557.775"))
+        );
     }
 
     #[test]
     fn rounding_names_its_strategy() {
-        assert_eq!(round(d("2.5"), 0, RoundingStrategy::MidpointNearestEven), d("2"));
-        assert_eq!(round(d("2.5"), 0, RoundingStrategy::MidpointAwayFromZero), d("3"));
+        assert_eq!(
+            round(d("2.5"), 0, RoundingStrategy::MidpointNearestEven),
+            d("2")
+        );
+        assert_eq!(
+            round(d("2.5"), 0, RoundingStrategy::MidpointAwayFromZero),
+            d("3")
+        );
     }
 
     #[test]
@@ -210,6 +222,10 @@ mod tests {
         let mut big = MultiAmount::new();
         big.add(1u32, Decimal::MAX).unwrap();
         assert_eq!(big.add(1u32, Decimal::MAX), Err(Overflow));
-        assert_eq!(big.get(1), Decimal::MAX, "a failed add leaves the sum unchanged");
+        assert_eq!(
+            big.get(1),
+            Decimal::MAX,
+            "a failed add leaves the sum unchanged"
+        );
     }
 }

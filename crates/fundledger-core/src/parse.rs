@@ -66,8 +66,11 @@ pub fn parse_transaction(block: &str) -> Result<Transaction, BlockError> {
         }
         Some(Err(error)) => {
             let text = error.to_string();
-            let line_in_block = culprit_line(block).or_else(|| line_from_parser_message(&text)).unwrap_or(1);
-            let expected = hint_for_line(block, line_in_block).unwrap_or_else(|| hint_for_block(block));
+            let line_in_block = culprit_line(block)
+                .or_else(|| line_from_parser_message(&text))
+                .unwrap_or(1);
+            let expected =
+                hint_for_line(block, line_in_block).unwrap_or_else(|| hint_for_block(block));
             return Err(BlockError {
                 line_in_block,
                 message: "ledger-parser cannot read this transaction".to_string(),
@@ -95,7 +98,9 @@ pub fn parse_transaction(block: &str) -> Result<Transaction, BlockError> {
 pub fn parse_price(line: &str) -> Result<CommodityPrice, String> {
     let mut text = line.trim_end().to_string();
     let words: Vec<&str> = text.split_whitespace().collect();
-    let has_time = words.get(2).is_some_and(|w| w.len() == 8 && w.as_bytes().get(2) == Some(&b':'));
+    let has_time = words
+        .get(2)
+        .is_some_and(|w| w.len() == 8 && w.as_bytes().get(2) == Some(&b':'));
     if !has_time && words.len() >= 2 {
         // Insert the time after the date.
         if let Some(date_at) = text.find(words[1]) {
@@ -113,7 +118,10 @@ pub fn parse_price(line: &str) -> Result<CommodityPrice, String> {
                 _ => None,
             })
             .ok_or_else(|| "not a price line".to_string()),
-        _ => Err("expected `P YYYY-MM-DD [HH:MM:SS] SYMBOL AMOUNT`, e.g. `P 2000-04-01 CNY 13.10 JPY`".to_string()),
+        _ => Err(
+            "expected `P YYYY-MM-DD [HH:MM:SS] SYMBOL AMOUNT`, e.g. `P 2000-04-01 CNY 13.10 JPY`"
+                .to_string(),
+        ),
     }
 }
 
@@ -125,7 +133,10 @@ fn culprit_line(block: &str) -> Option<u32> {
     let mut lines = block.lines();
     let header = lines.next()?;
     let header_probe = format!("{header}\n    Probe:Account  1 PROBE\n    Probe:Other\n");
-    if !matches!(without_panics(|| ledger_parser::parse(&header_probe)), Some(Ok(_))) {
+    if !matches!(
+        without_panics(|| ledger_parser::parse(&header_probe)),
+        Some(Ok(_))
+    ) {
         return Some(1);
     }
     for (index, line) in lines.enumerate() {
@@ -133,7 +144,10 @@ fn culprit_line(block: &str) -> Option<u32> {
             continue;
         }
         let posting_probe = format!("2000-01-01 probe\n{line}\n");
-        if !matches!(without_panics(|| ledger_parser::parse(&posting_probe)), Some(Ok(_))) {
+        if !matches!(
+            without_panics(|| ledger_parser::parse(&posting_probe)),
+            Some(Ok(_))
+        ) {
             return u32::try_from(index + 2).ok();
         }
     }
@@ -161,7 +175,10 @@ fn hint_for_block(block: &str) -> String {
 }
 
 fn date_hint(header: &str) -> Option<String> {
-    let date: String = header.chars().take_while(|c| !c.is_whitespace() && *c != '=').collect();
+    let date: String = header
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '=')
+        .collect();
     let bytes = date.as_bytes();
     let well_formed = bytes.len() == 10
         && bytes[..4].iter().all(u8::is_ascii_digit)
@@ -170,7 +187,8 @@ fn date_hint(header: &str) -> Option<String> {
         && bytes[7] == bytes[4]
         && bytes[8..].iter().all(u8::is_ascii_digit);
     if well_formed {
-        let valid = chrono::NaiveDate::parse_from_str(&date.replace(['/', '.'], "-"), "%Y-%m-%d").is_ok();
+        let valid =
+            chrono::NaiveDate::parse_from_str(&date.replace(['/', '.'], "-"), "%Y-%m-%d").is_ok();
         return (!valid).then(|| format!("a real calendar date; {date} does not exist"));
     }
     Some(format!(
@@ -179,7 +197,9 @@ fn date_hint(header: &str) -> Option<String> {
 }
 
 fn hint_for_line(block: &str, line_in_block: u32) -> Option<String> {
-    let line = block.lines().nth(line_in_block.saturating_sub(1) as usize)?;
+    let line = block
+        .lines()
+        .nth(line_in_block.saturating_sub(1) as usize)?;
     if line_in_block == 1 {
         return date_hint(line);
     }
@@ -187,9 +207,7 @@ fn hint_for_line(block: &str, line_in_block: u32) -> Option<String> {
     if content.starts_with(';') || content.is_empty() {
         return None;
     }
-    let Some(body) = content.split(';').next() else {
-        return None;
-    };
+    let body = content.split(';').next()?;
     let body = body.trim_end();
     let has_gap = body.contains("  ") || body.contains('\t');
     let has_digit = body.chars().any(|c| c.is_ascii_digit());
@@ -199,7 +217,7 @@ fn hint_for_line(block: &str, line_in_block: u32) -> Option<String> {
         );
     }
     if has_gap {
-        let amount = body.split(['\t']).last().unwrap_or(body);
+        let amount = body.split(['\t']).next_back().unwrap_or(body);
         let amount = amount.rsplit("  ").next().unwrap_or(amount).trim();
         if amount.contains(',') {
             return Some(format!(
@@ -219,7 +237,10 @@ mod tests {
 
     #[test]
     fn parses_a_transaction_block() {
-        let t = parse_transaction("2000-04-01 * Rice\n    Expenses:Food  100 JPY  ; fund: FoodAid\n    Assets:Bank\n").unwrap();
+        let t = parse_transaction(
+            "2000-04-01 * Rice\n    Expenses:Food  100 JPY  ; fund: FoodAid\n    Assets:Bank\n",
+        )
+        .unwrap();
         assert_eq!(t.postings.len(), 2);
         assert_eq!(t.postings[0].metadata.tags[0].name, "fund");
     }
@@ -229,7 +250,10 @@ mod tests {
         // Each of these makes ledger-parser 7.0.0 panic when given directly.
         for input in ["2000-01-01 x\n  *\n", "2000-01-01 x\n  A  1 JPY\n  !\n"] {
             let error = parse_transaction(input).unwrap_err();
-            assert!(error.message.contains("cannot read"), "{input:?}: {error:?}");
+            assert!(
+                error.message.contains("cannot read"),
+                "{input:?}: {error:?}"
+            );
         }
     }
 

@@ -13,7 +13,9 @@ use std::fmt::Write as _;
 
 use unicode_width::UnicodeWidthStr;
 
-use crate::journal::{quote_commodity, Assertion, CostKind, Journal, Origin, PostingKind, Status, Tag};
+use crate::journal::{
+    quote_commodity, Assertion, CostKind, Journal, Origin, PostingKind, Status, Tag,
+};
 use crate::money;
 
 /// The column, in display cells, that amounts are aligned after.
@@ -47,7 +49,11 @@ fn one_line(text: &str) -> String {
 pub fn print(journal: &Journal) -> String {
     let mut out = String::new();
     for &c in journal.commodity_directives() {
-        let _ = writeln!(out, "commodity {}", quote_commodity(journal.commodity_name(c)));
+        let _ = writeln!(
+            out,
+            "commodity {}",
+            quote_commodity(journal.commodity_name(c))
+        );
     }
     for &a in journal.account_directives() {
         let _ = writeln!(out, "account {}", journal.account_name(a));
@@ -129,7 +135,11 @@ pub fn write_transaction(out: &mut String, journal: &Journal, t: &crate::journal
         let account = format!("{}{account}", status_mark(p.status));
         let amount = journal.format_amount(p.quantity, p.commodity);
         let pad = ACCOUNT_COLUMN_WIDTH.saturating_sub(account.width()).max(2);
-        let _ = write!(out, "    {account}{}{amount:>AMOUNT_COLUMN_WIDTH$}", " ".repeat(pad));
+        let _ = write!(
+            out,
+            "    {account}{}{amount:>AMOUNT_COLUMN_WIDTH$}",
+            " ".repeat(pad)
+        );
         if let Some(cost) = &p.cost {
             let marker = match cost.kind {
                 CostKind::PerUnit => "@",

@@ -37,7 +37,8 @@ pub struct Filter {
 impl Filter {
     /// True when the transaction's date is in range.
     pub fn date_matches(&self, transaction: &Transaction) -> bool {
-        self.begin.is_none_or(|b| transaction.date >= b) && self.end.is_none_or(|e| transaction.date < e)
+        self.begin.is_none_or(|b| transaction.date >= b)
+            && self.end.is_none_or(|e| transaction.date < e)
     }
 
     /// True when the posting passes the account, fund and kind filters.
@@ -50,12 +51,17 @@ impl Filter {
         }
         self.accounts.is_empty() || {
             let name = journal.account_name(posting.account);
-            self.accounts.iter().any(|prefix| account_matches(name, prefix))
+            self.accounts
+                .iter()
+                .any(|prefix| account_matches(name, prefix))
         }
     }
 
     /// Every (transaction, posting) the filter selects, in journal order.
-    pub fn select<'j>(&'j self, journal: &'j Journal) -> impl Iterator<Item = (&'j Transaction, &'j Posting)> + 'j {
+    pub fn select<'j>(
+        &'j self,
+        journal: &'j Journal,
+    ) -> impl Iterator<Item = (&'j Transaction, &'j Posting)> + 'j {
         journal
             .transactions()
             .iter()
@@ -76,7 +82,10 @@ mod tests {
         assert!(account_matches("Assets:Bank", "Assets:Bank"));
         assert!(!account_matches("Assets:Banking", "Assets:Bank"));
         assert!(account_matches("Assets", ""));
-        assert!(!account_matches("収入", "収"), "no match inside a character");
+        assert!(
+            !account_matches("収入", "収"),
+            "no match inside a character"
+        );
         assert!(account_matches("収入:寄付", "収入"));
     }
 }

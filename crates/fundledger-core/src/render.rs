@@ -11,7 +11,9 @@ use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
 use crate::money::{self, Decimal};
-use crate::reports::{AccountsReport, Amount, BalanceReport, FundsReport, RegisterReport, TreeNode};
+use crate::reports::{
+    AccountsReport, Amount, BalanceReport, FundsReport, RegisterReport, TreeNode,
+};
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,13 +48,22 @@ pub fn json<T: Serialize>(report: &T) -> Result<String, RenderError> {
     Ok(text)
 }
 
-fn csv_of(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<String, RenderError> {
+fn csv_of(
+    header: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<String, RenderError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(header).map_err(|e| RenderError(e.to_string()))?;
+    writer
+        .write_record(header)
+        .map_err(|e| RenderError(e.to_string()))?;
     for row in rows {
-        writer.write_record(&row).map_err(|e| RenderError(e.to_string()))?;
+        writer
+            .write_record(&row)
+            .map_err(|e| RenderError(e.to_string()))?;
     }
-    let bytes = writer.into_inner().map_err(|e| RenderError(e.to_string()))?;
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| RenderError(e.to_string()))?;
     String::from_utf8(bytes).map_err(|e| RenderError(e.to_string()))
 }
 
@@ -170,7 +181,11 @@ fn tree_text(tree: &[TreeNode], total: &[Amount]) -> String {
         for (i, amount) in node.totals.iter().enumerate() {
             let text = amount_text(amount);
             if i == last {
-                let _ = writeln!(out, "{text:>amount_width$}  {}{leaf}", "  ".repeat(node.depth));
+                let _ = writeln!(
+                    out,
+                    "{text:>amount_width$}  {}{leaf}",
+                    "  ".repeat(node.depth)
+                );
             } else {
                 let _ = writeln!(out, "{text:>amount_width$}");
             }
@@ -191,7 +206,15 @@ fn tree_text(tree: &[TreeNode], total: &[Amount]) -> String {
 /// # Errors
 /// On a CSV or JSON encoding failure.
 pub fn register(report: &RegisterReport, format: Format) -> Result<String, RenderError> {
-    let header = ["date", "payee", "account", "fund", "commodity", "amount", "running_total"];
+    let header = [
+        "date",
+        "payee",
+        "account",
+        "fund",
+        "commodity",
+        "amount",
+        "running_total",
+    ];
     let rows: Vec<Vec<String>> = report
         .rows
         .iter()
@@ -210,7 +233,11 @@ pub fn register(report: &RegisterReport, format: Format) -> Result<String, Rende
     match format {
         Format::Json => json(report),
         Format::Csv => csv_of(&header, rows),
-        Format::Text => Ok(table(&header, &rows, &[false, false, false, false, false, true, true])),
+        Format::Text => Ok(table(
+            &header,
+            &rows,
+            &[false, false, false, false, false, true, true],
+        )),
     }
 }
 
@@ -248,7 +275,16 @@ pub fn accounts(report: &AccountsReport, format: Format) -> Result<String, Rende
 /// # Errors
 /// On a CSV or JSON encoding failure.
 pub fn funds(report: &FundsReport, format: Format) -> Result<String, RenderError> {
-    let header = ["fund", "restriction", "commodity", "opening", "income", "expenses", "transfers", "closing"];
+    let header = [
+        "fund",
+        "restriction",
+        "commodity",
+        "opening",
+        "income",
+        "expenses",
+        "transfers",
+        "closing",
+    ];
     let rows: Vec<Vec<String>> = report
         .rows
         .iter()
@@ -286,7 +322,11 @@ pub fn funds(report: &FundsReport, format: Format) -> Result<String, RenderError
             let _ = writeln!(
                 out,
                 "\nTotal net assets (sum of closing balances): {}",
-                if totals.is_empty() { "0".to_string() } else { totals.join(", ") }
+                if totals.is_empty() {
+                    "0".to_string()
+                } else {
+                    totals.join(", ")
+                }
             );
             Ok(out)
         }

@@ -419,7 +419,10 @@ impl Settings {
                     format!(
                         "{} funds have `default = true` ({}); expected exactly one",
                         many.len(),
-                        many.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", ")
+                        many.iter()
+                            .map(|f| f.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 );
                 String::new()
@@ -430,7 +433,7 @@ impl Settings {
             .account_classes
             .clone()
             .unwrap_or_else(default_account_classes);
-        for (root, _) in &account_classes {
+        for root in account_classes.keys() {
             if root.contains(':') || root.is_empty() {
                 problem(
                     root,
@@ -445,7 +448,11 @@ impl Settings {
             .map(|list| list.into_iter().collect::<HashSet<_>>());
         if let Some(declared) = &mut declared_accounts {
             let generated = &file.generated_accounts;
-            for account in [&generated.due_from, &generated.due_to, &generated.conversion] {
+            for account in [
+                &generated.due_from,
+                &generated.due_to,
+                &generated.conversion,
+            ] {
                 declared.insert(account.clone());
             }
         }
@@ -527,7 +534,10 @@ fn parse_month_day(text: &str) -> Option<FiscalYearStart> {
 
 fn line_of_offset(text: &str, offset: usize) -> u32 {
     let offset = offset.min(text.len());
-    let newlines = text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count();
+    let newlines = text.as_bytes()[..offset]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count();
     u32::try_from(newlines + 1).unwrap_or(u32::MAX)
 }
 
@@ -555,7 +565,9 @@ fn settings_error(text: &str, path: &Path, line: u32, message: String) -> Diagno
             line,
         })
         .with_excerpt(excerpt)
-        .expected(format!("settings as documented in {SETTINGS_FILE_NAME}: see README.md"))
+        .expected(format!(
+            "settings as documented in {SETTINGS_FILE_NAME}: see README.md"
+        ))
 }
 
 #[cfg(test)]
@@ -586,9 +598,19 @@ default = true
     fn minimal_settings_load_with_defaults() {
         let settings = parse(MINIMAL).unwrap();
         assert_eq!(settings.default_fund, "General");
-        assert_eq!(settings.fiscal_year_start, FiscalYearStart { month: 4, day: 1 });
-        assert_eq!(settings.class_of("Expenses:Food"), Some(AccountClass::Expenses));
-        assert_eq!(settings.class_of("expenses:food"), None, "case matters in a ledger");
+        assert_eq!(
+            settings.fiscal_year_start,
+            FiscalYearStart { month: 4, day: 1 }
+        );
+        assert_eq!(
+            settings.class_of("Expenses:Food"),
+            Some(AccountClass::Expenses)
+        );
+        assert_eq!(
+            settings.class_of("expenses:food"),
+            None,
+            "case matters in a ledger"
+        );
         let (start, end) = settings.fiscal_year(2000).unwrap();
         assert_eq!(start.to_string(), "2000-04-01");
         assert_eq!(end.to_string(), "2001-04-01");
@@ -599,7 +621,11 @@ default = true
         let text = MINIMAL.replace("journal = ", "jurnal = ");
         let errors = parse(&text).unwrap_err();
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].message.contains("jurnal"), "{}", errors[0].message);
+        assert!(
+            errors[0].message.contains("jurnal"),
+            "{}",
+            errors[0].message
+        );
         assert_eq!(errors[0].location.as_ref().unwrap().line, 4);
     }
 

@@ -157,7 +157,12 @@ impl Sources {
     }
 
     /// A diagnostic located at `pos` with that line as its excerpt.
-    pub fn diagnostic_at(&self, code: Code, pos: SourcePos, message: impl Into<String>) -> Diagnostic {
+    pub fn diagnostic_at(
+        &self,
+        code: Code,
+        pos: SourcePos,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         let file = &self.files[pos.file as usize];
         Diagnostic::new(code, message)
             .at(self.location(pos))
@@ -279,11 +284,18 @@ fn read_text(
                 })
                 .with_excerpt(vec![(
                     u32::try_from(line).unwrap_or(u32::MAX),
-                    String::from_utf8_lossy(bytes[line_start..].split(|&b| b == b'\n').next().unwrap_or(&[]))
-                        .into_owned(),
+                    String::from_utf8_lossy(
+                        bytes[line_start..]
+                            .split(|&b| b == b'\n')
+                            .next()
+                            .unwrap_or(&[]),
+                    )
+                    .into_owned(),
                 )])
                 .found(format!("the bytes {}", bad.join(" ")))
-                .expected("a UTF-8 journal; convert Shift_JIS files with `iconv -f CP932 -t UTF-8`"),
+                .expected(
+                    "a UTF-8 journal; convert Shift_JIS files with `iconv -f CP932 -t UTF-8`",
+                ),
             );
             // Keep the complete lines before the bad byte.
             Ok(String::from_utf8_lossy(&bytes[..line_start]).into_owned())
@@ -349,11 +361,9 @@ fn classify(line: &str) -> LineKind<'_> {
         "payee" | "tag" => LineKind::IgnoredDeclaration,
         "comment" | "test" => LineKind::BlockComment(word),
         "decimal-mark" if rest == "." => LineKind::IgnoredDeclaration,
-        "alias" | "apply" | "end" | "D" | "Y" | "year" | "bucket" | "A" | "N" | "C"
-        | "define" | "def" | "assert" | "check" | "expr" | "eval" | "value" | "decimal-mark"
-        | "=" | "~" | "i" | "o" | "I" | "O" | "h" | "b" | "python" | "import" => {
-            LineKind::Unsupported(word)
-        }
+        "alias" | "apply" | "end" | "D" | "Y" | "year" | "bucket" | "A" | "N" | "C" | "define"
+        | "def" | "assert" | "check" | "expr" | "eval" | "value" | "decimal-mark" | "=" | "~"
+        | "i" | "o" | "I" | "O" | "h" | "b" | "python" | "import" => LineKind::Unsupported(word),
         _ if first == '=' || first == '~' => LineKind::Unsupported(&line[..first.len_utf8()]),
         _ => LineKind::Unknown,
     }
@@ -382,7 +392,10 @@ fn parse_commodity_directive(text: &str) -> Option<(String, Option<u32>)> {
         return Some((text.trim_matches('"').to_string(), None));
     }
     let number_start = text.find(|c: char| c.is_ascii_digit() || c == '-')?;
-    let number_end = number_start + text[number_start..].find(|c: char| !is_number_char(c)).unwrap_or(text.len() - number_start);
+    let number_end = number_start
+        + text[number_start..]
+            .find(|c: char| !is_number_char(c))
+            .unwrap_or(text.len() - number_start);
     let number = &text[number_start..number_end];
     let symbol = format!("{}{}", &text[..number_start], &text[number_end..]);
     let symbol = symbol.trim().trim_matches('"').to_string();
@@ -421,7 +434,10 @@ impl Reader<'_> {
             let text = &self.sources.files[file_index as usize].text;
             while offset < text.len() {
                 line_number = line_number.saturating_add(1);
-                let end = text[offset..].find('\n').map(|i| offset + i).unwrap_or(text.len());
+                let end = text[offset..]
+                    .find('\n')
+                    .map(|i| offset + i)
+                    .unwrap_or(text.len());
                 let line = &text[offset..end];
                 let next_offset = (end + 1).min(text.len());
                 let pos = SourcePos {
@@ -577,10 +593,17 @@ impl Reader<'_> {
 
     fn include(&mut self, pos: SourcePos, target: &str) {
         let target = strip_inline_comment(target).trim_matches('"');
-        let diagnostic = |sources: &Sources, code: Code, message: String| sources.diagnostic_at(code, pos, message);
+        let diagnostic = |sources: &Sources, code: Code, message: String| {
+            sources.diagnostic_at(code, pos, message)
+        };
         if target.is_empty() {
-            let d = diagnostic(&self.sources, Code::Unparsable, "include without a file name".into());
-            self.diagnostics.push(d.expected("`include FILE`, relative to the including file"));
+            let d = diagnostic(
+                &self.sources,
+                Code::Unparsable,
+                "include without a file name".into(),
+            );
+            self.diagnostics
+                .push(d.expected("`include FILE`, relative to the including file"));
             return;
         }
         if target.contains(['*', '?', '[']) || target.starts_with('~') {
@@ -609,15 +632,23 @@ impl Reader<'_> {
             return;
         }
         if self.stack.iter().any(|(c, _)| *c == canonical) {
-            let chain: Vec<String> = self.stack.iter().map(|(_, shown)| shown.display().to_string()).collect();
+            let chain: Vec<String> = self
+                .stack
+                .iter()
+                .map(|(_, shown)| shown.display().to_string())
+                .collect();
             let d = diagnostic(
                 &self.sources,
                 Code::IncludeCycle,
                 format!("include of {target:?} includes a file that is already being read"),
             );
             self.diagnostics.push(
-                d.found(format!("the chain {} → {}", chain.join(" → "), path.display()))
-                    .expected("each file included once along any chain"),
+                d.found(format!(
+                    "the chain {} → {}",
+                    chain.join(" → "),
+                    path.display()
+                ))
+                .expected("each file included once along any chain"),
             );
             return;
         }
@@ -639,7 +670,8 @@ impl Reader<'_> {
                     Code::IncludeNotFound,
                     format!("cannot read included file {}: {error}", path.display()),
                 );
-                self.diagnostics.push(d.expected("an existing, readable file"));
+                self.diagnostics
+                    .push(d.expected("an existing, readable file"));
             }
         }
     }
@@ -728,7 +760,9 @@ mod tests {
             other => panic!("expected a transaction, got {other:?}"),
         }
         match &sources.entries[1] {
-            Entry::Commodity { symbol, precision, .. } => {
+            Entry::Commodity {
+                symbol, precision, ..
+            } => {
                 assert_eq!(symbol, "CNY");
                 assert_eq!(*precision, Some(2));
             }
@@ -745,15 +779,25 @@ mod tests {
             .collect();
         assert_eq!(
             codes,
-            vec![(Code::UnsupportedDirective, 1), (Code::Unparsable, 2), (Code::Unparsable, 3)]
+            vec![
+                (Code::UnsupportedDirective, 1),
+                (Code::Unparsable, 2),
+                (Code::Unparsable, 3)
+            ]
         );
     }
 
     #[test]
     fn commodity_directive_forms() {
         assert_eq!(parse_commodity_directive("JPY"), Some(("JPY".into(), None)));
-        assert_eq!(parse_commodity_directive("1000 JPY"), Some(("JPY".into(), Some(0))));
-        assert_eq!(parse_commodity_directive("$1,000.00"), Some(("$".into(), Some(2))));
+        assert_eq!(
+            parse_commodity_directive("1000 JPY"),
+            Some(("JPY".into(), Some(0)))
+        );
+        assert_eq!(
+            parse_commodity_directive("$1,000.00"),
+            Some(("$".into(), Some(2)))
+        );
         assert_eq!(parse_commodity_directive("1000."), None);
     }
 }

@@ -27,7 +27,10 @@ impl<'j> Valuer<'j> {
         let mut prices: HashMap<CommodityId, Vec<(NaiveDate, Decimal)>> = HashMap::new();
         for p in journal.prices() {
             if p.price_commodity == base {
-                prices.entry(p.commodity).or_default().push((p.date, p.price));
+                prices
+                    .entry(p.commodity)
+                    .or_default()
+                    .push((p.date, p.price));
             }
         }
         for list in prices.values_mut() {
@@ -65,7 +68,12 @@ impl<'j> Valuer<'j> {
     }
 
     /// The value of `quantity` of `commodity` on `date`.
-    pub fn value(&self, quantity: Decimal, commodity: CommodityId, date: NaiveDate) -> Option<Decimal> {
+    pub fn value(
+        &self,
+        quantity: Decimal,
+        commodity: CommodityId,
+        date: NaiveDate,
+    ) -> Option<Decimal> {
         if commodity == self.base {
             return Some(quantity);
         }

@@ -83,7 +83,11 @@ fn cut(account: &str, depth: Option<usize>) -> &str {
 ///
 /// # Errors
 /// [`ReportError`] on an invariant violation or overflow.
-pub fn balance(journal: &Journal, filter: &Filter, options: BalanceOptions) -> Result<BalanceReport, ReportError> {
+pub fn balance(
+    journal: &Journal,
+    filter: &Filter,
+    options: BalanceOptions,
+) -> Result<BalanceReport, ReportError> {
     journal.verify_invariants()?;
     // (account, fund) → amounts. The fund key is "" without --by-fund.
     let mut sums: BTreeMap<(String, String), MultiAmount<CommodityId>> = BTreeMap::new();
@@ -104,7 +108,10 @@ pub fn balance(journal: &Journal, filter: &Filter, options: BalanceOptions) -> R
     let mut by_account: BTreeMap<String, MultiAmount<CommodityId>> = BTreeMap::new();
     for ((account, fund), amounts) in &sums {
         total.add_all(amounts)?;
-        by_account.entry(account.clone()).or_default().add_all(amounts)?;
+        by_account
+            .entry(account.clone())
+            .or_default()
+            .add_all(amounts)?;
         if options.by_fund {
             by_fund
                 .entry(fund.clone())
@@ -115,7 +122,12 @@ pub fn balance(journal: &Journal, filter: &Filter, options: BalanceOptions) -> R
         }
         let mut entries: Vec<(String, crate::money::Decimal)> = amounts
             .trimmed()
-            .map(|(c, q)| (journal.commodity_name(c).to_string(), at_precision(journal, q, c)))
+            .map(|(c, q)| {
+                (
+                    journal.commodity_name(c).to_string(),
+                    at_precision(journal, q, c),
+                )
+            })
             .collect();
         entries.sort();
         for (commodity, amount) in entries {
@@ -149,7 +161,10 @@ pub fn balance(journal: &Journal, filter: &Filter, options: BalanceOptions) -> R
         *entry = crate::money::checked_add(*entry, row.amount)?;
     }
     for (c, q) in total.trimmed() {
-        let from_rows = check_rows.get(journal.commodity_name(c)).copied().unwrap_or_default();
+        let from_rows = check_rows
+            .get(journal.commodity_name(c))
+            .copied()
+            .unwrap_or_default();
         if from_rows != q {
             return Err(ReportError::DoesNotTie(format!(
                 "balance rows sum to {from_rows} {} but the total is {q}",
@@ -166,7 +181,10 @@ pub fn balance(journal: &Journal, filter: &Filter, options: BalanceOptions) -> R
 }
 
 fn amounts(journal: &Journal, sum: &MultiAmount<CommodityId>) -> Vec<Amount> {
-    let mut out: Vec<Amount> = sum.trimmed().map(|(c, q)| Amount::new(journal, q, c)).collect();
+    let mut out: Vec<Amount> = sum
+        .trimmed()
+        .map(|(c, q)| Amount::new(journal, q, c))
+        .collect();
     out.sort_by(|a, b| a.commodity.cmp(&b.commodity));
     out
 }
@@ -186,7 +204,10 @@ fn build_tree(
         loop {
             let next = account[end..].find(':').map(|i| end + i);
             let prefix = &account[..next.unwrap_or(account.len())];
-            inclusive.entry(prefix.to_string()).or_default().add_all(amounts)?;
+            inclusive
+                .entry(prefix.to_string())
+                .or_default()
+                .add_all(amounts)?;
             match next {
                 Some(i) => end = i + 1,
                 None => break,

@@ -72,7 +72,11 @@ struct Figures {
 /// # Errors
 /// [`ReportError::DoesNotTie`] when a figure does not reconcile, or an
 /// invariant/overflow error.
-pub fn funds(journal: &Journal, begin: Option<NaiveDate>, end: Option<NaiveDate>) -> Result<FundsReport, ReportError> {
+pub fn funds(
+    journal: &Journal,
+    begin: Option<NaiveDate>,
+    end: Option<NaiveDate>,
+) -> Result<FundsReport, ReportError> {
     journal.verify_invariants()?;
     let mut figures: BTreeMap<(FundId, CommodityId), Figures> = BTreeMap::new();
     let mut net_assets_total: MultiAmount<CommodityId> = MultiAmount::new();
@@ -85,7 +89,9 @@ pub fn funds(journal: &Journal, begin: Option<NaiveDate>, end: Option<NaiveDate>
             if p.kind != PostingKind::Real {
                 continue;
             }
-            let Some(class) = journal.account_class(p.account) else { continue };
+            let Some(class) = journal.account_class(p.account) else {
+                continue;
+            };
             if matches!(class, AccountClass::Assets | AccountClass::Liabilities) {
                 net_assets_total.add(p.commodity, p.quantity)?;
                 continue;
@@ -108,7 +114,10 @@ pub fn funds(journal: &Journal, begin: Option<NaiveDate>, end: Option<NaiveDate>
     let mut rows = Vec::new();
     let mut closing_total: MultiAmount<CommodityId> = MultiAmount::new();
     for (&(fund, commodity), f) in &figures {
-        let closing = checked_add(checked_sub(checked_add(f.opening, f.income)?, f.expenses)?, f.transfers)?;
+        let closing = checked_add(
+            checked_sub(checked_add(f.opening, f.income)?, f.expenses)?,
+            f.transfers,
+        )?;
         if closing != f.closing_recomputed {
             return Err(ReportError::DoesNotTie(format!(
                 "fund {} in {}: opening + income - expenses + transfers = {closing}, but its balance at the end is {}",
@@ -118,7 +127,10 @@ pub fn funds(journal: &Journal, begin: Option<NaiveDate>, end: Option<NaiveDate>
             )));
         }
         closing_total.add(commodity, closing)?;
-        if [f.opening, f.income, f.expenses, f.transfers].iter().all(|d| d.is_zero()) {
+        if [f.opening, f.income, f.expenses, f.transfers]
+            .iter()
+            .all(|d| d.is_zero())
+        {
             continue;
         }
         let name = journal.fund_name(fund);
@@ -126,7 +138,9 @@ pub fn funds(journal: &Journal, begin: Option<NaiveDate>, end: Option<NaiveDate>
         let shown = |q| at_precision(journal, q, commodity);
         rows.push(FundRow {
             fund: name.to_string(),
-            name: settings.map(|s| s.name.clone()).unwrap_or_else(|| name.to_string()),
+            name: settings
+                .map(|s| s.name.clone())
+                .unwrap_or_else(|| name.to_string()),
             restriction: journal.fund_restriction(fund).as_str(),
             commodity: journal.commodity_name(commodity).to_string(),
             opening: shown(f.opening),
@@ -151,8 +165,10 @@ pub fn funds(journal: &Journal, begin: Option<NaiveDate>, end: Option<NaiveDate>
             )));
         }
     }
-    let mut total_net_assets: Vec<Amount> =
-        net_assets_total.trimmed().map(|(c, q)| Amount::new(journal, q, c)).collect();
+    let mut total_net_assets: Vec<Amount> = net_assets_total
+        .trimmed()
+        .map(|(c, q)| Amount::new(journal, q, c))
+        .collect();
     total_net_assets.sort_by(|a, b| a.commodity.cmp(&b.commodity));
     Ok(FundsReport {
         begin,

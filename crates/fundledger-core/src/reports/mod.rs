@@ -42,8 +42,12 @@ impl fmt::Display for ReportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ReportError::Invariant(v) => v.fmt(f),
-            ReportError::Overflow => f.write_str("a report total overflows the 28-digit decimal range"),
-            ReportError::DoesNotTie(what) => write!(f, "the report does not tie, so it is not printed: {what}"),
+            ReportError::Overflow => {
+                f.write_str("a report total overflows the 28-digit decimal range")
+            }
+            ReportError::DoesNotTie(what) => {
+                write!(f, "the report does not tie, so it is not printed: {what}")
+            }
             ReportError::Request(what) => f.write_str(what),
         }
     }

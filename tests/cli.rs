@@ -1,0 +1,190 @@
+//! Snapshots of every command on the example ledger, and usage errors.
+
+use crate::util::{root, run, run_in};
+
+const LEDGER: &str = "ledgers/lifefunds";
+
+fn snapshot(name: &str, args: &[&str]) {
+    let result = run(args);
+    insta::assert_snapshot!(name, result.transcript());
+}
+
+#[test]
+fn check_example_ledger() {
+    let result = run(&["-C", LEDGER, "check"]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    insta::assert_snapshot!("check", result.transcript());
+}
+
+#[test]
+fn balance_commands() {
+    snapshot(
+        "balance_tree",
+        &["-C", LEDGER, "balance", "--fy", "2000", "--real"],
+    );
+    snapshot(
+        "balance_depth2",
+        &["-C", LEDGER, "balance", "--depth", "2", "-e", "2001-04-01"],
+    );
+    snapshot(
+        "balance_csv",
+        &["-C", LEDGER, "balance", "-O", "csv", "--fy", "2000"],
+    );
+    snapshot(
+        "balance_by_fund_csv",
+        &[
+            "-C",
+            LEDGER,
+            "balance",
+            "--by-fund",
+            "-O",
+            "csv",
+            "Assets",
+            "Liabilities",
+        ],
+    );
+    snapshot(
+        "balance_fund_json",
+        &[
+            "-C", LEDGER, "balance", "--fund", "FoodAid", "-O", "json", "--fy", "2000", "--depth",
+            "2",
+        ],
+    );
+    snapshot(
+        "balance_by_fund_text",
+        &[
+            "-C",
+            LEDGER,
+            "bal",
+            "--by-fund",
+            "--depth",
+            "1",
+            "-b",
+            "2000-04-01",
+            "-e",
+            "2000-05-01",
+        ],
+    );
+    snapshot(
+        "balance_outputs",
+        &["-C", LEDGER, "balance", "Outputs", "--fy", "2000"],
+    );
+}
+
+#[test]
+fn register_accounts_print_funds() {
+    snapshot(
+        "register_member_loans",
+        &["-C", LEDGER, "register", "Liabilities:MemberLoans"],
+    );
+    snapshot(
+        "register_rice_csv",
+        &[
+            "-C",
+            LEDGER,
+            "register",
+            "Expenses:FoodAid",
+            "--fy",
+            "2000",
+            "-O",
+            "csv",
+        ],
+    );
+    snapshot("accounts", &["-C", LEDGER, "accounts", "-O", "csv"]);
+    snapshot("funds_fy2000", &["-C", LEDGER, "funds", "--fy", "2000"]);
+    snapshot(
+        "funds_fy1999_csv",
+        &["-C", LEDGER, "funds", "--fy", "1999", "-O", "csv"],
+    );
+    snapshot(
+        "funds_fy2000_json",
+        &["-C", LEDGER, "funds", "--fy", "2000", "-O", "json"],
+    );
+}
+
+#[test]
+fn print_is_canonical_and_reloads_to_the_same_balances() {
+    let printed = run(&["-C", LEDGER, "print"]);
+    assert_eq!(printed.code, 0, "{}", printed.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("printed.ledger");
+    std::fs::write(&path, &printed.stdout).unwrap();
+    let path = path.to_str().unwrap();
+    // Re-printing the printed journal gives the same text.
+    let again = run(&["-f", path, "print"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.stdout, printed.stdout, "print is not a fixed point");
+    // Balances agree (bare settings: no declared funds; same accounts).
+    let original = run(&["-C", LEDGER, "balance", "-O", "csv", "--by-fund"]);
+    let reloaded = run(&["-f", path, "balance", "-O", "csv", "--by-fund"]);
+    assert_eq!(original.stdout, reloaded.stdout);
+    // A transaction with interfund postings, and one with a cost, as printed.
+    let interfund = printed
+        .stdout
+        .split("\n\n")
+        .find(|t| t.contains("Rice sacks and scales"))
+        .unwrap();
+    insta::assert_snapshot!("print_interfund", interfund);
+    let exchange = printed
+        .stdout
+        .split("\n\n")
+        .find(|t| t.contains("2000-04-07 * Yen exchanged for yuan"))
+        .unwrap();
+    insta::assert_snapshot!("print_exchange", exchange);
+}
+
+#[test]
+fn ledger_is_found_upward_and_through_the_environment() {
+    let nested = root().join(LEDGER);
+    let from_inside = run_in(&nested, &["check"]);
+    assert_eq!(from_inside.code, 0, "{}", from_inside.stderr);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_fundledger"))
+        .arg("check")
+        .current_dir(std::env::temp_dir())
+        .env("FUNDLEDGER_DIR", root().join(LEDGER))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let no_ledger = run_in(dir.path(), &["check"]);
+    assert_eq!(no_ledger.code, 2);
+    assert!(
+        no_ledger.stderr.contains("no fundledger.toml"),
+        "{}",
+        no_ledger.stderr
+    );
+    let missing = run(&["-f", "no/such/file.ledger", "check"]);
+    assert_eq!(missing.code, 2);
+    insta::assert_snapshot!("missing_file", missing.transcript());
+    let bad_fund = run(&["-C", LEDGER, "balance", "--fund", "Nope"]);
+    assert_eq!(bad_fund.code, 2);
+    insta::assert_snapshot!("unknown_fund_flag", bad_fund.transcript());
+    let bad_date = run(&["-C", LEDGER, "balance", "-b", "2000/04/01"]);
+    assert_eq!(bad_date.code, 2);
+    let both = run(&["-C", LEDGER, "funds", "--fy", "2000", "-b", "2000-01-01"]);
+    assert_eq!(both.code, 2);
+}
+
+#[test]
+fn reports_refuse_data_with_errors() {
+    let result = run(&["-f", "tests/errors/E201-unbalanced.ledger", "balance"]);
+    assert_eq!(result.code, 1);
+    assert!(result.stdout.is_empty(), "no report from bad data");
+    insta::assert_snapshot!("balance_on_bad_data", result.transcript());
+}
+
+#[test]
+fn bare_generated_journal_loads() {
+    let path = root().join("tests/data/gen-200.ledger");
+    let result = run(&["-f", path.to_str().unwrap(), "check"]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(
+        result.stdout.starts_with("200 transactions"),
+        "{}",
+        result.stdout
+    );
+}

@@ -1,0 +1,82 @@
+//! The golden reports in `reports/`, regenerated from `ledgers/` and compared
+//! byte for byte. After an intended change, update them with
+//! `UPDATE_GOLDEN=1 cargo test --test integration golden` and review the diff.
+
+use crate::util::{root, run};
+
+/// (file under reports/LEDGER/, arguments after `-C ledgers/LEDGER`).
+const REPORTS: &[(&str, &[&str])] = &[
+    ("check.txt", &["check"]),
+    ("balance.txt", &["balance", "--real"]),
+    ("balance.csv", &["balance", "-O", "csv"]),
+    ("balance.json", &["balance", "-O", "json", "--depth", "2"]),
+    (
+        "balance-by-fund.csv",
+        &["balance", "--by-fund", "-O", "csv"],
+    ),
+    ("balance-fy2000.txt", &["balance", "--fy", "2000"]),
+    (
+        "balance-fy2000-by-fund.txt",
+        &[
+            "balance",
+            "--fy",
+            "2000",
+            "--by-fund",
+            "--depth",
+            "2",
+            "--real",
+        ],
+    ),
+    ("accounts.csv", &["accounts", "-O", "csv"]),
+    ("funds-fy2000.txt", &["funds", "--fy", "2000"]),
+    ("funds-fy2000.csv", &["funds", "--fy", "2000", "-O", "csv"]),
+    (
+        "funds-fy2000.json",
+        &["funds", "--fy", "2000", "-O", "json"],
+    ),
+    ("funds-fy1999.txt", &["funds", "--fy", "1999"]),
+    (
+        "register-member-loans.txt",
+        &["register", "Liabilities:MemberLoans"],
+    ),
+    (
+        "register-fy2000.csv",
+        &["register", "--fy", "2000", "-O", "csv"],
+    ),
+    ("print.ledger", &["print"]),
+];
+
+#[test]
+fn golden_reports_match() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let mut stale = Vec::new();
+    for ledger in std::fs::read_dir(root().join("ledgers")).unwrap() {
+        let ledger = ledger.unwrap();
+        if !ledger.path().join("fundledger.toml").is_file() {
+            continue;
+        }
+        let name = ledger.file_name().to_string_lossy().into_owned();
+        let dir = format!("ledgers/{name}");
+        let out_dir = root().join("reports").join(&name);
+        std::fs::create_dir_all(&out_dir).unwrap();
+        for (file, args) in REPORTS {
+            let mut full = vec!["-C", dir.as_str()];
+            full.extend_from_slice(args);
+            let result = run(&full);
+            assert_eq!(result.code, 0, "{name}/{file}: {}", result.stderr);
+            let path = out_dir.join(file);
+            let current = std::fs::read_to_string(&path).unwrap_or_default();
+            if current != result.stdout {
+                if update {
+                    std::fs::write(&path, &result.stdout).unwrap();
+                } else {
+                    stale.push(format!("reports/{name}/{file}"));
+                }
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "golden reports differ from what the ledgers give now: {stale:?}\nreview, then run `UPDATE_GOLDEN=1 cargo test --test integration golden`"
+    );
+}

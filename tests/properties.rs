@@ -1,0 +1,174 @@
+//! Property tests: random balanced journals always load, their real postings
+//! sum to zero per commodity and per fund, and the library's balances equal a
+//! naive recomputation from the generated postings.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use fundledger_core::query::Filter;
+use fundledger_core::reports::{self, BalanceOptions};
+use fundledger_core::{load_text, Settings};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+const ACCOUNTS: &[&str] = &[
+    "Assets:Bank",
+    "Assets:Cash:現金",
+    "Expenses:Food",
+    "Expenses:Rent",
+    "Income:Gifts",
+    "Liabilities:Loans",
+];
+const FUNDS: &[&str] = &["General", "FoodAid", "Shelters"];
+const COMMODITIES: &[(&str, u32)] = &[("JPY", 0), ("CNY", 2), ("USD", 2)];
+
+#[derive(Debug, Clone)]
+struct GenPosting {
+    account: usize,
+    fund: usize,
+    minor_units: i64,
+}
+
+#[derive(Debug, Clone)]
+struct GenTransaction {
+    day: u32,
+    commodity: usize,
+    postings: Vec<GenPosting>,
+    elide_last: bool,
+}
+
+fn transaction() -> impl Strategy<Value = GenTransaction> {
+    (
+        1u32..=28,
+        0..COMMODITIES.len(),
+        prop::collection::vec(
+            (
+                0..ACCOUNTS.len(),
+                0..FUNDS.len(),
+                -1_000_000_000i64..1_000_000_000,
+            ),
+            1..5,
+        ),
+        any::<bool>(),
+        0..ACCOUNTS.len(),
+        0..FUNDS.len(),
+    )
+        .prop_map(
+            |(day, commodity, raw, elide_last, last_account, last_fund)| {
+                let mut postings: Vec<GenPosting> = raw
+                    .into_iter()
+                    .map(|(account, fund, minor_units)| GenPosting {
+                        account,
+                        fund,
+                        minor_units,
+                    })
+                    .collect();
+                let sum: i64 = postings.iter().map(|p| p.minor_units).sum();
+                postings.push(GenPosting {
+                    account: last_account,
+                    fund: last_fund,
+                    minor_units: -sum,
+                });
+                GenTransaction {
+                    day,
+                    commodity,
+                    postings,
+                    elide_last,
+                }
+            },
+        )
+}
+
+fn decimal(minor_units: i64, commodity: usize) -> Decimal {
+    Decimal::new(minor_units, COMMODITIES[commodity].1)
+}
+
+fn render(transactions: &[GenTransaction]) -> String {
+    let mut text = String::new();
+    for (i, t) in transactions.iter().enumerate() {
+        text.push_str(&format!("2000-05-{:02} * Generated {i}\n", t.day));
+        let (symbol, decimals) = COMMODITIES[t.commodity];
+        for (j, p) in t.postings.iter().enumerate() {
+            let account = ACCOUNTS[p.account];
+            let fund = FUNDS[p.fund];
+            if j + 1 == t.postings.len() && t.elide_last {
+                text.push_str(&format!("    {account}  ; fund: {fund}\n"));
+            } else {
+                let amount = Decimal::new(p.minor_units, decimals);
+                text.push_str(&format!(
+                    "    {account}  {amount} {symbol}  ; fund: {fund}\n"
+                ));
+            }
+        }
+        text.push('\n');
+    }
+    text
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn balanced_journals_sum_to_zero_and_match_a_naive_model(transactions in prop::collection::vec(transaction(), 1..40)) {
+        let text = render(&transactions);
+        let path = Path::new("generated.ledger");
+        let loaded = load_text(Settings::for_bare_journal(path), path, text.clone()).unwrap();
+        prop_assert!(!loaded.has_errors(), "{:?}\n{}", loaded.diagnostics, text);
+        let journal = &loaded.journal;
+        prop_assert_eq!(journal.transactions().len(), transactions.len());
+        journal.verify_invariants().unwrap();
+
+        // Naive model: per (account, fund, commodity), written amounts only.
+        let mut naive: BTreeMap<(String, String, String), Decimal> = BTreeMap::new();
+        for t in &transactions {
+            for p in &t.postings {
+                let key = (ACCOUNTS[p.account].to_string(), FUNDS[p.fund].to_string(), COMMODITIES[t.commodity].0.to_string());
+                *naive.entry(key).or_default() += decimal(p.minor_units, t.commodity);
+            }
+        }
+        naive.retain(|_, v| !v.is_zero());
+        let report = reports::balance(journal, &Filter::default(), BalanceOptions { by_fund: true, depth: None }).unwrap();
+        let interfund = ["Assets:Interfund:DueFrom", "Liabilities:Interfund:DueTo"];
+        let mut library: BTreeMap<(String, String, String), Decimal> = BTreeMap::new();
+        let mut per_commodity: BTreeMap<String, Decimal> = BTreeMap::new();
+        for row in &report.rows {
+            *per_commodity.entry(row.commodity.clone()).or_default() += row.amount;
+            if interfund.contains(&row.account.as_str()) {
+                continue;
+            }
+            library.insert((row.account.clone(), row.fund.clone().unwrap(), row.commodity.clone()), row.amount.normalize());
+        }
+        let naive: BTreeMap<_, _> = naive.into_iter().map(|(k, v)| (k, v.normalize())).collect();
+        prop_assert_eq!(library, naive);
+        // The trial balance is zero in every commodity.
+        prop_assert!(per_commodity.values().all(|v| v.is_zero()), "{:?}", per_commodity);
+        prop_assert!(report.total.is_empty(), "{:?}", report.total);
+        // Every fund balances on its own after the interfund postings.
+        let mut by_fund: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+        for row in &report.rows {
+            *by_fund.entry((row.fund.clone().unwrap(), row.commodity.clone())).or_default() += row.amount;
+        }
+        prop_assert!(by_fund.values().all(|v| v.is_zero()), "{:?}", by_fund);
+        // The fund roll-forward ties (it errors otherwise) and sums to net assets.
+        reports::funds(journal, None, None).unwrap();
+    }
+
+    #[test]
+    fn unbalanced_journals_are_rejected(mut t in transaction(), delta in 1i64..1000) {
+        t.elide_last = false;
+        t.postings[0].minor_units += delta;
+        let text = render(&[t]);
+        let path = Path::new("generated.ledger");
+        let loaded = load_text(Settings::for_bare_journal(path), path, text).unwrap();
+        prop_assert!(loaded.diagnostics.iter().any(|d| d.code == fundledger_core::Code::Unbalanced));
+        prop_assert!(loaded.journal.transactions().is_empty());
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,200}", suffix in prop::sample::select(vec!["", "\n", "\r\n", " ", "  収入:寄付", "  B", "  *"])) {
+        let path = Path::new("fuzz.ledger");
+        let input = format!("2000-01-01 x\n  A  1 JPY\n{text}{suffix}");
+        let _ = load_text(Settings::for_bare_journal(path), path, input);
+        let _ = load_text(Settings::for_bare_journal(path), path, format!("{text}{suffix}"));
+    }
+}

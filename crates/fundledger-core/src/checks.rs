@@ -99,7 +99,7 @@ fn balance_assertions(
                 ));
                 return;
             }
-            let Some(assertion) = &p.assertion else {
+            let Some(assertion) = journal.assertion(p) else {
                 continue;
             };
             let failed = match assertion {

@@ -161,88 +161,77 @@ pub struct Tag {
     pub value: Box<str>,
 }
 
-/// One posting of a transaction.
+/// Marks a posting or transaction with no extra details.
+pub(crate) const NO_EXTRA: u32 = u32::MAX;
+
+/// One posting of a transaction: 40 bytes, with the rarer details (cost,
+/// assertion, tags, comment) kept aside in [`PostingExtra`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Posting {
+    /// The signed quantity.
+    pub quantity: Decimal,
     /// The account.
     pub account: AccountId,
     /// The fund it belongs to.
     pub fund: FundId,
-    /// The signed quantity.
-    pub quantity: Decimal,
     /// The commodity of `quantity`.
     pub commodity: CommodityId,
+    /// Its line (the transaction's header line for generated postings).
+    pub line: u32,
     /// Real or virtual.
     pub kind: PostingKind,
     /// Written or generated.
     pub origin: Origin,
     /// A posting-level mark.
     pub status: Status,
+    pub(crate) extra: u32,
+}
+
+/// The rarer details of a posting.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct PostingExtra {
     /// The cost, when written with `@`/`@@` (or `{}`).
     pub cost: Option<Cost>,
     /// A balance assertion.
     pub assertion: Option<Assertion>,
-    /// Its line (the transaction's header line for generated postings).
-    pub line: u32,
     /// Tags other than `fund`.
     pub tags: Box<[Tag]>,
     /// Comment text that is not a tag.
     pub comment: Option<Box<str>>,
 }
 
-impl Posting {
-    /// What the posting weighs in balancing: its cost when it has one,
-    /// otherwise its own amount.
-    pub fn weight(&self) -> (Decimal, CommodityId) {
-        match &self.cost {
-            Some(cost) => (cost.weight, cost.commodity),
-            None => (self.quantity, self.commodity),
-        }
-    }
-
-    /// The value of the tag `name`, when the posting carries it.
-    pub fn tag(&self, name: &str) -> Option<&str> {
-        self.tags
-            .iter()
-            .find(|t| &*t.name == name)
-            .map(|t| &*t.value)
-    }
+/// The rarer details of a transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct TransactionExtra {
+    /// `(CODE)`.
+    pub code: Option<Box<str>>,
+    /// Header comment text that is not a tag.
+    pub comment: Option<Box<str>>,
+    /// Header tags, `fund` included.
+    pub tags: Box<[Tag]>,
 }
 
-/// One transaction; its postings are a range of [`Journal::postings`].
+/// One transaction; its postings are a range of [`Journal::all_postings`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Transaction {
     /// The date.
     pub date: NaiveDate,
     /// The mark.
     pub status: Status,
-    /// `(CODE)`.
-    pub code: Option<Box<str>>,
-    /// The payee or description.
-    pub payee: Box<str>,
-    /// Header comment text that is not a tag.
-    pub comment: Option<Box<str>>,
-    /// Header tags, `fund` included.
-    pub tags: Box<[Tag]>,
     /// Index into [`Journal::files`].
     pub file: u32,
     /// The header line.
     pub line: u32,
     pub(crate) postings: Range<u32>,
+    /// The payee: a range of the journal's payee text.
+    pub(crate) payee: Range<u32>,
+    pub(crate) extra: u32,
 }
 
 impl Transaction {
-    /// The range of this transaction's postings in [`Journal::postings`].
+    /// The range of this transaction's postings in [`Journal::all_postings`].
     pub fn posting_range(&self) -> Range<usize> {
         self.postings.start as usize..self.postings.end as usize
-    }
-
-    /// The value of the header tag `name`.
-    pub fn tag(&self, name: &str) -> Option<&str> {
-        self.tags
-            .iter()
-            .find(|t| &*t.name == name)
-            .map(|t| &*t.value)
     }
 }
 
@@ -288,6 +277,10 @@ pub struct Journal {
     pub(crate) precisions: Vec<Option<u32>>,
     pub(crate) transactions: Vec<Transaction>,
     pub(crate) postings: Vec<Posting>,
+    pub(crate) posting_extras: Vec<PostingExtra>,
+    pub(crate) transaction_extras: Vec<TransactionExtra>,
+    /// Every payee, one after another.
+    pub(crate) payees: String,
     pub(crate) prices: Vec<Price>,
     pub(crate) files: Vec<PathBuf>,
     /// Accounts declared with `account` directives, in order.
@@ -315,6 +308,75 @@ impl Journal {
     /// The postings of one transaction.
     pub fn postings(&self, transaction: &Transaction) -> &[Posting] {
         &self.postings[transaction.posting_range()]
+    }
+
+    /// The payee or description of a transaction ("" when none).
+    pub fn payee(&self, transaction: &Transaction) -> &str {
+        self.payees
+            .get(transaction.payee.start as usize..transaction.payee.end as usize)
+            .unwrap_or("")
+    }
+
+    fn transaction_extra(&self, transaction: &Transaction) -> Option<&TransactionExtra> {
+        self.transaction_extras.get(transaction.extra as usize)
+    }
+
+    /// The `(CODE)` of a transaction.
+    pub fn code(&self, transaction: &Transaction) -> Option<&str> {
+        self.transaction_extra(transaction)?.code.as_deref()
+    }
+
+    /// The header comment text of a transaction (tags excluded).
+    pub fn transaction_comment(&self, transaction: &Transaction) -> Option<&str> {
+        self.transaction_extra(transaction)?.comment.as_deref()
+    }
+
+    /// The header tags of a transaction, `fund` included.
+    pub fn transaction_tags(&self, transaction: &Transaction) -> &[Tag] {
+        self.transaction_extra(transaction)
+            .map(|e| &*e.tags)
+            .unwrap_or(&[])
+    }
+
+    fn posting_extra(&self, posting: &Posting) -> Option<&PostingExtra> {
+        self.posting_extras.get(posting.extra as usize)
+    }
+
+    /// The cost of a posting, when it has one.
+    pub fn cost(&self, posting: &Posting) -> Option<&Cost> {
+        self.posting_extra(posting)?.cost.as_ref()
+    }
+
+    /// The balance assertion of a posting, when it has one.
+    pub fn assertion(&self, posting: &Posting) -> Option<&Assertion> {
+        self.posting_extra(posting)?.assertion.as_ref()
+    }
+
+    /// The tags of a posting (`fund` excluded: see [`Posting::fund`]).
+    pub fn posting_tags(&self, posting: &Posting) -> &[Tag] {
+        self.posting_extra(posting).map(|e| &*e.tags).unwrap_or(&[])
+    }
+
+    /// The value of the posting's tag `name`.
+    pub fn posting_tag(&self, posting: &Posting, name: &str) -> Option<&str> {
+        self.posting_tags(posting)
+            .iter()
+            .find(|t| &*t.name == name)
+            .map(|t| &*t.value)
+    }
+
+    /// The comment text of a posting (tags excluded).
+    pub fn posting_comment(&self, posting: &Posting) -> Option<&str> {
+        self.posting_extra(posting)?.comment.as_deref()
+    }
+
+    /// What the posting weighs in balancing: its cost when it has one,
+    /// otherwise its own amount.
+    pub fn weight(&self, posting: &Posting) -> (Decimal, CommodityId) {
+        match self.cost(posting) {
+            Some(cost) => (cost.weight, cost.commodity),
+            None => (posting.quantity, posting.commodity),
+        }
     }
 
     /// Market prices in journal order.

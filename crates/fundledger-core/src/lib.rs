@@ -72,6 +72,7 @@
 
 pub mod checks;
 pub mod diagnostic;
+pub mod fastpath;
 pub mod journal;
 pub mod load;
 pub mod locate;
@@ -79,6 +80,7 @@ pub mod money;
 pub mod parse;
 pub mod print;
 pub mod query;
+pub mod raw;
 pub mod render;
 pub mod reports;
 pub mod settings;

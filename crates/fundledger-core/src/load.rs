@@ -4,12 +4,15 @@
 //!
 //! 1. [`crate::source::read_journal`] reads and scans the files (sequential:
 //!    includes must be followed in order);
-//! 2. every transaction block is parsed by ledger-parser **in parallel**
-//!    ([`crate::parse`]); blocks are independent;
-//! 3. [`Builder`] walks the entries in order: interns names, assigns funds,
-//!    fills elided amounts, balances each transaction per commodity and per
-//!    fund (adding interfund and conversion postings), and checks what can be
-//!    checked posting by posting;
+//! 2. every transaction block is processed **in parallel**, in chunks, by
+//!    [`Context::process`]: parsed ([`crate::parse`]: the fast path, else
+//!    ledger-parser), its postings given funds and checked against the
+//!    declarations, its elided amount filled, balanced per commodity and per
+//!    fund, and its conversion and interfund postings made. Blocks are
+//!    independent, so this needs nothing but read-only settings;
+//! 3. [`Builder`] commits the processed transactions in order: it interns
+//!    names and lays the postings out flat. This is the only sequential
+//!    step per transaction;
 //! 4. [`crate::checks`] runs the checks that need the whole journal in date
 //!    order (balance assertions, restricted funds, date order);
 //! 5. [`Journal::verify_invariants`] confirms the double-entry invariants.
@@ -18,23 +21,29 @@
 //! the journal handed back always balances; reports refuse to run while any
 //! error is reported.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use ledger_parser::{Balance as ParsedBalance, Price as ParsedPrice, Reality, TagValue};
 use rayon::prelude::*;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::journal::{
     AccountId, Assertion, CommodityId, Cost, CostKind, FundId, InvariantViolation, Journal, Names,
-    Origin, Posting, PostingKind, Price, Status, Tag, Transaction,
+    Origin, Posting, PostingExtra, PostingKind, Price, Status, Tag, Transaction, TransactionExtra,
+    NO_EXTRA,
 };
-use crate::money::{self, Decimal, MultiAmount, Overflow};
+use crate::money::{self, Decimal, MultiAmount};
 use crate::parse::{self, BlockError};
-use crate::settings::{AccountClass, Settings};
+use crate::raw::{RawAmount, RawAssertion, RawTag, RawTransaction};
+use crate::settings::Settings;
 use crate::source::{
     self, Entry, SourcePos, Sources, TransactionBlock, POSTINGS_PER_TRANSACTION_MAX,
 };
+
+/// How many blocks are processed in parallel before they are committed:
+/// bounds the memory held by processed-but-uncommitted transactions.
+const CHUNK_BLOCKS: usize = 16 * 1024;
 
 /// A loaded journal and everything found wrong with it.
 #[derive(Debug)]
@@ -106,11 +115,25 @@ pub fn load_text(settings: Settings, path: &Path, text: String) -> Result<Loaded
     build(settings, sources, diagnostics)
 }
 
+/// Loads journal bytes held in memory (checked as UTF-8 like a file).
+///
+/// # Errors
+/// Only [`LoadError::Invariant`], which would be a fundledger bug.
+pub fn load_bytes(settings: Settings, path: &Path, bytes: &[u8]) -> Result<Loaded, LoadError> {
+    let mut diagnostics = Vec::new();
+    let text = source::decode(path, bytes.to_vec(), &mut diagnostics);
+    let sources = source::read_text_journal(path, text, &mut diagnostics);
+    build(settings, sources, diagnostics)
+}
+
 fn build(
     settings: Settings,
     sources: Sources,
     diagnostics: Vec<Diagnostic>,
 ) -> Result<Loaded, LoadError> {
+    let context = Context::new(&settings, &sources);
+    let mut builder = Builder::new(&settings, &sources);
+    builder.diagnostics.extend(diagnostics);
     let blocks: Vec<&TransactionBlock> = sources
         .entries
         .iter()
@@ -119,30 +142,26 @@ fn build(
             _ => None,
         })
         .collect();
-    let parsed: Vec<Result<ledger_parser::Transaction, BlockError>> = blocks
-        .par_iter()
-        .with_min_len(256)
-        .map(|block| parse::parse_transaction(sources.block_text(block)))
-        .collect();
-
-    let mut builder = Builder::new(settings, &sources);
-    builder.diagnostics.extend(diagnostics);
-    builder.declare(&sources);
-    let mut parsed = parsed.into_iter();
-    for entry in &sources.entries {
-        match entry {
-            Entry::Transaction(block) => {
-                let Some(result) = parsed.next() else { break };
-                match result {
-                    Ok(transaction) => builder.add_transaction(block, transaction),
-                    Err(error) => builder.block_error(block, error),
-                }
+    for chunk in blocks.chunks(CHUNK_BLOCKS) {
+        let processed: Vec<Result<Processed<'_>, Vec<Diagnostic>>> = chunk
+            .par_iter()
+            .with_min_len(64)
+            .map(|block| context.process(block))
+            .collect();
+        for result in processed {
+            match result {
+                Ok(transaction) => builder.commit(transaction),
+                Err(problems) => builder.diagnostics.extend(problems),
             }
-            Entry::Price { pos } => builder.add_price(*pos),
-            Entry::Account { .. } | Entry::Commodity { .. } => {}
+        }
+    }
+    for entry in &sources.entries {
+        if let Entry::Price { pos } = entry {
+            builder.add_price(*pos);
         }
     }
     let (journal, mut diagnostics) = builder.finish(&sources);
+    drop(context);
     diagnostics.extend(crate::checks::run(&journal, &sources));
     journal.verify_invariants().map_err(LoadError::Invariant)?;
     Ok(Loaded {
@@ -151,177 +170,102 @@ fn build(
     })
 }
 
-/// Builds the journal entry by entry.
-struct Builder<'s> {
-    settings: Settings,
+/// What is left over per commodity: (symbol, amount).
+type Residuals = Vec<(String, Decimal)>;
+
+/// What every transaction is checked against: read-only, shared by the
+/// threads that process blocks.
+struct Context<'s> {
+    settings: &'s Settings,
     sources: &'s Sources,
-    accounts: Names,
-    account_classes: Vec<Option<AccountClass>>,
-    funds: Names,
-    commodities: Names,
-    precisions: Vec<Option<u32>>,
-    /// Commodities whose precision is declared (checked), by id.
-    declared_precision: Vec<bool>,
-    declared_commodities: Option<HashSet<String>>,
-    declared_accounts: Option<HashSet<String>>,
-    declared_funds: bool,
-    transactions: Vec<Transaction>,
-    postings: Vec<Posting>,
-    prices: Vec<Price>,
-    account_directives: Vec<AccountId>,
-    commodity_directives: Vec<CommodityId>,
-    diagnostics: Diagnostics,
-    default_fund: FundId,
+    /// Declared commodities (settings and `commodity` directives), if any.
+    declared_commodities: Option<HashSet<&'s str>>,
+    /// Declared precision per commodity symbol.
+    precisions: HashMap<&'s str, u32>,
+    /// Declared accounts (settings and `account` directives), if any.
+    declared_accounts: Option<HashSet<&'s str>>,
+    /// Declared fund ids, if the settings declare funds.
+    declared_funds: Option<HashSet<&'s str>>,
 }
 
-impl<'s> Builder<'s> {
-    fn new(settings: Settings, sources: &'s Sources) -> Self {
-        let mut builder = Builder {
-            sources,
-            accounts: Names::default(),
-            account_classes: Vec::new(),
-            funds: Names::default(),
-            commodities: Names::default(),
-            precisions: Vec::new(),
-            declared_precision: Vec::new(),
-            declared_commodities: None,
-            declared_accounts: settings.declared_accounts.clone(),
-            declared_funds: !settings.funds.is_empty(),
-            transactions: Vec::new(),
-            postings: Vec::new(),
-            prices: Vec::new(),
-            account_directives: Vec::new(),
-            commodity_directives: Vec::new(),
-            diagnostics: Diagnostics::default(),
-            default_fund: FundId(0),
-            settings,
-        };
-        for fund in builder.settings.funds.clone() {
-            builder.funds.intern(&fund.id);
-        }
-        builder.default_fund = FundId(builder.funds.intern(&builder.settings.default_fund.clone()));
-        for commodity in builder.settings.commodities.clone() {
-            let id = builder.commodity(&commodity.symbol);
-            builder.precisions[id.index()] = Some(commodity.precision);
-            builder.declared_precision[id.index()] = true;
-        }
-        if !builder.settings.commodities.is_empty() {
-            builder.declared_commodities = Some(
-                builder
-                    .settings
+/// A posting ready to commit: names still as text.
+struct ProcessedPosting<'a> {
+    account: Cow<'a, str>,
+    fund: Cow<'a, str>,
+    quantity: Decimal,
+    commodity: Cow<'a, str>,
+    kind: PostingKind,
+    origin: Origin,
+    status: Status,
+    line: u32,
+    cost: Option<(CostKind, RawAmount<'a>, Decimal)>,
+    assertion: Option<RawAssertion<'a>>,
+    tags: Vec<RawTag<'a>>,
+    comment: Option<Cow<'a, str>>,
+}
+
+/// A transaction that balances, ready to commit.
+struct Processed<'a> {
+    block: &'a TransactionBlock,
+    raw_header: RawTransaction<'a>,
+    postings: Vec<ProcessedPosting<'a>>,
+}
+
+impl<'s> Context<'s> {
+    fn new(settings: &'s Settings, sources: &'s Sources) -> Self {
+        let mut declared_commodities: Option<HashSet<&str>> = (!settings.commodities.is_empty())
+            .then(|| {
+                settings
                     .commodities
                     .iter()
-                    .map(|c| c.symbol.clone())
-                    .collect(),
-            );
-        }
-        builder
-    }
-
-    /// Records `account` and `commodity` directives before any transaction,
-    /// so that a declaration later in the file still counts (as in hledger).
-    fn declare(&mut self, sources: &Sources) {
+                    .map(|c| c.symbol.as_str())
+                    .collect()
+            });
+        let mut precisions: HashMap<&str, u32> = settings
+            .commodities
+            .iter()
+            .map(|c| (c.symbol.as_str(), c.precision))
+            .collect();
+        let mut declared_accounts: Option<HashSet<&str>> = settings
+            .declared_accounts
+            .as_ref()
+            .map(|d| d.iter().map(String::as_str).collect());
         for entry in &sources.entries {
             match entry {
                 Entry::Account { name, .. } => {
-                    let id = self.account(name);
-                    self.account_directives.push(id);
-                    let declared = self.declared_accounts.get_or_insert_with(|| {
-                        let generated = &self.settings.generated_accounts;
+                    let declared = declared_accounts.get_or_insert_with(|| {
+                        let generated = &settings.generated_accounts;
                         [
-                            &generated.due_from,
-                            &generated.due_to,
-                            &generated.conversion,
+                            generated.due_from.as_str(),
+                            generated.due_to.as_str(),
+                            generated.conversion.as_str(),
                         ]
                         .into_iter()
-                        .cloned()
                         .collect()
                     });
-                    declared.insert(name.clone());
+                    declared.insert(name.as_str());
                 }
                 Entry::Commodity {
                     symbol, precision, ..
                 } => {
-                    let id = self.commodity(symbol);
-                    self.commodity_directives.push(id);
-                    if let Some(p) = precision {
-                        if !self.declared_precision[id.index()] {
-                            self.precisions[id.index()] = Some(*p);
-                            self.declared_precision[id.index()] = true;
-                        }
-                    }
-                    self.declared_commodities
+                    declared_commodities
                         .get_or_insert_with(HashSet::new)
-                        .insert(symbol.clone());
+                        .insert(symbol.as_str());
+                    if let Some(p) = precision {
+                        precisions.entry(symbol.as_str()).or_insert(*p);
+                    }
                 }
                 _ => {}
             }
         }
-    }
-
-    fn account(&mut self, name: &str) -> AccountId {
-        let id = self.accounts.intern(name);
-        if id as usize == self.account_classes.len() {
-            self.account_classes.push(self.settings.class_of(name));
-        }
-        AccountId(id)
-    }
-
-    fn commodity(&mut self, symbol: &str) -> CommodityId {
-        let id = self.commodities.intern(symbol);
-        if id as usize == self.precisions.len() {
-            self.precisions.push(None);
-            self.declared_precision.push(false);
-        }
-        CommodityId(id)
-    }
-
-    fn block_error(&mut self, block: &TransactionBlock, error: BlockError) {
-        let line = block
-            .pos
-            .line
-            .saturating_add(error.line_in_block.saturating_sub(1));
-        let pos = SourcePos {
-            file: block.pos.file,
-            line,
-        };
-        let text = self.sources.line_text(pos).to_string();
-        let mut excerpt = Vec::new();
-        if line != block.pos.line {
-            excerpt.push((
-                block.pos.line,
-                self.sources.line_text(block.pos).to_string(),
-            ));
-        }
-        excerpt.push((line, text));
-        self.diagnostics.push(
-            Diagnostic::new(Code::Unparsable, error.message)
-                .at(self.sources.location(pos))
-                .with_excerpt(excerpt)
-                .expected(error.expected),
-        );
-    }
-
-    fn add_price(&mut self, pos: SourcePos) {
-        let line = self.sources.line_text(pos);
-        match parse::parse_price(line) {
-            Ok(p) => {
-                let commodity = self.commodity(&p.commodity_name);
-                let price_commodity = self.commodity(&p.amount.commodity.name);
-                self.prices.push(Price {
-                    date: p.datetime.date(),
-                    commodity,
-                    price: p.amount.quantity,
-                    price_commodity,
-                });
-            }
-            Err(expected) => {
-                let d = self
-                    .sources
-                    .diagnostic_at(Code::Unparsable, pos, "cannot read this price line")
-                    .expected(expected);
-                self.diagnostics.push(d);
-            }
+        Context {
+            settings,
+            sources,
+            declared_commodities,
+            precisions,
+            declared_accounts,
+            declared_funds: (!settings.funds.is_empty())
+                .then(|| settings.funds.iter().map(|f| f.id.as_str()).collect()),
         }
     }
 
@@ -349,403 +293,407 @@ impl<'s> Builder<'s> {
             .with_excerpt(excerpt)
     }
 
-    fn add_transaction(&mut self, block: &TransactionBlock, parsed: ledger_parser::Transaction) {
-        let errors_before = self.diagnostics.error_count();
-        if parsed.postings.len() > POSTINGS_PER_TRANSACTION_MAX {
-            let d = self.sources.diagnostic_for_block(
-                Code::LimitExceeded,
+    fn block_diagnostic(
+        &self,
+        block: &TransactionBlock,
+        code: Code,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        self.sources.diagnostic_for_block(code, block, message)
+    }
+
+    fn parse_error(&self, block: &TransactionBlock, error: BlockError) -> Diagnostic {
+        let line = block
+            .pos
+            .line
+            .saturating_add(error.line_in_block.saturating_sub(1));
+        self.posting_diagnostic(block, line, Code::Unparsable, error.message)
+            .expected(error.expected)
+    }
+
+    /// Parses, checks and balances one transaction block.
+    fn process<'a>(
+        &'a self,
+        block: &'a TransactionBlock,
+    ) -> Result<Processed<'a>, Vec<Diagnostic>> {
+        let mut raw = parse::parse_transaction(self.sources.block_text(block))
+            .map_err(|e| vec![self.parse_error(block, e)])?;
+        if raw.postings.len() > POSTINGS_PER_TRANSACTION_MAX {
+            return Err(vec![self.block_diagnostic(
                 block,
+                Code::LimitExceeded,
                 format!(
                     "transaction has {} postings; fundledger reads at most {POSTINGS_PER_TRANSACTION_MAX}",
-                    parsed.postings.len()
+                    raw.postings.len()
                 ),
-            );
-            self.diagnostics.push(d);
-            return;
+            )]);
         }
-        let (header_tags, header_comment) =
-            tags_and_comment(&parsed.posting_metadata.tags, parsed.comment.as_deref());
-        let header_fund = header_tags
+        let mut problems = Vec::new();
+        let header_fund = raw
+            .tags
             .iter()
-            .find(|t| &*t.name == "fund")
+            .find(|t| t.name == "fund")
             .map(|t| t.value.clone());
-        let first_posting = self.postings.len();
-        let mut elided: Vec<usize> = Vec::new();
-        for (index, p) in parsed.postings.iter().enumerate() {
+        let mut postings = Vec::with_capacity(raw.postings.len() + 2);
+        let mut elided = Vec::new();
+        for (index, p) in std::mem::take(&mut raw.postings).into_iter().enumerate() {
             let line = block
                 .posting_lines
                 .get(index)
                 .copied()
                 .unwrap_or(block.pos.line);
-            let account_name = p.account.trim();
-            if account_name.is_empty() {
-                let d = self.posting_diagnostic(
-                    block,
-                    line,
-                    Code::Unparsable,
-                    "posting without an account name".into(),
-                );
-                self.diagnostics.push(d.expected("`  ACCOUNT  AMOUNT`"));
-                continue;
-            }
-            let account = self.account(account_name);
-            let kind = match p.reality {
-                Reality::Real => PostingKind::Real,
-                Reality::BalancedVirtual => PostingKind::BalancedVirtual,
-                Reality::UnbalancedVirtual => PostingKind::UnbalancedVirtual,
-            };
-            let (tags, comment) = tags_and_comment(&p.metadata.tags, p.comment.as_deref());
-            let fund_name = tags
+            let fund = match p
+                .tags
                 .iter()
-                .find(|t| &*t.name == "fund")
+                .find(|t| t.name == "fund")
                 .map(|t| t.value.clone())
-                .or_else(|| header_fund.clone());
-            let fund = match fund_name {
-                Some(name) => self.fund(block, line, &name),
-                None => self.default_fund,
+                .or_else(|| header_fund.clone())
+            {
+                Some(name) => self.check_fund(block, line, name, &mut problems),
+                None => Cow::Borrowed(self.settings.default_fund.as_str()),
             };
-            let tags: Box<[Tag]> = tags.into_iter().filter(|t| &*t.name != "fund").collect();
-            self.check_account(block, line, account, kind);
-            let status = match p.status {
-                Some(ledger_parser::TransactionStatus::Cleared) => Status::Cleared,
-                Some(ledger_parser::TransactionStatus::Pending) => Status::Pending,
-                None => Status::Unmarked,
-            };
-            let assertion = match &p.balance {
-                None => None,
-                Some(ParsedBalance::Zero) => Some(Assertion::Zero),
-                Some(ParsedBalance::Amount(a)) => {
-                    let c = self.commodity(&a.commodity.name);
-                    self.check_commodity(block, line, c);
-                    Some(Assertion::Amount(a.quantity, c))
-                }
-            };
-            let (quantity, commodity, cost, origin) = match &p.amount {
+            self.check_account(block, line, &p.account, p.kind, &mut problems);
+            if let RawAssertion::Amount(a) = p.assertion.as_ref().unwrap_or(&RawAssertion::Zero) {
+                self.check_commodity(block, line, &a.commodity, &mut problems);
+            }
+            let tags: Vec<RawTag<'a>> = p.tags.into_iter().filter(|t| t.name != "fund").collect();
+            let (quantity, commodity, cost, origin) = match p.amount {
                 None => {
-                    if kind == PostingKind::UnbalancedVirtual {
+                    if p.kind == PostingKind::UnbalancedVirtual {
                         let d = self.posting_diagnostic(
                             block,
                             line,
                             Code::Unparsable,
                             "a virtual posting in ( ) has no amount".into(),
                         );
-                        self.diagnostics.push(d.expected(
+                        problems.push(d.expected(
                             "an amount: ( ) postings are never balanced, so none can be inferred",
                         ));
                         continue;
                     }
-                    elided.push(self.postings.len());
-                    (Decimal::ZERO, CommodityId(u32::MAX), None, Origin::Elided)
+                    elided.push(postings.len());
+                    (Decimal::ZERO, Cow::Borrowed(""), None, Origin::Elided)
                 }
                 Some(amount) => {
-                    let commodity = self.commodity(&amount.amount.commodity.name);
-                    let quantity = amount.amount.quantity;
-                    self.check_commodity(block, line, commodity);
-                    self.check_precision(block, line, quantity, commodity);
-                    let cost = match self.cost(amount, quantity) {
-                        Ok(cost) => cost,
-                        Err(Overflow) => {
-                            let d = self.posting_diagnostic(
+                    self.check_commodity(block, line, &amount.commodity, &mut problems);
+                    self.check_precision(
+                        block,
+                        line,
+                        amount.quantity,
+                        &amount.commodity,
+                        &mut problems,
+                    );
+                    let cost = match p.cost {
+                        None => None,
+                        Some(cost) => {
+                            self.check_commodity(
                                 block,
                                 line,
-                                Code::Overflow,
-                                "the cost of this posting overflows".into(),
+                                &cost.amount.commodity,
+                                &mut problems,
                             );
-                            self.diagnostics
-                                .push(d.expected("amounts within 28 significant digits"));
-                            continue;
+                            let weight = match cost.kind {
+                                CostKind::PerUnit => {
+                                    money::checked_mul_exact(amount.quantity, cost.amount.quantity)
+                                }
+                                CostKind::Total => Ok(if amount.quantity.is_sign_negative() {
+                                    -cost.amount.quantity.abs()
+                                } else {
+                                    cost.amount.quantity.abs()
+                                }),
+                            };
+                            match weight {
+                                Ok(weight) => Some((cost.kind, cost.amount, weight)),
+                                Err(_) => {
+                                    let d = self.posting_diagnostic(
+                                        block,
+                                        line,
+                                        Code::Overflow,
+                                        "the cost of this posting overflows".into(),
+                                    );
+                                    problems
+                                        .push(d.expected("amounts within 28 significant digits"));
+                                    continue;
+                                }
+                            }
                         }
                     };
-                    (quantity, commodity, cost, Origin::Written)
+                    (amount.quantity, amount.commodity, cost, Origin::Written)
                 }
             };
-            self.postings.push(Posting {
-                account,
+            postings.push(ProcessedPosting {
+                account: p.account,
                 fund,
                 quantity,
                 commodity,
-                kind,
+                kind: p.kind,
                 origin,
-                status,
-                cost,
-                assertion,
+                status: p.status,
                 line,
+                cost,
+                assertion: p.assertion,
                 tags,
-                comment,
+                comment: p.comment,
             });
         }
-        if self.diagnostics.error_count() == errors_before {
-            if let Err(d) = self.balance(block, first_posting, &elided) {
-                self.diagnostics.push(*d);
+        if problems.is_empty() {
+            if let Err(d) = self.balance(block, &mut postings, &elided) {
+                problems.push(*d);
             }
         }
-        if self.diagnostics.error_count() != errors_before {
-            self.postings.truncate(first_posting);
-            return;
+        if !problems.is_empty() {
+            return Err(problems);
         }
-        let postings_end = self.postings.len();
-        self.transactions.push(Transaction {
-            date: parsed.date,
-            status: match parsed.status {
-                Some(ledger_parser::TransactionStatus::Cleared) => Status::Cleared,
-                Some(ledger_parser::TransactionStatus::Pending) => Status::Pending,
-                None => Status::Unmarked,
-            },
-            code: parsed.code.map(Into::into),
-            payee: parsed.description.unwrap_or_default().trim().into(),
-            comment: header_comment,
-            tags: header_tags.into(),
-            file: block.pos.file,
-            line: block.pos.line,
-            postings: index_u32(first_posting)..index_u32(postings_end),
-        });
+        Ok(Processed {
+            block,
+            raw_header: raw,
+            postings,
+        })
     }
 
-    fn fund(&mut self, block: &TransactionBlock, line: u32, name: &str) -> FundId {
-        if self.declared_funds {
-            if let Some(id) = self.funds.get(name) {
-                return FundId(id);
+    fn check_fund<'a>(
+        &'a self,
+        block: &TransactionBlock,
+        line: u32,
+        name: Cow<'a, str>,
+        problems: &mut Vec<Diagnostic>,
+    ) -> Cow<'a, str> {
+        let known = match &self.declared_funds {
+            Some(declared) => declared.contains(name.as_ref()),
+            None => !name.is_empty(),
+        };
+        if known {
+            return name;
+        }
+        let d = self.posting_diagnostic(
+            block,
+            line,
+            Code::UnknownFund,
+            format!("unknown fund {name:?}"),
+        );
+        let expected = match &self.declared_funds {
+            Some(_) => {
+                let ids: Vec<&str> = self.settings.funds.iter().map(|f| f.id.as_str()).collect();
+                format!("one of the funds in fundledger.toml: {}", ids.join(", "))
             }
-            let known: Vec<&str> = self.settings.funds.iter().map(|f| f.id.as_str()).collect();
-            let d = self.posting_diagnostic(
-                block,
-                line,
-                Code::UnknownFund,
-                format!("unknown fund {name:?}"),
-            );
-            self.diagnostics.push(d.expected(format!(
-                "one of the funds in fundledger.toml: {}",
-                known.join(", ")
-            )));
-            return self.default_fund;
-        }
-        if name.is_empty() {
-            let d =
-                self.posting_diagnostic(block, line, Code::UnknownFund, "empty fund tag".into());
-            self.diagnostics.push(d.expected("`; fund: NAME`"));
-            return self.default_fund;
-        }
-        FundId(self.funds.intern(name))
+            None => "`; fund: NAME`".to_string(),
+        };
+        problems.push(d.expected(expected));
+        Cow::Borrowed(self.settings.default_fund.as_str())
     }
 
     fn check_account(
-        &mut self,
+        &self,
         block: &TransactionBlock,
         line: u32,
-        account: AccountId,
+        account: &str,
         kind: PostingKind,
+        problems: &mut Vec<Diagnostic>,
     ) {
-        let name = self.accounts.name(account.0).to_string();
+        if account.is_empty() {
+            let d = self.posting_diagnostic(
+                block,
+                line,
+                Code::Unparsable,
+                "posting without an account name".into(),
+            );
+            problems.push(d.expected("`  ACCOUNT  AMOUNT`"));
+            return;
+        }
         if let Some(declared) = &self.declared_accounts {
-            if !declared.contains(&name) {
+            if !declared.contains(account) {
                 let d = self.posting_diagnostic(
                     block,
                     line,
                     Code::UndeclaredAccount,
-                    format!("account {name} is not declared"),
+                    format!("account {account} is not declared"),
                 );
-                self.diagnostics.push(d.expected("an account listed in fundledger.toml `accounts` or declared with an `account` directive"));
+                problems.push(d.expected("an account listed in fundledger.toml `accounts` or declared with an `account` directive"));
             }
         }
-        if kind == PostingKind::Real && self.account_classes[account.index()].is_none() {
-            let roots: Vec<&String> = self.settings.account_classes.keys().collect();
-            let code = Code::UnclassifiedAccount;
+        if kind == PostingKind::Real
+            && self.settings.from_file
+            && self.settings.class_of(account).is_none()
+        {
+            let roots: Vec<&str> = self
+                .settings
+                .account_classes
+                .keys()
+                .map(String::as_str)
+                .collect();
             let d = self.posting_diagnostic(
                 block,
                 line,
-                code,
-                format!("account {name} has a root with no class"),
+                Code::UnclassifiedAccount,
+                format!("account {account} has a root with no class"),
             );
-            let expected = format!(
+            problems.push(d.expected(format!(
                 "a real posting under one of the classified roots ({}); use ( ) for memo quantities",
-                roots.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-            );
-            if self.settings.from_file {
-                self.diagnostics.push(d.expected(expected));
-            }
+                roots.join(", ")
+            )));
         }
     }
 
-    fn check_commodity(&mut self, block: &TransactionBlock, line: u32, commodity: CommodityId) {
+    fn check_commodity(
+        &self,
+        block: &TransactionBlock,
+        line: u32,
+        symbol: &str,
+        problems: &mut Vec<Diagnostic>,
+    ) {
         let Some(declared) = &self.declared_commodities else {
             return;
         };
-        let symbol = self.commodities.name(commodity.0);
         if !declared.contains(symbol) {
-            let mut known: Vec<&String> = declared.iter().collect();
-            known.sort();
-            let message = format!("commodity {symbol} is not declared");
-            let expected = format!(
-                "one of the declared commodities ({})",
-                known
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+            let mut known: Vec<&str> = declared.iter().copied().collect();
+            known.sort_unstable();
+            let d = self.posting_diagnostic(
+                block,
+                line,
+                Code::UndeclaredCommodity,
+                format!("commodity {symbol} is not declared"),
             );
-            let d = self.posting_diagnostic(block, line, Code::UndeclaredCommodity, message);
-            self.diagnostics.push(d.expected(expected));
+            problems.push(d.expected(format!(
+                "one of the declared commodities ({})",
+                known.join(", ")
+            )));
         }
     }
 
     fn check_precision(
-        &mut self,
+        &self,
         block: &TransactionBlock,
         line: u32,
         quantity: Decimal,
-        commodity: CommodityId,
+        symbol: &str,
+        problems: &mut Vec<Diagnostic>,
     ) {
+        let Some(&allowed) = self.precisions.get(symbol) else {
+            return;
+        };
         let decimals = money::significant_decimals(quantity);
-        if self.declared_precision[commodity.index()] {
-            let allowed = self.precisions[commodity.index()].unwrap_or(0);
-            if decimals > allowed {
-                let symbol = self.commodities.name(commodity.0);
-                let d = self.posting_diagnostic(
-                    block,
-                    line,
-                    Code::TooPrecise,
-                    format!("{quantity} {symbol} has {decimals} decimal places; {symbol} allows {allowed}"),
-                );
-                self.diagnostics.push(d.expected(format!("an amount in whole multiples of {symbol}'s smallest unit ({allowed} decimal places); fundledger never rounds it for you")));
-            }
-        } else {
-            // Undeclared: display with as many decimals as written (as hledger
-            // infers a commodity's display style), never fewer.
-            let known = &mut self.precisions[commodity.index()];
-            *known = Some(known.unwrap_or(0).max(quantity.scale()));
+        if decimals > allowed {
+            let d = self.posting_diagnostic(
+                block,
+                line,
+                Code::TooPrecise,
+                format!(
+                    "{quantity} {symbol} has {decimals} decimal places; {symbol} allows {allowed}"
+                ),
+            );
+            problems.push(d.expected(format!(
+                "an amount in whole multiples of {symbol}'s smallest unit ({allowed} decimal places); fundledger never rounds it for you"
+            )));
         }
-    }
-
-    fn cost(
-        &mut self,
-        amount: &ledger_parser::PostingAmount,
-        quantity: Decimal,
-    ) -> Result<Option<Cost>, Overflow> {
-        let (price, from_lot) = match (&amount.price, &amount.lot_price) {
-            (Some(p), _) => (p, false),
-            (None, Some(p)) => (p, true),
-            (None, None) => return Ok(None),
-        };
-        let _ = from_lot;
-        let (kind, written) = match price {
-            ParsedPrice::Unit(a) => (CostKind::PerUnit, a),
-            ParsedPrice::Total(a) => (CostKind::Total, a),
-        };
-        let commodity = self.commodity(&written.commodity.name);
-        let weight = match kind {
-            CostKind::PerUnit => money::checked_mul_exact(quantity, written.quantity)?,
-            CostKind::Total => {
-                let total = written.quantity.abs();
-                if quantity.is_sign_negative() {
-                    -total
-                } else {
-                    total
-                }
-            }
-        };
-        Ok(Some(Cost {
-            kind,
-            written: written.quantity,
-            commodity,
-            weight,
-        }))
     }
 
     /// Fills the elided amount, checks the sum is zero per commodity, adds
     /// conversion postings for costs and interfund postings for funds.
-    fn balance(
-        &mut self,
+    fn balance<'a>(
+        &self,
         block: &TransactionBlock,
-        first: usize,
+        postings: &mut Vec<ProcessedPosting<'a>>,
         elided: &[usize],
     ) -> Result<(), Box<Diagnostic>> {
-        let overflow = |this: &Self| {
+        let overflow = || {
             Box::new(
-                this.sources
-                    .diagnostic_for_block(
-                        Code::Overflow,
-                        block,
-                        "the amounts of this transaction overflow when summed",
-                    )
-                    .expected("amounts within 28 significant digits"),
+                self.block_diagnostic(
+                    block,
+                    Code::Overflow,
+                    "the amounts of this transaction overflow when summed",
+                )
+                .expected("amounts within 28 significant digits"),
             )
         };
         for kind in [PostingKind::Real, PostingKind::BalancedVirtual] {
-            let mut residual: MultiAmount<CommodityId> = MultiAmount::new();
+            let mut residual: MultiAmount<&str> = MultiAmount::new();
             let mut has_cost = false;
-            for posting in &self.postings[first..] {
-                if posting.kind != kind || posting.origin == Origin::Elided {
-                    continue;
-                }
-                has_cost |= posting.cost.is_some();
-                let (weight, commodity) = posting.weight();
-                residual
-                    .add(commodity, weight)
-                    .map_err(|_| overflow(self))?;
+            for p in postings
+                .iter()
+                .filter(|p| p.kind == kind && p.origin != Origin::Elided)
+            {
+                has_cost |= p.cost.is_some();
+                let (weight, commodity) = match &p.cost {
+                    Some((_, amount, weight)) => (*weight, amount.commodity.as_ref()),
+                    None => (p.quantity, p.commodity.as_ref()),
+                };
+                residual.add(commodity, weight).map_err(|_| overflow())?;
             }
             let elided_here: Vec<usize> = elided
                 .iter()
                 .copied()
-                .filter(|&i| self.postings[i].kind == kind)
+                .filter(|&i| postings[i].kind == kind)
                 .collect();
             if elided_here.len() > 1 {
                 let lines: Vec<String> = elided_here
                     .iter()
-                    .map(|&i| self.postings[i].line.to_string())
+                    .map(|&i| postings[i].line.to_string())
                     .collect();
-                return Err(Box::new(self
-                    .sources
-                    .diagnostic_for_block(Code::MultipleElided, block, "more than one posting has no amount")
-                    .found(format!("postings without an amount on lines {}", lines.join(", ")))
-                    .expected("at most one posting without an amount; fundledger fills it with what balances the others")));
+                return Err(Box::new(
+                    self.block_diagnostic(block, Code::MultipleElided, "more than one posting has no amount")
+                        .found(format!("postings without an amount on lines {}", lines.join(", ")))
+                        .expected("at most one posting without an amount; fundledger fills it with what balances the others"),
+                ));
             }
-            let nonzero: Vec<(CommodityId, Decimal)> = residual.trimmed().collect();
+            let nonzero: Vec<(String, Decimal)> = residual
+                .trimmed()
+                .map(|(c, q)| (c.to_string(), q))
+                .collect();
             if let Some(&index) = elided_here.first() {
-                // The elided posting takes the negated residual, one posting
-                // per commodity.
-                let template = self.postings[index].clone();
-                let fills: Vec<(CommodityId, Decimal)> = if nonzero.is_empty() {
-                    // Nothing to balance: the posting gets zero of the
-                    // transaction's first commodity.
-                    let commodity = self.postings[first..]
-                        .iter()
-                        .find(|p| p.origin != Origin::Elided)
-                        .map(|p| p.commodity)
-                        .unwrap_or(CommodityId(0));
-                    vec![(commodity, Decimal::ZERO)]
+                let fills: Vec<(Cow<'a, str>, Decimal)> = if nonzero.is_empty() {
+                    match postings.iter().find(|p| p.origin != Origin::Elided) {
+                        Some(p) => vec![(p.commodity.clone(), Decimal::ZERO)],
+                        None => {
+                            return Err(Box::new(
+                                self.block_diagnostic(block, Code::Unbalanced, "no posting of this transaction has an amount")
+                                    .expected("at least one posting with an amount; fundledger infers at most one"),
+                            ))
+                        }
+                    }
                 } else {
-                    nonzero.clone()
+                    nonzero
+                        .iter()
+                        .map(|(c, q)| (Cow::Owned(c.clone()), *q))
+                        .collect()
                 };
-                for (n, (commodity, amount)) in fills.iter().enumerate() {
-                    let quantity = money::negate(*amount);
+                for (n, (commodity, amount)) in fills.into_iter().enumerate() {
+                    let quantity = money::negate(amount);
                     self.check_filled_precision(
                         block,
-                        template.line,
+                        postings[index].line,
                         quantity,
-                        *commodity,
+                        &commodity,
                         has_cost,
                     )?;
-                    let posting = Posting {
-                        quantity,
-                        commodity: *commodity,
-                        ..template.clone()
-                    };
                     if n == 0 {
-                        self.postings[index] = posting;
+                        postings[index].quantity = quantity;
+                        postings[index].commodity = commodity;
                     } else {
-                        self.postings.push(posting);
+                        let template = &postings[index];
+                        let extra = ProcessedPosting {
+                            account: template.account.clone(),
+                            fund: template.fund.clone(),
+                            quantity,
+                            commodity,
+                            kind: template.kind,
+                            origin: Origin::Elided,
+                            status: template.status,
+                            line: template.line,
+                            cost: None,
+                            assertion: None,
+                            tags: template.tags.clone(),
+                            comment: template.comment.clone(),
+                        };
+                        postings.push(extra);
                     }
                 }
             } else if !nonzero.is_empty() {
-                let sums: Vec<String> = nonzero
-                    .iter()
-                    .map(|(c, q)| format!("{q} {}", self.commodities.name(c.0)))
-                    .collect();
+                let sums: Vec<String> = nonzero.iter().map(|(c, q)| format!("{q} {c}")).collect();
                 let fractional_cost = has_cost
                     && nonzero.iter().any(|(c, q)| {
-                        self.declared_precision[c.index()]
-                            && money::significant_decimals(*q)
-                                > self.precisions[c.index()].unwrap_or(0)
+                        self.precisions
+                            .get(c.as_str())
+                            .is_some_and(|&allowed| money::significant_decimals(*q) > allowed)
                     });
                 let what = if kind == PostingKind::Real {
                     "postings"
@@ -766,16 +714,15 @@ impl<'s> Builder<'s> {
                     )
                 };
                 return Err(Box::new(
-                    self.sources
-                        .diagnostic_for_block(code, block, message)
+                    self.block_diagnostic(block, code, message)
                         .found(format!("the {what} sum to {}", sums.join(", ")))
                         .expected(expected),
                 ));
             }
         }
-        self.add_conversions(first).map_err(|_| overflow(self))?;
-        self.add_interfund(block, first)
-            .map_err(|d| d.unwrap_or_else(|| overflow(self)))
+        self.add_conversions(postings);
+        self.add_interfund(block, postings)
+            .map_err(|d| d.unwrap_or_else(overflow))
     }
 
     fn check_filled_precision(
@@ -783,17 +730,15 @@ impl<'s> Builder<'s> {
         block: &TransactionBlock,
         line: u32,
         quantity: Decimal,
-        commodity: CommodityId,
+        symbol: &str,
         has_cost: bool,
     ) -> Result<(), Box<Diagnostic>> {
-        if !self.declared_precision[commodity.index()] {
+        let Some(&allowed) = self.precisions.get(symbol) else {
             return Ok(());
-        }
-        let allowed = self.precisions[commodity.index()].unwrap_or(0);
+        };
         if money::significant_decimals(quantity) <= allowed {
             return Ok(());
         }
-        let symbol = self.commodities.name(commodity.0);
         let (code, expected) = if has_cost {
             (
                 Code::InexactCost,
@@ -805,83 +750,84 @@ impl<'s> Builder<'s> {
                 format!("amounts in {symbol} with at most {allowed} decimal places"),
             )
         };
-        Err(Box::new(self
-            .posting_diagnostic(
+        Err(Box::new(
+            self.posting_diagnostic(
                 block,
                 line,
                 code,
                 format!("the amount inferred for this posting, {quantity} {symbol}, is finer than {symbol} allows ({allowed} decimal places)"),
             )
-            .expected(expected)))
+            .expected(expected),
+        ))
     }
 
-    /// For every posting with a cost in another commodity, two postings to
-    /// the conversion account (in the posting's fund) so that the
+    /// For every real posting with a cost in another commodity, two postings
+    /// to the conversion account (in the posting's fund) so that the
     /// transaction also sums to zero per commodity.
-    fn add_conversions(&mut self, first: usize) -> Result<(), Overflow> {
-        let conversion_name = self.settings.generated_accounts.conversion.clone();
+    fn add_conversions<'a>(&self, postings: &mut Vec<ProcessedPosting<'a>>) {
+        let account: &str = &self.settings.generated_accounts.conversion;
         let mut added = Vec::new();
-        for posting in &self.postings[first..] {
-            let Some(cost) = &posting.cost else { continue };
-            if posting.kind != PostingKind::Real || cost.commodity == posting.commodity {
+        for p in postings.iter() {
+            let Some((_, cost, weight)) = &p.cost else {
+                continue;
+            };
+            if p.kind != PostingKind::Real || cost.commodity == p.commodity {
                 continue;
             }
-            let base = Posting {
-                origin: Origin::Conversion,
-                cost: None,
-                assertion: None,
-                tags: Box::new([]),
-                comment: None,
-                status: Status::Unmarked,
-                ..posting.clone()
-            };
-            added.push(Posting {
-                quantity: money::negate(posting.quantity),
-                ..base.clone()
-            });
-            added.push(Posting {
-                quantity: cost.weight,
-                commodity: cost.commodity,
-                ..base
-            });
-        }
-        if !added.is_empty() {
-            let account = self.account(&conversion_name);
-            for mut p in added {
-                p.account = account;
-                self.postings.push(p);
+            for (quantity, commodity) in [
+                (money::negate(p.quantity), p.commodity.clone()),
+                (*weight, cost.commodity.clone()),
+            ] {
+                added.push(ProcessedPosting {
+                    account: Cow::Owned(account.to_string()),
+                    fund: p.fund.clone(),
+                    quantity,
+                    commodity,
+                    kind: PostingKind::Real,
+                    origin: Origin::Conversion,
+                    status: Status::Unmarked,
+                    line: p.line,
+                    cost: None,
+                    assertion: None,
+                    tags: Vec::new(),
+                    comment: None,
+                });
             }
         }
-        Ok(())
+        postings.extend(added);
     }
 
     /// Adds due-to/due-from postings for every fund that does not balance on
     /// its own (or reports it, with `strict_funds`).
-    fn add_interfund(
-        &mut self,
+    fn add_interfund<'a>(
+        &self,
         block: &TransactionBlock,
-        first: usize,
+        postings: &mut Vec<ProcessedPosting<'a>>,
     ) -> Result<(), Option<Box<Diagnostic>>> {
-        let mut by_fund: Vec<(FundId, MultiAmount<CommodityId>)> = Vec::new();
-        for posting in &self.postings[first..] {
-            if posting.kind != PostingKind::Real {
-                continue;
-            }
-            let slot = match by_fund.iter().position(|(f, _)| *f == posting.fund) {
+        let mut by_fund: Vec<(Cow<'a, str>, MultiAmount<&str>)> = Vec::new();
+        for p in postings.iter().filter(|p| p.kind == PostingKind::Real) {
+            let slot = match by_fund.iter().position(|(f, _)| *f == p.fund) {
                 Some(i) => i,
                 None => {
-                    by_fund.push((posting.fund, MultiAmount::new()));
+                    by_fund.push((p.fund.clone(), MultiAmount::new()));
                     by_fund.len() - 1
                 }
             };
             by_fund[slot]
                 .1
-                .add(posting.commodity, posting.quantity)
+                .add(p.commodity.as_ref(), p.quantity)
                 .map_err(|_| None)?;
         }
-        let unbalanced: Vec<(FundId, Vec<(CommodityId, Decimal)>)> = by_fund
+        let unbalanced: Vec<(Cow<'a, str>, Residuals)> = by_fund
             .into_iter()
-            .map(|(f, sum)| (f, sum.trimmed().collect::<Vec<_>>()))
+            .map(|(f, sum)| {
+                (
+                    f,
+                    sum.trimmed()
+                        .map(|(c, q)| (c.to_string(), q))
+                        .collect::<Vec<_>>(),
+                )
+            })
             .filter(|(_, sums)| !sums.is_empty())
             .collect();
         if unbalanced.is_empty() {
@@ -891,58 +837,254 @@ impl<'s> Builder<'s> {
             let found: Vec<String> = unbalanced
                 .iter()
                 .map(|(f, sums)| {
-                    let amounts: Vec<String> = sums
-                        .iter()
-                        .map(|(c, q)| format!("{q} {}", self.commodities.name(c.0)))
-                        .collect();
-                    format!(
-                        "fund {} sums to {}",
-                        self.funds.name(f.0),
-                        amounts.join(", ")
-                    )
+                    let amounts: Vec<String> =
+                        sums.iter().map(|(c, q)| format!("{q} {c}")).collect();
+                    format!("fund {f} sums to {}", amounts.join(", "))
                 })
                 .collect();
             return Err(Some(Box::new(
-                self.sources
-                    .diagnostic_for_block(Code::FundUnbalanced, block, "transaction does not balance within each fund")
+                self.block_diagnostic(block, Code::FundUnbalanced, "transaction does not balance within each fund")
                     .found(found.join("; "))
                     .expected("each fund's postings sum to zero; move money between funds with explicit transfer postings, or set strict_funds = false to have fundledger add due-to/due-from postings"),
             )));
         }
-        let due_to = self.account(&self.settings.generated_accounts.due_to.clone());
-        let due_from = self.account(&self.settings.generated_accounts.due_from.clone());
+        let generated = &self.settings.generated_accounts;
         for (fund, sums) in unbalanced {
             for (commodity, residual) in sums {
-                // A fund whose postings sum to more than zero received value
-                // from the others: it owes (due to). One that sums below
-                // zero gave value: it is owed (due from).
+                // A fund whose postings sum above zero received value from
+                // the others: it owes (due to). One below zero is owed.
                 let account = if residual.is_sign_positive() {
-                    due_to
+                    &generated.due_to
                 } else {
-                    due_from
+                    &generated.due_from
                 };
-                self.postings.push(Posting {
-                    account,
-                    fund,
+                postings.push(ProcessedPosting {
+                    account: Cow::Owned(account.clone()),
+                    fund: fund.clone(),
                     quantity: money::negate(residual),
-                    commodity,
+                    commodity: Cow::Owned(commodity),
                     kind: PostingKind::Real,
                     origin: Origin::Interfund,
                     status: Status::Unmarked,
+                    line: block.pos.line,
                     cost: None,
                     assertion: None,
-                    line: block.pos.line,
-                    tags: Box::new([]),
+                    tags: Vec::new(),
                     comment: None,
                 });
             }
         }
         Ok(())
     }
+}
+
+/// Lays processed transactions out in the journal, interning names.
+struct Builder<'s> {
+    sources: &'s Sources,
+    settings: &'s Settings,
+    accounts: Names,
+    account_classes: Vec<Option<crate::settings::AccountClass>>,
+    funds: Names,
+    commodities: Names,
+    precisions: Vec<Option<u32>>,
+    /// Commodities whose precision is declared (not inferred), by id.
+    declared_precision: Vec<bool>,
+    transactions: Vec<Transaction>,
+    postings: Vec<Posting>,
+    posting_extras: Vec<PostingExtra>,
+    transaction_extras: Vec<TransactionExtra>,
+    payees: String,
+    prices: Vec<Price>,
+    account_directives: Vec<AccountId>,
+    commodity_directives: Vec<CommodityId>,
+    diagnostics: Diagnostics,
+}
+
+fn index_u32(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
+}
+
+fn tags_of(tags: Vec<RawTag<'_>>) -> Box<[Tag]> {
+    tags.into_iter()
+        .map(|t| Tag {
+            name: t.name.as_ref().into(),
+            value: t.value.as_ref().into(),
+        })
+        .collect()
+}
+
+impl<'s> Builder<'s> {
+    fn new(settings: &'s Settings, sources: &'s Sources) -> Self {
+        let mut builder = Builder {
+            sources,
+            settings,
+            accounts: Names::default(),
+            account_classes: Vec::new(),
+            funds: Names::default(),
+            commodities: Names::default(),
+            precisions: Vec::new(),
+            declared_precision: Vec::new(),
+            transactions: Vec::new(),
+            postings: Vec::new(),
+            posting_extras: Vec::new(),
+            transaction_extras: Vec::new(),
+            payees: String::new(),
+            prices: Vec::new(),
+            account_directives: Vec::new(),
+            commodity_directives: Vec::new(),
+            diagnostics: Diagnostics::default(),
+        };
+        for fund in &settings.funds {
+            builder.funds.intern(&fund.id);
+        }
+        builder.funds.intern(&settings.default_fund);
+        for commodity in &settings.commodities {
+            let id = builder.commodity(&commodity.symbol);
+            builder.precisions[id.index()] = Some(commodity.precision);
+            builder.declared_precision[id.index()] = true;
+        }
+        for entry in &sources.entries {
+            match entry {
+                Entry::Account { name, .. } => {
+                    let id = builder.account(name);
+                    builder.account_directives.push(id);
+                }
+                Entry::Commodity {
+                    symbol, precision, ..
+                } => {
+                    let id = builder.commodity(symbol);
+                    builder.commodity_directives.push(id);
+                    if let (Some(p), false) = (precision, builder.declared_precision[id.index()]) {
+                        builder.precisions[id.index()] = Some(*p);
+                        builder.declared_precision[id.index()] = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        builder
+    }
+
+    fn account(&mut self, name: &str) -> AccountId {
+        let id = self.accounts.intern(name);
+        if id as usize == self.account_classes.len() {
+            self.account_classes.push(self.settings.class_of(name));
+        }
+        AccountId(id)
+    }
+
+    fn commodity(&mut self, symbol: &str) -> CommodityId {
+        let id = self.commodities.intern(symbol);
+        if id as usize == self.precisions.len() {
+            self.precisions.push(None);
+            self.declared_precision.push(false);
+        }
+        CommodityId(id)
+    }
+
+    fn add_price(&mut self, pos: SourcePos) {
+        let line = self.sources.line_text(pos);
+        match parse::parse_price(line) {
+            Ok(p) => {
+                let commodity = self.commodity(&p.commodity_name);
+                let price_commodity = self.commodity(&p.amount.commodity.name);
+                self.prices.push(Price {
+                    date: p.datetime.date(),
+                    commodity,
+                    price: p.amount.quantity,
+                    price_commodity,
+                });
+            }
+            Err(expected) => {
+                let d = self
+                    .sources
+                    .diagnostic_at(Code::Unparsable, pos, "cannot read this price line")
+                    .expected(expected);
+                self.diagnostics.push(d);
+            }
+        }
+    }
+
+    /// Appends one processed transaction.
+    fn commit(&mut self, processed: Processed<'_>) {
+        let first = self.postings.len();
+        for p in processed.postings {
+            let commodity = self.commodity(&p.commodity);
+            if p.origin == Origin::Written && !self.declared_precision[commodity.index()] {
+                // Undeclared: show as many decimals as written (as hledger
+                // infers a display style), never fewer.
+                let known = &mut self.precisions[commodity.index()];
+                *known = Some(known.unwrap_or(0).max(p.quantity.scale()));
+            }
+            let cost = p.cost.map(|(kind, amount, weight)| Cost {
+                kind,
+                written: amount.quantity,
+                commodity: self.commodity(&amount.commodity),
+                weight,
+            });
+            let assertion = p.assertion.map(|a| match a {
+                RawAssertion::Zero => Assertion::Zero,
+                RawAssertion::Amount(a) => {
+                    Assertion::Amount(a.quantity, self.commodity(&a.commodity))
+                }
+            });
+            let extra = if cost.is_none()
+                && assertion.is_none()
+                && p.tags.is_empty()
+                && p.comment.is_none()
+            {
+                NO_EXTRA
+            } else {
+                self.posting_extras.push(PostingExtra {
+                    cost,
+                    assertion,
+                    tags: tags_of(p.tags),
+                    comment: p.comment.map(|c| c.as_ref().into()),
+                });
+                index_u32(self.posting_extras.len() - 1)
+            };
+            let account = self.account(&p.account);
+            let fund = FundId(self.funds.intern(&p.fund));
+            self.postings.push(Posting {
+                quantity: p.quantity,
+                account,
+                fund,
+                commodity,
+                line: p.line,
+                kind: p.kind,
+                origin: p.origin,
+                status: p.status,
+                extra,
+            });
+        }
+        let header = processed.raw_header;
+        let extra = if header.code.is_none() && header.comment.is_none() && header.tags.is_empty() {
+            NO_EXTRA
+        } else {
+            self.transaction_extras.push(TransactionExtra {
+                code: header.code.map(|c| c.as_ref().into()),
+                comment: header.comment.map(|c| c.as_ref().into()),
+                tags: tags_of(header.tags),
+            });
+            index_u32(self.transaction_extras.len() - 1)
+        };
+        let payee_start = index_u32(self.payees.len());
+        self.payees.push_str(&header.payee);
+        let payee = payee_start..index_u32(self.payees.len());
+        self.transactions.push(Transaction {
+            date: header.date,
+            status: header.status,
+            file: processed.block.pos.file,
+            line: processed.block.pos.line,
+            postings: index_u32(first)..index_u32(self.postings.len()),
+            payee,
+            extra,
+        });
+    }
 
     fn finish(self, sources: &Sources) -> (Journal, Diagnostics) {
         let journal = Journal {
-            settings: self.settings,
+            settings: self.settings.clone(),
             accounts: self.accounts,
             account_classes: self.account_classes,
             funds: self.funds,
@@ -950,6 +1092,9 @@ impl<'s> Builder<'s> {
             precisions: self.precisions,
             transactions: self.transactions,
             postings: self.postings,
+            posting_extras: self.posting_extras,
+            transaction_extras: self.transaction_extras,
+            payees: self.payees,
             prices: self.prices,
             files: sources.files.iter().map(|f| f.path.clone()).collect(),
             account_directives: self.account_directives,
@@ -957,52 +1102,4 @@ impl<'s> Builder<'s> {
         };
         (journal, self.diagnostics)
     }
-}
-
-fn index_u32(index: usize) -> u32 {
-    u32::try_from(index).unwrap_or(u32::MAX)
-}
-
-/// Splits ledger-parser's tags and comment into our tags and the remaining
-/// comment text. Comment lines of the form `name: value` whose name
-/// ledger-parser does not take as a tag (it needs the name to be
-/// alphanumeric, so `import-id:` is not one) become tags here too.
-fn tags_and_comment(
-    tags: &[ledger_parser::Tag],
-    comment: Option<&str>,
-) -> (Vec<Tag>, Option<Box<str>>) {
-    let mut out: Vec<Tag> = tags
-        .iter()
-        .map(|t| Tag {
-            name: t.name.as_str().into(),
-            value: match &t.value {
-                None => "".into(),
-                Some(TagValue::String(s)) => s.trim().into(),
-                Some(TagValue::Integer(i)) => i.to_string().into(),
-                Some(TagValue::Float(f)) => f.to_string().into(),
-                Some(TagValue::Date(d)) => d.to_string().into(),
-            },
-        })
-        .collect();
-    let mut rest = Vec::new();
-    for line in comment.unwrap_or("").lines() {
-        let trimmed = line.trim();
-        match trimmed.split_once(": ") {
-            Some((name, value))
-                if !name.is_empty()
-                    && name
-                        .chars()
-                        .all(|c| c.is_alphanumeric() || c == '-' || c == '_') =>
-            {
-                out.push(Tag {
-                    name: name.into(),
-                    value: value.trim().into(),
-                })
-            }
-            _ if !trimmed.is_empty() => rest.push(trimmed),
-            _ => {}
-        }
-    }
-    let comment = (!rest.is_empty()).then(|| rest.join("\n").into_boxed_str());
-    (out, comment)
 }

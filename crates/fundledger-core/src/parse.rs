@@ -18,6 +18,8 @@ use std::sync::Once;
 
 use ledger_parser::{CommodityPrice, LedgerItem, Transaction};
 
+use crate::raw::{from_ledger_parser, RawTransaction};
+
 /// Why a block could not be parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlockError {
@@ -52,8 +54,16 @@ fn without_panics<T>(f: impl FnOnce() -> T) -> Option<T> {
 }
 
 /// Parses one transaction block (a header and its indented lines, ending in
-/// `\n`).
-pub fn parse_transaction(block: &str) -> Result<Transaction, BlockError> {
+/// `\n`): the fast path for the common shape, ledger-parser for the rest.
+pub fn parse_transaction(block: &str) -> Result<RawTransaction<'_>, BlockError> {
+    match crate::fastpath::parse(block) {
+        Some(transaction) => Ok(transaction),
+        None => parse_with_ledger_parser(block).map(from_ledger_parser),
+    }
+}
+
+/// Parses one transaction block with ledger-parser alone.
+pub fn parse_with_ledger_parser(block: &str) -> Result<Transaction, BlockError> {
     debug_assert!(block.ends_with('\n'), "blocks end in a newline");
     let parsed = without_panics(|| ledger_parser::parse(block));
     let ledger = match parsed {
@@ -242,7 +252,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.postings.len(), 2);
-        assert_eq!(t.postings[0].metadata.tags[0].name, "fund");
+        assert_eq!(t.postings[0].tags[0].name, "fund");
     }
 
     #[test]

@@ -107,19 +107,19 @@ pub fn write_transaction(out: &mut String, journal: &Journal, t: &crate::journal
         Status::Pending => out.push_str(" !"),
         Status::Cleared => out.push_str(" *"),
     }
-    if let Some(code) = &t.code {
+    if let Some(code) = journal.code(t) {
         let _ = write!(out, " ({})", one_line(code).replace(')', ""));
     }
-    if !t.payee.is_empty() {
-        let _ = write!(out, " {}", one_line(&t.payee));
+    if !journal.payee(t).is_empty() {
+        let _ = write!(out, " {}", one_line(journal.payee(t)));
     }
     out.push('\n');
-    if let Some(comment) = &t.comment {
+    if let Some(comment) = journal.transaction_comment(t) {
         for line in comment.lines() {
             let _ = writeln!(out, "    ; {line}");
         }
     }
-    for tag in t.tags.iter() {
+    for tag in journal.transaction_tags(t) {
         tag_line(out, "    ", tag);
     }
     for p in journal.postings(t) {
@@ -140,7 +140,7 @@ pub fn write_transaction(out: &mut String, journal: &Journal, t: &crate::journal
             "    {account}{}{amount:>AMOUNT_COLUMN_WIDTH$}",
             " ".repeat(pad)
         );
-        if let Some(cost) = &p.cost {
+        if let Some(cost) = journal.cost(p) {
             let marker = match cost.kind {
                 CostKind::PerUnit => "@",
                 CostKind::Total => "@@",
@@ -152,7 +152,7 @@ pub fn write_transaction(out: &mut String, journal: &Journal, t: &crate::journal
                 quote_commodity(journal.commodity_name(cost.commodity))
             );
         }
-        match &p.assertion {
+        match journal.assertion(p) {
             Some(Assertion::Amount(q, c)) => {
                 let _ = write!(out, " = {}", journal.format_amount(*q, *c));
             }
@@ -163,10 +163,10 @@ pub fn write_transaction(out: &mut String, journal: &Journal, t: &crate::journal
         if p.origin == Origin::Interfund {
             out.push_str("        ; fundledger: interfund\n");
         }
-        for tag in p.tags.iter() {
+        for tag in journal.posting_tags(p) {
             tag_line(out, "        ", tag);
         }
-        if let Some(comment) = &p.comment {
+        if let Some(comment) = journal.posting_comment(p) {
             for line in comment.lines() {
                 let _ = writeln!(out, "        ; {line}");
             }

@@ -253,8 +253,15 @@ fn read_text(
         return Ok(String::new());
     }
     let bytes = std::fs::read(path)?;
+    Ok(decode(path, bytes, diagnostics))
+}
+
+/// Decodes journal bytes as UTF-8. Invalid UTF-8 becomes a located E106
+/// diagnostic and the complete lines before the bad byte are kept, so the
+/// rest of the file's problems are still reported.
+pub fn decode(path: &Path, bytes: Vec<u8>, diagnostics: &mut Vec<Diagnostic>) -> String {
     match String::from_utf8(bytes) {
-        Ok(text) => Ok(text),
+        Ok(text) => text,
         Err(error) => {
             let valid_up_to = error.utf8_error().valid_up_to();
             let bytes = error.into_bytes();
@@ -269,6 +276,14 @@ fn read_text(
                 .take(4)
                 .map(|b| format!("{b:02X}"))
                 .collect();
+            let line_number = u32::try_from(line).unwrap_or(u32::MAX);
+            let shown = String::from_utf8_lossy(
+                bytes[line_start..]
+                    .split(|&b| b == b'\n')
+                    .next()
+                    .unwrap_or(&[]),
+            )
+            .into_owned();
             diagnostics.push(
                 Diagnostic::new(
                     Code::InvalidUtf8,
@@ -280,25 +295,15 @@ fn read_text(
                 )
                 .at(Location {
                     path: path.to_path_buf(),
-                    line: u32::try_from(line).unwrap_or(u32::MAX),
+                    line: line_number,
                 })
-                .with_excerpt(vec![(
-                    u32::try_from(line).unwrap_or(u32::MAX),
-                    String::from_utf8_lossy(
-                        bytes[line_start..]
-                            .split(|&b| b == b'\n')
-                            .next()
-                            .unwrap_or(&[]),
-                    )
-                    .into_owned(),
-                )])
+                .with_excerpt(vec![(line_number, shown)])
                 .found(format!("the bytes {}", bad.join(" ")))
                 .expected(
                     "a UTF-8 journal; convert Shift_JIS files with `iconv -f CP932 -t UTF-8`",
                 ),
             );
-            // Keep the complete lines before the bad byte.
-            Ok(String::from_utf8_lossy(&bytes[..line_start]).into_owned())
+            String::from_utf8_lossy(&bytes[..line_start]).into_owned()
         }
     }
 }
@@ -388,6 +393,22 @@ fn parse_commodity_directive(text: &str) -> Option<(String, Option<u32>)> {
         return None;
     }
     let is_number_char = |c: char| c.is_ascii_digit() || c == '.' || c == ',' || c == '-';
+    if let Some((before, quoted)) = text.split_once('"') {
+        // A quoted symbol (`"1"`, `1000.00 "A B"`): the number, if any, is
+        // outside the quotes.
+        let (symbol, after) = quoted.split_once('"')?;
+        if symbol.is_empty() {
+            return None;
+        }
+        let number = format!("{before}{after}");
+        let number = number.trim();
+        let precision = match number.rsplit_once('.') {
+            _ if number.is_empty() => None,
+            Some((_, fraction)) => u32::try_from(fraction.len()).ok(),
+            None => Some(0),
+        };
+        return Some((symbol.to_string(), precision));
+    }
     if !text.contains(|c: char| c.is_ascii_digit()) {
         return Some((text.trim_matches('"').to_string(), None));
     }
@@ -799,5 +820,10 @@ mod tests {
             Some(("$".into(), Some(2)))
         );
         assert_eq!(parse_commodity_directive("1000."), None);
+        assert_eq!(parse_commodity_directive("\"1\""), Some(("1".into(), None)));
+        assert_eq!(
+            parse_commodity_directive("1000.00 \"A B\""),
+            Some(("A B".into(), Some(2)))
+        );
     }
 }

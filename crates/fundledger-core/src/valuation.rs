@@ -84,7 +84,7 @@ impl<'j> Valuer<'j> {
     /// The value of a posting: its cost when the cost is in the base
     /// currency, else its amount at the price of the day.
     pub fn value_in_base(&self, posting: &Posting, date: NaiveDate) -> Option<Decimal> {
-        if let Some(cost) = &posting.cost {
+        if let Some(cost) = self.journal.cost(posting) {
             if cost.commodity == self.base {
                 return Some(cost.weight);
             }

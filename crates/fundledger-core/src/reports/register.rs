@@ -49,7 +49,7 @@ pub fn register(journal: &Journal, filter: &Filter) -> Result<RegisterReport, Re
         running.add(p.commodity, p.quantity)?;
         rows.push(RegisterRow {
             date: t.date,
-            payee: t.payee.to_string(),
+            payee: journal.payee(t).to_string(),
             account: journal.account_name(p.account).to_string(),
             fund: journal.fund_name(p.fund).to_string(),
             commodity: journal.commodity_name(p.commodity).to_string(),

@@ -1,0 +1,26 @@
+//! Differential fuzzing of the fast path against ledger-parser: whenever the
+//! fast path reads a block, ledger-parser must read it too and give exactly
+//! the same transaction.
+#![no_main]
+
+use fundledger_core::{fastpath, parse, raw};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    // Blocks as the scanner hands them on: no blank lines, ending in \n.
+    let mut block: String = text
+        .split_inclusive('\n')
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    if !block.ends_with('\n') {
+        block.push('\n');
+    }
+    if let Some(fast) = fastpath::parse(&block) {
+        let slow = parse::parse_with_ledger_parser(&block).map(raw::from_ledger_parser);
+        match slow {
+            Ok(slow) => assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "on {block:?}"),
+            Err(e) => panic!("the fast path read {block:?} but ledger-parser says {e:?}"),
+        }
+    }
+});

@@ -3,7 +3,7 @@
 //! the same transaction.
 #![no_main]
 
-use fundledger_core::{fastpath, parse, raw};
+use fundledger_core::{fastpath, parse};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         block.push('\n');
     }
     if let Some(fast) = fastpath::parse(&block) {
-        let slow = parse::parse_with_ledger_parser(&block).map(raw::from_ledger_parser);
+        let slow = parse::parse_slow(&block);
         match slow {
             Ok(slow) => assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "on {block:?}"),
             Err(e) => panic!("the fast path read {block:?} but ledger-parser says {e:?}"),

@@ -20,11 +20,19 @@ use crate::valuation::Valuer;
 /// Runs every whole-journal check.
 pub fn run(journal: &Journal, sources: &Sources) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let order = date_order(journal);
     dates_in_order(journal, sources, &mut out);
-    balance_assertions(journal, sources, &order, &mut out);
     fund_purposes(journal, sources, &mut out);
-    restricted_funds(journal, sources, &order, &mut out);
+    let has_assertions = journal.posting_extras.iter().any(|e| e.assertion.is_some());
+    let has_restricted = journal
+        .fund_ids()
+        .any(|f| journal.fund_restriction(f).is_donor_restricted());
+    if has_assertions || has_restricted {
+        let order = date_order(journal);
+        if has_assertions {
+            balance_assertions(journal, sources, &order, &mut out);
+        }
+        restricted_funds(journal, sources, &order, &mut out);
+    }
     out
 }
 
@@ -57,9 +65,12 @@ fn posting_diagnostic(
 }
 
 fn dates_in_order(journal: &Journal, sources: &Sources, out: &mut Vec<Diagnostic>) {
-    let mut last_in_file: HashMap<u32, NaiveDate> = HashMap::new();
+    let mut last_in_file: Vec<Option<NaiveDate>> = vec![None; journal.files().len()];
     for t in journal.transactions() {
-        if let Some(previous) = last_in_file.get(&t.file) {
+        let Some(last) = last_in_file.get_mut(t.file as usize) else {
+            continue;
+        };
+        if let Some(previous) = last {
             if t.date < *previous {
                 out.push(
                     posting_diagnostic(
@@ -73,8 +84,7 @@ fn dates_in_order(journal: &Journal, sources: &Sources, out: &mut Vec<Diagnostic
                 );
             }
         }
-        let entry = last_in_file.entry(t.file).or_insert(t.date);
-        *entry = (*entry).max(t.date);
+        *last = Some(last.map_or(t.date, |d| d.max(t.date)));
     }
 }
 

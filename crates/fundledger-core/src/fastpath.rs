@@ -27,31 +27,59 @@ use crate::raw::{RawAmount, RawCost, RawPosting, RawTag, RawTransaction};
 /// Reads a block (ending in `\n`) of the common shape, or `None`.
 pub fn parse(block: &str) -> Option<RawTransaction<'_>> {
     // ledger-parser ends names and values at a lone `\r`; leave those to it.
-    if block.contains('\r') {
+    if memchr::memchr(b'\r', block.as_bytes()).is_some() {
         return None;
     }
     let mut lines = block.split_terminator('\n');
     let header = lines.next()?;
     let mut transaction = parse_header(header)?;
-    for line in lines {
-        let content = line.trim_start_matches([' ', '\t']);
+    for (line, line_in_block) in lines.zip(2u32..) {
+        let content = skip_blanks(line);
         if content.len() == line.len() || content.is_empty() {
             return None; // not indented, or blank: not ours
         }
         if let Some(comment) = content.strip_prefix(';') {
             let tag = parse_tag(comment)?;
             match transaction.postings.last_mut() {
-                Some(posting) => posting.tags.push(tag),
-                None => transaction.tags.push(tag),
+                Some(posting) => add_tag(&mut posting.fund, &mut posting.tags, tag),
+                None => add_tag(&mut transaction.fund, &mut transaction.tags, tag),
             }
             continue;
         }
-        transaction.postings.push(parse_posting(content)?);
+        let mut posting = parse_posting(content)?;
+        posting.line_in_block = line_in_block;
+        transaction.postings.push(posting);
     }
     if transaction.postings.is_empty() {
         return None;
     }
     Some(transaction)
+}
+
+/// Files a tag: the first `fund:` becomes the fund, later ones are dropped
+/// (as [`crate::raw::take_fund`] does for ledger-parser's tags).
+fn add_tag<'a>(fund: &mut Option<Cow<'a, str>>, tags: &mut Vec<RawTag<'a>>, tag: RawTag<'a>) {
+    if tag.name == "fund" {
+        if fund.is_none() {
+            *fund = Some(tag.value);
+        }
+    } else {
+        tags.push(tag);
+    }
+}
+
+/// `text` without its leading spaces and tabs (nom's `space0`).
+fn skip_blanks(text: &str) -> &str {
+    let skipped = text
+        .bytes()
+        .take_while(|&b| b == b' ' || b == b'\t')
+        .count();
+    &text[skipped..]
+}
+
+/// True when `text` has two spaces in a row.
+fn has_double_space(text: &str) -> bool {
+    text.as_bytes().windows(2).any(|w| w == b"  ")
 }
 
 fn two_digits(bytes: &[u8]) -> Option<u32> {
@@ -114,7 +142,7 @@ fn parse_header(header: &str) -> Option<RawTransaction<'_>> {
         return None; // the payee must be set off by a space
     } else {
         let text = rest.trim_start_matches(' ').trim_end_matches(' ');
-        if text.is_empty() || text.contains("  ") || text.contains(['\t', ';', '\r']) {
+        if text.is_empty() || has_double_space(text) || text.contains(['\t', ';', '\r']) {
             return None;
         }
         text.trim()
@@ -124,6 +152,7 @@ fn parse_header(header: &str) -> Option<RawTransaction<'_>> {
         status,
         code,
         payee: Cow::Borrowed(payee),
+        fund: None,
         tags: Vec::new(),
         comment: None,
         postings: Vec::new(),
@@ -133,7 +162,7 @@ fn parse_header(header: &str) -> Option<RawTransaction<'_>> {
 /// `; name: value` with an ASCII alphanumeric name: ledger-parser's
 /// "tag with value". Anything else is not ours.
 fn parse_tag(comment: &str) -> Option<RawTag<'_>> {
-    let comment = comment.trim_start_matches([' ', '\t']);
+    let comment = skip_blanks(comment);
     let name_end = comment
         .find(|c: char| !c.is_ascii_alphanumeric())
         .unwrap_or(comment.len());
@@ -142,7 +171,7 @@ fn parse_tag(comment: &str) -> Option<RawTag<'_>> {
     }
     let after_name = &comment[name_end..];
     let after_colon = after_name.strip_prefix(':')?;
-    let value = after_colon.trim_start_matches([' ', '\t']);
+    let value = skip_blanks(after_colon);
     if value.len() == after_colon.len() {
         return None; // needs a space after the colon (and excludes `::`)
     }
@@ -191,7 +220,7 @@ fn parse_amount(text: &str) -> Option<(RawAmount<'_>, &str)> {
         return None;
     }
     // The commodity may follow after spaces or tabs (nom's space0).
-    let rest = text[i..].trim_start_matches([' ', '\t']);
+    let rest = skip_blanks(&text[i..]);
     let commodity_end = rest
         .find(|c: char| !c.is_ascii_alphabetic())
         .unwrap_or(rest.len());
@@ -221,14 +250,13 @@ fn parse_posting(content: &str) -> Option<RawPosting<'_>> {
         } else {
             Status::Pending
         };
-        text = text[1..].trim_start_matches([' ', '\t']);
+        text = skip_blanks(&text[1..]);
     }
     // The account ends at two spaces, a tab, or the end of the line.
-    let end = [text.find("  "), text.find('\t')]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(text.len());
+    let bytes = text.as_bytes();
+    let end = (0..bytes.len())
+        .find(|&i| bytes[i] == b'\t' || (bytes[i] == b' ' && bytes.get(i + 1) == Some(&b' ')))
+        .unwrap_or(bytes.len());
     let account = text[..end].trim_end_matches(' ');
     if account.is_empty() || account.contains(';') {
         return None;
@@ -245,20 +273,22 @@ fn parse_posting(content: &str) -> Option<RawPosting<'_>> {
         return None;
     }
     let mut posting = RawPosting {
+        line_in_block: 0,
         account: Cow::Borrowed(account),
         kind,
         status,
         amount: None,
         cost: None,
         assertion: None,
+        fund: None,
         tags: Vec::new(),
         comment: None,
     };
-    let mut rest = text[end..].trim_start_matches([' ', '\t']);
+    let mut rest = skip_blanks(&text[end..]);
     if !rest.is_empty() && !rest.starts_with(';') {
         let (amount, after) = parse_amount(rest)?;
         posting.amount = Some(amount);
-        rest = after.trim_start_matches([' ', '\t']);
+        rest = skip_blanks(after);
         let cost_kind = if let Some(r) = rest.strip_prefix("@@") {
             rest = r;
             Some(CostKind::Total)
@@ -269,16 +299,17 @@ fn parse_posting(content: &str) -> Option<RawPosting<'_>> {
             None
         };
         if let Some(kind) = cost_kind {
-            let (amount, after) = parse_amount(rest.trim_start_matches([' ', '\t']))?;
+            let (amount, after) = parse_amount(skip_blanks(rest))?;
             if amount.quantity.is_sign_negative() {
                 return None;
             }
             posting.cost = Some(RawCost { kind, amount });
-            rest = after.trim_start_matches([' ', '\t']);
+            rest = skip_blanks(after);
         }
     }
     if let Some(comment) = rest.strip_prefix(';') {
-        posting.tags.push(parse_tag(comment)?);
+        let tag = parse_tag(comment)?;
+        add_tag(&mut posting.fund, &mut posting.tags, tag);
     } else if !rest.is_empty() {
         return None;
     }
@@ -288,13 +319,10 @@ fn parse_posting(content: &str) -> Option<RawPosting<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::raw::from_ledger_parser;
     use proptest::prelude::*;
 
     fn slow(block: &str) -> Option<RawTransaction<'static>> {
-        crate::parse::parse_with_ledger_parser(block)
-            .ok()
-            .map(from_ledger_parser)
+        crate::parse::parse_slow(block).ok()
     }
 
     /// The contract: when the fast path answers, ledger-parser agrees.

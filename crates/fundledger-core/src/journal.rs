@@ -6,7 +6,6 @@
 //! so). [`Journal::verify_invariants`] checks this again; reports call it
 //! before they compute anything.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -48,7 +47,7 @@ id_type!(
 #[derive(Clone, Debug, Default)]
 pub struct Names {
     names: Vec<Box<str>>,
-    index: HashMap<Box<str>, u32>,
+    index: rustc_hash::FxHashMap<Box<str>, u32>,
 }
 
 impl Names {
@@ -483,8 +482,10 @@ impl Journal {
         let mut total: MultiAmount<CommodityId> = MultiAmount::new();
         let overflow =
             |_: Overflow| InvariantViolation("overflow while summing the journal".into());
+        // (fund, commodity, sum) of one transaction; reused between them.
+        let mut sums: Vec<(FundId, CommodityId, Decimal)> = Vec::new();
         for transaction in &self.transactions {
-            let mut by_fund: HashMap<FundId, MultiAmount<CommodityId>> = HashMap::new();
+            sums.clear();
             for posting in self.postings(transaction) {
                 if posting.kind != PostingKind::Real {
                     continue;
@@ -492,21 +493,23 @@ impl Journal {
                 total
                     .add(posting.commodity, posting.quantity)
                     .map_err(overflow)?;
-                by_fund
-                    .entry(posting.fund)
-                    .or_default()
-                    .add(posting.commodity, posting.quantity)
-                    .map_err(overflow)?;
-            }
-            for (fund, sum) in &by_fund {
-                if !sum.is_zero() {
-                    return Err(InvariantViolation(format!(
-                        "transaction at {}:{} does not balance in fund {}",
-                        self.files[transaction.file as usize].display(),
-                        transaction.line,
-                        self.fund_name(*fund)
-                    )));
+                match sums
+                    .iter_mut()
+                    .find(|(f, c, _)| *f == posting.fund && *c == posting.commodity)
+                {
+                    Some((_, _, sum)) => {
+                        *sum = money::checked_add(*sum, posting.quantity).map_err(overflow)?
+                    }
+                    None => sums.push((posting.fund, posting.commodity, posting.quantity)),
                 }
+            }
+            if let Some((fund, _, _)) = sums.iter().find(|(_, _, sum)| !sum.is_zero()) {
+                return Err(InvariantViolation(format!(
+                    "transaction at {}:{} does not balance in fund {}",
+                    self.files[transaction.file as usize].display(),
+                    transaction.line,
+                    self.fund_name(*fund)
+                )));
             }
         }
         if !total.is_zero() {

@@ -92,6 +92,7 @@ impl std::error::Error for LoadError {}
 /// [`LoadError::Io`] when the journal file itself cannot be read. Problems in
 /// the data are diagnostics in the [`Loaded`] value.
 pub fn load(settings: Settings) -> Result<Loaded, LoadError> {
+    let t0 = std::time::Instant::now();
     let mut diagnostics = Vec::new();
     let journal_path = settings.journal.clone();
     let sources =
@@ -101,6 +102,9 @@ pub fn load(settings: Settings) -> Result<Loaded, LoadError> {
                 error,
             }
         })?;
+    if std::env::var_os("FUNDLEDGER_TIMINGS").is_some() {
+        eprintln!("read+scan {:?}", t0.elapsed());
+    }
     build(settings, sources, diagnostics)
 }
 
@@ -142,28 +146,52 @@ fn build(
             _ => None,
         })
         .collect();
+    let t0 = std::time::Instant::now();
+    let (mut tp, mut tc) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+    builder.reserve(blocks.len());
     for chunk in blocks.chunks(CHUNK_BLOCKS) {
+        let t1 = std::time::Instant::now();
+        let known = builder.name_tables();
         let processed: Vec<Result<Processed<'_>, Vec<Diagnostic>>> = chunk
             .par_iter()
             .with_min_len(64)
-            .map(|block| context.process(block))
+            .map(|block| context.process(block, &known))
             .collect();
+        tp += t1.elapsed();
+        let t1 = std::time::Instant::now();
         for result in processed {
             match result {
                 Ok(transaction) => builder.commit(transaction),
                 Err(problems) => builder.diagnostics.extend(problems),
             }
         }
+        tc += t1.elapsed();
     }
+    let timings = std::env::var_os("FUNDLEDGER_TIMINGS").is_some();
+    if timings {
+        eprintln!("process {tp:?} commit {tc:?} total {:?}", t0.elapsed());
+    }
+    let t0 = std::time::Instant::now();
     for entry in &sources.entries {
-        if let Entry::Price { pos } = entry {
-            builder.add_price(*pos);
+        if let Entry::Price { pos, bytes } = entry {
+            builder.add_price(*pos, sources.text(pos.file, bytes.clone()));
         }
     }
     let (journal, mut diagnostics) = builder.finish(&sources);
     drop(context);
+    if timings {
+        eprintln!("prices+finish {:?}", t0.elapsed());
+    }
+    let t0 = std::time::Instant::now();
     diagnostics.extend(crate::checks::run(&journal, &sources));
+    if timings {
+        eprintln!("checks {:?}", t0.elapsed());
+    }
+    let t0 = std::time::Instant::now();
     journal.verify_invariants().map_err(LoadError::Invariant)?;
+    if timings {
+        eprintln!("verify {:?}", t0.elapsed());
+    }
     Ok(Loaded {
         journal,
         diagnostics: diagnostics.sorted(),
@@ -188,8 +216,10 @@ struct Context<'s> {
     declared_funds: Option<HashSet<&'s str>>,
 }
 
-/// A posting ready to commit: names still as text.
+/// A posting ready to commit: names as text, and their ids when the names
+/// were already known before this chunk (looked up in parallel).
 struct ProcessedPosting<'a> {
+    known_ids: Option<(AccountId, FundId, CommodityId)>,
     account: Cow<'a, str>,
     fund: Cow<'a, str>,
     quantity: Decimal,
@@ -315,6 +345,7 @@ impl<'s> Context<'s> {
     fn process<'a>(
         &'a self,
         block: &'a TransactionBlock,
+        known: &NameTables<'_>,
     ) -> Result<Processed<'a>, Vec<Diagnostic>> {
         let mut raw = parse::parse_transaction(self.sources.block_text(block))
             .map_err(|e| vec![self.parse_error(block, e)])?;
@@ -329,26 +360,12 @@ impl<'s> Context<'s> {
             )]);
         }
         let mut problems = Vec::new();
-        let header_fund = raw
-            .tags
-            .iter()
-            .find(|t| t.name == "fund")
-            .map(|t| t.value.clone());
+        let header_fund = raw.fund.take();
         let mut postings = Vec::with_capacity(raw.postings.len() + 2);
         let mut elided = Vec::new();
-        for (index, p) in std::mem::take(&mut raw.postings).into_iter().enumerate() {
-            let line = block
-                .posting_lines
-                .get(index)
-                .copied()
-                .unwrap_or(block.pos.line);
-            let fund = match p
-                .tags
-                .iter()
-                .find(|t| t.name == "fund")
-                .map(|t| t.value.clone())
-                .or_else(|| header_fund.clone())
-            {
+        for p in std::mem::take(&mut raw.postings) {
+            let line = block.pos.line.saturating_add(p.line_in_block.max(1) - 1);
+            let fund = match p.fund.or_else(|| header_fund.clone()) {
                 Some(name) => self.check_fund(block, line, name, &mut problems),
                 None => Cow::Borrowed(self.settings.default_fund.as_str()),
             };
@@ -356,7 +373,7 @@ impl<'s> Context<'s> {
             if let RawAssertion::Amount(a) = p.assertion.as_ref().unwrap_or(&RawAssertion::Zero) {
                 self.check_commodity(block, line, &a.commodity, &mut problems);
             }
-            let tags: Vec<RawTag<'a>> = p.tags.into_iter().filter(|t| t.name != "fund").collect();
+            let tags = p.tags;
             let (quantity, commodity, cost, origin) = match p.amount {
                 None => {
                     if p.kind == PostingKind::UnbalancedVirtual {
@@ -422,6 +439,7 @@ impl<'s> Context<'s> {
                 }
             };
             postings.push(ProcessedPosting {
+                known_ids: None,
                 account: p.account,
                 fund,
                 quantity,
@@ -443,6 +461,9 @@ impl<'s> Context<'s> {
         }
         if !problems.is_empty() {
             return Err(problems);
+        }
+        for p in &mut postings {
+            p.known_ids = known.ids(&p.account, &p.fund, &p.commodity);
         }
         Ok(Processed {
             block,
@@ -671,6 +692,7 @@ impl<'s> Context<'s> {
                     } else {
                         let template = &postings[index];
                         let extra = ProcessedPosting {
+                            known_ids: None,
                             account: template.account.clone(),
                             fund: template.fund.clone(),
                             quantity,
@@ -779,6 +801,7 @@ impl<'s> Context<'s> {
                 (*weight, cost.commodity.clone()),
             ] {
                 added.push(ProcessedPosting {
+                    known_ids: None,
                     account: Cow::Owned(account.to_string()),
                     fund: p.fund.clone(),
                     quantity,
@@ -804,6 +827,13 @@ impl<'s> Context<'s> {
         block: &TransactionBlock,
         postings: &mut Vec<ProcessedPosting<'a>>,
     ) -> Result<(), Option<Box<Diagnostic>>> {
+        // The common case: one fund, which balances because the whole does.
+        let mut real = postings.iter().filter(|p| p.kind == PostingKind::Real);
+        if let Some(first) = real.next() {
+            if real.all(|p| p.fund == first.fund) {
+                return Ok(());
+            }
+        }
         let mut by_fund: Vec<(Cow<'a, str>, MultiAmount<&str>)> = Vec::new();
         for p in postings.iter().filter(|p| p.kind == PostingKind::Real) {
             let slot = match by_fund.iter().position(|(f, _)| *f == p.fund) {
@@ -859,6 +889,7 @@ impl<'s> Context<'s> {
                     &generated.due_from
                 };
                 postings.push(ProcessedPosting {
+                    known_ids: None,
                     account: Cow::Owned(account.clone()),
                     fund: fund.clone(),
                     quantity: money::negate(residual),
@@ -875,6 +906,29 @@ impl<'s> Context<'s> {
             }
         }
         Ok(())
+    }
+}
+
+/// Read-only views of the name tables, shared by the threads of a chunk.
+struct NameTables<'n> {
+    accounts: &'n Names,
+    funds: &'n Names,
+    commodities: &'n Names,
+}
+
+impl NameTables<'_> {
+    /// The ids of a posting's names, when all three are already known.
+    fn ids(
+        &self,
+        account: &str,
+        fund: &str,
+        commodity: &str,
+    ) -> Option<(AccountId, FundId, CommodityId)> {
+        Some((
+            AccountId(self.accounts.get(account)?),
+            FundId(self.funds.get(fund)?),
+            CommodityId(self.commodities.get(commodity)?),
+        ))
     }
 }
 
@@ -982,8 +1036,7 @@ impl<'s> Builder<'s> {
         CommodityId(id)
     }
 
-    fn add_price(&mut self, pos: SourcePos) {
-        let line = self.sources.line_text(pos);
+    fn add_price(&mut self, pos: SourcePos, line: &str) {
         match parse::parse_price(line) {
             Ok(p) => {
                 let commodity = self.commodity(&p.commodity_name);
@@ -1006,10 +1059,34 @@ impl<'s> Builder<'s> {
     }
 
     /// Appends one processed transaction.
+    /// Makes room for `transactions` transactions of a typical size, so the
+    /// big vectors are not copied as they grow.
+    fn reserve(&mut self, transactions: usize) {
+        self.transactions.reserve_exact(transactions);
+        self.postings.reserve(transactions.saturating_mul(3));
+        self.payees.reserve(transactions.saturating_mul(32));
+    }
+
+    /// The name tables as they stand, for lookups in the parallel phase.
+    fn name_tables(&self) -> NameTables<'_> {
+        NameTables {
+            accounts: &self.accounts,
+            funds: &self.funds,
+            commodities: &self.commodities,
+        }
+    }
+
     fn commit(&mut self, processed: Processed<'_>) {
         let first = self.postings.len();
         for p in processed.postings {
-            let commodity = self.commodity(&p.commodity);
+            let (account, fund, commodity) = match p.known_ids {
+                Some(ids) => ids,
+                None => (
+                    self.account(&p.account),
+                    FundId(self.funds.intern(&p.fund)),
+                    self.commodity(&p.commodity),
+                ),
+            };
             if p.origin == Origin::Written && !self.declared_precision[commodity.index()] {
                 // Undeclared: show as many decimals as written (as hledger
                 // infers a display style), never fewer.
@@ -1043,8 +1120,6 @@ impl<'s> Builder<'s> {
                 });
                 index_u32(self.posting_extras.len() - 1)
             };
-            let account = self.account(&p.account);
-            let fund = FundId(self.funds.intern(&p.fund));
             self.postings.push(Posting {
                 quantity: p.quantity,
                 account,

@@ -58,8 +58,24 @@ fn without_panics<T>(f: impl FnOnce() -> T) -> Option<T> {
 pub fn parse_transaction(block: &str) -> Result<RawTransaction<'_>, BlockError> {
     match crate::fastpath::parse(block) {
         Some(transaction) => Ok(transaction),
-        None => parse_with_ledger_parser(block).map(from_ledger_parser),
+        None => parse_slow(block),
     }
+}
+
+/// Parses a block with ledger-parser and converts it to the raw form, with
+/// the line of each posting (the n-th line that is not a comment).
+pub fn parse_slow(block: &str) -> Result<RawTransaction<'static>, BlockError> {
+    let mut transaction = parse_with_ledger_parser(block).map(from_ledger_parser)?;
+    let posting_lines = block
+        .lines()
+        .zip(1u32..)
+        .skip(1)
+        .filter(|(text, _)| !text.trim_start().starts_with(';'))
+        .map(|(_, line)| line);
+    for (posting, line) in transaction.postings.iter_mut().zip(posting_lines) {
+        posting.line_in_block = line;
+    }
+    Ok(transaction)
 }
 
 /// Parses one transaction block with ledger-parser alone.
@@ -252,7 +268,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(t.postings.len(), 2);
-        assert_eq!(t.postings[0].tags[0].name, "fund");
+        assert_eq!(t.postings[0].fund.as_deref(), Some("FoodAid"));
     }
 
     #[test]

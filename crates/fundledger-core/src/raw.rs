@@ -53,6 +53,8 @@ pub enum RawAssertion<'a> {
 /// A posting as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawPosting<'a> {
+    /// Its line within the block (the header is line 1).
+    pub line_in_block: u32,
     /// The account, trimmed, without `()`/`[]`.
     pub account: Cow<'a, str>,
     /// Real or virtual.
@@ -65,7 +67,9 @@ pub struct RawPosting<'a> {
     pub cost: Option<RawCost<'a>>,
     /// A balance assertion.
     pub assertion: Option<RawAssertion<'a>>,
-    /// Tags, `fund` included.
+    /// The value of the first `fund:` tag.
+    pub fund: Option<Cow<'a, str>>,
+    /// The other tags (every `fund:` tag left out).
     pub tags: Vec<RawTag<'a>>,
     /// Comment text that is not a tag.
     pub comment: Option<Cow<'a, str>>,
@@ -82,7 +86,9 @@ pub struct RawTransaction<'a> {
     pub code: Option<Cow<'a, str>>,
     /// The payee, trimmed ("" when none).
     pub payee: Cow<'a, str>,
-    /// Header tags.
+    /// The value of the first header `fund:` tag.
+    pub fund: Option<Cow<'a, str>>,
+    /// The other header tags (every `fund:` tag left out).
     pub tags: Vec<RawTag<'a>>,
     /// Header comment text that is not a tag.
     pub comment: Option<Cow<'a, str>>,
@@ -149,14 +155,26 @@ pub fn tags_and_comment(
     (out, comment)
 }
 
-/// Converts ledger-parser's transaction into the raw form.
+/// Takes the `fund:` tags out of `tags`; returns the first one's value.
+pub fn take_fund<'a>(tags: &mut Vec<RawTag<'a>>) -> Option<Cow<'a, str>> {
+    let first = tags.iter().position(|t| t.name == "fund")?;
+    let fund = tags[first].value.clone();
+    tags.retain(|t| t.name != "fund");
+    Some(fund)
+}
+
+/// Converts ledger-parser's transaction into the raw form. Posting lines are
+/// left at 0: ledger-parser does not know them (see
+/// [`crate::parse::parse_slow`]).
 pub fn from_ledger_parser(t: ledger_parser::Transaction) -> RawTransaction<'static> {
-    let (tags, comment) = tags_and_comment(t.posting_metadata.tags, t.comment);
+    let (mut tags, comment) = tags_and_comment(t.posting_metadata.tags, t.comment);
+    let fund = take_fund(&mut tags);
     let postings =
         t.postings
             .into_iter()
             .map(|p| {
-                let (tags, comment) = tags_and_comment(p.metadata.tags, p.comment);
+                let (mut tags, comment) = tags_and_comment(p.metadata.tags, p.comment);
+                let fund = take_fund(&mut tags);
                 let (amount, cost) = match p.amount {
                     None => (None, None),
                     Some(a) => {
@@ -177,6 +195,7 @@ pub fn from_ledger_parser(t: ledger_parser::Transaction) -> RawTransaction<'stat
                     }
                 };
                 RawPosting {
+                    line_in_block: 0,
                     account: Cow::Owned(p.account.trim().to_string()),
                     kind: match p.reality {
                         Reality::Real => PostingKind::Real,
@@ -190,6 +209,7 @@ pub fn from_ledger_parser(t: ledger_parser::Transaction) -> RawTransaction<'stat
                         ParsedBalance::Zero => RawAssertion::Zero,
                         ParsedBalance::Amount(a) => RawAssertion::Amount(amount_of(a)),
                     }),
+                    fund,
                     tags,
                     comment,
                 }
@@ -200,6 +220,7 @@ pub fn from_ledger_parser(t: ledger_parser::Transaction) -> RawTransaction<'stat
         status: status_of(t.status),
         code: t.code.map(Cow::Owned),
         payee: Cow::Owned(t.description.unwrap_or_default().trim().to_string()),
+        fund,
         tags,
         comment,
         postings,

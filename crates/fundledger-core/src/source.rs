@@ -33,8 +33,9 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// The text: UTF-8, no BOM, `\n` line ends, ending in `\n`.
     pub text: String,
-    /// Byte offset of the start of each line (index 0 is line 1).
-    line_starts: Vec<usize>,
+    /// Byte offset of the start of each line (index 0 is line 1), built the
+    /// first time a line is asked for (only diagnostics need it).
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
@@ -50,29 +51,36 @@ impl SourceFile {
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1)
-                .filter(|&start| start < text.len()),
-        );
         SourceFile {
             path,
             text,
-            line_starts,
+            line_starts: std::sync::OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(
+                self.text
+                    .bytes()
+                    .enumerate()
+                    .filter(|&(_, b)| b == b'\n')
+                    .map(|(i, _)| i + 1)
+                    .filter(|&start| start < self.text.len()),
+            );
+            starts
+        })
     }
 
     /// The text of 1-based `line`, without its newline ("" when out of range).
     pub fn line(&self, line: u32) -> &str {
         let index = (line as usize).saturating_sub(1);
-        let Some(&start) = self.line_starts.get(index) else {
+        let line_starts = self.line_starts();
+        let Some(&start) = line_starts.get(index) else {
             return "";
         };
-        let end = self
-            .line_starts
+        let end = line_starts
             .get(index + 1)
             .map(|&next| next - 1)
             .unwrap_or_else(|| self.text.len().saturating_sub(1).max(start));
@@ -104,8 +112,6 @@ pub struct TransactionBlock {
     pub pos: SourcePos,
     /// The block's byte range in the file's text (ends after a `\n`).
     pub bytes: std::ops::Range<usize>,
-    /// The line of each posting, in order (comment lines excluded).
-    pub posting_lines: Vec<u32>,
     /// The last line of the block.
     pub last_line: u32,
 }
@@ -119,6 +125,8 @@ pub enum Entry {
     Price {
         /// Where it is.
         pos: SourcePos,
+        /// The line's byte range in the file's text.
+        bytes: std::ops::Range<usize>,
     },
     /// `account NAME`.
     Account {
@@ -189,7 +197,12 @@ impl Sources {
 
     /// The text of a transaction block.
     pub fn block_text(&self, block: &TransactionBlock) -> &str {
-        &self.files[block.pos.file as usize].text[block.bytes.clone()]
+        self.text(block.pos.file, block.bytes.clone())
+    }
+
+    /// A byte range of a file's text.
+    pub fn text(&self, file: u32, bytes: std::ops::Range<usize>) -> &str {
+        self.files[file as usize].text.get(bytes).unwrap_or("")
     }
 }
 
@@ -342,11 +355,15 @@ fn classify(line: &str) -> LineKind<'_> {
     let Some(first) = line.chars().next() else {
         return LineKind::Blank;
     };
-    if line.trim().is_empty() {
-        return LineKind::Blank;
-    }
     if first == ' ' || first == '\t' {
-        return LineKind::Indented;
+        return if line.trim_start().is_empty() {
+            LineKind::Blank
+        } else {
+            LineKind::Indented
+        };
+    }
+    if line.trim_end().is_empty() {
+        return LineKind::Blank;
     }
     if matches!(first, ';' | '#' | '%' | '|' | '*') {
         return LineKind::Comment;
@@ -500,10 +517,6 @@ impl Reader<'_> {
                 match kind {
                     LineKind::Indented => {
                         if let Some(b) = block.as_mut() {
-                            let content = line.trim_start();
-                            if !content.starts_with(';') {
-                                b.posting_lines.push(line_number);
-                            }
                             b.bytes.end = next_offset;
                             b.last_line = line_number;
                         } else if !in_declaration {
@@ -528,12 +541,11 @@ impl Reader<'_> {
                                 block = Some(TransactionBlock {
                                     pos,
                                     bytes: offset..next_offset,
-                                    posting_lines: Vec::new(),
                                     last_line: line_number,
                                 });
                             }
                             LineKind::Price => {
-                                pending_entries.push(PendingEntry::Entry(Entry::Price { pos }))
+                                pending_entries.push(PendingEntry::Entry(Entry::Price { pos, bytes: offset..end }))
                             }
                             LineKind::Include(target) => {
                                 includes.push((pos, target.to_string()));
@@ -774,7 +786,6 @@ mod tests {
         match &sources.entries[2] {
             Entry::Transaction(b) => {
                 assert_eq!(b.pos.line, 6);
-                assert_eq!(b.posting_lines, vec![8, 9]);
                 assert_eq!(b.last_line, 9);
                 assert!(sources.block_text(b).ends_with("Income:Gift\n"));
             }

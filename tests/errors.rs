@@ -3,7 +3,7 @@
 
 use fundledger_core::{Code, Severity};
 
-use crate::util::{root, run};
+use crate::util::{root, run, run_in};
 
 fn reproducers() -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -36,13 +36,24 @@ fn each_reproducer_reports_its_code() {
             .iter()
             .find(|c| c.as_str() == code_text)
             .unwrap_or_else(|| panic!("{name}: unknown code"));
-        let is_dir = root().join(&path).is_dir();
-        let args: Vec<&str> = if is_dir {
-            vec!["-C", &path, "check"]
+        let dir = root().join(&path);
+        let command = dir.join("command");
+        let result = if command.is_file() {
+            // A reproducer for a command other than check, run inside its
+            // directory: `command` holds its arguments, one per line.
+            let text = std::fs::read_to_string(&command).unwrap();
+            let mut args = vec!["-C", "."];
+            args.extend(text.lines().filter(|l| !l.is_empty()));
+            let before = std::fs::read(dir.join("journal.ledger")).unwrap();
+            let result = run_in(&dir, &args);
+            let after = std::fs::read(dir.join("journal.ledger")).unwrap();
+            assert_eq!(after, before, "{name}: the journal changed");
+            result
+        } else if dir.is_dir() {
+            run(&["-C", &path, "check"])
         } else {
-            vec!["-f", &path, "check"]
+            run(&["-f", &path, "check"])
         };
-        let result = run(&args);
         let marker = format!("[{code_text}]");
         assert!(
             result.stderr.contains(&marker),

@@ -26,6 +26,10 @@ pub struct Cli {
     #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
     pub file: Option<PathBuf>,
 
+    /// Print how long each loading phase took, to standard error.
+    #[arg(long, global = true)]
+    pub timings: bool,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -48,6 +52,65 @@ pub enum Command {
     Print,
     /// The fund roll-forward: opening, income, expenses, transfers, closing per fund.
     Funds(FundsArgs),
+    /// Import a donations or sales CSV file (validated whole, written atomically, never twice).
+    Import(ImportArgs),
+    /// Record one transaction by hand.
+    Add(AddArgs),
+}
+
+/// What a CSV file holds.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ImportKindArg {
+    /// date,donor,amount,currency,designation,reference,memo
+    Donations,
+    /// date,product,quantity,unit_price,currency,channel,maker,returned
+    Sales,
+}
+
+/// `import` arguments.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What the file holds.
+    #[arg(value_enum)]
+    pub kind: ImportKindArg,
+    /// The CSV file.
+    #[arg(value_name = "FILE.csv")]
+    pub csv: PathBuf,
+    /// A rules file (TOML) for another layout: columns, date format, encoding, accounts, designations.
+    #[arg(long, value_name = "RULES.toml")]
+    pub rules: Option<PathBuf>,
+    /// The file's encoding (overrides the rules).
+    #[arg(long, value_name = "ENCODING", value_parser = ["utf-8", "shift_jis"])]
+    pub encoding: Option<String>,
+    /// Show what would be added and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `add` arguments.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The date (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    pub date: NaiveDate,
+    /// The payee or description.
+    #[arg(long)]
+    pub payee: String,
+    /// The fund of the postings (default: the ledger's default fund).
+    #[arg(long, value_name = "FUND")]
+    pub fund: Option<String>,
+    /// A code, such as a receipt number.
+    #[arg(long)]
+    pub code: Option<String>,
+    /// A comment kept with the transaction.
+    #[arg(long)]
+    pub memo: Option<String>,
+    /// A posting: "ACCOUNT AMOUNT COMMODITY", or just "ACCOUNT" for the one amount to infer. Repeat it.
+    #[arg(long = "posting", value_name = "POSTING", required = true)]
+    pub postings: Vec<String>,
+    /// Show the transaction and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Output formats.

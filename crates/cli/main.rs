@@ -10,12 +10,15 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use fundledger_core::entry::{self, NewEntry};
+use fundledger_core::import::{self, ImportKind, ImportRequest};
 use fundledger_core::locate::{self, LocateError};
 use fundledger_core::query::Filter;
 use fundledger_core::render::{self, Format};
+use fundledger_core::write::{self, ChangeError};
 use fundledger_core::{reports, Diagnostic, Journal, LoadError, Settings};
 
-use args::{Cli, Command, OutputFormat, PeriodArgs};
+use args::{AddArgs, Cli, Command, ImportArgs, ImportKindArg, OutputFormat, PeriodArgs};
 
 /// How a run ended.
 enum Failure {
@@ -74,7 +77,14 @@ fn settings_for(cli: &Cli) -> Result<Settings, Failure> {
 fn load(cli: &Cli) -> Result<fundledger_core::Loaded, Failure> {
     let settings = settings_for(cli)?;
     match fundledger_core::load(settings) {
-        Ok(loaded) => Ok(loaded),
+        Ok(loaded) => {
+            if cli.timings {
+                for (phase, duration) in &loaded.timings {
+                    eprintln!("timing: {phase}: {:.1} ms", duration.as_secs_f64() * 1000.0);
+                }
+            }
+            Ok(loaded)
+        }
         Err(LoadError::Io { path, error }) => Err(Failure::Usage(format!(
             "cannot read {}: {error}",
             path.display()
@@ -165,6 +175,89 @@ fn period_of(settings: &Settings, period: &PeriodArgs) -> Result<Period, Failure
     Ok((period.begin, period.end))
 }
 
+/// Prints why a change was not made, and how the run ends.
+fn change_failed(error: ChangeError) -> Failure {
+    match error {
+        ChangeError::Input(problems) => {
+            print_diagnostics(&problems);
+            eprintln!(
+                "fundledger: {} error(s); nothing was written",
+                problems.len()
+            );
+            Failure::Data
+        }
+        ChangeError::JournalInvalid(problems) => {
+            print_diagnostics(&problems);
+            eprintln!("fundledger: the journal has {} error(s); fix them (`fundledger check`) before adding to it. Nothing was written.", problems.len());
+            Failure::Data
+        }
+        ChangeError::Write(e) => Failure::Usage(e.to_string()),
+        ChangeError::Io(e) => Failure::Usage(e),
+    }
+}
+
+fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
+    let settings = settings_for(cli)?;
+    let kind = match args.kind {
+        ImportKindArg::Donations => ImportKind::Donations,
+        ImportKindArg::Sales => ImportKind::Sales,
+    };
+    let request = ImportRequest {
+        kind,
+        csv: &args.csv,
+        rules: args.rules.as_deref(),
+        encoding: args.encoding.as_deref(),
+    };
+    let result = write::change(&settings, args.dry_run, |journal| {
+        let prepared = import::prepare(&settings, journal, &request)
+            .map_err(|e| ChangeError::Io(format!("cannot read {}: {e}", args.csv.display())))?
+            .map_err(ChangeError::Input)?;
+        Ok(write::Addition {
+            text: prepared.text,
+            transactions: prepared.transactions,
+            value: prepared.summary,
+        })
+    });
+    let addition = result.map_err(change_failed)?;
+    let mut text = String::new();
+    if args.dry_run && !addition.text.is_empty() {
+        text.push_str(&addition.text);
+        text.push('\n');
+    }
+    text.push_str(&import::summary_text(&addition.value, args.dry_run));
+    output(&text)
+}
+
+fn add(cli: &Cli, args: &AddArgs) -> Result<(), Failure> {
+    let settings = settings_for(cli)?;
+    let entry = NewEntry {
+        date: args.date,
+        payee: args.payee.clone(),
+        code: args.code.clone(),
+        fund: args
+            .fund
+            .clone()
+            .unwrap_or_else(|| settings.default_fund.clone()),
+        memo: args.memo.clone(),
+        postings: args.postings.clone(),
+    };
+    let addition = write::change(&settings, args.dry_run, |_| {
+        let text = entry::render(&entry).map_err(ChangeError::Input)?;
+        Ok(write::Addition {
+            text,
+            transactions: 1,
+            value: (),
+        })
+    })
+    .map_err(change_failed)?;
+    let verb = if args.dry_run { "would add" } else { "added" };
+    output(&format!(
+        "{}{verb} 1 transaction to {}\n",
+        addition.text,
+        settings.journal.display()
+    ))
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Check => {
@@ -225,6 +318,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             journal.verify_invariants().map_err(report_failed)?;
             output(&fundledger_core::print::print(&journal))
         }
+        Command::Import(args) => import(&cli, args),
+        Command::Add(args) => add(&cli, args),
         Command::Funds(args) => {
             let journal = load_valid(&cli)?;
             let (begin, end) = period_of(journal.settings(), &args.period)?;

@@ -105,6 +105,22 @@ codes! {
     FundPurpose = "E403", Error, "expense outside the fund's purpose";
     /// A balance assertion that does not hold.
     AssertionFailed = "E501", Error, "balance assertion failed";
+    /// A CSV file that is not valid in its encoding.
+    CsvEncoding = "E601", Error, "CSV file not valid in its encoding";
+    /// A CSV date that does not match the date format.
+    CsvDate = "E602", Error, "unreadable date";
+    /// A CSV amount or count that cannot be read.
+    CsvAmount = "E603", Error, "unreadable amount";
+    /// A sales row naming a product not in the catalogue.
+    UnknownProduct = "E604", Error, "unknown product";
+    /// A required CSV column or value that is missing.
+    CsvMissing = "E605", Error, "missing column or value";
+    /// An import id already in the journal with different content.
+    ImportConflict = "E606", Error, "import id already used for different content";
+    /// An invalid import rules file.
+    ImportRules = "E607", Error, "invalid import rules";
+    /// A CSV row that cannot be read as CSV (wrong number of fields...).
+    CsvMalformed = "E608", Error, "malformed CSV row";
     /// Transactions out of date order within a file.
     DatesOutOfOrder = "W101", Warning, "dates out of order";
     /// A foreign-currency amount that cannot be valued in the base currency.

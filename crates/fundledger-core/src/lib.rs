@@ -72,7 +72,9 @@
 
 pub mod checks;
 pub mod diagnostic;
+pub mod entry;
 pub mod fastpath;
+pub mod import;
 pub mod journal;
 pub mod load;
 pub mod locate;
@@ -86,6 +88,7 @@ pub mod reports;
 pub mod settings;
 pub mod source;
 pub mod valuation;
+pub mod write;
 
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use journal::Journal;

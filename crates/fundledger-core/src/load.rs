@@ -24,6 +24,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
@@ -52,6 +53,8 @@ pub struct Loaded {
     pub journal: Journal,
     /// All errors and warnings, in file and line order.
     pub diagnostics: Vec<Diagnostic>,
+    /// How long each loading phase took (for `--timings`).
+    pub timings: Vec<(&'static str, Duration)>,
 }
 
 impl Loaded {
@@ -92,7 +95,7 @@ impl std::error::Error for LoadError {}
 /// [`LoadError::Io`] when the journal file itself cannot be read. Problems in
 /// the data are diagnostics in the [`Loaded`] value.
 pub fn load(settings: Settings) -> Result<Loaded, LoadError> {
-    let t0 = std::time::Instant::now();
+    let started = Instant::now();
     let mut diagnostics = Vec::new();
     let journal_path = settings.journal.clone();
     let sources =
@@ -102,10 +105,23 @@ pub fn load(settings: Settings) -> Result<Loaded, LoadError> {
                 error,
             }
         })?;
-    if std::env::var_os("FUNDLEDGER_TIMINGS").is_some() {
-        eprintln!("read+scan {:?}", t0.elapsed());
-    }
-    build(settings, sources, diagnostics)
+    let mut loaded = build(settings, sources, diagnostics)?;
+    loaded.timings.insert(
+        0,
+        ("read and scan files", loaded_read_time(started, &loaded)),
+    );
+    Ok(loaded)
+}
+
+/// The time spent before building: all of it minus the build phases.
+fn loaded_read_time(started: Instant, loaded: &Loaded) -> Duration {
+    let build = loaded
+        .timings
+        .iter()
+        .find(|(name, _)| *name == "total build")
+        .map(|(_, d)| *d)
+        .unwrap_or_default();
+    started.elapsed().saturating_sub(build)
 }
 
 /// Loads journal text held in memory, as if read from `path` (which is only
@@ -146,32 +162,32 @@ fn build(
             _ => None,
         })
         .collect();
-    let t0 = std::time::Instant::now();
-    let (mut tp, mut tc) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+    let build_started = Instant::now();
+    let (mut processing, mut committing) = (Duration::ZERO, Duration::ZERO);
     builder.reserve(blocks.len());
     for chunk in blocks.chunks(CHUNK_BLOCKS) {
-        let t1 = std::time::Instant::now();
+        let lap = Instant::now();
         let known = builder.name_tables();
         let processed: Vec<Result<Processed<'_>, Vec<Diagnostic>>> = chunk
             .par_iter()
             .with_min_len(64)
             .map(|block| context.process(block, &known))
             .collect();
-        tp += t1.elapsed();
-        let t1 = std::time::Instant::now();
+        processing += lap.elapsed();
+        let lap = Instant::now();
         for result in processed {
             match result {
                 Ok(transaction) => builder.commit(transaction),
                 Err(problems) => builder.diagnostics.extend(problems),
             }
         }
-        tc += t1.elapsed();
+        committing += lap.elapsed();
     }
-    let timings = std::env::var_os("FUNDLEDGER_TIMINGS").is_some();
-    if timings {
-        eprintln!("process {tp:?} commit {tc:?} total {:?}", t0.elapsed());
-    }
-    let t0 = std::time::Instant::now();
+    let mut timings = vec![
+        ("parse, check and balance (parallel)", processing),
+        ("lay out the journal", committing),
+    ];
+    let lap = Instant::now();
     for entry in &sources.entries {
         if let Entry::Price { pos, bytes } = entry {
             builder.add_price(*pos, sources.text(pos.file, bytes.clone()));
@@ -179,22 +195,18 @@ fn build(
     }
     let (journal, mut diagnostics) = builder.finish(&sources);
     drop(context);
-    if timings {
-        eprintln!("prices+finish {:?}", t0.elapsed());
-    }
-    let t0 = std::time::Instant::now();
+    timings.push(("prices", lap.elapsed()));
+    let lap = Instant::now();
     diagnostics.extend(crate::checks::run(&journal, &sources));
-    if timings {
-        eprintln!("checks {:?}", t0.elapsed());
-    }
-    let t0 = std::time::Instant::now();
+    timings.push(("whole-journal checks", lap.elapsed()));
+    let lap = Instant::now();
     journal.verify_invariants().map_err(LoadError::Invariant)?;
-    if timings {
-        eprintln!("verify {:?}", t0.elapsed());
-    }
+    timings.push(("verify invariants", lap.elapsed()));
+    timings.push(("total build", build_started.elapsed()));
     Ok(Loaded {
         journal,
         diagnostics: diagnostics.sorted(),
+        timings,
     })
 }
 

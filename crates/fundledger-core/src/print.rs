@@ -99,21 +99,86 @@ pub fn print(journal: &Journal) -> String {
     out
 }
 
-/// Writes one transaction.
-pub fn write_transaction(out: &mut String, journal: &Journal, t: &crate::journal::Transaction) {
-    let _ = write!(out, "{}", t.date);
-    match t.status {
+/// A transaction header to write: date, mark, code, payee.
+pub struct HeaderText<'a> {
+    /// The date.
+    pub date: chrono::NaiveDate,
+    /// The mark.
+    pub status: Status,
+    /// `(CODE)`.
+    pub code: Option<&'a str>,
+    /// The payee ("" for none).
+    pub payee: &'a str,
+}
+
+/// Writes a header line. A payee starting with `(` would read back as a
+/// code, so its first `(` is written as a full-width `（`.
+pub fn write_header(out: &mut String, header: &HeaderText<'_>) {
+    let _ = write!(out, "{}", header.date);
+    match header.status {
         Status::Unmarked => {}
         Status::Pending => out.push_str(" !"),
         Status::Cleared => out.push_str(" *"),
     }
-    if let Some(code) = journal.code(t) {
+    if let Some(code) = header.code {
         let _ = write!(out, " ({})", one_line(code).replace(')', ""));
     }
-    if !journal.payee(t).is_empty() {
-        let _ = write!(out, " {}", one_line(journal.payee(t)));
+    let payee = one_line(header.payee);
+    let payee = payee.trim();
+    if !payee.is_empty() {
+        match payee.strip_prefix('(') {
+            Some(rest) => {
+                let _ = write!(out, " （{rest}");
+            }
+            None => {
+                let _ = write!(out, " {payee}");
+            }
+        }
     }
     out.push('\n');
+}
+
+/// Writes one posting line: the account (with its mark and `()`/`[]`),
+/// padded, the amount right-aligned, any `@`/`=` suffix, and the fund tag.
+pub fn write_posting_line(out: &mut String, account: &str, amount: &str, suffix: &str, fund: &str) {
+    let pad = ACCOUNT_COLUMN_WIDTH.saturating_sub(account.width()).max(2);
+    let _ = write!(out, "    {account}");
+    if !amount.is_empty() {
+        let _ = write!(
+            out,
+            "{}{amount:>AMOUNT_COLUMN_WIDTH$}{suffix}",
+            " ".repeat(pad)
+        );
+    }
+    let _ = writeln!(out, "  ; fund: {fund}");
+}
+
+/// Writes a tag line under a header (`indent` 4) or a posting (8).
+pub fn write_tag_line(out: &mut String, indent: usize, name: &str, value: &str) {
+    let _ = writeln!(out, "{}; {name}: {}", " ".repeat(indent), one_line(value));
+}
+
+/// The account as written in a posting: mark, then `(A)`, `[A]` or `A`.
+pub fn account_text(name: &str, kind: PostingKind, status: Status) -> String {
+    let account = match kind {
+        PostingKind::Real => name.to_string(),
+        PostingKind::BalancedVirtual => format!("[{name}]"),
+        PostingKind::UnbalancedVirtual => format!("({name})"),
+    };
+    format!("{}{account}", status_mark(status))
+}
+
+/// Writes one transaction.
+pub fn write_transaction(out: &mut String, journal: &Journal, t: &crate::journal::Transaction) {
+    write_header(
+        out,
+        &HeaderText {
+            date: t.date,
+            status: t.status,
+            code: journal.code(t),
+            payee: journal.payee(t),
+        },
+    );
     if let Some(comment) = journal.transaction_comment(t) {
         for line in comment.lines() {
             let _ = writeln!(out, "    ; {line}");
@@ -126,27 +191,16 @@ pub fn write_transaction(out: &mut String, journal: &Journal, t: &crate::journal
         if p.origin == Origin::Conversion {
             continue;
         }
-        let name = journal.account_name(p.account);
-        let account = match p.kind {
-            PostingKind::Real => name.to_string(),
-            PostingKind::BalancedVirtual => format!("[{name}]"),
-            PostingKind::UnbalancedVirtual => format!("({name})"),
-        };
-        let account = format!("{}{account}", status_mark(p.status));
+        let account = account_text(journal.account_name(p.account), p.kind, p.status);
         let amount = journal.format_amount(p.quantity, p.commodity);
-        let pad = ACCOUNT_COLUMN_WIDTH.saturating_sub(account.width()).max(2);
-        let _ = write!(
-            out,
-            "    {account}{}{amount:>AMOUNT_COLUMN_WIDTH$}",
-            " ".repeat(pad)
-        );
+        let mut suffix = String::new();
         if let Some(cost) = journal.cost(p) {
             let marker = match cost.kind {
                 CostKind::PerUnit => "@",
                 CostKind::Total => "@@",
             };
             let _ = write!(
-                out,
+                suffix,
                 " {marker} {} {}",
                 money::format_plain(cost.written, 0),
                 quote_commodity(journal.commodity_name(cost.commodity))
@@ -154,12 +208,12 @@ pub fn write_transaction(out: &mut String, journal: &Journal, t: &crate::journal
         }
         match journal.assertion(p) {
             Some(Assertion::Amount(q, c)) => {
-                let _ = write!(out, " = {}", journal.format_amount(*q, *c));
+                let _ = write!(suffix, " = {}", journal.format_amount(*q, *c));
             }
-            Some(Assertion::Zero) => out.push_str(" = 0"),
+            Some(Assertion::Zero) => suffix.push_str(" = 0"),
             None => {}
         }
-        let _ = writeln!(out, "  ; fund: {}", journal.fund_name(p.fund));
+        write_posting_line(out, &account, &amount, &suffix, journal.fund_name(p.fund));
         if p.origin == Origin::Interfund {
             out.push_str("        ; fundledger: interfund\n");
         }

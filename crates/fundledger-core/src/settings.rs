@@ -143,6 +143,188 @@ pub struct FundSettings {
     pub expense_accounts: Option<Vec<String>>,
 }
 
+/// A product of the self-reliance project, in the sales catalogue.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductSettings {
+    /// The id a sales CSV names it by (`cushion`).
+    pub id: String,
+    /// A human name.
+    pub name: String,
+    /// Other names a sales CSV may use (`クッション`).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// The catalogue price of one unit, written as a string or an integer
+    /// (`"500"`), never a float.
+    #[serde(deserialize_with = "exact_decimal")]
+    pub unit_price: crate::money::Decimal,
+    /// The currency of the price.
+    pub currency: String,
+    /// Where its sales are credited.
+    pub income_account: String,
+    /// The unit commodity its quantities are counted in (`pcs`).
+    #[serde(default = "default_unit")]
+    pub unit: String,
+    /// The ( ) account counting units sold.
+    pub sold_account: String,
+    /// The ( ) account counting units returned for poor finish.
+    pub returned_account: String,
+    /// Kilograms of rice the profit of one unit buys: `"5"` or a range
+    /// `"15-20"`.
+    #[serde(default)]
+    pub rice_kg_per_unit: Option<String>,
+}
+
+fn default_unit() -> String {
+    "pcs".to_string()
+}
+
+/// Deserialises a decimal from a string or an integer; a float is refused
+/// (it may not be the number written).
+fn exact_decimal<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<crate::money::Decimal, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Exact {
+        Text(String),
+        Integer(i64),
+    }
+    match Exact::deserialize(deserializer)? {
+        Exact::Integer(i) => Ok(crate::money::Decimal::from(i)),
+        Exact::Text(t) => t.parse().map_err(|_| {
+            serde::de::Error::custom(format!(
+                "{t:?} is not a decimal number; write it like \"500\" or \"12.50\""
+            ))
+        }),
+    }
+}
+
+/// How a CSV column is found: by its header or by its position (from 0).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ColumnRef {
+    /// The header text.
+    Name(String),
+    /// The position, counting from 0.
+    Index(usize),
+}
+
+/// A rule sending donations whose designation or memo contains some text to
+/// a fund (and optionally an income account).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Designation {
+    /// Any of these texts (case-insensitive) selects the rule.
+    pub contains: Vec<String>,
+    /// The fund the donation goes to.
+    pub fund: String,
+    /// The income account, when not the default one.
+    #[serde(default)]
+    pub income_account: Option<String>,
+}
+
+/// How to read one kind of CSV file and what to record from it. The same
+/// keys serve in `fundledger.toml` (`[import.donations]`, `[import.sales]`)
+/// and in a rules file given with `--rules`, whose keys win.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ImportRules {
+    /// `utf-8` (the default) or `shift_jis` (CP932, Japanese banks and the
+    /// post office).
+    #[serde(default)]
+    pub encoding: Option<String>,
+    /// The field separator (default `,`).
+    #[serde(default)]
+    pub delimiter: Option<char>,
+    /// Lines to skip before the header row.
+    #[serde(default)]
+    pub skip_rows: Option<usize>,
+    /// The date format, in chrono's `strftime` syntax (default `%Y-%m-%d`).
+    #[serde(default)]
+    pub date_format: Option<String>,
+    /// The decimal mark of amounts (default `.`).
+    #[serde(default)]
+    pub decimal_mark: Option<char>,
+    /// A digit-group separator to remove from amounts (none by default).
+    #[serde(default)]
+    pub thousands_separator: Option<char>,
+    /// Texts to remove from amounts before reading them (`"¥"`, `"円"`).
+    #[serde(default)]
+    pub strip: Option<Vec<String>>,
+    /// The currency when the file has no currency column.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Where each field is: field name → header text or position.
+    #[serde(default)]
+    pub columns: Option<BTreeMap<String, ColumnRef>>,
+    /// The account money comes into.
+    #[serde(default)]
+    pub asset_account: Option<String>,
+    /// The income account credited (donations).
+    #[serde(default)]
+    pub income_account: Option<String>,
+    /// The account returns are debited to (sales).
+    #[serde(default)]
+    pub returns_account: Option<String>,
+    /// The fund when no designation matches (donations) or for all rows
+    /// (sales).
+    #[serde(default)]
+    pub fund: Option<String>,
+    /// Designation rules, tried in order (donations).
+    #[serde(default)]
+    pub designations: Option<Vec<Designation>>,
+}
+
+impl ImportRules {
+    /// These rules with every key `over` sets taking its place.
+    pub fn overlaid(&self, over: &ImportRules) -> ImportRules {
+        ImportRules {
+            encoding: over.encoding.clone().or_else(|| self.encoding.clone()),
+            delimiter: over.delimiter.or(self.delimiter),
+            skip_rows: over.skip_rows.or(self.skip_rows),
+            date_format: over
+                .date_format
+                .clone()
+                .or_else(|| self.date_format.clone()),
+            decimal_mark: over.decimal_mark.or(self.decimal_mark),
+            thousands_separator: over.thousands_separator.or(self.thousands_separator),
+            strip: over.strip.clone().or_else(|| self.strip.clone()),
+            currency: over.currency.clone().or_else(|| self.currency.clone()),
+            columns: over.columns.clone().or_else(|| self.columns.clone()),
+            asset_account: over
+                .asset_account
+                .clone()
+                .or_else(|| self.asset_account.clone()),
+            income_account: over
+                .income_account
+                .clone()
+                .or_else(|| self.income_account.clone()),
+            returns_account: over
+                .returns_account
+                .clone()
+                .or_else(|| self.returns_account.clone()),
+            fund: over.fund.clone().or_else(|| self.fund.clone()),
+            designations: over
+                .designations
+                .clone()
+                .or_else(|| self.designations.clone()),
+        }
+    }
+}
+
+/// The `[import]` table.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ImportSettings {
+    /// Defaults for donation files.
+    #[serde(default)]
+    pub donations: ImportRules,
+    /// Defaults for sales files.
+    #[serde(default)]
+    pub sales: ImportRules,
+}
+
 /// The accounts fundledger writes postings to by itself.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -199,6 +381,10 @@ struct SettingsFile {
     commodities: Vec<CommoditySettings>,
     #[serde(default)]
     funds: Vec<FundSettings>,
+    #[serde(default)]
+    products: Vec<ProductSettings>,
+    #[serde(default)]
+    import: ImportSettings,
 }
 
 fn default_fiscal_year_start() -> String {
@@ -263,6 +449,10 @@ pub struct Settings {
     pub default_fund: String,
     /// True when read from a `fundledger.toml` (stricter checks apply).
     pub from_file: bool,
+    /// The self-reliance product catalogue.
+    pub products: Vec<ProductSettings>,
+    /// Import defaults.
+    pub import: ImportSettings,
 }
 
 fn default_account_classes() -> BTreeMap<String, AccountClass> {
@@ -307,6 +497,8 @@ impl Settings {
             funds: Vec::new(),
             default_fund: BARE_DEFAULT_FUND.to_string(),
             from_file: false,
+            products: Vec::new(),
+            import: ImportSettings::default(),
         }
     }
 
@@ -480,6 +672,8 @@ impl Settings {
             funds: file.funds,
             default_fund,
             from_file: true,
+            products: file.products,
+            import: file.import,
         })
     }
 
@@ -499,6 +693,16 @@ impl Settings {
     /// The declared commodity with this symbol.
     pub fn commodity(&self, symbol: &str) -> Option<&CommoditySettings> {
         self.commodities.iter().find(|c| c.symbol == symbol)
+    }
+
+    /// The product a sales file names (by id, name or alias; any case).
+    pub fn product(&self, name: &str) -> Option<&ProductSettings> {
+        let name = name.trim();
+        self.products.iter().find(|p| {
+            p.id.eq_ignore_ascii_case(name)
+                || p.name.eq_ignore_ascii_case(name)
+                || p.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+        })
     }
 
     /// The declared fund with this id.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{at_precision, Amount, ReportError};
-use crate::journal::{CommodityId, Journal};
+use crate::journal::{AccountId, CommodityId, FundId, Journal};
 use crate::money::MultiAmount;
 use crate::query::Filter;
 
@@ -89,18 +89,24 @@ pub fn balance(
     options: BalanceOptions,
 ) -> Result<BalanceReport, ReportError> {
     journal.verify_invariants()?;
-    // (account, fund) → amounts. The fund key is "" without --by-fund.
-    let mut sums: BTreeMap<(String, String), MultiAmount<CommodityId>> = BTreeMap::new();
+    // First by ids (cheap per posting), then by names (once per account).
+    let mut by_id: rustc_hash::FxHashMap<(AccountId, Option<FundId>), MultiAmount<CommodityId>> =
+        Default::default();
     for (_, posting) in filter.select(journal) {
-        let account = cut(journal.account_name(posting.account), options.depth).to_string();
-        let fund = if options.by_fund {
-            journal.fund_name(posting.fund).to_string()
-        } else {
-            String::new()
-        };
-        sums.entry((account, fund))
+        let fund = options.by_fund.then_some(posting.fund);
+        by_id
+            .entry((posting.account, fund))
             .or_default()
             .add(posting.commodity, posting.quantity)?;
+    }
+    // (account, fund) → amounts. The fund key is "" without --by-fund.
+    let mut sums: BTreeMap<(String, String), MultiAmount<CommodityId>> = BTreeMap::new();
+    for ((account, fund), amounts) in &by_id {
+        let account = cut(journal.account_name(*account), options.depth).to_string();
+        let fund = fund
+            .map(|f| journal.fund_name(f).to_string())
+            .unwrap_or_default();
+        sums.entry((account, fund)).or_default().add_all(amounts)?;
     }
     let mut rows = Vec::new();
     let mut total: MultiAmount<CommodityId> = MultiAmount::new();

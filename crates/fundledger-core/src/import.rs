@@ -1,0 +1,1159 @@
+//! Importing donation and sales CSV files.
+//!
+//! An import reads the whole file first (decoding it strictly: a byte that is
+//! not valid in the file's encoding is an error, never a replacement
+//! character), turns every row into a transaction, and reports **every** bad
+//! row with its file, row, column, value and what was expected. Only a file
+//! without a single bad row is written, through [`crate::write::append`]
+//! (locked, atomic, validated).
+//!
+//! # Never twice, never lost
+//!
+//! Each imported transaction carries `; import: ID` and `; importhash: HASH`
+//! tags. The hash is a digest of the row's fields (not of its position, so a
+//! re-sorted or overlapping later export gives the same hashes). The id is
+//! the kind of file, the hash and an occurrence counter (the n-th identical
+//! row of the file), so two genuinely identical rows both import, and
+//! importing the same file again adds nothing. When the row has a reference
+//! number the id is built from it instead, and the same reference with other
+//! content is a conflict (E606) naming both places.
+//!
+//! # No injection
+//!
+//! Text from a CSV cell (donor names, memos) is written on one line, with
+//! control characters and runs of spaces folded to one space and `;` turned
+//! into `,`: a cell cannot start a new journal line, a comment, a directive,
+//! or split an account from its amount.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use encoding_rs::{DecoderResult, SHIFT_JIS};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::journal::{Journal, PostingKind, Status};
+use crate::money::{self, Decimal};
+use crate::print;
+use crate::settings::{ColumnRef, ImportRules, ProductSettings, Settings};
+
+/// What kind of file is imported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportKind {
+    /// `date,donor,amount,currency,designation,reference,memo`.
+    Donations,
+    /// `date,product,quantity,unit_price,currency,channel,maker,returned`.
+    Sales,
+}
+
+impl ImportKind {
+    fn name(self) -> &'static str {
+        match self {
+            ImportKind::Donations => "donations",
+            ImportKind::Sales => "sales",
+        }
+    }
+
+    /// The fields of this kind, in the default column order.
+    fn fields(self) -> &'static [&'static str] {
+        match self {
+            ImportKind::Donations => &[
+                "date",
+                "donor",
+                "amount",
+                "currency",
+                "designation",
+                "reference",
+                "memo",
+                "child",
+            ],
+            ImportKind::Sales => &[
+                "date",
+                "product",
+                "quantity",
+                "unit_price",
+                "currency",
+                "channel",
+                "maker",
+                "returned",
+            ],
+        }
+    }
+
+    fn required(self) -> &'static [&'static str] {
+        match self {
+            ImportKind::Donations => &["date", "amount"],
+            ImportKind::Sales => &["date", "product", "quantity"],
+        }
+    }
+}
+
+/// Totals of an import, for its summary.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ImportSummary {
+    /// The file read.
+    pub file: String,
+    /// Data rows read (the header and skipped rows not counted).
+    pub rows_read: usize,
+    /// Transactions that are new (written, or to be written with --dry-run).
+    pub new_transactions: usize,
+    /// Rows whose transaction is already in the journal.
+    pub already_present: usize,
+    /// New money per (fund, commodity).
+    pub totals: BTreeMap<String, BTreeMap<String, Decimal>>,
+    /// Donations that matched a designation rule.
+    pub designations_matched: usize,
+    /// Donations that matched none and went to the default fund.
+    pub designations_unmatched: usize,
+    /// Sales per product: (units sold, units returned, revenue) of new rows.
+    pub products: BTreeMap<String, ProductTotals>,
+    /// Sales rows at a price other than the catalogue's.
+    pub price_differences: Vec<String>,
+}
+
+/// Sales of one product in an import.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ProductTotals {
+    /// Units sold.
+    pub sold: Decimal,
+    /// Units returned for poor finish.
+    pub returned: Decimal,
+    /// Revenue net of returns.
+    pub revenue: Decimal,
+    /// Its currency.
+    pub currency: String,
+}
+
+/// A prepared import: the text to append and its summary.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// The new transactions, in file order, ready to append.
+    pub text: String,
+    /// How many transactions `text` holds.
+    pub transactions: usize,
+    /// The summary.
+    pub summary: ImportSummary,
+}
+
+/// Where an existing import id is, and its hash.
+struct Existing {
+    hash: String,
+    location: Location,
+}
+
+/// The request.
+pub struct ImportRequest<'a> {
+    /// Donations or sales.
+    pub kind: ImportKind,
+    /// The CSV file.
+    pub csv: &'a Path,
+    /// An optional rules file.
+    pub rules: Option<&'a Path>,
+    /// An encoding that overrides the rules'.
+    pub encoding: Option<&'a str>,
+}
+
+/// Reads a rules file.
+///
+/// # Errors
+/// E607 diagnostics naming the key and line; I/O errors as `Err(Err)`.
+pub fn read_rules(path: &Path) -> Result<Result<ImportRules, Vec<Diagnostic>>, std::io::Error> {
+    let text = std::fs::read_to_string(path)?;
+    Ok(toml::from_str::<ImportRules>(&text).map_err(|error| {
+        let line = error
+            .span()
+            .map(|span| {
+                u32::try_from(text[..span.start.min(text.len())].matches('\n').count() + 1)
+                    .unwrap_or(1)
+            })
+            .unwrap_or(1);
+        let excerpt = text
+            .lines()
+            .nth(line as usize - 1)
+            .map(|l| vec![(line, l.to_string())])
+            .unwrap_or_default();
+        vec![
+            Diagnostic::new(Code::ImportRules, error.message().trim().to_string())
+                .at(Location {
+                    path: path.to_path_buf(),
+                    line,
+                })
+                .with_excerpt(excerpt)
+                .expected("the keys documented in README.md (Importing)"),
+        ]
+    }))
+}
+
+/// Decodes CSV bytes strictly in `encoding`.
+fn decode(path: &Path, bytes: &[u8], encoding: &str) -> Result<String, Vec<Diagnostic>> {
+    let located = |offset: usize, message: String, found: String| {
+        let line = u32::try_from(bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1)
+            .unwrap_or(u32::MAX);
+        let line_start = bytes[..offset]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        Diagnostic::new(Code::CsvEncoding, message)
+            .at(Location {
+                path: path.to_path_buf(),
+                line,
+            })
+            .found(format!(
+                "{found} at byte {offset} (column {} of row {line})",
+                offset - line_start + 1
+            ))
+    };
+    match encoding.to_ascii_lowercase().replace('_', "-").as_str() {
+        "utf-8" | "utf8" => {
+            let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+            std::str::from_utf8(bytes).map(str::to_string).map_err(|e| {
+                vec![{
+                    let offset = e.valid_up_to();
+                    let bad: Vec<String> = bytes[offset..]
+                        .iter()
+                        .take(2)
+                        .map(|b| format!("{b:02X}"))
+                        .collect();
+                    located(
+                        offset,
+                        "the file is not valid UTF-8".to_string(),
+                        format!("the bytes {}", bad.join(" ")),
+                    )
+                    .expected(
+                        "a UTF-8 file, or --encoding shift_jis for a Shift_JIS (CP932) export",
+                    )
+                }]
+            })
+        }
+        "shift-jis" | "sjis" | "cp932" | "windows-31j" => {
+            let mut decoder = SHIFT_JIS.new_decoder_without_bom_handling();
+            let capacity = decoder
+                .max_utf8_buffer_length_without_replacement(bytes.len())
+                .unwrap_or(bytes.len() * 3);
+            let mut out = String::with_capacity(capacity);
+            let (result, read) =
+                decoder.decode_to_string_without_replacement(bytes, &mut out, true);
+            match result {
+                DecoderResult::InputEmpty => Ok(out),
+                DecoderResult::Malformed(bad, after) => {
+                    let offset = read.saturating_sub(usize::from(bad) + usize::from(after));
+                    let shown: Vec<String> = bytes[offset..]
+                        .iter()
+                        .take(usize::from(bad).max(1))
+                        .map(|b| format!("{b:02X}"))
+                        .collect();
+                    Err(vec![located(
+                        offset,
+                        "the file is not valid Shift_JIS (CP932)".to_string(),
+                        format!("the bytes {}", shown.join(" ")),
+                    )
+                    .expected(
+                        "a Shift_JIS (CP932) file, or --encoding utf-8 for a UTF-8 one",
+                    )])
+                }
+                DecoderResult::OutputFull => Err(vec![located(
+                    0,
+                    "the file could not be decoded".into(),
+                    "an output buffer too small".into(),
+                )]),
+            }
+        }
+        other => Err(vec![Diagnostic::new(
+            Code::ImportRules,
+            format!("unknown encoding {other:?}"),
+        )
+        .at(Location {
+            path: path.to_path_buf(),
+            line: 1,
+        })
+        .expected("utf-8 or shift_jis")]),
+    }
+}
+
+/// One data row: its line in the file and its fields by name.
+struct Row {
+    line: u32,
+    raw: String,
+    fields: HashMap<&'static str, String>,
+}
+
+/// Reads the rows of a CSV file according to `rules`.
+fn read_rows(
+    kind: ImportKind,
+    path: &Path,
+    text: &str,
+    rules: &ImportRules,
+) -> Result<Vec<Row>, Vec<Diagnostic>> {
+    let delimiter = rules.delimiter.unwrap_or(',');
+    if !delimiter.is_ascii() {
+        return Err(vec![Diagnostic::new(
+            Code::ImportRules,
+            format!("delimiter {delimiter:?} is not a single ASCII character"),
+        )
+        .expected("a delimiter such as \",\", \";\" or \"\\t\"")]);
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter as u8)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let lines: Vec<&str> = text.lines().collect();
+    let location = |line: u64| Location {
+        path: path.to_path_buf(),
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+    };
+    let excerpt = |line: u64| {
+        let line = u32::try_from(line).unwrap_or(u32::MAX);
+        lines
+            .get(line as usize - 1)
+            .map(|l| vec![(line, l.to_string())])
+            .unwrap_or_default()
+    };
+    let mut records = reader.records().skip(rules.skip_rows.unwrap_or(0));
+    let header = match records.next() {
+        Some(Ok(header)) => header,
+        Some(Err(e)) => {
+            return Err(vec![Diagnostic::new(
+                Code::CsvMalformed,
+                format!("cannot read the header row: {e}"),
+            )
+            .at(location(e.position().map(|p| p.line()).unwrap_or(1)))])
+        }
+        None => {
+            return Err(vec![Diagnostic::new(
+                Code::CsvMissing,
+                "the file has no header row",
+            )
+            .at(location(1))
+            .expected(format!(
+                "a header row naming the columns: {}",
+                kind.fields().join(",")
+            ))])
+        }
+    };
+    let header_line = header.position().map(|p| p.line()).unwrap_or(1);
+    let header_names: Vec<String> = header
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+        .collect();
+    // Where each field is.
+    let mut positions: HashMap<&'static str, usize> = HashMap::new();
+    let mut problems = Vec::new();
+    for &field in kind.fields() {
+        let wanted = rules.columns.as_ref().and_then(|c| c.get(field).cloned());
+        let position = match &wanted {
+            Some(ColumnRef::Index(i)) => Some(*i),
+            Some(ColumnRef::Name(name)) => header_names.iter().position(|h| h == name),
+            None => header_names
+                .iter()
+                .position(|h| h.eq_ignore_ascii_case(field)),
+        };
+        match position {
+            Some(p) if p < header_names.len() => {
+                positions.insert(field, p);
+            }
+            _ if kind.required().contains(&field) => {
+                let name = match &wanted {
+                    Some(ColumnRef::Name(n)) => format!("{n:?}"),
+                    Some(ColumnRef::Index(i)) => format!("position {i}"),
+                    None => format!("{field:?}"),
+                };
+                problems.push(
+                    Diagnostic::new(Code::CsvMissing, format!("no column {name} for the required field `{field}`"))
+                        .at(location(header_line))
+                        .with_excerpt(excerpt(header_line))
+                        .found(format!("the columns {}", header_names.join(", ")))
+                        .expected(format!(
+                            "a column for the `{field}` field: a header named {field:?}, or `columns.{field} = \"HEADER\"` in a rules file (--rules)"
+                        )),
+                );
+            }
+            _ => {}
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut rows = Vec::new();
+    for record in records {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                problems.push(
+                    Diagnostic::new(Code::CsvMalformed, format!("cannot read this row: {e}"))
+                        .at(location(line))
+                        .with_excerpt(excerpt(line)),
+                );
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        if record.len() != header_names.len() {
+            problems.push(
+                Diagnostic::new(
+                    Code::CsvMalformed,
+                    format!("row {line} has {} fields", record.len()),
+                )
+                .at(location(line))
+                .with_excerpt(excerpt(line))
+                .expected(format!(
+                    "{} fields, as in the header row",
+                    header_names.len()
+                )),
+            );
+            continue;
+        }
+        let fields = positions
+            .iter()
+            .map(|(&field, &p)| (field, record.get(p).unwrap_or("").trim().to_string()))
+            .collect();
+        rows.push(Row {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            raw: lines.get(line as usize - 1).unwrap_or(&"").to_string(),
+            fields,
+        });
+    }
+    if problems.is_empty() {
+        Ok(rows)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Text from a CSV cell made safe for one journal line.
+pub fn clean_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let c = if c.is_control() || c.is_whitespace() {
+            ' '
+        } else if c == ';' {
+            ','
+        } else {
+            c
+        };
+        if c == ' ' && (out.is_empty() || out.ends_with(' ')) {
+            continue;
+        }
+        out.push(c);
+    }
+    out.trim_end().to_string()
+}
+
+/// Reads rows into candidates; collects every problem.
+struct RowReader<'a> {
+    path: &'a Path,
+    rules: &'a ImportRules,
+    settings: &'a Settings,
+    problems: Vec<Diagnostic>,
+}
+
+impl RowReader<'_> {
+    fn problem(&mut self, row: &Row, code: Code, column: &str, value: &str, expected: String) {
+        self.problems.push(
+            Diagnostic::new(
+                code,
+                format!("row {}, column `{column}`: cannot use {value:?}", row.line),
+            )
+            .at(Location {
+                path: self.path.to_path_buf(),
+                line: row.line,
+            })
+            .with_excerpt(vec![(row.line, row.raw.clone())])
+            .found(format!("{value:?} in column `{column}`"))
+            .expected(expected),
+        );
+    }
+
+    fn field<'r>(&self, row: &'r Row, name: &str) -> &'r str {
+        row.fields.get(name).map(String::as_str).unwrap_or("")
+    }
+
+    fn date(&mut self, row: &Row) -> Option<NaiveDate> {
+        let value = self.field(row, "date").to_string();
+        let format = self
+            .rules
+            .date_format
+            .clone()
+            .unwrap_or_else(|| "%Y-%m-%d".to_string());
+        match NaiveDate::parse_from_str(&value, &format) {
+            Ok(date) => Some(date),
+            Err(_) => {
+                self.problem(
+                    row,
+                    Code::CsvDate,
+                    "date",
+                    &value,
+                    format!("a date in the format {format:?} (date_format in the rules)"),
+                );
+                None
+            }
+        }
+    }
+
+    /// An amount: strips configured texts, reads sign markers and separators,
+    /// and parses exactly (no rounding, no floats).
+    fn decimal(&mut self, row: &Row, column: &str, value: &str) -> Option<Decimal> {
+        let mut text = value.to_string();
+        for s in self.rules.strip.iter().flatten() {
+            text = text.replace(s.as_str(), "");
+        }
+        let mut text = text.trim().to_string();
+        let mut negative = false;
+        if text.starts_with('(') && text.ends_with(')') {
+            negative = true;
+            text = text[1..text.len() - 1].to_string();
+        }
+        for marker in ["-", "▲", "△"] {
+            if let Some(rest) = text.strip_prefix(marker) {
+                negative = !negative;
+                text = rest.trim().to_string();
+            }
+        }
+        if let Some(sep) = self.rules.thousands_separator {
+            text = text.replace(sep, "");
+        }
+        let mark = self.rules.decimal_mark.unwrap_or('.');
+        if mark != '.' {
+            if text.contains('.') {
+                self.problem(
+                    row,
+                    Code::CsvAmount,
+                    column,
+                    value,
+                    format!("an amount with {mark:?} as decimal mark"),
+                );
+                return None;
+            }
+            text = text.replace(mark, ".");
+        }
+        let valid = !text.is_empty()
+            && text.chars().all(|c| c.is_ascii_digit() || c == '.')
+            && text.matches('.').count() <= 1
+            && !text.starts_with('.')
+            && !text.ends_with('.');
+        let parsed = if valid {
+            Decimal::from_str_exact(&text).ok()
+        } else {
+            None
+        };
+        match parsed {
+            Some(d) => Some(if negative { -d } else { d }),
+            None => {
+                let hint = if text.contains(',') && self.rules.thousands_separator.is_none() {
+                    "a plain number such as 5000 (this file groups digits: set thousands_separator = \",\" in the rules)".to_string()
+                } else {
+                    "a plain number such as 5000 or 12.50".to_string()
+                };
+                self.problem(row, Code::CsvAmount, column, value, hint);
+                None
+            }
+        }
+    }
+
+    /// The currency of a row, checked against the declared commodities and
+    /// the precision of the amount.
+    fn currency(
+        &mut self,
+        row: &Row,
+        fallback: &str,
+        amount: Decimal,
+        column: &str,
+    ) -> Option<String> {
+        let written = self.field(row, "currency");
+        let currency = if written.is_empty() {
+            self.rules
+                .currency
+                .clone()
+                .unwrap_or_else(|| fallback.to_string())
+        } else {
+            written.to_string()
+        };
+        if currency.is_empty() {
+            self.problem(
+                row,
+                Code::CsvMissing,
+                "currency",
+                "",
+                "a currency (a currency column, or currency = \"JPY\" in the rules)".into(),
+            );
+            return None;
+        }
+        if !self.settings.commodities.is_empty() {
+            match self.settings.commodity(&currency) {
+                None => {
+                    let known: Vec<&str> = self
+                        .settings
+                        .commodities
+                        .iter()
+                        .filter(|c| c.kind == crate::settings::CommodityKind::Currency)
+                        .map(|c| c.symbol.as_str())
+                        .collect();
+                    self.problem(
+                        row,
+                        Code::UndeclaredCommodity,
+                        "currency",
+                        &currency,
+                        format!("one of the ledger's currencies: {}", known.join(", ")),
+                    );
+                    return None;
+                }
+                Some(declared) => {
+                    let decimals = money::significant_decimals(amount);
+                    if decimals > declared.precision {
+                        self.problem(
+                            row,
+                            Code::TooPrecise,
+                            column,
+                            &amount.to_string(),
+                            format!("an amount in {currency} with at most {} decimal places; fundledger never rounds it", declared.precision),
+                        );
+                        return None;
+                    }
+                }
+            }
+        }
+        Some(currency)
+    }
+
+    fn account(&self, value: Option<&String>, default: &str) -> String {
+        value.cloned().unwrap_or_else(|| default.to_string())
+    }
+
+    fn donation(
+        &mut self,
+        row: &Row,
+        summary: &mut ImportSummary,
+    ) -> Option<(NaiveDate, String, String)> {
+        let date = self.date(row);
+        let amount_text = self.field(row, "amount").to_string();
+        let amount = self.decimal(row, "amount", &amount_text);
+        let amount = match amount {
+            Some(a) if a.is_sign_positive() && !a.is_zero() => Some(a),
+            Some(_) => {
+                self.problem(
+                    row,
+                    Code::CsvAmount,
+                    "amount",
+                    &amount_text,
+                    "a donation above zero (record refunds by hand with `fundledger add`)".into(),
+                );
+                None
+            }
+            None => None,
+        };
+        let base = self.settings.base_currency.clone().unwrap_or_default();
+        let currency = amount.and_then(|a| self.currency(row, &base, a, "amount"));
+        let (date, amount, currency) = (date?, amount?, currency?);
+        let designation = self.field(row, "designation");
+        let memo = self.field(row, "memo");
+        let haystack = format!("{designation} {memo}").to_lowercase();
+        let rule = self.rules.designations.iter().flatten().find(|d| {
+            d.contains
+                .iter()
+                .any(|c| haystack.contains(&c.to_lowercase()))
+        });
+        let default_fund = self
+            .rules
+            .fund
+            .clone()
+            .unwrap_or_else(|| self.settings.default_fund.clone());
+        let (fund, income) = match rule {
+            Some(rule) => {
+                summary.designations_matched += 1;
+                (
+                    rule.fund.clone(),
+                    self.account(
+                        rule.income_account
+                            .as_ref()
+                            .or(self.rules.income_account.as_ref()),
+                        "Income:Donations",
+                    ),
+                )
+            }
+            None => {
+                summary.designations_unmatched += 1;
+                (
+                    default_fund,
+                    self.account(self.rules.income_account.as_ref(), "Income:Donations"),
+                )
+            }
+        };
+        if !self.settings.funds.is_empty() && self.settings.fund(&fund).is_none() {
+            self.problem(
+                row,
+                Code::UnknownFund,
+                "designation",
+                designation,
+                format!(
+                    "a designation rule whose fund is in fundledger.toml (found fund {fund:?})"
+                ),
+            );
+            return None;
+        }
+        let asset = self.account(self.rules.asset_account.as_ref(), "Assets:Bank");
+        let donor = clean_text(self.field(row, "donor"));
+        let payee = if donor.is_empty() {
+            "Anonymous donor".to_string()
+        } else {
+            donor
+        };
+        let precision = self
+            .settings
+            .commodity(&currency)
+            .map(|c| c.precision)
+            .unwrap_or(0);
+        let amount_text = format!(
+            "{} {}",
+            money::format_plain(amount, precision),
+            crate::journal::quote_commodity(&currency)
+        );
+        let negative_text = format!(
+            "{} {}",
+            money::format_plain(-amount, precision),
+            crate::journal::quote_commodity(&currency)
+        );
+        let mut body = String::new();
+        for (name, column) in [
+            ("designation", "designation"),
+            ("memo", "memo"),
+            ("child", "child"),
+            ("reference", "reference"),
+        ] {
+            let value = clean_text(self.field(row, column));
+            if !value.is_empty() {
+                print::write_tag_line(&mut body, 4, name, &value);
+            }
+        }
+        if self.field(row, "child").is_empty() {
+            if let Some(child) = child_named_in(&format!("{designation} {memo}")) {
+                print::write_tag_line(&mut body, 4, "child", &child);
+            }
+        }
+        print::write_posting_line(&mut body, &asset, &amount_text, "", &fund);
+        print::write_posting_line(&mut body, &income, &negative_text, "", &fund);
+        let totals = summary
+            .totals
+            .entry(fund)
+            .or_default()
+            .entry(currency)
+            .or_default();
+        *totals = money::checked_add(*totals, amount).unwrap_or(*totals);
+        Some((date, payee, body))
+    }
+
+    fn sale(
+        &mut self,
+        row: &Row,
+        summary: &mut ImportSummary,
+    ) -> Option<(NaiveDate, String, String)> {
+        let date = self.date(row);
+        let product_name = self.field(row, "product").to_string();
+        let product: Option<ProductSettings> = self.settings.product(&product_name).cloned();
+        if product.is_none() {
+            let known: Vec<String> = self
+                .settings
+                .products
+                .iter()
+                .map(|p| p.id.clone())
+                .collect();
+            self.problem(
+                row,
+                Code::UnknownProduct,
+                "product",
+                &product_name,
+                format!(
+                    "a product of the catalogue in fundledger.toml: {}",
+                    if known.is_empty() {
+                        "(none declared)".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            );
+        }
+        let count = |this: &mut Self, column: &str| -> Option<Decimal> {
+            let value = this.field(row, column).to_string();
+            if value.is_empty() {
+                return Some(Decimal::ZERO);
+            }
+            let d = this.decimal(row, column, &value)?;
+            if d.is_sign_negative() || money::significant_decimals(d) > 0 {
+                this.problem(
+                    row,
+                    Code::CsvAmount,
+                    column,
+                    &value,
+                    "a whole number of units, zero or more".into(),
+                );
+                return None;
+            }
+            Some(d.normalize())
+        };
+        let quantity = count(self, "quantity");
+        let returned = count(self, "returned");
+        let price_text = self.field(row, "unit_price").to_string();
+        let price = if price_text.is_empty() {
+            product.as_ref().map(|p| p.unit_price)
+        } else {
+            self.decimal(row, "unit_price", &price_text)
+        };
+        let (product, date, quantity, returned, price) =
+            (product?, date?, quantity?, returned?, price?);
+        if quantity.is_zero() {
+            self.problem(
+                row,
+                Code::CsvAmount,
+                "quantity",
+                self.field(row, "quantity"),
+                "at least one unit sold".into(),
+            );
+            return None;
+        }
+        if returned > quantity {
+            self.problem(
+                row,
+                Code::CsvAmount,
+                "returned",
+                self.field(row, "returned"),
+                format!("at most the {quantity} units sold"),
+            );
+            return None;
+        }
+        let gross = money::checked_mul_exact(quantity, price).ok()?;
+        let refund = money::checked_mul_exact(returned, price).ok()?;
+        let net = money::checked_sub(gross, refund).ok()?;
+        let currency = self.currency(row, &product.currency, gross, "unit_price")?;
+        if price != product.unit_price {
+            summary.price_differences.push(format!(
+                "row {}: {} sold at {price} {currency}, catalogue price {} {}",
+                row.line, product.id, product.unit_price, product.currency
+            ));
+        }
+        let fund = self
+            .rules
+            .fund
+            .clone()
+            .unwrap_or_else(|| "SelfReliance".to_string());
+        if !self.settings.funds.is_empty() && self.settings.fund(&fund).is_none() {
+            self.problem(row, Code::UnknownFund, "product", &product_name, format!("a sales fund in fundledger.toml (found {fund:?}: set fund = \"...\" under [import.sales])"));
+            return None;
+        }
+        let asset = self.account(self.rules.asset_account.as_ref(), "Assets:Cash");
+        let returns_account =
+            self.account(self.rules.returns_account.as_ref(), "Income:Sales:Returns");
+        let precision = self
+            .settings
+            .commodity(&currency)
+            .map(|c| c.precision)
+            .unwrap_or(0);
+        let money_text = |q: Decimal| {
+            format!(
+                "{} {}",
+                money::format_plain(q, precision),
+                crate::journal::quote_commodity(&currency)
+            )
+        };
+        let units = |q: Decimal| {
+            format!(
+                "{} {}",
+                money::format_plain(q, 0),
+                crate::journal::quote_commodity(&product.unit)
+            )
+        };
+        let mut body = String::new();
+        for (name, column) in [("channel", "channel"), ("maker", "maker")] {
+            let value = clean_text(self.field(row, column));
+            if !value.is_empty() {
+                print::write_tag_line(&mut body, 4, name, &value);
+            }
+        }
+        if price != product.unit_price {
+            print::write_tag_line(
+                &mut body,
+                4,
+                "catalogueprice",
+                &format!("{} {}", product.unit_price, product.currency),
+            );
+        }
+        print::write_posting_line(&mut body, &asset, &money_text(net), "", &fund);
+        print::write_posting_line(
+            &mut body,
+            &product.income_account,
+            &money_text(-gross),
+            "",
+            &fund,
+        );
+        if !returned.is_zero() {
+            print::write_posting_line(&mut body, &returns_account, &money_text(refund), "", &fund);
+        }
+        let sold = print::account_text(
+            &product.sold_account,
+            PostingKind::UnbalancedVirtual,
+            Status::Unmarked,
+        );
+        print::write_posting_line(&mut body, &sold, &units(quantity), "", &fund);
+        if !returned.is_zero() {
+            let back = print::account_text(
+                &product.returned_account,
+                PostingKind::UnbalancedVirtual,
+                Status::Unmarked,
+            );
+            print::write_posting_line(&mut body, &back, &units(returned), "", &fund);
+        }
+        let totals = summary.products.entry(product.id.clone()).or_default();
+        totals.sold += quantity;
+        totals.returned += returned;
+        totals.revenue = money::checked_add(totals.revenue, net).unwrap_or(totals.revenue);
+        totals.currency = currency.clone();
+        let fund_total = summary
+            .totals
+            .entry(fund)
+            .or_default()
+            .entry(currency)
+            .or_default();
+        *fund_total = money::checked_add(*fund_total, net).unwrap_or(*fund_total);
+        let channel = clean_text(self.field(row, "channel"));
+        let payee = if channel.is_empty() {
+            format!("Sales: {quantity} {}", product.name)
+        } else {
+            format!("Sales: {quantity} {} ({channel})", product.name)
+        };
+        Some((date, payee, body))
+    }
+}
+
+/// A foster child named in free text as `child: NAME` (or `子ども: NAME`),
+/// up to a `)`, `,` or the end.
+fn child_named_in(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    let start = ["child:", "子ども:", "子供:"]
+        .iter()
+        .find_map(|marker| lower.find(marker).map(|i| i + marker.len()))?;
+    // `lower` and `text` have the same byte offsets for these markers only
+    // when lowercasing kept lengths; fall back to the original text's find.
+    let rest = text.get(start..).unwrap_or("");
+    let name: String = rest
+        .chars()
+        .take_while(|c| !matches!(c, ')' | ',' | '、' | '）'))
+        .collect();
+    let name = clean_text(&name);
+    (!name.is_empty()).then_some(name)
+}
+
+/// The digest of a row's fields, in a fixed order.
+fn row_hash(kind: ImportKind, row: &Row) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(kind.name().as_bytes());
+    for field in kind.fields() {
+        hasher.update([0x1f]);
+        hasher.update(
+            row.fields
+                .get(field)
+                .map(String::as_str)
+                .unwrap_or("")
+                .as_bytes(),
+        );
+    }
+    let digest = hasher.finalize();
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Import ids already in the journal.
+fn existing_ids(journal: &Journal) -> HashMap<String, Existing> {
+    let mut out = HashMap::new();
+    for t in journal.transactions() {
+        let tags = journal.transaction_tags(t);
+        let Some(id) = tags.iter().find(|tag| &*tag.name == "import") else {
+            continue;
+        };
+        let hash = tags
+            .iter()
+            .find(|tag| &*tag.name == "importhash")
+            .map(|tag| tag.value.to_string())
+            .unwrap_or_default();
+        out.insert(
+            id.value.to_string(),
+            Existing {
+                hash,
+                location: Location {
+                    path: journal.files()[t.file as usize].clone(),
+                    line: t.line,
+                },
+            },
+        );
+    }
+    out
+}
+
+/// Reads `request.csv` and prepares the transactions it adds to `journal`.
+///
+/// # Errors
+/// Every problem in the file (or the rules), as located diagnostics; I/O
+/// errors reading the files as `Err(Err(..))`.
+pub fn prepare(
+    settings: &Settings,
+    journal: &Journal,
+    request: &ImportRequest<'_>,
+) -> Result<Result<Prepared, Vec<Diagnostic>>, std::io::Error> {
+    let defaults = match request.kind {
+        ImportKind::Donations => &settings.import.donations,
+        ImportKind::Sales => &settings.import.sales,
+    };
+    let rules = match request.rules {
+        None => defaults.clone(),
+        Some(path) => match read_rules(path)? {
+            Ok(rules) => defaults.overlaid(&rules),
+            Err(problems) => return Ok(Err(problems)),
+        },
+    };
+    let bytes = std::fs::read(request.csv)?;
+    let encoding = request
+        .encoding
+        .map(str::to_string)
+        .or_else(|| rules.encoding.clone())
+        .unwrap_or_else(|| "utf-8".to_string());
+    let text = match decode(request.csv, &bytes, &encoding) {
+        Ok(text) => text,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    let rows = match read_rows(request.kind, request.csv, &text, &rules) {
+        Ok(rows) => rows,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    let mut summary = ImportSummary {
+        file: request.csv.display().to_string(),
+        rows_read: rows.len(),
+        ..ImportSummary::default()
+    };
+    let mut reader = RowReader {
+        path: request.csv,
+        rules: &rules,
+        settings,
+        problems: Vec::new(),
+    };
+    let existing = existing_ids(journal);
+    let mut occurrences: HashMap<String, usize> = HashMap::new();
+    let mut seen_in_file: HashMap<String, (String, u32)> = HashMap::new();
+    let mut candidates = Vec::new();
+    let mut scratch = ImportSummary::default();
+    for row in &rows {
+        let hash = row_hash(request.kind, row);
+        let reference = clean_text(reader.field(row, "reference")).replace(' ', "_");
+        let id = if reference.is_empty() {
+            let n = occurrences.entry(hash.clone()).or_insert(0);
+            *n += 1;
+            format!("{}-{hash}-{n}", request.kind.name())
+        } else {
+            format!("{}-ref-{reference}", request.kind.name())
+        };
+        // The same id twice in one file with other content.
+        if let Some((other_hash, other_line)) = seen_in_file.get(&id) {
+            if *other_hash != hash {
+                reader.problems.push(
+                    Diagnostic::new(Code::ImportConflict, format!("row {} reuses reference {reference:?} of row {other_line} with other content", row.line))
+                        .at(Location { path: request.csv.to_path_buf(), line: row.line })
+                        .with_excerpt(vec![(row.line, row.raw.clone())])
+                        .expected("one row per reference number"),
+                );
+                continue;
+            }
+        }
+        seen_in_file.insert(id.clone(), (hash.clone(), row.line));
+        let already = match existing.get(&id) {
+            Some(e) if e.hash == hash => true,
+            Some(e) => {
+                reader.problems.push(
+                    Diagnostic::new(Code::ImportConflict, format!("row {} has import id {id}, which the journal already holds for other content", row.line))
+                        .at(Location { path: request.csv.to_path_buf(), line: row.line })
+                        .with_excerpt(vec![(row.line, row.raw.clone())])
+                        .found(format!("{}:{}: the transaction imported under this id", e.location.path.display(), e.location.line))
+                        .expected("a row that matches what was imported before, or a new reference number"),
+                );
+                continue;
+            }
+            None => false,
+        };
+        // Rows already imported are still checked, but their totals are not
+        // counted as new.
+        let target = if already { &mut scratch } else { &mut summary };
+        let made = match request.kind {
+            ImportKind::Donations => reader.donation(row, target),
+            ImportKind::Sales => reader.sale(row, target),
+        };
+        let Some((date, payee, body)) = made else {
+            continue;
+        };
+        if already {
+            summary.already_present += 1;
+            continue;
+        }
+        let mut text = String::new();
+        print::write_header(
+            &mut text,
+            &print::HeaderText {
+                date,
+                status: Status::Cleared,
+                code: None,
+                payee: &payee,
+            },
+        );
+        print::write_tag_line(&mut text, 4, "import", &id);
+        print::write_tag_line(&mut text, 4, "importhash", &hash);
+        text.push_str(&body);
+        candidates.push((date, text));
+    }
+    if !reader.problems.is_empty() {
+        return Ok(Err(reader.problems));
+    }
+    summary.new_transactions = candidates.len();
+    // In date order (stable: rows of one date keep the file's order).
+    candidates.sort_by_key(|(date, _)| *date);
+    let texts: Vec<String> = candidates.into_iter().map(|(_, text)| text).collect();
+    Ok(Ok(Prepared {
+        text: texts.join("\n"),
+        transactions: texts.len(),
+        summary,
+    }))
+}
+
+/// The summary as text for people.
+pub fn summary_text(summary: &ImportSummary, dry_run: bool) -> String {
+    let mut out = String::new();
+    let verb = if dry_run { "would add" } else { "added" };
+    let _ = writeln!(
+        out,
+        "{}: {} row(s) read; {verb} {} new transaction(s); {} already in the journal",
+        summary.file, summary.rows_read, summary.new_transactions, summary.already_present
+    );
+    if summary.designations_matched + summary.designations_unmatched > 0 {
+        let _ = writeln!(
+            out,
+            "designations: {} matched a rule, {} matched none and went to the default fund",
+            summary.designations_matched, summary.designations_unmatched
+        );
+    }
+    for (product, t) in &summary.products {
+        let _ = writeln!(
+            out,
+            "{product}: {} sold, {} returned, revenue {} {}",
+            t.sold, t.returned, t.revenue, t.currency
+        );
+    }
+    for difference in &summary.price_differences {
+        let _ = writeln!(out, "price differs from the catalogue: {difference}");
+    }
+    for (fund, totals) in &summary.totals {
+        for (commodity, amount) in totals {
+            let _ = writeln!(out, "new in {fund}: {amount} {commodity}");
+        }
+    }
+    out
+}

@@ -172,3 +172,53 @@ proptest! {
         let _ = load_text(Settings::for_bare_journal(path), path, format!("{text}{suffix}"));
     }
 }
+
+/// Settings for the import property: one fund, yen only.
+fn import_settings(dir: &Path) -> Settings {
+    let text = "organisation = \"P\"\nbase_currency = \"JPY\"\njournal = \"j.ledger\"\n[[commodities]]\nsymbol = \"JPY\"\nprecision = 0\n[[funds]]\nid = \"General\"\nname = \"G\"\nrestriction = \"unrestricted\"\ndefault = true\n[import.donations]\nasset_account = \"Assets:Bank\"\nincome_account = \"Income:Donations\"\n";
+    Settings::parse(text, &dir.join("fundledger.toml"), dir).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// N rows always give exactly N transactions, whatever the cells hold:
+    /// newlines, `;`, runs of spaces, directive words, brackets.
+    #[test]
+    fn csv_cells_cannot_inject_journal_syntax(
+        cells in prop::collection::vec(
+            (
+                "(\\PC|[\\n\\r\\t ;()\\[\\]=~@]|include |account |  ){0,24}",
+                "(\\PC|[\\n\\r\\t ;]|  ){0,24}",
+                1u32..1_000_000,
+            ),
+            1..20,
+        )
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = import_settings(dir.path());
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(["date", "donor", "amount", "currency", "designation", "reference", "memo"]).unwrap();
+        for (donor, memo, amount) in &cells {
+            writer.write_record(["2001-04-02", donor.as_str(), &amount.to_string(), "JPY", "", "", memo.as_str()]).unwrap();
+        }
+        let csv_path = dir.path().join("d.csv");
+        std::fs::write(&csv_path, writer.into_inner().unwrap()).unwrap();
+        let journal_path = dir.path().join("j.ledger");
+        let empty = load_text(settings.clone(), &journal_path, String::new()).unwrap();
+        let request = fundledger_core::import::ImportRequest {
+            kind: fundledger_core::import::ImportKind::Donations,
+            csv: &csv_path,
+            rules: None,
+            encoding: None,
+        };
+        let prepared = fundledger_core::import::prepare(&settings, &empty.journal, &request).unwrap().unwrap();
+        prop_assert_eq!(prepared.transactions, cells.len());
+        let loaded = load_text(settings, &journal_path, prepared.text.clone()).unwrap();
+        prop_assert!(!loaded.has_errors(), "{:?}\n{}", loaded.diagnostics, prepared.text);
+        prop_assert_eq!(loaded.journal.transactions().len(), cells.len(), "{}", prepared.text);
+        for t in loaded.journal.transactions() {
+            prop_assert_eq!(loaded.journal.postings(t).len(), 2);
+        }
+    }
+}

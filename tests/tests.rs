@@ -5,6 +5,7 @@
 //! - `cli`: snapshots of every command on the example ledger, and usage errors;
 //! - `errors`: one reproducer per diagnostic code, with its snapshot;
 //! - `golden`: the reports in `reports/`, regenerated from `ledgers/`;
+//! - `import`: CSV imports and `add`: idempotence, refusals, crashes, concurrency;
 //! - `interop`: fundledger's balances against ledger-cli and hledger;
 //! - `properties`: random balanced journals, checked against a naive model.
 
@@ -13,5 +14,6 @@ mod util;
 mod cli;
 mod errors;
 mod golden;
+mod import;
 mod interop;
 mod properties;

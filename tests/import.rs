@@ -1,0 +1,363 @@
+//! The treasurer's write path, end to end: imports of the shipped examples,
+//! re-imports that add nothing, refusals that leave the journal byte for
+//! byte unchanged, crashes at every step of a write, and concurrent imports.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::util::{root, run_in, Run};
+
+/// A scratch copy of the example ledger.
+struct Scratch {
+    _dir: tempfile::TempDir,
+    ledger: PathBuf,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = dir.path().join("lifefunds");
+        copy_dir(&root().join("ledgers/lifefunds"), &ledger);
+        Scratch { _dir: dir, ledger }
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let mut full = vec!["-C", "."];
+        full.extend_from_slice(args);
+        run_in(&self.ledger, &full)
+    }
+
+    fn journal(&self) -> Vec<u8> {
+        std::fs::read(self.ledger.join("main.ledger")).unwrap()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn shipped_examples_import_once() {
+    let scratch = Scratch::new();
+    let dry = scratch.run(&[
+        "import",
+        "donations",
+        "imports/donations-2001-04.csv",
+        "--dry-run",
+    ]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert_eq!(
+        scratch.journal(),
+        std::fs::read(root().join("ledgers/lifefunds/main.ledger")).unwrap(),
+        "--dry-run wrote"
+    );
+    insta::assert_snapshot!("import_donations_dry_run", dry.transcript());
+
+    for (args, name) in [
+        (
+            vec!["import", "donations", "imports/donations-2001-04.csv"],
+            "import_donations",
+        ),
+        (
+            vec![
+                "import",
+                "donations",
+                "imports/yucho-2001-04.csv",
+                "--rules",
+                "imports/yucho-rules.toml",
+            ],
+            "import_yucho_shift_jis",
+        ),
+        (
+            vec!["import", "sales", "imports/sales-2001-04.csv"],
+            "import_sales",
+        ),
+    ] {
+        let first = scratch.run(&args);
+        assert_eq!(first.code, 0, "{name}: {}", first.stderr);
+        insta::assert_snapshot!(name, first.transcript());
+        let before = scratch.journal();
+        let again = scratch.run(&args);
+        assert_eq!(again.code, 0, "{}", again.stderr);
+        assert!(
+            again.stdout.contains("added 0 new transaction(s)"),
+            "{name} again: {}",
+            again.stdout
+        );
+        assert_eq!(
+            scratch.journal(),
+            before,
+            "{name}: a re-import changed the journal"
+        );
+    }
+    let check = scratch.run(&["check"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    let by_fund = scratch.run(&[
+        "balance",
+        "--by-fund",
+        "-O",
+        "csv",
+        "Income",
+        "-b",
+        "2001-04-01",
+    ]);
+    insta::assert_snapshot!("import_balance_by_fund", by_fund.stdout);
+    let funds = scratch.run(&["funds", "--fy", "2001"]);
+    insta::assert_snapshot!("import_funds_fy2001", funds.stdout);
+}
+
+#[test]
+fn a_broken_file_writes_nothing_and_names_every_bad_row() {
+    let scratch = Scratch::new();
+    let before = scratch.journal();
+    let csv = scratch.ledger.join("broken.csv");
+    std::fs::write(
+        &csv,
+        "date,donor,amount,currency,designation,reference,memo\n2001-04-02,Good Row,1000,JPY,,,\n2001-4-31,Bad Date,1000,JPY,,,\n2001-04-03,Bad Amount,12.5,JPY,,,\n2001-04-04,Bad Currency,100,EUR,,,\n",
+    )
+    .unwrap();
+    let result = scratch.run(&["import", "donations", "broken.csv"]);
+    assert_eq!(result.code, 1);
+    assert_eq!(scratch.journal(), before, "the journal changed");
+    for code in ["E602", "E204", "E301"] {
+        assert!(
+            result.stderr.contains(&format!("[{code}]")),
+            "{code} missing:\n{}",
+            result.stderr
+        );
+    }
+    insta::assert_snapshot!("import_broken_file", result.transcript());
+}
+
+#[test]
+fn add_records_a_checked_transaction() {
+    let scratch = Scratch::new();
+    let added = scratch.run(&[
+        "add",
+        "--date",
+        "2001-04-20",
+        "--payee",
+        "Stamps for the newsletter",
+        "--posting",
+        "Expenses:Fundraising:Postage 820 JPY",
+        "--posting",
+        "Assets:Cash:JPY",
+    ]);
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    insta::assert_snapshot!("add", added.transcript());
+    let before = scratch.journal();
+    let unbalanced = scratch.run(&[
+        "add",
+        "--date",
+        "2001-04-21",
+        "--payee",
+        "Typo",
+        "--posting",
+        "Expenses:Fundraising:Postage 820 JPY",
+        "--posting",
+        "Assets:Cash:JPY -82 JPY",
+    ]);
+    assert_eq!(unbalanced.code, 1);
+    assert!(
+        unbalanced.stderr.contains("[E201]"),
+        "{}",
+        unbalanced.stderr
+    );
+    let restricted = scratch.run(&[
+        "add",
+        "--date",
+        "2001-04-21",
+        "--payee",
+        "Office rent from food aid",
+        "--fund",
+        "FoodAid",
+        "--posting",
+        "Expenses:Management:Office 30000 JPY",
+        "--posting",
+        "Assets:Bank:Postal",
+    ]);
+    assert_eq!(restricted.code, 1);
+    assert!(
+        restricted.stderr.contains("[E403]"),
+        "{}",
+        restricted.stderr
+    );
+    assert_eq!(scratch.journal(), before);
+}
+
+/// Runs an import with `FUNDLEDGER_CRASH_AT=step` and returns whether the
+/// process was killed by the abort.
+fn import_crashing_at(scratch: &Scratch, step: &str) -> bool {
+    let status = Command::new(env!("CARGO_BIN_EXE_fundledger"))
+        .args([
+            "-C",
+            ".",
+            "import",
+            "donations",
+            "imports/donations-2001-04.csv",
+        ])
+        .current_dir(&scratch.ledger)
+        .env("FUNDLEDGER_CRASH_AT", step)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    !status.success()
+}
+
+#[test]
+fn a_crash_at_any_step_leaves_the_old_or_the_new_journal() {
+    // The new journal, from an import that does not crash.
+    let reference = Scratch::new();
+    let old = reference.journal();
+    assert_eq!(
+        reference
+            .run(&["import", "donations", "imports/donations-2001-04.csv"])
+            .code,
+        0
+    );
+    let new = reference.journal();
+    assert_ne!(old, new);
+    for (step, expect_new) in [
+        ("locked", false),
+        ("temp-written", false),
+        ("temp-synced", false),
+        ("renamed", true),
+    ] {
+        let scratch = Scratch::new();
+        assert!(
+            import_crashing_at(&scratch, step),
+            "{step}: the crash hook did not fire"
+        );
+        let journal = scratch.journal();
+        assert_eq!(
+            journal,
+            if expect_new { new.clone() } else { old.clone() },
+            "{step}: torn or unexpected journal"
+        );
+        // The next write cleans up what the crash left and completes.
+        let again = scratch.run(&["import", "donations", "imports/donations-2001-04.csv"]);
+        assert_eq!(again.code, 0, "{step}: {}", again.stderr);
+        assert_eq!(
+            scratch.journal(),
+            new,
+            "{step}: the retry did not give the new journal"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(&scratch.ledger)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".fundledger-write-")
+            })
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "{step}: temporary files left: {leftovers:?}"
+        );
+    }
+}
+
+#[test]
+fn killed_imports_never_tear_the_journal() {
+    let scratch = Scratch::new();
+    let old = scratch.journal();
+    let mut csv = String::from("date,donor,amount,currency,designation,reference,memo\n");
+    for i in 0..3000 {
+        csv.push_str(&format!(
+            "2001-05-{:02},Donor {i},{},JPY,rice,,\n",
+            i % 28 + 1,
+            1000 + i
+        ));
+    }
+    std::fs::write(scratch.ledger.join("big.csv"), csv).unwrap();
+    let mut saw_old = false;
+    for delay_ms in [5u64, 20, 40, 60, 80, 100, 130, 160, 200, 260] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fundledger"))
+            .args(["-C", ".", "import", "donations", "big.csv"])
+            .current_dir(&scratch.ledger)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let journal = scratch.journal();
+        if journal == old {
+            saw_old = true;
+            continue;
+        }
+        // Otherwise it must be the complete new journal: it loads cleanly
+        // with all 3000 new transactions.
+        let check = scratch.run(&["check"]);
+        assert_eq!(
+            check.code, 0,
+            "after a kill at {delay_ms} ms: {}",
+            check.stderr
+        );
+        assert!(
+            check.stdout.starts_with("3221 transactions"),
+            "after a kill at {delay_ms} ms: {}",
+            check.stdout
+        );
+        break;
+    }
+    assert!(saw_old || scratch.journal() != old);
+}
+
+#[test]
+fn concurrent_imports_lose_nothing() {
+    let scratch = Scratch::new();
+    let files: Vec<String> = (0..4)
+        .map(|n| {
+            let name = format!("batch-{n}.csv");
+            let mut csv = String::from("date,donor,amount,currency,designation,reference,memo\n");
+            for i in 0..25 {
+                csv.push_str(&format!(
+                    "2001-06-{:02},Batch {n} donor {i},{},JPY,,,\n",
+                    i + 1,
+                    100 * (n + 1)
+                ));
+            }
+            std::fs::write(scratch.ledger.join(&name), csv).unwrap();
+            name
+        })
+        .collect();
+    let children: Vec<_> = files
+        .iter()
+        .map(|name| {
+            Command::new(env!("CARGO_BIN_EXE_fundledger"))
+                .args(["-C", ".", "import", "donations", name])
+                .current_dir(&scratch.ledger)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let check = scratch.run(&["check"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(
+        check.stdout.starts_with("321 transactions"),
+        "{}",
+        check.stdout
+    );
+}

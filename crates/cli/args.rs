@@ -56,6 +56,55 @@ pub enum Command {
     Import(ImportArgs),
     /// Record one transaction by hand.
     Add(AddArgs),
+    /// Fiscal-year statements and board reports: activities, position, funds, functional, loans, sales, outputs, annual.
+    Report(ReportArgs),
+}
+
+/// Report output formats.
+#[derive(Clone, Copy, Debug, ValueEnum, Default, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// Aligned text.
+    #[default]
+    Text,
+    /// CSV with a header row (one table after another).
+    Csv,
+    /// JSON.
+    Json,
+    /// Markdown.
+    Md,
+    /// A self-contained HTML page.
+    Html,
+}
+
+/// Accounting standards.
+#[derive(Clone, Copy, Debug, ValueEnum, Default)]
+pub enum StandardArg {
+    /// US GAAP, ASC 958.
+    #[default]
+    Asc958,
+    /// Japan's NPO accounting standard (活動計算書).
+    JpNpo,
+    /// UK Charities SORP.
+    Sorp,
+}
+
+/// `report` arguments.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// activities, position, funds, functional, loans, sales, outputs or annual.
+    pub name: String,
+    /// The fiscal year that starts in YEAR.
+    #[arg(long, value_name = "YEAR")]
+    pub fy: i32,
+    /// The accounting standard of the statements.
+    #[arg(long, value_enum, default_value_t = StandardArg::Asc958)]
+    pub standard: StandardArg,
+    /// The date of the loan review (default: the last day of the year).
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Output format.
+    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
 }
 
 /// What a CSV file holds.

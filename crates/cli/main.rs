@@ -18,7 +18,10 @@ use fundledger_core::render::{self, Format};
 use fundledger_core::write::{self, ChangeError};
 use fundledger_core::{reports, Diagnostic, Journal, LoadError, Settings};
 
-use args::{AddArgs, Cli, Command, ImportArgs, ImportKindArg, OutputFormat, PeriodArgs};
+use args::{
+    AddArgs, Cli, Command, ImportArgs, ImportKindArg, OutputFormat, PeriodArgs, ReportArgs,
+    ReportFormat, StandardArg,
+};
 
 /// How a run ended.
 enum Failure {
@@ -228,6 +231,80 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
     output(&text)
 }
 
+fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
+    use fundledger_core::reports::{annual, financial::Standard, valued::Valued};
+    let journal = load_valid(cli)?;
+    let (begin, end) = journal
+        .settings()
+        .fiscal_year(args.fy)
+        .ok_or_else(|| Failure::Usage(format!("fiscal year {} is out of range", args.fy)))?;
+    let standard = match args.standard {
+        StandardArg::Asc958 => Standard::Asc958,
+        StandardArg::JpNpo => Standard::JpNpo,
+        StandardArg::Sorp => Standard::Sorp,
+    };
+    let valued = Valued::new(&journal).map_err(report_failed)?;
+    if args.name == "annual" {
+        let report =
+            annual::annual(&valued, standard, args.fy, begin, end).map_err(report_failed)?;
+        let text = match args.output {
+            ReportFormat::Html => fundledger_core::html::annual(&report),
+            ReportFormat::Md => annual::markdown(&report),
+            ReportFormat::Json => render::json(&report).map_err(report_failed)?,
+            ReportFormat::Text | ReportFormat::Csv => {
+                let mut out = String::new();
+                for s in std::iter::once(&report.summary)
+                    .chain(&report.statements)
+                    .chain(&report.notes)
+                {
+                    let format = if args.output == ReportFormat::Csv {
+                        Format::Csv
+                    } else {
+                        Format::Text
+                    };
+                    out.push_str(&render::statement(s, format).map_err(report_failed)?);
+                    out.push('\n');
+                }
+                out
+            }
+        };
+        return output(&text);
+    }
+    let as_of = args.as_of.unwrap_or_else(|| end.pred_opt().unwrap_or(end));
+    let statements =
+        reports::named(&valued, &args.name, standard, begin, end, as_of).map_err(report_failed)?;
+    let text = match args.output {
+        ReportFormat::Json => render::json(&statements).map_err(report_failed)?,
+        ReportFormat::Html => {
+            let body: String = statements
+                .iter()
+                .map(fundledger_core::html::statement)
+                .collect();
+            fundledger_core::html::page(
+                &statements
+                    .first()
+                    .map(|s| s.title.clone())
+                    .unwrap_or_default(),
+                &body,
+            )
+        }
+        ReportFormat::Md => statements.iter().map(render::statement_markdown).collect(),
+        ReportFormat::Text | ReportFormat::Csv => {
+            let format = if args.output == ReportFormat::Csv {
+                Format::Csv
+            } else {
+                Format::Text
+            };
+            let mut parts = Vec::new();
+            for s in &statements {
+                parts.push(render::statement(s, format).map_err(report_failed)?);
+            }
+            parts.join("\n")
+        }
+    };
+    output(&text)
+}
+
 fn add(cli: &Cli, args: &AddArgs) -> Result<(), Failure> {
     let settings = settings_for(cli)?;
     let entry = NewEntry {
@@ -318,6 +395,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             journal.verify_invariants().map_err(report_failed)?;
             output(&fundledger_core::print::print(&journal))
         }
+        Command::Report(args) => report(&cli, args),
         Command::Import(args) => import(&cli, args),
         Command::Add(args) => add(&cli, args),
         Command::Funds(args) => {

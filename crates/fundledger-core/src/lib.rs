@@ -74,6 +74,7 @@ pub mod checks;
 pub mod diagnostic;
 pub mod entry;
 pub mod fastpath;
+pub mod html;
 pub mod import;
 pub mod journal;
 pub mod load;

@@ -332,3 +332,164 @@ pub fn funds(report: &FundsReport, format: Format) -> Result<String, RenderError
         }
     }
 }
+
+/// Formats an amount for people: digit groups of three, `-` for negatives.
+/// (Machine formats, CSV and JSON, never group digits.)
+pub fn grouped(quantity: Decimal) -> String {
+    let plain = money::format_plain(quantity, quantity.scale());
+    let (sign, digits) = match plain.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", plain.as_str()),
+    };
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits, None),
+    };
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    match fraction {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+fn cell_text(cell: &crate::reports::statement::Cell, group: bool) -> String {
+    use crate::reports::statement::Cell;
+    match cell {
+        Cell::Amount(a) if group => grouped(*a),
+        Cell::Amount(a) => plain(*a),
+        Cell::Text(t) => t.clone(),
+        Cell::Empty => String::new(),
+    }
+}
+
+/// Renders a statement as text, CSV, JSON or Markdown (HTML: see
+/// [`crate::html`]).
+///
+/// # Errors
+/// On a CSV or JSON encoding failure.
+pub fn statement(
+    s: &crate::reports::statement::Statement,
+    format: Format,
+) -> Result<String, RenderError> {
+    match format {
+        Format::Json => json(s),
+        Format::Csv => {
+            let mut header = vec![if s.label_header.is_empty() {
+                "line"
+            } else {
+                s.label_header.as_str()
+            }];
+            header.extend(s.columns.iter().map(String::as_str));
+            csv_of(
+                &header,
+                s.rows.iter().map(|r| {
+                    let mut row = vec![r.label.clone()];
+                    row.extend(r.cells.iter().map(|c| cell_text(c, false)));
+                    row
+                }),
+            )
+        }
+        Format::Text => Ok(statement_text(s)),
+    }
+}
+
+fn statement_text(s: &crate::reports::statement::Statement) -> String {
+    use crate::reports::statement::RowKind;
+    let mut out = format!("{}\n{}\n", s.title, s.subtitle);
+    if !s.unit.is_empty() {
+        out.push_str(&format!("(amounts in {})\n", s.unit));
+    }
+    out.push('\n');
+    let mut header = vec![s.label_header.as_str()];
+    header.extend(s.columns.iter().map(String::as_str));
+    let rows: Vec<Vec<String>> = s
+        .rows
+        .iter()
+        .map(|r| {
+            let mut row = vec![format!("{}{}", "  ".repeat(r.level as usize), r.label)];
+            if r.kind == RowKind::Heading {
+                row.extend(r.cells.iter().map(|_| String::new()));
+            } else {
+                row.extend(r.cells.iter().map(|c| cell_text(c, true)));
+            }
+            row
+        })
+        .collect();
+    let mut right = vec![false];
+    right.extend(s.columns.iter().map(|_| true));
+    out.push_str(&table(&header, &rows, &right));
+    for note in &s.notes {
+        out.push_str(&format!("\nNote: {note}\n"));
+    }
+    out
+}
+
+/// Renders a statement as a Markdown section.
+pub fn statement_markdown(s: &crate::reports::statement::Statement) -> String {
+    use crate::reports::statement::RowKind;
+    let escape = |t: &str| t.replace('|', "\\|");
+    let mut out = format!("### {}\n\n{}", escape(&s.title), escape(&s.subtitle));
+    if !s.unit.is_empty() {
+        out.push_str(&format!(" (amounts in {})", s.unit));
+    }
+    out.push_str("\n\n");
+    out.push_str(&format!("| {} |", escape(&s.label_header)));
+    for c in &s.columns {
+        out.push_str(&format!(" {} |", escape(c)));
+    }
+    out.push_str("\n|---|");
+    for _ in &s.columns {
+        out.push_str("---:|");
+    }
+    out.push('\n');
+    for r in &s.rows {
+        let indent = "&nbsp;&nbsp;".repeat(r.level as usize);
+        let strong = matches!(
+            r.kind,
+            RowKind::Heading | RowKind::Subtotal | RowKind::Total
+        );
+        let wrap = |t: String| {
+            if strong && !t.is_empty() {
+                format!("**{t}**")
+            } else {
+                t
+            }
+        };
+        out.push_str(&format!("| {indent}{} |", wrap(escape(&r.label))));
+        for c in &r.cells {
+            let text = if r.kind == RowKind::Heading {
+                String::new()
+            } else {
+                cell_text(c, true)
+            };
+            out.push_str(&format!(" {} |", wrap(escape(&text))));
+        }
+        out.push('\n');
+    }
+    for note in &s.notes {
+        out.push_str(&format!("\n_{}_\n", escape(note)));
+    }
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod statement_tests {
+    use super::grouped;
+    use std::str::FromStr;
+
+    #[test]
+    fn groups_digits_for_people() {
+        let d = |s: &str| crate::money::Decimal::from_str(s).unwrap();
+        assert_eq!(grouped(d("1234567")), "1,234,567");
+        assert_eq!(grouped(d("-1234.50")), "-1,234.50");
+        assert_eq!(grouped(d("999")), "999");
+        assert_eq!(grouped(d("0")), "0");
+    }
+}

@@ -325,6 +325,60 @@ pub struct ImportSettings {
     pub sales: ImportRules,
 }
 
+/// A loan from a member, for the board's loan review.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoanSettings {
+    /// The lender's name.
+    pub lender: String,
+    /// The liability account of the loan.
+    pub account: String,
+    /// When the loan is due (none: on demand or not agreed).
+    #[serde(default)]
+    pub due: Option<NaiveDate>,
+    /// True when the lender is a related party (an officer or their family).
+    #[serde(default)]
+    pub related_party: bool,
+    /// The annual interest rate in percent, as text (`"0"`).
+    #[serde(default)]
+    pub interest_percent: Option<String>,
+}
+
+/// A monthly target for a programme output (`5000 kg` of rice a month).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSettings {
+    /// The ( ) output account.
+    pub account: String,
+    /// The target per month, in `unit`.
+    #[serde(deserialize_with = "exact_decimal")]
+    pub per_month: crate::money::Decimal,
+    /// The unit commodity.
+    pub unit: String,
+}
+
+/// How reports label and group accounts.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSettings {
+    /// Names of programmes by the second part of their expense accounts
+    /// (`FoodAid = "Food supply"`).
+    #[serde(default)]
+    pub program_names: BTreeMap<String, String>,
+    /// Japanese names of programmes, for `--standard jp-npo`.
+    #[serde(default)]
+    pub program_names_ja: BTreeMap<String, String>,
+    /// Expense account prefixes that are personnel costs (人件費).
+    #[serde(default)]
+    pub personnel_accounts: Vec<String>,
+    /// Asset account prefixes that are cash and bank balances.
+    #[serde(default)]
+    pub cash_accounts: Vec<String>,
+    /// Monthly output targets.
+    #[serde(default)]
+    pub targets: Vec<TargetSettings>,
+}
+
 /// The accounts fundledger writes postings to by itself.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -385,6 +439,10 @@ struct SettingsFile {
     products: Vec<ProductSettings>,
     #[serde(default)]
     import: ImportSettings,
+    #[serde(default)]
+    loans: Vec<LoanSettings>,
+    #[serde(default)]
+    report: ReportSettings,
 }
 
 fn default_fiscal_year_start() -> String {
@@ -453,6 +511,10 @@ pub struct Settings {
     pub products: Vec<ProductSettings>,
     /// Import defaults.
     pub import: ImportSettings,
+    /// The member-loan register.
+    pub loans: Vec<LoanSettings>,
+    /// Report labels and groupings.
+    pub report: ReportSettings,
 }
 
 fn default_account_classes() -> BTreeMap<String, AccountClass> {
@@ -499,6 +561,8 @@ impl Settings {
             from_file: false,
             products: Vec::new(),
             import: ImportSettings::default(),
+            loans: Vec::new(),
+            report: ReportSettings::default(),
         }
     }
 
@@ -674,6 +738,8 @@ impl Settings {
             from_file: true,
             products: file.products,
             import: file.import,
+            loans: file.loans,
+            report: file.report,
         })
     }
 

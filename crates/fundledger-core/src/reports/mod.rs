@@ -9,14 +9,47 @@
 //! (`12.50 CNY`, `1000 JPY`) and serialise as decimal strings.
 
 mod accounts;
+pub mod annual;
 mod balance;
+pub mod board;
+pub mod financial;
 mod funds;
 mod register;
+pub mod statement;
+pub mod valued;
 
 pub use accounts::{accounts, AccountRow, AccountsReport};
 pub use balance::{balance, BalanceOptions, BalanceReport, BalanceRow, TreeNode};
 pub use funds::{funds, FundRow, FundsReport};
 pub use register::{register, RegisterReport, RegisterRow};
+
+/// The statements a `report NAME` produces, by name.
+///
+/// # Errors
+/// [`ReportError::Request`] for an unknown name; any statement's error.
+pub fn named(
+    valued: &valued::Valued<'_>,
+    name: &str,
+    standard: financial::Standard,
+    begin: chrono::NaiveDate,
+    end: chrono::NaiveDate,
+    as_of: chrono::NaiveDate,
+) -> Result<Vec<statement::Statement>, ReportError> {
+    Ok(match name {
+        "activities" => vec![financial::activities(valued, standard, begin, end)?],
+        "position" => vec![financial::position(valued, standard, begin, end)?],
+        "funds" => vec![financial::fund_analysis(valued, standard, begin, end)?],
+        "functional" => vec![financial::functional(valued, begin, end)?],
+        "loans" => board::loans(valued, as_of, begin, end)?,
+        "sales" => vec![board::sales(valued, begin, end)?],
+        "outputs" => board::outputs(valued, begin, end)?,
+        other => {
+            return Err(ReportError::Request(format!(
+                "no report named {other:?}; the reports are activities, position, funds, functional, loans, sales, outputs, annual"
+            )))
+        }
+    })
+}
 
 use std::fmt;
 

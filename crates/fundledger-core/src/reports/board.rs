@@ -1,0 +1,622 @@
+//! The board's reports: the member-loan review, the self-reliance sales, and
+//! the programme outputs.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use super::statement::{humanize, Cell, RowKind, Statement};
+use super::valued::{months, Valued};
+use super::ReportError;
+use crate::journal::{Journal, PostingKind};
+use crate::money::{self, Decimal, RoundingStrategy};
+use crate::query::account_matches;
+use crate::settings::AccountClass;
+
+fn text(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+
+/// Ratio as a decimal with two places, rounded half to even (banker's), or
+/// empty when the denominator is zero.
+fn ratio(numerator: Decimal, denominator: Decimal) -> Cell {
+    if denominator.is_zero() {
+        return text("-");
+    }
+    match numerator.checked_div(denominator) {
+        Some(r) => Cell::Amount(money::round(r, 2, RoundingStrategy::MidpointNearestEven)),
+        None => text("-"),
+    }
+}
+
+/// The member-loan review as of `as_of` (inclusive), with exposure measured
+/// against the fiscal year `[begin, end)`.
+///
+/// # Errors
+/// [`ReportError::DoesNotTie`] when the loans do not add up to the
+/// member-loan accounts' balance.
+pub fn loans(
+    valued: &Valued<'_>,
+    as_of: NaiveDate,
+    begin: NaiveDate,
+    end: NaiveDate,
+) -> Result<Vec<Statement>, ReportError> {
+    let journal = valued.journal;
+    let settings = journal.settings();
+    let cutoff = as_of.succ_opt().unwrap_or(as_of);
+    let columns = [
+        "Borrowed",
+        "Repaid",
+        "Outstanding",
+        "First drawdown",
+        "Last drawdown",
+        "Due",
+        "Days outstanding",
+        "Overdue",
+        "Related party",
+        "Financed fund",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut register = Statement::new(
+        "loans",
+        "Loans from members",
+        format!("{}, as of {as_of}", settings.organisation),
+        columns,
+        &valued.base,
+    );
+    register.label_header = "Lender".into();
+    let prefix = "Liabilities:MemberLoans";
+    // Per loan account: borrowed, repaid, first, last, funds.
+    struct Loan {
+        borrowed: Decimal,
+        repaid: Decimal,
+        first: Option<NaiveDate>,
+        last: Option<NaiveDate>,
+        funds: Vec<String>,
+    }
+    let mut per_account: BTreeMap<String, Loan> = BTreeMap::new();
+    let mut control = Decimal::ZERO;
+    let (mut unrestricted_cash, mut unrestricted_income) = (Decimal::ZERO, Decimal::ZERO);
+    let mut unrestricted_net_assets = Decimal::ZERO;
+    for t in journal.transactions() {
+        if t.date >= cutoff {
+            continue;
+        }
+        let range = t.posting_range();
+        for (offset, p) in journal.postings(t).iter().enumerate() {
+            if p.kind != PostingKind::Real {
+                continue;
+            }
+            let value = valued.value(range.start + offset);
+            let account = journal.account_name(p.account);
+            let unrestricted = !journal.fund_restriction(p.fund).is_donor_restricted();
+            let class = journal.account_class(p.account);
+            if unrestricted {
+                if class == Some(AccountClass::Assets)
+                    && settings
+                        .report
+                        .cash_accounts
+                        .iter()
+                        .any(|c| account_matches(account, c))
+                {
+                    unrestricted_cash += value;
+                }
+                if class.is_some_and(AccountClass::changes_net_assets) {
+                    unrestricted_net_assets -= value;
+                }
+                if class == Some(AccountClass::Income) && t.date >= begin && t.date < end {
+                    unrestricted_income -= value;
+                }
+            }
+            let is_loan = settings
+                .loans
+                .iter()
+                .any(|l| account_matches(account, &l.account))
+                || account_matches(account, prefix);
+            if !is_loan {
+                continue;
+            }
+            control += value;
+            let loan = per_account.entry(account.to_string()).or_insert(Loan {
+                borrowed: Decimal::ZERO,
+                repaid: Decimal::ZERO,
+                first: None,
+                last: None,
+                funds: Vec::new(),
+            });
+            if value.is_sign_negative() {
+                loan.borrowed += -value;
+                loan.first = Some(loan.first.map_or(t.date, |d| d.min(t.date)));
+                loan.last = Some(loan.last.map_or(t.date, |d| d.max(t.date)));
+                let fund = journal.fund_name(p.fund).to_string();
+                if !loan.funds.contains(&fund) {
+                    loan.funds.push(fund);
+                }
+            } else {
+                loan.repaid += value;
+            }
+        }
+    }
+    let mut outstanding_total = Decimal::ZERO;
+    let mut ladder = [Decimal::ZERO; 4]; // 3 months, 3-12 months, later, no date
+    let (mut borrowed_total, mut repaid_total) = (Decimal::ZERO, Decimal::ZERO);
+    for (account, loan) in &per_account {
+        let settings_loan = settings.loans.iter().find(|l| l.account == *account);
+        let lender = settings_loan
+            .map(|l| l.lender.clone())
+            .unwrap_or_else(|| account.rsplit(':').next().unwrap_or(account).to_string());
+        let outstanding = loan.borrowed - loan.repaid;
+        let due = settings_loan.and_then(|l| l.due);
+        let days = loan.first.map(|f| (as_of - f).num_days()).unwrap_or(0);
+        let overdue = due.is_some_and(|d| d < as_of) && outstanding > Decimal::ZERO;
+        let bucket = match due {
+            None => 3,
+            Some(d)
+                if d <= as_of
+                    .checked_add_months(chrono::Months::new(3))
+                    .unwrap_or(as_of) =>
+            {
+                0
+            }
+            Some(d)
+                if d <= as_of
+                    .checked_add_months(chrono::Months::new(12))
+                    .unwrap_or(as_of) =>
+            {
+                1
+            }
+            Some(_) => 2,
+        };
+        ladder[bucket] += outstanding;
+        outstanding_total += outstanding;
+        borrowed_total += loan.borrowed;
+        repaid_total += loan.repaid;
+        register.cells(
+            lender,
+            1,
+            RowKind::Line,
+            vec![
+                Cell::Amount(loan.borrowed),
+                Cell::Amount(loan.repaid),
+                Cell::Amount(outstanding),
+                text(loan.first.map(|d| d.to_string()).unwrap_or_default()),
+                text(loan.last.map(|d| d.to_string()).unwrap_or_default()),
+                text(
+                    due.map(|d| d.to_string())
+                        .unwrap_or_else(|| "none agreed".into()),
+                ),
+                text(days.to_string()),
+                text(if overdue { "OVERDUE" } else { "no" }),
+                text(if settings_loan.is_some_and(|l| l.related_party) {
+                    "yes"
+                } else {
+                    "no"
+                }),
+                text(loan.funds.join(", ")),
+            ],
+        );
+    }
+    let mut totals = vec![
+        Cell::Amount(borrowed_total),
+        Cell::Amount(repaid_total),
+        Cell::Amount(outstanding_total),
+    ];
+    totals.extend(std::iter::repeat_n(Cell::Empty, 7));
+    register.cells("Total", 0, RowKind::Total, totals);
+    if outstanding_total != -control {
+        return Err(ReportError::DoesNotTie(format!(
+            "the loans add up to {outstanding_total} but the member-loan accounts hold {}",
+            -control
+        )));
+    }
+    register.notes.push(format!(
+        "The total equals the balance of the member-loan accounts ({} {}).",
+        -control, valued.base
+    ));
+
+    let mut maturity = Statement::new(
+        "loans-maturity",
+        "Maturity of member loans",
+        format!("as of {as_of}"),
+        vec!["Outstanding".into()],
+        &valued.base,
+    );
+    for (label, amount) in [
+        "Due within 3 months",
+        "Due in 3 to 12 months",
+        "Due later",
+        "No due date agreed",
+    ]
+    .iter()
+    .zip(ladder)
+    {
+        maturity.amounts(*label, 1, RowKind::Line, &[amount]);
+    }
+    maturity.amounts("Total", 0, RowKind::Total, &[outstanding_total]);
+
+    let mut exposure = Statement::new(
+        "loans-exposure",
+        "Loan exposure",
+        format!("as of {as_of}"),
+        vec!["Value".into()],
+        &valued.base,
+    );
+    let monthly_income = money::round(
+        unrestricted_income / Decimal::from(12),
+        valued.precision,
+        RoundingStrategy::MidpointNearestEven,
+    );
+    exposure.cells(
+        "Outstanding member loans",
+        1,
+        RowKind::Line,
+        vec![Cell::Amount(outstanding_total)],
+    );
+    exposure.cells(
+        "Unrestricted net assets",
+        1,
+        RowKind::Line,
+        vec![Cell::Amount(unrestricted_net_assets)],
+    );
+    exposure.cells(
+        "Loans / unrestricted net assets",
+        1,
+        RowKind::Line,
+        vec![ratio(outstanding_total, unrestricted_net_assets)],
+    );
+    exposure.cells(
+        "Unrestricted cash",
+        1,
+        RowKind::Line,
+        vec![Cell::Amount(unrestricted_cash)],
+    );
+    exposure.cells(
+        "Loans / unrestricted cash",
+        1,
+        RowKind::Line,
+        vec![ratio(outstanding_total, unrestricted_cash)],
+    );
+    exposure.cells(
+        "Average unrestricted income per month (the fiscal year)",
+        1,
+        RowKind::Line,
+        vec![Cell::Amount(monthly_income)],
+    );
+    exposure.cells(
+        "Loans in months of unrestricted income",
+        1,
+        RowKind::Line,
+        vec![ratio(outstanding_total, monthly_income)],
+    );
+    exposure.notes.push("Ratios are rounded to two places, half to even. Unrestricted: unrestricted and board-designated funds; cash: the accounts listed in report.cash_accounts.".into());
+    Ok(vec![register, maturity, exposure])
+}
+
+/// Self-reliance sales by product and month.
+///
+/// # Errors
+/// [`ReportError`] when a figure cannot be valued.
+pub fn sales(
+    valued: &Valued<'_>,
+    begin: NaiveDate,
+    end: NaiveDate,
+) -> Result<Statement, ReportError> {
+    let journal = valued.journal;
+    let settings = journal.settings();
+    let columns = [
+        "Units sold",
+        "Units returned",
+        "Defect rate %",
+        "Revenue",
+        "Average price",
+        "Rice bought (kg)",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut s = Statement::new(
+        "sales",
+        "Self-reliance sales",
+        period_text(journal, begin, end),
+        columns,
+        &valued.base,
+    );
+    s.label_header = "Product and month".into();
+    for product in &settings.products {
+        let mut per_month: BTreeMap<NaiveDate, [Decimal; 3]> = BTreeMap::new();
+        for t in journal.transactions() {
+            if t.date < begin || t.date >= end {
+                continue;
+            }
+            let month = NaiveDate::from_ymd_opt(
+                chrono::Datelike::year(&t.date),
+                chrono::Datelike::month(&t.date),
+                1,
+            )
+            .unwrap_or(t.date);
+            let range = t.posting_range();
+            for (offset, p) in journal.postings(t).iter().enumerate() {
+                let account = journal.account_name(p.account);
+                let entry = per_month.entry(month).or_insert([Decimal::ZERO; 3]);
+                if p.kind == PostingKind::UnbalancedVirtual && account == product.sold_account {
+                    entry[0] += p.quantity;
+                } else if p.kind == PostingKind::UnbalancedVirtual
+                    && account == product.returned_account
+                {
+                    entry[1] += p.quantity;
+                } else if p.kind == PostingKind::Real && account == product.income_account {
+                    entry[2] -= valued.value(range.start + offset);
+                }
+            }
+        }
+        per_month.retain(|_, v| v.iter().any(|d| !d.is_zero()));
+        if per_month.is_empty() {
+            continue;
+        }
+        s.heading(product.name.clone(), 0);
+        let mut totals = [Decimal::ZERO; 3];
+        for (month, [sold, returned, revenue]) in &per_month {
+            s.cells(
+                month.format("%Y-%m").to_string(),
+                1,
+                RowKind::Line,
+                product_cells(product, *sold, *returned, *revenue),
+            );
+            totals[0] += *sold;
+            totals[1] += *returned;
+            totals[2] += *revenue;
+        }
+        s.cells(
+            format!("{} total", product.name),
+            1,
+            RowKind::Subtotal,
+            product_cells(product, totals[0], totals[1], totals[2]),
+        );
+    }
+    s.notes.push("Revenue is gross of returns (returns are booked to Income:Sales:Returns). Rice bought: units sold net of returns times the kilograms of rice one unit's profit buys (the catalogue's rice_kg_per_unit).".into());
+    Ok(s)
+}
+
+fn product_cells(
+    product: &crate::settings::ProductSettings,
+    sold: Decimal,
+    returned: Decimal,
+    revenue: Decimal,
+) -> Vec<Cell> {
+    let defect = if sold.is_zero() {
+        text("-")
+    } else {
+        Cell::Amount(money::round(
+            returned * Decimal::from(100) / sold,
+            1,
+            RoundingStrategy::MidpointNearestEven,
+        ))
+    };
+    let average = if sold.is_zero() {
+        text("-")
+    } else {
+        Cell::Amount(money::round(
+            revenue / sold,
+            0,
+            RoundingStrategy::MidpointNearestEven,
+        ))
+    };
+    let kept = sold - returned;
+    let rice = match product
+        .rice_kg_per_unit
+        .as_deref()
+        .map(|r| r.split_once('-').unwrap_or((r, r)))
+    {
+        Some((low, high)) => {
+            let low: Decimal = low.trim().parse().unwrap_or_default();
+            let high: Decimal = high.trim().parse().unwrap_or_default();
+            if low == high {
+                Cell::Amount(kept * low)
+            } else {
+                text(format!("{}-{}", kept * low, kept * high))
+            }
+        }
+        None => text("-"),
+    };
+    vec![
+        Cell::Amount(sold),
+        Cell::Amount(returned),
+        defect,
+        Cell::Amount(revenue),
+        average,
+        rice,
+    ]
+}
+
+fn period_text(journal: &Journal, begin: NaiveDate, end: NaiveDate) -> String {
+    format!(
+        "{}, {begin} to {}",
+        journal.settings().organisation,
+        end.pred_opt().unwrap_or(end)
+    )
+}
+
+/// Monthly quantities of one output account (all its unit commodities
+/// added; the account's postings are expected in one unit).
+pub fn monthly_outputs(
+    journal: &Journal,
+    account: &str,
+    begin: NaiveDate,
+    end: NaiveDate,
+) -> Vec<(NaiveDate, Decimal)> {
+    let mut per_month: BTreeMap<NaiveDate, Decimal> = months(begin, end)
+        .into_iter()
+        .map(|m| (m, Decimal::ZERO))
+        .collect();
+    for t in journal.transactions() {
+        if t.date < begin || t.date >= end {
+            continue;
+        }
+        let month = NaiveDate::from_ymd_opt(
+            chrono::Datelike::year(&t.date),
+            chrono::Datelike::month(&t.date),
+            1,
+        )
+        .unwrap_or(t.date);
+        for p in journal.postings(t) {
+            if p.kind == PostingKind::UnbalancedVirtual
+                && account_matches(journal.account_name(p.account), account)
+            {
+                *per_month.entry(month).or_default() += p.quantity;
+            }
+        }
+    }
+    per_month.into_iter().collect()
+}
+
+/// Programme outputs: every output account's total, the monthly record of
+/// each target against its target, by route, and the cost per unit.
+///
+/// # Errors
+/// [`ReportError`] when a figure cannot be valued.
+pub fn outputs(
+    valued: &Valued<'_>,
+    begin: NaiveDate,
+    end: NaiveDate,
+) -> Result<Vec<Statement>, ReportError> {
+    let journal = valued.journal;
+    let settings = journal.settings();
+    // Totals per output account, route tags and unit.
+    let mut totals: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+    let mut by_route: BTreeMap<(String, String, String), Decimal> = BTreeMap::new();
+    for t in journal.transactions() {
+        if t.date < begin || t.date >= end {
+            continue;
+        }
+        for p in journal.postings(t) {
+            if p.kind != PostingKind::UnbalancedVirtual {
+                continue;
+            }
+            let account = journal.account_name(p.account).to_string();
+            let unit = journal.commodity_name(p.commodity).to_string();
+            *totals.entry((account.clone(), unit.clone())).or_default() += p.quantity;
+            for tag in ["route", "region"] {
+                if let Some(value) = journal.posting_tag(p, tag) {
+                    *by_route
+                        .entry((account.clone(), format!("{tag} {value}"), unit.clone()))
+                        .or_default() += p.quantity;
+                }
+            }
+        }
+    }
+    let mut summary = Statement::new(
+        "outputs",
+        "Programme outputs",
+        period_text(journal, begin, end),
+        vec!["Quantity".into(), "Unit".into()],
+        "",
+    );
+    summary.label_header = "Output".into();
+    let names = &settings.report.program_names;
+    for ((account, unit), quantity) in &totals {
+        let label = humanize(account, names);
+        summary.cells(
+            label.clone(),
+            1,
+            RowKind::Line,
+            vec![Cell::Amount(*quantity), text(unit.clone())],
+        );
+        for ((a, route, u), q) in &by_route {
+            if a == account && u == unit {
+                summary.cells(
+                    format!("{label}, {route}"),
+                    2,
+                    RowKind::Line,
+                    vec![Cell::Amount(*q), text(unit.clone())],
+                );
+            }
+        }
+    }
+    let mut out = vec![summary];
+    for target in &settings.report.targets {
+        let monthly = monthly_outputs(journal, &target.account, begin, end);
+        let mut s = Statement::new(
+            "outputs-target",
+            format!(
+                "{} against the target of {} {} a month",
+                humanize(&target.account, &settings.report.program_names),
+                target.per_month,
+                target.unit
+            ),
+            period_text(journal, begin, end),
+            vec![
+                "Delivered".into(),
+                "Target".into(),
+                "Delivered / target %".into(),
+            ],
+            &target.unit,
+        );
+        s.label_header = "Month".into();
+        let mut total = Decimal::ZERO;
+        for (month, quantity) in &monthly {
+            let percent = if target.per_month.is_zero() {
+                text("-")
+            } else {
+                Cell::Amount(money::round(
+                    *quantity * Decimal::from(100) / target.per_month,
+                    1,
+                    RoundingStrategy::MidpointNearestEven,
+                ))
+            };
+            s.cells(
+                month.format("%Y-%m").to_string(),
+                1,
+                RowKind::Line,
+                vec![
+                    Cell::Amount(*quantity),
+                    Cell::Amount(target.per_month),
+                    percent,
+                ],
+            );
+            total += *quantity;
+        }
+        let target_total = target.per_month * Decimal::from(monthly.len() as u64);
+        s.cells(
+            "Total",
+            0,
+            RowKind::Total,
+            vec![
+                Cell::Amount(total),
+                Cell::Amount(target_total),
+                ratio(total * Decimal::from(100), target_total),
+            ],
+        );
+        // Cost per unit: what the fund of the output's programme spent.
+        let program = target.account.split(':').nth(1).unwrap_or("");
+        let mut spent = Decimal::ZERO;
+        for t in journal.transactions() {
+            if t.date < begin || t.date >= end {
+                continue;
+            }
+            let range = t.posting_range();
+            for (offset, p) in journal.postings(t).iter().enumerate() {
+                if p.kind == PostingKind::Real
+                    && journal.account_class(p.account) == Some(AccountClass::Expenses)
+                    && journal.account_name(p.account).split(':').nth(1) == Some(program)
+                {
+                    spent += valued.value(range.start + offset);
+                }
+            }
+        }
+        if !total.is_zero() {
+            s.notes.push(format!(
+                "Cost per {}: {} {} ({} {} of Expenses:{program} over {total} {}), rounded half to even.",
+                target.unit,
+                money::round(spent / total, 2, RoundingStrategy::MidpointNearestEven),
+                valued.base,
+                spent,
+                valued.base,
+                target.unit
+            ));
+        }
+        out.push(s);
+    }
+    Ok(out)
+}

@@ -1,0 +1,213 @@
+//! A statement: a titled table of labelled rows and columns, the plain data
+//! every financial statement and board report is made of. The renderers in
+//! [`crate::render`] turn any statement into text, CSV, JSON, Markdown or
+//! HTML, so a new report is only a function that fills one.
+
+use serde::Serialize;
+
+use crate::money::Decimal;
+
+/// What a row is, for layout (indent, rules, bold).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RowKind {
+    /// A section heading, no values.
+    Heading,
+    /// An ordinary line.
+    Line,
+    /// A subtotal of the lines above it.
+    Subtotal,
+    /// A total.
+    Total,
+}
+
+/// One cell of a row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Cell {
+    /// An amount in the statement's currency or unit.
+    Amount(Decimal),
+    /// Text (a date, a name, "yes").
+    Text(String),
+    /// Nothing.
+    Empty,
+}
+
+/// One row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Row {
+    /// The label.
+    pub label: String,
+    /// Indentation level (0 = top).
+    pub level: u8,
+    /// Heading, line, subtotal or total.
+    pub kind: RowKind,
+    /// One cell per column.
+    pub cells: Vec<Cell>,
+}
+
+/// A titled table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Statement {
+    /// A stable identifier (`activities`, `position`...).
+    pub id: String,
+    /// The title.
+    pub title: String,
+    /// The organisation and period.
+    pub subtitle: String,
+    /// The header of the label column.
+    pub label_header: String,
+    /// The headers of the value columns.
+    pub columns: Vec<String>,
+    /// The rows.
+    pub rows: Vec<Row>,
+    /// Notes printed under the table.
+    pub notes: Vec<String>,
+    /// The currency or unit amounts are in (for the renderers).
+    pub unit: String,
+}
+
+impl Statement {
+    /// An empty statement.
+    pub fn new(
+        id: &str,
+        title: impl Into<String>,
+        subtitle: impl Into<String>,
+        columns: Vec<String>,
+        unit: &str,
+    ) -> Statement {
+        Statement {
+            id: id.to_string(),
+            title: title.into(),
+            subtitle: subtitle.into(),
+            label_header: String::new(),
+            columns,
+            rows: Vec::new(),
+            notes: Vec::new(),
+            unit: unit.to_string(),
+        }
+    }
+
+    /// Adds a heading.
+    pub fn heading(&mut self, label: impl Into<String>, level: u8) {
+        self.rows.push(Row {
+            label: label.into(),
+            level,
+            kind: RowKind::Heading,
+            cells: vec![Cell::Empty; self.columns.len()],
+        });
+    }
+
+    /// Adds a row of amounts.
+    pub fn amounts(
+        &mut self,
+        label: impl Into<String>,
+        level: u8,
+        kind: RowKind,
+        values: &[Decimal],
+    ) {
+        self.rows.push(Row {
+            label: label.into(),
+            level,
+            kind,
+            cells: values.iter().map(|v| Cell::Amount(*v)).collect(),
+        });
+    }
+
+    /// Adds a row of cells.
+    pub fn cells(&mut self, label: impl Into<String>, level: u8, kind: RowKind, cells: Vec<Cell>) {
+        self.rows.push(Row {
+            label: label.into(),
+            level,
+            kind,
+            cells,
+        });
+    }
+
+    /// The amount in row `label`, column `column`, when there is one.
+    pub fn amount(&self, label: &str, column: usize) -> Option<Decimal> {
+        self.rows
+            .iter()
+            .find(|r| r.label == label)
+            .and_then(|r| match r.cells.get(column) {
+                Some(Cell::Amount(a)) => Some(*a),
+                _ => None,
+            })
+    }
+}
+
+/// An account name as people read it: the root dropped, the programme part
+/// named through `program_names`, CamelCase split into words
+/// (`Outputs:FoodAid:RiceDelivered` → `Food supply: rice delivered`).
+pub fn humanize(
+    account: &str,
+    program_names: &std::collections::BTreeMap<String, String>,
+) -> String {
+    let parts: Vec<&str> = account.split(':').collect();
+    let rest = if parts.len() > 1 {
+        &parts[1..]
+    } else {
+        &parts[..]
+    };
+    rest.iter()
+        .enumerate()
+        .map(|(i, part)| match program_names.get(*part) {
+            Some(name) if i == 0 => name.clone(),
+            _ => split_camel(part, i > 0),
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+fn split_camel(part: &str, lowercase: bool) -> String {
+    let mut out = String::new();
+    let chars: Vec<char> = part.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let boundary = i > 0
+            && c.is_uppercase()
+            && (chars[i - 1].is_lowercase() || chars.get(i + 1).is_some_and(|n| n.is_lowercase()));
+        if boundary {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    // All-capital words (JPY, RN) stay as they are.
+    if lowercase {
+        out.split(' ')
+            .enumerate()
+            .map(|(i, w)| {
+                if w.chars().all(|c| c.is_uppercase() || !c.is_alphabetic())
+                    || i > 0 && w.len() > 1 && w.chars().nth(1).is_some_and(char::is_uppercase)
+                {
+                    w.to_string()
+                } else {
+                    w.to_lowercase()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::humanize;
+
+    #[test]
+    fn accounts_read_as_words() {
+        let mut names = std::collections::BTreeMap::new();
+        names.insert("FoodAid".to_string(), "Food supply".to_string());
+        assert_eq!(
+            humanize("Outputs:FoodAid:RiceDelivered", &names),
+            "Food supply: rice delivered"
+        );
+        assert_eq!(humanize("Assets:Bank:Postal", &names), "Bank: postal");
+        assert_eq!(humanize("Assets:Cash:JPY", &names), "Cash: JPY");
+        assert_eq!(
+            humanize("Outputs:Shelters:PeopleSheltered", &names),
+            "Shelters: people sheltered"
+        );
+    }
+}

@@ -1,0 +1,194 @@
+//! Every real posting valued in the base currency, in whole base units.
+//!
+//! A posting in the base currency is worth its amount. Any other is worth
+//! its amount at the latest `P` price on or before its date (the same price
+//! for every posting of that commodity on that date, so a transaction's
+//! values still balance). The values of one transaction are then rounded to
+//! the base currency's precision by the **largest-remainder method**: each is
+//! rounded toward zero, and the units left over go to the values with the
+//! largest remainders, so the rounded values of every transaction sum to
+//! exactly zero, like the postings themselves. All statements are built on
+//! these values, which is what lets them tie to the yen.
+
+use chrono::NaiveDate;
+
+use super::ReportError;
+use crate::journal::{Journal, PostingKind};
+use crate::money::{self, Decimal, RoundingStrategy};
+use crate::valuation::Valuer;
+
+/// Base-currency values of every posting of a journal.
+pub struct Valued<'j> {
+    /// The journal.
+    pub journal: &'j Journal,
+    /// The value of each posting (by index in [`Journal::all_postings`]);
+    /// zero for virtual postings.
+    pub values: Vec<Decimal>,
+    /// The base currency symbol.
+    pub base: String,
+    /// Its precision.
+    pub precision: u32,
+}
+
+impl<'j> Valued<'j> {
+    /// Values every posting.
+    ///
+    /// # Errors
+    /// [`ReportError::Request`] when the journal has no base currency or an
+    /// amount has no price on its date.
+    pub fn new(journal: &'j Journal) -> Result<Valued<'j>, ReportError> {
+        journal.verify_invariants()?;
+        let valuer = Valuer::new(journal).ok_or_else(|| {
+            ReportError::Request("statements need a base currency (base_currency in fundledger.toml) that the journal uses".into())
+        })?;
+        let base = valuer.base();
+        let precision = journal.precision(base).unwrap_or(0);
+        let mut values = vec![Decimal::ZERO; journal.all_postings().len()];
+        for t in journal.transactions() {
+            let range = t.posting_range();
+            let mut exact: Vec<(usize, Decimal)> = Vec::new();
+            for (offset, p) in journal.postings(t).iter().enumerate() {
+                if p.kind != PostingKind::Real {
+                    continue;
+                }
+                let value = if p.commodity == base {
+                    p.quantity
+                } else {
+                    valuer
+                        .value(p.quantity, p.commodity, t.date)
+                        .ok_or_else(|| {
+                            ReportError::Request(format!(
+                                "cannot value {} {} on {} ({}:{}): add a `P` price for {} in {}",
+                                p.quantity,
+                                journal.commodity_name(p.commodity),
+                                t.date,
+                                journal.files()[t.file as usize].display(),
+                                p.line,
+                                journal.commodity_name(p.commodity),
+                                valuer.base_name()
+                            ))
+                        })?
+                };
+                exact.push((range.start + offset, value));
+            }
+            for (index, value) in largest_remainder(&exact, precision)? {
+                values[index] = value;
+            }
+        }
+        Ok(Valued {
+            journal,
+            values,
+            base: valuer.base_name().to_string(),
+            precision,
+        })
+    }
+
+    /// The value of the posting at `index`.
+    pub fn value(&self, index: usize) -> Decimal {
+        self.values[index]
+    }
+
+    /// The date of the first day after the period a statement covers, as a
+    /// label.
+    pub fn format(&self, quantity: Decimal) -> String {
+        money::format_plain(quantity, self.precision)
+    }
+}
+
+/// Rounds values that sum to zero so that they still sum to zero: toward
+/// zero first, then one unit more (away from zero) for the largest
+/// remainders until the sum is zero again.
+fn largest_remainder(
+    exact: &[(usize, Decimal)],
+    precision: u32,
+) -> Result<Vec<(usize, Decimal)>, ReportError> {
+    let mut rounded: Vec<(usize, Decimal, Decimal)> = exact
+        .iter()
+        .map(|&(i, v)| {
+            let r = money::round(v, precision, RoundingStrategy::ToZero);
+            (i, r, v - r)
+        })
+        .collect();
+    let unit = Decimal::new(1, precision);
+    let mut residual: Decimal = exact.iter().map(|(_, v)| *v).sum::<Decimal>()
+        - rounded.iter().map(|(_, r, _)| *r).sum::<Decimal>();
+    // The exact values sum to zero, so the residual is what rounding lost: a
+    // whole number of units, smaller in size than the number of values.
+    let mut order: Vec<usize> = (0..rounded.len()).collect();
+    if residual.is_sign_positive() {
+        order.sort_by(|&a, &b| rounded[b].2.cmp(&rounded[a].2));
+    } else {
+        order.sort_by(|&a, &b| rounded[a].2.cmp(&rounded[b].2));
+    }
+    for &k in &order {
+        if residual.abs() < unit {
+            break;
+        }
+        let step = if residual.is_sign_positive() {
+            unit
+        } else {
+            -unit
+        };
+        rounded[k].1 += step;
+        residual -= step;
+    }
+    if !residual.is_zero() {
+        return Err(ReportError::DoesNotTie(format!(
+            "rounding a transaction's values to the base currency left {residual}"
+        )));
+    }
+    Ok(rounded.into_iter().map(|(i, r, _)| (i, r)).collect())
+}
+
+/// Months from `start` (inclusive) to `end` (exclusive), as first days.
+pub fn months(start: NaiveDate, end: NaiveDate) -> Vec<NaiveDate> {
+    use chrono::Datelike;
+    let mut out = Vec::new();
+    let mut month = NaiveDate::from_ymd_opt(start.year(), start.month(), 1);
+    while let Some(m) = month {
+        if m >= end {
+            break;
+        }
+        out.push(m);
+        month = if m.month() == 12 {
+            NaiveDate::from_ymd_opt(m.year() + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(m.year(), m.month() + 1, 1)
+        };
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn largest_remainder_keeps_the_sum_at_zero() {
+        let exact = vec![(0, d("100.4")), (1, d("100.4")), (2, d("-200.8"))];
+        let rounded = largest_remainder(&exact, 0).unwrap();
+        let sum: Decimal = rounded.iter().map(|(_, v)| *v).sum();
+        assert_eq!(sum, Decimal::ZERO);
+        assert_eq!(rounded[2].1, d("-201"));
+        let exact = vec![
+            (0, d("0.333")),
+            (1, d("0.333")),
+            (2, d("0.334")),
+            (3, d("-1")),
+        ];
+        let rounded = largest_remainder(&exact, 0).unwrap();
+        assert_eq!(
+            rounded.iter().map(|(_, v)| *v).sum::<Decimal>(),
+            Decimal::ZERO
+        );
+        assert_eq!(
+            rounded.iter().filter(|(_, v)| *v == Decimal::ONE).count(),
+            1
+        );
+    }
+}

@@ -46,6 +46,58 @@ const REPORTS: &[(&str, &[&str])] = &[
     ("print.ledger", &["print"]),
 ];
 
+/// Every report in every format and standard, under `reports/LEDGER/statements/`.
+fn statement_reports() -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for name in [
+        "activities",
+        "position",
+        "funds",
+        "functional",
+        "loans",
+        "sales",
+        "outputs",
+        "annual",
+    ] {
+        for standard in ["asc958", "jp-npo", "sorp"] {
+            // Only the statements whose layout depends on the standard are
+            // repeated for each one.
+            let standard_matters = matches!(name, "activities" | "position" | "funds" | "annual");
+            if !standard_matters && standard != "asc958" {
+                continue;
+            }
+            for (format, extension) in [
+                ("text", "txt"),
+                ("csv", "csv"),
+                ("json", "json"),
+                ("md", "md"),
+                ("html", "html"),
+            ] {
+                let file = if standard_matters {
+                    format!("statements/{name}-{standard}.{extension}")
+                } else {
+                    format!("statements/{name}.{extension}")
+                };
+                let args = vec![
+                    "report",
+                    name,
+                    "--fy",
+                    "2000",
+                    "--standard",
+                    standard,
+                    "-O",
+                    format,
+                ]
+                .into_iter()
+                .map(String::from)
+                .collect();
+                out.push((file, args));
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn golden_reports_match() {
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
@@ -59,9 +111,15 @@ fn golden_reports_match() {
         let dir = format!("ledgers/{name}");
         let out_dir = root().join("reports").join(&name);
         std::fs::create_dir_all(&out_dir).unwrap();
-        for (file, args) in REPORTS {
+        let mut all: Vec<(String, Vec<String>)> = REPORTS
+            .iter()
+            .map(|(f, a)| (f.to_string(), a.iter().map(|s| s.to_string()).collect()))
+            .collect();
+        all.extend(statement_reports());
+        std::fs::create_dir_all(out_dir.join("statements")).unwrap();
+        for (file, args) in &all {
             let mut full = vec!["-C", dir.as_str()];
-            full.extend_from_slice(args);
+            full.extend(args.iter().map(String::as_str));
             let result = run(&full);
             assert_eq!(result.code, 0, "{name}/{file}: {}", result.stderr);
             let path = out_dir.join(file);

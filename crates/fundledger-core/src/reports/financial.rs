@@ -89,6 +89,8 @@ struct Figures {
     funds: BTreeMap<FundId, [Decimal; 5]>,
     /// Balances at the end per asset/liability account (depth 3).
     balances: BTreeMap<String, Decimal>,
+    /// Due-from plus due-to balances at the end: zero but for rounding.
+    interfund: Decimal,
 }
 
 /// How an expense line is classified.
@@ -180,6 +182,7 @@ impl Figures {
             closing: zeros(n),
             funds: BTreeMap::new(),
             balances: BTreeMap::new(),
+            interfund: Decimal::ZERO,
         };
         let generated = &settings.generated_accounts;
         for t in journal.transactions() {
@@ -199,8 +202,11 @@ impl Figures {
                 let bucket = standard.bucket(journal.fund_restriction(p.fund));
                 let fund = f.funds.entry(p.fund).or_insert([Decimal::ZERO; 5]);
                 if matches!(class, AccountClass::Assets | AccountClass::Liabilities) {
-                    if account != generated.due_from && account != generated.due_to {
-                        *f.balances.entry(depth3(account)).or_default() += value;
+                    if account == generated.due_from || account == generated.due_to {
+                        f.interfund = crate::money::checked_add(f.interfund, value)?;
+                    } else {
+                        let balance = f.balances.entry(depth3(account)).or_default();
+                        *balance = crate::money::checked_add(*balance, value)?;
                     }
                     continue;
                 }
@@ -483,15 +489,13 @@ pub fn activities(
     s.amounts(closing_label, 0, RowKind::Total, &with_total(&closing));
 
     // Reconcile.
-    for k in 0..n {
-        if closing[k] != f.closing[k] {
+    let names = standard.columns();
+    for ((stated, balance), name) in closing.iter().zip(&f.closing).zip(&names) {
+        if stated != balance {
             return Err(ReportError::DoesNotTie(format!(
-                "{}: closing net assets in column {:?} are {} by the statement but {} by the balances (difference {})",
+                "{}: closing net assets in column {name:?} are {stated} by the statement but {balance} by the balances (difference {})",
                 s.title,
-                standard.columns()[k],
-                closing[k],
-                f.closing[k],
-                closing[k] - f.closing[k]
+                *stated - *balance
             )));
         }
     }
@@ -558,6 +562,17 @@ pub fn position(
             );
             assets += *value;
         }
+    }
+    if !f.interfund.is_zero() {
+        // Due-to and due-from cancel out across the organisation; what is
+        // left is the rounding of their base-currency values.
+        let label = if jp {
+            "内部貸借（相殺後の端数）"
+        } else {
+            "Interfund balances after elimination (rounding)"
+        };
+        s.amounts(label, 1, RowKind::Line, &[f.interfund]);
+        assets += f.interfund;
     }
     s.amounts(
         if jp { "資産合計" } else { "Total assets" },

@@ -88,47 +88,42 @@ impl<'j> Valued<'j> {
         self.values[index]
     }
 
-    /// The date of the first day after the period a statement covers, as a
-    /// label.
+    /// A base-currency amount as plain text.
     pub fn format(&self, quantity: Decimal) -> String {
         money::format_plain(quantity, self.precision)
     }
 }
 
-/// Rounds values that sum to zero so that they still sum to zero: toward
-/// zero first, then one unit more (away from zero) for the largest
-/// remainders until the sum is zero again.
-fn largest_remainder(
-    exact: &[(usize, Decimal)],
-    precision: u32,
-) -> Result<Vec<(usize, Decimal)>, ReportError> {
+/// Rounds values that sum to zero so that they still sum to zero (the
+/// largest-remainder method): each to the nearest unit (half to even), then
+/// the units the rounding gained or lost are taken back from, or given to,
+/// the values whose rounding moved them furthest, one unit each.
+fn largest_remainder(exact: &[(usize, Decimal)], precision: u32) -> Result<Vec<(usize, Decimal)>, ReportError> {
     let mut rounded: Vec<(usize, Decimal, Decimal)> = exact
         .iter()
         .map(|&(i, v)| {
-            let r = money::round(v, precision, RoundingStrategy::ToZero);
+            let r = money::round(v, precision, RoundingStrategy::MidpointNearestEven);
             (i, r, v - r)
         })
         .collect();
     let unit = Decimal::new(1, precision);
-    let mut residual: Decimal = exact.iter().map(|(_, v)| *v).sum::<Decimal>()
-        - rounded.iter().map(|(_, r, _)| *r).sum::<Decimal>();
-    // The exact values sum to zero, so the residual is what rounding lost: a
-    // whole number of units, smaller in size than the number of values.
+    let exact_sum: Decimal = exact.iter().map(|(_, v)| *v).sum();
+    let rounded_sum: Decimal = rounded.iter().map(|(_, r, _)| *r).sum();
+    let mut residual = exact_sum - rounded_sum;
+    // Positive residual: units are missing; give them to the values rounded
+    // down the most (largest error). Negative: take them from the values
+    // rounded up the most (smallest error).
     let mut order: Vec<usize> = (0..rounded.len()).collect();
     if residual.is_sign_positive() {
-        order.sort_by(|&a, &b| rounded[b].2.cmp(&rounded[a].2));
+        order.sort_by(|&a, &b| rounded[b].2.cmp(&rounded[a].2).then(a.cmp(&b)));
     } else {
-        order.sort_by(|&a, &b| rounded[a].2.cmp(&rounded[b].2));
+        order.sort_by(|&a, &b| rounded[a].2.cmp(&rounded[b].2).then(a.cmp(&b)));
     }
     for &k in &order {
         if residual.abs() < unit {
             break;
         }
-        let step = if residual.is_sign_positive() {
-            unit
-        } else {
-            -unit
-        };
+        let step = if residual.is_sign_positive() { unit } else { -unit };
         rounded[k].1 += step;
         residual -= step;
     }
@@ -174,7 +169,9 @@ mod tests {
         let rounded = largest_remainder(&exact, 0).unwrap();
         let sum: Decimal = rounded.iter().map(|(_, v)| *v).sum();
         assert_eq!(sum, Decimal::ZERO);
-        assert_eq!(rounded[2].1, d("-201"));
+        // 100.4 and 100.4 round down, -200.8 to -201: one unit short, given
+        // to the value rounded down the most.
+        assert_eq!(rounded.iter().map(|(_, v)| *v).collect::<Vec<_>>(), vec![d("101"), d("100"), d("-201")]);
         let exact = vec![
             (0, d("0.333")),
             (1, d("0.333")),

@@ -14,12 +14,13 @@ use crate::journal::{
 };
 use crate::money::{self, Decimal, MultiAmount};
 use crate::settings::AccountClass;
-use crate::source::{SourcePos, Sources};
+use crate::source::{SourceMap, SourcePos};
 use crate::valuation::Valuer;
 
 /// Runs every whole-journal check.
-pub fn run(journal: &Journal, sources: &Sources) -> Vec<Diagnostic> {
+pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    declarations(journal, sources, &mut out);
     dates_in_order(journal, sources, &mut out);
     fund_purposes(journal, sources, &mut out);
     let has_assertions = journal.posting_extras.iter().any(|e| e.assertion.is_some());
@@ -44,7 +45,7 @@ pub fn date_order(journal: &Journal) -> Vec<usize> {
 }
 
 fn posting_diagnostic(
-    sources: &Sources,
+    sources: &SourceMap,
     t: &Transaction,
     line: u32,
     code: Code,
@@ -64,7 +65,157 @@ fn posting_diagnostic(
         .with_excerpt(excerpt)
 }
 
-fn dates_in_order(journal: &Journal, sources: &Sources, out: &mut Vec<Diagnostic>) {
+/// Accounts and commodities used but not declared (when the ledger declares
+/// them), reported once each at their first use, and amounts finer than a
+/// precision declared by a `commodity` directive. (They are checked here,
+/// after loading, because a declaration may come after its first use, as
+/// hledger allows.)
+fn declarations(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
+    let settings = journal.settings();
+    let generated = &settings.generated_accounts;
+    let mut declared_accounts: Option<std::collections::HashSet<&str>> = settings
+        .declared_accounts
+        .as_ref()
+        .map(|d| d.iter().map(String::as_str).collect());
+    if !journal.account_directives().is_empty() {
+        let declared = declared_accounts.get_or_insert_with(Default::default);
+        declared.extend([
+            generated.due_from.as_str(),
+            generated.due_to.as_str(),
+            generated.conversion.as_str(),
+        ]);
+        declared.extend(
+            journal
+                .account_directives()
+                .iter()
+                .map(|&a| journal.account_name(a)),
+        );
+    }
+    let mut declared_commodities: Option<std::collections::HashSet<&str>> =
+        (!settings.commodities.is_empty()).then(|| {
+            settings
+                .commodities
+                .iter()
+                .map(|c| c.symbol.as_str())
+                .collect()
+        });
+    if !journal.commodity_directives().is_empty() {
+        let declared = declared_commodities.get_or_insert_with(Default::default);
+        declared.extend(
+            journal
+                .commodity_directives()
+                .iter()
+                .map(|&c| journal.commodity_name(c)),
+        );
+    }
+    // Precisions declared only by directives (the settings' are checked as
+    // the journal is read).
+    let directive_precision: Vec<Option<u32>> = journal
+        .commodity_ids()
+        .map(|c| {
+            let by_directive = journal
+                .declared_precision
+                .get(c.index())
+                .copied()
+                .unwrap_or(false)
+                && settings.commodity(journal.commodity_name(c)).is_none();
+            if by_directive {
+                journal.precision(c)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let check_precision = directive_precision.iter().any(Option::is_some);
+    if declared_accounts.is_none() && declared_commodities.is_none() && !check_precision {
+        return;
+    }
+    let mut reported_accounts = std::collections::HashSet::new();
+    let mut reported_commodities = std::collections::HashSet::new();
+    for t in journal.transactions() {
+        for p in journal.postings(t) {
+            let account = journal.account_name(p.account);
+            if let Some(declared) = &declared_accounts {
+                if !declared.contains(account) && reported_accounts.insert(p.account) {
+                    let uses = journal
+                        .all_postings()
+                        .iter()
+                        .filter(|q| q.account == p.account)
+                        .count();
+                    out.push(
+                        posting_diagnostic(sources, t, p.line, Code::UndeclaredAccount, format!("account {account} is not declared"))
+                            .found(format!("{uses} posting(s) to {account}; this is the first"))
+                            .expected("an account listed in fundledger.toml `accounts` or declared with an `account` directive"),
+                    );
+                }
+            }
+            if let Some(declared) = &declared_commodities {
+                let mut used = vec![p.commodity];
+                if let Some(cost) = journal.cost(p) {
+                    used.push(cost.commodity);
+                }
+                if let Some(Assertion::Amount(_, c)) = journal.assertion(p) {
+                    used.push(*c);
+                }
+                for c in used {
+                    let symbol = journal.commodity_name(c);
+                    if !declared.contains(symbol) && reported_commodities.insert(c) {
+                        let mut known: Vec<&str> = declared.iter().copied().collect();
+                        known.sort_unstable();
+                        out.push(
+                            posting_diagnostic(
+                                sources,
+                                t,
+                                p.line,
+                                Code::UndeclaredCommodity,
+                                format!("commodity {symbol} is not declared"),
+                            )
+                            .expected(format!(
+                                "one of the declared commodities ({})",
+                                known.join(", ")
+                            )),
+                        );
+                    }
+                }
+            }
+            if let Some(Some(allowed)) = directive_precision.get(p.commodity.index()) {
+                let decimals = money::significant_decimals(p.quantity);
+                if decimals > *allowed && p.origin != Origin::Conversion {
+                    let symbol = journal.commodity_name(p.commodity);
+                    let from_cost = p.origin == Origin::Elided
+                        && journal
+                            .postings(t)
+                            .iter()
+                            .any(|q| journal.cost(q).is_some());
+                    let d = if from_cost {
+                        posting_diagnostic(
+                            sources,
+                            t,
+                            p.line,
+                            Code::InexactCost,
+                            format!("the amount inferred for this posting, {} {symbol}, is finer than {symbol} allows ({allowed} decimal places)", p.quantity),
+                        )
+                        .expected("write the total cost with `@@ TOTAL` so the conversion is exact")
+                    } else {
+                        posting_diagnostic(
+                            sources,
+                            t,
+                            p.line,
+                            Code::TooPrecise,
+                            format!("{} {symbol} has {decimals} decimal places; {symbol} allows {allowed}", p.quantity),
+                        )
+                        .expected(format!(
+                            "an amount in whole multiples of {symbol}'s smallest unit ({allowed} decimal places); fundledger never rounds it for you"
+                        ))
+                    };
+                    out.push(d);
+                }
+            }
+        }
+    }
+}
+
+fn dates_in_order(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
     let mut last_in_file: Vec<Option<NaiveDate>> = vec![None; journal.files().len()];
     for t in journal.transactions() {
         let Some(last) = last_in_file.get_mut(t.file as usize) else {
@@ -90,7 +241,7 @@ fn dates_in_order(journal: &Journal, sources: &Sources, out: &mut Vec<Diagnostic
 
 fn balance_assertions(
     journal: &Journal,
-    sources: &Sources,
+    sources: &SourceMap,
     order: &[usize],
     out: &mut Vec<Diagnostic>,
 ) {
@@ -150,7 +301,7 @@ fn balance_assertions(
     }
 }
 
-fn fund_purposes(journal: &Journal, sources: &Sources, out: &mut Vec<Diagnostic>) {
+fn fund_purposes(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
     let settings = journal.settings();
     if settings.funds.iter().all(|f| f.expense_accounts.is_none()) {
         return;
@@ -199,7 +350,7 @@ fn fund_purposes(journal: &Journal, sources: &Sources, out: &mut Vec<Diagnostic>
 /// fall below zero at the end of any day.
 fn restricted_funds(
     journal: &Journal,
-    sources: &Sources,
+    sources: &SourceMap,
     order: &[usize],
     out: &mut Vec<Diagnostic>,
 ) {

@@ -286,6 +286,9 @@ pub struct Journal {
     pub(crate) account_directives: Vec<AccountId>,
     /// Commodities declared with `commodity` directives, in order.
     pub(crate) commodity_directives: Vec<CommodityId>,
+    /// Per commodity id: true when its precision is declared (settings or a
+    /// directive with a sample amount), false when inferred.
+    pub(crate) declared_precision: Vec<bool>,
 }
 
 impl Journal {

@@ -39,7 +39,7 @@ use crate::parse::{self, BlockError};
 use crate::raw::{RawAmount, RawAssertion, RawTag, RawTransaction};
 use crate::settings::Settings;
 use crate::source::{
-    self, Entry, SourcePos, Sources, TransactionBlock, POSTINGS_PER_TRANSACTION_MAX,
+    self, Entry, SourceMap, SourcePos, TransactionBlock, View, POSTINGS_PER_TRANSACTION_MAX,
 };
 
 /// How many blocks are processed in parallel before they are committed:
@@ -95,33 +95,8 @@ impl std::error::Error for LoadError {}
 /// [`LoadError::Io`] when the journal file itself cannot be read. Problems in
 /// the data are diagnostics in the [`Loaded`] value.
 pub fn load(settings: Settings) -> Result<Loaded, LoadError> {
-    let started = Instant::now();
-    let mut diagnostics = Vec::new();
-    let journal_path = settings.journal.clone();
-    let sources =
-        source::read_journal(&journal_path, &settings.root, &mut diagnostics).map_err(|error| {
-            LoadError::Io {
-                path: journal_path.clone(),
-                error,
-            }
-        })?;
-    let mut loaded = build(settings, sources, diagnostics)?;
-    loaded.timings.insert(
-        0,
-        ("read and scan files", loaded_read_time(started, &loaded)),
-    );
-    Ok(loaded)
-}
-
-/// The time spent before building: all of it minus the build phases.
-fn loaded_read_time(started: Instant, loaded: &Loaded) -> Duration {
-    let build = loaded
-        .timings
-        .iter()
-        .find(|(name, _)| *name == "total build")
-        .map(|(_, d)| *d)
-        .unwrap_or_default();
-    started.elapsed().saturating_sub(build)
+    let journal = settings.journal.clone();
+    build(settings, &journal, None, Vec::new())
 }
 
 /// Loads journal text held in memory, as if read from `path` (which is only
@@ -130,9 +105,7 @@ fn loaded_read_time(started: Instant, loaded: &Loaded) -> Duration {
 /// # Errors
 /// Only [`LoadError::Invariant`], which would be a fundledger bug.
 pub fn load_text(settings: Settings, path: &Path, text: String) -> Result<Loaded, LoadError> {
-    let mut diagnostics = Vec::new();
-    let sources = source::read_text_journal(path, text, &mut diagnostics);
-    build(settings, sources, diagnostics)
+    build(settings, path, Some(text), Vec::new())
 }
 
 /// Loads journal bytes held in memory (checked as UTF-8 like a file).
@@ -141,68 +114,85 @@ pub fn load_text(settings: Settings, path: &Path, text: String) -> Result<Loaded
 /// Only [`LoadError::Invariant`], which would be a fundledger bug.
 pub fn load_bytes(settings: Settings, path: &Path, bytes: &[u8]) -> Result<Loaded, LoadError> {
     let mut diagnostics = Vec::new();
-    let text = source::decode(path, bytes.to_vec(), &mut diagnostics);
-    let sources = source::read_text_journal(path, text, &mut diagnostics);
-    build(settings, sources, diagnostics)
+    let text = source::decode(path, bytes.to_vec(), 1, &mut diagnostics)
+        .unwrap_or_else(|valid_prefix| valid_prefix);
+    build(settings, path, Some(text), diagnostics)
 }
 
+/// Streams the journal through the parallel processing, segment by
+/// segment, then runs the whole-journal checks.
 fn build(
     settings: Settings,
-    sources: Sources,
-    diagnostics: Vec<Diagnostic>,
+    path: &Path,
+    text: Option<String>,
+    mut diagnostics: Vec<Diagnostic>,
 ) -> Result<Loaded, LoadError> {
-    let context = Context::new(&settings, &sources);
-    let mut builder = Builder::new(&settings, &sources);
-    builder.diagnostics.extend(diagnostics);
-    let blocks: Vec<&TransactionBlock> = sources
-        .entries
-        .iter()
-        .filter_map(|e| match e {
-            Entry::Transaction(b) => Some(b),
-            _ => None,
-        })
-        .collect();
-    let build_started = Instant::now();
+    let started = Instant::now();
+    let mut builder = Builder::new(&settings);
+    // A typical journal line is about 60 bytes, a transaction four lines.
+    let expected_bytes = match &text {
+        Some(t) => t.len() as u64,
+        None => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+    };
+    builder.reserve(usize::try_from(expected_bytes / 260).unwrap_or(0));
     let (mut processing, mut committing) = (Duration::ZERO, Duration::ZERO);
-    builder.reserve(blocks.len());
-    for chunk in blocks.chunks(CHUNK_BLOCKS) {
-        let lap = Instant::now();
-        let known = builder.name_tables();
-        let processed: Vec<Result<Processed<'_>, Vec<Diagnostic>>> = chunk
-            .par_iter()
-            .with_min_len(64)
-            .map(|block| context.process(block, &known))
-            .collect();
-        processing += lap.elapsed();
-        let lap = Instant::now();
-        for result in processed {
-            match result {
-                Ok(transaction) => builder.commit(transaction),
-                Err(problems) => builder.diagnostics.extend(problems),
+    let map = {
+        let mut sink = |view: &View<'_>, entries: &[Entry]| {
+            builder.declare(entries);
+            let context = Context::new(&settings, view);
+            let blocks: Vec<&TransactionBlock> = entries
+                .iter()
+                .filter_map(|e| match e {
+                    Entry::Transaction(b) => Some(b),
+                    _ => None,
+                })
+                .collect();
+            for chunk in blocks.chunks(CHUNK_BLOCKS) {
+                let lap = Instant::now();
+                let known = builder.name_tables();
+                let processed: Vec<Result<Processed<'_>, Vec<Diagnostic>>> = chunk
+                    .par_iter()
+                    .with_min_len(64)
+                    .map(|block| context.process(block, &known))
+                    .collect();
+                processing += lap.elapsed();
+                let lap = Instant::now();
+                for result in processed {
+                    match result {
+                        Ok(transaction) => builder.commit(transaction),
+                        Err(problems) => builder.diagnostics.extend(problems),
+                    }
+                }
+                committing += lap.elapsed();
             }
-        }
-        committing += lap.elapsed();
-    }
+            for entry in entries {
+                if let Entry::Price { pos, bytes } = entry {
+                    builder.add_price(view, *pos, view.text(bytes.clone()));
+                }
+            }
+        };
+        source::stream(path, &settings.root, text, &mut diagnostics, &mut sink).map_err(
+            |error| LoadError::Io {
+                path: path.to_path_buf(),
+                error,
+            },
+        )?
+    };
+    let reading = started.elapsed().saturating_sub(processing + committing);
     let mut timings = vec![
+        ("read and scan files", reading),
         ("parse, check and balance (parallel)", processing),
         ("lay out the journal", committing),
     ];
+    builder.diagnostics.extend(diagnostics);
+    let (journal, mut diagnostics) = builder.finish(&map);
     let lap = Instant::now();
-    for entry in &sources.entries {
-        if let Entry::Price { pos, bytes } = entry {
-            builder.add_price(*pos, sources.text(pos.file, bytes.clone()));
-        }
-    }
-    let (journal, mut diagnostics) = builder.finish(&sources);
-    drop(context);
-    timings.push(("prices", lap.elapsed()));
-    let lap = Instant::now();
-    diagnostics.extend(crate::checks::run(&journal, &sources));
+    diagnostics.extend(crate::checks::run(&journal, &map));
     timings.push(("whole-journal checks", lap.elapsed()));
     let lap = Instant::now();
     journal.verify_invariants().map_err(LoadError::Invariant)?;
     timings.push(("verify invariants", lap.elapsed()));
-    timings.push(("total build", build_started.elapsed()));
+    timings.push(("total", started.elapsed()));
     Ok(Loaded {
         journal,
         diagnostics: diagnostics.sorted(),
@@ -217,13 +207,12 @@ type Residuals = Vec<(String, Decimal)>;
 /// threads that process blocks.
 struct Context<'s> {
     settings: &'s Settings,
-    sources: &'s Sources,
-    /// Declared commodities (settings and `commodity` directives), if any.
-    declared_commodities: Option<HashSet<&'s str>>,
-    /// Declared precision per commodity symbol.
+    /// The segment being processed.
+    view: &'s View<'s>,
+    /// The precision `fundledger.toml` declares per commodity symbol
+    /// (precisions from `commodity` directives, which may come later in the
+    /// journal, are checked after loading, with the declarations).
     precisions: HashMap<&'s str, u32>,
-    /// Declared accounts (settings and `account` directives), if any.
-    declared_accounts: Option<HashSet<&'s str>>,
     /// Declared fund ids, if the settings declare funds.
     declared_funds: Option<HashSet<&'s str>>,
 }
@@ -254,58 +243,15 @@ struct Processed<'a> {
 }
 
 impl<'s> Context<'s> {
-    fn new(settings: &'s Settings, sources: &'s Sources) -> Self {
-        let mut declared_commodities: Option<HashSet<&str>> = (!settings.commodities.is_empty())
-            .then(|| {
-                settings
-                    .commodities
-                    .iter()
-                    .map(|c| c.symbol.as_str())
-                    .collect()
-            });
-        let mut precisions: HashMap<&str, u32> = settings
-            .commodities
-            .iter()
-            .map(|c| (c.symbol.as_str(), c.precision))
-            .collect();
-        let mut declared_accounts: Option<HashSet<&str>> = settings
-            .declared_accounts
-            .as_ref()
-            .map(|d| d.iter().map(String::as_str).collect());
-        for entry in &sources.entries {
-            match entry {
-                Entry::Account { name, .. } => {
-                    let declared = declared_accounts.get_or_insert_with(|| {
-                        let generated = &settings.generated_accounts;
-                        [
-                            generated.due_from.as_str(),
-                            generated.due_to.as_str(),
-                            generated.conversion.as_str(),
-                        ]
-                        .into_iter()
-                        .collect()
-                    });
-                    declared.insert(name.as_str());
-                }
-                Entry::Commodity {
-                    symbol, precision, ..
-                } => {
-                    declared_commodities
-                        .get_or_insert_with(HashSet::new)
-                        .insert(symbol.as_str());
-                    if let Some(p) = precision {
-                        precisions.entry(symbol.as_str()).or_insert(*p);
-                    }
-                }
-                _ => {}
-            }
-        }
+    fn new(settings: &'s Settings, view: &'s View<'s>) -> Self {
         Context {
             settings,
-            sources,
-            declared_commodities,
-            precisions,
-            declared_accounts,
+            view,
+            precisions: settings
+                .commodities
+                .iter()
+                .map(|c| (c.symbol.as_str(), c.precision))
+                .collect(),
             declared_funds: (!settings.funds.is_empty())
                 .then(|| settings.funds.iter().map(|f| f.id.as_str()).collect()),
         }
@@ -323,15 +269,12 @@ impl<'s> Context<'s> {
             file: block.pos.file,
             line,
         };
-        let mut excerpt = vec![(
-            block.pos.line,
-            self.sources.line_text(block.pos).to_string(),
-        )];
+        let mut excerpt = vec![(block.pos.line, self.view.line_text(block.pos).to_string())];
         if line != block.pos.line {
-            excerpt.push((line, self.sources.line_text(pos).to_string()));
+            excerpt.push((line, self.view.line_text(pos).to_string()));
         }
         Diagnostic::new(code, message)
-            .at(self.sources.location(pos))
+            .at(self.view.location(pos))
             .with_excerpt(excerpt)
     }
 
@@ -341,7 +284,7 @@ impl<'s> Context<'s> {
         code: Code,
         message: impl Into<String>,
     ) -> Diagnostic {
-        self.sources.diagnostic_for_block(code, block, message)
+        self.view.diagnostic_for_block(code, block, message)
     }
 
     fn parse_error(&self, block: &TransactionBlock, error: BlockError) -> Diagnostic {
@@ -359,7 +302,7 @@ impl<'s> Context<'s> {
         block: &'a TransactionBlock,
         known: &NameTables<'_>,
     ) -> Result<Processed<'a>, Vec<Diagnostic>> {
-        let mut raw = parse::parse_transaction(self.sources.block_text(block))
+        let mut raw = parse::parse_transaction(self.view.block_text(block))
             .map_err(|e| vec![self.parse_error(block, e)])?;
         if raw.postings.len() > POSTINGS_PER_TRANSACTION_MAX {
             return Err(vec![self.block_diagnostic(
@@ -382,9 +325,6 @@ impl<'s> Context<'s> {
                 None => Cow::Borrowed(self.settings.default_fund.as_str()),
             };
             self.check_account(block, line, &p.account, p.kind, &mut problems);
-            if let RawAssertion::Amount(a) = p.assertion.as_ref().unwrap_or(&RawAssertion::Zero) {
-                self.check_commodity(block, line, &a.commodity, &mut problems);
-            }
             let tags = p.tags;
             let (quantity, commodity, cost, origin) = match p.amount {
                 None => {
@@ -404,7 +344,6 @@ impl<'s> Context<'s> {
                     (Decimal::ZERO, Cow::Borrowed(""), None, Origin::Elided)
                 }
                 Some(amount) => {
-                    self.check_commodity(block, line, &amount.commodity, &mut problems);
                     self.check_precision(
                         block,
                         line,
@@ -415,12 +354,6 @@ impl<'s> Context<'s> {
                     let cost = match p.cost {
                         None => None,
                         Some(cost) => {
-                            self.check_commodity(
-                                block,
-                                line,
-                                &cost.amount.commodity,
-                                &mut problems,
-                            );
                             let weight = match cost.kind {
                                 CostKind::PerUnit => {
                                     money::checked_mul_exact(amount.quantity, cost.amount.quantity)
@@ -533,17 +466,6 @@ impl<'s> Context<'s> {
             problems.push(d.expected("`  ACCOUNT  AMOUNT`"));
             return;
         }
-        if let Some(declared) = &self.declared_accounts {
-            if !declared.contains(account) {
-                let d = self.posting_diagnostic(
-                    block,
-                    line,
-                    Code::UndeclaredAccount,
-                    format!("account {account} is not declared"),
-                );
-                problems.push(d.expected("an account listed in fundledger.toml `accounts` or declared with an `account` directive"));
-            }
-        }
         if kind == PostingKind::Real
             && self.settings.from_file
             && self.settings.class_of(account).is_none()
@@ -563,32 +485,6 @@ impl<'s> Context<'s> {
             problems.push(d.expected(format!(
                 "a real posting under one of the classified roots ({}); use ( ) for memo quantities",
                 roots.join(", ")
-            )));
-        }
-    }
-
-    fn check_commodity(
-        &self,
-        block: &TransactionBlock,
-        line: u32,
-        symbol: &str,
-        problems: &mut Vec<Diagnostic>,
-    ) {
-        let Some(declared) = &self.declared_commodities else {
-            return;
-        };
-        if !declared.contains(symbol) {
-            let mut known: Vec<&str> = declared.iter().copied().collect();
-            known.sort_unstable();
-            let d = self.posting_diagnostic(
-                block,
-                line,
-                Code::UndeclaredCommodity,
-                format!("commodity {symbol} is not declared"),
-            );
-            problems.push(d.expected(format!(
-                "one of the declared commodities ({})",
-                known.join(", ")
             )));
         }
     }
@@ -946,7 +842,6 @@ impl NameTables<'_> {
 
 /// Lays processed transactions out in the journal, interning names.
 struct Builder<'s> {
-    sources: &'s Sources,
     settings: &'s Settings,
     accounts: Names,
     account_classes: Vec<Option<crate::settings::AccountClass>>,
@@ -980,9 +875,8 @@ fn tags_of(tags: Vec<RawTag<'_>>) -> Box<[Tag]> {
 }
 
 impl<'s> Builder<'s> {
-    fn new(settings: &'s Settings, sources: &'s Sources) -> Self {
+    fn new(settings: &'s Settings) -> Self {
         let mut builder = Builder {
-            sources,
             settings,
             accounts: Names::default(),
             account_classes: Vec::new(),
@@ -1009,26 +903,30 @@ impl<'s> Builder<'s> {
             builder.precisions[id.index()] = Some(commodity.precision);
             builder.declared_precision[id.index()] = true;
         }
-        for entry in &sources.entries {
+        builder
+    }
+
+    /// Records the `account` and `commodity` directives among `entries`.
+    fn declare(&mut self, entries: &[Entry]) {
+        for entry in entries {
             match entry {
                 Entry::Account { name, .. } => {
-                    let id = builder.account(name);
-                    builder.account_directives.push(id);
+                    let id = self.account(name);
+                    self.account_directives.push(id);
                 }
                 Entry::Commodity {
                     symbol, precision, ..
                 } => {
-                    let id = builder.commodity(symbol);
-                    builder.commodity_directives.push(id);
-                    if let (Some(p), false) = (precision, builder.declared_precision[id.index()]) {
-                        builder.precisions[id.index()] = Some(*p);
-                        builder.declared_precision[id.index()] = true;
+                    let id = self.commodity(symbol);
+                    self.commodity_directives.push(id);
+                    if let (Some(p), false) = (precision, self.declared_precision[id.index()]) {
+                        self.precisions[id.index()] = Some(*p);
+                        self.declared_precision[id.index()] = true;
                     }
                 }
                 _ => {}
             }
         }
-        builder
     }
 
     fn account(&mut self, name: &str) -> AccountId {
@@ -1048,7 +946,7 @@ impl<'s> Builder<'s> {
         CommodityId(id)
     }
 
-    fn add_price(&mut self, pos: SourcePos, line: &str) {
+    fn add_price(&mut self, view: &View<'_>, pos: SourcePos, line: &str) {
         match parse::parse_price(line) {
             Ok(p) => {
                 let commodity = self.commodity(&p.commodity_name);
@@ -1061,8 +959,7 @@ impl<'s> Builder<'s> {
                 });
             }
             Err(expected) => {
-                let d = self
-                    .sources
+                let d = view
                     .diagnostic_at(Code::Unparsable, pos, "cannot read this price line")
                     .expected(expected);
                 self.diagnostics.push(d);
@@ -1070,7 +967,6 @@ impl<'s> Builder<'s> {
         }
     }
 
-    /// Appends one processed transaction.
     /// Makes room for `transactions` transactions of a typical size, so the
     /// big vectors are not copied as they grow.
     fn reserve(&mut self, transactions: usize) {
@@ -1088,6 +984,7 @@ impl<'s> Builder<'s> {
         }
     }
 
+    /// Appends one processed transaction.
     fn commit(&mut self, processed: Processed<'_>) {
         let first = self.postings.len();
         for p in processed.postings {
@@ -1169,7 +1066,7 @@ impl<'s> Builder<'s> {
         });
     }
 
-    fn finish(self, sources: &Sources) -> (Journal, Diagnostics) {
+    fn finish(self, map: &SourceMap) -> (Journal, Diagnostics) {
         let journal = Journal {
             settings: self.settings.clone(),
             accounts: self.accounts,
@@ -1183,7 +1080,8 @@ impl<'s> Builder<'s> {
             transaction_extras: self.transaction_extras,
             payees: self.payees,
             prices: self.prices,
-            files: sources.files.iter().map(|f| f.path.clone()).collect(),
+            files: map.paths().to_vec(),
+            declared_precision: self.declared_precision,
             account_directives: self.account_directives,
             commodity_directives: self.commodity_directives,
         };

@@ -1,19 +1,30 @@
-//! Reading journal files and cutting them into entries.
+//! Reading journal files and cutting them into entries, one segment at a
+//! time.
 //!
 //! This is the first half of the layer in front of ledger-parser. It reads
-//! every file (following `include`), normalises what ledger-parser cannot
-//! take (a UTF-8 byte-order mark, CRLF line ends, a missing final newline),
-//! and scans lines into [`Entry`] values: transaction blocks (handed to
-//! ledger-parser later, each on its own and in parallel), price lines, and the
-//! declarations ledger-parser rejects (`account`, `commodity`, `payee`, `tag`,
-//! comment blocks), which this module reads itself.
+//! every file (following `include`) in **segments** of a few megabytes, each
+//! cut at the start of an entry, so a transaction never spans two segments
+//! and a large journal is never held in memory whole: each segment is
+//! scanned, handed to the caller (who parses and keeps what it needs), and
+//! dropped. It normalises what ledger-parser cannot take (a UTF-8 byte-order
+//! mark, CRLF line ends, a missing final newline) and scans lines into
+//! [`Entry`] values: transaction blocks (parsed later, each on its own and in
+//! parallel), price lines, and the declarations ledger-parser rejects
+//! (`account`, `commodity`, `payee`, `tag`, comment blocks), which this
+//! module reads itself.
 //!
-//! Invariant: every [`SourceFile::text`] ends with `\n` and holds no `\r\n`,
-//! so no ledger-parser input ends without a newline (the inputs on which
-//! ledger-parser 7.0.0 panics).
+//! Invariant: every [`Segment::text`] is whole lines, ends with `\n` and
+//! holds no `\r\n`, so no ledger-parser input ends without a newline (the
+//! inputs on which ledger-parser 7.0.0 panics).
+//!
+//! Diagnostics made after a segment is gone (the whole-journal checks) get
+//! their excerpts from [`SourceMap::line_text`], which reads a file back only
+//! when a diagnostic needs one of its lines.
 
-use std::collections::HashSet;
+use std::io::Read as _;
+use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::diagnostic::{Code, Diagnostic, Location};
 
@@ -25,81 +36,15 @@ pub const LINE_LENGTH_MAX_BYTES: usize = 64 * 1024;
 pub const INCLUDE_DEPTH_MAX: usize = 16;
 /// The most postings one transaction may have.
 pub const POSTINGS_PER_TRANSACTION_MAX: usize = 1000;
+/// How much of a file is read at a time (a segment is cut at the last
+/// entry that starts within it).
+pub const SEGMENT_BYTES: usize = 8 << 20;
 
-/// One file read into memory, normalised.
-#[derive(Debug)]
-pub struct SourceFile {
-    /// The path as reached from the path the user gave.
-    pub path: PathBuf,
-    /// The text: UTF-8, no BOM, `\n` line ends, ending in `\n`.
-    pub text: String,
-    /// Byte offset of the start of each line (index 0 is line 1), built the
-    /// first time a line is asked for (only diagnostics need it).
-    line_starts: std::sync::OnceLock<Vec<usize>>,
-}
-
-impl SourceFile {
-    /// Builds a source file from text, normalising it.
-    pub fn new(path: PathBuf, text: String) -> SourceFile {
-        let mut text = match text.strip_prefix('\u{feff}') {
-            Some(rest) => rest.to_string(),
-            None => text,
-        };
-        if text.contains('\r') {
-            text = text.replace("\r\n", "\n");
-        }
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
-        }
-        SourceFile {
-            path,
-            text,
-            line_starts: std::sync::OnceLock::new(),
-        }
-    }
-
-    fn line_starts(&self) -> &[usize] {
-        self.line_starts.get_or_init(|| {
-            let mut starts = vec![0];
-            starts.extend(
-                self.text
-                    .bytes()
-                    .enumerate()
-                    .filter(|&(_, b)| b == b'\n')
-                    .map(|(i, _)| i + 1)
-                    .filter(|&start| start < self.text.len()),
-            );
-            starts
-        })
-    }
-
-    /// The text of 1-based `line`, without its newline ("" when out of range).
-    pub fn line(&self, line: u32) -> &str {
-        let index = (line as usize).saturating_sub(1);
-        let line_starts = self.line_starts();
-        let Some(&start) = line_starts.get(index) else {
-            return "";
-        };
-        let end = line_starts
-            .get(index + 1)
-            .map(|&next| next - 1)
-            .unwrap_or_else(|| self.text.len().saturating_sub(1).max(start));
-        self.text.get(start..end).unwrap_or("")
-    }
-
-    /// Lines `first..=last` as an excerpt, at most `max_lines` of them.
-    pub fn excerpt(&self, first: u32, last: u32, max_lines: u32) -> Vec<(u32, String)> {
-        let last = last.min(first.saturating_add(max_lines.saturating_sub(1)));
-        (first..=last)
-            .map(|n| (n, self.line(n).to_string()))
-            .collect()
-    }
-}
-
-/// Where an entry is: the file's index in [`Sources::files`] and a 1-based line.
+/// Where an entry is: the file's index in the [`SourceMap`] and a 1-based
+/// line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SourcePos {
-    /// Index into [`Sources::files`].
+    /// Index into [`SourceMap::paths`].
     pub file: u32,
     /// 1-based line.
     pub line: u32,
@@ -110,8 +55,8 @@ pub struct SourcePos {
 pub struct TransactionBlock {
     /// The header line.
     pub pos: SourcePos,
-    /// The block's byte range in the file's text (ends after a `\n`).
-    pub bytes: std::ops::Range<usize>,
+    /// The block's byte range in its segment's text (ends after a `\n`).
+    pub bytes: Range<usize>,
     /// The last line of the block.
     pub last_line: u32,
 }
@@ -125,8 +70,8 @@ pub enum Entry {
     Price {
         /// Where it is.
         pos: SourcePos,
-        /// The line's byte range in the file's text.
-        bytes: std::ops::Range<usize>,
+        /// The line's byte range in its segment's text.
+        bytes: Range<usize>,
     },
     /// `account NAME`.
     Account {
@@ -146,22 +91,150 @@ pub enum Entry {
     },
 }
 
-/// All files of a journal and its entries in order.
-#[derive(Debug, Default)]
-pub struct Sources {
-    /// Every file read, the journal first.
-    pub files: Vec<SourceFile>,
-    /// Entries in journal order.
-    pub entries: Vec<Entry>,
+/// Whole lines of one file, normalised.
+#[derive(Debug)]
+pub struct Segment {
+    /// Index of the file in the [`SourceMap`].
+    pub file: u32,
+    /// The line number of the segment's first line.
+    pub first_line: u32,
+    /// The text: whole lines, each ending in `\n`.
+    pub text: String,
+    line_starts: OnceLock<Vec<usize>>,
 }
 
-impl Sources {
+impl Segment {
+    fn new(file: u32, first_line: u32, text: String) -> Segment {
+        Segment {
+            file,
+            first_line,
+            text,
+            line_starts: OnceLock::new(),
+        }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = vec![0];
+            starts.extend(
+                memchr::memchr_iter(b'\n', self.text.as_bytes())
+                    .map(|i| i + 1)
+                    .filter(|&start| start < self.text.len()),
+            );
+            starts
+        })
+    }
+
+    /// The text of (file-wide) line `line`, without its newline; "" when the
+    /// line is not in this segment.
+    pub fn line(&self, line: u32) -> &str {
+        let Some(index) = line.checked_sub(self.first_line) else {
+            return "";
+        };
+        let starts = self.line_starts();
+        let Some(&start) = starts.get(index as usize) else {
+            return "";
+        };
+        let end = starts
+            .get(index as usize + 1)
+            .map(|&next| next - 1)
+            .unwrap_or_else(|| self.text.len().saturating_sub(1).max(start));
+        self.text.get(start..end).unwrap_or("")
+    }
+
+    /// Lines `first..=last` (at most `max_lines`) as an excerpt.
+    pub fn excerpt(&self, first: u32, last: u32, max_lines: u32) -> Vec<(u32, String)> {
+        let last = last.min(first.saturating_add(max_lines.saturating_sub(1)));
+        (first..=last)
+            .map(|n| (n, self.line(n).to_string()))
+            .collect()
+    }
+
+    /// A byte range of the text.
+    pub fn text(&self, bytes: Range<usize>) -> &str {
+        self.text.get(bytes).unwrap_or("")
+    }
+
+    /// The text of a transaction block.
+    pub fn block_text(&self, block: &TransactionBlock) -> &str {
+        self.text(block.bytes.clone())
+    }
+}
+
+/// Normalises text for the parsers: no BOM (at a file's start), `\n` line
+/// ends, a final `\n` (at a file's end).
+fn normalise(text: String, file_start: bool, file_end: bool) -> String {
+    let mut text = match text.strip_prefix('\u{feff}') {
+        Some(rest) if file_start => rest.to_string(),
+        _ => text,
+    };
+    if memchr::memchr(b'\r', text.as_bytes()).is_some() {
+        text = text.replace("\r\n", "\n");
+    }
+    if file_end && !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// The files of a journal, for locations and for excerpts after loading.
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    paths: Vec<PathBuf>,
+    /// The text of each file, normalised: given for in-memory journals,
+    /// read back from disk the first time a line of it is asked for.
+    texts: Vec<OnceLock<Segment>>,
+}
+
+impl SourceMap {
+    fn add(&mut self, path: PathBuf, text: Option<String>) -> u32 {
+        let index = u32::try_from(self.paths.len()).unwrap_or(u32::MAX);
+        self.paths.push(path);
+        let cell = OnceLock::new();
+        if let Some(text) = text {
+            let _ = cell.set(Segment::new(index, 1, text));
+        }
+        self.texts.push(cell);
+        index
+    }
+
+    /// Every file read, the journal first.
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.paths
+    }
+
     /// The location of a position, for diagnostics.
     pub fn location(&self, pos: SourcePos) -> Location {
         Location {
-            path: self.files[pos.file as usize].path.clone(),
+            path: self
+                .paths
+                .get(pos.file as usize)
+                .cloned()
+                .unwrap_or_default(),
             line: pos.line,
         }
+    }
+
+    /// The whole text of a file (read back on first use).
+    fn file(&self, file: u32) -> Option<&Segment> {
+        let cell = self.texts.get(file as usize)?;
+        Some(cell.get_or_init(|| {
+            let bytes = std::fs::read(&self.paths[file as usize]).unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            Segment::new(file, 1, normalise(text, true, true))
+        }))
+    }
+
+    /// The text of a line.
+    pub fn line_text(&self, pos: SourcePos) -> &str {
+        self.file(pos.file).map(|f| f.line(pos.line)).unwrap_or("")
+    }
+
+    /// Lines of a file as an excerpt.
+    pub fn excerpt(&self, file: u32, first: u32, last: u32, max_lines: u32) -> Vec<(u32, String)> {
+        self.file(file)
+            .map(|f| f.excerpt(first, last, max_lines))
+            .unwrap_or_default()
     }
 
     /// A diagnostic located at `pos` with that line as its excerpt.
@@ -171,10 +244,51 @@ impl Sources {
         pos: SourcePos,
         message: impl Into<String>,
     ) -> Diagnostic {
-        let file = &self.files[pos.file as usize];
         Diagnostic::new(code, message)
             .at(self.location(pos))
-            .with_excerpt(vec![(pos.line, file.line(pos.line).to_string())])
+            .with_excerpt(vec![(pos.line, self.line_text(pos).to_string())])
+    }
+}
+
+/// A segment and the map of files, as the consumer of entries sees them.
+pub struct View<'a> {
+    /// The files.
+    pub map: &'a SourceMap,
+    /// The segment the entries are in.
+    pub segment: &'a Segment,
+}
+
+impl View<'_> {
+    /// The location of a position.
+    pub fn location(&self, pos: SourcePos) -> Location {
+        self.map.location(pos)
+    }
+
+    /// The text of a line of this segment.
+    pub fn line_text(&self, pos: SourcePos) -> &str {
+        self.segment.line(pos.line)
+    }
+
+    /// The text of a transaction block.
+    pub fn block_text(&self, block: &TransactionBlock) -> &str {
+        self.segment.block_text(block)
+    }
+
+    /// A byte range of the segment.
+    pub fn text(&self, bytes: Range<usize>) -> &str {
+        self.segment.text(bytes)
+    }
+
+    /// A diagnostic located at `pos` with that line as its excerpt.
+    pub fn diagnostic_at(
+        &self,
+        code: Code,
+        pos: SourcePos,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic::new(code, message)
+            .at(self.location(pos))
+            .with_excerpt(vec![(pos.line, self.line_text(pos).to_string())])
     }
 
     /// A diagnostic about a whole transaction block, showing its lines.
@@ -184,104 +298,66 @@ impl Sources {
         block: &TransactionBlock,
         message: impl Into<String>,
     ) -> Diagnostic {
-        let file = &self.files[block.pos.file as usize];
         Diagnostic::new(code, message)
             .at(self.location(block.pos))
-            .with_excerpt(file.excerpt(block.pos.line, block.last_line, 12))
-    }
-
-    /// The text of an entry's line.
-    pub fn line_text(&self, pos: SourcePos) -> &str {
-        self.files[pos.file as usize].line(pos.line)
-    }
-
-    /// The text of a transaction block.
-    pub fn block_text(&self, block: &TransactionBlock) -> &str {
-        self.text(block.pos.file, block.bytes.clone())
-    }
-
-    /// A byte range of a file's text.
-    pub fn text(&self, file: u32, bytes: std::ops::Range<usize>) -> &str {
-        self.files[file as usize].text.get(bytes).unwrap_or("")
+            .with_excerpt(self.segment.excerpt(block.pos.line, block.last_line, 12))
     }
 }
 
-/// Reads `journal` and everything it includes, confined to `root`.
+/// What receives the entries of each segment, in journal order.
+pub type Sink<'s> = dyn FnMut(&View<'_>, &[Entry]) + 's;
+
+/// Reads `journal` (or `text`, when given, as if it were that file) and
+/// everything it includes, confined to `root`, handing the entries of each
+/// segment to `sink` in journal order.
 ///
 /// # Errors
-/// An I/O error reading the top journal itself is returned as `Err` (a usage
-/// problem: the user named a file that is not there). Every problem inside the
-/// data, including includes that cannot be read, is a diagnostic.
-pub fn read_journal(
+/// An I/O error opening the top journal itself (a usage problem: the user
+/// named a file that is not there). Every problem inside the data,
+/// including includes that cannot be read, is a diagnostic.
+pub fn stream(
     journal: &Path,
     root: &Path,
+    text: Option<String>,
     diagnostics: &mut Vec<Diagnostic>,
-) -> std::io::Result<Sources> {
+    sink: &mut Sink<'_>,
+) -> std::io::Result<SourceMap> {
     let mut reader = Reader {
-        sources: Sources::default(),
+        map: SourceMap::default(),
         stack: Vec::new(),
         root: normalize(&absolute(root)),
         root_shown: root.to_path_buf(),
         diagnostics,
+        sink,
     };
-    let text = read_text(journal, None, reader.diagnostics)?;
-    reader.scan_file(journal.to_path_buf(), text);
-    Ok(reader.sources)
-}
-
-/// Builds sources from in-memory text (for tests, fuzzing and imports).
-pub fn read_text_journal(path: &Path, text: String, diagnostics: &mut Vec<Diagnostic>) -> Sources {
-    let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut reader = Reader {
-        sources: Sources::default(),
-        stack: Vec::new(),
-        root: normalize(&absolute(&root)),
-        root_shown: root.clone(),
-        diagnostics,
-    };
-    reader.scan_file(path.to_path_buf(), text);
-    reader.sources
-}
-
-/// Reads a file as UTF-8. Invalid UTF-8 becomes a located diagnostic and the
-/// file's valid prefix is used (so later lines still get checked).
-fn read_text(
-    path: &Path,
-    included_from: Option<Location>,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> std::io::Result<String> {
-    let metadata = std::fs::metadata(path)?;
-    if metadata.len() > FILE_SIZE_MAX_BYTES {
-        let mut d = Diagnostic::new(
-            Code::LimitExceeded,
-            format!(
-                "{} is {} bytes; fundledger reads journal files of at most {} bytes",
-                path.display(),
-                metadata.len(),
-                FILE_SIZE_MAX_BYTES
-            ),
-        );
-        d.location = included_from;
-        diagnostics.push(d);
-        return Ok(String::new());
+    match text {
+        Some(text) => reader.scan_text(journal.to_path_buf(), text),
+        None => {
+            let file = std::fs::File::open(journal)?;
+            reader.stream_file(journal.to_path_buf(), file, None);
+        }
     }
-    let bytes = std::fs::read(path)?;
-    Ok(decode(path, bytes, diagnostics))
+    Ok(reader.map)
 }
 
 /// Decodes journal bytes as UTF-8. Invalid UTF-8 becomes a located E106
 /// diagnostic and the complete lines before the bad byte are kept, so the
-/// rest of the file's problems are still reported.
-pub fn decode(path: &Path, bytes: Vec<u8>, diagnostics: &mut Vec<Diagnostic>) -> String {
+/// rest of the file's problems are still reported. `first_line` is the line
+/// number of the first byte.
+pub fn decode(
+    path: &Path,
+    bytes: Vec<u8>,
+    first_line: u32,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<String, String> {
     match String::from_utf8(bytes) {
-        Ok(text) => text,
+        Ok(text) => Ok(text),
         Err(error) => {
             let valid_up_to = error.utf8_error().valid_up_to();
             let bytes = error.into_bytes();
-            let line = bytes[..valid_up_to].iter().filter(|&&b| b == b'\n').count() + 1;
-            let line_start = bytes[..valid_up_to]
-                .iter()
-                .rposition(|&b| b == b'\n')
+            let newlines = memchr::memchr_iter(b'\n', &bytes[..valid_up_to]).count();
+            let line = first_line.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
+            let line_start = memchr::memrchr(b'\n', &bytes[..valid_up_to])
                 .map(|i| i + 1)
                 .unwrap_or(0);
             let bad: Vec<String> = bytes[valid_up_to..]
@@ -289,7 +365,6 @@ pub fn decode(path: &Path, bytes: Vec<u8>, diagnostics: &mut Vec<Diagnostic>) ->
                 .take(4)
                 .map(|b| format!("{b:02X}"))
                 .collect();
-            let line_number = u32::try_from(line).unwrap_or(u32::MAX);
             let shown = String::from_utf8_lossy(
                 bytes[line_start..]
                     .split(|&b| b == b'\n')
@@ -301,28 +376,43 @@ pub fn decode(path: &Path, bytes: Vec<u8>, diagnostics: &mut Vec<Diagnostic>) ->
                 Diagnostic::new(
                     Code::InvalidUtf8,
                     format!(
-                        "byte {} (column {}) is not valid UTF-8",
-                        valid_up_to,
+                        "byte {} of the line (column {}) is not valid UTF-8",
+                        valid_up_to - line_start,
                         valid_up_to - line_start + 1
                     ),
                 )
                 .at(Location {
                     path: path.to_path_buf(),
-                    line: line_number,
+                    line,
                 })
-                .with_excerpt(vec![(line_number, shown)])
+                .with_excerpt(vec![(line, shown)])
                 .found(format!("the bytes {}", bad.join(" ")))
                 .expected(
                     "a UTF-8 journal; convert Shift_JIS files with `iconv -f CP932 -t UTF-8`",
                 ),
             );
-            String::from_utf8_lossy(&bytes[..line_start]).into_owned()
+            Err(String::from_utf8_lossy(&bytes[..line_start]).into_owned())
         }
     }
 }
 
-struct Reader<'d> {
-    sources: Sources,
+/// The end of the last whole entry in `bytes`: just after a `\n` that is
+/// followed by a line starting with something other than white space.
+fn entry_cut(bytes: &[u8]) -> Option<usize> {
+    let mut end = bytes.len();
+    while let Some(i) = memchr::memrchr(b'\n', &bytes[..end]) {
+        if let Some(&next) = bytes.get(i + 1) {
+            if !matches!(next, b' ' | b'\t' | b'\n' | b'\r') && i + 1 < bytes.len() {
+                return Some(i + 1);
+            }
+        }
+        end = i;
+    }
+    None
+}
+
+struct Reader<'d, 's> {
+    map: SourceMap,
     /// Canonical paths of the files being read (for cycle detection), with
     /// the paths as the user reaches them (for messages).
     stack: Vec<(PathBuf, PathBuf)>,
@@ -330,8 +420,16 @@ struct Reader<'d> {
     /// The root as the user named it.
     root_shown: PathBuf,
     diagnostics: &'d mut Vec<Diagnostic>,
+    sink: &'d mut Sink<'s>,
 }
 
+/// What is carried from one segment of a file to the next.
+struct ScanState {
+    /// The line number of the next segment's first line.
+    next_line: u32,
+    /// Inside `comment` ... `end comment`: the end word.
+    block_comment_end: Option<&'static str>,
+}
 /// What kind of line a line is.
 #[derive(Debug, PartialEq, Eq)]
 enum LineKind<'a> {
@@ -379,7 +477,7 @@ fn classify(line: &str) -> LineKind<'_> {
         "P" => LineKind::Price,
         "include" => LineKind::Include(rest),
         "account" => LineKind::Account(strip_inline_comment(rest)),
-        "commodity" => LineKind::Commodity(strip_inline_comment(rest)),
+        "commodity" => LineKind::Commodity(rest),
         "payee" | "tag" => LineKind::IgnoredDeclaration,
         "comment" | "test" => LineKind::BlockComment(word),
         "decimal-mark" if rest == "." => LineKind::IgnoredDeclaration,
@@ -406,19 +504,23 @@ fn strip_inline_comment(text: &str) -> &str {
 /// decimal places.
 fn parse_commodity_directive(text: &str) -> Option<(String, Option<u32>)> {
     let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    let is_number_char = |c: char| c.is_ascii_digit() || c == '.' || c == ',' || c == '-';
-    if let Some((before, quoted)) = text.split_once('"') {
-        // A quoted symbol (`"1"`, `1000.00 "A B"`): the number, if any, is
-        // outside the quotes.
+    // A quoted symbol may hold spaces; the comment (if any) comes after it.
+    if let Some(quoted) = text.strip_prefix('"') {
         let (symbol, after) = quoted.split_once('"')?;
-        if symbol.is_empty() {
+        let after = strip_inline_comment(after);
+        if symbol.is_empty() || !after.is_empty() {
             return None;
         }
-        let number = format!("{before}{after}");
-        let number = number.trim();
+        return Some((symbol.to_string(), None));
+    }
+    let text = strip_inline_comment(text);
+    if let Some((before, quoted)) = text.split_once('"') {
+        // `1000.00 "A B"`: the number before the quoted symbol.
+        let (symbol, after) = quoted.split_once('"')?;
+        if symbol.is_empty() || !after.trim().is_empty() {
+            return None;
+        }
+        let number = before.trim();
         let precision = match number.rsplit_once('.') {
             _ if number.is_empty() => None,
             Some((_, fraction)) => u32::try_from(fraction.len()).ok(),
@@ -426,212 +528,297 @@ fn parse_commodity_directive(text: &str) -> Option<(String, Option<u32>)> {
         };
         return Some((symbol.to_string(), precision));
     }
-    if !text.contains(|c: char| c.is_ascii_digit()) {
-        return Some((text.trim_matches('"').to_string(), None));
+    if text.is_empty()
+        || text.contains(char::is_whitespace) && !text.contains(|c: char| c.is_ascii_digit())
+    {
+        return None;
     }
+    if !text.contains(|c: char| c.is_ascii_digit()) {
+        return Some((text.to_string(), None));
+    }
+    let is_number_char = |c: char| c.is_ascii_digit() || c == '.' || c == ',' || c == '-';
     let number_start = text.find(|c: char| c.is_ascii_digit() || c == '-')?;
     let number_end = number_start
         + text[number_start..]
             .find(|c: char| !is_number_char(c))
             .unwrap_or(text.len() - number_start);
     let number = &text[number_start..number_end];
-    let symbol = format!("{}{}", &text[..number_start], &text[number_end..]);
-    let symbol = symbol.trim().trim_matches('"').to_string();
-    if symbol.is_empty() {
+    let (before, after) = (text[..number_start].trim(), text[number_end..].trim());
+    // The symbol is on one side of the number, a single word.
+    let symbol = match (before.is_empty(), after.is_empty()) {
+        (false, true) => before,
+        (true, false) => after,
+        _ => return None,
+    };
+    if symbol.contains(char::is_whitespace) {
         return None;
     }
     let precision = match number.rsplit_once('.') {
         Some((_, fraction)) => u32::try_from(fraction.len()).ok(),
         None => Some(0),
     };
-    Some((symbol, precision))
+    Some((symbol.to_string(), precision))
 }
 
-impl Reader<'_> {
-    fn scan_file(&mut self, path: PathBuf, text: String) {
-        let file_index = u32::try_from(self.sources.files.len()).unwrap_or(u32::MAX);
-        self.sources.files.push(SourceFile::new(path.clone(), text));
-        self.stack.push((normalize(&absolute(&path)), path.clone()));
-        self.scan_lines(file_index);
+impl Reader<'_, '_> {
+    /// A whole file given as text (an in-memory journal).
+    fn scan_text(&mut self, path: PathBuf, text: String) {
+        let text = normalise(text, true, true);
+        let file = self.map.add(path.clone(), Some(text.clone()));
+        self.stack.push((normalize(&absolute(&path)), path));
+        let mut state = ScanState {
+            next_line: 1,
+            block_comment_end: None,
+        };
+        self.scan_segment(file, &mut state, text);
         self.stack.pop();
     }
 
-    fn scan_lines(&mut self, file_index: u32) {
+    /// A file read segment by segment.
+    fn stream_file(&mut self, path: PathBuf, file: std::fs::File, included_from: Option<Location>) {
+        let index = self.map.add(path.clone(), None);
+        let too_big = file
+            .metadata()
+            .map(|m| m.len() > FILE_SIZE_MAX_BYTES)
+            .unwrap_or(false);
+        if too_big {
+            let mut d = Diagnostic::new(
+                Code::LimitExceeded,
+                format!(
+                    "{} is larger than {FILE_SIZE_MAX_BYTES} bytes, the most fundledger reads",
+                    path.display()
+                ),
+            );
+            d.location = included_from;
+            self.diagnostics.push(d);
+            return;
+        }
+        self.stack.push((normalize(&absolute(&path)), path.clone()));
+        let mut state = ScanState {
+            next_line: 1,
+            block_comment_end: None,
+        };
+        let mut source = file;
+        let mut carry: Vec<u8> = Vec::new();
+        let mut at_end = false;
+        let mut first = true;
+        let mut wanted = SEGMENT_BYTES;
+        loop {
+            while !at_end && carry.len() < wanted {
+                let missing = (wanted - carry.len()) as u64;
+                match (&mut source).take(missing).read_to_end(&mut carry) {
+                    Ok(0) => at_end = true,
+                    Ok(_) => {}
+                    Err(error) => {
+                        let mut d = Diagnostic::new(
+                            Code::IncludeNotFound,
+                            format!("cannot read {}: {error}", path.display()),
+                        );
+                        d.location = included_from.clone();
+                        self.diagnostics.push(d);
+                        at_end = true;
+                    }
+                }
+            }
+            if carry.is_empty() {
+                break;
+            }
+            let cut = if at_end {
+                carry.len()
+            } else {
+                match entry_cut(&carry) {
+                    Some(cut) => cut,
+                    None => {
+                        // One entry longer than a segment: read more.
+                        wanted = wanted.saturating_mul(2);
+                        continue;
+                    }
+                }
+            };
+            let rest = carry.split_off(cut);
+            let bytes = std::mem::replace(&mut carry, rest);
+            let last = at_end && carry.is_empty();
+            let (text, stop) = match decode(&path, bytes, state.next_line, self.diagnostics) {
+                Ok(text) => (text, false),
+                Err(valid_prefix) => (valid_prefix, true),
+            };
+            let text = normalise(text, first, last || stop);
+            first = false;
+            self.scan_segment(index, &mut state, text);
+            if stop || last {
+                break;
+            }
+            wanted = SEGMENT_BYTES;
+        }
+        self.stack.pop();
+    }
+
+    fn scan_segment(&mut self, file_index: u32, state: &mut ScanState, text: String) {
+        let segment = Segment::new(file_index, state.next_line, text);
+        let text = &segment.text;
         let mut offset = 0usize;
-        let mut line_number = 0u32;
+        let mut line_number = state.next_line.saturating_sub(1);
         let mut block: Option<TransactionBlock> = None;
         // Indented lines after a declaration belong to it and are skipped.
         let mut in_declaration = false;
-        let mut block_comment_end: Option<&'static str> = None;
-        let mut includes: Vec<(SourcePos, String)> = Vec::new();
-        // Lines are read from the file's own text; entries that need the
-        // file (includes) are handled after its lines, in order, by
-        // recording where they go.
-        let mut pending_entries: Vec<PendingEntry> = Vec::new();
-        {
-            let text = &self.sources.files[file_index as usize].text;
-            while offset < text.len() {
-                line_number = line_number.saturating_add(1);
-                let end = text[offset..]
-                    .find('\n')
-                    .map(|i| offset + i)
-                    .unwrap_or(text.len());
-                let line = &text[offset..end];
-                let next_offset = (end + 1).min(text.len());
-                let pos = SourcePos {
-                    file: file_index,
-                    line: line_number,
-                };
-                if line.len() > LINE_LENGTH_MAX_BYTES {
-                    self.diagnostics.push(
-                        Diagnostic::new(
-                            Code::LimitExceeded,
-                            format!(
-                                "line is {} bytes long; fundledger reads lines of at most {} bytes",
-                                line.len(),
-                                LINE_LENGTH_MAX_BYTES
-                            ),
-                        )
-                        .at(Location {
-                            path: self.sources.files[file_index as usize].path.clone(),
-                            line: line_number,
-                        }),
-                    );
-                    if let Some(b) = block.take() {
-                        pending_entries.push(PendingEntry::Entry(Entry::Transaction(b)));
-                    }
-                    offset = next_offset;
-                    continue;
+        let mut pending: Vec<Pending> = Vec::new();
+        while offset < text.len() {
+            line_number = line_number.saturating_add(1);
+            let end = memchr::memchr(b'\n', &text.as_bytes()[offset..])
+                .map(|i| offset + i)
+                .unwrap_or(text.len());
+            let line = &text[offset..end];
+            let next_offset = (end + 1).min(text.len());
+            let pos = SourcePos {
+                file: file_index,
+                line: line_number,
+            };
+            if line.len() > LINE_LENGTH_MAX_BYTES {
+                if let Some(b) = block.take() {
+                    pending.push(Pending::Entry(Entry::Transaction(b)));
                 }
-                if let Some(end_word) = block_comment_end {
-                    if line.trim_end() == end_word {
-                        block_comment_end = None;
-                    }
-                    offset = next_offset;
-                    continue;
+                pending.push(Pending::Diagnostic(
+                    Diagnostic::new(
+                        Code::LimitExceeded,
+                        format!("line is {} bytes long; fundledger reads lines of at most {LINE_LENGTH_MAX_BYTES} bytes", line.len()),
+                    ),
+                    pos,
+                ));
+                offset = next_offset;
+                continue;
+            }
+            if let Some(end_word) = state.block_comment_end {
+                if line.trim_end() == end_word {
+                    state.block_comment_end = None;
                 }
-                let kind = classify(line);
-                if kind != LineKind::Indented {
-                    in_declaration = false;
-                }
-                match kind {
-                    LineKind::Indented => {
-                        if let Some(b) = block.as_mut() {
-                            b.bytes.end = next_offset;
-                            b.last_line = line_number;
-                        } else if !in_declaration {
-                            pending_entries.push(PendingEntry::Diagnostic(
-                                Diagnostic::new(
-                                    Code::Unparsable,
-                                    "indented line outside a transaction",
-                                )
+                offset = next_offset;
+                continue;
+            }
+            let kind = classify(line);
+            if kind != LineKind::Indented {
+                in_declaration = false;
+            }
+            match kind {
+                LineKind::Indented => {
+                    if let Some(b) = block.as_mut() {
+                        b.bytes.end = next_offset;
+                        b.last_line = line_number;
+                    } else if !in_declaration {
+                        pending.push(Pending::Diagnostic(
+                            Diagnostic::new(Code::Unparsable, "indented line outside a transaction")
                                 .found("a line starting with a space that follows no transaction header")
                                 .expected("a transaction header (a date) before posting lines, or no indentation"),
+                            pos,
+                        ));
+                    }
+                }
+                other => {
+                    if let Some(b) = block.take() {
+                        pending.push(Pending::Entry(Entry::Transaction(b)));
+                    }
+                    match other {
+                        LineKind::Blank | LineKind::Comment | LineKind::Indented => {}
+                        LineKind::TransactionHeader => {
+                            block = Some(TransactionBlock {
+                                pos,
+                                bytes: offset..next_offset,
+                                last_line: line_number,
+                            });
+                        }
+                        LineKind::Price => pending.push(Pending::Entry(Entry::Price { pos, bytes: offset..end })),
+                        LineKind::Include(target) => pending.push(Pending::Include(pos, target.to_string())),
+                        LineKind::Account(name) => {
+                            in_declaration = true;
+                            if name.is_empty() {
+                                pending.push(Pending::Diagnostic(
+                                    Diagnostic::new(Code::Unparsable, "account directive without an account name").expected("`account NAME`"),
+                                    pos,
+                                ));
+                            } else {
+                                pending.push(Pending::Entry(Entry::Account {
+                                    pos,
+                                    name: name.to_string(),
+                                }));
+                            }
+                        }
+                        LineKind::Commodity(argument) => {
+                            in_declaration = true;
+                            match parse_commodity_directive(argument) {
+                                Some((symbol, precision)) => pending.push(Pending::Entry(Entry::Commodity { pos, symbol, precision })),
+                                None => pending.push(Pending::Diagnostic(
+                                    Diagnostic::new(Code::Unparsable, "commodity directive without a commodity")
+                                        .expected("`commodity SYMBOL` or `commodity 1000.00 SYMBOL`"),
+                                    pos,
+                                )),
+                            }
+                        }
+                        LineKind::IgnoredDeclaration => in_declaration = true,
+                        LineKind::BlockComment(word) => {
+                            state.block_comment_end = Some(if word == "test" { "end test" } else { "end comment" });
+                        }
+                        LineKind::Unsupported(word) => {
+                            in_declaration = true;
+                            pending.push(Pending::Diagnostic(
+                                Diagnostic::new(Code::UnsupportedDirective, format!("fundledger does not support the `{word}` directive"))
+                                    .expected("transactions, `P` prices, `include`, `account`, `commodity`, `payee`, `tag` and comments; rewrite the entries it produces as plain transactions"),
                                 pos,
                             ));
                         }
-                    }
-                    other => {
-                        if let Some(b) = block.take() {
-                            pending_entries.push(PendingEntry::Entry(Entry::Transaction(b)));
-                        }
-                        match other {
-                            LineKind::Blank | LineKind::Comment | LineKind::Indented => {}
-                            LineKind::TransactionHeader => {
-                                block = Some(TransactionBlock {
-                                    pos,
-                                    bytes: offset..next_offset,
-                                    last_line: line_number,
-                                });
-                            }
-                            LineKind::Price => {
-                                pending_entries.push(PendingEntry::Entry(Entry::Price { pos, bytes: offset..end }))
-                            }
-                            LineKind::Include(target) => {
-                                includes.push((pos, target.to_string()));
-                                pending_entries.push(PendingEntry::Include(includes.len() - 1));
-                            }
-                            LineKind::Account(name) => {
-                                in_declaration = true;
-                                if name.is_empty() {
-                                    pending_entries.push(PendingEntry::Diagnostic(
-                                        Diagnostic::new(Code::Unparsable, "account directive without an account name")
-                                            .expected("`account NAME`"),
-                                        pos,
-                                    ));
-                                } else {
-                                    pending_entries.push(PendingEntry::Entry(Entry::Account {
-                                        pos,
-                                        name: name.to_string(),
-                                    }));
-                                }
-                            }
-                            LineKind::Commodity(argument) => {
-                                in_declaration = true;
-                                match parse_commodity_directive(argument) {
-                                    Some((symbol, precision)) => pending_entries.push(PendingEntry::Entry(
-                                        Entry::Commodity { pos, symbol, precision },
-                                    )),
-                                    None => pending_entries.push(PendingEntry::Diagnostic(
-                                        Diagnostic::new(Code::Unparsable, "commodity directive without a commodity")
-                                            .expected("`commodity SYMBOL` or `commodity 1000.00 SYMBOL`"),
-                                        pos,
-                                    )),
-                                }
-                            }
-                            LineKind::IgnoredDeclaration => in_declaration = true,
-                            LineKind::BlockComment(word) => {
-                                block_comment_end = Some(if word == "test" { "end test" } else { "end comment" });
-                            }
-                            LineKind::Unsupported(word) => {
-                                in_declaration = true;
-                                pending_entries.push(PendingEntry::Diagnostic(
-                                    Diagnostic::new(
-                                        Code::UnsupportedDirective,
-                                        format!("fundledger does not support the `{word}` directive"),
-                                    )
-                                    .expected("transactions, `P` prices, `include`, `account`, `commodity`, `payee`, `tag` and comments; rewrite the entries it produces as plain transactions"),
-                                    pos,
-                                ));
-                            }
-                            LineKind::Unknown => pending_entries.push(PendingEntry::Diagnostic(
-                                Diagnostic::new(Code::Unparsable, "line is not a transaction, price, directive or comment")
-                                    .expected("a transaction header starting with a date (2000-04-01), `P`, a directive, or a comment starting with `;`"),
-                                pos,
-                            )),
-                        }
+                        LineKind::Unknown => pending.push(Pending::Diagnostic(
+                            Diagnostic::new(Code::Unparsable, "line is not a transaction, price, directive or comment")
+                                .expected("a transaction header starting with a date (2000-04-01), `P`, a directive, or a comment starting with `;`"),
+                            pos,
+                        )),
                     }
                 }
-                offset = next_offset;
             }
+            offset = next_offset;
         }
         if let Some(b) = block.take() {
-            pending_entries.push(PendingEntry::Entry(Entry::Transaction(b)));
+            pending.push(Pending::Entry(Entry::Transaction(b)));
         }
-        for pending in pending_entries {
-            match pending {
-                PendingEntry::Entry(entry) => self.sources.entries.push(entry),
-                PendingEntry::Diagnostic(d, pos) => {
-                    let excerpt = vec![(pos.line, self.sources.line_text(pos).to_string())];
+        state.next_line = line_number.saturating_add(1);
+        // Hand the entries on in order; an include is read where it stands.
+        let mut batch: Vec<Entry> = Vec::new();
+        for item in pending {
+            match item {
+                Pending::Entry(entry) => batch.push(entry),
+                Pending::Diagnostic(d, pos) => {
+                    let excerpt = vec![(pos.line, segment.line(pos.line).to_string())];
                     self.diagnostics
-                        .push(d.at(self.sources.location(pos)).with_excerpt(excerpt));
+                        .push(d.at(self.map.location(pos)).with_excerpt(excerpt));
                 }
-                PendingEntry::Include(index) => {
-                    let (pos, target) = &includes[index];
-                    self.include(*pos, target);
+                Pending::Include(pos, target) => {
+                    self.flush(&segment, &mut batch);
+                    self.include(&segment, pos, &target);
                 }
             }
         }
+        self.flush(&segment, &mut batch);
     }
 
-    fn include(&mut self, pos: SourcePos, target: &str) {
+    fn flush(&mut self, segment: &Segment, batch: &mut Vec<Entry>) {
+        if batch.is_empty() {
+            return;
+        }
+        let view = View {
+            map: &self.map,
+            segment,
+        };
+        (self.sink)(&view, batch);
+        batch.clear();
+    }
+
+    fn include(&mut self, segment: &Segment, pos: SourcePos, target: &str) {
         let target = strip_inline_comment(target).trim_matches('"');
-        let diagnostic = |sources: &Sources, code: Code, message: String| {
-            sources.diagnostic_at(code, pos, message)
+        let located = |map: &SourceMap, code: Code, message: String| {
+            Diagnostic::new(code, message)
+                .at(map.location(pos))
+                .with_excerpt(vec![(pos.line, segment.line(pos.line).to_string())])
         };
         if target.is_empty() {
-            let d = diagnostic(
-                &self.sources,
+            let d = located(
+                &self.map,
                 Code::Unparsable,
                 "include without a file name".into(),
             );
@@ -640,21 +827,21 @@ impl Reader<'_> {
             return;
         }
         if target.contains(['*', '?', '[']) || target.starts_with('~') {
-            let d = diagnostic(
-                &self.sources,
+            let d = located(
+                &self.map,
                 Code::UnsupportedDirective,
                 format!("include of {target:?}: glob patterns and `~` are not supported"),
             );
             self.diagnostics.push(d.expected("a plain relative path"));
             return;
         }
-        let including = &self.sources.files[pos.file as usize].path;
+        let including = &self.map.paths[pos.file as usize];
         let base = including.parent().unwrap_or(Path::new(""));
         let path = base.join(target);
         let canonical = normalize(&absolute(&path));
         if Path::new(target).is_absolute() || !canonical.starts_with(&self.root) {
-            let d = diagnostic(
-                &self.sources,
+            let d = located(
+                &self.map,
                 Code::IncludeOutsideLedger,
                 format!("include of {target:?} leaves the ledger directory"),
             );
@@ -670,8 +857,8 @@ impl Reader<'_> {
                 .iter()
                 .map(|(_, shown)| shown.display().to_string())
                 .collect();
-            let d = diagnostic(
-                &self.sources,
+            let d = located(
+                &self.map,
                 Code::IncludeCycle,
                 format!("include of {target:?} includes a file that is already being read"),
             );
@@ -686,20 +873,19 @@ impl Reader<'_> {
             return;
         }
         if self.stack.len() >= INCLUDE_DEPTH_MAX {
-            let d = diagnostic(
-                &self.sources,
+            let d = located(
+                &self.map,
                 Code::LimitExceeded,
                 format!("include of {target:?} is nested more than {INCLUDE_DEPTH_MAX} deep"),
             );
             self.diagnostics.push(d);
             return;
         }
-        let included_from = Some(self.sources.location(pos));
-        match read_text(&path, included_from, self.diagnostics) {
-            Ok(text) => self.scan_file(path, text),
+        match std::fs::File::open(&path) {
+            Ok(file) => self.stream_file(path, file, Some(self.map.location(pos))),
             Err(error) => {
-                let d = diagnostic(
-                    &self.sources,
+                let d = located(
+                    &self.map,
                     Code::IncludeNotFound,
                     format!("cannot read included file {}: {error}", path.display()),
                 );
@@ -710,9 +896,9 @@ impl Reader<'_> {
     }
 }
 
-enum PendingEntry {
+enum Pending {
     Entry(Entry),
-    Include(usize),
+    Include(SourcePos, String),
     Diagnostic(Diagnostic, SourcePos),
 }
 
@@ -745,53 +931,72 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// Names declared by `account` directives, gathered for the declaration check.
-pub fn declared_accounts(sources: &Sources) -> HashSet<&str> {
-    sources
-        .entries
-        .iter()
-        .filter_map(|e| match e {
-            Entry::Account { name, .. } => Some(name.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn scan(text: &str) -> (Sources, Vec<Diagnostic>) {
+    /// Scans text; returns the entries with their texts, and the diagnostics.
+    fn scan(text: &str) -> (Vec<(Entry, String)>, Vec<Diagnostic>) {
         let mut diagnostics = Vec::new();
-        let sources = read_text_journal(Path::new("t.ledger"), text.to_string(), &mut diagnostics);
-        (sources, diagnostics)
+        let mut entries = Vec::new();
+        let mut sink = |view: &View<'_>, batch: &[Entry]| {
+            for e in batch {
+                let text = match e {
+                    Entry::Transaction(b) => view.block_text(b).to_string(),
+                    Entry::Price { bytes, .. } => view.text(bytes.clone()).to_string(),
+                    _ => String::new(),
+                };
+                entries.push((e.clone(), text));
+            }
+        };
+        stream(
+            Path::new("t.ledger"),
+            Path::new("."),
+            Some(text.to_string()),
+            &mut diagnostics,
+            &mut sink,
+        )
+        .unwrap();
+        (entries, diagnostics)
     }
 
     #[test]
     fn normalises_bom_crlf_and_final_newline() {
-        let file = SourceFile::new("x".into(), "\u{feff}a\r\nb".into());
-        assert_eq!(file.text, "a\nb\n");
-        assert_eq!(file.line(1), "a");
-        assert_eq!(file.line(2), "b");
-        assert_eq!(file.line(3), "");
+        let text = normalise("\u{feff}a\r\nb".into(), true, true);
+        assert_eq!(text, "a\nb\n");
+        let segment = Segment::new(0, 7, text);
+        assert_eq!(segment.line(7), "a");
+        assert_eq!(segment.line(8), "b");
+        assert_eq!(segment.line(9), "");
+        assert_eq!(segment.line(6), "");
+    }
+
+    #[test]
+    fn cuts_segments_at_entry_starts() {
+        assert_eq!(
+            entry_cut(b"2000-01-01 x\n  A  1 X\n  B\n2000-01-02 y\n  A"),
+            Some(26)
+        );
+        assert_eq!(entry_cut(b"2000-01-01 x\n  A  1 X\n  B"), None);
+        assert_eq!(entry_cut(b"P 2000 X 1 Y\n\n\nP 2000"), Some(15));
     }
 
     #[test]
     fn cuts_blocks_and_declarations() {
-        let (sources, diagnostics) = scan(
+        let (entries, diagnostics) = scan(
             "; comment\naccount Assets:Bank\n  note the bank\ncommodity 1000.00 CNY\n\n2000-04-01 * Payee\n    ; header comment\n    Assets:Bank  10 JPY\n    Income:Gift\nP 2000-04-01 CNY 13 JPY\n",
         );
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
-        assert_eq!(sources.entries.len(), 4);
-        match &sources.entries[2] {
-            Entry::Transaction(b) => {
+        assert_eq!(entries.len(), 4);
+        match &entries[2] {
+            (Entry::Transaction(b), text) => {
                 assert_eq!(b.pos.line, 6);
                 assert_eq!(b.last_line, 9);
-                assert!(sources.block_text(b).ends_with("Income:Gift\n"));
+                assert!(text.ends_with("Income:Gift\n"));
             }
             other => panic!("expected a transaction, got {other:?}"),
         }
-        match &sources.entries[1] {
+        match &entries[1].0 {
             Entry::Commodity {
                 symbol, precision, ..
             } => {
@@ -800,6 +1005,37 @@ mod tests {
             }
             other => panic!("expected a commodity, got {other:?}"),
         }
+        assert_eq!(entries[3].1, "P 2000-04-01 CNY 13 JPY");
+    }
+
+    #[test]
+    fn large_files_stream_in_segments_with_the_right_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.ledger");
+        let mut text = String::new();
+        let count = SEGMENT_BYTES / 60 + 5000;
+        for i in 0..count {
+            text.push_str(&format!(
+                "2000-01-01 * Payee {i}\n    Expenses:Food  1 JPY\n    Assets:Bank\n\n"
+            ));
+        }
+        std::fs::write(&path, &text).unwrap();
+        let mut diagnostics = Vec::new();
+        let (mut blocks, mut segments) = (0usize, std::collections::HashSet::new());
+        let mut sink = |view: &View<'_>, batch: &[Entry]| {
+            for e in batch {
+                if let Entry::Transaction(b) = e {
+                    assert_eq!(b.pos.line as usize, blocks * 4 + 1);
+                    assert!(view.block_text(b).starts_with("2000-01-01 * Payee"));
+                    blocks += 1;
+                }
+            }
+            segments.insert(view.segment.first_line);
+        };
+        stream(&path, dir.path(), None, &mut diagnostics, &mut sink).unwrap();
+        assert!(diagnostics.is_empty());
+        assert_eq!(blocks, count);
+        assert!(segments.len() > 1, "one segment only");
     }
 
     #[test]
@@ -835,6 +1071,19 @@ mod tests {
         assert_eq!(
             parse_commodity_directive("1000.00 \"A B\""),
             Some(("A B".into(), Some(2)))
+        );
+        assert_eq!(
+            parse_commodity_directive("\"A  B\"  ; comment"),
+            Some(("A  B".into(), None))
+        );
+        assert_eq!(
+            parse_commodity_directive("modity 1000.00 CN:C"),
+            None,
+            "a symbol on both sides of the number"
+        );
+        assert_eq!(
+            parse_commodity_directive("CNY  ; yuan"),
+            Some(("CNY".into(), None))
         );
     }
 }

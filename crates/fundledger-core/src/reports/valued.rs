@@ -98,7 +98,10 @@ impl<'j> Valued<'j> {
 /// largest-remainder method): each to the nearest unit (half to even), then
 /// the units the rounding gained or lost are taken back from, or given to,
 /// the values whose rounding moved them furthest, one unit each.
-fn largest_remainder(exact: &[(usize, Decimal)], precision: u32) -> Result<Vec<(usize, Decimal)>, ReportError> {
+fn largest_remainder(
+    exact: &[(usize, Decimal)],
+    precision: u32,
+) -> Result<Vec<(usize, Decimal)>, ReportError> {
     let mut rounded: Vec<(usize, Decimal, Decimal)> = exact
         .iter()
         .map(|&(i, v)| {
@@ -123,7 +126,11 @@ fn largest_remainder(exact: &[(usize, Decimal)], precision: u32) -> Result<Vec<(
         if residual.abs() < unit {
             break;
         }
-        let step = if residual.is_sign_positive() { unit } else { -unit };
+        let step = if residual.is_sign_positive() {
+            unit
+        } else {
+            -unit
+        };
         rounded[k].1 += step;
         residual -= step;
     }
@@ -171,7 +178,10 @@ mod tests {
         assert_eq!(sum, Decimal::ZERO);
         // 100.4 and 100.4 round down, -200.8 to -201: one unit short, given
         // to the value rounded down the most.
-        assert_eq!(rounded.iter().map(|(_, v)| *v).collect::<Vec<_>>(), vec![d("101"), d("100"), d("-201")]);
+        assert_eq!(
+            rounded.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
+            vec![d("101"), d("100"), d("-201")]
+        );
         let exact = vec![
             (0, d("0.333")),
             (1, d("0.333")),

@@ -248,48 +248,32 @@ pub fn loans(
         valued.precision,
         RoundingStrategy::MidpointNearestEven,
     );
-    exposure.cells(
-        "Outstanding member loans",
-        1,
-        RowKind::Line,
-        vec![Cell::Amount(outstanding_total)],
-    );
-    exposure.cells(
-        "Unrestricted net assets",
-        1,
-        RowKind::Line,
-        vec![Cell::Amount(unrestricted_net_assets)],
-    );
-    exposure.cells(
-        "Loans / unrestricted net assets",
-        1,
-        RowKind::Line,
-        vec![ratio(outstanding_total, unrestricted_net_assets)],
-    );
-    exposure.cells(
-        "Unrestricted cash",
-        1,
-        RowKind::Line,
-        vec![Cell::Amount(unrestricted_cash)],
-    );
-    exposure.cells(
-        "Loans / unrestricted cash",
-        1,
-        RowKind::Line,
-        vec![ratio(outstanding_total, unrestricted_cash)],
-    );
-    exposure.cells(
-        "Average unrestricted income per month (the fiscal year)",
-        1,
-        RowKind::Line,
-        vec![Cell::Amount(monthly_income)],
-    );
-    exposure.cells(
-        "Loans in months of unrestricted income",
-        1,
-        RowKind::Line,
-        vec![ratio(outstanding_total, monthly_income)],
-    );
+    for (label, cell) in [
+        ("Outstanding member loans", Cell::Amount(outstanding_total)),
+        (
+            "Unrestricted net assets",
+            Cell::Amount(unrestricted_net_assets),
+        ),
+        (
+            "Loans / unrestricted net assets",
+            ratio(outstanding_total, unrestricted_net_assets),
+        ),
+        ("Unrestricted cash", Cell::Amount(unrestricted_cash)),
+        (
+            "Loans / unrestricted cash",
+            ratio(outstanding_total, unrestricted_cash),
+        ),
+        (
+            "Average unrestricted income per month (the fiscal year)",
+            Cell::Amount(monthly_income),
+        ),
+        (
+            "Loans in months of unrestricted income",
+            ratio(outstanding_total, monthly_income),
+        ),
+    ] {
+        exposure.cells(label, 1, RowKind::Line, vec![cell]);
+    }
     exposure.notes.push("Ratios are rounded to two places, half to even. Unrestricted: unrestricted and board-designated funds; cash: the accounts listed in report.cash_accounts.".into());
     Ok(vec![register, maturity, exposure])
 }
@@ -591,18 +575,11 @@ pub fn outputs(
         // Cost per unit: what the fund of the output's programme spent.
         let program = target.account.split(':').nth(1).unwrap_or("");
         let mut spent = Decimal::ZERO;
-        for t in journal.transactions() {
-            if t.date < begin || t.date >= end {
-                continue;
-            }
-            let range = t.posting_range();
-            for (offset, p) in journal.postings(t).iter().enumerate() {
-                if p.kind == PostingKind::Real
-                    && journal.account_class(p.account) == Some(AccountClass::Expenses)
-                    && journal.account_name(p.account).split(':').nth(1) == Some(program)
-                {
-                    spent += valued.value(range.start + offset);
-                }
+        for (_, p, value) in valued.real_postings(Some(begin), end) {
+            if journal.account_class(p.account) == Some(AccountClass::Expenses)
+                && journal.account_name(p.account).split(':').nth(1) == Some(program)
+            {
+                spent = money::checked_add(spent, value)?;
             }
         }
         if !total.is_zero() {

@@ -807,46 +807,38 @@ pub fn functional(
     // function label → column; nature → values per column.
     let mut functions: Vec<(ExpenseKind, String)> = Vec::new();
     let mut natures: BTreeMap<String, BTreeMap<String, Decimal>> = BTreeMap::new();
-    for t in journal.transactions() {
-        if t.date < begin || t.date >= end {
+    for (_, p, value) in valued.real_postings(Some(begin), end) {
+        if journal.account_class(p.account) != Some(AccountClass::Expenses) {
             continue;
         }
-        let range = t.posting_range();
-        for (offset, p) in journal.postings(t).iter().enumerate() {
-            if p.kind != PostingKind::Real
-                || journal.account_class(p.account) != Some(AccountClass::Expenses)
-            {
-                continue;
-            }
-            let account = journal.account_name(p.account);
-            let part = second_part(account);
-            let (kind, function) = match part {
-                "Management" => (
-                    ExpenseKind::Management,
-                    "Management and general".to_string(),
-                ),
-                "Fundraising" => (ExpenseKind::Fundraising, "Fundraising".to_string()),
-                _ => (
-                    ExpenseKind::Program,
-                    settings
-                        .report
-                        .program_names
-                        .get(part)
-                        .cloned()
-                        .unwrap_or_else(|| part.to_string()),
-                ),
-            };
-            if !functions.iter().any(|(_, f)| *f == function) {
-                functions.push((kind, function.clone()));
-            }
-            let nature = account.rsplit(':').next().unwrap_or(account).to_string();
-            let cell = natures
-                .entry(nature)
-                .or_default()
-                .entry(function)
-                .or_default();
-            *cell = crate::money::checked_add(*cell, valued.value(range.start + offset))?;
+        let account = journal.account_name(p.account);
+        let part = second_part(account);
+        let (kind, function) = match part {
+            "Management" => (
+                ExpenseKind::Management,
+                "Management and general".to_string(),
+            ),
+            "Fundraising" => (ExpenseKind::Fundraising, "Fundraising".to_string()),
+            _ => (
+                ExpenseKind::Program,
+                settings
+                    .report
+                    .program_names
+                    .get(part)
+                    .cloned()
+                    .unwrap_or_else(|| part.to_string()),
+            ),
+        };
+        if !functions.iter().any(|(_, f)| *f == function) {
+            functions.push((kind, function.clone()));
         }
+        let nature = account.rsplit(':').next().unwrap_or(account).to_string();
+        let cell = natures
+            .entry(nature)
+            .or_default()
+            .entry(function)
+            .or_default();
+        *cell = crate::money::checked_add(*cell, value)?;
     }
     functions.sort();
     let mut columns: Vec<String> = functions.iter().map(|(_, f)| f.clone()).collect();

@@ -13,7 +13,7 @@
 use chrono::NaiveDate;
 
 use super::ReportError;
-use crate::journal::{Journal, PostingKind};
+use crate::journal::{Journal, Posting, PostingKind, Transaction};
 use crate::money::{self, Decimal, RoundingStrategy};
 use crate::valuation::Valuer;
 
@@ -86,6 +86,30 @@ impl<'j> Valued<'j> {
     /// The value of the posting at `index`.
     pub fn value(&self, index: usize) -> Decimal {
         self.values[index]
+    }
+
+    /// Every real posting of the transactions dated before `until` (and on
+    /// or after `from`, when given), with its transaction and its value, in
+    /// journal order.
+    pub fn real_postings(
+        &self,
+        from: Option<NaiveDate>,
+        until: NaiveDate,
+    ) -> impl Iterator<Item = (&'j Transaction, &'j Posting, Decimal)> + '_ {
+        let journal = self.journal;
+        journal
+            .transactions()
+            .iter()
+            .filter(move |t| t.date < until && from.is_none_or(|f| t.date >= f))
+            .flat_map(move |t| {
+                let start = t.posting_range().start;
+                journal
+                    .postings(t)
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.kind == PostingKind::Real)
+                    .map(move |(offset, p)| (t, p, self.values[start + offset]))
+            })
     }
 
     /// A base-currency amount as plain text.

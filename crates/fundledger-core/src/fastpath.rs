@@ -30,7 +30,7 @@ pub fn parse(block: &str) -> Option<RawTransaction<'_>> {
     if memchr::memchr(b'\r', block.as_bytes()).is_some() {
         return None;
     }
-    let mut lines = block.split_terminator('\n');
+    let mut lines = block.strip_suffix('\n').unwrap_or(block).split('\n');
     let header = lines.next()?;
     let mut transaction = parse_header(header)?;
     for (line, line_in_block) in lines.zip(2u32..) {
@@ -142,7 +142,10 @@ fn parse_header(header: &str) -> Option<RawTransaction<'_>> {
         return None; // the payee must be set off by a space
     } else {
         let text = rest.trim_start_matches(' ').trim_end_matches(' ');
-        if text.is_empty() || has_double_space(text) || text.contains(['\t', ';', '\r']) {
+        if text.is_empty()
+            || has_double_space(text)
+            || text.bytes().any(|b| matches!(b, b'\t' | b';' | b'\r'))
+        {
             return None;
         }
         text.trim()
@@ -303,7 +306,7 @@ fn parse_posting(content: &str) -> Option<RawPosting<'_>> {
             if amount.quantity.is_sign_negative() {
                 return None;
             }
-            posting.cost = Some(RawCost { kind, amount });
+            posting.cost = Some(Box::new(RawCost { kind, amount }));
             rest = skip_blanks(after);
         }
     }

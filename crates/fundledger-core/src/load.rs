@@ -229,8 +229,8 @@ struct ProcessedPosting<'a> {
     origin: Origin,
     status: Status,
     line: u32,
-    cost: Option<(CostKind, RawAmount<'a>, Decimal)>,
-    assertion: Option<RawAssertion<'a>>,
+    cost: Option<Box<(CostKind, RawAmount<'a>, Decimal)>>,
+    assertion: Option<Box<RawAssertion<'a>>>,
     tags: Vec<RawTag<'a>>,
     comment: Option<Cow<'a, str>>,
 }
@@ -351,7 +351,7 @@ impl<'s> Context<'s> {
                         &amount.commodity,
                         &mut problems,
                     );
-                    let cost = match p.cost {
+                    let cost = match p.cost.map(|c| *c) {
                         None => None,
                         Some(cost) => {
                             let weight = match cost.kind {
@@ -393,7 +393,7 @@ impl<'s> Context<'s> {
                 origin,
                 status: p.status,
                 line,
-                cost,
+                cost: cost.map(Box::new),
                 assertion: p.assertion,
                 tags,
                 comment: p.comment,
@@ -542,7 +542,7 @@ impl<'s> Context<'s> {
                 .filter(|p| p.kind == kind && p.origin != Origin::Elided)
             {
                 has_cost |= p.cost.is_some();
-                let (weight, commodity) = match &p.cost {
+                let (weight, commodity) = match p.cost.as_deref() {
                     Some((_, amount, weight)) => (*weight, amount.commodity.as_ref()),
                     None => (p.quantity, p.commodity.as_ref()),
                 };
@@ -698,7 +698,7 @@ impl<'s> Context<'s> {
         let account: &str = &self.settings.generated_accounts.conversion;
         let mut added = Vec::new();
         for p in postings.iter() {
-            let Some((_, cost, weight)) = &p.cost else {
+            let Some((_, cost, weight)) = p.cost.as_deref() else {
                 continue;
             };
             if p.kind != PostingKind::Real || cost.commodity == p.commodity {
@@ -1002,13 +1002,17 @@ impl<'s> Builder<'s> {
                 let known = &mut self.precisions[commodity.index()];
                 *known = Some(known.unwrap_or(0).max(p.quantity.scale()));
             }
-            let cost = p.cost.map(|(kind, amount, weight)| Cost {
+            let cost = p.cost.map(|boxed| {
+                let (kind, amount, weight) = *boxed;
+                (kind, amount, weight)
+            });
+            let cost = cost.map(|(kind, amount, weight)| Cost {
                 kind,
                 written: amount.quantity,
                 commodity: self.commodity(&amount.commodity),
                 weight,
             });
-            let assertion = p.assertion.map(|a| match a {
+            let assertion = p.assertion.map(|a| match *a {
                 RawAssertion::Zero => Assertion::Zero,
                 RawAssertion::Amount(a) => {
                     Assertion::Amount(a.quantity, self.commodity(&a.commodity))

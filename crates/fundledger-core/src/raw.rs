@@ -64,9 +64,9 @@ pub struct RawPosting<'a> {
     /// The amount, unless elided.
     pub amount: Option<RawAmount<'a>>,
     /// The cost.
-    pub cost: Option<RawCost<'a>>,
+    pub cost: Option<Box<RawCost<'a>>>,
     /// A balance assertion.
-    pub assertion: Option<RawAssertion<'a>>,
+    pub assertion: Option<Box<RawAssertion<'a>>>,
     /// The value of the first `fund:` tag.
     pub fund: Option<Cow<'a, str>>,
     /// The other tags (every `fund:` tag left out).
@@ -204,10 +204,12 @@ pub fn from_ledger_parser(t: ledger_parser::Transaction) -> RawTransaction<'stat
                     },
                     status: status_of(p.status),
                     amount,
-                    cost,
-                    assertion: p.balance.map(|b| match b {
-                        ParsedBalance::Zero => RawAssertion::Zero,
-                        ParsedBalance::Amount(a) => RawAssertion::Amount(amount_of(a)),
+                    cost: cost.map(Box::new),
+                    assertion: p.balance.map(|b| {
+                        Box::new(match b {
+                            ParsedBalance::Zero => RawAssertion::Zero,
+                            ParsedBalance::Amount(a) => RawAssertion::Amount(amount_of(a)),
+                        })
                     }),
                     fund,
                     tags,

@@ -353,6 +353,19 @@ impl<'s> Context<'s> {
                     );
                     let cost = match p.cost.map(|c| *c) {
                         None => None,
+                        Some(cost) if cost.amount.commodity == amount.commodity => {
+                            let d = self.posting_diagnostic(
+                                block,
+                                line,
+                                Code::Unparsable,
+                                format!(
+                                    "a cost in {}, the posting's own commodity",
+                                    amount.commodity
+                                ),
+                            );
+                            problems.push(d.expected("a cost (`@`/`@@`) in another commodity than the amount, or no cost"));
+                            continue;
+                        }
                         Some(cost) => {
                             let weight = match cost.kind {
                                 CostKind::PerUnit => {

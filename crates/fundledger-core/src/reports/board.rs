@@ -308,10 +308,46 @@ pub fn sales(
         &valued.base,
     );
     s.label_header = "Product and month".into();
-    for product in &settings.products {
-        let mut per_month: BTreeMap<NaiveDate, [Decimal; 3]> = BTreeMap::new();
-        for t in journal.transactions() {
-            if t.date < begin || t.date >= end {
+    // Which product and figure (0 sold, 1 returned, 2 revenue) each account
+    // counts for, by account id: one look-up per posting, one pass.
+    let roles: Vec<Option<(usize, usize)>> = journal
+        .account_ids()
+        .map(|id| {
+            let name = journal.account_name(id);
+            settings
+                .products
+                .iter()
+                .enumerate()
+                .find_map(|(k, product)| {
+                    if name == product.sold_account {
+                        Some((k, 0))
+                    } else if name == product.returned_account {
+                        Some((k, 1))
+                    } else if name == product.income_account {
+                        Some((k, 2))
+                    } else {
+                        None
+                    }
+                })
+        })
+        .collect();
+    let mut months: Vec<BTreeMap<NaiveDate, [Decimal; 3]>> =
+        vec![BTreeMap::new(); settings.products.len()];
+    for t in journal.transactions() {
+        if t.date < begin || t.date >= end {
+            continue;
+        }
+        let range = t.posting_range();
+        for (offset, p) in journal.postings(t).iter().enumerate() {
+            let Some((k, figure)) = roles[p.account.index()] else {
+                continue;
+            };
+            let wanted_kind = if figure == 2 {
+                PostingKind::Real
+            } else {
+                PostingKind::UnbalancedVirtual
+            };
+            if p.kind != wanted_kind {
                 continue;
             }
             let month = NaiveDate::from_ymd_opt(
@@ -320,21 +356,16 @@ pub fn sales(
                 1,
             )
             .unwrap_or(t.date);
-            let range = t.posting_range();
-            for (offset, p) in journal.postings(t).iter().enumerate() {
-                let account = journal.account_name(p.account);
-                let entry = per_month.entry(month).or_insert([Decimal::ZERO; 3]);
-                if p.kind == PostingKind::UnbalancedVirtual && account == product.sold_account {
-                    entry[0] += p.quantity;
-                } else if p.kind == PostingKind::UnbalancedVirtual
-                    && account == product.returned_account
-                {
-                    entry[1] += p.quantity;
-                } else if p.kind == PostingKind::Real && account == product.income_account {
-                    entry[2] -= valued.value(range.start + offset);
-                }
-            }
+            let entry = months[k].entry(month).or_insert([Decimal::ZERO; 3]);
+            let amount = if figure == 2 {
+                -valued.value(range.start + offset)
+            } else {
+                p.quantity
+            };
+            entry[figure] = money::checked_add(entry[figure], amount)?;
         }
+    }
+    for (product, mut per_month) in settings.products.iter().zip(months) {
         per_month.retain(|_, v| v.iter().any(|d| !d.is_zero()));
         if per_month.is_empty() {
             continue;

@@ -22,7 +22,7 @@ use crate::money::Decimal;
 use crate::settings::{AccountClass, Restriction};
 
 /// The accounting standard a statement follows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Standard {
     /// US GAAP, FASB ASC 958 (after ASU 2016-14).
     Asc958,
@@ -70,7 +70,7 @@ impl Standard {
 type Columns = Vec<Decimal>;
 
 /// Sums over one period, per restriction column and line.
-struct Figures {
+pub(crate) struct Figures {
     standard: Standard,
     /// Income per category label.
     income: BTreeMap<String, Columns>,
@@ -163,6 +163,23 @@ fn with_total(columns: &Columns) -> Columns {
 }
 
 impl Figures {
+    /// The figures of a period, computed once per report run: every
+    /// statement of the annual report reads the same ones.
+    fn cached(
+        valued: &Valued<'_>,
+        standard: Standard,
+        begin: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<std::rc::Rc<Figures>, ReportError> {
+        let key = (standard, begin, end);
+        if let Some((_, f)) = valued.figures.borrow().iter().find(|(k, _)| *k == key) {
+            return Ok(f.clone());
+        }
+        let f = std::rc::Rc::new(Figures::compute(valued, standard, begin, end)?);
+        valued.figures.borrow_mut().push((key, f.clone()));
+        Ok(f)
+    }
+
     fn compute(
         valued: &Valued<'_>,
         standard: Standard,
@@ -315,7 +332,7 @@ pub fn activities(
     begin: NaiveDate,
     end: NaiveDate,
 ) -> Result<Statement, ReportError> {
-    let f = Figures::compute(valued, standard, begin, end)?;
+    let f = Figures::cached(valued, standard, begin, end)?;
     let n = standard.buckets();
     let title = match standard {
         Standard::Asc958 => "Statement of activities",
@@ -529,7 +546,7 @@ pub fn position(
     begin: NaiveDate,
     end: NaiveDate,
 ) -> Result<Statement, ReportError> {
-    let f = Figures::compute(valued, standard, begin, end)?;
+    let f = Figures::cached(valued, standard, begin, end)?;
     let journal = valued.journal;
     let settings = journal.settings();
     let jp = standard == Standard::JpNpo;
@@ -704,7 +721,7 @@ pub fn fund_analysis(
     begin: NaiveDate,
     end: NaiveDate,
 ) -> Result<Statement, ReportError> {
-    let f = Figures::compute(valued, standard, begin, end)?;
+    let f = Figures::cached(valued, standard, begin, end)?;
     let journal = valued.journal;
     let settings = journal.settings();
     let jp = standard == Standard::JpNpo;
@@ -803,7 +820,7 @@ pub fn functional(
 ) -> Result<Statement, ReportError> {
     let journal = valued.journal;
     let settings = journal.settings();
-    let figures = Figures::compute(valued, Standard::Asc958, begin, end)?;
+    let figures = Figures::cached(valued, Standard::Asc958, begin, end)?;
     // function label → column; nature → values per column.
     let mut functions: Vec<(ExpenseKind, String)> = Vec::new();
     let mut natures: BTreeMap<String, BTreeMap<String, Decimal>> = BTreeMap::new();

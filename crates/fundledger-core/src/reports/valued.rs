@@ -28,7 +28,13 @@ pub struct Valued<'j> {
     pub base: String,
     /// Its precision.
     pub precision: u32,
+    /// Figures already computed, per standard and period.
+    pub(crate) figures:
+        std::cell::RefCell<Vec<(FiguresKey, std::rc::Rc<super::financial::Figures>)>>,
 }
+
+/// The standard and period figures were computed for.
+pub(crate) type FiguresKey = (super::financial::Standard, NaiveDate, NaiveDate);
 
 impl<'j> Valued<'j> {
     /// Values every posting.
@@ -44,9 +50,10 @@ impl<'j> Valued<'j> {
         let base = valuer.base();
         let precision = journal.precision(base).unwrap_or(0);
         let mut values = vec![Decimal::ZERO; journal.all_postings().len()];
+        let mut exact: Vec<(usize, Decimal)> = Vec::new();
         for t in journal.transactions() {
             let range = t.posting_range();
-            let mut exact: Vec<(usize, Decimal)> = Vec::new();
+            exact.clear();
             for (offset, p) in journal.postings(t).iter().enumerate() {
                 if p.kind != PostingKind::Real {
                     continue;
@@ -71,6 +78,13 @@ impl<'j> Valued<'j> {
                 };
                 exact.push((range.start + offset, value));
             }
+            // Amounts in the base currency need no rounding.
+            if exact.iter().all(|(_, v)| v.scale() <= precision) {
+                for &(index, value) in &exact {
+                    values[index] = value;
+                }
+                continue;
+            }
             for (index, value) in largest_remainder(&exact, precision)? {
                 values[index] = value;
             }
@@ -80,6 +94,7 @@ impl<'j> Valued<'j> {
             values,
             base: valuer.base_name().to_string(),
             precision,
+            figures: std::cell::RefCell::new(Vec::new()),
         })
     }
 

@@ -138,8 +138,9 @@ fn assert_same(ours: &Totals, theirs: &Totals, tool: &str, what: &str) {
     );
 }
 
-/// The journals compared: the example ledger and generated ones.
-fn journals() -> Vec<(Vec<String>, String)> {
+/// The journals compared: the example ledger and generated ones (written
+/// into `dir`).
+fn journals(dir: &std::path::Path) -> Vec<(Vec<String>, String)> {
     let mut out = vec![(
         vec!["-C".to_string(), "ledgers/lifefunds".to_string()],
         root()
@@ -154,8 +155,6 @@ fn journals() -> Vec<(Vec<String>, String)> {
     out.push((vec!["-f".to_string(), committed.clone()], committed));
     let generator = root().join("../shared/bench/gen_journal.py");
     if generator.is_file() {
-        let dir = std::env::temp_dir().join(format!("fundledger-interop-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
         for (n, seed) in [(3000, 11), (500, 12)] {
             let output = Command::new("python3")
                 .args([
@@ -182,7 +181,8 @@ fn journals() -> Vec<(Vec<String>, String)> {
 fn balances_agree_with_ledger_and_hledger() {
     let have_ledger = tool_available("ledger");
     let have_hledger = tool_available("hledger");
-    for (selector, file) in journals() {
+    let scratch = tempfile::tempdir().unwrap();
+    for (selector, file) in journals(scratch.path()) {
         let selector: Vec<&str> = selector.iter().map(String::as_str).collect();
         let ours = without(
             fundledger_totals(&selector),
@@ -203,7 +203,7 @@ fn printed_journal_loads_in_ledger_and_hledger_with_the_same_totals() {
     let have_ledger = tool_available("ledger");
     let have_hledger = tool_available("hledger");
     let dir = tempfile::tempdir().unwrap();
-    for (index, (selector, _)) in journals().into_iter().enumerate() {
+    for (index, (selector, _)) in journals(dir.path()).into_iter().enumerate() {
         let selector: Vec<&str> = selector.iter().map(String::as_str).collect();
         let mut args = selector.clone();
         args.push("print");

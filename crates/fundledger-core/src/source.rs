@@ -230,13 +230,6 @@ impl SourceMap {
         self.file(pos.file).map(|f| f.line(pos.line)).unwrap_or("")
     }
 
-    /// Lines of a file as an excerpt.
-    pub fn excerpt(&self, file: u32, first: u32, last: u32, max_lines: u32) -> Vec<(u32, String)> {
-        self.file(file)
-            .map(|f| f.excerpt(first, last, max_lines))
-            .unwrap_or_default()
-    }
-
     /// A diagnostic located at `pos` with that line as its excerpt.
     pub fn diagnostic_at(
         &self,

@@ -123,17 +123,6 @@ impl Statement {
             cells,
         });
     }
-
-    /// The amount in row `label`, column `column`, when there is one.
-    pub fn amount(&self, label: &str, column: usize) -> Option<Decimal> {
-        self.rows
-            .iter()
-            .find(|r| r.label == label)
-            .and_then(|r| match r.cells.get(column) {
-                Some(Cell::Amount(a)) => Some(*a),
-                _ => None,
-            })
-    }
 }
 
 /// An account name as people read it: the root dropped, the programme part

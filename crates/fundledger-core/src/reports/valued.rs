@@ -126,11 +126,6 @@ impl<'j> Valued<'j> {
                     .map(move |(offset, p)| (t, p, self.values[start + offset]))
             })
     }
-
-    /// A base-currency amount as plain text.
-    pub fn format(&self, quantity: Decimal) -> String {
-        money::format_plain(quantity, self.precision)
-    }
 }
 
 /// Rounds values that sum to zero so that they still sum to zero (the

@@ -189,17 +189,19 @@ pub fn annual(
         .report
         .targets
         .iter()
-        .map(|t| TargetSeries {
-            title: super::statement::humanize(&t.account, &settings.report.program_names),
-            unit: t.unit.clone(),
-            target: t.per_month,
-            months: board::monthly_outputs(journal, &t.account, begin, end)
-                .into_iter()
-                .map(|(m, q)| (month_label(m, begin), q))
-                .collect(),
+        .map(|t| {
+            Ok(TargetSeries {
+                title: super::statement::humanize(&t.account, &settings.report.program_names),
+                unit: t.unit.clone(),
+                target: t.per_month,
+                months: board::monthly_outputs(journal, &t.account, begin, end)?
+                    .into_iter()
+                    .map(|(m, q)| (month_label(m, begin), q))
+                    .collect(),
+            })
         })
-        .collect();
-    let fund_balances = fund_series(valued, begin, end);
+        .collect::<Result<Vec<_>, ReportError>>()?;
+    let fund_balances = fund_series(valued, begin, end)?;
     let loans_by_lender = loans[0]
         .rows
         .iter()
@@ -237,7 +239,11 @@ fn month_label(month: NaiveDate, first: NaiveDate) -> String {
 }
 
 /// Net assets of every fund at the end of each month of the period.
-fn fund_series(valued: &Valued<'_>, begin: NaiveDate, end: NaiveDate) -> FundSeries {
+fn fund_series(
+    valued: &Valued<'_>,
+    begin: NaiveDate,
+    end: NaiveDate,
+) -> Result<FundSeries, ReportError> {
     let journal = valued.journal;
     let month_starts = months(begin, end);
     let mut month_ends: Vec<NaiveDate> = month_starts.iter().skip(1).copied().collect();
@@ -261,12 +267,12 @@ fn fund_series(valued: &Valued<'_>, begin: NaiveDate, end: NaiveDate) -> FundSer
             let value = valued.value(range.start + offset);
             if let Some(f) = funds.iter().position(|&f| f == p.fund) {
                 for balance in balances[f].iter_mut().skip(first_month) {
-                    *balance -= value;
+                    super::acc(&mut *balance, -(value))?;
                 }
             }
         }
     }
-    FundSeries {
+    Ok(FundSeries {
         months: month_starts
             .iter()
             .map(|m| month_label(*m, begin))
@@ -277,7 +283,7 @@ fn fund_series(valued: &Valued<'_>, begin: NaiveDate, end: NaiveDate) -> FundSer
             .filter(|(_, series)| series.iter().any(|v| !v.is_zero()))
             .map(|(f, series)| (journal.fund_name(*f).to_string(), series))
             .collect(),
-    }
+    })
 }
 
 /// The annual report as Markdown.

@@ -101,13 +101,13 @@ pub fn loans(
                         .iter()
                         .any(|c| account_matches(account, c))
                 {
-                    unrestricted_cash += value;
+                    super::acc(&mut unrestricted_cash, value)?;
                 }
                 if class.is_some_and(AccountClass::changes_net_assets) {
-                    unrestricted_net_assets -= value;
+                    super::acc(&mut unrestricted_net_assets, -(value))?;
                 }
                 if class == Some(AccountClass::Income) && t.date >= begin && t.date < end {
-                    unrestricted_income -= value;
+                    super::acc(&mut unrestricted_income, -(value))?;
                 }
             }
             let is_loan = settings
@@ -118,7 +118,7 @@ pub fn loans(
             if !is_loan {
                 continue;
             }
-            control += value;
+            super::acc(&mut control, value)?;
             let loan = per_account.entry(account.to_string()).or_insert(Loan {
                 borrowed: Decimal::ZERO,
                 repaid: Decimal::ZERO,
@@ -127,7 +127,7 @@ pub fn loans(
                 funds: Vec::new(),
             });
             if value.is_sign_negative() {
-                loan.borrowed += -value;
+                super::acc(&mut loan.borrowed, -value)?;
                 loan.first = Some(loan.first.map_or(t.date, |d| d.min(t.date)));
                 loan.last = Some(loan.last.map_or(t.date, |d| d.max(t.date)));
                 let fund = journal.fund_name(p.fund).to_string();
@@ -135,7 +135,7 @@ pub fn loans(
                     loan.funds.push(fund);
                 }
             } else {
-                loan.repaid += value;
+                super::acc(&mut loan.repaid, value)?;
             }
         }
     }
@@ -169,10 +169,10 @@ pub fn loans(
             }
             Some(_) => 2,
         };
-        ladder[bucket] += outstanding;
-        outstanding_total += outstanding;
-        borrowed_total += loan.borrowed;
-        repaid_total += loan.repaid;
+        super::acc(&mut ladder[bucket], outstanding)?;
+        super::acc(&mut outstanding_total, outstanding)?;
+        super::acc(&mut borrowed_total, loan.borrowed)?;
+        super::acc(&mut repaid_total, loan.repaid)?;
         register.cells(
             lender,
             1,
@@ -379,9 +379,9 @@ pub fn sales(
                 RowKind::Line,
                 product_cells(product, *sold, *returned, *revenue),
             );
-            totals[0] += *sold;
-            totals[1] += *returned;
-            totals[2] += *revenue;
+            super::acc(&mut totals[0], *sold)?;
+            super::acc(&mut totals[1], *returned)?;
+            super::acc(&mut totals[2], *revenue)?;
         }
         s.cells(
             format!("{} total", product.name),
@@ -455,12 +455,15 @@ fn period_text(journal: &Journal, begin: NaiveDate, end: NaiveDate) -> String {
 
 /// Monthly quantities of one output account (all its unit commodities
 /// added; the account's postings are expected in one unit).
+///
+/// # Errors
+/// [`ReportError::Overflow`] when a sum overflows.
 pub fn monthly_outputs(
     journal: &Journal,
     account: &str,
     begin: NaiveDate,
     end: NaiveDate,
-) -> Vec<(NaiveDate, Decimal)> {
+) -> Result<Vec<(NaiveDate, Decimal)>, ReportError> {
     let mut per_month: BTreeMap<NaiveDate, Decimal> = months(begin, end)
         .into_iter()
         .map(|m| (m, Decimal::ZERO))
@@ -479,11 +482,11 @@ pub fn monthly_outputs(
             if p.kind == PostingKind::UnbalancedVirtual
                 && account_matches(journal.account_name(p.account), account)
             {
-                *per_month.entry(month).or_default() += p.quantity;
+                super::acc(per_month.entry(month).or_default(), p.quantity)?;
             }
         }
     }
-    per_month.into_iter().collect()
+    Ok(per_month.into_iter().collect())
 }
 
 /// Programme outputs: every output account's total, the monthly record of
@@ -511,12 +514,16 @@ pub fn outputs(
             }
             let account = journal.account_name(p.account).to_string();
             let unit = journal.commodity_name(p.commodity).to_string();
-            *totals.entry((account.clone(), unit.clone())).or_default() += p.quantity;
+            super::acc(
+                totals.entry((account.clone(), unit.clone())).or_default(),
+                p.quantity,
+            )?;
             for tag in ["route", "region"] {
                 if let Some(value) = journal.posting_tag(p, tag) {
-                    *by_route
+                    let entry = by_route
                         .entry((account.clone(), format!("{tag} {value}"), unit.clone()))
-                        .or_default() += p.quantity;
+                        .or_default();
+                    super::acc(entry, p.quantity)?;
                 }
             }
         }
@@ -551,7 +558,7 @@ pub fn outputs(
     }
     let mut out = vec![summary];
     for target in &settings.report.targets {
-        let monthly = monthly_outputs(journal, &target.account, begin, end);
+        let monthly = monthly_outputs(journal, &target.account, begin, end)?;
         let mut s = Statement::new(
             "outputs-target",
             format!(
@@ -590,7 +597,7 @@ pub fn outputs(
                     percent,
                 ],
             );
-            total += *quantity;
+            super::acc(&mut total, *quantity)?;
         }
         let target_total = target.per_month * Decimal::from(monthly.len() as u64);
         s.cells(

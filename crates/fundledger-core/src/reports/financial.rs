@@ -230,10 +230,10 @@ impl Figures {
                 // Net assets move opposite to the postings.
                 let change = -value;
                 add(&mut f.closing, bucket, change)?;
-                fund[4] += change;
+                super::acc(&mut fund[4], change)?;
                 if t.date < begin {
                     add(&mut f.opening, bucket, change)?;
-                    fund[0] += change;
+                    super::acc(&mut fund[0], change)?;
                     continue;
                 }
                 match class {
@@ -245,7 +245,7 @@ impl Figures {
                             bucket,
                             change,
                         )?;
-                        fund[1] += change;
+                        super::acc(&mut fund[1], change)?;
                     }
                     AccountClass::Expenses => {
                         let part = second_part(account);
@@ -273,7 +273,7 @@ impl Figures {
                         if personnel {
                             add(&mut entry.2, bucket, value)?;
                         }
-                        fund[2] += value;
+                        super::acc(&mut fund[2], value)?;
                     }
                     AccountClass::NetAssets => {
                         if account == generated.conversion {
@@ -281,7 +281,7 @@ impl Figures {
                         } else {
                             add(&mut f.transfers, bucket, change)?;
                         }
-                        fund[3] += change;
+                        super::acc(&mut fund[3], change)?;
                     }
                     AccountClass::Assets | AccountClass::Liabilities => {}
                 }
@@ -290,14 +290,14 @@ impl Figures {
         Ok(f)
     }
 
-    fn total_expenses(&self) -> Columns {
+    fn total_expenses(&self) -> Result<Columns, ReportError> {
         let mut out = zeros(self.standard.buckets());
         for (_, columns, _) in self.expenses.values() {
             for (o, c) in out.iter_mut().zip(columns) {
-                *o += *c;
+                super::acc(&mut *o, *c)?;
             }
         }
-        out
+        Ok(out)
     }
 }
 
@@ -367,10 +367,10 @@ pub fn activities(
     for (label, columns) in &f.income {
         s.amounts(label.clone(), 1, RowKind::Line, &with_total(columns));
         for (r, c) in revenue.iter_mut().zip(columns) {
-            *r += *c;
+            super::acc(&mut *r, *c)?;
         }
     }
-    let expenses = f.total_expenses();
+    let expenses = f.total_expenses()?;
     // ASC 958 and the NPO standard report every expense in the unrestricted
     // column; what restricted funds spent is released to it.
     let releases: Columns = match standard {
@@ -395,7 +395,7 @@ pub fn activities(
     }
     let mut support = revenue.clone();
     for (t, r) in support.iter_mut().zip(&releases) {
-        *t += *r;
+        super::acc(&mut *t, *r)?;
     }
     s.amounts(revenue_total, 0, RowKind::Subtotal, &with_total(&support));
 
@@ -450,7 +450,7 @@ pub fn activities(
                 s.amounts("その他経費", 3, RowKind::Line, &with_total(&other));
             }
             for (t, v) in shown_expenses.iter_mut().zip(&values) {
-                *t += *v;
+                super::acc(&mut *t, *v)?;
             }
         }
     }
@@ -577,7 +577,7 @@ pub fn position(
                 RowKind::Line,
                 &[*value],
             );
-            assets += *value;
+            super::acc(&mut assets, *value)?;
         }
     }
     if !f.interfund.is_zero() {
@@ -589,7 +589,7 @@ pub fn position(
             "Interfund balances after elimination (rounding)"
         };
         s.amounts(label, 1, RowKind::Line, &[f.interfund]);
-        assets += f.interfund;
+        super::acc(&mut assets, f.interfund)?;
     }
     s.amounts(
         if jp { "資産合計" } else { "Total assets" },
@@ -612,12 +612,12 @@ pub fn position(
                 || crate::query::account_matches(account, &l.account)
         });
         match loan {
-            Some(l) if l.due.is_some_and(|d| d > horizon) => later += owed,
-            Some(_) => current += owed,
+            Some(l) if l.due.is_some_and(|d| d > horizon) => super::acc(&mut later, owed)?,
+            Some(_) => super::acc(&mut current, owed)?,
             None if !settings.loans.is_empty()
                 && account.starts_with("Liabilities:MemberLoans") =>
             {
-                current += owed
+                super::acc(&mut current, owed)?
             }
             None => {
                 s.amounts(
@@ -626,7 +626,7 @@ pub fn position(
                     RowKind::Line,
                     &[owed],
                 );
-                other += owed;
+                super::acc(&mut other, owed)?;
             }
         }
     }
@@ -675,7 +675,7 @@ pub fn position(
     let mut net_assets = Decimal::ZERO;
     for (k, value) in f.closing.iter().enumerate() {
         s.amounts(columns[k].clone(), 1, RowKind::Line, &[*value]);
-        net_assets += *value;
+        super::acc(&mut net_assets, *value)?;
     }
     s.amounts(
         if jp {
@@ -774,7 +774,7 @@ pub fn fund_analysis(
             .unwrap_or_else(|| journal.fund_name(fund).to_string());
         s.amounts(format!("{name} ({restriction})"), 1, RowKind::Line, figures);
         for (t, v) in totals.iter_mut().zip(figures) {
-            *t += *v;
+            super::acc(&mut *t, *v)?;
         }
     }
     s.amounts(
@@ -876,12 +876,12 @@ pub fn functional(
             .collect();
         row.push(row.iter().copied().sum());
         for (t, v) in totals.iter_mut().zip(&row) {
-            *t += *v;
+            super::acc(&mut *t, *v)?;
         }
         s.amounts(nature.clone(), 1, RowKind::Line, &row);
     }
     s.amounts("Total expenses", 0, RowKind::Total, &totals);
-    let expected = total(&figures.total_expenses());
+    let expected = total(&figures.total_expenses()?);
     if totals.last().copied().unwrap_or_default() != expected {
         return Err(ReportError::DoesNotTie(format!(
             "expenses by function add up to {} but the statement of activities has {expected}",

@@ -100,6 +100,12 @@ impl From<InvariantViolation> for ReportError {
     }
 }
 
+/// `*target += value`, checked: an overflow is an error, never a panic.
+pub(crate) fn acc(target: &mut Decimal, value: Decimal) -> Result<(), ReportError> {
+    *target = crate::money::checked_add(*target, value)?;
+    Ok(())
+}
+
 /// An amount in a report: a commodity symbol and a decimal quantity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Amount {

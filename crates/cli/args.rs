@@ -154,7 +154,7 @@ pub struct AddArgs {
     /// A comment kept with the transaction.
     #[arg(long)]
     pub memo: Option<String>,
-    /// A posting: "ACCOUNT AMOUNT COMMODITY", or just "ACCOUNT" for the one amount to infer. Repeat it.
+    /// A posting: "ACCOUNT AMOUNT COMMODITY", or just "ACCOUNT" for the one amount to infer; "; fund: NAME" at the end gives it its own fund. Repeat it.
     #[arg(long = "posting", value_name = "POSTING", required = true)]
     pub postings: Vec<String>,
     /// Show the transaction and change nothing.

@@ -92,19 +92,37 @@ pub fn render(entry: &NewEntry) -> Result<String, Vec<Diagnostic>> {
         print::write_tag_line(&mut text, 4, "memo", &clean_text(memo));
     }
     for posting in &entry.postings {
-        if posting.contains(['\n', '\r', ';']) {
+        // `ACCOUNT AMOUNT ; fund: NAME` gives one posting its own fund.
+        let (body, fund) = match posting.split_once(';') {
+            None => (posting.as_str(), clean_text(&entry.fund)),
+            Some((body, comment)) => match comment.trim().strip_prefix("fund:") {
+                Some(name) if !name.trim().is_empty() => (body, clean_text(name)),
+                _ => {
+                    problems.push(
+                        Diagnostic::new(
+                            Code::Unparsable,
+                            format!("posting {posting:?} has a comment other than `; fund: NAME`"),
+                        )
+                        .at(at(1))
+                        .expected("`ACCOUNT AMOUNT`, optionally followed by `; fund: NAME`"),
+                    );
+                    continue;
+                }
+            },
+        };
+        if body.contains(['\n', '\r']) {
             problems.push(
                 Diagnostic::new(
                     Code::Unparsable,
-                    format!("posting {posting:?} contains a line break or `;`"),
+                    format!("posting {posting:?} contains a line break"),
                 )
                 .at(at(1))
-                .expected("one posting per --posting, without comments"),
+                .expected("one posting per --posting"),
             );
             continue;
         }
-        let (account, amount) = split_posting(posting);
-        print::write_posting_line(&mut text, &account, &amount, "", &clean_text(&entry.fund));
+        let (account, amount) = split_posting(body);
+        print::write_posting_line(&mut text, &account, &amount, "", &fund);
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -168,6 +186,24 @@ mod tests {
             "{text}"
         );
         assert_eq!(text.lines().count(), 4);
+        let split = NewEntry {
+            postings: vec![
+                "Expenses:FoodAid:Rice 500 JPY ; fund: FoodAid".into(),
+                "Assets:Cash:JPY".into(),
+            ],
+            ..entry.clone()
+        };
+        let text = render(&split).unwrap();
+        assert!(text.contains("500 JPY  ; fund: FoodAid\n"), "{text}");
+        assert!(
+            text.contains("Assets:Cash:JPY  ; fund: General\n"),
+            "{text}"
+        );
+        let bad = NewEntry {
+            postings: vec!["A 1 JPY ; note".into(), "B".into()],
+            ..entry.clone()
+        };
+        assert!(render(&bad).is_err());
         assert!(render(&NewEntry {
             postings: vec!["A".into()],
             ..entry

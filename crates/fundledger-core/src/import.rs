@@ -428,6 +428,14 @@ fn read_rows(
     }
 }
 
+/// Text folded for matching, never for storing: Unicode compatibility
+/// normalisation (NFKC: half-width katakana such as `ｼｪﾙﾀｰ` become `シェルター`,
+/// full-width letters become ASCII) and lower case.
+fn folded(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfkc().collect::<String>().to_lowercase()
+}
+
 /// Text from a CSV cell made safe for one journal line.
 pub fn clean_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -654,12 +662,13 @@ impl RowReader<'_> {
         let (date, amount, currency) = (date?, amount?, currency?);
         let designation = self.field(row, "designation");
         let memo = self.field(row, "memo");
-        let haystack = format!("{designation} {memo}").to_lowercase();
-        let rule = self.rules.designations.iter().flatten().find(|d| {
-            d.contains
-                .iter()
-                .any(|c| haystack.contains(&c.to_lowercase()))
-        });
+        let haystack = folded(&format!("{designation} {memo}"));
+        let rule = self
+            .rules
+            .designations
+            .iter()
+            .flatten()
+            .find(|d| d.contains.iter().any(|c| haystack.contains(&folded(c))));
         let default_fund = self
             .rules
             .fund
@@ -1156,4 +1165,21 @@ pub fn summary_text(summary: &ImportSummary, dry_run: bool) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{clean_text, folded};
+
+    #[test]
+    fn matching_folds_width_and_case() {
+        assert_eq!(folded("ｼｪﾙﾀｰ"), "シェルター");
+        assert_eq!(folded("ＦＯＯＤ Aid"), "food aid");
+    }
+
+    #[test]
+    fn cells_are_folded_onto_one_safe_line() {
+        assert_eq!(clean_text("a\nb;  c\t\r d"), "a b, c d");
+        assert_eq!(clean_text("  include x  "), "include x");
+    }
 }

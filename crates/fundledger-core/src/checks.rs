@@ -215,14 +215,23 @@ fn declarations(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic
     }
 }
 
+/// Out-of-order warnings shown per file; the rest are counted in one more.
+const DATE_ORDER_WARNINGS_SHOWN: usize = 20;
+
 fn dates_in_order(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
     let mut last_in_file: Vec<Option<NaiveDate>> = vec![None; journal.files().len()];
+    let mut count_in_file: Vec<usize> = vec![0; journal.files().len()];
     for t in journal.transactions() {
         let Some(last) = last_in_file.get_mut(t.file as usize) else {
             continue;
         };
         if let Some(previous) = last {
             if t.date < *previous {
+                count_in_file[t.file as usize] += 1;
+                if count_in_file[t.file as usize] > DATE_ORDER_WARNINGS_SHOWN {
+                    *last = Some(last.map_or(t.date, |d| d.max(t.date)));
+                    continue;
+                }
                 out.push(
                     posting_diagnostic(
                         sources,
@@ -236,6 +245,23 @@ fn dates_in_order(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnost
             }
         }
         *last = Some(last.map_or(t.date, |d| d.max(t.date)));
+    }
+    for (file, &count) in count_in_file.iter().enumerate() {
+        if count > DATE_ORDER_WARNINGS_SHOWN {
+            let path = &journal.files()[file];
+            out.push(
+                Diagnostic::new(
+                    Code::DatesOutOfOrder,
+                    format!(
+                        "{} more transactions out of date order in {} (the first {DATE_ORDER_WARNINGS_SHOWN} are shown)",
+                        count - DATE_ORDER_WARNINGS_SHOWN,
+                        path.display()
+                    ),
+                )
+                .at(crate::diagnostic::Location { path: path.clone(), line: 1 })
+                .expected("transactions in date order within each file; `fundledger print` writes them sorted"),
+            );
+        }
     }
 }
 

@@ -4,15 +4,15 @@
 //! exclusive lock on a sidecar lock file (`JOURNAL.lock`; the journal itself
 //! is replaced by rename, so a lock on it would guard the wrong inode), it
 //!
-//! 1. reads the journal's current bytes and checks they still are what the
-//!    caller validated against (nothing changed since);
-//! 2. builds the new bytes: the old ones, untouched, then the new entries;
-//! 3. loads the new journal from memory and refuses to write it unless it
-//!    loads without errors and has exactly the expected number of new
-//!    transactions, every one balanced, every fund balanced;
-//! 4. writes the new bytes to a temporary file in the same directory,
-//!    flushes it to disk (`fsync`), renames it over the journal and flushes
-//!    the directory.
+//! 1. checks the journal's digest is still what the caller validated
+//!    against (nothing changed since);
+//! 2. writes the new journal to a temporary file in the same directory: the
+//!    old bytes, untouched, then the new entries; flushes it to disk
+//!    (`fsync`);
+//! 3. loads the temporary file (streaming, like any journal) and refuses to
+//!    go on unless it loads without errors and has exactly the expected
+//!    number of new transactions, every one balanced, every fund balanced;
+//! 4. renames it over the journal and flushes the directory.
 //!
 //! A crash at any point leaves the journal exactly old or exactly new; a
 //! temporary file left behind by a crash is removed by the next write. Two
@@ -133,33 +133,55 @@ fn lock_path(journal: &Path) -> PathBuf {
 
 /// What an append adds.
 pub struct Append<'a> {
-    /// The journal's bytes as the caller saw them when preparing `text`.
-    pub expected_old: &'a [u8],
+    /// The digest of the journal as the caller saw it when preparing `text`
+    /// ([`digest_file`]).
+    pub expected_digest: &'a [u8],
     /// The entries to add, each ending in `\n`.
     pub text: &'a str,
     /// How many transactions `text` holds.
     pub transactions: usize,
-    /// How many transactions the journal held in `expected_old`.
+    /// How many transactions the journal held when it had that digest.
     pub transactions_before: usize,
 }
 
-/// The bytes of the journal with `text` appended, separated by one blank line.
-pub fn appended(old: &[u8], text: &str) -> Vec<u8> {
-    let mut bytes = old.to_vec();
-    if !bytes.is_empty() {
-        if !bytes.ends_with(b"\n") {
-            bytes.push(b'\n');
-        }
-        if !bytes.ends_with(b"\n\n") {
-            bytes.push(b'\n');
-        }
+/// The SHA-256 digest of a file, read in pieces.
+///
+/// # Errors
+/// When the file cannot be read.
+pub fn digest_file(path: &Path) -> Result<Vec<u8>, WriteError> {
+    use sha2::{Digest, Sha256};
+    let mut file = File::open(path).map_err(io(format!("cannot read {}", path.display())))?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).map_err(io(format!("cannot read {}", path.display())))?;
+    Ok(hasher.finalize().to_vec())
+}
+
+/// What goes between the journal's last byte and appended entries: enough
+/// newlines for one blank line.
+fn separator(journal: &Path) -> Result<&'static str, WriteError> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(journal).map_err(io(format!("cannot read {}", journal.display())))?;
+    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if length == 0 {
+        return Ok("");
     }
-    bytes.extend_from_slice(text.as_bytes());
-    bytes
+    let tail_length = length.min(2);
+    let mut tail = vec![0u8; tail_length as usize];
+    file.seek(SeekFrom::End(-(tail_length as i64)))
+        .and_then(|_| std::io::Read::read_exact(&mut file, &mut tail))
+        .map_err(io(format!("cannot read {}", journal.display())))?;
+    Ok(match tail.as_slice() {
+        [.., b'\n', b'\n'] => "",
+        [b'\n'] | [_, b'\n'] => "\n",
+        _ => "\n\n",
+    })
 }
 
 /// Appends entries to the journal of `settings`, as described in the module
-/// documentation. Call it while holding the journal's [`JournalLock`].
+/// documentation. Call it while holding the journal's [`JournalLock`]. The
+/// new journal is written to a temporary file beside the old one (a copy of
+/// it, then the entries), which is loaded and checked by streaming, so
+/// neither journal is held in memory whole.
 ///
 /// # Errors
 /// [`WriteError`]; in every case the journal is unchanged.
@@ -171,22 +193,61 @@ pub fn append(
     let journal = &settings.journal;
     remove_stale_temporaries(journal);
     crash_point("locked");
-    let old = fs::read(journal).map_err(io(format!("cannot read {}", journal.display())))?;
-    if old != append.expected_old {
+    if digest_file(journal)? != append.expected_digest {
         return Err(WriteError::Changed(journal.clone()));
     }
-    let new = appended(&old, append.text);
-    let loaded = load::load_bytes(settings.clone(), journal, &new).map_err(|e| {
+    let dir = parent_dir(journal);
+    let mut temp = tempfile::Builder::new()
+        .prefix(&temp_prefix(journal))
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(io(format!(
+            "cannot create a temporary file in {}",
+            dir.display()
+        )))?;
+    if let Ok(metadata) = fs::metadata(journal) {
+        let _ = fs::set_permissions(temp.path(), metadata.permissions());
+    }
+    {
+        let mut old =
+            File::open(journal).map_err(io(format!("cannot read {}", journal.display())))?;
+        std::io::copy(&mut old, temp.as_file_mut())
+            .map_err(io("cannot write the temporary file"))?;
+        temp.write_all(separator(journal)?.as_bytes())
+            .map_err(io("cannot write the temporary file"))?;
+        temp.write_all(append.text.as_bytes())
+            .map_err(io("cannot write the temporary file"))?;
+        temp.flush()
+            .map_err(io("cannot write the temporary file"))?;
+    }
+    crash_point("temp-written");
+    temp.as_file()
+        .sync_all()
+        .map_err(io("cannot flush the temporary file to disk"))?;
+    crash_point("temp-synced");
+    // Load the new journal as it will be, from the temporary file; its
+    // includes resolve from the same directory.
+    let mut check_settings = settings.clone();
+    check_settings.journal = temp.path().to_path_buf();
+    let loaded = load::load(check_settings).map_err(|e| {
         WriteError::Invalid(vec![Diagnostic::new(crate::Code::Settings, e.to_string())])
     })?;
     if loaded.has_errors() {
-        return Err(WriteError::Invalid(
-            loaded
-                .diagnostics
-                .into_iter()
-                .filter(|d| d.is_error())
-                .collect(),
-        ));
+        let temp_path = temp.path().to_path_buf();
+        let problems = loaded
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.is_error())
+            .map(|mut d| {
+                if let Some(location) = &mut d.location {
+                    if location.path == temp_path {
+                        location.path = journal.clone();
+                    }
+                }
+                d
+            })
+            .collect();
+        return Err(WriteError::Invalid(problems));
     }
     let found = loaded
         .journal
@@ -199,47 +260,25 @@ pub fn append(
             found,
         });
     }
-    replace(journal, &new)?;
-    Ok(loaded)
-}
-
-/// Replaces `path` by `bytes` atomically: temporary file in the same
-/// directory, fsync, rename, fsync of the directory.
-fn replace(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut temp = tempfile::Builder::new()
-        .prefix(&temp_prefix(path))
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(io(format!(
-            "cannot create a temporary file in {}",
-            dir.display()
-        )))?;
-    // Keep the journal's permissions.
-    if let Ok(metadata) = fs::metadata(path) {
-        let _ = fs::set_permissions(temp.path(), metadata.permissions());
-    }
-    temp.write_all(bytes)
-        .map_err(io("cannot write the temporary file"))?;
-    temp.flush()
-        .map_err(io("cannot write the temporary file"))?;
-    crash_point("temp-written");
-    temp.as_file()
-        .sync_all()
-        .map_err(io("cannot flush the temporary file to disk"))?;
-    crash_point("temp-synced");
-    temp.persist(path).map_err(|e| WriteError::Io {
-        action: format!("cannot rename the temporary file over {}", path.display()),
+    temp.persist(journal).map_err(|e| WriteError::Io {
+        action: format!(
+            "cannot rename the temporary file over {}",
+            journal.display()
+        ),
         error: e.error,
     })?;
     crash_point("renamed");
     File::open(&dir)
         .and_then(|d| d.sync_all())
         .map_err(io(format!("cannot flush the directory {}", dir.display())))?;
-    Ok(())
+    Ok(loaded)
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 fn temp_prefix(journal: &Path) -> String {
@@ -252,10 +291,7 @@ fn temp_prefix(journal: &Path) -> String {
 /// Removes temporary files a crashed write left beside the journal. Only
 /// called under the lock, so no live write owns them.
 fn remove_stale_temporaries(journal: &Path) {
-    let dir = match journal.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = parent_dir(journal);
     let prefix = temp_prefix(journal);
     let Ok(entries) = fs::read_dir(&dir) else {
         return;
@@ -319,9 +355,11 @@ pub fn change<T>(
     } else {
         Some(JournalLock::acquire(journal)?)
     };
-    let old = fs::read(journal).map_err(io(format!("cannot read {}", journal.display())))?;
-    let loaded = load::load_bytes(settings.clone(), journal, &old)
-        .map_err(|e| ChangeError::Io(e.to_string()))?;
+    let digest = digest_file(journal)?;
+    let loaded = load::load(settings.clone()).map_err(|e| ChangeError::Io(e.to_string()))?;
+    if digest_file(journal)? != digest {
+        return Err(ChangeError::Write(WriteError::Changed(journal.clone())));
+    }
     if loaded.has_errors() {
         return Err(ChangeError::JournalInvalid(
             loaded
@@ -332,16 +370,18 @@ pub fn change<T>(
         ));
     }
     let addition = prepare(&loaded.journal)?;
+    let transactions_before = loaded.journal.transactions().len();
+    drop(loaded);
     if let Some(lock) = &lock {
         if addition.transactions > 0 {
             append(
                 settings,
                 lock,
                 Append {
-                    expected_old: &old,
+                    expected_digest: &digest,
                     text: &addition.text,
                     transactions: addition.transactions,
-                    transactions_before: loaded.journal.transactions().len(),
+                    transactions_before,
                 },
             )?;
         }
@@ -354,10 +394,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn appended_separates_with_one_blank_line() {
-        assert_eq!(appended(b"a\n", "b\n"), b"a\n\nb\n");
-        assert_eq!(appended(b"a", "b\n"), b"a\n\nb\n");
-        assert_eq!(appended(b"a\n\n", "b\n"), b"a\n\nb\n");
-        assert_eq!(appended(b"", "b\n"), b"b\n");
+    fn one_blank_line_separates_appended_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.ledger");
+        for (old, expected) in [("a\n", "\n"), ("a", "\n\n"), ("a\n\n", ""), ("", "")] {
+            std::fs::write(&path, old).unwrap();
+            assert_eq!(separator(&path).unwrap(), expected, "after {old:?}");
+        }
     }
 }

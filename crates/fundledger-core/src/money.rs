@@ -84,6 +84,53 @@ pub fn format_plain(a: Decimal, min_decimals: u32) -> String {
     text
 }
 
+/// Splits `total` in proportion to `weights`, at `decimals` places, so that
+/// the parts add up to exactly `total` (the largest-remainder method): each
+/// part is rounded toward zero, then the units left over go, one each, to
+/// the parts that rounding cut the most.
+///
+/// # Errors
+/// [`Overflow`] when a product does not fit, or the weights add up to zero.
+pub fn allocate(
+    total: Decimal,
+    weights: &[Decimal],
+    decimals: u32,
+) -> Result<Vec<Decimal>, Overflow> {
+    let weight_sum = weights
+        .iter()
+        .try_fold(Decimal::ZERO, |a, w| checked_add(a, *w))?;
+    if weight_sum.is_zero() {
+        return Err(Overflow);
+    }
+    let mut parts = Vec::with_capacity(weights.len());
+    for w in weights {
+        let exact = total
+            .checked_mul(*w)
+            .and_then(|p| p.checked_div(weight_sum))
+            .ok_or(Overflow)?;
+        let part = round(exact, decimals, RoundingStrategy::ToZero);
+        parts.push((part, checked_sub(exact, part)?));
+    }
+    let unit = Decimal::new(1, decimals);
+    let mut left = checked_sub(
+        total,
+        parts
+            .iter()
+            .try_fold(Decimal::ZERO, |a, (p, _)| checked_add(a, *p))?,
+    )?;
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by(|&a, &b| parts[b].1.abs().cmp(&parts[a].1.abs()).then(a.cmp(&b)));
+    for &k in order.iter().cycle().take(parts.len() * 2) {
+        if left.abs() < unit {
+            break;
+        }
+        let step = if left.is_sign_positive() { unit } else { -unit };
+        parts[k].0 = checked_add(parts[k].0, step)?;
+        left = checked_sub(left, step)?;
+    }
+    Ok(parts.into_iter().map(|(p, _)| p).collect())
+}
+
 /// Sum of amounts in several commodities, kept sorted by commodity key.
 ///
 /// `K` is whatever identifies a commodity to the caller (an interned id or a
@@ -197,6 +244,17 @@ mod tests {
             round(d("2.5"), 0, RoundingStrategy::MidpointAwayFromZero),
             d("3")
         );
+    }
+
+    #[test]
+    fn allocation_adds_up_exactly() {
+        let parts = allocate(d("10000"), &[d("1"), d("1"), d("1")], 0).unwrap();
+        assert_eq!(parts, vec![d("3334"), d("3333"), d("3333")]);
+        let parts = allocate(d("-1001"), &[d("40"), d("30"), d("30")], 0).unwrap();
+        assert_eq!(parts.iter().copied().sum::<Decimal>(), d("-1001"));
+        let parts = allocate(d("99.99"), &[d("50"), d("50")], 2).unwrap();
+        assert_eq!(parts.iter().copied().sum::<Decimal>(), d("99.99"));
+        assert!(allocate(d("1"), &[Decimal::ZERO], 0).is_err());
     }
 
     #[test]

@@ -377,6 +377,33 @@ pub struct ReportSettings {
     /// Monthly output targets.
     #[serde(default)]
     pub targets: Vec<TargetSettings>,
+    /// Shared costs split between functions by percentages.
+    #[serde(default)]
+    pub allocations: Vec<AllocationSettings>,
+}
+
+/// A shared cost split between functions (programmes, `Management and
+/// general`, `Fundraising`) by percentages that add up to 100.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationSettings {
+    /// The expense account (or prefix) whose cost is shared.
+    pub account: String,
+    /// The basis of the split, in words (floor area, time sheets...).
+    #[serde(default)]
+    pub basis: Option<String>,
+    /// Function label → percentage (a string or an integer).
+    pub shares: BTreeMap<String, ExactDecimal>,
+}
+
+/// A decimal read from a string or an integer, never a float.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExactDecimal(pub crate::money::Decimal);
+
+impl<'de> Deserialize<'de> for ExactDecimal {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        exact_decimal(deserializer).map(ExactDecimal)
+    }
 }
 
 /// The accounts fundledger writes postings to by itself.
@@ -685,6 +712,18 @@ impl Settings {
             }
         };
 
+        for allocation in &file.report.allocations {
+            let total: crate::money::Decimal = allocation.shares.values().map(|s| s.0).sum();
+            if total != crate::money::Decimal::from(100) {
+                problem(
+                    &allocation.account,
+                    format!(
+                        "the shares of {} add up to {total}%; expected 100%",
+                        allocation.account
+                    ),
+                );
+            }
+        }
         let account_classes = file
             .account_classes
             .clone()
@@ -913,6 +952,19 @@ default = true
         );
         let errors = parse(&text).unwrap_err();
         assert!(errors[0].message.contains("expected exactly one"));
+    }
+
+    #[test]
+    fn allocation_shares_must_add_to_100() {
+        let text = format!("{MINIMAL}\n[[report.allocations]]\naccount = \"Expenses:Office\"\nshares = {{ \"A\" = 60, \"B\" = \"30\" }}\n");
+        let errors = parse(&text).unwrap_err();
+        assert!(
+            errors[0].message.contains("add up to 90%"),
+            "{}",
+            errors[0].message
+        );
+        let float = format!("{MINIMAL}\n[[report.allocations]]\naccount = \"Expenses:Office\"\nshares = {{ \"A\" = 60.5, \"B\" = \"39.5\" }}\n");
+        assert!(parse(&float).is_err(), "a float share is refused");
     }
 
     #[test]

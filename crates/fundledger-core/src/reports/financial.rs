@@ -824,8 +824,20 @@ pub fn functional(
     // function label → column; nature → values per column.
     let mut functions: Vec<(ExpenseKind, String)> = Vec::new();
     let mut natures: BTreeMap<String, BTreeMap<String, Decimal>> = BTreeMap::new();
+    let allocations = &settings.report.allocations;
+    // (allocation, nature) → the shared cost to split.
+    let mut shared: BTreeMap<(usize, String), Decimal> = BTreeMap::new();
     for (_, p, value) in valued.real_postings(Some(begin), end) {
         if journal.account_class(p.account) != Some(AccountClass::Expenses) {
+            continue;
+        }
+        let account = journal.account_name(p.account);
+        if let Some(k) = allocations
+            .iter()
+            .position(|a| crate::query::account_matches(account, &a.account))
+        {
+            let nature = account.rsplit(':').next().unwrap_or(account).to_string();
+            super::acc(shared.entry((k, nature)).or_default(), value)?;
             continue;
         }
         let account = journal.account_name(p.account);
@@ -856,6 +868,28 @@ pub fn functional(
             .entry(function)
             .or_default();
         *cell = crate::money::checked_add(*cell, value)?;
+    }
+    for ((k, nature), total) in shared {
+        let allocation = &allocations[k];
+        let labels: Vec<&String> = allocation.shares.keys().collect();
+        let weights: Vec<Decimal> = allocation.shares.values().map(|s| s.0).collect();
+        let parts = crate::money::allocate(total, &weights, valued.precision)?;
+        for (label, part) in labels.into_iter().zip(parts) {
+            let kind = match label.as_str() {
+                "Management and general" => ExpenseKind::Management,
+                "Fundraising" => ExpenseKind::Fundraising,
+                _ => ExpenseKind::Program,
+            };
+            if !functions.iter().any(|(_, f)| f == label) {
+                functions.push((kind, label.clone()));
+            }
+            let cell = natures
+                .entry(nature.clone())
+                .or_default()
+                .entry(label.clone())
+                .or_default();
+            super::acc(cell, part)?;
+        }
     }
     functions.sort();
     let mut columns: Vec<String> = functions.iter().map(|(_, f)| f.clone()).collect();
@@ -888,6 +922,20 @@ pub fn functional(
             totals.last().copied().unwrap_or_default()
         )));
     }
-    s.notes.push("Programme columns come from the second part of the expense accounts (report.program_names labels them); no shared costs are allocated.".into());
+    s.notes.push("Programme columns come from the second part of the expense accounts (report.program_names labels them).".into());
+    for allocation in allocations {
+        let shares: Vec<String> = allocation
+            .shares
+            .iter()
+            .map(|(f, share)| format!("{f} {}%", share.0))
+            .collect();
+        s.notes.push(format!(
+            "{} is shared: {}{}; the parts are rounded to the {} by the largest-remainder method, so they add up exactly.",
+            allocation.account,
+            shares.join(", "),
+            allocation.basis.as_deref().map(|b| format!(" ({b})")).unwrap_or_default(),
+            if valued.precision == 0 { "unit" } else { "cent" }
+        ));
+    }
     Ok(s)
 }

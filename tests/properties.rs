@@ -230,7 +230,8 @@ fn statement_settings(dir: &Path) -> Settings {
         [[funds]]\nid = \"General\"\nname = \"G\"\nrestriction = \"unrestricted\"\ndefault = true\n\
         [[funds]]\nid = \"FoodAid\"\nname = \"F\"\nrestriction = \"board-designated\"\n\
         [[funds]]\nid = \"Shelters\"\nname = \"S\"\nrestriction = \"restricted\"\n\
-        [[loans]]\nlender = \"L\"\naccount = \"Liabilities:Loans\"\n";
+        [[loans]]\nlender = \"L\"\naccount = \"Liabilities:Loans\"\n\
+        [[report.allocations]]\naccount = \"Expenses:Rent\"\nshares = { \"Management and general\" = 33, \"Food\" = 33, \"Fundraising\" = 34 }\n";
     Settings::parse(text, &dir.join("fundledger.toml"), dir).unwrap()
 }
 

@@ -220,7 +220,22 @@ pub fn annual(
         period: format!("FY{year} ({begin} to {last_day})"),
         currency: valued.base.clone(),
         summary,
-        statements: vec![activities, position, functional],
+        statements: {
+            // The previous year's totals beside this year's, when the ledger
+            // has them.
+            let (mut activities, mut position) = (activities, position);
+            if let (Some(previous), Some((b, e))) = (&previous_activities, previous) {
+                let label = format!("FY{} total", year - 1);
+                add_comparative(&mut activities, previous, &label);
+                let previous_position = financial::position(valued, standard, b, e)?;
+                add_comparative(
+                    &mut position,
+                    &previous_position,
+                    &format!("FY{} end", year - 1),
+                );
+            }
+            vec![activities, position, functional]
+        },
         notes,
         targets,
         fund_balances,
@@ -235,6 +250,25 @@ fn month_label(month: NaiveDate, first: NaiveDate) -> String {
         month.format("%b %Y").to_string()
     } else {
         month.format("%b").to_string()
+    }
+}
+
+/// Adds a column with the last amount of `previous`'s row of the same label
+/// (empty where last year had no such row).
+fn add_comparative(current: &mut Statement, previous: &Statement, header: &str) {
+    current.columns.push(header.to_string());
+    for row in &mut current.rows {
+        let earlier = previous
+            .rows
+            .iter()
+            .find(|r| r.label == row.label && r.level == row.level)
+            .and_then(|r| r.cells.last().cloned())
+            .unwrap_or(Cell::Empty);
+        row.cells.push(if row.kind == RowKind::Heading {
+            Cell::Empty
+        } else {
+            earlier
+        });
     }
 }
 

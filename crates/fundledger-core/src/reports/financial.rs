@@ -104,6 +104,17 @@ pub enum ExpenseKind {
     Fundraising,
 }
 
+/// The nature of an expense for people: its account's last part, in words
+/// (`ChildSupport` → `Child support`).
+fn nature_label(account: &str) -> String {
+    let words = super::statement::split_camel(account.rsplit(':').next().unwrap_or(account), true);
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => words,
+    }
+}
+
 fn second_part(account: &str) -> &str {
     account.split(':').nth(1).unwrap_or(account)
 }
@@ -731,10 +742,16 @@ pub fn fund_analysis(
             .map(|s| s.to_string())
             .collect()
     } else {
-        ["Opening", "Income", "Expenditure", "Transfers", "Closing"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        [
+            "Opening",
+            "Income",
+            "Expenditure",
+            "Transfers and exchange",
+            "Closing",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
     };
     let title = if jp {
         "使途等が制約された寄付等の内訳"
@@ -836,7 +853,7 @@ pub fn functional(
             .iter()
             .position(|a| crate::query::account_matches(account, &a.account))
         {
-            let nature = account.rsplit(':').next().unwrap_or(account).to_string();
+            let nature = nature_label(account);
             super::acc(shared.entry((k, nature)).or_default(), value)?;
             continue;
         }
@@ -861,7 +878,7 @@ pub fn functional(
         if !functions.iter().any(|(_, f)| *f == function) {
             functions.push((kind, function.clone()));
         }
-        let nature = account.rsplit(':').next().unwrap_or(account).to_string();
+        let nature = nature_label(account);
         let cell = natures
             .entry(nature)
             .or_default()

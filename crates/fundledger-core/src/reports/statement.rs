@@ -148,7 +148,9 @@ pub fn humanize(
         .join(": ")
 }
 
-fn split_camel(part: &str, lowercase: bool) -> String {
+/// `ChildSupport` → `Child support` (`lowercase` lowers the words after
+/// the first; all-capital words such as `JPY` stay).
+pub fn split_camel(part: &str, lowercase: bool) -> String {
     let mut out = String::new();
     let chars: Vec<char> = part.chars().collect();
     for (i, &c) in chars.iter().enumerate() {

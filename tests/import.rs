@@ -139,6 +139,33 @@ fn a_broken_file_writes_nothing_and_names_every_bad_row() {
 }
 
 #[test]
+fn sales_too_large_to_value_exactly_are_refused_by_row() {
+    let scratch = Scratch::new();
+    let before = scratch.journal();
+    let csv = scratch.ledger.join("huge.csv");
+    // Row 2 is valued beyond 28 digits; rows 3 and 4 fit one by one but
+    // their file total does not. Neither may be dropped in silence.
+    std::fs::write(
+        &csv,
+        "date,product,quantity,unit_price,currency,channel,maker,returned\n\
+         2001-04-08,cushion,79228162514264337593543950335,500,JPY,,,0\n\
+         2001-04-09,keyholder,50000000000000000000000000000,1,JPY,,,0\n\
+         2001-04-10,keyholder,50000000000000000000000000000,1,JPY,,,0\n",
+    )
+    .unwrap();
+    let result = scratch.run(&["import", "sales", "huge.csv"]);
+    assert_eq!(result.code, 1, "{}", result.transcript());
+    assert_eq!(scratch.journal(), before, "the journal changed");
+    for row in ["row 2,", "row 4,"] {
+        assert!(
+            result.stderr.contains(row) && result.stderr.contains("[E205]"),
+            "{row} not refused:\n{}",
+            result.stderr
+        );
+    }
+}
+
+#[test]
 fn add_records_a_checked_transaction() {
     let scratch = Scratch::new();
     let added = scratch.run(&[

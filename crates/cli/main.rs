@@ -124,7 +124,16 @@ fn format_of(format: OutputFormat) -> Format {
     }
 }
 
-fn report_failed(error: impl std::fmt::Display) -> Failure {
+fn report_failed(error: impl std::fmt::Display + 'static) -> Failure {
+    // A total too large for Decimal is a fact about the data (exit 1);
+    // anything else that stops a report is not.
+    let is_overflow = (&error as &dyn std::any::Any)
+        .downcast_ref::<fundledger_core::reports::ReportError>()
+        .is_some_and(|e| *e == fundledger_core::reports::ReportError::Overflow);
+    if is_overflow {
+        eprintln!("fundledger: {error}: the journal holds amounts too large to report");
+        return Failure::Data;
+    }
     Failure::Usage(error.to_string())
 }
 

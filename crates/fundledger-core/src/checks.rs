@@ -23,6 +23,7 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
     declarations(journal, sources, &mut out);
     dates_in_order(journal, sources, &mut out);
     fund_purposes(journal, sources, &mut out);
+    report_totals(journal, sources, &mut out);
     let has_assertions = journal.posting_extras.iter().any(|e| e.assertion.is_some());
     let has_restricted = journal
         .fund_ids()
@@ -35,6 +36,61 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
         restricted_funds(journal, sources, &order, &mut out);
     }
     out
+}
+
+/// Totals that reports will compute but that overflow `Decimal`, reported at
+/// the posting where a running total first overflows: per account and each
+/// of its parents, and per fund, in each commodity, in date order.
+///
+/// Every transaction balances, yet two large ones can still push an
+/// account's balance past 28 digits. No such total can overflow unless some
+/// posting is larger than `Decimal::MAX` divided by the number of postings,
+/// so the (rare) full pass only runs when one is.
+fn report_totals(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
+    let postings = journal.all_postings();
+    let count = Decimal::from(postings.len().max(1));
+    let threshold = Decimal::MAX / count;
+    if !postings.iter().any(|p| p.quantity.abs() > threshold) {
+        return;
+    }
+    // Keyed by account or parent name (or `fund NAME`) and commodity.
+    let mut totals: HashMap<(String, CommodityId), Decimal> = HashMap::new();
+    for index in date_order(journal) {
+        let t = &journal.transactions()[index];
+        for p in journal.postings(t) {
+            let account = journal.account_name(p.account);
+            let parents = account
+                .char_indices()
+                .filter(|&(_, c)| c == ':')
+                .map(|(i, _)| &account[..i]);
+            let fund = format!("fund {}", journal.fund_name(p.fund));
+            for name in parents.chain([account, fund.as_str()]) {
+                let total = totals.entry((name.to_string(), p.commodity)).or_default();
+                match money::checked_add(*total, p.quantity) {
+                    Ok(sum) => *total = sum,
+                    Err(_) => {
+                        let commodity = journal.commodity_name(p.commodity);
+                        out.push(
+                            posting_diagnostic(
+                                sources,
+                                t,
+                                p.line,
+                                Code::Overflow,
+                                format!("the balance of {name} in {commodity} overflows here"),
+                            )
+                            .found(format!(
+                                "{} before this posting, and {} more",
+                                journal.format_amount(*total, p.commodity),
+                                journal.format_amount(p.quantity, p.commodity)
+                            ))
+                            .expected("balances within 28 significant digits"),
+                        );
+                        return;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Transaction indices sorted by date, file order within a date.

@@ -417,7 +417,10 @@ fn read_rows(
             .collect();
         rows.push(Row {
             line: u32::try_from(line).unwrap_or(u32::MAX),
-            raw: lines.get(line as usize - 1).unwrap_or(&"").to_string(),
+            raw: lines
+                .get((line as usize).saturating_sub(1))
+                .unwrap_or(&"")
+                .to_string(),
             fields,
         });
     }
@@ -836,9 +839,20 @@ impl RowReader<'_> {
             );
             return None;
         }
-        let gross = money::checked_mul_exact(quantity, price).ok()?;
-        let refund = money::checked_mul_exact(returned, price).ok()?;
-        let net = money::checked_sub(gross, refund).ok()?;
+        let amounts = money::checked_mul_exact(quantity, price).and_then(|gross| {
+            let refund = money::checked_mul_exact(returned, price)?;
+            Ok((gross, refund, money::checked_sub(gross, refund)?))
+        });
+        let Ok((gross, refund, net)) = amounts else {
+            self.problem(
+                row,
+                Code::Overflow,
+                "quantity",
+                self.field(row, "quantity"),
+                format!("a quantity whose value at {price} a unit is exact within 28 digits"),
+            );
+            return None;
+        };
         let currency = self.currency(row, &product.currency, gross, "unit_price")?;
         if price != product.unit_price {
             summary.price_differences.push(format!(
@@ -918,9 +932,24 @@ impl RowReader<'_> {
             print::write_posting_line(&mut body, &back, &units(returned), "", &fund);
         }
         let totals = summary.products.entry(product.id.clone()).or_default();
-        totals.sold += quantity;
-        totals.returned += returned;
-        totals.revenue = money::checked_add(totals.revenue, net).unwrap_or(totals.revenue);
+        let added = (|| {
+            Ok::<_, money::Overflow>((
+                money::checked_add(totals.sold, quantity)?,
+                money::checked_add(totals.returned, returned)?,
+                money::checked_add(totals.revenue, net)?,
+            ))
+        })();
+        let Ok((sold, returned_total, revenue)) = added else {
+            self.problem(
+                row,
+                Code::Overflow,
+                "quantity",
+                self.field(row, "quantity"),
+                "quantities whose totals for the file stay within 28 digits".into(),
+            );
+            return None;
+        };
+        (totals.sold, totals.returned, totals.revenue) = (sold, returned_total, revenue);
         totals.currency = currency.clone();
         let fund_total = summary
             .totals
@@ -1093,11 +1122,23 @@ pub fn prepare(
         // Rows already imported are still checked, but their totals are not
         // counted as new.
         let target = if already { &mut scratch } else { &mut summary };
+        let problems_before = reader.problems.len();
         let made = match request.kind {
             ImportKind::Donations => reader.donation(row, target),
             ImportKind::Sales => reader.sale(row, target),
         };
         let Some((date, payee, body)) = made else {
+            // A row is never dropped in silence: a row that made no
+            // transaction must have said why.
+            if reader.problems.len() == problems_before {
+                reader.problem(
+                    row,
+                    Code::CsvMalformed,
+                    "*",
+                    &row.raw,
+                    "a row fundledger can import".into(),
+                );
+            }
             continue;
         };
         if already {

@@ -24,14 +24,36 @@ impl fmt::Display for Overflow {
 
 impl std::error::Error for Overflow {}
 
-/// `a + b`, or [`Overflow`].
+/// `a + b`, exact, or [`Overflow`].
+///
+/// `Decimal::checked_add` does not fail when the exact sum needs more than
+/// the 96-bit mantissa but fewer integer digits: it drops fractional digits
+/// and rounds. Such a sum is refused here unless the dropped digits were all
+/// zeros (`0.00 + 5E28` is exactly `5E28`).
 pub fn checked_add(a: Decimal, b: Decimal) -> Result<Decimal, Overflow> {
-    a.checked_add(b).ok_or(Overflow)
+    exact_sum(a, b, a.checked_add(b))
 }
 
-/// `a - b`, or [`Overflow`].
+/// `a - b`, exact, or [`Overflow`]; see [`checked_add`].
 pub fn checked_sub(a: Decimal, b: Decimal) -> Result<Decimal, Overflow> {
-    a.checked_sub(b).ok_or(Overflow)
+    exact_sum(a, b, a.checked_sub(b))
+}
+
+/// Accepts the result of adding or subtracting `a` and `b` only if
+/// `Decimal` did not round it.
+fn exact_sum(a: Decimal, b: Decimal, result: Option<Decimal>) -> Result<Decimal, Overflow> {
+    let result = result.ok_or(Overflow)?;
+    let scale = result.scale();
+    // The common case: the sum kept the larger scale, nothing was dropped.
+    // Otherwise it is exact only if neither operand had a non-zero digit
+    // beyond the scale kept.
+    if scale >= a.scale().max(b.scale())
+        || (a.normalize().scale() <= scale && b.normalize().scale() <= scale)
+    {
+        Ok(result)
+    } else {
+        Err(Overflow)
+    }
 }
 
 /// `a × b`, exact, or [`Overflow`].
@@ -217,6 +239,24 @@ mod tests {
         assert_eq!(checked_sub(Decimal::MIN, Decimal::ONE), Err(Overflow));
         assert_eq!(checked_mul_exact(Decimal::MAX, d("2")), Err(Overflow));
         assert_eq!(checked_add(d("1.5"), d("2.25")), Ok(d("3.75")));
+        assert_eq!(checked_sub(d("1.50"), d("1.50")), Ok(d("0.00")));
+    }
+
+    #[test]
+    fn addition_refuses_to_round() {
+        // Both fit in 29 digits; their exact sum needs 30, which Decimal
+        // would silently round to 24 fractional digits.
+        let wide = d("79227.162514264337593543950335");
+        assert_eq!(checked_add(wide, d("2")), Err(Overflow));
+        assert_eq!(checked_sub(d("-2"), wide), Err(Overflow));
+        assert_eq!(
+            checked_add(wide, d("-2")),
+            Ok(d("79225.162514264337593543950335"))
+        );
+        // Dropping trailing zeros is exact, and allowed.
+        let big = d("50000000000000000000000000000");
+        assert_eq!(checked_add(d("0.00"), big), Ok(big));
+        assert_eq!(checked_add(d("1.50"), big), Err(Overflow));
     }
 
     #[test]

@@ -48,9 +48,14 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
 /// so the (rare) full pass only runs when one is.
 fn report_totals(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
     let postings = journal.all_postings();
-    let count = Decimal::from(postings.len().max(1));
-    let threshold = Decimal::MAX / count;
-    if !postings.iter().any(|p| p.quantity.abs() > threshold) {
+    // |quantity| <= |mantissa| (the scale only divides), so comparing
+    // mantissas is a cheap and safe bound.
+    let max_mantissa = Decimal::MAX.mantissa().unsigned_abs();
+    let limit = max_mantissa / (postings.len().max(1) as u128);
+    if !postings
+        .iter()
+        .any(|p| p.quantity.mantissa().unsigned_abs() > limit)
+    {
         return;
     }
     // Keyed by account or parent name (or `fund NAME`) and commodity.

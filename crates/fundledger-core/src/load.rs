@@ -292,7 +292,7 @@ impl<'s> Context<'s> {
             .pos
             .line
             .saturating_add(error.line_in_block.saturating_sub(1));
-        self.posting_diagnostic(block, line, Code::Unparsable, error.message)
+        self.posting_diagnostic(block, line, error.code, error.message)
             .expected(error.expected)
     }
 

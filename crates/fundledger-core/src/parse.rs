@@ -10,13 +10,17 @@
 //!   parsed in parallel;
 //! - runs it under `catch_unwind`, with the panic message silenced, and turns
 //!   a panic into an ordinary located parse error;
-//! - translates its error into a line inside the block and a hint.
+//! - translates its error into a line inside the block and a hint;
+//! - refuses, before ledger-parser sees them, numbers that `Decimal` cannot
+//!   hold exactly (ledger-parser would round them without a word).
 
 use std::cell::Cell;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
 use ledger_parser::{CommodityPrice, LedgerItem, Transaction};
+
+use crate::diagnostic::Code;
 
 use crate::raw::{from_ledger_parser, RawTransaction};
 
@@ -29,6 +33,9 @@ pub struct BlockError {
     pub message: String,
     /// A hint at the usual cause, when one is recognised.
     pub expected: String,
+    /// The diagnostic code: [`Code::Unparsable`], or [`Code::Overflow`] for
+    /// a number too long to keep exactly.
+    pub code: Code,
 }
 
 thread_local! {
@@ -65,6 +72,27 @@ pub fn parse_transaction(block: &str) -> Result<RawTransaction<'_>, BlockError> 
 /// Parses a block with ledger-parser and converts it to the raw form, with
 /// the line of each posting (the n-th line that is not a comment).
 pub fn parse_slow(block: &str) -> Result<RawTransaction<'static>, BlockError> {
+    for (text, line_in_block) in block.lines().zip(1u32..).skip(1) {
+        let content = text.trim_start();
+        if content.starts_with(';') {
+            continue;
+        }
+        // The amount and what follows start after the account, which ends
+        // at two spaces or a tab.
+        let amount_at = content
+            .find("  ")
+            .into_iter()
+            .chain(content.find('\t'))
+            .min();
+        if let Some(number) = amount_at.and_then(|at| inexact_number(&content[at..])) {
+            return Err(BlockError {
+                line_in_block,
+                message: format!("the number {number} cannot be kept exactly"),
+                expected: INEXACT_EXPECTED.to_string(),
+                code: Code::Overflow,
+            });
+        }
+    }
     let mut transaction = parse_with_ledger_parser(block).map(from_ledger_parser)?;
     let posting_lines = block
         .lines()
@@ -88,6 +116,7 @@ pub fn parse_with_ledger_parser(block: &str) -> Result<Transaction, BlockError> 
                 line_in_block: 1,
                 message: "ledger-parser cannot read this transaction".to_string(),
                 expected: hint_for_block(block),
+                code: Code::Unparsable,
             })
         }
         Some(Err(error)) => {
@@ -101,6 +130,7 @@ pub fn parse_with_ledger_parser(block: &str) -> Result<Transaction, BlockError> 
                 line_in_block,
                 message: "ledger-parser cannot read this transaction".to_string(),
                 expected,
+                code: Code::Unparsable,
             });
         }
         Some(Ok(ledger)) => ledger,
@@ -115,6 +145,7 @@ pub fn parse_with_ledger_parser(block: &str) -> Result<Transaction, BlockError> 
             line_in_block: 1,
             message: "this block is not exactly one transaction".to_string(),
             expected: hint_for_block(block),
+            code: Code::Unparsable,
         }),
     }
 }
@@ -122,6 +153,11 @@ pub fn parse_with_ledger_parser(block: &str) -> Result<Transaction, BlockError> 
 /// Parses a `P DATE [TIME] SYMBOL AMOUNT` line. ledger-parser requires the
 /// time; a line without one is given `00:00:00` first.
 pub fn parse_price(line: &str) -> Result<CommodityPrice, String> {
+    if let Some(number) = inexact_number(line) {
+        return Err(format!(
+            "the number {number} cannot be kept exactly: {INEXACT_EXPECTED}"
+        ));
+    }
     let mut text = line.trim_end().to_string();
     let words: Vec<&str> = text.split_whitespace().collect();
     let has_time = words
@@ -149,6 +185,43 @@ pub fn parse_price(line: &str) -> Result<CommodityPrice, String> {
                 .to_string(),
         ),
     }
+}
+
+const INEXACT_EXPECTED: &str = "a number with at most 28 decimal places and at most \
+     79228162514264337593543950335 without its point (fundledger keeps amounts exact \
+     and never rounds what it reads)";
+
+/// The first number in `text` (before any `;` comment) that `Decimal`
+/// cannot hold exactly: more than 28 decimal places, or a mantissa beyond
+/// 79228162514264337593543950335. Digit-group commas are skipped.
+fn inexact_number(text: &str) -> Option<&str> {
+    const MAX_MANTISSA: &str = "79228162514264337593543950335";
+    let text = text.split(';').next().unwrap_or("");
+    let is_number_byte = |b: u8| b.is_ascii_digit() || b == b'.' || b == b',';
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    while start < bytes.len() {
+        if !bytes[start].is_ascii_digit() {
+            start += 1;
+            continue;
+        }
+        let end = (start..bytes.len())
+            .find(|&i| !is_number_byte(bytes[i]))
+            .unwrap_or(bytes.len());
+        let number = &text[start..end];
+        let decimals = number
+            .split_once('.')
+            .map_or(0, |(_, f)| f.bytes().filter(u8::is_ascii_digit).count());
+        let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+        let mantissa = digits.trim_start_matches('0');
+        let too_long = mantissa.len() > MAX_MANTISSA.len()
+            || (mantissa.len() == MAX_MANTISSA.len() && mantissa > MAX_MANTISSA);
+        if decimals > 28 || too_long {
+            return Some(number);
+        }
+        start = end;
+    }
+    None
 }
 
 /// The first line of a failing block that ledger-parser rejects on its own:
@@ -290,6 +363,29 @@ mod tests {
         assert!(error.expected.contains("digit-group"), "{}", error.expected);
         let error = parse_transaction("2000/4/1 x\n  A  1 JPY\n  B\n").unwrap_err();
         assert!(error.expected.contains("zero-padded"), "{}", error.expected);
+    }
+
+    #[test]
+    fn numbers_that_would_be_rounded_are_refused() {
+        assert_eq!(
+            inexact_number("  0.123456789012345678901234567891 JPY"),
+            Some("0.123456789012345678901234567891")
+        );
+        assert_eq!(
+            inexact_number("  1 JPY @ 79228162514264337593543950336 USD"),
+            Some("79228162514264337593543950336")
+        );
+        assert_eq!(inexact_number("  79228162514264337593543950335 JPY"), None);
+        assert_eq!(inexact_number("  0.1234567890123456789012345678 JPY"), None);
+        assert_eq!(
+            inexact_number("  1,000.50 JPY ; ref 123456789012345678901234567890"),
+            None
+        );
+        let error =
+            parse_slow("2000-01-01 a\n    A  0.123456789012345678901234567891 JPY\n    B\n")
+                .unwrap_err();
+        assert_eq!((error.line_in_block, error.code), (2, Code::Overflow));
+        assert!(parse_price("P 2000-01-01 CNY 0.123456789012345678901234567891 JPY").is_err());
     }
 
     #[test]

@@ -192,9 +192,9 @@ fn exact_decimal<'de, D: serde::Deserializer<'de>>(
     }
     match Exact::deserialize(deserializer)? {
         Exact::Integer(i) => Ok(crate::money::Decimal::from(i)),
-        Exact::Text(t) => t.parse().map_err(|_| {
+        Exact::Text(t) => crate::money::Decimal::from_str_exact(t.trim()).map_err(|_| {
             serde::de::Error::custom(format!(
-                "{t:?} is not a decimal number; write it like \"500\" or \"12.50\""
+                "{t:?} is not an exact decimal number (at most 28 decimal places); write it like \"500\" or \"12.50\""
             ))
         }),
     }
@@ -713,7 +713,22 @@ impl Settings {
         };
 
         for allocation in &file.report.allocations {
-            let total: crate::money::Decimal = allocation.shares.values().map(|s| s.0).sum();
+            let total = allocation
+                .shares
+                .values()
+                .try_fold(crate::money::Decimal::ZERO, |sum, share| {
+                    crate::money::checked_add(sum, share.0)
+                });
+            let Ok(total) = total else {
+                problem(
+                    &allocation.account,
+                    format!(
+                        "the shares of {} overflow when added; expected 100%",
+                        allocation.account
+                    ),
+                );
+                continue;
+            };
             if total != crate::money::Decimal::from(100) {
                 problem(
                     &allocation.account,
@@ -936,6 +951,25 @@ default = true
             errors[0].message
         );
         assert_eq!(errors[0].location.as_ref().unwrap().line, 4);
+    }
+
+    #[test]
+    fn decimals_are_read_exactly_and_summed_without_panic() {
+        let with_shares = |shares: &str| {
+            format!("{MINIMAL}\n[[report.allocations]]\naccount = \"Expenses:Office\"\nshares = {{ {shares} }}\n")
+        };
+        let rounded = parse(&with_shares(r#"a = "0.12345678901234567890123456789123""#));
+        assert!(rounded.unwrap_err()[0]
+            .message
+            .contains("not an exact decimal"));
+        let huge = r#"a = "79228162514264337593543950335", b = "79228162514264337593543950335""#;
+        let overflow = parse(&with_shares(huge));
+        assert!(overflow.unwrap_err()[0].message.contains("overflow"));
+        assert!(
+            parse(&with_shares(r#"a = "62.5", b = 37.5"#)).is_err(),
+            "a float is refused"
+        );
+        assert!(parse(&with_shares(r#"a = "62.5", b = "37.5""#)).is_ok());
     }
 
     #[test]

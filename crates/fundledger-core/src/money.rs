@@ -39,6 +39,12 @@ pub fn checked_sub(a: Decimal, b: Decimal) -> Result<Decimal, Overflow> {
     exact_sum(a, b, a.checked_sub(b))
 }
 
+/// The exact sum of `values`, or [`Overflow`] (never a panic, unlike
+/// `Iterator::sum` on `Decimal`).
+pub fn checked_sum(values: impl IntoIterator<Item = Decimal>) -> Result<Decimal, Overflow> {
+    values.into_iter().try_fold(Decimal::ZERO, checked_add)
+}
+
 /// Accepts the result of adding or subtracting `a` and `b` only if
 /// `Decimal` did not round it.
 fn exact_sum(a: Decimal, b: Decimal, result: Option<Decimal>) -> Result<Decimal, Overflow> {
@@ -69,6 +75,19 @@ pub fn checked_mul_exact(a: Decimal, b: Decimal) -> Result<Decimal, Overflow> {
         return Err(Overflow);
     }
     Ok(product)
+}
+
+/// `a ÷ b` for a ratio (a percentage, an average, a cost per unit), not an
+/// amount of money: `Decimal` keeps 28 significant digits of the quotient
+/// and the caller rounds it with [`round`]. Division by zero or a quotient
+/// out of range is [`Overflow`].
+pub fn checked_ratio(a: Decimal, b: Decimal) -> Result<Decimal, Overflow> {
+    a.checked_div(b).ok_or(Overflow)
+}
+
+/// `a × 100 ÷ b`: a percentage, as [`checked_ratio`].
+pub fn checked_percent(a: Decimal, b: Decimal) -> Result<Decimal, Overflow> {
+    checked_ratio(checked_mul_exact(a, Decimal::ONE_HUNDRED)?, b)
 }
 
 /// `-a`. Negation of a `Decimal` cannot overflow (the range is symmetric).

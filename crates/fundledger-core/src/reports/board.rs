@@ -147,7 +147,7 @@ pub fn loans(
         let lender = settings_loan
             .map(|l| l.lender.clone())
             .unwrap_or_else(|| account.rsplit(':').next().unwrap_or(account).to_string());
-        let outstanding = loan.borrowed - loan.repaid;
+        let outstanding = money::checked_sub(loan.borrowed, loan.repaid)?;
         let due = settings_loan.and_then(|l| l.due);
         let days = loan.first.map(|f| (as_of - f).num_days()).unwrap_or(0);
         let overdue = due.is_some_and(|d| d < as_of) && outstanding > Decimal::ZERO;
@@ -377,7 +377,7 @@ pub fn sales(
                 month.format("%Y-%m").to_string(),
                 1,
                 RowKind::Line,
-                product_cells(product, *sold, *returned, *revenue),
+                product_cells(product, *sold, *returned, *revenue)?,
             );
             super::acc(&mut totals[0], *sold)?;
             super::acc(&mut totals[1], *returned)?;
@@ -387,7 +387,7 @@ pub fn sales(
             format!("{} total", product.name),
             1,
             RowKind::Subtotal,
-            product_cells(product, totals[0], totals[1], totals[2]),
+            product_cells(product, totals[0], totals[1], totals[2])?,
         );
     }
     s.notes.push("Revenue is gross of returns (returns are booked to Income:Sales:Returns). Rice bought: units sold net of returns times the kilograms of rice one unit's profit buys (the catalogue's rice_kg_per_unit).".into());
@@ -399,12 +399,12 @@ fn product_cells(
     sold: Decimal,
     returned: Decimal,
     revenue: Decimal,
-) -> Vec<Cell> {
+) -> Result<Vec<Cell>, ReportError> {
     let defect = if sold.is_zero() {
         text("-")
     } else {
         Cell::Amount(money::round(
-            returned * Decimal::from(100) / sold,
+            money::checked_percent(returned, sold)?,
             1,
             RoundingStrategy::MidpointNearestEven,
         ))
@@ -413,12 +413,12 @@ fn product_cells(
         text("-")
     } else {
         Cell::Amount(money::round(
-            revenue / sold,
+            money::checked_ratio(revenue, sold)?,
             0,
             RoundingStrategy::MidpointNearestEven,
         ))
     };
-    let kept = sold - returned;
+    let kept = money::checked_sub(sold, returned)?;
     let rice = match product
         .rice_kg_per_unit
         .as_deref()
@@ -427,22 +427,26 @@ fn product_cells(
         Some((low, high)) => {
             let low: Decimal = low.trim().parse().unwrap_or_default();
             let high: Decimal = high.trim().parse().unwrap_or_default();
+            let (low, high) = (
+                money::checked_mul_exact(kept, low)?,
+                money::checked_mul_exact(kept, high)?,
+            );
             if low == high {
-                Cell::Amount(kept * low)
+                Cell::Amount(low)
             } else {
-                text(format!("{}-{}", kept * low, kept * high))
+                text(format!("{low}-{high}"))
             }
         }
         None => text("-"),
     };
-    vec![
+    Ok(vec![
         Cell::Amount(sold),
         Cell::Amount(returned),
         defect,
         Cell::Amount(revenue),
         average,
         rice,
-    ]
+    ])
 }
 
 fn period_text(journal: &Journal, begin: NaiveDate, end: NaiveDate) -> String {
@@ -582,7 +586,7 @@ pub fn outputs(
                 text("-")
             } else {
                 Cell::Amount(money::round(
-                    *quantity * Decimal::from(100) / target.per_month,
+                    money::checked_percent(*quantity, target.per_month)?,
                     1,
                     RoundingStrategy::MidpointNearestEven,
                 ))
@@ -624,7 +628,11 @@ pub fn outputs(
             s.notes.push(format!(
                 "Cost per {}: {} {} ({} {} of Expenses:{program} over {total} {}), rounded half to even.",
                 target.unit,
-                money::round(spent / total, 2, RoundingStrategy::MidpointNearestEven),
+                money::round(
+                    money::checked_ratio(spent, total)?,
+                    2,
+                    RoundingStrategy::MidpointNearestEven
+                ),
                 valued.base,
                 spent,
                 valued.base,

@@ -163,14 +163,14 @@ fn add(columns: &mut Columns, bucket: usize, value: Decimal) -> Result<(), Repor
     Ok(())
 }
 
-fn total(columns: &Columns) -> Decimal {
-    columns.iter().copied().sum()
+fn total(columns: &Columns) -> Result<Decimal, ReportError> {
+    Ok(crate::money::checked_sum(columns.iter().copied())?)
 }
 
-fn with_total(columns: &Columns) -> Columns {
+fn with_total(columns: &Columns) -> Result<Columns, ReportError> {
     let mut out = columns.clone();
-    out.push(total(columns));
-    out
+    out.push(total(columns)?);
+    Ok(out)
 }
 
 impl Figures {
@@ -376,7 +376,7 @@ pub fn activities(
     s.heading(revenue_heading, 0);
     let mut revenue = zeros(n);
     for (label, columns) in &f.income {
-        s.amounts(label.clone(), 1, RowKind::Line, &with_total(columns));
+        s.amounts(label.clone(), 1, RowKind::Line, &with_total(columns)?);
         for (r, c) in revenue.iter_mut().zip(columns) {
             super::acc(&mut *r, *c)?;
         }
@@ -387,7 +387,7 @@ pub fn activities(
     let releases: Columns = match standard {
         Standard::Sorp => zeros(n),
         _ => {
-            let released: Decimal = expenses[1..].iter().copied().sum();
+            let released = crate::money::checked_sum(expenses[1..].iter().copied())?;
             let mut r = zeros(n);
             r[0] = released;
             for (k, e) in expenses.iter().enumerate().skip(1) {
@@ -402,24 +402,24 @@ pub fn activities(
         } else {
             "Net assets released from restrictions"
         };
-        s.amounts(label, 1, RowKind::Line, &with_total(&releases));
+        s.amounts(label, 1, RowKind::Line, &with_total(&releases)?);
     }
     let mut support = revenue.clone();
     for (t, r) in support.iter_mut().zip(&releases) {
         super::acc(&mut *t, *r)?;
     }
-    s.amounts(revenue_total, 0, RowKind::Subtotal, &with_total(&support));
+    s.amounts(revenue_total, 0, RowKind::Subtotal, &with_total(&support)?);
 
     s.heading(expenses_heading, 0);
-    let shown = |columns: &Columns| -> Columns {
-        match standard {
+    let shown = |columns: &Columns| -> Result<Columns, ReportError> {
+        Ok(match standard {
             Standard::Sorp => columns.clone(),
             _ => {
                 let mut c = zeros(n);
-                c[0] = total(columns);
+                c[0] = total(columns)?;
                 c
             }
-        }
+        })
     };
     let mut shown_expenses = zeros(n);
     for group in [
@@ -452,13 +452,13 @@ pub fn activities(
                 ExpenseKind::Program if jp => japanese_program_name(valued, label),
                 ExpenseKind::Program => label.clone(),
             };
-            let values = shown(columns);
-            s.amounts(label.clone(), 2, RowKind::Line, &with_total(&values));
-            if jp && !total(personnel).is_zero() {
-                let p = shown(personnel);
+            let values = shown(columns)?;
+            s.amounts(label.clone(), 2, RowKind::Line, &with_total(&values)?);
+            if jp && !total(personnel)?.is_zero() {
+                let p = shown(personnel)?;
                 let other: Columns = values.iter().zip(&p).map(|(a, b)| *a - *b).collect();
-                s.amounts("人件費", 3, RowKind::Line, &with_total(&p));
-                s.amounts("その他経費", 3, RowKind::Line, &with_total(&other));
+                s.amounts("人件費", 3, RowKind::Line, &with_total(&p)?);
+                s.amounts("その他経費", 3, RowKind::Line, &with_total(&other)?);
             }
             for (t, v) in shown_expenses.iter_mut().zip(&values) {
                 super::acc(&mut *t, *v)?;
@@ -469,9 +469,9 @@ pub fn activities(
         expenses_total,
         0,
         RowKind::Subtotal,
-        &with_total(&shown_expenses),
+        &with_total(&shown_expenses)?,
     );
-    if !total(&f.exchange).is_zero() {
+    if !total(&f.exchange)?.is_zero() {
         s.amounts(
             if jp {
                 "為替差損益"
@@ -480,7 +480,7 @@ pub fn activities(
             },
             0,
             RowKind::Line,
-            &with_total(&f.exchange),
+            &with_total(&f.exchange)?,
         );
     }
     if !f.transfers.iter().all(|d| d.is_zero()) {
@@ -489,7 +489,7 @@ pub fn activities(
             Standard::JpNpo => "正味財産の振替・その他",
             Standard::Asc958 => "Transfers and other changes in net assets",
         };
-        s.amounts(label, 0, RowKind::Line, &with_total(&f.transfers));
+        s.amounts(label, 0, RowKind::Line, &with_total(&f.transfers)?);
     }
     let change: Columns = (0..n)
         .map(|k| support[k] - shown_expenses[k] + f.exchange[k] + f.transfers[k])
@@ -511,10 +511,10 @@ pub fn activities(
             "Net assets, end of year",
         ),
     };
-    s.amounts(change_label, 0, RowKind::Subtotal, &with_total(&change));
-    s.amounts(opening_label, 0, RowKind::Line, &with_total(&f.opening));
+    s.amounts(change_label, 0, RowKind::Subtotal, &with_total(&change)?);
+    s.amounts(opening_label, 0, RowKind::Line, &with_total(&f.opening)?);
     let closing: Columns = (0..n).map(|k| f.opening[k] + change[k]).collect();
-    s.amounts(closing_label, 0, RowKind::Total, &with_total(&closing));
+    s.amounts(closing_label, 0, RowKind::Total, &with_total(&closing)?);
 
     // Reconcile.
     let names = standard.columns();
@@ -527,13 +527,13 @@ pub fn activities(
             )));
         }
     }
-    if !total(&releases).is_zero() {
+    if !total(&releases)?.is_zero() {
         return Err(ReportError::DoesNotTie(format!(
             "releases from restriction do not net to zero: {}",
-            total(&releases)
+            total(&releases)?
         )));
     }
-    if total(&shown_expenses) != total(&expenses) {
+    if total(&shown_expenses)? != total(&expenses)? {
         return Err(ReportError::DoesNotTie(
             "the expense lines do not add up to the expenses by function".into(),
         ));
@@ -641,7 +641,7 @@ pub fn position(
             }
         }
     }
-    if !(current + later).is_zero() {
+    if !current.is_zero() || !later.is_zero() {
         s.amounts(
             if jp {
                 "短期借入金（会員）"
@@ -663,7 +663,7 @@ pub fn position(
             &[later],
         );
     }
-    let liabilities = current + later + other;
+    let liabilities = crate::money::checked_sum([current, later, other])?;
     s.amounts(
         if jp {
             "負債合計"
@@ -706,13 +706,13 @@ pub fn position(
         },
         0,
         RowKind::Total,
-        &[liabilities + net_assets],
+        &[crate::money::checked_add(liabilities, net_assets)?],
     );
-    if assets != liabilities + net_assets {
+    let claims = crate::money::checked_add(liabilities, net_assets)?;
+    if assets != claims {
         return Err(ReportError::DoesNotTie(format!(
-            "assets {assets} differ from liabilities and net assets {} by {}",
-            liabilities + net_assets,
-            assets - liabilities - net_assets
+            "assets {assets} differ from liabilities and net assets {claims} by {}",
+            crate::money::checked_sub(assets, claims)?
         )));
     }
     s.notes.push(
@@ -779,7 +779,8 @@ pub fn fund_analysis(
             continue;
         }
         let [opening, income, expenditure, transfers, closing] = *figures;
-        if opening + income - expenditure + transfers != closing {
+        let rolled = crate::money::checked_sum([opening, income, -expenditure, transfers])?;
+        if rolled != closing {
             return Err(ReportError::DoesNotTie(format!(
                 "fund {} does not roll forward",
                 journal.fund_name(fund)
@@ -800,11 +801,11 @@ pub fn fund_analysis(
         RowKind::Total,
         &totals,
     );
-    if !jp && totals[4] != total(&f.closing) {
+    if !jp && totals[4] != total(&f.closing)? {
         return Err(ReportError::DoesNotTie(format!(
             "the funds close at {} but net assets are {}",
             totals[4],
-            total(&f.closing)
+            total(&f.closing)?
         )));
     }
     for fund in journal.fund_ids() {
@@ -925,14 +926,14 @@ pub fn functional(
             .iter()
             .map(|(_, f)| by_function.get(f).copied().unwrap_or_default())
             .collect();
-        row.push(row.iter().copied().sum());
+        row.push(crate::money::checked_sum(row.iter().copied())?);
         for (t, v) in totals.iter_mut().zip(&row) {
             super::acc(&mut *t, *v)?;
         }
         s.amounts(nature.clone(), 1, RowKind::Line, &row);
     }
     s.amounts("Total expenses", 0, RowKind::Total, &totals);
-    let expected = total(&figures.total_expenses()?);
+    let expected = total(&figures.total_expenses()?)?;
     if totals.last().copied().unwrap_or_default() != expected {
         return Err(ReportError::DoesNotTie(format!(
             "expenses by function add up to {} but the statement of activities has {expected}",

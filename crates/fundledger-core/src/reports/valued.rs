@@ -144,9 +144,9 @@ fn largest_remainder(
         })
         .collect();
     let unit = Decimal::new(1, precision);
-    let exact_sum: Decimal = exact.iter().map(|(_, v)| *v).sum();
-    let rounded_sum: Decimal = rounded.iter().map(|(_, r, _)| *r).sum();
-    let mut residual = exact_sum - rounded_sum;
+    let exact_sum = money::checked_sum(exact.iter().map(|(_, v)| *v))?;
+    let rounded_sum = money::checked_sum(rounded.iter().map(|(_, r, _)| *r))?;
+    let mut residual = money::checked_sub(exact_sum, rounded_sum)?;
     // Positive residual: units are missing; give them to the values rounded
     // down the most (largest error). Negative: take them from the values
     // rounded up the most (smallest error).

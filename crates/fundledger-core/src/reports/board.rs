@@ -23,9 +23,9 @@ fn ratio(numerator: Decimal, denominator: Decimal) -> Cell {
     if denominator.is_zero() {
         return text("-");
     }
-    match numerator.checked_div(denominator) {
-        Some(r) => Cell::Amount(money::round(r, 2, RoundingStrategy::MidpointNearestEven)),
-        None => text("-"),
+    match money::checked_ratio(numerator, denominator) {
+        Ok(r) => Cell::Amount(money::round(r, 2, RoundingStrategy::MidpointNearestEven)),
+        Err(_) => text("-"),
     }
 }
 
@@ -611,7 +611,10 @@ pub fn outputs(
             vec![
                 Cell::Amount(total),
                 Cell::Amount(target_total),
-                ratio(total * Decimal::from(100), target_total),
+                ratio(
+                    money::checked_mul_exact(total, Decimal::ONE_HUNDRED)?,
+                    target_total,
+                ),
             ],
         );
         // Cost per unit: what the fund of the output's programme spent.

@@ -456,7 +456,11 @@ pub fn activities(
             s.amounts(label.clone(), 2, RowKind::Line, &with_total(&values)?);
             if jp && !total(personnel)?.is_zero() {
                 let p = shown(personnel)?;
-                let other: Columns = values.iter().zip(&p).map(|(a, b)| *a - *b).collect();
+                let other = values
+                    .iter()
+                    .zip(&p)
+                    .map(|(a, b)| crate::money::checked_sub(*a, *b))
+                    .collect::<Result<Columns, _>>()?;
                 s.amounts("人件費", 3, RowKind::Line, &with_total(&p)?);
                 s.amounts("その他経費", 3, RowKind::Line, &with_total(&other)?);
             }
@@ -491,9 +495,16 @@ pub fn activities(
         };
         s.amounts(label, 0, RowKind::Line, &with_total(&f.transfers)?);
     }
-    let change: Columns = (0..n)
-        .map(|k| support[k] - shown_expenses[k] + f.exchange[k] + f.transfers[k])
-        .collect();
+    let change = (0..n)
+        .map(|k| {
+            crate::money::checked_sum([
+                support[k],
+                -shown_expenses[k],
+                f.exchange[k],
+                f.transfers[k],
+            ])
+        })
+        .collect::<Result<Columns, _>>()?;
     let (change_label, opening_label, closing_label) = match standard {
         Standard::JpNpo => (
             "当期正味財産増減額",
@@ -513,7 +524,9 @@ pub fn activities(
     };
     s.amounts(change_label, 0, RowKind::Subtotal, &with_total(&change)?);
     s.amounts(opening_label, 0, RowKind::Line, &with_total(&f.opening)?);
-    let closing: Columns = (0..n).map(|k| f.opening[k] + change[k]).collect();
+    let closing = (0..n)
+        .map(|k| crate::money::checked_add(f.opening[k], change[k]))
+        .collect::<Result<Columns, _>>()?;
     s.amounts(closing_label, 0, RowKind::Total, &with_total(&closing)?);
 
     // Reconcile.
@@ -523,7 +536,7 @@ pub fn activities(
             return Err(ReportError::DoesNotTie(format!(
                 "{}: closing net assets in column {name:?} are {stated} by the statement but {balance} by the balances (difference {})",
                 s.title,
-                *stated - *balance
+                crate::money::checked_sub(*stated, *balance)?
             )));
         }
     }

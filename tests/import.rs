@@ -139,7 +139,7 @@ fn a_broken_file_writes_nothing_and_names_every_bad_row() {
 }
 
 #[test]
-fn sales_too_large_to_value_exactly_are_refused_by_row() {
+fn amounts_too_large_to_total_exactly_are_refused_by_row() {
     let scratch = Scratch::new();
     let before = scratch.journal();
     let csv = scratch.ledger.join("huge.csv");
@@ -163,6 +163,23 @@ fn sales_too_large_to_value_exactly_are_refused_by_row() {
             result.stderr
         );
     }
+    // Donations: each fits, their total for the fund does not.
+    let csv = scratch.ledger.join("huge-donations.csv");
+    std::fs::write(
+        &csv,
+        "date,donor,amount,currency,designation,reference,memo\n\
+         2001-04-02,A,50000000000000000000000000000,JPY,,,\n\
+         2001-04-03,B,50000000000000000000000000000,JPY,,,\n",
+    )
+    .unwrap();
+    let result = scratch.run(&["import", "donations", "huge-donations.csv"]);
+    assert_eq!(result.code, 1, "{}", result.transcript());
+    assert_eq!(scratch.journal(), before, "the journal changed");
+    assert!(
+        result.stderr.contains("huge-donations.csv:3: error[E205]"),
+        "{}",
+        result.stderr
+    );
 }
 
 #[test]

@@ -751,14 +751,43 @@ impl RowReader<'_> {
         }
         print::write_posting_line(&mut body, &asset, &amount_text, "", &fund);
         print::write_posting_line(&mut body, &income, &negative_text, "", &fund);
-        let totals = summary
+        self.add_to_fund_total(row, summary, fund, currency, amount, "amount")?;
+        Some((date, payee, body))
+    }
+
+    /// Adds a row's amount to its fund's total in the summary; a total that
+    /// would overflow refuses the row (E205) rather than show a wrong figure.
+    fn add_to_fund_total(
+        &mut self,
+        row: &Row,
+        summary: &mut ImportSummary,
+        fund: String,
+        currency: String,
+        amount: Decimal,
+        column: &str,
+    ) -> Option<()> {
+        let total = summary
             .totals
             .entry(fund)
             .or_default()
             .entry(currency)
             .or_default();
-        *totals = money::checked_add(*totals, amount).unwrap_or(*totals);
-        Some((date, payee, body))
+        match money::checked_add(*total, amount) {
+            Ok(sum) => {
+                *total = sum;
+                Some(())
+            }
+            Err(_) => {
+                self.problem(
+                    row,
+                    Code::Overflow,
+                    column,
+                    self.field(row, column),
+                    "amounts whose total for the file stays within 28 digits".into(),
+                );
+                None
+            }
+        }
     }
 
     fn sale(
@@ -951,13 +980,7 @@ impl RowReader<'_> {
         };
         (totals.sold, totals.returned, totals.revenue) = (sold, returned_total, revenue);
         totals.currency = currency.clone();
-        let fund_total = summary
-            .totals
-            .entry(fund)
-            .or_default()
-            .entry(currency)
-            .or_default();
-        *fund_total = money::checked_add(*fund_total, net).unwrap_or(*fund_total);
+        self.add_to_fund_total(row, summary, fund, currency, net, "quantity")?;
         let channel = clean_text(self.field(row, "channel"));
         let payee = if channel.is_empty() {
             format!("Sales: {quantity} {}", product.name)

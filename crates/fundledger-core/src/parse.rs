@@ -77,8 +77,11 @@ pub fn parse_slow(block: &str) -> Result<RawTransaction<'static>, BlockError> {
         if content.starts_with(';') {
             continue;
         }
-        // The amount and what follows start after the account, which ends
-        // at two spaces or a tab.
+        // The amount and what follows start after the account (after any
+        // status mark), which ends at two spaces or a tab.
+        let content = content
+            .strip_prefix(['*', '!'])
+            .map_or(content, str::trim_start);
         let amount_at = content
             .find("  ")
             .into_iter()
@@ -385,6 +388,10 @@ mod tests {
             parse_slow("2000-01-01 a\n    A  0.123456789012345678901234567891 JPY\n    B\n")
                 .unwrap_err();
         assert_eq!((error.line_in_block, error.code), (2, Code::Overflow));
+        // Digits in an account name after a status mark are not an amount
+        // (found by the differential fuzz target).
+        let block = "2000-01-01 a\n    !\t33333333333333333333333333333333  1 JPY\n    B\n";
+        assert!(parse_slow(block).is_ok());
         assert!(parse_price("P 2000-01-01 CNY 0.123456789012345678901234567891 JPY").is_err());
     }
 

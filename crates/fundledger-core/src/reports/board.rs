@@ -80,63 +80,53 @@ pub fn loans(
     let mut control = Decimal::ZERO;
     let (mut unrestricted_cash, mut unrestricted_income) = (Decimal::ZERO, Decimal::ZERO);
     let mut unrestricted_net_assets = Decimal::ZERO;
-    for t in journal.transactions() {
-        if t.date >= cutoff {
+    for (t, p, value) in valued.real_postings(None, cutoff) {
+        let account = journal.account_name(p.account);
+        let unrestricted = !journal.fund_restriction(p.fund).is_donor_restricted();
+        let class = journal.account_class(p.account);
+        if unrestricted {
+            if class == Some(AccountClass::Assets)
+                && settings
+                    .report
+                    .cash_accounts
+                    .iter()
+                    .any(|c| account_matches(account, c))
+            {
+                super::acc(&mut unrestricted_cash, value)?;
+            }
+            if class.is_some_and(AccountClass::changes_net_assets) {
+                super::acc(&mut unrestricted_net_assets, -(value))?;
+            }
+            if class == Some(AccountClass::Income) && t.date >= begin && t.date < end {
+                super::acc(&mut unrestricted_income, -(value))?;
+            }
+        }
+        let is_loan = settings
+            .loans
+            .iter()
+            .any(|l| account_matches(account, &l.account))
+            || account_matches(account, prefix);
+        if !is_loan {
             continue;
         }
-        let range = t.posting_range();
-        for (offset, p) in journal.postings(t).iter().enumerate() {
-            if p.kind != PostingKind::Real {
-                continue;
+        super::acc(&mut control, value)?;
+        let loan = per_account.entry(account.to_string()).or_insert(Loan {
+            borrowed: Decimal::ZERO,
+            repaid: Decimal::ZERO,
+            first: None,
+            last: None,
+            funds: Vec::new(),
+        });
+        if value.is_sign_negative() {
+            super::acc(&mut loan.borrowed, -value)?;
+            loan.first = Some(loan.first.map_or(t.date, |d| d.min(t.date)));
+            loan.last = Some(loan.last.map_or(t.date, |d| d.max(t.date)));
+            let fund = journal.fund_name(p.fund).to_string();
+            if !loan.funds.contains(&fund) {
+                loan.funds.push(fund);
             }
-            let value = valued.value(range.start + offset);
-            let account = journal.account_name(p.account);
-            let unrestricted = !journal.fund_restriction(p.fund).is_donor_restricted();
-            let class = journal.account_class(p.account);
-            if unrestricted {
-                if class == Some(AccountClass::Assets)
-                    && settings
-                        .report
-                        .cash_accounts
-                        .iter()
-                        .any(|c| account_matches(account, c))
-                {
-                    super::acc(&mut unrestricted_cash, value)?;
-                }
-                if class.is_some_and(AccountClass::changes_net_assets) {
-                    super::acc(&mut unrestricted_net_assets, -(value))?;
-                }
-                if class == Some(AccountClass::Income) && t.date >= begin && t.date < end {
-                    super::acc(&mut unrestricted_income, -(value))?;
-                }
-            }
-            let is_loan = settings
-                .loans
-                .iter()
-                .any(|l| account_matches(account, &l.account))
-                || account_matches(account, prefix);
-            if !is_loan {
-                continue;
-            }
-            super::acc(&mut control, value)?;
-            let loan = per_account.entry(account.to_string()).or_insert(Loan {
-                borrowed: Decimal::ZERO,
-                repaid: Decimal::ZERO,
-                first: None,
-                last: None,
-                funds: Vec::new(),
-            });
-            if value.is_sign_negative() {
-                super::acc(&mut loan.borrowed, -value)?;
-                loan.first = Some(loan.first.map_or(t.date, |d| d.min(t.date)));
-                loan.last = Some(loan.last.map_or(t.date, |d| d.max(t.date)));
-                let fund = journal.fund_name(p.fund).to_string();
-                if !loan.funds.contains(&fund) {
-                    loan.funds.push(fund);
-                }
-            } else {
-                super::acc(&mut loan.repaid, value)?;
-            }
+        } else {
+            super::acc(&mut loan.repaid, value)?;
         }
     }
     let mut outstanding_total = Decimal::ZERO;

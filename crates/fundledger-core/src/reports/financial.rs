@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use super::statement::{humanize, Cell, RowKind, Statement};
 use super::valued::Valued;
 use super::ReportError;
-use crate::journal::{FundId, PostingKind};
+use crate::journal::FundId;
 use crate::money::Decimal;
 use crate::settings::{AccountClass, Restriction};
 
@@ -213,89 +213,79 @@ impl Figures {
             interfund: Decimal::ZERO,
         };
         let generated = &settings.generated_accounts;
-        for t in journal.transactions() {
-            if t.date >= end {
+        for (t, p, value) in valued.real_postings(None, end) {
+            let Some(class) = journal.account_class(p.account) else {
+                continue;
+            };
+            let account = journal.account_name(p.account);
+            let bucket = standard.bucket(journal.fund_restriction(p.fund));
+            let fund = f.funds.entry(p.fund).or_insert([Decimal::ZERO; 5]);
+            if matches!(class, AccountClass::Assets | AccountClass::Liabilities) {
+                if account == generated.due_from || account == generated.due_to {
+                    f.interfund = crate::money::checked_add(f.interfund, value)?;
+                } else {
+                    let balance = f.balances.entry(depth3(account)).or_default();
+                    *balance = crate::money::checked_add(*balance, value)?;
+                }
                 continue;
             }
-            let range = t.posting_range();
-            for (offset, p) in journal.postings(t).iter().enumerate() {
-                if p.kind != PostingKind::Real {
-                    continue;
+            // Net assets move opposite to the postings.
+            let change = -value;
+            add(&mut f.closing, bucket, change)?;
+            super::acc(&mut fund[4], change)?;
+            if t.date < begin {
+                add(&mut f.opening, bucket, change)?;
+                super::acc(&mut fund[0], change)?;
+                continue;
+            }
+            match class {
+                AccountClass::Income => {
+                    add(
+                        f.income
+                            .entry(income_category(account, standard))
+                            .or_insert_with(|| zeros(n)),
+                        bucket,
+                        change,
+                    )?;
+                    super::acc(&mut fund[1], change)?;
                 }
-                let value = valued.value(range.start + offset);
-                let Some(class) = journal.account_class(p.account) else {
-                    continue;
-                };
-                let account = journal.account_name(p.account);
-                let bucket = standard.bucket(journal.fund_restriction(p.fund));
-                let fund = f.funds.entry(p.fund).or_insert([Decimal::ZERO; 5]);
-                if matches!(class, AccountClass::Assets | AccountClass::Liabilities) {
-                    if account == generated.due_from || account == generated.due_to {
-                        f.interfund = crate::money::checked_add(f.interfund, value)?;
+                AccountClass::Expenses => {
+                    let part = second_part(account);
+                    let kind = match part {
+                        "Management" => ExpenseKind::Management,
+                        "Fundraising" => ExpenseKind::Fundraising,
+                        _ => ExpenseKind::Program,
+                    };
+                    let label = settings
+                        .report
+                        .program_names
+                        .get(part)
+                        .cloned()
+                        .unwrap_or_else(|| part.to_string());
+                    let personnel = settings
+                        .report
+                        .personnel_accounts
+                        .iter()
+                        .any(|a| crate::query::account_matches(account, a));
+                    let entry = f
+                        .expenses
+                        .entry(label)
+                        .or_insert_with(|| (kind, zeros(n), zeros(n)));
+                    add(&mut entry.1, bucket, value)?;
+                    if personnel {
+                        add(&mut entry.2, bucket, value)?;
+                    }
+                    super::acc(&mut fund[2], value)?;
+                }
+                AccountClass::NetAssets => {
+                    if account == generated.conversion {
+                        add(&mut f.exchange, bucket, change)?;
                     } else {
-                        let balance = f.balances.entry(depth3(account)).or_default();
-                        *balance = crate::money::checked_add(*balance, value)?;
+                        add(&mut f.transfers, bucket, change)?;
                     }
-                    continue;
+                    super::acc(&mut fund[3], change)?;
                 }
-                // Net assets move opposite to the postings.
-                let change = -value;
-                add(&mut f.closing, bucket, change)?;
-                super::acc(&mut fund[4], change)?;
-                if t.date < begin {
-                    add(&mut f.opening, bucket, change)?;
-                    super::acc(&mut fund[0], change)?;
-                    continue;
-                }
-                match class {
-                    AccountClass::Income => {
-                        add(
-                            f.income
-                                .entry(income_category(account, standard))
-                                .or_insert_with(|| zeros(n)),
-                            bucket,
-                            change,
-                        )?;
-                        super::acc(&mut fund[1], change)?;
-                    }
-                    AccountClass::Expenses => {
-                        let part = second_part(account);
-                        let kind = match part {
-                            "Management" => ExpenseKind::Management,
-                            "Fundraising" => ExpenseKind::Fundraising,
-                            _ => ExpenseKind::Program,
-                        };
-                        let label = settings
-                            .report
-                            .program_names
-                            .get(part)
-                            .cloned()
-                            .unwrap_or_else(|| part.to_string());
-                        let personnel = settings
-                            .report
-                            .personnel_accounts
-                            .iter()
-                            .any(|a| crate::query::account_matches(account, a));
-                        let entry = f
-                            .expenses
-                            .entry(label)
-                            .or_insert_with(|| (kind, zeros(n), zeros(n)));
-                        add(&mut entry.1, bucket, value)?;
-                        if personnel {
-                            add(&mut entry.2, bucket, value)?;
-                        }
-                        super::acc(&mut fund[2], value)?;
-                    }
-                    AccountClass::NetAssets => {
-                        if account == generated.conversion {
-                            add(&mut f.exchange, bucket, change)?;
-                        } else {
-                            add(&mut f.transfers, bucket, change)?;
-                        }
-                        super::acc(&mut fund[3], change)?;
-                    }
-                    AccountClass::Assets | AccountClass::Liabilities => {}
-                }
+                AccountClass::Assets | AccountClass::Liabilities => {}
             }
         }
         Ok(f)

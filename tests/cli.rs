@@ -188,3 +188,30 @@ fn bare_generated_journal_loads() {
         result.stdout
     );
 }
+
+#[test]
+fn a_value_too_large_to_report_is_a_data_error() {
+    // Every account total fits, so `check` passes; the yen value of the
+    // yuan at 12.75 does not. The report says so and exits 1, not 2.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fundledger.toml"),
+        "organisation = \"Overflow\"\nbase_currency = \"JPY\"\njournal = \"main.ledger\"\n\
+         [[commodities]]\nsymbol = \"JPY\"\nprecision = 0\n\
+         [[commodities]]\nsymbol = \"CNY\"\nprecision = 2\n\
+         [[funds]]\nid = \"General\"\nname = \"General\"\nrestriction = \"unrestricted\"\ndefault = true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.ledger"),
+        "P 2000-04-01 CNY 12.75 JPY\n\n2000-05-01 * Huge gift\n    Assets:Cash:CNY  10000000000000000000000000000 CNY\n    Income:Donations\n",
+    )
+    .unwrap();
+    assert_eq!(run_in(dir.path(), &["-C", ".", "check"]).code, 0);
+    let report = run_in(
+        dir.path(),
+        &["-C", ".", "report", "activities", "--fy", "2000"],
+    );
+    assert_eq!(report.code, 1, "{}", report.transcript());
+    assert!(report.stderr.contains("overflows"), "{}", report.stderr);
+}

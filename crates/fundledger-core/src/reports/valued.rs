@@ -64,6 +64,11 @@ impl<'j> Valued<'j> {
                     valuer
                         .value(p.quantity, p.commodity, t.date)
                         .ok_or_else(|| {
+                            // With a price, the only failure is a value
+                            // beyond Decimal's range: a fact about the data.
+                            if valuer.price_on(p.commodity, t.date).is_some() {
+                                return ReportError::Overflow;
+                            }
                             ReportError::Request(format!(
                                 "cannot value {} {} on {} ({}:{}): add a `P` price for {} in {}",
                                 p.quantity,

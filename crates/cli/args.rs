@@ -243,6 +243,10 @@ pub struct RegisterArgs {
 pub struct FundsArgs {
     #[command(flatten)]
     pub period: PeriodArgs,
+    /// One row per fund and commodity, in each commodity's own units,
+    /// instead of values in the base currency.
+    #[arg(long)]
+    pub by_commodity: bool,
     /// Output format.
     #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,

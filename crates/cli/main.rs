@@ -410,7 +410,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Funds(args) => {
             let journal = load_valid(&cli)?;
             let (begin, end) = period_of(journal.settings(), &args.period)?;
-            let report = reports::funds(&journal, begin, end).map_err(report_failed)?;
+            let report = if args.by_commodity || journal.settings().base_currency.is_none() {
+                reports::funds(&journal, begin, end).map_err(report_failed)?
+            } else {
+                let valued = reports::valued::Valued::new(&journal).map_err(report_failed)?;
+                reports::funds_valued(&valued, begin, end).map_err(report_failed)?
+            };
             output(&render::funds(&report, format_of(args.output)).map_err(report_failed)?)
         }
     }

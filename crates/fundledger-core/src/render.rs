@@ -282,6 +282,7 @@ pub fn funds(report: &FundsReport, format: Format) -> Result<String, RenderError
         "opening",
         "income",
         "expenses",
+        "exchange",
         "transfers",
         "closing",
     ];
@@ -296,6 +297,7 @@ pub fn funds(report: &FundsReport, format: Format) -> Result<String, RenderError
                 plain(r.opening),
                 plain(r.income),
                 plain(r.expenses),
+                plain(r.exchange),
                 plain(r.transfers),
                 plain(r.closing),
             ]
@@ -316,7 +318,7 @@ pub fn funds(report: &FundsReport, format: Format) -> Result<String, RenderError
             out.push_str(&table(
                 &header,
                 &rows,
-                &[false, false, false, true, true, true, true, true],
+                &[false, false, false, true, true, true, true, true, true],
             ));
             let totals: Vec<String> = report.total_net_assets.iter().map(amount_text).collect();
             let _ = writeln!(

@@ -85,14 +85,18 @@ pub fn annual(
 ) -> Result<AnnualReport, ReportError> {
     let journal = valued.journal;
     let settings = journal.settings();
-    let activities = financial::activities(valued, standard, begin, end)?;
-    let position = financial::position(valued, standard, begin, end)?;
-    let functional = financial::functional(valued, begin, end)?;
-    let funds = financial::fund_analysis(valued, standard, begin, end)?;
+    let set = financial::statements(valued, standard, begin, end)?;
+    let (activities, position, functional, funds, outputs) = (
+        set.activities,
+        set.position,
+        set.functional,
+        set.funds,
+        set.outputs,
+    );
     let last_day = end.pred_opt().unwrap_or(end);
     let loans = board::loans(valued, last_day, begin, end)?;
+    super::engine::reconcile(loans.iter().chain([&position]))?;
     let sales = board::sales(valued, begin, end)?;
-    let outputs = board::outputs(valued, begin, end)?;
 
     // Last year's figures, when the ledger has transactions then.
     let previous = settings.fiscal_year(year - 1);
@@ -102,10 +106,11 @@ pub fn annual(
             .iter()
             .any(|t| t.date >= b && t.date < e)
     });
-    let previous_activities = match (has_previous, previous) {
-        (true, Some((b, e))) => Some(financial::activities(valued, standard, b, e)?),
+    let previous_set = match (has_previous, previous) {
+        (true, Some((b, e))) => Some(financial::statements(valued, standard, b, e)?),
         _ => None,
     };
+    let previous_activities = previous_set.as_ref().map(|p| p.activities.clone());
     let (revenue, expenses, change, closing, opening) = match standard {
         Standard::JpNpo => (
             "経常収益計",
@@ -224,13 +229,13 @@ pub fn annual(
             // The previous year's totals beside this year's, when the ledger
             // has them.
             let (mut activities, mut position) = (activities, position);
-            if let (Some(previous), Some((b, e))) = (&previous_activities, previous) {
+            if let Some(previous) = &previous_set {
                 let label = format!("FY{} total", year - 1);
-                add_comparative(&mut activities, previous, &label);
-                let previous_position = financial::position(valued, standard, b, e)?;
+                add_comparative(&mut activities, &previous.activities, &label);
+                let previous_position = &previous.position;
                 add_comparative(
                     &mut position,
-                    &previous_position,
+                    previous_position,
                     &format!("FY{} end", year - 1),
                 );
             }

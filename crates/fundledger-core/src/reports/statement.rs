@@ -65,6 +65,10 @@ pub struct Statement {
     pub notes: Vec<String>,
     /// The currency or unit amounts are in (for the renderers).
     pub unit: String,
+    /// The figures this statement printed, keyed by what they measure, for
+    /// [`super::engine::reconcile`] (not rendered).
+    #[serde(skip)]
+    pub ties: Vec<super::engine::Tie>,
 }
 
 impl Statement {
@@ -85,7 +89,17 @@ impl Statement {
             rows: Vec::new(),
             notes: Vec::new(),
             unit: unit.to_string(),
+            ties: Vec::new(),
         }
+    }
+
+    /// Records that this statement printed `value` for `key` on `line`.
+    pub fn tie(&mut self, key: impl Into<String>, line: impl Into<String>, value: Decimal) {
+        self.ties.push(super::engine::Tie {
+            key: key.into(),
+            value,
+            line: line.into(),
+        });
     }
 
     /// Adds a heading.

@@ -25,6 +25,7 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
     fund_purposes(journal, sources, &mut out);
     restricted_gifts(journal, sources, &mut out);
     report_totals(journal, sources, &mut out);
+    crate::close::verify_closed_years(journal, sources, &mut out);
     let has_assertions = journal.posting_extras.iter().any(|e| e.assertion.is_some());
     let has_restricted = journal
         .fund_ids()

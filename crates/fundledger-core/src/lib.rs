@@ -48,6 +48,9 @@
 //! | E402 | restricted fund spent below zero |
 //! | E403 | expense outside the fund's purpose |
 //! | E501 | balance assertion failed |
+//! | E701 | entry dated inside a closed year |
+//! | E702 | closed year changed after its close (count or digest) |
+//! | E703 | year not ready to close (cash count, closing rate, suspense, statements) |
 //! | W101 | dates out of order (warning) |
 //! | W102 | no price to value an amount in the base currency (warning) |
 //!
@@ -71,6 +74,7 @@
 #![forbid(unsafe_code)]
 
 pub mod checks;
+pub mod close;
 pub mod diagnostic;
 pub mod entry;
 pub mod fastpath;

@@ -536,6 +536,8 @@ struct SettingsFile {
     loans: Vec<LoanSettings>,
     #[serde(default)]
     report: ReportSettings,
+    #[serde(default)]
+    close: crate::close::CloseSettings,
 }
 
 fn default_fiscal_year_start() -> String {
@@ -608,6 +610,8 @@ pub struct Settings {
     pub loans: Vec<LoanSettings>,
     /// Report labels and groupings.
     pub report: ReportSettings,
+    /// Closing a year (`[close]`).
+    pub close: crate::close::CloseSettings,
 }
 
 fn default_account_classes() -> BTreeMap<String, AccountClass> {
@@ -656,6 +660,7 @@ impl Settings {
             import: ImportSettings::default(),
             loans: Vec::new(),
             report: ReportSettings::default(),
+            close: crate::close::CloseSettings::default(),
         }
     }
 
@@ -909,6 +914,7 @@ impl Settings {
             import: file.import,
             loans: file.loans,
             report: file.report,
+            close: file.close,
         })
     }
 

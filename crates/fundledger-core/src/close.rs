@@ -433,7 +433,10 @@ pub fn verify_closed_years(journal: &Journal, sources: &SourceMap, out: &mut Vec
                     .diagnostic_at(
                         Code::ClosedYearChanged,
                         at,
-                        format!("FY{} changed after it was closed on {}", record.year, record.closed_on),
+                        format!(
+                            "FY{} changed after it was closed on {}",
+                            record.year, record.closed_on
+                        ),
                     )
                     .found(found)
                     .expected(format!(
@@ -615,7 +618,11 @@ fn is_revaluation_account(account: &str) -> bool {
 
 /// The closing rates: `P` prices in the base currency dated exactly `date`
 /// (of two on one date, the later line).
-fn closing_rates(journal: &Journal, base: CommodityId, date: NaiveDate) -> HashMap<CommodityId, Decimal> {
+fn closing_rates(
+    journal: &Journal,
+    base: CommodityId,
+    date: NaiveDate,
+) -> HashMap<CommodityId, Decimal> {
     journal
         .prices()
         .iter()
@@ -661,7 +668,8 @@ fn readiness(
         .map(|(key, _)| key)
         .collect();
     cash_keys.retain(|(account, _)| {
-        cash_prefixes.iter().any(|p| account_matches(account, p)) && !is_revaluation_account(account)
+        cash_prefixes.iter().any(|p| account_matches(account, p))
+            && !is_revaluation_account(account)
     });
     for (account, commodity) in cash_keys {
         if counted.contains(&(account.clone(), Some(commodity.clone())))
@@ -690,10 +698,15 @@ fn readiness(
         let Some(id) = journal.commodity_id(commodity) else {
             continue;
         };
-        let class = journal.account_id(account).and_then(|a| journal.account_class(a));
+        let class = journal
+            .account_id(account)
+            .and_then(|a| journal.account_class(a));
         if id == base
             || balance.is_zero()
-            || !matches!(class, Some(AccountClass::Assets | AccountClass::Liabilities))
+            || !matches!(
+                class,
+                Some(AccountClass::Assets | AccountClass::Liabilities)
+            )
             || rates.contains_key(&id)
         {
             continue;
@@ -771,7 +784,11 @@ fn readiness(
 type Holdings = BTreeMap<(String, String, String), (Decimal, Decimal)>;
 
 /// The foreign holdings on the balance-sheet date with their book values.
-fn holdings(valued: &Valued<'_>, base: CommodityId, end: NaiveDate) -> Result<Holdings, CloseError> {
+fn holdings(
+    valued: &Valued<'_>,
+    base: CommodityId,
+    end: NaiveDate,
+) -> Result<Holdings, CloseError> {
     let journal = valued.journal;
     let generated = &journal.settings().generated_accounts;
     let mut out: Holdings = BTreeMap::new();
@@ -808,13 +825,19 @@ fn holdings(valued: &Valued<'_>, base: CommodityId, end: NaiveDate) -> Result<Ho
     Ok(out)
 }
 
-fn revaluations(valued: &Valued<'_>, base: CommodityId, end: NaiveDate) -> Result<Vec<Revaluation>, CloseError> {
+fn revaluations(
+    valued: &Valued<'_>,
+    base: CommodityId,
+    end: NaiveDate,
+) -> Result<Vec<Revaluation>, CloseError> {
     let journal = valued.journal;
     let bs = end.pred_opt().unwrap_or(end);
     let rates = closing_rates(journal, base, bs);
     let mut out = Vec::new();
     for ((account, fund, commodity), (quantity, book_value)) in holdings(valued, base, end)? {
-        let rate = journal.commodity_id(&commodity).and_then(|c| rates.get(&c).copied());
+        let rate = journal
+            .commodity_id(&commodity)
+            .and_then(|c| rates.get(&c).copied());
         let closing_value = match rate {
             _ if quantity.is_zero() => Decimal::ZERO,
             // No closing rate: a blocker; a forced close leaves it as it is.
@@ -894,7 +917,13 @@ fn revaluation_text(
     let fx_account = &journal.settings().close.fx_revaluation_account;
     for (fund, amount) in fx {
         if !amount.is_zero() {
-            print::write_posting_line(&mut out, fx_account, &journal.format_amount(amount, base), "", fund);
+            print::write_posting_line(
+                &mut out,
+                fx_account,
+                &journal.format_amount(amount, base),
+                "",
+                fund,
+            );
         }
     }
     Ok(out)
@@ -908,7 +937,12 @@ fn revaluation_text(
 ///
 /// # Errors
 /// [`CloseError`] when the year is out of range or has no base currency.
-pub fn plan(journal: &Journal, year: i32, closed_on: NaiveDate, force: bool) -> Result<ClosePlan, CloseError> {
+pub fn plan(
+    journal: &Journal,
+    year: i32,
+    closed_on: NaiveDate,
+    force: bool,
+) -> Result<ClosePlan, CloseError> {
     let settings = journal.settings();
     let (begin, end) = period(settings, year)?;
     let bs = end.pred_opt().unwrap_or(end);
@@ -937,12 +971,19 @@ pub fn plan(journal: &Journal, year: i32, closed_on: NaiveDate, force: bool) -> 
     let valued = Valued::new(journal);
     if let Err(error) = &valued {
         result.blockers.push(blocker(
-            format!("the journal cannot be valued in {}: {error}", journal.commodity_name(base)),
+            format!(
+                "the journal cannot be valued in {}: {error}",
+                journal.commodity_name(base)
+            ),
             "every foreign amount priced (`P` lines) on or before its date",
         ));
     }
     let valued = valued.ok();
-    result.blockers = [result.blockers, readiness(journal, valued.as_ref(), base, begin, end)?].concat();
+    result.blockers = [
+        result.blockers,
+        readiness(journal, valued.as_ref(), base, begin, end)?,
+    ]
+    .concat();
     if !result.blockers.is_empty() && !force {
         return Ok(result);
     }
@@ -992,7 +1033,12 @@ pub fn plan(journal: &Journal, year: i32, closed_on: NaiveDate, force: bool) -> 
     print::write_tag_line(&mut record, 4, "digest", &result.digest);
     for warning in &result.blockers {
         // hledger ends a tag value at a comma.
-        print::write_tag_line(&mut record, 4, "warning", &warning.message.replace(',', ";"));
+        print::write_tag_line(
+            &mut record,
+            4,
+            "warning",
+            &warning.message.replace(',', ";"),
+        );
     }
     for chunk in shorts.chunks(DIGESTS_PER_LINE) {
         print::write_tag_line(&mut record, 4, "digests", &chunk.join(" "));
@@ -1090,7 +1136,13 @@ pub fn opening_balances(journal: &Journal, year: i32) -> Result<String, CloseErr
     let mut equity: BTreeMap<(String, String), Decimal> = BTreeMap::new();
     for ((account, fund, commodity), quantity) in &held {
         let id = commodities[commodity];
-        print::write_posting_line(&mut out, account, &journal.format_amount(*quantity, id), "", fund);
+        print::write_posting_line(
+            &mut out,
+            account,
+            &journal.format_amount(*quantity, id),
+            "",
+            fund,
+        );
         let sum = equity.entry((fund.clone(), commodity.clone())).or_default();
         *sum = money::checked_sub(*sum, *quantity)?;
     }
@@ -1100,7 +1152,13 @@ pub fn opening_balances(journal: &Journal, year: i32) -> Result<String, CloseErr
             continue;
         }
         let id = commodities[&commodity];
-        print::write_posting_line(&mut out, opening_account, &journal.format_amount(quantity, id), "", &fund);
+        print::write_posting_line(
+            &mut out,
+            opening_account,
+            &journal.format_amount(quantity, id),
+            "",
+            &fund,
+        );
     }
     Ok(out)
 }
@@ -1142,7 +1200,13 @@ P 2001-03-31 CNY 14.5 JPY\n\n\
     #[test]
     fn a_planned_close_loads_and_verifies() {
         let j = journal(YEAR);
-        let plan = plan(&j, 2000, NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(), false).unwrap();
+        let plan = plan(
+            &j,
+            2000,
+            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            false,
+        )
+        .unwrap();
         assert!(plan.blockers.is_empty(), "{:?}", plan.blockers);
         // 1000 CNY bought at 15: book 15000; at 14.5: 14500; loss 500.
         assert_eq!(plan.revaluations.len(), 1);
@@ -1154,14 +1218,26 @@ P 2001-03-31 CNY 14.5 JPY\n\n\
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].transactions, 4);
         // A second plan finds it closed and writes nothing.
-        let again = super::plan(&closed, 2000, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(), false).unwrap();
+        let again = super::plan(
+            &closed,
+            2000,
+            NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            false,
+        )
+        .unwrap();
         assert!(again.already_closed.is_some() && again.text.is_empty());
     }
 
     #[test]
     fn an_edit_after_the_close_is_named() {
         let j = journal(YEAR);
-        let plan = plan(&j, 2000, NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(), false).unwrap();
+        let plan = plan(
+            &j,
+            2000,
+            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            false,
+        )
+        .unwrap();
         let edited = format!("{YEAR}\n{}", plan.text).replace("5000 JPY", "5001 JPY");
         let path = Path::new("t.ledger");
         let mut settings = Settings::for_bare_journal(path);
@@ -1173,19 +1249,39 @@ P 2001-03-31 CNY 14.5 JPY\n\n\
             .map(|d| (d.code, d.location.as_ref().map_or(0, |l| l.line)))
             .collect();
         assert!(codes.contains(&(Code::ClosedYear, 7)), "{codes:?}");
-        assert!(codes.iter().any(|(c, _)| *c == Code::ClosedYearChanged), "{codes:?}");
+        assert!(
+            codes.iter().any(|(c, _)| *c == Code::ClosedYearChanged),
+            "{codes:?}"
+        );
     }
 
     #[test]
     fn a_year_without_counts_or_rates_lists_what_is_missing() {
-        let j = journal(&YEAR.replace("P 2001-03-31 CNY 14.5 JPY\n", "").replace(
-            "    Assets:Bank  0 JPY = -10000 JPY\n",
-            "",
-        ));
-        let plan = plan(&j, 2000, NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(), false).unwrap();
+        let j = journal(
+            &YEAR
+                .replace("P 2001-03-31 CNY 14.5 JPY\n", "")
+                .replace("    Assets:Bank  0 JPY = -10000 JPY\n", ""),
+        );
+        let plan = plan(
+            &j,
+            2000,
+            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            false,
+        )
+        .unwrap();
         let messages: Vec<&str> = plan.blockers.iter().map(|d| d.message.as_str()).collect();
-        assert!(messages.iter().any(|m| m.starts_with("no cash count for Assets:Bank in JPY")), "{messages:?}");
-        assert!(messages.iter().any(|m| m.starts_with("no closing rate for CNY")), "{messages:?}");
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("no cash count for Assets:Bank in JPY")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("no closing rate for CNY")),
+            "{messages:?}"
+        );
         assert!(plan.text.is_empty());
     }
 }

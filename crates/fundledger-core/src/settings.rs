@@ -631,6 +631,23 @@ fn default_account_classes() -> BTreeMap<String, AccountClass> {
     .collect()
 }
 
+/// The report settings with the close's revaluation account among the FX
+/// accounts: a revaluation at the closing rate is an FX result.
+fn with_fx_account(
+    mut report: ReportSettings,
+    close: &crate::close::CloseSettings,
+) -> ReportSettings {
+    let account = &close.fx_revaluation_account;
+    if !report
+        .fx_accounts
+        .iter()
+        .any(|a| crate::query::account_matches(account, a))
+    {
+        report.fx_accounts.push(account.clone());
+    }
+    report
+}
+
 /// The fund untagged postings of a bare journal belong to.
 pub const BARE_DEFAULT_FUND: &str = "General";
 
@@ -659,7 +676,10 @@ impl Settings {
             products: Vec::new(),
             import: ImportSettings::default(),
             loans: Vec::new(),
-            report: ReportSettings::default(),
+            report: with_fx_account(
+                ReportSettings::default(),
+                &crate::close::CloseSettings::default(),
+            ),
             close: crate::close::CloseSettings::default(),
         }
     }
@@ -835,10 +855,10 @@ impl Settings {
             })
         };
         for rule in file.import.donations.designations.iter().flatten() {
-            let Some(account) = rule
-                .income_account
-                .as_deref()
-                .or(file.import.donations.income_account.as_deref())
+            let Some(account) =
+                rule.income_account
+                    .as_deref()
+                    .or(file.import.donations.income_account.as_deref())
             else {
                 continue;
             };
@@ -913,7 +933,7 @@ impl Settings {
             products: file.products,
             import: file.import,
             loans: file.loans,
-            report: file.report,
+            report: with_fx_account(file.report, &file.close),
             close: file.close,
         })
     }

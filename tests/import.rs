@@ -8,26 +8,26 @@ use std::process::Command;
 use crate::util::{root, run_in, Run};
 
 /// A scratch copy of the example ledger.
-struct Scratch {
+pub(crate) struct Scratch {
     _dir: tempfile::TempDir,
-    ledger: PathBuf,
+    pub(crate) ledger: PathBuf,
 }
 
 impl Scratch {
-    fn new() -> Scratch {
+    pub(crate) fn new() -> Scratch {
         let dir = tempfile::tempdir().unwrap();
         let ledger = dir.path().join("lifefunds");
         copy_dir(&root().join("ledgers/lifefunds"), &ledger);
         Scratch { _dir: dir, ledger }
     }
 
-    fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
         let mut full = vec!["-C", "."];
         full.extend_from_slice(args);
         run_in(&self.ledger, &full)
     }
 
-    fn journal(&self) -> Vec<u8> {
+    pub(crate) fn journal(&self) -> Vec<u8> {
         std::fs::read(self.ledger.join("main.ledger")).unwrap()
     }
 }

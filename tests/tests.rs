@@ -3,6 +3,7 @@
 //! One test binary, grouped by area:
 //!
 //! - `cli`: snapshots of every command on the example ledger, and usage errors;
+//! - `close`: closing a year: refusals, revaluation, closed-year checks, migration;
 //! - `errors`: one reproducer per diagnostic code, with its snapshot;
 //! - `golden`: the reports in `reports/`, regenerated from `ledgers/`;
 //! - `import`: CSV imports and `add`: idempotence, refusals, crashes, concurrency;
@@ -12,6 +13,7 @@
 mod util;
 
 mod cli;
+mod close;
 mod errors;
 mod golden;
 mod import;

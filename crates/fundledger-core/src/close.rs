@@ -580,17 +580,23 @@ fn blocker(message: String, expected: &str) -> Diagnostic {
     Diagnostic::new(Code::NotReadyToClose, message).expected(expected)
 }
 
-/// Real balances on the balance-sheet date (postings dated before `end`),
-/// per account and commodity, all funds; and which (account, commodity)
-/// pairs were posted to in `[begin, end)`.
-type Balances = (
-    BTreeMap<(String, String), Decimal>,
-    std::collections::BTreeSet<(String, String)>,
-);
+/// A real balance on the balance-sheet date, per account and commodity,
+/// all funds.
+struct Held {
+    /// The balance (postings dated before the end of the year).
+    balance: Decimal,
+    /// True when posted to during the year.
+    posted_in_year: bool,
+    /// Where it was last posted to.
+    last: Location,
+}
 
-fn balances(journal: &Journal, begin: NaiveDate, end: NaiveDate) -> Result<Balances, CloseError> {
-    let mut held = BTreeMap::new();
-    let mut posted = std::collections::BTreeSet::new();
+fn balances(
+    journal: &Journal,
+    begin: NaiveDate,
+    end: NaiveDate,
+) -> Result<BTreeMap<(String, String), Held>, CloseError> {
+    let mut held: BTreeMap<(String, String), Held> = BTreeMap::new();
     for t in journal.transactions().iter().filter(|t| t.date < end) {
         for p in journal.postings(t) {
             if p.kind != PostingKind::Real {
@@ -600,14 +606,19 @@ fn balances(journal: &Journal, begin: NaiveDate, end: NaiveDate) -> Result<Balan
                 journal.account_name(p.account).to_string(),
                 journal.commodity_name(p.commodity).to_string(),
             );
-            if t.date >= begin {
-                posted.insert(key.clone());
-            }
-            let balance: &mut Decimal = held.entry(key).or_default();
-            *balance = money::checked_add(*balance, p.quantity)?;
+            let mut last = location_of(journal, t);
+            last.line = p.line;
+            let entry = held.entry(key).or_insert_with(|| Held {
+                balance: Decimal::ZERO,
+                posted_in_year: false,
+                last: last.clone(),
+            });
+            entry.balance = money::checked_add(entry.balance, p.quantity)?;
+            entry.posted_in_year |= t.date >= begin;
+            entry.last = last;
         }
     }
-    Ok((held, posted))
+    Ok(held)
 }
 
 fn is_revaluation_account(account: &str) -> bool {
@@ -631,7 +642,9 @@ fn closing_rates(
         .collect()
 }
 
-/// What stands in the way of closing `[begin, end)` (each an E703).
+/// What stands in the way of closing `[begin, end)` (each an E703, located
+/// where the account or commodity was last posted, or at the year's last
+/// transaction).
 fn readiness(
     journal: &Journal,
     valued: Option<&Valued<'_>>,
@@ -643,7 +656,11 @@ fn readiness(
     let bs = end.pred_opt().unwrap_or(end);
     let base_name = journal.commodity_name(base);
     let mut out = Vec::new();
-    let (held, posted) = balances(journal, begin, end)?;
+    let held = balances(journal, begin, end)?;
+    let amount = |quantity: Decimal, commodity: &str| match journal.commodity_id(commodity) {
+        Some(id) => journal.format_amount(quantity, id),
+        None => format!("{quantity} {}", quote_commodity(commodity)),
+    };
 
     // Cash counts: an assertion on the balance-sheet date per commodity.
     let mut counted: std::collections::BTreeSet<(String, Option<String>)> = Default::default();
@@ -661,40 +678,39 @@ fn readiness(
             }
         }
     }
-    let cash_prefixes = &settings.report.cash_accounts;
-    let mut cash_keys: Vec<&(String, String)> = held
-        .iter()
-        .filter(|(key, balance)| !balance.is_zero() || posted.contains(*key))
-        .map(|(key, _)| key)
-        .collect();
-    cash_keys.retain(|(account, _)| {
-        cash_prefixes.iter().any(|p| account_matches(account, p))
-            && !is_revaluation_account(account)
-    });
-    for (account, commodity) in cash_keys {
-        if counted.contains(&(account.clone(), Some(commodity.clone())))
+    for ((account, commodity), h) in &held {
+        let is_cash = settings
+            .report
+            .cash_accounts
+            .iter()
+            .any(|p| account_matches(account, p))
+            && !is_revaluation_account(account);
+        if !is_cash
+            || (h.balance.is_zero() && !h.posted_in_year)
+            || counted.contains(&(account.clone(), Some(commodity.clone())))
             || counted.contains(&(account.clone(), None))
         {
             continue;
         }
-        let balance = held[&(account.clone(), commodity.clone())];
-        out.push(blocker(
-            format!(
-                "no cash count for {account} in {commodity} on {bs} (the books say {} {})",
-                balance,
-                quote_commodity(commodity)
-            ),
-            &format!(
-                "a balance assertion dated {bs}, such as `{account}  0 {c} = AMOUNT {c}`, for every commodity of every cash and bank account",
-                c = quote_commodity(commodity)
-            ),
-        ));
+        out.push(
+            blocker(
+                format!(
+                    "no cash count for {account} in {commodity} on {bs} (the books say {})",
+                    amount(h.balance, commodity)
+                ),
+                &format!(
+                    "a balance assertion dated {bs}, such as `{account}  {} = AMOUNT`, for every commodity of every cash and bank account",
+                    amount(Decimal::ZERO, commodity)
+                ),
+            )
+            .at(h.last.clone()),
+        );
     }
 
     // Closing rates for every foreign currency held in assets or liabilities.
     let rates = closing_rates(journal, base, bs);
-    let mut foreign: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for ((account, commodity), balance) in &held {
+    let mut foreign: BTreeMap<&str, (Vec<String>, Location)> = BTreeMap::new();
+    for ((account, commodity), h) in &held {
         let Some(id) = journal.commodity_id(commodity) else {
             continue;
         };
@@ -702,7 +718,7 @@ fn readiness(
             .account_id(account)
             .and_then(|a| journal.account_class(a));
         if id == base
-            || balance.is_zero()
+            || h.balance.is_zero()
             || !matches!(
                 class,
                 Some(AccountClass::Assets | AccountClass::Liabilities)
@@ -711,28 +727,34 @@ fn readiness(
         {
             continue;
         }
-        foreign
-            .entry(commodity.clone())
-            .or_default()
-            .push(format!("{account} {balance}"));
+        let entry = foreign
+            .entry(commodity)
+            .or_insert_with(|| (Vec::new(), h.last.clone()));
+        entry
+            .0
+            .push(format!("{account} {}", amount(h.balance, commodity)));
+        entry.1 = entry.1.clone().max(h.last.clone());
     }
-    for (commodity, holders) in foreign {
-        out.push(blocker(
-            format!(
-                "no closing rate for {commodity} on {bs} (held: {})",
-                holders.join(", ")
-            ),
-            &format!(
-                "a price dated on the balance-sheet date: `P {bs} {} RATE {}`",
-                quote_commodity(&commodity),
-                quote_commodity(base_name)
-            ),
-        ));
+    for (commodity, (holders, last)) in foreign {
+        out.push(
+            blocker(
+                format!(
+                    "no closing rate for {commodity} on {bs} (held: {})",
+                    holders.join(", ")
+                ),
+                &format!(
+                    "a price dated on the balance-sheet date: `P {bs} {} RATE {}`",
+                    quote_commodity(commodity),
+                    quote_commodity(base_name)
+                ),
+            )
+            .at(last),
+        );
     }
 
     // Suspense accounts must be empty.
-    for ((account, commodity), balance) in &held {
-        if balance.is_zero()
+    for ((account, commodity), h) in &held {
+        if h.balance.is_zero()
             || !settings
                 .close
                 .suspense_accounts
@@ -741,38 +763,49 @@ fn readiness(
         {
             continue;
         }
-        out.push(blocker(
-            format!(
-                "suspense account {account} holds {balance} {} on {bs}",
-                quote_commodity(commodity)
-            ),
-            "suspense accounts ([close] suspense_accounts) empty at the year end: post each item to where it belongs",
-        ));
+        out.push(
+            blocker(
+                format!(
+                    "suspense account {account} holds {} on {bs}",
+                    amount(h.balance, commodity)
+                ),
+                "suspense accounts ([close] suspense_accounts) empty at the year end: post each item to where it belongs",
+            )
+            .at(h.last.clone()),
+        );
     }
 
     // The year's statements tie under every standard.
-    match valued {
-        None => {}
-        Some(valued) => {
-            let standards = [
-                (Standard::Asc958, "asc958"),
-                (Standard::JpNpo, "jp-npo"),
-                (Standard::Sorp, "sorp"),
-            ];
-            for (standard, standard_name) in standards {
-                for name in ["activities", "position", "funds", "functional"] {
-                    if let Err(error) =
-                        crate::reports::named(valued, name, standard, begin, end, bs)
-                    {
-                        let what = match &error {
-                            ReportError::DoesNotTie(_) => "does not tie",
-                            _ => "cannot be produced",
-                        };
-                        out.push(blocker(
-                            format!("the {name} statement ({standard_name}) {what}: {error}"),
+    let year_end = journal
+        .transactions()
+        .iter()
+        .filter(|t| t.date >= begin && t.date < end)
+        .max_by_key(|t| t.date)
+        .map(|t| location_of(journal, t))
+        .unwrap_or_else(|| Location {
+            path: settings.journal.clone(),
+            line: 1,
+        });
+    if let Some(valued) = valued {
+        let standards = [
+            (Standard::Asc958, "asc958"),
+            (Standard::JpNpo, "jp-npo"),
+            (Standard::Sorp, "sorp"),
+        ];
+        for (standard, standard_name) in standards {
+            for name in ["activities", "position", "funds", "functional"] {
+                if let Err(error) = crate::reports::named(valued, name, standard, begin, end, bs) {
+                    let what = match &error {
+                        ReportError::DoesNotTie(_) => "does not tie",
+                        _ => "cannot be produced",
+                    };
+                    out.push(
+                        blocker(
+                            format!("the {name} statement ({standard_name}) of FY{} {what}: {error}", settings.fiscal_year_start.year_of(begin)),
                             "statements that reconcile (`fundledger report NAME --fy YEAR` shows the same problem)",
-                        ));
-                    }
+                        )
+                        .at(year_end.clone()),
+                    );
                 }
             }
         }
@@ -970,13 +1003,19 @@ pub fn plan(
     }
     let valued = Valued::new(journal);
     if let Err(error) = &valued {
-        result.blockers.push(blocker(
-            format!(
-                "the journal cannot be valued in {}: {error}",
-                journal.commodity_name(base)
-            ),
-            "every foreign amount priced (`P` lines) on or before its date",
-        ));
+        result.blockers.push(
+            blocker(
+                format!(
+                    "the journal cannot be valued in {}: {error}",
+                    journal.commodity_name(base)
+                ),
+                "every foreign amount priced (`P` lines) on or before its date",
+            )
+            .at(Location {
+                path: settings.journal.clone(),
+                line: 1,
+            }),
+        );
     }
     let valued = valued.ok();
     result.blockers = [

@@ -919,16 +919,13 @@ fn revaluation_text(
     revaluations: &[Revaluation],
 ) -> Result<String, CloseError> {
     let mut out = String::new();
-    print::write_header(
+    write_entry_header(
         &mut out,
-        &HeaderText {
-            date: bs,
-            status: Status::Cleared,
-            code: None,
-            payee: &format!("Revaluation of foreign balances at the closing rate, FY{year}"),
-        },
+        bs,
+        &format!("Revaluation of foreign balances at the closing rate, FY{year}"),
+        REVALUATION_TAG,
+        &format!("FY{year}"),
     );
-    print::write_tag_line(&mut out, 4, REVALUATION_TAG, &format!("FY{year}"));
     let _ = writeln!(
         out,
         "    ; each holding at its balance times the closing rate of {bs}, rounded half away from zero"
@@ -972,6 +969,20 @@ fn revaluation_text(
         }
     }
     Ok(out)
+}
+
+/// Writes a cleared transaction header dated `date` and its first tag.
+fn write_entry_header(out: &mut String, date: NaiveDate, payee: &str, tag: &str, value: &str) {
+    print::write_header(
+        out,
+        &HeaderText {
+            date,
+            status: Status::Cleared,
+            code: None,
+            payee,
+        },
+    );
+    print::write_tag_line(out, 4, tag, value);
 }
 
 /// Plans closing fiscal year `year` on `closed_on`: checks it, computes the
@@ -1068,16 +1079,13 @@ pub fn plan(
     let shorts: Vec<String> = digests.iter().map(short).collect();
     result.digest = year_digest(digests);
     let mut record = String::new();
-    print::write_header(
+    write_entry_header(
         &mut record,
-        &HeaderText {
-            date: bs,
-            status: Status::Cleared,
-            code: None,
-            payee: &format!("Books of FY{year} closed"),
-        },
+        bs,
+        &format!("Books of FY{year} closed"),
+        CLOSE_TAG,
+        &format!("FY{year}"),
     );
-    print::write_tag_line(&mut record, 4, CLOSE_TAG, &format!("FY{year}"));
     print::write_tag_line(&mut record, 4, "closed-on", &closed_on.to_string());
     print::write_tag_line(&mut record, 4, "period", &format!("{begin} {bs}"));
     print::write_tag_line(&mut record, 4, "transactions", &result.covered.to_string());
@@ -1174,16 +1182,13 @@ pub fn opening_balances(journal: &Journal, year: i32) -> Result<String, CloseErr
     if wrote_price {
         out.push('\n');
     }
-    print::write_header(
+    write_entry_header(
         &mut out,
-        &HeaderText {
-            date: bs,
-            status: Status::Cleared,
-            code: None,
-            payee: &format!("Opening balances of FY{}", year + 1),
-        },
+        bs,
+        &format!("Opening balances of FY{}", year + 1),
+        "opening",
+        &format!("FY{}", year + 1),
     );
-    print::write_tag_line(&mut out, 4, "opening", &format!("FY{}", year + 1));
     let mut equity: BTreeMap<(String, String), Decimal> = BTreeMap::new();
     for ((account, fund, commodity), quantity) in &held {
         let id = commodities[commodity];
@@ -1219,14 +1224,28 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    fn journal(text: &str) -> Journal {
+    fn load(text: &str) -> crate::Loaded {
         let path = Path::new("t.ledger");
         let mut settings = Settings::for_bare_journal(path);
         settings.base_currency = Some("JPY".into());
         settings.report.cash_accounts = vec!["Assets:Bank".into(), "Assets:Cash".into()];
-        let loaded = crate::load::load_text(settings, path, text.to_string()).unwrap();
+        crate::load::load_text(settings, path, text.to_string()).unwrap()
+    }
+
+    fn journal(text: &str) -> Journal {
+        let loaded = load(text);
         assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
         loaded.journal
+    }
+
+    fn close_2000(j: &Journal) -> ClosePlan {
+        plan(
+            j,
+            2000,
+            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            false,
+        )
+        .unwrap()
     }
 
     const YEAR: &str = "P 2000-04-01 CNY 15 JPY\n\n\
@@ -1251,13 +1270,7 @@ P 2001-03-31 CNY 14.5 JPY\n\n\
     #[test]
     fn a_planned_close_loads_and_verifies() {
         let j = journal(YEAR);
-        let plan = plan(
-            &j,
-            2000,
-            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
-            false,
-        )
-        .unwrap();
+        let plan = close_2000(&j);
         assert!(plan.blockers.is_empty(), "{:?}", plan.blockers);
         // 1000 CNY bought at 15: book 15000; at 14.5: 14500; loss 500.
         assert_eq!(plan.revaluations.len(), 1);
@@ -1269,31 +1282,16 @@ P 2001-03-31 CNY 14.5 JPY\n\n\
         assert_eq!(records.len(), 1);
         assert_eq!(records[0].transactions, 4);
         // A second plan finds it closed and writes nothing.
-        let again = super::plan(
-            &closed,
-            2000,
-            NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
-            false,
-        )
-        .unwrap();
+        let again = close_2000(&closed);
         assert!(again.already_closed.is_some() && again.text.is_empty());
     }
 
     #[test]
     fn an_edit_after_the_close_is_named() {
         let j = journal(YEAR);
-        let plan = plan(
-            &j,
-            2000,
-            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
-            false,
-        )
-        .unwrap();
+        let plan = close_2000(&j);
         let edited = format!("{YEAR}\n{}", plan.text).replace("5000 JPY", "5001 JPY");
-        let path = Path::new("t.ledger");
-        let mut settings = Settings::for_bare_journal(path);
-        settings.base_currency = Some("JPY".into());
-        let loaded = crate::load::load_text(settings, path, edited).unwrap();
+        let loaded = load(&edited);
         let codes: Vec<(Code, u32)> = loaded
             .diagnostics
             .iter()
@@ -1313,13 +1311,7 @@ P 2001-03-31 CNY 14.5 JPY\n\n\
                 .replace("P 2001-03-31 CNY 14.5 JPY\n", "")
                 .replace("    Assets:Bank  0 JPY = -10000 JPY\n", ""),
         );
-        let plan = plan(
-            &j,
-            2000,
-            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
-            false,
-        )
-        .unwrap();
+        let plan = close_2000(&j);
         let messages: Vec<&str> = plan.blockers.iter().map(|d| d.message.as_str()).collect();
         assert!(
             messages

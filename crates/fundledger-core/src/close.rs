@@ -68,7 +68,7 @@ use serde::Deserialize;
 
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::journal::{
-    quote_commodity, Assertion, CommodityId, Journal, PostingKind, Status, Transaction,
+    quote_commodity, Assertion, CommodityId, CostKind, Journal, PostingKind, Status, Transaction,
 };
 use crate::money::{self, Decimal, RoundingStrategy};
 use crate::print::{self, HeaderText};
@@ -185,6 +185,17 @@ pub fn is_close_record(journal: &Journal, t: &Transaction) -> bool {
     tag(journal, t, CLOSE_TAG).is_some()
 }
 
+/// True for the entries `close` writes (a close record or a revaluation):
+/// appended at the end of the journal, dated on a past balance-sheet date,
+/// they are exempt from the date-order warning (W101). Neither holds a
+/// balance assertion, so ledger-cli's file-order assertions are unaffected.
+pub fn is_written_by_close(journal: &Journal, t: &Transaction) -> bool {
+    journal
+        .transaction_tags(t)
+        .iter()
+        .any(|tag| &*tag.name == CLOSE_TAG || &*tag.name == REVALUATION_TAG)
+}
+
 fn location_of(journal: &Journal, t: &Transaction) -> Location {
     Location {
         path: journal
@@ -258,73 +269,82 @@ pub fn records(journal: &Journal) -> Vec<CloseRecord> {
 /// The SHA-256 digest of what a transaction means (see the module docs).
 pub fn transaction_digest(journal: &Journal, t: &Transaction) -> [u8; 32] {
     use sha2::{Digest, Sha256};
-    const FIELD: char = '\u{1f}';
-    const RECORD: char = '\u{1e}';
-    let mut text = String::new();
-    let _ = write!(
-        text,
-        "{}{FIELD}{:?}{FIELD}{}{FIELD}{}{FIELD}{}",
-        t.date,
-        t.status,
-        journal.code(t).unwrap_or(""),
-        journal.payee(t),
-        journal.transaction_comment(t).unwrap_or("")
-    );
-    write_tags(&mut text, journal.transaction_tags(t));
+    let mut hasher = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        // Length-prefixed, so no two different field lists hash alike.
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
+    // Explicit bytes, so that reordering an enum never changes a digest.
+    let status = |s: Status| match s {
+        Status::Unmarked => [b' '],
+        Status::Pending => [b'!'],
+        Status::Cleared => [b'*'],
+    };
+    let decimal = |q: Decimal| {
+        let q = q.normalize();
+        let mut bytes = [0u8; 20];
+        bytes[..16].copy_from_slice(&q.mantissa().to_le_bytes());
+        bytes[16..].copy_from_slice(&q.scale().to_le_bytes());
+        bytes
+    };
+    field(&t.date.to_string().into_bytes());
+    field(&status(t.status));
+    field(journal.code(t).unwrap_or("").as_bytes());
+    field(journal.payee(t).as_bytes());
+    field(journal.transaction_comment(t).unwrap_or("").as_bytes());
+    digest_tags(&mut field, journal.transaction_tags(t));
     for p in journal.postings(t) {
-        text.push(RECORD);
-        let _ = write!(
-            text,
-            "{}{FIELD}{}{FIELD}{}{FIELD}{}{FIELD}{:?}{FIELD}{:?}",
-            journal.account_name(p.account),
-            journal.fund_name(p.fund),
-            journal.commodity_name(p.commodity),
-            p.quantity.normalize(),
-            p.kind,
-            p.status
-        );
+        field(b"posting");
+        field(journal.account_name(p.account).as_bytes());
+        field(journal.fund_name(p.fund).as_bytes());
+        field(journal.commodity_name(p.commodity).as_bytes());
+        field(&decimal(p.quantity));
+        field(match p.kind {
+            PostingKind::Real => b"real",
+            PostingKind::BalancedVirtual => b"[..]",
+            PostingKind::UnbalancedVirtual => b"(..)",
+        });
+        field(&status(p.status));
         if let Some(cost) = journal.cost(p) {
-            let _ = write!(
-                text,
-                "{FIELD}@{:?} {} {}",
-                cost.kind,
-                cost.written.normalize(),
-                journal.commodity_name(cost.commodity)
-            );
+            field(match cost.kind {
+                CostKind::PerUnit => b"@",
+                CostKind::Total => b"@@",
+            });
+            field(&decimal(cost.written));
+            field(journal.commodity_name(cost.commodity).as_bytes());
         }
         match journal.assertion(p) {
             Some(Assertion::Amount(q, c)) => {
-                let _ = write!(
-                    text,
-                    "{FIELD}={} {}",
-                    q.normalize(),
-                    journal.commodity_name(*c)
-                );
+                field(b"=");
+                field(&decimal(*q));
+                field(journal.commodity_name(*c).as_bytes());
             }
-            Some(Assertion::Zero) => {
-                let _ = write!(text, "{FIELD}=0");
-            }
+            Some(Assertion::Zero) => field(b"=0"),
             None => {}
         }
-        write_tags(&mut text, journal.posting_tags(p));
+        digest_tags(&mut field, journal.posting_tags(p));
         if let Some(comment) = journal.posting_comment(p) {
-            let _ = write!(text, "{FIELD};{comment}");
+            field(b";");
+            field(comment.as_bytes());
         }
     }
-    Sha256::digest(text.as_bytes()).into()
+    hasher.finalize().into()
 }
 
 /// Tags in a digest: sorted, without the `fundledger: interfund` mark that
 /// `print` writes on the interfund postings it writes out.
-fn write_tags(text: &mut String, tags: &[crate::journal::Tag]) {
+fn digest_tags(field: &mut impl FnMut(&[u8]), tags: &[crate::journal::Tag]) {
     let mut tags: Vec<(&str, &str)> = tags
         .iter()
         .filter(|t| !(&*t.name == "fundledger" && t.value.trim() == "interfund"))
         .map(|t| (&*t.name, t.value.trim()))
         .collect();
     tags.sort_unstable();
+    field(b"tags");
     for (name, value) in tags {
-        let _ = write!(text, "\u{1f}{name}={value}");
+        field(name.as_bytes());
+        field(value.as_bytes());
     }
 }
 
@@ -337,6 +357,15 @@ fn hex(bytes: &[u8]) -> String {
 
 fn short(digest: &[u8; 32]) -> String {
     hex(&digest[..SHORT_DIGEST_LEN / 2])
+}
+
+/// The digests of some transactions, computed on every core.
+fn digests_of(journal: &Journal, transactions: &[&Transaction]) -> Vec<[u8; 32]> {
+    use rayon::prelude::*;
+    transactions
+        .par_iter()
+        .map(|t| transaction_digest(journal, t))
+        .collect()
 }
 
 /// The digest of a year: SHA-256 of its transactions' digests, sorted.
@@ -369,6 +398,7 @@ fn year_transactions<'j>(
 /// record (added or changed after the close) is E701 at the transaction; a
 /// count or digest that no longer matches is E702 at the close record.
 pub fn verify_closed_years(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
+    let mut closes: Vec<(CloseRecord, SourcePos)> = Vec::new();
     for t in journal.transactions() {
         if !is_close_record(journal, t) {
             continue;
@@ -377,27 +407,41 @@ pub fn verify_closed_years(journal: &Journal, sources: &SourceMap, out: &mut Vec
             file: t.file,
             line: t.line,
         };
-        let record = match read_record(journal, t) {
-            Ok(record) => record,
-            Err(problem) => {
-                out.push(
-                    sources
-                        .diagnostic_at(Code::ClosedYearChanged, at, "unreadable close record")
-                        .found(problem)
-                        .expected("the tags close, closed-on, period, transactions, digest and digests that `fundledger close` writes"),
-                );
-                continue;
+        match read_record(journal, t) {
+            Ok(record) => closes.push((record, at)),
+            Err(problem) => out.push(
+                sources
+                    .diagnostic_at(Code::ClosedYearChanged, at, "unreadable close record")
+                    .found(problem)
+                    .expected("the tags close, closed-on, period, transactions, digest and digests that `fundledger close` writes"),
+            ),
+        }
+    }
+    if closes.is_empty() {
+        return;
+    }
+    // Each closed year's transactions, in one pass over the journal.
+    let mut years: Vec<Vec<&Transaction>> = vec![Vec::new(); closes.len()];
+    for t in journal.transactions() {
+        if !closes.iter().any(|(r, _)| r.contains(t.date)) || is_close_record(journal, t) {
+            continue;
+        }
+        for ((record, _), year) in closes.iter().zip(years.iter_mut()) {
+            if record.contains(t.date) {
+                year.push(t);
             }
-        };
+        }
+    }
+    for ((record, at), year) in closes.iter().zip(years) {
+        let at = *at;
         let mut recorded: HashMap<&str, usize> = HashMap::new();
         for d in &record.short_digests {
             *recorded.entry(d.as_str()).or_default() += 1;
         }
-        let mut digests = Vec::new();
+        let digests = digests_of(journal, &year);
         let mut unrecorded = 0usize;
-        for other in year_transactions(journal, record.begin, record.end) {
-            let digest = transaction_digest(journal, other);
-            let key = short(&digest);
+        for (other, digest) in year.iter().zip(&digests) {
+            let key = short(digest);
             match recorded.get_mut(key.as_str()) {
                 Some(n) if *n > 0 => *n -= 1,
                 _ => {
@@ -424,7 +468,6 @@ pub fn verify_closed_years(journal: &Journal, sources: &SourceMap, out: &mut Vec
                     );
                 }
             }
-            digests.push(digest);
         }
         let gone: usize = recorded.values().sum();
         let count = digests.len();
@@ -805,20 +848,24 @@ fn readiness(
             (Standard::Sorp, "sorp"),
         ];
         for (standard, standard_name) in standards {
-            for name in ["activities", "position", "funds", "functional"] {
-                if let Err(error) = crate::reports::named(valued, name, standard, begin, end, bs) {
-                    let what = match &error {
-                        ReportError::DoesNotTie(_) => "does not tie",
-                        _ => "cannot be produced",
-                    };
-                    out.push(
-                        blocker(
-                            format!("the {name} statement ({standard_name}) of FY{} {what}: {error}", settings.fiscal_year_start.year_of(begin)),
-                            "statements that reconcile (`fundledger report NAME --fy YEAR` shows the same problem)",
-                        )
-                        .at(year_end.clone()),
-                    );
-                }
+            // One pass computes and reconciles activities, position, funds
+            // and functional (what `reports::named` returns one by one).
+            if let Err(error) = crate::reports::financial::statements(valued, standard, begin, end)
+            {
+                let what = match &error {
+                    ReportError::DoesNotTie(_) => "do not tie",
+                    _ => "cannot be produced",
+                };
+                out.push(
+                    blocker(
+                        format!(
+                            "the statements ({standard_name}) of FY{} {what}: {error}",
+                            settings.fiscal_year_start.year_of(begin)
+                        ),
+                        "statements that reconcile (`fundledger report activities --fy YEAR` shows the same problem)",
+                    )
+                    .at(year_end.clone()),
+                );
             }
         }
     }
@@ -1053,9 +1100,8 @@ pub fn plan(
         return Ok(result);
     };
     result.revaluations = revaluations(&valued, base, end)?;
-    let mut digests: Vec<[u8; 32]> = year_transactions(journal, begin, end)
-        .map(|t| transaction_digest(journal, t))
-        .collect();
+    let in_year: Vec<&Transaction> = year_transactions(journal, begin, end).collect();
+    let mut digests = digests_of(journal, &in_year);
     if !result.revaluations.is_empty() {
         let text = revaluation_text(journal, base, year, bs, &result.revaluations)?;
         // Its digest as it will load: load it alone with the same settings.

@@ -830,10 +830,10 @@ impl Settings {
             })
         };
         for rule in file.import.donations.designations.iter().flatten() {
-            let Some(account) = rule
-                .income_account
-                .as_deref()
-                .or(file.import.donations.income_account.as_deref())
+            let Some(account) =
+                rule.income_account
+                    .as_deref()
+                    .or(file.import.donations.income_account.as_deref())
             else {
                 continue;
             };

@@ -553,11 +553,7 @@ pub fn outputs(c: &super::engine::Classified<'_, '_>) -> Result<Vec<Statement>, 
             let entry = series.entry((account, unit)).or_default();
             let dimension = ["route", "region"]
                 .iter()
-                .find_map(|tag| {
-                    journal
-                        .posting_tag(p, tag)
-                        .map(|v| format!("{tag} {v}"))
-                })
+                .find_map(|tag| journal.posting_tag(p, tag).map(|v| format!("{tag} {v}")))
                 .unwrap_or_default();
             super::acc(entry.sums.entry(dimension.clone()).or_default(), p.quantity)?;
             let observation = entry
@@ -625,7 +621,9 @@ pub fn outputs(c: &super::engine::Classified<'_, '_>) -> Result<Vec<Statement>, 
             }
             _ => None,
         };
-        let row = |figures: (Option<Decimal>, Option<StockFigures>), with_cost: bool| -> Result<Vec<Cell>, ReportError> {
+        let row = |figures: (Option<Decimal>, Option<StockFigures>),
+                   with_cost: bool|
+         -> Result<Vec<Cell>, ReportError> {
             let (flow, stock) = figures;
             let basis = flow.or(stock.as_ref().map(|s| s.average));
             let cost_cell = match (with_cost, cost, basis) {
@@ -638,14 +636,25 @@ pub fn outputs(c: &super::engine::Classified<'_, '_>) -> Result<Vec<Statement>, 
             };
             Ok(vec![
                 flow.map(Cell::Amount).unwrap_or(Cell::Empty),
-                stock.as_ref().map(|s| Cell::Amount(s.end)).unwrap_or(Cell::Empty),
-                stock.as_ref().map(|s| Cell::Amount(s.peak)).unwrap_or(Cell::Empty),
-                stock.as_ref().map(|s| Cell::Amount(s.average)).unwrap_or(Cell::Empty),
+                stock
+                    .as_ref()
+                    .map(|s| Cell::Amount(s.end))
+                    .unwrap_or(Cell::Empty),
+                stock
+                    .as_ref()
+                    .map(|s| Cell::Amount(s.peak))
+                    .unwrap_or(Cell::Empty),
+                stock
+                    .as_ref()
+                    .map(|s| Cell::Amount(s.average))
+                    .unwrap_or(Cell::Empty),
                 text(unit.clone()),
                 cost_cell,
             ])
         };
-        let figures_of = |months: &BTreeMap<NaiveDate, Decimal>, sum: Decimal| -> Result<(Option<Decimal>, Option<StockFigures>), ReportError> {
+        let figures_of = |months: &BTreeMap<NaiveDate, Decimal>,
+                          sum: Decimal|
+         -> Result<(Option<Decimal>, Option<StockFigures>), ReportError> {
             Ok(if stock {
                 (None, stock_figures(months)?)
             } else {
@@ -653,7 +662,12 @@ pub fn outputs(c: &super::engine::Classified<'_, '_>) -> Result<Vec<Statement>, 
             })
         };
         let total_sum = money::checked_sum(s.sums.values().copied())?;
-        summary.cells(label.clone(), 1, RowKind::Line, row(figures_of(&whole, total_sum)?, true)?);
+        summary.cells(
+            label.clone(),
+            1,
+            RowKind::Line,
+            row(figures_of(&whole, total_sum)?, true)?,
+        );
         if let (Some(k), Some(cost)) = (function, cost) {
             summary.tie(
                 format!("expenses/function/{}", c.functions[k].id),

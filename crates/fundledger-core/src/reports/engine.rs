@@ -297,10 +297,7 @@ impl<'v, 'j> Classified<'v, 'j> {
             .collect();
         let declared_natures = natures.len();
         let function_of = |id: &str, functions: &mut Vec<Function>| -> usize {
-            if let Some(k) = functions
-                .iter()
-                .position(|f| f.id == id || f.label == id)
-            {
+            if let Some(k) = functions.iter().position(|f| f.id == id || f.label == id) {
                 return k;
             }
             let (kind, id, label, label_ja) = match id {
@@ -353,7 +350,10 @@ impl<'v, 'j> Classified<'v, 'j> {
         let mut roles: Vec<Role> = Vec::with_capacity(journal.account_ids().count());
         for id in journal.account_ids() {
             let account = journal.account_name(id);
-            let is_fx = report.fx_accounts.iter().any(|a| account_matches(account, a));
+            let is_fx = report
+                .fx_accounts
+                .iter()
+                .any(|a| account_matches(account, a));
             let role = match journal.account_class(id) {
                 None => Role::None,
                 Some(AccountClass::Assets) if account == generated.due_from => {
@@ -401,7 +401,11 @@ impl<'v, 'j> Classified<'v, 'j> {
                                 Some(k) => declared_natures + k,
                                 None => {
                                     natures.push(Nature {
-                                        id: account.rsplit(':').next().unwrap_or(account).to_string(),
+                                        id: account
+                                            .rsplit(':')
+                                            .next()
+                                            .unwrap_or(account)
+                                            .to_string(),
                                         label_ja: label.clone(),
                                         label,
                                         personnel: report
@@ -543,7 +547,10 @@ impl<'v, 'j> Classified<'v, 'j> {
                 map.insert(k, v);
                 map
             });
-        let functions = function_order.iter().map(|&k| functions[k].clone()).collect();
+        let functions = function_order
+            .iter()
+            .map(|&k| functions[k].clone())
+            .collect();
         let natures = nature_order.iter().map(|&k| natures[k].clone()).collect();
         Ok(Classified {
             valued,
@@ -618,7 +625,10 @@ impl<'v, 'j> Classified<'v, 'j> {
     /// [`ReportError::Overflow`].
     pub fn balance(&self, line: &BalanceLine) -> Result<Decimal, ReportError> {
         Ok(money::checked_sum(
-            self.balances.get(line).into_iter().flat_map(|m| m.values().copied()),
+            self.balances
+                .get(line)
+                .into_iter()
+                .flat_map(|m| m.values().copied()),
         )?)
     }
 }
@@ -633,9 +643,11 @@ pub fn reconcile<'s>(
     let mut seen: BTreeMap<&str, Vec<(&str, &str, Decimal)>> = BTreeMap::new();
     for s in statements {
         for tie in &s.ties {
-            seen.entry(tie.key.as_str())
-                .or_default()
-                .push((s.title.as_str(), tie.line.as_str(), tie.value));
+            seen.entry(tie.key.as_str()).or_default().push((
+                s.title.as_str(),
+                tie.line.as_str(),
+                tie.value,
+            ));
         }
     }
     let mut problems = Vec::new();

@@ -298,21 +298,14 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
         add_into(&mut support, &releases)?;
     }
     s.amounts(
-        standard.pick(
-            "Total revenue and support",
-            "経常収益計",
-            "Total income",
-        ),
+        standard.pick("Total revenue and support", "経常収益計", "Total income"),
         0,
         RowKind::Subtotal,
         &with_total(&support)?,
     );
 
     // Expenses.
-    s.heading(
-        standard.pick("Expenses", "経常費用", "Expenditure on"),
-        0,
-    );
+    s.heading(standard.pick("Expenses", "経常費用", "Expenditure on"), 0);
     let expenses = match standard {
         Standard::Asc958 => expenses_by_function(c, &mut s, n)?,
         Standard::JpNpo => expenses_by_nature(c, &mut s, n)?,
@@ -341,7 +334,11 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
         s.amounts(exchange_label, 0, RowKind::Line, &with_total(&exchange)?);
     }
     for (k, v) in exchange.iter().enumerate() {
-        s.tie(format!("exchange/{k}"), format!("{exchange_label} / {}", names[k]), *v);
+        s.tie(
+            format!("exchange/{k}"),
+            format!("{exchange_label} / {}", names[k]),
+            *v,
+        );
     }
     let mut transfers = by_bucket(&|e| e == Element::Transfer)?;
     if standard == Standard::Sorp {
@@ -356,12 +353,14 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
         s.amounts(transfers_label, 0, RowKind::Line, &with_total(&transfers)?);
     }
     let change = (0..n)
-        .map(|k| {
-            money::checked_sum([support[k], -expenses[k], exchange[k], transfers[k]])
-        })
+        .map(|k| money::checked_sum([support[k], -expenses[k], exchange[k], transfers[k]]))
         .collect::<Result<Columns, _>>()?;
     let (change_label, opening_label, closing_label) = match standard {
-        Standard::JpNpo => ("当期正味財産増減額", "前期繰越正味財産額", "次期繰越正味財産額"),
+        Standard::JpNpo => (
+            "当期正味財産増減額",
+            "前期繰越正味財産額",
+            "次期繰越正味財産額",
+        ),
         Standard::Sorp => (
             "Net movement in funds",
             "Total funds brought forward",
@@ -424,7 +423,11 @@ fn expenses_by_function(
 ) -> Result<Columns, ReportError> {
     let mut all = zeros(n);
     for (heading, kinds, subtotal) in [
-        ("Program services", &[ExpenseKind::Program][..], "Total program services"),
+        (
+            "Program services",
+            &[ExpenseKind::Program][..],
+            "Total program services",
+        ),
         (
             "Supporting services",
             &[ExpenseKind::Management, ExpenseKind::Fundraising][..],
@@ -444,7 +447,12 @@ fn expenses_by_function(
             let spent = c.expenses(|f, _, _| f == k)?;
             let mut columns = zeros(n);
             columns[0] = spent;
-            s.amounts(function.label.clone(), 2, RowKind::Line, &with_total(&columns)?);
+            s.amounts(
+                function.label.clone(),
+                2,
+                RowKind::Line,
+                &with_total(&columns)?,
+            );
             s.tie(
                 format!("expenses/function/{}", function.id),
                 function.label.clone(),
@@ -476,7 +484,8 @@ fn expenses_by_nature(
         ("1", "事業費", true, "事業費計", "program"),
         ("2", "管理費", false, "管理費計", "support"),
     ] {
-        let in_group = |function: usize| (c.functions[function].kind == ExpenseKind::Program) == programs;
+        let in_group =
+            |function: usize| (c.functions[function].kind == ExpenseKind::Program) == programs;
         let group_total = c.expenses(|f, _, _| in_group(f))?;
         if group_total.is_zero() && !(0..c.functions.len()).any(in_group) {
             continue;
@@ -502,7 +511,12 @@ fn expenses_by_nature(
                 }
                 let mut columns = zeros(n);
                 columns[0] = spent;
-                s.amounts(nature.label_ja.clone(), 3, RowKind::Line, &with_total(&columns)?);
+                s.amounts(
+                    nature.label_ja.clone(),
+                    3,
+                    RowKind::Line,
+                    &with_total(&columns)?,
+                );
                 s.tie(
                     format!("expenses/nature/{}/{key}", nature.id),
                     format!("{heading} {}", nature.label_ja),
@@ -536,10 +550,7 @@ fn expenses_by_nature(
 /// The SORP: raising funds, then charitable activities per programme in
 /// each fund's own column, with support costs (management, governance)
 /// allocated to the activities in proportion to their direct costs.
-fn expenses_by_activity(
-    c: &Classified<'_, '_>,
-    s: &mut Statement,
-) -> Result<Columns, ReportError> {
+fn expenses_by_activity(c: &Classified<'_, '_>, s: &mut Statement) -> Result<Columns, ReportError> {
     let standard = Standard::Sorp;
     let n = standard.buckets();
     let by_bucket = |select: &dyn Fn(usize) -> bool| -> Result<Columns, ReportError> {
@@ -567,10 +578,7 @@ fn expenses_by_activity(
         .iter()
         .map(|&p| by_bucket(&|f| f == p))
         .collect::<Result<_, _>>()?;
-    let weights: Vec<Decimal> = direct
-        .iter()
-        .map(|d| total(d))
-        .collect::<Result<_, _>>()?;
+    let weights: Vec<Decimal> = direct.iter().map(|d| total(d)).collect::<Result<_, _>>()?;
     let mut lines = direct.clone();
     if !programs.is_empty() && !total(&weights)?.is_zero() {
         for k in 0..n {
@@ -580,13 +588,23 @@ fn expenses_by_activity(
             }
         }
     } else if support.iter().any(|v| !v.is_zero()) {
-        s.amounts("Other: support costs", 1, RowKind::Line, &with_total(&support)?);
+        s.amounts(
+            "Other: support costs",
+            1,
+            RowKind::Line,
+            &with_total(&support)?,
+        );
         add_into(&mut all, &support)?;
     }
     if !programs.is_empty() {
         s.heading("Charitable activities", 1);
         for (&p, line) in programs.iter().zip(&lines) {
-            s.amounts(c.functions[p].label.clone(), 2, RowKind::Line, &with_total(line)?);
+            s.amounts(
+                c.functions[p].label.clone(),
+                2,
+                RowKind::Line,
+                &with_total(line)?,
+            );
             add_into(&mut all, line)?;
         }
         if support.iter().any(|v| !v.is_zero()) {
@@ -711,7 +729,10 @@ fn position(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, Rep
         &[liabilities],
     );
 
-    s.heading(standard.pick("Net assets", "正味財産の部", "The funds of the charity"), 0);
+    s.heading(
+        standard.pick("Net assets", "正味財産の部", "The funds of the charity"),
+        0,
+    );
     let columns = standard.columns();
     let mut by_class = zeros(standard.buckets());
     for (&fund, f) in &c.funds {
@@ -722,7 +743,11 @@ fn position(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, Rep
     let mut net_assets = Decimal::ZERO;
     for (k, value) in by_class.iter().enumerate() {
         s.amounts(columns[k].clone(), 1, RowKind::Line, &[*value]);
-        s.tie(format!("net-assets/closing/{k}"), columns[k].clone(), *value);
+        s.tie(
+            format!("net-assets/closing/{k}"),
+            columns[k].clone(),
+            *value,
+        );
         super::acc(&mut net_assets, *value)?;
     }
     s.amounts(
@@ -762,7 +787,8 @@ fn position(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, Rep
         })
         .collect();
     if jp {
-        s.notes.push("内部貸借（他の基金に対する債権・債務）は相殺消去しています。".into());
+        s.notes
+            .push("内部貸借（他の基金に対する債権・債務）は相殺消去しています。".into());
     } else {
         s.notes.push(
             "Interfund receivables and payables (due to/due from) eliminate and are not shown."
@@ -787,7 +813,14 @@ fn fund_analysis(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
     let settings = journal.settings();
     let jp = standard == Standard::JpNpo;
     let headers: &[&str] = if jp {
-        &["期首残高", "当期増加額", "当期減少額", "為替差損益", "振替等", "期末残高"]
+        &[
+            "期首残高",
+            "当期増加額",
+            "当期減少額",
+            "為替差損益",
+            "振替等",
+            "期末残高",
+        ]
     } else {
         &[
             "Opening",
@@ -832,7 +865,14 @@ fn fund_analysis(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
             continue;
         }
         let closing = f.closing()?;
-        let row = [f.opening, f.income, f.expenses, f.exchange, f.transfers, closing];
+        let row = [
+            f.opening,
+            f.income,
+            f.expenses,
+            f.exchange,
+            f.transfers,
+            closing,
+        ];
         if row.iter().all(|d| d.is_zero()) {
             continue;
         }
@@ -847,15 +887,31 @@ fn fund_analysis(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
             format!("{name} ({restriction})")
         };
         s.amounts(label.clone(), 1, RowKind::Line, &row);
-        for (k, key) in ["opening", "income", "expenses", "exchange", "transfers", "closing"]
-            .iter()
-            .enumerate()
+        for (k, key) in [
+            "opening",
+            "income",
+            "expenses",
+            "exchange",
+            "transfers",
+            "closing",
+        ]
+        .iter()
+        .enumerate()
         {
-            s.tie(format!("fund/{id}/{key}"), format!("{label} / {}", headers[k]), row[k]);
+            s.tie(
+                format!("fund/{id}/{key}"),
+                format!("{label} / {}", headers[k]),
+                row[k],
+            );
             super::acc(&mut totals[k], row[k])?;
         }
     }
-    s.amounts(if jp { "合計" } else { "Total" }, 0, RowKind::Total, &totals);
+    s.amounts(
+        if jp { "合計" } else { "Total" },
+        0,
+        RowKind::Total,
+        &totals,
+    );
     let names = standard.columns();
     for k in 0..n {
         if !listed_all[k] {
@@ -884,18 +940,16 @@ fn fund_analysis(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
     } else {
         // Only restricted funds are listed: they close at the restricted
         // net assets.
-        s.tie(
-            "net-assets/closing/1",
-            "期末残高 合計",
-            closing_by_class[1],
-        );
+        s.tie("net-assets/closing/1", "期末残高 合計", closing_by_class[1]);
     }
     for fund in journal.fund_ids() {
-        let listed = c.funds.contains_key(&fund)
-            && (!jp || c.restriction(fund).is_donor_restricted());
+        let listed =
+            c.funds.contains_key(&fund) && (!jp || c.restriction(fund).is_donor_restricted());
         if let (true, Some(purpose)) = (
             listed,
-            settings.fund(journal.fund_name(fund)).and_then(|s| s.purpose.clone()),
+            settings
+                .fund(journal.fund_name(fund))
+                .and_then(|s| s.purpose.clone()),
         ) {
             let name = settings
                 .fund(journal.fund_name(fund))
@@ -927,7 +981,15 @@ fn functional(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
         .filter(|&k| c.functions[k].kind != ExpenseKind::Program)
         .collect();
     let mut columns: Vec<String> = programs.iter().map(|&k| label_of(k)).collect();
-    columns.push(standard.pick("Total program services", "事業部門計", "Total charitable activities").into());
+    columns.push(
+        standard
+            .pick(
+                "Total program services",
+                "事業部門計",
+                "Total charitable activities",
+            )
+            .into(),
+    );
     columns.extend(supporting.iter().map(|&k| label_of(k)));
     columns.push(standard.pick("Total", "合計", "Total").into());
     let mut s = Statement::new(
@@ -941,7 +1003,9 @@ fn functional(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
         columns.clone(),
         &c.valued.base,
     );
-    s.label_header = standard.pick("Nature of expense", "科目", "Nature of expenditure").into();
+    s.label_header = standard
+        .pick("Nature of expense", "科目", "Nature of expenditure")
+        .into();
     let mut totals = vec![Decimal::ZERO; columns.len()];
     for (m, nature) in c.natures.iter().enumerate() {
         let mut row = Vec::with_capacity(columns.len());
@@ -997,9 +1061,18 @@ fn functional(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
         format!("{total_label} / {}", columns[programs.len()]),
         totals[programs.len()],
     );
-    let support_sum = money::checked_sum(totals[programs.len() + 1..totals.len() - 1].iter().copied())?;
-    s.tie("expenses/support", format!("{total_label} / supporting"), support_sum);
-    s.tie("expenses/total", total_label, totals.last().copied().unwrap_or_default());
+    let support_sum =
+        money::checked_sum(totals[programs.len() + 1..totals.len() - 1].iter().copied())?;
+    s.tie(
+        "expenses/support",
+        format!("{total_label} / supporting"),
+        support_sum,
+    );
+    s.tie(
+        "expenses/total",
+        total_label,
+        totals.last().copied().unwrap_or_default(),
+    );
     if !jp {
         s.notes.push("Functions: each programme is the second part of its expense accounts (Expenses:FoodAid:... is the food supply programme); natures are declared in [[report.natures]].".into());
     }

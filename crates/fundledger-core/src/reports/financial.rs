@@ -783,7 +783,10 @@ fn position(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, Rep
                 .fund(journal.fund_name(f))
                 .map(|s| s.name.clone())
                 .unwrap_or_else(|| journal.fund_name(f).to_string());
-            format!("{name} {}", c.funds[&f].closing_by_balances)
+            format!(
+                "{name} {}",
+                crate::render::grouped(c.funds[&f].closing_by_balances)
+            )
         })
         .collect();
     if jp {
@@ -1074,7 +1077,7 @@ fn functional(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
         totals.last().copied().unwrap_or_default(),
     );
     if !jp {
-        s.notes.push("Functions: each programme is the second part of its expense accounts (Expenses:FoodAid:... is the food supply programme); natures are declared in [[report.natures]].".into());
+        s.notes.push("Each expense is classified once by nature (what was bought) and by function (the programme or supporting service it served); the statement of activities and the analysis of funds add up the same classified amounts.".into());
     }
     for allocation in &settings.report.allocations {
         let shares: Vec<String> = allocation

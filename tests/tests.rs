@@ -13,6 +13,7 @@ mod util;
 
 mod cli;
 mod errors;
+mod filing;
 mod golden;
 mod import;
 mod interop;

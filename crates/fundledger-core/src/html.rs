@@ -68,7 +68,16 @@ pub fn statement(s: &Statement) -> String {
         escape(&s.subtitle)
     );
     if !s.unit.is_empty() {
-        let _ = write!(out, " · amounts in {}", escape(&s.unit));
+        let _ = write!(out, " · {}", escape(&s.unit_phrase()));
+    }
+    if s.rows.is_empty() && s.columns.is_empty() {
+        // A note of text only: its paragraphs.
+        out.push_str("</p>\n");
+        for note in &s.notes {
+            let _ = writeln!(out, "<p>{}</p>", escape(note));
+        }
+        out.push_str("</section>\n");
+        return out;
     }
     // Tables of many columns (expenses by nature and function) set smaller
     // so that they fit the page.

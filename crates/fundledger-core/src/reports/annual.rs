@@ -93,6 +93,7 @@ pub fn annual(
         set.funds,
         set.outputs,
     );
+    let (inventory, cashflows, filing_notes) = (set.inventory, set.cashflows, set.notes);
     let last_day = end.pred_opt().unwrap_or(end);
     let loans = board::loans(valued, last_day, begin, end)?;
     super::engine::reconcile(loans.iter().chain([&position]))?;
@@ -216,7 +217,13 @@ pub fn annual(
             _ => None,
         })
         .collect();
-    let mut notes = vec![funds];
+    // The notes the standard sets (under the NPO standard they hold the
+    // programmes' expenses and the restricted funds), then the board's
+    // reports.
+    let mut notes = filing_notes;
+    if standard == Standard::Asc958 {
+        notes.push(funds);
+    }
     notes.extend(loans);
     notes.push(sales);
     notes.extend(outputs);
@@ -230,16 +237,31 @@ pub fn annual(
             // has them.
             let (mut activities, mut position) = (activities, position);
             if let Some(previous) = &previous_set {
-                let label = format!("FY{} total", year - 1);
+                let label = if standard == Standard::JpNpo {
+                    format!("前年度（{}年度）", year - 1)
+                } else {
+                    format!("FY{} total", year - 1)
+                };
                 add_comparative(&mut activities, &previous.activities, &label);
                 let previous_position = &previous.position;
                 add_comparative(
                     &mut position,
                     previous_position,
-                    &format!("FY{} end", year - 1),
+                    &if standard == Standard::JpNpo {
+                        format!("前年度末（{}年度）", year - 1)
+                    } else {
+                        format!("FY{} end", year - 1)
+                    },
                 );
             }
-            vec![activities, position, functional]
+            let mut statements = vec![activities, position];
+            if standard == Standard::JpNpo {
+                statements.push(inventory);
+            } else {
+                statements.push(functional);
+            }
+            statements.push(cashflows);
+            statements
         },
         notes,
         targets,

@@ -459,6 +459,13 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
     };
     s.amounts(change_label, 0, RowKind::Subtotal, &with_total(&change)?);
     s.amounts(opening_label, 0, RowKind::Line, &with_total(opening)?);
+    for (k, v) in opening.iter().enumerate() {
+        s.tie(
+            format!("net-assets/opening/{k}"),
+            format!("{opening_label} / {}", names[k]),
+            *v,
+        );
+    }
     let closing = (0..n)
         .map(|k| money::checked_add(opening[k], change[k]))
         .collect::<Result<Columns, _>>()?;
@@ -606,6 +613,11 @@ fn activities_npo(c: &Classified<'_, '_>) -> Result<Statement, ReportError> {
         Decimal::ZERO
     };
     let expenses = expenses_by_nature(c, &mut s, fx_loss)?;
+    s.tie(
+        "expenses/total",
+        "経常費用計（為替差損を除く）",
+        money::checked_sub(expenses, fx_loss)?,
+    );
     line(&mut s, "経常費用計", 2, RowKind::Subtotal, expenses);
     let ordinary = money::checked_sub(revenue, expenses)?;
     line(&mut s, "当期経常増減額", 1, RowKind::Subtotal, ordinary);
@@ -635,6 +647,7 @@ fn activities_npo(c: &Classified<'_, '_>) -> Result<Statement, ReportError> {
         RowKind::Line,
         m.opening[0],
     );
+    s.tie("net-assets/opening/0", "一般正味財産期首残高", m.opening[0]);
     let general_closing = money::checked_add(m.opening[0], general_change)?;
     line(
         &mut s,
@@ -704,6 +717,7 @@ fn activities_npo(c: &Classified<'_, '_>) -> Result<Statement, ReportError> {
         RowKind::Line,
         m.opening[1],
     );
+    s.tie("net-assets/opening/1", "指定正味財産期首残高", m.opening[1]);
     let restricted_closing = money::checked_add(m.opening[1], restricted_change)?;
     line(
         &mut s,

@@ -335,3 +335,36 @@ fn loans_for_the_board_show_the_year_and_work_with_as_of_alone() {
     assert_eq!(usage.code, 2);
     assert!(usage.stderr.contains("needs --fy YEAR"), "{}", usage.stderr);
 }
+
+/// The annual report's key figures are the statements' own, in every
+/// standard (a layout change once left them at zero).
+#[test]
+fn annual_key_figures_equal_the_statements() {
+    for (standard, closing_label, total_label) in [
+        ("jp-npo", "次期繰越正味財産額", "正味財産合計"),
+        ("asc958", "Net assets, end of year", "Total net assets"),
+        ("sorp", "Net assets, end of year", "Total funds"),
+    ] {
+        let result = run(&[
+            "-C",
+            LEDGER,
+            "report",
+            "annual",
+            "--fy",
+            "2000",
+            "--standard",
+            standard,
+            "-O",
+            "json",
+        ]);
+        assert_eq!(result.code, 0, "{}", result.stderr);
+        let annual: Value = serde_json::from_str(&result.stdout).unwrap();
+        let position = &statements("position", standard)[0];
+        assert_eq!(
+            amount(&annual["summary"], closing_label, 0),
+            amount(position, total_label, 0),
+            "{standard}"
+        );
+        assert_ne!(amount(&annual["summary"], closing_label, 0), "0");
+    }
+}

@@ -15,6 +15,7 @@ mod util;
 mod cli;
 mod close;
 mod errors;
+mod filing;
 mod golden;
 mod import;
 mod interop;

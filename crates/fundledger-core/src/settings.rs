@@ -157,6 +157,12 @@ pub struct FundSettings {
     /// When set, the only expense account prefixes this fund may pay for.
     #[serde(default)]
     pub expense_accounts: Option<Vec<String>>,
+    /// The fund's name in Japanese, for statements under the NPO standard.
+    #[serde(default)]
+    pub name_ja: Option<String>,
+    /// Its purpose in Japanese.
+    #[serde(default)]
+    pub purpose_ja: Option<String>,
     /// Income account prefixes whose gifts are restricted by their donors
     /// to this fund's purpose (only for restricted and endowment funds): a
     /// posting to one of them in an unrestricted or board-designated fund
@@ -407,6 +413,21 @@ pub struct ReportSettings {
     /// names is its own nature, named after its last part.
     #[serde(default)]
     pub natures: Vec<NatureSettings>,
+    /// The organisation's name in Japanese (北朝鮮難民救援基金).
+    #[serde(default)]
+    pub organisation_ja: Option<String>,
+    /// Labels of accounts (or account prefixes) in statements:
+    /// `"Assets:Bank:Postal" = "Postal savings account"`.
+    #[serde(default)]
+    pub account_labels: BTreeMap<String, String>,
+    /// Japanese labels of accounts, with the NPO standard's 科目 and, in
+    /// the inventory, the place: `"Assets:Bank:Postal" = "普通預金　ゆうちょ銀行"`.
+    #[serde(default)]
+    pub account_labels_ja: BTreeMap<String, String>,
+    /// Asset account prefixes that are fixed (固定資産); every other asset
+    /// is current.
+    #[serde(default)]
+    pub fixed_assets: Vec<String>,
     /// The output accounts whose cost per unit the outputs report shows:
     /// the programme's whole cost (after shared costs are allocated)
     /// divided by this output, so name one output per programme.
@@ -458,6 +479,9 @@ pub struct AllocationSettings {
     /// The basis of the split, in words (floor area, time sheets...).
     #[serde(default)]
     pub basis: Option<String>,
+    /// The basis in Japanese (按分の基準).
+    #[serde(default)]
+    pub basis_ja: Option<String>,
     /// Function label → percentage (a string or an integer).
     pub shares: BTreeMap<String, ExactDecimal>,
 }

@@ -208,7 +208,8 @@ pub fn loans(
     );
     register.notes.push(format!(
         "The total equals the balance of the member-loan accounts ({} {}).",
-        -control, valued.base
+        crate::render::grouped(-control),
+        valued.base
     ));
 
     let mut maturity = Statement::new(
@@ -270,7 +271,38 @@ pub fn loans(
         exposure.cells(label, 1, RowKind::Line, vec![cell]);
     }
     exposure.notes.push("Ratios are rounded to two places, half to even. Unrestricted: unrestricted and board-designated funds; cash: the accounts listed in report.cash_accounts.".into());
-    Ok(vec![register, maturity, exposure])
+    // The year's movement per lender, beside the figures since inception.
+    let movements = super::filing::loan_movements(valued, begin.min(cutoff), cutoff)?;
+    let mut movement = Statement::new(
+        "loans-movement",
+        "Movement of member loans in the year",
+        format!(
+            "{}, {} to {as_of}",
+            settings.organisation,
+            begin.min(cutoff)
+        ),
+        ["Owed at the start", "Borrowed", "Repaid", "Owed at the end"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        &valued.base,
+    );
+    movement.label_header = "Lender".into();
+    let mut totals = [Decimal::ZERO; 4];
+    for m in &movements {
+        let row = [m.opening, m.borrowed, m.repaid, m.closing];
+        movement.amounts(m.lender.clone(), 1, RowKind::Line, &row);
+        for (t, v) in totals.iter_mut().zip(row) {
+            super::acc(t, v)?;
+        }
+    }
+    movement.amounts("Total", 0, RowKind::Total, &totals);
+    movement.tie(
+        "liabilities/member-loans",
+        "Total / Owed at the end",
+        totals[3],
+    );
+    Ok(vec![register, movement, maturity, exposure])
 }
 
 /// Self-reliance sales by product and month.

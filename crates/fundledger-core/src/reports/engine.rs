@@ -114,7 +114,7 @@ impl IncomeCategory {
     ];
 
     /// The category of an income account, from its second part.
-    fn of(account: &str) -> IncomeCategory {
+    pub(crate) fn of(account: &str) -> IncomeCategory {
         match account.split(':').nth(1).unwrap_or("") {
             "Donations" | "Contributions" => IncomeCategory::Contributions,
             "InKind" => IncomeCategory::InKind,
@@ -305,13 +305,13 @@ impl<'v, 'j> Classified<'v, 'j> {
                     ExpenseKind::Management,
                     "Management".to_string(),
                     "Management and general".to_string(),
-                    "管理費".to_string(),
+                    "管理部門".to_string(),
                 ),
                 "Fundraising" => (
                     ExpenseKind::Fundraising,
                     "Fundraising".to_string(),
                     "Fundraising".to_string(),
-                    "資金調達費".to_string(),
+                    "管理部門（募金）".to_string(),
                 ),
                 other => {
                     // A label of `program_names` names its programme.

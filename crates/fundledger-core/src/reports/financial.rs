@@ -11,7 +11,7 @@
 use chrono::NaiveDate;
 
 use super::engine::{BalanceLine, Classified, Element, ExpenseKind, IncomeCategory};
-use super::statement::{humanize, RowKind, Statement};
+use super::statement::{Language, RowKind, Statement};
 use super::valued::Valued;
 use super::ReportError;
 use crate::journal::FundId;
@@ -140,8 +140,28 @@ pub struct StatementSet {
     pub funds: Statement,
     /// Expenses by nature and function.
     pub functional: Statement,
+    /// The inventory of assets and liabilities (財産目録).
+    pub inventory: Statement,
+    /// The statement of cash flows.
+    pub cashflows: Statement,
+    /// The notes, in the order the standard sets.
+    pub notes: Vec<Statement>,
     /// Programme outputs and their cost per unit.
     pub outputs: Vec<Statement>,
+}
+
+impl StatementSet {
+    /// The statements (not the outputs or the notes), in filing order.
+    pub fn statements(&self) -> [&Statement; 6] {
+        [
+            &self.activities,
+            &self.position,
+            &self.funds,
+            &self.functional,
+            &self.inventory,
+            &self.cashflows,
+        ]
+    }
 }
 
 /// Builds every statement of `[begin, end)` under `standard` from one
@@ -157,19 +177,48 @@ pub fn statements(
     begin: NaiveDate,
     end: NaiveDate,
 ) -> Result<StatementSet, ReportError> {
+    // The previous year, for the notes' comparatives, when the journal has
+    // transactions in it.
+    let previous_begin = begin.checked_sub_months(chrono::Months::new(12));
+    let previous = match previous_begin {
+        Some(b)
+            if valued
+                .journal
+                .transactions()
+                .iter()
+                .any(|t| t.date >= b && t.date < begin) =>
+        {
+            Some(build(valued, standard, b, begin, None)?)
+        }
+        _ => None,
+    };
+    build(valued, standard, begin, end, Some(previous.as_ref()))
+}
+
+/// Builds and reconciles the set; with `notes`, the notes too (given the
+/// previous year's set, when there is one).
+fn build(
+    valued: &Valued<'_>,
+    standard: Standard,
+    begin: NaiveDate,
+    end: NaiveDate,
+    notes: Option<Option<&StatementSet>>,
+) -> Result<StatementSet, ReportError> {
     let c = Classified::new(valued, begin, end)?;
-    let set = StatementSet {
+    let mut set = StatementSet {
         activities: activities(&c, standard)?,
         position: position(&c, standard)?,
         funds: fund_analysis(&c, standard)?,
         functional: functional(&c, standard)?,
+        inventory: inventory(&c, standard)?,
+        cashflows: super::filing::cashflows(&c, standard)?,
         outputs: super::board::outputs(&c)?,
+        notes: Vec::new(),
     };
-    super::engine::reconcile(
-        [&set.activities, &set.position, &set.funds, &set.functional]
-            .into_iter()
-            .chain(&set.outputs),
-    )?;
+    super::engine::reconcile(set.statements().into_iter().chain(&set.outputs))?;
+    if let Some(previous) = notes {
+        set.notes = super::filing::notes(&c, standard, &set, previous)?;
+    }
     Ok(set)
 }
 
@@ -200,13 +249,90 @@ fn presentation(
     })
 }
 
+/// The movements of net assets by restriction column, as every layout of
+/// the statement of activities reads them.
+struct ColumnMovements {
+    n: usize,
+    opening: Columns,
+    closing_presented: Columns,
+    /// Releases from restriction (ASC 958, the NPO standard).
+    releases: Columns,
+    /// Restricted deficits borne by the unrestricted column (SORP
+    /// transfers).
+    cover: Columns,
+    exchange: Columns,
+    transfers: Columns,
+    income: Vec<(IncomeCategory, Columns)>,
+}
+
+fn column_movements(
+    c: &Classified<'_, '_>,
+    standard: Standard,
+) -> Result<ColumnMovements, ReportError> {
+    let n = standard.buckets();
+    let by_bucket = |select: &dyn Fn(Element) -> bool| -> Result<Columns, ReportError> {
+        let mut out = zeros(n);
+        for (fund, element, change) in c.movements() {
+            if select(element) {
+                super::acc(&mut out[standard.bucket(c.restriction(fund))], change)?;
+            }
+        }
+        Ok(out)
+    };
+    let mut m = ColumnMovements {
+        n,
+        opening: zeros(n),
+        closing_presented: zeros(n),
+        releases: zeros(n),
+        cover: zeros(n),
+        exchange: by_bucket(&|e| e == Element::Exchange)?,
+        transfers: by_bucket(&|e| e == Element::Transfer)?,
+        income: Vec::new(),
+    };
+    for category in IncomeCategory::ALL {
+        if c.movements()
+            .any(|(_, e, _)| e == Element::Income(category))
+        {
+            m.income
+                .push((category, by_bucket(&|e| e == Element::Income(category))?));
+        }
+    }
+    for (&fund, f) in &c.funds {
+        let p = presentation(c, standard, fund)?;
+        super::acc(&mut m.opening[p.bucket], p.opening.0)?;
+        super::acc(&mut m.opening[0], p.opening.1)?;
+        super::acc(&mut m.closing_presented[p.bucket], p.closing.0)?;
+        super::acc(&mut m.closing_presented[0], p.closing.1)?;
+        if p.bucket != 0 {
+            // A restricted fund's spending is released to the unrestricted
+            // column, capped at what the fund holds (ASC 958, the NPO
+            // standard); under the SORP its deficit is a transfer.
+            let released = money::checked_sub(f.expenses, p.deficit_cover)?;
+            super::acc(&mut m.releases[0], released)?;
+            super::acc(&mut m.releases[p.bucket], -released)?;
+            super::acc(&mut m.cover[p.bucket], p.deficit_cover)?;
+            super::acc(&mut m.cover[0], -p.deficit_cover)?;
+        }
+    }
+    if !total(&m.releases)?.is_zero() {
+        return Err(ReportError::DoesNotTie(format!(
+            "releases from restriction do not net to zero: {}",
+            total(&m.releases)?
+        )));
+    }
+    Ok(m)
+}
+
 /// The statement of activities (活動計算書; statement of financial
 /// activities).
 fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, ReportError> {
+    if standard == Standard::JpNpo {
+        return activities_npo(c);
+    }
     let journal = c.valued.journal;
-    let n = standard.buckets();
-    let jp = standard == Standard::JpNpo;
     let names = standard.columns();
+    let m = column_movements(c, standard)?;
+    let n = m.n;
     let mut s = Statement::new(
         "activities",
         standard.pick(
@@ -218,37 +344,8 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
         names.clone(),
         &c.valued.base,
     );
-    // Column vectors of the movements, by fund class.
-    let by_bucket = |select: &dyn Fn(Element) -> bool| -> Result<Columns, ReportError> {
-        let mut out = zeros(n);
-        for (fund, element, change) in c.movements() {
-            if select(element) {
-                super::acc(&mut out[standard.bucket(c.restriction(fund))], change)?;
-            }
-        }
-        Ok(out)
-    };
-    let mut opening = zeros(n);
-    let mut closing_presented = zeros(n);
-    let mut releases = zeros(n);
-    let mut cover = zeros(n);
-    for (&fund, f) in &c.funds {
-        let p = presentation(c, standard, fund)?;
-        super::acc(&mut opening[p.bucket], p.opening.0)?;
-        super::acc(&mut opening[0], p.opening.1)?;
-        super::acc(&mut closing_presented[p.bucket], p.closing.0)?;
-        super::acc(&mut closing_presented[0], p.closing.1)?;
-        if p.bucket != 0 {
-            // A restricted fund's spending is released to the unrestricted
-            // column, capped at what the fund holds (ASC 958, the NPO
-            // standard); under the SORP its deficit is a transfer.
-            let released = money::checked_sub(f.expenses, p.deficit_cover)?;
-            super::acc(&mut releases[0], released)?;
-            super::acc(&mut releases[p.bucket], -released)?;
-            super::acc(&mut cover[p.bucket], p.deficit_cover)?;
-            super::acc(&mut cover[0], -p.deficit_cover)?;
-        }
-    }
+    let (opening, closing_presented, releases, cover) =
+        (&m.opening, &m.closing_presented, &m.releases, &m.cover);
 
     // Revenue.
     s.heading(
@@ -260,17 +357,9 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
         0,
     );
     let mut revenue = zeros(n);
-    for category in IncomeCategory::ALL {
-        let columns = by_bucket(&|e| e == Element::Income(category))?;
-        if columns.iter().all(|v| v.is_zero())
-            && !c
-                .movements()
-                .any(|(_, e, _)| e == Element::Income(category))
-        {
-            continue;
-        }
-        let label = standard.income_label(category);
-        s.amounts(label, 1, RowKind::Line, &with_total(&columns)?);
+    for (category, columns) in &m.income {
+        let label = standard.income_label(*category);
+        s.amounts(label, 1, RowKind::Line, &with_total(columns)?);
         for (k, v) in columns.iter().enumerate() {
             s.tie(
                 format!("income/{}/{k}", category.key()),
@@ -278,7 +367,7 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
                 *v,
             );
         }
-        add_into(&mut revenue, &columns)?;
+        add_into(&mut revenue, columns)?;
     }
     for (k, v) in revenue.iter().enumerate() {
         s.tie(
@@ -294,8 +383,8 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
             "指定正味財産からの振替額",
             "",
         );
-        s.amounts(label, 1, RowKind::Line, &with_total(&releases)?);
-        add_into(&mut support, &releases)?;
+        s.amounts(label, 1, RowKind::Line, &with_total(releases)?);
+        add_into(&mut support, releases)?;
     }
     s.amounts(
         standard.pick("Total revenue and support", "経常収益計", "Total income"),
@@ -307,9 +396,8 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
     // Expenses.
     s.heading(standard.pick("Expenses", "経常費用", "Expenditure on"), 0);
     let expenses = match standard {
-        Standard::Asc958 => expenses_by_function(c, &mut s, n)?,
-        Standard::JpNpo => expenses_by_nature(c, &mut s, n)?,
         Standard::Sorp => expenses_by_activity(c, &mut s)?,
+        _ => expenses_by_function(c, &mut s, n)?,
     };
     let total_label = standard.pick("Total expenses", "経常費用計", "Total expenditure");
     s.amounts(total_label, 0, RowKind::Subtotal, &with_total(&expenses)?);
@@ -324,7 +412,7 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
         }
     }
 
-    let exchange = by_bucket(&|e| e == Element::Exchange)?;
+    let exchange = m.exchange.clone();
     let exchange_label = standard.pick(
         "Foreign exchange gains (losses)",
         "為替差損益",
@@ -340,9 +428,9 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
             *v,
         );
     }
-    let mut transfers = by_bucket(&|e| e == Element::Transfer)?;
+    let mut transfers = m.transfers.clone();
     if standard == Standard::Sorp {
-        add_into(&mut transfers, &cover)?;
+        add_into(&mut transfers, cover)?;
     }
     let transfers_label = standard.pick(
         "Transfers and other changes in net assets",
@@ -373,7 +461,14 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
         ),
     };
     s.amounts(change_label, 0, RowKind::Subtotal, &with_total(&change)?);
-    s.amounts(opening_label, 0, RowKind::Line, &with_total(&opening)?);
+    s.amounts(opening_label, 0, RowKind::Line, &with_total(opening)?);
+    for (k, v) in opening.iter().enumerate() {
+        s.tie(
+            format!("net-assets/opening/{k}"),
+            format!("{opening_label} / {}", names[k]),
+            *v,
+        );
+    }
     let closing = (0..n)
         .map(|k| money::checked_add(opening[k], change[k]))
         .collect::<Result<Columns, _>>()?;
@@ -387,30 +482,17 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
     }
     // The flows close where the presented balances do (a fundledger bug
     // otherwise, caught before anything prints).
-    if closing != closing_presented {
+    if &closing != closing_presented {
         return Err(ReportError::DoesNotTie(format!(
             "{}: closing net assets by column are {closing:?} by the movements but {closing_presented:?} by the funds' balances",
             s.title
         )));
     }
-    if !total(&releases)?.is_zero() {
-        return Err(ReportError::DoesNotTie(format!(
-            "releases from restriction do not net to zero: {}",
-            total(&releases)?
-        )));
-    }
-    if jp {
-        s.notes.push(format!(
-            "金額の単位：{}。外貨建取引は取引日の P 価格（月次レート）で換算し、取引ごとに最大剰余法で円単位に丸めています。",
-            c.valued.base
-        ));
-    } else {
-        s.notes.push(format!(
-            "Amounts in {}. Foreign currency is valued at the journal's P prices (monthly rates) on each transaction's date; each transaction's values are rounded to the {} by the largest-remainder method, so they still balance.",
-            c.valued.base,
-            if c.valued.precision == 0 { "unit" } else { "cent" }
-        ));
-    }
+    s.notes.push(format!(
+        "Amounts in {}. Foreign currency is valued at the month's rate (the journal's P prices) on each transaction's date; each transaction's values are rounded to the {} by the largest-remainder method, so they still balance.",
+        c.valued.base,
+        if c.valued.precision == 0 { "unit" } else { "cent" }
+    ));
     Ok(s)
 }
 
@@ -472,67 +554,219 @@ fn expenses_by_function(
     Ok(all)
 }
 
-/// The NPO standard: 事業費 and 管理費, each split into 人件費 and その他経費
-/// by nature, all in the 一般正味財産 column.
+/// The 活動計算書 of the NPO standard (NPO法人会計基準, 様式): a single
+/// column of amounts in two vertical sections, 一般正味財産増減の部 (経常収益;
+/// 経常費用 split into 事業費 and 管理費, each by nature into 人件費 and
+/// その他経費; a net exchange loss as 為替差損 among 管理費's その他経費, a
+/// net gain as 為替差益 among the revenue) and 指定正味財産増減の部 (the
+/// restricted gifts, the restricted funds' own exchange results, and the
+/// transfer to 一般正味財産 of what they spent), then 正味財産期末残高.
+fn activities_npo(c: &Classified<'_, '_>) -> Result<Statement, ReportError> {
+    let standard = Standard::JpNpo;
+    let journal = c.valued.journal;
+    let m = column_movements(c, standard)?;
+    let mut s = Statement::new(
+        "activities",
+        "活動計算書",
+        super::words::period(journal, c.begin, c.end, Language::Ja),
+        vec!["金額".to_string()],
+        &c.valued.base,
+    )
+    .japanese();
+    s.label_header = "科目".into();
+    let line = |s: &mut Statement, label: &str, level: u8, kind: RowKind, v: Decimal| {
+        s.amounts(label, level, kind, &[v]);
+    };
+    let (fx_general, fx_restricted) = (m.exchange[0], m.exchange[1]);
+    s.tie("exchange/0", "為替差損益（一般）", fx_general);
+    s.tie("exchange/1", "為替差損益（指定）", fx_restricted);
+
+    s.heading("Ⅰ 一般正味財産増減の部", 0);
+    s.heading("1 経常増減の部", 1);
+    s.heading("(1) 経常収益", 2);
+    let mut revenue = Decimal::ZERO;
+    for (category, columns) in &m.income {
+        let label = standard.income_label(*category);
+        s.tie(format!("income/{}/0", category.key()), label, columns[0]);
+        if columns[0].is_zero() {
+            continue;
+        }
+        line(&mut s, label, 3, RowKind::Line, columns[0]);
+        super::acc(&mut revenue, columns[0])?;
+    }
+    s.tie("income/total/0", "経常収益（振替額を除く）", revenue);
+    if fx_general.is_sign_positive() && !fx_general.is_zero() {
+        line(&mut s, "為替差益", 3, RowKind::Line, fx_general);
+        super::acc(&mut revenue, fx_general)?;
+    }
+    line(
+        &mut s,
+        "指定正味財産からの振替額",
+        3,
+        RowKind::Line,
+        m.releases[0],
+    );
+    super::acc(&mut revenue, m.releases[0])?;
+    line(&mut s, "経常収益計", 2, RowKind::Subtotal, revenue);
+
+    s.heading("(2) 経常費用", 2);
+    let fx_loss = if fx_general.is_sign_negative() {
+        -fx_general
+    } else {
+        Decimal::ZERO
+    };
+    let expenses = expenses_by_nature(c, &mut s, fx_loss)?;
+    s.tie(
+        "expenses/total",
+        "経常費用計（為替差損を除く）",
+        money::checked_sub(expenses, fx_loss)?,
+    );
+    line(&mut s, "経常費用計", 2, RowKind::Subtotal, expenses);
+    let ordinary = money::checked_sub(revenue, expenses)?;
+    line(&mut s, "当期経常増減額", 1, RowKind::Subtotal, ordinary);
+    let mut general_change = ordinary;
+    if !m.transfers[0].is_zero() {
+        line(
+            &mut s,
+            "他の正味財産との振替額",
+            1,
+            RowKind::Line,
+            m.transfers[0],
+        );
+        super::acc(&mut general_change, m.transfers[0])?;
+    }
+    s.tie("transfers/0", "他の正味財産との振替額", m.transfers[0]);
+    line(
+        &mut s,
+        "当期一般正味財産増減額",
+        1,
+        RowKind::Subtotal,
+        general_change,
+    );
+    line(
+        &mut s,
+        "一般正味財産期首残高",
+        1,
+        RowKind::Line,
+        m.opening[0],
+    );
+    s.tie("net-assets/opening/0", "一般正味財産期首残高", m.opening[0]);
+    let general_closing = money::checked_add(m.opening[0], general_change)?;
+    line(
+        &mut s,
+        "一般正味財産期末残高",
+        1,
+        RowKind::Total,
+        general_closing,
+    );
+    s.tie(
+        "net-assets/closing/0",
+        "一般正味財産期末残高",
+        general_closing,
+    );
+
+    s.heading("Ⅱ 指定正味財産増減の部", 0);
+    let mut restricted_change = Decimal::ZERO;
+    let mut restricted_income = Decimal::ZERO;
+    for (category, columns) in &m.income {
+        let label = standard.income_label(*category);
+        s.tie(format!("income/{}/1", category.key()), label, columns[1]);
+        if columns[1].is_zero() {
+            continue;
+        }
+        line(&mut s, label, 1, RowKind::Line, columns[1]);
+        super::acc(&mut restricted_income, columns[1])?;
+    }
+    s.tie(
+        "income/total/1",
+        "指定正味財産への受入額",
+        restricted_income,
+    );
+    super::acc(&mut restricted_change, restricted_income)?;
+    if !fx_restricted.is_zero() {
+        line(&mut s, "為替差損益", 1, RowKind::Line, fx_restricted);
+        super::acc(&mut restricted_change, fx_restricted)?;
+    }
+    if !m.transfers[1].is_zero() {
+        line(
+            &mut s,
+            "他の正味財産との振替額",
+            1,
+            RowKind::Line,
+            m.transfers[1],
+        );
+        super::acc(&mut restricted_change, m.transfers[1])?;
+    }
+    s.tie("transfers/1", "他の正味財産との振替額", m.transfers[1]);
+    line(
+        &mut s,
+        "一般正味財産への振替額",
+        1,
+        RowKind::Line,
+        m.releases[1],
+    );
+    super::acc(&mut restricted_change, m.releases[1])?;
+    line(
+        &mut s,
+        "当期指定正味財産増減額",
+        1,
+        RowKind::Subtotal,
+        restricted_change,
+    );
+    line(
+        &mut s,
+        "指定正味財産期首残高",
+        1,
+        RowKind::Line,
+        m.opening[1],
+    );
+    s.tie("net-assets/opening/1", "指定正味財産期首残高", m.opening[1]);
+    let restricted_closing = money::checked_add(m.opening[1], restricted_change)?;
+    line(
+        &mut s,
+        "指定正味財産期末残高",
+        1,
+        RowKind::Total,
+        restricted_closing,
+    );
+    s.tie(
+        "net-assets/closing/1",
+        "指定正味財産期末残高",
+        restricted_closing,
+    );
+
+    let closing = money::checked_add(general_closing, restricted_closing)?;
+    line(&mut s, "Ⅲ 正味財産期末残高", 0, RowKind::Total, closing);
+    if vec![general_closing, restricted_closing] != m.closing_presented {
+        return Err(ReportError::DoesNotTie(format!(
+            "活動計算書: 期末残高 {general_closing} / {restricted_closing} by the movements but {:?} by the funds' balances",
+            m.closing_presented
+        )));
+    }
+    s.notes.push(format!(
+        "{}。外貨建取引は取引日の月次レートで円換算し、取引ごとに最大剰余法で円未満を調整しています。指定正味財産に属する外貨建資産の為替差損益は、指定正味財産増減の部に計上しています。",
+        s.unit_phrase()
+    ));
+    Ok(s)
+}
+
+/// 事業費 and 管理費 of the 活動計算書, each split into (1) 人件費 and (2)
+/// その他経費 by nature; a net exchange loss of the general funds stands as
+/// 為替差損 among 管理費's その他経費. Returns 経常費用計.
 fn expenses_by_nature(
     c: &Classified<'_, '_>,
     s: &mut Statement,
-    n: usize,
-) -> Result<Columns, ReportError> {
-    let mut all = zeros(n);
+    fx_loss: Decimal,
+) -> Result<Decimal, ReportError> {
+    let mut all = Decimal::ZERO;
     for (number, heading, programs, subtotal, key) in [
         ("1", "事業費", true, "事業費計", "program"),
         ("2", "管理費", false, "管理費計", "support"),
     ] {
         let in_group =
             |function: usize| (c.functions[function].kind == ExpenseKind::Program) == programs;
-        let group_total = c.expenses(|f, _, _| in_group(f))?;
-        if group_total.is_zero() && !(0..c.functions.len()).any(in_group) {
-            continue;
-        }
-        s.heading(format!("{number} {heading}"), 1);
-        for (part, personnel, part_total) in [
-            ("(1) 人件費", true, "人件費計"),
-            ("(2) その他経費", false, "その他経費計"),
-        ] {
-            let mut part_sum = Decimal::ZERO;
-            let mut headed = false;
-            for (k, nature) in c.natures.iter().enumerate() {
-                if nature.personnel != personnel {
-                    continue;
-                }
-                let spent = c.expenses(|f, m, _| m == k && in_group(f))?;
-                if spent.is_zero() {
-                    continue;
-                }
-                if !headed {
-                    s.heading(part, 2);
-                    headed = true;
-                }
-                let mut columns = zeros(n);
-                columns[0] = spent;
-                s.amounts(
-                    nature.label_ja.clone(),
-                    3,
-                    RowKind::Line,
-                    &with_total(&columns)?,
-                );
-                s.tie(
-                    format!("expenses/nature/{}/{key}", nature.id),
-                    format!("{heading} {}", nature.label_ja),
-                    spent,
-                );
-                super::acc(&mut part_sum, spent)?;
-            }
-            if headed {
-                let mut columns = zeros(n);
-                columns[0] = part_sum;
-                s.amounts(part_total, 2, RowKind::Subtotal, &with_total(&columns)?);
-            }
-        }
-        let mut columns = zeros(n);
-        columns[0] = group_total;
-        s.amounts(subtotal, 1, RowKind::Subtotal, &with_total(&columns)?);
+        let spent_in_group = c.expenses(|f, _, _| in_group(f))?;
+        let loss_here = if programs { Decimal::ZERO } else { fx_loss };
         s.tie(
             if programs {
                 "expenses/programs"
@@ -540,9 +774,52 @@ fn expenses_by_nature(
                 "expenses/support"
             },
             subtotal,
-            group_total,
+            spent_in_group,
         );
-        add_into(&mut all, &columns)?;
+        if spent_in_group.is_zero() && loss_here.is_zero() {
+            continue;
+        }
+        s.heading(format!("{number} {heading}"), 3);
+        let mut group_total = Decimal::ZERO;
+        for (part, personnel, part_total) in [
+            ("(1) 人件費", true, "人件費計"),
+            ("(2) その他経費", false, "その他経費計"),
+        ] {
+            let mut part_sum = Decimal::ZERO;
+            let mut headed = false;
+            let mut rows: Vec<(String, Decimal)> = Vec::new();
+            for (k, nature) in c.natures.iter().enumerate() {
+                if nature.personnel != personnel {
+                    continue;
+                }
+                let spent = c.expenses(|f, m, _| m == k && in_group(f))?;
+                s.tie(
+                    format!("expenses/nature/{}/{key}", nature.id),
+                    format!("{heading} {}", nature.label_ja),
+                    spent,
+                );
+                if !spent.is_zero() {
+                    rows.push((nature.label_ja.clone(), spent));
+                }
+            }
+            if !personnel && !loss_here.is_zero() {
+                rows.push(("為替差損".to_string(), loss_here));
+            }
+            for (label, spent) in rows {
+                if !headed {
+                    s.heading(part, 4);
+                    headed = true;
+                }
+                s.amounts(label, 5, RowKind::Line, &[spent]);
+                super::acc(&mut part_sum, spent)?;
+            }
+            if headed {
+                s.amounts(part_total, 4, RowKind::Subtotal, &[part_sum]);
+                super::acc(&mut group_total, part_sum)?;
+            }
+        }
+        s.amounts(subtotal, 3, RowKind::Subtotal, &[group_total]);
+        super::acc(&mut all, group_total)?;
     }
     Ok(all)
 }
@@ -614,13 +891,255 @@ fn expenses_by_activity(c: &Classified<'_, '_>, s: &mut Statement) -> Result<Col
     Ok(all)
 }
 
+/// Where a balance-sheet line stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Section {
+    CurrentAssets,
+    FixedAssets,
+    CurrentLiabilities,
+    LongTermLiabilities,
+}
+
+/// One line of the balance sheet, from the engine's balances.
+struct SheetLine {
+    section: Section,
+    /// The label in the statement's language.
+    label: String,
+    /// What it is in the 貸借対照表 (the 科目: the label's part before a
+    /// full-width space), in the statement's language.
+    heading: String,
+    /// The amount (positive for assets and for what is owed).
+    value: Decimal,
+    /// The commodity quantities behind it, when foreign (for the
+    /// inventory).
+    quantities: Vec<String>,
+}
+
+/// The balance sheet's lines: assets by account (current unless
+/// `report.fixed_assets` names them), member loans by 科目 (current when due
+/// within 12 months of the balance-sheet date or without a due date,
+/// long-term otherwise; never by lender), other liabilities by account.
+fn sheet_lines(c: &Classified<'_, '_>, language: Language) -> Result<Vec<SheetLine>, ReportError> {
+    let journal = c.valued.journal;
+    let settings = journal.settings();
+    let jp = language == Language::Ja;
+    let last = c.end.pred_opt().unwrap_or(c.end);
+    let horizon = last
+        .checked_add_months(chrono::Months::new(12))
+        .unwrap_or(last);
+    let heading_of = |label: &str| label.split('　').next().unwrap_or(label).to_string();
+    // Foreign quantities held per asset line at the end.
+    let mut held: std::collections::BTreeMap<
+        String,
+        crate::money::MultiAmount<crate::journal::CommodityId>,
+    > = Default::default();
+    let base = journal.commodity_id(&c.valued.base);
+    for t in journal.transactions().iter().filter(|t| t.date < c.end) {
+        for p in journal.postings(t) {
+            if p.kind != crate::journal::PostingKind::Real
+                || Some(p.commodity) == base
+                || journal.account_class(p.account) != Some(AccountClass::Assets)
+            {
+                continue;
+            }
+            let account = journal.account_name(p.account);
+            let line: String = account.split(':').take(3).collect::<Vec<_>>().join(":");
+            held.entry(line).or_default().add(p.commodity, p.quantity)?;
+        }
+    }
+    let mut lines = Vec::new();
+    let mut loans = [(Decimal::ZERO, 0usize); 2];
+    for line in c.balances.keys() {
+        let value = c.balance(line)?;
+        match line {
+            BalanceLine::Asset(account) if !value.is_zero() => {
+                let label = super::words::account(settings, account, language);
+                let quantities = held
+                    .get(account)
+                    .map(|m| {
+                        m.trimmed()
+                            .map(|(k, q)| {
+                                format!(
+                                    "{} {}",
+                                    crate::render::grouped(super::at_precision(journal, q, k)),
+                                    journal.commodity_name(k)
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                lines.push(SheetLine {
+                    section: if settings
+                        .report
+                        .fixed_assets
+                        .iter()
+                        .any(|f| crate::query::account_matches(account, f))
+                    {
+                        Section::FixedAssets
+                    } else {
+                        Section::CurrentAssets
+                    },
+                    heading: heading_of(&label),
+                    label,
+                    value,
+                    quantities,
+                });
+            }
+            BalanceLine::Interfund if !value.is_zero() => {
+                // Due-to and due-from cancel out across the organisation;
+                // what is left is the rounding of their values.
+                let label = if jp {
+                    "内部貸借（相殺後の端数）"
+                } else {
+                    "Interfund balances after elimination (rounding)"
+                };
+                lines.push(SheetLine {
+                    section: Section::CurrentAssets,
+                    label: label.into(),
+                    heading: label.into(),
+                    value,
+                    quantities: Vec::new(),
+                });
+            }
+            BalanceLine::Liability(account) if !value.is_zero() => {
+                let owed = -value;
+                let loan = settings.loans.iter().find(|l| {
+                    crate::query::account_matches(&l.account, account)
+                        || crate::query::account_matches(account, &l.account)
+                });
+                let is_member_loan = loan.is_some()
+                    || (!settings.loans.is_empty()
+                        && account.starts_with("Liabilities:MemberLoans"));
+                if is_member_loan {
+                    let later = loan.is_some_and(|l| l.due.is_some_and(|d| d > horizon));
+                    let slot = &mut loans[usize::from(later)];
+                    super::acc(&mut slot.0, owed)?;
+                    slot.1 += 1;
+                } else {
+                    let label = super::words::account(settings, account, language);
+                    lines.push(SheetLine {
+                        section: Section::CurrentLiabilities,
+                        heading: heading_of(&label),
+                        label,
+                        value: owed,
+                        quantities: Vec::new(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    for (later, (value, lenders)) in loans.into_iter().enumerate() {
+        if value.is_zero() {
+            continue;
+        }
+        let (heading, label) = match (jp, later == 1) {
+            (true, false) => (
+                "短期借入金".to_string(),
+                format!("短期借入金　会員からの借入金（{lenders}件）"),
+            ),
+            (true, true) => (
+                "長期借入金".to_string(),
+                format!("長期借入金　会員からの借入金（{lenders}件）"),
+            ),
+            (false, false) => (
+                "Loans from members, due within 12 months".to_string(),
+                format!(
+                    "Loans from members, due within 12 months ({lenders} loan{})",
+                    if lenders == 1 { "" } else { "s" }
+                ),
+            ),
+            (false, true) => (
+                "Loans from members, due later".to_string(),
+                format!(
+                    "Loans from members, due after 12 months ({lenders} loan{})",
+                    if lenders == 1 { "" } else { "s" }
+                ),
+            ),
+        };
+        lines.push(SheetLine {
+            section: if later == 1 {
+                Section::LongTermLiabilities
+            } else {
+                Section::CurrentLiabilities
+            },
+            heading,
+            label,
+            value,
+            quantities: Vec::new(),
+        });
+    }
+    lines.sort_by_key(|l| l.section);
+    Ok(lines)
+}
+
+/// The net assets of each restriction column at the end, from the funds'
+/// balances (assets less liabilities), restricted deficits borne by the
+/// unrestricted column.
+fn net_assets_by_class(c: &Classified<'_, '_>, standard: Standard) -> Result<Columns, ReportError> {
+    let mut by_class = zeros(standard.buckets());
+    for (&fund, f) in &c.funds {
+        let (own, deficit) = c.presented(fund, f.closing_by_balances);
+        super::acc(&mut by_class[standard.bucket(c.restriction(fund))], own)?;
+        super::acc(&mut by_class[0], deficit)?;
+    }
+    Ok(by_class)
+}
+
+/// Adds the lines of sections to a statement under their headings, one line
+/// per label or, with `by_heading`, per 科目; returns each section's total.
+fn sheet_sections(
+    s: &mut Statement,
+    lines: &[SheetLine],
+    sections: &[(Section, &str, &str)],
+    level: u8,
+    by_heading: bool,
+    always: bool,
+) -> Result<Decimal, ReportError> {
+    let mut all = Decimal::ZERO;
+    for &(section, heading, subtotal) in sections {
+        let members: Vec<&SheetLine> = lines.iter().filter(|l| l.section == section).collect();
+        if members.is_empty() && !always {
+            continue;
+        }
+        s.heading(heading, level);
+        let mut sum = Decimal::ZERO;
+        let mut shown: Vec<(String, Decimal)> = Vec::new();
+        for l in members {
+            let label = if by_heading {
+                l.heading.clone()
+            } else if l.quantities.is_empty() {
+                l.label.clone()
+            } else {
+                format!("{} ({})", l.label, l.quantities.join(", "))
+            };
+            match shown.iter_mut().find(|(k, _)| *k == label) {
+                Some((_, v)) => super::acc(v, l.value)?,
+                None => shown.push((label, l.value)),
+            }
+            super::acc(&mut sum, l.value)?;
+        }
+        for (label, value) in shown {
+            s.amounts(label, level + 1, RowKind::Line, &[value]);
+        }
+        s.amounts(subtotal, level, RowKind::Subtotal, &[sum]);
+        super::acc(&mut all, sum)?;
+    }
+    Ok(all)
+}
+
 /// The statement of financial position (貸借対照表; balance sheet) at the
-/// end of the period, from the balances of assets and liabilities.
+/// end of the period, from the balances of assets and liabilities: under
+/// the NPO standard with 流動/固定 sections and 指定/一般正味財産, under the
+/// SORP with net current assets and creditors by when they fall due.
 fn position(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, ReportError> {
     let journal = c.valued.journal;
     let settings = journal.settings();
-    let jp = standard == Standard::JpNpo;
-    let last = c.end.pred_opt().unwrap_or(c.end);
+    let language = if standard == Standard::JpNpo {
+        Language::Ja
+    } else {
+        Language::En
+    };
     let mut s = Statement::new(
         "position",
         standard.pick(
@@ -628,127 +1147,168 @@ fn position(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, Rep
             "貸借対照表",
             "Balance sheet",
         ),
-        format!("{}, at {last}", settings.organisation),
+        super::words::at(journal, c.end, language),
         vec![standard.pick("Amount", "金額", "Amount").to_string()],
         &c.valued.base,
     );
-    let names = &settings.report.program_names;
-    s.heading(standard.pick("Assets", "資産の部", "Assets"), 0);
-    let mut assets = Decimal::ZERO;
-    for line in c.balances.keys() {
-        if let BalanceLine::Asset(account) = line {
-            let value = c.balance(line)?;
-            if !value.is_zero() {
-                s.amounts(humanize(account, names), 1, RowKind::Line, &[value]);
-                super::acc(&mut assets, value)?;
-            }
-        }
+    if language == Language::Ja {
+        s = s.japanese();
+        s.label_header = "科目".into();
     }
-    let interfund = c.balance(&BalanceLine::Interfund)?;
-    if !interfund.is_zero() {
-        // Due-to and due-from cancel out across the organisation; what is
-        // left is the rounding of their base-currency values.
-        s.amounts(
-            standard.pick(
-                "Interfund balances after elimination (rounding)",
-                "内部貸借（相殺後の端数）",
-                "Interfund balances after elimination (rounding)",
-            ),
-            1,
-            RowKind::Line,
-            &[interfund],
-        );
-        super::acc(&mut assets, interfund)?;
-    }
-    let assets_label = standard.pick("Total assets", "資産合計", "Total assets");
-    s.amounts(assets_label, 0, RowKind::Total, &[assets]);
-
-    s.heading(standard.pick("Liabilities", "負債の部", "Liabilities"), 0);
-    let horizon = last
-        .checked_add_months(chrono::Months::new(12))
-        .unwrap_or(last);
-    let (mut current, mut later, mut other) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
-    for line in c.balances.keys() {
-        let BalanceLine::Liability(account) = line else {
-            continue;
-        };
-        let owed = -c.balance(line)?;
-        if owed.is_zero() {
-            continue;
-        }
-        let loan = settings.loans.iter().find(|l| {
-            crate::query::account_matches(&l.account, account)
-                || crate::query::account_matches(account, &l.account)
-        });
-        match loan {
-            Some(l) if l.due.is_some_and(|d| d > horizon) => super::acc(&mut later, owed)?,
-            Some(_) => super::acc(&mut current, owed)?,
-            None if !settings.loans.is_empty()
-                && account.starts_with("Liabilities:MemberLoans") =>
-            {
-                super::acc(&mut current, owed)?
-            }
-            None => {
-                s.amounts(humanize(account, names), 1, RowKind::Line, &[owed]);
-                super::acc(&mut other, owed)?;
-            }
-        }
-    }
-    if !current.is_zero() || !later.is_zero() {
-        s.amounts(
-            standard.pick(
-                "Loans from members, due within 12 months",
-                "短期借入金（会員）",
-                "Loans from members, due within one year",
-            ),
-            1,
-            RowKind::Line,
-            &[current],
-        );
-        s.amounts(
-            standard.pick(
-                "Loans from members, due later",
-                "長期借入金（会員）",
-                "Loans from members, due after one year",
-            ),
-            1,
-            RowKind::Line,
-            &[later],
-        );
-        s.tie(
-            "liabilities/member-loans",
-            "loans from members",
-            money::checked_add(current, later)?,
-        );
-    }
-    let liabilities = money::checked_sum([current, later, other])?;
-    s.amounts(
-        standard.pick("Total liabilities", "負債合計", "Total liabilities"),
-        0,
-        RowKind::Subtotal,
-        &[liabilities],
-    );
-
-    s.heading(
-        standard.pick("Net assets", "正味財産の部", "The funds of the charity"),
-        0,
-    );
+    let lines = sheet_lines(c, language)?;
+    let by_class = net_assets_by_class(c, standard)?;
     let columns = standard.columns();
-    let mut by_class = zeros(standard.buckets());
-    for (&fund, f) in &c.funds {
-        let (own, deficit) = c.presented(fund, f.closing_by_balances);
-        super::acc(&mut by_class[standard.bucket(c.restriction(fund))], own)?;
-        super::acc(&mut by_class[0], deficit)?;
-    }
-    let mut net_assets = Decimal::ZERO;
+    let (assets, liabilities) = match standard {
+        Standard::JpNpo => {
+            s.heading("Ⅰ 資産の部", 0);
+            let assets = sheet_sections(
+                &mut s,
+                &lines,
+                &[
+                    (Section::CurrentAssets, "1 流動資産", "流動資産合計"),
+                    (Section::FixedAssets, "2 固定資産", "固定資産合計"),
+                ],
+                1,
+                true,
+                true,
+            )?;
+            s.amounts("資産合計", 0, RowKind::Total, &[assets]);
+            s.heading("Ⅱ 負債の部", 0);
+            let liabilities = sheet_sections(
+                &mut s,
+                &lines,
+                &[
+                    (Section::CurrentLiabilities, "1 流動負債", "流動負債合計"),
+                    (Section::LongTermLiabilities, "2 固定負債", "固定負債合計"),
+                ],
+                1,
+                true,
+                true,
+            )?;
+            s.amounts("負債合計", 0, RowKind::Subtotal, &[liabilities]);
+            s.heading("Ⅲ 正味財産の部", 0);
+            s.amounts("指定正味財産", 1, RowKind::Line, &[by_class[1]]);
+            s.amounts("一般正味財産", 1, RowKind::Line, &[by_class[0]]);
+            (assets, liabilities)
+        }
+        Standard::Sorp => {
+            s.heading("Current assets", 0);
+            let current = sheet_sections(
+                &mut s,
+                &lines,
+                &[(
+                    Section::CurrentAssets,
+                    "Cash at bank and in hand, and other current assets",
+                    "Total current assets",
+                )],
+                1,
+                false,
+                true,
+            )?;
+            let fixed = sheet_sections(
+                &mut s,
+                &lines,
+                &[(Section::FixedAssets, "Fixed assets", "Total fixed assets")],
+                0,
+                false,
+                false,
+            )?;
+            let short = sheet_sections(
+                &mut s,
+                &lines,
+                &[(
+                    Section::CurrentLiabilities,
+                    "Creditors: amounts falling due within one year",
+                    "Total creditors within one year",
+                )],
+                0,
+                false,
+                true,
+            )?;
+            s.amounts(
+                "Net current assets",
+                0,
+                RowKind::Subtotal,
+                &[money::checked_sub(current, short)?],
+            );
+            let long = sheet_sections(
+                &mut s,
+                &lines,
+                &[(
+                    Section::LongTermLiabilities,
+                    "Creditors: amounts falling due after more than one year",
+                    "Total creditors after one year",
+                )],
+                0,
+                false,
+                false,
+            )?;
+            s.heading("The funds of the charity", 0);
+            for (k, value) in by_class.iter().enumerate() {
+                s.amounts(columns[k].clone(), 1, RowKind::Line, &[*value]);
+            }
+            (
+                money::checked_add(current, fixed)?,
+                money::checked_add(short, long)?,
+            )
+        }
+        Standard::Asc958 => {
+            s.heading("Assets", 0);
+            let assets = sheet_sections(
+                &mut s,
+                &lines,
+                &[
+                    (
+                        Section::CurrentAssets,
+                        "Current assets",
+                        "Total current assets",
+                    ),
+                    (
+                        Section::FixedAssets,
+                        "Property and equipment",
+                        "Total property and equipment",
+                    ),
+                ],
+                1,
+                false,
+                false,
+            )?;
+            s.amounts("Total assets", 0, RowKind::Total, &[assets]);
+            s.heading("Liabilities", 0);
+            let liabilities = sheet_sections(
+                &mut s,
+                &lines,
+                &[
+                    (
+                        Section::CurrentLiabilities,
+                        "Current liabilities",
+                        "Total current liabilities",
+                    ),
+                    (
+                        Section::LongTermLiabilities,
+                        "Long-term liabilities",
+                        "Total long-term liabilities",
+                    ),
+                ],
+                1,
+                false,
+                false,
+            )?;
+            s.amounts("Total liabilities", 0, RowKind::Subtotal, &[liabilities]);
+            s.heading("Net assets", 0);
+            for (k, value) in by_class.iter().enumerate() {
+                s.amounts(columns[k].clone(), 1, RowKind::Line, &[*value]);
+            }
+            (assets, liabilities)
+        }
+    };
+    let net_assets = money::checked_sum(by_class.iter().copied())?;
     for (k, value) in by_class.iter().enumerate() {
-        s.amounts(columns[k].clone(), 1, RowKind::Line, &[*value]);
         s.tie(
             format!("net-assets/closing/{k}"),
             columns[k].clone(),
             *value,
         );
-        super::acc(&mut net_assets, *value)?;
     }
     s.amounts(
         standard.pick("Total net assets", "正味財産合計", "Total funds"),
@@ -774,21 +1334,61 @@ fn position(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, Rep
             money::checked_sub(assets, claims)?
         )));
     }
+    s.tie("assets/total", "total assets", assets);
+    s.tie("liabilities/total", "total liabilities", liabilities);
+    let loans = money::checked_sum(
+        lines
+            .iter()
+            .filter(|l| l.heading.contains("借入金") || l.heading.starts_with("Loans from members"))
+            .map(|l| l.value),
+    )?;
+    s.tie("liabilities/member-loans", "loans from members", loans);
+    for section in [Section::CurrentLiabilities, Section::LongTermLiabilities] {
+        let v = money::checked_sum(
+            lines
+                .iter()
+                .filter(|l| {
+                    l.section == section
+                        && (l.heading.contains("借入金")
+                            || l.heading.starts_with("Loans from members"))
+                })
+                .map(|l| l.value),
+        )?;
+        s.tie(
+            format!(
+                "liabilities/member-loans/{}",
+                if section == Section::CurrentLiabilities {
+                    "current"
+                } else {
+                    "long-term"
+                }
+            ),
+            "loans from members by term",
+            v,
+        );
+    }
     let designated: Vec<String> = c
         .funds
         .keys()
         .filter(|&&f| c.restriction(f) == Restriction::BoardDesignated)
         .map(|&f| {
-            let name = settings
-                .fund(journal.fund_name(f))
-                .map(|s| s.name.clone())
-                .unwrap_or_else(|| journal.fund_name(f).to_string());
-            format!("{name} {}", c.funds[&f].closing_by_balances)
+            format!(
+                "{} {}",
+                super::words::fund(settings, journal.fund_name(f), language),
+                crate::render::grouped(c.funds[&f].closing_by_balances)
+            )
         })
         .collect();
-    if jp {
+    if language == Language::Ja {
         s.notes
-            .push("内部貸借（他の基金に対する債権・債務）は相殺消去しています。".into());
+            .push("他の会計区分（基金）に対する債権・債務は相殺消去しています。".into());
+        if !designated.is_empty() {
+            s.notes.push(format!(
+                "一般正味財産のうち、理事会が使途を指定した額：{}（{}）",
+                designated.join("、"),
+                s.unit_phrase()
+            ));
+        }
     } else {
         s.notes.push(
             "Interfund receivables and payables (due to/due from) eliminate and are not shown."
@@ -801,6 +1401,111 @@ fn position(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, Rep
                 c.valued.base
             ));
         }
+    }
+    Ok(s)
+}
+
+/// The inventory of assets and liabilities (財産目録): the balance sheet's
+/// items one by one, by 科目 and place, with the foreign currency held; its
+/// totals tie to the balance sheet. A public document: borrowings appear by
+/// 科目, never by lender.
+fn inventory(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, ReportError> {
+    let journal = c.valued.journal;
+    let jp = standard == Standard::JpNpo;
+    let language = if jp { Language::Ja } else { Language::En };
+    let mut s = Statement::new(
+        "inventory",
+        if jp {
+            "財産目録"
+        } else {
+            "Inventory of assets and liabilities"
+        },
+        super::words::at(journal, c.end, language),
+        vec![if jp { "金額" } else { "Amount" }.to_string()],
+        &c.valued.base,
+    );
+    if jp {
+        s = s.japanese();
+        s.label_header = "科目・摘要".into();
+    } else {
+        s.label_header = "Item".into();
+    }
+    let lines = sheet_lines(c, language)?;
+    let pick = |ja: &'static str, en: &'static str| if jp { ja } else { en };
+    s.heading(pick("Ⅰ 資産の部", "Assets"), 0);
+    let assets = sheet_sections(
+        &mut s,
+        &lines,
+        &[
+            (
+                Section::CurrentAssets,
+                pick("1 流動資産", "Current assets"),
+                pick("流動資産合計", "Total current assets"),
+            ),
+            (
+                Section::FixedAssets,
+                pick("2 固定資産", "Fixed assets"),
+                pick("固定資産合計", "Total fixed assets"),
+            ),
+        ],
+        1,
+        false,
+        jp,
+    )?;
+    s.amounts(
+        pick("資産合計", "Total assets"),
+        0,
+        RowKind::Total,
+        &[assets],
+    );
+    s.heading(pick("Ⅱ 負債の部", "Liabilities"), 0);
+    let liabilities = sheet_sections(
+        &mut s,
+        &lines,
+        &[
+            (
+                Section::CurrentLiabilities,
+                pick("1 流動負債", "Current liabilities"),
+                pick("流動負債合計", "Total current liabilities"),
+            ),
+            (
+                Section::LongTermLiabilities,
+                pick("2 固定負債", "Long-term liabilities"),
+                pick("固定負債合計", "Total long-term liabilities"),
+            ),
+        ],
+        1,
+        false,
+        jp,
+    )?;
+    s.amounts(
+        pick("負債合計", "Total liabilities"),
+        0,
+        RowKind::Subtotal,
+        &[liabilities],
+    );
+    let net = money::checked_sub(assets, liabilities)?;
+    s.amounts(pick("正味財産", "Net assets"), 0, RowKind::Total, &[net]);
+    s.tie("assets/total", pick("資産合計", "Total assets"), assets);
+    s.tie(
+        "liabilities/total",
+        pick("負債合計", "Total liabilities"),
+        liabilities,
+    );
+    let by_class = net_assets_by_class(c, standard)?;
+    let recorded = money::checked_sum(by_class.iter().copied())?;
+    if net != recorded {
+        return Err(ReportError::DoesNotTie(format!(
+            "{}: assets less liabilities are {net} but the funds hold {recorded}",
+            s.title
+        )));
+    }
+    if jp {
+        s.notes.push("外貨は期末日の月次レートによる円換算額を記載しています。借入金は科目ごとに記載し、個人名は記載していません。".into());
+    } else {
+        s.notes.push(
+            "Foreign currency at the year end's rates; borrowings by kind, never by lender.".into(),
+        );
     }
     Ok(s)
 }
@@ -831,6 +1536,7 @@ fn fund_analysis(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
             "Closing",
         ]
     };
+    let language = if jp { Language::Ja } else { Language::En };
     let mut s = Statement::new(
         "funds",
         if jp {
@@ -838,10 +1544,13 @@ fn fund_analysis(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
         } else {
             "Analysis of funds"
         },
-        period_text(journal, c.begin, c.end),
+        super::words::period(journal, c.begin, c.end, language),
         headers.iter().map(|h| h.to_string()).collect(),
         &c.valued.base,
     );
+    if jp {
+        s = s.japanese();
+    }
     s.label_header = if jp { "内容".into() } else { "Fund".into() };
     let n = standard.buckets();
     let mut totals = [Decimal::ZERO; 6];
@@ -877,10 +1586,7 @@ fn fund_analysis(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
             continue;
         }
         let id = journal.fund_name(fund);
-        let name = settings
-            .fund(id)
-            .map(|s| s.name.clone())
-            .unwrap_or_else(|| id.to_string());
+        let name = super::words::fund(settings, id, language);
         let label = if jp {
             name
         } else {
@@ -942,19 +1648,28 @@ fn fund_analysis(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
         // net assets.
         s.tie("net-assets/closing/1", "期末残高 合計", closing_by_class[1]);
     }
+    if jp {
+        let all = money::checked_add(closing_by_class[0], closing_by_class[1])?;
+        s.notes.push(format!(
+            "当法人の正味財産は{}円ですが、そのうち{}円は上記のように使途が特定されています。したがって使途が制約されていない正味財産は{}円です。",
+            crate::render::grouped(all),
+            crate::render::grouped(closing_by_class[1]),
+            crate::render::grouped(closing_by_class[0])
+        ));
+    }
     for fund in journal.fund_ids() {
         let listed =
             c.funds.contains_key(&fund) && (!jp || c.restriction(fund).is_donor_restricted());
-        if let (true, Some(purpose)) = (
-            listed,
-            settings
-                .fund(journal.fund_name(fund))
-                .and_then(|s| s.purpose.clone()),
-        ) {
-            let name = settings
-                .fund(journal.fund_name(fund))
-                .map(|s| s.name.clone())
-                .unwrap_or_default();
+        let declared = settings.fund(journal.fund_name(fund));
+        let purpose = declared.and_then(|f| {
+            if jp {
+                f.purpose_ja.clone().or_else(|| f.purpose.clone())
+            } else {
+                f.purpose.clone()
+            }
+        });
+        if let (true, Some(purpose)) = (listed, purpose) {
+            let name = super::words::fund(settings, journal.fund_name(fund), language);
             s.notes.push(format!("{name}: {purpose}"));
         }
     }
@@ -965,7 +1680,6 @@ fn fund_analysis(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
 /// the programmes' total, management and general, fundraising, total).
 fn functional(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, ReportError> {
     let journal = c.valued.journal;
-    let settings = journal.settings();
     let jp = standard == Standard::JpNpo;
     let label_of = |k: usize| {
         if jp {
@@ -992,6 +1706,7 @@ fn functional(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
     );
     columns.extend(supporting.iter().map(|&k| label_of(k)));
     columns.push(standard.pick("Total", "合計", "Total").into());
+    let language = if jp { Language::Ja } else { Language::En };
     let mut s = Statement::new(
         "functional",
         standard.pick(
@@ -999,10 +1714,13 @@ fn functional(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
             "事業費の内訳（事業別・形態別）",
             "Analysis of expenditure by activity and nature",
         ),
-        period_text(journal, c.begin, c.end),
+        super::words::period(journal, c.begin, c.end, language),
         columns.clone(),
         &c.valued.base,
     );
+    if jp {
+        s = s.japanese();
+    }
     s.label_header = standard
         .pick("Nature of expense", "科目", "Nature of expenditure")
         .into();
@@ -1074,22 +1792,14 @@ fn functional(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
         totals.last().copied().unwrap_or_default(),
     );
     if !jp {
-        s.notes.push("Functions: each programme is the second part of its expense accounts (Expenses:FoodAid:... is the food supply programme); natures are declared in [[report.natures]].".into());
+        s.notes.push("Each expense is classified once by nature (what was bought) and by function (the programme or supporting service it served); the statement of activities and the analysis of funds add up the same classified amounts.".into());
     }
-    for allocation in &settings.report.allocations {
-        let shares: Vec<String> = allocation
-            .shares
-            .iter()
-            .map(|(f, share)| format!("{f} {}%", share.0))
-            .collect();
+    s.notes.extend(super::filing::allocation_text(c, language));
+    if !jp {
         s.notes.push(format!(
-            "{} is shared: {}{}; each payment is split when it is made, rounded to the {} by the largest-remainder method, so the parts add up exactly.",
-            humanize(&allocation.account, &settings.report.program_names),
-            shares.join(", "),
-            allocation.basis.as_deref().map(|b| format!(" ({b})")).unwrap_or_default(),
+            "Each payment of a shared cost is split when it is made, rounded to the {} by the largest-remainder method, so the parts add up exactly.",
             if c.valued.precision == 0 { "unit" } else { "cent" }
         ));
     }
-    let _ = AccountClass::Expenses;
     Ok(s)
 }

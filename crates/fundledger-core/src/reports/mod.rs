@@ -13,11 +13,13 @@ pub mod annual;
 mod balance;
 pub mod board;
 pub mod engine;
+pub mod filing;
 pub mod financial;
 mod funds;
 mod register;
 pub mod statement;
 pub mod valued;
+pub mod words;
 
 pub use accounts::{accounts, AccountRow, AccountsReport};
 pub use balance::{balance, BalanceOptions, BalanceReport, BalanceRow, TreeNode};
@@ -38,10 +40,19 @@ pub fn named(
     end: chrono::NaiveDate,
     as_of: chrono::NaiveDate,
 ) -> Result<Vec<statement::Statement>, ReportError> {
-    const NAMES: &str = "activities, position, funds, functional, loans, sales, outputs, annual";
+    const NAMES: &str = "activities, position, funds, functional, inventory, cashflows, notes, loans, sales, outputs, annual";
     if !matches!(
         name,
-        "activities" | "position" | "funds" | "functional" | "loans" | "sales" | "outputs"
+        "activities"
+            | "position"
+            | "funds"
+            | "functional"
+            | "loans"
+            | "sales"
+            | "outputs"
+            | "inventory"
+            | "notes"
+            | "cashflows"
     ) {
         return Err(ReportError::Request(format!(
             "no report named {name:?}; the reports are {NAMES}"
@@ -53,6 +64,9 @@ pub fn named(
         "position" => vec![set.position],
         "funds" => vec![set.funds],
         "functional" => vec![set.functional],
+        "inventory" => vec![set.inventory],
+        "cashflows" => vec![set.cashflows],
+        "notes" => set.notes,
         "outputs" => set.outputs,
         "loans" => {
             let loans = board::loans(valued, as_of, begin, end)?;

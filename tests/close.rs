@@ -385,3 +385,77 @@ fn the_printed_journal_of_a_closed_year_still_verifies() {
     let check = scratch.run(&["check"]);
     ok(&check);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+
+    /// On random balanced FY2000 journals: the close loads and verifies,
+    /// every foreign holding is then worth exactly its balance at the
+    /// closing rate, and an edit of any one transaction is named by E701
+    /// at its line (and E702 at the close).
+    #[test]
+    fn a_closed_year_verifies_revalues_and_names_any_edit(
+        transactions in proptest::collection::vec(crate::properties::transaction(), 1..25),
+        edit in proptest::prelude::any::<proptest::sample::Index>(),
+    ) {
+        use fundledger_core::close;
+        use fundledger_core::reports::valued::Valued;
+        let path = std::path::Path::new("random.ledger");
+        let load = |text: &str| {
+            let mut settings = fundledger_core::Settings::for_bare_journal(path);
+            settings.base_currency = Some("JPY".into());
+            fundledger_core::load_text(settings, path, text.to_string()).unwrap()
+        };
+        let text = format!(
+            "P 2000-04-01 CNY 13.37 JPY\nP 2000-04-01 USD 107.5 JPY\nP 2001-03-31 CNY 14.11 JPY\nP 2001-03-31 USD 111.9 JPY\n\n{}",
+            crate::properties::render(&transactions)
+        );
+        let open = load(&text);
+        proptest::prop_assume!(!open.has_errors());
+        let plan = close::plan(&open.journal, 2000, NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(), true).unwrap();
+        let closed_text = format!("{text}\n{}", plan.text);
+        let closed = load(&closed_text);
+        proptest::prop_assert!(!closed.has_errors(), "{:?}\n{closed_text}", closed.diagnostics);
+        // Every foreign holding at exactly balance × closing rate.
+        let journal = &closed.journal;
+        let valued = Valued::new(journal).unwrap();
+        let mut holdings: BTreeMap<(String, String, String), (Decimal, Decimal)> = BTreeMap::new();
+        for (_, p, value) in valued.real_postings(None, NaiveDate::from_ymd_opt(2001, 4, 1).unwrap()) {
+            let account = journal.account_name(p.account);
+            if !matches!(journal.account_class(p.account), Some(AccountClass::Assets | AccountClass::Liabilities))
+                || account.contains("Interfund")
+            {
+                continue;
+            }
+            let fund = journal.fund_name(p.fund).to_string();
+            let key = match (account.strip_suffix(":Revaluation"), journal.posting_tag(p, "revalues")) {
+                (Some(holder), Some(commodity)) => (holder.to_string(), fund, commodity.to_string()),
+                _ if journal.commodity_name(p.commodity) == "JPY" => continue,
+                _ => (account.to_string(), fund, journal.commodity_name(p.commodity).to_string()),
+            };
+            let entry = holdings.entry(key.clone()).or_default();
+            if journal.commodity_name(p.commodity) == key.2 {
+                entry.0 += p.quantity;
+            }
+            entry.1 += value;
+        }
+        for ((account, fund, commodity), (quantity, value)) in holdings {
+            let rate = if commodity == "CNY" { Decimal::new(1411, 2) } else { Decimal::new(1119, 1) };
+            let expected = money::round(quantity * rate, 0, RoundingStrategy::MidpointAwayFromZero);
+            proptest::prop_assert_eq!(value, expected, "{} {} {}", account, fund, commodity);
+        }
+        // An edit of any one transaction is named.
+        let i = edit.index(transactions.len());
+        let header = format!("* Generated {i}\n");
+    let line = closed_text[..closed_text.find(&header).unwrap()].matches('\n').count() as u32 + 1;
+        let edited = load(&closed_text.replacen(&header, &format!("* Generated {i} (edited)\n"), 1));
+        let named: Vec<(String, u32)> = edited
+            .diagnostics
+            .iter()
+            .map(|d| (d.code.to_string(), d.location.as_ref().map_or(0, |l| l.line)))
+            .collect();
+        proptest::prop_assert!(named.contains(&("E701".to_string(), line)), "{:?}", named);
+        proptest::prop_assert!(named.iter().any(|(c, _)| c == "E702"), "{:?}", named);
+        proptest::prop_assert_eq!(named.iter().filter(|(c, _)| c == "E701").count(), 1);
+    }
+}

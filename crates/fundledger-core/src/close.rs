@@ -1202,6 +1202,7 @@ pub fn opening_balances(journal: &Journal, year: i32) -> Result<String, CloseErr
         }
     }
     held.retain(|_, q| !q.is_zero());
+    commodities.retain(|name, _| held.keys().any(|(_, _, c)| c == name));
     let mut out = format!(
         "; Opening balances of FY{next}: the balances of FY{year} on {bs}, per account, fund and commodity.\n; Written by `fundledger close --fy {year} --migrate` from {journal}.\n\n",
         next = year + 1,

@@ -8,7 +8,9 @@
 //! commodity **and per fund**, and checks the whole journal ([`checks`]).
 //! Reports ([`reports`]) are functions from the validated [`Journal`] to
 //! plain data; [`render`] turns that data into text, CSV or JSON, and
-//! [`print`] writes the journal back canonically.
+//! [`print`] writes the journal back canonically. [`close`] closes a
+//! fiscal year (revaluation at the closing rate, a close record that every
+//! load verifies) and [`write`] is the only code that changes a journal.
 //!
 //! # Invariants
 //!

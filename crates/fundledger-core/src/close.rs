@@ -1097,7 +1097,11 @@ pub fn plan(
         return Ok(result);
     }
     let Some(valued) = valued else {
-        return Ok(result);
+        // Forced, but nothing can be revalued or checked without values.
+        return Err(CloseError::Request(format!(
+            "FY{year} cannot be closed, even with --force: the journal cannot be valued in {}; add the missing `P` prices",
+            journal.commodity_name(base)
+        )));
     };
     result.revaluations = revaluations(&valued, base, end)?;
     let in_year: Vec<&Transaction> = year_transactions(journal, begin, end).collect();

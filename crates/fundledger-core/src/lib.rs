@@ -10,7 +10,7 @@
 //! plain data; [`render`] turns that data into text, CSV or JSON, and
 //! [`print`] writes the journal back canonically. [`close`] closes a
 //! fiscal year (revaluation at the closing rate, a close record that every
-//! load verifies) and [`write`] is the only code that changes a journal.
+//! load verifies) and [`write`](mod@write) is the only code that changes a journal.
 //!
 //! # Invariants
 //!

@@ -382,7 +382,7 @@ fn close(cli: &Cli, args: &CloseArgs) -> Result<(), Failure> {
     let addition = write::change(&settings, args.dry_run, |journal| {
         let plan = close::plan(journal, args.fy, closed_on, args.force)
             .map_err(|e| ChangeError::Io(e.to_string()))?;
-        if !plan.blockers.is_empty() && !args.force {
+        if !plan.blockers.is_empty() && (!args.force || plan.text.is_empty()) {
             return Err(ChangeError::Input(plan.blockers));
         }
         if args.migrate.is_some() {

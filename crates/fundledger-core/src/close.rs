@@ -1035,7 +1035,8 @@ fn write_entry_header(out: &mut String, date: NaiveDate, payee: &str, tag: &str,
 /// Plans closing fiscal year `year` on `closed_on`: checks it, computes the
 /// revaluation and writes the close record. With `force`, blockers become
 /// warnings recorded in the close; without, a plan with blockers has no
-/// text. A year already closed (and unchanged: the journal loaded cleanly)
+/// text (nor with it, when the journal cannot be valued at all: a plan
+/// with blockers and no text cannot be closed). A year already closed (and unchanged: the journal loaded cleanly)
 /// gives an empty plan.
 ///
 /// # Errors
@@ -1097,11 +1098,9 @@ pub fn plan(
         return Ok(result);
     }
     let Some(valued) = valued else {
-        // Forced, but nothing can be revalued or checked without values.
-        return Err(CloseError::Request(format!(
-            "FY{year} cannot be closed, even with --force: the journal cannot be valued in {}; add the missing `P` prices",
-            journal.commodity_name(base)
-        )));
+        // Forced, but nothing can be revalued or checked without values:
+        // the blockers stand and there is nothing to write.
+        return Ok(result);
     };
     result.revaluations = revaluations(&valued, base, end)?;
     let in_year: Vec<&Transaction> = year_transactions(journal, begin, end).collect();

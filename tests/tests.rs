@@ -5,6 +5,8 @@
 //! - `cli`: snapshots of every command on the example ledger, and usage errors;
 //! - `errors`: one reproducer per diagnostic code, with its snapshot;
 //! - `golden`: the reports in `reports/`, regenerated from `ledgers/`;
+//! - `hardening`: the attacks of issue 11 (lost updates, links, permissions,
+//!   limits, exports), one test per item;
 //! - `import`: CSV imports and `add`: idempotence, refusals, crashes, concurrency;
 //! - `interop`: fundledger's balances against ledger-cli and hledger;
 //! - `properties`: random balanced journals, checked against a naive model.
@@ -14,6 +16,7 @@ mod util;
 mod cli;
 mod errors;
 mod golden;
+mod hardening;
 mod import;
 mod interop;
 mod properties;

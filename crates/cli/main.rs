@@ -29,10 +29,16 @@ enum Failure {
     Data,
     /// A usage or I/O problem (exit 2), with its message.
     Usage(String),
+    /// The reader of our output went away (`fundledger print | head`): a
+    /// quiet, successful end.
+    BrokenPipe,
 }
 
 impl From<std::io::Error> for Failure {
     fn from(error: std::io::Error) -> Self {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            return Failure::BrokenPipe;
+        }
         Failure::Usage(format!("I/O error: {error}"))
     }
 }
@@ -42,10 +48,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Data) => ExitCode::from(1),
+        Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
         Err(Failure::Usage(message)) => {
-            if message.contains("Broken pipe") {
-                return ExitCode::SUCCESS;
-            }
             eprintln!("fundledger: {message}");
             ExitCode::from(2)
         }
@@ -208,6 +212,19 @@ fn change_failed(error: ChangeError) -> Failure {
     }
 }
 
+/// How `import` and `add` change the journal: telling the user on stderr
+/// when another writer holds the lock.
+fn change_options(dry_run: bool, lock_timeout: Option<u64>) -> write::ChangeOptions<'static> {
+    fn tell(message: &str) {
+        eprintln!("fundledger: {message}");
+    }
+    write::ChangeOptions {
+        dry_run,
+        lock_timeout: lock_timeout.map(std::time::Duration::from_secs),
+        on_wait: &tell,
+    }
+}
+
 fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
     let settings = settings_for(cli)?;
     let kind = match args.kind {
@@ -220,16 +237,20 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
         rules: args.rules.as_deref(),
         encoding: args.encoding.as_deref(),
     };
-    let result = write::change(&settings, args.dry_run, |journal| {
-        let prepared = import::prepare(&settings, journal, &request)
-            .map_err(|e| ChangeError::Io(format!("cannot read {}: {e}", args.csv.display())))?
-            .map_err(ChangeError::Input)?;
-        Ok(write::Addition {
-            text: prepared.text,
-            transactions: prepared.transactions,
-            value: prepared.summary,
-        })
-    });
+    let result = write::change_with(
+        &settings,
+        change_options(args.dry_run, args.lock_timeout),
+        |journal| {
+            let prepared = import::prepare(&settings, journal, &request)
+                .map_err(|e| ChangeError::Io(format!("cannot read {}: {e}", args.csv.display())))?
+                .map_err(ChangeError::Input)?;
+            Ok(write::Addition {
+                text: prepared.text,
+                transactions: prepared.transactions,
+                value: prepared.summary,
+            })
+        },
+    );
     let addition = result.map_err(change_failed)?;
     let mut text = String::new();
     if args.dry_run && !addition.text.is_empty() {
@@ -327,14 +348,18 @@ fn add(cli: &Cli, args: &AddArgs) -> Result<(), Failure> {
         memo: args.memo.clone(),
         postings: args.postings.clone(),
     };
-    let addition = write::change(&settings, args.dry_run, |_| {
-        let text = entry::render(&entry).map_err(ChangeError::Input)?;
-        Ok(write::Addition {
-            text,
-            transactions: 1,
-            value: (),
-        })
-    })
+    let addition = write::change_with(
+        &settings,
+        change_options(args.dry_run, args.lock_timeout),
+        |_| {
+            let text = entry::render(&entry).map_err(ChangeError::Input)?;
+            Ok(write::Addition {
+                text,
+                transactions: 1,
+                value: (),
+            })
+        },
+    )
     .map_err(change_failed)?;
     let verb = if args.dry_run { "would add" } else { "added" };
     output(&format!(

@@ -767,6 +767,14 @@ impl Settings {
             }
         }
 
+        if let Some(outside) = journal_outside(dir, &file.journal) {
+            let line = line_of_key(text, "journal");
+            let mut d = settings_error(text, path, line, outside);
+            d.code = Code::IncludeOutsideLedger;
+            problems.push(
+                d.expected("`journal` naming a file inside the ledger directory (like an include)"),
+            );
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -854,6 +862,39 @@ fn parse_month_day(text: &str) -> Option<FiscalYearStart> {
     let month: u32 = month.parse().ok()?;
     let day: u32 = day.parse().ok()?;
     ((1..=12).contains(&month) && (1..=28).contains(&day)).then_some(FiscalYearStart { month, day })
+}
+
+/// Why the `journal` path leaves the ledger directory `dir` (absolute, `..`
+/// past the top, or a symbolic link whose target is outside); `None` when it
+/// stays inside.
+fn journal_outside(dir: &Path, journal: &Path) -> Option<String> {
+    use std::path::Component;
+    let shown = journal.display();
+    if journal.is_absolute() || journal.has_root() {
+        return Some(format!(
+            "journal {shown:?} is an absolute path, outside the ledger directory"
+        ));
+    }
+    let mut depth = 0usize;
+    for component in journal.components() {
+        match component {
+            Component::ParentDir if depth == 0 => {
+                return Some(format!("journal {shown:?} leaves the ledger directory"));
+            }
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            _ => {}
+        }
+    }
+    let (Ok(root), Ok(target)) = (dir.canonicalize(), dir.join(journal).canonicalize()) else {
+        return None;
+    };
+    (!target.starts_with(&root)).then(|| {
+        format!(
+            "journal {shown:?} leads (through a symbolic link) to {}, outside the ledger directory",
+            target.display()
+        )
+    })
 }
 
 fn line_of_offset(text: &str, offset: usize) -> u32 {

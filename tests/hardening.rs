@@ -1,0 +1,383 @@
+//! Issue 11, "Hardening": one test per attack that once succeeded, named
+//! after the item it covers. Each fails on the code before the fix.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::import::Scratch;
+use crate::util::Run;
+
+const DONATIONS: &str = "imports/donations-2001-04.csv";
+
+fn import_donations(scratch: &Scratch) -> Run {
+    scratch.run(&["import", "donations", DONATIONS])
+}
+
+/// A command line of the binary, ready to spawn in `dir`.
+fn fundledger(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fundledger"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    command
+}
+
+fn output_of(command: &mut Command) -> Run {
+    let output = command.output().expect("the fundledger binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+const APPENDED_BY_HAND: &str =
+    "\n2001-04-30 * Appended by a script\n    Expenses:Fundraising:Postage  100 JPY\n    Assets:Cash:JPY\n";
+
+/// Item 1: a transaction appended with `>>` after the temporary copy is made
+/// (while the new journal is validated) is not lost: the import refuses.
+#[test]
+fn item01_an_append_during_the_write_is_not_lost() {
+    let scratch = Scratch::new();
+    let before = scratch.journal();
+    let mut child = fundledger(
+        &scratch.ledger,
+        &["-C", ".", "import", "donations", DONATIONS],
+    )
+    .env("FUNDLEDGER_PAUSE_AT", "validated")
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("paused at validated") {
+        line.clear();
+        assert_ne!(stderr.read_line(&mut line).unwrap(), 0, "no pause");
+    }
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(scratch.ledger.join("main.ledger"))
+        .unwrap()
+        .write_all(APPENDED_BY_HAND.as_bytes())
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"\n").unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2), "{rest}");
+    assert!(
+        rest.contains("changed while fundledger was preparing the write"),
+        "{rest}"
+    );
+    let mut expected = before;
+    expected.extend_from_slice(APPENDED_BY_HAND.as_bytes());
+    assert_eq!(
+        scratch.journal(),
+        expected,
+        "the appended transaction was lost"
+    );
+}
+
+/// Item 2: an import into a symbolic link writes the link's target and
+/// keeps the link; a journal with two hard links is refused.
+#[test]
+fn item02_symlinked_journal_writes_its_target_and_hard_links_are_refused() {
+    let scratch = Scratch::new();
+    let link = scratch.ledger.join("main.ledger");
+    let real = scratch.ledger.join("real.ledger");
+    std::fs::rename(&link, &real).unwrap();
+    std::os::unix::fs::symlink("real.ledger", &link).unwrap();
+    let before = std::fs::read(&real).unwrap();
+    let imported = import_donations(&scratch);
+    assert_eq!(imported.code, 0, "{}", imported.transcript());
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link was replaced"
+    );
+    let after = std::fs::read(&real).unwrap();
+    assert!(
+        after.len() > before.len() && after.starts_with(&before),
+        "real.ledger got no rows"
+    );
+
+    // A link out of the ledger directory is refused.
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim.ledger");
+    std::fs::copy(&real, &victim).unwrap();
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let victim_before = std::fs::read(&victim).unwrap();
+    let refused = scratch.run(&[
+        "add",
+        "--date",
+        "2001-04-30",
+        "--payee",
+        "x",
+        "--posting",
+        "Expenses:Fundraising:Postage 1 JPY",
+        "--posting",
+        "Assets:Cash:JPY",
+    ]);
+    assert_ne!(refused.code, 0, "{}", refused.transcript());
+    assert_eq!(std::fs::read(&victim).unwrap(), victim_before);
+
+    // Hard links: refused, both names unchanged.
+    std::fs::remove_file(&link).unwrap();
+    std::fs::hard_link(&real, &link).unwrap();
+    let before = std::fs::read(&real).unwrap();
+    let refused = scratch.run(&[
+        "add",
+        "--date",
+        "2001-04-30",
+        "--payee",
+        "x",
+        "--posting",
+        "Expenses:Fundraising:Postage 1 JPY",
+        "--posting",
+        "Assets:Cash:JPY",
+    ]);
+    assert_eq!(refused.code, 2, "{}", refused.transcript());
+    assert!(refused.stderr.contains("hard links"), "{}", refused.stderr);
+    assert_eq!(std::fs::read(&real).unwrap(), before);
+    assert_eq!(std::fs::read(&link).unwrap(), before);
+}
+
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // A file we create is owned by our effective user.
+    let probe = tempfile::NamedTempFile::new().unwrap();
+    probe.as_file().metadata().unwrap().uid() == 0
+}
+
+/// Item 3: a read-only journal is refused; the replacement keeps the mode,
+/// group and (as root) owner; two users of a shared setgid ledger directory
+/// both write (the lock file of one does not lock the other out).
+#[test]
+fn item03_permissions_are_kept_and_obeyed() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let scratch = Scratch::new();
+    let journal = scratch.ledger.join("main.ledger");
+    std::fs::set_permissions(&journal, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let before = scratch.journal();
+    let refused = import_donations(&scratch);
+    assert_eq!(refused.code, 2, "{}", refused.transcript());
+    assert!(
+        refused.stderr.contains("not writable"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(scratch.journal(), before);
+
+    if !running_as_root() {
+        eprintln!("skipping the owner and shared-directory cases: not root");
+        return;
+    }
+    std::fs::set_permissions(&journal, std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::os::unix::fs::chown(&journal, Some(1), Some(100)).unwrap();
+    let imported = import_donations(&scratch);
+    assert_eq!(imported.code, 0, "{}", imported.transcript());
+    let metadata = std::fs::metadata(&journal).unwrap();
+    assert_eq!(metadata.mode() & 0o7777, 0o640);
+    assert_eq!((metadata.uid(), metadata.gid()), (1, 100));
+
+    // A shared ledger directory: group 100, setgid, two users (1 and 65534).
+    if Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("skipping the shared-directory case: no setpriv");
+        return;
+    }
+    let shared = Scratch::new();
+    let top = shared.ledger.parent().unwrap();
+    std::fs::set_permissions(top, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::chown(&shared.ledger, Some(0), Some(100)).unwrap();
+    std::fs::set_permissions(&shared.ledger, std::fs::Permissions::from_mode(0o2775)).unwrap();
+    let shared_journal = shared.ledger.join("main.ledger");
+    std::os::unix::fs::chown(&shared_journal, Some(0), Some(100)).unwrap();
+    std::fs::set_permissions(&shared_journal, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let as_user = |uid: &str, args: &[&str]| {
+        let mut full = vec![
+            format!("--reuid={uid}"),
+            "--regid=100".to_string(),
+            "--clear-groups".to_string(),
+            env!("CARGO_BIN_EXE_fundledger").to_string(),
+            "-C".to_string(),
+            ".".to_string(),
+        ];
+        full.extend(args.iter().map(|a| a.to_string()));
+        let mut command = Command::new("setpriv");
+        command.args(&full).current_dir(&shared.ledger).env_clear();
+        output_of(command.env("PATH", std::env::var_os("PATH").unwrap_or_default()))
+    };
+    let first = as_user("1", &["import", "donations", DONATIONS]);
+    assert_eq!(first.code, 0, "user 1: {}", first.transcript());
+    let second = as_user(
+        "65534",
+        &[
+            "add",
+            "--date",
+            "2001-04-30",
+            "--payee",
+            "Stamps",
+            "--posting",
+            "Expenses:Fundraising:Postage 80 JPY",
+            "--posting",
+            "Assets:Cash:JPY",
+        ],
+    );
+    assert_eq!(second.code, 0, "user 65534: {}", second.transcript());
+    let metadata = std::fs::metadata(&shared_journal).unwrap();
+    assert_eq!(metadata.gid(), 100);
+    assert_eq!(metadata.mode() & 0o777, 0o664);
+}
+
+/// Item 4: `journal` in fundledger.toml is confined to the ledger directory
+/// (E105), and a lock file that is a symbolic link is not followed.
+#[test]
+fn item04_journal_path_and_lock_file_are_confined() {
+    let scratch = Scratch::new();
+    let settings_path = scratch.ledger.join("fundledger.toml");
+    let settings = std::fs::read_to_string(&settings_path).unwrap();
+    for outside in ["/etc/passwd", "../victim/x.ledger"] {
+        let changed = settings.replace(
+            "journal = \"main.ledger\"",
+            &format!("journal = {outside:?}"),
+        );
+        assert_ne!(changed, settings);
+        std::fs::write(&settings_path, changed).unwrap();
+        let checked = scratch.run(&["check"]);
+        assert_eq!(checked.code, 1, "{}", checked.transcript());
+        assert!(checked.stderr.contains("error[E105]"), "{}", checked.stderr);
+        assert!(!checked.stderr.contains("root:"), "{}", checked.stderr);
+    }
+    std::fs::write(&settings_path, &settings).unwrap();
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let planted = elsewhere.path().join("planted");
+    std::os::unix::fs::symlink(&planted, scratch.ledger.join("main.ledger.lock")).unwrap();
+    let before = scratch.journal();
+    let refused = import_donations(&scratch);
+    assert_eq!(refused.code, 2, "{}", refused.transcript());
+    assert!(refused.stderr.contains("lock file"), "{}", refused.stderr);
+    assert!(!planted.exists(), "the lock followed the link");
+    assert_eq!(scratch.journal(), before);
+}
+
+/// Item 5: a dry run makes every check of a real run and exits as it would.
+#[test]
+fn item05_dry_runs_validate() {
+    let scratch = Scratch::new();
+    let before = scratch.journal();
+    let add = |extra: &[&str]| {
+        let mut args = vec!["add", "--dry-run", "--date", "2001-04-30", "--payee", "Dry"];
+        args.extend_from_slice(extra);
+        scratch.run(&args)
+    };
+    let unbalanced = add(&[
+        "--posting",
+        "Expenses:Fundraising:Postage 820 JPY",
+        "--posting",
+        "Assets:Cash:JPY -82 JPY",
+    ]);
+    assert_eq!(unbalanced.code, 1, "{}", unbalanced.transcript());
+    assert!(
+        unbalanced.stderr.contains("[E201]"),
+        "{}",
+        unbalanced.stderr
+    );
+    let unknown_fund = add(&[
+        "--fund",
+        "Nowhere",
+        "--posting",
+        "Expenses:Fundraising:Postage 820 JPY",
+        "--posting",
+        "Assets:Cash:JPY",
+    ]);
+    assert_eq!(unknown_fund.code, 1, "{}", unknown_fund.transcript());
+    assert!(
+        unknown_fund.stderr.contains("[E303]"),
+        "{}",
+        unknown_fund.stderr
+    );
+    let overspent = add(&[
+        "--fund",
+        "FoodAid",
+        "--posting",
+        "Expenses:FoodAid:Transport 900000000 JPY",
+        "--posting",
+        "Assets:Bank:Postal",
+    ]);
+    assert_eq!(overspent.code, 1, "{}", overspent.transcript());
+    assert!(overspent.stderr.contains("[E402]"), "{}", overspent.stderr);
+    let fine = add(&[
+        "--posting",
+        "Expenses:Fundraising:Postage 820 JPY",
+        "--posting",
+        "Assets:Cash:JPY",
+    ]);
+    assert_eq!(fine.code, 0, "{}", fine.transcript());
+    assert!(
+        fine.stdout.contains("would add 1 transaction"),
+        "{}",
+        fine.stdout
+    );
+    let import = scratch.run(&["import", "donations", DONATIONS, "--dry-run"]);
+    assert_eq!(import.code, 0, "{}", import.transcript());
+    assert_eq!(scratch.journal(), before, "a dry run wrote");
+    let leftovers: Vec<_> = std::fs::read_dir(&scratch.ledger)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".fundledger-write-")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "a dry run left a temporary file");
+}
+
+/// Item 14: a held lock is announced (with its holder) and `--lock-timeout`
+/// gives up, exit 2, nothing written.
+#[test]
+fn item14_a_held_lock_is_announced_and_can_time_out() {
+    let scratch = Scratch::new();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(scratch.ledger.join("main.ledger.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let before = scratch.journal();
+    let started = std::time::Instant::now();
+    let waited = scratch.run(&["import", "donations", DONATIONS, "--lock-timeout", "1"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(waited.code, 2, "{}", waited.transcript());
+    assert!(
+        waited.stderr.contains("waiting for the lock"),
+        "{}",
+        waited.stderr
+    );
+    assert!(
+        waited
+            .stderr
+            .contains(&format!("held by process {}", std::process::id())),
+        "{}",
+        waited.stderr
+    );
+    assert!(
+        waited.stderr.contains("gave up waiting"),
+        "{}",
+        waited.stderr
+    );
+    assert_eq!(scratch.journal(), before);
+    lock.unlock().unwrap();
+    let imported = import_donations(&scratch);
+    assert_eq!(imported.code, 0, "{}", imported.transcript());
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::import::Scratch;
-use crate::util::Run;
+use crate::util::{run_in, Run};
 
 const DONATIONS: &str = "imports/donations-2001-04.csv";
 
@@ -380,4 +380,110 @@ fn item14_a_held_lock_is_announced_and_can_time_out() {
     lock.unlock().unwrap();
     let imported = import_donations(&scratch);
     assert_eq!(imported.code, 0, "{}", imported.transcript());
+}
+
+/// Item 6: rules that would change amounts or inject postings are refused
+/// at load (E607), at the line that sets them; nothing is written.
+#[test]
+fn item06_rules_files_are_validated() {
+    let scratch = Scratch::new();
+    let before = scratch.journal();
+    let cases: [(&str, u32); 7] = [
+        ("strip = [\"0\"]\n", 2),
+        ("thousands_separator = \"0\"\n", 2),
+        ("decimal_mark = \",\"\nthousands_separator = \",\"\n", 3),
+        (
+            "asset_account = \"Assets:Bank:Postal  0 JPY\\n    Assets:Bank:Secret\"\n",
+            2,
+        ),
+        ("income_account = \"Income:Donations  General\"\n", 2),
+        (
+            "[[designations]]\ncontains = [\"\"]\nfund = \"FoodAid\"\n",
+            3,
+        ),
+        ("strip = [\"\"]\n", 2),
+    ];
+    for (rules, line) in cases {
+        std::fs::write(
+            scratch.ledger.join("bad-rules.toml"),
+            format!("# a bad rule\n{rules}"),
+        )
+        .unwrap();
+        let refused = scratch.run(&[
+            "import",
+            "donations",
+            DONATIONS,
+            "--rules",
+            "bad-rules.toml",
+        ]);
+        assert_eq!(refused.code, 1, "{rules}: {}", refused.transcript());
+        let marker = format!("bad-rules.toml:{line}: error[E607]");
+        assert!(
+            refused.stderr.contains(&marker),
+            "{rules}: expected {marker} in {}",
+            refused.stderr
+        );
+        assert_eq!(scratch.journal(), before, "{rules}: the journal changed");
+    }
+}
+
+/// Item 7: inputs that would land money in the wrong fund or with the wrong
+/// figure are refused with a located error.
+#[test]
+fn item07_wrong_fund_inputs_are_refused() {
+    let scratch = Scratch::new();
+    let before = scratch.journal();
+    // A UTF-8 file read as Shift_JIS.
+    std::fs::write(
+        scratch.ledger.join("utf8.csv"),
+        "date,donor,amount,currency,designation,reference,memo\n2001-04-02,Tanaka,10000,JPY,里親,,\n",
+    )
+    .unwrap();
+    let refused = scratch.run(&["import", "donations", "utf8.csv", "--encoding", "shift_jis"]);
+    assert_eq!(refused.code, 1, "{}", refused.transcript());
+    assert!(
+        refused.stderr.contains("utf8.csv:2: error[E601]"),
+        "{}",
+        refused.stderr
+    );
+    // A duplicate header.
+    std::fs::write(
+        scratch.ledger.join("twice.csv"),
+        "date,donor,amount,amount,currency\n2001-04-02,Tanaka,1,10000,JPY\n",
+    )
+    .unwrap();
+    let refused = scratch.run(&["import", "donations", "twice.csv"]);
+    assert_eq!(refused.code, 1, "{}", refused.transcript());
+    assert!(
+        refused.stderr.contains("twice.csv:1: error[E608]"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(scratch.journal(), before);
+
+    // Journal inputs: each alone, each refused at its line.
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("2000-01-01 x\n    Assets:Cash  10 JPY  ; fund:\n    Income:Gifts\n", "2: error[E303]"),
+        ("2000-01-01 x\n    ; fund:\n    Assets:Cash  10 JPY\n    Income:Gifts\n", "1: error[E303]"),
+        (
+            "2000-01-01 x\n    Assets:Cash  10 JPY  ; fund: A\n    ; fund: B\n    Income:Gifts  -10 JPY  ; fund: A\n",
+            "2: error[E303]",
+        ),
+        ("P 2000-01-01 USD 0 JPY\n", "1: error[E101]"),
+        ("P 2000-01-01 USD -110 JPY\n", "1: error[E101]"),
+        ("2000-01-01 x\n    Assets:Cash  10 USD @ -1 JPY\n    Assets:Bank\n", "2: error[E101]"),
+        ("2000-01-01 x\n    Assets:Cash  10 USD @@ -10 JPY\n    Assets:Bank\n", "2: error[E101]"),
+    ];
+    for (journal, marker) in cases {
+        let path = dir.path().join("j.ledger");
+        std::fs::write(&path, journal).unwrap();
+        let checked = run_in(dir.path(), &["-f", "j.ledger", "check"]);
+        assert_eq!(checked.code, 1, "{journal}: {}", checked.transcript());
+        assert!(
+            checked.stderr.contains(&format!("j.ledger:{marker}")),
+            "{journal}: expected {marker} in {}",
+            checked.stderr
+        );
+    }
 }

@@ -144,6 +144,20 @@ pub struct Location {
     pub line: u32,
 }
 
+/// The most characters of one source line a diagnostic shows.
+pub const EXCERPT_LINE_MAX_CHARS: usize = 240;
+
+/// `text` cut to [`EXCERPT_LINE_MAX_CHARS`] characters, with a note of the
+/// bytes left out.
+pub fn cut_excerpt_line(mut text: String) -> String {
+    if let Some((cut, _)) = text.char_indices().nth(EXCERPT_LINE_MAX_CHARS) {
+        let left_out = text.len() - cut;
+        text.truncate(cut);
+        text.push_str(&format!(" … ({left_out} more bytes)"));
+    }
+    text
+}
+
 /// One problem found in the data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -180,9 +194,14 @@ impl Diagnostic {
         self
     }
 
-    /// Sets the source excerpt.
+    /// Sets the source excerpt; each line longer than
+    /// [`EXCERPT_LINE_MAX_CHARS`] is cut (saying how much was left out), so a
+    /// huge line is never echoed whole.
     pub fn with_excerpt(mut self, excerpt: Vec<(u32, String)>) -> Self {
-        self.excerpt = excerpt;
+        self.excerpt = excerpt
+            .into_iter()
+            .map(|(line, text)| (line, cut_excerpt_line(text)))
+            .collect();
         self
     }
 

@@ -316,10 +316,22 @@ impl<'s> Context<'s> {
         }
         let mut problems = Vec::new();
         let header_fund = raw.fund.take();
+        if let Some(problem) = fund_tag_problem(&raw.tags, raw.comment.as_deref()) {
+            problems.push(
+                self.block_diagnostic(block, Code::UnknownFund, problem.to_string())
+                    .expected("at most one `; fund: NAME` tag, with a fund id"),
+            );
+        }
         let mut postings = Vec::with_capacity(raw.postings.len() + 2);
         let mut elided = Vec::new();
         for p in std::mem::take(&mut raw.postings) {
             let line = block.pos.line.saturating_add(p.line_in_block.max(1) - 1);
+            if let Some(problem) = fund_tag_problem(&p.tags, p.comment.as_deref()) {
+                problems.push(
+                    self.posting_diagnostic(block, line, Code::UnknownFund, problem.into())
+                        .expected("at most one `; fund: NAME` tag, with a fund id"),
+                );
+            }
             let fund = match p.fund.or_else(|| header_fund.clone()) {
                 Some(name) => self.check_fund(block, line, name, &mut problems),
                 None => Cow::Borrowed(self.settings.default_fund.as_str()),
@@ -364,6 +376,21 @@ impl<'s> Context<'s> {
                                 ),
                             );
                             problems.push(d.expected("a cost (`@`/`@@`) in another commodity than the amount, or no cost"));
+                            continue;
+                        }
+                        Some(cost) if cost.amount.quantity.is_sign_negative() => {
+                            let d = self.posting_diagnostic(
+                                block,
+                                line,
+                                Code::Unparsable,
+                                format!(
+                                    "a negative cost ({} {})",
+                                    cost.amount.quantity, cost.amount.commodity
+                                ),
+                            );
+                            problems.push(d.expected(
+                                "a cost (`@`/`@@`) of zero or more; the sign belongs on the amount",
+                            ));
                             continue;
                         }
                         Some(cost) => {
@@ -961,6 +988,17 @@ impl<'s> Builder<'s> {
 
     fn add_price(&mut self, view: &View<'_>, pos: SourcePos, line: &str) {
         match parse::parse_price(line) {
+            Ok(p) if p.amount.quantity <= Decimal::ZERO => {
+                let d = view
+                    .diagnostic_at(
+                        Code::Unparsable,
+                        pos,
+                        format!("the price of {} is not positive", p.commodity_name),
+                    )
+                    .found(format!("{} {}", p.amount.quantity, p.amount.commodity.name))
+                    .expected("a price above zero (ledger-cli refuses the others too)");
+                self.diagnostics.push(d);
+            }
             Ok(p) => {
                 let commodity = self.commodity(&p.commodity_name);
                 let price_commodity = self.commodity(&p.amount.commodity.name);
@@ -1104,4 +1142,22 @@ impl<'s> Builder<'s> {
         };
         (journal, self.diagnostics)
     }
+}
+
+/// What is wrong with the `fund:` tags of a posting or header, after the
+/// first was taken as its fund: a second `fund:` tag (the readers leave
+/// later ones among the tags), or a `fund:` with no value (which the
+/// readers leave in the comment).
+fn fund_tag_problem(
+    tags: &[crate::raw::RawTag<'_>],
+    comment: Option<&str>,
+) -> Option<&'static str> {
+    if tags.iter().any(|t| t.name == "fund") {
+        return Some("more than one `fund:` tag");
+    }
+    let empty = comment
+        .unwrap_or("")
+        .lines()
+        .any(|line| line.trim().trim_start_matches(';').trim() == "fund:");
+    empty.then_some("a `fund:` tag without a fund")
 }

@@ -45,6 +45,35 @@ fn one_line(text: &str) -> String {
     text.replace(['\n', '\r'], " ")
 }
 
+/// A character that must never reach a journal or a terminal from a name:
+/// control characters (newline, tab, ESC, NUL...) and the invisible
+/// bidirectional overrides and isolates that reorder displayed text.
+pub fn is_forbidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
+/// Why `name` cannot be written as an account name in a journal (it would
+/// be read back as something else), or `None` when it can.
+pub fn account_name_problem(name: &str) -> Option<&'static str> {
+    if name.trim().is_empty() {
+        return Some("it is empty");
+    }
+    if name.contains(is_forbidden_char) {
+        return Some("it contains a control character (a line break, a tab, ESC...) or a bidirectional override");
+    }
+    if name.contains("  ") {
+        return Some("it contains two spaces in a row, which end an account name");
+    }
+    if name.trim() != name {
+        return Some("it starts or ends with a space");
+    }
+    if name.starts_with(['(', '[', '!', '*', ';']) || name.ends_with([')', ']']) {
+        return Some("it starts or ends with a mark (`(`, `[`, `!`, `*`, `;`) the journal reads as something else");
+    }
+    None
+}
+
 /// Writes the whole journal.
 pub fn print(journal: &Journal) -> String {
     let mut out = String::new();

@@ -155,12 +155,11 @@ pub fn tags_and_comment(
     (out, comment)
 }
 
-/// Takes the `fund:` tags out of `tags`; returns the first one's value.
+/// Takes the first `fund:` tag out of `tags` and returns its value; any
+/// later `fund:` tag stays among the tags, for the loader to refuse.
 pub fn take_fund<'a>(tags: &mut Vec<RawTag<'a>>) -> Option<Cow<'a, str>> {
     let first = tags.iter().position(|t| t.name == "fund")?;
-    let fund = tags[first].value.clone();
-    tags.retain(|t| t.name != "fund");
-    Some(fund)
+    Some(tags.remove(first).value)
 }
 
 /// Converts ledger-parser's transaction into the raw form. Posting lines are

@@ -487,3 +487,93 @@ fn item07_wrong_fund_inputs_are_refused() {
         );
     }
 }
+
+/// Loads `journal` as a bare journal in a scratch directory and returns the
+/// runs of `check`, `print`, and `check` and `balance` of the printed text
+/// next to `balance` of the original.
+fn print_round_trip(journal: &str) -> (Run, Run, Run, Run, Run) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.ledger"), journal).unwrap();
+    let checked = run_in(dir.path(), &["-f", "in.ledger", "check"]);
+    let printed = run_in(dir.path(), &["-f", "in.ledger", "print"]);
+    std::fs::write(dir.path().join("out.ledger"), &printed.stdout).unwrap();
+    let rechecked = run_in(dir.path(), &["-f", "out.ledger", "check"]);
+    let balance_in = run_in(
+        dir.path(),
+        &["-f", "in.ledger", "balance", "--by-fund", "-O", "csv"],
+    );
+    let balance_out = run_in(
+        dir.path(),
+        &["-f", "out.ledger", "balance", "--by-fund", "-O", "csv"],
+    );
+    (checked, printed, rechecked, balance_in, balance_out)
+}
+
+/// Item 8: a 999-posting cross-fund transaction (1001 postings once its
+/// interfund postings are written out) prints and loads again; auxiliary
+/// dates and `P` times survive `print`.
+#[test]
+fn item08_print_round_trips() {
+    let mut journal =
+        String::from("P 2000-01-01 13:45:10 USD 110 JPY\n\n2000-01-01=2000-01-05 * Many\n");
+    for i in 0..998 {
+        journal.push_str(&format!("    Expenses:Item{i}  1 JPY  ; fund: FoodAid\n"));
+    }
+    journal.push_str("    Assets:Cash  -998 JPY\n");
+    let (checked, printed, rechecked, balance_in, balance_out) = print_round_trip(&journal);
+    assert_eq!(checked.code, 0, "{}", checked.stderr);
+    assert_eq!(printed.code, 0, "{}", printed.stderr);
+    assert_eq!(printed.stdout.matches("; fundledger: interfund").count(), 2);
+    assert!(
+        printed.stdout.contains("2000-01-01=2000-01-05 * Many"),
+        "{}",
+        &printed.stdout[..300]
+    );
+    assert!(
+        printed.stdout.contains("P 2000-01-01 13:45:10 USD 110 JPY"),
+        "{}",
+        &printed.stdout[..300]
+    );
+    assert_eq!(rechecked.code, 0, "{}", rechecked.stderr);
+    assert_eq!(balance_in.stdout, balance_out.stdout);
+}
+
+/// Item 21: an amount whose digits, written at its commodity's widest scale,
+/// pass 20 is a located E205 (exit 1), whatever the summation order, so
+/// every journal that loads prints to one that loads; amounts within the
+/// limit round-trip. Both fuzz findings are kept in fuzz/seeds/load.
+#[test]
+fn item21_amount_digits_are_limited_so_print_always_reloads() {
+    for seed in [
+        "print-round-trip-28-digits.ledger",
+        "mixed-scale-overflow.ledger",
+    ] {
+        let journal =
+            std::fs::read_to_string(crate::util::root().join("fuzz/seeds/load").join(seed))
+                .unwrap();
+        let (checked, ..) = print_round_trip(&journal);
+        assert_eq!(checked.code, 1, "{seed}: {}", checked.transcript());
+        assert!(
+            checked.stderr.contains("in.ledger:3: error[E205]")
+                || checked.stderr.contains("in.ledger:7: error[E205]"),
+            "{seed}: {}",
+            checked.stderr
+        );
+        assert!(
+            !checked.stderr.contains("internal invariant"),
+            "{seed}: {}",
+            checked.stderr
+        );
+    }
+    // 15 integer digits and 5 decimals: 20 digits, the most allowed.
+    let journal = "2000-01-01 * Wide\n    Assets:A  -9491.16251 JPY  ; fund: F\n    Income:B\n\n2000-01-02 * Large\n    Assets:A  251087000000000 JPY\n    Income:C\n";
+    let (checked, printed, rechecked, balance_in, balance_out) = print_round_trip(journal);
+    assert_eq!(checked.code, 0, "{}", checked.stderr);
+    assert_eq!(printed.code, 0, "{}", printed.stderr);
+    assert_eq!(
+        rechecked.code, 0,
+        "{}\n{}",
+        rechecked.stderr, printed.stdout
+    );
+    assert_eq!(balance_in.stdout, balance_out.stdout);
+}

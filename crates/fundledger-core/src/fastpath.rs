@@ -151,6 +151,7 @@ fn parse_header(header: &str) -> Option<RawTransaction<'_>> {
     };
     Some(RawTransaction {
         date,
+        aux_date: None,
         status,
         code,
         payee: Cow::Borrowed(payee),

@@ -98,14 +98,7 @@ pub fn print(journal: &Journal) -> String {
         let t = &journal.transactions()[index];
         let mut wrote_price = false;
         while let Some(p) = prices.next_if(|p| p.date <= t.date) {
-            let _ = writeln!(
-                out,
-                "P {} 00:00:00 {} {} {}",
-                p.date,
-                quote_commodity(journal.commodity_name(p.commodity)),
-                money::format_plain(p.price, 0),
-                quote_commodity(journal.commodity_name(p.price_commodity))
-            );
+            price_line(&mut out, journal, p);
             wrote_price = true;
         }
         if wrote_price {
@@ -116,16 +109,22 @@ pub fn print(journal: &Journal) -> String {
     }
     let rest: Vec<_> = prices.collect();
     for p in &rest {
-        let _ = writeln!(
-            out,
-            "P {} 00:00:00 {} {} {}",
-            p.date,
-            quote_commodity(journal.commodity_name(p.commodity)),
-            money::format_plain(p.price, 0),
-            quote_commodity(journal.commodity_name(p.price_commodity))
-        );
+        price_line(&mut out, journal, p);
     }
     out
+}
+
+/// Writes a `P DATE TIME SYMBOL PRICE` line, keeping the time written.
+fn price_line(out: &mut String, journal: &Journal, p: &crate::journal::Price) {
+    let _ = writeln!(
+        out,
+        "P {} {} {} {} {}",
+        p.date,
+        p.time.format("%H:%M:%S"),
+        quote_commodity(journal.commodity_name(p.commodity)),
+        money::format_plain(p.price, 0),
+        quote_commodity(journal.commodity_name(p.price_commodity))
+    );
 }
 
 /// A transaction header to write: date, mark, code, payee.
@@ -199,6 +198,7 @@ pub fn account_text(name: &str, kind: PostingKind, status: Status) -> String {
 
 /// Writes one transaction.
 pub fn write_transaction(out: &mut String, journal: &Journal, t: &crate::journal::Transaction) {
+    let header_start = out.len();
     write_header(
         out,
         &HeaderText {
@@ -208,6 +208,10 @@ pub fn write_transaction(out: &mut String, journal: &Journal, t: &crate::journal
             payee: journal.payee(t),
         },
     );
+    if let Some(aux_date) = journal.aux_date(t) {
+        let date_end = header_start + t.date.to_string().len();
+        out.insert_str(date_end, &format!("={aux_date}"));
+    }
     if let Some(comment) = journal.transaction_comment(t) {
         for line in comment.lines() {
             let _ = writeln!(out, "    ; {line}");

@@ -80,6 +80,8 @@ pub struct RawPosting<'a> {
 pub struct RawTransaction<'a> {
     /// The date.
     pub date: NaiveDate,
+    /// The auxiliary date (`DATE=AUX`), when written.
+    pub aux_date: Option<NaiveDate>,
     /// The mark.
     pub status: Status,
     /// `(CODE)`.
@@ -218,6 +220,7 @@ pub fn from_ledger_parser(t: ledger_parser::Transaction) -> RawTransaction<'stat
             .collect();
     RawTransaction {
         date: t.date,
+        aux_date: t.effective_date,
         status: status_of(t.status),
         code: t.code.map(Cow::Owned),
         payee: Cow::Owned(t.description.unwrap_or_default().trim().to_string()),

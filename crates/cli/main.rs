@@ -64,6 +64,14 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
     }
 }
 
+/// Prints what loading found, saying how many more it found than it kept.
+fn print_loaded_diagnostics(loaded: &fundledger_core::Loaded) {
+    print_diagnostics(&loaded.diagnostics);
+    if let Some(note) = loaded.omitted_note() {
+        eprintln!("{note}");
+    }
+}
+
 fn settings_for(cli: &Cli) -> Result<Settings, Failure> {
     if let Some(file) = &cli.file {
         return Ok(Settings::for_bare_journal(file));
@@ -103,9 +111,9 @@ fn load(cli: &Cli) -> Result<fundledger_core::Loaded, Failure> {
 /// Loads a journal for a report: any data error stops here (exit 1).
 fn load_valid(cli: &Cli) -> Result<Journal, Failure> {
     let loaded = load(cli)?;
-    print_diagnostics(&loaded.diagnostics);
+    print_loaded_diagnostics(&loaded);
     if loaded.has_errors() {
-        let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
+        let errors = loaded.error_count();
         eprintln!("fundledger: {errors} error(s); run `fundledger check` for the full list. No report is printed from data with errors.");
         return Err(Failure::Data);
     }
@@ -373,9 +381,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Check => {
             let loaded = load(&cli)?;
-            print_diagnostics(&loaded.diagnostics);
-            let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
-            let warnings = loaded.diagnostics.len() - errors;
+            print_loaded_diagnostics(&loaded);
+            let errors = loaded.error_count();
+            let warnings = loaded.warning_count();
             let journal = &loaded.journal;
             let summary = format!(
                 "{} transactions, {} postings, {} accounts, {} funds in {} file(s): {errors} error(s), {warnings} warning(s)",

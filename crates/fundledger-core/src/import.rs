@@ -156,12 +156,24 @@ pub struct ImportRequest<'a> {
     pub encoding: Option<&'a str>,
 }
 
+/// The largest CSV file imported, in bytes.
+pub const CSV_SIZE_MAX_BYTES: u64 = 1 << 30;
+/// The largest rules or settings file read, in bytes.
+pub const SETTINGS_SIZE_MAX_BYTES: u64 = 256 << 20;
+
+/// Reads a rules or settings file: a regular file of at most
+/// [`SETTINGS_SIZE_MAX_BYTES`], in UTF-8.
+pub fn read_text(path: &Path) -> std::io::Result<String> {
+    let bytes = crate::source::read_regular(path, SETTINGS_SIZE_MAX_BYTES)?;
+    String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
 /// Reads a rules file.
 ///
 /// # Errors
 /// E607 diagnostics naming the key and line; I/O errors as `Err(Err)`.
 pub fn read_rules(path: &Path) -> Result<Result<ImportRules, Vec<Diagnostic>>, std::io::Error> {
-    let text = std::fs::read_to_string(path)?;
+    let text = read_text(path)?;
     Ok(toml::from_str::<ImportRules>(&text).map_err(|error| {
         let line = error
             .span()
@@ -1275,7 +1287,7 @@ pub fn prepare(
         None => defaults.clone(),
         Some(path) => match read_rules(path)? {
             Ok(rules) => {
-                rule_files.push((path.to_path_buf(), std::fs::read_to_string(path)?));
+                rule_files.push((path.to_path_buf(), read_text(path)?));
                 defaults.overlaid(&rules)
             }
             Err(problems) => return Ok(Err(problems)),
@@ -1283,7 +1295,7 @@ pub fn prepare(
     };
     if settings.from_file {
         let path = settings.root.join(crate::settings::SETTINGS_FILE_NAME);
-        if let Ok(text) = std::fs::read_to_string(&path) {
+        if let Ok(text) = read_text(&path) {
             rule_files.push((path, text));
         }
     }
@@ -1291,7 +1303,7 @@ pub fn prepare(
     if !problems.is_empty() {
         return Ok(Err(problems));
     }
-    let bytes = std::fs::read(request.csv)?;
+    let bytes = crate::source::read_regular(request.csv, CSV_SIZE_MAX_BYTES)?;
     let encoding = request
         .encoding
         .map(str::to_string)

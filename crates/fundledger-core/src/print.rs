@@ -18,6 +18,8 @@ use crate::journal::{
 };
 use crate::money;
 
+pub use crate::diagnostic::is_forbidden_char;
+
 /// The column, in display cells, that amounts are aligned after.
 const ACCOUNT_COLUMN_WIDTH: usize = 44;
 /// The width amounts are right-aligned in.
@@ -43,14 +45,6 @@ fn tag_line(out: &mut String, indent: &str, tag: &Tag) {
 /// journal line.
 fn one_line(text: &str) -> String {
     text.replace(['\n', '\r'], " ")
-}
-
-/// A character that must never reach a journal or a terminal from a name:
-/// control characters (newline, tab, ESC, NUL...) and the invisible
-/// bidirectional overrides and isolates that reorder displayed text.
-pub fn is_forbidden_char(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
 }
 
 /// Why `name` cannot be written as an account name in a journal (it would

@@ -600,7 +600,7 @@ impl Settings {
     /// and line. An unreadable file is an I/O error.
     pub fn read(dir: &Path) -> Result<Result<Settings, Vec<Diagnostic>>, std::io::Error> {
         let path = dir.join(SETTINGS_FILE_NAME);
-        let text = std::fs::read_to_string(&path)?;
+        let text = crate::import::read_text(&path)?;
         Ok(Settings::parse(&text, &path, dir))
     }
 

@@ -833,3 +833,206 @@ fn item16_control_characters_are_refused() {
         );
     }
 }
+
+/// Item 15: every CSV cell that a spreadsheet would run as a formula gets a
+/// leading `'`; negative numbers are left alone.
+#[test]
+fn item15_csv_cells_cannot_inject_formulas() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("j.ledger"),
+        "2000-01-01 * =cmd|' /C calc'!A0\n    Assets:Cash  -10 JPY\n    Expenses:@SUM(A1)\n\n2000-01-02 * @SUM(A1)\n    Assets:Cash  5 JPY\n    Income:+Gift\n\n2000-01-03 * -2+3+cmd|' /C calc'!A0\n    Assets:Cash  1 JPY\n    Income:Gift\n",
+    )
+    .unwrap();
+    let register = run_in(
+        dir.path(),
+        &["-f", "j.ledger", "register", "Assets", "-O", "csv"],
+    );
+    assert_eq!(register.code, 0, "{}", register.stderr);
+    let mut reader = csv::Reader::from_reader(register.stdout.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let payees: Vec<&str> = rows.iter().map(|r| &r[1]).collect();
+    assert_eq!(
+        payees,
+        [
+            "'=cmd|' /C calc'!A0",
+            "'@SUM(A1)",
+            "'-2+3+cmd|' /C calc'!A0"
+        ]
+    );
+    let amounts: Vec<&str> = rows.iter().map(|r| &r[5]).collect();
+    assert_eq!(amounts, ["-10", "5", "1"], "numbers are left alone");
+    let balance = run_in(dir.path(), &["-f", "j.ledger", "balance", "-O", "csv"]);
+    // A cell that does not start with a formula character is left as is.
+    assert!(
+        balance.stdout.contains("\nExpenses:@SUM(A1),JPY,10\n"),
+        "{}",
+        balance.stdout
+    );
+    assert!(
+        balance.stdout.contains("Assets:Cash,JPY,-4"),
+        "{}",
+        balance.stdout
+    );
+}
+
+/// Item 17: settings errors name the line of the entry at fault; problems
+/// in the entries `add` would write cite lines of those entries.
+#[test]
+fn item17_errors_point_at_the_right_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = String::from(
+        "organisation = \"Lines\"\nbase_currency = \"JPY\"\njournal = \"main.ledger\"\n\n[[commodities]]\nsymbol = \"JPY\"\nprecision = 0\n\n[[commodities]]\nsymbol = \"USD\"\nprecision = 2\n\n[[commodities]]\nsymbol = \"JPY\"\nprecision = 0\n",
+    );
+    for i in 1..=7 {
+        let id = if i == 7 {
+            "Bad Id".to_string()
+        } else {
+            format!("Fund{i}")
+        };
+        let default = if i == 1 { "default = true\n" } else { "" };
+        settings.push_str(&format!(
+            "\n[[funds]]\nid = \"{id}\"\nname = \"Fund {i}\"\nrestriction = \"unrestricted\"\n{default}"
+        ));
+    }
+    std::fs::write(dir.path().join("fundledger.toml"), &settings).unwrap();
+    std::fs::write(dir.path().join("main.ledger"), "").unwrap();
+    let line_of = |needle: &str| settings.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let bad_id_line = line_of("\"Bad Id\"");
+    let second_jpy_line = settings
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("\"JPY\"") && l.starts_with("symbol"))
+        .nth(1)
+        .unwrap()
+        .0
+        + 1;
+    let checked = run_in(dir.path(), &["-C", ".", "check"]);
+    assert_eq!(checked.code, 1, "{}", checked.transcript());
+    assert!(
+        checked.stderr.contains(&format!(
+            "fundledger.toml:{bad_id_line}: error[E001]: fund id \"Bad Id\""
+        )),
+        "{}",
+        checked.stderr
+    );
+    assert!(
+        checked.stderr.contains(&format!(
+            "fundledger.toml:{second_jpy_line}: error[E001]: commodity JPY is declared twice"
+        )),
+        "{}",
+        checked.stderr
+    );
+
+    let scratch = Scratch::new();
+    let journal_lines = String::from_utf8(scratch.journal())
+        .unwrap()
+        .lines()
+        .count();
+    let added = scratch.run(&[
+        "add",
+        "--date",
+        "2001-04-21",
+        "--payee",
+        "Typo",
+        "--posting",
+        "Expenses:Fundraising:Postage 820 JPY",
+        "--posting",
+        "Assets:Cash:JPY -82 JPY",
+    ]);
+    assert_eq!(added.code, 1, "{}", added.transcript());
+    assert!(
+        added.stderr.contains("<new entries>:1: error[E201]"),
+        "{}",
+        added.stderr
+    );
+    assert!(
+        !added
+            .stderr
+            .contains(&format!("main.ledger:{}", journal_lines + 2)),
+        "{}",
+        added.stderr
+    );
+}
+
+/// Item 18: only a real broken pipe ends quietly; an error whose text
+/// merely mentions one is reported (exit 2).
+#[test]
+fn item18_broken_pipe_is_matched_by_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = run_in(dir.path(), &["-f", "Broken pipe.ledger", "check"]);
+    assert_eq!(missing.code, 2, "{}", missing.transcript());
+    assert!(
+        missing.stderr.contains("No such file"),
+        "{}",
+        missing.stderr
+    );
+    // A reader that goes away: a quiet exit 0.
+    let journal = "2000-01-01 * Gift\n    Assets:Cash  1 JPY\n    Income:Gift\n\n".repeat(20_000);
+    std::fs::write(dir.path().join("big.ledger"), journal).unwrap();
+    let mut child = fundledger(dir.path(), &["-f", "big.ledger", "print"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Item 19: W102 is a warning in `check` for every fund; a report that
+/// needs the missing price exits 1 (data); a read error exits 2 (I/O).
+#[test]
+fn item19_missing_prices_warn_and_read_errors_are_io() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fundledger.toml"),
+        "organisation = \"Prices\"\nbase_currency = \"JPY\"\njournal = \"main.ledger\"\n[[commodities]]\nsymbol = \"JPY\"\nprecision = 0\n[[commodities]]\nsymbol = \"USD\"\nprecision = 2\n[[funds]]\nid = \"General\"\nname = \"General\"\nrestriction = \"unrestricted\"\ndefault = true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.ledger"),
+        "2000-05-01 * Gift in dollars\n    Assets:Cash:USD  100.00 USD\n    Income:Donations\n",
+    )
+    .unwrap();
+    let checked = run_in(dir.path(), &["-C", ".", "check"]);
+    assert_eq!(checked.code, 0, "{}", checked.transcript());
+    assert!(
+        checked
+            .stderr
+            .contains("main.ledger:2: warning[W102]: cannot value USD in JPY"),
+        "{}",
+        checked.stderr
+    );
+    assert!(
+        checked.stdout.contains("1 warning(s)"),
+        "{}",
+        checked.stdout
+    );
+    let report = run_in(
+        dir.path(),
+        &["-C", ".", "report", "activities", "--fy", "2000"],
+    );
+    assert_eq!(report.code, 1, "{}", report.transcript());
+    assert!(
+        report.stderr.contains("add a `P` price for USD"),
+        "{}",
+        report.stderr
+    );
+    // Reading /proc/self/mem from its start fails with EIO.
+    let eio = run_in(dir.path(), &["-f", "/proc/self/mem", "check"]);
+    assert_eq!(eio.code, 2, "{}", eio.transcript());
+    assert!(eio.stderr.contains("Input/output error"), "{}", eio.stderr);
+}

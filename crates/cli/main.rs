@@ -137,16 +137,20 @@ fn format_of(format: OutputFormat) -> Format {
 }
 
 fn report_failed(error: impl std::fmt::Display + 'static) -> Failure {
-    // A total too large for Decimal is a fact about the data (exit 1);
-    // anything else that stops a report is not.
-    let is_overflow = (&error as &dyn std::any::Any)
-        .downcast_ref::<fundledger_core::reports::ReportError>()
-        .is_some_and(|e| *e == fundledger_core::reports::ReportError::Overflow);
-    if is_overflow {
-        eprintln!("fundledger: {error}: the journal holds amounts too large to report");
-        return Failure::Data;
+    // A total too large for Decimal, or an amount with no price, is a fact
+    // about the data (exit 1); anything else that stops a report is not.
+    use fundledger_core::reports::ReportError;
+    match (&error as &dyn std::any::Any).downcast_ref::<ReportError>() {
+        Some(ReportError::Overflow) => {
+            eprintln!("fundledger: {error}: the journal holds amounts too large to report");
+            Failure::Data
+        }
+        Some(ReportError::NoPrice(_)) => {
+            eprintln!("fundledger: {error} (`fundledger check` warns of every such amount: W102)");
+            Failure::Data
+        }
+        _ => Failure::Usage(error.to_string()),
     }
-    Failure::Usage(error.to_string())
 }
 
 /// The filter for a period, accounts and fund.

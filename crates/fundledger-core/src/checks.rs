@@ -36,7 +36,53 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
         }
         restricted_funds(journal, sources, &order, &mut out);
     }
+    unpriced(journal, sources, &mut out);
     out
+}
+
+/// W102, once per commodity, in every fund: an amount of a commodity other
+/// than the base currency with no `P` price on or before its date, which
+/// the statements (they value at prices) cannot value.
+fn unpriced(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
+    let Some(valuer) = Valuer::new(journal) else {
+        return;
+    };
+    let base = valuer.base();
+    // The first unpriced posting of each commodity, by date then file order.
+    let mut first: HashMap<CommodityId, (chrono::NaiveDate, usize, u32)> = HashMap::new();
+    for (index, t) in journal.transactions().iter().enumerate() {
+        for p in journal.postings(t) {
+            if p.kind != crate::journal::PostingKind::Real
+                || p.commodity == base
+                || valuer.price_on(p.commodity, t.date).is_some()
+            {
+                continue;
+            }
+            let candidate = (t.date, index, p.line);
+            first
+                .entry(p.commodity)
+                .and_modify(|earliest| *earliest = (*earliest).min(candidate))
+                .or_insert(candidate);
+        }
+    }
+    let mut found: Vec<_> = first.into_iter().collect();
+    found.sort_by_key(|&(_, at)| at);
+    for (commodity, (date, index, line)) in found {
+        let symbol = journal.commodity_name(commodity);
+        out.push(
+            posting_diagnostic(
+                sources,
+                &journal.transactions()[index],
+                line,
+                Code::NoPrice,
+                format!("cannot value {symbol} in {} on {date}: no price", valuer.base_name()),
+            )
+            .expected(format!(
+                "a `P` line giving {symbol} in {} on or before {date}; without one, no statement can be made from this journal",
+                valuer.base_name()
+            )),
+        );
+    }
 }
 
 /// Totals that reports will compute but that overflow `Decimal`, reported at
@@ -551,7 +597,6 @@ fn restricted_funds(
     };
     let mut net_assets: HashMap<FundId, Decimal> = HashMap::new();
     let mut overspent: HashMap<FundId, bool> = HashMap::new();
-    let mut unpriced_warned: std::collections::HashSet<CommodityId> = Default::default();
     let mut day_start = 0;
     while day_start < order.len() {
         let date = journal.transactions()[order[day_start]].date;
@@ -565,31 +610,10 @@ fn restricted_funds(
                 if !restricted.contains(&p.fund) || !changes_fund_balance(journal, p) {
                     continue;
                 }
-                let value = match valuer.value_in_base(p, date) {
-                    Some(v) => v,
-                    None => {
-                        if unpriced_warned.insert(p.commodity) {
-                            out.push(
-                                posting_diagnostic(
-                                    sources,
-                                    t,
-                                    p.line,
-                                    Code::NoPrice,
-                                    format!(
-                                        "cannot value {} in {} on {date}: no price",
-                                        journal.commodity_name(p.commodity),
-                                        valuer.base_name()
-                                    ),
-                                )
-                                .expected(format!(
-                                    "a `P` line or an `@` cost giving {} in {} on or before {date}, so restricted-fund balances can be checked",
-                                    journal.commodity_name(p.commodity),
-                                    valuer.base_name()
-                                )),
-                            );
-                        }
-                        continue;
-                    }
+                // An amount without a price is warned about once, for
+                // every fund, by `unpriced` (W102).
+                let Some(value) = valuer.value_in_base(p, date) else {
+                    continue;
                 };
                 let balance = net_assets.entry(p.fund).or_default();
                 // Net assets rise with credits (income) and fall with debits.

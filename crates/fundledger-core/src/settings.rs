@@ -618,16 +618,30 @@ impl Settings {
             }
         };
         let mut problems = Vec::new();
-        let mut problem = |key: &str, message: String| {
-            let line = line_of_key(text, key);
+        let mut problem = |line: u32, message: String| {
             problems.push(settings_error(text, path, line, message));
+        };
+        // The line of each fund's id and each commodity's symbol, from the
+        // toml crate's spans (a key's first mention may be another entry's).
+        let entry_lines: EntryLines = toml::from_str(text).unwrap_or_default();
+        let fund_line = |index: usize| {
+            entry_lines
+                .funds
+                .get(index)
+                .map_or(1, |f| line_of_offset(text, f.id.span().start))
+        };
+        let commodity_line = |index: usize| {
+            entry_lines
+                .commodities
+                .get(index)
+                .map_or(1, |c| line_of_offset(text, c.symbol.span().start))
         };
 
         let fiscal_year_start = match parse_month_day(&file.fiscal_year_start) {
             Some(start) => start,
             None => {
                 problem(
-                    "fiscal_year_start",
+                    line_of_key(text, "fiscal_year_start"),
                     format!(
                         "fiscal_year_start is {:?}; expected MM-DD with a day from 01 to 28, such as \"04-01\"",
                         file.fiscal_year_start
@@ -638,16 +652,16 @@ impl Settings {
         };
 
         let mut seen = HashSet::new();
-        for commodity in &file.commodities {
+        for (index, commodity) in file.commodities.iter().enumerate() {
             if !seen.insert(commodity.symbol.as_str()) {
                 problem(
-                    &commodity.symbol,
+                    commodity_line(index),
                     format!("commodity {} is declared twice", commodity.symbol),
                 );
             }
             if commodity.precision > 18 {
                 problem(
-                    &commodity.symbol,
+                    commodity_line(index),
                     format!(
                         "commodity {} has precision {}; expected at most 18 decimal places",
                         commodity.symbol, commodity.precision
@@ -662,7 +676,7 @@ impl Settings {
                 .any(|c| c.symbol == file.base_currency)
         {
             problem(
-                "base_currency",
+                line_of_key(text, "base_currency"),
                 format!(
                     "base_currency {} is not among the declared commodities",
                     file.base_currency
@@ -671,13 +685,16 @@ impl Settings {
         }
 
         let mut fund_ids = HashSet::new();
-        for fund in &file.funds {
+        for (index, fund) in file.funds.iter().enumerate() {
             if !fund_ids.insert(fund.id.as_str()) {
-                problem(&fund.id, format!("fund {} is declared twice", fund.id));
+                problem(
+                    fund_line(index),
+                    format!("fund {} is declared twice", fund.id),
+                );
             }
             if fund.id.is_empty() || fund.id.chars().any(|c| c.is_whitespace() || c == ',') {
                 problem(
-                    "id",
+                    fund_line(index),
                     format!(
                         "fund id {:?} is not a single word; expected letters, digits, '-' or '_'",
                         fund.id
@@ -691,14 +708,14 @@ impl Settings {
             (false, [one]) => one.id.clone(),
             (false, []) => {
                 problem(
-                    "funds",
+                    line_of_key(text, "funds"),
                     "no fund has `default = true`; expected exactly one default fund for untagged postings".to_string(),
                 );
                 String::new()
             }
             (false, many) => {
                 problem(
-                    "default",
+                    line_of_key(text, "default"),
                     format!(
                         "{} funds have `default = true` ({}); expected exactly one",
                         many.len(),
@@ -721,7 +738,7 @@ impl Settings {
                 });
             let Ok(total) = total else {
                 problem(
-                    &allocation.account,
+                    line_of_key(text, &allocation.account),
                     format!(
                         "the shares of {} overflow when added; expected 100%",
                         allocation.account
@@ -731,7 +748,7 @@ impl Settings {
             };
             if total != crate::money::Decimal::from(100) {
                 problem(
-                    &allocation.account,
+                    line_of_key(text, &allocation.account),
                     format!(
                         "the shares of {} add up to {total}%; expected 100%",
                         allocation.account
@@ -746,7 +763,7 @@ impl Settings {
         for root in account_classes.keys() {
             if root.contains(':') || root.is_empty() {
                 problem(
-                    root,
+                    line_of_key(text, root),
                     format!("account class key {root:?} is not a root account name (no ':')"),
                 );
             }
@@ -895,6 +912,25 @@ fn journal_outside(dir: &Path, journal: &Path) -> Option<String> {
             target.display()
         )
     })
+}
+
+/// Where fund ids and commodity symbols are written (spans only).
+#[derive(Deserialize, Default)]
+struct EntryLines {
+    #[serde(default)]
+    funds: Vec<FundIdSpan>,
+    #[serde(default)]
+    commodities: Vec<SymbolSpan>,
+}
+
+#[derive(Deserialize)]
+struct FundIdSpan {
+    id: toml::Spanned<String>,
+}
+
+#[derive(Deserialize)]
+struct SymbolSpan {
+    symbol: toml::Spanned<String>,
 }
 
 fn line_of_offset(text: &str, offset: usize) -> u32 {

@@ -355,8 +355,9 @@ pub type Sink<'s> = dyn FnMut(&View<'_>, &[Entry]) + 's;
 ///
 /// # Errors
 /// An I/O error opening the top journal itself (a usage problem: the user
-/// named a file that is not there). Every problem inside the data,
-/// including includes that cannot be read, is a diagnostic.
+/// named a file that is not there), or reading any file that opened (a
+/// failing disk). Every problem inside the data, including includes that
+/// cannot be opened, is a diagnostic.
 pub fn stream(
     journal: &Path,
     root: &Path,
@@ -366,6 +367,7 @@ pub fn stream(
 ) -> std::io::Result<SourceMap> {
     let mut reader = Reader {
         map: SourceMap::default(),
+        read_failure: None,
         includes_followed: 0,
         bytes_read: 0,
         stack: Vec::new(),
@@ -381,7 +383,10 @@ pub fn stream(
             reader.stream_file(journal.to_path_buf(), file, None);
         }
     }
-    Ok(reader.map)
+    match reader.read_failure {
+        Some(error) => Err(error),
+        None => Ok(reader.map),
+    }
 }
 
 /// Decodes journal bytes as UTF-8. Invalid UTF-8 becomes a located E106
@@ -457,6 +462,8 @@ fn entry_cut(bytes: &[u8]) -> Option<usize> {
 
 struct Reader<'d, 's> {
     map: SourceMap,
+    /// The first error reading a file that opened (EIO...): it ends the load.
+    read_failure: Option<std::io::Error>,
     /// How many includes were followed so far ([`INCLUDED_FILES_MAX`]).
     includes_followed: usize,
     /// How many bytes were read so far, over all files ([`TOTAL_BYTES_MAX`]).
@@ -686,13 +693,14 @@ impl Reader<'_, '_> {
                         }
                     }
                     Err(error) => {
-                        let mut d = Diagnostic::new(
-                            Code::IncludeNotFound,
-                            format!("cannot read {}: {error}", path.display()),
-                        );
-                        d.location = included_from.clone();
-                        self.diagnostics.push(d);
-                        at_end = true;
+                        // A failing disk is not a fact about the data: the
+                        // load stops with an I/O error (exit 2).
+                        self.read_failure.get_or_insert(std::io::Error::new(
+                            error.kind(),
+                            format!("{}: {error}", path.display()),
+                        ));
+                        self.stack.pop();
+                        return;
                     }
                 }
             }

@@ -516,17 +516,21 @@ fn write_and_validate(
             dir.display()
         )))?;
     keep_ownership_and_mode(target, temp.as_file());
+    // How many lines of the new journal are the old one's.
+    let mut old_lines;
     {
         use sha2::{Digest, Sha256};
-        /// Hashes what passes through it.
+        /// Hashes what passes through it, counting its lines.
         struct Hashing<'w, W> {
             inner: &'w mut W,
             hasher: Sha256,
+            lines: usize,
         }
         impl<W: std::io::Write> std::io::Write for Hashing<'_, W> {
             fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
                 let written = self.inner.write(bytes)?;
                 self.hasher.update(&bytes[..written]);
+                self.lines += memchr::memchr_iter(b'\n', &bytes[..written]).count();
                 Ok(written)
             }
             fn flush(&mut self) -> std::io::Result<()> {
@@ -538,12 +542,17 @@ fn write_and_validate(
         let mut hashing = Hashing {
             inner: temp.as_file_mut(),
             hasher: Sha256::new(),
+            lines: 0,
         };
         std::io::copy(&mut old, &mut hashing).map_err(io("cannot write the temporary file"))?;
+        old_lines = hashing.lines;
         if hashing.hasher.finalize().as_slice() != append.expected.digest.as_slice() {
             return Err(WriteError::Changed(journal.clone()));
         }
-        temp.write_all(separator(target)?.as_bytes())
+        let separator = separator(target)?;
+        // A last line without `\n` gets one from the separator.
+        old_lines += separator.matches('\n').count();
+        temp.write_all(separator.as_bytes())
             .map_err(io("cannot write the temporary file"))?;
         temp.write_all(append.text.as_bytes())
             .map_err(io("cannot write the temporary file"))?;
@@ -568,14 +577,7 @@ fn write_and_validate(
             .diagnostics
             .into_iter()
             .filter(|d| d.is_error())
-            .map(|mut d| {
-                if let Some(location) = &mut d.location {
-                    if location.path == temp_path {
-                        location.path = journal.clone();
-                    }
-                }
-                d
-            })
+            .map(|d| locate_in_old_or_new(d, &temp_path, journal, old_lines))
             .collect();
         return Err(WriteError::Invalid(problems));
     }
@@ -592,6 +594,40 @@ fn write_and_validate(
     }
     Ok((temp, loaded))
 }
+
+/// What a problem found in the temporary journal is about: a line of the
+/// old journal keeps its place there; a line of the new entries is cited in
+/// [`NEW_ENTRIES`], counted from their first line, since the journal has no
+/// such line (nothing was written).
+fn locate_in_old_or_new(
+    mut d: Diagnostic,
+    temp_path: &Path,
+    journal: &Path,
+    old_lines: usize,
+) -> Diagnostic {
+    let old_lines = u32::try_from(old_lines).unwrap_or(u32::MAX);
+    let Some(location) = &mut d.location else {
+        return d;
+    };
+    if location.path != temp_path {
+        return d;
+    }
+    if location.line <= old_lines {
+        location.path = journal.to_path_buf();
+        return d;
+    }
+    location.path = PathBuf::from(NEW_ENTRIES);
+    location.line -= old_lines;
+    for (line, _) in &mut d.excerpt {
+        *line = line.saturating_sub(old_lines);
+    }
+    d.excerpt.retain(|(line, _)| *line > 0);
+    d
+}
+
+/// How problems in the entries being added are located: `<new entries>:LINE`,
+/// the line counted in the text `add` or `import` shows.
+pub const NEW_ENTRIES: &str = "<new entries>";
 
 /// Gives the replacement file the journal's group (and owner, which only
 /// root may), then its mode (after the owner: `chown` clears set-id bits).

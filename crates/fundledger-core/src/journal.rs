@@ -438,7 +438,14 @@ impl Journal {
 
     /// The restriction class of a fund.
     pub fn fund_restriction(&self, id: FundId) -> Restriction {
-        self.settings.restriction_of(self.fund_name(id))
+        // Declared funds come first, in declaration order: the common case
+        // is found without a search (a search per fund is quadratic with
+        // tens of thousands of funds).
+        let name = self.fund_name(id);
+        match self.settings.funds.get(id.0 as usize) {
+            Some(declared) if declared.id == name => declared.restriction,
+            _ => self.settings.restriction_of(name),
+        }
     }
 
     /// The symbol of a commodity.

@@ -1069,3 +1069,54 @@ fn item13_many_funds_load_in_linear_time() {
         started.elapsed()
     );
 }
+
+/// Item 20: the README's fuzz commands work on a fresh clone: every
+/// directory they name is in git or made by a `mkdir -p` before them, and
+/// every target exists.
+#[test]
+fn item20_readme_fuzz_commands_work_on_a_fresh_clone() {
+    let root = crate::util::root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let start = readme
+        .find("Fuzzing (needs")
+        .expect("the README's fuzzing section");
+    let block_start = start + readme[start..].find("```sh\n").unwrap() + 6;
+    let block_end = block_start + readme[block_start..].find("```").unwrap();
+    let fuzz_manifest = std::fs::read_to_string(root.join("fuzz/Cargo.toml")).unwrap();
+    let tracked = |dir: &str| {
+        Command::new("git")
+            .args(["ls-files", dir])
+            .current_dir(&root)
+            .output()
+            .is_ok_and(|o| !o.stdout.is_empty())
+    };
+    let mut base = String::new();
+    let mut created: Vec<String> = Vec::new();
+    let mut runs = 0;
+    for line in readme[block_start..block_end].lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["cd", dir] => base = format!("{dir}/"),
+            ["mkdir", "-p", dirs @ ..] => created.extend(dirs.iter().map(|d| format!("{base}{d}"))),
+            _ if line.contains("cargo fuzz run ") => {
+                runs += 1;
+                let after = &line[line.find("cargo fuzz run ").unwrap() + 15..];
+                let mut args = after.split_whitespace();
+                let target = args.next().unwrap();
+                assert!(
+                    fuzz_manifest.contains(&format!("name = \"{target}\"")),
+                    "no fuzz target {target}"
+                );
+                for dir in args.take_while(|w| *w != "--") {
+                    let path = format!("{base}{dir}");
+                    assert!(
+                        created.contains(&path) || tracked(&path),
+                        "`{line}` needs {path}, which a fresh clone does not have"
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(runs, 2, "the README runs both fuzz targets");
+}

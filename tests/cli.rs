@@ -216,3 +216,72 @@ fn a_value_too_large_to_report_is_a_data_error() {
     assert_eq!(report.code, 1, "{}", report.transcript());
     assert!(report.stderr.contains("overflows"), "{}", report.stderr);
 }
+
+/// `fundledger funds` and `report funds` tell one story: the same figures
+/// per fund, in yen, for every standard's fund analysis of the example.
+#[test]
+fn funds_command_and_fund_analysis_agree() {
+    let cli = run(&["-C", LEDGER, "funds", "--fy", "2000", "-O", "json"]);
+    assert_eq!(cli.code, 0, "{}", cli.stderr);
+    let cli: serde_json::Value = serde_json::from_str(&cli.stdout).unwrap();
+    let report = run(&[
+        "-C", LEDGER, "report", "funds", "--fy", "2000", "-O", "json",
+    ]);
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    let report: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
+    let rows = cli["rows"].as_array().unwrap();
+    let lines: Vec<&serde_json::Value> = report[0]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "line")
+        .collect();
+    assert_eq!(rows.len(), lines.len());
+    assert_eq!(rows.len(), 7);
+    for (row, line) in rows.iter().zip(lines) {
+        let expected: Vec<String> = [
+            "opening",
+            "income",
+            "expenses",
+            "exchange",
+            "transfers",
+            "closing",
+        ]
+        .iter()
+        .map(|k| row[k].as_str().unwrap().to_string())
+        .collect();
+        let printed: Vec<String> = line["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(expected, printed, "{}", row["fund"]);
+    }
+}
+
+/// An import rule that would send donor-restricted gifts to an unrestricted
+/// fund is refused when the settings are read, at the rule's line.
+#[test]
+fn restricted_gifts_cannot_be_routed_to_unrestricted_funds() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fundledger.toml"),
+        "organisation = \"O\"\nbase_currency = \"JPY\"\njournal = \"j.ledger\"\n\
+         [[commodities]]\nsymbol = \"JPY\"\nprecision = 0\n\
+         [[funds]]\nid = \"General\"\nname = \"G\"\nrestriction = \"unrestricted\"\ndefault = true\n\
+         [[funds]]\nid = \"Rescue\"\nname = \"R\"\nrestriction = \"restricted\"\nincome_accounts = [\"Income:Donations:Rescue\"]\n\
+         [import.donations]\nasset_account = \"Assets:Bank\"\nincome_account = \"Income:Donations:General\"\n\
+         [[import.donations.designations]]\ncontains = [\"rescue\"]\nfund = \"General\"\nincome_account = \"Income:Donations:Rescue\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("j.ledger"), "").unwrap();
+    let result = crate::util::run_in(dir.path(), &["-C", ".", "check"]);
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(result.stderr.contains("error[E001]"), "{}", result.stderr);
+    assert!(
+        result.stderr.contains("sends donor-restricted gifts (Income:Donations:Rescue, restricted to fund Rescue) to the unrestricted fund General"),
+        "{}",
+        result.stderr
+    );
+}

@@ -54,6 +54,9 @@ fn statement_reports() -> Vec<(String, Vec<String>)> {
         "position",
         "funds",
         "functional",
+        "inventory",
+        "cashflows",
+        "notes",
         "loans",
         "sales",
         "outputs",
@@ -62,7 +65,17 @@ fn statement_reports() -> Vec<(String, Vec<String>)> {
         for standard in ["asc958", "jp-npo", "sorp"] {
             // Only the statements whose layout depends on the standard are
             // repeated for each one.
-            let standard_matters = matches!(name, "activities" | "position" | "funds" | "annual");
+            let standard_matters = matches!(
+                name,
+                "activities"
+                    | "position"
+                    | "funds"
+                    | "functional"
+                    | "inventory"
+                    | "cashflows"
+                    | "notes"
+                    | "annual"
+            );
             if !standard_matters && standard != "asc958" {
                 continue;
             }

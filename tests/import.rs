@@ -398,7 +398,7 @@ fn concurrent_imports_lose_nothing() {
     let check = scratch.run(&["check"]);
     assert_eq!(check.code, 0, "{}", check.stderr);
     assert!(
-        check.stdout.starts_with("321 transactions"),
+        check.stdout.starts_with("326 transactions"),
         "{}",
         check.stdout
     );

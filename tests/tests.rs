@@ -15,6 +15,7 @@ mod util;
 
 mod cli;
 mod errors;
+mod filing;
 mod golden;
 mod hardening;
 mod import;

@@ -93,9 +93,10 @@ pub enum StandardArg {
 pub struct ReportArgs {
     /// activities, position, funds, functional, loans, sales, outputs or annual.
     pub name: String,
-    /// The fiscal year that starts in YEAR.
+    /// The fiscal year that starts in YEAR (for `loans`, the year of
+    /// `--as-of` when not given).
     #[arg(long, value_name = "YEAR")]
-    pub fy: i32,
+    pub fy: Option<i32>,
     /// The accounting standard of the statements.
     #[arg(long, value_enum, default_value_t = StandardArg::Asc958)]
     pub standard: StandardArg,
@@ -249,6 +250,10 @@ pub struct RegisterArgs {
 pub struct FundsArgs {
     #[command(flatten)]
     pub period: PeriodArgs,
+    /// One row per fund and commodity, in each commodity's own units,
+    /// instead of values in the base currency.
+    #[arg(long)]
+    pub by_commodity: bool,
     /// Output format.
     #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,

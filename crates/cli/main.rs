@@ -276,10 +276,22 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
 fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     use fundledger_core::reports::{annual, financial::Standard, valued::Valued};
     let journal = load_valid(cli)?;
+    let fy = match (args.fy, args.as_of) {
+        (Some(fy), _) => fy,
+        (None, Some(as_of)) if args.name == "loans" => {
+            journal.settings().fiscal_year_start.year_of(as_of)
+        }
+        (None, _) => {
+            return Err(Failure::Usage(format!(
+                "report {} needs --fy YEAR (the fiscal year that starts in YEAR)",
+                args.name
+            )))
+        }
+    };
     let (begin, end) = journal
         .settings()
-        .fiscal_year(args.fy)
-        .ok_or_else(|| Failure::Usage(format!("fiscal year {} is out of range", args.fy)))?;
+        .fiscal_year(fy)
+        .ok_or_else(|| Failure::Usage(format!("fiscal year {fy} is out of range")))?;
     let standard = match args.standard {
         StandardArg::Asc958 => Standard::Asc958,
         StandardArg::JpNpo => Standard::JpNpo,
@@ -287,8 +299,7 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     };
     let valued = Valued::new(&journal).map_err(report_failed)?;
     if args.name == "annual" {
-        let report =
-            annual::annual(&valued, standard, args.fy, begin, end).map_err(report_failed)?;
+        let report = annual::annual(&valued, standard, fy, begin, end).map_err(report_failed)?;
         let text = match args.output {
             ReportFormat::Html => fundledger_core::html::annual(&report),
             ReportFormat::Md => annual::markdown(&report),
@@ -447,7 +458,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Funds(args) => {
             let journal = load_valid(&cli)?;
             let (begin, end) = period_of(journal.settings(), &args.period)?;
-            let report = reports::funds(&journal, begin, end).map_err(report_failed)?;
+            let report = if args.by_commodity || journal.settings().base_currency.is_none() {
+                reports::funds(&journal, begin, end).map_err(report_failed)?
+            } else {
+                let valued = reports::valued::Valued::new(&journal).map_err(report_failed)?;
+                reports::funds_valued(&valued, begin, end).map_err(report_failed)?
+            };
             output(&render::funds(&report, format_of(args.output)).map_err(report_failed)?)
         }
     }

@@ -23,12 +23,13 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
     declarations(journal, sources, &mut out);
     dates_in_order(journal, sources, &mut out);
     fund_purposes(journal, sources, &mut out);
+    restricted_gifts(journal, sources, &mut out);
     let digits_within_limit = amount_digits(journal, sources, &mut out);
     report_totals(journal, sources, digits_within_limit, &mut out);
     let has_assertions = journal.posting_extras.iter().any(|e| e.assertion.is_some());
     let has_restricted = journal
         .fund_ids()
-        .any(|f| journal.fund_restriction(f).is_donor_restricted());
+        .any(|f| journal.fund_restriction(f) != crate::settings::Restriction::Unrestricted);
     if has_assertions || has_restricted {
         let order = date_order(journal);
         if has_assertions {
@@ -532,6 +533,54 @@ fn balance_assertions(
     }
 }
 
+/// A gift its donor restricted stays restricted: a posting to an income
+/// account that a restricted fund lists in `income_accounts` must be in a
+/// donor-restricted fund.
+fn restricted_gifts(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
+    let settings = journal.settings();
+    if settings.funds.iter().all(|f| f.income_accounts.is_empty()) {
+        return;
+    }
+    // Per account id: the restricted fund its gifts belong to, if any.
+    let owners: Vec<Option<&crate::settings::FundSettings>> = journal
+        .account_ids()
+        .map(|id| {
+            if journal.account_class(id) == Some(AccountClass::Income) {
+                settings.donor_restricted_income(journal.account_name(id))
+            } else {
+                None
+            }
+        })
+        .collect();
+    for t in journal.transactions() {
+        for p in journal.postings(t) {
+            let Some(owner) = owners[p.account.index()] else {
+                continue;
+            };
+            let restriction = journal.fund_restriction(p.fund);
+            if restriction.is_donor_restricted() {
+                continue;
+            }
+            let account = journal.account_name(p.account);
+            let fund = journal.fund_name(p.fund);
+            out.push(
+                posting_diagnostic(
+                    sources,
+                    t,
+                    p.line,
+                    Code::RestrictedGiftUnrestricted,
+                    format!("a gift restricted by its donor ({account}) is booked to the {restriction} fund {fund}"),
+                )
+                .found(format!("{account} in fund {fund} ({restriction})"))
+                .expected(format!(
+                    "gifts to {account} in the restricted fund {} (`; fund: {}`): a donor's restriction does not depend on the fund chosen",
+                    owner.id, owner.id
+                )),
+            );
+        }
+    }
+}
+
 fn fund_purposes(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
     let settings = journal.settings();
     if settings.funds.iter().all(|f| f.expense_accounts.is_none()) {
@@ -576,9 +625,11 @@ fn fund_purposes(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnosti
     }
 }
 
-/// A donor-restricted fund's net assets, valued in the base currency at the
-/// rates booked (costs) or the latest price on or before each date, must not
-/// fall below zero at the end of any day.
+/// A donor-restricted or board-designated fund's net assets, valued in the
+/// base currency at the rates booked (costs) or the latest price on or
+/// before each date, must not fall below zero at the end of any day (E402
+/// for restricted money spent beyond what the fund holds, E405 for a
+/// designation larger than what was set aside).
 fn restricted_funds(
     journal: &Journal,
     sources: &SourceMap,
@@ -587,7 +638,7 @@ fn restricted_funds(
 ) {
     let restricted: Vec<FundId> = journal
         .fund_ids()
-        .filter(|&f| journal.fund_restriction(f).is_donor_restricted())
+        .filter(|&f| journal.fund_restriction(f) != crate::settings::Restriction::Unrestricted)
         .collect();
     if restricted.is_empty() {
         return;
@@ -641,18 +692,27 @@ fn restricted_funds(
                     let name = journal.fund_name(fund);
                     let restriction = journal.fund_restriction(fund);
                     let shortfall = valuer.format_base(-balance);
+                    let (code, expected) = if restriction.is_donor_restricted() {
+                        (
+                            Code::RestrictedFundOverspent,
+                            format!("restricted money spent only up to what {name} holds; record the income first, or charge the excess to an unrestricted fund (`; fund: {}`)", journal.settings().default_fund),
+                        )
+                    } else {
+                        (
+                            Code::DesignatedFundBelowZero,
+                            format!("a designation sets aside unrestricted net assets that exist: transfer more to {name} from an unrestricted fund first, or charge the excess to one"),
+                        )
+                    };
                     out.push(
                         posting_diagnostic(
                             sources,
                             t,
                             line,
-                            Code::RestrictedFundOverspent,
+                            code,
                             format!("{restriction} fund {name} is spent below zero on {date}, by {shortfall}"),
                         )
                         .found(format!("{name}'s net assets are {} at the end of {date}", valuer.format_base(balance)))
-                        .expected(format!(
-                            "restricted money spent only up to what {name} holds; record the income first, or charge the excess to an unrestricted fund"
-                        )),
+                        .expected(expected),
                     );
                 }
                 overspent.insert(fund, true);

@@ -103,6 +103,14 @@ codes! {
     RestrictedFundOverspent = "E402", Error, "restricted fund spent below zero";
     /// An expense charged to a fund outside the purposes the fund allows.
     FundPurpose = "E403", Error, "expense outside the fund's purpose";
+    /// A gift its donor restricted (an income account that a restricted
+    /// fund lists in `income_accounts`) booked to an unrestricted or
+    /// board-designated fund.
+    RestrictedGiftUnrestricted = "E404", Error, "donor-restricted gift in an unrestricted fund";
+    /// A board-designated fund whose net assets fall below zero (a
+    /// designation sets aside existing unrestricted net assets; a deficit
+    /// is undesignated).
+    DesignatedFundBelowZero = "E405", Error, "board-designated fund below zero";
     /// A balance assertion that does not hold.
     AssertionFailed = "E501", Error, "balance assertion failed";
     /// A CSV file that is not valid in its encoding.

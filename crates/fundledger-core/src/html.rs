@@ -35,6 +35,8 @@ tr.heading td { font-weight: 600; padding-top: 0.6rem; }
 tr.subtotal td { border-top: 1px solid var(--rule); font-weight: 600; }
 tr.total td { border-top: 1px solid var(--ink); border-bottom: 3px double var(--ink); font-weight: 700; }
 td.negative { color: var(--bad); }
+table.wide { font-size: 0.72rem; } table.wide td, table.wide th { padding-left: 0.3rem; padding-right: 0.3rem; }
+table.wide td:first-child { min-width: 9rem; }
 .note { color: var(--muted); font-size: 0.82rem; margin: 0.2rem 0; }
 .charts { display: grid; grid-template-columns: 1fr; gap: 1.2rem; }
 figure { margin: 0; } figcaption { font-size: 0.85rem; color: var(--muted); }
@@ -66,9 +68,24 @@ pub fn statement(s: &Statement) -> String {
         escape(&s.subtitle)
     );
     if !s.unit.is_empty() {
-        let _ = write!(out, " · amounts in {}", escape(&s.unit));
+        let _ = write!(out, " · {}", escape(&s.unit_phrase()));
     }
-    out.push_str("</p>\n<table>\n<thead><tr>");
+    if s.rows.is_empty() && s.columns.is_empty() {
+        // A note of text only: its paragraphs.
+        out.push_str("</p>\n");
+        for note in &s.notes {
+            let _ = writeln!(out, "<p>{}</p>", escape(note));
+        }
+        out.push_str("</section>\n");
+        return out;
+    }
+    // Tables of many columns (expenses by nature and function) set smaller
+    // so that they fit the page.
+    out.push_str(if s.columns.len() > 6 {
+        "</p>\n<table class=\"wide\">\n<thead><tr>"
+    } else {
+        "</p>\n<table>\n<thead><tr>"
+    });
     let _ = write!(out, "<th>{}</th>", escape(&s.label_header));
     for c in &s.columns {
         let _ = write!(out, "<th>{}</th>", escape(c));

@@ -47,6 +47,8 @@
 //! | E401 | fund does not balance on its own (`strict_funds = true`) |
 //! | E402 | restricted fund spent below zero |
 //! | E403 | expense outside the fund's purpose |
+//! | E404 | donor-restricted gift in an unrestricted or board-designated fund |
+//! | E405 | board-designated fund below zero |
 //! | E501 | balance assertion failed |
 //! | W101 | dates out of order (warning) |
 //! | W102 | no price to value an amount in the base currency (warning) |

@@ -309,6 +309,7 @@ pub fn funds(report: &FundsReport, format: Format) -> Result<String, RenderError
         "opening",
         "income",
         "expenses",
+        "exchange",
         "transfers",
         "closing",
     ];
@@ -323,6 +324,7 @@ pub fn funds(report: &FundsReport, format: Format) -> Result<String, RenderError
                 plain(r.opening),
                 plain(r.income),
                 plain(r.expenses),
+                plain(r.exchange),
                 plain(r.transfers),
                 plain(r.closing),
             ]
@@ -343,7 +345,7 @@ pub fn funds(report: &FundsReport, format: Format) -> Result<String, RenderError
             out.push_str(&table(
                 &header,
                 &rows,
-                &[false, false, false, true, true, true, true, true],
+                &[false, false, false, true, true, true, true, true, true],
             ));
             let totals: Vec<String> = report.total_net_assets.iter().map(amount_text).collect();
             let _ = writeln!(
@@ -430,7 +432,7 @@ fn statement_text(s: &crate::reports::statement::Statement) -> String {
     use crate::reports::statement::RowKind;
     let mut out = format!("{}\n{}\n", s.title, s.subtitle);
     if !s.unit.is_empty() {
-        out.push_str(&format!("(amounts in {})\n", s.unit));
+        out.push_str(&format!("({})\n", s.unit_phrase()));
     }
     out.push('\n');
     let mut header = vec![s.label_header.as_str()];
@@ -450,9 +452,17 @@ fn statement_text(s: &crate::reports::statement::Statement) -> String {
         .collect();
     let mut right = vec![false];
     right.extend(s.columns.iter().map(|_| true));
-    out.push_str(&table(&header, &rows, &right));
+    // A note of text only has no table, and its paragraphs no prefix.
+    let text_only = s.rows.is_empty() && s.columns.is_empty();
+    if !text_only {
+        out.push_str(&table(&header, &rows, &right));
+    }
     for note in &s.notes {
-        out.push_str(&format!("\nNote: {note}\n"));
+        if text_only {
+            out.push_str(&format!("{note}\n"));
+        } else {
+            out.push_str(&format!("\n{}{note}\n", s.note_prefix()));
+        }
     }
     out
 }
@@ -463,9 +473,16 @@ pub fn statement_markdown(s: &crate::reports::statement::Statement) -> String {
     let escape = |t: &str| t.replace('|', "\\|");
     let mut out = format!("### {}\n\n{}", escape(&s.title), escape(&s.subtitle));
     if !s.unit.is_empty() {
-        out.push_str(&format!(" (amounts in {})", s.unit));
+        out.push_str(&format!(" ({})", s.unit_phrase()));
     }
     out.push_str("\n\n");
+    if s.rows.is_empty() && s.columns.is_empty() {
+        // A note of text only: its paragraphs.
+        for note in &s.notes {
+            out.push_str(&format!("{}\n\n", escape(note)));
+        }
+        return out;
+    }
     out.push_str(&format!("| {} |", escape(&s.label_header)));
     for c in &s.columns {
         out.push_str(&format!(" {} |", escape(c)));

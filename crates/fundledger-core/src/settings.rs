@@ -82,6 +82,22 @@ pub struct CommoditySettings {
     /// A human name.
     #[serde(default)]
     pub name: Option<String>,
+    /// For a unit: whether it counts a flow (summed over a period) or a
+    /// stock (observed at dates: year-end, peak and average, never summed).
+    #[serde(default)]
+    pub measure: Measure,
+}
+
+/// How a unit of programme output is counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Measure {
+    /// Summed over the period (kg delivered, garments, cushions sold).
+    #[default]
+    Flow,
+    /// A count at a date (children supported, people sheltered, shelters):
+    /// reported as the year-end, peak and average observation.
+    Stock,
 }
 
 /// A fund's restriction class.
@@ -141,6 +157,18 @@ pub struct FundSettings {
     /// When set, the only expense account prefixes this fund may pay for.
     #[serde(default)]
     pub expense_accounts: Option<Vec<String>>,
+    /// The fund's name in Japanese, for statements under the NPO standard.
+    #[serde(default)]
+    pub name_ja: Option<String>,
+    /// Its purpose in Japanese.
+    #[serde(default)]
+    pub purpose_ja: Option<String>,
+    /// Income account prefixes whose gifts are restricted by their donors
+    /// to this fund's purpose (only for restricted and endowment funds): a
+    /// posting to one of them in an unrestricted or board-designated fund
+    /// is an error, whatever fund the treasurer picked.
+    #[serde(default)]
+    pub income_accounts: Vec<String>,
 }
 
 /// A product of the self-reliance project, in the sales catalogue.
@@ -380,6 +408,65 @@ pub struct ReportSettings {
     /// Shared costs split between functions by percentages.
     #[serde(default)]
     pub allocations: Vec<AllocationSettings>,
+    /// The natures of expense (personnel, rent, travel...), each mapped
+    /// from expense account prefixes; an expense account none of them
+    /// names is its own nature, named after its last part.
+    #[serde(default)]
+    pub natures: Vec<NatureSettings>,
+    /// The organisation's name in Japanese (北朝鮮難民救援基金).
+    #[serde(default)]
+    pub organisation_ja: Option<String>,
+    /// Labels of accounts (or account prefixes) in statements:
+    /// `"Assets:Bank:Postal" = "Postal savings account"`.
+    #[serde(default)]
+    pub account_labels: BTreeMap<String, String>,
+    /// Japanese labels of accounts, with the NPO standard's 科目 and, in
+    /// the inventory, the place: `"Assets:Bank:Postal" = "普通預金　ゆうちょ銀行"`.
+    #[serde(default)]
+    pub account_labels_ja: BTreeMap<String, String>,
+    /// Asset account prefixes that are fixed (固定資産); every other asset
+    /// is current.
+    #[serde(default)]
+    pub fixed_assets: Vec<String>,
+    /// The output accounts whose cost per unit the outputs report shows:
+    /// the programme's whole cost (after shared costs are allocated)
+    /// divided by this output, so name one output per programme.
+    #[serde(default)]
+    pub unit_costs: Vec<String>,
+    /// Income or expense account prefixes that hold foreign-exchange
+    /// results (revaluation at the closing rate); they are reported with
+    /// the conversion results, not as income or expenses.
+    #[serde(default)]
+    pub fx_accounts: Vec<String>,
+}
+
+/// A nature of expense: what the money bought, whatever the programme.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatureSettings {
+    /// A stable id (`rent`).
+    pub id: String,
+    /// The English label (`Rent`).
+    pub label: String,
+    /// The Japanese label of the NPO standard (`地代家賃`).
+    #[serde(default)]
+    pub label_ja: Option<String>,
+    /// Personnel (人件費) or other (その他経費).
+    #[serde(default)]
+    pub group: NatureGroup,
+    /// Expense account prefixes of this nature.
+    pub accounts: Vec<String>,
+}
+
+/// The NPO standard's two groups of expense natures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum NatureGroup {
+    /// 人件費: salaries, fees for people's work.
+    Personnel,
+    /// その他経費: everything else.
+    #[default]
+    Other,
 }
 
 /// A shared cost split between functions (programmes, `Management and
@@ -392,6 +479,9 @@ pub struct AllocationSettings {
     /// The basis of the split, in words (floor area, time sheets...).
     #[serde(default)]
     pub basis: Option<String>,
+    /// The basis in Japanese (按分の基準).
+    #[serde(default)]
+    pub basis_ja: Option<String>,
     /// Function label → percentage (a string or an integer).
     pub shares: BTreeMap<String, ExactDecimal>,
 }
@@ -756,6 +846,55 @@ impl Settings {
                 );
             }
         }
+        // A gift restricted by its donor stays restricted whatever fund it is
+        // routed to: income accounts belong to restricted funds only, and an
+        // import rule may not send them to an unrestricted fund.
+        for (index, fund) in file.funds.iter().enumerate() {
+            if !fund.income_accounts.is_empty() && !fund.restriction.is_donor_restricted() {
+                problem(
+                    fund_line(index),
+                    format!(
+                        "fund {} is {} but lists income_accounts ({}); expected donor-restricted income accounts only on restricted or endowment funds",
+                        fund.id,
+                        fund.restriction,
+                        fund.income_accounts.join(", ")
+                    ),
+                );
+            }
+        }
+        let restricted_income = |account: &str| {
+            file.funds.iter().find(|f| {
+                f.restriction.is_donor_restricted()
+                    && f.income_accounts
+                        .iter()
+                        .any(|prefix| crate::query::account_matches(account, prefix))
+            })
+        };
+        for rule in file.import.donations.designations.iter().flatten() {
+            let Some(account) =
+                rule.income_account
+                    .as_deref()
+                    .or(file.import.donations.income_account.as_deref())
+            else {
+                continue;
+            };
+            let target = file.funds.iter().find(|f| f.id == rule.fund);
+            if let (Some(owner), Some(target)) = (restricted_income(account), target) {
+                if !target.restriction.is_donor_restricted() {
+                    problem(
+                        line_of_key(text, &rule.fund),
+                        format!(
+                            "the designation rule for {:?} sends donor-restricted gifts ({account}, restricted to fund {}) to the {} fund {}; expected fund {} or another restricted fund",
+                            rule.contains.join(", "),
+                            owner.id,
+                            target.restriction,
+                            target.id,
+                            owner.id
+                        ),
+                    );
+                }
+            }
+        }
         let account_classes = file
             .account_classes
             .clone()
@@ -860,6 +999,17 @@ impl Settings {
         self.fund(fund)
             .map(|f| f.restriction)
             .unwrap_or(Restriction::Unrestricted)
+    }
+
+    /// The restricted fund whose `income_accounts` name `account`, when a
+    /// donor restricts gifts booked to it.
+    pub fn donor_restricted_income(&self, account: &str) -> Option<&FundSettings> {
+        self.funds.iter().find(|f| {
+            f.restriction.is_donor_restricted()
+                && f.income_accounts
+                    .iter()
+                    .any(|prefix| crate::query::account_matches(account, prefix))
+        })
     }
 
     /// The date range `[first day, first day of next year)` of fiscal year

@@ -60,15 +60,15 @@ pub struct AnnualReport {
     pub loans: Vec<(String, Decimal)>,
 }
 
-fn row_total(s: &Statement, label: &str) -> Decimal {
-    s.rows
-        .iter()
-        .find(|r| r.label == label)
-        .and_then(|r| match r.cells.last() {
-            Some(Cell::Amount(a)) => Some(*a),
-            _ => None,
-        })
-        .unwrap_or_default()
+/// The sum of the figures a statement printed under keys starting with
+/// `prefix`.
+fn tie_sum(s: &Statement, prefix: &str) -> Result<Decimal, ReportError> {
+    Ok(crate::money::checked_sum(
+        s.ties
+            .iter()
+            .filter(|t| t.key.starts_with(prefix))
+            .map(|t| t.value),
+    )?)
 }
 
 /// Builds the annual report of the fiscal year `[begin, end)`.
@@ -85,14 +85,19 @@ pub fn annual(
 ) -> Result<AnnualReport, ReportError> {
     let journal = valued.journal;
     let settings = journal.settings();
-    let activities = financial::activities(valued, standard, begin, end)?;
-    let position = financial::position(valued, standard, begin, end)?;
-    let functional = financial::functional(valued, begin, end)?;
-    let funds = financial::fund_analysis(valued, standard, begin, end)?;
+    let set = financial::statements(valued, standard, begin, end)?;
+    let (activities, position, functional, funds, outputs) = (
+        set.activities,
+        set.position,
+        set.functional,
+        set.funds,
+        set.outputs,
+    );
+    let (inventory, cashflows, filing_notes) = (set.inventory, set.cashflows, set.notes);
     let last_day = end.pred_opt().unwrap_or(end);
     let loans = board::loans(valued, last_day, begin, end)?;
+    super::engine::reconcile(loans.iter().chain([&position]))?;
     let sales = board::sales(valued, begin, end)?;
-    let outputs = board::outputs(valued, begin, end)?;
 
     // Last year's figures, when the ledger has transactions then.
     let previous = settings.fiscal_year(year - 1);
@@ -102,32 +107,41 @@ pub fn annual(
             .iter()
             .any(|t| t.date >= b && t.date < e)
     });
-    let previous_activities = match (has_previous, previous) {
-        (true, Some((b, e))) => Some(financial::activities(valued, standard, b, e)?),
+    let previous_set = match (has_previous, previous) {
+        (true, Some((b, e))) => Some(financial::statements(valued, standard, b, e)?),
         _ => None,
     };
-    let (revenue, expenses, change, closing, opening) = match standard {
-        Standard::JpNpo => (
-            "経常収益計",
-            "経常費用計",
+    let previous_activities = previous_set.as_ref().map(|p| p.activities.clone());
+    // The key figures, read from what the statement of activities printed
+    // (its ties), so they are the statement's own figures in any layout.
+    let jp = standard == Standard::JpNpo;
+    let figures = |s: &Statement| -> Result<[Decimal; 5], ReportError> {
+        let opening = tie_sum(s, "net-assets/opening/")?;
+        let closing = tie_sum(s, "net-assets/closing/")?;
+        Ok([
+            opening,
+            tie_sum(s, "income/total/")?,
+            tie_sum(s, "expenses/total")?,
+            crate::money::checked_sub(closing, opening)?,
+            closing,
+        ])
+    };
+    let labels: [&str; 5] = if jp {
+        [
+            "前期繰越正味財産額",
+            "収益の合計（一般・指定）",
+            "費用の合計",
             "当期正味財産増減額",
             "次期繰越正味財産額",
-            "前期繰越正味財産額",
-        ),
-        Standard::Sorp => (
-            "Total income",
-            "Total expenditure",
-            "Net movement in funds",
-            "Total funds carried forward",
-            "Total funds brought forward",
-        ),
-        Standard::Asc958 => (
-            "Total revenue and support",
+        ]
+    } else {
+        [
+            "Net assets, beginning of year",
+            "Total revenue",
             "Total expenses",
             "Change in net assets",
             "Net assets, end of year",
-            "Net assets, beginning of year",
-        ),
+        ]
     };
     let mut columns = vec![format!("FY{year}")];
     if previous_activities.is_some() {
@@ -135,22 +149,41 @@ pub fn annual(
     }
     let mut summary = Statement::new(
         "summary",
-        "The year in figures",
-        format!("{}, FY{year}", settings.organisation),
+        if jp {
+            "今年度の概要"
+        } else {
+            "The year in figures"
+        },
+        if jp {
+            format!(
+                "{}　{year}年度",
+                super::words::organisation(settings, super::statement::Language::Ja)
+            )
+        } else {
+            format!("{}, FY{year}", settings.organisation)
+        },
         columns,
         &valued.base,
     );
-    for label in [opening, revenue, expenses, change, closing] {
-        let mut values = vec![row_total(&activities, label)];
-        if let Some(p) = &previous_activities {
-            values.push(row_total(p, label));
+    if jp {
+        summary = summary.japanese();
+    }
+    let this_year = figures(&activities)?;
+    let last_year = match &previous_activities {
+        Some(p) => Some(figures(p)?),
+        None => None,
+    };
+    for (k, label) in labels.iter().enumerate() {
+        let mut values = vec![this_year[k]];
+        if let Some(last) = &last_year {
+            values.push(last[k]);
         }
-        let kind = if label == closing {
+        let kind = if k == 4 {
             RowKind::Total
         } else {
             RowKind::Line
         };
-        summary.amounts(label, 1, kind, &values);
+        summary.amounts(*label, 1, kind, &values);
     }
     let loans_outstanding = loans[0]
         .rows
@@ -179,7 +212,11 @@ pub fn annual(
         loan_row.push(amount);
     }
     summary.cells(
-        "Loans from members outstanding at the year end",
+        if jp {
+            "会員からの借入金（期末残高）"
+        } else {
+            "Loans from members outstanding at the year end"
+        },
         1,
         RowKind::Line,
         loan_row,
@@ -211,7 +248,13 @@ pub fn annual(
             _ => None,
         })
         .collect();
-    let mut notes = vec![funds];
+    // The notes the standard sets (under the NPO standard they hold the
+    // programmes' expenses and the restricted funds), then the board's
+    // reports.
+    let mut notes = filing_notes;
+    if standard == Standard::Asc958 {
+        notes.push(funds);
+    }
     notes.extend(loans);
     notes.push(sales);
     notes.extend(outputs);
@@ -224,17 +267,32 @@ pub fn annual(
             // The previous year's totals beside this year's, when the ledger
             // has them.
             let (mut activities, mut position) = (activities, position);
-            if let (Some(previous), Some((b, e))) = (&previous_activities, previous) {
-                let label = format!("FY{} total", year - 1);
-                add_comparative(&mut activities, previous, &label);
-                let previous_position = financial::position(valued, standard, b, e)?;
+            if let Some(previous) = &previous_set {
+                let label = if standard == Standard::JpNpo {
+                    format!("前年度（{}年度）", year - 1)
+                } else {
+                    format!("FY{} total", year - 1)
+                };
+                add_comparative(&mut activities, &previous.activities, &label);
+                let previous_position = &previous.position;
                 add_comparative(
                     &mut position,
-                    &previous_position,
-                    &format!("FY{} end", year - 1),
+                    previous_position,
+                    &if standard == Standard::JpNpo {
+                        format!("前年度末（{}年度）", year - 1)
+                    } else {
+                        format!("FY{} end", year - 1)
+                    },
                 );
             }
-            vec![activities, position, functional]
+            let mut statements = vec![activities, position];
+            if standard == Standard::JpNpo {
+                statements.push(inventory);
+            } else {
+                statements.push(functional);
+            }
+            statements.push(cashflows);
+            statements
         },
         notes,
         targets,

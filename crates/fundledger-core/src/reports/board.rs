@@ -201,9 +201,15 @@ pub fn loans(
             -control
         )));
     }
+    register.tie(
+        "liabilities/member-loans",
+        "Total / Outstanding",
+        outstanding_total,
+    );
     register.notes.push(format!(
         "The total equals the balance of the member-loan accounts ({} {}).",
-        -control, valued.base
+        crate::render::grouped(-control),
+        valued.base
     ));
 
     let mut maturity = Statement::new(
@@ -265,7 +271,38 @@ pub fn loans(
         exposure.cells(label, 1, RowKind::Line, vec![cell]);
     }
     exposure.notes.push("Ratios are rounded to two places, half to even. Unrestricted: unrestricted and board-designated funds; cash: the accounts listed in report.cash_accounts.".into());
-    Ok(vec![register, maturity, exposure])
+    // The year's movement per lender, beside the figures since inception.
+    let movements = super::filing::loan_movements(valued, begin.min(cutoff), cutoff)?;
+    let mut movement = Statement::new(
+        "loans-movement",
+        "Movement of member loans in the year",
+        format!(
+            "{}, {} to {as_of}",
+            settings.organisation,
+            begin.min(cutoff)
+        ),
+        ["Owed at the start", "Borrowed", "Repaid", "Owed at the end"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        &valued.base,
+    );
+    movement.label_header = "Lender".into();
+    let mut totals = [Decimal::ZERO; 4];
+    for m in &movements {
+        let row = [m.opening, m.borrowed, m.repaid, m.closing];
+        movement.amounts(m.lender.clone(), 1, RowKind::Line, &row);
+        for (t, v) in totals.iter_mut().zip(row) {
+            super::acc(t, v)?;
+        }
+    }
+    movement.amounts("Total", 0, RowKind::Total, &totals);
+    movement.tie(
+        "liabilities/member-loans",
+        "Total / Owed at the end",
+        totals[3],
+    );
+    Ok(vec![register, movement, maturity, exposure])
 }
 
 /// Self-reliance sales by product and month.
@@ -483,73 +520,210 @@ pub fn monthly_outputs(
     Ok(per_month.into_iter().collect())
 }
 
-/// Programme outputs: every output account's total, the monthly record of
-/// each target against its target, by route, and the cost per unit.
+/// One output account's observations in the period, per tag value.
+#[derive(Default)]
+struct OutputSeries {
+    /// (dimension value or "", month) → (date of the latest observation,
+    /// quantity observed that date).
+    observations: BTreeMap<(String, NaiveDate), (NaiveDate, Decimal)>,
+    /// Sum of the postings per dimension value ("" for postings without).
+    sums: BTreeMap<String, Decimal>,
+}
+
+/// A stock's year-end, peak and average over the months observed.
+struct StockFigures {
+    end: Decimal,
+    peak: Decimal,
+    average: Decimal,
+}
+
+fn stock_figures(
+    months: &BTreeMap<NaiveDate, Decimal>,
+) -> Result<Option<StockFigures>, ReportError> {
+    let Some((_, &end)) = months.iter().next_back() else {
+        return Ok(None);
+    };
+    let peak = months.values().copied().max().unwrap_or_default();
+    let sum = money::checked_sum(months.values().copied())?;
+    let average = money::round(
+        money::checked_ratio(sum, Decimal::from(months.len() as u64))?,
+        1,
+        RoundingStrategy::MidpointNearestEven,
+    );
+    Ok(Some(StockFigures { end, peak, average }))
+}
+
+/// Programme outputs: every output account's figures over the period (a
+/// flow's total; a stock's year-end, peak and monthly average, never a
+/// sum), broken down by route or region, with the cost per unit from the
+/// statement engine (the programme's expenses after shared costs are
+/// allocated), and each target month by month.
 ///
 /// # Errors
-/// [`ReportError`] when a figure cannot be valued.
-pub fn outputs(
-    valued: &Valued<'_>,
-    begin: NaiveDate,
-    end: NaiveDate,
-) -> Result<Vec<Statement>, ReportError> {
-    let journal = valued.journal;
+/// [`ReportError`] when a figure overflows.
+pub fn outputs(c: &super::engine::Classified<'_, '_>) -> Result<Vec<Statement>, ReportError> {
+    let journal = c.valued.journal;
     let settings = journal.settings();
-    // Totals per output account, route tags and unit.
-    let mut totals: BTreeMap<(String, String), Decimal> = BTreeMap::new();
-    let mut by_route: BTreeMap<(String, String, String), Decimal> = BTreeMap::new();
+    let (begin, end) = (c.begin, c.end);
+    let mut series: BTreeMap<(String, String), OutputSeries> = BTreeMap::new();
     for t in journal.transactions() {
         if t.date < begin || t.date >= end {
             continue;
         }
+        let month = NaiveDate::from_ymd_opt(
+            chrono::Datelike::year(&t.date),
+            chrono::Datelike::month(&t.date),
+            1,
+        )
+        .unwrap_or(t.date);
         for p in journal.postings(t) {
             if p.kind != PostingKind::UnbalancedVirtual {
                 continue;
             }
             let account = journal.account_name(p.account).to_string();
             let unit = journal.commodity_name(p.commodity).to_string();
-            super::acc(
-                totals.entry((account.clone(), unit.clone())).or_default(),
-                p.quantity,
-            )?;
-            for tag in ["route", "region"] {
-                if let Some(value) = journal.posting_tag(p, tag) {
-                    let entry = by_route
-                        .entry((account.clone(), format!("{tag} {value}"), unit.clone()))
-                        .or_default();
-                    super::acc(entry, p.quantity)?;
-                }
+            let entry = series.entry((account, unit)).or_default();
+            let dimension = ["route", "region"]
+                .iter()
+                .find_map(|tag| journal.posting_tag(p, tag).map(|v| format!("{tag} {v}")))
+                .unwrap_or_default();
+            super::acc(entry.sums.entry(dimension.clone()).or_default(), p.quantity)?;
+            let observation = entry
+                .observations
+                .entry((dimension, month))
+                .or_insert((t.date, Decimal::ZERO));
+            if t.date > observation.0 {
+                *observation = (t.date, Decimal::ZERO);
             }
+            super::acc(&mut observation.1, p.quantity)?;
         }
     }
     let mut summary = Statement::new(
         "outputs",
         "Programme outputs",
         period_text(journal, begin, end),
-        vec!["Quantity".into(), "Unit".into()],
-        "",
+        [
+            "Total in the period",
+            "At the end",
+            "Peak",
+            "Monthly average",
+            "Unit",
+            "Cost per unit",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        &c.valued.base,
     );
     summary.label_header = "Output".into();
     let names = &settings.report.program_names;
-    for ((account, unit), quantity) in &totals {
+    let measure_of = |unit: &str| {
+        settings
+            .commodity(unit)
+            .map(|c| c.measure)
+            .unwrap_or_default()
+    };
+    for ((account, unit), s) in &series {
         let label = humanize(account, names);
+        let stock = measure_of(unit) == crate::settings::Measure::Stock;
+        // Per dimension value: month → quantity. A stock's monthly figure
+        // for the whole output adds the dimensions' latest observations.
+        let mut per_dimension: BTreeMap<&str, BTreeMap<NaiveDate, Decimal>> = BTreeMap::new();
+        for ((dimension, month), (_, quantity)) in &s.observations {
+            super::acc(
+                per_dimension
+                    .entry(dimension.as_str())
+                    .or_default()
+                    .entry(*month)
+                    .or_default(),
+                *quantity,
+            )?;
+        }
+        let mut whole: BTreeMap<NaiveDate, Decimal> = BTreeMap::new();
+        for months in per_dimension.values() {
+            for (month, q) in months {
+                super::acc(whole.entry(*month).or_default(), *q)?;
+            }
+        }
+        let program = account.split(':').nth(1).unwrap_or("");
+        let function = c.functions.iter().position(|f| f.id == program);
+        let cost = match function {
+            Some(k) if settings.report.unit_costs.iter().any(|a| a == account) => {
+                Some(c.expenses(|f, _, _| f == k)?)
+            }
+            _ => None,
+        };
+        let row = |figures: (Option<Decimal>, Option<StockFigures>),
+                   with_cost: bool|
+         -> Result<Vec<Cell>, ReportError> {
+            let (flow, stock) = figures;
+            let basis = flow.or(stock.as_ref().map(|s| s.average));
+            let cost_cell = match (with_cost, cost, basis) {
+                (true, Some(cost), Some(b)) if !b.is_zero() => Cell::Amount(money::round(
+                    money::checked_ratio(cost, b)?,
+                    0,
+                    RoundingStrategy::MidpointNearestEven,
+                )),
+                _ => Cell::Empty,
+            };
+            Ok(vec![
+                flow.map(Cell::Amount).unwrap_or(Cell::Empty),
+                stock
+                    .as_ref()
+                    .map(|s| Cell::Amount(s.end))
+                    .unwrap_or(Cell::Empty),
+                stock
+                    .as_ref()
+                    .map(|s| Cell::Amount(s.peak))
+                    .unwrap_or(Cell::Empty),
+                stock
+                    .as_ref()
+                    .map(|s| Cell::Amount(s.average))
+                    .unwrap_or(Cell::Empty),
+                text(unit.clone()),
+                cost_cell,
+            ])
+        };
+        let figures_of = |months: &BTreeMap<NaiveDate, Decimal>,
+                          sum: Decimal|
+         -> Result<(Option<Decimal>, Option<StockFigures>), ReportError> {
+            Ok(if stock {
+                (None, stock_figures(months)?)
+            } else {
+                (Some(sum), None)
+            })
+        };
+        let total_sum = money::checked_sum(s.sums.values().copied())?;
         summary.cells(
             label.clone(),
             1,
             RowKind::Line,
-            vec![Cell::Amount(*quantity), text(unit.clone())],
+            row(figures_of(&whole, total_sum)?, true)?,
         );
-        for ((a, route, u), q) in &by_route {
-            if a == account && u == unit {
-                summary.cells(
-                    format!("{label}, {route}"),
-                    2,
-                    RowKind::Line,
-                    vec![Cell::Amount(*q), text(unit.clone())],
-                );
+        if let (Some(k), Some(cost)) = (function, cost) {
+            summary.tie(
+                format!("expenses/function/{}", c.functions[k].id),
+                format!("cost of {label}"),
+                cost,
+            );
+        }
+        for (dimension, months) in &per_dimension {
+            if dimension.is_empty() {
+                continue;
             }
+            let sum = s.sums.get(*dimension).copied().unwrap_or_default();
+            summary.cells(
+                format!("{label}, {dimension}"),
+                2,
+                RowKind::Line,
+                row(figures_of(months, sum)?, false)?,
+            );
         }
     }
+    summary.notes.push(format!(
+        "A flow (kg delivered, garments, pieces sold) is the total of the period; a stock (children supported, people sheltered, shelters, spots served) is counted when observed: its latest count at the end, its peak and its average over the months observed (rounded to one place, half to even), never a sum. Cost per unit (for the outputs named in report.unit_costs): the programme's whole expenses in {} after shared costs are allocated, divided by a flow's total or a stock's average, rounded half to even.",
+        c.valued.base
+    ));
     let mut out = vec![summary];
     for target in &settings.report.targets {
         let monthly = monthly_outputs(journal, &target.account, begin, end)?;
@@ -593,7 +767,8 @@ pub fn outputs(
             );
             super::acc(&mut total, *quantity)?;
         }
-        let target_total = target.per_month * Decimal::from(monthly.len() as u64);
+        let target_total =
+            money::checked_mul_exact(target.per_month, Decimal::from(monthly.len() as u64))?;
         s.cells(
             "Total",
             0,
@@ -607,31 +782,6 @@ pub fn outputs(
                 ),
             ],
         );
-        // Cost per unit: what the fund of the output's programme spent.
-        let program = target.account.split(':').nth(1).unwrap_or("");
-        let mut spent = Decimal::ZERO;
-        for (_, p, value) in valued.real_postings(Some(begin), end) {
-            if journal.account_class(p.account) == Some(AccountClass::Expenses)
-                && journal.account_name(p.account).split(':').nth(1) == Some(program)
-            {
-                spent = money::checked_add(spent, value)?;
-            }
-        }
-        if !total.is_zero() {
-            s.notes.push(format!(
-                "Cost per {}: {} {} ({} {} of Expenses:{program} over {total} {}), rounded half to even.",
-                target.unit,
-                money::round(
-                    money::checked_ratio(spent, total)?,
-                    2,
-                    RoundingStrategy::MidpointNearestEven
-                ),
-                valued.base,
-                spent,
-                valued.base,
-                target.unit
-            ));
-        }
         out.push(s);
     }
     Ok(out)

@@ -1,24 +1,21 @@
-//! The financial statements of a fiscal year: activities, financial
-//! position, and the analysis of funds, under three standards.
+//! The financial statements of a period under three standards: activities,
+//! financial position, the analysis of funds and functional expenses.
 //!
-//! All three are computed from one [`Figures`] pass over the valued journal
-//! and reconciled with each other before they are returned: the closing net
-//! assets of the statement of activities equal the net assets of the
-//! statement of financial position in every column; releases from
-//! restriction net to zero across columns; the expense lines add up to the
-//! expenses by function; the funds' closing balances add up to total net
-//! assets; assets equal liabilities plus net assets. A statement that does
-//! not tie is [`ReportError::DoesNotTie`], never output.
-
-use std::collections::BTreeMap;
+//! Each statement is a short layout over the statement engine
+//! ([`super::engine::Classified`]): which classified amounts go on which
+//! line and in which column, with each standard's words. Every figure a
+//! statement prints that another statement also prints is recorded as a
+//! tie, and [`statements`] refuses the set unless every such figure agrees
+//! on each line, column and total ([`super::engine::reconcile`]).
 
 use chrono::NaiveDate;
 
-use super::statement::{humanize, Cell, RowKind, Statement};
+use super::engine::{BalanceLine, Classified, Element, ExpenseKind, IncomeCategory};
+use super::statement::{Language, RowKind, Statement};
 use super::valued::Valued;
 use super::ReportError;
 use crate::journal::FundId;
-use crate::money::Decimal;
+use crate::money::{self, Decimal};
 use crate::settings::{AccountClass, Restriction};
 
 /// The accounting standard a statement follows.
@@ -33,7 +30,16 @@ pub enum Standard {
 }
 
 impl Standard {
-    /// The restriction columns of this standard.
+    /// The word for this standard among three.
+    fn pick<'a>(self, us: &'a str, ja: &'a str, uk: &'a str) -> &'a str {
+        match self {
+            Standard::Asc958 => us,
+            Standard::JpNpo => ja,
+            Standard::Sorp => uk,
+        }
+    }
+
+    /// The restriction columns of this standard, with the total.
     fn columns(self) -> Vec<String> {
         let names: &[&str] = match self {
             Standard::Asc958 => &[
@@ -64,256 +70,56 @@ impl Standard {
     fn buckets(self) -> usize {
         self.columns().len() - 1
     }
+
+    /// The label of an income category.
+    fn income_label(self, category: IncomeCategory) -> &'static str {
+        match category {
+            IncomeCategory::Membership => self.pick(
+                "Membership dues",
+                "受取会費",
+                "Donations and legacies: membership",
+            ),
+            IncomeCategory::Contributions => {
+                self.pick("Contributions", "受取寄附金", "Donations and legacies")
+            }
+            IncomeCategory::InKind => self.pick(
+                "Contributed nonfinancial assets",
+                "受取寄附金（現物寄附）",
+                "Donations and legacies: gifts in kind",
+            ),
+            IncomeCategory::Grants => self.pick("Grants", "受取助成金等", "Grants"),
+            IncomeCategory::Sales => self.pick(
+                "Sales of self-reliance products",
+                "事業収益",
+                "Other trading activities",
+            ),
+            IncomeCategory::Other => self.pick("Other income", "その他収益", "Other income"),
+        }
+    }
 }
 
 /// Amounts per restriction column (without the total).
 type Columns = Vec<Decimal>;
 
-/// Sums over one period, per restriction column and line.
-pub(crate) struct Figures {
-    standard: Standard,
-    /// Income per category label.
-    income: BTreeMap<String, Columns>,
-    /// Expenses per programme or function label, with whether it is a
-    /// programme and the personnel part.
-    expenses: BTreeMap<String, (ExpenseKind, Columns, Columns)>,
-    /// Net-asset postings other than conversions (transfers between funds,
-    /// opening entries), per column.
-    transfers: Columns,
-    /// Currency conversion results, per column.
-    exchange: Columns,
-    /// Net assets at the start and at the end, per column.
-    opening: Columns,
-    closing: Columns,
-    /// Per fund: (opening, income, expenditure, transfers, closing).
-    funds: BTreeMap<FundId, [Decimal; 5]>,
-    /// Balances at the end per asset/liability account (depth 3).
-    balances: BTreeMap<String, Decimal>,
-    /// Due-from plus due-to balances at the end: zero but for rounding.
-    interfund: Decimal,
-}
-
-/// How an expense line is classified.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ExpenseKind {
-    /// A programme service.
-    Program,
-    /// Management and general.
-    Management,
-    /// Fundraising.
-    Fundraising,
-}
-
-/// The nature of an expense for people: its account's last part, in words
-/// (`ChildSupport` → `Child support`).
-fn nature_label(account: &str) -> String {
-    let words = super::statement::split_camel(account.rsplit(':').next().unwrap_or(account), true);
-    let mut chars = words.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => words,
-    }
-}
-
-fn second_part(account: &str) -> &str {
-    account.split(':').nth(1).unwrap_or(account)
-}
-
-fn depth3(account: &str) -> String {
-    account.split(':').take(3).collect::<Vec<_>>().join(":")
-}
-
-/// The income category of an income account.
-fn income_category(account: &str, standard: Standard) -> String {
-    let part = second_part(account);
-    let (us, jp, uk) = match part {
-        "Donations" => ("Contributions", "受取寄附金", "Donations and legacies"),
-        "InKind" => (
-            "Gifts in kind",
-            "受取寄附金（現物寄附）",
-            "Donations and legacies (gifts in kind)",
-        ),
-        "Membership" => (
-            "Membership dues",
-            "受取会費",
-            "Donations and legacies (membership)",
-        ),
-        "Grants" => ("Grants", "受取助成金等", "Donations and legacies (grants)"),
-        "Sales" => (
-            "Sales of self-reliance products",
-            "事業収益",
-            "Other trading activities",
-        ),
-        _ => ("Other income", "その他収益", "Other income"),
-    };
-    match standard {
-        Standard::Asc958 => us,
-        Standard::JpNpo => jp,
-        Standard::Sorp => uk,
-    }
-    .to_string()
-}
-
 fn zeros(n: usize) -> Columns {
     vec![Decimal::ZERO; n]
 }
 
-fn add(columns: &mut Columns, bucket: usize, value: Decimal) -> Result<(), ReportError> {
-    columns[bucket] = crate::money::checked_add(columns[bucket], value)?;
-    Ok(())
+fn total(columns: &[Decimal]) -> Result<Decimal, ReportError> {
+    Ok(money::checked_sum(columns.iter().copied())?)
 }
 
-fn total(columns: &Columns) -> Result<Decimal, ReportError> {
-    Ok(crate::money::checked_sum(columns.iter().copied())?)
-}
-
-fn with_total(columns: &Columns) -> Result<Columns, ReportError> {
-    let mut out = columns.clone();
+fn with_total(columns: &[Decimal]) -> Result<Columns, ReportError> {
+    let mut out = columns.to_vec();
     out.push(total(columns)?);
     Ok(out)
 }
 
-impl Figures {
-    /// The figures of a period, computed once per report run: every
-    /// statement of the annual report reads the same ones.
-    fn cached(
-        valued: &Valued<'_>,
-        standard: Standard,
-        begin: NaiveDate,
-        end: NaiveDate,
-    ) -> Result<std::rc::Rc<Figures>, ReportError> {
-        let key = (standard, begin, end);
-        if let Some((_, f)) = valued.figures.borrow().iter().find(|(k, _)| *k == key) {
-            return Ok(f.clone());
-        }
-        let f = std::rc::Rc::new(Figures::compute(valued, standard, begin, end)?);
-        valued.figures.borrow_mut().push((key, f.clone()));
-        Ok(f)
+fn add_into(target: &mut [Decimal], other: &[Decimal]) -> Result<(), ReportError> {
+    for (t, o) in target.iter_mut().zip(other) {
+        super::acc(t, *o)?;
     }
-
-    fn compute(
-        valued: &Valued<'_>,
-        standard: Standard,
-        begin: NaiveDate,
-        end: NaiveDate,
-    ) -> Result<Figures, ReportError> {
-        let journal = valued.journal;
-        let settings = journal.settings();
-        let n = standard.buckets();
-        let mut f = Figures {
-            standard,
-            income: BTreeMap::new(),
-            expenses: BTreeMap::new(),
-            transfers: zeros(n),
-            exchange: zeros(n),
-            opening: zeros(n),
-            closing: zeros(n),
-            funds: BTreeMap::new(),
-            balances: BTreeMap::new(),
-            interfund: Decimal::ZERO,
-        };
-        let generated = &settings.generated_accounts;
-        for (t, p, value) in valued.real_postings(None, end) {
-            let Some(class) = journal.account_class(p.account) else {
-                continue;
-            };
-            let account = journal.account_name(p.account);
-            let bucket = standard.bucket(journal.fund_restriction(p.fund));
-            let fund = f.funds.entry(p.fund).or_insert([Decimal::ZERO; 5]);
-            if matches!(class, AccountClass::Assets | AccountClass::Liabilities) {
-                if account == generated.due_from || account == generated.due_to {
-                    f.interfund = crate::money::checked_add(f.interfund, value)?;
-                } else {
-                    let balance = f.balances.entry(depth3(account)).or_default();
-                    *balance = crate::money::checked_add(*balance, value)?;
-                }
-                continue;
-            }
-            // Net assets move opposite to the postings.
-            let change = -value;
-            add(&mut f.closing, bucket, change)?;
-            super::acc(&mut fund[4], change)?;
-            if t.date < begin {
-                add(&mut f.opening, bucket, change)?;
-                super::acc(&mut fund[0], change)?;
-                continue;
-            }
-            match class {
-                AccountClass::Income => {
-                    add(
-                        f.income
-                            .entry(income_category(account, standard))
-                            .or_insert_with(|| zeros(n)),
-                        bucket,
-                        change,
-                    )?;
-                    super::acc(&mut fund[1], change)?;
-                }
-                AccountClass::Expenses => {
-                    let part = second_part(account);
-                    let kind = match part {
-                        "Management" => ExpenseKind::Management,
-                        "Fundraising" => ExpenseKind::Fundraising,
-                        _ => ExpenseKind::Program,
-                    };
-                    let label = settings
-                        .report
-                        .program_names
-                        .get(part)
-                        .cloned()
-                        .unwrap_or_else(|| part.to_string());
-                    let personnel = settings
-                        .report
-                        .personnel_accounts
-                        .iter()
-                        .any(|a| crate::query::account_matches(account, a));
-                    let entry = f
-                        .expenses
-                        .entry(label)
-                        .or_insert_with(|| (kind, zeros(n), zeros(n)));
-                    add(&mut entry.1, bucket, value)?;
-                    if personnel {
-                        add(&mut entry.2, bucket, value)?;
-                    }
-                    super::acc(&mut fund[2], value)?;
-                }
-                AccountClass::NetAssets => {
-                    if account == generated.conversion {
-                        add(&mut f.exchange, bucket, change)?;
-                    } else {
-                        add(&mut f.transfers, bucket, change)?;
-                    }
-                    super::acc(&mut fund[3], change)?;
-                }
-                AccountClass::Assets | AccountClass::Liabilities => {}
-            }
-        }
-        Ok(f)
-    }
-
-    fn total_expenses(&self) -> Result<Columns, ReportError> {
-        let mut out = zeros(self.standard.buckets());
-        for (_, columns, _) in self.expenses.values() {
-            for (o, c) in out.iter_mut().zip(columns) {
-                super::acc(&mut *o, *c)?;
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// The Japanese name of a programme whose English label is `label`.
-fn japanese_program_name(valued: &Valued<'_>, label: &str) -> String {
-    let report = &valued.journal.settings().report;
-    report
-        .program_names
-        .iter()
-        .find(|(_, name)| name.as_str() == label)
-        .map(|(part, _)| part.as_str())
-        .or(Some(label))
-        .and_then(|part| report.program_names_ja.get(part))
-        .cloned()
-        .unwrap_or_else(|| label.to_string())
+    Ok(())
 }
 
 fn period_text(journal: &crate::Journal, begin: NaiveDate, end: NaiveDate) -> String {
@@ -322,178 +128,320 @@ fn period_text(journal: &crate::Journal, begin: NaiveDate, end: NaiveDate) -> St
     format!("{organisation}, {begin} to {last}")
 }
 
-/// The statement of activities (活動計算書; statement of financial
-/// activities) for `[begin, end)`.
+/// The statements of one period, built from one classification and
+/// reconciled with each other.
+#[derive(Clone, Debug)]
+pub struct StatementSet {
+    /// The statement of activities (活動計算書; SoFA).
+    pub activities: Statement,
+    /// The statement of financial position (貸借対照表; balance sheet).
+    pub position: Statement,
+    /// The analysis of funds.
+    pub funds: Statement,
+    /// Expenses by nature and function.
+    pub functional: Statement,
+    /// The inventory of assets and liabilities (財産目録).
+    pub inventory: Statement,
+    /// The statement of cash flows.
+    pub cashflows: Statement,
+    /// The notes, in the order the standard sets.
+    pub notes: Vec<Statement>,
+    /// Programme outputs and their cost per unit.
+    pub outputs: Vec<Statement>,
+}
+
+impl StatementSet {
+    /// The statements (not the outputs or the notes), in filing order.
+    pub fn statements(&self) -> [&Statement; 6] {
+        [
+            &self.activities,
+            &self.position,
+            &self.funds,
+            &self.functional,
+            &self.inventory,
+            &self.cashflows,
+        ]
+    }
+}
+
+/// Builds every statement of `[begin, end)` under `standard` from one
+/// classification of the journal, and refuses them unless they tie with
+/// each other line by line.
 ///
 /// # Errors
-/// [`ReportError`] when a figure cannot be valued or does not tie.
-pub fn activities(
+/// [`ReportError::DoesNotTie`] naming the lines that differ; any figure
+/// that cannot be valued.
+pub fn statements(
     valued: &Valued<'_>,
     standard: Standard,
     begin: NaiveDate,
     end: NaiveDate,
-) -> Result<Statement, ReportError> {
-    let f = Figures::cached(valued, standard, begin, end)?;
-    let n = standard.buckets();
-    let title = match standard {
-        Standard::Asc958 => "Statement of activities",
-        Standard::JpNpo => "活動計算書",
-        Standard::Sorp => "Statement of financial activities",
+) -> Result<StatementSet, ReportError> {
+    // The previous year, for the notes' comparatives, when the journal has
+    // transactions in it.
+    let previous_begin = begin.checked_sub_months(chrono::Months::new(12));
+    let previous = match previous_begin {
+        Some(b)
+            if valued
+                .journal
+                .transactions()
+                .iter()
+                .any(|t| t.date >= b && t.date < begin) =>
+        {
+            Some(build(valued, standard, b, begin, None)?)
+        }
+        _ => None,
     };
+    build(valued, standard, begin, end, Some(previous.as_ref()))
+}
+
+/// Builds and reconciles the set; with `notes`, the notes too (given the
+/// previous year's set, when there is one).
+fn build(
+    valued: &Valued<'_>,
+    standard: Standard,
+    begin: NaiveDate,
+    end: NaiveDate,
+    notes: Option<Option<&StatementSet>>,
+) -> Result<StatementSet, ReportError> {
+    let c = Classified::new(valued, begin, end)?;
+    let mut set = StatementSet {
+        activities: activities(&c, standard)?,
+        position: position(&c, standard)?,
+        funds: fund_analysis(&c, standard)?,
+        functional: functional(&c, standard)?,
+        inventory: inventory(&c, standard)?,
+        cashflows: super::filing::cashflows(&c, standard)?,
+        outputs: super::board::outputs(&c)?,
+        notes: Vec::new(),
+    };
+    super::engine::reconcile(set.statements().into_iter().chain(&set.outputs))?;
+    if let Some(previous) = notes {
+        set.notes = super::filing::notes(&c, standard, &set, previous)?;
+    }
+    Ok(set)
+}
+
+/// Per fund in the period, how its net assets are presented: the opening
+/// and closing of its own column and of the unrestricted column (a
+/// restricted fund's deficit), and its release from restriction.
+struct Presentation {
+    bucket: usize,
+    opening: (Decimal, Decimal),
+    closing: (Decimal, Decimal),
+    /// The change in the deficit borne by unrestricted net assets.
+    deficit_cover: Decimal,
+}
+
+fn presentation(
+    c: &Classified<'_, '_>,
+    standard: Standard,
+    fund: FundId,
+) -> Result<Presentation, ReportError> {
+    let f = &c.funds[&fund];
+    let opening = c.presented(fund, f.opening);
+    let closing = c.presented(fund, f.closing()?);
+    Ok(Presentation {
+        bucket: standard.bucket(c.restriction(fund)),
+        opening,
+        closing,
+        deficit_cover: money::checked_sub(-closing.1, -opening.1)?,
+    })
+}
+
+/// The movements of net assets by restriction column, as every layout of
+/// the statement of activities reads them.
+struct ColumnMovements {
+    n: usize,
+    opening: Columns,
+    closing_presented: Columns,
+    /// Releases from restriction (ASC 958, the NPO standard).
+    releases: Columns,
+    /// Restricted deficits borne by the unrestricted column (SORP
+    /// transfers).
+    cover: Columns,
+    exchange: Columns,
+    transfers: Columns,
+    income: Vec<(IncomeCategory, Columns)>,
+}
+
+fn column_movements(
+    c: &Classified<'_, '_>,
+    standard: Standard,
+) -> Result<ColumnMovements, ReportError> {
+    let n = standard.buckets();
+    let by_bucket = |select: &dyn Fn(Element) -> bool| -> Result<Columns, ReportError> {
+        let mut out = zeros(n);
+        for (fund, element, change) in c.movements() {
+            if select(element) {
+                super::acc(&mut out[standard.bucket(c.restriction(fund))], change)?;
+            }
+        }
+        Ok(out)
+    };
+    let mut m = ColumnMovements {
+        n,
+        opening: zeros(n),
+        closing_presented: zeros(n),
+        releases: zeros(n),
+        cover: zeros(n),
+        exchange: by_bucket(&|e| e == Element::Exchange)?,
+        transfers: by_bucket(&|e| e == Element::Transfer)?,
+        income: Vec::new(),
+    };
+    for category in IncomeCategory::ALL {
+        if c.movements()
+            .any(|(_, e, _)| e == Element::Income(category))
+        {
+            m.income
+                .push((category, by_bucket(&|e| e == Element::Income(category))?));
+        }
+    }
+    for (&fund, f) in &c.funds {
+        let p = presentation(c, standard, fund)?;
+        super::acc(&mut m.opening[p.bucket], p.opening.0)?;
+        super::acc(&mut m.opening[0], p.opening.1)?;
+        super::acc(&mut m.closing_presented[p.bucket], p.closing.0)?;
+        super::acc(&mut m.closing_presented[0], p.closing.1)?;
+        if p.bucket != 0 {
+            // A restricted fund's spending is released to the unrestricted
+            // column, capped at what the fund holds (ASC 958, the NPO
+            // standard); under the SORP its deficit is a transfer.
+            let released = money::checked_sub(f.expenses, p.deficit_cover)?;
+            super::acc(&mut m.releases[0], released)?;
+            super::acc(&mut m.releases[p.bucket], -released)?;
+            super::acc(&mut m.cover[p.bucket], p.deficit_cover)?;
+            super::acc(&mut m.cover[0], -p.deficit_cover)?;
+        }
+    }
+    if !total(&m.releases)?.is_zero() {
+        return Err(ReportError::DoesNotTie(format!(
+            "releases from restriction do not net to zero: {}",
+            total(&m.releases)?
+        )));
+    }
+    Ok(m)
+}
+
+/// The statement of activities (活動計算書; statement of financial
+/// activities).
+fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, ReportError> {
+    if standard == Standard::JpNpo {
+        return activities_npo(c);
+    }
+    let journal = c.valued.journal;
+    let names = standard.columns();
+    let m = column_movements(c, standard)?;
+    let n = m.n;
     let mut s = Statement::new(
         "activities",
-        title,
-        period_text(valued.journal, begin, end),
-        standard.columns(),
-        &valued.base,
+        standard.pick(
+            "Statement of activities",
+            "活動計算書",
+            "Statement of financial activities",
+        ),
+        period_text(journal, c.begin, c.end),
+        names.clone(),
+        &c.valued.base,
     );
-    let jp = standard == Standard::JpNpo;
-    let (revenue_heading, revenue_total, expenses_heading, expenses_total) = match standard {
-        Standard::JpNpo => ("経常収益", "経常収益計", "経常費用", "経常費用計"),
-        Standard::Sorp => (
-            "Income and endowments",
-            "Total income",
-            "Expenditure",
-            "Total expenditure",
-        ),
-        Standard::Asc958 => (
-            "Revenue, gains and other support",
-            "Total revenue and support",
-            "Expenses",
-            "Total expenses",
-        ),
-    };
-    s.heading(revenue_heading, 0);
-    let mut revenue = zeros(n);
-    for (label, columns) in &f.income {
-        s.amounts(label.clone(), 1, RowKind::Line, &with_total(columns)?);
-        for (r, c) in revenue.iter_mut().zip(columns) {
-            super::acc(&mut *r, *c)?;
-        }
-    }
-    let expenses = f.total_expenses()?;
-    // ASC 958 and the NPO standard report every expense in the unrestricted
-    // column; what restricted funds spent is released to it.
-    let releases: Columns = match standard {
-        Standard::Sorp => zeros(n),
-        _ => {
-            let released = crate::money::checked_sum(expenses[1..].iter().copied())?;
-            let mut r = zeros(n);
-            r[0] = released;
-            for (k, e) in expenses.iter().enumerate().skip(1) {
-                r[k] = -*e;
-            }
-            r
-        }
-    };
-    if standard != Standard::Sorp {
-        let label = if jp {
-            "指定正味財産からの振替額"
-        } else {
-            "Net assets released from restrictions"
-        };
-        s.amounts(label, 1, RowKind::Line, &with_total(&releases)?);
-    }
-    let mut support = revenue.clone();
-    for (t, r) in support.iter_mut().zip(&releases) {
-        super::acc(&mut *t, *r)?;
-    }
-    s.amounts(revenue_total, 0, RowKind::Subtotal, &with_total(&support)?);
+    let (opening, closing_presented, releases, cover) =
+        (&m.opening, &m.closing_presented, &m.releases, &m.cover);
 
-    s.heading(expenses_heading, 0);
-    let shown = |columns: &Columns| -> Result<Columns, ReportError> {
-        Ok(match standard {
-            Standard::Sorp => columns.clone(),
-            _ => {
-                let mut c = zeros(n);
-                c[0] = total(columns)?;
-                c
-            }
-        })
-    };
-    let mut shown_expenses = zeros(n);
-    for group in [
-        [ExpenseKind::Program, ExpenseKind::Program],
-        [ExpenseKind::Management, ExpenseKind::Fundraising],
-    ] {
-        let lines: Vec<(&String, &(ExpenseKind, Columns, Columns))> = f
-            .expenses
-            .iter()
-            .filter(|(_, (k, _, _))| group.contains(k))
-            .collect();
-        if lines.is_empty() {
-            continue;
-        }
-        let heading = match (standard, group[0]) {
-            (Standard::JpNpo, ExpenseKind::Program) => "事業費",
-            (Standard::JpNpo, _) => "管理費",
-            (Standard::Sorp, ExpenseKind::Program) => "Expenditure on charitable activities",
-            (Standard::Sorp, _) => "Expenditure on raising funds and governance",
-            (_, ExpenseKind::Program) => "Program services",
-            (_, _) => "Supporting services",
-        };
-        s.heading(heading, 1);
-        for (label, (kind, columns, personnel)) in lines {
-            let label = match kind {
-                ExpenseKind::Management if jp => "一般管理費".to_string(),
-                ExpenseKind::Fundraising if jp => "資金調達費".to_string(),
-                ExpenseKind::Management => "Management and general".to_string(),
-                ExpenseKind::Fundraising => "Fundraising".to_string(),
-                ExpenseKind::Program if jp => japanese_program_name(valued, label),
-                ExpenseKind::Program => label.clone(),
-            };
-            let values = shown(columns)?;
-            s.amounts(label.clone(), 2, RowKind::Line, &with_total(&values)?);
-            if jp && !total(personnel)?.is_zero() {
-                let p = shown(personnel)?;
-                let other = values
-                    .iter()
-                    .zip(&p)
-                    .map(|(a, b)| crate::money::checked_sub(*a, *b))
-                    .collect::<Result<Columns, _>>()?;
-                s.amounts("人件費", 3, RowKind::Line, &with_total(&p)?);
-                s.amounts("その他経費", 3, RowKind::Line, &with_total(&other)?);
-            }
-            for (t, v) in shown_expenses.iter_mut().zip(&values) {
-                super::acc(&mut *t, *v)?;
-            }
-        }
-    }
-    s.amounts(
-        expenses_total,
+    // Revenue.
+    s.heading(
+        standard.pick(
+            "Revenue, gains and other support",
+            "経常収益",
+            "Income and endowments from",
+        ),
         0,
-        RowKind::Subtotal,
-        &with_total(&shown_expenses)?,
     );
-    if !total(&f.exchange)?.is_zero() {
-        s.amounts(
-            if jp {
-                "為替差損益"
-            } else {
-                "Foreign exchange gains (losses)"
-            },
-            0,
-            RowKind::Line,
-            &with_total(&f.exchange)?,
+    let mut revenue = zeros(n);
+    for (category, columns) in &m.income {
+        let label = standard.income_label(*category);
+        s.amounts(label, 1, RowKind::Line, &with_total(columns)?);
+        for (k, v) in columns.iter().enumerate() {
+            s.tie(
+                format!("income/{}/{k}", category.key()),
+                format!("{label} / {}", names[k]),
+                *v,
+            );
+        }
+        add_into(&mut revenue, columns)?;
+    }
+    for (k, v) in revenue.iter().enumerate() {
+        s.tie(
+            format!("income/total/{k}"),
+            format!("revenue / {}", names[k]),
+            *v,
         );
     }
-    if !f.transfers.iter().all(|d| d.is_zero()) {
-        let label = match standard {
-            Standard::Sorp => "Transfers between funds",
-            Standard::JpNpo => "正味財産の振替・その他",
-            Standard::Asc958 => "Transfers and other changes in net assets",
-        };
-        s.amounts(label, 0, RowKind::Line, &with_total(&f.transfers)?);
+    let mut support = revenue.clone();
+    if standard != Standard::Sorp {
+        let label = standard.pick(
+            "Net assets released from restrictions",
+            "指定正味財産からの振替額",
+            "",
+        );
+        s.amounts(label, 1, RowKind::Line, &with_total(releases)?);
+        add_into(&mut support, releases)?;
+    }
+    s.amounts(
+        standard.pick("Total revenue and support", "経常収益計", "Total income"),
+        0,
+        RowKind::Subtotal,
+        &with_total(&support)?,
+    );
+
+    // Expenses.
+    s.heading(standard.pick("Expenses", "経常費用", "Expenditure on"), 0);
+    let expenses = match standard {
+        Standard::Sorp => expenses_by_activity(c, &mut s)?,
+        _ => expenses_by_function(c, &mut s, n)?,
+    };
+    let total_label = standard.pick("Total expenses", "経常費用計", "Total expenditure");
+    s.amounts(total_label, 0, RowKind::Subtotal, &with_total(&expenses)?);
+    s.tie("expenses/total", total_label, total(&expenses)?);
+    if standard == Standard::Sorp {
+        for (k, v) in expenses.iter().enumerate() {
+            s.tie(
+                format!("expenses/by-fund-class/{k}"),
+                format!("{total_label} / {}", names[k]),
+                *v,
+            );
+        }
+    }
+
+    let exchange = m.exchange.clone();
+    let exchange_label = standard.pick(
+        "Foreign exchange gains (losses)",
+        "為替差損益",
+        "Net gains (losses) on foreign exchange",
+    );
+    if exchange.iter().any(|v| !v.is_zero()) {
+        s.amounts(exchange_label, 0, RowKind::Line, &with_total(&exchange)?);
+    }
+    for (k, v) in exchange.iter().enumerate() {
+        s.tie(
+            format!("exchange/{k}"),
+            format!("{exchange_label} / {}", names[k]),
+            *v,
+        );
+    }
+    let mut transfers = m.transfers.clone();
+    if standard == Standard::Sorp {
+        add_into(&mut transfers, cover)?;
+    }
+    let transfers_label = standard.pick(
+        "Transfers and other changes in net assets",
+        "正味財産の振替・その他",
+        "Transfers between funds",
+    );
+    if transfers.iter().any(|v| !v.is_zero()) {
+        s.amounts(transfers_label, 0, RowKind::Line, &with_total(&transfers)?);
     }
     let change = (0..n)
-        .map(|k| {
-            crate::money::checked_sum([
-                support[k],
-                -shown_expenses[k],
-                f.exchange[k],
-                f.transfers[k],
-            ])
-        })
+        .map(|k| money::checked_sum([support[k], -expenses[k], exchange[k], transfers[k]]))
         .collect::<Result<Columns, _>>()?;
     let (change_label, opening_label, closing_label) = match standard {
         Standard::JpNpo => (
@@ -513,289 +461,1155 @@ pub fn activities(
         ),
     };
     s.amounts(change_label, 0, RowKind::Subtotal, &with_total(&change)?);
-    s.amounts(opening_label, 0, RowKind::Line, &with_total(&f.opening)?);
+    s.amounts(opening_label, 0, RowKind::Line, &with_total(opening)?);
+    for (k, v) in opening.iter().enumerate() {
+        s.tie(
+            format!("net-assets/opening/{k}"),
+            format!("{opening_label} / {}", names[k]),
+            *v,
+        );
+    }
     let closing = (0..n)
-        .map(|k| crate::money::checked_add(f.opening[k], change[k]))
+        .map(|k| money::checked_add(opening[k], change[k]))
         .collect::<Result<Columns, _>>()?;
     s.amounts(closing_label, 0, RowKind::Total, &with_total(&closing)?);
-
-    // Reconcile.
-    let names = standard.columns();
-    for ((stated, balance), name) in closing.iter().zip(&f.closing).zip(&names) {
-        if stated != balance {
-            return Err(ReportError::DoesNotTie(format!(
-                "{}: closing net assets in column {name:?} are {stated} by the statement but {balance} by the balances (difference {})",
-                s.title,
-                crate::money::checked_sub(*stated, *balance)?
-            )));
-        }
+    for (k, v) in closing.iter().enumerate() {
+        s.tie(
+            format!("net-assets/closing/{k}"),
+            format!("{closing_label} / {}", names[k]),
+            *v,
+        );
     }
-    if !total(&releases)?.is_zero() {
+    // The flows close where the presented balances do (a fundledger bug
+    // otherwise, caught before anything prints).
+    if &closing != closing_presented {
         return Err(ReportError::DoesNotTie(format!(
-            "releases from restriction do not net to zero: {}",
-            total(&releases)?
+            "{}: closing net assets by column are {closing:?} by the movements but {closing_presented:?} by the funds' balances",
+            s.title
         )));
     }
-    if total(&shown_expenses)? != total(&expenses)? {
-        return Err(ReportError::DoesNotTie(
-            "the expense lines do not add up to the expenses by function".into(),
-        ));
-    }
     s.notes.push(format!(
-        "Amounts in {}. Foreign currency is valued at the monthly rates of the journal's P prices on each transaction's date; each transaction's values are rounded to the {} by the largest-remainder method, so they still balance.",
-        valued.base,
-        if valued.precision == 0 { "unit" } else { "cent" }
+        "Amounts in {}. Foreign currency is valued at the month's rate (the journal's P prices) on each transaction's date; each transaction's values are rounded to the {} by the largest-remainder method, so they still balance.",
+        c.valued.base,
+        if c.valued.precision == 0 { "unit" } else { "cent" }
     ));
     Ok(s)
 }
 
-/// The statement of financial position (貸借対照表; balance sheet) at the
-/// end of `[begin, end)`.
-///
-/// # Errors
-/// [`ReportError`] when a figure cannot be valued or does not tie.
-pub fn position(
-    valued: &Valued<'_>,
-    standard: Standard,
-    begin: NaiveDate,
-    end: NaiveDate,
-) -> Result<Statement, ReportError> {
-    let f = Figures::cached(valued, standard, begin, end)?;
-    let journal = valued.journal;
-    let settings = journal.settings();
-    let jp = standard == Standard::JpNpo;
-    let last = end.pred_opt().unwrap_or(end);
-    let title = match standard {
-        Standard::JpNpo => "貸借対照表",
-        Standard::Sorp => "Balance sheet",
-        Standard::Asc958 => "Statement of financial position",
-    };
-    let mut s = Statement::new(
-        "position",
-        title,
-        format!("{}, at {last}", settings.organisation),
-        vec![if jp {
-            "金額".to_string()
-        } else {
-            "Amount".to_string()
-        }],
-        &valued.base,
-    );
-    s.heading(if jp { "資産の部" } else { "Assets" }, 0);
-    let mut assets = Decimal::ZERO;
-    for (account, value) in &f.balances {
-        if settings.class_of(account) == Some(AccountClass::Assets) && !value.is_zero() {
+/// ASC 958: programme services and supporting services, one line per
+/// function, all in the column without donor restrictions.
+fn expenses_by_function(
+    c: &Classified<'_, '_>,
+    s: &mut Statement,
+    n: usize,
+) -> Result<Columns, ReportError> {
+    let mut all = zeros(n);
+    for (heading, kinds, subtotal) in [
+        (
+            "Program services",
+            &[ExpenseKind::Program][..],
+            "Total program services",
+        ),
+        (
+            "Supporting services",
+            &[ExpenseKind::Management, ExpenseKind::Fundraising][..],
+            "Total supporting services",
+        ),
+    ] {
+        let members: Vec<usize> = (0..c.functions.len())
+            .filter(|&k| kinds.contains(&c.functions[k].kind))
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        s.heading(heading, 1);
+        let mut group = zeros(n);
+        for &k in &members {
+            let function = &c.functions[k];
+            let spent = c.expenses(|f, _, _| f == k)?;
+            let mut columns = zeros(n);
+            columns[0] = spent;
             s.amounts(
-                humanize(account, &settings.report.program_names),
-                1,
+                function.label.clone(),
+                2,
                 RowKind::Line,
-                &[*value],
+                &with_total(&columns)?,
             );
-            super::acc(&mut assets, *value)?;
+            s.tie(
+                format!("expenses/function/{}", function.id),
+                function.label.clone(),
+                spent,
+            );
+            add_into(&mut group, &columns)?;
+        }
+        s.amounts(subtotal, 1, RowKind::Subtotal, &with_total(&group)?);
+        let key = if kinds[0] == ExpenseKind::Program {
+            "expenses/programs"
+        } else {
+            "expenses/support"
+        };
+        s.tie(key, subtotal, total(&group)?);
+        add_into(&mut all, &group)?;
+    }
+    Ok(all)
+}
+
+/// The 活動計算書 of the NPO standard (NPO法人会計基準, 様式): a single
+/// column of amounts in two vertical sections, 一般正味財産増減の部 (経常収益;
+/// 経常費用 split into 事業費 and 管理費, each by nature into 人件費 and
+/// その他経費; a net exchange loss as 為替差損 among 管理費's その他経費, a
+/// net gain as 為替差益 among the revenue) and 指定正味財産増減の部 (the
+/// restricted gifts, the restricted funds' own exchange results, and the
+/// transfer to 一般正味財産 of what they spent), then 正味財産期末残高.
+fn activities_npo(c: &Classified<'_, '_>) -> Result<Statement, ReportError> {
+    let standard = Standard::JpNpo;
+    let journal = c.valued.journal;
+    let m = column_movements(c, standard)?;
+    let mut s = Statement::new(
+        "activities",
+        "活動計算書",
+        super::words::period(journal, c.begin, c.end, Language::Ja),
+        vec!["金額".to_string()],
+        &c.valued.base,
+    )
+    .japanese();
+    s.label_header = "科目".into();
+    let line = |s: &mut Statement, label: &str, level: u8, kind: RowKind, v: Decimal| {
+        s.amounts(label, level, kind, &[v]);
+    };
+    let (fx_general, fx_restricted) = (m.exchange[0], m.exchange[1]);
+    s.tie("exchange/0", "為替差損益（一般）", fx_general);
+    s.tie("exchange/1", "為替差損益（指定）", fx_restricted);
+
+    s.heading("Ⅰ 一般正味財産増減の部", 0);
+    s.heading("1 経常増減の部", 1);
+    s.heading("(1) 経常収益", 2);
+    let mut revenue = Decimal::ZERO;
+    for (category, columns) in &m.income {
+        let label = standard.income_label(*category);
+        s.tie(format!("income/{}/0", category.key()), label, columns[0]);
+        if columns[0].is_zero() {
+            continue;
+        }
+        line(&mut s, label, 3, RowKind::Line, columns[0]);
+        super::acc(&mut revenue, columns[0])?;
+    }
+    s.tie("income/total/0", "経常収益（振替額を除く）", revenue);
+    if fx_general.is_sign_positive() && !fx_general.is_zero() {
+        line(&mut s, "為替差益", 3, RowKind::Line, fx_general);
+        super::acc(&mut revenue, fx_general)?;
+    }
+    line(
+        &mut s,
+        "指定正味財産からの振替額",
+        3,
+        RowKind::Line,
+        m.releases[0],
+    );
+    super::acc(&mut revenue, m.releases[0])?;
+    line(&mut s, "経常収益計", 2, RowKind::Subtotal, revenue);
+
+    s.heading("(2) 経常費用", 2);
+    let fx_loss = if fx_general.is_sign_negative() {
+        -fx_general
+    } else {
+        Decimal::ZERO
+    };
+    let expenses = expenses_by_nature(c, &mut s, fx_loss)?;
+    s.tie(
+        "expenses/total",
+        "経常費用計（為替差損を除く）",
+        money::checked_sub(expenses, fx_loss)?,
+    );
+    line(&mut s, "経常費用計", 2, RowKind::Subtotal, expenses);
+    let ordinary = money::checked_sub(revenue, expenses)?;
+    line(&mut s, "当期経常増減額", 1, RowKind::Subtotal, ordinary);
+    let mut general_change = ordinary;
+    if !m.transfers[0].is_zero() {
+        line(
+            &mut s,
+            "他の正味財産との振替額",
+            1,
+            RowKind::Line,
+            m.transfers[0],
+        );
+        super::acc(&mut general_change, m.transfers[0])?;
+    }
+    s.tie("transfers/0", "他の正味財産との振替額", m.transfers[0]);
+    line(
+        &mut s,
+        "当期一般正味財産増減額",
+        1,
+        RowKind::Subtotal,
+        general_change,
+    );
+    line(
+        &mut s,
+        "一般正味財産期首残高",
+        1,
+        RowKind::Line,
+        m.opening[0],
+    );
+    s.tie("net-assets/opening/0", "一般正味財産期首残高", m.opening[0]);
+    let general_closing = money::checked_add(m.opening[0], general_change)?;
+    line(
+        &mut s,
+        "一般正味財産期末残高",
+        1,
+        RowKind::Total,
+        general_closing,
+    );
+    s.tie(
+        "net-assets/closing/0",
+        "一般正味財産期末残高",
+        general_closing,
+    );
+
+    s.heading("Ⅱ 指定正味財産増減の部", 0);
+    let mut restricted_change = Decimal::ZERO;
+    let mut restricted_income = Decimal::ZERO;
+    for (category, columns) in &m.income {
+        let label = standard.income_label(*category);
+        s.tie(format!("income/{}/1", category.key()), label, columns[1]);
+        if columns[1].is_zero() {
+            continue;
+        }
+        line(&mut s, label, 1, RowKind::Line, columns[1]);
+        super::acc(&mut restricted_income, columns[1])?;
+    }
+    s.tie(
+        "income/total/1",
+        "指定正味財産への受入額",
+        restricted_income,
+    );
+    super::acc(&mut restricted_change, restricted_income)?;
+    if !fx_restricted.is_zero() {
+        line(&mut s, "為替差損益", 1, RowKind::Line, fx_restricted);
+        super::acc(&mut restricted_change, fx_restricted)?;
+    }
+    if !m.transfers[1].is_zero() {
+        line(
+            &mut s,
+            "他の正味財産との振替額",
+            1,
+            RowKind::Line,
+            m.transfers[1],
+        );
+        super::acc(&mut restricted_change, m.transfers[1])?;
+    }
+    s.tie("transfers/1", "他の正味財産との振替額", m.transfers[1]);
+    line(
+        &mut s,
+        "一般正味財産への振替額",
+        1,
+        RowKind::Line,
+        m.releases[1],
+    );
+    super::acc(&mut restricted_change, m.releases[1])?;
+    line(
+        &mut s,
+        "当期指定正味財産増減額",
+        1,
+        RowKind::Subtotal,
+        restricted_change,
+    );
+    line(
+        &mut s,
+        "指定正味財産期首残高",
+        1,
+        RowKind::Line,
+        m.opening[1],
+    );
+    s.tie("net-assets/opening/1", "指定正味財産期首残高", m.opening[1]);
+    let restricted_closing = money::checked_add(m.opening[1], restricted_change)?;
+    line(
+        &mut s,
+        "指定正味財産期末残高",
+        1,
+        RowKind::Total,
+        restricted_closing,
+    );
+    s.tie(
+        "net-assets/closing/1",
+        "指定正味財産期末残高",
+        restricted_closing,
+    );
+
+    let closing = money::checked_add(general_closing, restricted_closing)?;
+    line(&mut s, "Ⅲ 正味財産期末残高", 0, RowKind::Total, closing);
+    if vec![general_closing, restricted_closing] != m.closing_presented {
+        return Err(ReportError::DoesNotTie(format!(
+            "活動計算書: 期末残高 {general_closing} / {restricted_closing} by the movements but {:?} by the funds' balances",
+            m.closing_presented
+        )));
+    }
+    s.notes.push(format!(
+        "{}。外貨建取引は取引日の月次レートで円換算し、取引ごとに最大剰余法で円未満を調整しています。指定正味財産に属する外貨建資産の為替差損益は、指定正味財産増減の部に計上しています。",
+        s.unit_phrase()
+    ));
+    Ok(s)
+}
+
+/// 事業費 and 管理費 of the 活動計算書, each split into (1) 人件費 and (2)
+/// その他経費 by nature; a net exchange loss of the general funds stands as
+/// 為替差損 among 管理費's その他経費. Returns 経常費用計.
+fn expenses_by_nature(
+    c: &Classified<'_, '_>,
+    s: &mut Statement,
+    fx_loss: Decimal,
+) -> Result<Decimal, ReportError> {
+    let mut all = Decimal::ZERO;
+    for (number, heading, programs, subtotal, key) in [
+        ("1", "事業費", true, "事業費計", "program"),
+        ("2", "管理費", false, "管理費計", "support"),
+    ] {
+        let in_group =
+            |function: usize| (c.functions[function].kind == ExpenseKind::Program) == programs;
+        let spent_in_group = c.expenses(|f, _, _| in_group(f))?;
+        let loss_here = if programs { Decimal::ZERO } else { fx_loss };
+        s.tie(
+            if programs {
+                "expenses/programs"
+            } else {
+                "expenses/support"
+            },
+            subtotal,
+            spent_in_group,
+        );
+        if spent_in_group.is_zero() && loss_here.is_zero() {
+            continue;
+        }
+        s.heading(format!("{number} {heading}"), 3);
+        let mut group_total = Decimal::ZERO;
+        for (part, personnel, part_total) in [
+            ("(1) 人件費", true, "人件費計"),
+            ("(2) その他経費", false, "その他経費計"),
+        ] {
+            let mut part_sum = Decimal::ZERO;
+            let mut headed = false;
+            let mut rows: Vec<(String, Decimal)> = Vec::new();
+            for (k, nature) in c.natures.iter().enumerate() {
+                if nature.personnel != personnel {
+                    continue;
+                }
+                let spent = c.expenses(|f, m, _| m == k && in_group(f))?;
+                s.tie(
+                    format!("expenses/nature/{}/{key}", nature.id),
+                    format!("{heading} {}", nature.label_ja),
+                    spent,
+                );
+                if !spent.is_zero() {
+                    rows.push((nature.label_ja.clone(), spent));
+                }
+            }
+            if !personnel && !loss_here.is_zero() {
+                rows.push(("為替差損".to_string(), loss_here));
+            }
+            for (label, spent) in rows {
+                if !headed {
+                    s.heading(part, 4);
+                    headed = true;
+                }
+                s.amounts(label, 5, RowKind::Line, &[spent]);
+                super::acc(&mut part_sum, spent)?;
+            }
+            if headed {
+                s.amounts(part_total, 4, RowKind::Subtotal, &[part_sum]);
+                super::acc(&mut group_total, part_sum)?;
+            }
+        }
+        s.amounts(subtotal, 3, RowKind::Subtotal, &[group_total]);
+        super::acc(&mut all, group_total)?;
+    }
+    Ok(all)
+}
+
+/// The SORP: raising funds, then charitable activities per programme in
+/// each fund's own column, with support costs (management, governance)
+/// allocated to the activities in proportion to their direct costs.
+fn expenses_by_activity(c: &Classified<'_, '_>, s: &mut Statement) -> Result<Columns, ReportError> {
+    let standard = Standard::Sorp;
+    let n = standard.buckets();
+    let by_bucket = |select: &dyn Fn(usize) -> bool| -> Result<Columns, ReportError> {
+        let mut out = zeros(n);
+        for (fund, element, change) in c.movements() {
+            if let Element::Expense { function, .. } = element {
+                if select(function) {
+                    super::acc(&mut out[standard.bucket(c.restriction(fund))], -change)?;
+                }
+            }
+        }
+        Ok(out)
+    };
+    let programs: Vec<usize> = (0..c.functions.len())
+        .filter(|&k| c.functions[k].kind == ExpenseKind::Program)
+        .collect();
+    let mut all = zeros(n);
+    let raising = by_bucket(&|f| c.functions[f].kind == ExpenseKind::Fundraising)?;
+    if raising.iter().any(|v| !v.is_zero()) {
+        s.amounts("Raising funds", 1, RowKind::Line, &with_total(&raising)?);
+        add_into(&mut all, &raising)?;
+    }
+    let support = by_bucket(&|f| c.functions[f].kind == ExpenseKind::Management)?;
+    let direct: Vec<Columns> = programs
+        .iter()
+        .map(|&p| by_bucket(&|f| f == p))
+        .collect::<Result<_, _>>()?;
+    let weights: Vec<Decimal> = direct.iter().map(|d| total(d)).collect::<Result<_, _>>()?;
+    let mut lines = direct.clone();
+    if !programs.is_empty() && !total(&weights)?.is_zero() {
+        for k in 0..n {
+            let parts = money::allocate(support[k], &weights, c.valued.precision)?;
+            for (line, part) in lines.iter_mut().zip(parts) {
+                super::acc(&mut line[k], part)?;
+            }
+        }
+    } else if support.iter().any(|v| !v.is_zero()) {
+        s.amounts(
+            "Other: support costs",
+            1,
+            RowKind::Line,
+            &with_total(&support)?,
+        );
+        add_into(&mut all, &support)?;
+    }
+    if !programs.is_empty() {
+        s.heading("Charitable activities", 1);
+        for (&p, line) in programs.iter().zip(&lines) {
+            s.amounts(
+                c.functions[p].label.clone(),
+                2,
+                RowKind::Line,
+                &with_total(line)?,
+            );
+            add_into(&mut all, line)?;
+        }
+        if support.iter().any(|v| !v.is_zero()) {
+            s.notes.push("Support costs (management and governance) are allocated to the charitable activities in proportion to their direct costs, by the largest-remainder method.".into());
         }
     }
-    if !f.interfund.is_zero() {
-        // Due-to and due-from cancel out across the organisation; what is
-        // left is the rounding of their base-currency values.
-        let label = if jp {
-            "内部貸借（相殺後の端数）"
-        } else {
-            "Interfund balances after elimination (rounding)"
-        };
-        s.amounts(label, 1, RowKind::Line, &[f.interfund]);
-        super::acc(&mut assets, f.interfund)?;
-    }
-    s.amounts(
-        if jp { "資産合計" } else { "Total assets" },
-        0,
-        RowKind::Total,
-        &[assets],
-    );
-    s.heading(if jp { "負債の部" } else { "Liabilities" }, 0);
+    Ok(all)
+}
+
+/// Where a balance-sheet line stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Section {
+    CurrentAssets,
+    FixedAssets,
+    CurrentLiabilities,
+    LongTermLiabilities,
+}
+
+/// One line of the balance sheet, from the engine's balances.
+struct SheetLine {
+    section: Section,
+    /// The label in the statement's language.
+    label: String,
+    /// What it is in the 貸借対照表 (the 科目: the label's part before a
+    /// full-width space), in the statement's language.
+    heading: String,
+    /// The amount (positive for assets and for what is owed).
+    value: Decimal,
+    /// The commodity quantities behind it, when foreign (for the
+    /// inventory).
+    quantities: Vec<String>,
+}
+
+/// The balance sheet's lines: assets by account (current unless
+/// `report.fixed_assets` names them), member loans by 科目 (current when due
+/// within 12 months of the balance-sheet date or without a due date,
+/// long-term otherwise; never by lender), other liabilities by account.
+fn sheet_lines(c: &Classified<'_, '_>, language: Language) -> Result<Vec<SheetLine>, ReportError> {
+    let journal = c.valued.journal;
+    let settings = journal.settings();
+    let jp = language == Language::Ja;
+    let last = c.end.pred_opt().unwrap_or(c.end);
     let horizon = last
         .checked_add_months(chrono::Months::new(12))
         .unwrap_or(last);
-    let (mut current, mut later, mut other) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
-    for (account, value) in &f.balances {
-        if settings.class_of(account) != Some(AccountClass::Liabilities) || value.is_zero() {
+    let heading_of = |label: &str| label.split('　').next().unwrap_or(label).to_string();
+    // Foreign quantities held per asset line at the end.
+    let mut held: std::collections::BTreeMap<
+        String,
+        crate::money::MultiAmount<crate::journal::CommodityId>,
+    > = Default::default();
+    let base = journal.commodity_id(&c.valued.base);
+    for t in journal.transactions().iter().filter(|t| t.date < c.end) {
+        for p in journal.postings(t) {
+            if p.kind != crate::journal::PostingKind::Real
+                || Some(p.commodity) == base
+                || journal.account_class(p.account) != Some(AccountClass::Assets)
+            {
+                continue;
+            }
+            let account = journal.account_name(p.account);
+            let line: String = account.split(':').take(3).collect::<Vec<_>>().join(":");
+            held.entry(line).or_default().add(p.commodity, p.quantity)?;
+        }
+    }
+    let mut lines = Vec::new();
+    let mut loans = [(Decimal::ZERO, 0usize); 2];
+    for line in c.balances.keys() {
+        let value = c.balance(line)?;
+        match line {
+            BalanceLine::Asset(account) if !value.is_zero() => {
+                let label = super::words::account(settings, account, language);
+                let quantities = held
+                    .get(account)
+                    .map(|m| {
+                        m.trimmed()
+                            .map(|(k, q)| {
+                                format!(
+                                    "{} {}",
+                                    crate::render::grouped(super::at_precision(journal, q, k)),
+                                    journal.commodity_name(k)
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                lines.push(SheetLine {
+                    section: if settings
+                        .report
+                        .fixed_assets
+                        .iter()
+                        .any(|f| crate::query::account_matches(account, f))
+                    {
+                        Section::FixedAssets
+                    } else {
+                        Section::CurrentAssets
+                    },
+                    heading: heading_of(&label),
+                    label,
+                    value,
+                    quantities,
+                });
+            }
+            BalanceLine::Interfund if !value.is_zero() => {
+                // Due-to and due-from cancel out across the organisation;
+                // what is left is the rounding of their values.
+                let label = if jp {
+                    "内部貸借（相殺後の端数）"
+                } else {
+                    "Interfund balances after elimination (rounding)"
+                };
+                lines.push(SheetLine {
+                    section: Section::CurrentAssets,
+                    label: label.into(),
+                    heading: label.into(),
+                    value,
+                    quantities: Vec::new(),
+                });
+            }
+            BalanceLine::Liability(account) if !value.is_zero() => {
+                let owed = -value;
+                let loan = settings.loans.iter().find(|l| {
+                    crate::query::account_matches(&l.account, account)
+                        || crate::query::account_matches(account, &l.account)
+                });
+                let is_member_loan = loan.is_some()
+                    || (!settings.loans.is_empty()
+                        && account.starts_with("Liabilities:MemberLoans"));
+                if is_member_loan {
+                    let later = loan.is_some_and(|l| l.due.is_some_and(|d| d > horizon));
+                    let slot = &mut loans[usize::from(later)];
+                    super::acc(&mut slot.0, owed)?;
+                    slot.1 += 1;
+                } else {
+                    let label = super::words::account(settings, account, language);
+                    lines.push(SheetLine {
+                        section: Section::CurrentLiabilities,
+                        heading: heading_of(&label),
+                        label,
+                        value: owed,
+                        quantities: Vec::new(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    for (later, (value, lenders)) in loans.into_iter().enumerate() {
+        if value.is_zero() {
             continue;
         }
-        let owed = -*value;
-        let loan = settings.loans.iter().find(|l| {
-            crate::query::account_matches(&l.account, account)
-                || crate::query::account_matches(account, &l.account)
+        let (heading, label) = match (jp, later == 1) {
+            (true, false) => (
+                "短期借入金".to_string(),
+                format!("短期借入金　会員からの借入金（{lenders}件）"),
+            ),
+            (true, true) => (
+                "長期借入金".to_string(),
+                format!("長期借入金　会員からの借入金（{lenders}件）"),
+            ),
+            (false, false) => (
+                "Loans from members, due within 12 months".to_string(),
+                format!(
+                    "Loans from members, due within 12 months ({lenders} loan{})",
+                    if lenders == 1 { "" } else { "s" }
+                ),
+            ),
+            (false, true) => (
+                "Loans from members, due later".to_string(),
+                format!(
+                    "Loans from members, due after 12 months ({lenders} loan{})",
+                    if lenders == 1 { "" } else { "s" }
+                ),
+            ),
+        };
+        lines.push(SheetLine {
+            section: if later == 1 {
+                Section::LongTermLiabilities
+            } else {
+                Section::CurrentLiabilities
+            },
+            heading,
+            label,
+            value,
+            quantities: Vec::new(),
         });
-        match loan {
-            Some(l) if l.due.is_some_and(|d| d > horizon) => super::acc(&mut later, owed)?,
-            Some(_) => super::acc(&mut current, owed)?,
-            None if !settings.loans.is_empty()
-                && account.starts_with("Liabilities:MemberLoans") =>
-            {
-                super::acc(&mut current, owed)?
-            }
-            None => {
-                s.amounts(
-                    humanize(account, &settings.report.program_names),
-                    1,
-                    RowKind::Line,
-                    &[owed],
-                );
-                super::acc(&mut other, owed)?;
-            }
+    }
+    lines.sort_by_key(|l| l.section);
+    Ok(lines)
+}
+
+/// The net assets of each restriction column at the end, from the funds'
+/// balances (assets less liabilities), restricted deficits borne by the
+/// unrestricted column.
+fn net_assets_by_class(c: &Classified<'_, '_>, standard: Standard) -> Result<Columns, ReportError> {
+    let mut by_class = zeros(standard.buckets());
+    for (&fund, f) in &c.funds {
+        let (own, deficit) = c.presented(fund, f.closing_by_balances);
+        super::acc(&mut by_class[standard.bucket(c.restriction(fund))], own)?;
+        super::acc(&mut by_class[0], deficit)?;
+    }
+    Ok(by_class)
+}
+
+/// Adds the lines of sections to a statement under their headings, one line
+/// per label or, with `by_heading`, per 科目; returns each section's total.
+fn sheet_sections(
+    s: &mut Statement,
+    lines: &[SheetLine],
+    sections: &[(Section, &str, &str)],
+    level: u8,
+    by_heading: bool,
+    always: bool,
+) -> Result<Decimal, ReportError> {
+    let mut all = Decimal::ZERO;
+    for &(section, heading, subtotal) in sections {
+        let members: Vec<&SheetLine> = lines.iter().filter(|l| l.section == section).collect();
+        if members.is_empty() && !always {
+            continue;
         }
-    }
-    if !current.is_zero() || !later.is_zero() {
-        s.amounts(
-            if jp {
-                "短期借入金（会員）"
+        s.heading(heading, level);
+        let mut sum = Decimal::ZERO;
+        let mut shown: Vec<(String, Decimal)> = Vec::new();
+        for l in members {
+            let label = if by_heading {
+                l.heading.clone()
+            } else if l.quantities.is_empty() {
+                l.label.clone()
             } else {
-                "Loans from members, due within 12 months"
-            },
-            1,
-            RowKind::Line,
-            &[current],
-        );
-        s.amounts(
-            if jp {
-                "長期借入金（会員）"
-            } else {
-                "Loans from members, due later"
-            },
-            1,
-            RowKind::Line,
-            &[later],
-        );
+                format!("{} ({})", l.label, l.quantities.join(", "))
+            };
+            match shown.iter_mut().find(|(k, _)| *k == label) {
+                Some((_, v)) => super::acc(v, l.value)?,
+                None => shown.push((label, l.value)),
+            }
+            super::acc(&mut sum, l.value)?;
+        }
+        for (label, value) in shown {
+            s.amounts(label, level + 1, RowKind::Line, &[value]);
+        }
+        s.amounts(subtotal, level, RowKind::Subtotal, &[sum]);
+        super::acc(&mut all, sum)?;
     }
-    let liabilities = crate::money::checked_sum([current, later, other])?;
-    s.amounts(
-        if jp {
-            "負債合計"
-        } else {
-            "Total liabilities"
-        },
-        0,
-        RowKind::Subtotal,
-        &[liabilities],
+    Ok(all)
+}
+
+/// The statement of financial position (貸借対照表; balance sheet) at the
+/// end of the period, from the balances of assets and liabilities: under
+/// the NPO standard with 流動/固定 sections and 指定/一般正味財産, under the
+/// SORP with net current assets and creditors by when they fall due.
+fn position(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, ReportError> {
+    let journal = c.valued.journal;
+    let settings = journal.settings();
+    let language = if standard == Standard::JpNpo {
+        Language::Ja
+    } else {
+        Language::En
+    };
+    let mut s = Statement::new(
+        "position",
+        standard.pick(
+            "Statement of financial position",
+            "貸借対照表",
+            "Balance sheet",
+        ),
+        super::words::at(journal, c.end, language),
+        vec![standard.pick("Amount", "金額", "Amount").to_string()],
+        &c.valued.base,
     );
-    s.heading(
-        if jp {
-            "正味財産の部"
-        } else {
-            "Net assets"
-        },
-        0,
-    );
+    if language == Language::Ja {
+        s = s.japanese();
+        s.label_header = "科目".into();
+    }
+    let lines = sheet_lines(c, language)?;
+    let by_class = net_assets_by_class(c, standard)?;
     let columns = standard.columns();
-    let mut net_assets = Decimal::ZERO;
-    for (k, value) in f.closing.iter().enumerate() {
-        s.amounts(columns[k].clone(), 1, RowKind::Line, &[*value]);
-        super::acc(&mut net_assets, *value)?;
+    let (assets, liabilities) = match standard {
+        Standard::JpNpo => {
+            s.heading("Ⅰ 資産の部", 0);
+            let assets = sheet_sections(
+                &mut s,
+                &lines,
+                &[
+                    (Section::CurrentAssets, "1 流動資産", "流動資産合計"),
+                    (Section::FixedAssets, "2 固定資産", "固定資産合計"),
+                ],
+                1,
+                true,
+                true,
+            )?;
+            s.amounts("資産合計", 0, RowKind::Total, &[assets]);
+            s.heading("Ⅱ 負債の部", 0);
+            let liabilities = sheet_sections(
+                &mut s,
+                &lines,
+                &[
+                    (Section::CurrentLiabilities, "1 流動負債", "流動負債合計"),
+                    (Section::LongTermLiabilities, "2 固定負債", "固定負債合計"),
+                ],
+                1,
+                true,
+                true,
+            )?;
+            s.amounts("負債合計", 0, RowKind::Subtotal, &[liabilities]);
+            s.heading("Ⅲ 正味財産の部", 0);
+            s.amounts("指定正味財産", 1, RowKind::Line, &[by_class[1]]);
+            s.amounts("一般正味財産", 1, RowKind::Line, &[by_class[0]]);
+            (assets, liabilities)
+        }
+        Standard::Sorp => {
+            s.heading("Current assets", 0);
+            let current = sheet_sections(
+                &mut s,
+                &lines,
+                &[(
+                    Section::CurrentAssets,
+                    "Cash at bank and in hand, and other current assets",
+                    "Total current assets",
+                )],
+                1,
+                false,
+                true,
+            )?;
+            let fixed = sheet_sections(
+                &mut s,
+                &lines,
+                &[(Section::FixedAssets, "Fixed assets", "Total fixed assets")],
+                0,
+                false,
+                false,
+            )?;
+            let short = sheet_sections(
+                &mut s,
+                &lines,
+                &[(
+                    Section::CurrentLiabilities,
+                    "Creditors: amounts falling due within one year",
+                    "Total creditors within one year",
+                )],
+                0,
+                false,
+                true,
+            )?;
+            s.amounts(
+                "Net current assets",
+                0,
+                RowKind::Subtotal,
+                &[money::checked_sub(current, short)?],
+            );
+            let long = sheet_sections(
+                &mut s,
+                &lines,
+                &[(
+                    Section::LongTermLiabilities,
+                    "Creditors: amounts falling due after more than one year",
+                    "Total creditors after one year",
+                )],
+                0,
+                false,
+                false,
+            )?;
+            s.heading("The funds of the charity", 0);
+            for (k, value) in by_class.iter().enumerate() {
+                s.amounts(columns[k].clone(), 1, RowKind::Line, &[*value]);
+            }
+            (
+                money::checked_add(current, fixed)?,
+                money::checked_add(short, long)?,
+            )
+        }
+        Standard::Asc958 => {
+            s.heading("Assets", 0);
+            let assets = sheet_sections(
+                &mut s,
+                &lines,
+                &[
+                    (
+                        Section::CurrentAssets,
+                        "Current assets",
+                        "Total current assets",
+                    ),
+                    (
+                        Section::FixedAssets,
+                        "Property and equipment",
+                        "Total property and equipment",
+                    ),
+                ],
+                1,
+                false,
+                false,
+            )?;
+            s.amounts("Total assets", 0, RowKind::Total, &[assets]);
+            s.heading("Liabilities", 0);
+            let liabilities = sheet_sections(
+                &mut s,
+                &lines,
+                &[
+                    (
+                        Section::CurrentLiabilities,
+                        "Current liabilities",
+                        "Total current liabilities",
+                    ),
+                    (
+                        Section::LongTermLiabilities,
+                        "Long-term liabilities",
+                        "Total long-term liabilities",
+                    ),
+                ],
+                1,
+                false,
+                false,
+            )?;
+            s.amounts("Total liabilities", 0, RowKind::Subtotal, &[liabilities]);
+            s.heading("Net assets", 0);
+            for (k, value) in by_class.iter().enumerate() {
+                s.amounts(columns[k].clone(), 1, RowKind::Line, &[*value]);
+            }
+            (assets, liabilities)
+        }
+    };
+    let net_assets = money::checked_sum(by_class.iter().copied())?;
+    for (k, value) in by_class.iter().enumerate() {
+        s.tie(
+            format!("net-assets/closing/{k}"),
+            columns[k].clone(),
+            *value,
+        );
     }
     s.amounts(
-        if jp {
-            "正味財産合計"
-        } else {
-            "Total net assets"
-        },
+        standard.pick("Total net assets", "正味財産合計", "Total funds"),
         0,
         RowKind::Subtotal,
         &[net_assets],
     );
+    let claims = money::checked_add(liabilities, net_assets)?;
     s.amounts(
-        if jp {
-            "負債及び正味財産合計"
-        } else {
-            "Total liabilities and net assets"
-        },
+        standard.pick(
+            "Total liabilities and net assets",
+            "負債及び正味財産合計",
+            "Total liabilities and funds",
+        ),
         0,
         RowKind::Total,
-        &[crate::money::checked_add(liabilities, net_assets)?],
+        &[claims],
     );
-    let claims = crate::money::checked_add(liabilities, net_assets)?;
     if assets != claims {
         return Err(ReportError::DoesNotTie(format!(
-            "assets {assets} differ from liabilities and net assets {claims} by {}",
-            crate::money::checked_sub(assets, claims)?
+            "{}: assets {assets} differ from liabilities and net assets {claims} by {}",
+            s.title,
+            money::checked_sub(assets, claims)?
         )));
     }
-    s.notes.push(
-        "Interfund receivables and payables (due to/due from) eliminate and are not shown.".into(),
-    );
+    s.tie("assets/total", "total assets", assets);
+    s.tie("liabilities/total", "total liabilities", liabilities);
+    let loans = money::checked_sum(
+        lines
+            .iter()
+            .filter(|l| l.heading.contains("借入金") || l.heading.starts_with("Loans from members"))
+            .map(|l| l.value),
+    )?;
+    s.tie("liabilities/member-loans", "loans from members", loans);
+    for section in [Section::CurrentLiabilities, Section::LongTermLiabilities] {
+        let v = money::checked_sum(
+            lines
+                .iter()
+                .filter(|l| {
+                    l.section == section
+                        && (l.heading.contains("借入金")
+                            || l.heading.starts_with("Loans from members"))
+                })
+                .map(|l| l.value),
+        )?;
+        s.tie(
+            format!(
+                "liabilities/member-loans/{}",
+                if section == Section::CurrentLiabilities {
+                    "current"
+                } else {
+                    "long-term"
+                }
+            ),
+            "loans from members by term",
+            v,
+        );
+    }
+    let designated: Vec<String> = c
+        .funds
+        .keys()
+        .filter(|&&f| c.restriction(f) == Restriction::BoardDesignated)
+        .map(|&f| {
+            format!(
+                "{} {}",
+                super::words::fund(settings, journal.fund_name(f), language),
+                crate::render::grouped(c.funds[&f].closing_by_balances)
+            )
+        })
+        .collect();
+    if language == Language::Ja {
+        s.notes
+            .push("他の会計区分（基金）に対する債権・債務は相殺消去しています。".into());
+        if !designated.is_empty() {
+            s.notes.push(format!(
+                "一般正味財産のうち、理事会が使途を指定した額：{}（{}）",
+                designated.join("、"),
+                s.unit_phrase()
+            ));
+        }
+    } else {
+        s.notes.push(
+            "Interfund receivables and payables (due to/due from) eliminate and are not shown."
+                .into(),
+        );
+        if !designated.is_empty() {
+            s.notes.push(format!(
+                "Net assets without donor restrictions include amounts designated by the board: {} ({}).",
+                designated.join(", "),
+                c.valued.base
+            ));
+        }
+    }
     Ok(s)
 }
 
-/// The analysis of funds (使途等が制約された寄付等の内訳 under the NPO
-/// standard, which lists only restricted funds).
-///
-/// # Errors
-/// [`ReportError`] when a figure cannot be valued or does not tie.
-pub fn fund_analysis(
-    valued: &Valued<'_>,
-    standard: Standard,
-    begin: NaiveDate,
-    end: NaiveDate,
-) -> Result<Statement, ReportError> {
-    let f = Figures::cached(valued, standard, begin, end)?;
-    let journal = valued.journal;
+/// The inventory of assets and liabilities (財産目録): the balance sheet's
+/// items one by one, by 科目 and place, with the foreign currency held; its
+/// totals tie to the balance sheet. A public document: borrowings appear by
+/// 科目, never by lender.
+fn inventory(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, ReportError> {
+    let journal = c.valued.journal;
+    let jp = standard == Standard::JpNpo;
+    let language = if jp { Language::Ja } else { Language::En };
+    let mut s = Statement::new(
+        "inventory",
+        if jp {
+            "財産目録"
+        } else {
+            "Inventory of assets and liabilities"
+        },
+        super::words::at(journal, c.end, language),
+        vec![if jp { "金額" } else { "Amount" }.to_string()],
+        &c.valued.base,
+    );
+    if jp {
+        s = s.japanese();
+        s.label_header = "科目・摘要".into();
+    } else {
+        s.label_header = "Item".into();
+    }
+    let lines = sheet_lines(c, language)?;
+    let pick = |ja: &'static str, en: &'static str| if jp { ja } else { en };
+    s.heading(pick("Ⅰ 資産の部", "Assets"), 0);
+    let assets = sheet_sections(
+        &mut s,
+        &lines,
+        &[
+            (
+                Section::CurrentAssets,
+                pick("1 流動資産", "Current assets"),
+                pick("流動資産合計", "Total current assets"),
+            ),
+            (
+                Section::FixedAssets,
+                pick("2 固定資産", "Fixed assets"),
+                pick("固定資産合計", "Total fixed assets"),
+            ),
+        ],
+        1,
+        false,
+        jp,
+    )?;
+    s.amounts(
+        pick("資産合計", "Total assets"),
+        0,
+        RowKind::Total,
+        &[assets],
+    );
+    s.heading(pick("Ⅱ 負債の部", "Liabilities"), 0);
+    let liabilities = sheet_sections(
+        &mut s,
+        &lines,
+        &[
+            (
+                Section::CurrentLiabilities,
+                pick("1 流動負債", "Current liabilities"),
+                pick("流動負債合計", "Total current liabilities"),
+            ),
+            (
+                Section::LongTermLiabilities,
+                pick("2 固定負債", "Long-term liabilities"),
+                pick("固定負債合計", "Total long-term liabilities"),
+            ),
+        ],
+        1,
+        false,
+        jp,
+    )?;
+    s.amounts(
+        pick("負債合計", "Total liabilities"),
+        0,
+        RowKind::Subtotal,
+        &[liabilities],
+    );
+    let net = money::checked_sub(assets, liabilities)?;
+    s.amounts(pick("正味財産", "Net assets"), 0, RowKind::Total, &[net]);
+    s.tie("assets/total", pick("資産合計", "Total assets"), assets);
+    s.tie(
+        "liabilities/total",
+        pick("負債合計", "Total liabilities"),
+        liabilities,
+    );
+    let by_class = net_assets_by_class(c, standard)?;
+    let recorded = money::checked_sum(by_class.iter().copied())?;
+    if net != recorded {
+        return Err(ReportError::DoesNotTie(format!(
+            "{}: assets less liabilities are {net} but the funds hold {recorded}",
+            s.title
+        )));
+    }
+    if jp {
+        s.notes.push("外貨は期末日の月次レートによる円換算額を記載しています。借入金は科目ごとに記載し、個人名は記載していません。".into());
+    } else {
+        s.notes.push(
+            "Foreign currency at the year end's rates; borrowings by kind, never by lender.".into(),
+        );
+    }
+    Ok(s)
+}
+
+/// The analysis of funds: each fund's opening, income, expenditure,
+/// exchange results, transfers and closing (使途等が制約された寄付等の内訳
+/// under the NPO standard, which lists only restricted funds).
+fn fund_analysis(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, ReportError> {
+    let journal = c.valued.journal;
     let settings = journal.settings();
     let jp = standard == Standard::JpNpo;
-    let columns: Vec<String> = if jp {
-        ["期首残高", "当期増加額", "当期減少額", "振替等", "期末残高"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+    let headers: &[&str] = if jp {
+        &[
+            "期首残高",
+            "当期増加額",
+            "当期減少額",
+            "為替差損益",
+            "振替等",
+            "期末残高",
+        ]
     } else {
-        [
+        &[
             "Opening",
             "Income",
             "Expenditure",
-            "Transfers and exchange",
+            "Exchange gains (losses)",
+            "Transfers",
             "Closing",
         ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
     };
-    let title = if jp {
-        "使途等が制約された寄付等の内訳"
-    } else {
-        "Analysis of funds"
-    };
+    let language = if jp { Language::Ja } else { Language::En };
     let mut s = Statement::new(
         "funds",
-        title,
-        period_text(journal, begin, end),
-        columns,
-        &valued.base,
+        if jp {
+            "使途等が制約された寄付等の内訳"
+        } else {
+            "Analysis of funds"
+        },
+        super::words::period(journal, c.begin, c.end, language),
+        headers.iter().map(|h| h.to_string()).collect(),
+        &c.valued.base,
     );
+    if jp {
+        s = s.japanese();
+    }
     s.label_header = if jp { "内容".into() } else { "Fund".into() };
-    let mut totals = [Decimal::ZERO; 5];
+    let n = standard.buckets();
+    let mut totals = [Decimal::ZERO; 6];
+    let mut income_by_class = zeros(n);
+    let mut expenses_by_class = zeros(n);
+    let mut closing_by_class = zeros(n);
+    let mut listed_all = vec![true; n];
     for fund in journal.fund_ids() {
-        let Some(figures) = f.funds.get(&fund) else {
+        let Some(f) = c.funds.get(&fund) else {
             continue;
         };
-        let restriction = journal.fund_restriction(fund);
+        let restriction = c.restriction(fund);
+        let bucket = standard.bucket(restriction);
+        let p = presentation(c, standard, fund)?;
+        super::acc(&mut closing_by_class[bucket], p.closing.0)?;
+        super::acc(&mut closing_by_class[0], p.closing.1)?;
+        super::acc(&mut income_by_class[bucket], f.income)?;
+        super::acc(&mut expenses_by_class[bucket], f.expenses)?;
         if jp && !restriction.is_donor_restricted() {
+            listed_all[bucket] = false;
             continue;
         }
-        if figures.iter().all(|d| d.is_zero()) {
+        let closing = f.closing()?;
+        let row = [
+            f.opening,
+            f.income,
+            f.expenses,
+            f.exchange,
+            f.transfers,
+            closing,
+        ];
+        if row.iter().all(|d| d.is_zero()) {
             continue;
         }
-        let [opening, income, expenditure, transfers, closing] = *figures;
-        let rolled = crate::money::checked_sum([opening, income, -expenditure, transfers])?;
-        if rolled != closing {
-            return Err(ReportError::DoesNotTie(format!(
-                "fund {} does not roll forward",
-                journal.fund_name(fund)
-            )));
-        }
-        let name = settings
-            .fund(journal.fund_name(fund))
-            .map(|s| s.name.clone())
-            .unwrap_or_else(|| journal.fund_name(fund).to_string());
-        s.amounts(format!("{name} ({restriction})"), 1, RowKind::Line, figures);
-        for (t, v) in totals.iter_mut().zip(figures) {
-            super::acc(&mut *t, *v)?;
+        let id = journal.fund_name(fund);
+        let name = super::words::fund(settings, id, language);
+        let label = if jp {
+            name
+        } else {
+            format!("{name} ({restriction})")
+        };
+        s.amounts(label.clone(), 1, RowKind::Line, &row);
+        for (k, key) in [
+            "opening",
+            "income",
+            "expenses",
+            "exchange",
+            "transfers",
+            "closing",
+        ]
+        .iter()
+        .enumerate()
+        {
+            s.tie(
+                format!("fund/{id}/{key}"),
+                format!("{label} / {}", headers[k]),
+                row[k],
+            );
+            super::acc(&mut totals[k], row[k])?;
         }
     }
     s.amounts(
@@ -804,158 +1618,187 @@ pub fn fund_analysis(
         RowKind::Total,
         &totals,
     );
-    if !jp && totals[4] != total(&f.closing)? {
-        return Err(ReportError::DoesNotTie(format!(
-            "the funds close at {} but net assets are {}",
-            totals[4],
-            total(&f.closing)?
-        )));
+    let names = standard.columns();
+    for k in 0..n {
+        if !listed_all[k] {
+            continue;
+        }
+        s.tie(
+            format!("income/total/{k}"),
+            format!("income of the {} funds", names[k]),
+            income_by_class[k],
+        );
+        s.tie(
+            format!("expenses/by-fund-class/{k}"),
+            format!("expenditure of the {} funds", names[k]),
+            expenses_by_class[k],
+        );
+    }
+    if listed_all.iter().all(|&l| l) {
+        for (k, v) in closing_by_class.iter().enumerate() {
+            s.tie(
+                format!("net-assets/closing/{k}"),
+                format!("closing of the {} funds", names[k]),
+                *v,
+            );
+        }
+        s.tie("expenses/total", "total expenditure", totals[2]);
+    } else {
+        // Only restricted funds are listed: they close at the restricted
+        // net assets.
+        s.tie("net-assets/closing/1", "期末残高 合計", closing_by_class[1]);
+    }
+    if jp {
+        let all = money::checked_add(closing_by_class[0], closing_by_class[1])?;
+        s.notes.push(format!(
+            "当法人の正味財産は{}円ですが、そのうち{}円は上記のように使途が特定されています。したがって使途が制約されていない正味財産は{}円です。",
+            crate::render::grouped(all),
+            crate::render::grouped(closing_by_class[1]),
+            crate::render::grouped(closing_by_class[0])
+        ));
     }
     for fund in journal.fund_ids() {
-        if let Some(purpose) = settings
-            .fund(journal.fund_name(fund))
-            .and_then(|s| s.purpose.clone())
-        {
-            if f.funds.contains_key(&fund)
-                && (!jp || journal.fund_restriction(fund).is_donor_restricted())
-            {
-                s.notes
-                    .push(format!("{}: {purpose}", journal.fund_name(fund)));
+        let listed =
+            c.funds.contains_key(&fund) && (!jp || c.restriction(fund).is_donor_restricted());
+        let declared = settings.fund(journal.fund_name(fund));
+        let purpose = declared.and_then(|f| {
+            if jp {
+                f.purpose_ja.clone().or_else(|| f.purpose.clone())
+            } else {
+                f.purpose.clone()
             }
+        });
+        if let (true, Some(purpose)) = (listed, purpose) {
+            let name = super::words::fund(settings, journal.fund_name(fund), language);
+            s.notes.push(format!("{name}: {purpose}"));
         }
     }
-    let _ = Cell::Empty;
     Ok(s)
 }
 
-/// Expenses by nature (rows: the last part of the expense account, such as
-/// Rice or Rent) and by function (columns: each programme, management and
-/// general, fundraising, total).
-///
-/// # Errors
-/// [`ReportError`] when a figure cannot be valued or does not tie.
-pub fn functional(
-    valued: &Valued<'_>,
-    begin: NaiveDate,
-    end: NaiveDate,
-) -> Result<Statement, ReportError> {
-    let journal = valued.journal;
-    let settings = journal.settings();
-    let figures = Figures::cached(valued, Standard::Asc958, begin, end)?;
-    // function label → column; nature → values per column.
-    let mut functions: Vec<(ExpenseKind, String)> = Vec::new();
-    let mut natures: BTreeMap<String, BTreeMap<String, Decimal>> = BTreeMap::new();
-    let allocations = &settings.report.allocations;
-    // (allocation, nature) → the shared cost to split.
-    let mut shared: BTreeMap<(usize, String), Decimal> = BTreeMap::new();
-    for (_, p, value) in valued.real_postings(Some(begin), end) {
-        if journal.account_class(p.account) != Some(AccountClass::Expenses) {
-            continue;
+/// Expenses by nature (rows) and by function (columns: each programme,
+/// the programmes' total, management and general, fundraising, total).
+fn functional(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, ReportError> {
+    let journal = c.valued.journal;
+    let jp = standard == Standard::JpNpo;
+    let label_of = |k: usize| {
+        if jp {
+            c.functions[k].label_ja.clone()
+        } else {
+            c.functions[k].label.clone()
         }
-        let account = journal.account_name(p.account);
-        if let Some(k) = allocations
-            .iter()
-            .position(|a| crate::query::account_matches(account, &a.account))
-        {
-            let nature = nature_label(account);
-            super::acc(shared.entry((k, nature)).or_default(), value)?;
-            continue;
-        }
-        let account = journal.account_name(p.account);
-        let part = second_part(account);
-        let (kind, function) = match part {
-            "Management" => (
-                ExpenseKind::Management,
-                "Management and general".to_string(),
-            ),
-            "Fundraising" => (ExpenseKind::Fundraising, "Fundraising".to_string()),
-            _ => (
-                ExpenseKind::Program,
-                settings
-                    .report
-                    .program_names
-                    .get(part)
-                    .cloned()
-                    .unwrap_or_else(|| part.to_string()),
-            ),
-        };
-        if !functions.iter().any(|(_, f)| *f == function) {
-            functions.push((kind, function.clone()));
-        }
-        let nature = nature_label(account);
-        let cell = natures
-            .entry(nature)
-            .or_default()
-            .entry(function)
-            .or_default();
-        *cell = crate::money::checked_add(*cell, value)?;
-    }
-    for ((k, nature), total) in shared {
-        let allocation = &allocations[k];
-        let labels: Vec<&String> = allocation.shares.keys().collect();
-        let weights: Vec<Decimal> = allocation.shares.values().map(|s| s.0).collect();
-        let parts = crate::money::allocate(total, &weights, valued.precision)?;
-        for (label, part) in labels.into_iter().zip(parts) {
-            let kind = match label.as_str() {
-                "Management and general" => ExpenseKind::Management,
-                "Fundraising" => ExpenseKind::Fundraising,
-                _ => ExpenseKind::Program,
-            };
-            if !functions.iter().any(|(_, f)| f == label) {
-                functions.push((kind, label.clone()));
-            }
-            let cell = natures
-                .entry(nature.clone())
-                .or_default()
-                .entry(label.clone())
-                .or_default();
-            super::acc(cell, part)?;
-        }
-    }
-    functions.sort();
-    let mut columns: Vec<String> = functions.iter().map(|(_, f)| f.clone()).collect();
-    columns.push("Total".into());
+    };
+    let programs: Vec<usize> = (0..c.functions.len())
+        .filter(|&k| c.functions[k].kind == ExpenseKind::Program)
+        .collect();
+    let supporting: Vec<usize> = (0..c.functions.len())
+        .filter(|&k| c.functions[k].kind != ExpenseKind::Program)
+        .collect();
+    let mut columns: Vec<String> = programs.iter().map(|&k| label_of(k)).collect();
+    columns.push(
+        standard
+            .pick(
+                "Total program services",
+                "事業部門計",
+                "Total charitable activities",
+            )
+            .into(),
+    );
+    columns.extend(supporting.iter().map(|&k| label_of(k)));
+    columns.push(standard.pick("Total", "合計", "Total").into());
+    let language = if jp { Language::Ja } else { Language::En };
     let mut s = Statement::new(
         "functional",
-        "Expenses by nature and function",
-        period_text(journal, begin, end),
-        columns,
-        &valued.base,
+        standard.pick(
+            "Statement of functional expenses",
+            "事業費の内訳（事業別・形態別）",
+            "Analysis of expenditure by activity and nature",
+        ),
+        super::words::period(journal, c.begin, c.end, language),
+        columns.clone(),
+        &c.valued.base,
     );
-    s.label_header = "Nature of expense".into();
-    let mut totals = vec![Decimal::ZERO; functions.len() + 1];
-    for (nature, by_function) in &natures {
-        let mut row: Vec<Decimal> = functions
-            .iter()
-            .map(|(_, f)| by_function.get(f).copied().unwrap_or_default())
-            .collect();
-        row.push(crate::money::checked_sum(row.iter().copied())?);
-        for (t, v) in totals.iter_mut().zip(&row) {
-            super::acc(&mut *t, *v)?;
+    if jp {
+        s = s.japanese();
+    }
+    s.label_header = standard
+        .pick("Nature of expense", "科目", "Nature of expenditure")
+        .into();
+    let mut totals = vec![Decimal::ZERO; columns.len()];
+    for (m, nature) in c.natures.iter().enumerate() {
+        let mut row = Vec::with_capacity(columns.len());
+        for &k in &programs {
+            row.push(c.expenses(|f, mm, _| f == k && mm == m)?);
         }
-        s.amounts(nature.clone(), 1, RowKind::Line, &row);
+        let program_total = total(&row)?;
+        row.push(program_total);
+        let mut support_total = Decimal::ZERO;
+        for &k in &supporting {
+            let v = c.expenses(|f, mm, _| f == k && mm == m)?;
+            super::acc(&mut support_total, v)?;
+            row.push(v);
+        }
+        let all = money::checked_add(program_total, support_total)?;
+        row.push(all);
+        if row.iter().all(|v| v.is_zero()) {
+            continue;
+        }
+        let label = if jp { &nature.label_ja } else { &nature.label };
+        s.amounts(label.clone(), 1, RowKind::Line, &row);
+        s.tie(
+            format!("expenses/nature/{}/program", nature.id),
+            format!("{label} / {}", columns[programs.len()]),
+            program_total,
+        );
+        s.tie(
+            format!("expenses/nature/{}/support", nature.id),
+            format!("{label} / supporting"),
+            support_total,
+        );
+        add_into(&mut totals, &row)?;
     }
-    s.amounts("Total expenses", 0, RowKind::Total, &totals);
-    let expected = total(&figures.total_expenses()?)?;
-    if totals.last().copied().unwrap_or_default() != expected {
-        return Err(ReportError::DoesNotTie(format!(
-            "expenses by function add up to {} but the statement of activities has {expected}",
-            totals.last().copied().unwrap_or_default()
-        )));
+    let total_label = standard.pick("Total expenses", "合計", "Total expenditure");
+    s.amounts(total_label, 0, RowKind::Total, &totals);
+    for (i, &k) in programs.iter().enumerate() {
+        s.tie(
+            format!("expenses/function/{}", c.functions[k].id),
+            format!("{total_label} / {}", columns[i]),
+            totals[i],
+        );
     }
-    s.notes.push("Programme columns come from the second part of the expense accounts (report.program_names labels them).".into());
-    for allocation in allocations {
-        let shares: Vec<String> = allocation
-            .shares
-            .iter()
-            .map(|(f, share)| format!("{f} {}%", share.0))
-            .collect();
+    for (i, &k) in supporting.iter().enumerate() {
+        let col = programs.len() + 1 + i;
+        s.tie(
+            format!("expenses/function/{}", c.functions[k].id),
+            format!("{total_label} / {}", columns[col]),
+            totals[col],
+        );
+    }
+    s.tie(
+        "expenses/programs",
+        format!("{total_label} / {}", columns[programs.len()]),
+        totals[programs.len()],
+    );
+    let support_sum =
+        money::checked_sum(totals[programs.len() + 1..totals.len() - 1].iter().copied())?;
+    s.tie(
+        "expenses/support",
+        format!("{total_label} / supporting"),
+        support_sum,
+    );
+    s.tie(
+        "expenses/total",
+        total_label,
+        totals.last().copied().unwrap_or_default(),
+    );
+    if !jp {
+        s.notes.push("Each expense is classified once by nature (what was bought) and by function (the programme or supporting service it served); the statement of activities and the analysis of funds add up the same classified amounts.".into());
+    }
+    s.notes.extend(super::filing::allocation_text(c, language));
+    if !jp {
         s.notes.push(format!(
-            "{} is shared: {}{}; the parts are rounded to the {} by the largest-remainder method, so they add up exactly.",
-            allocation.account,
-            shares.join(", "),
-            allocation.basis.as_deref().map(|b| format!(" ({b})")).unwrap_or_default(),
-            if valued.precision == 0 { "unit" } else { "cent" }
+            "Each payment of a shared cost is split when it is made, rounded to the {} by the largest-remainder method, so the parts add up exactly.",
+            if c.valued.precision == 0 { "unit" } else { "cent" }
         ));
     }
     Ok(s)

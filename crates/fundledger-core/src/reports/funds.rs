@@ -1,5 +1,12 @@
-//! The fund roll-forward: for each fund and commodity, opening balance,
-//! income, expenses, transfers and closing balance over a period.
+//! The fund roll-forward: for each fund, opening balance, income, expenses,
+//! exchange results, transfers and closing balance over a period.
+//!
+//! By default ([`funds_valued`]) the figures are in the base currency, read
+//! from the statement engine, so `fundledger funds` and `report funds` tell
+//! one story. Per commodity ([`funds`]), a currency exchange inside a fund
+//! stands in the exchange column (its two legs on the conversion account),
+//! never as a transfer: transfers are only net-asset postings that move
+//! money between funds (or open the books).
 //!
 //! A fund's balance is its net assets: the negated sum of its postings to
 //! net-asset, income and expense accounts (equivalently, because every fund
@@ -36,8 +43,12 @@ pub struct FundRow {
     pub income: Decimal,
     /// Expenses during the period.
     pub expenses: Decimal,
-    /// Net-asset postings during the period: transfers between funds,
-    /// currency conversions, opening-balance entries.
+    /// Currency exchanges inside the fund: in the base currency, the gain
+    /// or loss against the day's price; per commodity, the legs of each
+    /// conversion.
+    pub exchange: Decimal,
+    /// Net-asset postings other than exchanges: transfers between funds,
+    /// opening-balance entries.
     pub transfers: Decimal,
     /// Net assets at the end of the period.
     pub closing: Decimal,
@@ -63,6 +74,7 @@ struct Figures {
     opening: Decimal,
     income: Decimal,
     expenses: Decimal,
+    exchange: Decimal,
     transfers: Decimal,
     closing_recomputed: Decimal,
 }
@@ -78,6 +90,7 @@ pub fn funds(
     end: Option<NaiveDate>,
 ) -> Result<FundsReport, ReportError> {
     journal.verify_invariants()?;
+    let conversion = journal.account_id(&journal.settings().generated_accounts.conversion);
     let mut figures: BTreeMap<(FundId, CommodityId), Figures> = BTreeMap::new();
     let mut net_assets_total: MultiAmount<CommodityId> = MultiAmount::new();
     for t in journal.transactions() {
@@ -106,6 +119,9 @@ pub fn funds(
             match class {
                 AccountClass::Income => f.income = checked_sub(f.income, p.quantity)?,
                 AccountClass::Expenses => f.expenses = checked_add(f.expenses, p.quantity)?,
+                AccountClass::NetAssets if Some(p.account) == conversion => {
+                    f.exchange = checked_sub(f.exchange, p.quantity)?
+                }
                 AccountClass::NetAssets => f.transfers = checked_sub(f.transfers, p.quantity)?,
                 AccountClass::Assets | AccountClass::Liabilities => {}
             }
@@ -114,10 +130,8 @@ pub fn funds(
     let mut rows = Vec::new();
     let mut closing_total: MultiAmount<CommodityId> = MultiAmount::new();
     for (&(fund, commodity), f) in &figures {
-        let closing = checked_add(
-            checked_sub(checked_add(f.opening, f.income)?, f.expenses)?,
-            f.transfers,
-        )?;
+        let closing =
+            crate::money::checked_sum([f.opening, f.income, -f.expenses, f.exchange, f.transfers])?;
         if closing != f.closing_recomputed {
             return Err(ReportError::DoesNotTie(format!(
                 "fund {} in {}: opening + income - expenses + transfers = {closing}, but its balance at the end is {}",
@@ -127,7 +141,7 @@ pub fn funds(
             )));
         }
         closing_total.add(commodity, closing)?;
-        if [f.opening, f.income, f.expenses, f.transfers]
+        if [f.opening, f.income, f.expenses, f.exchange, f.transfers]
             .iter()
             .all(|d| d.is_zero())
         {
@@ -146,6 +160,7 @@ pub fn funds(
             opening: shown(f.opening),
             income: shown(f.income),
             expenses: shown(f.expenses),
+            exchange: shown(f.exchange),
             transfers: shown(f.transfers),
             closing: shown(closing),
         });
@@ -175,5 +190,64 @@ pub fn funds(
         end,
         rows,
         total_net_assets,
+    })
+}
+
+/// The roll-forward of `[begin, end)` in the base currency, from the
+/// statement engine: the same figures as the analysis of funds of
+/// `report funds`, for every fund.
+///
+/// # Errors
+/// [`ReportError`] when a figure cannot be valued or does not tie.
+pub fn funds_valued(
+    valued: &super::valued::Valued<'_>,
+    begin: Option<NaiveDate>,
+    end: Option<NaiveDate>,
+) -> Result<FundsReport, ReportError> {
+    let journal = valued.journal;
+    let classified = super::engine::Classified::new(
+        valued,
+        begin.unwrap_or(NaiveDate::MIN),
+        end.unwrap_or(NaiveDate::MAX),
+    )?;
+    let mut rows = Vec::new();
+    let mut total = Decimal::ZERO;
+    for fund in journal.fund_ids() {
+        let Some(f) = classified.funds.get(&fund) else {
+            continue;
+        };
+        total = checked_add(total, f.closing_by_balances)?;
+        if [f.opening, f.income, f.expenses, f.exchange, f.transfers]
+            .iter()
+            .all(|d| d.is_zero())
+        {
+            continue;
+        }
+        let name = journal.fund_name(fund);
+        rows.push(FundRow {
+            fund: name.to_string(),
+            name: journal
+                .settings()
+                .fund(name)
+                .map(|s| s.name.clone())
+                .unwrap_or_else(|| name.to_string()),
+            restriction: journal.fund_restriction(fund).as_str(),
+            commodity: valued.base.clone(),
+            opening: f.opening,
+            income: f.income,
+            expenses: f.expenses,
+            exchange: f.exchange,
+            transfers: f.transfers,
+            closing: f.closing()?,
+        });
+    }
+    Ok(FundsReport {
+        begin,
+        end,
+        rows,
+        total_net_assets: vec![Amount {
+            commodity: valued.base.clone(),
+            quantity: total,
+        }],
     })
 }

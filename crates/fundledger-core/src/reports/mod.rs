@@ -12,18 +12,23 @@ mod accounts;
 pub mod annual;
 mod balance;
 pub mod board;
+pub mod engine;
+pub mod filing;
 pub mod financial;
 mod funds;
 mod register;
 pub mod statement;
 pub mod valued;
+pub mod words;
 
 pub use accounts::{accounts, AccountRow, AccountsReport};
 pub use balance::{balance, BalanceOptions, BalanceReport, BalanceRow, TreeNode};
-pub use funds::{funds, FundRow, FundsReport};
+pub use funds::{funds, funds_valued, FundRow, FundsReport};
 pub use register::{register, RegisterReport, RegisterRow};
 
-/// The statements a `report NAME` produces, by name.
+/// The statements a `report NAME` produces, by name. Every statement of
+/// the period is built and reconciled with the others
+/// ([`financial::statements`]) before the one asked for is returned.
 ///
 /// # Errors
 /// [`ReportError::Request`] for an unknown name; any statement's error.
@@ -35,19 +40,42 @@ pub fn named(
     end: chrono::NaiveDate,
     as_of: chrono::NaiveDate,
 ) -> Result<Vec<statement::Statement>, ReportError> {
+    const NAMES: &str = "activities, position, funds, functional, inventory, cashflows, notes, loans, sales, outputs, annual";
+    if !matches!(
+        name,
+        "activities"
+            | "position"
+            | "funds"
+            | "functional"
+            | "loans"
+            | "sales"
+            | "outputs"
+            | "inventory"
+            | "notes"
+            | "cashflows"
+    ) {
+        return Err(ReportError::Request(format!(
+            "no report named {name:?}; the reports are {NAMES}"
+        )));
+    }
+    let set = financial::statements(valued, standard, begin, end)?;
     Ok(match name {
-        "activities" => vec![financial::activities(valued, standard, begin, end)?],
-        "position" => vec![financial::position(valued, standard, begin, end)?],
-        "funds" => vec![financial::fund_analysis(valued, standard, begin, end)?],
-        "functional" => vec![financial::functional(valued, begin, end)?],
-        "loans" => board::loans(valued, as_of, begin, end)?,
-        "sales" => vec![board::sales(valued, begin, end)?],
-        "outputs" => board::outputs(valued, begin, end)?,
-        other => {
-            return Err(ReportError::Request(format!(
-                "no report named {other:?}; the reports are activities, position, funds, functional, loans, sales, outputs, annual"
-            )))
+        "activities" => vec![set.activities],
+        "position" => vec![set.position],
+        "funds" => vec![set.funds],
+        "functional" => vec![set.functional],
+        "inventory" => vec![set.inventory],
+        "cashflows" => vec![set.cashflows],
+        "notes" => set.notes,
+        "outputs" => set.outputs,
+        "loans" => {
+            let loans = board::loans(valued, as_of, begin, end)?;
+            if as_of.succ_opt() == Some(end) {
+                engine::reconcile(loans.iter().chain([&set.position]))?;
+            }
+            loans
         }
+        _ => vec![board::sales(valued, begin, end)?],
     })
 }
 

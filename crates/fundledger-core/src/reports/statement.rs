@@ -21,6 +21,17 @@ pub enum RowKind {
     Total,
 }
 
+/// The language a statement is written in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Language {
+    /// English.
+    #[default]
+    En,
+    /// Japanese.
+    Ja,
+}
+
 /// One cell of a row.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
@@ -65,6 +76,12 @@ pub struct Statement {
     pub notes: Vec<String>,
     /// The currency or unit amounts are in (for the renderers).
     pub unit: String,
+    /// The language of its words (`ja` under the NPO standard).
+    pub language: Language,
+    /// The figures this statement printed, keyed by what they measure, for
+    /// [`super::engine::reconcile`] (not rendered).
+    #[serde(skip)]
+    pub ties: Vec<super::engine::Tie>,
 }
 
 impl Statement {
@@ -85,7 +102,48 @@ impl Statement {
             rows: Vec::new(),
             notes: Vec::new(),
             unit: unit.to_string(),
+            language: Language::En,
+            ties: Vec::new(),
         }
+    }
+
+    /// The statement in Japanese (its words are the caller's).
+    pub fn japanese(mut self) -> Statement {
+        self.language = Language::Ja;
+        self
+    }
+
+    /// "amounts in JPY" in the statement's language (`単位：円`).
+    pub fn unit_phrase(&self) -> String {
+        match self.language {
+            Language::En => format!("amounts in {}", self.unit),
+            Language::Ja => format!(
+                "単位：{}",
+                match self.unit.as_str() {
+                    "JPY" => "円",
+                    "USD" => "米ドル",
+                    "CNY" => "人民元",
+                    other => other,
+                }
+            ),
+        }
+    }
+
+    /// "Note: " in the statement's language.
+    pub fn note_prefix(&self) -> &'static str {
+        match self.language {
+            Language::En => "Note: ",
+            Language::Ja => "注記：",
+        }
+    }
+
+    /// Records that this statement printed `value` for `key` on `line`.
+    pub fn tie(&mut self, key: impl Into<String>, line: impl Into<String>, value: Decimal) {
+        self.ties.push(super::engine::Tie {
+            key: key.into(),
+            value,
+            line: line.into(),
+        });
     }
 
     /// Adds a heading.

@@ -28,13 +28,7 @@ pub struct Valued<'j> {
     pub base: String,
     /// Its precision.
     pub precision: u32,
-    /// Figures already computed, per standard and period.
-    pub(crate) figures:
-        std::cell::RefCell<Vec<(FiguresKey, std::rc::Rc<super::financial::Figures>)>>,
 }
-
-/// The standard and period figures were computed for.
-pub(crate) type FiguresKey = (super::financial::Standard, NaiveDate, NaiveDate);
 
 impl<'j> Valued<'j> {
     /// Values every posting.
@@ -99,7 +93,6 @@ impl<'j> Valued<'j> {
             values,
             base: valuer.base_name().to_string(),
             precision,
-            figures: std::cell::RefCell::new(Vec::new()),
         })
     }
 

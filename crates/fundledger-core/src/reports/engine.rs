@@ -1,0 +1,673 @@
+//! The statement engine: one classification of every posting.
+//!
+//! Every real posting of the journal, valued in the base currency
+//! ([`Valued`]), is classified **once** per report run:
+//!
+//! - its **fund** and the fund's **restriction**;
+//! - what it is: an asset or liability line (balance sheet), income of a
+//!   category (contributions, gifts in kind, membership, grants, sales,
+//!   other), an expense of a **nature** (declared in `[[report.natures]]`,
+//!   mapped from accounts) and a **function** (a programme, management and
+//!   general, fundraising), a foreign-exchange result, or a transfer
+//!   between funds;
+//! - shared costs (`[[report.allocations]]`) are split between functions
+//!   **per posting** by the largest-remainder method, so each part is a
+//!   classified amount of its own and every period adds up the same parts.
+//!
+//! Every statement (activities, functional expenses, the analysis of funds,
+//! the financial position, the outputs' cost per unit, and `fundledger
+//! funds`) reads only this classification. Each statement records the
+//! figures it prints as [`Tie`]s keyed by what they measure; [`reconcile`]
+//! then demands that every key printed by two statements has one value, so
+//! a set of statements that disagree on any line, column or total is
+//! refused with the lines that differ.
+//!
+//! Net assets of a fund are computed two independent ways: from its opening
+//! balance and movements (flows), and from its assets less its liabilities
+//! at the end (balances). The statement of activities prints the first, the
+//! statement of financial position the second, and [`reconcile`] ties them.
+//!
+//! Restricted net assets can never be negative in a statement: a
+//! donor-restricted fund's deficit (which `check` refuses as E402, so it
+//! only appears in a journal with errors) is shown as a reduction of net
+//! assets without donor restrictions, and its releases from restriction are
+//! capped at what the fund holds.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::valued::Valued;
+use super::ReportError;
+use crate::journal::FundId;
+use crate::money::{self, Decimal};
+use crate::query::account_matches;
+use crate::settings::{AccountClass, NatureGroup, Restriction};
+
+/// How an expense function is classified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpenseKind {
+    /// A programme service.
+    Program,
+    /// Management and general.
+    Management,
+    /// Fundraising.
+    Fundraising,
+}
+
+/// A function expenses serve.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Function {
+    /// The id: the programme part of the expense accounts (`FoodAid`),
+    /// `Management` or `Fundraising`.
+    pub id: String,
+    /// Programme or supporting.
+    pub kind: ExpenseKind,
+    /// The English label.
+    pub label: String,
+    /// The Japanese label.
+    pub label_ja: String,
+}
+
+/// A nature of expense.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Nature {
+    /// The id (declared, or the account's last part).
+    pub id: String,
+    /// The English label.
+    pub label: String,
+    /// The Japanese label.
+    pub label_ja: String,
+    /// 人件費 or その他経費.
+    pub personnel: bool,
+}
+
+/// The category of an income line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IncomeCategory {
+    /// Membership dues (受取会費).
+    Membership,
+    /// Contributions of money (受取寄附金).
+    Contributions,
+    /// Gifts in kind (現物寄附).
+    InKind,
+    /// Grants (受取助成金等).
+    Grants,
+    /// Sales (事業収益).
+    Sales,
+    /// Anything else (その他収益).
+    Other,
+}
+
+impl IncomeCategory {
+    /// Every category, in the order of the NPO standard's 経常収益.
+    pub const ALL: [IncomeCategory; 6] = [
+        IncomeCategory::Membership,
+        IncomeCategory::Contributions,
+        IncomeCategory::InKind,
+        IncomeCategory::Grants,
+        IncomeCategory::Sales,
+        IncomeCategory::Other,
+    ];
+
+    /// The category of an income account, from its second part.
+    pub(crate) fn of(account: &str) -> IncomeCategory {
+        match account.split(':').nth(1).unwrap_or("") {
+            "Donations" | "Contributions" => IncomeCategory::Contributions,
+            "InKind" => IncomeCategory::InKind,
+            "Membership" | "Dues" => IncomeCategory::Membership,
+            "Grants" => IncomeCategory::Grants,
+            "Sales" => IncomeCategory::Sales,
+            _ => IncomeCategory::Other,
+        }
+    }
+
+    /// A stable key for ties.
+    pub fn key(self) -> &'static str {
+        match self {
+            IncomeCategory::Membership => "membership",
+            IncomeCategory::Contributions => "contributions",
+            IncomeCategory::InKind => "in-kind",
+            IncomeCategory::Grants => "grants",
+            IncomeCategory::Sales => "sales",
+            IncomeCategory::Other => "other",
+        }
+    }
+}
+
+/// What a classified amount is, for the statement of activities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Element {
+    /// Income of a category.
+    Income(IncomeCategory),
+    /// An expense: indexes into [`Classified::functions`] and
+    /// [`Classified::natures`].
+    Expense {
+        /// The function.
+        function: usize,
+        /// The nature.
+        nature: usize,
+    },
+    /// A foreign-exchange result (conversions at a rate other than the
+    /// day's price; revaluation at the closing rate).
+    Exchange,
+    /// Any other net-asset posting: a transfer between funds, an opening
+    /// balance entry.
+    Transfer,
+}
+
+/// A line of the balance sheet.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BalanceLine {
+    /// An asset account (depth 3).
+    Asset(String),
+    /// A liability account (depth 3).
+    Liability(String),
+    /// Due to and due from other funds: eliminate across the organisation.
+    Interfund,
+}
+
+/// What one account is, decided once per account.
+#[derive(Clone, Debug)]
+enum Role {
+    /// Not in any statement (no class).
+    None,
+    Balance(BalanceLine),
+    /// Net-asset movements; expenses on a shared account carry several
+    /// (function, weight) parts.
+    Movement(Element),
+    Shared {
+        nature: usize,
+        parts: Vec<(usize, Decimal)>,
+    },
+}
+
+/// Per fund: opening and closing net assets and the period's movements.
+#[derive(Clone, Debug, Default)]
+pub struct FundFigures {
+    /// Net assets before the period (from flows).
+    pub opening: Decimal,
+    /// Income in the period.
+    pub income: Decimal,
+    /// Expenses in the period.
+    pub expenses: Decimal,
+    /// Foreign-exchange results in the period.
+    pub exchange: Decimal,
+    /// Transfers and other net-asset entries in the period.
+    pub transfers: Decimal,
+    /// Net assets at the end, from the balances (assets less liabilities).
+    pub closing_by_balances: Decimal,
+}
+
+impl FundFigures {
+    /// Net assets at the end from the flows: opening + income − expenses ±
+    /// exchange ± transfers.
+    pub fn closing(&self) -> Result<Decimal, ReportError> {
+        Ok(money::checked_sum([
+            self.opening,
+            self.income,
+            -self.expenses,
+            self.exchange,
+            self.transfers,
+        ])?)
+    }
+}
+
+/// The classification of every posting of a period, and the sums the
+/// statements read.
+pub struct Classified<'v, 'j> {
+    /// The valued journal.
+    pub valued: &'v Valued<'j>,
+    /// The first day of the period.
+    pub begin: NaiveDate,
+    /// The first day after it.
+    pub end: NaiveDate,
+    /// The functions, programmes first (in order of their labels), then
+    /// management and general, then fundraising.
+    pub functions: Vec<Function>,
+    /// The natures: declared ones in their order, then the others by label.
+    pub natures: Vec<Nature>,
+    /// Net-asset change of each (fund, element) in the period: income
+    /// positive, expenses negative.
+    movements: BTreeMap<(FundId, Element), Decimal>,
+    /// Per fund figures, in fund order.
+    pub funds: BTreeMap<FundId, FundFigures>,
+    /// Balance-sheet lines at the end, per fund (debit positive).
+    pub balances: BTreeMap<BalanceLine, BTreeMap<FundId, Decimal>>,
+    /// Whether the period has any transaction.
+    pub has_transactions: bool,
+}
+
+/// A figure a statement printed, keyed by what it measures, so that
+/// [`reconcile`] can compare it with every other statement's figure of the
+/// same key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tie {
+    /// What is measured (`expenses/function/FoodAid`).
+    pub key: String,
+    /// The value printed.
+    pub value: Decimal,
+    /// Where: the line and column as printed, for the error.
+    pub line: String,
+}
+
+fn depth3(account: &str) -> String {
+    account.split(':').take(3).collect::<Vec<_>>().join(":")
+}
+
+/// The nature of an expense account in words: its last part
+/// (`ChildSupport` → `Child support`).
+fn leaf_label(account: &str) -> String {
+    let words = super::statement::split_camel(account.rsplit(':').next().unwrap_or(account), true);
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => words,
+    }
+}
+
+impl<'v, 'j> Classified<'v, 'j> {
+    /// Classifies every posting dated before `end`, with the movements of
+    /// `[begin, end)`.
+    ///
+    /// # Errors
+    /// [`ReportError`] on overflow, or when the two computations of a
+    /// fund's net assets disagree (a fundledger bug).
+    pub fn new(
+        valued: &'v Valued<'j>,
+        begin: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Classified<'v, 'j>, ReportError> {
+        let journal = valued.journal;
+        let settings = journal.settings();
+        let report = &settings.report;
+        let mut functions: Vec<Function> = Vec::new();
+        let mut natures: Vec<Nature> = report
+            .natures
+            .iter()
+            .map(|n| Nature {
+                id: n.id.clone(),
+                label: n.label.clone(),
+                label_ja: n.label_ja.clone().unwrap_or_else(|| n.label.clone()),
+                personnel: n.group == NatureGroup::Personnel,
+            })
+            .collect();
+        let declared_natures = natures.len();
+        let function_of = |id: &str, functions: &mut Vec<Function>| -> usize {
+            if let Some(k) = functions.iter().position(|f| f.id == id || f.label == id) {
+                return k;
+            }
+            let (kind, id, label, label_ja) = match id {
+                "Management" | "Management and general" => (
+                    ExpenseKind::Management,
+                    "Management".to_string(),
+                    "Management and general".to_string(),
+                    "管理部門".to_string(),
+                ),
+                "Fundraising" => (
+                    ExpenseKind::Fundraising,
+                    "Fundraising".to_string(),
+                    "Fundraising".to_string(),
+                    "管理部門（募金）".to_string(),
+                ),
+                other => {
+                    // A label of `program_names` names its programme.
+                    let id = report
+                        .program_names
+                        .iter()
+                        .find(|(_, label)| label.as_str() == other)
+                        .map(|(id, _)| id.clone())
+                        .unwrap_or_else(|| other.to_string());
+                    let label = report
+                        .program_names
+                        .get(&id)
+                        .cloned()
+                        .unwrap_or_else(|| super::statement::split_camel(&id, false));
+                    let label_ja = report
+                        .program_names_ja
+                        .get(&id)
+                        .cloned()
+                        .unwrap_or_else(|| label.clone());
+                    (ExpenseKind::Program, id, label, label_ja)
+                }
+            };
+            if let Some(k) = functions.iter().position(|f| f.id == id) {
+                return k;
+            }
+            functions.push(Function {
+                id,
+                kind,
+                label,
+                label_ja,
+            });
+            functions.len() - 1
+        };
+        let generated = &settings.generated_accounts;
+        // One role per account, decided once.
+        let mut roles: Vec<Role> = Vec::with_capacity(journal.account_ids().count());
+        for id in journal.account_ids() {
+            let account = journal.account_name(id);
+            let is_fx = report
+                .fx_accounts
+                .iter()
+                .any(|a| account_matches(account, a));
+            let role = match journal.account_class(id) {
+                None => Role::None,
+                Some(AccountClass::Assets) if account == generated.due_from => {
+                    Role::Balance(BalanceLine::Interfund)
+                }
+                Some(AccountClass::Liabilities) if account == generated.due_to => {
+                    Role::Balance(BalanceLine::Interfund)
+                }
+                Some(AccountClass::Assets) => Role::Balance(BalanceLine::Asset(depth3(account))),
+                Some(AccountClass::Liabilities) => {
+                    Role::Balance(BalanceLine::Liability(depth3(account)))
+                }
+                Some(AccountClass::NetAssets) if account == generated.conversion => {
+                    Role::Movement(Element::Exchange)
+                }
+                Some(AccountClass::NetAssets) => Role::Movement(Element::Transfer),
+                Some(AccountClass::Income | AccountClass::Expenses) if is_fx => {
+                    Role::Movement(Element::Exchange)
+                }
+                Some(AccountClass::Income) => {
+                    Role::Movement(Element::Income(IncomeCategory::of(account)))
+                }
+                Some(AccountClass::Expenses) => {
+                    let nature = match report
+                        .natures
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, n)| {
+                            n.accounts
+                                .iter()
+                                .filter(|a| account_matches(account, a))
+                                .map(|a| a.len())
+                                .max()
+                                .map(|len| (len, k))
+                        })
+                        .max_by_key(|&(len, k)| (len, std::cmp::Reverse(k)))
+                    {
+                        Some((_, k)) => k,
+                        None => {
+                            let label = leaf_label(account);
+                            match natures[declared_natures..]
+                                .iter()
+                                .position(|n| n.label == label)
+                            {
+                                Some(k) => declared_natures + k,
+                                None => {
+                                    natures.push(Nature {
+                                        id: account
+                                            .rsplit(':')
+                                            .next()
+                                            .unwrap_or(account)
+                                            .to_string(),
+                                        label_ja: label.clone(),
+                                        label,
+                                        personnel: report
+                                            .personnel_accounts
+                                            .iter()
+                                            .any(|a| account_matches(account, a)),
+                                    });
+                                    natures.len() - 1
+                                }
+                            }
+                        }
+                    };
+                    match report
+                        .allocations
+                        .iter()
+                        .find(|a| account_matches(account, &a.account))
+                    {
+                        Some(allocation) => Role::Shared {
+                            nature,
+                            parts: allocation
+                                .shares
+                                .iter()
+                                .map(|(key, share)| (function_of(key, &mut functions), share.0))
+                                .collect(),
+                        },
+                        None => {
+                            let part = account.split(':').nth(1).unwrap_or(account);
+                            Role::Movement(Element::Expense {
+                                function: function_of(part, &mut functions),
+                                nature,
+                            })
+                        }
+                    }
+                }
+            };
+            roles.push(role);
+        }
+
+        let mut movements: BTreeMap<(FundId, Element), Decimal> = BTreeMap::new();
+        let mut funds: BTreeMap<FundId, FundFigures> = BTreeMap::new();
+        let mut balances: BTreeMap<BalanceLine, BTreeMap<FundId, Decimal>> = BTreeMap::new();
+        let mut has_transactions = false;
+        let mut weights: Vec<Decimal> = Vec::new();
+        for (t, p, value) in valued.real_postings(None, end) {
+            let in_period = t.date >= begin;
+            has_transactions |= in_period;
+            let figures = funds.entry(p.fund).or_default();
+            let change = -value;
+            let add_movement = |movements: &mut BTreeMap<(FundId, Element), Decimal>,
+                                figures: &mut FundFigures,
+                                element: Element,
+                                change: Decimal|
+             -> Result<(), ReportError> {
+                if !in_period {
+                    return super::acc(&mut figures.opening, change);
+                }
+                super::acc(movements.entry((p.fund, element)).or_default(), change)?;
+                match element {
+                    Element::Income(_) => super::acc(&mut figures.income, change),
+                    Element::Expense { .. } => super::acc(&mut figures.expenses, -change),
+                    Element::Exchange => super::acc(&mut figures.exchange, change),
+                    Element::Transfer => super::acc(&mut figures.transfers, change),
+                }
+            };
+            match &roles[p.account.index()] {
+                Role::None => {}
+                Role::Balance(line) => {
+                    super::acc(
+                        balances
+                            .entry(line.clone())
+                            .or_default()
+                            .entry(p.fund)
+                            .or_default(),
+                        value,
+                    )?;
+                    super::acc(&mut figures.closing_by_balances, value)?;
+                }
+                Role::Movement(element) => {
+                    add_movement(&mut movements, figures, *element, change)?;
+                }
+                Role::Shared { nature, parts } => {
+                    weights.clear();
+                    weights.extend(parts.iter().map(|(_, w)| *w));
+                    let split = money::allocate(change, &weights, valued.precision)?;
+                    for ((function, _), part) in parts.iter().zip(split) {
+                        add_movement(
+                            &mut movements,
+                            figures,
+                            Element::Expense {
+                                function: *function,
+                                nature: *nature,
+                            },
+                            part,
+                        )?;
+                    }
+                }
+            }
+        }
+        // The two computations of each fund's net assets must agree.
+        for (fund, f) in &funds {
+            let by_flows = f.closing()?;
+            if by_flows != f.closing_by_balances {
+                return Err(ReportError::DoesNotTie(format!(
+                    "fund {}: opening + movements = {by_flows} but assets − liabilities = {}",
+                    journal.fund_name(*fund),
+                    f.closing_by_balances
+                )));
+            }
+        }
+        // Functions: programmes by label, then management, then fundraising;
+        // natures: declared ones in order, then the others by label.
+        let mut function_order: Vec<usize> = (0..functions.len()).collect();
+        function_order.sort_by(|&a, &b| {
+            (functions[a].kind, &functions[a].label).cmp(&(functions[b].kind, &functions[b].label))
+        });
+        let mut nature_order: Vec<usize> = (0..natures.len()).collect();
+        nature_order[declared_natures..].sort_by(|&a, &b| natures[a].label.cmp(&natures[b].label));
+        let remap = |order: &[usize]| {
+            let mut new_index = vec![0; order.len()];
+            for (new, &old) in order.iter().enumerate() {
+                new_index[old] = new;
+            }
+            new_index
+        };
+        let (function_index, nature_index) = (remap(&function_order), remap(&nature_order));
+        let movements = movements
+            .into_iter()
+            .map(|((fund, element), v)| {
+                let element = match element {
+                    Element::Expense { function, nature } => Element::Expense {
+                        function: function_index[function],
+                        nature: nature_index[nature],
+                    },
+                    other => other,
+                };
+                ((fund, element), v)
+            })
+            .fold(BTreeMap::new(), |mut map, (k, v)| {
+                map.insert(k, v);
+                map
+            });
+        let functions = function_order
+            .iter()
+            .map(|&k| functions[k].clone())
+            .collect();
+        let natures = nature_order.iter().map(|&k| natures[k].clone()).collect();
+        Ok(Classified {
+            valued,
+            begin,
+            end,
+            functions,
+            natures,
+            movements,
+            funds,
+            balances,
+            has_transactions,
+        })
+    }
+
+    /// The restriction of a fund.
+    pub fn restriction(&self, fund: FundId) -> Restriction {
+        self.valued.journal.fund_restriction(fund)
+    }
+
+    /// Every movement of the period: (fund, element, net-asset change).
+    pub fn movements(&self) -> impl Iterator<Item = (FundId, Element, Decimal)> + '_ {
+        self.movements.iter().map(|(&(f, e), &v)| (f, e, v))
+    }
+
+    /// The sum of the net-asset changes of the movements `select` picks.
+    ///
+    /// # Errors
+    /// [`ReportError::Overflow`].
+    pub fn sum(
+        &self,
+        mut select: impl FnMut(FundId, Element) -> bool,
+    ) -> Result<Decimal, ReportError> {
+        let mut total = Decimal::ZERO;
+        for (f, e, v) in self.movements() {
+            if select(f, e) {
+                super::acc(&mut total, v)?;
+            }
+        }
+        Ok(total)
+    }
+
+    /// The expenses (positive) of the movements `select` picks, by
+    /// (function, nature, fund).
+    ///
+    /// # Errors
+    /// [`ReportError::Overflow`].
+    pub fn expenses(
+        &self,
+        mut select: impl FnMut(usize, usize, FundId) -> bool,
+    ) -> Result<Decimal, ReportError> {
+        let total = self.sum(|f, e| match e {
+            Element::Expense { function, nature } => select(function, nature, f),
+            _ => false,
+        })?;
+        Ok(-total)
+    }
+
+    /// The part of a fund's net assets at a point that a statement shows in
+    /// its restriction class: a donor-restricted fund never below zero (its
+    /// deficit is borne by unrestricted net assets).
+    pub fn presented(&self, fund: FundId, balance: Decimal) -> (Decimal, Decimal) {
+        if self.restriction(fund).is_donor_restricted() && balance.is_sign_negative() {
+            (Decimal::ZERO, balance)
+        } else {
+            (balance, Decimal::ZERO)
+        }
+    }
+
+    /// The total of a balance line at the end.
+    ///
+    /// # Errors
+    /// [`ReportError::Overflow`].
+    pub fn balance(&self, line: &BalanceLine) -> Result<Decimal, ReportError> {
+        Ok(money::checked_sum(
+            self.balances
+                .get(line)
+                .into_iter()
+                .flat_map(|m| m.values().copied()),
+        )?)
+    }
+}
+
+/// Checks that every key printed by more than one statement has one value.
+///
+/// # Errors
+/// [`ReportError::DoesNotTie`] listing every key whose lines differ.
+pub fn reconcile<'s>(
+    statements: impl IntoIterator<Item = &'s super::statement::Statement>,
+) -> Result<(), ReportError> {
+    let mut seen: BTreeMap<&str, Vec<(&str, &str, Decimal)>> = BTreeMap::new();
+    for s in statements {
+        for tie in &s.ties {
+            seen.entry(tie.key.as_str()).or_default().push((
+                s.title.as_str(),
+                tie.line.as_str(),
+                tie.value,
+            ));
+        }
+    }
+    let mut problems = Vec::new();
+    for (key, places) in &seen {
+        let first = places[0].2;
+        if places.iter().any(|(_, _, v)| *v != first) {
+            let lines: Vec<String> = places
+                .iter()
+                .map(|(title, line, v)| format!("{title}, {line}: {v}"))
+                .collect();
+            problems.push(format!("{key}: {}", lines.join(" ≠ ")));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ReportError::DoesNotTie(format!(
+            "the statements disagree on {} figure(s): {}",
+            problems.len(),
+            problems.join("; ")
+        )))
+    }
+}

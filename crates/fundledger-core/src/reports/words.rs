@@ -1,0 +1,83 @@
+//! The words statements print: labels of accounts, funds, programmes and
+//! the organisation in each language, from `fundledger.toml`, and periods
+//! written as each language writes them. Renderers receive these labels,
+//! never ids or account paths.
+
+use chrono::{Datelike, NaiveDate};
+
+use super::statement::Language;
+use crate::settings::Settings;
+use crate::Journal;
+
+/// The label of an account: the declared label of the account or of its
+/// longest declared prefix, else its name in words.
+pub fn account(settings: &Settings, account: &str, language: Language) -> String {
+    let report = &settings.report;
+    let declared = |labels: &std::collections::BTreeMap<String, String>| {
+        labels
+            .iter()
+            .filter(|(prefix, _)| crate::query::account_matches(account, prefix))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, label)| label.clone())
+    };
+    let english = || {
+        declared(&report.account_labels)
+            .unwrap_or_else(|| super::statement::humanize(account, &report.program_names))
+    };
+    match language {
+        Language::En => english(),
+        Language::Ja => declared(&report.account_labels_ja).unwrap_or_else(english),
+    }
+}
+
+/// The name of a fund in a language.
+pub fn fund(settings: &Settings, id: &str, language: Language) -> String {
+    let declared = settings.fund(id);
+    match (language, declared) {
+        (Language::Ja, Some(f)) if f.name_ja.is_some() => f.name_ja.clone().unwrap_or_default(),
+        (_, Some(f)) => f.name.clone(),
+        (_, None) => id.to_string(),
+    }
+}
+
+/// The organisation's name in a language.
+pub fn organisation(settings: &Settings, language: Language) -> String {
+    match (language, &settings.report.organisation_ja) {
+        (Language::Ja, Some(name)) => name.clone(),
+        _ => settings.organisation.clone(),
+    }
+}
+
+/// A date as a language writes it (`2001年3月31日`; `2001-03-31`).
+pub fn date(day: NaiveDate, language: Language) -> String {
+    match language {
+        Language::En => day.to_string(),
+        Language::Ja => format!("{}年{}月{}日", day.year(), day.month(), day.day()),
+    }
+}
+
+/// "Organisation, 2000-04-01 to 2001-03-31" (`[begin, end)`), or its
+/// Japanese form 「…　2000年4月1日から2001年3月31日まで」.
+pub fn period(journal: &Journal, begin: NaiveDate, end: NaiveDate, language: Language) -> String {
+    let last = end.pred_opt().unwrap_or(end);
+    let organisation = organisation(journal.settings(), language);
+    match language {
+        Language::En => format!("{organisation}, {begin} to {last}"),
+        Language::Ja => format!(
+            "{organisation}　{}から{}まで",
+            date(begin, language),
+            date(last, language)
+        ),
+    }
+}
+
+/// "Organisation, at 2001-03-31" (the day before `end`), or
+/// 「…　2001年3月31日現在」.
+pub fn at(journal: &Journal, end: NaiveDate, language: Language) -> String {
+    let last = end.pred_opt().unwrap_or(end);
+    let organisation = organisation(journal.settings(), language);
+    match language {
+        Language::En => format!("{organisation}, at {last}"),
+        Language::Ja => format!("{organisation}　{}現在", date(last, language)),
+    }
+}

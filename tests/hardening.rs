@@ -279,42 +279,49 @@ fn item05_dry_runs_validate() {
         args.extend_from_slice(extra);
         scratch.run(&args)
     };
-    let unbalanced = add(&[
-        "--posting",
-        "Expenses:Fundraising:Postage 820 JPY",
-        "--posting",
-        "Assets:Cash:JPY -82 JPY",
-    ]);
-    assert_eq!(unbalanced.code, 1, "{}", unbalanced.transcript());
-    assert!(
-        unbalanced.stderr.contains("[E201]"),
-        "{}",
-        unbalanced.stderr
-    );
-    let unknown_fund = add(&[
-        "--fund",
-        "Nowhere",
-        "--posting",
-        "Expenses:Fundraising:Postage 820 JPY",
-        "--posting",
-        "Assets:Cash:JPY",
-    ]);
-    assert_eq!(unknown_fund.code, 1, "{}", unknown_fund.transcript());
-    assert!(
-        unknown_fund.stderr.contains("[E303]"),
-        "{}",
-        unknown_fund.stderr
-    );
-    let overspent = add(&[
-        "--fund",
-        "FoodAid",
-        "--posting",
-        "Expenses:FoodAid:Transport 900000000 JPY",
-        "--posting",
-        "Assets:Bank:Postal",
-    ]);
-    assert_eq!(overspent.code, 1, "{}", overspent.transcript());
-    assert!(overspent.stderr.contains("[E402]"), "{}", overspent.stderr);
+    // Each refused as a real run would refuse it: exit 1 with its code.
+    let refused: [(&[&str], &str); 3] = [
+        (
+            &[
+                "--posting",
+                "Expenses:Fundraising:Postage 820 JPY",
+                "--posting",
+                "Assets:Cash:JPY -82 JPY",
+            ],
+            "[E201]",
+        ),
+        (
+            &[
+                "--fund",
+                "Nowhere",
+                "--posting",
+                "Expenses:Fundraising:Postage 820 JPY",
+                "--posting",
+                "Assets:Cash:JPY",
+            ],
+            "[E303]",
+        ),
+        (
+            &[
+                "--fund",
+                "FoodAid",
+                "--posting",
+                "Expenses:FoodAid:Transport 900000000 JPY",
+                "--posting",
+                "Assets:Bank:Postal",
+            ],
+            "[E402]",
+        ),
+    ];
+    for (extra, code) in refused {
+        let run = add(extra);
+        assert_eq!(run.code, 1, "{extra:?}: {}", run.transcript());
+        assert!(
+            run.stderr.contains(code),
+            "{extra:?}: expected {code} in {}",
+            run.stderr
+        );
+    }
     let fine = add(&[
         "--posting",
         "Expenses:Fundraising:Postage 820 JPY",

@@ -163,8 +163,22 @@ fn usage_errors_exit_2() {
     let bad_fund = run(&["-C", LEDGER, "balance", "--fund", "Nope"]);
     assert_eq!(bad_fund.code, 2);
     insta::assert_snapshot!("unknown_fund_flag", bad_fund.transcript());
-    let bad_date = run(&["-C", LEDGER, "balance", "-b", "2000/04/01"]);
+    let bad_date = run(&["-C", LEDGER, "balance", "-b", "2000/04/31"]);
     assert_eq!(bad_date.code, 2);
+    assert!(
+        bad_date.stderr.contains("is not a date"),
+        "{}",
+        bad_date.stderr
+    );
+    let bad_quarter = run(&["-C", LEDGER, "balance", "-p", "2000q5"]);
+    assert_eq!(bad_quarter.code, 2);
+    assert!(
+        bad_quarter.stderr.contains("q1 to q4"),
+        "{}",
+        bad_quarter.stderr
+    );
+    let p_and_b = run(&["-C", LEDGER, "balance", "-p", "2000q2", "-b", "2000"]);
+    assert_eq!(p_and_b.code, 2);
     let both = run(&["-C", LEDGER, "funds", "--fy", "2000", "-b", "2000-01-01"]);
     assert_eq!(both.code, 2);
 }
@@ -284,4 +298,110 @@ fn restricted_gifts_cannot_be_routed_to_unrestricted_funds() {
         "{}",
         result.stderr
     );
+}
+
+/// Period expressions: the spellings of one range give one answer; `-e` is
+/// exclusive and `--as-of` inclusive; a period outside the journal is an
+/// error; a quiet one says so; `--as-of` reaches the position statement.
+#[test]
+fn periods_are_read_like_hledger_and_never_ignored() {
+    let same = [
+        vec!["balance", "-p", "2000q2", "-O", "csv"],
+        vec!["balance", "-b", "2000-04", "-e", "2000-07", "-O", "csv"],
+        vec![
+            "balance",
+            "-b",
+            "2000/04/01",
+            "-e",
+            "2000/07/01",
+            "-O",
+            "csv",
+        ],
+        vec!["balance", "-p", "from 2000-04 to 2000-07", "-O", "csv"],
+    ];
+    let outputs: Vec<String> = same
+        .iter()
+        .map(|args| {
+            let mut full = vec!["-C", LEDGER];
+            full.extend(args);
+            let result = run(&full);
+            assert_eq!(result.code, 0, "{args:?}: {}", result.stderr);
+            result.stdout
+        })
+        .collect();
+    assert!(outputs.windows(2).all(|w| w[0] == w[1]), "{outputs:?}");
+    assert!(outputs[0].lines().count() > 2, "{}", outputs[0]);
+
+    let as_of = run(&[
+        "-C",
+        LEDGER,
+        "balance",
+        "--as-of",
+        "2000-09-30",
+        "-O",
+        "csv",
+    ]);
+    let to = run(&["-C", LEDGER, "balance", "-e", "2000-10-01", "-O", "csv"]);
+    assert_eq!(
+        as_of.stdout, to.stdout,
+        "--as-of includes its day, -e excludes it"
+    );
+
+    let outside = run(&["-C", LEDGER, "report", "annual", "--fy", "1990"]);
+    assert_eq!(outside.code, 2);
+    assert!(
+        outside.stderr.contains("outside the journal"),
+        "{}",
+        outside.stderr
+    );
+
+    let quiet = run(&["-C", LEDGER, "balance", "-p", "2000-05-02"]);
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert!(
+        quiet.stderr.contains("no transaction falls in 2000-05-02"),
+        "{}",
+        quiet.stderr
+    );
+
+    let position = run(&[
+        "-C",
+        LEDGER,
+        "report",
+        "position",
+        "--fy",
+        "2000",
+        "--as-of",
+        "2000-09-30",
+    ]);
+    assert_eq!(position.code, 0, "{}", position.stderr);
+    assert!(
+        position.stdout.contains("at 2000-09-30 (interim)"),
+        "{}",
+        position.stdout
+    );
+    assert!(
+        !position.stdout.contains("2001-03-31"),
+        "{}",
+        position.stdout
+    );
+    let past_year = run(&[
+        "-C",
+        LEDGER,
+        "report",
+        "position",
+        "--fy",
+        "1999",
+        "--as-of",
+        "2000-09-30",
+    ]);
+    assert_eq!(past_year.code, 2, "{}", past_year.stdout);
+    let interval = run(&[
+        "-C",
+        LEDGER,
+        "report",
+        "position",
+        "-p",
+        "monthly in fy2000",
+    ]);
+    assert_eq!(interval.code, 2);
 }

@@ -334,7 +334,7 @@ fn loans_for_the_board_show_the_year_and_work_with_as_of_alone() {
     assert_eq!(amount(movement, "Total", 3), "1400000");
     let usage = run(&["-C", LEDGER, "report", "activities"]);
     assert_eq!(usage.code, 2);
-    assert!(usage.stderr.contains("needs --fy YEAR"), "{}", usage.stderr);
+    assert!(usage.stderr.contains("needs a period"), "{}", usage.stderr);
 }
 
 /// The annual report's key figures are the statements' own, in every

@@ -108,6 +108,45 @@ fn statement_reports() -> Vec<(String, Vec<String>)> {
             }
         }
     }
+    out.extend(interim_reports());
+    out
+}
+
+/// Interim statements (a quarter's activities, a half-year's position, each
+/// with its comparative) in every format and standard, under
+/// `reports/LEDGER/interim/`.
+fn interim_reports() -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for (name, period, tag) in [
+        ("activities", ["-p", "2000q2"], "2000q2"),
+        ("position", ["--as-of", "2000-09-30"], "2000-09-30"),
+    ] {
+        for standard in ["asc958", "jp-npo", "sorp"] {
+            for (format, extension) in [
+                ("text", "txt"),
+                ("csv", "csv"),
+                ("json", "json"),
+                ("md", "md"),
+                ("html", "html"),
+            ] {
+                let file = format!("interim/{name}-{tag}-{standard}.{extension}");
+                let args = [
+                    "report",
+                    name,
+                    period[0],
+                    period[1],
+                    "--standard",
+                    standard,
+                    "-O",
+                    format,
+                ]
+                .into_iter()
+                .map(String::from)
+                .collect();
+                out.push((file, args));
+            }
+        }
+    }
     out
 }
 
@@ -136,6 +175,9 @@ fn golden_reports_match() {
             let result = run(&full);
             assert_eq!(result.code, 0, "{name}/{file}: {}", result.stderr);
             let path = out_dir.join(file);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).unwrap();
+            }
             let current = std::fs::read_to_string(&path).unwrap_or_default();
             if current != result.stdout {
                 if update {

@@ -95,16 +95,11 @@ pub enum StandardArg {
 pub struct ReportArgs {
     /// activities, position, funds, functional, loans, sales, outputs or annual.
     pub name: String,
-    /// The fiscal year that starts in YEAR (for `loans`, the year of
-    /// `--as-of` when not given).
-    #[arg(long, value_name = "YEAR")]
-    pub fy: Option<i32>,
+    #[command(flatten)]
+    pub period: PeriodArgs,
     /// The accounting standard of the statements.
     #[arg(long, value_enum, default_value_t = StandardArg::Asc958)]
     pub standard: StandardArg,
-    /// The date of the loan review (default: the last day of the year).
-    #[arg(long, value_parser = parse_date)]
-    pub as_of: Option<NaiveDate>,
     /// Output format.
     #[arg(short = 'O', long = "output-format", value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
@@ -203,18 +198,27 @@ pub enum OutputFormat {
     Json,
 }
 
-/// The report period.
-#[derive(Debug, Args)]
+/// The report period. Every range is `[begin, end)`: `-b` and `--as-of`
+/// include their day, `-e` excludes its day (hledger's rule). Dates may be
+/// spans: `2000`, `2000-04`, `2000/04/15`, `2000q2`, `fy2000`, `last quarter`,
+/// `ytd`.
+#[derive(Debug, Args, Default)]
 pub struct PeriodArgs {
     /// The fiscal year that starts in YEAR (FY2000 = 2000-04-01 to 2001-03-31).
     #[arg(long, value_name = "YEAR")]
     pub fy: Option<i32>,
-    /// First date included (YYYY-MM-DD).
-    #[arg(short = 'b', long = "begin", value_name = "DATE", value_parser = parse_date)]
-    pub begin: Option<NaiveDate>,
-    /// First date excluded (YYYY-MM-DD).
-    #[arg(short = 'e', long = "end", value_name = "DATE", value_parser = parse_date)]
-    pub end: Option<NaiveDate>,
+    /// First date included: the first day of DATE (2000, 2000-04, 2000/04/01, 2000q2, fy2000...).
+    #[arg(short = 'b', long = "begin", value_name = "DATE")]
+    pub begin: Option<String>,
+    /// First date excluded: the first day of DATE (`-e 2000-10` ends on 2000-09-30).
+    #[arg(short = 'e', long = "end", value_name = "DATE")]
+    pub end: Option<String>,
+    /// A period expression: 2000q2, fy2000, "from 2000-04 to 2000-10" (end excluded), "last quarter", ytd, "monthly in fy2000".
+    #[arg(short = 'p', long = "period", value_name = "PERIOD")]
+    pub period: Option<String>,
+    /// Balances at the end of DATE (included): `--as-of 2000-09-30`, `--as-of 2000q2`.
+    #[arg(long = "as-of", value_name = "DATE")]
+    pub as_of: Option<String>,
 }
 
 /// `-O FORMAT`.

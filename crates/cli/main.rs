@@ -161,7 +161,7 @@ fn filter_for(
     fund: Option<&str>,
     real: bool,
 ) -> Result<Filter, Failure> {
-    let (begin, end) = period_of(journal.settings(), period)?;
+    let (begin, end) = period_of(journal, period)?;
     let fund = match fund {
         None => None,
         Some(name) => Some(journal.fund_id(name).ok_or_else(|| {
@@ -181,26 +181,110 @@ fn filter_for(
     })
 }
 
+/// A resolved period: `[begin, end)`, either end open.
 type Period = (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>);
 
-fn period_of(settings: &Settings, period: &PeriodArgs) -> Result<Period, Failure> {
-    if let Some(year) = period.fy {
-        if period.begin.is_some() || period.end.is_some() {
-            return Err(Failure::Usage("--fy cannot be combined with -b/-e".into()));
+/// Reads `--fy`, `-b`, `-e`, `-p` and `--as-of` into `[begin, end)`, refusing
+/// combinations that would silently override each other, intervals where
+/// multi-period columns are not made, and periods entirely outside the
+/// journal's dates; says on stderr when no transaction falls in the period.
+fn period_of(journal: &Journal, period: &PeriodArgs) -> Result<Period, Failure> {
+    use fundledger_core::period;
+    let settings = journal.settings();
+    let ctx = period::Context {
+        today: today(),
+        fiscal_year_start: settings.fiscal_year_start,
+    };
+    let usage = |m: String| Failure::Usage(m);
+    let bounded = period.begin.is_some() || period.end.is_some();
+    let (mut begin, mut end) = (None, None);
+    if let Some(text) = &period.period {
+        if bounded || period.fy.is_some() {
+            return Err(usage(
+                "-p cannot be combined with --fy, -b or -e (it would override them)".into(),
+            ));
         }
-        let (begin, end) = settings
+        let parsed = period::parse(text, &ctx).map_err(usage)?;
+        if parsed.interval.is_some() {
+            return Err(usage(format!(
+                "-p {text:?} asks for one column per period; this command prints a single period (give the range alone, such as fy2000)"
+            )));
+        }
+        (begin, end) = (parsed.begin, parsed.end);
+    } else if let Some(year) = period.fy {
+        if bounded {
+            return Err(usage("--fy cannot be combined with -b/-e".into()));
+        }
+        let (b, e) = settings
             .fiscal_year(year)
-            .ok_or_else(|| Failure::Usage(format!("fiscal year {year} is out of range")))?;
-        return Ok((Some(begin), Some(end)));
+            .ok_or_else(|| usage(format!("fiscal year {year} is out of range")))?;
+        (begin, end) = (Some(b), Some(e));
+    } else {
+        if let Some(text) = &period.begin {
+            begin = Some(period::span(text, &ctx).map_err(usage)?.0);
+        }
+        if let Some(text) = &period.end {
+            end = Some(period::span(text, &ctx).map_err(usage)?.0);
+        }
     }
-    if let (Some(b), Some(e)) = (period.begin, period.end) {
+    if let Some(text) = &period.as_of {
+        if period.end.is_some() || period.period.is_some() {
+            return Err(usage(
+                "--as-of cannot be combined with -e or -p (both set the end)".into(),
+            ));
+        }
+        let as_of_end = period::span(text, &ctx).map_err(usage)?.1;
+        if let Some(e) = end {
+            if as_of_end > e {
+                return Err(usage(format!(
+                    "--as-of {text} is after the end of the fiscal year ({})",
+                    e.pred_opt().unwrap_or(e)
+                )));
+            }
+        }
+        end = Some(as_of_end);
+    }
+    if let (Some(b), Some(e)) = (begin, end) {
         if e <= b {
-            return Err(Failure::Usage(format!(
+            return Err(usage(format!(
                 "the end date {e} is not after the begin date {b} (-e is exclusive)"
             )));
         }
     }
-    Ok((period.begin, period.end))
+    within_journal(journal, begin, end)?;
+    Ok((begin, end))
+}
+
+/// Refuses a period entirely outside the journal's dates; notes a quiet one.
+fn within_journal(
+    journal: &Journal,
+    begin: Option<chrono::NaiveDate>,
+    end: Option<chrono::NaiveDate>,
+) -> Result<(), Failure> {
+    let dates = journal.transactions().iter().map(|t| t.date);
+    let (Some(first), Some(last)) = (dates.clone().min(), dates.max()) else {
+        return Ok(());
+    };
+    let describe = || match (begin, end) {
+        (Some(b), Some(e)) => format!("{b} to {}", e.pred_opt().unwrap_or(e)),
+        (Some(b), None) => format!("from {b}"),
+        (None, Some(e)) => format!("up to {}", e.pred_opt().unwrap_or(e)),
+        (None, None) => "all dates".into(),
+    };
+    if end.is_some_and(|e| e <= first) || begin.is_some_and(|b| b > last) {
+        return Err(Failure::Usage(format!(
+            "the period {} is outside the journal, whose transactions run from {first} to {last}",
+            describe()
+        )));
+    }
+    let quiet = !journal
+        .transactions()
+        .iter()
+        .any(|t| begin.is_none_or(|b| t.date >= b) && end.is_none_or(|e| t.date < e));
+    if quiet {
+        eprintln!("fundledger: note: no transaction falls in {}", describe());
+    }
+    Ok(())
 }
 
 /// Prints why a change was not made, and how the run ends.
@@ -273,25 +357,55 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
     output(&text)
 }
 
+/// The period of a report: `[begin, end)`, its fiscal year (the one it ends
+/// in) and the day of a loan review. A report needs both ends: `--as-of`
+/// alone runs from the start of its fiscal year; `-b` alone to the end of
+/// that fiscal year.
+fn report_period(
+    journal: &Journal,
+    args: &ReportArgs,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate, i32, chrono::NaiveDate), Failure> {
+    let p = &args.period;
+    if p.fy.is_none()
+        && p.begin.is_none()
+        && p.end.is_none()
+        && p.period.is_none()
+        && p.as_of.is_none()
+    {
+        return Err(Failure::Usage(format!(
+            "report {} needs a period: --fy YEAR (the fiscal year that starts in YEAR), -p PERIOD (2000q2, fy2000, \"from 2000-04 to 2000-10\") or --as-of DATE",
+            args.name
+        )));
+    }
+    let settings = journal.settings();
+    let start = settings.fiscal_year_start;
+    let (begin, end) = period_of(journal, p)?;
+    let fy_of = |day: chrono::NaiveDate| start.year_of(day);
+    let (begin, end) = match (begin, end) {
+        (Some(b), Some(e)) => (b, e),
+        (None, Some(e)) => {
+            let last = e.pred_opt().unwrap_or(e);
+            let (b, _) = settings.fiscal_year(fy_of(last)).ok_or_else(|| {
+                Failure::Usage(format!("the fiscal year of {last} is out of range"))
+            })?;
+            (b, e)
+        }
+        (Some(b), None) => {
+            let (_, e) = settings
+                .fiscal_year(fy_of(b))
+                .ok_or_else(|| Failure::Usage(format!("the fiscal year of {b} is out of range")))?;
+            (b, e)
+        }
+        (None, None) => return Err(Failure::Usage("a report needs a period".into())),
+    };
+    let last = end.pred_opt().unwrap_or(end);
+    Ok((begin, end, fy_of(last), last))
+}
+
 fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     use fundledger_core::reports::{annual, financial::Standard, valued::Valued};
     let journal = load_valid(cli)?;
-    let fy = match (args.fy, args.as_of) {
-        (Some(fy), _) => fy,
-        (None, Some(as_of)) if args.name == "loans" => {
-            journal.settings().fiscal_year_start.year_of(as_of)
-        }
-        (None, _) => {
-            return Err(Failure::Usage(format!(
-                "report {} needs --fy YEAR (the fiscal year that starts in YEAR)",
-                args.name
-            )))
-        }
-    };
-    let (begin, end) = journal
-        .settings()
-        .fiscal_year(fy)
-        .ok_or_else(|| Failure::Usage(format!("fiscal year {fy} is out of range")))?;
+    let (begin, end, fy, as_of) = report_period(&journal, args)?;
     let standard = match args.standard {
         StandardArg::Asc958 => Standard::Asc958,
         StandardArg::JpNpo => Standard::JpNpo,
@@ -323,7 +437,6 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         };
         return output(&text);
     }
-    let as_of = args.as_of.unwrap_or_else(|| end.pred_opt().unwrap_or(end));
     let statements =
         reports::named(&valued, &args.name, standard, begin, end, as_of).map_err(report_failed)?;
     let text = match args.output {
@@ -576,7 +689,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Close(args) => close(&cli, args),
         Command::Funds(args) => {
             let journal = load_valid(&cli)?;
-            let (begin, end) = period_of(journal.settings(), &args.period)?;
+            let (begin, end) = period_of(&journal, &args.period)?;
             let report = if args.by_commodity || journal.settings().base_currency.is_none() {
                 reports::funds(&journal, begin, end).map_err(report_failed)?
             } else {

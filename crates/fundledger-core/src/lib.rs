@@ -89,6 +89,7 @@ pub mod load;
 pub mod locate;
 pub mod money;
 pub mod parse;
+pub mod period;
 pub mod print;
 pub mod query;
 pub mod raw;

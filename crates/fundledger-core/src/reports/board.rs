@@ -477,11 +477,7 @@ fn product_cells(
 }
 
 fn period_text(journal: &Journal, begin: NaiveDate, end: NaiveDate) -> String {
-    format!(
-        "{}, {begin} to {}",
-        journal.settings().organisation,
-        end.pred_opt().unwrap_or(end)
-    )
+    super::words::period(journal, begin, end, super::statement::Language::En)
 }
 
 /// Monthly quantities of one output account (all its unit commodities

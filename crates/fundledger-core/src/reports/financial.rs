@@ -123,9 +123,7 @@ fn add_into(target: &mut [Decimal], other: &[Decimal]) -> Result<(), ReportError
 }
 
 fn period_text(journal: &crate::Journal, begin: NaiveDate, end: NaiveDate) -> String {
-    let last = end.pred_opt().unwrap_or(end);
-    let organisation = &journal.settings().organisation;
-    format!("{organisation}, {begin} to {last}")
+    super::words::period(journal, begin, end, super::statement::Language::En)
 }
 
 /// The statements of one period, built from one classification and

@@ -60,8 +60,16 @@ pub fn named(
     }
     let set = financial::statements(valued, standard, begin, end)?;
     Ok(match name {
-        "activities" => vec![set.activities],
-        "position" => vec![set.position],
+        "activities" => {
+            let mut out = vec![set.activities];
+            out.extend(comparative(valued, standard, begin, end, false)?);
+            out
+        }
+        "position" => {
+            let mut out = vec![set.position];
+            out.extend(comparative(valued, standard, begin, end, true)?);
+            out
+        }
         "funds" => vec![set.funds],
         "functional" => vec![set.functional],
         "inventory" => vec![set.inventory],
@@ -77,6 +85,64 @@ pub fn named(
         }
         _ => vec![board::sales(valued, begin, end)?],
     })
+}
+
+/// The comparative of an interim statement, when the journal reaches back
+/// to it: for activities, the same period of the previous year; for the
+/// position (`position`), the last fiscal year-end before `end`. `None`
+/// for a whole fiscal year (its comparatives are in the notes) or when the
+/// journal has no transaction before the comparative's end.
+fn comparative(
+    valued: &valued::Valued<'_>,
+    standard: financial::Standard,
+    begin: chrono::NaiveDate,
+    end: chrono::NaiveDate,
+    position: bool,
+) -> Result<Option<statement::Statement>, ReportError> {
+    let settings = valued.journal.settings();
+    let year_before = |day: chrono::NaiveDate| day.checked_sub_months(chrono::Months::new(12));
+    let (b, e) = if position {
+        if words::is_year_end(settings, end) {
+            return Ok(None);
+        }
+        let last = end.pred_opt().unwrap_or(end);
+        let year_start = settings
+            .fiscal_year(settings.fiscal_year_start.year_of(last))
+            .map(|(first, _)| first);
+        match year_start.and_then(|e| year_before(e).map(|b| (b, e))) {
+            Some(range) => range,
+            None => return Ok(None),
+        }
+    } else {
+        if words::is_fiscal_year(settings, begin, end) {
+            return Ok(None);
+        }
+        match (year_before(begin), year_before(end)) {
+            (Some(b), Some(e)) => (b, e),
+            _ => return Ok(None),
+        }
+    };
+    if !valued.journal.transactions().iter().any(|t| t.date < e) {
+        return Ok(None);
+    }
+    let set = financial::statements(valued, standard, b, e)?;
+    let mut s = if position {
+        set.position
+    } else {
+        set.activities
+    };
+    let japanese = s.language == statement::Language::Ja;
+    s.id = format!("{}-comparative", s.id);
+    s.title = match (japanese, position) {
+        (true, true) => format!("{}（前期末）", s.title),
+        (true, false) => format!("{}（前年同期）", s.title),
+        (false, true) => format!("{}: comparative at the last year-end", s.title),
+        (false, false) => format!(
+            "{}: comparative, the same period of the previous year",
+            s.title
+        ),
+    };
+    Ok(Some(s))
 }
 
 use std::fmt;

@@ -56,28 +56,91 @@ pub fn date(day: NaiveDate, language: Language) -> String {
     }
 }
 
+/// True when `[begin, end)` is exactly one fiscal year.
+pub fn is_fiscal_year(settings: &Settings, begin: NaiveDate, end: NaiveDate) -> bool {
+    settings.fiscal_year(settings.fiscal_year_start.year_of(begin)) == Some((begin, end))
+}
+
+/// True when `end` (excluded) is the first day of a fiscal year, so that a
+/// position at the day before is a year-end position.
+pub fn is_year_end(settings: &Settings, end: NaiveDate) -> bool {
+    settings
+        .fiscal_year(settings.fiscal_year_start.year_of(end))
+        .is_some_and(|(first, _)| first == end)
+}
+
+/// "six months", "one month", "45 days": the length of `[begin, end)`, in
+/// whole months when both ends fall on the same day of the month.
+fn length(begin: NaiveDate, end: NaiveDate) -> String {
+    const NUMBERS: [&str; 13] = [
+        "", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve",
+    ];
+    let months = (end.year() - begin.year()) * 12 + end.month() as i32 - begin.month() as i32;
+    if begin.day() == end.day() && (1..=12).contains(&months) {
+        let word = NUMBERS[months as usize];
+        return if months == 1 {
+            "one month".into()
+        } else {
+            format!("{word} months")
+        };
+    }
+    let days = (end - begin).num_days();
+    if days == 1 {
+        "one day".into()
+    } else {
+        format!("{days} days")
+    }
+}
+
+/// A date in words: "30 September 2000".
+fn date_in_words(day: NaiveDate) -> String {
+    day.format("%-d %B %Y").to_string()
+}
+
 /// "Organisation, 2000-04-01 to 2001-03-31" (`[begin, end)`), or its
-/// Japanese form 「…　2000年4月1日から2001年3月31日まで」.
+/// Japanese form 「…　2000年4月1日から2001年3月31日まで」. A period that is
+/// not a whole fiscal year says it is interim: "Organisation, interim: six
+/// months to 30 September 2000 (2000-04-01 to 2000-09-30)",
+/// 「…　2000年4月1日から2000年9月30日まで（中間）」.
 pub fn period(journal: &Journal, begin: NaiveDate, end: NaiveDate, language: Language) -> String {
     let last = end.pred_opt().unwrap_or(end);
-    let organisation = organisation(journal.settings(), language);
-    match language {
-        Language::En => format!("{organisation}, {begin} to {last}"),
-        Language::Ja => format!(
-            "{organisation}　{}から{}まで",
+    let settings = journal.settings();
+    let organisation = organisation(settings, language);
+    let interim = !is_fiscal_year(settings, begin, end);
+    match (language, interim) {
+        (Language::En, false) => format!("{organisation}, {begin} to {last}"),
+        (Language::En, true) => format!(
+            "{organisation}, interim: {} to {} ({begin} to {last})",
+            length(begin, end),
+            date_in_words(last)
+        ),
+        (Language::Ja, _) => format!(
+            "{organisation}　{}から{}まで{}",
             date(begin, language),
-            date(last, language)
+            date(last, language),
+            if interim { "（中間）" } else { "" }
         ),
     }
 }
 
 /// "Organisation, at 2001-03-31" (the day before `end`), or
-/// 「…　2001年3月31日現在」.
+/// 「…　2001年3月31日現在」; "(interim)"/（中間） when that day is not a
+/// fiscal year's last.
 pub fn at(journal: &Journal, end: NaiveDate, language: Language) -> String {
     let last = end.pred_opt().unwrap_or(end);
-    let organisation = organisation(journal.settings(), language);
+    let settings = journal.settings();
+    let organisation = organisation(settings, language);
+    let interim = !is_year_end(settings, end);
     match language {
-        Language::En => format!("{organisation}, at {last}"),
-        Language::Ja => format!("{organisation}　{}現在", date(last, language)),
+        Language::En => format!(
+            "{organisation}, at {last}{}",
+            if interim { " (interim)" } else { "" }
+        ),
+        Language::Ja => format!(
+            "{organisation}　{}現在{}",
+            date(last, language),
+            if interim { "（中間）" } else { "" }
+        ),
     }
 }

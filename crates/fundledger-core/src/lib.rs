@@ -89,6 +89,7 @@ pub mod raw;
 pub mod render;
 pub mod reports;
 pub mod settings;
+pub mod sheet;
 pub mod source;
 pub mod valuation;
 pub mod write;

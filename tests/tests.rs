@@ -2,6 +2,7 @@
 //!
 //! One test binary, grouped by area:
 //!
+//! - `board`: the printed board pack (Chromium), spreadsheets (LibreOffice), no internal names in reports;
 //! - `cli`: snapshots of every command on the example ledger, and usage errors;
 //! - `errors`: one reproducer per diagnostic code, with its snapshot;
 //! - `golden`: the reports in `reports/`, regenerated from `ledgers/`;
@@ -14,6 +15,7 @@ mod util;
 mod cli;
 mod errors;
 mod filing;
+mod board;
 mod golden;
 mod import;
 mod interop;

@@ -191,14 +191,19 @@ fn workbook(sheets: &[Sheet]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
             }
             row += 1;
         }
-        if !sheet.title.is_empty() {
+        // A note of text only has no table: its paragraphs follow the
+        // title.
+        let text_only = sheet.rows.is_empty() && sheet.header.iter().all(String::is_empty);
+        if !sheet.title.is_empty() && !text_only {
             row += 1;
         }
-        for (column, name) in sheet.header.iter().enumerate() {
-            page.write_string_with_format(row, column as u16, name, &header_format)?;
+        if !text_only {
+            for (column, name) in sheet.header.iter().enumerate() {
+                page.write_string_with_format(row, column as u16, name, &header_format)?;
+            }
+            page.set_freeze_panes(row + 1, 1)?;
+            row += 1;
         }
-        page.set_freeze_panes(row + 1, 1)?;
-        row += 1;
         for line in &sheet.rows {
             for (column, cell) in line.cells.iter().enumerate() {
                 let mut format = Format::new();
@@ -225,7 +230,9 @@ fn workbook(sheets: &[Sheet]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
             }
             row += 1;
         }
-        row += 1;
+        if !text_only {
+            row += 1;
+        }
         for note in &sheet.notes {
             page.write_string(row, 0, note)?;
             row += 1;

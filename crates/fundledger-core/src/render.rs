@@ -307,6 +307,24 @@ pub fn funds(report: &FundsReport, format: Format) -> Result<String, RenderError
         Format::Json => json(report),
         Format::Csv => csv_of(&header, rows),
         Format::Text => {
+            // For people: the fund's name, not its id, and digits grouped.
+            let rows: Vec<Vec<String>> = report
+                .rows
+                .iter()
+                .map(|r| {
+                    let mut row = vec![
+                        r.name.clone(),
+                        r.restriction.to_string(),
+                        r.commodity.clone(),
+                    ];
+                    row.extend(
+                        [r.opening, r.income, r.expenses, r.exchange, r.transfers, r.closing]
+                            .into_iter()
+                            .map(grouped),
+                    );
+                    row
+                })
+                .collect();
             let mut out = String::new();
             let period = match (report.begin, report.end) {
                 (Some(b), Some(e)) => format!("{b} to {}", e.pred_opt().unwrap_or(e)),
@@ -320,7 +338,11 @@ pub fn funds(report: &FundsReport, format: Format) -> Result<String, RenderError
                 &rows,
                 &[false, false, false, true, true, true, true, true, true],
             ));
-            let totals: Vec<String> = report.total_net_assets.iter().map(amount_text).collect();
+            let totals: Vec<String> = report
+                .total_net_assets
+                .iter()
+                .map(|a| format!("{} {}", grouped(a.quantity), a.commodity))
+                .collect();
             let _ = writeln!(
                 out,
                 "\nTotal net assets (sum of closing balances): {}",

@@ -240,7 +240,10 @@ fn check_printed_pack(standard: &str) {
             "--disable-gpu",
             "--no-pdf-header-footer",
         ])
-        .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
         .arg(format!("--print-to-pdf={}", pdf.display()))
         .arg(&html)
         .output()
@@ -274,7 +277,11 @@ fn check_printed_pack(standard: &str) {
     let mut found_headings = 0;
     for (k, page) in pages.iter().enumerate() {
         // A4 is 842 points high.
-        assert!((page.height - 841.9).abs() < 1.0, "page {} is not A4", k + 1);
+        assert!(
+            (page.height - 841.9).abs() < 1.0,
+            "page {} is not A4",
+            k + 1
+        );
         let all: String = page.lines.iter().map(|l| squeeze(&l.text)).collect();
         let number = format!("{}/{}", k + 1, pages.len());
         if !all.contains(&number) {
@@ -419,8 +426,16 @@ fn table_of(sheet: &[Vec<String>], statement: &serde_json::Value) -> Option<Vec<
     }
     if statement["rows"].as_array()?.is_empty() && statement["columns"].as_array()?.is_empty() {
         // A note of text only: its paragraphs, under the title.
-        let paragraphs: Vec<&str> = sheet[2..].iter().filter_map(|r| r.first()).map(String::as_str).collect();
-        let notes: Vec<&str> = statement["notes"].as_array()?.iter().filter_map(|n| n.as_str()).collect();
+        let paragraphs: Vec<&str> = sheet[2..]
+            .iter()
+            .filter_map(|r| r.first())
+            .map(String::as_str)
+            .collect();
+        let notes: Vec<&str> = statement["notes"]
+            .as_array()?
+            .iter()
+            .filter_map(|n| n.as_str())
+            .collect();
         return (paragraphs == notes).then(Vec::new);
     }
     // The header row follows the title block and its blank line.
@@ -505,9 +520,7 @@ fn every_report_opens_in_libreoffice_with_the_json_figures() {
         "annual",
     ] {
         for standard in ["asc958", "jp-npo"] {
-            let args = [
-                "report", name, "--fy", "2000", "--standard", standard,
-            ];
+            let args = ["report", name, "--fy", "2000", "--standard", standard];
             let mut json_args = vec!["-C", "ledgers/lifefunds"];
             json_args.extend(args);
             json_args.extend(["-O", "json"]);
@@ -544,7 +557,15 @@ fn output_file_takes_its_format_from_the_extension_and_is_replaced_whole() {
     assert_eq!(result.code, 0, "{}", result.stderr);
     assert!(result.stdout.is_empty());
     let written = std::fs::read_to_string(&csv).unwrap();
-    let expected = run(&["-C", "ledgers/lifefunds", "funds", "--fy", "2000", "-O", "csv"]);
+    let expected = run(&[
+        "-C",
+        "ledgers/lifefunds",
+        "funds",
+        "--fy",
+        "2000",
+        "-O",
+        "csv",
+    ]);
     assert_eq!(written, expected.stdout);
     // No temporary file is left beside it.
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
@@ -573,7 +594,11 @@ fn output_file_takes_its_format_from_the_extension_and_is_replaced_whole() {
         dir.path().join("b.html").to_str().unwrap(),
     ]);
     assert_eq!(result.code, 2);
-    assert!(result.stderr.contains("cannot write html"), "{}", result.stderr);
+    assert!(
+        result.stderr.contains("cannot write html"),
+        "{}",
+        result.stderr
+    );
     assert!(!dir.path().join("b.html").exists());
     // A missing directory is an I/O error (exit 2).
     let result = run(&[
@@ -605,10 +630,27 @@ fn japanese_csv_starts_with_a_byte_order_mark_unless_refused() {
     let mut refused = args.to_vec();
     refused.push("--no-bom");
     assert!(!run(&refused).stdout.starts_with('\u{feff}'));
-    let english = run(&["-C", "ledgers/lifefunds", "report", "activities", "--fy", "2000", "-O", "csv"]);
+    let english = run(&[
+        "-C",
+        "ledgers/lifefunds",
+        "report",
+        "activities",
+        "--fy",
+        "2000",
+        "-O",
+        "csv",
+    ]);
     assert!(!english.stdout.starts_with('\u{feff}'));
     let asked = run(&[
-        "-C", "ledgers/lifefunds", "report", "activities", "--fy", "2000", "-O", "csv", "--bom",
+        "-C",
+        "ledgers/lifefunds",
+        "report",
+        "activities",
+        "--fy",
+        "2000",
+        "-O",
+        "csv",
+        "--bom",
     ]);
     assert!(asked.stdout.starts_with('\u{feff}'));
 }
@@ -632,10 +674,7 @@ fn a_closed_year_is_not_marked_draft() {
     let ledger = dir.path().join("lifefunds");
     copy_dir(&root().join("ledgers/lifefunds"), &ledger);
     let annual = |format: &str| {
-        crate::util::run_in(
-            &ledger,
-            &["report", "annual", "--fy", "2000", "-O", format],
-        )
+        crate::util::run_in(&ledger, &["report", "annual", "--fy", "2000", "-O", format])
     };
     let draft = annual("json");
     assert_eq!(draft.code, 0, "{}", draft.stderr);
@@ -655,6 +694,9 @@ fn a_closed_year_is_not_marked_draft() {
     assert_eq!(value["provenance"]["closed"], true);
     // The digest names the journal as it now is.
     let before: serde_json::Value = serde_json::from_str(&draft.stdout).unwrap();
-    assert_ne!(value["provenance"]["digest"], before["provenance"]["digest"]);
+    assert_ne!(
+        value["provenance"]["digest"],
+        before["provenance"]["digest"]
+    );
     assert!(!annual("html").stdout.contains("not audited"));
 }

@@ -12,10 +12,10 @@
 
 mod util;
 
+mod board;
 mod cli;
 mod errors;
 mod filing;
-mod board;
 mod golden;
 mod import;
 mod interop;

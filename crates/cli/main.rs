@@ -360,17 +360,18 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         ],
         standard == Standard::JpNpo,
     )?;
-    let statements_as = |statements: &[reports::statement::Statement]| -> Result<Rendered, Failure> {
-        let format = match out.format {
-            OutputFormat::Csv => Format::Csv,
-            _ => Format::Text,
+    let statements_as =
+        |statements: &[reports::statement::Statement]| -> Result<Rendered, Failure> {
+            let format = match out.format {
+                OutputFormat::Csv => Format::Csv,
+                _ => Format::Text,
+            };
+            let mut parts = Vec::new();
+            for s in statements {
+                parts.push(render::statement(s, format).map_err(report_failed)?);
+            }
+            Ok(Rendered::Text(parts.join("\n")))
         };
-        let mut parts = Vec::new();
-        for s in statements {
-            parts.push(render::statement(s, format).map_err(report_failed)?);
-        }
-        Ok(Rendered::Text(parts.join("\n")))
-    };
     if args.name == "annual" {
         let report = annual::annual(&valued, standard, fy, begin, end).map_err(report_failed)?;
         let rendered = match out.format {
@@ -414,12 +415,9 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
                 first.map(|s| s.language).unwrap_or_default(),
             ))
         }
-        OutputFormat::Md => Rendered::Text(
-            statements
-                .iter()
-                .map(render::statement_markdown)
-                .collect(),
-        ),
+        OutputFormat::Md => {
+            Rendered::Text(statements.iter().map(render::statement_markdown).collect())
+        }
         OutputFormat::Xlsx => Rendered::Sheets(sheet::statements(&statements)),
         OutputFormat::Text | OutputFormat::Csv => statements_as(&statements)?,
     };
@@ -470,10 +468,10 @@ fn add(cli: &Cli, args: &AddArgs) -> Result<(), Failure> {
     output(
         cli,
         &format!(
-        "{}{verb} 1 transaction to {}\n",
-        addition.text,
-        settings.journal.display()
-    ),
+            "{}{verb} 1 transaction to {}\n",
+            addition.text,
+            settings.journal.display()
+        ),
     )
 }
 
@@ -531,9 +529,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             )?;
             let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
             let report = reports::register(&journal, &filter).map_err(report_failed)?;
+            let width = out.terminal_width();
             view(
                 &out,
-                |f| render::register(&report, f),
+                |f| render::register_fitted(&report, f, width),
                 || sheet::register(&report),
             )
         }

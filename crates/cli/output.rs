@@ -93,6 +93,25 @@ impl Output {
         })
     }
 
+    /// The width text should fit: the terminal's, when writing text to
+    /// one (`COLUMNS` overrides it); none for a file or a pipe.
+    pub fn terminal_width(&self) -> Option<usize> {
+        if self.file.is_some() || self.format != OutputFormat::Text {
+            return None;
+        }
+        if let Some(columns) = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|c| *c > 0)
+        {
+            return Some(columns);
+        }
+        if !std::io::stdout().is_terminal() {
+            return None;
+        }
+        terminal_size::terminal_size().map(|(width, _)| usize::from(width.0))
+    }
+
     /// Writes what a command rendered.
     pub fn write(&self, rendered: Rendered) -> Result<(), Failure> {
         let bytes = match rendered {

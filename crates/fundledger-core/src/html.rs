@@ -91,7 +91,11 @@ pub fn statement(s: &Statement) -> String {
 fn section(s: &Statement, anchor: &str) -> String {
     // A table short enough for one page is kept whole; a long one may
     // break between rows (its header repeats), never after its heading.
-    let keep = if s.rows.len() <= 28 { " class=\"keep\"" } else { "" };
+    let keep = if s.rows.len() <= 28 {
+        " class=\"keep\""
+    } else {
+        ""
+    };
     let mut out = format!(
         "<section id=\"{}\"{keep}>\n<h3>{}</h3>\n<p class=\"subtitle\">{}",
         escape(anchor),
@@ -337,10 +341,7 @@ pub fn stacked_bars(
     let (width, row, left, right) = (720.0, 30.0, 250.0, 150.0);
     let height = row * bars.len() as f64 + 10.0;
     let total = |values: &[Decimal]| values.iter().map(|v| px(*v).max(0.0)).sum::<f64>();
-    let max = bars
-        .iter()
-        .map(|(_, v)| total(v))
-        .fold(1.0f64, f64::max);
+    let max = bars.iter().map(|(_, v)| total(v)).fold(1.0f64, f64::max);
     let scale = (width - left - right) / max;
     let mut svg = format!("<svg viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">\n", escape(caption));
     let _ = writeln!(
@@ -398,7 +399,7 @@ pub fn stacked_bars(
 
 /// `1,000 JPY`, or `1,000円` for a unit written without a space.
 fn with_unit(value: Decimal, unit: &str) -> String {
-    if unit.chars().all(|c| c.is_ascii()) {
+    if unit.is_ascii() {
         format!("{} {unit}", grouped(value))
     } else {
         format!("{}{unit}", grouped(value))
@@ -450,7 +451,8 @@ const JAPANESE: Frame = Frame {
     statements: "財務諸表",
     notes: "注記",
     draft: "下書き — 監査前（年度は締められていません）",
-    restricted: "使途が指定された寄付：今年度に使えた額（期首の残高と受け入れた額）と、そのうち使った額",
+    restricted:
+        "使途が指定された寄付：今年度に使えた額（期首の残高と受け入れた額）と、そのうち使った額",
     spent: "今年度に使った額",
     left: "期末の残高",
     balances: "会計ごとの正味財産（各月末）",
@@ -557,11 +559,7 @@ pub fn annual(report: &AnnualReport, generated: NaiveDate) -> String {
         escape(words.summary)
     );
     body.push_str(&section(&report.summary, "summary-table"));
-    let _ = writeln!(
-        body,
-        "<h2 id=\"charts\">{}</h2>",
-        escape(words.charts)
-    );
+    let _ = writeln!(body, "<h2 id=\"charts\">{}</h2>", escape(words.charts));
     if !report.restricted.is_empty() {
         let bars: Vec<(String, Vec<Decimal>)> = report
             .restricted
@@ -623,13 +621,25 @@ pub fn annual(report: &AnnualReport, generated: NaiveDate) -> String {
     for (k, s) in report.notes.iter().enumerate() {
         body.push_str(&section(s, &format!("note-{k}")));
     }
-    let header = format!("{} · {} · {}", report.organisation, words.title, report.year);
+    let header = format!(
+        "{} · {} · {}",
+        report.organisation, words.title, report.year
+    );
     let draft = if report.provenance.closed {
         String::new()
     } else {
         format!(
             " @top-right {{ content: {}; font-size: 8pt; color: #b03a2e; font-family: {FONTS}; }}",
-            css_string(words.draft.split(':').next().unwrap_or(words.draft).split('（').next().unwrap_or(words.draft))
+            css_string(
+                words
+                    .draft
+                    .split(':')
+                    .next()
+                    .unwrap_or(words.draft)
+                    .split('（')
+                    .next()
+                    .unwrap_or(words.draft)
+            )
         )
     };
     let print = format!(

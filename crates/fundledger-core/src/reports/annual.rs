@@ -9,8 +9,8 @@ use serde::Serialize;
 use super::board;
 use super::financial::{self, Standard};
 use super::statement::{Cell, Language, RowKind, Statement};
-use super::words::{self, pick};
 use super::valued::{months, Valued};
+use super::words::{self, pick};
 use super::ReportError;
 use crate::journal::PostingKind;
 use crate::money::Decimal;
@@ -400,9 +400,10 @@ pub fn journal_digest(journal: &crate::Journal) -> std::io::Result<String> {
 pub fn is_year_closed(journal: &crate::Journal, year: i32) -> bool {
     let wanted = year.to_string();
     journal.transactions().iter().any(|t| {
-        journal.transaction_tags(t).iter().any(|tag| {
-            &*tag.name == "close" && tag.value.trim().trim_start_matches("FY") == wanted
-        })
+        journal
+            .transaction_tags(t)
+            .iter()
+            .any(|tag| &*tag.name == "close" && tag.value.trim().trim_start_matches("FY") == wanted)
     })
 }
 

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::statement::{Cell, Language, RowKind, Statement};
-use super::words::{self, pick};
 use super::valued::{months, Valued};
+use super::words::{self, pick};
 use super::ReportError;
 use crate::journal::{Journal, PostingKind};
 use crate::money::{self, Decimal, RoundingStrategy};
@@ -275,7 +275,11 @@ pub fn loans(
     let mut maturity = in_language(
         Statement::new(
             "loans-maturity",
-            pick(language, "Maturity of member loans", "会員からの借入金の返済期日別残高"),
+            pick(
+                language,
+                "Maturity of member loans",
+                "会員からの借入金の返済期日別残高",
+            ),
             as_of_text(journal, as_of, language),
             headers(language, &["Outstanding"], &["残高"]),
             &valued.base,
@@ -718,7 +722,14 @@ pub fn outputs(
                     "Unit",
                     "Cost per unit",
                 ],
-                &["期間の合計", "期末", "最大", "月平均", "単位", "単位あたり費用"],
+                &[
+                    "期間の合計",
+                    "期末",
+                    "最大",
+                    "月平均",
+                    "単位",
+                    "単位あたり費用",
+                ],
             ),
             &c.valued.base,
         ),

@@ -700,3 +700,64 @@ fn a_closed_year_is_not_marked_draft() {
     );
     assert!(!annual("html").stdout.contains("not audited"));
 }
+
+#[test]
+fn colour_is_asked_for_or_refused() {
+    let bad = root().join("tests/errors/E201-unbalanced.ledger");
+    let bad = bad.to_str().unwrap();
+    let always = run(&["-f", bad, "--color", "always", "check"]);
+    assert_eq!(always.code, 1);
+    assert!(
+        always.stderr.contains("\u{1b}[1;31merror\u{1b}[0m["),
+        "{}",
+        always.stderr
+    );
+    // Not a terminal (auto), or never: plain text.
+    for args in [
+        vec!["-f", bad, "check"],
+        vec!["-f", bad, "--color", "never", "check"],
+    ] {
+        let plain = run(&args);
+        assert_eq!(plain.code, 1);
+        assert!(!plain.stderr.contains('\u{1b}'), "{}", plain.stderr);
+    }
+}
+
+#[test]
+fn register_fits_the_width_it_is_given() {
+    // Not a terminal and no COLUMNS: nothing is cut.
+    let wide = run(&[
+        "-C",
+        "ledgers/lifefunds",
+        "register",
+        "Liabilities:MemberLoans",
+    ]);
+    assert!(!wide.stdout.contains('…'));
+    let fitted = Command::new(env!("CARGO_BIN_EXE_fundledger"))
+        .args([
+            "-C",
+            "ledgers/lifefunds",
+            "register",
+            "Liabilities:MemberLoans",
+        ])
+        .current_dir(root())
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(fitted.stdout).unwrap();
+    let longest = wide
+        .stdout
+        .lines()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap();
+    assert!(longest > 100, "the example's register is {longest} wide");
+    for line in text.lines() {
+        assert!(line.chars().count() <= 100, "{line:?} is wider than 100");
+    }
+    assert!(text.contains('…'));
+    assert!(
+        text.contains("-1,400,000"),
+        "amounts keep their digits grouped"
+    );
+}

@@ -655,50 +655,54 @@ fn japanese_csv_starts_with_a_byte_order_mark_unless_refused() {
     assert!(asked.stdout.starts_with('\u{feff}'));
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
-
 #[test]
 fn a_closed_year_is_not_marked_draft() {
+    // A ledger of its own (the example's years may be closed).
     let dir = tempfile::tempdir().unwrap();
-    let ledger = dir.path().join("lifefunds");
-    copy_dir(&root().join("ledgers/lifefunds"), &ledger);
+    std::fs::write(
+        dir.path().join("fundledger.toml"),
+        "organisation = \"Mini\"\nbase_currency = \"JPY\"\nfiscal_year_start = \"04-01\"\njournal = \"main.ledger\"\n\n[account_classes]\nAssets = \"assets\"\nIncome = \"income\"\nExpenses = \"expenses\"\nNetAssets = \"net-assets\"\n\n[[commodities]]\nsymbol = \"JPY\"\nprecision = 0\n\n[[funds]]\nid = \"General\"\nname = \"General fund\"\nrestriction = \"unrestricted\"\ndefault = true\n",
+    )
+    .unwrap();
+    let gift = "2000-04-01 Gift\n    Assets:Cash  100 JPY\n    Income:Gifts\n";
+    std::fs::write(dir.path().join("main.ledger"), gift).unwrap();
     let annual = |format: &str| {
-        crate::util::run_in(&ledger, &["report", "annual", "--fy", "2000", "-O", format])
+        crate::util::run_in(
+            dir.path(),
+            &["report", "annual", "--fy", "2000", "-O", format],
+        )
     };
     let draft = annual("json");
     assert_eq!(draft.code, 0, "{}", draft.stderr);
-    let value: serde_json::Value = serde_json::from_str(&draft.stdout).unwrap();
-    assert_eq!(value["provenance"]["closed"], false);
+    let before: serde_json::Value = serde_json::from_str(&draft.stdout).unwrap();
+    assert_eq!(before["provenance"]["closed"], false);
     assert!(annual("html").stdout.contains("not audited"));
     // The year-close records its entries in a transaction tagged with the
-    // year it closes.
-    let mut journal = std::fs::read_to_string(ledger.join("fy2000.ledger")).unwrap();
-    journal.push_str(
-        "\n2001-03-31 Year-end close\n    ; close: 2000\n    Assets:Bank:Postal  1 JPY\n    Assets:Cash:JPY  -1 JPY\n",
-    );
-    std::fs::write(ledger.join("fy2000.ledger"), journal).unwrap();
+    // year it closes (`close: FY2000`).
+    std::fs::write(
+        dir.path().join("main.ledger"),
+        format!("{gift}\n2001-03-31 Year-end close\n    ; close: FY2000\n    Assets:Cash  0 JPY\n    Assets:Bank  0 JPY\n"),
+    )
+    .unwrap();
     let closed = annual("json");
     assert_eq!(closed.code, 0, "{}", closed.stderr);
-    let value: serde_json::Value = serde_json::from_str(&closed.stdout).unwrap();
-    assert_eq!(value["provenance"]["closed"], true);
+    let after: serde_json::Value = serde_json::from_str(&closed.stdout).unwrap();
+    assert_eq!(after["provenance"]["closed"], true);
     // The digest names the journal as it now is.
-    let before: serde_json::Value = serde_json::from_str(&draft.stdout).unwrap();
     assert_ne!(
-        value["provenance"]["digest"],
+        after["provenance"]["digest"],
         before["provenance"]["digest"]
     );
     assert!(!annual("html").stdout.contains("not audited"));
+    // It closes FY2000 only.
+    let fy2001 = crate::util::run_in(
+        dir.path(),
+        &["report", "annual", "--fy", "2001", "-O", "json"],
+    );
+    if fy2001.code == 0 {
+        let value: serde_json::Value = serde_json::from_str(&fy2001.stdout).unwrap();
+        assert_eq!(value["provenance"]["closed"], false);
+    }
 }
 
 #[test]

@@ -406,6 +406,86 @@ fn with_unit(value: Decimal, unit: &str) -> String {
     }
 }
 
+/// Horizontal bars in groups: one group per label, one bar per series
+/// (named in the legend), from a zero line on round ticks, each bar's
+/// value at its end. Negative values extend to the left of zero.
+pub fn grouped_bars(
+    caption: &str,
+    series: &[&str],
+    groups: &[(String, Vec<Decimal>)],
+    unit: &str,
+    language: Language,
+) -> String {
+    let (width, left, right, bar, gap) = (720.0, 250.0, 110.0, 11.0, 10.0);
+    let per_group = bar * series.len() as f64 + gap;
+    let axis = 18.0;
+    let height = per_group * groups.len() as f64 + axis + 4.0;
+    let values: Vec<f64> = groups
+        .iter()
+        .flat_map(|(_, v)| v.iter().map(|d| px(*d)))
+        .collect();
+    let marks = ticks(
+        values.iter().copied().fold(0.0, f64::min),
+        values.iter().copied().fold(0.0, f64::max),
+        5,
+    );
+    let (min, max) = (
+        marks.first().copied().unwrap_or(0.0),
+        marks.last().copied().unwrap_or(1.0),
+    );
+    let span = (max - min).max(1.0);
+    let x = |v: f64| left + (v - min) / span * (width - left - right);
+    let plot_bottom = height - axis;
+    let mut svg = format!("<svg viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">\n", escape(caption));
+    for v in &marks {
+        let _ = writeln!(svg, "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"0\" y2=\"{plot_bottom:.1}\" stroke=\"#e3e8ee\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#5b6773\">{}</text>", x(*v), x(*v), x(*v), height - 4.0, escape(&tick_label(*v, language)));
+    }
+    for (k, (label, values)) in groups.iter().enumerate() {
+        let top = per_group * k as f64 + gap / 2.0;
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"end\" fill=\"#1d2733\">{}</text>",
+            left - 8.0,
+            top + bar * series.len() as f64 / 2.0 + 4.0,
+            escape(label)
+        );
+        for (i, value) in values.iter().enumerate() {
+            let v = px(*value);
+            let (from, to) = (x(0.0_f64.min(v)), x(0.0_f64.max(v)));
+            let y = top + bar * i as f64;
+            let colour = PALETTE[i % PALETTE.len()];
+            let _ = writeln!(
+                svg,
+                "<rect x=\"{from:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{colour}\"><title>{}: {}</title></rect><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#1d2733\">{}</text>",
+                (to - from).max(0.5),
+                bar - 1.5,
+                escape(series.get(i).copied().unwrap_or("")),
+                escape(&with_unit(*value, unit)),
+                to.max(x(0.0)) + 4.0,
+                y + bar - 3.0,
+                escape(&grouped(*value))
+            );
+        }
+    }
+    let _ = writeln!(
+        svg,
+        "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"0\" y2=\"{plot_bottom:.1}\" stroke=\"#1d2733\" stroke-width=\"1.2\"/>",
+        x(0.0),
+        x(0.0)
+    );
+    svg.push_str("</svg>\n");
+    let entries: Vec<(String, &str)> = series
+        .iter()
+        .enumerate()
+        .map(|(k, p)| (p.to_string(), PALETTE[k % PALETTE.len()]))
+        .collect();
+    format!(
+        "<figure>{svg}{}<figcaption>{}</figcaption></figure>\n",
+        legend(&entries),
+        escape(caption)
+    )
+}
+
 /// The words of the annual report's frame, in one language.
 struct Frame {
     title: &'static str,
@@ -419,6 +499,8 @@ struct Frame {
     spent: &'static str,
     left: &'static str,
     balances: &'static str,
+    start: &'static str,
+    end: &'static str,
     loans_against: &'static str,
     loans_line: &'static str,
     unrestricted_line: &'static str,
@@ -436,7 +518,9 @@ const ENGLISH: Frame = Frame {
     restricted: "Restricted funds: what was available in the year (held at the start and received) and how much of it was spent",
     spent: "Spent in the year",
     left: "Held at the end of the year",
-    balances: "Net assets of each fund at each month end",
+    balances: "Net assets of each fund at the start and the end of the year",
+    start: "Start of the year",
+    end: "End of the year",
     loans_against: "Loans from members outstanding against the net assets free of restrictions, at each month end",
     loans_line: "Loans from members outstanding",
     unrestricted_line: "Net assets free of restrictions (general and board-designated funds)",
@@ -455,7 +539,9 @@ const JAPANESE: Frame = Frame {
         "使途が指定された寄付：今年度に使えた額（期首の残高と受け入れた額）と、そのうち使った額",
     spent: "今年度に使った額",
     left: "期末の残高",
-    balances: "会計ごとの正味財産（各月末）",
+    balances: "会計ごとの正味財産（期首と期末）",
+    start: "期首",
+    end: "期末",
     loans_against: "会員からの借入金の残高と、使途の制約のない正味財産（各月末）",
     loans_line: "会員からの借入金の残高",
     unrestricted_line: "使途の制約のない正味財産（一般会計と理事会指定の会計）",
@@ -586,10 +672,16 @@ pub fn annual(report: &AnnualReport, generated: NaiveDate) -> String {
         ],
         language,
     ));
-    body.push_str(&line_chart(
+    let changes: Vec<(String, Vec<Decimal>)> = report
+        .fund_changes
+        .iter()
+        .map(|f| (f.fund.clone(), vec![f.opening, f.closing]))
+        .collect();
+    body.push_str(&grouped_bars(
         &format!("{}, {} ({amounts_in})", words.balances, report.year),
-        &balances.months,
-        &balances.funds,
+        &[words.start, words.end],
+        &changes,
+        &money,
         language,
     ));
     if !report.loans.is_empty() {

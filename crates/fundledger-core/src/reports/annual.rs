@@ -31,6 +31,17 @@ pub struct RestrictedUse {
     pub closing: Decimal,
 }
 
+/// One fund's net assets at the start and the end of the year.
+#[derive(Clone, Debug, Serialize)]
+pub struct FundChange {
+    /// The fund's name in the report's language.
+    pub fund: String,
+    /// Net assets at the start of the year.
+    pub opening: Decimal,
+    /// Net assets at the end of the year.
+    pub closing: Decimal,
+}
+
 /// Month-end figures through the year.
 #[derive(Clone, Debug, Serialize)]
 pub struct FundSeries {
@@ -81,6 +92,9 @@ pub struct AnnualReport {
     pub notes: Vec<Statement>,
     /// Where each restricted fund's money went, for the chart.
     pub restricted: Vec<RestrictedUse>,
+    /// Each fund's net assets at the start and the end of the year, for
+    /// the chart.
+    pub fund_changes: Vec<FundChange>,
     /// Fund balances, loans and unrestricted net assets through the year,
     /// for the charts.
     pub fund_balances: FundSeries,
@@ -281,6 +295,15 @@ pub fn annual(
             })
         })
         .collect::<Result<Vec<_>, ReportError>>()?;
+    let fund_changes = roll_forward
+        .rows
+        .iter()
+        .map(|r| FundChange {
+            fund: words::fund(settings, &r.fund, language),
+            opening: r.opening,
+            closing: r.closing,
+        })
+        .collect();
     let fund_balances = fund_series(valued, begin, end, language)?;
     let loans_by_lender = loans[0]
         .rows
@@ -355,6 +378,7 @@ pub fn annual(
         },
         notes,
         restricted,
+        fund_changes,
         fund_balances,
         loans: loans_by_lender,
     })

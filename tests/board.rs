@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{in_ci, root, run};
+use crate::util::{root, run, tool_runs as have};
 
 /// The golden reports that are journal views (they show the journal's own
 /// account paths and fund ids on purpose) or the journal itself.
@@ -119,21 +119,6 @@ fn no_internal_names_reach_the_board_reports() {
         "internal names in reports a board reads:\n{}",
         leaks.join("\n")
     );
-}
-
-/// Whether an external program runs; under CI its absence fails the test.
-fn have(program: &str, version_flag: &str) -> bool {
-    let found = Command::new(program)
-        .arg(version_flag)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found && in_ci() {
-        panic!("{program} is not installed; .ci/run installs it");
-    }
-    if !found {
-        eprintln!("skipping: {program} is not installed (CI installs it and fails without it)");
-    }
-    found
 }
 
 /// A line of text on a printed page, with its vertical position (points

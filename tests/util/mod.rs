@@ -57,8 +57,14 @@ pub fn in_ci() -> bool {
 
 /// Whether an external tool is on PATH; in CI its absence fails the test.
 pub fn tool_available(name: &str) -> bool {
+    tool_runs(name, "--version")
+}
+
+/// Whether `name FLAG` runs (`pdftotext -v`: not every tool knows
+/// `--version`); in CI its absence fails the test.
+pub fn tool_runs(name: &str, flag: &str) -> bool {
     let found = Command::new(name)
-        .arg("--version")
+        .arg(flag)
         .output()
         .is_ok_and(|o| o.status.success());
     if !found && in_ci() {

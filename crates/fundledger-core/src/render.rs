@@ -251,40 +251,29 @@ pub fn register_fitted(
         "amount",
         "running_total",
     ];
-    let rows: Vec<Vec<String>> = report
-        .rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.date.to_string(),
-                r.payee.clone(),
-                r.account.clone(),
-                r.fund.clone(),
-                r.commodity.clone(),
-                plain(r.amount),
-                plain(r.running_total),
-            ]
-        })
-        .collect();
+    // Amounts plain for machines, grouped for people.
+    let rows_with = |amount: fn(Decimal) -> String| -> Vec<Vec<String>> {
+        report
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.date.to_string(),
+                    r.payee.clone(),
+                    r.account.clone(),
+                    r.fund.clone(),
+                    r.commodity.clone(),
+                    amount(r.amount),
+                    amount(r.running_total),
+                ]
+            })
+            .collect()
+    };
     match format {
         Format::Json => json(report),
-        Format::Csv => csv_of(&header, rows),
+        Format::Csv => csv_of(&header, rows_with(plain)),
         Format::Text => {
-            let mut rows: Vec<Vec<String>> = report
-                .rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.date.to_string(),
-                        r.payee.clone(),
-                        r.account.clone(),
-                        r.fund.clone(),
-                        r.commodity.clone(),
-                        grouped(r.amount),
-                        grouped(r.running_total),
-                    ]
-                })
-                .collect();
+            let mut rows = rows_with(grouped);
             if let Some(limit) = width {
                 let widths = |rows: &[Vec<String>]| -> Vec<usize> {
                     (0..header.len())

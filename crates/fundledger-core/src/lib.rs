@@ -7,8 +7,9 @@
 //! and never panics ([`source`], [`parse`]), balances every transaction per
 //! commodity **and per fund**, and checks the whole journal ([`checks`]).
 //! Reports ([`reports`]) are functions from the validated [`Journal`] to
-//! plain data; [`render`] turns that data into text, CSV or JSON, and
-//! [`print`] writes the journal back canonically.
+//! plain data; [`render`] turns that data into text, CSV or JSON, [`html`]
+//! into self-contained pages (the printable board pack), [`sheet`] into
+//! spreadsheet sheets, and [`print`] writes the journal back canonically.
 //!
 //! # Invariants
 //!

@@ -750,3 +750,49 @@ fn register_fits_the_width_it_is_given() {
         "amounts keep their digits grouped"
     );
 }
+
+#[test]
+fn journal_views_open_in_libreoffice_with_the_json_figures() {
+    if !have("soffice", "--version") {
+        return;
+    }
+    for args in [
+        vec!["balance", "--by-fund"],
+        vec!["register", "--fy", "2000"],
+        vec!["accounts"],
+        vec!["funds", "--fy", "2000"],
+    ] {
+        let mut json_args = vec!["-C", "ledgers/lifefunds"];
+        json_args.extend(&args);
+        json_args.extend(["-O", "json"]);
+        let json = run(&json_args);
+        assert_eq!(json.code, 0, "{}", json.stderr);
+        let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+        let rows = value["rows"].as_array().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let xlsx = dir.path().join("view.xlsx");
+        let mut xlsx_args = vec!["-C", "ledgers/lifefunds"];
+        xlsx_args.extend(&args);
+        xlsx_args.extend(["-o", xlsx.to_str().unwrap()]);
+        let written = run(&xlsx_args);
+        assert_eq!(written.code, 0, "{}", written.stderr);
+        let sheets = sheets_via_libreoffice(&xlsx, dir.path());
+        assert_eq!(sheets.len(), 1);
+        let (header, body) = sheets[0].split_first().unwrap();
+        assert_eq!(body.len(), rows.len(), "{args:?}: one line per JSON row");
+        for (line, row) in body.iter().zip(rows) {
+            for (column, key) in header.iter().enumerate() {
+                let expected = match &row[key] {
+                    serde_json::Value::String(s) => normal_number(s).unwrap_or_else(|| s.clone()),
+                    serde_json::Value::Number(n) => n.to_string(),
+                    serde_json::Value::Bool(b) => b.to_string(),
+                    serde_json::Value::Null => String::new(),
+                    other => panic!("{args:?}: {key} is {other}"),
+                };
+                let cell = line.get(column).cloned().unwrap_or_default();
+                let shown = normal_number(&cell).unwrap_or(cell);
+                assert_eq!(shown, expected, "{args:?}: {key} of {row}");
+            }
+        }
+    }
+}

@@ -662,13 +662,13 @@ fn a_closed_year_is_not_marked_draft() {
     let before: serde_json::Value = serde_json::from_str(&draft.stdout).unwrap();
     assert_eq!(before["provenance"]["closed"], false);
     assert!(annual("html").stdout.contains("not audited"));
-    // The year-close records its entries in a transaction tagged with the
-    // year it closes (`close: FY2000`).
-    std::fs::write(
-        dir.path().join("main.ledger"),
-        format!("{gift}\n2001-03-31 Year-end close\n    ; close: FY2000\n    Assets:Cash  0 JPY\n    Assets:Bank  0 JPY\n"),
-    )
-    .unwrap();
+    // `fundledger close` records the close as a transaction tagged with
+    // the year it closes (`close: FY2000`).
+    let close = crate::util::run_in(
+        dir.path(),
+        &["close", "--fy", "2000", "--force", "--on", "2001-04-30"],
+    );
+    assert_eq!(close.code, 0, "{}", close.stderr);
     let closed = annual("json");
     assert_eq!(closed.code, 0, "{}", closed.stderr);
     let after: serde_json::Value = serde_json::from_str(&closed.stdout).unwrap();

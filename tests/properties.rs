@@ -30,14 +30,14 @@ struct GenPosting {
 }
 
 #[derive(Debug, Clone)]
-struct GenTransaction {
+pub(crate) struct GenTransaction {
     day: u32,
     commodity: usize,
     postings: Vec<GenPosting>,
     elide_last: bool,
 }
 
-fn transaction() -> impl Strategy<Value = GenTransaction> {
+pub(crate) fn transaction() -> impl Strategy<Value = GenTransaction> {
     (
         1u32..=28,
         0..COMMODITIES.len(),
@@ -83,7 +83,7 @@ fn decimal(minor_units: i64, commodity: usize) -> Decimal {
     Decimal::new(minor_units, COMMODITIES[commodity].1)
 }
 
-fn render(transactions: &[GenTransaction]) -> String {
+pub(crate) fn render(transactions: &[GenTransaction]) -> String {
     let mut text = String::new();
     for (i, t) in transactions.iter().enumerate() {
         text.push_str(&format!("2000-05-{:02} * Generated {i}\n", t.day));

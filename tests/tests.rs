@@ -4,6 +4,7 @@
 //!
 //! - `board`: the printed board pack (Chromium), spreadsheets (LibreOffice), no internal names in reports;
 //! - `cli`: snapshots of every command on the example ledger, and usage errors;
+//! - `close`: closing a year: refusals, revaluation, closed-year checks, migration;
 //! - `errors`: one reproducer per diagnostic code, with its snapshot;
 //! - `golden`: the reports in `reports/`, regenerated from `ledgers/`;
 //! - `import`: CSV imports and `add`: idempotence, refusals, crashes, concurrency;
@@ -14,6 +15,7 @@ mod util;
 
 mod board;
 mod cli;
+mod close;
 mod errors;
 mod filing;
 mod golden;

@@ -76,6 +76,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Record one transaction by hand.
     Add(AddArgs),
+    /// Close a fiscal year: check it (cash counts, closing rates, suspense, statements), revalue foreign balances at the closing rate, record the close; --migrate FILE writes the next year's opening balances.
+    Close(CloseArgs),
     /// Fiscal-year statements and board reports: activities, position, funds, functional, loans, sales, outputs, annual.
     Report(ReportArgs),
 }
@@ -176,6 +178,26 @@ pub struct AddArgs {
     #[arg(long = "posting", value_name = "POSTING", required = true)]
     pub postings: Vec<String>,
     /// Show the transaction and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `close` arguments.
+#[derive(Debug, Args)]
+pub struct CloseArgs {
+    /// The fiscal year that starts in YEAR (FY2000 = 2000-04-01 to 2001-03-31).
+    #[arg(long)]
+    pub fy: i32,
+    /// Close even though something is missing; what is missing is recorded as warnings in the close.
+    #[arg(long)]
+    pub force: bool,
+    /// Also write the next year's opening balances to FILE (a new journal; never overwritten).
+    #[arg(long, value_name = "FILE")]
+    pub migrate: Option<std::path::PathBuf>,
+    /// The date of the close (default: today).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub on: Option<NaiveDate>,
+    /// Show what would be written and change nothing.
     #[arg(long)]
     pub dry_run: bool,
 }

@@ -21,8 +21,8 @@ use fundledger_core::write::{self, ChangeError};
 use fundledger_core::{reports, Diagnostic, Journal, LoadError, Settings};
 
 use args::{
-    AddArgs, Cli, ColorChoice, Command, ImportArgs, ImportKindArg, OutputFormat, PeriodArgs,
-    ReportArgs, StandardArg,
+    AddArgs, Cli, CloseArgs, ColorChoice, Command, ImportArgs, ImportKindArg, OutputFormat,
+    PeriodArgs, ReportArgs, StandardArg,
 };
 use output::{Output, Rendered};
 
@@ -475,6 +475,124 @@ fn add(cli: &Cli, args: &AddArgs) -> Result<(), Failure> {
     )
 }
 
+/// Today's date (UTC), for the date of a close.
+fn today() -> chrono::NaiveDate {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() / 86_400)
+        .unwrap_or(0);
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
+        .and_then(|epoch| epoch.checked_add_days(chrono::Days::new(days)))
+        .unwrap_or_default()
+}
+
+fn close(cli: &Cli, args: &CloseArgs) -> Result<(), Failure> {
+    use fundledger_core::close;
+    let settings = settings_for(cli)?;
+    if let Some(path) = &args.migrate {
+        if path.exists() {
+            return Err(Failure::Usage(format!(
+                "{} exists; --migrate writes a new file and never overwrites one",
+                path.display()
+            )));
+        }
+    }
+    let closed_on = args.on.unwrap_or_else(today);
+    let mut opening = None;
+    let addition = write::change(&settings, args.dry_run, |journal| {
+        let plan = close::plan(journal, args.fy, closed_on, args.force)
+            .map_err(|e| ChangeError::Io(e.to_string()))?;
+        if !plan.blockers.is_empty() && (!args.force || plan.text.is_empty()) {
+            return Err(ChangeError::Input(plan.blockers));
+        }
+        if args.migrate.is_some() {
+            opening = Some(
+                close::opening_balances(journal, args.fy)
+                    .map_err(|e| ChangeError::Io(e.to_string()))?,
+            );
+        }
+        Ok(write::Addition {
+            text: plan.text.clone(),
+            transactions: plan.transactions,
+            value: plan,
+        })
+    })
+    .map_err(change_failed)?;
+    let plan = addition.value;
+    let mut text = String::new();
+    for warning in &plan.blockers {
+        text.push_str(&format!(
+            "warning (recorded in the close): {}\n",
+            warning.message
+        ));
+    }
+    if let Some(record) = &plan.already_closed {
+        text.push_str(&format!(
+            "FY{} is already closed: {} transactions, digest {} ({}); nothing written\n",
+            plan.year,
+            record.transactions,
+            record.digest,
+            record.describe()
+        ));
+    } else {
+        if args.dry_run {
+            text.push_str(&plan.text);
+            text.push('\n');
+        }
+        for r in &plan.revaluations {
+            let rate = r.rate.map(|r| r.to_string()).unwrap_or_else(|| "-".into());
+            text.push_str(&format!(
+                "revalued {} ({}): {} {} at {rate}: book value {} {base}, closing value {} {base}, difference {} {base}\n",
+                r.account, r.fund, r.quantity, r.commodity, r.book_value, r.closing_value, r.difference,
+                base = settings.base_currency.as_deref().unwrap_or("")
+            ));
+        }
+        let verb = if args.dry_run {
+            "would close"
+        } else {
+            "closed"
+        };
+        text.push_str(&format!(
+            "{verb} FY{} on {closed_on}: {} transactions, digest {}; {} transaction(s) {} {}\n",
+            plan.year,
+            plan.covered,
+            plan.digest,
+            plan.transactions,
+            if args.dry_run {
+                "to add to"
+            } else {
+                "added to"
+            },
+            settings.journal.display()
+        ));
+    }
+    if let (Some(path), Some(opening)) = (&args.migrate, opening) {
+        if args.dry_run {
+            text.push_str(&opening);
+        } else {
+            write_new_file(path, &opening)?;
+            text.push_str(&format!(
+                "wrote the opening balances of FY{} to {}\n",
+                plan.year + 1,
+                path.display()
+            ));
+        }
+    }
+    output(cli, &text)
+}
+
+/// Writes a new file (never over an existing one), flushed to disk.
+fn write_new_file(path: &std::path::Path, text: &str) -> Result<(), Failure> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| Failure::Usage(format!("cannot create {}: {e}", path.display())))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Check => {
@@ -554,6 +672,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Report(args) => report(&cli, args),
         Command::Import(args) => import(&cli, args),
         Command::Add(args) => add(&cli, args),
+        Command::Close(args) => close(&cli, args),
         Command::Funds(args) => {
             let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
             let journal = load_valid(&cli)?;

@@ -10,6 +10,9 @@
 //! plain data; [`render`] turns that data into text, CSV or JSON, [`html`]
 //! into self-contained pages (the printable board pack), [`sheet`] into
 //! spreadsheet sheets, and [`print`] writes the journal back canonically.
+//! [`close`] closes a fiscal year (revaluation at the closing rate, a close
+//! record that every load verifies) and [`write`](mod@write) is the only
+//! code that changes a journal.
 //!
 //! # Invariants
 //!
@@ -51,6 +54,9 @@
 //! | E404 | donor-restricted gift in an unrestricted or board-designated fund |
 //! | E405 | board-designated fund below zero |
 //! | E501 | balance assertion failed |
+//! | E701 | entry dated inside a closed year |
+//! | E702 | closed year changed after its close (count or digest) |
+//! | E703 | year not ready to close (cash count, closing rate, suspense, statements) |
 //! | W101 | dates out of order (warning) |
 //! | W102 | no price to value an amount in the base currency (warning) |
 //!
@@ -74,6 +80,7 @@
 #![forbid(unsafe_code)]
 
 pub mod checks;
+pub mod close;
 pub mod diagnostic;
 pub mod entry;
 pub mod fastpath;

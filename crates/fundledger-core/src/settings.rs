@@ -580,6 +580,8 @@ struct SettingsFile {
     loans: Vec<LoanSettings>,
     #[serde(default)]
     report: ReportSettings,
+    #[serde(default)]
+    close: crate::close::CloseSettings,
 }
 
 fn default_fiscal_year_start() -> String {
@@ -652,6 +654,8 @@ pub struct Settings {
     pub loans: Vec<LoanSettings>,
     /// Report labels and groupings.
     pub report: ReportSettings,
+    /// Closing a year (`[close]`).
+    pub close: crate::close::CloseSettings,
 }
 
 fn default_account_classes() -> BTreeMap<String, AccountClass> {
@@ -669,6 +673,23 @@ fn default_account_classes() -> BTreeMap<String, AccountClass> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect()
+}
+
+/// The report settings with the close's revaluation account among the FX
+/// accounts: a revaluation at the closing rate is an FX result.
+fn with_fx_account(
+    mut report: ReportSettings,
+    close: &crate::close::CloseSettings,
+) -> ReportSettings {
+    let account = &close.fx_revaluation_account;
+    if !report
+        .fx_accounts
+        .iter()
+        .any(|a| crate::query::account_matches(account, a))
+    {
+        report.fx_accounts.push(account.clone());
+    }
+    report
 }
 
 /// The fund untagged postings of a bare journal belong to.
@@ -699,7 +720,11 @@ impl Settings {
             products: Vec::new(),
             import: ImportSettings::default(),
             loans: Vec::new(),
-            report: ReportSettings::default(),
+            report: with_fx_account(
+                ReportSettings::default(),
+                &crate::close::CloseSettings::default(),
+            ),
+            close: crate::close::CloseSettings::default(),
         }
     }
 
@@ -952,7 +977,8 @@ impl Settings {
             products: file.products,
             import: file.import,
             loans: file.loans,
-            report: file.report,
+            report: with_fx_account(file.report, &file.close),
+            close: file.close,
         })
     }
 

@@ -370,6 +370,8 @@ pub fn change<T>(
         ));
     }
     let addition = prepare(&loaded.journal)?;
+    // Nothing goes into a closed year (not even in a dry run).
+    crate::close::refuse_closed(&loaded.journal, &addition.text).map_err(ChangeError::Input)?;
     let transactions_before = loaded.journal.transactions().len();
     drop(loaded);
     if let Some(lock) = &lock {

@@ -173,18 +173,7 @@ pub fn notes(
         Standard::Asc958 => notes_asc958(c, set)?,
         Standard::Sorp => notes_sorp(c, set, previous)?,
     };
-    super::engine::reconcile(
-        [
-            &set.activities,
-            &set.position,
-            &set.funds,
-            &set.functional,
-            &set.inventory,
-            &set.cashflows,
-        ]
-        .into_iter()
-        .chain(&notes),
-    )?;
+    super::engine::reconcile(set.statements().into_iter().chain(&notes))?;
     Ok(notes)
 }
 
@@ -587,29 +576,17 @@ fn notes_asc958(c: &Classified<'_, '_>, set: &StatementSet) -> Result<Vec<Statem
     out.push(borrowings);
 
     // Related parties (ASC 850).
-    let related: Vec<&LoanMovement> = loans.iter().filter(|m| m.related_party).collect();
-    let mut parties = titled(
+    let parties = related_party_note(
         c,
-        "notes-related-parties",
-        "Note 5. Related-party transactions".into(),
-        &["Opening", "Borrowed", "Repaid", "Closing"],
-        language,
-    );
-    if related.is_empty() {
-        parties
-            .notes
-            .push("There were no transactions with related parties.".into());
-    } else {
-        loan_table(
-            &mut parties,
-            &[(
-                format!("Loans from board members ({})", related.len()),
-                related.clone(),
-            )],
-            "Total",
-        )?;
-        parties.notes.push("Board members lent the organisation money to keep the rescue routes open, interest-free and unsecured, on the same terms as other members; the amounts due to them at the year end are above.".into());
-    }
+        &loans,
+        RelatedPartyWords {
+            id: "notes-related-parties",
+            title: "Note 5. Related-party transactions".into(),
+            none: "There were no transactions with related parties.",
+            row: "Loans from board members",
+            explanation: "Board members lent the organisation money to keep the rescue routes open, interest-free and unsecured, on the same terms as other members; the amounts due to them at the year end are above.",
+        },
+    )?;
     out.push(parties);
     let _ = set;
     Ok(out)
@@ -782,32 +759,17 @@ fn notes_sorp(
 
     // Related parties and trustee loans.
     let loans = loan_movements(c.valued, c.begin, c.end)?;
-    let related: Vec<&LoanMovement> = loans.iter().filter(|m| m.related_party).collect();
-    let mut parties = titled(
+    let mut parties = related_party_note(
         c,
-        "notes-related-parties",
-        format!(
-            "{}. Related-party transactions and trustee loans",
-            out.len() + 1
-        ),
-        &["Opening", "Borrowed", "Repaid", "Closing"],
-        language,
-    );
-    if related.is_empty() {
-        parties
-            .notes
-            .push("There were no related-party transactions in the year.".into());
-    } else {
-        loan_table(
-            &mut parties,
-            &[(
-                format!("Loans from trustees ({})", related.len()),
-                related.clone(),
-            )],
-            "Total",
-        )?;
-        parties.notes.push("Trustees lent the charity money to keep the rescue routes open, interest-free and unsecured; no trustee received remuneration or expenses.".into());
-    }
+        &loans,
+        RelatedPartyWords {
+            id: "notes-related-parties",
+            title: format!("{}. Related-party transactions and trustee loans", out.len() + 1),
+            none: "There were no related-party transactions in the year.",
+            row: "Loans from trustees",
+            explanation: "Trustees lent the charity money to keep the rescue routes open, interest-free and unsecured; no trustee received remuneration or expenses.",
+        },
+    )?;
     let all = money::checked_sum(loans.iter().map(|m| m.closing))?;
     parties.notes.push(format!(
         "Loans from members in total at the year end: {} {}.",
@@ -816,6 +778,42 @@ fn notes_sorp(
     ));
     out.push(parties);
     Ok(out)
+}
+
+/// The words of a related-party note in English.
+struct RelatedPartyWords {
+    id: &'static str,
+    title: String,
+    none: &'static str,
+    row: &'static str,
+    explanation: &'static str,
+}
+
+/// A note of the loans from related parties, aggregated (never by name).
+fn related_party_note(
+    c: &Classified<'_, '_>,
+    loans: &[LoanMovement],
+    words: RelatedPartyWords,
+) -> Result<Statement, ReportError> {
+    let related: Vec<&LoanMovement> = loans.iter().filter(|m| m.related_party).collect();
+    let mut parties = titled(
+        c,
+        words.id,
+        words.title,
+        &["Opening", "Borrowed", "Repaid", "Closing"],
+        Language::En,
+    );
+    if related.is_empty() {
+        parties.notes.push(words.none.into());
+    } else {
+        loan_table(
+            &mut parties,
+            &[(format!("{} ({})", words.row, related.len()), related)],
+            "Total",
+        )?;
+        parties.notes.push(words.explanation.into());
+    }
+    Ok(parties)
 }
 
 /// The statement of cash flows (direct method, ASC 230), with the effect of
@@ -880,6 +878,17 @@ pub fn cashflows(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
                 }
                 let flow = -value;
                 match journal.account_class(p.account) {
+                    // A revaluation at the closing rate moves no cash: it
+                    // is an effect of exchange-rate changes.
+                    Some(AccountClass::Income | AccountClass::Expenses)
+                        if settings
+                            .report
+                            .fx_accounts
+                            .iter()
+                            .any(|a| account_matches(account, a)) =>
+                    {
+                        super::acc(&mut exchange, flow)?
+                    }
                     Some(AccountClass::Income) => {
                         let category = IncomeCategory::of(account);
                         match receipts.iter_mut().find(|(k, _)| *k == category) {

@@ -150,6 +150,20 @@ pub struct StatementSet {
     pub outputs: Vec<Statement>,
 }
 
+impl StatementSet {
+    /// The statements (not the outputs or the notes), in filing order.
+    pub fn statements(&self) -> [&Statement; 6] {
+        [
+            &self.activities,
+            &self.position,
+            &self.funds,
+            &self.functional,
+            &self.inventory,
+            &self.cashflows,
+        ]
+    }
+}
+
 /// Builds every statement of `[begin, end)` under `standard` from one
 /// classification of the journal, and refuses them unless they tie with
 /// each other line by line.
@@ -201,18 +215,7 @@ fn build(
         outputs: super::board::outputs(&c, super::words::language_of(standard))?,
         notes: Vec::new(),
     };
-    super::engine::reconcile(
-        [
-            &set.activities,
-            &set.position,
-            &set.funds,
-            &set.functional,
-            &set.inventory,
-            &set.cashflows,
-        ]
-        .into_iter()
-        .chain(&set.outputs),
-    )?;
+    super::engine::reconcile(set.statements().into_iter().chain(&set.outputs))?;
     if let Some(previous) = notes {
         set.notes = super::filing::notes(&c, standard, &set, previous)?;
     }

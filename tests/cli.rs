@@ -191,8 +191,9 @@ fn bare_generated_journal_loads() {
 
 #[test]
 fn a_value_too_large_to_report_is_a_data_error() {
-    // Every account total fits, so `check` passes; the yen value of the
-    // yuan at 12.75 does not. The report says so and exits 1, not 2.
+    // Every account total fits (18 integer digits and CNY's 2 decimals),
+    // so `check` passes; the yen value of the yuan at 10^12 does not. The
+    // report says so and exits 1, not 2.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("fundledger.toml"),
@@ -204,7 +205,7 @@ fn a_value_too_large_to_report_is_a_data_error() {
     .unwrap();
     std::fs::write(
         dir.path().join("main.ledger"),
-        "P 2000-04-01 CNY 12.75 JPY\n\n2000-05-01 * Huge gift\n    Assets:Cash:CNY  10000000000000000000000000000 CNY\n    Income:Donations\n",
+        "P 2000-04-01 CNY 1000000000000 JPY\n\n2000-05-01 * Huge gift\n    Assets:Cash:CNY  100000000000000000 CNY\n    Income:Donations\n",
     )
     .unwrap();
     assert_eq!(run_in(dir.path(), &["-C", ".", "check"]).code, 0);

@@ -8,31 +8,31 @@ use std::process::Command;
 use crate::util::{root, run_in, Run};
 
 /// A scratch copy of the example ledger.
-pub(crate) struct Scratch {
-    _dir: tempfile::TempDir,
-    pub(crate) ledger: PathBuf,
+pub struct Scratch {
+    pub _dir: tempfile::TempDir,
+    pub ledger: PathBuf,
 }
 
 impl Scratch {
-    pub(crate) fn new() -> Scratch {
+    pub fn new() -> Scratch {
         let dir = tempfile::tempdir().unwrap();
         let ledger = dir.path().join("lifefunds");
         copy_dir(&root().join("ledgers/lifefunds"), &ledger);
         Scratch { _dir: dir, ledger }
     }
 
-    pub(crate) fn run(&self, args: &[&str]) -> Run {
+    pub fn run(&self, args: &[&str]) -> Run {
         let mut full = vec!["-C", "."];
         full.extend_from_slice(args);
         run_in(&self.ledger, &full)
     }
 
-    pub(crate) fn journal(&self) -> Vec<u8> {
+    pub fn journal(&self) -> Vec<u8> {
         std::fs::read(self.ledger.join("main.ledger")).unwrap()
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

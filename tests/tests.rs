@@ -7,6 +7,8 @@
 //! - `close`: closing a year: refusals, revaluation, closed-year checks, migration;
 //! - `errors`: one reproducer per diagnostic code, with its snapshot;
 //! - `golden`: the reports in `reports/`, regenerated from `ledgers/`;
+//! - `hardening`: the attacks of issue 11 (lost updates, links, permissions,
+//!   limits, exports), one test per item;
 //! - `import`: CSV imports and `add`: idempotence, refusals, crashes, concurrency;
 //! - `interop`: fundledger's balances against ledger-cli and hledger;
 //! - `properties`: random balanced journals, checked against a naive model.
@@ -19,6 +21,7 @@ mod close;
 mod errors;
 mod filing;
 mod golden;
+mod hardening;
 mod import;
 mod interop;
 mod properties;

@@ -151,9 +151,12 @@ pub struct ImportArgs {
     /// The file's encoding (overrides the rules).
     #[arg(long, value_name = "ENCODING", value_parser = ["utf-8", "shift_jis"])]
     pub encoding: Option<String>,
-    /// Show what would be added and change nothing.
+    /// Show what would be added and change nothing (every check of a real run is made).
     #[arg(long)]
     pub dry_run: bool,
+    /// Give up after waiting this many seconds for another writer's lock.
+    #[arg(long, value_name = "SECONDS")]
+    pub lock_timeout: Option<u64>,
 }
 
 /// `add` arguments.
@@ -177,9 +180,12 @@ pub struct AddArgs {
     /// A posting: "ACCOUNT AMOUNT COMMODITY", or just "ACCOUNT" for the one amount to infer; "; fund: NAME" at the end gives it its own fund. Repeat it.
     #[arg(long = "posting", value_name = "POSTING", required = true)]
     pub postings: Vec<String>,
-    /// Show the transaction and change nothing.
+    /// Show the transaction and change nothing (every check of a real run is made).
     #[arg(long)]
     pub dry_run: bool,
+    /// Give up after waiting this many seconds for another writer's lock.
+    #[arg(long, value_name = "SECONDS")]
+    pub lock_timeout: Option<u64>,
 }
 
 /// `close` arguments.

@@ -32,10 +32,16 @@ enum Failure {
     Data,
     /// A usage or I/O problem (exit 2), with its message.
     Usage(String),
+    /// The reader of our output went away (`fundledger print | head`): a
+    /// quiet, successful end.
+    BrokenPipe,
 }
 
 impl From<std::io::Error> for Failure {
     fn from(error: std::io::Error) -> Self {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            return Failure::BrokenPipe;
+        }
         Failure::Usage(format!("I/O error: {error}"))
     }
 }
@@ -49,10 +55,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Data) => ExitCode::from(1),
+        Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
         Err(Failure::Usage(message)) => {
-            if message.contains("Broken pipe") {
-                return ExitCode::SUCCESS;
-            }
             eprintln!("fundledger: {message}");
             ExitCode::from(2)
         }
@@ -83,6 +87,14 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
             }
         }
         let _ = writeln!(stderr, "{text}");
+    }
+}
+
+/// Prints what loading found, saying how many more it found than it kept.
+fn print_loaded_diagnostics(loaded: &fundledger_core::Loaded) {
+    print_diagnostics(&loaded.diagnostics);
+    if let Some(note) = loaded.omitted_note() {
+        eprintln!("{note}");
     }
 }
 
@@ -125,9 +137,9 @@ fn load(cli: &Cli) -> Result<fundledger_core::Loaded, Failure> {
 /// Loads a journal for a report: any data error stops here (exit 1).
 fn load_valid(cli: &Cli) -> Result<Journal, Failure> {
     let loaded = load(cli)?;
-    print_diagnostics(&loaded.diagnostics);
+    print_loaded_diagnostics(&loaded);
     if loaded.has_errors() {
-        let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
+        let errors = loaded.error_count();
         eprintln!("fundledger: {errors} error(s); run `fundledger check` for the full list. No report is printed from data with errors.");
         return Err(Failure::Data);
     }
@@ -205,16 +217,20 @@ fn colour_on_stderr(choice: ColorChoice) -> bool {
 }
 
 fn report_failed(error: impl std::fmt::Display + 'static) -> Failure {
-    // A total too large for Decimal is a fact about the data (exit 1);
-    // anything else that stops a report is not.
-    let is_overflow = (&error as &dyn std::any::Any)
-        .downcast_ref::<fundledger_core::reports::ReportError>()
-        .is_some_and(|e| *e == fundledger_core::reports::ReportError::Overflow);
-    if is_overflow {
-        eprintln!("fundledger: {error}: the journal holds amounts too large to report");
-        return Failure::Data;
+    // A total too large for Decimal, or an amount with no price, is a fact
+    // about the data (exit 1); anything else that stops a report is not.
+    use fundledger_core::reports::ReportError;
+    match (&error as &dyn std::any::Any).downcast_ref::<ReportError>() {
+        Some(ReportError::Overflow) => {
+            eprintln!("fundledger: {error}: the journal holds amounts too large to report");
+            Failure::Data
+        }
+        Some(ReportError::NoPrice(_)) => {
+            eprintln!("fundledger: {error} (`fundledger check` warns of every such amount: W102)");
+            Failure::Data
+        }
+        _ => Failure::Usage(error.to_string()),
     }
-    Failure::Usage(error.to_string())
 }
 
 /// The filter for a period, accounts and fund.
@@ -288,6 +304,19 @@ fn change_failed(error: ChangeError) -> Failure {
     }
 }
 
+/// How `import` and `add` change the journal: telling the user on stderr
+/// when another writer holds the lock.
+fn change_options(dry_run: bool, lock_timeout: Option<u64>) -> write::ChangeOptions<'static> {
+    fn tell(message: &str) {
+        eprintln!("fundledger: {message}");
+    }
+    write::ChangeOptions {
+        dry_run,
+        lock_timeout: lock_timeout.map(std::time::Duration::from_secs),
+        on_wait: &tell,
+    }
+}
+
 fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
     let settings = settings_for(cli)?;
     let kind = match args.kind {
@@ -300,16 +329,20 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
         rules: args.rules.as_deref(),
         encoding: args.encoding.as_deref(),
     };
-    let result = write::change(&settings, args.dry_run, |journal| {
-        let prepared = import::prepare(&settings, journal, &request)
-            .map_err(|e| ChangeError::Io(format!("cannot read {}: {e}", args.csv.display())))?
-            .map_err(ChangeError::Input)?;
-        Ok(write::Addition {
-            text: prepared.text,
-            transactions: prepared.transactions,
-            value: prepared.summary,
-        })
-    });
+    let result = write::change_with(
+        &settings,
+        change_options(args.dry_run, args.lock_timeout),
+        |journal| {
+            let prepared = import::prepare(&settings, journal, &request)
+                .map_err(|e| ChangeError::Io(format!("cannot read {}: {e}", args.csv.display())))?
+                .map_err(ChangeError::Input)?;
+            Ok(write::Addition {
+                text: prepared.text,
+                transactions: prepared.transactions,
+                value: prepared.summary,
+            })
+        },
+    );
     let addition = result.map_err(change_failed)?;
     let mut text = String::new();
     if args.dry_run && !addition.text.is_empty() {
@@ -455,14 +488,18 @@ fn add(cli: &Cli, args: &AddArgs) -> Result<(), Failure> {
         memo: args.memo.clone(),
         postings: args.postings.clone(),
     };
-    let addition = write::change(&settings, args.dry_run, |_| {
-        let text = entry::render(&entry).map_err(ChangeError::Input)?;
-        Ok(write::Addition {
-            text,
-            transactions: 1,
-            value: (),
-        })
-    })
+    let addition = write::change_with(
+        &settings,
+        change_options(args.dry_run, args.lock_timeout),
+        |_| {
+            let text = entry::render(&entry).map_err(ChangeError::Input)?;
+            Ok(write::Addition {
+                text,
+                transactions: 1,
+                value: (),
+            })
+        },
+    )
     .map_err(change_failed)?;
     let verb = if args.dry_run { "would add" } else { "added" };
     output(
@@ -597,9 +634,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Check => {
             let loaded = load(&cli)?;
-            print_diagnostics(&loaded.diagnostics);
-            let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();
-            let warnings = loaded.diagnostics.len() - errors;
+            print_loaded_diagnostics(&loaded);
+            let errors = loaded.error_count();
+            let warnings = loaded.warning_count();
             let journal = &loaded.journal;
             let summary = format!(
                 "{} transactions, {} postings, {} accounts, {} funds in {} file(s): {errors} error(s), {warnings} warning(s)",

@@ -24,7 +24,8 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
     dates_in_order(journal, sources, &mut out);
     fund_purposes(journal, sources, &mut out);
     restricted_gifts(journal, sources, &mut out);
-    report_totals(journal, sources, &mut out);
+    let digits_within_limit = amount_digits(journal, sources, &mut out);
+    report_totals(journal, sources, digits_within_limit, &mut out);
     crate::close::verify_closed_years(journal, sources, &mut out);
     let has_assertions = journal.posting_extras.iter().any(|e| e.assertion.is_some());
     let has_restricted = journal
@@ -37,7 +38,53 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
         }
         restricted_funds(journal, sources, &order, &mut out);
     }
+    unpriced(journal, sources, &mut out);
     out
+}
+
+/// W102, once per commodity, in every fund: an amount of a commodity other
+/// than the base currency with no `P` price on or before its date, which
+/// the statements (they value at prices) cannot value.
+fn unpriced(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
+    let Some(valuer) = Valuer::new(journal) else {
+        return;
+    };
+    let base = valuer.base();
+    // The first unpriced posting of each commodity, by date then file order.
+    let mut first: HashMap<CommodityId, (chrono::NaiveDate, usize, u32)> = HashMap::new();
+    for (index, t) in journal.transactions().iter().enumerate() {
+        for p in journal.postings(t) {
+            if p.kind != crate::journal::PostingKind::Real
+                || p.commodity == base
+                || valuer.price_on(p.commodity, t.date).is_some()
+            {
+                continue;
+            }
+            let candidate = (t.date, index, p.line);
+            first
+                .entry(p.commodity)
+                .and_modify(|earliest| *earliest = (*earliest).min(candidate))
+                .or_insert(candidate);
+        }
+    }
+    let mut found: Vec<_> = first.into_iter().collect();
+    found.sort_by_key(|&(_, at)| at);
+    for (commodity, (date, index, line)) in found {
+        let symbol = journal.commodity_name(commodity);
+        out.push(
+            posting_diagnostic(
+                sources,
+                &journal.transactions()[index],
+                line,
+                Code::NoPrice,
+                format!("cannot value {symbol} in {} on {date}: no price", valuer.base_name()),
+            )
+            .expected(format!(
+                "a `P` line giving {symbol} in {} on or before {date}; without one, no statement can be made from this journal",
+                valuer.base_name()
+            )),
+        );
+    }
 }
 
 /// Totals that reports will compute but that overflow `Decimal`, reported at
@@ -45,19 +92,17 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
 /// of its parents, and per fund, in each commodity, in date order.
 ///
 /// Every transaction balances, yet two large ones can still push an
-/// account's balance past 28 digits. No such total can overflow unless some
-/// posting is larger than `Decimal::MAX` divided by the number of postings,
-/// so the (rare) full pass only runs when one is.
-fn report_totals(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
-    let postings = journal.all_postings();
-    // |quantity| <= |mantissa| (the scale only divides), so comparing
-    // mantissas is a cheap and safe bound.
-    let max_mantissa = Decimal::MAX.mantissa().unsigned_abs();
-    let limit = max_mantissa / (postings.len().max(1) as u128);
-    if !postings
-        .iter()
-        .any(|p| p.quantity.mantissa().unsigned_abs() > limit)
-    {
+/// account's balance past 28 digits. When every amount is within
+/// [`AMOUNT_DIGITS_MAX`] digits at its commodity's widest scale, no sum of
+/// fewer than [`SUMMABLE_POSTINGS_MAX`] of them can overflow (in any order),
+/// so the full pass only runs when that does not hold.
+fn report_totals(
+    journal: &Journal,
+    sources: &SourceMap,
+    digits_within_limit: bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    if digits_within_limit && journal.all_postings().len() < SUMMABLE_POSTINGS_MAX {
         return;
     }
     // Keyed by account or parent name (or `fund NAME`) and commodity.
@@ -98,6 +143,105 @@ fn report_totals(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnosti
             }
         }
     }
+}
+
+/// The most digits an amount may have when written with as many decimal
+/// places as the widest amount of its commodity (which is how `print`
+/// writes it): integer digits plus that scale. 20 digits leave room to sum
+/// [`SUMMABLE_POSTINGS_MAX`] amounts exactly in `Decimal`'s 96-bit
+/// mantissa (about 7.9 × 10^28), in any order, so whether a journal loads
+/// never depends on summation order or display scale.
+pub const AMOUNT_DIGITS_MAX: u32 = 20;
+
+/// How many amounts of at most [`AMOUNT_DIGITS_MAX`] digits always sum
+/// exactly: 7.9 × 10^28 / 10^20, rounded down.
+pub const SUMMABLE_POSTINGS_MAX: usize = 790_000_000;
+
+/// The digits of the integer part of `quantity` (0 for a pure fraction).
+fn integer_digits(quantity: Decimal) -> u32 {
+    let integer = quantity.abs().trunc().mantissa().unsigned_abs();
+    if integer == 0 {
+        0
+    } else {
+        integer.ilog10() + 1
+    }
+}
+
+/// Amounts too long to be written at their commodity's widest scale, one
+/// E205 per commodity at the amount with the most decimals (naming the one
+/// with the most integer digits). Costs count too: `print` writes them.
+/// Returns true when every amount is within [`AMOUNT_DIGITS_MAX`].
+fn amount_digits(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) -> bool {
+    /// Where the widest amounts of one commodity are: (digits, transaction, line).
+    #[derive(Default, Clone, Copy)]
+    struct Widest {
+        scale: (u32, usize, u32),
+        integer: (u32, usize, u32),
+    }
+    let mut widest: HashMap<crate::journal::CommodityId, Widest> = HashMap::new();
+    let mut note = |commodity, quantity: Decimal, index: usize, line: u32| {
+        let entry = widest.entry(commodity).or_default();
+        let scale = money::significant_decimals(quantity);
+        if scale > entry.scale.0 {
+            entry.scale = (scale, index, line);
+        }
+        let digits = integer_digits(quantity);
+        if digits > entry.integer.0 {
+            entry.integer = (digits, index, line);
+        }
+    };
+    for (index, t) in journal.transactions().iter().enumerate() {
+        for p in journal.postings(t) {
+            note(p.commodity, p.quantity, index, p.line);
+            if let Some(cost) = journal.cost(p) {
+                note(cost.commodity, cost.written, index, p.line);
+            }
+        }
+    }
+    let mut within = true;
+    let mut over: Vec<_> = widest
+        .into_iter()
+        .map(|(commodity, w)| {
+            let scale = w.scale.0.max(journal.precision(commodity).unwrap_or(0));
+            (commodity, w, scale)
+        })
+        .filter(|(_, w, scale)| w.integer.0 + scale > AMOUNT_DIGITS_MAX)
+        .collect();
+    over.sort_by_key(|(_, w, _)| (w.scale.1, w.scale.2));
+    for (commodity, w, scale) in over {
+        within = false;
+        let symbol = journal.commodity_name(commodity);
+        let (_, index, line) = if w.scale.0 > 0 { w.scale } else { w.integer };
+        let t = &journal.transactions()[index];
+        let (_, other_index, other_line) = w.integer;
+        let other = &journal.transactions()[other_index];
+        let other_at = sources.location(SourcePos {
+            file: other.file,
+            line: other_line,
+        });
+        out.push(
+            posting_diagnostic(
+                sources,
+                t,
+                line,
+                Code::Overflow,
+                format!(
+                    "{symbol} amounts need {} digits when written alike; fundledger keeps at most {AMOUNT_DIGITS_MAX}",
+                    w.integer.0 + scale
+                ),
+            )
+            .found(format!(
+                "{scale} decimal places here (or declared), and {} integer digits at {}:{}",
+                w.integer.0,
+                other_at.path.display(),
+                other_at.line
+            ))
+            .expected(format!(
+                "integer digits plus decimal places of {symbol} amounts within {AMOUNT_DIGITS_MAX}: fewer decimals (round the amount) or smaller amounts"
+            )),
+        );
+    }
+    within
 }
 
 /// Transaction indices sorted by date, file order within a date.
@@ -509,7 +653,6 @@ fn restricted_funds(
     };
     let mut net_assets: HashMap<FundId, Decimal> = HashMap::new();
     let mut overspent: HashMap<FundId, bool> = HashMap::new();
-    let mut unpriced_warned: std::collections::HashSet<CommodityId> = Default::default();
     let mut day_start = 0;
     while day_start < order.len() {
         let date = journal.transactions()[order[day_start]].date;
@@ -523,31 +666,10 @@ fn restricted_funds(
                 if !restricted.contains(&p.fund) || !changes_fund_balance(journal, p) {
                     continue;
                 }
-                let value = match valuer.value_in_base(p, date) {
-                    Some(v) => v,
-                    None => {
-                        if unpriced_warned.insert(p.commodity) {
-                            out.push(
-                                posting_diagnostic(
-                                    sources,
-                                    t,
-                                    p.line,
-                                    Code::NoPrice,
-                                    format!(
-                                        "cannot value {} in {} on {date}: no price",
-                                        journal.commodity_name(p.commodity),
-                                        valuer.base_name()
-                                    ),
-                                )
-                                .expected(format!(
-                                    "a `P` line or an `@` cost giving {} in {} on or before {date}, so restricted-fund balances can be checked",
-                                    journal.commodity_name(p.commodity),
-                                    valuer.base_name()
-                                )),
-                            );
-                        }
-                        continue;
-                    }
+                // An amount without a price is warned about once, for
+                // every fund, by `unpriced` (W102).
+                let Some(value) = valuer.value_in_base(p, date) else {
+                    continue;
                 };
                 let balance = net_assets.entry(p.fund).or_default();
                 // Net assets rise with credits (income) and fall with debits.

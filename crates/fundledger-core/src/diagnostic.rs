@@ -160,6 +160,41 @@ pub struct Location {
     pub line: u32,
 }
 
+/// The most characters of one source line a diagnostic shows.
+pub const EXCERPT_LINE_MAX_CHARS: usize = 240;
+
+/// A character that must never reach a journal or a terminal from a name:
+/// control characters (newline, tab, ESC, NUL...) and the invisible
+/// bidirectional overrides and isolates that reorder displayed text.
+pub fn is_forbidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
+/// `text` cut to [`EXCERPT_LINE_MAX_CHARS`] characters, with a note of the
+/// bytes left out, and every control character but tab shown escaped
+/// (`\u{1b}`), so an excerpt never acts on the terminal it is printed to.
+pub fn cut_excerpt_line(mut text: String) -> String {
+    if text.contains(|c: char| c != '\t' && is_forbidden_char(c)) {
+        text = text
+            .chars()
+            .map(|c| {
+                if c != '\t' && is_forbidden_char(c) {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+    }
+    if let Some((cut, _)) = text.char_indices().nth(EXCERPT_LINE_MAX_CHARS) {
+        let left_out = text.len() - cut;
+        text.truncate(cut);
+        text.push_str(&format!(" … ({left_out} more bytes)"));
+    }
+    text
+}
+
 /// One problem found in the data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -196,9 +231,14 @@ impl Diagnostic {
         self
     }
 
-    /// Sets the source excerpt.
+    /// Sets the source excerpt; each line longer than
+    /// [`EXCERPT_LINE_MAX_CHARS`] is cut (saying how much was left out), so a
+    /// huge line is never echoed whole.
     pub fn with_excerpt(mut self, excerpt: Vec<(u32, String)>) -> Self {
-        self.excerpt = excerpt;
+        self.excerpt = excerpt
+            .into_iter()
+            .map(|(line, text)| (line, cut_excerpt_line(text)))
+            .collect();
         self
     }
 
@@ -259,36 +299,72 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// The most diagnostics kept in one load; the rest are only counted, so a
+/// file of millions of bad lines is reported in bounded memory.
+pub const DIAGNOSTICS_MAX: usize = 1000;
+
 /// Diagnostics collected while loading, with helpers to ask what they hold.
+/// Only the first [`DIAGNOSTICS_MAX`] are kept; the others are counted.
 #[derive(Clone, Debug, Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
+    omitted_errors: usize,
+    omitted_warnings: usize,
 }
 
 impl Diagnostics {
-    /// Adds one.
+    /// Adds one (or counts it, past [`DIAGNOSTICS_MAX`]).
     pub fn push(&mut self, diagnostic: Diagnostic) {
-        self.items.push(diagnostic);
+        if self.items.len() < DIAGNOSTICS_MAX {
+            self.items.push(diagnostic);
+        } else if diagnostic.is_error() {
+            self.omitted_errors += 1;
+        } else {
+            self.omitted_warnings += 1;
+        }
     }
 
     /// Adds many.
     pub fn extend(&mut self, diagnostics: impl IntoIterator<Item = Diagnostic>) {
-        self.items.extend(diagnostics);
+        for diagnostic in diagnostics {
+            self.push(diagnostic);
+        }
+    }
+
+    /// Counts `diagnostic` as found but not kept.
+    pub fn omit(&mut self, diagnostic: &Diagnostic) {
+        if diagnostic.is_error() {
+            self.omitted_errors += 1;
+        } else {
+            self.omitted_warnings += 1;
+        }
+    }
+
+    /// Adds the diagnostics of `other`, and its counts of those left out.
+    pub fn absorb(&mut self, other: Diagnostics) {
+        self.omitted_errors += other.omitted_errors;
+        self.omitted_warnings += other.omitted_warnings;
+        self.extend(other.items);
     }
 
     /// True when there is at least one error.
     pub fn has_errors(&self) -> bool {
-        self.items.iter().any(Diagnostic::is_error)
+        self.omitted_errors > 0 || self.items.iter().any(Diagnostic::is_error)
     }
 
-    /// The number of errors.
+    /// The number of errors, kept or not.
     pub fn error_count(&self) -> usize {
-        self.items.iter().filter(|d| d.is_error()).count()
+        self.items.iter().filter(|d| d.is_error()).count() + self.omitted_errors
     }
 
-    /// The number of warnings.
+    /// The number of warnings, kept or not.
     pub fn warning_count(&self) -> usize {
-        self.items.len() - self.error_count()
+        self.items.len() + self.omitted_errors + self.omitted_warnings - self.error_count()
+    }
+
+    /// How many errors and warnings were counted but not kept.
+    pub fn omitted(&self) -> (usize, usize) {
+        (self.omitted_errors, self.omitted_warnings)
     }
 
     /// All diagnostics, sorted by file, line and code so output is stable.

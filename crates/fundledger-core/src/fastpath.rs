@@ -56,13 +56,12 @@ pub fn parse(block: &str) -> Option<RawTransaction<'_>> {
     Some(transaction)
 }
 
-/// Files a tag: the first `fund:` becomes the fund, later ones are dropped
-/// (as [`crate::raw::take_fund`] does for ledger-parser's tags).
+/// Files a tag: the first `fund:` becomes the fund, later ones stay among
+/// the tags for the loader to refuse (as [`crate::raw::take_fund`] does for
+/// ledger-parser's tags).
 fn add_tag<'a>(fund: &mut Option<Cow<'a, str>>, tags: &mut Vec<RawTag<'a>>, tag: RawTag<'a>) {
-    if tag.name == "fund" {
-        if fund.is_none() {
-            *fund = Some(tag.value);
-        }
+    if tag.name == "fund" && fund.is_none() {
+        *fund = Some(tag.value);
     } else {
         tags.push(tag);
     }
@@ -152,6 +151,7 @@ fn parse_header(header: &str) -> Option<RawTransaction<'_>> {
     };
     Some(RawTransaction {
         date,
+        aux_date: None,
         status,
         code,
         payee: Cow::Borrowed(payee),

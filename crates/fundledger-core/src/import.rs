@@ -27,7 +27,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use encoding_rs::{DecoderResult, SHIFT_JIS};
@@ -156,12 +156,24 @@ pub struct ImportRequest<'a> {
     pub encoding: Option<&'a str>,
 }
 
+/// The largest CSV file imported, in bytes.
+pub const CSV_SIZE_MAX_BYTES: u64 = 1 << 30;
+/// The largest rules or settings file read, in bytes.
+pub const SETTINGS_SIZE_MAX_BYTES: u64 = 256 << 20;
+
+/// Reads a rules or settings file: a regular file of at most
+/// [`SETTINGS_SIZE_MAX_BYTES`], in UTF-8.
+pub fn read_text(path: &Path) -> std::io::Result<String> {
+    let bytes = crate::source::read_regular(path, SETTINGS_SIZE_MAX_BYTES)?;
+    String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
 /// Reads a rules file.
 ///
 /// # Errors
 /// E607 diagnostics naming the key and line; I/O errors as `Err(Err)`.
 pub fn read_rules(path: &Path) -> Result<Result<ImportRules, Vec<Diagnostic>>, std::io::Error> {
-    let text = std::fs::read_to_string(path)?;
+    let text = read_text(path)?;
     Ok(toml::from_str::<ImportRules>(&text).map_err(|error| {
         let line = error
             .span()
@@ -185,6 +197,194 @@ pub fn read_rules(path: &Path) -> Result<Result<ImportRules, Vec<Diagnostic>>, s
                 .expected("the keys documented in README.md (Importing)"),
         ]
     }))
+}
+
+/// The problems of a set of import rules that would change amounts or
+/// write something other than intended (E607), each located at the line of
+/// the first of `files` (the rules file, then fundledger.toml) that sets
+/// the key: account and fund names the journal would read differently,
+/// digit or equal separators, strip texts with digits, empty patterns.
+fn rules_problems(rules: &ImportRules, files: &[(PathBuf, String)]) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let mut problem = |key: &str, value: &str, message: String, expected: &str| {
+        let quoted = format!("{value:?}");
+        let mut found = None;
+        'files: for (path, text) in files {
+            for (index, line) in text.lines().enumerate() {
+                let trimmed = line.trim_start();
+                let sets_key = trimmed
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='));
+                if sets_key && (line.contains(&quoted) || found.is_none()) {
+                    let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+                    found = Some((path.clone(), number, line.to_string()));
+                    if line.contains(&quoted) {
+                        break 'files;
+                    }
+                }
+            }
+        }
+        let mut d = Diagnostic::new(Code::ImportRules, message).expected(expected.to_string());
+        if let Some((path, line, text)) = found.or_else(|| {
+            files
+                .first()
+                .map(|(path, _)| (path.clone(), 1, String::new()))
+        }) {
+            d = d.at(Location { path, line });
+            if !text.is_empty() {
+                d = d.with_excerpt(vec![(line, text)]);
+            }
+        }
+        problems.push(d);
+    };
+    let mut accounts: Vec<(&str, &str)> = [
+        ("asset_account", &rules.asset_account),
+        ("income_account", &rules.income_account),
+        ("returns_account", &rules.returns_account),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| value.as_deref().map(|v| (key, v)))
+    .collect();
+    let designations = rules.designations.as_deref().unwrap_or_default();
+    accounts.extend(
+        designations
+            .iter()
+            .filter_map(|d| d.income_account.as_deref().map(|v| ("income_account", v))),
+    );
+    for (key, account) in accounts {
+        if let Some(why) = print::account_name_problem(account) {
+            problem(
+                key,
+                account,
+                format!("{key} {account:?} is not a valid account name: {why}"),
+                "an account name such as \"Assets:Bank:Postal\" (single spaces, no line breaks or control characters)",
+            );
+        }
+    }
+    let funds = rules
+        .fund
+        .as_deref()
+        .into_iter()
+        .chain(designations.iter().map(|d| d.fund.as_str()));
+    for fund in funds {
+        if fund.is_empty()
+            || fund.contains(|c: char| c.is_whitespace() || print::is_forbidden_char(c))
+        {
+            problem(
+                "fund",
+                fund,
+                format!("fund {fund:?} is not a fund id"),
+                "a fund id from fundledger.toml (one word)",
+            );
+        }
+    }
+    let separator_problem =
+        |c: char| c.is_ascii_digit() || c == '-' || c.is_whitespace() && c != ' ';
+    for (key, mark) in [
+        ("decimal_mark", rules.decimal_mark),
+        ("thousands_separator", rules.thousands_separator),
+    ] {
+        if let Some(mark) = mark.filter(|&m| separator_problem(m)) {
+            problem(
+                key,
+                &mark.to_string(),
+                format!("{key} {mark:?} would change the digits of amounts"),
+                "a mark that is not a digit or a minus sign, such as \".\" or \",\"",
+            );
+        }
+    }
+    if let (Some(decimal), Some(thousands)) = (rules.decimal_mark, rules.thousands_separator) {
+        if decimal == thousands {
+            problem(
+                "thousands_separator",
+                &thousands.to_string(),
+                format!("thousands_separator and decimal_mark are both {decimal:?}"),
+                "two different marks, such as \",\" and \".\"",
+            );
+        }
+    }
+    if rules.thousands_separator.is_some()
+        && rules.decimal_mark.is_none()
+        && rules.thousands_separator == Some('.')
+    {
+        problem(
+            "thousands_separator",
+            ".",
+            "thousands_separator is \".\", the default decimal mark".to_string(),
+            "decimal_mark set to another mark (\",\") when \".\" groups digits",
+        );
+    }
+    for text in rules.strip.as_deref().unwrap_or_default() {
+        if text.is_empty() || text.contains(|c: char| c.is_ascii_digit() || c == '-') {
+            problem(
+                "strip",
+                text,
+                format!(
+                    "strip text {text:?} would remove digits or signs from amounts (or nothing)"
+                ),
+                "texts such as \"円\" or \"¥\", without digits or '-'",
+            );
+        }
+    }
+    for designation in designations {
+        if designation.contains.is_empty() {
+            problem(
+                "contains",
+                "",
+                format!(
+                    "the designation for fund {} has no texts to match",
+                    designation.fund
+                ),
+                "contains = [\"text\", ...] with at least one non-empty text",
+            );
+        }
+        for pattern in &designation.contains {
+            if pattern.trim().is_empty() {
+                problem(
+                    "contains",
+                    pattern,
+                    format!(
+                        "an empty pattern {pattern:?} sends every donation to fund {}",
+                        designation.fund
+                    ),
+                    "non-empty texts to look for in the designation or memo",
+                );
+            }
+        }
+    }
+    problems
+}
+
+/// A file read as Shift_JIS whose bytes are valid UTF-8 with multi-byte
+/// characters is almost surely UTF-8: decoded as Shift_JIS it would become
+/// mojibake (`里親` no longer matches its designation, and the gift goes to
+/// the wrong fund). Refused (E601) at the first such character.
+fn utf8_read_as_shift_jis(path: &Path, bytes: &[u8], encoding: &str) -> Option<Diagnostic> {
+    let shift_jis = matches!(
+        encoding.to_ascii_lowercase().replace('_', "-").as_str(),
+        "shift-jis" | "sjis" | "cp932" | "windows-31j"
+    );
+    let text = std::str::from_utf8(bytes).ok().filter(|_| shift_jis)?;
+    let offset = text.find(|c: char| !c.is_ascii())?;
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_number = u32::try_from(text[..offset].matches('\n').count() + 1).unwrap_or(u32::MAX);
+    let line_text = text[line_start..].lines().next().unwrap_or("").to_string();
+    let character = text[offset..].chars().next().unwrap_or(' ');
+    Some(
+        Diagnostic::new(
+            Code::CsvEncoding,
+            "the file is UTF-8, not Shift_JIS: read as Shift_JIS its text would be garbled",
+        )
+        .at(Location {
+            path: path.to_path_buf(),
+            line: line_number,
+        })
+        .with_excerpt(vec![(line_number, line_text)])
+        .found(format!(
+            "{character:?} as valid multi-byte UTF-8 at byte {offset}"
+        ))
+        .expected("--encoding utf-8 (or encoding = \"utf-8\" in the rules) for this file"),
+    )
 }
 
 /// Decodes CSV bytes strictly in `encoding`.
@@ -343,6 +543,20 @@ fn read_rows(
     // Where each field is.
     let mut positions: HashMap<&'static str, usize> = HashMap::new();
     let mut problems = Vec::new();
+    for (index, name) in header_names.iter().enumerate() {
+        if !name.is_empty() && header_names[..index].contains(name) {
+            problems.push(
+                Diagnostic::new(
+                    Code::CsvMalformed,
+                    format!("the header names the column {name:?} twice"),
+                )
+                .at(location(header_line))
+                .with_excerpt(excerpt(header_line))
+                .found(format!("the columns {}", header_names.join(", ")))
+                .expected("each column named once, so it is clear which one holds the value"),
+            );
+        }
+    }
     for &field in kind.fields() {
         let wanted = rules.columns.as_ref().and_then(|c| c.get(field).cloned());
         let position = match &wanted {
@@ -1068,19 +1282,36 @@ pub fn prepare(
         ImportKind::Donations => &settings.import.donations,
         ImportKind::Sales => &settings.import.sales,
     };
+    let mut rule_files = Vec::new();
     let rules = match request.rules {
         None => defaults.clone(),
         Some(path) => match read_rules(path)? {
-            Ok(rules) => defaults.overlaid(&rules),
+            Ok(rules) => {
+                rule_files.push((path.to_path_buf(), read_text(path)?));
+                defaults.overlaid(&rules)
+            }
             Err(problems) => return Ok(Err(problems)),
         },
     };
-    let bytes = std::fs::read(request.csv)?;
+    if settings.from_file {
+        let path = settings.root.join(crate::settings::SETTINGS_FILE_NAME);
+        if let Ok(text) = read_text(&path) {
+            rule_files.push((path, text));
+        }
+    }
+    let problems = rules_problems(&rules, &rule_files);
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    let bytes = crate::source::read_regular(request.csv, CSV_SIZE_MAX_BYTES)?;
     let encoding = request
         .encoding
         .map(str::to_string)
         .or_else(|| rules.encoding.clone())
         .unwrap_or_else(|| "utf-8".to_string());
+    if let Some(problem) = utf8_read_as_shift_jis(request.csv, &bytes, &encoding) {
+        return Ok(Err(vec![problem]));
+    }
     let text = match decode(request.csv, &bytes, &encoding) {
         Ok(text) => text,
         Err(problems) => return Ok(Err(problems)),

@@ -202,6 +202,8 @@ pub struct PostingExtra {
 /// The rarer details of a transaction.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct TransactionExtra {
+    /// The auxiliary date (`DATE=AUX`), kept for `print`.
+    pub aux_date: Option<NaiveDate>,
     /// `(CODE)`.
     pub code: Option<Box<str>>,
     /// Header comment text that is not a tag.
@@ -240,6 +242,8 @@ impl Transaction {
 pub struct Price {
     /// The date.
     pub date: NaiveDate,
+    /// The time of day written on the `P` line (midnight when none).
+    pub time: chrono::NaiveTime,
     /// The commodity priced.
     pub commodity: CommodityId,
     /// The price per unit.
@@ -321,6 +325,11 @@ impl Journal {
 
     fn transaction_extra(&self, transaction: &Transaction) -> Option<&TransactionExtra> {
         self.transaction_extras.get(transaction.extra as usize)
+    }
+
+    /// The auxiliary date of a transaction (`DATE=AUX`), when written.
+    pub fn aux_date(&self, transaction: &Transaction) -> Option<NaiveDate> {
+        self.transaction_extra(transaction)?.aux_date
     }
 
     /// The `(CODE)` of a transaction.
@@ -429,7 +438,14 @@ impl Journal {
 
     /// The restriction class of a fund.
     pub fn fund_restriction(&self, id: FundId) -> Restriction {
-        self.settings.restriction_of(self.fund_name(id))
+        // Declared funds come first, in declaration order: the common case
+        // is found without a search (a search per fund is quadratic with
+        // tens of thousands of funds).
+        let name = self.fund_name(id);
+        match self.settings.funds.get(id.0 as usize) {
+            Some(declared) if declared.id == name => declared.restriction,
+            _ => self.settings.restriction_of(name),
+        }
     }
 
     /// The symbol of a commodity.

@@ -32,21 +32,21 @@
 //! | code | meaning |
 //! |------|---------|
 //! | E001 | invalid `fundledger.toml` (unknown key, wrong type, bad value) |
-//! | E101 | unparsable entry |
+//! | E101 | unparsable entry; control character in a name; non-positive price; negative cost |
 //! | E102 | unsupported directive (`alias`, automated `=`/periodic `~` entries...) |
-//! | E103 | included file not found |
+//! | E103 | included file not found or not a regular file |
 //! | E104 | include cycle |
-//! | E105 | include outside the ledger directory |
+//! | E105 | include or `journal` path outside the ledger directory |
 //! | E106 | file is not valid UTF-8 |
-//! | E107 | limit exceeded (file size, line length, postings, include depth) |
+//! | E107 | limit exceeded (file and load size, line and entry length, postings, account depth, include depth and count) |
 //! | E201 | transaction does not balance |
 //! | E202 | more than one posting without an amount |
 //! | E203 | cost conversion is not exact |
 //! | E204 | amount finer than its commodity's precision |
-//! | E205 | amount overflow |
+//! | E205 | amount overflow, or more than 20 digits at the commodity's widest scale |
 //! | E301 | undeclared commodity |
 //! | E302 | undeclared account |
-//! | E303 | unknown fund |
+//! | E303 | unknown fund, empty or repeated `fund:` tag |
 //! | E304 | account root has no class |
 //! | E401 | fund does not balance on its own (`strict_funds = true`) |
 //! | E402 | restricted fund spent below zero |
@@ -58,7 +58,7 @@
 //! | E702 | closed year changed after its close (count or digest) |
 //! | E703 | year not ready to close (cash count, closing rate, suspense, statements) |
 //! | W101 | dates out of order (warning) |
-//! | W102 | no price to value an amount in the base currency (warning) |
+//! | W102 | no price to value an amount in the base currency (warning, any fund) |
 //!
 //! # Example
 //!

@@ -51,8 +51,13 @@ const CHUNK_BLOCKS: usize = 16 * 1024;
 pub struct Loaded {
     /// The journal: every transaction that had no error.
     pub journal: Journal,
-    /// All errors and warnings, in file and line order.
+    /// The errors and warnings, in file and line order: the first
+    /// [`crate::diagnostic::DIAGNOSTICS_MAX`] found.
     pub diagnostics: Vec<Diagnostic>,
+    /// Errors found but not kept in `diagnostics` (past the limit).
+    pub omitted_errors: usize,
+    /// Warnings found but not kept in `diagnostics` (past the limit).
+    pub omitted_warnings: usize,
     /// How long each loading phase took (for `--timings`).
     pub timings: Vec<(&'static str, Duration)>,
 }
@@ -60,7 +65,31 @@ pub struct Loaded {
 impl Loaded {
     /// True when any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(Diagnostic::is_error)
+        self.omitted_errors > 0 || self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The number of errors, kept or not.
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count() + self.omitted_errors
+    }
+
+    /// The number of warnings, kept or not.
+    pub fn warning_count(&self) -> usize {
+        self.diagnostics.len() - (self.error_count() - self.omitted_errors) + self.omitted_warnings
+    }
+
+    /// A line saying how many diagnostics were found but not kept, when any
+    /// were.
+    pub fn omitted_note(&self) -> Option<String> {
+        let omitted = self.omitted_errors + self.omitted_warnings;
+        (omitted > 0).then(|| {
+            format!(
+                "... and {} more error(s) and {} more warning(s) not shown (fundledger keeps the first {}); fix these and run it again",
+                self.omitted_errors,
+                self.omitted_warnings,
+                crate::diagnostic::DIAGNOSTICS_MAX
+            )
+        })
     }
 }
 
@@ -125,9 +154,11 @@ fn build(
     settings: Settings,
     path: &Path,
     text: Option<String>,
-    mut diagnostics: Vec<Diagnostic>,
+    decoded: Vec<Diagnostic>,
 ) -> Result<Loaded, LoadError> {
     let started = Instant::now();
+    let mut scanned = Diagnostics::default();
+    scanned.extend(decoded);
     let mut builder = Builder::new(&settings);
     // A typical journal line is about 60 bytes, a transaction four lines.
     let expected_bytes = match &text {
@@ -171,12 +202,12 @@ fn build(
                 }
             }
         };
-        source::stream(path, &settings.root, text, &mut diagnostics, &mut sink).map_err(
-            |error| LoadError::Io {
+        source::stream(path, &settings.root, text, &mut scanned, &mut sink).map_err(|error| {
+            LoadError::Io {
                 path: path.to_path_buf(),
                 error,
-            },
-        )?
+            }
+        })?
     };
     let reading = started.elapsed().saturating_sub(processing + committing);
     let mut timings = vec![
@@ -184,18 +215,31 @@ fn build(
         ("parse, check and balance (parallel)", processing),
         ("lay out the journal", committing),
     ];
-    builder.diagnostics.extend(diagnostics);
+    builder.diagnostics.absorb(scanned);
     let (journal, mut diagnostics) = builder.finish(&map);
     let lap = Instant::now();
     diagnostics.extend(crate::checks::run(&journal, &map));
     timings.push(("whole-journal checks", lap.elapsed()));
     let lap = Instant::now();
-    journal.verify_invariants().map_err(LoadError::Invariant)?;
+    // A journal with amounts too long to sum (E205, reported above) may
+    // overflow here too: that is the data's fault, already located.
+    let overflow_reported = diagnostics.omitted().0 > 0
+        || diagnostics
+            .as_slice()
+            .iter()
+            .any(|d| d.code == Code::Overflow);
+    match journal.verify_invariants() {
+        Err(_) if overflow_reported => {}
+        other => other.map_err(LoadError::Invariant)?,
+    }
     timings.push(("verify invariants", lap.elapsed()));
     timings.push(("total", started.elapsed()));
+    let (omitted_errors, omitted_warnings) = diagnostics.omitted();
     Ok(Loaded {
         journal,
         diagnostics: diagnostics.sorted(),
+        omitted_errors,
+        omitted_warnings,
         timings,
     })
 }
@@ -304,22 +348,57 @@ impl<'s> Context<'s> {
     ) -> Result<Processed<'a>, Vec<Diagnostic>> {
         let mut raw = parse::parse_transaction(self.view.block_text(block))
             .map_err(|e| vec![self.parse_error(block, e)])?;
-        if raw.postings.len() > POSTINGS_PER_TRANSACTION_MAX {
+        // The limit counts the postings a person wrote; the interfund
+        // postings `print` writes out (tagged `fundledger: interfund`, at
+        // most one per fund, so per posting) may come on top, so that
+        // whatever loads also loads once printed.
+        let printed_interfund = raw
+            .postings
+            .iter()
+            .filter(|p| {
+                p.tags
+                    .iter()
+                    .any(|t| t.name == "fundledger" && t.value == "interfund")
+            })
+            .count();
+        let written = raw.postings.len() - printed_interfund;
+        if written > POSTINGS_PER_TRANSACTION_MAX
+            || printed_interfund > POSTINGS_PER_TRANSACTION_MAX
+        {
             return Err(vec![self.block_diagnostic(
                 block,
                 Code::LimitExceeded,
-                format!(
-                    "transaction has {} postings; fundledger reads at most {POSTINGS_PER_TRANSACTION_MAX}",
-                    raw.postings.len()
-                ),
+                if printed_interfund == 0 {
+                    format!("transaction has {written} postings; fundledger reads at most {POSTINGS_PER_TRANSACTION_MAX}")
+                } else {
+                    format!("transaction has {written} postings and {printed_interfund} interfund postings written by `print`; fundledger reads at most {POSTINGS_PER_TRANSACTION_MAX} of each")
+                },
             )]);
         }
         let mut problems = Vec::new();
         let header_fund = raw.fund.take();
+        if let Some(message) = name_problem("payee", &raw.payee) {
+            problems.push(
+                self.block_diagnostic(block, Code::Unparsable, message)
+                    .expected("a payee of printable characters (tabs allowed; no ESC, NUL, bidirectional overrides...)"),
+            );
+        }
+        if let Some(problem) = fund_tag_problem(&raw.tags, raw.comment.as_deref()) {
+            problems.push(
+                self.block_diagnostic(block, Code::UnknownFund, problem.to_string())
+                    .expected("at most one `; fund: NAME` tag, with a fund id"),
+            );
+        }
         let mut postings = Vec::with_capacity(raw.postings.len() + 2);
         let mut elided = Vec::new();
         for p in std::mem::take(&mut raw.postings) {
             let line = block.pos.line.saturating_add(p.line_in_block.max(1) - 1);
+            if let Some(problem) = fund_tag_problem(&p.tags, p.comment.as_deref()) {
+                problems.push(
+                    self.posting_diagnostic(block, line, Code::UnknownFund, problem.into())
+                        .expected("at most one `; fund: NAME` tag, with a fund id"),
+                );
+            }
             let fund = match p.fund.or_else(|| header_fund.clone()) {
                 Some(name) => self.check_fund(block, line, name, &mut problems),
                 None => Cow::Borrowed(self.settings.default_fund.as_str()),
@@ -364,6 +443,21 @@ impl<'s> Context<'s> {
                                 ),
                             );
                             problems.push(d.expected("a cost (`@`/`@@`) in another commodity than the amount, or no cost"));
+                            continue;
+                        }
+                        Some(cost) if cost.amount.quantity.is_sign_negative() => {
+                            let d = self.posting_diagnostic(
+                                block,
+                                line,
+                                Code::Unparsable,
+                                format!(
+                                    "a negative cost ({} {})",
+                                    cost.amount.quantity, cost.amount.commodity
+                                ),
+                            );
+                            problems.push(d.expected(
+                                "a cost (`@`/`@@`) of zero or more; the sign belongs on the amount",
+                            ));
                             continue;
                         }
                         Some(cost) => {
@@ -477,6 +571,26 @@ impl<'s> Context<'s> {
                 "posting without an account name".into(),
             );
             problems.push(d.expected("`  ACCOUNT  AMOUNT`"));
+            return;
+        }
+        if let Some(message) = name_problem("account name", account) {
+            let d = self.posting_diagnostic(block, line, Code::Unparsable, message);
+            problems.push(d.expected(
+                "an account name of printable characters (no ESC, NUL, bidirectional overrides...)",
+            ));
+            return;
+        }
+        let depth = account.split(':').count();
+        if depth > ACCOUNT_DEPTH_MAX {
+            let d = self.posting_diagnostic(
+                block,
+                line,
+                Code::LimitExceeded,
+                format!(
+                    "account name has {depth} levels; fundledger reads at most {ACCOUNT_DEPTH_MAX}"
+                ),
+            );
+            problems.push(d.expected(format!("at most {ACCOUNT_DEPTH_MAX} `:`-separated parts")));
             return;
         }
         if kind == PostingKind::Real
@@ -961,11 +1075,23 @@ impl<'s> Builder<'s> {
 
     fn add_price(&mut self, view: &View<'_>, pos: SourcePos, line: &str) {
         match parse::parse_price(line) {
+            Ok(p) if p.amount.quantity <= Decimal::ZERO => {
+                let d = view
+                    .diagnostic_at(
+                        Code::Unparsable,
+                        pos,
+                        format!("the price of {} is not positive", p.commodity_name),
+                    )
+                    .found(format!("{} {}", p.amount.quantity, p.amount.commodity.name))
+                    .expected("a price above zero (ledger-cli refuses the others too)");
+                self.diagnostics.push(d);
+            }
             Ok(p) => {
                 let commodity = self.commodity(&p.commodity_name);
                 let price_commodity = self.commodity(&p.amount.commodity.name);
                 self.prices.push(Price {
                     date: p.datetime.date(),
+                    time: p.datetime.time(),
                     commodity,
                     price: p.amount.quantity,
                     price_commodity,
@@ -1059,10 +1185,15 @@ impl<'s> Builder<'s> {
             });
         }
         let header = processed.raw_header;
-        let extra = if header.code.is_none() && header.comment.is_none() && header.tags.is_empty() {
+        let extra = if header.code.is_none()
+            && header.comment.is_none()
+            && header.tags.is_empty()
+            && header.aux_date.is_none()
+        {
             NO_EXTRA
         } else {
             self.transaction_extras.push(TransactionExtra {
+                aux_date: header.aux_date,
                 code: header.code.map(|c| c.as_ref().into()),
                 comment: header.comment.map(|c| c.as_ref().into()),
                 tags: tags_of(header.tags),
@@ -1104,4 +1235,41 @@ impl<'s> Builder<'s> {
         };
         (journal, self.diagnostics)
     }
+}
+
+/// What is wrong with the `fund:` tags of a posting or header, after the
+/// first was taken as its fund: a second `fund:` tag (the readers leave
+/// later ones among the tags), or a `fund:` with no value (which the
+/// readers leave in the comment).
+fn fund_tag_problem(
+    tags: &[crate::raw::RawTag<'_>],
+    comment: Option<&str>,
+) -> Option<&'static str> {
+    if tags.iter().any(|t| t.name == "fund") {
+        return Some("more than one `fund:` tag");
+    }
+    let empty = comment
+        .unwrap_or("")
+        .lines()
+        .any(|line| line.trim().trim_start_matches(';').trim() == "fund:");
+    empty.then_some("a `fund:` tag without a fund")
+}
+
+/// The most `:`-separated levels an account name may have.
+pub const ACCOUNT_DEPTH_MAX: usize = 64;
+
+/// A message when `text` (a payee or an account name) holds a character
+/// that would act on a terminal instead of being shown: a control character
+/// other than tab (ESC starts escape sequences, NUL cuts text) or a
+/// bidirectional override that reorders what is displayed. Refused rather
+/// than escaped on output, so every report, export and `print` shows the
+/// names exactly as the journal holds them.
+fn name_problem(what: &str, text: &str) -> Option<String> {
+    let bad = text
+        .chars()
+        .find(|&c| c != '\t' && crate::print::is_forbidden_char(c))?;
+    Some(format!(
+        "the {what} contains the control character U+{:04X}",
+        u32::from(bad)
+    ))
 }

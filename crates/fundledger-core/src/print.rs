@@ -18,6 +18,8 @@ use crate::journal::{
 };
 use crate::money;
 
+pub use crate::diagnostic::is_forbidden_char;
+
 /// The column, in display cells, that amounts are aligned after.
 const ACCOUNT_COLUMN_WIDTH: usize = 44;
 /// The width amounts are right-aligned in.
@@ -45,6 +47,27 @@ fn one_line(text: &str) -> String {
     text.replace(['\n', '\r'], " ")
 }
 
+/// Why `name` cannot be written as an account name in a journal (it would
+/// be read back as something else), or `None` when it can.
+pub fn account_name_problem(name: &str) -> Option<&'static str> {
+    if name.trim().is_empty() {
+        return Some("it is empty");
+    }
+    if name.contains(is_forbidden_char) {
+        return Some("it contains a control character (a line break, a tab, ESC...) or a bidirectional override");
+    }
+    if name.contains("  ") {
+        return Some("it contains two spaces in a row, which end an account name");
+    }
+    if name.trim() != name {
+        return Some("it starts or ends with a space");
+    }
+    if name.starts_with(['(', '[', '!', '*', ';']) || name.ends_with([')', ']']) {
+        return Some("it starts or ends with a mark (`(`, `[`, `!`, `*`, `;`) the journal reads as something else");
+    }
+    None
+}
+
 /// Writes the whole journal.
 pub fn print(journal: &Journal) -> String {
     let mut out = String::new();
@@ -69,14 +92,7 @@ pub fn print(journal: &Journal) -> String {
         let t = &journal.transactions()[index];
         let mut wrote_price = false;
         while let Some(p) = prices.next_if(|p| p.date <= t.date) {
-            let _ = writeln!(
-                out,
-                "P {} 00:00:00 {} {} {}",
-                p.date,
-                quote_commodity(journal.commodity_name(p.commodity)),
-                money::format_plain(p.price, 0),
-                quote_commodity(journal.commodity_name(p.price_commodity))
-            );
+            price_line(&mut out, journal, p);
             wrote_price = true;
         }
         if wrote_price {
@@ -87,16 +103,22 @@ pub fn print(journal: &Journal) -> String {
     }
     let rest: Vec<_> = prices.collect();
     for p in &rest {
-        let _ = writeln!(
-            out,
-            "P {} 00:00:00 {} {} {}",
-            p.date,
-            quote_commodity(journal.commodity_name(p.commodity)),
-            money::format_plain(p.price, 0),
-            quote_commodity(journal.commodity_name(p.price_commodity))
-        );
+        price_line(&mut out, journal, p);
     }
     out
+}
+
+/// Writes a `P DATE TIME SYMBOL PRICE` line, keeping the time written.
+fn price_line(out: &mut String, journal: &Journal, p: &crate::journal::Price) {
+    let _ = writeln!(
+        out,
+        "P {} {} {} {} {}",
+        p.date,
+        p.time.format("%H:%M:%S"),
+        quote_commodity(journal.commodity_name(p.commodity)),
+        money::format_plain(p.price, 0),
+        quote_commodity(journal.commodity_name(p.price_commodity))
+    );
 }
 
 /// A transaction header to write: date, mark, code, payee.
@@ -170,6 +192,7 @@ pub fn account_text(name: &str, kind: PostingKind, status: Status) -> String {
 
 /// Writes one transaction.
 pub fn write_transaction(out: &mut String, journal: &Journal, t: &crate::journal::Transaction) {
+    let header_start = out.len();
     write_header(
         out,
         &HeaderText {
@@ -179,6 +202,10 @@ pub fn write_transaction(out: &mut String, journal: &Journal, t: &crate::journal
             payee: journal.payee(t),
         },
     );
+    if let Some(aux_date) = journal.aux_date(t) {
+        let date_end = header_start + t.date.to_string().len();
+        out.insert_str(date_end, &format!("={aux_date}"));
+    }
     if let Some(comment) = journal.transaction_comment(t) {
         for line in comment.lines() {
             let _ = writeln!(out, "    ; {line}");

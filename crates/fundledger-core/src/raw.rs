@@ -80,6 +80,8 @@ pub struct RawPosting<'a> {
 pub struct RawTransaction<'a> {
     /// The date.
     pub date: NaiveDate,
+    /// The auxiliary date (`DATE=AUX`), when written.
+    pub aux_date: Option<NaiveDate>,
     /// The mark.
     pub status: Status,
     /// `(CODE)`.
@@ -155,12 +157,11 @@ pub fn tags_and_comment(
     (out, comment)
 }
 
-/// Takes the `fund:` tags out of `tags`; returns the first one's value.
+/// Takes the first `fund:` tag out of `tags` and returns its value; any
+/// later `fund:` tag stays among the tags, for the loader to refuse.
 pub fn take_fund<'a>(tags: &mut Vec<RawTag<'a>>) -> Option<Cow<'a, str>> {
     let first = tags.iter().position(|t| t.name == "fund")?;
-    let fund = tags[first].value.clone();
-    tags.retain(|t| t.name != "fund");
-    Some(fund)
+    Some(tags.remove(first).value)
 }
 
 /// Converts ledger-parser's transaction into the raw form. Posting lines are
@@ -219,6 +220,7 @@ pub fn from_ledger_parser(t: ledger_parser::Transaction) -> RawTransaction<'stat
             .collect();
     RawTransaction {
         date: t.date,
+        aux_date: t.effective_date,
         status: status_of(t.status),
         code: t.code.map(Cow::Owned),
         payee: Cow::Owned(t.description.unwrap_or_default().trim().to_string()),

@@ -48,6 +48,33 @@ pub fn json<T: Serialize>(report: &T) -> Result<String, RenderError> {
     Ok(text)
 }
 
+/// A CSV cell made safe to open in a spreadsheet (the OWASP rule against
+/// formula injection): a cell starting with `=`, `+`, `-`, `@`, tab or
+/// carriage return gets a leading `'`, so a donor named `=cmd|' /C calc'!A0`
+/// stays text. Numbers (`-1234.50`, `-1234.50 CNY`, `-12.5%`) and a lone
+/// `-` (no figure) are left alone.
+pub fn safe_csv_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if !risky || cell == "-" || is_plain_number(cell.strip_suffix('%').unwrap_or(cell)) {
+        return std::borrow::Cow::Borrowed(cell);
+    }
+    std::borrow::Cow::Owned(format!("'{cell}"))
+}
+
+/// `-1234.50` or `-1234.50 CNY`: a signed decimal, optionally followed by
+/// one word of letters and digits (a commodity).
+fn is_plain_number(cell: &str) -> bool {
+    let unsigned = cell.strip_prefix(['-', '+']).unwrap_or(cell);
+    let (number, commodity) = unsigned.split_once(' ').unwrap_or((unsigned, ""));
+    let mut parts = number.splitn(2, '.');
+    let whole = parts.next().unwrap_or("");
+    let fraction = parts.next();
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+        && commodity.chars().all(char::is_alphanumeric)
+}
+
 fn csv_of(
     header: &[&str],
     rows: impl IntoIterator<Item = Vec<String>>,
@@ -58,7 +85,7 @@ fn csv_of(
         .map_err(|e| RenderError(e.to_string()))?;
     for row in rows {
         writer
-            .write_record(&row)
+            .write_record(row.iter().map(|cell| safe_csv_cell(cell).into_owned()))
             .map_err(|e| RenderError(e.to_string()))?;
     }
     let bytes = writer

@@ -735,7 +735,7 @@ impl Settings {
     /// and line. An unreadable file is an I/O error.
     pub fn read(dir: &Path) -> Result<Result<Settings, Vec<Diagnostic>>, std::io::Error> {
         let path = dir.join(SETTINGS_FILE_NAME);
-        let text = std::fs::read_to_string(&path)?;
+        let text = crate::import::read_text(&path)?;
         Ok(Settings::parse(&text, &path, dir))
     }
 
@@ -753,16 +753,30 @@ impl Settings {
             }
         };
         let mut problems = Vec::new();
-        let mut problem = |key: &str, message: String| {
-            let line = line_of_key(text, key);
+        let mut problem = |line: u32, message: String| {
             problems.push(settings_error(text, path, line, message));
+        };
+        // The line of each fund's id and each commodity's symbol, from the
+        // toml crate's spans (a key's first mention may be another entry's).
+        let entry_lines: EntryLines = toml::from_str(text).unwrap_or_default();
+        let fund_line = |index: usize| {
+            entry_lines
+                .funds
+                .get(index)
+                .map_or(1, |f| line_of_offset(text, f.id.span().start))
+        };
+        let commodity_line = |index: usize| {
+            entry_lines
+                .commodities
+                .get(index)
+                .map_or(1, |c| line_of_offset(text, c.symbol.span().start))
         };
 
         let fiscal_year_start = match parse_month_day(&file.fiscal_year_start) {
             Some(start) => start,
             None => {
                 problem(
-                    "fiscal_year_start",
+                    line_of_key(text, "fiscal_year_start"),
                     format!(
                         "fiscal_year_start is {:?}; expected MM-DD with a day from 01 to 28, such as \"04-01\"",
                         file.fiscal_year_start
@@ -773,16 +787,16 @@ impl Settings {
         };
 
         let mut seen = HashSet::new();
-        for commodity in &file.commodities {
+        for (index, commodity) in file.commodities.iter().enumerate() {
             if !seen.insert(commodity.symbol.as_str()) {
                 problem(
-                    &commodity.symbol,
+                    commodity_line(index),
                     format!("commodity {} is declared twice", commodity.symbol),
                 );
             }
             if commodity.precision > 18 {
                 problem(
-                    &commodity.symbol,
+                    commodity_line(index),
                     format!(
                         "commodity {} has precision {}; expected at most 18 decimal places",
                         commodity.symbol, commodity.precision
@@ -797,7 +811,7 @@ impl Settings {
                 .any(|c| c.symbol == file.base_currency)
         {
             problem(
-                "base_currency",
+                line_of_key(text, "base_currency"),
                 format!(
                     "base_currency {} is not among the declared commodities",
                     file.base_currency
@@ -806,13 +820,16 @@ impl Settings {
         }
 
         let mut fund_ids = HashSet::new();
-        for fund in &file.funds {
+        for (index, fund) in file.funds.iter().enumerate() {
             if !fund_ids.insert(fund.id.as_str()) {
-                problem(&fund.id, format!("fund {} is declared twice", fund.id));
+                problem(
+                    fund_line(index),
+                    format!("fund {} is declared twice", fund.id),
+                );
             }
             if fund.id.is_empty() || fund.id.chars().any(|c| c.is_whitespace() || c == ',') {
                 problem(
-                    "id",
+                    fund_line(index),
                     format!(
                         "fund id {:?} is not a single word; expected letters, digits, '-' or '_'",
                         fund.id
@@ -826,14 +843,14 @@ impl Settings {
             (false, [one]) => one.id.clone(),
             (false, []) => {
                 problem(
-                    "funds",
+                    line_of_key(text, "funds"),
                     "no fund has `default = true`; expected exactly one default fund for untagged postings".to_string(),
                 );
                 String::new()
             }
             (false, many) => {
                 problem(
-                    "default",
+                    line_of_key(text, "default"),
                     format!(
                         "{} funds have `default = true` ({}); expected exactly one",
                         many.len(),
@@ -856,7 +873,7 @@ impl Settings {
                 });
             let Ok(total) = total else {
                 problem(
-                    &allocation.account,
+                    line_of_key(text, &allocation.account),
                     format!(
                         "the shares of {} overflow when added; expected 100%",
                         allocation.account
@@ -866,7 +883,7 @@ impl Settings {
             };
             if total != crate::money::Decimal::from(100) {
                 problem(
-                    &allocation.account,
+                    line_of_key(text, &allocation.account),
                     format!(
                         "the shares of {} add up to {total}%; expected 100%",
                         allocation.account
@@ -877,10 +894,10 @@ impl Settings {
         // A gift restricted by its donor stays restricted whatever fund it is
         // routed to: income accounts belong to restricted funds only, and an
         // import rule may not send them to an unrestricted fund.
-        for fund in &file.funds {
+        for (index, fund) in file.funds.iter().enumerate() {
             if !fund.income_accounts.is_empty() && !fund.restriction.is_donor_restricted() {
                 problem(
-                    &fund.id,
+                    fund_line(index),
                     format!(
                         "fund {} is {} but lists income_accounts ({}); expected donor-restricted income accounts only on restricted or endowment funds",
                         fund.id,
@@ -910,7 +927,7 @@ impl Settings {
             if let (Some(owner), Some(target)) = (restricted_income(account), target) {
                 if !target.restriction.is_donor_restricted() {
                     problem(
-                        &rule.fund,
+                        line_of_key(text, &rule.fund),
                         format!(
                             "the designation rule for {:?} sends donor-restricted gifts ({account}, restricted to fund {}) to the {} fund {}; expected fund {} or another restricted fund",
                             rule.contains.join(", "),
@@ -930,7 +947,7 @@ impl Settings {
         for root in account_classes.keys() {
             if root.contains(':') || root.is_empty() {
                 problem(
-                    root,
+                    line_of_key(text, root),
                     format!("account class key {root:?} is not a root account name (no ':')"),
                 );
             }
@@ -951,6 +968,14 @@ impl Settings {
             }
         }
 
+        if let Some(outside) = journal_outside(dir, &file.journal) {
+            let line = line_of_key(text, "journal");
+            let mut d = settings_error(text, path, line, outside);
+            d.code = Code::IncludeOutsideLedger;
+            problems.push(
+                d.expected("`journal` naming a file inside the ledger directory (like an include)"),
+            );
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -1050,6 +1075,58 @@ fn parse_month_day(text: &str) -> Option<FiscalYearStart> {
     let month: u32 = month.parse().ok()?;
     let day: u32 = day.parse().ok()?;
     ((1..=12).contains(&month) && (1..=28).contains(&day)).then_some(FiscalYearStart { month, day })
+}
+
+/// Why the `journal` path leaves the ledger directory `dir` (absolute, `..`
+/// past the top, or a symbolic link whose target is outside); `None` when it
+/// stays inside.
+fn journal_outside(dir: &Path, journal: &Path) -> Option<String> {
+    use std::path::Component;
+    let shown = journal.display();
+    if journal.is_absolute() || journal.has_root() {
+        return Some(format!(
+            "journal {shown:?} is an absolute path, outside the ledger directory"
+        ));
+    }
+    let mut depth = 0usize;
+    for component in journal.components() {
+        match component {
+            Component::ParentDir if depth == 0 => {
+                return Some(format!("journal {shown:?} leaves the ledger directory"));
+            }
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            _ => {}
+        }
+    }
+    let (Ok(root), Ok(target)) = (dir.canonicalize(), dir.join(journal).canonicalize()) else {
+        return None;
+    };
+    (!target.starts_with(&root)).then(|| {
+        format!(
+            "journal {shown:?} leads (through a symbolic link) to {}, outside the ledger directory",
+            target.display()
+        )
+    })
+}
+
+/// Where fund ids and commodity symbols are written (spans only).
+#[derive(Deserialize, Default)]
+struct EntryLines {
+    #[serde(default)]
+    funds: Vec<FundIdSpan>,
+    #[serde(default)]
+    commodities: Vec<SymbolSpan>,
+}
+
+#[derive(Deserialize)]
+struct FundIdSpan {
+    id: toml::Spanned<String>,
+}
+
+#[derive(Deserialize)]
+struct SymbolSpan {
+    symbol: toml::Spanned<String>,
 }
 
 fn line_of_offset(text: &str, offset: usize) -> u32 {

@@ -26,7 +26,7 @@ use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics, Location};
 
 /// The largest journal file read, in bytes.
 pub const FILE_SIZE_MAX_BYTES: u64 = 2 << 30;
@@ -39,6 +39,55 @@ pub const POSTINGS_PER_TRANSACTION_MAX: usize = 1000;
 /// How much of a file is read at a time (a segment is cut at the last
 /// entry that starts within it).
 pub const SEGMENT_BYTES: usize = 8 << 20;
+/// The longest entry (a transaction block with its postings) read, in bytes.
+pub const ENTRY_BYTES_MAX: usize = 128 << 20;
+/// The most `include`s followed in one load (a file included four times
+/// counts four times).
+pub const INCLUDED_FILES_MAX: usize = 1024;
+/// The most bytes read in one load, over the journal and all its includes.
+pub const TOTAL_BYTES_MAX: u64 = 4 << 30;
+
+/// Opens `path` for reading only if it is a regular file: a FIFO would
+/// block, and a character device (`/dev/zero`) never ends. Checked before
+/// opening (opening a FIFO waits for a writer) and again on the file opened.
+///
+/// # Errors
+/// The open error, or `InvalidInput` for anything but a regular file.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let not_regular = || {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, a device or a directory); fundledger reads only regular files",
+        )
+    };
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(not_regular());
+    }
+    let file = std::fs::File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(not_regular());
+    }
+    Ok(file)
+}
+
+/// Reads a whole regular file of at most `max_bytes` (counting the bytes
+/// actually read, not the size the file claims).
+///
+/// # Errors
+/// As [`open_regular`], a read error, or `FileTooLarge` past `max_bytes`.
+pub fn read_regular(path: &Path, max_bytes: u64) -> std::io::Result<Vec<u8>> {
+    let file = open_regular(path)?;
+    let mut bytes = Vec::new();
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("larger than {max_bytes} bytes, the most fundledger reads"),
+        ));
+    }
+    Ok(bytes)
+}
 
 /// Where an entry is: the file's index in the [`SourceMap`] and a 1-based
 /// line.
@@ -306,17 +355,21 @@ pub type Sink<'s> = dyn FnMut(&View<'_>, &[Entry]) + 's;
 ///
 /// # Errors
 /// An I/O error opening the top journal itself (a usage problem: the user
-/// named a file that is not there). Every problem inside the data,
-/// including includes that cannot be read, is a diagnostic.
+/// named a file that is not there), or reading any file that opened (a
+/// failing disk). Every problem inside the data, including includes that
+/// cannot be opened, is a diagnostic.
 pub fn stream(
     journal: &Path,
     root: &Path,
     text: Option<String>,
-    diagnostics: &mut Vec<Diagnostic>,
+    diagnostics: &mut Diagnostics,
     sink: &mut Sink<'_>,
 ) -> std::io::Result<SourceMap> {
     let mut reader = Reader {
         map: SourceMap::default(),
+        read_failure: None,
+        includes_followed: 0,
+        bytes_read: 0,
         stack: Vec::new(),
         root: normalize(&absolute(root)),
         root_shown: root.to_path_buf(),
@@ -326,11 +379,14 @@ pub fn stream(
     match text {
         Some(text) => reader.scan_text(journal.to_path_buf(), text),
         None => {
-            let file = std::fs::File::open(journal)?;
+            let file = open_regular(journal)?;
             reader.stream_file(journal.to_path_buf(), file, None);
         }
     }
-    Ok(reader.map)
+    match reader.read_failure {
+        Some(error) => Err(error),
+        None => Ok(reader.map),
+    }
 }
 
 /// Decodes journal bytes as UTF-8. Invalid UTF-8 becomes a located E106
@@ -406,13 +462,19 @@ fn entry_cut(bytes: &[u8]) -> Option<usize> {
 
 struct Reader<'d, 's> {
     map: SourceMap,
+    /// The first error reading a file that opened (EIO...): it ends the load.
+    read_failure: Option<std::io::Error>,
+    /// How many includes were followed so far ([`INCLUDED_FILES_MAX`]).
+    includes_followed: usize,
+    /// How many bytes were read so far, over all files ([`TOTAL_BYTES_MAX`]).
+    bytes_read: u64,
     /// Canonical paths of the files being read (for cycle detection), with
     /// the paths as the user reaches them (for messages).
     stack: Vec<(PathBuf, PathBuf)>,
     root: PathBuf,
     /// The root as the user named it.
     root_shown: PathBuf,
-    diagnostics: &'d mut Vec<Diagnostic>,
+    diagnostics: &'d mut Diagnostics,
     sink: &'d mut Sink<'s>,
 }
 
@@ -596,20 +658,49 @@ impl Reader<'_, '_> {
         let mut at_end = false;
         let mut first = true;
         let mut wanted = SEGMENT_BYTES;
+        let mut file_bytes: u64 = 0;
         loop {
             while !at_end && carry.len() < wanted {
                 let missing = (wanted - carry.len()) as u64;
                 match (&mut source).take(missing).read_to_end(&mut carry) {
                     Ok(0) => at_end = true,
-                    Ok(_) => {}
+                    Ok(read) => {
+                        file_bytes = file_bytes.saturating_add(read as u64);
+                        self.bytes_read = self.bytes_read.saturating_add(read as u64);
+                        let over = if file_bytes > FILE_SIZE_MAX_BYTES {
+                            Some(format!(
+                                "{} is larger than {FILE_SIZE_MAX_BYTES} bytes, the most fundledger reads",
+                                path.display()
+                            ))
+                        } else if self.bytes_read > TOTAL_BYTES_MAX {
+                            Some(format!(
+                                "the journal and its includes pass {TOTAL_BYTES_MAX} bytes, the most fundledger reads in one load"
+                            ))
+                        } else {
+                            None
+                        };
+                        if let Some(message) = over {
+                            let mut d = Diagnostic::new(Code::LimitExceeded, message);
+                            d.location = included_from.clone().or_else(|| {
+                                Some(Location {
+                                    path: path.clone(),
+                                    line: state.next_line,
+                                })
+                            });
+                            self.diagnostics.push(d);
+                            self.stack.pop();
+                            return;
+                        }
+                    }
                     Err(error) => {
-                        let mut d = Diagnostic::new(
-                            Code::IncludeNotFound,
-                            format!("cannot read {}: {error}", path.display()),
-                        );
-                        d.location = included_from.clone();
-                        self.diagnostics.push(d);
-                        at_end = true;
+                        // A failing disk is not a fact about the data: the
+                        // load stops with an I/O error (exit 2).
+                        self.read_failure.get_or_insert(std::io::Error::new(
+                            error.kind(),
+                            format!("{}: {error}", path.display()),
+                        ));
+                        self.stack.pop();
+                        return;
                     }
                 }
             }
@@ -621,9 +712,25 @@ impl Reader<'_, '_> {
             } else {
                 match entry_cut(&carry) {
                     Some(cut) => cut,
+                    None if carry.len() >= ENTRY_BYTES_MAX => {
+                        let d = Diagnostic::new(
+                            Code::LimitExceeded,
+                            format!(
+                                "an entry of {} is longer than {ENTRY_BYTES_MAX} bytes, the most fundledger reads",
+                                path.display()
+                            ),
+                        )
+                        .at(Location {
+                            path: path.clone(),
+                            line: state.next_line,
+                        });
+                        self.diagnostics.push(d);
+                        self.stack.pop();
+                        return;
+                    }
                     None => {
                         // One entry longer than a segment: read more.
-                        wanted = wanted.saturating_mul(2);
+                        wanted = wanted.saturating_mul(2).min(ENTRY_BYTES_MAX);
                         continue;
                     }
                 }
@@ -631,10 +738,12 @@ impl Reader<'_, '_> {
             let rest = carry.split_off(cut);
             let bytes = std::mem::replace(&mut carry, rest);
             let last = at_end && carry.is_empty();
-            let (text, stop) = match decode(&path, bytes, state.next_line, self.diagnostics) {
+            let mut decoding = Vec::new();
+            let (text, stop) = match decode(&path, bytes, state.next_line, &mut decoding) {
                 Ok(text) => (text, false),
                 Err(valid_prefix) => (valid_prefix, true),
             };
+            self.diagnostics.extend(decoding);
             let text = normalise(text, first, last || stop);
             first = false;
             self.scan_segment(index, &mut state, text);
@@ -655,6 +764,8 @@ impl Reader<'_, '_> {
         // Indented lines after a declaration belong to it and are skipped.
         let mut in_declaration = false;
         let mut pending: Vec<Pending> = Vec::new();
+        // Line diagnostics waiting in `pending` (see [`defer`]).
+        let mut waiting = 0usize;
         while offset < text.len() {
             line_number = line_number.saturating_add(1);
             let end = memchr::memchr(b'\n', &text.as_bytes()[offset..])
@@ -670,7 +781,7 @@ impl Reader<'_, '_> {
                 if let Some(b) = block.take() {
                     pending.push(Pending::Entry(Entry::Transaction(b)));
                 }
-                pending.push(Pending::Diagnostic(
+                defer(&mut pending, &mut waiting, self.diagnostics, Pending::Diagnostic(
                     Diagnostic::new(
                         Code::LimitExceeded,
                         format!("line is {} bytes long; fundledger reads lines of at most {LINE_LENGTH_MAX_BYTES} bytes", line.len()),
@@ -697,7 +808,7 @@ impl Reader<'_, '_> {
                         b.bytes.end = next_offset;
                         b.last_line = line_number;
                     } else if !in_declaration {
-                        pending.push(Pending::Diagnostic(
+                        defer(&mut pending, &mut waiting, self.diagnostics, Pending::Diagnostic(
                             Diagnostic::new(Code::Unparsable, "indented line outside a transaction")
                                 .found("a line starting with a space that follows no transaction header")
                                 .expected("a transaction header (a date) before posting lines, or no indentation"),
@@ -723,7 +834,7 @@ impl Reader<'_, '_> {
                         LineKind::Account(name) => {
                             in_declaration = true;
                             if name.is_empty() {
-                                pending.push(Pending::Diagnostic(
+                                defer(&mut pending, &mut waiting, self.diagnostics, Pending::Diagnostic(
                                     Diagnostic::new(Code::Unparsable, "account directive without an account name").expected("`account NAME`"),
                                     pos,
                                 ));
@@ -738,7 +849,7 @@ impl Reader<'_, '_> {
                             in_declaration = true;
                             match parse_commodity_directive(argument) {
                                 Some((symbol, precision)) => pending.push(Pending::Entry(Entry::Commodity { pos, symbol, precision })),
-                                None => pending.push(Pending::Diagnostic(
+                                None => defer(&mut pending, &mut waiting, self.diagnostics, Pending::Diagnostic(
                                     Diagnostic::new(Code::Unparsable, "commodity directive without a commodity")
                                         .expected("`commodity SYMBOL` or `commodity 1000.00 SYMBOL`"),
                                     pos,
@@ -751,13 +862,13 @@ impl Reader<'_, '_> {
                         }
                         LineKind::Unsupported(word) => {
                             in_declaration = true;
-                            pending.push(Pending::Diagnostic(
+                            defer(&mut pending, &mut waiting, self.diagnostics, Pending::Diagnostic(
                                 Diagnostic::new(Code::UnsupportedDirective, format!("fundledger does not support the `{word}` directive"))
                                     .expected("transactions, `P` prices, `include`, `account`, `commodity`, `payee`, `tag` and comments; rewrite the entries it produces as plain transactions"),
                                 pos,
                             ));
                         }
-                        LineKind::Unknown => pending.push(Pending::Diagnostic(
+                        LineKind::Unknown => defer(&mut pending, &mut waiting, self.diagnostics, Pending::Diagnostic(
                             Diagnostic::new(Code::Unparsable, "line is not a transaction, price, directive or comment")
                                 .expected("a transaction header starting with a date (2000-04-01), `P`, a directive, or a comment starting with `;`"),
                             pos,
@@ -865,6 +976,18 @@ impl Reader<'_, '_> {
             );
             return;
         }
+        if self.includes_followed >= INCLUDED_FILES_MAX {
+            let d = located(
+                &self.map,
+                Code::LimitExceeded,
+                format!("include of {target:?} passes {INCLUDED_FILES_MAX} includes in one load"),
+            );
+            self.diagnostics.push(d.expected(format!(
+                "at most {INCLUDED_FILES_MAX} includes in all (a file included twice counts twice)"
+            )));
+            return;
+        }
+        self.includes_followed += 1;
         if self.stack.len() >= INCLUDE_DEPTH_MAX {
             let d = located(
                 &self.map,
@@ -874,7 +997,7 @@ impl Reader<'_, '_> {
             self.diagnostics.push(d);
             return;
         }
-        match std::fs::File::open(&path) {
+        match open_regular(&path) {
             Ok(file) => self.stream_file(path, file, Some(self.map.location(pos))),
             Err(error) => {
                 let d = located(
@@ -887,6 +1010,26 @@ impl Reader<'_, '_> {
             }
         }
     }
+}
+
+/// Queues `item` for after the segment. A line diagnostic waits only while
+/// fewer than [`crate::diagnostic::DIAGNOSTICS_MAX`] do; past that it is
+/// counted as left out at once, so a segment of bad lines holds bounded
+/// memory.
+fn defer(
+    pending: &mut Vec<Pending>,
+    waiting: &mut usize,
+    diagnostics: &mut Diagnostics,
+    item: Pending,
+) {
+    if let Pending::Diagnostic(d, _) = &item {
+        if *waiting >= crate::diagnostic::DIAGNOSTICS_MAX {
+            diagnostics.omit(d);
+            return;
+        }
+        *waiting += 1;
+    }
+    pending.push(item);
 }
 
 enum Pending {
@@ -930,7 +1073,7 @@ mod tests {
 
     /// Scans text; returns the entries with their texts, and the diagnostics.
     fn scan(text: &str) -> (Vec<(Entry, String)>, Vec<Diagnostic>) {
-        let mut diagnostics = Vec::new();
+        let mut diagnostics = Diagnostics::default();
         let mut entries = Vec::new();
         let mut sink = |view: &View<'_>, batch: &[Entry]| {
             for e in batch {
@@ -950,7 +1093,7 @@ mod tests {
             &mut sink,
         )
         .unwrap();
-        (entries, diagnostics)
+        (entries, diagnostics.sorted())
     }
 
     #[test]
@@ -1013,7 +1156,7 @@ mod tests {
             ));
         }
         std::fs::write(&path, &text).unwrap();
-        let mut diagnostics = Vec::new();
+        let mut diagnostics = Diagnostics::default();
         let (mut blocks, mut segments) = (0usize, std::collections::HashSet::new());
         let mut sink = |view: &View<'_>, batch: &[Entry]| {
             for e in batch {
@@ -1026,7 +1169,7 @@ mod tests {
             segments.insert(view.segment.first_line);
         };
         stream(&path, dir.path(), None, &mut diagnostics, &mut sink).unwrap();
-        assert!(diagnostics.is_empty());
+        assert!(diagnostics.as_slice().is_empty());
         assert_eq!(blocks, count);
         assert!(segments.len() > 1, "one segment only");
     }

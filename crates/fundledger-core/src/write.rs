@@ -4,27 +4,43 @@
 //! exclusive lock on a sidecar lock file (`JOURNAL.lock`; the journal itself
 //! is replaced by rename, so a lock on it would guard the wrong inode), it
 //!
-//! 1. checks the journal's digest is still what the caller validated
-//!    against (nothing changed since);
+//! 1. checks the journal's [`Fingerprint`] (size, modification time, inode
+//!    and SHA-256 digest) is still what the caller validated against
+//!    (nothing changed since);
 //! 2. writes the new journal to a temporary file in the same directory: the
-//!    old bytes, untouched, then the new entries; flushes it to disk
-//!    (`fsync`);
+//!    old bytes, untouched (their digest checked again as they are copied),
+//!    then the new entries, with the journal's mode, group and (as root)
+//!    owner; flushes it to disk (`fsync`);
 //! 3. loads the temporary file (streaming, like any journal) and refuses to
 //!    go on unless it loads without errors and has exactly the expected
 //!    number of new transactions, every one balanced, every fund balanced;
-//! 4. renames it over the journal and flushes the directory.
+//! 4. takes the fingerprint once more, immediately before the rename, and
+//!    refuses if the journal changed during steps 2-3 (an editor saving, a
+//!    script appending with `>>`: they do not take the lock);
+//! 5. renames it over the journal and flushes the directory (on Unix).
+//!
+//! The journal written is the file itself: a symbolic link is resolved (its
+//! target must be inside the ledger directory) and the target replaced, so
+//! the link stays a link. A journal with several hard links, a journal that
+//! is not a regular file, and a journal without write permission are refused
+//! (replacing one of those by rename would silently break the link or ignore
+//! the permission).
 //!
 //! A crash at any point leaves the journal exactly old or exactly new; a
 //! temporary file left behind by a crash is removed by the next write. Two
 //! writers at once wait for each other; neither's entries are lost.
 //!
-//! `FUNDLEDGER_CRASH_AT=STEP` (a test hook, see `tests/write.rs`) aborts the
+//! `FUNDLEDGER_CRASH_AT=STEP` (a test hook, see `tests/import.rs`) aborts the
 //! process at a named step: `locked`, `temp-written`, `temp-synced`,
-//! `renamed`.
+//! `renamed`. `FUNDLEDGER_PAUSE_AT=validated` (a test hook, see
+//! `tests/hardening.rs`) stops after the new journal is validated, says so
+//! on stderr and waits for a line on stdin, so a test can change the journal
+//! inside the window that step 4 closes.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::diagnostic::Diagnostic;
 use crate::load::{self, Loaded};
@@ -46,6 +62,19 @@ pub enum WriteError {
     /// The journal changed between validation and writing (edited by hand
     /// meanwhile): nothing was written; run the command again.
     Changed(PathBuf),
+    /// The journal cannot be replaced safely (not writable, several hard
+    /// links, not a regular file, a link out of the ledger directory):
+    /// nothing was written. The text says why.
+    Refused(String),
+    /// Another process held the lock longer than `--lock-timeout`.
+    LockTimeout {
+        /// The lock file.
+        path: PathBuf,
+        /// How long fundledger waited.
+        waited: Duration,
+        /// Who holds it, when the operating system says.
+        holder: Option<String>,
+    },
     /// The new journal would not load cleanly: nothing was written.
     Invalid(Vec<Diagnostic>),
     /// The new journal has a different number of new transactions than
@@ -67,6 +96,23 @@ impl std::fmt::Display for WriteError {
                 "{} changed while fundledger was preparing the write; nothing was written, run the command again",
                 path.display()
             ),
+            WriteError::Refused(why) => write!(f, "{why}; nothing was written"),
+            WriteError::LockTimeout {
+                path,
+                waited,
+                holder,
+            } => {
+                write!(
+                    f,
+                    "gave up waiting for the lock {} after {} s",
+                    path.display(),
+                    waited.as_secs()
+                )?;
+                if let Some(holder) = holder {
+                    write!(f, " (held by {holder})")?;
+                }
+                write!(f, "; nothing was written")
+            }
             WriteError::Invalid(problems) => write!(
                 f,
                 "the journal would not load cleanly after this write ({} problem(s)); nothing was written",
@@ -101,21 +147,72 @@ pub struct JournalLock {
 }
 
 impl JournalLock {
-    /// Waits for the lock of `journal`.
+    /// Waits for the lock of `journal`, as long as it takes, silently.
     ///
     /// # Errors
     /// When the lock file cannot be created or locked.
     pub fn acquire(journal: &Path) -> Result<JournalLock, WriteError> {
+        JournalLock::acquire_with(journal, None, &|_| {})
+    }
+
+    /// Takes the lock of `journal`. When another process holds it, calls
+    /// `on_wait` once with a message saying so (and who holds it, when the
+    /// operating system says), then waits: forever, or until `timeout`.
+    ///
+    /// The lock file is never followed through a symbolic link, and a user
+    /// who may not write it (a lock file created by another user of a
+    /// shared ledger directory) locks it read-only, which `flock` allows.
+    ///
+    /// # Errors
+    /// When the lock file cannot be opened or locked, or
+    /// [`WriteError::LockTimeout`].
+    pub fn acquire_with(
+        journal: &Path,
+        timeout: Option<Duration>,
+        on_wait: &dyn Fn(&str),
+    ) -> Result<JournalLock, WriteError> {
         let path = lock_path(journal);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io(format!("cannot open the lock file {}", path.display())))?;
-        file.lock()
-            .map_err(io(format!("cannot lock {}", path.display())))?;
-        Ok(JournalLock { file })
+        let file = open_lock_file(&path)?;
+        let cannot_lock = || io(format!("cannot lock {}", path.display()));
+        match file.try_lock() {
+            Ok(()) => return Ok(JournalLock { file }),
+            Err(fs::TryLockError::WouldBlock) => {}
+            Err(fs::TryLockError::Error(error)) => return Err(cannot_lock()(error)),
+        }
+        let holder = lock_holder(&file);
+        let mut message = format!("waiting for the lock {}", path.display());
+        if let Some(holder) = &holder {
+            message.push_str(&format!(" (held by {holder})"));
+        }
+        match timeout {
+            Some(timeout) => message.push_str(&format!(
+                "; giving up after {} s (--lock-timeout)",
+                timeout.as_secs()
+            )),
+            None => message.push_str("; --lock-timeout SECONDS gives up after a while"),
+        }
+        on_wait(&message);
+        let Some(timeout) = timeout else {
+            file.lock().map_err(cannot_lock())?;
+            return Ok(JournalLock { file });
+        };
+        let started = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(JournalLock { file }),
+                Err(fs::TryLockError::WouldBlock) => {}
+                Err(fs::TryLockError::Error(error)) => return Err(cannot_lock()(error)),
+            }
+            let waited = started.elapsed();
+            if waited >= timeout {
+                return Err(WriteError::LockTimeout {
+                    path,
+                    waited,
+                    holder: lock_holder(&file),
+                });
+            }
+            std::thread::sleep((timeout - waited).min(Duration::from_millis(100)));
+        }
     }
 }
 
@@ -131,17 +228,134 @@ fn lock_path(journal: &Path) -> PathBuf {
     journal.with_file_name(name)
 }
 
-/// What an append adds.
-pub struct Append<'a> {
-    /// The digest of the journal as the caller saw it when preparing `text`
-    /// ([`digest_file`]).
-    pub expected_digest: &'a [u8],
-    /// The entries to add, each ending in `\n`.
-    pub text: &'a str,
-    /// How many transactions `text` holds.
-    pub transactions: usize,
-    /// How many transactions the journal held when it had that digest.
-    pub transactions_before: usize,
+/// Opens (creating it when missing) the lock file at `path` without
+/// following a symbolic link; read-only when the user may not write it.
+fn open_lock_file(path: &Path) -> Result<File, WriteError> {
+    let refuse_link = || {
+        WriteError::Refused(format!(
+            "the lock file {} is not a regular file (a symbolic link?); remove it",
+            path.display()
+        ))
+    };
+    if fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
+        return Err(refuse_link());
+    }
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Readable and writable by everyone the umask allows: in a shared
+        // (setgid) ledger directory the group can then lock it too.
+        options.mode(0o666).custom_flags(libc::O_NOFOLLOW);
+    }
+    let opened = match options.open(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::PermissionDenied => {
+            let mut read_only = OpenOptions::new();
+            read_only.read(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                read_only.custom_flags(libc::O_NOFOLLOW);
+            }
+            read_only.open(path)
+        }
+        other => other,
+    };
+    #[cfg(unix)]
+    if let Err(error) = &opened {
+        if error.raw_os_error() == Some(libc::ELOOP) {
+            return Err(refuse_link());
+        }
+    }
+    opened.map_err(io(format!("cannot open the lock file {}", path.display())))
+}
+
+/// Who holds the lock on `file`, from `/proc/locks` (Linux): "process PID
+/// (NAME)". `None` where the operating system does not say.
+fn lock_holder(file: &File) -> Option<String> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let inode = file.metadata().ok()?.ino();
+        let locks = fs::read_to_string("/proc/locks").ok()?;
+        let pid = locks.lines().find_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // `1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF`; waiters
+            // have `->` after the number.
+            if fields.get(1) == Some(&"->") {
+                return None;
+            }
+            let device_inode = fields.get(5)?;
+            let line_inode: u64 = device_inode.rsplit(':').next()?.parse().ok()?;
+            (line_inode == inode).then(|| fields.get(4).map(|p| p.to_string()))?
+        })?;
+        let name = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        Some(format!("process {pid} ({})", name.trim()))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        None
+    }
+}
+
+/// What identifies a journal's content at one moment: its length,
+/// modification time, file identity (device and inode) and SHA-256 digest.
+/// Two equal fingerprints mean nobody wrote the file in between.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fingerprint {
+    length: u64,
+    modified: Option<SystemTime>,
+    identity: (u64, u64),
+    /// The SHA-256 digest of the content.
+    pub digest: Vec<u8>,
+}
+
+impl Fingerprint {
+    /// The fingerprint of the file at `path` (its content read in pieces).
+    ///
+    /// # Errors
+    /// When the file cannot be read.
+    pub fn of(path: &Path) -> Result<Fingerprint, WriteError> {
+        let mut file = File::open(path).map_err(io(format!("cannot read {}", path.display())))?;
+        let digest = digest_reader(&mut file, path)?;
+        let (length, modified, identity) = stat_of(path)?;
+        Ok(Fingerprint {
+            length,
+            modified,
+            identity,
+            digest,
+        })
+    }
+
+    /// True when the file at `path` still has the length, modification time
+    /// and identity of this fingerprint (no content read).
+    fn same_stat(&self, path: &Path) -> Result<bool, WriteError> {
+        let (length, modified, identity) = stat_of(path)?;
+        Ok(length == self.length && modified == self.modified && identity == self.identity)
+    }
+}
+
+type Stat = (u64, Option<SystemTime>, (u64, u64));
+
+fn stat_of(path: &Path) -> Result<Stat, WriteError> {
+    let metadata = fs::metadata(path).map_err(io(format!("cannot read {}", path.display())))?;
+    #[cfg(unix)]
+    let identity = {
+        use std::os::unix::fs::MetadataExt;
+        (metadata.dev(), metadata.ino())
+    };
+    #[cfg(not(unix))]
+    let identity = (0, 0);
+    Ok((metadata.len(), metadata.modified().ok(), identity))
+}
+
+fn digest_reader(reader: &mut impl std::io::Read, path: &Path) -> Result<Vec<u8>, WriteError> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    std::io::copy(reader, &mut hasher).map_err(io(format!("cannot read {}", path.display())))?;
+    Ok(hasher.finalize().to_vec())
 }
 
 /// The SHA-256 digest of a file, read in pieces.
@@ -149,11 +363,71 @@ pub struct Append<'a> {
 /// # Errors
 /// When the file cannot be read.
 pub fn digest_file(path: &Path) -> Result<Vec<u8>, WriteError> {
-    use sha2::{Digest, Sha256};
     let mut file = File::open(path).map_err(io(format!("cannot read {}", path.display())))?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher).map_err(io(format!("cannot read {}", path.display())))?;
-    Ok(hasher.finalize().to_vec())
+    digest_reader(&mut file, path)
+}
+
+/// The file a write replaces: the journal of `settings`, or, when that is a
+/// symbolic link, its target (which must be inside the ledger directory).
+/// Refused: a target that is not a regular file, has more than one hard
+/// link, or is not writable (no write permission bit, or none for this
+/// user).
+///
+/// # Errors
+/// [`WriteError::Refused`], or an I/O error reading the file's metadata.
+pub fn write_target(settings: &Settings) -> Result<PathBuf, WriteError> {
+    let journal = &settings.journal;
+    let cannot_read = || io(format!("cannot read {}", journal.display()));
+    let link = fs::symlink_metadata(journal).map_err(cannot_read())?;
+    let target = if link.file_type().is_symlink() {
+        let target = fs::canonicalize(journal).map_err(cannot_read())?;
+        let root = fs::canonicalize(&settings.root).map_err(io(format!(
+            "cannot read the ledger directory {}",
+            settings.root.display()
+        )))?;
+        if !target.starts_with(&root) {
+            return Err(WriteError::Refused(format!(
+                "{} is a symbolic link to {}, outside the ledger directory {}",
+                journal.display(),
+                target.display(),
+                root.display()
+            )));
+        }
+        target
+    } else {
+        journal.clone()
+    };
+    let metadata = fs::metadata(&target).map_err(cannot_read())?;
+    if !metadata.is_file() {
+        return Err(WriteError::Refused(format!(
+            "{} is not a regular file",
+            target.display()
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if metadata.nlink() > 1 {
+            return Err(WriteError::Refused(format!(
+                "{} has {} hard links; replacing it would leave the other names with the old content (use a symbolic link instead)",
+                target.display(),
+                metadata.nlink()
+            )));
+        }
+    }
+    if metadata.permissions().readonly() || !writable(&target) {
+        return Err(WriteError::Refused(format!(
+            "{} is not writable (read-only file); make it writable to add to it",
+            target.display()
+        )));
+    }
+    Ok(target)
+}
+
+/// Whether this process may write `path`, by the operating system's rules
+/// (opening it for appending, which changes nothing).
+fn writable(path: &Path) -> bool {
+    OpenOptions::new().append(true).open(path).is_ok()
 }
 
 /// What goes between the journal's last byte and appended entries: enough
@@ -177,6 +451,18 @@ fn separator(journal: &Path) -> Result<&'static str, WriteError> {
     })
 }
 
+/// What an append adds.
+pub struct Append<'a> {
+    /// The journal as the caller saw it when preparing `text`.
+    pub expected: &'a Fingerprint,
+    /// The entries to add, each ending in `\n`.
+    pub text: &'a str,
+    /// How many transactions `text` holds.
+    pub transactions: usize,
+    /// How many transactions the journal held when it had that fingerprint.
+    pub transactions_before: usize,
+}
+
 /// Appends entries to the journal of `settings`, as described in the module
 /// documentation. Call it while holding the journal's [`JournalLock`]. The
 /// new journal is written to a temporary file beside the old one (a copy of
@@ -190,30 +476,83 @@ pub fn append(
     _lock: &JournalLock,
     append: Append<'_>,
 ) -> Result<Loaded, WriteError> {
-    let journal = &settings.journal;
-    remove_stale_temporaries(journal);
+    let target = write_target(settings)?;
+    remove_stale_temporaries(&target)?;
     crash_point("locked");
-    if digest_file(journal)? != append.expected_digest {
+    let (temp, loaded) = write_and_validate(settings, &target, &append)?;
+    pause_point("validated");
+    // The last look before the rename: a writer that ignored the lock (an
+    // editor saving, `>>`) during the copy and validation is caught here.
+    if Fingerprint::of(&target)? != *append.expected || !append.expected.same_stat(&target)? {
+        return Err(WriteError::Changed(settings.journal.clone()));
+    }
+    temp.persist(&target).map_err(|e| WriteError::Io {
+        action: format!("cannot rename the temporary file over {}", target.display()),
+        error: e.error,
+    })?;
+    crash_point("renamed");
+    sync_directory(&parent_dir(&target))?;
+    Ok(loaded)
+}
+
+/// Steps 1-3 of an append: the temporary file holding the new journal,
+/// flushed, loaded and checked. A dry run stops here (and drops the file).
+fn write_and_validate(
+    settings: &Settings,
+    target: &Path,
+    append: &Append<'_>,
+) -> Result<(tempfile::NamedTempFile, Loaded), WriteError> {
+    let journal = &settings.journal;
+    if !append.expected.same_stat(target)? {
         return Err(WriteError::Changed(journal.clone()));
     }
-    let dir = parent_dir(journal);
+    let dir = parent_dir(target);
     let mut temp = tempfile::Builder::new()
-        .prefix(&temp_prefix(journal))
+        .prefix(&temp_prefix(target))
         .suffix(".tmp")
         .tempfile_in(&dir)
         .map_err(io(format!(
             "cannot create a temporary file in {}",
             dir.display()
         )))?;
-    if let Ok(metadata) = fs::metadata(journal) {
-        let _ = fs::set_permissions(temp.path(), metadata.permissions());
-    }
+    keep_ownership_and_mode(target, temp.as_file());
+    // How many lines of the new journal are the old one's.
+    let mut old_lines;
     {
+        use sha2::{Digest, Sha256};
+        /// Hashes what passes through it, counting its lines.
+        struct Hashing<'w, W> {
+            inner: &'w mut W,
+            hasher: Sha256,
+            lines: usize,
+        }
+        impl<W: std::io::Write> std::io::Write for Hashing<'_, W> {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                let written = self.inner.write(bytes)?;
+                self.hasher.update(&bytes[..written]);
+                self.lines += memchr::memchr_iter(b'\n', &bytes[..written]).count();
+                Ok(written)
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                self.inner.flush()
+            }
+        }
         let mut old =
-            File::open(journal).map_err(io(format!("cannot read {}", journal.display())))?;
-        std::io::copy(&mut old, temp.as_file_mut())
-            .map_err(io("cannot write the temporary file"))?;
-        temp.write_all(separator(journal)?.as_bytes())
+            File::open(target).map_err(io(format!("cannot read {}", target.display())))?;
+        let mut hashing = Hashing {
+            inner: temp.as_file_mut(),
+            hasher: Sha256::new(),
+            lines: 0,
+        };
+        std::io::copy(&mut old, &mut hashing).map_err(io("cannot write the temporary file"))?;
+        old_lines = hashing.lines;
+        if hashing.hasher.finalize().as_slice() != append.expected.digest.as_slice() {
+            return Err(WriteError::Changed(journal.clone()));
+        }
+        let separator = separator(target)?;
+        // A last line without `\n` gets one from the separator.
+        old_lines += separator.matches('\n').count();
+        temp.write_all(separator.as_bytes())
             .map_err(io("cannot write the temporary file"))?;
         temp.write_all(append.text.as_bytes())
             .map_err(io("cannot write the temporary file"))?;
@@ -238,14 +577,7 @@ pub fn append(
             .diagnostics
             .into_iter()
             .filter(|d| d.is_error())
-            .map(|mut d| {
-                if let Some(location) = &mut d.location {
-                    if location.path == temp_path {
-                        location.path = journal.clone();
-                    }
-                }
-                d
-            })
+            .map(|d| locate_in_old_or_new(d, &temp_path, journal, old_lines))
             .collect();
         return Err(WriteError::Invalid(problems));
     }
@@ -260,18 +592,85 @@ pub fn append(
             found,
         });
     }
-    temp.persist(journal).map_err(|e| WriteError::Io {
-        action: format!(
-            "cannot rename the temporary file over {}",
-            journal.display()
-        ),
-        error: e.error,
-    })?;
-    crash_point("renamed");
-    File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io(format!("cannot flush the directory {}", dir.display())))?;
-    Ok(loaded)
+    Ok((temp, loaded))
+}
+
+/// What a problem found in the temporary journal is about: a line of the
+/// old journal keeps its place there; a line of the new entries is cited in
+/// [`NEW_ENTRIES`], counted from their first line, since the journal has no
+/// such line (nothing was written).
+fn locate_in_old_or_new(
+    mut d: Diagnostic,
+    temp_path: &Path,
+    journal: &Path,
+    old_lines: usize,
+) -> Diagnostic {
+    let old_lines = u32::try_from(old_lines).unwrap_or(u32::MAX);
+    let Some(location) = &mut d.location else {
+        return d;
+    };
+    if location.path != temp_path {
+        return d;
+    }
+    if location.line <= old_lines {
+        location.path = journal.to_path_buf();
+        return d;
+    }
+    location.path = PathBuf::from(NEW_ENTRIES);
+    location.line -= old_lines;
+    for (line, _) in &mut d.excerpt {
+        *line = line.saturating_sub(old_lines);
+    }
+    d.excerpt.retain(|(line, _)| *line > 0);
+    d
+}
+
+/// How problems in the entries being added are located: `<new entries>:LINE`,
+/// the line counted in the text `add` or `import` shows.
+pub const NEW_ENTRIES: &str = "<new entries>";
+
+/// Gives the replacement file the journal's group (and owner, which only
+/// root may), then its mode (after the owner: `chown` clears set-id bits).
+/// Best effort: what the system refuses stays as created.
+fn keep_ownership_and_mode(journal: &Path, replacement: &File) {
+    let Ok(metadata) = fs::metadata(journal) else {
+        return;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if std::os::unix::fs::fchown(replacement, Some(metadata.uid()), Some(metadata.gid()))
+            .is_err()
+        {
+            let _ = std::os::unix::fs::fchown(replacement, None, Some(metadata.gid()));
+        }
+    }
+    let _ = replacement.set_permissions(metadata.permissions());
+}
+
+/// Flushes a directory's entries to disk after a rename. Unix only: Windows
+/// cannot open a directory as a file, and its rename is already durable
+/// enough for NTFS's journal.
+fn sync_directory(dir: &Path) -> Result<(), WriteError> {
+    #[cfg(unix)]
+    {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io(format!("cannot flush the directory {}", dir.display())))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Stops at `step` when `FUNDLEDGER_PAUSE_AT` names it: says so on stderr and
+/// waits for a line on stdin (a test hook; it never fires otherwise).
+fn pause_point(step: &str) {
+    if std::env::var_os("FUNDLEDGER_PAUSE_AT").is_some_and(|at| at == step) {
+        eprintln!("fundledger: paused at {step}");
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    }
 }
 
 fn parent_dir(path: &Path) -> PathBuf {
@@ -289,18 +688,36 @@ fn temp_prefix(journal: &Path) -> String {
 }
 
 /// Removes temporary files a crashed write left beside the journal. Only
-/// called under the lock, so no live write owns them.
-fn remove_stale_temporaries(journal: &Path) {
+/// called under the lock, so no live write owns them. A directory that
+/// cannot be listed is an I/O error; std's directory handle panics when
+/// `closedir` fails (EIO), which is caught and reported the same way.
+fn remove_stale_temporaries(journal: &Path) -> Result<(), WriteError> {
     let dir = parent_dir(journal);
     let prefix = temp_prefix(journal);
-    let Ok(entries) = fs::read_dir(&dir) else {
-        return;
+    let listing_failed = |detail: String| WriteError::Io {
+        action: format!("cannot list {}", dir.display()),
+        error: std::io::Error::other(detail),
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with(&prefix) && name.ends_with(".tmp") {
-            let _ = fs::remove_file(entry.path());
+    let removal = std::panic::catch_unwind(|| -> std::io::Result<()> {
+        for entry in fs::read_dir(&dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(&prefix) && name.ends_with(".tmp") {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        Ok(())
+    });
+    match removal {
+        Ok(result) => result.map_err(|error| listing_failed(error.to_string())),
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "the directory could not be closed".into());
+            Err(listing_failed(detail))
         }
     }
 }
@@ -337,10 +754,17 @@ pub struct Addition<T> {
     pub value: T,
 }
 
-/// Adds to the journal of `settings` what `prepare` makes from the current
-/// journal, all under the journal's lock: read the bytes, load them (refusing
-/// a journal that already has errors), prepare, then [`append`]. With
-/// `dry_run` nothing is locked or written.
+/// How a change runs.
+pub struct ChangeOptions<'a> {
+    /// Validate everything a real run would, write nothing, take no lock.
+    pub dry_run: bool,
+    /// How long to wait for another writer's lock (`None`: as long as it takes).
+    pub lock_timeout: Option<Duration>,
+    /// Told once when the lock is held by another process.
+    pub on_wait: &'a dyn Fn(&str),
+}
+
+/// [`change_with`] waiting silently for the lock as long as it takes.
 ///
 /// # Errors
 /// [`ChangeError`]; in every case the journal is unchanged.
@@ -349,15 +773,42 @@ pub fn change<T>(
     dry_run: bool,
     prepare: impl FnOnce(&crate::Journal) -> Result<Addition<T>, ChangeError>,
 ) -> Result<Addition<T>, ChangeError> {
+    let options = ChangeOptions {
+        dry_run,
+        lock_timeout: None,
+        on_wait: &|_| {},
+    };
+    change_with(settings, options, prepare)
+}
+
+/// Adds to the journal of `settings` what `prepare` makes from the current
+/// journal, all under the journal's lock: read the bytes, load them (refusing
+/// a journal that already has errors), prepare, then [`append`]. A dry run
+/// takes no lock and renames nothing, but writes and validates the new
+/// journal in a temporary file exactly as a real run does, so it fails
+/// exactly when a real run would.
+///
+/// # Errors
+/// [`ChangeError`]; in every case the journal is unchanged.
+pub fn change_with<T>(
+    settings: &Settings,
+    options: ChangeOptions<'_>,
+    prepare: impl FnOnce(&crate::Journal) -> Result<Addition<T>, ChangeError>,
+) -> Result<Addition<T>, ChangeError> {
     let journal = &settings.journal;
-    let lock = if dry_run {
+    let target = write_target(settings)?;
+    let lock = if options.dry_run {
         None
     } else {
-        Some(JournalLock::acquire(journal)?)
+        Some(JournalLock::acquire_with(
+            &target,
+            options.lock_timeout,
+            options.on_wait,
+        )?)
     };
-    let digest = digest_file(journal)?;
+    let before = Fingerprint::of(&target)?;
     let loaded = load::load(settings.clone()).map_err(|e| ChangeError::Io(e.to_string()))?;
-    if digest_file(journal)? != digest {
+    if Fingerprint::of(&target)? != before {
         return Err(ChangeError::Write(WriteError::Changed(journal.clone())));
     }
     if loaded.has_errors() {
@@ -374,18 +825,21 @@ pub fn change<T>(
     crate::close::refuse_closed(&loaded.journal, &addition.text).map_err(ChangeError::Input)?;
     let transactions_before = loaded.journal.transactions().len();
     drop(loaded);
-    if let Some(lock) = &lock {
-        if addition.transactions > 0 {
-            append(
-                settings,
-                lock,
-                Append {
-                    expected_digest: &digest,
-                    text: &addition.text,
-                    transactions: addition.transactions,
-                    transactions_before,
-                },
-            )?;
+    if addition.transactions == 0 {
+        return Ok(addition);
+    }
+    let request = Append {
+        expected: &before,
+        text: &addition.text,
+        transactions: addition.transactions,
+        transactions_before,
+    };
+    match &lock {
+        Some(lock) => {
+            append(settings, lock, request)?;
+        }
+        None => {
+            write_and_validate(settings, &target, &request)?;
         }
     }
     Ok(addition)

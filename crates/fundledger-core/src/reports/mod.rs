@@ -102,6 +102,9 @@ pub enum ReportError {
     DoesNotTie(String),
     /// The request cannot be answered (an unknown fiscal year, say).
     Request(String),
+    /// An amount has no price to value it in the base currency on its date
+    /// (a fact about the data, warned about by `check` as W102).
+    NoPrice(String),
 }
 
 impl fmt::Display for ReportError {
@@ -114,7 +117,7 @@ impl fmt::Display for ReportError {
             ReportError::DoesNotTie(what) => {
                 write!(f, "the report does not tie, so it is not printed: {what}")
             }
-            ReportError::Request(what) => f.write_str(what),
+            ReportError::Request(what) | ReportError::NoPrice(what) => f.write_str(what),
         }
     }
 }

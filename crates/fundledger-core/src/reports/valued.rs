@@ -34,8 +34,8 @@ impl<'j> Valued<'j> {
     /// Values every posting.
     ///
     /// # Errors
-    /// [`ReportError::Request`] when the journal has no base currency or an
-    /// amount has no price on its date.
+    /// [`ReportError::Request`] when the journal has no base currency,
+    /// [`ReportError::NoPrice`] when an amount has no price on its date.
     pub fn new(journal: &'j Journal) -> Result<Valued<'j>, ReportError> {
         journal.verify_invariants()?;
         let valuer = Valuer::new(journal).ok_or_else(|| {
@@ -63,7 +63,7 @@ impl<'j> Valued<'j> {
                             if valuer.price_on(p.commodity, t.date).is_some() {
                                 return ReportError::Overflow;
                             }
-                            ReportError::Request(format!(
+                            ReportError::NoPrice(format!(
                                 "cannot value {} {} on {} ({}:{}): add a `P` price for {} in {}",
                                 p.quantity,
                                 journal.commodity_name(p.commodity),

@@ -470,7 +470,7 @@ proptest! {
             }
             prop_assert!(engine::reconcile([&set.activities, &tampered]).is_err());
         }
-        board::loans(&valued, chrono::NaiveDate::from_ymd_opt(2001, 3, 31).unwrap(), begin, end).unwrap();
+        board::loans(&valued, chrono::NaiveDate::from_ymd_opt(2001, 3, 31).unwrap(), begin, end, fundledger_core::reports::statement::Language::En).unwrap();
         // Every transaction's values still sum to zero after rounding.
         for t in journal.transactions() {
             let sum: rust_decimal::Decimal = t.posting_range().map(|i| valued.value(i)).sum();

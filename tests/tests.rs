@@ -2,6 +2,7 @@
 //!
 //! One test binary, grouped by area:
 //!
+//! - `board`: the printed board pack (Chromium), spreadsheets (LibreOffice), no internal names in reports;
 //! - `cli`: snapshots of every command on the example ledger, and usage errors;
 //! - `close`: closing a year: refusals, revaluation, closed-year checks, migration;
 //! - `errors`: one reproducer per diagnostic code, with its snapshot;
@@ -14,6 +15,7 @@
 
 mod util;
 
+mod board;
 mod cli;
 mod close;
 mod errors;

@@ -30,6 +30,26 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub timings: bool,
 
+    /// Write the output to FILE (atomically) instead of standard output;
+    /// its extension (.txt .csv .json .md .html .xlsx) sets the format
+    /// unless -O is given.
+    #[arg(short = 'o', long = "output", global = true, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+
+    /// Start CSV with a UTF-8 byte-order mark, so that Excel reads it as
+    /// UTF-8 (the default for `report --standard jp-npo`).
+    #[arg(long, global = true, overrides_with = "no_bom")]
+    pub bom: bool,
+
+    /// No byte-order mark in CSV, even under `--standard jp-npo`.
+    #[arg(long, global = true)]
+    pub no_bom: bool,
+
+    /// Colour in text output: auto (when standard output is a terminal and
+    /// NO_COLOR is not set), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -62,20 +82,16 @@ pub enum Command {
     Report(ReportArgs),
 }
 
-/// Report output formats.
+/// `--color`.
 #[derive(Clone, Copy, Debug, ValueEnum, Default, PartialEq, Eq)]
-pub enum ReportFormat {
-    /// Aligned text.
+pub enum ColorChoice {
+    /// When standard output is a terminal and NO_COLOR is not set.
     #[default]
-    Text,
-    /// CSV with a header row (one table after another).
-    Csv,
-    /// JSON.
-    Json,
-    /// Markdown.
-    Md,
-    /// A self-contained HTML page.
-    Html,
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Accounting standards.
@@ -100,9 +116,10 @@ pub struct ReportArgs {
     /// The accounting standard of the statements.
     #[arg(long, value_enum, default_value_t = StandardArg::Asc958)]
     pub standard: StandardArg,
-    /// Output format.
-    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = ReportFormat::Text)]
-    pub output: ReportFormat,
+    /// Output format (default: from -o's extension, else text). xlsx: one
+    /// sheet per statement.
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 /// What a CSV file holds.
@@ -186,8 +203,8 @@ pub struct CloseArgs {
     pub dry_run: bool,
 }
 
-/// Output formats.
-#[derive(Clone, Copy, Debug, ValueEnum, Default)]
+/// Output formats (each command says which it writes).
+#[derive(Clone, Copy, Debug, ValueEnum, Default, PartialEq, Eq)]
 pub enum OutputFormat {
     /// Aligned text.
     #[default]
@@ -196,6 +213,12 @@ pub enum OutputFormat {
     Csv,
     /// JSON.
     Json,
+    /// Markdown (reports).
+    Md,
+    /// A self-contained HTML page (reports).
+    Html,
+    /// An Excel workbook (write it with -o FILE.xlsx).
+    Xlsx,
 }
 
 /// The report period. Every range is `[begin, end)`: `-b` and `--as-of`
@@ -224,9 +247,10 @@ pub struct PeriodArgs {
 /// `-O FORMAT`.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output format.
-    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// Output format: text, csv, json or xlsx (default: from -o's
+    /// extension, else text).
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 /// `balance` arguments.
@@ -248,9 +272,10 @@ pub struct BalanceArgs {
     pub real: bool,
     #[command(flatten)]
     pub period: PeriodArgs,
-    /// Output format.
-    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// Output format: text, csv, json or xlsx (default: from -o's
+    /// extension, else text).
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 /// `register` arguments.
@@ -266,9 +291,10 @@ pub struct RegisterArgs {
     pub real: bool,
     #[command(flatten)]
     pub period: PeriodArgs,
-    /// Output format.
-    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// Output format: text, csv, json or xlsx (default: from -o's
+    /// extension, else text).
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 /// `funds` arguments.
@@ -280,9 +306,10 @@ pub struct FundsArgs {
     /// instead of values in the base currency.
     #[arg(long)]
     pub by_commodity: bool,
-    /// Output format.
-    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// Output format: text, csv, json or xlsx (default: from -o's
+    /// extension, else text).
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {

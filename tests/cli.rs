@@ -405,3 +405,79 @@ fn periods_are_read_like_hledger_and_never_ignored() {
     ]);
     assert_eq!(interval.code, 2);
 }
+
+/// Every filter that matches nothing says so on stderr (exit 0), and query
+/// prefixes are read or refused, never taken for part of an account name.
+#[test]
+fn filters_that_match_nothing_say_so() {
+    for (args, expected) in [
+        (vec!["balance", "Expences"], "no account is \"Expences\""),
+        (vec!["balance", "bank"], "no account is \"bank\""),
+        (vec!["register", "acct:Asets"], "no account is \"Asets\""),
+        (vec!["balance", "desc:no such payee"], "no payee contains"),
+        (vec!["balance", "--pending"], "no posting matches"),
+    ] {
+        let mut full = vec!["-C", LEDGER];
+        full.extend(&args);
+        let result = run(&full);
+        assert_eq!(result.code, 0, "{args:?}: {}", result.stderr);
+        assert!(
+            result.stderr.contains(expected),
+            "{args:?}: {}",
+            result.stderr
+        );
+    }
+    for refused in ["tag:fund=FoodAid", "amt:>100", "status:*"] {
+        let result = run(&["-C", LEDGER, "balance", refused]);
+        assert_eq!(result.code, 2, "{refused}");
+        assert!(result.stderr.contains("not supported"), "{}", result.stderr);
+    }
+    // acct: is the bare prefix; fund: is --fund; not: excludes.
+    let same = |a: &[&str], b: &[&str]| {
+        let mut x = vec!["-C", LEDGER, "balance", "-O", "csv"];
+        x.extend(a);
+        let mut y = vec!["-C", LEDGER, "balance", "-O", "csv"];
+        y.extend(b);
+        let (x, y) = (run(&x), run(&y));
+        assert_eq!(x.code, 0, "{}", x.stderr);
+        assert_eq!(x.stdout, y.stdout, "{a:?} vs {b:?}");
+    };
+    same(&["acct:Assets"], &["Assets"]);
+    same(&["fund:FoodAid"], &["--fund", "FoodAid"]);
+    same(&["date:2000q2", "Expenses"], &["-p", "2000q2", "Expenses"]);
+    let without = run(&[
+        "-C",
+        LEDGER,
+        "balance",
+        "Assets",
+        "not:Assets:Bank",
+        "-O",
+        "csv",
+    ]);
+    assert!(
+        !without.stdout.contains("Assets:Bank"),
+        "{}",
+        without.stdout
+    );
+    assert!(without.stdout.contains("Assets:Cash"), "{}", without.stdout);
+}
+
+/// Status marks and generated postings filter: cleared, pending and
+/// unmarked postings add up to all of them; --no-generated leaves out the
+/// interfund and conversion legs only.
+#[test]
+fn status_and_generated_filters_partition_the_postings() {
+    let count = |extra: &[&str]| {
+        let mut args = vec!["-C", LEDGER, "register", "-O", "csv"];
+        args.extend(extra);
+        let result = run(&args);
+        assert_eq!(result.code, 0, "{}", result.stderr);
+        result.stdout.lines().count() - 1
+    };
+    let all = count(&[]);
+    let parts = count(&["--cleared"]) + count(&["--pending"]) + count(&["--unmarked"]);
+    assert_eq!(all, parts);
+    assert_eq!(count(&["--cleared", "--pending", "--unmarked"]), all);
+    let real_only = count(&["--no-generated"]);
+    assert!(real_only < all, "{real_only} of {all}");
+}

@@ -253,23 +253,47 @@ pub struct OutputArgs {
     pub output: Option<OutputFormat>,
 }
 
+/// Which postings: query terms, funds, status marks, kinds.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Query terms: ACCOUNT (a prefix by whole component, any case:
+    /// `assets:bank` is Assets:Bank and below, not Assets:Banking), acct:ACCOUNT,
+    /// desc:TEXT or payee:TEXT (part of the payee, any case), fund:FUND,
+    /// date:PERIOD, not:TERM. A term that matches nothing is warned about.
+    #[arg(value_name = "QUERY")]
+    pub terms: Vec<String>,
+    /// Only this fund's postings (repeat for several).
+    #[arg(long, value_name = "FUND")]
+    pub fund: Vec<String>,
+    /// Leave out virtual postings.
+    #[arg(long)]
+    pub real: bool,
+    /// Only cleared postings (`*`, a posting's own mark or its transaction's;
+    /// `-C` is --dir here, so there is no short form).
+    #[arg(long)]
+    pub cleared: bool,
+    /// Only pending postings (`!`).
+    #[arg(short = 'P', long)]
+    pub pending: bool,
+    /// Only unmarked postings.
+    #[arg(short = 'U', long)]
+    pub unmarked: bool,
+    /// Leave out the postings fundledger generates (interfund and conversion legs).
+    #[arg(long)]
+    pub no_generated: bool,
+}
+
 /// `balance` arguments.
 #[derive(Debug, Args)]
 pub struct BalanceArgs {
-    /// Account prefixes to include (whole components, any case).
-    pub accounts: Vec<String>,
-    /// Only this fund.
-    #[arg(long, value_name = "FUND")]
-    pub fund: Option<String>,
+    #[command(flatten)]
+    pub query: QueryArgs,
     /// One row per account, fund and commodity.
     #[arg(long)]
     pub by_fund: bool,
     /// Collapse accounts below this depth into their parents.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(usize))]
     pub depth: Option<usize>,
-    /// Leave out virtual postings.
-    #[arg(long)]
-    pub real: bool,
     #[command(flatten)]
     pub period: PeriodArgs,
     /// Output format: text, csv, json or xlsx (default: from -o's
@@ -281,14 +305,8 @@ pub struct BalanceArgs {
 /// `register` arguments.
 #[derive(Debug, Args)]
 pub struct RegisterArgs {
-    /// Account prefixes to include.
-    pub accounts: Vec<String>,
-    /// Only this fund.
-    #[arg(long, value_name = "FUND")]
-    pub fund: Option<String>,
-    /// Leave out virtual postings.
-    #[arg(long)]
-    pub real: bool,
+    #[command(flatten)]
+    pub query: QueryArgs,
     #[command(flatten)]
     pub period: PeriodArgs,
     /// Output format: text, csv, json or xlsx (default: from -o's

@@ -22,7 +22,7 @@ use fundledger_core::{reports, Diagnostic, Journal, LoadError, Settings};
 
 use args::{
     AddArgs, Cli, CloseArgs, ColorChoice, Command, ImportArgs, ImportKindArg, OutputFormat,
-    PeriodArgs, ReportArgs, StandardArg,
+    PeriodArgs, QueryArgs, ReportArgs, StandardArg,
 };
 use output::{Output, Rendered};
 
@@ -233,32 +233,86 @@ fn report_failed(error: impl std::fmt::Display + 'static) -> Failure {
     }
 }
 
-/// The filter for a period, accounts and fund.
+/// The filter of a query: its terms, funds, status marks and kinds, and the
+/// period (from the period flags or a `date:` term, not both). Every term
+/// that matches nothing in the journal is warned about on stderr.
 fn filter_for(
     journal: &Journal,
     period: &PeriodArgs,
-    accounts: Vec<String>,
-    fund: Option<&str>,
-    real: bool,
+    query: &QueryArgs,
 ) -> Result<Filter, Failure> {
-    let (begin, end) = period_of(journal, period)?;
-    let fund = match fund {
-        None => None,
-        Some(name) => Some(journal.fund_id(name).ok_or_else(|| {
-            let known: Vec<&str> = journal.fund_ids().map(|f| journal.fund_name(f)).collect();
-            Failure::Usage(format!(
-                "no fund named {name:?}; the funds are {}",
-                known.join(", ")
-            ))
-        })?),
+    use fundledger_core::journal::Status;
+    use fundledger_core::query;
+    let terms = query::terms(&query.terms).map_err(Failure::Usage)?;
+    let (begin, end) = match &terms.date {
+        None => period_of(journal, period)?,
+        Some(date) => {
+            if period.fy.is_some()
+                || period.begin.is_some()
+                || period.end.is_some()
+                || period.period.is_some()
+            {
+                return Err(Failure::Usage(
+                    "date: cannot be combined with --fy, -b, -e or -p (it would override them)"
+                        .into(),
+                ));
+            }
+            let as_period = PeriodArgs {
+                period: Some(date.clone()),
+                as_of: period.as_of.clone(),
+                ..PeriodArgs::default()
+            };
+            period_of(journal, &as_period)?
+        }
     };
-    Ok(Filter {
+    let fund_ids = |names: &[String]| -> Result<Vec<_>, Failure> {
+        names
+            .iter()
+            .map(|name| {
+                journal.fund_id(name).ok_or_else(|| {
+                    let known: Vec<&str> =
+                        journal.fund_ids().map(|f| journal.fund_name(f)).collect();
+                    Failure::Usage(format!(
+                        "no fund named {name:?}; the funds are {}",
+                        known.join(", ")
+                    ))
+                })
+            })
+            .collect()
+    };
+    let mut funds = fund_ids(&query.fund)?;
+    funds.extend(fund_ids(&terms.funds)?);
+    let statuses = [
+        (query.cleared, Status::Cleared),
+        (query.pending, Status::Pending),
+        (query.unmarked, Status::Unmarked),
+    ]
+    .into_iter()
+    .filter_map(|(on, status)| on.then_some(status))
+    .collect();
+    let filter = Filter {
         begin,
         end,
-        accounts,
-        fund,
-        real_only: real,
-    })
+        accounts: terms.accounts,
+        not_accounts: terms.not_accounts,
+        descriptions: terms.descriptions,
+        not_descriptions: terms.not_descriptions,
+        funds,
+        not_funds: fund_ids(&terms.not_funds)?,
+        statuses,
+        real_only: query.real,
+        no_generated: query.no_generated,
+    };
+    let unmatched = filter.unmatched(journal);
+    for warning in &unmatched {
+        eprintln!("fundledger: warning: {warning}");
+    }
+    if unmatched.is_empty() && filter.select(journal).next().is_none() {
+        eprintln!(
+            "fundledger: warning: no posting matches these filters together; the report is empty"
+        );
+    }
+    Ok(filter)
 }
 
 /// A resolved period: `[begin, end)`, either end open.
@@ -767,13 +821,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Balance(args) => {
             let journal = load_valid(&cli)?;
-            let filter = filter_for(
-                &journal,
-                &args.period,
-                args.accounts.clone(),
-                args.fund.as_deref(),
-                args.real,
-            )?;
+            let filter = filter_for(&journal, &args.period, &args.query)?;
             let options = reports::BalanceOptions {
                 by_fund: args.by_fund,
                 depth: args.depth,
@@ -788,13 +836,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Register(args) => {
             let journal = load_valid(&cli)?;
-            let filter = filter_for(
-                &journal,
-                &args.period,
-                args.accounts.clone(),
-                args.fund.as_deref(),
-                args.real,
-            )?;
+            let filter = filter_for(&journal, &args.period, &args.query)?;
             let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
             let report = reports::register(&journal, &filter).map_err(report_failed)?;
             let width = out.terminal_width();

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use crate::journal::{FundId, Journal, Posting, PostingKind, Transaction};
+use crate::journal::{FundId, Journal, Origin, Posting, PostingKind, Status, Transaction};
 
 /// True when `account` is `prefix` or below it, compared component by
 /// component and ignoring ASCII case (`assets:bank` matches
@@ -19,6 +19,97 @@ pub fn account_matches(account: &str, prefix: &str) -> bool {
     head.eq_ignore_ascii_case(prefix) && (tail.is_empty() || tail.starts_with(':'))
 }
 
+/// The query terms of a command line, read but not yet resolved against a
+/// journal. A bare word is an account prefix (whole components, any case);
+/// `acct:` says so explicitly; `desc:`/`payee:` match a case-insensitive
+/// part of the payee; `fund:` names a fund; `date:` is a period
+/// expression; `not:` negates an account, description or fund term.
+/// `tag:`, `amt:` and any other `word:` prefix are refused, so that no
+/// prefix is ever read as part of an account name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Terms {
+    /// Account prefixes, any of which selects a posting.
+    pub accounts: Vec<String>,
+    /// Account prefixes that exclude a posting.
+    pub not_accounts: Vec<String>,
+    /// Parts of payees (lower case), any of which selects a transaction.
+    pub descriptions: Vec<String>,
+    /// Parts of payees (lower case) that exclude a transaction.
+    pub not_descriptions: Vec<String>,
+    /// Fund names, any of which selects a posting.
+    pub funds: Vec<String>,
+    /// Fund names that exclude a posting.
+    pub not_funds: Vec<String>,
+    /// A `date:` period expression.
+    pub date: Option<String>,
+}
+
+/// Reads query terms.
+///
+/// # Errors
+/// A message naming the term and what is accepted, for `tag:`, `amt:`, an
+/// unknown prefix, an empty term or a second `date:`.
+pub fn terms(words: &[String]) -> Result<Terms, String> {
+    let mut out = Terms::default();
+    for word in words {
+        let (negated, term) = match word.strip_prefix("not:") {
+            Some(rest) => (true, rest),
+            None => (false, word.as_str()),
+        };
+        let (prefix, value) = match term.split_once(':') {
+            Some((p, v))
+                if [
+                    "acct", "desc", "payee", "fund", "date", "tag", "amt", "status", "cur",
+                    "depth", "real", "code", "note",
+                ]
+                .contains(&p.to_ascii_lowercase().as_str()) =>
+            {
+                (Some(p.to_ascii_lowercase()), v)
+            }
+            _ => (None, term),
+        };
+        if value.is_empty() {
+            return Err(format!("the query term {word:?} is empty after its prefix"));
+        }
+        let (yes, no) = match prefix.as_deref() {
+            None | Some("acct") => (&mut out.accounts, &mut out.not_accounts),
+            Some("desc") | Some("payee") => (&mut out.descriptions, &mut out.not_descriptions),
+            Some("fund") => (&mut out.funds, &mut out.not_funds),
+            Some("date") if !negated => {
+                if out.date.replace(value.to_string()).is_some() {
+                    return Err("only one date: term is allowed".into());
+                }
+                continue;
+            }
+            Some(other) => {
+                let hint = match other {
+                    "tag" if value.starts_with("fund=") => {
+                        " (for a fund, use --fund NAME or fund:NAME)"
+                    }
+                    "status" => " (use --cleared, --pending or --unmarked)",
+                    "real" => " (use --real)",
+                    "depth" => " (use --depth N)",
+                    _ => "",
+                };
+                return Err(format!(
+                    "the query term {word:?} is not supported{hint}; the terms are ACCOUNT (a prefix), acct:, desc:, payee:, fund:, date: and not: before acct:, desc:, payee: or fund:"
+                ));
+            }
+        };
+        let value = if matches!(prefix.as_deref(), Some("desc") | Some("payee")) {
+            value.to_lowercase()
+        } else {
+            value.to_string()
+        };
+        if negated {
+            no.push(value)
+        } else {
+            yes.push(value)
+        }
+    }
+    Ok(out)
+}
+
 /// Which postings a report looks at.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
@@ -28,17 +119,46 @@ pub struct Filter {
     pub end: Option<NaiveDate>,
     /// Account prefixes; empty means every account.
     pub accounts: Vec<String>,
-    /// Only this fund.
-    pub fund: Option<FundId>,
+    /// Account prefixes left out.
+    pub not_accounts: Vec<String>,
+    /// Parts of payees (lower case); empty means every payee.
+    pub descriptions: Vec<String>,
+    /// Parts of payees (lower case) left out.
+    pub not_descriptions: Vec<String>,
+    /// Only these funds; empty means every fund.
+    pub funds: Vec<FundId>,
+    /// Funds left out.
+    pub not_funds: Vec<FundId>,
+    /// Only these statuses (a posting's own mark, else its transaction's);
+    /// empty means every status.
+    pub statuses: Vec<Status>,
     /// Leave out virtual postings.
     pub real_only: bool,
+    /// Leave out the postings fundledger generates (interfund, conversion).
+    pub no_generated: bool,
 }
 
 impl Filter {
-    /// True when the transaction's date is in range.
+    /// True when the transaction's date is in range and its payee passes.
     pub fn date_matches(&self, transaction: &Transaction) -> bool {
         self.begin.is_none_or(|b| transaction.date >= b)
             && self.end.is_none_or(|e| transaction.date < e)
+    }
+
+    fn transaction_matches(&self, journal: &Journal, transaction: &Transaction) -> bool {
+        if !self.date_matches(transaction) {
+            return false;
+        }
+        if self.descriptions.is_empty() && self.not_descriptions.is_empty() {
+            return true;
+        }
+        let payee = journal.payee(transaction).to_lowercase();
+        (self.descriptions.is_empty()
+            || self.descriptions.iter().any(|d| payee.contains(d.as_str())))
+            && !self
+                .not_descriptions
+                .iter()
+                .any(|d| payee.contains(d.as_str()))
     }
 
     /// True when the posting passes the account, fund and kind filters.
@@ -46,15 +166,40 @@ impl Filter {
         if self.real_only && posting.kind != PostingKind::Real {
             return false;
         }
-        if self.fund.is_some_and(|f| f != posting.fund) {
+        if self.no_generated && matches!(posting.origin, Origin::Interfund | Origin::Conversion) {
             return false;
         }
-        self.accounts.is_empty() || {
-            let name = journal.account_name(posting.account);
-            self.accounts
+        if !self.funds.is_empty() && !self.funds.contains(&posting.fund) {
+            return false;
+        }
+        if self.not_funds.contains(&posting.fund) {
+            return false;
+        }
+        if self.accounts.is_empty() && self.not_accounts.is_empty() {
+            return true;
+        }
+        let name = journal.account_name(posting.account);
+        (self.accounts.is_empty()
+            || self
+                .accounts
+                .iter()
+                .any(|prefix| account_matches(name, prefix)))
+            && !self
+                .not_accounts
                 .iter()
                 .any(|prefix| account_matches(name, prefix))
+    }
+
+    fn status_matches(&self, transaction: &Transaction, posting: &Posting) -> bool {
+        if self.statuses.is_empty() {
+            return true;
         }
+        let status = if posting.status == Status::Unmarked {
+            transaction.status
+        } else {
+            posting.status
+        };
+        self.statuses.contains(&status)
     }
 
     /// Every (transaction, posting) the filter selects, in journal order.
@@ -65,9 +210,37 @@ impl Filter {
         journal
             .transactions()
             .iter()
-            .filter(move |t| self.date_matches(t))
+            .filter(move |t| self.transaction_matches(journal, t))
             .flat_map(move |t| journal.postings(t).iter().map(move |p| (t, p)))
-            .filter(move |(_, p)| self.posting_matches(journal, p))
+            .filter(move |(t, p)| self.status_matches(t, p) && self.posting_matches(journal, p))
+    }
+
+    /// What in the filter matches nothing in the whole journal (any date):
+    /// each account prefix no account has, each payee part no payee has,
+    /// as sentences for a warning. A filter that selects nothing is never
+    /// a silent zero.
+    pub fn unmatched(&self, journal: &Journal) -> Vec<String> {
+        let mut out = Vec::new();
+        for prefix in self.accounts.iter().chain(&self.not_accounts) {
+            let known = journal
+                .account_ids()
+                .any(|a| account_matches(journal.account_name(a), prefix));
+            if !known {
+                out.push(format!(
+                    "no account is {prefix:?} or below it (account arguments are prefixes by whole component, any case: \"assets:bank\" matches Assets:Bank:Postal, not Assets:Banking)"
+                ));
+            }
+        }
+        for part in self.descriptions.iter().chain(&self.not_descriptions) {
+            let known = journal
+                .transactions()
+                .iter()
+                .any(|t| journal.payee(t).to_lowercase().contains(part.as_str()));
+            if !known {
+                out.push(format!("no payee contains {part:?}"));
+            }
+        }
+        out
     }
 }
 
@@ -87,5 +260,47 @@ mod tests {
             "no match inside a character"
         );
         assert!(account_matches("収入:寄付", "収入"));
+    }
+
+    fn words(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn query_terms_are_read_or_refused() {
+        let t = terms(&words(&[
+            "Assets",
+            "acct:Expenses",
+            "not:acct:Expenses:Fees",
+            "desc:Rice",
+            "not:payee:bank",
+            "fund:FoodAid",
+            "date:2000q2",
+        ]))
+        .unwrap();
+        assert_eq!(t.accounts, words(&["Assets", "Expenses"]));
+        assert_eq!(t.not_accounts, words(&["Expenses:Fees"]));
+        assert_eq!(t.descriptions, words(&["rice"]));
+        assert_eq!(t.not_descriptions, words(&["bank"]));
+        assert_eq!(t.funds, words(&["FoodAid"]));
+        assert_eq!(t.date.as_deref(), Some("2000q2"));
+        for refused in [
+            "tag:fund=FoodAid",
+            "amt:>100",
+            "status:*",
+            "acct:",
+            "date:2000 date:2001",
+        ] {
+            let list: Vec<String> = refused.split(' ').map(String::from).collect();
+            assert!(terms(&list).is_err(), "{refused}");
+        }
+        assert!(terms(&words(&["tag:fund=FoodAid"]))
+            .unwrap_err()
+            .contains("--fund"));
+        // An account name with a colon is an account, not a prefix.
+        assert_eq!(
+            terms(&words(&["Assets:Bank"])).unwrap().accounts,
+            words(&["Assets:Bank"])
+        );
     }
 }

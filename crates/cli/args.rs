@@ -30,6 +30,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub timings: bool,
 
+    /// Apply automated transactions (`= QUERY` rules), as `hledger --auto` does.
+    #[arg(long, global = true)]
+    pub auto: bool,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -39,7 +43,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Load and validate the journal; report every problem (exit 1 if any error).
-    Check,
+    Check(CheckArgs),
     /// Account balances, as a tree (text) or one row per account and commodity.
     #[command(visible_alias = "bal")]
     Balance(BalanceArgs),
@@ -58,6 +62,14 @@ pub enum Command {
     Add(AddArgs),
     /// Fiscal-year statements and board reports: activities, position, funds, functional, loans, sales, outputs, annual.
     Report(ReportArgs),
+}
+
+/// `check` arguments.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// `account` and `commodity` directives declare: a name they do not list is an error (as `hledger check accounts commodities`).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Report output formats.

@@ -61,6 +61,13 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
 }
 
 fn settings_for(cli: &Cli) -> Result<Settings, Failure> {
+    let mut settings = located_settings(cli)?;
+    settings.auto |= cli.auto;
+    settings.strict |= matches!(&cli.command, Command::Check(args) if args.strict);
+    Ok(settings)
+}
+
+fn located_settings(cli: &Cli) -> Result<Settings, Failure> {
     if let Some(file) = &cli.file {
         return Ok(Settings::for_bare_journal(file));
     }
@@ -346,7 +353,7 @@ fn add(cli: &Cli, args: &AddArgs) -> Result<(), Failure> {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
-        Command::Check => {
+        Command::Check(_) => {
             let loaded = load(&cli)?;
             print_diagnostics(&loaded.diagnostics);
             let errors = loaded.diagnostics.iter().filter(|d| d.is_error()).count();

@@ -104,8 +104,13 @@ pub enum Origin {
     /// Added by fundledger so that each fund balances on its own.
     Interfund,
     /// Added by fundledger to balance a cost conversion per commodity (the
-    /// journal's `@`/`@@` stands for it; `print` does not write it).
+    /// journal's `@`/`@@` stands for it, or its two commodities without a
+    /// price, as hledger infers; `print` does not write it).
     Conversion,
+    /// Added by fundledger to a bare journal's transaction that balances
+    /// only to the display precision of its commodities (as hledger and
+    /// ledger-cli accept it): the residual, on the rounding account.
+    Rounding,
 }
 
 /// A cleared/pending mark.

@@ -50,6 +50,7 @@
 //! | E501 | balance assertion failed |
 //! | W101 | dates out of order (warning) |
 //! | W102 | no price to value an amount in the base currency (warning) |
+//! | W103 | a bare journal's residual below display precision, posted to `NetAssets:Rounding` (warning) |
 //!
 //! # Example
 //!
@@ -74,6 +75,7 @@ pub mod checks;
 pub mod diagnostic;
 pub mod entry;
 pub mod fastpath;
+pub mod grammar;
 pub mod html;
 pub mod import;
 pub mod journal;

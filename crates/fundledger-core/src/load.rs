@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::grammar::ReadContext;
 use crate::journal::{
     AccountId, Assertion, CommodityId, Cost, CostKind, FundId, InvariantViolation, Journal, Names,
     Origin, Posting, PostingExtra, PostingKind, Price, Status, Tag, Transaction, TransactionExtra,
@@ -166,8 +167,14 @@ fn build(
                 committing += lap.elapsed();
             }
             for entry in entries {
-                if let Entry::Price { pos, bytes } = entry {
-                    builder.add_price(view, *pos, view.text(bytes.clone()));
+                if let Entry::Price {
+                    pos,
+                    bytes,
+                    context,
+                } = entry
+                {
+                    let context = context.as_deref().unwrap_or(&PLAIN_CONTEXT);
+                    builder.add_price(view, *pos, view.text(bytes.clone()), context);
                 }
             }
         };
@@ -199,6 +206,9 @@ fn build(
         timings,
     })
 }
+
+/// The context of a block no directive changes.
+static PLAIN_CONTEXT: ReadContext = ReadContext::plain();
 
 /// What is left over per commodity: (symbol, amount).
 type Residuals = Vec<(String, Decimal)>;
@@ -238,6 +248,8 @@ struct ProcessedPosting<'a> {
 /// A transaction that balances, ready to commit.
 struct Processed<'a> {
     block: &'a TransactionBlock,
+    /// Warnings about the transaction (rounding residuals).
+    warnings: Vec<Diagnostic>,
     raw_header: RawTransaction<'a>,
     postings: Vec<ProcessedPosting<'a>>,
 }
@@ -302,7 +314,8 @@ impl<'s> Context<'s> {
         block: &'a TransactionBlock,
         known: &NameTables<'_>,
     ) -> Result<Processed<'a>, Vec<Diagnostic>> {
-        let mut raw = parse::parse_transaction(self.view.block_text(block))
+        let context = block.context.as_deref().unwrap_or(&PLAIN_CONTEXT);
+        let mut raw = parse::parse_in_context(self.view.block_text(block), context)
             .map_err(|e| vec![self.parse_error(block, e)])?;
         if raw.postings.len() > POSTINGS_PER_TRANSACTION_MAX {
             return Err(vec![self.block_diagnostic(
@@ -366,6 +379,20 @@ impl<'s> Context<'s> {
                             problems.push(d.expected("a cost (`@`/`@@`) in another commodity than the amount, or no cost"));
                             continue;
                         }
+                        Some(cost)
+                            if cost.kind == CostKind::Total
+                                && cost.amount.quantity.is_sign_negative()
+                                && !cost.amount.quantity.is_zero() =>
+                        {
+                            let d = self.posting_diagnostic(
+                                block,
+                                line,
+                                Code::Unparsable,
+                                format!("a negative total cost (`@@ {} {}`)", cost.amount.quantity, cost.amount.commodity),
+                            );
+                            problems.push(d.expected("a total cost of zero or more: the sign comes from the amount (ledger-cli and hledger refuse it too)"));
+                            continue;
+                        }
                         Some(cost) => {
                             let weight = match cost.kind {
                                 CostKind::PerUnit => {
@@ -412,8 +439,9 @@ impl<'s> Context<'s> {
                 comment: p.comment,
             });
         }
+        let mut warnings = Vec::new();
         if problems.is_empty() {
-            if let Err(d) = self.balance(block, &mut postings, &elided) {
+            if let Err(d) = self.balance(block, &mut postings, &elided, &mut warnings) {
                 problems.push(*d);
             }
         }
@@ -425,6 +453,7 @@ impl<'s> Context<'s> {
         }
         Ok(Processed {
             block,
+            warnings,
             raw_header: raw,
             postings,
         })
@@ -536,6 +565,7 @@ impl<'s> Context<'s> {
         block: &TransactionBlock,
         postings: &mut Vec<ProcessedPosting<'a>>,
         elided: &[usize],
+        warnings: &mut Vec<Diagnostic>,
     ) -> Result<(), Box<Diagnostic>> {
         let overflow = || {
             Box::new(
@@ -630,6 +660,26 @@ impl<'s> Context<'s> {
                         postings.push(extra);
                     }
                 }
+            } else if !nonzero.is_empty() && !has_cost && nonzero.len() == 2 {
+                // Two commodities and no price: a conversion, as hledger
+                // infers it (the first commodity bought with the second).
+                self.add_residual_postings(postings, kind, &nonzero, Origin::Conversion);
+            } else if !nonzero.is_empty() && self.tolerated(postings, kind, &nonzero) {
+                self.add_residual_postings(postings, kind, &nonzero, Origin::Rounding);
+                let sums: Vec<String> = nonzero.iter().map(|(c, q)| format!("{q} {c}")).collect();
+                warnings.push(
+                    self.block_diagnostic(
+                        block,
+                        Code::RoundingResidual,
+                        format!(
+                            "transaction balances only to the display precision; {} posted to {}",
+                            sums.join(", "),
+                            self.settings.generated_accounts.rounding
+                        ),
+                    )
+                    .found(format!("the postings sum to {}", sums.join(", ")))
+                    .expected("postings that sum to exactly zero (a ledger with fundledger.toml accepts nothing else)"),
+                );
             } else if !nonzero.is_empty() {
                 let sums: Vec<String> = nonzero.iter().map(|(c, q)| format!("{q} {c}")).collect();
                 let fractional_cost = has_cost
@@ -666,6 +716,80 @@ impl<'s> Context<'s> {
         self.add_conversions(postings);
         self.add_interfund(block, postings)
             .map_err(|d| d.unwrap_or_else(overflow))
+    }
+
+    /// A bare journal's residual that hledger accepts: each commodity's
+    /// residual rounds to zero at the most decimals written in that
+    /// commodity in the transaction (its display precision there).
+    fn tolerated(
+        &self,
+        postings: &[ProcessedPosting<'_>],
+        kind: PostingKind,
+        residuals: &[(String, Decimal)],
+    ) -> bool {
+        if self.settings.from_file {
+            return false;
+        }
+        residuals.iter().all(|(commodity, residual)| {
+            let written = postings
+                .iter()
+                .filter(|p| p.kind == kind && p.origin == Origin::Written)
+                .flat_map(|p| {
+                    let own = (p.commodity == *commodity).then_some(p.quantity);
+                    let cost = p
+                        .cost
+                        .as_deref()
+                        .filter(|(_, amount, _)| amount.commodity == *commodity)
+                        .map(|(_, amount, _)| amount.quantity);
+                    own.into_iter().chain(cost)
+                });
+            let precision = written.map(|q| q.scale()).max().unwrap_or(0);
+            money::round(*residual, precision, money::RoundingStrategy::MidpointNearestEven)
+                .is_zero()
+        })
+    }
+
+    /// Postings that take up what is left per commodity (`-residual`), on
+    /// the conversion or the rounding account, in the fund of the first
+    /// posting of that commodity.
+    fn add_residual_postings<'a>(
+        &self,
+        postings: &mut Vec<ProcessedPosting<'a>>,
+        kind: PostingKind,
+        residuals: &[(String, Decimal)],
+        origin: Origin,
+    ) {
+        let generated = &self.settings.generated_accounts;
+        let account = if origin == Origin::Rounding {
+            &generated.rounding
+        } else {
+            &generated.conversion
+        };
+        for (commodity, residual) in residuals {
+            let first = postings
+                .iter()
+                .find(|p| p.kind == kind && p.commodity == *commodity)
+                .or_else(|| postings.iter().find(|p| p.kind == kind));
+            let (fund, line) = first.map_or_else(
+                || (Cow::Owned(self.settings.default_fund.clone()), 0),
+                |p| (p.fund.clone(), p.line),
+            );
+            postings.push(ProcessedPosting {
+                known_ids: None,
+                account: Cow::Owned(account.clone()),
+                fund,
+                quantity: money::negate(*residual),
+                commodity: Cow::Owned(commodity.clone()),
+                kind,
+                origin,
+                status: Status::Unmarked,
+                line,
+                cost: None,
+                assertion: None,
+                tags: Vec::new(),
+                comment: None,
+            });
+        }
     }
 
     fn check_filled_precision(
@@ -959,15 +1083,21 @@ impl<'s> Builder<'s> {
         CommodityId(id)
     }
 
-    fn add_price(&mut self, view: &View<'_>, pos: SourcePos, line: &str) {
-        match parse::parse_price(line) {
-            Ok(p) => {
-                let commodity = self.commodity(&p.commodity_name);
-                let price_commodity = self.commodity(&p.amount.commodity.name);
+    fn add_price(&mut self, view: &View<'_>, pos: SourcePos, line: &str, context: &ReadContext) {
+        let parsed = match parse::parse_price(line) {
+            Ok(p) => Ok((p.datetime.date(), p.commodity_name, p.amount.quantity, p.amount.commodity.name)),
+            Err(expected) => crate::grammar::parse_price_line(line, context)
+                .map(|(date, symbol, amount)| (date, symbol, amount.quantity, amount.commodity.into_owned()))
+                .map_err(|_| expected),
+        };
+        match parsed {
+            Ok((date, symbol, price, price_symbol)) => {
+                let commodity = self.commodity(&symbol);
+                let price_commodity = self.commodity(&price_symbol);
                 self.prices.push(Price {
-                    date: p.datetime.date(),
+                    date,
                     commodity,
-                    price: p.amount.quantity,
+                    price,
                     price_commodity,
                 });
             }
@@ -999,6 +1129,7 @@ impl<'s> Builder<'s> {
 
     /// Appends one processed transaction.
     fn commit(&mut self, processed: Processed<'_>) {
+        self.diagnostics.extend(processed.warnings);
         let first = self.postings.len();
         for p in processed.postings {
             let (account, fund, commodity) = match p.known_ids {

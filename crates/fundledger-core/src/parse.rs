@@ -69,6 +69,30 @@ pub fn parse_transaction(block: &str) -> Result<RawTransaction<'_>, BlockError> 
     }
 }
 
+/// Parses a block in the context of the directives before it: the fast
+/// path and ledger-parser first (unless a `decimal-mark ,` makes every
+/// number read differently), then our own reader of the grammar they lack
+/// ([`crate::grammar`]); then `alias`, `apply account` and `bucket` apply.
+/// When every reader refuses, the error is our reader's, which names the
+/// construct (or ledger-parser's for a number too long to keep exactly).
+pub fn parse_in_context<'b>(
+    block: &'b str,
+    context: &crate::grammar::ReadContext,
+) -> Result<RawTransaction<'b>, BlockError> {
+    let parsed = if context.decimal_comma {
+        crate::grammar::parse_block(block, context)
+    } else {
+        match parse_transaction(block) {
+            Ok(transaction) => Ok(transaction),
+            Err(error) if error.code == Code::Overflow => Err(error),
+            Err(_) => crate::grammar::parse_block(block, context),
+        }
+    };
+    let mut transaction = parsed?;
+    context.apply(&mut transaction);
+    Ok(transaction)
+}
+
 /// Parses a block with ledger-parser and converts it to the raw form, with
 /// the line of each posting (the n-th line that is not a comment).
 pub fn parse_slow(block: &str) -> Result<RawTransaction<'static>, BlockError> {

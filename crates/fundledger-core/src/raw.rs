@@ -178,18 +178,18 @@ pub fn from_ledger_parser(t: ledger_parser::Transaction) -> RawTransaction<'stat
                 let (amount, cost) = match p.amount {
                     None => (None, None),
                     Some(a) => {
-                        let cost = match (a.price, a.lot_price) {
-                            (Some(ParsedPrice::Unit(c)), _)
-                            | (None, Some(ParsedPrice::Unit(c))) => Some(RawCost {
+                        // A lot price `{…}` is read and ignored, as hledger
+                        // does: only `@`/`@@` is a cost.
+                        let cost = match a.price {
+                            Some(ParsedPrice::Unit(c)) => Some(RawCost {
                                 kind: CostKind::PerUnit,
                                 amount: amount_of(c),
                             }),
-                            (Some(ParsedPrice::Total(c)), _)
-                            | (None, Some(ParsedPrice::Total(c))) => Some(RawCost {
+                            Some(ParsedPrice::Total(c)) => Some(RawCost {
                                 kind: CostKind::Total,
                                 amount: amount_of(c),
                             }),
-                            (None, None) => None,
+                            None => None,
                         };
                         (Some(amount_of(a.amount)), cost)
                     }

@@ -24,9 +24,10 @@
 use std::io::Read as _;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::grammar::ReadContext;
 
 /// The largest journal file read, in bytes.
 pub const FILE_SIZE_MAX_BYTES: u64 = 2 << 30;
@@ -59,6 +60,10 @@ pub struct TransactionBlock {
     pub bytes: Range<usize>,
     /// The last line of the block.
     pub last_line: u32,
+    /// What the directives before it say about reading it (`Y`, `D`,
+    /// `alias`, `apply account`, `bucket`, `decimal-mark`); `None` when
+    /// nothing does.
+    pub context: Option<Arc<ReadContext>>,
 }
 
 /// A directive or transaction, in journal order (includes inlined).
@@ -72,6 +77,8 @@ pub enum Entry {
         pos: SourcePos,
         /// The line's byte range in its segment's text.
         bytes: Range<usize>,
+        /// What the directives before it say about reading it.
+        context: Option<Arc<ReadContext>>,
     },
     /// `account NAME`.
     Account {
@@ -322,6 +329,9 @@ pub fn stream(
         root_shown: root.to_path_buf(),
         diagnostics,
         sink,
+        context: ReadContext::default(),
+        shared_context: None,
+        applies: Vec::new(),
     };
     match text {
         Some(text) => reader.scan_text(journal.to_path_buf(), text),
@@ -414,6 +424,14 @@ struct Reader<'d, 's> {
     root_shown: PathBuf,
     diagnostics: &'d mut Vec<Diagnostic>,
     sink: &'d mut Sink<'s>,
+    /// What the directives read so far say about reading the next entries.
+    context: ReadContext,
+    /// `context`, shared with the blocks read under it (`None` while it is
+    /// plain, so the common journal pays nothing).
+    shared_context: Option<Arc<ReadContext>>,
+    /// `apply account`/`apply tag`/`apply …` blocks open, innermost last:
+    /// true for an `apply account`.
+    applies: Vec<bool>,
 }
 
 /// What is carried from one segment of a file to the next.
@@ -438,6 +456,12 @@ enum LineKind<'a> {
     IgnoredDeclaration,
     /// `comment` or `test`: a block comment up to `end comment`/`end test`.
     BlockComment(&'a str),
+    /// A directive that changes how later entries read (`Y`, `D`, `alias`,
+    /// `apply`, `end`, `bucket`, `decimal-mark`): the word and the rest.
+    Context(&'a str, &'a str),
+    /// A periodic (`~`) or automated (`=`) transaction: read over, never
+    /// posted by itself.
+    RuleBlock,
     Unsupported(&'a str),
     Unknown,
 }
@@ -471,13 +495,14 @@ fn classify(line: &str) -> LineKind<'_> {
         "include" => LineKind::Include(rest),
         "account" => LineKind::Account(strip_inline_comment(rest)),
         "commodity" => LineKind::Commodity(rest),
-        "payee" | "tag" => LineKind::IgnoredDeclaration,
+        "payee" | "tag" | "N" | "C" => LineKind::IgnoredDeclaration,
         "comment" | "test" => LineKind::BlockComment(word),
-        "decimal-mark" if rest == "." => LineKind::IgnoredDeclaration,
-        "alias" | "apply" | "end" | "D" | "Y" | "year" | "bucket" | "A" | "N" | "C" | "define"
-        | "def" | "assert" | "check" | "expr" | "eval" | "value" | "decimal-mark" | "=" | "~"
-        | "i" | "o" | "I" | "O" | "h" | "b" | "python" | "import" => LineKind::Unsupported(word),
-        _ if first == '=' || first == '~' => LineKind::Unsupported(&line[..first.len_utf8()]),
+        "alias" | "apply" | "end" | "D" | "Y" | "year" | "bucket" | "A" | "decimal-mark" => {
+            LineKind::Context(word, rest)
+        }
+        "define" | "def" | "assert" | "check" | "expr" | "eval" | "value" | "i" | "o" | "I"
+        | "O" | "h" | "b" | "python" | "import" => LineKind::Unsupported(word),
+        _ if first == '=' || first == '~' => LineKind::RuleBlock,
         _ => LineKind::Unknown,
     }
 }
@@ -546,14 +571,86 @@ fn parse_commodity_directive(text: &str) -> Option<(String, Option<u32>)> {
     if symbol.contains(char::is_whitespace) {
         return None;
     }
-    let precision = match number.rsplit_once('.') {
-        Some((_, fraction)) => u32::try_from(fraction.len()).ok(),
+    // The decimal mark is the last of `.` and `,` (`1.000,00 EUR`).
+    let precision = match number.rfind(['.', ',']) {
+        Some(at) if number[at..].starts_with(',') && !number.contains('.') && number.len() - at - 1 == 3 => Some(0),
+        Some(at) => u32::try_from(number.len() - at - 1).ok(),
         None => Some(0),
     };
     Some((symbol.to_string(), precision))
 }
 
 impl Reader<'_, '_> {
+    /// Reads a directive that changes how later entries read.
+    fn read_context_directive(&mut self, word: &str, rest: &str) -> Result<(), String> {
+        let rest = strip_inline_comment(rest);
+        let context = &mut self.context;
+        match word {
+            "Y" | "year" => {
+                context.year = Some(rest.parse().map_err(|_| "`Y YEAR`, e.g. `Y 2020`".to_string())?);
+            }
+            "D" => {
+                let (amount, _) = crate::grammar::parse_amount(rest, &ReadContext::default())
+                    .map_err(|_| "`D AMOUNT`, e.g. `D $1,000.00`".to_string())?;
+                context.default_commodity = Some(amount.commodity.into_owned());
+            }
+            "bucket" | "A" if !rest.is_empty() => context.bucket = Some(rest.to_string()),
+            "decimal-mark" if rest == "," || rest == "." => context.decimal_comma = rest == ",",
+            "alias" => {
+                let (from, to) = rest
+                    .split_once('=')
+                    .map(|(f, t)| (f.trim(), t.trim()))
+                    .filter(|(f, _)| !f.is_empty())
+                    .ok_or("`alias FROM = TO`")?;
+                if from.starts_with('/') {
+                    return Err("a plain alias `alias FROM = TO`: regular-expression aliases are not read".to_string());
+                }
+                context.aliases.push((from.to_string(), to.to_string()));
+            }
+            "apply" => {
+                let (kind, argument) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+                let is_account = kind == "account";
+                if is_account {
+                    context.account_prefixes.push(argument.trim().to_string());
+                } else if kind == "year" {
+                    context.year = Some(argument.trim().parse().map_err(|_| "`apply year YEAR`".to_string())?);
+                }
+                self.applies.push(is_account);
+            }
+            "end" => match rest {
+                "aliases" => context.aliases.clear(),
+                _ if rest.is_empty() || rest.starts_with("apply") => {
+                    if self.applies.pop() == Some(true) {
+                        context.account_prefixes.pop();
+                    }
+                }
+                _ => return Err("`end`, `end apply …` or `end aliases`".to_string()),
+            },
+            _ => return Err(format!("`{word}` with an argument")),
+        }
+        self.shared_context = (!self.context.is_plain()).then(|| Arc::new(self.context.clone()));
+        Ok(())
+    }
+
+    /// `commodity 1.000,00 EUR`: amounts of EUR use a decimal comma.
+    fn note_commodity_format(&mut self, argument: &str) {
+        let argument = strip_inline_comment(argument);
+        let (Some(comma), Some(dot)) = (argument.rfind(','), Some(argument.rfind('.').unwrap_or(0))) else {
+            return;
+        };
+        let decimal_comma = comma > dot
+            && argument[comma + 1..].starts_with(|c: char| c.is_ascii_digit())
+            && (argument.contains('.') || argument[comma + 1..].chars().take_while(char::is_ascii_digit).count() != 3);
+        if !decimal_comma {
+            return;
+        }
+        let symbol: String = argument.chars().filter(|c| !c.is_ascii_digit() && !matches!(c, '.' | ',' | '-' | ' ' | '"')).collect();
+        if !symbol.is_empty() && !self.context.comma_commodities.contains(&symbol) {
+            self.context.comma_commodities.push(symbol);
+            self.shared_context = Some(Arc::new(self.context.clone()));
+        }
+    }
+
     /// A whole file given as text (an in-memory journal).
     fn scan_text(&mut self, path: PathBuf, text: String) {
         let text = normalise(text, true, true);
@@ -716,9 +813,20 @@ impl Reader<'_, '_> {
                                 pos,
                                 bytes: offset..next_offset,
                                 last_line: line_number,
+                                context: self.shared_context.clone(),
                             });
                         }
-                        LineKind::Price => pending.push(Pending::Entry(Entry::Price { pos, bytes: offset..end })),
+                        LineKind::Price => pending.push(Pending::Entry(Entry::Price { pos, bytes: offset..end, context: self.shared_context.clone() })),
+                        LineKind::RuleBlock => in_declaration = true,
+                        LineKind::Context(word, rest) => {
+                            if let Err(expected) = self.read_context_directive(word, rest) {
+                                pending.push(Pending::Diagnostic(
+                                    Diagnostic::new(Code::UnsupportedDirective, format!("fundledger cannot read this `{word}` directive"))
+                                        .expected(expected),
+                                    pos,
+                                ));
+                            }
+                        }
                         LineKind::Include(target) => pending.push(Pending::Include(pos, target.to_string())),
                         LineKind::Account(name) => {
                             in_declaration = true;
@@ -736,6 +844,7 @@ impl Reader<'_, '_> {
                         }
                         LineKind::Commodity(argument) => {
                             in_declaration = true;
+                            self.note_commodity_format(argument);
                             match parse_commodity_directive(argument) {
                                 Some((symbol, precision)) => pending.push(Pending::Entry(Entry::Commodity { pos, symbol, precision })),
                                 None => pending.push(Pending::Diagnostic(

@@ -22,9 +22,11 @@ pub struct Cli {
     )]
     pub dir: Option<PathBuf>,
 
-    /// A bare Ledger/hledger journal, read with default settings.
+    /// A bare Ledger/hledger journal, read with default settings; `-` reads
+    /// standard input; repeat it to read several files as one journal.
+    /// Default when no ledger directory is found: `LEDGER_FILE`.
     #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
-    pub file: Option<PathBuf>,
+    pub file: Vec<PathBuf>,
 
     /// Print how long each loading phase took, to standard error.
     #[arg(long, global = true)]

@@ -6,7 +6,8 @@
 
 mod args;
 
-use std::io::Write;
+use std::io::{Read as _, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -67,13 +68,63 @@ fn settings_for(cli: &Cli) -> Result<Settings, Failure> {
     Ok(settings)
 }
 
+/// Where a bare journal's text comes from when it is not one file.
+enum BareSource {
+    /// `-f -`.
+    Stdin,
+    /// Several `-f FILE`: read as one journal that includes each in turn
+    /// (from their common directory, which includes stay inside).
+    Files(String),
+}
+
+/// The common directory of several files and the text including each.
+fn bare_source(cli: &Cli) -> Result<Option<(PathBuf, BareSource)>, Failure> {
+    match cli.file.as_slice() {
+        [] => Ok(None),
+        [one] if one.as_os_str() == "-" => Ok(Some((PathBuf::from("-"), BareSource::Stdin))),
+        [_] => Ok(None),
+        many => {
+            if many.iter().any(|f| f.as_os_str() == "-") {
+                return Err(Failure::Usage(
+                    "`-f -` (standard input) cannot be combined with other -f files".into(),
+                ));
+            }
+            let absolute: Vec<PathBuf> = many
+                .iter()
+                .map(|f| f.canonicalize().map_err(|e| Failure::Usage(format!("cannot read {}: {e}", f.display()))))
+                .collect::<Result<_, _>>()?;
+            let mut root = absolute[0].parent().map(Path::to_path_buf).unwrap_or_default();
+            while !absolute.iter().all(|f| f.starts_with(&root)) {
+                if !root.pop() {
+                    break;
+                }
+            }
+            let mut text = String::new();
+            for file in &absolute {
+                let relative = file.strip_prefix(&root).unwrap_or(file);
+                text.push_str(&format!("include {}\n", relative.display()));
+            }
+            Ok(Some((root.join("(-f files)"), BareSource::Files(text))))
+        }
+    }
+}
+
 fn located_settings(cli: &Cli) -> Result<Settings, Failure> {
-    if let Some(file) = &cli.file {
+    if let Some((path, _)) = bare_source(cli)? {
+        return Ok(Settings::for_bare_journal(&path));
+    }
+    if let Some(file) = cli.file.first() {
         return Ok(Settings::for_bare_journal(file));
     }
     let working_dir = std::env::current_dir()?;
     match locate::resolve(cli.dir.as_deref(), &working_dir) {
         Ok(settings) => Ok(settings),
+        Err(LocateError::NotFound { .. })
+            if cli.dir.is_none() && std::env::var_os("LEDGER_FILE").is_some_and(|f| !f.is_empty()) =>
+        {
+            let file = PathBuf::from(std::env::var_os("LEDGER_FILE").unwrap_or_default());
+            Ok(Settings::for_bare_journal(&file))
+        }
         Err(LocateError::Invalid(problems)) => {
             print_diagnostics(&problems);
             eprintln!("fundledger: {} error(s) in settings", problems.len());
@@ -86,7 +137,18 @@ fn located_settings(cli: &Cli) -> Result<Settings, Failure> {
 /// Loads the journal; prints warnings always and errors when `report_errors`.
 fn load(cli: &Cli) -> Result<fundledger_core::Loaded, Failure> {
     let settings = settings_for(cli)?;
-    match fundledger_core::load(settings) {
+    let loaded = match bare_source(cli)? {
+        None => fundledger_core::load(settings),
+        Some((path, BareSource::Stdin)) => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| Failure::Usage(format!("cannot read standard input: {e}")))?;
+            fundledger_core::load::load_text(settings, &path, text)
+        }
+        Some((path, BareSource::Files(text))) => fundledger_core::load::load_text(settings, &path, text),
+    };
+    match loaded {
         Ok(loaded) => {
             if cli.timings {
                 for (phase, duration) in &loaded.timings {
@@ -101,6 +163,17 @@ fn load(cli: &Cli) -> Result<fundledger_core::Loaded, Failure> {
         ))),
         Err(error @ LoadError::Invariant(_)) => Err(Failure::Usage(error.to_string())),
     }
+}
+
+/// `add` and `import` write to one journal file: not to standard input or
+/// to several files.
+fn refuse_unwritable(cli: &Cli) -> Result<(), Failure> {
+    if bare_source(cli)?.is_some() {
+        return Err(Failure::Usage(
+            "add and import write to one journal: name one file with -f, or a ledger directory".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Loads a journal for a report: any data error stops here (exit 1).
@@ -216,6 +289,7 @@ fn change_failed(error: ChangeError) -> Failure {
 }
 
 fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
+    refuse_unwritable(cli)?;
     let settings = settings_for(cli)?;
     let kind = match args.kind {
         ImportKindArg::Donations => ImportKind::Donations,
@@ -322,6 +396,7 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
 }
 
 fn add(cli: &Cli, args: &AddArgs) -> Result<(), Failure> {
+    refuse_unwritable(cli)?;
     let settings = settings_for(cli)?;
     let entry = NewEntry {
         date: args.date,

@@ -71,6 +71,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod auto;
 pub mod checks;
 pub mod diagnostic;
 pub mod entry;

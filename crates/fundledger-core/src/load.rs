@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::auto::{AutoAmount, AutoRule};
 use crate::grammar::ReadContext;
 use crate::journal::{
     AccountId, Assertion, CommodityId, Cost, CostKind, FundId, InvariantViolation, Journal, Names,
@@ -137,10 +138,15 @@ fn build(
     };
     builder.reserve(usize::try_from(expected_bytes / 260).unwrap_or(0));
     let (mut processing, mut committing) = (Duration::ZERO, Duration::ZERO);
+    let rules = if settings.auto {
+        automated_rules(&settings, path, text.clone(), &mut diagnostics)
+    } else {
+        Vec::new()
+    };
     let map = {
         let mut sink = |view: &View<'_>, entries: &[Entry]| {
             builder.declare(entries);
-            let context = Context::new(&settings, view);
+            let context = Context::new(&settings, view, &rules);
             let blocks: Vec<&TransactionBlock> = entries
                 .iter()
                 .filter_map(|e| match e {
@@ -207,6 +213,44 @@ fn build(
     })
 }
 
+/// Reads every automated transaction of the journal (a first pass, made
+/// only under `--auto`, since a rule applies to the transactions before it
+/// too). A rule that cannot be read is a diagnostic at its line; the other
+/// problems of this pass are the main pass's to report.
+fn automated_rules(
+    settings: &Settings,
+    path: &Path,
+    text: Option<String>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<AutoRule> {
+    let mut rules = Vec::new();
+    let mut ignored = Vec::new();
+    let mut sink = |view: &View<'_>, entries: &[Entry]| {
+        for entry in entries {
+            let Entry::Automated(block) = entry else {
+                continue;
+            };
+            let context = block.context.as_deref().unwrap_or(&PLAIN_CONTEXT);
+            match crate::auto::parse_rule(view.block_text(block), context) {
+                Ok(rule) => rules.push(rule),
+                Err(error) => {
+                    let pos = SourcePos {
+                        file: block.pos.file,
+                        line: block.pos.line.saturating_add(error.line_in_block.saturating_sub(1)),
+                    };
+                    diagnostics.push(
+                        view.diagnostic_at(error.code, pos, error.message)
+                            .expected(error.expected),
+                    );
+                }
+            }
+        }
+    };
+    // An I/O error here is the main pass's to report.
+    let _ = source::stream(path, &settings.root, text, &mut ignored, &mut sink);
+    rules
+}
+
 /// The context of a block no directive changes.
 static PLAIN_CONTEXT: ReadContext = ReadContext::plain();
 
@@ -225,6 +269,8 @@ struct Context<'s> {
     precisions: HashMap<&'s str, u32>,
     /// Declared fund ids, if the settings declare funds.
     declared_funds: Option<HashSet<&'s str>>,
+    /// Automated transactions to apply (`--auto`).
+    rules: &'s [AutoRule],
 }
 
 /// A posting ready to commit: names as text, and their ids when the names
@@ -255,10 +301,11 @@ struct Processed<'a> {
 }
 
 impl<'s> Context<'s> {
-    fn new(settings: &'s Settings, view: &'s View<'s>) -> Self {
+    fn new(settings: &'s Settings, view: &'s View<'s>, rules: &'s [AutoRule]) -> Self {
         Context {
             settings,
             view,
+            rules,
             precisions: settings
                 .commodities
                 .iter()
@@ -442,6 +489,11 @@ impl<'s> Context<'s> {
         let mut warnings = Vec::new();
         if problems.is_empty() {
             if let Err(d) = self.balance(block, &mut postings, &elided, &mut warnings) {
+                problems.push(*d);
+            }
+        }
+        if problems.is_empty() && !self.rules.is_empty() {
+            if let Err(d) = self.apply_rules(block, &raw.payee, &mut postings) {
                 problems.push(*d);
             }
         }
@@ -716,6 +768,71 @@ impl<'s> Context<'s> {
         self.add_conversions(postings);
         self.add_interfund(block, postings)
             .map_err(|d| d.unwrap_or_else(overflow))
+    }
+
+    /// Adds the postings of every automated transaction whose query matches
+    /// a posting (after the elided amount is inferred, as hledger does), then
+    /// checks that what was added balances on its own.
+    fn apply_rules<'a>(
+        &self,
+        block: &TransactionBlock,
+        payee: &str,
+        postings: &mut Vec<ProcessedPosting<'a>>,
+    ) -> Result<(), Box<Diagnostic>> {
+        let overflow = || {
+            Box::new(
+                self.block_diagnostic(block, Code::Overflow, "an automated posting overflows")
+                    .expected("amounts within 28 significant digits"),
+            )
+        };
+        let mut added = Vec::new();
+        for p in postings.iter().filter(|p| matches!(p.origin, Origin::Written | Origin::Elided)) {
+            for rule in self.rules.iter().filter(|r| r.matches(&p.account, payee)) {
+                for auto in &rule.postings {
+                    let (quantity, commodity) = match &auto.amount {
+                        AutoAmount::Multiplier(factor, commodity) => (
+                            money::checked_mul_exact(p.quantity, *factor).map_err(|_| overflow())?,
+                            commodity.clone().map_or_else(|| p.commodity.clone(), Cow::Owned),
+                        ),
+                        AutoAmount::Fixed(amount) => (amount.quantity, Cow::Owned(amount.commodity.to_string())),
+                    };
+                    added.push(ProcessedPosting {
+                        known_ids: None,
+                        account: Cow::Owned(auto.account.clone()),
+                        fund: p.fund.clone(),
+                        quantity,
+                        commodity,
+                        kind: auto.kind,
+                        origin: Origin::Written,
+                        status: p.status,
+                        line: p.line,
+                        cost: None,
+                        assertion: None,
+                        tags: vec![RawTag {
+                            name: Cow::Borrowed("_generated-posting"),
+                            value: Cow::Borrowed("auto"),
+                        }],
+                        comment: None,
+                    });
+                }
+            }
+        }
+        for kind in [PostingKind::Real, PostingKind::BalancedVirtual] {
+            let mut sum: MultiAmount<&str> = MultiAmount::new();
+            for p in added.iter().filter(|p| p.kind == kind) {
+                sum.add(p.commodity.as_ref(), p.quantity).map_err(|_| overflow())?;
+            }
+            let left: Vec<String> = sum.trimmed().map(|(c, q)| format!("{q} {c}")).collect();
+            if !left.is_empty() {
+                return Err(Box::new(
+                    self.block_diagnostic(block, Code::Unbalanced, "the automated postings added to this transaction do not balance")
+                        .found(format!("the added postings sum to {}", left.join(", ")))
+                        .expected("automated transactions whose real and [ ] postings sum to zero (as hledger requires)"),
+                ));
+            }
+        }
+        postings.extend(added);
+        Ok(())
     }
 
     /// A bare journal's residual that hledger accepts: each commodity's

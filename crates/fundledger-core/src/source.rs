@@ -71,6 +71,9 @@ pub struct TransactionBlock {
 pub enum Entry {
     /// A transaction block.
     Transaction(TransactionBlock),
+    /// An automated transaction (`= QUERY` and its postings), applied under
+    /// `--auto`.
+    Automated(TransactionBlock),
     /// A `P` price line.
     Price {
         /// Where it is.
@@ -749,6 +752,8 @@ impl Reader<'_, '_> {
         let mut offset = 0usize;
         let mut line_number = state.next_line.saturating_sub(1);
         let mut block: Option<TransactionBlock> = None;
+        // Whether `block` is an automated transaction (`= QUERY`).
+        let mut automated = false;
         // Indented lines after a declaration belong to it and are skipped.
         let mut in_declaration = false;
         let mut pending: Vec<Pending> = Vec::new();
@@ -765,7 +770,7 @@ impl Reader<'_, '_> {
             };
             if line.len() > LINE_LENGTH_MAX_BYTES {
                 if let Some(b) = block.take() {
-                    pending.push(Pending::Entry(Entry::Transaction(b)));
+                    pending.push(Pending::Entry(block_entry(b, automated)));
                 }
                 pending.push(Pending::Diagnostic(
                     Diagnostic::new(
@@ -804,11 +809,21 @@ impl Reader<'_, '_> {
                 }
                 other => {
                     if let Some(b) = block.take() {
-                        pending.push(Pending::Entry(Entry::Transaction(b)));
+                        pending.push(Pending::Entry(block_entry(b, automated)));
                     }
                     match other {
                         LineKind::Blank | LineKind::Comment | LineKind::Indented => {}
                         LineKind::TransactionHeader => {
+                            automated = false;
+                            block = Some(TransactionBlock {
+                                pos,
+                                bytes: offset..next_offset,
+                                last_line: line_number,
+                                context: self.shared_context.clone(),
+                            });
+                        }
+                        LineKind::RuleBlock if line.starts_with('=') => {
+                            automated = true;
                             block = Some(TransactionBlock {
                                 pos,
                                 bytes: offset..next_offset,
@@ -877,7 +892,7 @@ impl Reader<'_, '_> {
             offset = next_offset;
         }
         if let Some(b) = block.take() {
-            pending.push(Pending::Entry(Entry::Transaction(b)));
+            pending.push(Pending::Entry(block_entry(b, automated)));
         }
         state.next_line = line_number.saturating_add(1);
         // Hand the entries on in order; an include is read where it stands.
@@ -995,6 +1010,15 @@ impl Reader<'_, '_> {
                     .push(d.expected("an existing, readable file"));
             }
         }
+    }
+}
+
+/// A finished block as the entry it is.
+fn block_entry(block: TransactionBlock, automated: bool) -> Entry {
+    if automated {
+        Entry::Automated(block)
+    } else {
+        Entry::Transaction(block)
     }
 }
 

@@ -18,8 +18,9 @@ fresh directory under the system temp dir), namely
     .dat) and the standard-input blocks of its shelltests (`<` ... `$ cmd` and
     `<<<` ... `>>>`) whose command reads a journal from `-f -`.
 
-For each journal J it runs `hledger -f J bal --flat -N -O csv --layout=bare`
-(with `--auto` when J has an automated transaction) and, when hledger reads
+For each journal J it runs `hledger -f J bal --flat -N -O json` (exact
+quantities, whatever the display style; with `--auto` when J has an
+automated transaction) and, when hledger reads
 it, `fundledger -f J balance -O csv` (same `--auto`). The balances are
 compared per account and commodity, as exact decimals, zero rows and
 fundledger's generated conversion and rounding accounts dropped. It prints a Markdown table:
@@ -33,6 +34,7 @@ import collections
 import concurrent.futures
 import csv
 import io
+import json
 import os
 import re
 import subprocess
@@ -190,16 +192,21 @@ def commodity_key(symbol):
 
 
 def hledger_balances(text):
-    rows = list(csv.reader(io.StringIO(text)))
+    """hledger's `bal -O json` rows: exact quantities (mantissa and scale),
+    whatever the display style (decimal comma, digit groups) of each commodity."""
+    try:
+        report = json.loads(text)
+        rows = report[0]
+    except (ValueError, IndexError, TypeError):
+        return None
     balances = {}
-    for row in rows[1:]:
-        if len(row) != 3 or row[0] == "total":
-            continue
-        value = decimal(row[2])
-        if value is None:
-            return None
-        key = (row[0], commodity_key(row[1]))
-        balances[key] = balances.get(key, Decimal(0)) + value
+    for row in rows:
+        account, amounts = row[0], row[3]
+        for amount in amounts:
+            q = amount["aquantity"]
+            value = Decimal(q["decimalMantissa"]).scaleb(-q["decimalPlaces"])
+            key = (account, commodity_key(amount["acommodity"]))
+            balances[key] = balances.get(key, Decimal(0)) + value
     return {k: v for k, v in balances.items() if v != 0}
 
 
@@ -262,8 +269,8 @@ def measure(item, fundledger, workdir):
     text = blob.decode("utf-8", "replace")
     auto = ["--auto"] if re.search(r"(?m)^=\s*\S", text) else []
     result = {"name": name, "path": path, "features": features_of(text)}
-    code, out, _ = run(["hledger", "-f", path, "bal", "--flat", "-N", "-O", "csv",
-                        "--layout=bare", *auto], workdir)
+    code, out, _ = run(["hledger", "-f", path, "bal", "--flat", "-N", "-O", "json", *auto],
+                       workdir)
     result["hledger"] = code == 0 and hledger_balances(out) is not None
     if not result["hledger"]:
         return result

@@ -115,6 +115,9 @@ pub enum AutoAmount {
     Multiplier(Decimal, Option<String>),
     /// A fixed amount.
     Fixed(RawAmount<'static>),
+    /// No amount: hledger reads such a rule, and refuses it only when it
+    /// applies (ledger-cli's `assert`/`check` lines inside a rule read so).
+    Missing,
 }
 
 /// A posting an automated transaction adds.
@@ -217,7 +220,7 @@ pub fn parse_rule(block: &str, context: &ReadContext) -> Result<AutoRule, BlockE
             let commodity = (!parsed.commodity.is_empty()).then(|| parsed.commodity.into_owned());
             AutoAmount::Multiplier(parsed.quantity, commodity)
         } else if amount.is_empty() {
-            return Err(error(number, "an automated posting without an amount".into(), AMOUNT_EXPECTED));
+            AutoAmount::Missing
         } else {
             let (parsed, rest) = parse_amount(amount, context).map_err(|m| error(number, m, AMOUNT_EXPECTED))?;
             if !rest.trim().is_empty() {

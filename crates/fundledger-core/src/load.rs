@@ -166,7 +166,12 @@ fn build(
                 let lap = Instant::now();
                 for result in processed {
                     match result {
-                        Ok(transaction) => builder.commit(transaction),
+                        Ok(mut transaction) => {
+                            match context.resolve_assignments(&mut transaction, &mut builder) {
+                                Ok(()) => builder.commit(transaction),
+                                Err(problems) => builder.diagnostics.extend(problems),
+                            }
+                        }
                         Err(problems) => builder.diagnostics.extend(problems),
                     }
                 }
@@ -291,9 +296,21 @@ struct ProcessedPosting<'a> {
     comment: Option<Cow<'a, str>>,
 }
 
+/// A transaction with balance assignments (`ACCOUNT  = AMOUNT`): the
+/// postings whose amount is what brings the account to the amount, and the
+/// elided postings to fill after them.
+struct PendingAssignments<'a> {
+    /// Posting index and the balance it assigns (`None`: `= 0`).
+    assignments: Vec<(usize, Option<RawAmount<'a>>)>,
+    elided: Vec<usize>,
+}
+
 /// A transaction that balances, ready to commit.
 struct Processed<'a> {
     block: &'a TransactionBlock,
+    /// Balance assignments still to resolve against the running balances
+    /// (so balancing waits until the transactions before it are committed).
+    pending: Option<Box<PendingAssignments<'a>>>,
     /// Warnings about the transaction (rounding residuals).
     warnings: Vec<Diagnostic>,
     raw_header: RawTransaction<'a>,
@@ -378,6 +395,7 @@ impl<'s> Context<'s> {
         let header_fund = raw.fund.take();
         let mut postings = Vec::with_capacity(raw.postings.len() + 2);
         let mut elided = Vec::new();
+        let mut assignments = Vec::new();
         for p in std::mem::take(&mut raw.postings) {
             let line = block.pos.line.saturating_add(p.line_in_block.max(1) - 1);
             let fund = match p.fund.or_else(|| header_fund.clone()) {
@@ -387,6 +405,14 @@ impl<'s> Context<'s> {
             self.check_account(block, line, &p.account, p.kind, &mut problems);
             let tags = p.tags;
             let (quantity, commodity, cost, origin) = match p.amount {
+                None if p.assertion.is_some() => {
+                    let target = match p.assertion.as_deref() {
+                        Some(RawAssertion::Amount(a)) => Some(a.clone()),
+                        _ => None,
+                    };
+                    assignments.push((postings.len(), target));
+                    (Decimal::ZERO, Cow::Borrowed(""), None, Origin::Elided)
+                }
                 None => {
                     if p.kind == PostingKind::UnbalancedVirtual {
                         let d = self.posting_diagnostic(
@@ -487,6 +513,15 @@ impl<'s> Context<'s> {
             });
         }
         let mut warnings = Vec::new();
+        if problems.is_empty() && !assignments.is_empty() {
+            return Ok(Processed {
+                block,
+                pending: Some(Box::new(PendingAssignments { assignments, elided })),
+                warnings,
+                raw_header: raw,
+                postings,
+            });
+        }
         if problems.is_empty() {
             if let Err(d) = self.balance(block, &mut postings, &elided, &mut warnings) {
                 problems.push(*d);
@@ -505,6 +540,7 @@ impl<'s> Context<'s> {
         }
         Ok(Processed {
             block,
+            pending: None,
             warnings,
             raw_header: raw,
             postings,
@@ -770,6 +806,64 @@ impl<'s> Context<'s> {
             .map_err(|d| d.unwrap_or_else(overflow))
     }
 
+    /// Resolves the balance assignments of a transaction against the
+    /// balances of the transactions committed before it (journal order, as
+    /// ledger-cli does; hledger uses date order, the same for a journal in
+    /// date order), then balances it.
+    fn resolve_assignments<'a>(
+        &self,
+        transaction: &mut Processed<'a>,
+        builder: &mut Builder<'_>,
+    ) -> Result<(), Vec<Diagnostic>> {
+        let Some(pending) = transaction.pending.take() else {
+            return Ok(());
+        };
+        let block = transaction.block;
+        let overflow = || {
+            vec![self
+                .block_diagnostic(block, Code::Overflow, "a balance assignment overflows")
+                .expected("amounts within 28 significant digits")]
+        };
+        for (index, target) in pending.assignments {
+            let account = transaction.postings[index].account.clone();
+            let (quantity, commodity) = match target {
+                Some(amount) => {
+                    let current = builder
+                        .running_balance(&account, &amount.commodity)
+                        .map_err(|_| overflow())?;
+                    let quantity =
+                        money::checked_sub(amount.quantity, current).map_err(|_| overflow())?;
+                    (quantity, amount.commodity)
+                }
+                None => {
+                    // `= 0`: empties the account in its one commodity.
+                    let balances = builder.running_balances_of(&account).map_err(|_| overflow())?;
+                    match balances.as_slice() {
+                        [] => (Decimal::ZERO, Cow::Borrowed("")),
+                        [(commodity, q)] => (money::negate(*q), Cow::Owned(commodity.clone())),
+                        _ => {
+                            return Err(vec![self
+                                .posting_diagnostic(block, transaction.postings[index].line, Code::Unparsable, format!("a balance assignment `= 0` to {account}, which holds several commodities"))
+                                .expected("an assignment with a commodity (`= 0 EUR`), one per commodity")]);
+                        }
+                    }
+                }
+            };
+            let p = &mut transaction.postings[index];
+            p.quantity = quantity;
+            p.commodity = commodity;
+        }
+        let mut warnings = std::mem::take(&mut transaction.warnings);
+        self.balance(block, &mut transaction.postings, &pending.elided, &mut warnings)
+            .map_err(|d| vec![*d])?;
+        if !self.rules.is_empty() {
+            self.apply_rules(block, &transaction.raw_header.payee, &mut transaction.postings)
+                .map_err(|d| vec![*d])?;
+        }
+        transaction.warnings = warnings;
+        Ok(())
+    }
+
     /// Adds the postings of every automated transaction whose query matches
     /// a posting (after the elided amount is inferred, as hledger does), then
     /// checks that what was added balances on its own.
@@ -795,6 +889,12 @@ impl<'s> Context<'s> {
                             commodity.clone().map_or_else(|| p.commodity.clone(), Cow::Owned),
                         ),
                         AutoAmount::Fixed(amount) => (amount.quantity, Cow::Owned(amount.commodity.to_string())),
+                        AutoAmount::Missing => {
+                            return Err(Box::new(
+                                self.posting_diagnostic(block, p.line, Code::UnsupportedDirective, format!("an automated transaction adds a posting to {} without an amount", auto.account))
+                                    .expected("automated postings with an amount (`*N` or a fixed amount), as hledger requires"),
+                            ))
+                        }
                     };
                     added.push(ProcessedPosting {
                         known_ids: None,
@@ -1113,6 +1213,10 @@ struct Builder<'s> {
     account_directives: Vec<AccountId>,
     commodity_directives: Vec<CommodityId>,
     diagnostics: Diagnostics,
+    /// Each account's own balance per commodity over `postings[..n]`, built
+    /// at the first balance assignment and brought up to date at the next
+    /// (so the journal is summed once however many assignments it has).
+    running: Option<(usize, HashMap<(AccountId, CommodityId), Decimal>)>,
 }
 
 fn index_u32(index: usize) -> u32 {
@@ -1147,6 +1251,7 @@ impl<'s> Builder<'s> {
             account_directives: Vec::new(),
             commodity_directives: Vec::new(),
             diagnostics: Diagnostics::default(),
+            running: None,
         };
         for fund in &settings.funds {
             builder.funds.intern(&fund.id);
@@ -1245,6 +1350,48 @@ impl<'s> Builder<'s> {
     }
 
     /// Appends one processed transaction.
+    /// Brings the running balances up to the postings committed so far.
+    fn update_running(&mut self) -> Result<&HashMap<(AccountId, CommodityId), Decimal>, money::Overflow> {
+        let (done, balances) = self.running.get_or_insert_with(|| (0, HashMap::new()));
+        for p in &self.postings[*done..] {
+            let slot = balances.entry((p.account, p.commodity)).or_insert(Decimal::ZERO);
+            *slot = money::checked_add(*slot, p.quantity)?;
+        }
+        *done = self.postings.len();
+        Ok(balances)
+    }
+
+    /// The balance of `account` (its own postings) in `commodity` so far.
+    fn running_balance(&mut self, account: &str, commodity: &str) -> Result<Decimal, money::Overflow> {
+        let ids = (self.accounts.get(account), self.commodities.get(commodity));
+        let balances = self.update_running()?;
+        Ok(match ids {
+            (Some(a), Some(c)) => balances
+                .get(&(AccountId(a), CommodityId(c)))
+                .copied()
+                .unwrap_or(Decimal::ZERO),
+            _ => Decimal::ZERO,
+        })
+    }
+
+    /// The non-zero balances of `account` so far, per commodity.
+    fn running_balances_of(&mut self, account: &str) -> Result<Vec<(String, Decimal)>, money::Overflow> {
+        let Some(a) = self.accounts.get(account) else {
+            return Ok(Vec::new());
+        };
+        let balances = self.update_running()?;
+        let mut found: Vec<(CommodityId, Decimal)> = balances
+            .iter()
+            .filter(|((account, _), q)| *account == AccountId(a) && !q.is_zero())
+            .map(|((_, c), q)| (*c, *q))
+            .collect();
+        found.sort_by_key(|(c, _)| c.index());
+        Ok(found
+            .into_iter()
+            .map(|(c, q)| (self.commodities.name(index_u32(c.index())).to_string(), q))
+            .collect())
+    }
+
     fn commit(&mut self, processed: Processed<'_>) {
         self.diagnostics.extend(processed.warnings);
         let first = self.postings.len();

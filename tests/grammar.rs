@@ -19,9 +19,11 @@ type Totals = BTreeMap<(String, String), Decimal>;
 /// Accounts fundledger adds that hledger's report has no counterpart for.
 const GENERATED: [&str; 2] = ["NetAssets:Conversion", "NetAssets:Rounding"];
 
-/// (construct, journal, extra arguments, expected `account,commodity,amount`
-/// rows of fundledger's own balance report).
-const CASES: &[(&str, &str, &[&str], &[(&str, &str, &str)])] = &[
+/// Expected `account,commodity,amount` rows of fundledger's balance report.
+type Rows = &'static [(&'static str, &'static str, &'static str)];
+
+/// (construct, journal, extra arguments, expected rows).
+const CASES: &[(&str, &str, &[&str], Rows)] = &[
     (
         "amounts with no commodity",
         "2018-01-01 x\n    Assets:A   10.00\n    Assets:B\n",
@@ -72,7 +74,7 @@ const CASES: &[(&str, &str, &[&str], &[(&str, &str, &str)])] = &[
     ),
     (
         "lot annotations and a lot sale with a gain posting",
-        "2024-01-01 buy\n    assets:broker  10 AAPL {=$100} [2024/01/01] (lot1) @ $100\n    assets:cash  $-1000\n\n2024-02-01 sell\n    assets:broker  -10 AAPL {$100} [2024/01/01] @ $120\n    assets:cash  $1200\n    income:gains\n",
+        "2024-01-01 buy\n    assets:broker  10 AAPL {=$100} [2024/01/01] @ $100\n    assets:cash  $-1000\n\n2024-02-01 sell\n    assets:broker  -10 AAPL {$100} [2024/01/01] @ $120\n    assets:cash  $1200\n    income:gains\n",
         &[],
         &[("assets:cash", "$", "200")],
     ),
@@ -106,14 +108,20 @@ const CASES: &[(&str, &str, &[&str], &[(&str, &str, &str)])] = &[
         &[("a", "X", "1"), ("b", "X", "-1")],
     ),
     (
-        "alias, apply account, bucket",
-        "alias checking = assets:bank:checking\napply account personal\nbucket assets:cash\n2020-01-01 x\n    checking  $5\n    expenses:food  $3\nend apply account\n",
+        "alias, apply account",
+        "alias personal:checking = assets:bank:checking\napply account personal\n2020-01-01 x\n    checking  $5\n    expenses:food  $3\n    assets:cash\nend apply account\n",
         &[],
         &[
-            ("personal:assets:bank:checking", "$", "5"),
+            ("assets:bank:checking", "$", "5"),
             ("personal:expenses:food", "$", "3"),
-            ("assets:cash", "$", "-8"),
+            ("personal:assets:cash", "$", "-8"),
         ],
+    ),
+    (
+        "bucket (ledger-cli only: hledger 1.25 refuses it; these are ledger's balances)",
+        "bucket assets:cash\n2020-01-01 x\n    expenses:food  $3\n",
+        &[],
+        &[("assets:cash", "$", "-3"), ("expenses:food", "$", "3")],
     ),
     (
         "==, =* assertions and typed metadata",
@@ -148,7 +156,10 @@ fn totals_of_csv(csv_text: &str) -> Totals {
         let record = record.unwrap();
         let amount = Decimal::from_str(&record[2]).unwrap();
         if !amount.is_zero() {
-            totals.insert((record[0].to_string(), record[1].to_string()), amount.normalize());
+            totals.insert(
+                (record[0].to_string(), record[1].to_string()),
+                amount.normalize(),
+            );
         }
     }
     totals
@@ -156,7 +167,12 @@ fn totals_of_csv(csv_text: &str) -> Totals {
 
 fn expected_totals(rows: &[(&str, &str, &str)]) -> Totals {
     rows.iter()
-        .map(|(a, c, q)| ((a.to_string(), c.to_string()), Decimal::from_str(q).unwrap().normalize()))
+        .map(|(a, c, q)| {
+            (
+                (a.to_string(), c.to_string()),
+                Decimal::from_str(q).unwrap().normalize(),
+            )
+        })
         .collect()
 }
 
@@ -166,7 +182,11 @@ fn hledger_totals(file: &str, args: &[&str]) -> Totals {
         .args(args)
         .output()
         .unwrap();
-    assert!(output.status.success(), "hledger: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "hledger: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let mut totals = Totals::new();
     for row in report[0].as_array().unwrap() {
@@ -176,7 +196,10 @@ fn hledger_totals(file: &str, args: &[&str]) -> Totals {
                 q["decimalMantissa"].as_i64().unwrap().into(),
                 u32::try_from(q["decimalPlaces"].as_u64().unwrap()).unwrap(),
             );
-            let key = (row[0].as_str().unwrap().to_string(), amount["acommodity"].as_str().unwrap().to_string());
+            let key = (
+                row[0].as_str().unwrap().to_string(),
+                amount["acommodity"].as_str().unwrap().to_string(),
+            );
             let slot = totals.entry(key).or_insert(Decimal::ZERO);
             *slot += value;
         }
@@ -200,11 +223,19 @@ fn each_construct_reads_with_the_expected_balances() {
         let ours = totals_of_csv(&result.stdout);
         let mut ours_without_conversion = ours.clone();
         ours_without_conversion.retain(|(account, _), _| account != GENERATED[0]);
-        assert_eq!(ours_without_conversion, expected_totals(expected), "{construct}");
-        if hledger {
+        assert_eq!(
+            ours_without_conversion,
+            expected_totals(expected),
+            "{construct}"
+        );
+        if hledger && !construct.contains("ledger-cli only") {
             let mut comparable = ours.clone();
             comparable.retain(|(account, _), _| !GENERATED.contains(&account.as_str()));
-            assert_eq!(comparable, hledger_totals(&file, args), "{construct}: hledger disagrees");
+            assert_eq!(
+                comparable,
+                hledger_totals(&file, args),
+                "{construct}: hledger disagrees"
+            );
         }
     }
 }
@@ -212,11 +243,19 @@ fn each_construct_reads_with_the_expected_balances() {
 #[test]
 fn a_rounding_residual_is_a_warning_with_its_amount() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write_journal(dir.path(), "j.journal", "2020-01-01 x\n    assets:shares  3 X @ $0.333\n    assets:cash  $-1.00\n");
+    let file = write_journal(
+        dir.path(),
+        "j.journal",
+        "2020-01-01 x\n    Assets:Shares  3 X @ $0.333\n    Assets:Cash  $-1.00\n",
+    );
     let result = run_in(dir.path(), &["-f", &file, "check"]);
     assert_eq!(result.code, 0, "{}", result.stderr);
     assert!(result.stderr.contains("warning[W103]"), "{}", result.stderr);
-    assert!(result.stderr.contains("-0.001 $") || result.stderr.contains("0.001"), "{}", result.stderr);
+    assert!(
+        result.stderr.contains("-0.001 $") || result.stderr.contains("0.001"),
+        "{}",
+        result.stderr
+    );
     // A ledger directory stays exact.
     std::fs::write(
         dir.path().join("fundledger.toml"),
@@ -239,24 +278,52 @@ fn declarations_matter_only_under_strict() {
     assert_eq!(run_in(dir.path(), &["-f", &file, "check"]).code, 0);
     let strict = run_in(dir.path(), &["-f", &file, "check", "--strict"]);
     assert_eq!(strict.code, 1);
-    assert!(strict.stderr.contains("error[E301]: commodity EUR is not declared"), "{}", strict.stderr);
-    assert!(strict.stderr.contains("error[E302]: account expenses:food is not declared"), "{}", strict.stderr);
+    assert!(
+        strict
+            .stderr
+            .contains("error[E301]: commodity EUR is not declared"),
+        "{}",
+        strict.stderr
+    );
+    assert!(
+        strict
+            .stderr
+            .contains("error[E302]: account expenses:food is not declared"),
+        "{}",
+        strict.stderr
+    );
 }
 
 #[test]
 fn refused_constructs_are_located_and_named() {
     let dir = tempfile::tempdir().unwrap();
     for (journal, line, words) in [
-        ("2020-01-01 x\n    a  1 A @@ -5 B\n    b\n", 2, "negative total cost"),
-        ("2020-01-01 x\n    a  ($1 * 2)\n    b\n", 2, "value expressions"),
+        (
+            "2020-01-01 x\n    a  1 A @@ -5 B\n    b\n",
+            2,
+            "negative total cost",
+        ),
+        (
+            "2020-01-01 x\n    a  ($1 * 2)\n    b\n",
+            2,
+            "value expressions",
+        ),
         ("alias /^a/ = b\n", 1, "regular-expression aliases"),
         ("= amt:>10\n    (b)  *1\n", 1, "amt:>10"),
     ] {
         let file = write_journal(dir.path(), "r.journal", journal);
         let result = run_in(dir.path(), &["-f", &file, "--auto", "check"]);
         assert_eq!(result.code, 1, "{journal}");
-        assert!(result.stderr.contains(&format!("r.journal:{line}: error[")), "{journal}: {}", result.stderr);
-        assert!(result.stderr.contains(words), "{journal}: {}", result.stderr);
+        assert!(
+            result.stderr.contains(&format!("r.journal:{line}: error[")),
+            "{journal}: {}",
+            result.stderr
+        );
+        assert!(
+            result.stderr.contains(words),
+            "{journal}: {}",
+            result.stderr
+        );
     }
 }
 
@@ -272,7 +339,12 @@ fn run_with_stdin(dir: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) 
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     Run {
         code: output.status.code().unwrap_or(-1),
@@ -288,17 +360,37 @@ fn what_hledger_users_type() {
     let stdin = run_with_stdin(dir.path(), &["-f", "-", "balance", "-O", "csv"], one, &[]);
     assert_eq!(stdin.code, 0, "{}", stdin.stderr);
     assert_eq!(stdin.stdout, "account,commodity,amount\na,X,1\nb,X,-1\n");
-    let bad = run_with_stdin(dir.path(), &["-f", "-", "check"], "2020/1/1 x\n    a  1 X @@ -1 Y\n    b\n", &[]);
+    let bad = run_with_stdin(
+        dir.path(),
+        &["-f", "-", "check"],
+        "2020/1/1 x\n    a  1 X @@ -1 Y\n    b\n",
+        &[],
+    );
     assert!(bad.stderr.contains("-:2: error[E101]"), "{}", bad.stderr);
 
     let first = write_journal(dir.path(), "first.journal", one);
     std::fs::create_dir(dir.path().join("sub")).unwrap();
-    let second = write_journal(&dir.path().join("sub"), "second.journal", "2020/1/2 y\n    a  2 X\n    c\n");
-    let both = run_in(dir.path(), &["-f", &first, "-f", &second, "balance", "-O", "csv"]);
+    let second = write_journal(
+        &dir.path().join("sub"),
+        "second.journal",
+        "2020/1/2 y\n    a  2 X\n    c\n",
+    );
+    let both = run_in(
+        dir.path(),
+        &["-f", &first, "-f", &second, "balance", "-O", "csv"],
+    );
     assert_eq!(both.code, 0, "{}", both.stderr);
-    assert_eq!(both.stdout, "account,commodity,amount\na,X,3\nb,X,-1\nc,X,-2\n");
+    assert_eq!(
+        both.stdout,
+        "account,commodity,amount\na,X,3\nb,X,-1\nc,X,-2\n"
+    );
 
-    let env = run_with_stdin(dir.path(), &["balance", "-O", "csv"], "", &[("LEDGER_FILE", &first)]);
+    let env = run_with_stdin(
+        dir.path(),
+        &["balance", "-O", "csv"],
+        "",
+        &[("LEDGER_FILE", &first)],
+    );
     assert_eq!(env.code, 0, "{}", env.stderr);
     assert_eq!(env.stdout, "account,commodity,amount\na,X,1\nb,X,-1\n");
 }

@@ -91,9 +91,15 @@ fn bare_source(cli: &Cli) -> Result<Option<(PathBuf, BareSource)>, Failure> {
             }
             let absolute: Vec<PathBuf> = many
                 .iter()
-                .map(|f| f.canonicalize().map_err(|e| Failure::Usage(format!("cannot read {}: {e}", f.display()))))
+                .map(|f| {
+                    f.canonicalize()
+                        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", f.display())))
+                })
                 .collect::<Result<_, _>>()?;
-            let mut root = absolute[0].parent().map(Path::to_path_buf).unwrap_or_default();
+            let mut root = absolute[0]
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
             while !absolute.iter().all(|f| f.starts_with(&root)) {
                 if !root.pop() {
                     break;
@@ -120,7 +126,8 @@ fn located_settings(cli: &Cli) -> Result<Settings, Failure> {
     match locate::resolve(cli.dir.as_deref(), &working_dir) {
         Ok(settings) => Ok(settings),
         Err(LocateError::NotFound { .. })
-            if cli.dir.is_none() && std::env::var_os("LEDGER_FILE").is_some_and(|f| !f.is_empty()) =>
+            if cli.dir.is_none()
+                && std::env::var_os("LEDGER_FILE").is_some_and(|f| !f.is_empty()) =>
         {
             let file = PathBuf::from(std::env::var_os("LEDGER_FILE").unwrap_or_default());
             Ok(Settings::for_bare_journal(&file))
@@ -146,7 +153,9 @@ fn load(cli: &Cli) -> Result<fundledger_core::Loaded, Failure> {
                 .map_err(|e| Failure::Usage(format!("cannot read standard input: {e}")))?;
             fundledger_core::load::load_text(settings, &path, text)
         }
-        Some((path, BareSource::Files(text))) => fundledger_core::load::load_text(settings, &path, text),
+        Some((path, BareSource::Files(text))) => {
+            fundledger_core::load::load_text(settings, &path, text)
+        }
     };
     match loaded {
         Ok(loaded) => {
@@ -170,7 +179,8 @@ fn load(cli: &Cli) -> Result<fundledger_core::Loaded, Failure> {
 fn refuse_unwritable(cli: &Cli) -> Result<(), Failure> {
     if bare_source(cli)?.is_some() {
         return Err(Failure::Usage(
-            "add and import write to one journal: name one file with -f, or a ledger directory".into(),
+            "add and import write to one journal: name one file with -f, or a ledger directory"
+                .into(),
         ));
     }
     Ok(())

@@ -47,7 +47,11 @@ impl Pattern {
                 '^' => Atom::Start,
                 '$' => Atom::End,
                 '.' => Atom::Char(None, 1, false),
-                '\\' => Atom::Char(Some(chars.next().ok_or("a pattern ending in \\")?), 1, false),
+                '\\' => Atom::Char(
+                    Some(chars.next().ok_or("a pattern ending in \\")?),
+                    1,
+                    false,
+                ),
                 '*' | '+' | '?' => {
                     let Some(Atom::Char(ch, 1, false)) = atoms.pop() else {
                         return Err(format!("`{c}` after nothing it can repeat"));
@@ -83,7 +87,8 @@ fn matches_at(atoms: &[Atom], text: &[char], at: usize) -> bool {
     let Some((first, rest)) = atoms.split_first() else {
         return true;
     };
-    let fits = |i: usize, ch: &Option<char>| text.get(i).is_some_and(|t| ch.is_none_or(|c| c == *t));
+    let fits =
+        |i: usize, ch: &Option<char>| text.get(i).is_some_and(|t| ch.is_none_or(|c| c == *t));
     match first {
         Atom::Start => at == 0 && matches_at(rest, text, at),
         Atom::End => at == text.len() && matches_at(rest, text, at),
@@ -143,16 +148,28 @@ impl AutoRule {
     /// Whether a posting to `account` in a transaction described `payee`
     /// matches the query.
     pub fn matches(&self, account: &str, payee: &str) -> bool {
-        let mut accounts = self.terms.iter().filter(|(negated, t)| !negated && matches!(t, Term::Account(_))).peekable();
+        let mut accounts = self
+            .terms
+            .iter()
+            .filter(|(negated, t)| !negated && matches!(t, Term::Account(_)))
+            .peekable();
         let account_ok = accounts.peek().is_none()
             || accounts.any(|(_, t)| matches!(t, Term::Account(p) if p.is_match(account)));
-        let mut descriptions = self.terms.iter().filter(|(negated, t)| !negated && matches!(t, Term::Description(_))).peekable();
+        let mut descriptions = self
+            .terms
+            .iter()
+            .filter(|(negated, t)| !negated && matches!(t, Term::Description(_)))
+            .peekable();
         let description_ok = descriptions.peek().is_none()
             || descriptions.any(|(_, t)| matches!(t, Term::Description(p) if p.is_match(payee)));
-        let negations_ok = self.terms.iter().filter(|(negated, _)| *negated).all(|(_, t)| match t {
-            Term::Account(p) => !p.is_match(account),
-            Term::Description(p) => !p.is_match(payee),
-        });
+        let negations_ok =
+            self.terms
+                .iter()
+                .filter(|(negated, _)| *negated)
+                .all(|(_, t)| match t {
+                    Term::Account(p) => !p.is_match(account),
+                    Term::Description(p) => !p.is_match(payee),
+                });
         account_ok && description_ok && negations_ok
     }
 }
@@ -171,7 +188,9 @@ const QUERY_EXPECTED: &str = "`= QUERY` with account patterns (`expenses:food`, 
 /// Reads an automated transaction block (`= QUERY` and indented postings).
 pub fn parse_rule(block: &str, context: &ReadContext) -> Result<AutoRule, BlockError> {
     let mut lines = block.lines().zip(1u32..);
-    let (header, _) = lines.next().ok_or_else(|| error(1, "empty rule".into(), QUERY_EXPECTED))?;
+    let (header, _) = lines
+        .next()
+        .ok_or_else(|| error(1, "empty rule".into(), QUERY_EXPECTED))?;
     let query = header.strip_prefix('=').unwrap_or(header);
     let query = query.split(';').next().unwrap_or("").trim();
     let mut terms = Vec::new();
@@ -182,13 +201,53 @@ pub fn parse_rule(block: &str, context: &ReadContext) -> Result<AutoRule, BlockE
             None => (false, word),
         };
         let term = if let Some(p) = word.strip_prefix("acct:") {
-            Term::Account(Pattern::parse(p).map_err(|m| error(1, format!("cannot read the pattern {p:?}: {m}"), QUERY_EXPECTED))?)
+            Term::Account(Pattern::parse(p).map_err(|m| {
+                error(
+                    1,
+                    format!("cannot read the pattern {p:?}: {m}"),
+                    QUERY_EXPECTED,
+                )
+            })?)
         } else if let Some(p) = word.strip_prefix("desc:") {
-            Term::Description(Pattern::parse(p).map_err(|m| error(1, format!("cannot read the pattern {p:?}: {m}"), QUERY_EXPECTED))?)
-        } else if word.contains(':') && word.split(':').next().is_some_and(|k| matches!(k, "amt" | "cur" | "tag" | "date" | "date2" | "status" | "real" | "depth" | "payee" | "note" | "code" | "expr")) {
-            return Err(error(1, format!("the query term {word:?} is not read in automated transactions"), QUERY_EXPECTED));
+            Term::Description(Pattern::parse(p).map_err(|m| {
+                error(
+                    1,
+                    format!("cannot read the pattern {p:?}: {m}"),
+                    QUERY_EXPECTED,
+                )
+            })?)
+        } else if word.contains(':')
+            && word.split(':').next().is_some_and(|k| {
+                matches!(
+                    k,
+                    "amt"
+                        | "cur"
+                        | "tag"
+                        | "date"
+                        | "date2"
+                        | "status"
+                        | "real"
+                        | "depth"
+                        | "payee"
+                        | "note"
+                        | "code"
+                        | "expr"
+                )
+            })
+        {
+            return Err(error(
+                1,
+                format!("the query term {word:?} is not read in automated transactions"),
+                QUERY_EXPECTED,
+            ));
         } else {
-            Term::Account(Pattern::parse(word).map_err(|m| error(1, format!("cannot read the pattern {word:?}: {m}"), QUERY_EXPECTED))?)
+            Term::Account(Pattern::parse(word).map_err(|m| {
+                error(
+                    1,
+                    format!("cannot read the pattern {word:?}: {m}"),
+                    QUERY_EXPECTED,
+                )
+            })?)
         };
         terms.push((negated, term));
     }
@@ -198,35 +257,52 @@ pub fn parse_rule(block: &str, context: &ReadContext) -> Result<AutoRule, BlockE
         if content.is_empty() {
             continue;
         }
-        let gap = [content.find("  "), content.find('\t')].into_iter().flatten().min();
+        let gap = [content.find("  "), content.find('\t')]
+            .into_iter()
+            .flatten()
+            .min();
         let (account, amount) = match gap {
             Some(at) => (content[..at].trim(), content[at..].trim()),
             None => (content, ""),
         };
-        let (account, kind) = if let Some(a) = account.strip_prefix('(').and_then(|a| a.strip_suffix(')')) {
-            (a, PostingKind::UnbalancedVirtual)
-        } else if let Some(a) = account.strip_prefix('[').and_then(|a| a.strip_suffix(']')) {
-            (a, PostingKind::BalancedVirtual)
-        } else {
-            (account, PostingKind::Real)
-        };
-        const AMOUNT_EXPECTED: &str = "`ACCOUNT  *N` (the matched amount times N) or `ACCOUNT  AMOUNT`";
+        let (account, kind) =
+            if let Some(a) = account.strip_prefix('(').and_then(|a| a.strip_suffix(')')) {
+                (a, PostingKind::UnbalancedVirtual)
+            } else if let Some(a) = account.strip_prefix('[').and_then(|a| a.strip_suffix(']')) {
+                (a, PostingKind::BalancedVirtual)
+            } else {
+                (account, PostingKind::Real)
+            };
+        const AMOUNT_EXPECTED: &str =
+            "`ACCOUNT  *N` (the matched amount times N) or `ACCOUNT  AMOUNT`";
         let amount = if let Some(factor) = amount.strip_prefix('*') {
             let (parsed, rest) = parse_amount(factor, &ReadContext::default())
                 .map_err(|m| error(number, m, AMOUNT_EXPECTED))?;
             if !rest.trim().is_empty() {
-                return Err(error(number, format!("cannot read {rest:?}"), AMOUNT_EXPECTED));
+                return Err(error(
+                    number,
+                    format!("cannot read {rest:?}"),
+                    AMOUNT_EXPECTED,
+                ));
             }
             let commodity = (!parsed.commodity.is_empty()).then(|| parsed.commodity.into_owned());
             AutoAmount::Multiplier(parsed.quantity, commodity)
         } else if amount.is_empty() {
             AutoAmount::Missing
         } else {
-            let (parsed, rest) = parse_amount(amount, context).map_err(|m| error(number, m, AMOUNT_EXPECTED))?;
+            let (parsed, rest) =
+                parse_amount(amount, context).map_err(|m| error(number, m, AMOUNT_EXPECTED))?;
             if !rest.trim().is_empty() {
-                return Err(error(number, format!("cannot read {rest:?}"), AMOUNT_EXPECTED));
+                return Err(error(
+                    number,
+                    format!("cannot read {rest:?}"),
+                    AMOUNT_EXPECTED,
+                ));
             }
-            AutoAmount::Fixed(RawAmount { quantity: parsed.quantity, commodity: Cow::Owned(parsed.commodity.into_owned()) })
+            AutoAmount::Fixed(RawAmount {
+                quantity: parsed.quantity,
+                commodity: Cow::Owned(parsed.commodity.into_owned()),
+            })
         };
         postings.push(AutoPosting {
             account: context.account_name(account),
@@ -253,13 +329,19 @@ mod tests {
 
     #[test]
     fn rules() {
-        let rule = parse_rule("= expenses:food not:desc:party\n    (budget:food)  *-1\n    [x]  $5\n", &ReadContext::default()).unwrap();
+        let rule = parse_rule(
+            "= expenses:food not:desc:party\n    (budget:food)  *-1\n    [x]  $5\n",
+            &ReadContext::default(),
+        )
+        .unwrap();
         assert!(rule.matches("expenses:food:veg", "market"));
         assert!(!rule.matches("expenses:food", "office party"));
         assert!(!rule.matches("assets:cash", "market"));
         assert_eq!(rule.postings.len(), 2);
         assert_eq!(rule.postings[0].kind, PostingKind::UnbalancedVirtual);
-        assert!(matches!(rule.postings[0].amount, AutoAmount::Multiplier(n, None) if n == Decimal::NEGATIVE_ONE));
+        assert!(
+            matches!(rule.postings[0].amount, AutoAmount::Multiplier(n, None) if n == Decimal::NEGATIVE_ONE)
+        );
         let e = parse_rule("= amt:>10\n  a  *1\n", &ReadContext::default()).unwrap_err();
         assert_eq!(e.line_in_block, 1);
     }

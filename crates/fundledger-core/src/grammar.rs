@@ -23,7 +23,9 @@ use crate::diagnostic::Code;
 use crate::journal::{CostKind, PostingKind, Status};
 use crate::money::Decimal;
 use crate::parse::BlockError;
-use crate::raw::{take_fund, tags_and_comment, RawAmount, RawAssertion, RawCost, RawPosting, RawTransaction};
+use crate::raw::{
+    tags_and_comment, take_fund, RawAmount, RawAssertion, RawCost, RawPosting, RawTransaction,
+};
 
 /// What the directives seen so far say about reading the next entries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,8 +38,8 @@ pub struct ReadContext {
     pub aliases: Vec<(String, String)>,
     /// `apply account PREFIX` (nested), outermost first.
     pub account_prefixes: Vec<String>,
-    /// `bucket ACCOUNT` / `A ACCOUNT`: the posting a one-sided transaction
-    /// balances against.
+    /// `bucket ACCOUNT` / `A ACCOUNT`: the posting a transaction of one
+    /// posting balances against (ledger-cli; hledger 1.25 refuses it).
     pub bucket: Option<String>,
     /// `decimal-mark ,`: every number uses a decimal comma.
     pub decimal_comma: bool,
@@ -64,9 +66,17 @@ impl ReadContext {
         *self == ReadContext::plain()
     }
 
-    /// `alias` and `apply account` applied to an account name.
+    /// `apply account` then `alias` applied to an account name (hledger
+    /// prefixes first, then rewrites the full name).
     pub fn account_name(&self, name: &str) -> String {
-        let mut name = name.to_string();
+        let mut name = if self.account_prefixes.is_empty() {
+            name.to_string()
+        } else {
+            let mut prefixed = self.account_prefixes.join(":");
+            prefixed.push(':');
+            prefixed.push_str(name);
+            prefixed
+        };
         for (from, to) in self.aliases.iter().rev() {
             if name == *from {
                 name.clone_from(to);
@@ -76,17 +86,11 @@ impl ReadContext {
                 }
             }
         }
-        if self.account_prefixes.is_empty() {
-            return name;
-        }
-        let mut prefixed = self.account_prefixes.join(":");
-        prefixed.push(':');
-        prefixed.push_str(&name);
-        prefixed
+        name
     }
 
     /// Renames the accounts of a transaction read by any reader, and adds the
-    /// `bucket` posting to a transaction that has none without an amount.
+    /// `bucket` posting to a transaction of one posting.
     pub fn apply(&self, transaction: &mut RawTransaction<'_>) {
         if !self.aliases.is_empty() || !self.account_prefixes.is_empty() {
             for p in &mut transaction.postings {
@@ -94,21 +98,23 @@ impl ReadContext {
             }
         }
         if let Some(bucket) = &self.bucket {
-            let real = || transaction.postings.iter().filter(|p| p.kind == PostingKind::Real);
-            if real().count() > 0 && real().all(|p| p.amount.is_some()) {
-                let line = transaction.postings.last().map_or(1, |p| p.line_in_block);
-                transaction.postings.push(RawPosting {
-                    line_in_block: line,
-                    account: Cow::Owned(bucket.clone()),
-                    kind: PostingKind::Real,
-                    status: Status::Unmarked,
-                    amount: None,
-                    cost: None,
-                    assertion: None,
-                    fund: None,
-                    tags: Vec::new(),
-                    comment: None,
-                });
+            // As ledger-cli: a transaction of one posting with an amount.
+            if let [only] = transaction.postings.as_slice() {
+                if only.kind == PostingKind::Real && only.amount.is_some() {
+                    let line = transaction.postings.last().map_or(1, |p| p.line_in_block);
+                    transaction.postings.push(RawPosting {
+                        line_in_block: line,
+                        account: Cow::Owned(bucket.clone()),
+                        kind: PostingKind::Real,
+                        status: Status::Unmarked,
+                        amount: None,
+                        cost: None,
+                        assertion: None,
+                        fund: None,
+                        tags: Vec::new(),
+                        comment: None,
+                    });
+                }
             }
         }
     }
@@ -155,7 +161,11 @@ pub fn parse_date(text: &str, year: Option<i32>) -> Option<NaiveDate> {
     }
 }
 
-fn error(line_in_block: u32, message: impl Into<String>, expected: impl Into<String>) -> BlockError {
+fn error(
+    line_in_block: u32,
+    message: impl Into<String>,
+    expected: impl Into<String>,
+) -> BlockError {
     BlockError {
         line_in_block,
         message: message.into(),
@@ -190,9 +200,14 @@ fn push_comment(comment: &mut Option<String>, text: &str) {
 }
 
 /// Parses one transaction block with the grammar ledger-parser lacks.
-pub fn parse_block(block: &str, context: &ReadContext) -> Result<RawTransaction<'static>, BlockError> {
+pub fn parse_block(
+    block: &str,
+    context: &ReadContext,
+) -> Result<RawTransaction<'static>, BlockError> {
     let mut lines = block.lines().zip(1u32..);
-    let (header, _) = lines.next().ok_or_else(|| error(1, "empty transaction", "a date"))?;
+    let (header, _) = lines
+        .next()
+        .ok_or_else(|| error(1, "empty transaction", "a date"))?;
     let (body, header_comment) = match comment_start(header) {
         Some(at) => (&header[..at], Some(&header[at + 1..])),
         None => (header, None),
@@ -202,11 +217,16 @@ pub fn parse_block(block: &str, context: &ReadContext) -> Result<RawTransaction<
     // `DATE=DATE2`: the secondary date is read and not used.
     let primary = date_text.split('=').next().unwrap_or("");
     let date = parse_date(primary, context.year).ok_or_else(|| {
-        error(
-            1,
-            format!("cannot read the date {date_text:?}"),
-            "a date such as 2018-01-31, 2018/1/31 or (with a `Y` year) 1/31",
-        )
+        let numeric = !primary.is_empty()
+            && primary
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '-' | '/' | '.'));
+        let expected = if numeric {
+            format!("a real calendar date; {primary} does not exist")
+        } else {
+            "a date such as 2018-01-31, 2018/1/31 or (with a `Y` year) 1/31".to_string()
+        };
+        error(1, format!("cannot read the date {date_text:?}"), expected)
     })?;
     let mut rest = body[date_end..].trim_start();
     let mut status = Status::Unmarked;
@@ -235,7 +255,10 @@ pub fn parse_block(block: &str, context: &ReadContext) -> Result<RawTransaction<
         if content.is_empty() {
             continue;
         }
-        if let Some(text) = content.strip_prefix(';').or_else(|| content.strip_prefix('#')) {
+        if let Some(text) = content
+            .strip_prefix(';')
+            .or_else(|| content.strip_prefix('#'))
+        {
             match postings.last_mut() {
                 Some((_, c)) => push_comment(c, text),
                 None => push_comment(&mut comment, text),
@@ -290,18 +313,22 @@ fn parse_posting(
         status = Status::Pending;
         rest = after.trim_start();
     }
-    let gap = [rest.find("  "), rest.find('\t')].into_iter().flatten().min();
+    let gap = [rest.find("  "), rest.find('\t')]
+        .into_iter()
+        .flatten()
+        .min();
     let (account, amount_text) = match gap {
         Some(at) => (rest[..at].trim(), rest[at..].trim()),
         None => (rest.trim(), ""),
     };
-    let (account, kind) = if let Some(inner) = account.strip_prefix('(').and_then(|a| a.strip_suffix(')')) {
-        (inner, PostingKind::UnbalancedVirtual)
-    } else if let Some(inner) = account.strip_prefix('[').and_then(|a| a.strip_suffix(']')) {
-        (inner, PostingKind::BalancedVirtual)
-    } else {
-        (account, PostingKind::Real)
-    };
+    let (account, kind) =
+        if let Some(inner) = account.strip_prefix('(').and_then(|a| a.strip_suffix(')')) {
+            (inner, PostingKind::UnbalancedVirtual)
+        } else if let Some(inner) = account.strip_prefix('[').and_then(|a| a.strip_suffix(']')) {
+            (inner, PostingKind::BalancedVirtual)
+        } else {
+            (account, PostingKind::Real)
+        };
     let mut posting = RawPosting {
         line_in_block: line,
         account: Cow::Owned(account.trim().to_string()),
@@ -326,7 +353,8 @@ fn parse_posting(
                 "a plain amount: fundledger does not evaluate ledger-cli's value expressions",
             ));
         }
-        let (amount, after) = parse_amount(text, context).map_err(|m| error(line, m, POSTING_EXPECTED))?;
+        let (amount, after) =
+            parse_amount(text, context).map_err(|m| error(line, m, POSTING_EXPECTED))?;
         posting.amount = Some(amount);
         text = after.trim_start();
     }
@@ -337,14 +365,18 @@ fn parse_posting(
         }
         if let Some(after) = text.strip_prefix('{') {
             // `{PRICE}`, `{{TOTAL}}`, `{=PRICE}`, `{}`: read and ignored, as hledger does.
-            let end = after.find('}').ok_or_else(|| error(line, "a lot price `{` without its `}`", POSTING_EXPECTED))?;
+            let end = after
+                .find('}')
+                .ok_or_else(|| error(line, "a lot price `{` without its `}`", POSTING_EXPECTED))?;
             let mut after = &after[end + 1..];
             if let Some(more) = after.strip_prefix('}') {
                 after = more;
             }
             text = after.trim_start();
         } else if let Some(after) = text.strip_prefix('[') {
-            let end = after.find(']').ok_or_else(|| error(line, "a lot date `[` without its `]`", POSTING_EXPECTED))?;
+            let end = after
+                .find(']')
+                .ok_or_else(|| error(line, "a lot date `[` without its `]`", POSTING_EXPECTED))?;
             text = after[end + 1..].trim_start();
         } else if text.starts_with("(@") || text.starts_with('@') {
             let virtual_cost = text.starts_with('(');
@@ -357,10 +389,16 @@ fn parse_posting(
                 CostKind::PerUnit
             };
             if virtual_cost {
-                after = after.strip_prefix(')').ok_or_else(|| error(line, "`(@` without its `)`", POSTING_EXPECTED))?;
+                after = after
+                    .strip_prefix(')')
+                    .ok_or_else(|| error(line, "`(@` without its `)`", POSTING_EXPECTED))?;
             }
-            let (amount, more) = parse_amount(after.trim_start(), context).map_err(|m| error(line, format!("cannot read the cost: {m}"), POSTING_EXPECTED))?;
-            if kind == CostKind::Total && amount.quantity.is_sign_negative() && !amount.quantity.is_zero() {
+            let (amount, more) = parse_amount(after.trim_start(), context)
+                .map_err(|m| error(line, format!("cannot read the cost: {m}"), POSTING_EXPECTED))?;
+            if kind == CostKind::Total
+                && amount.quantity.is_sign_negative()
+                && !amount.quantity.is_zero()
+            {
                 return Err(error(
                     line,
                     "a negative total cost (`@@`)",
@@ -374,37 +412,48 @@ fn parse_posting(
             text = more.trim_start();
         } else if text.starts_with('(') {
             // `(NOTE)`: a lot note, read and ignored.
-            let end = text.find(')').ok_or_else(|| error(line, "a lot note `(` without its `)`", POSTING_EXPECTED))?;
+            let end = text
+                .find(')')
+                .ok_or_else(|| error(line, "a lot note `(` without its `)`", POSTING_EXPECTED))?;
             text = text[end + 1..].trim_start();
         } else if let Some(after) = text.strip_prefix('=') {
             // `=`, `==`, `=*`, `==*`: a balance assertion (the stronger forms
-            // are checked as the plain one, for the asserted commodity).
+            // are checked as the plain one, for the asserted commodity); with
+            // no amount before it, a balance assignment, which the loader
+            // resolves against the running balance.
             let after = after.strip_prefix('=').unwrap_or(after);
             let after = after.strip_prefix('*').unwrap_or(after).trim_start();
-            if posting.amount.is_none() {
-                return Err(error(
+            let (amount, more) = parse_amount(after, context).map_err(|m| {
+                error(
                     line,
-                    "a balance assignment (`ACCOUNT  = AMOUNT` without an amount) is not supported",
-                    "the posting's amount written out, optionally followed by `= BALANCE` as an assertion",
-                ));
-            }
-            let (amount, more) = parse_amount(after, context).map_err(|m| error(line, format!("cannot read the balance assertion: {m}"), POSTING_EXPECTED))?;
+                    format!("cannot read the balance assertion: {m}"),
+                    POSTING_EXPECTED,
+                )
+            })?;
             // An assertion may itself carry a price (`= 10 AAPL @ $5`): ignored.
             let more = more.trim_start();
             let more = match more.strip_prefix('@') {
-                Some(price) => parse_amount(price.trim_start_matches('@').trim_start(), context)
-                    .map_err(|m| error(line, m, POSTING_EXPECTED))?
-                    .1,
+                Some(price) => {
+                    parse_amount(price.trim_start_matches('@').trim_start(), context)
+                        .map_err(|m| error(line, m, POSTING_EXPECTED))?
+                        .1
+                }
                 None => more,
             };
-            posting.assertion = Some(Box::new(if amount.quantity.is_zero() && amount.commodity.is_empty() {
-                RawAssertion::Zero
-            } else {
-                RawAssertion::Amount(amount)
-            }));
+            posting.assertion = Some(Box::new(
+                if amount.quantity.is_zero() && amount.commodity.is_empty() {
+                    RawAssertion::Zero
+                } else {
+                    RawAssertion::Amount(amount)
+                },
+            ));
             text = more.trim_start();
         } else {
-            return Err(error(line, format!("cannot read {text:?} after the amount"), POSTING_EXPECTED));
+            return Err(error(
+                line,
+                format!("cannot read {text:?} after the amount"),
+                POSTING_EXPECTED,
+            ));
         }
     }
     Ok((posting, comment))
@@ -413,24 +462,48 @@ fn parse_posting(
 fn is_symbol_char(c: char) -> bool {
     !(c.is_ascii_digit()
         || c.is_whitespace()
-        || matches!(c, '-' | '+' | '.' | ',' | ';' | '@' | '=' | '{' | '}' | '(' | ')' | '[' | ']' | '*' | '/' | '"'))
+        || matches!(
+            c,
+            '-' | '+'
+                | '.'
+                | ','
+                | ';'
+                | '@'
+                | '='
+                | '{'
+                | '}'
+                | '('
+                | ')'
+                | '['
+                | ']'
+                | '*'
+                | '/'
+                | '"'
+        ))
 }
 
 /// A commodity symbol at the start of `text`: quoted or a run of symbol
 /// characters. Returns it and the rest.
 fn take_symbol(text: &str) -> Result<(&str, &str), String> {
     if let Some(quoted) = text.strip_prefix('"') {
-        let end = quoted.find('"').ok_or("a quoted commodity without its closing quote")?;
+        let end = quoted
+            .find('"')
+            .ok_or("a quoted commodity without its closing quote")?;
         return Ok((&quoted[..end], &quoted[end + 1..]));
     }
-    let end = text.find(|c: char| !is_symbol_char(c)).unwrap_or(text.len());
+    let end = text
+        .find(|c: char| !is_symbol_char(c))
+        .unwrap_or(text.len());
     Ok((&text[..end], &text[end..]))
 }
 
 /// Reads an amount: `10`, `-10.00`, `$-10`, `-$10`, `10 EUR`, `EUR 10`,
 /// `"ACME Inc" 3`, `1,000.00`, `1.000,00 €` (decimal comma when the two
 /// marks say so, or the context does). Returns it and the rest of the text.
-pub fn parse_amount<'t>(text: &'t str, context: &ReadContext) -> Result<(RawAmount<'static>, &'t str), String> {
+pub fn parse_amount<'t>(
+    text: &'t str,
+    context: &ReadContext,
+) -> Result<(RawAmount<'static>, &'t str), String> {
     let mut rest = text.trim_start();
     let mut negative = false;
     if let Some(after) = rest.strip_prefix('-') {
@@ -453,7 +526,9 @@ pub fn parse_amount<'t>(text: &'t str, context: &ReadContext) -> Result<(RawAmou
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
         .unwrap_or(rest.len());
     let number = &rest[..number_end];
-    if !number.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == ',') || !number.contains(|c: char| c.is_ascii_digit()) {
+    if !number.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == ',')
+        || !number.contains(|c: char| c.is_ascii_digit())
+    {
         return Err(format!("cannot read an amount in {:?}", text.trim()));
     }
     rest = &rest[number_end..];
@@ -470,12 +545,19 @@ pub fn parse_amount<'t>(text: &'t str, context: &ReadContext) -> Result<(RawAmou
     } else {
         symbol.to_string()
     };
-    let comma = context.decimal_comma || context.comma_commodities.iter().any(|c| *c == symbol);
-    let mut quantity = parse_number(number, comma).ok_or_else(|| format!("cannot read the number {number:?}"))?;
+    let comma = context.decimal_comma || context.comma_commodities.contains(&symbol);
+    let mut quantity =
+        parse_number(number, comma).ok_or_else(|| format!("cannot read the number {number:?}"))?;
     if negative {
         quantity = -quantity;
     }
-    Ok((RawAmount { quantity, commodity: Cow::Owned(symbol) }, rest))
+    Ok((
+        RawAmount {
+            quantity,
+            commodity: Cow::Owned(symbol),
+        },
+        rest,
+    ))
 }
 
 /// A number with digit-group marks. The decimal mark is the last of `.` and
@@ -487,7 +569,11 @@ fn parse_number(number: &str, comma: bool) -> Option<Decimal> {
     let commas = number.matches(',').count();
     let digits_after = |mark: char| number.rfind(mark).map_or(0, |at| number.len() - at - 1);
     let mark = if dots > 0 && commas > 0 {
-        Some(if number.rfind('.') > number.rfind(',') { '.' } else { ',' })
+        Some(if number.rfind('.') > number.rfind(',') {
+            '.'
+        } else {
+            ','
+        })
     } else if commas > 0 {
         (comma || (commas == 1 && digits_after(',') != 3)).then_some(',')
     } else if dots > 0 {
@@ -522,7 +608,10 @@ fn parse_number(number: &str, comma: bool) -> Option<Decimal> {
 
 /// Reads a `P DATE [TIME] SYMBOL AMOUNT` line with the dates and amounts
 /// ledger-parser does not read.
-pub fn parse_price_line(line: &str, context: &ReadContext) -> Result<(NaiveDate, String, RawAmount<'static>), String> {
+pub fn parse_price_line(
+    line: &str,
+    context: &ReadContext,
+) -> Result<(NaiveDate, String, RawAmount<'static>), String> {
     const EXPECTED: &str = "`P DATE [TIME] SYMBOL AMOUNT`, e.g. `P 2000-04-01 CNY 13.10 JPY`";
     let line = match comment_start(line) {
         Some(at) => &line[..at],
@@ -532,7 +621,10 @@ pub fn parse_price_line(line: &str, context: &ReadContext) -> Result<(NaiveDate,
     let date_end = rest.find(char::is_whitespace).ok_or(EXPECTED)?;
     let date = parse_date(&rest[..date_end], context.year).ok_or(EXPECTED)?;
     let mut rest = rest[date_end..].trim_start();
-    let time_like = rest.split_whitespace().next().is_some_and(|w| w.contains(':') && w.starts_with(|c: char| c.is_ascii_digit()));
+    let time_like = rest
+        .split_whitespace()
+        .next()
+        .is_some_and(|w| w.contains(':') && w.starts_with(|c: char| c.is_ascii_digit()));
     if time_like {
         rest = rest[rest.find(char::is_whitespace).unwrap_or(rest.len())..].trim_start();
     }
@@ -567,17 +659,36 @@ mod tests {
         assert_eq!(amount("1,000 JPY"), ("1000".into(), "JPY".into()));
         assert_eq!(amount("\"ACME Inc\" 3"), ("3".into(), "ACME Inc".into()));
         assert_eq!(amount("3 \"AB1\""), ("3".into(), "AB1".into()));
-        let comma = ReadContext { decimal_comma: true, ..ReadContext::default() };
-        assert_eq!(parse_amount("1.000", &comma).unwrap().0.quantity.to_string(), "1000");
+        let comma = ReadContext {
+            decimal_comma: true,
+            ..ReadContext::default()
+        };
+        assert_eq!(
+            parse_amount("1.000", &comma)
+                .unwrap()
+                .0
+                .quantity
+                .to_string(),
+            "1000"
+        );
         assert!(parse_amount("abc", &ReadContext::default()).is_err());
         assert!(parse_amount("1.2.3,4,5", &ReadContext::default()).is_err());
     }
 
     #[test]
     fn dates_without_padding_or_year() {
-        assert_eq!(parse_date("2018/1/2", None), NaiveDate::from_ymd_opt(2018, 1, 2));
-        assert_eq!(parse_date("2018.12.31", None), NaiveDate::from_ymd_opt(2018, 12, 31));
-        assert_eq!(parse_date("1/2", Some(2012)), NaiveDate::from_ymd_opt(2012, 1, 2));
+        assert_eq!(
+            parse_date("2018/1/2", None),
+            NaiveDate::from_ymd_opt(2018, 1, 2)
+        );
+        assert_eq!(
+            parse_date("2018.12.31", None),
+            NaiveDate::from_ymd_opt(2018, 12, 31)
+        );
+        assert_eq!(
+            parse_date("1/2", Some(2012)),
+            NaiveDate::from_ymd_opt(2012, 1, 2)
+        );
         assert_eq!(parse_date("2018/2/30", None), None);
         assert_eq!(parse_date("18/1/2", None), None);
     }
@@ -593,17 +704,23 @@ mod tests {
         let p = &t.postings[0];
         assert_eq!(p.fund.as_deref(), Some("x"));
         assert_eq!(p.cost.as_ref().unwrap().amount.quantity.to_string(), "8100");
-        assert!(matches!(p.assertion.as_deref(), Some(RawAssertion::Amount(_))));
+        assert!(matches!(
+            p.assertion.as_deref(),
+            Some(RawAssertion::Amount(_))
+        ));
         assert_eq!(t.postings[1].kind, PostingKind::UnbalancedVirtual);
         assert_eq!(t.postings[2].line_in_block, 5);
     }
 
     #[test]
     fn refusals_are_located() {
-        let e = parse_block("2020/1/1\n  a  $1\n  b  = $5\n", &ReadContext::default()).unwrap_err();
-        assert_eq!(e.line_in_block, 3);
-        assert!(e.message.contains("balance assignment"));
-        let e = parse_block("2020/1/1\n  a  1 A @@ -5 B\n  b\n", &ReadContext::default()).unwrap_err();
+        let assignment =
+            parse_block("2020/1/1\n  a  $1\n  b  = $5\n", &ReadContext::default()).unwrap();
+        assert!(
+            assignment.postings[1].amount.is_none() && assignment.postings[1].assertion.is_some()
+        );
+        let e =
+            parse_block("2020/1/1\n  a  1 A @@ -5 B\n  b\n", &ReadContext::default()).unwrap_err();
         assert!(e.message.contains("negative total cost"));
         let e = parse_block("2020/1/1\n  a  ($1 * 2)\n  b\n", &ReadContext::default()).unwrap_err();
         assert!(e.message.contains("value expressions"));
@@ -616,7 +733,12 @@ mod tests {
             account_prefixes: vec!["personal".into()],
             ..ReadContext::default()
         };
-        assert_eq!(context.account_name("checking:a"), "personal:assets:bank:checking:a");
-        assert_eq!(context.account_name("checkingx"), "personal:checkingx");
+        assert_eq!(context.account_name("checking:a"), "personal:checking:a");
+        let context = ReadContext {
+            account_prefixes: Vec::new(),
+            ..context
+        };
+        assert_eq!(context.account_name("checking:a"), "assets:bank:checking:a");
+        assert_eq!(context.account_name("checkingx"), "checkingx");
     }
 }

@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::auto::{AutoAmount, AutoRule};
+use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::grammar::ReadContext;
 use crate::journal::{
     AccountId, Assertion, CommodityId, Cost, CostKind, FundId, InvariantViolation, Journal, Names,
@@ -241,7 +241,10 @@ fn automated_rules(
                 Err(error) => {
                     let pos = SourcePos {
                         file: block.pos.file,
-                        line: block.pos.line.saturating_add(error.line_in_block.saturating_sub(1)),
+                        line: block
+                            .pos
+                            .line
+                            .saturating_add(error.line_in_block.saturating_sub(1)),
                     };
                     diagnostics.push(
                         view.diagnostic_at(error.code, pos, error.message)
@@ -255,6 +258,9 @@ fn automated_rules(
     let _ = source::stream(path, &settings.root, text, &mut ignored, &mut sink);
     rules
 }
+
+/// Each account's own balance per commodity (for balance assignments).
+type RunningBalances = HashMap<(AccountId, CommodityId), Decimal>;
 
 /// The context of a block no directive changes.
 static PLAIN_CONTEXT: ReadContext = ReadContext::plain();
@@ -461,7 +467,10 @@ impl<'s> Context<'s> {
                                 block,
                                 line,
                                 Code::Unparsable,
-                                format!("a negative total cost (`@@ {} {}`)", cost.amount.quantity, cost.amount.commodity),
+                                format!(
+                                    "a negative total cost (`@@ {} {}`)",
+                                    cost.amount.quantity, cost.amount.commodity
+                                ),
                             );
                             problems.push(d.expected("a total cost of zero or more: the sign comes from the amount (ledger-cli and hledger refuse it too)"));
                             continue;
@@ -516,7 +525,10 @@ impl<'s> Context<'s> {
         if problems.is_empty() && !assignments.is_empty() {
             return Ok(Processed {
                 block,
-                pending: Some(Box::new(PendingAssignments { assignments, elided })),
+                pending: Some(Box::new(PendingAssignments {
+                    assignments,
+                    elided,
+                })),
                 warnings,
                 raw_header: raw,
                 postings,
@@ -755,13 +767,17 @@ impl<'s> Context<'s> {
             } else if !nonzero.is_empty() && self.tolerated(postings, kind, &nonzero) {
                 self.add_residual_postings(postings, kind, &nonzero, Origin::Rounding);
                 let sums: Vec<String> = nonzero.iter().map(|(c, q)| format!("{q} {c}")).collect();
+                let posted: Vec<String> = nonzero
+                    .iter()
+                    .map(|(c, q)| format!("{} {c}", money::negate(*q)))
+                    .collect();
                 warnings.push(
                     self.block_diagnostic(
                         block,
                         Code::RoundingResidual,
                         format!(
                             "transaction balances only to the display precision; {} posted to {}",
-                            sums.join(", "),
+                            posted.join(", "),
                             self.settings.generated_accounts.rounding
                         ),
                     )
@@ -837,7 +853,9 @@ impl<'s> Context<'s> {
                 }
                 None => {
                     // `= 0`: empties the account in its one commodity.
-                    let balances = builder.running_balances_of(&account).map_err(|_| overflow())?;
+                    let balances = builder
+                        .running_balances_of(&account)
+                        .map_err(|_| overflow())?;
                     match balances.as_slice() {
                         [] => (Decimal::ZERO, Cow::Borrowed("")),
                         [(commodity, q)] => (money::negate(*q), Cow::Owned(commodity.clone())),
@@ -852,13 +870,24 @@ impl<'s> Context<'s> {
             let p = &mut transaction.postings[index];
             p.quantity = quantity;
             p.commodity = commodity;
+            // Its amount is now known, as if written.
+            p.origin = Origin::Written;
         }
         let mut warnings = std::mem::take(&mut transaction.warnings);
-        self.balance(block, &mut transaction.postings, &pending.elided, &mut warnings)
-            .map_err(|d| vec![*d])?;
+        self.balance(
+            block,
+            &mut transaction.postings,
+            &pending.elided,
+            &mut warnings,
+        )
+        .map_err(|d| vec![*d])?;
         if !self.rules.is_empty() {
-            self.apply_rules(block, &transaction.raw_header.payee, &mut transaction.postings)
-                .map_err(|d| vec![*d])?;
+            self.apply_rules(
+                block,
+                &transaction.raw_header.payee,
+                &mut transaction.postings,
+            )
+            .map_err(|d| vec![*d])?;
         }
         transaction.warnings = warnings;
         Ok(())
@@ -880,7 +909,10 @@ impl<'s> Context<'s> {
             )
         };
         let mut added = Vec::new();
-        for p in postings.iter().filter(|p| matches!(p.origin, Origin::Written | Origin::Elided)) {
+        for p in postings
+            .iter()
+            .filter(|p| matches!(p.origin, Origin::Written | Origin::Elided))
+        {
             for rule in self.rules.iter().filter(|r| r.matches(&p.account, payee)) {
                 for auto in &rule.postings {
                     let (quantity, commodity) = match &auto.amount {
@@ -920,7 +952,8 @@ impl<'s> Context<'s> {
         for kind in [PostingKind::Real, PostingKind::BalancedVirtual] {
             let mut sum: MultiAmount<&str> = MultiAmount::new();
             for p in added.iter().filter(|p| p.kind == kind) {
-                sum.add(p.commodity.as_ref(), p.quantity).map_err(|_| overflow())?;
+                sum.add(p.commodity.as_ref(), p.quantity)
+                    .map_err(|_| overflow())?;
             }
             let left: Vec<String> = sum.trimmed().map(|(c, q)| format!("{q} {c}")).collect();
             if !left.is_empty() {
@@ -936,8 +969,9 @@ impl<'s> Context<'s> {
     }
 
     /// A bare journal's residual that hledger accepts: each commodity's
-    /// residual rounds to zero at the most decimals written in that
-    /// commodity in the transaction (its display precision there).
+    /// residual rounds to zero at the most decimals its posting amounts in
+    /// the transaction show (its display precision there; from the prices
+    /// when no posting amount is in that commodity).
     fn tolerated(
         &self,
         postings: &[ProcessedPosting<'_>],
@@ -950,19 +984,29 @@ impl<'s> Context<'s> {
         residuals.iter().all(|(commodity, residual)| {
             let written = postings
                 .iter()
-                .filter(|p| p.kind == kind && p.origin == Origin::Written)
-                .flat_map(|p| {
-                    let own = (p.commodity == *commodity).then_some(p.quantity);
-                    let cost = p
-                        .cost
-                        .as_deref()
-                        .filter(|(_, amount, _)| amount.commodity == *commodity)
-                        .map(|(_, amount, _)| amount.quantity);
-                    own.into_iter().chain(cost)
-                });
-            let precision = written.map(|q| q.scale()).max().unwrap_or(0);
-            money::round(*residual, precision, money::RoundingStrategy::MidpointNearestEven)
-                .is_zero()
+                .filter(|p| p.kind == kind && p.origin == Origin::Written);
+            // Posting amounts set the display precision (as hledger infers
+            // a commodity's style); prices only when no posting shows it.
+            let in_amounts = written
+                .clone()
+                .filter(|p| p.commodity == *commodity)
+                .map(|p| p.quantity.scale())
+                .max();
+            let in_costs = || {
+                written
+                    .clone()
+                    .filter_map(|p| p.cost.as_deref())
+                    .filter(|(_, amount, _)| amount.commodity == *commodity)
+                    .map(|(_, amount, _)| amount.quantity.scale())
+                    .max()
+            };
+            let precision = in_amounts.or_else(in_costs).unwrap_or(0);
+            money::round(
+                *residual,
+                precision,
+                money::RoundingStrategy::MidpointNearestEven,
+            )
+            .is_zero()
         })
     }
 
@@ -1216,7 +1260,7 @@ struct Builder<'s> {
     /// Each account's own balance per commodity over `postings[..n]`, built
     /// at the first balance assignment and brought up to date at the next
     /// (so the journal is summed once however many assignments it has).
-    running: Option<(usize, HashMap<(AccountId, CommodityId), Decimal>)>,
+    running: Option<(usize, RunningBalances)>,
 }
 
 fn index_u32(index: usize) -> u32 {
@@ -1307,9 +1351,16 @@ impl<'s> Builder<'s> {
 
     fn add_price(&mut self, view: &View<'_>, pos: SourcePos, line: &str, context: &ReadContext) {
         let parsed = match parse::parse_price(line) {
-            Ok(p) => Ok((p.datetime.date(), p.commodity_name, p.amount.quantity, p.amount.commodity.name)),
+            Ok(p) => Ok((
+                p.datetime.date(),
+                p.commodity_name,
+                p.amount.quantity,
+                p.amount.commodity.name,
+            )),
             Err(expected) => crate::grammar::parse_price_line(line, context)
-                .map(|(date, symbol, amount)| (date, symbol, amount.quantity, amount.commodity.into_owned()))
+                .map(|(date, symbol, amount)| {
+                    (date, symbol, amount.quantity, amount.commodity.into_owned())
+                })
                 .map_err(|_| expected),
         };
         match parsed {
@@ -1351,10 +1402,14 @@ impl<'s> Builder<'s> {
 
     /// Appends one processed transaction.
     /// Brings the running balances up to the postings committed so far.
-    fn update_running(&mut self) -> Result<&HashMap<(AccountId, CommodityId), Decimal>, money::Overflow> {
+    fn update_running(
+        &mut self,
+    ) -> Result<&HashMap<(AccountId, CommodityId), Decimal>, money::Overflow> {
         let (done, balances) = self.running.get_or_insert_with(|| (0, HashMap::new()));
         for p in &self.postings[*done..] {
-            let slot = balances.entry((p.account, p.commodity)).or_insert(Decimal::ZERO);
+            let slot = balances
+                .entry((p.account, p.commodity))
+                .or_insert(Decimal::ZERO);
             *slot = money::checked_add(*slot, p.quantity)?;
         }
         *done = self.postings.len();
@@ -1362,7 +1417,11 @@ impl<'s> Builder<'s> {
     }
 
     /// The balance of `account` (its own postings) in `commodity` so far.
-    fn running_balance(&mut self, account: &str, commodity: &str) -> Result<Decimal, money::Overflow> {
+    fn running_balance(
+        &mut self,
+        account: &str,
+        commodity: &str,
+    ) -> Result<Decimal, money::Overflow> {
         let ids = (self.accounts.get(account), self.commodities.get(commodity));
         let balances = self.update_running()?;
         Ok(match ids {
@@ -1375,7 +1434,10 @@ impl<'s> Builder<'s> {
     }
 
     /// The non-zero balances of `account` so far, per commodity.
-    fn running_balances_of(&mut self, account: &str) -> Result<Vec<(String, Decimal)>, money::Overflow> {
+    fn running_balances_of(
+        &mut self,
+        account: &str,
+    ) -> Result<Vec<(String, Decimal)>, money::Overflow> {
         let Some(a) = self.accounts.get(account) else {
             return Ok(Vec::new());
         };

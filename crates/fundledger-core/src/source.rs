@@ -576,7 +576,13 @@ fn parse_commodity_directive(text: &str) -> Option<(String, Option<u32>)> {
     }
     // The decimal mark is the last of `.` and `,` (`1.000,00 EUR`).
     let precision = match number.rfind(['.', ',']) {
-        Some(at) if number[at..].starts_with(',') && !number.contains('.') && number.len() - at - 1 == 3 => Some(0),
+        Some(at)
+            if number[at..].starts_with(',')
+                && !number.contains('.')
+                && number.len() - at - 1 == 3 =>
+        {
+            Some(0)
+        }
         Some(at) => u32::try_from(number.len() - at - 1).ok(),
         None => Some(0),
     };
@@ -590,7 +596,10 @@ impl Reader<'_, '_> {
         let context = &mut self.context;
         match word {
             "Y" | "year" => {
-                context.year = Some(rest.parse().map_err(|_| "`Y YEAR`, e.g. `Y 2020`".to_string())?);
+                context.year = Some(
+                    rest.parse()
+                        .map_err(|_| "`Y YEAR`, e.g. `Y 2020`".to_string())?,
+                );
             }
             "D" => {
                 let (amount, _) = crate::grammar::parse_amount(rest, &ReadContext::default())
@@ -606,7 +615,10 @@ impl Reader<'_, '_> {
                     .filter(|(f, _)| !f.is_empty())
                     .ok_or("`alias FROM = TO`")?;
                 if from.starts_with('/') {
-                    return Err("a plain alias `alias FROM = TO`: regular-expression aliases are not read".to_string());
+                    return Err(
+                        "a plain alias `alias FROM = TO`: regular-expression aliases are not read"
+                            .to_string(),
+                    );
                 }
                 context.aliases.push((from.to_string(), to.to_string()));
             }
@@ -616,7 +628,12 @@ impl Reader<'_, '_> {
                 if is_account {
                     context.account_prefixes.push(argument.trim().to_string());
                 } else if kind == "year" {
-                    context.year = Some(argument.trim().parse().map_err(|_| "`apply year YEAR`".to_string())?);
+                    context.year = Some(
+                        argument
+                            .trim()
+                            .parse()
+                            .map_err(|_| "`apply year YEAR`".to_string())?,
+                    );
                 }
                 self.applies.push(is_account);
             }
@@ -638,16 +655,26 @@ impl Reader<'_, '_> {
     /// `commodity 1.000,00 EUR`: amounts of EUR use a decimal comma.
     fn note_commodity_format(&mut self, argument: &str) {
         let argument = strip_inline_comment(argument);
-        let (Some(comma), Some(dot)) = (argument.rfind(','), Some(argument.rfind('.').unwrap_or(0))) else {
+        let (Some(comma), Some(dot)) =
+            (argument.rfind(','), Some(argument.rfind('.').unwrap_or(0)))
+        else {
             return;
         };
         let decimal_comma = comma > dot
             && argument[comma + 1..].starts_with(|c: char| c.is_ascii_digit())
-            && (argument.contains('.') || argument[comma + 1..].chars().take_while(char::is_ascii_digit).count() != 3);
+            && (argument.contains('.')
+                || argument[comma + 1..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .count()
+                    != 3);
         if !decimal_comma {
             return;
         }
-        let symbol: String = argument.chars().filter(|c| !c.is_ascii_digit() && !matches!(c, '.' | ',' | '-' | ' ' | '"')).collect();
+        let symbol: String = argument
+            .chars()
+            .filter(|c| !c.is_ascii_digit() && !matches!(c, '.' | ',' | '-' | ' ' | '"'))
+            .collect();
         if !symbol.is_empty() && !self.context.comma_commodities.contains(&symbol) {
             self.context.comma_commodities.push(symbol);
             self.shared_context = Some(Arc::new(self.context.clone()));
@@ -1166,7 +1193,7 @@ mod tests {
 
     #[test]
     fn unsupported_and_unknown_lines_are_located() {
-        let (_, diagnostics) = scan("alias a=b\nnonsense here\n  stray posting\n");
+        let (_, diagnostics) = scan("define x=1\nnonsense here\n  stray posting\n");
         let codes: Vec<(Code, u32)> = diagnostics
             .iter()
             .map(|d| (d.code, d.location.as_ref().unwrap().line))

@@ -394,3 +394,33 @@ fn what_hledger_users_type() {
     assert_eq!(env.code, 0, "{}", env.stderr);
     assert_eq!(env.stdout, "account,commodity,amount\na,X,1\nb,X,-1\n");
 }
+
+#[test]
+fn an_ambiguous_comma_follows_hledger_in_a_bare_journal_and_is_refused_in_a_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_journal(
+        dir.path(),
+        "j.journal",
+        "2000-04-05 x\n    Assets:Cash  1,000 JPY\n    Income:Donations\n",
+    );
+    let bare = run_in(dir.path(), &["-f", &file, "balance", "-O", "csv"]);
+    assert_eq!(bare.code, 0, "{}", bare.stderr);
+    assert!(
+        bare.stdout.contains("Assets:Cash,JPY,1.000"),
+        "{}",
+        bare.stdout
+    );
+    std::fs::write(
+        dir.path().join("fundledger.toml"),
+        "organisation = \"x\"\nbase_currency = \"JPY\"\njournal = \"j.journal\"\n",
+    )
+    .unwrap();
+    let ledger = run_in(dir.path(), &["-C", ".", "check"]);
+    assert_eq!(ledger.code, 1, "{}", ledger.stderr);
+    assert!(
+        ledger.stderr.contains("j.journal:2: error[E101]"),
+        "{}",
+        ledger.stderr
+    );
+    assert!(ledger.stderr.contains("ambiguous"), "{}", ledger.stderr);
+}

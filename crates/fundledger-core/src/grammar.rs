@@ -45,6 +45,13 @@ pub struct ReadContext {
     pub decimal_comma: bool,
     /// Commodities whose `commodity` directive shows a decimal comma.
     pub comma_commodities: Vec<String>,
+    /// Commodities whose `commodity` directive (or `D`) shows `,` as a digit
+    /// group mark (`1,000.00`), so a lone `,` in them is a digit group.
+    pub point_commodities: Vec<String>,
+    /// Refuse `1,000` when no style says what its `,` is (a ledger directory:
+    /// hledger reads it as 1.000, ledger-cli as 1000, and a treasurer's
+    /// books must not depend on which).
+    pub refuse_ambiguous_comma: bool,
 }
 
 impl ReadContext {
@@ -58,6 +65,8 @@ impl ReadContext {
             bucket: None,
             decimal_comma: false,
             comma_commodities: Vec::new(),
+            point_commodities: Vec::new(),
+            refuse_ambiguous_comma: false,
         }
     }
 
@@ -497,6 +506,17 @@ fn take_symbol(text: &str) -> Result<(&str, &str), String> {
     Ok((&text[..end], &text[end..]))
 }
 
+/// How the numbers of a commodity are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NumberStyle {
+    /// No directive says: inferred from the number, as hledger does.
+    Inferred,
+    /// `1.000,00`: a `commodity` directive, `D` or `decimal-mark ,` says so.
+    DecimalComma,
+    /// `1,000.00`: a `commodity` directive or `D` says so.
+    DecimalPoint,
+}
+
 /// Reads an amount: `10`, `-10.00`, `$-10`, `-$10`, `10 EUR`, `EUR 10`,
 /// `"ACME Inc" 3`, `1,000.00`, `1.000,00 €` (decimal comma when the two
 /// marks say so, or the context does). Returns it and the rest of the text.
@@ -545,9 +565,26 @@ pub fn parse_amount<'t>(
     } else {
         symbol.to_string()
     };
-    let comma = context.decimal_comma || context.comma_commodities.contains(&symbol);
+    let style = if context.decimal_comma || context.comma_commodities.contains(&symbol) {
+        NumberStyle::DecimalComma
+    } else if context.point_commodities.contains(&symbol) {
+        NumberStyle::DecimalPoint
+    } else {
+        NumberStyle::Inferred
+    };
+    let ambiguous = style == NumberStyle::Inferred
+        && number.matches(',').count() == 1
+        && !number.contains('.')
+        && number.len() - number.rfind(',').unwrap_or(0) == 4;
+    if ambiguous && context.refuse_ambiguous_comma {
+        return Err(format!(
+            "the number {number:?} is ambiguous: hledger reads it as {}, ledger-cli as {}; write one of those (or declare the commodity's style with a `commodity` directive)",
+            number.replace(',', "."),
+            number.replace(',', "")
+        ));
+    }
     let mut quantity =
-        parse_number(number, comma).ok_or_else(|| format!("cannot read the number {number:?}"))?;
+        parse_number(number, style).ok_or_else(|| format!("cannot read the number {number:?}"))?;
     if negative {
         quantity = -quantity;
     }
@@ -561,10 +598,17 @@ pub fn parse_amount<'t>(
 }
 
 /// A number with digit-group marks. The decimal mark is the last of `.` and
-/// `,` when both appear; a lone `,` is a decimal mark unless it is followed
-/// by exactly three digits (or appears more than once), as hledger reads it;
-/// `comma` makes `,` the decimal mark.
-fn parse_number(number: &str, comma: bool) -> Option<Decimal> {
+/// `,` when both appear; a lone `,` is a decimal mark, as hledger reads it
+/// (several are digit groups); a declared [`NumberStyle`] decides otherwise.
+fn parse_number(number: &str, style: NumberStyle) -> Option<Decimal> {
+    let comma = style == NumberStyle::DecimalComma;
+    if style == NumberStyle::DecimalPoint && !number.contains('.') {
+        // `1,000` in a commodity written `1,000.00`: digit groups.
+        let plain: String = number.chars().filter(char::is_ascii_digit).collect();
+        return (!plain.is_empty())
+            .then(|| Decimal::from_str_exact(&plain).ok())
+            .flatten();
+    }
     let dots = number.matches('.').count();
     let commas = number.matches(',').count();
     let digits_after = |mark: char| number.rfind(mark).map_or(0, |at| number.len() - at - 1);
@@ -575,7 +619,9 @@ fn parse_number(number: &str, comma: bool) -> Option<Decimal> {
             ','
         })
     } else if commas > 0 {
-        (comma || (commas == 1 && digits_after(',') != 3)).then_some(',')
+        // A lone `,` is a decimal mark (hledger 1.25 reads `1,000` as 1.000;
+        // ledger-cli as 1000), unless the commodity's style has `.` for one.
+        (comma || commas == 1).then_some(',')
     } else if dots > 0 {
         (dots == 1 && !(comma && digits_after('.') == 3)).then_some('.')
     } else {
@@ -656,7 +702,19 @@ mod tests {
         assert_eq!(amount("-$5"), ("-5".into(), "$".into()));
         assert_eq!(amount("12,50 €"), ("12.50".into(), "€".into()));
         assert_eq!(amount("EUR 1.000,00"), ("1000.00".into(), "EUR".into()));
-        assert_eq!(amount("1,000 JPY"), ("1000".into(), "JPY".into()));
+        assert_eq!(amount("1,000 JPY"), ("1.000".into(), "JPY".into()));
+        let grouped = ReadContext {
+            point_commodities: vec!["JPY".into()],
+            ..ReadContext::default()
+        };
+        assert_eq!(
+            parse_amount("1,000 JPY", &grouped)
+                .unwrap()
+                .0
+                .quantity
+                .to_string(),
+            "1000"
+        );
         assert_eq!(amount("\"ACME Inc\" 3"), ("3".into(), "ACME Inc".into()));
         assert_eq!(amount("3 \"AB1\""), ("3".into(), "AB1".into()));
         let comma = ReadContext {

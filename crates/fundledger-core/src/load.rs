@@ -189,12 +189,22 @@ fn build(
                 }
             }
         };
-        source::stream(path, &settings.root, text, &mut diagnostics, &mut sink).map_err(
-            |error| LoadError::Io {
-                path: path.to_path_buf(),
-                error,
-            },
-        )?
+        let initial = ReadContext {
+            refuse_ambiguous_comma: settings.from_file,
+            ..ReadContext::plain()
+        };
+        source::stream_in_context(
+            path,
+            &settings.root,
+            text,
+            &mut diagnostics,
+            &mut sink,
+            initial,
+        )
+        .map_err(|error| LoadError::Io {
+            path: path.to_path_buf(),
+            error,
+        })?
     };
     let reading = started.elapsed().saturating_sub(processing + committing);
     let mut timings = vec![
@@ -851,20 +861,14 @@ impl<'s> Context<'s> {
                         money::checked_sub(amount.quantity, current).map_err(|_| overflow())?;
                     (quantity, amount.commodity)
                 }
+                // `= 0` with no commodity: hledger assigns the balance in
+                // no commodity (so the posting's amount is zero whatever
+                // else the account holds); ledger-cli would empty it.
                 None => {
-                    // `= 0`: empties the account in its one commodity.
-                    let balances = builder
-                        .running_balances_of(&account)
+                    let current = builder
+                        .running_balance(&account, "")
                         .map_err(|_| overflow())?;
-                    match balances.as_slice() {
-                        [] => (Decimal::ZERO, Cow::Borrowed("")),
-                        [(commodity, q)] => (money::negate(*q), Cow::Owned(commodity.clone())),
-                        _ => {
-                            return Err(vec![self
-                                .posting_diagnostic(block, transaction.postings[index].line, Code::Unparsable, format!("a balance assignment `= 0` to {account}, which holds several commodities"))
-                                .expected("an assignment with a commodity (`= 0 EUR`), one per commodity")]);
-                        }
-                    }
+                    (money::negate(current), Cow::Borrowed(""))
                 }
             };
             let p = &mut transaction.postings[index];
@@ -1431,27 +1435,6 @@ impl<'s> Builder<'s> {
                 .unwrap_or(Decimal::ZERO),
             _ => Decimal::ZERO,
         })
-    }
-
-    /// The non-zero balances of `account` so far, per commodity.
-    fn running_balances_of(
-        &mut self,
-        account: &str,
-    ) -> Result<Vec<(String, Decimal)>, money::Overflow> {
-        let Some(a) = self.accounts.get(account) else {
-            return Ok(Vec::new());
-        };
-        let balances = self.update_running()?;
-        let mut found: Vec<(CommodityId, Decimal)> = balances
-            .iter()
-            .filter(|((account, _), q)| *account == AccountId(a) && !q.is_zero())
-            .map(|((_, c), q)| (*c, *q))
-            .collect();
-        found.sort_by_key(|(c, _)| c.index());
-        Ok(found
-            .into_iter()
-            .map(|(c, q)| (self.commodities.name(index_u32(c.index())).to_string(), q))
-            .collect())
     }
 
     fn commit(&mut self, processed: Processed<'_>) {

@@ -79,7 +79,9 @@ pub fn parse_in_context<'b>(
     block: &'b str,
     context: &crate::grammar::ReadContext,
 ) -> Result<RawTransaction<'b>, BlockError> {
-    let parsed = if context.decimal_comma {
+    // ledger-parser reads `1,000` as a thousand; hledger (and our reader)
+    // as 1.000, or refuse it in a ledger directory.
+    let parsed = if context.decimal_comma || has_lone_comma_number(block) {
         crate::grammar::parse_block(block, context)
     } else {
         match parse_transaction(block) {
@@ -91,6 +93,25 @@ pub fn parse_in_context<'b>(
     let mut transaction = parsed?;
     context.apply(&mut transaction);
     Ok(transaction)
+}
+
+/// Whether a posting line of `block` has a number with one `,` and no `.`
+/// (`1,000`, `0,075`): ledger-cli and hledger read it differently.
+fn has_lone_comma_number(block: &str) -> bool {
+    if memchr::memchr(b',', block.as_bytes()).is_none() {
+        return false;
+    }
+    block.lines().skip(1).any(|line| {
+        let content = line.split(';').next().unwrap_or("");
+        content
+            .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+            .any(|token| {
+                token.matches(',').count() == 1
+                    && !token.contains('.')
+                    && !token.starts_with(',')
+                    && !token.ends_with(',')
+            })
+    })
 }
 
 /// Parses a block with ledger-parser and converts it to the raw form, with

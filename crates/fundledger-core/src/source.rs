@@ -325,6 +325,22 @@ pub fn stream(
     diagnostics: &mut Vec<Diagnostic>,
     sink: &mut Sink<'_>,
 ) -> std::io::Result<SourceMap> {
+    stream_in_context(journal, root, text, diagnostics, sink, ReadContext::plain())
+}
+
+/// As [`stream`], starting from `context` instead of a plain one.
+///
+/// # Errors
+/// As [`stream`].
+pub fn stream_in_context(
+    journal: &Path,
+    root: &Path,
+    text: Option<String>,
+    diagnostics: &mut Vec<Diagnostic>,
+    sink: &mut Sink<'_>,
+    context: ReadContext,
+) -> std::io::Result<SourceMap> {
+    let shared_context = (!context.is_plain()).then(|| Arc::new(context.clone()));
     let mut reader = Reader {
         map: SourceMap::default(),
         stack: Vec::new(),
@@ -332,8 +348,8 @@ pub fn stream(
         root_shown: root.to_path_buf(),
         diagnostics,
         sink,
-        context: ReadContext::default(),
-        shared_context: None,
+        context,
+        shared_context,
         applies: Vec::new(),
     };
     match text {
@@ -605,6 +621,7 @@ impl Reader<'_, '_> {
                 let (amount, _) = crate::grammar::parse_amount(rest, &ReadContext::default())
                     .map_err(|_| "`D AMOUNT`, e.g. `D $1,000.00`".to_string())?;
                 context.default_commodity = Some(amount.commodity.into_owned());
+                self.note_commodity_format(rest);
             }
             "bucket" | "A" if !rest.is_empty() => context.bucket = Some(rest.to_string()),
             "decimal-mark" if rest == "," || rest == "." => context.decimal_comma = rest == ",",
@@ -652,31 +669,31 @@ impl Reader<'_, '_> {
         Ok(())
     }
 
-    /// `commodity 1.000,00 EUR`: amounts of EUR use a decimal comma.
+    /// `commodity 1.000,00 EUR`: amounts of EUR use a decimal comma;
+    /// `commodity $1,000.00` (or `D $1,000.00`): `,` groups digits in `$`.
     fn note_commodity_format(&mut self, argument: &str) {
         let argument = strip_inline_comment(argument);
-        let (Some(comma), Some(dot)) =
-            (argument.rfind(','), Some(argument.rfind('.').unwrap_or(0)))
-        else {
+        let Some(last_mark) = argument.rfind(['.', ',']) else {
             return;
         };
-        let decimal_comma = comma > dot
-            && argument[comma + 1..].starts_with(|c: char| c.is_ascii_digit())
-            && (argument.contains('.')
-                || argument[comma + 1..]
-                    .chars()
-                    .take_while(char::is_ascii_digit)
-                    .count()
-                    != 3);
-        if !decimal_comma {
+        let after = &argument[last_mark + 1..];
+        let decimals = after.chars().take_while(char::is_ascii_digit).count();
+        if decimals == 0 {
             return;
         }
+        let decimal_comma =
+            argument[last_mark..].starts_with(',') && (argument.contains('.') || decimals != 3);
         let symbol: String = argument
             .chars()
             .filter(|c| !c.is_ascii_digit() && !matches!(c, '.' | ',' | '-' | ' ' | '"'))
             .collect();
-        if !symbol.is_empty() && !self.context.comma_commodities.contains(&symbol) {
-            self.context.comma_commodities.push(symbol);
+        let list = if decimal_comma {
+            &mut self.context.comma_commodities
+        } else {
+            &mut self.context.point_commodities
+        };
+        if !symbol.is_empty() && !list.contains(&symbol) {
+            list.push(symbol);
             self.shared_context = Some(Arc::new(self.context.clone()));
         }
     }

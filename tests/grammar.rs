@@ -424,3 +424,40 @@ fn an_ambiguous_comma_follows_hledger_in_a_bare_journal_and_is_refused_in_a_ledg
     );
     assert!(ledger.stderr.contains("ambiguous"), "{}", ledger.stderr);
 }
+
+#[test]
+fn listings_and_filtered_print() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_journal(
+        dir.path(),
+        "j.journal",
+        "P 2020/1/2 EUR $1.10\n2020/1/1 Shop ; kind: food\n    expenses:food  1 EUR\n    assets:cash\n2020/1/3 Bank\n    assets:bank  $2 ; ref: 7\n    income\n",
+    );
+    let out = |args: &[&str]| {
+        let mut full = vec!["-f", file.as_str()];
+        full.extend_from_slice(args);
+        let result = run_in(dir.path(), &full);
+        assert_eq!(result.code, 0, "{args:?}: {}", result.stderr);
+        result.stdout
+    };
+    assert_eq!(out(&["payees"]), "Bank\nShop\n");
+    assert_eq!(out(&["tags"]), "kind\nref\n");
+    assert_eq!(out(&["commodities", "-O", "csv"]), "commodity\n$\nEUR\n");
+    assert_eq!(out(&["prices"]), "P 2020-01-02 EUR 1.10 $\n");
+    let stats = out(&["stats"]);
+    assert!(stats.starts_with("files:"), "{stats}");
+    assert!(stats.contains("transactions:  2\n"), "{stats}");
+    let printed = out(&["print", "assets:cash"]);
+    assert!(
+        printed.contains("Shop") && !printed.contains("Bank"),
+        "{printed}"
+    );
+    assert_eq!(
+        out(&["print", "-b", "2020-01-02", "-O", "csv"]),
+        "txnidx,date,status,code,description,account,amount,commodity,fund,kind,origin\n\
+         1,2020-01-03,,,Bank,assets:bank,2,$,General,real,written\n\
+         1,2020-01-03,,,Bank,income,-2,$,General,real,elided\n"
+    );
+    let json: serde_json::Value = serde_json::from_str(&out(&["print", "-O", "json"])).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 2);
+}

@@ -54,8 +54,18 @@ pub enum Command {
     Register(RegisterArgs),
     /// The accounts used or declared.
     Accounts(OutputArgs),
-    /// The journal written back canonically (elided amounts and interfund postings explicit).
-    Print,
+    /// The journal written back canonically (elided amounts and interfund postings explicit); with filters, the transactions they select.
+    Print(RegisterArgs),
+    /// Counts: files, dates, transactions, postings, payees, accounts, funds, commodities, prices.
+    Stats(OutputArgs),
+    /// The payees (transaction descriptions).
+    Payees(OutputArgs),
+    /// The tag names.
+    Tags(OutputArgs),
+    /// The commodities.
+    Commodities(OutputArgs),
+    /// The `P` prices.
+    Prices(OutputArgs),
     /// The fund roll-forward: opening, income, expenses, transfers, closing per fund.
     Funds(FundsArgs),
     /// Import a donations or sales CSV file (validated whole, written atomically, never twice).

@@ -13,7 +13,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use fundledger_core::entry::{self, NewEntry};
 use fundledger_core::import::{self, ImportKind, ImportRequest};
+use fundledger_core::lists::{self, NameKind};
 use fundledger_core::locate::{self, LocateError};
+use fundledger_core::print;
 use fundledger_core::query::Filter;
 use fundledger_core::render::{self, Format};
 use fundledger_core::write::{self, ChangeError};
@@ -204,6 +206,14 @@ fn output(text: &str) -> Result<(), Failure> {
     stdout.write_all(text.as_bytes())?;
     stdout.flush()?;
     Ok(())
+}
+
+fn names(cli: &Cli, kind: NameKind, format: OutputFormat) -> Result<(), Failure> {
+    let journal = load_valid(cli)?;
+    output(
+        &lists::render_names(&lists::names(&journal, kind), format_of(format))
+            .map_err(report_failed)?,
+    )
 }
 
 fn format_of(format: OutputFormat) -> Format {
@@ -491,10 +501,50 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let report = reports::accounts(&journal).map_err(report_failed)?;
             output(&render::accounts(&report, format_of(args.output)).map_err(report_failed)?)
         }
-        Command::Print => {
+        Command::Print(args) => {
             let journal = load_valid(&cli)?;
             journal.verify_invariants().map_err(report_failed)?;
-            output(&fundledger_core::print::print(&journal))
+            let filtered = !args.accounts.is_empty()
+                || args.fund.is_some()
+                || args.real
+                || args.period.fy.is_some()
+                || args.period.begin.is_some()
+                || args.period.end.is_some();
+            let filter = filter_for(
+                &journal,
+                &args.period,
+                args.accounts.clone(),
+                args.fund.as_deref(),
+                args.real,
+            )?;
+            match args.output {
+                OutputFormat::Text if !filtered => output(&print::print(&journal)),
+                OutputFormat::Text => output(&print::print_selected(&journal, &filter)),
+                other => {
+                    let printed = print::printed(&journal, &filter);
+                    output(
+                        &print::render_printed(&printed, format_of(other))
+                            .map_err(report_failed)?,
+                    )
+                }
+            }
+        }
+        Command::Stats(args) => {
+            let journal = load_valid(&cli)?;
+            output(
+                &lists::render_stats(&lists::stats(&journal), format_of(args.output))
+                    .map_err(report_failed)?,
+            )
+        }
+        Command::Payees(args) => names(&cli, NameKind::Payees, args.output),
+        Command::Tags(args) => names(&cli, NameKind::Tags, args.output),
+        Command::Commodities(args) => names(&cli, NameKind::Commodities, args.output),
+        Command::Prices(args) => {
+            let journal = load_valid(&cli)?;
+            output(
+                &lists::render_prices(&lists::prices(&journal), format_of(args.output))
+                    .map_err(report_failed)?,
+            )
         }
         Command::Report(args) => report(&cli, args),
         Command::Import(args) => import(&cli, args),

@@ -80,6 +80,7 @@ pub mod grammar;
 pub mod html;
 pub mod import;
 pub mod journal;
+pub mod lists;
 pub mod load;
 pub mod locate;
 pub mod money;

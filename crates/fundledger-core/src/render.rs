@@ -48,7 +48,11 @@ pub fn json<T: Serialize>(report: &T) -> Result<String, RenderError> {
     Ok(text)
 }
 
-fn csv_of(
+/// A CSV table with a header row (the `csv` crate quotes as needed).
+///
+/// # Errors
+/// When the CSV writer fails (it does not for in-memory output).
+pub fn csv_of(
     header: &[&str],
     rows: impl IntoIterator<Item = Vec<String>>,
 ) -> Result<String, RenderError> {

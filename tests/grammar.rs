@@ -102,6 +102,12 @@ const CASES: &[(&str, &str, &[&str], Rows)] = &[
         &[("a", "EUR", "1000"), ("b", "EUR", "-1000.5"), ("c", "EUR", "0.5")],
     ),
     (
+        "regular-expression aliases, Y without a space",
+        "alias /a/ = b\nalias /\\./ = :\nY2014\n1/5 x\n    A.a  1\n    c\n",
+        &[],
+        &[("b:b", "", "1"), ("c", "", "-1")],
+    ),
+    (
         "dates without a year after Y",
         "Y 2012\n1/2 x\n    a  1 X\n    b\n",
         &[],
@@ -308,7 +314,7 @@ fn refused_constructs_are_located_and_named() {
             2,
             "value expressions",
         ),
-        ("alias /^a/ = b\n", 1, "regular-expression aliases"),
+        ("alias /^(a)/ = \\1\n", 1, "back-references"),
         ("= amt:>10\n    (b)  *1\n", 1, "amt:>10"),
     ] {
         let file = write_journal(dir.path(), "r.journal", journal);

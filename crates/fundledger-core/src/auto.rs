@@ -20,7 +20,7 @@ use crate::raw::RawAmount;
 
 /// A regular expression of the small dialect above, lower-cased.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Pattern {
+pub struct Pattern {
     alternatives: Vec<Vec<Atom>>,
 }
 
@@ -33,7 +33,11 @@ enum Atom {
 }
 
 impl Pattern {
-    fn parse(text: &str) -> Result<Pattern, String> {
+    /// Reads a pattern; an error names what is not read.
+    ///
+    /// # Errors
+    /// Groups, classes, counts, or a repetition of nothing.
+    pub fn parse(text: &str) -> Result<Pattern, String> {
         let lower = text.to_lowercase();
         let mut alternatives = vec![Vec::new()];
         let mut chars = lower.chars().peekable();
@@ -79,6 +83,53 @@ impl Pattern {
             .iter()
             .any(|atoms| (0..=text.len()).any(|start| matches_at(atoms, &text, start)))
     }
+
+    /// Every leftmost-longest match of the pattern in `text` replaced by
+    /// `replacement` (case-insensitive, as hledger's regex aliases).
+    pub fn replace_all(&self, text: &str, replacement: &str) -> String {
+        let original: Vec<char> = text.chars().collect();
+        let lower: Vec<char> = text.to_lowercase().chars().collect();
+        if lower.len() != original.len() {
+            return text.to_string();
+        }
+        let mut out = String::new();
+        let mut at = 0;
+        while at <= lower.len() {
+            let end = self
+                .alternatives
+                .iter()
+                .filter_map(|atoms| longest_at(atoms, &lower, at))
+                .max();
+            match end {
+                Some(end) => {
+                    out.push_str(replacement);
+                    if end == at {
+                        // An empty match: keep the character and move on.
+                        if let Some(c) = original.get(at) {
+                            out.push(*c);
+                        }
+                        at += 1;
+                    } else {
+                        at = end;
+                    }
+                }
+                None => {
+                    if let Some(c) = original.get(at) {
+                        out.push(*c);
+                    }
+                    at += 1;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The end of the longest match of `atoms` starting at `text[at..]`.
+fn longest_at(atoms: &[Atom], text: &[char], at: usize) -> Option<usize> {
+    (at..=text.len())
+        .rev()
+        .find(|&end| matches_at(&[atoms, &[Atom::End]].concat(), &text[..end], at))
 }
 
 /// Backtracking match of `atoms` at `text[at..]` (bounded: the patterns and

@@ -36,6 +36,9 @@ pub struct ReadContext {
     pub default_commodity: Option<String>,
     /// `alias FROM = TO`, in the order given (the latest applies first).
     pub aliases: Vec<(String, String)>,
+    /// `alias /REGEX/ = TO` (without groups), in the order given, each with
+    /// its position among all aliases.
+    pub regex_aliases: Vec<(usize, crate::auto::Pattern, String)>,
     /// `apply account PREFIX` (nested), outermost first.
     pub account_prefixes: Vec<String>,
     /// `bucket ACCOUNT` / `A ACCOUNT`: the posting a transaction of one
@@ -61,6 +64,7 @@ impl ReadContext {
             year: None,
             default_commodity: None,
             aliases: Vec::new(),
+            regex_aliases: Vec::new(),
             account_prefixes: Vec::new(),
             bucket: None,
             decimal_comma: false,
@@ -86,7 +90,24 @@ impl ReadContext {
             prefixed.push_str(name);
             prefixed
         };
-        for (from, to) in self.aliases.iter().rev() {
+        // Every alias in turn, the most recent first (as hledger applies them).
+        let total = self.aliases.len() + self.regex_aliases.len();
+        for position in (0..total).rev() {
+            if let Some((_, pattern, to)) =
+                self.regex_aliases.iter().find(|(p, _, _)| *p == position)
+            {
+                name = pattern.replace_all(&name, to);
+                continue;
+            }
+            let plain_index = position
+                - self
+                    .regex_aliases
+                    .iter()
+                    .filter(|(p, _, _)| *p < position)
+                    .count();
+            let Some((from, to)) = self.aliases.get(plain_index) else {
+                continue;
+            };
             if name == *from {
                 name.clone_from(to);
             } else if let Some(rest) = name.strip_prefix(from.as_str()) {
@@ -101,7 +122,10 @@ impl ReadContext {
     /// Renames the accounts of a transaction read by any reader, and adds the
     /// `bucket` posting to a transaction of one posting.
     pub fn apply(&self, transaction: &mut RawTransaction<'_>) {
-        if !self.aliases.is_empty() || !self.account_prefixes.is_empty() {
+        if !self.aliases.is_empty()
+            || !self.regex_aliases.is_empty()
+            || !self.account_prefixes.is_empty()
+        {
             for p in &mut transaction.postings {
                 p.account = Cow::Owned(self.account_name(&p.account));
             }

@@ -505,10 +505,21 @@ fn classify(line: &str) -> LineKind<'_> {
     if first.is_ascii_digit() {
         return LineKind::TransactionHeader;
     }
+    // ledger-cli's `!account` / `@account` spell directives with a prefix.
+    let line = match line.strip_prefix(['!', '@']) {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_lowercase()) => rest,
+        _ => line,
+    };
     let (word, rest) = match line.find([' ', '\t']) {
         Some(i) => (&line[..i], line[i..].trim()),
         None => (line.trim_end(), ""),
     };
+    // `Y2014`: the year directive without a space.
+    if let Some(year) = word.strip_prefix('Y') {
+        if !year.is_empty() && year.bytes().all(|b| b.is_ascii_digit()) {
+            return LineKind::Context("Y", year);
+        }
+    }
     match word {
         "P" => LineKind::Price,
         "include" => LineKind::Include(rest),
@@ -608,6 +619,7 @@ fn parse_commodity_directive(text: &str) -> Option<(String, Option<u32>)> {
 impl Reader<'_, '_> {
     /// Reads a directive that changes how later entries read.
     fn read_context_directive(&mut self, word: &str, rest: &str) -> Result<(), String> {
+        let raw = rest;
         let rest = strip_inline_comment(rest);
         let context = &mut self.context;
         match word {
@@ -626,18 +638,28 @@ impl Reader<'_, '_> {
             "bucket" | "A" if !rest.is_empty() => context.bucket = Some(rest.to_string()),
             "decimal-mark" if rest == "," || rest == "." => context.decimal_comma = rest == ",",
             "alias" => {
-                let (from, to) = rest
+                // Not cut at a tab or two spaces: `alias a\t= b` is common.
+                let text = raw.split(';').next().unwrap_or("");
+                let (from, to) = text
                     .split_once('=')
                     .map(|(f, t)| (f.trim(), t.trim()))
                     .filter(|(f, _)| !f.is_empty())
                     .ok_or("`alias FROM = TO`")?;
-                if from.starts_with('/') {
-                    return Err(
-                        "a plain alias `alias FROM = TO`: regular-expression aliases are not read"
-                            .to_string(),
-                    );
+                let position = context.aliases.len() + context.regex_aliases.len();
+                match from.strip_prefix('/').and_then(|f| f.strip_suffix('/')) {
+                    Some(regex) => {
+                        if to.contains('\\') {
+                            return Err("a regular-expression alias without back-references (`\\1`): groups are not read".to_string());
+                        }
+                        let pattern = crate::auto::Pattern::parse(regex).map_err(|m| {
+                            format!("a regular-expression alias fundledger can read: {m}")
+                        })?;
+                        context
+                            .regex_aliases
+                            .push((position, pattern, to.to_string()));
+                    }
+                    None => context.aliases.push((from.to_string(), to.to_string())),
                 }
-                context.aliases.push((from.to_string(), to.to_string()));
             }
             "apply" => {
                 let (kind, argument) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
@@ -655,8 +677,11 @@ impl Reader<'_, '_> {
                 self.applies.push(is_account);
             }
             "end" => match rest {
-                "aliases" => context.aliases.clear(),
-                _ if rest.is_empty() || rest.starts_with("apply") => {
+                "aliases" => {
+                    context.aliases.clear();
+                    context.regex_aliases.clear();
+                }
+                _ if rest.is_empty() || rest.starts_with("apply") || rest == "tag" => {
                     if self.applies.pop() == Some(true) {
                         context.account_prefixes.pop();
                     }

@@ -67,6 +67,12 @@ const CASES: &[(&str, &str, &[&str], Rows)] = &[
         &[("assets:bank", "£", "100.00"), ("equity", "£", "-40.00"), ("income", "£", "-60.00")],
     ),
     (
+        "a balance assignment after a posting to the same account",
+        "2000/01/04 x\n    A  $2\n    A  = $25\n    D\n",
+        &[],
+        &[("A", "$", "25"), ("D", "$", "-25")],
+    ),
+    (
         "lot price on a purchase with an elided counter-posting",
         "2024-01-01 buy\n    assets:broker  10 AAPL {$100}\n    assets:cash\n",
         &[],
@@ -234,6 +240,16 @@ fn each_construct_reads_with_the_expected_balances() {
             expected_totals(expected),
             "{construct}"
         );
+        // `print` writes it back in a form that loads to the same balances.
+        let mut print_args = vec!["-f", file.as_str()];
+        print_args.extend_from_slice(args);
+        print_args.push("print");
+        let printed = run_in(dir.path(), &print_args);
+        assert_eq!(printed.code, 0, "{construct}: {}", printed.stderr);
+        let reprinted = write_journal(dir.path(), &format!("case{number}.printed"), &printed.stdout);
+        let again = run_in(dir.path(), &["-f", &reprinted, "balance", "-O", "csv"]);
+        assert_eq!(again.code, 0, "{construct}: printed:\n{}\n{}", printed.stdout, again.stderr);
+        assert_eq!(totals_of_csv(&again.stdout), ours, "{construct}: print round trip");
         if hledger && !construct.contains("ledger-cli only") {
             let mut comparable = ours.clone();
             comparable.retain(|(account, _), _| !GENERATED.contains(&account.as_str()));

@@ -277,6 +277,7 @@ def measure(item, fundledger, workdir):
     expected = hledger_balances(out)
     code, out, err = run([fundledger, "-f", path, "balance", "-O", "csv", *auto], workdir)
     result["reads"] = code == 0
+    result["crashed"] = code not in (0, 1, 2)
     if code != 0:
         m = ERROR_RE.search(err)
         result["error"] = (m.group(1) + " " + re.sub(r"`[^`]*`|'[^']*'|\d+", "…", m.group(2))[:70]
@@ -339,6 +340,9 @@ def main():
           f"| **{len(same)} ({pct(len(same), len(read))})** |")
     print(f"\nRead with hledger's balances: {len(same)} of {len(readable)} "
           f"({pct(len(same), len(readable))}).\n")
+    crashed = [r["name"] for r in readable if r.get("crashed")]
+    print(f"fundledger panicked, was killed or timed out (20 s) on {len(crashed)} journal(s)"
+          + (": " + ", ".join(crashed[:10]) if crashed else "") + ".\n")
     errors = collections.Counter(r["error"] for r in readable if "error" in r)
     print("| fundledger's first error on refused journals | journals |")
     print("|---|---:|")

@@ -288,10 +288,8 @@ pub fn parse_block(
         if content.is_empty() {
             continue;
         }
-        if let Some(text) = content
-            .strip_prefix(';')
-            .or_else(|| content.strip_prefix('#'))
-        {
+        // Inside a transaction only `;` starts a comment (`#a` is an account).
+        if let Some(text) = content.strip_prefix(';') {
             match postings.last_mut() {
                 Some((_, c)) => push_comment(c, text),
                 None => push_comment(&mut comment, text),

@@ -852,25 +852,28 @@ impl<'s> Context<'s> {
         };
         for (index, target) in pending.assignments {
             let account = transaction.postings[index].account.clone();
-            let (quantity, commodity) = match target {
-                Some(amount) => {
-                    let current = builder
-                        .running_balance(&account, &amount.commodity)
-                        .map_err(|_| overflow())?;
-                    let quantity =
-                        money::checked_sub(amount.quantity, current).map_err(|_| overflow())?;
-                    (quantity, amount.commodity)
-                }
-                // `= 0` with no commodity: hledger assigns the balance in
-                // no commodity (so the posting's amount is zero whatever
-                // else the account holds); ledger-cli would empty it.
-                None => {
-                    let current = builder
-                        .running_balance(&account, "")
-                        .map_err(|_| overflow())?;
-                    (money::negate(current), Cow::Borrowed(""))
-                }
+            // The account's balance includes this transaction's postings
+            // to it above the assignment.
+            let earlier = |commodity: &str| {
+                money::checked_sum(
+                    transaction.postings[..index]
+                        .iter()
+                        .filter(|p| p.account == account && p.commodity == commodity)
+                        .map(|p| p.quantity),
+                )
             };
+            let (target_quantity, commodity) = match target {
+                Some(amount) => (amount.quantity, amount.commodity),
+                // `= 0` with no commodity: hledger assigns the balance in no
+                // commodity (so the posting's amount is zero whatever else the
+                // account holds); ledger-cli would empty the account.
+                None => (Decimal::ZERO, Cow::Borrowed("")),
+            };
+            let current = builder
+                .running_balance(&account, &commodity)
+                .and_then(|b| money::checked_add(b, earlier(&commodity)?))
+                .map_err(|_| overflow())?;
+            let quantity = money::checked_sub(target_quantity, current).map_err(|_| overflow())?;
             let p = &mut transaction.postings[index];
             p.quantity = quantity;
             p.commodity = commodity;

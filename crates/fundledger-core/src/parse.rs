@@ -368,7 +368,7 @@ fn hint_for_line(block: &str, line_in_block: u32) -> Option<String> {
         let amount = amount.rsplit("  ").next().unwrap_or(amount).trim();
         if amount.contains(',') {
             return Some(format!(
-                "an amount without digit-group separators (found {amount:?}; write 1000, not 1,000)"
+                "an amount with one decimal mark: `1000.50` or `1.000,50` (found {amount:?}; a lone `,` is read as the decimal mark, as hledger does)"
             ));
         }
         return Some(format!(
@@ -408,7 +408,7 @@ mod tests {
     fn errors_point_at_the_line_and_hint() {
         let error = parse_transaction("2000-04-01 x\n  A  1 JPY\n  B  1,00 JPY\n").unwrap_err();
         assert_eq!(error.line_in_block, 3, "{error:?}");
-        assert!(error.expected.contains("digit-group"), "{}", error.expected);
+        assert!(error.expected.contains("decimal mark"), "{}", error.expected);
         let error = parse_transaction("2000/4/1 x\n  A  1 JPY\n  B\n").unwrap_err();
         assert!(error.expected.contains("zero-padded"), "{}", error.expected);
     }

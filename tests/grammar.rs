@@ -148,6 +148,12 @@ const CASES: &[(&str, &str, &[&str], Rows)] = &[
         &[("assets:cash", "$", "-1.00"), ("assets:shares", "X", "3"), ("NetAssets:Rounding", "$", "0.001")],
     ),
     (
+        "digit groups with spaces; a lone posting without an amount",
+        "2021-01-01 x\n    assets:abc  $10 000.00\n    equity\n\n2021-01-02 y\n    assets:abc\n",
+        &[],
+        &[("assets:abc", "$", "10000.00"), ("equity", "$", "-10000.00")],
+    ),
+    (
         "transactions with no postings",
         "2020-01-01 nothing\n\n2020-01-02 x\n    a  1 X\n    b\n",
         &[],
@@ -246,10 +252,22 @@ fn each_construct_reads_with_the_expected_balances() {
         print_args.push("print");
         let printed = run_in(dir.path(), &print_args);
         assert_eq!(printed.code, 0, "{construct}: {}", printed.stderr);
-        let reprinted = write_journal(dir.path(), &format!("case{number}.printed"), &printed.stdout);
+        let reprinted = write_journal(
+            dir.path(),
+            &format!("case{number}.printed"),
+            &printed.stdout,
+        );
         let again = run_in(dir.path(), &["-f", &reprinted, "balance", "-O", "csv"]);
-        assert_eq!(again.code, 0, "{construct}: printed:\n{}\n{}", printed.stdout, again.stderr);
-        assert_eq!(totals_of_csv(&again.stdout), ours, "{construct}: print round trip");
+        assert_eq!(
+            again.code, 0,
+            "{construct}: printed:\n{}\n{}",
+            printed.stdout, again.stderr
+        );
+        assert_eq!(
+            totals_of_csv(&again.stdout),
+            ours,
+            "{construct}: print round trip"
+        );
         if hledger && !construct.contains("ledger-cli only") {
             let mut comparable = ours.clone();
             comparable.retain(|(account, _), _| !GENERATED.contains(&account.as_str()));

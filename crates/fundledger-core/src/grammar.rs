@@ -564,10 +564,40 @@ pub fn parse_amount<'t>(
             rest = after.trim_start();
         }
     }
-    let number_end = rest
+    let mut number_end = rest
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
         .unwrap_or(rest.len());
-    let number = &rest[..number_end];
+    // A space (or a thin/no-break space) between groups of three digits:
+    // `10 000.00`, `USD 1 000`, as hledger reads them.
+    let mut grouped = String::new();
+    loop {
+        let after = &rest[number_end..];
+        let Some(space) = after
+            .chars()
+            .next()
+            .filter(|c| matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
+        else {
+            break;
+        };
+        let digits = &after[space.len_utf8()..];
+        let group = digits.bytes().take_while(u8::is_ascii_digit).count();
+        if group != 3 {
+            break;
+        }
+        let tail = digits[group..]
+            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+            .unwrap_or(digits.len() - group);
+        if grouped.is_empty() {
+            grouped.push_str(&rest[..number_end]);
+        }
+        grouped.push_str(&digits[..group + tail]);
+        number_end += space.len_utf8() + group + tail;
+    }
+    let number: &str = if grouped.is_empty() {
+        &rest[..number_end]
+    } else {
+        &grouped
+    };
     if !number.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == ',')
         || !number.contains(|c: char| c.is_ascii_digit())
     {
@@ -738,6 +768,8 @@ mod tests {
             "1000"
         );
         assert_eq!(amount("\"ACME Inc\" 3"), ("3".into(), "ACME Inc".into()));
+        assert_eq!(amount("$10 000.00"), ("10000.00".into(), "$".into()));
+        assert_eq!(amount("USD 1 000 000"), ("1000000".into(), "USD".into()));
         assert_eq!(amount("3 \"AB1\""), ("3".into(), "AB1".into()));
         let comma = ReadContext {
             decimal_comma: true,

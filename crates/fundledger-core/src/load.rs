@@ -725,6 +725,9 @@ impl<'s> Context<'s> {
                 let fills: Vec<(Cow<'a, str>, Decimal)> = if nonzero.is_empty() {
                     match postings.iter().find(|p| p.origin != Origin::Elided) {
                         Some(p) => vec![(p.commodity.clone(), Decimal::ZERO)],
+                        // A bare journal's lone posting without an amount is
+                        // zero, as hledger reads it.
+                        None if !self.settings.from_file => vec![(Cow::Borrowed(""), Decimal::ZERO)],
                         None => {
                             return Err(Box::new(
                                 self.block_diagnostic(block, Code::Unbalanced, "no posting of this transaction has an amount")

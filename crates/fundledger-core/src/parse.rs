@@ -408,7 +408,11 @@ mod tests {
     fn errors_point_at_the_line_and_hint() {
         let error = parse_transaction("2000-04-01 x\n  A  1 JPY\n  B  1,00 JPY\n").unwrap_err();
         assert_eq!(error.line_in_block, 3, "{error:?}");
-        assert!(error.expected.contains("decimal mark"), "{}", error.expected);
+        assert!(
+            error.expected.contains("decimal mark"),
+            "{}",
+            error.expected
+        );
         let error = parse_transaction("2000/4/1 x\n  A  1 JPY\n  B\n").unwrap_err();
         assert!(error.expected.contains("zero-padded"), "{}", error.expected);
     }

@@ -308,22 +308,7 @@ pub fn parse_rule(block: &str, context: &ReadContext) -> Result<AutoRule, BlockE
         if content.is_empty() {
             continue;
         }
-        let gap = [content.find("  "), content.find('\t')]
-            .into_iter()
-            .flatten()
-            .min();
-        let (account, amount) = match gap {
-            Some(at) => (content[..at].trim(), content[at..].trim()),
-            None => (content, ""),
-        };
-        let (account, kind) =
-            if let Some(a) = account.strip_prefix('(').and_then(|a| a.strip_suffix(')')) {
-                (a, PostingKind::UnbalancedVirtual)
-            } else if let Some(a) = account.strip_prefix('[').and_then(|a| a.strip_suffix(']')) {
-                (a, PostingKind::BalancedVirtual)
-            } else {
-                (account, PostingKind::Real)
-            };
+        let (account, kind, amount) = crate::grammar::split_posting(content);
         const AMOUNT_EXPECTED: &str =
             "`ACCOUNT  *N` (the matched amount times N) or `ACCOUNT  AMOUNT`";
         let amount = if let Some(factor) = amount.strip_prefix('*') {

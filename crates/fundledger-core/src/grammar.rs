@@ -261,15 +261,7 @@ pub fn parse_block(
         };
         error(1, format!("cannot read the date {date_text:?}"), expected)
     })?;
-    let mut rest = body[date_end..].trim_start();
-    let mut status = Status::Unmarked;
-    if let Some(after) = rest.strip_prefix('*') {
-        status = Status::Cleared;
-        rest = after.trim_start();
-    } else if let Some(after) = rest.strip_prefix('!') {
-        status = Status::Pending;
-        rest = after.trim_start();
-    }
+    let (status, mut rest) = take_status(body[date_end..].trim_start());
     let mut code = None;
     if let Some(after) = rest.strip_prefix('(') {
         if let Some(end) = after.find(')') {
@@ -335,31 +327,8 @@ fn parse_posting(
         Some(at) => (&content[..at], Some(content[at + 1..].to_string())),
         None => (content, None),
     };
-    let mut rest = body.trim_end();
-    let mut status = Status::Unmarked;
-    if let Some(after) = rest.strip_prefix('*') {
-        status = Status::Cleared;
-        rest = after.trim_start();
-    } else if let Some(after) = rest.strip_prefix('!') {
-        status = Status::Pending;
-        rest = after.trim_start();
-    }
-    let gap = [rest.find("  "), rest.find('\t')]
-        .into_iter()
-        .flatten()
-        .min();
-    let (account, amount_text) = match gap {
-        Some(at) => (rest[..at].trim(), rest[at..].trim()),
-        None => (rest.trim(), ""),
-    };
-    let (account, kind) =
-        if let Some(inner) = account.strip_prefix('(').and_then(|a| a.strip_suffix(')')) {
-            (inner, PostingKind::UnbalancedVirtual)
-        } else if let Some(inner) = account.strip_prefix('[').and_then(|a| a.strip_suffix(']')) {
-            (inner, PostingKind::BalancedVirtual)
-        } else {
-            (account, PostingKind::Real)
-        };
+    let (status, rest) = take_status(body.trim_end());
+    let (account, kind, amount_text) = split_posting(rest);
     let mut posting = RawPosting {
         line_in_block: line,
         account: Cow::Owned(account.trim().to_string()),
@@ -488,6 +457,37 @@ fn parse_posting(
         }
     }
     Ok((posting, comment))
+}
+
+/// A leading `*` or `!` mark, and the rest.
+fn take_status(text: &str) -> (Status, &str) {
+    if let Some(after) = text.strip_prefix('*') {
+        (Status::Cleared, after.trim_start())
+    } else if let Some(after) = text.strip_prefix('!') {
+        (Status::Pending, after.trim_start())
+    } else {
+        (Status::Unmarked, text)
+    }
+}
+
+/// A posting line (without its mark and comment) cut into the account (the
+/// `( )`/`[ ]` taken off), its kind, and what follows two spaces or a tab.
+pub(crate) fn split_posting(text: &str) -> (&str, PostingKind, &str) {
+    let gap = [text.find("  "), text.find('\t')]
+        .into_iter()
+        .flatten()
+        .min();
+    let (account, rest) = match gap {
+        Some(at) => (text[..at].trim(), text[at..].trim()),
+        None => (text.trim(), ""),
+    };
+    if let Some(inner) = account.strip_prefix('(').and_then(|a| a.strip_suffix(')')) {
+        (inner, PostingKind::UnbalancedVirtual, rest)
+    } else if let Some(inner) = account.strip_prefix('[').and_then(|a| a.strip_suffix(']')) {
+        (inner, PostingKind::BalancedVirtual, rest)
+    } else {
+        (account, PostingKind::Real, rest)
+    }
 }
 
 fn is_symbol_char(c: char) -> bool {

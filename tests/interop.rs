@@ -77,7 +77,10 @@ fn ledger_totals(file: &str) -> Totals {
             "--flat",
             "--no-total",
             "--format",
-            "%(account)\t%(scrub(display_total))\n",
+            // Each account's own postings: with --flat, display_total of an
+            // account that has postings and sub-accounts (a holding and its
+            // `:Revaluation`) would include the sub-accounts.
+            "%(account)\t%(scrub(display_amount))\n",
         ])
         .output()
         .unwrap();

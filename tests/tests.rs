@@ -2,7 +2,9 @@
 //!
 //! One test binary, grouped by area:
 //!
+//! - `board`: the printed board pack (Chromium), spreadsheets (LibreOffice), no internal names in reports;
 //! - `cli`: snapshots of every command on the example ledger, and usage errors;
+//! - `close`: closing a year: refusals, revaluation, closed-year checks, migration;
 //! - `errors`: one reproducer per diagnostic code, with its snapshot;
 //! - `golden`: the reports in `reports/`, regenerated from `ledgers/`;
 //! - `hardening`: the attacks of issue 11 (lost updates, links, permissions,
@@ -13,7 +15,9 @@
 
 mod util;
 
+mod board;
 mod cli;
+mod close;
 mod errors;
 mod filing;
 mod golden;

@@ -30,6 +30,26 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub timings: bool,
 
+    /// Write the output to FILE (atomically) instead of standard output;
+    /// its extension (.txt .csv .json .md .html .xlsx) sets the format
+    /// unless -O is given.
+    #[arg(short = 'o', long = "output", global = true, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+
+    /// Start CSV with a UTF-8 byte-order mark, so that Excel reads it as
+    /// UTF-8 (the default for `report --standard jp-npo`).
+    #[arg(long, global = true, overrides_with = "no_bom")]
+    pub bom: bool,
+
+    /// No byte-order mark in CSV, even under `--standard jp-npo`.
+    #[arg(long, global = true)]
+    pub no_bom: bool,
+
+    /// Colour in text output: auto (when standard output is a terminal and
+    /// NO_COLOR is not set), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -56,24 +76,22 @@ pub enum Command {
     Import(ImportArgs),
     /// Record one transaction by hand.
     Add(AddArgs),
+    /// Close a fiscal year: check it (cash counts, closing rates, suspense, statements), revalue foreign balances at the closing rate, record the close; --migrate FILE writes the next year's opening balances.
+    Close(CloseArgs),
     /// Fiscal-year statements and board reports: activities, position, funds, functional, loans, sales, outputs, annual.
     Report(ReportArgs),
 }
 
-/// Report output formats.
+/// `--color`.
 #[derive(Clone, Copy, Debug, ValueEnum, Default, PartialEq, Eq)]
-pub enum ReportFormat {
-    /// Aligned text.
+pub enum ColorChoice {
+    /// When standard output is a terminal and NO_COLOR is not set.
     #[default]
-    Text,
-    /// CSV with a header row (one table after another).
-    Csv,
-    /// JSON.
-    Json,
-    /// Markdown.
-    Md,
-    /// A self-contained HTML page.
-    Html,
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Accounting standards.
@@ -103,9 +121,10 @@ pub struct ReportArgs {
     /// The date of the loan review (default: the last day of the year).
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
-    /// Output format.
-    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = ReportFormat::Text)]
-    pub output: ReportFormat,
+    /// Output format (default: from -o's extension, else text). xlsx: one
+    /// sheet per statement.
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 /// What a CSV file holds.
@@ -169,8 +188,28 @@ pub struct AddArgs {
     pub lock_timeout: Option<u64>,
 }
 
-/// Output formats.
-#[derive(Clone, Copy, Debug, ValueEnum, Default)]
+/// `close` arguments.
+#[derive(Debug, Args)]
+pub struct CloseArgs {
+    /// The fiscal year that starts in YEAR (FY2000 = 2000-04-01 to 2001-03-31).
+    #[arg(long)]
+    pub fy: i32,
+    /// Close even though something is missing; what is missing is recorded as warnings in the close.
+    #[arg(long)]
+    pub force: bool,
+    /// Also write the next year's opening balances to FILE (a new journal; never overwritten).
+    #[arg(long, value_name = "FILE")]
+    pub migrate: Option<std::path::PathBuf>,
+    /// The date of the close (default: today).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub on: Option<NaiveDate>,
+    /// Show what would be written and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Output formats (each command says which it writes).
+#[derive(Clone, Copy, Debug, ValueEnum, Default, PartialEq, Eq)]
 pub enum OutputFormat {
     /// Aligned text.
     #[default]
@@ -179,6 +218,12 @@ pub enum OutputFormat {
     Csv,
     /// JSON.
     Json,
+    /// Markdown (reports).
+    Md,
+    /// A self-contained HTML page (reports).
+    Html,
+    /// An Excel workbook (write it with -o FILE.xlsx).
+    Xlsx,
 }
 
 /// The report period.
@@ -198,9 +243,10 @@ pub struct PeriodArgs {
 /// `-O FORMAT`.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output format.
-    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// Output format: text, csv, json or xlsx (default: from -o's
+    /// extension, else text).
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 /// `balance` arguments.
@@ -222,9 +268,10 @@ pub struct BalanceArgs {
     pub real: bool,
     #[command(flatten)]
     pub period: PeriodArgs,
-    /// Output format.
-    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// Output format: text, csv, json or xlsx (default: from -o's
+    /// extension, else text).
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 /// `register` arguments.
@@ -240,9 +287,10 @@ pub struct RegisterArgs {
     pub real: bool,
     #[command(flatten)]
     pub period: PeriodArgs,
-    /// Output format.
-    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// Output format: text, csv, json or xlsx (default: from -o's
+    /// extension, else text).
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 /// `funds` arguments.
@@ -254,9 +302,10 @@ pub struct FundsArgs {
     /// instead of values in the base currency.
     #[arg(long)]
     pub by_commodity: bool,
-    /// Output format.
-    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// Output format: text, csv, json or xlsx (default: from -o's
+    /// extension, else text).
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {

@@ -26,6 +26,7 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
     restricted_gifts(journal, sources, &mut out);
     let digits_within_limit = amount_digits(journal, sources, &mut out);
     report_totals(journal, sources, digits_within_limit, &mut out);
+    crate::close::verify_closed_years(journal, sources, &mut out);
     let has_assertions = journal.posting_extras.iter().any(|e| e.assertion.is_some());
     let has_restricted = journal
         .fund_ids()
@@ -431,6 +432,10 @@ fn dates_in_order(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnost
         let Some(last) = last_in_file.get_mut(t.file as usize) else {
             continue;
         };
+        // `close` appends its entries, dated on a past balance-sheet date.
+        if crate::close::is_written_by_close(journal, t) {
+            continue;
+        }
         if let Some(previous) = last {
             if t.date < *previous {
                 count_in_file[t.file as usize] += 1;

@@ -129,6 +129,14 @@ codes! {
     ImportRules = "E607", Error, "invalid import rules";
     /// A CSV row that cannot be read as CSV (wrong number of fields...).
     CsvMalformed = "E608", Error, "malformed CSV row";
+    /// An entry dated inside a fiscal year that has been closed (added or
+    /// changed after its close).
+    ClosedYear = "E701", Error, "entry inside a closed year";
+    /// A closed year whose transactions no longer match its close record.
+    ClosedYearChanged = "E702", Error, "closed year changed after its close";
+    /// A year that `close` cannot close yet (a missing cash count, closing
+    /// rate, a suspense balance, statements that do not tie).
+    NotReadyToClose = "E703", Error, "year not ready to close";
     /// Transactions out of date order within a file.
     DatesOutOfOrder = "W101", Warning, "dates out of order";
     /// A foreign-currency amount that cannot be valued in the base currency.

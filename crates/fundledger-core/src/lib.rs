@@ -7,8 +7,12 @@
 //! and never panics ([`source`], [`parse`]), balances every transaction per
 //! commodity **and per fund**, and checks the whole journal ([`checks`]).
 //! Reports ([`reports`]) are functions from the validated [`Journal`] to
-//! plain data; [`render`] turns that data into text, CSV or JSON, and
-//! [`print`] writes the journal back canonically.
+//! plain data; [`render`] turns that data into text, CSV or JSON, [`html`]
+//! into self-contained pages (the printable board pack), [`sheet`] into
+//! spreadsheet sheets, and [`print`] writes the journal back canonically.
+//! [`close`] closes a fiscal year (revaluation at the closing rate, a close
+//! record that every load verifies) and [`write`](mod@write) is the only
+//! code that changes a journal.
 //!
 //! # Invariants
 //!
@@ -50,6 +54,9 @@
 //! | E404 | donor-restricted gift in an unrestricted or board-designated fund |
 //! | E405 | board-designated fund below zero |
 //! | E501 | balance assertion failed |
+//! | E701 | entry dated inside a closed year |
+//! | E702 | closed year changed after its close (count or digest) |
+//! | E703 | year not ready to close (cash count, closing rate, suspense, statements) |
 //! | W101 | dates out of order (warning) |
 //! | W102 | no price to value an amount in the base currency (warning, any fund) |
 //!
@@ -73,6 +80,7 @@
 #![forbid(unsafe_code)]
 
 pub mod checks;
+pub mod close;
 pub mod diagnostic;
 pub mod entry;
 pub mod fastpath;
@@ -89,6 +97,7 @@ pub mod raw;
 pub mod render;
 pub mod reports;
 pub mod settings;
+pub mod sheet;
 pub mod source;
 pub mod valuation;
 pub mod write;

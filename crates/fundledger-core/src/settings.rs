@@ -82,6 +82,13 @@ pub struct CommoditySettings {
     /// A human name.
     #[serde(default)]
     pub name: Option<String>,
+    /// How reports write the unit after a number (`kg`, `people`);
+    /// default: the symbol.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// The unit in Japanese reports (`人`, `か所`); default: `label`.
+    #[serde(default)]
+    pub label_ja: Option<String>,
     /// For a unit: whether it counts a flow (summed over a period) or a
     /// stock (observed at dates: year-end, peak and average, never summed).
     #[serde(default)]
@@ -179,6 +186,9 @@ pub struct ProductSettings {
     pub id: String,
     /// A human name.
     pub name: String,
+    /// Its name in Japanese reports (default: `name`).
+    #[serde(default)]
+    pub name_ja: Option<String>,
     /// Other names a sales CSV may use (`クッション`).
     #[serde(default)]
     pub aliases: Vec<String>,
@@ -367,6 +377,9 @@ pub struct LoanSettings {
     /// True when the lender is a related party (an officer or their family).
     #[serde(default)]
     pub related_party: bool,
+    /// The lender's name in Japanese reports (default: `lender`).
+    #[serde(default)]
+    pub lender_ja: Option<String>,
     /// The annual interest rate in percent, as text (`"0"`).
     #[serde(default)]
     pub interest_percent: Option<String>,
@@ -413,6 +426,13 @@ pub struct ReportSettings {
     /// names is its own nature, named after its last part.
     #[serde(default)]
     pub natures: Vec<NatureSettings>,
+    /// Labels of tag values reports break figures down by, keyed
+    /// `"TAG:VALUE"`: `"region:South-East" = "South-East Asia"`.
+    #[serde(default)]
+    pub tag_labels: BTreeMap<String, String>,
+    /// The same labels in Japanese reports.
+    #[serde(default)]
+    pub tag_labels_ja: BTreeMap<String, String>,
     /// The organisation's name in Japanese (北朝鮮難民救援基金).
     #[serde(default)]
     pub organisation_ja: Option<String>,
@@ -560,6 +580,8 @@ struct SettingsFile {
     loans: Vec<LoanSettings>,
     #[serde(default)]
     report: ReportSettings,
+    #[serde(default)]
+    close: crate::close::CloseSettings,
 }
 
 fn default_fiscal_year_start() -> String {
@@ -632,6 +654,8 @@ pub struct Settings {
     pub loans: Vec<LoanSettings>,
     /// Report labels and groupings.
     pub report: ReportSettings,
+    /// Closing a year (`[close]`).
+    pub close: crate::close::CloseSettings,
 }
 
 fn default_account_classes() -> BTreeMap<String, AccountClass> {
@@ -649,6 +673,23 @@ fn default_account_classes() -> BTreeMap<String, AccountClass> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect()
+}
+
+/// The report settings with the close's revaluation account among the FX
+/// accounts: a revaluation at the closing rate is an FX result.
+fn with_fx_account(
+    mut report: ReportSettings,
+    close: &crate::close::CloseSettings,
+) -> ReportSettings {
+    let account = &close.fx_revaluation_account;
+    if !report
+        .fx_accounts
+        .iter()
+        .any(|a| crate::query::account_matches(account, a))
+    {
+        report.fx_accounts.push(account.clone());
+    }
+    report
 }
 
 /// The fund untagged postings of a bare journal belong to.
@@ -679,7 +720,11 @@ impl Settings {
             products: Vec::new(),
             import: ImportSettings::default(),
             loans: Vec::new(),
-            report: ReportSettings::default(),
+            report: with_fx_account(
+                ReportSettings::default(),
+                &crate::close::CloseSettings::default(),
+            ),
+            close: crate::close::CloseSettings::default(),
         }
     }
 
@@ -957,7 +1002,8 @@ impl Settings {
             products: file.products,
             import: file.import,
             loans: file.loans,
-            report: file.report,
+            report: with_fx_account(file.report, &file.close),
+            close: file.close,
         })
     }
 

@@ -821,6 +821,8 @@ pub fn change_with<T>(
         ));
     }
     let addition = prepare(&loaded.journal)?;
+    // Nothing goes into a closed year (not even in a dry run).
+    crate::close::refuse_closed(&loaded.journal, &addition.text).map_err(ChangeError::Input)?;
     let transactions_before = loaded.journal.transactions().len();
     drop(loaded);
     if addition.transactions == 0 {

@@ -878,6 +878,17 @@ pub fn cashflows(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
                 }
                 let flow = -value;
                 match journal.account_class(p.account) {
+                    // A revaluation at the closing rate moves no cash: it
+                    // is an effect of exchange-rate changes.
+                    Some(AccountClass::Income | AccountClass::Expenses)
+                        if settings
+                            .report
+                            .fx_accounts
+                            .iter()
+                            .any(|a| account_matches(account, a)) =>
+                    {
+                        super::acc(&mut exchange, flow)?
+                    }
                     Some(AccountClass::Income) => {
                         let category = IncomeCategory::of(account);
                         match receipts.iter_mut().find(|(k, _)| *k == category) {

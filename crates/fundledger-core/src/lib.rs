@@ -59,6 +59,7 @@
 //! | E703 | year not ready to close (cash count, closing rate, suspense, statements) |
 //! | W101 | dates out of order (warning) |
 //! | W102 | no price to value an amount in the base currency (warning, any fund) |
+//! | W103 | a bare journal's residual below display precision, posted to `NetAssets:Rounding` (warning) |
 //!
 //! # Example
 //!
@@ -79,14 +80,17 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod auto;
 pub mod checks;
 pub mod close;
 pub mod diagnostic;
 pub mod entry;
 pub mod fastpath;
+pub mod grammar;
 pub mod html;
 pub mod import;
 pub mod journal;
+pub mod lists;
 pub mod load;
 pub mod locate;
 pub mod money;

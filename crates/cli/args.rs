@@ -307,6 +307,30 @@ pub struct QueryArgs {
     pub no_generated: bool,
 }
 
+impl QueryArgs {
+    /// True when any term or flag narrows the selection.
+    pub fn is_set(&self) -> bool {
+        !self.terms.is_empty()
+            || !self.fund.is_empty()
+            || self.real
+            || self.cleared
+            || self.pending
+            || self.unmarked
+            || self.no_generated
+    }
+}
+
+impl PeriodArgs {
+    /// True when any period flag is given.
+    pub fn is_set(&self) -> bool {
+        self.fy.is_some()
+            || self.begin.is_some()
+            || self.end.is_some()
+            || self.period.is_some()
+            || self.as_of.is_some()
+    }
+}
+
 /// `balance` arguments.
 #[derive(Debug, Args)]
 pub struct BalanceArgs {

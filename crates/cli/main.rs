@@ -979,19 +979,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Print(args) => {
             let journal = load_valid(&cli)?;
             journal.verify_invariants().map_err(report_failed)?;
-            let filtered = !args.accounts.is_empty()
-                || args.fund.is_some()
-                || args.real
-                || args.period.fy.is_some()
-                || args.period.begin.is_some()
-                || args.period.end.is_some();
-            let filter = filter_for(
-                &journal,
-                &args.period,
-                args.accounts.clone(),
-                args.fund.as_deref(),
-                args.real,
-            )?;
+            let filtered = args.query.is_set() || args.period.is_set();
+            let filter = filter_for(&journal, &args.period, &args.query)?;
             let printed = print::printed(&journal, &filter);
             listing(&cli, args.output, |format| match format {
                 Format::Text if !filtered => Ok(print::print(&journal)),

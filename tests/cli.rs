@@ -481,3 +481,68 @@ fn status_and_generated_filters_partition_the_postings() {
     let real_only = count(&["--no-generated"]);
     assert!(real_only < all, "{real_only} of {all}");
 }
+
+/// `balance -V --no-generated` at the year-end is the position statement's
+/// total assets (the same values, at each posting's date); the register's
+/// valued running total is one sum; `-X` other than the base is refused.
+#[test]
+fn valued_balance_equals_the_position_statement() {
+    let result = run(&[
+        "-C",
+        LEDGER,
+        "balance",
+        "Assets",
+        "-V",
+        "--no-generated",
+        "--as-of",
+        "2001-03-31",
+        "-O",
+        "csv",
+    ]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let mut total = rust_decimal::Decimal::ZERO;
+    for line in result.stdout.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields[1], "JPY", "{line}");
+        total += fields[2].parse::<rust_decimal::Decimal>().unwrap();
+    }
+    let position = run(&[
+        "-C", LEDGER, "report", "position", "--fy", "2000", "-O", "csv",
+    ]);
+    let line = position
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Total assets"))
+        .unwrap();
+    let stated: rust_decimal::Decimal = line
+        .rsplit(',')
+        .next()
+        .unwrap()
+        .trim_matches('"')
+        .parse()
+        .unwrap();
+    assert_eq!(total, stated);
+    let register = run(&[
+        "-C",
+        LEDGER,
+        "register",
+        "Assets:Cash",
+        "-X",
+        "JPY",
+        "-O",
+        "csv",
+    ]);
+    assert_eq!(register.code, 0, "{}", register.stderr);
+    assert!(
+        register.stdout.lines().skip(1).all(|l| l.contains(",JPY,")),
+        "{}",
+        register.stdout
+    );
+    let other = run(&["-C", LEDGER, "balance", "-X", "USD"]);
+    assert_eq!(other.code, 2);
+    assert!(
+        other.stderr.contains("base currency only"),
+        "{}",
+        other.stderr
+    );
+}

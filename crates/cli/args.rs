@@ -305,6 +305,14 @@ pub struct QueryArgs {
     /// Leave out the postings fundledger generates (interfund and conversion legs).
     #[arg(long)]
     pub no_generated: bool,
+    /// Value real postings in the base currency at the price of each
+    /// posting's own date (the values the statements use); memo (virtual)
+    /// quantities stay in their units.
+    #[arg(short = 'V', long = "value")]
+    pub value: bool,
+    /// As -V, naming the commodity: only the base currency is accepted.
+    #[arg(short = 'X', long = "exchange", value_name = "COMMODITY")]
+    pub exchange: Option<String>,
 }
 
 impl QueryArgs {
@@ -317,6 +325,8 @@ impl QueryArgs {
             || self.pending
             || self.unmarked
             || self.no_generated
+            || self.value
+            || self.exchange.is_some()
     }
 }
 

@@ -433,6 +433,31 @@ fn filter_for(
     Ok(filter)
 }
 
+/// The valuation `-V`/`-X COMMODITY` asks for: real postings in the base
+/// currency at their own date's price. `-X` names the base currency or is
+/// refused.
+fn valuation_for<'j>(
+    journal: &'j Journal,
+    query: &QueryArgs,
+) -> Result<Option<reports::valued::Valued<'j>>, Failure> {
+    if !query.value && query.exchange.is_none() {
+        return Ok(None);
+    }
+    let base = journal.settings().base_currency.clone().ok_or_else(|| {
+        Failure::Usage("-V/-X need a base currency (base_currency in fundledger.toml)".into())
+    })?;
+    if let Some(wanted) = &query.exchange {
+        if *wanted != base {
+            return Err(Failure::Usage(format!(
+                "-X {wanted}: fundledger values in the base currency only ({base}); use -X {base} or -V"
+            )));
+        }
+    }
+    reports::valued::Valued::new(journal)
+        .map(Some)
+        .map_err(report_failed)
+}
+
 /// A resolved period: `[begin, end)`, either end open.
 type Period = (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>);
 
@@ -942,9 +967,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Balance(args) => {
             let journal = load_valid(&cli)?;
             let filter = filter_for(&journal, &args.period, &args.query)?;
+            let valued = valuation_for(&journal, &args.query)?;
             let options = reports::BalanceOptions {
                 by_fund: args.by_fund,
                 depth: args.depth,
+                valued: valued.as_ref(),
             };
             let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
             let report = reports::balance(&journal, &filter, options).map_err(report_failed)?;
@@ -958,7 +985,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let journal = load_valid(&cli)?;
             let filter = filter_for(&journal, &args.period, &args.query)?;
             let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
-            let report = reports::register(&journal, &filter).map_err(report_failed)?;
+            let valued = valuation_for(&journal, &args.query)?;
+            let report = reports::register_valued(&journal, &filter, valued.as_ref())
+                .map_err(report_failed)?;
             let width = out.terminal_width();
             view(
                 &out,

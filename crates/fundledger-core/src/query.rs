@@ -207,12 +207,28 @@ impl Filter {
         &'j self,
         journal: &'j Journal,
     ) -> impl Iterator<Item = (&'j Transaction, &'j Posting)> + 'j {
+        self.select_indexed(journal).map(|(t, _, p)| (t, p))
+    }
+
+    /// As [`Filter::select`], with each posting's index in
+    /// [`Journal::all_postings`] (to find its value).
+    pub fn select_indexed<'j>(
+        &'j self,
+        journal: &'j Journal,
+    ) -> impl Iterator<Item = (&'j Transaction, usize, &'j Posting)> + 'j {
         journal
             .transactions()
             .iter()
             .filter(move |t| self.transaction_matches(journal, t))
-            .flat_map(move |t| journal.postings(t).iter().map(move |p| (t, p)))
-            .filter(move |(t, p)| self.status_matches(t, p) && self.posting_matches(journal, p))
+            .flat_map(move |t| {
+                let start = t.posting_range().start;
+                journal
+                    .postings(t)
+                    .iter()
+                    .enumerate()
+                    .map(move |(offset, p)| (t, start + offset, p))
+            })
+            .filter(move |(t, _, p)| self.status_matches(t, p) && self.posting_matches(journal, p))
     }
 
     /// What in the filter matches nothing in the whole journal (any date):

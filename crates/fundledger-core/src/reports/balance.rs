@@ -10,12 +10,16 @@ use crate::money::MultiAmount;
 use crate::query::Filter;
 
 /// Options of the balance report beyond the filter.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct BalanceOptions {
+/// (Not `Debug`: it may hold a whole valuation.)
+#[derive(Clone, Copy, Default)]
+pub struct BalanceOptions<'v> {
     /// One row per account, fund and commodity.
     pub by_fund: bool,
     /// Collapse accounts deeper than this many components into their parent.
     pub depth: Option<usize>,
+    /// With values (`-V`): real postings in the base currency at their
+    /// date's price ([`super::valued::Valued::shown`]).
+    pub valued: Option<&'v super::valued::Valued<'v>>,
 }
 
 /// One row: the total of an account (in a fund) in one commodity.
@@ -86,18 +90,19 @@ fn cut(account: &str, depth: Option<usize>) -> &str {
 pub fn balance(
     journal: &Journal,
     filter: &Filter,
-    options: BalanceOptions,
+    options: BalanceOptions<'_>,
 ) -> Result<BalanceReport, ReportError> {
     journal.verify_invariants()?;
     // First by ids (cheap per posting), then by names (once per account).
     let mut by_id: rustc_hash::FxHashMap<(AccountId, Option<FundId>), MultiAmount<CommodityId>> =
         Default::default();
-    for (_, posting) in filter.select(journal) {
+    for (_, index, posting) in filter.select_indexed(journal) {
         let fund = options.by_fund.then_some(posting.fund);
+        let (commodity, quantity) = super::valued::shown(options.valued, posting, index)?;
         by_id
             .entry((posting.account, fund))
             .or_default()
-            .add(posting.commodity, posting.quantity)?;
+            .add(commodity, quantity)?;
     }
     // (account, fund) → amounts. The fund key is "" without --by-fund.
     let mut sums: BTreeMap<(String, String), MultiAmount<CommodityId>> = BTreeMap::new();

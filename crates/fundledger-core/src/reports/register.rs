@@ -40,21 +40,36 @@ pub struct RegisterReport {
 /// # Errors
 /// [`ReportError`] on an invariant violation or overflow.
 pub fn register(journal: &Journal, filter: &Filter) -> Result<RegisterReport, ReportError> {
+    register_valued(journal, filter, None)
+}
+
+/// The register with `valued` (`-V`): each real posting at its value in the
+/// base currency on its date ([`super::valued::Valued::shown`]), so that the
+/// running total is one sum; without it, a running total per commodity.
+///
+/// # Errors
+/// [`ReportError`] on an invariant violation or overflow.
+pub fn register_valued(
+    journal: &Journal,
+    filter: &Filter,
+    valued: Option<&super::valued::Valued<'_>>,
+) -> Result<RegisterReport, ReportError> {
     journal.verify_invariants()?;
-    let mut selected: Vec<_> = filter.select(journal).collect();
-    selected.sort_by_key(|(t, _)| t.date);
+    let mut selected: Vec<_> = filter.select_indexed(journal).collect();
+    selected.sort_by_key(|(t, _, _)| t.date);
     let mut running: MultiAmount<CommodityId> = MultiAmount::new();
     let mut rows = Vec::with_capacity(selected.len());
-    for (t, p) in selected {
-        running.add(p.commodity, p.quantity)?;
+    for (t, index, posting) in selected {
+        let (commodity, quantity) = super::valued::shown(valued, posting, index)?;
+        running.add(commodity, quantity)?;
         rows.push(RegisterRow {
             date: t.date,
             payee: journal.payee(t).to_string(),
-            account: journal.account_name(p.account).to_string(),
-            fund: journal.fund_name(p.fund).to_string(),
-            commodity: journal.commodity_name(p.commodity).to_string(),
-            amount: at_precision(journal, p.quantity, p.commodity),
-            running_total: at_precision(journal, running.get(p.commodity), p.commodity),
+            account: journal.account_name(posting.account).to_string(),
+            fund: journal.fund_name(posting.fund).to_string(),
+            commodity: journal.commodity_name(commodity).to_string(),
+            amount: at_precision(journal, quantity, commodity),
+            running_total: at_precision(journal, running.get(commodity), commodity),
         });
     }
     Ok(RegisterReport { rows })

@@ -13,7 +13,7 @@
 use chrono::NaiveDate;
 
 use super::ReportError;
-use crate::journal::{Journal, Posting, PostingKind, Transaction};
+use crate::journal::{CommodityId, Journal, Posting, PostingKind, Transaction};
 use crate::money::{self, Decimal, RoundingStrategy};
 use crate::valuation::Valuer;
 
@@ -96,6 +96,19 @@ impl<'j> Valued<'j> {
         })
     }
 
+    /// The amount `balance -V` and `register -V` show for the posting at
+    /// `index`: a real posting's value in the base currency at the price of
+    /// its own date (the value the statements use), a virtual posting (a
+    /// memo quantity, which has no price) in its own commodity.
+    pub fn shown(&self, index: usize) -> Option<(CommodityId, Decimal)> {
+        let posting = self.journal.all_postings().get(index)?;
+        if posting.kind != PostingKind::Real {
+            return Some((posting.commodity, posting.quantity));
+        }
+        let base = self.journal.commodity_id(&self.base)?;
+        Some((base, *self.values.get(index)?))
+    }
+
     /// The value of the posting at `index`.
     pub fn value(&self, index: usize) -> Decimal {
         self.values[index]
@@ -123,6 +136,27 @@ impl<'j> Valued<'j> {
                     .filter(|(_, p)| p.kind == PostingKind::Real)
                     .map(move |(offset, p)| (t, p, self.values[start + offset]))
             })
+    }
+}
+
+/// A posting's amount as shown: its own, or its value with `valued`.
+///
+/// # Errors
+/// [`ReportError::Request`] when the valuation does not cover the posting
+/// (a different journal).
+pub fn shown(
+    valued: Option<&Valued<'_>>,
+    posting: &Posting,
+    index: usize,
+) -> Result<(CommodityId, Decimal), ReportError> {
+    match valued {
+        None => Ok((posting.commodity, posting.quantity)),
+        Some(v) => v.shown(index).ok_or_else(|| {
+            ReportError::Request(format!(
+                "no value for posting {index}, or no commodity {} in the journal",
+                v.base
+            ))
+        }),
     }
 }
 

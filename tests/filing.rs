@@ -369,3 +369,70 @@ fn annual_key_figures_equal_the_statements() {
         assert_ne!(amount(&annual["summary"], closing_label, 0), "0");
     }
 }
+
+/// `report activities --fund F` is fund F's statement: each fund's change
+/// in net assets is its row of the roll-forward, and the funds' statements
+/// add up to the whole, line by line in the total column.
+#[test]
+fn fund_statements_add_up_to_the_whole() {
+    let totals = |extra: &[&str]| -> std::collections::BTreeMap<String, rust_decimal::Decimal> {
+        let mut args = vec![
+            "-C",
+            LEDGER,
+            "report",
+            "activities",
+            "--fy",
+            "2000",
+            "-O",
+            "json",
+        ];
+        args.extend(extra);
+        let result = run(&args);
+        assert_eq!(result.code, 0, "{extra:?}: {}", result.stderr);
+        let statements: Vec<Value> = serde_json::from_str(&result.stdout).unwrap();
+        let mut out = std::collections::BTreeMap::new();
+        for row in statements[0]["rows"].as_array().unwrap() {
+            let cells = row["cells"].as_array().unwrap();
+            if let Some(last) = cells.last().and_then(Value::as_str) {
+                if let Ok(amount) = last.parse::<rust_decimal::Decimal>() {
+                    *out.entry(row["label"].as_str().unwrap().to_string())
+                        .or_default() += amount;
+                }
+            }
+        }
+        if let Some(fund) = extra.get(1) {
+            assert!(
+                statements[0]["subtitle"].as_str().unwrap().contains(fund),
+                "{}",
+                statements[0]["subtitle"]
+            );
+        }
+        out
+    };
+    let whole = totals(&[]);
+    let mut sum: std::collections::BTreeMap<String, rust_decimal::Decimal> = Default::default();
+    let funds = [
+        "General",
+        "FoodAid",
+        "Shelters",
+        "FosterScheme",
+        "MedicalAid",
+        "RescueRoutes",
+        "SelfReliance",
+    ];
+    for fund in funds {
+        for (label, amount) in totals(&["--fund", fund]) {
+            *sum.entry(label).or_default() += amount;
+        }
+    }
+    sum.retain(|_, v| !v.is_zero());
+    let mut whole_nonzero = whole.clone();
+    whole_nonzero.retain(|_, v| !v.is_zero());
+    assert_eq!(sum, whole_nonzero);
+    assert!(whole_nonzero.len() > 10, "{whole_nonzero:?}");
+    let food = totals(&["--fund", "FoodAid"]);
+    assert_eq!(
+        food["Change in net assets"],
+        rust_decimal::Decimal::from(162_300)
+    );
+}

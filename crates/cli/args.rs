@@ -137,6 +137,10 @@ pub struct ReportArgs {
     pub name: String,
     #[command(flatten)]
     pub period: PeriodArgs,
+    /// That fund's books as an independent set (its postings and its share
+    /// of interfund balances); repeat for several funds together.
+    #[arg(long, value_name = "FUND")]
+    pub fund: Vec<String>,
     /// The accounting standard of the statements.
     #[arg(long, value_enum, default_value_t = StandardArg::Asc958)]
     pub standard: StandardArg,
@@ -378,6 +382,9 @@ pub struct RegisterArgs {
 pub struct FundsArgs {
     #[command(flatten)]
     pub period: PeriodArgs,
+    /// Only these funds (repeat for several).
+    #[arg(long, value_name = "FUND")]
+    pub fund: Vec<String>,
     /// One row per fund and commodity, in each commodity's own units,
     /// instead of values in the base currency.
     #[arg(long)]

@@ -383,21 +383,7 @@ fn filter_for(
             period_of(journal, &as_period)?
         }
     };
-    let fund_ids = |names: &[String]| -> Result<Vec<_>, Failure> {
-        names
-            .iter()
-            .map(|name| {
-                journal.fund_id(name).ok_or_else(|| {
-                    let known: Vec<&str> =
-                        journal.fund_ids().map(|f| journal.fund_name(f)).collect();
-                    Failure::Usage(format!(
-                        "no fund named {name:?}; the funds are {}",
-                        known.join(", ")
-                    ))
-                })
-            })
-            .collect()
-    };
+    let fund_ids = |names: &[String]| fund_ids(journal, names);
     let mut funds = fund_ids(&query.fund)?;
     funds.extend(fund_ids(&terms.funds)?);
     let statuses = [
@@ -680,9 +666,51 @@ fn report_period(
     Ok((begin, end, fy_of(last), last))
 }
 
+/// The ids of the funds named, or a usage error listing the funds.
+fn fund_ids(
+    journal: &Journal,
+    names: &[String],
+) -> Result<Vec<fundledger_core::journal::FundId>, Failure> {
+    names
+        .iter()
+        .map(|name| {
+            journal.fund_id(name).ok_or_else(|| {
+                let known: Vec<&str> = journal.fund_ids().map(|f| journal.fund_name(f)).collect();
+                Failure::Usage(format!(
+                    "no fund named {name:?}; the funds are {}",
+                    known.join(", ")
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The journal, or with `--fund` those funds' books as a journal of their
+/// own.
+fn books_of(journal: Journal, names: &[String]) -> Result<Journal, Failure> {
+    if names.is_empty() {
+        return Ok(journal);
+    }
+    let ids = fund_ids(&journal, names)?;
+    Ok(journal.fund_books(&ids))
+}
+
+/// "fund: FoodAid" / "funds: FoodAid, Shelters".
+fn funds_note(names: &[String]) -> String {
+    let label = if names.len() == 1 { "fund" } else { "funds" };
+    format!("{label}: {}", names.join(", "))
+}
+
+/// Says in a statement's subtitle which funds' books it is, with `--fund`.
+fn name_funds(statement: &mut reports::statement::Statement, names: &[String]) {
+    if !names.is_empty() {
+        statement.subtitle = format!("{} ({})", statement.subtitle, funds_note(names));
+    }
+}
+
 fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     use fundledger_core::reports::{annual, financial::Standard, valued::Valued};
-    let journal = load_valid(cli)?;
+    let journal = books_of(load_valid(cli)?, &args.fund)?;
     let (begin, end, fy, as_of) = report_period(&journal, args)?;
     let standard = match args.standard {
         StandardArg::Asc958 => Standard::Asc958,
@@ -718,7 +746,17 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
             Ok(Rendered::Text(parts.join("\n")))
         };
     if args.name == "annual" {
-        let report = annual::annual(&valued, standard, fy, begin, end).map_err(report_failed)?;
+        let mut report =
+            annual::annual(&valued, standard, fy, begin, end).map_err(report_failed)?;
+        if !args.fund.is_empty() {
+            report.period = format!("{} ({})", report.period, funds_note(&args.fund));
+            for s in std::iter::once(&mut report.summary)
+                .chain(&mut report.statements)
+                .chain(&mut report.notes)
+            {
+                name_funds(s, &args.fund);
+            }
+        }
         let rendered = match out.format {
             OutputFormat::Html => {
                 Rendered::Text(fundledger_core::html::annual(&report, generation_date()))
@@ -745,6 +783,10 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     }
     let statements =
         reports::named(&valued, &args.name, standard, begin, end, as_of).map_err(report_failed)?;
+    let mut statements = statements;
+    for s in &mut statements {
+        name_funds(s, &args.fund);
+    }
     let rendered = match out.format {
         OutputFormat::Json => Rendered::Text(render::json(&statements).map_err(report_failed)?),
         OutputFormat::Html => {
@@ -1036,7 +1078,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Close(args) => close(&cli, args),
         Command::Funds(args) => {
             let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
-            let journal = load_valid(&cli)?;
+            let journal = books_of(load_valid(&cli)?, &args.fund)?;
             let (begin, end) = period_of(&journal, &args.period)?;
             let report = if args.by_commodity || journal.settings().base_currency.is_none() {
                 reports::funds(&journal, begin, end).map_err(report_failed)?

@@ -494,6 +494,37 @@ impl Journal {
         }
     }
 
+    /// The books of some funds as a journal of their own: only their
+    /// postings (the interfund legs fundledger generates included, so each
+    /// fund still balances and shows its share of interfund balances), and
+    /// only the transactions that keep a posting. Every report run on it is
+    /// that fund's report; the postings of all funds' books together are the
+    /// journal's.
+    pub fn fund_books(&self, funds: &[FundId]) -> Journal {
+        let mut books = Journal {
+            transactions: Vec::new(),
+            postings: Vec::new(),
+            ..self.clone()
+        };
+        for transaction in &self.transactions {
+            let start = books.postings.len() as u32;
+            books.postings.extend(
+                self.postings(transaction)
+                    .iter()
+                    .filter(|p| funds.contains(&p.fund))
+                    .cloned(),
+            );
+            let end = books.postings.len() as u32;
+            if end > start {
+                books.transactions.push(Transaction {
+                    postings: start..end,
+                    ..transaction.clone()
+                });
+            }
+        }
+        books
+    }
+
     /// Checks the double-entry invariants over the whole journal:
     /// every transaction's real postings sum to zero per commodity, and per
     /// fund within each commodity; so does the whole journal.

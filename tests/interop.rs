@@ -359,6 +359,16 @@ fn differential_cases(year: i32) -> Vec<(Vec<String>, Vec<String>)> {
             s(&["-e", &format!("{year}-10-01")]),
         ),
         (s(&["--cleared"]), s(&["-C"])),
+        (
+            s(&["-B", "--fy", &year.to_string()]),
+            s(&[
+                "-B",
+                "-b",
+                &format!("{year}-04-01"),
+                "-e",
+                &format!("{next}-04-01"),
+            ]),
+        ),
         (s(&["--unmarked"]), s(&["-U"])),
         (s(&["--pending"]), s(&["-P"])),
         (s(&["Assets:Bank"]), s(&["^assets:bank(:|$)"])),

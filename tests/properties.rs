@@ -127,7 +127,7 @@ proptest! {
             }
         }
         naive.retain(|_, v| !v.is_zero());
-        let report = reports::balance(journal, &Filter::default(), BalanceOptions { by_fund: true, depth: None, valued: None }).unwrap();
+        let report = reports::balance(journal, &Filter::default(), BalanceOptions { by_fund: true, depth: None, shown: Default::default() }).unwrap();
         let interfund = ["Assets:Interfund:DueFrom", "Liabilities:Interfund:DueTo"];
         let mut library: BTreeMap<(String, String, String), Decimal> = BTreeMap::new();
         let mut per_commodity: BTreeMap<String, Decimal> = BTreeMap::new();

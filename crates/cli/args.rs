@@ -314,6 +314,10 @@ pub struct QueryArgs {
     /// quantities stay in their units.
     #[arg(short = 'V', long = "value")]
     pub value: bool,
+    /// Amounts at cost: a posting written with @/@@ shows its cost (the
+    /// conversion legs fundledger generates for it are left out).
+    #[arg(short = 'B', long = "cost", conflicts_with_all = ["value", "exchange"])]
+    pub cost: bool,
     /// As -V, naming the commodity: only the base currency is accepted.
     #[arg(short = 'X', long = "exchange", value_name = "COMMODITY")]
     pub exchange: Option<String>,
@@ -330,6 +334,7 @@ impl QueryArgs {
             || self.unmarked
             || self.no_generated
             || self.value
+            || self.cost
             || self.exchange.is_some()
     }
 }

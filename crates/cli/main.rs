@@ -444,6 +444,19 @@ fn valuation_for<'j>(
         .map_err(report_failed)
 }
 
+/// Own amounts, at cost (`-B`) or values (`-V`, `-X`).
+fn shown_of<'v>(
+    query: &QueryArgs,
+    valued: Option<&'v reports::valued::Valued<'v>>,
+) -> reports::valued::Shown<'v> {
+    use reports::valued::Shown;
+    match valued {
+        Some(v) => Shown::Value(v),
+        None if query.cost => Shown::Cost,
+        None => Shown::Own,
+    }
+}
+
 /// A resolved period: `[begin, end)`, either end open.
 type Period = (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>);
 
@@ -1013,7 +1026,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let options = reports::BalanceOptions {
                 by_fund: args.by_fund,
                 depth: args.depth,
-                valued: valued.as_ref(),
+                shown: shown_of(&args.query, valued.as_ref()),
             };
             let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
             let report = reports::balance(&journal, &filter, options).map_err(report_failed)?;
@@ -1028,8 +1041,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let filter = filter_for(&journal, &args.period, &args.query)?;
             let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
             let valued = valuation_for(&journal, &args.query)?;
-            let report = reports::register_valued(&journal, &filter, valued.as_ref())
-                .map_err(report_failed)?;
+            let report =
+                reports::register_shown(&journal, &filter, shown_of(&args.query, valued.as_ref()))
+                    .map_err(report_failed)?;
             let width = out.terminal_width();
             view(
                 &out,

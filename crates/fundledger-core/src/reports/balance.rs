@@ -17,9 +17,8 @@ pub struct BalanceOptions<'v> {
     pub by_fund: bool,
     /// Collapse accounts deeper than this many components into their parent.
     pub depth: Option<usize>,
-    /// With values (`-V`): real postings in the base currency at their
-    /// date's price ([`super::valued::Valued::shown`]).
-    pub valued: Option<&'v super::valued::Valued<'v>>,
+    /// Own amounts, at cost (`-B`) or values (`-V`).
+    pub shown: super::valued::Shown<'v>,
 }
 
 /// One row: the total of an account (in a fund) in one commodity.
@@ -98,7 +97,9 @@ pub fn balance(
         Default::default();
     for (_, index, posting) in filter.select_indexed(journal) {
         let fund = options.by_fund.then_some(posting.fund);
-        let (commodity, quantity) = super::valued::shown(options.valued, posting, index)?;
+        let Some((commodity, quantity)) = options.shown.amount(journal, posting, index)? else {
+            continue;
+        };
         by_id
             .entry((posting.account, fund))
             .or_default()

@@ -24,7 +24,7 @@ pub mod words;
 pub use accounts::{accounts, AccountRow, AccountsReport};
 pub use balance::{balance, BalanceOptions, BalanceReport, BalanceRow, TreeNode};
 pub use funds::{funds, funds_valued, FundRow, FundsReport};
-pub use register::{register, register_valued, RegisterReport, RegisterRow};
+pub use register::{register, register_shown, RegisterReport, RegisterRow};
 
 /// The statements a `report NAME` produces, by name. Every statement of
 /// the period is built and reconciled with the others

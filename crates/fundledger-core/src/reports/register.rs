@@ -40,19 +40,19 @@ pub struct RegisterReport {
 /// # Errors
 /// [`ReportError`] on an invariant violation or overflow.
 pub fn register(journal: &Journal, filter: &Filter) -> Result<RegisterReport, ReportError> {
-    register_valued(journal, filter, None)
+    register_shown(journal, filter, super::valued::Shown::Own)
 }
 
-/// The register with `valued` (`-V`): each real posting at its value in the
-/// base currency on its date ([`super::valued::Valued::shown`]), so that the
-/// running total is one sum; without it, a running total per commodity.
+/// The register with amounts at cost (`-B`) or values (`-V`: each real
+/// posting at its value in the base currency on its date, so that the
+/// running total is one sum); the running total is kept per commodity.
 ///
 /// # Errors
 /// [`ReportError`] on an invariant violation or overflow.
-pub fn register_valued(
+pub fn register_shown(
     journal: &Journal,
     filter: &Filter,
-    valued: Option<&super::valued::Valued<'_>>,
+    shown: super::valued::Shown<'_>,
 ) -> Result<RegisterReport, ReportError> {
     journal.verify_invariants()?;
     let mut selected: Vec<_> = filter.select_indexed(journal).collect();
@@ -60,7 +60,9 @@ pub fn register_valued(
     let mut running: MultiAmount<CommodityId> = MultiAmount::new();
     let mut rows = Vec::with_capacity(selected.len());
     for (t, index, posting) in selected {
-        let (commodity, quantity) = super::valued::shown(valued, posting, index)?;
+        let Some((commodity, quantity)) = shown.amount(journal, posting, index)? else {
+            continue;
+        };
         running.add(commodity, quantity)?;
         rows.push(RegisterRow {
             date: t.date,

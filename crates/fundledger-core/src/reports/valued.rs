@@ -139,24 +139,49 @@ impl<'j> Valued<'j> {
     }
 }
 
-/// A posting's amount as shown: its own, or its value with `valued`.
-///
-/// # Errors
-/// [`ReportError::Request`] when the valuation does not cover the posting
-/// (a different journal).
-pub fn shown(
-    valued: Option<&Valued<'_>>,
-    posting: &Posting,
-    index: usize,
-) -> Result<(CommodityId, Decimal), ReportError> {
-    match valued {
-        None => Ok((posting.commodity, posting.quantity)),
-        Some(v) => v.shown(index).ok_or_else(|| {
-            ReportError::Request(format!(
-                "no value for posting {index}, or no commodity {} in the journal",
-                v.base
-            ))
-        }),
+/// Which amount `balance` and `register` show for a posting.
+#[derive(Clone, Copy, Default)]
+pub enum Shown<'v> {
+    /// Its own quantity and commodity.
+    #[default]
+    Own,
+    /// `-B`: its cost when written with `@`/`@@`, else its own amount. The
+    /// conversion legs fundledger generates for a cost are left out (the
+    /// cost stands for them, as in hledger).
+    Cost,
+    /// `-V`: its value ([`Valued::shown`]).
+    Value(&'v Valued<'v>),
+}
+
+impl Shown<'_> {
+    /// The (commodity, quantity) shown for the posting at `index`, or `None`
+    /// for a posting not shown at all (a conversion leg at cost).
+    ///
+    /// # Errors
+    /// [`ReportError::Request`] when the valuation does not cover the posting
+    /// (a different journal).
+    pub fn amount(
+        &self,
+        journal: &Journal,
+        posting: &Posting,
+        index: usize,
+    ) -> Result<Option<(CommodityId, Decimal)>, ReportError> {
+        match self {
+            Shown::Own => Ok(Some((posting.commodity, posting.quantity))),
+            Shown::Cost => {
+                if posting.origin == crate::journal::Origin::Conversion {
+                    return Ok(None);
+                }
+                let (quantity, commodity) = journal.weight(posting);
+                Ok(Some((commodity, quantity)))
+            }
+            Shown::Value(v) => v.shown(index).map(Some).ok_or_else(|| {
+                ReportError::Request(format!(
+                    "no value for posting {index}, or no commodity {} in the journal",
+                    v.base
+                ))
+            }),
+        }
     }
 }
 

@@ -44,6 +44,32 @@ const REPORTS: &[(&str, &[&str])] = &[
         &["register", "--fy", "2000", "-O", "csv"],
     ),
     ("print.ledger", &["print"]),
+    (
+        "balance-quarterly-fy2000-expenses.txt",
+        &["balance", "-Q", "--fy", "2000", "Expenses"],
+    ),
+    (
+        "balance-quarterly-fy2000-expenses.csv",
+        &["balance", "-Q", "--fy", "2000", "Expenses", "-O", "csv"],
+    ),
+    (
+        "balance-quarterly-fy2000-expenses.json",
+        &["balance", "-Q", "--fy", "2000", "Expenses", "-O", "json"],
+    ),
+    (
+        "balance-quarterly-fy2000-expenses.md",
+        &["balance", "-Q", "--fy", "2000", "Expenses", "-O", "md"],
+    ),
+    (
+        "balance-quarterly-fy2000-expenses.html",
+        &["balance", "-Q", "--fy", "2000", "Expenses", "-O", "html"],
+    ),
+    (
+        "balance-quarterly-fy2000-expenses-valued.txt",
+        &[
+            "balance", "-Q", "--fy", "2000", "Expenses", "-V", "--depth", "2",
+        ],
+    ),
 ];
 
 /// Every report in every format and standard, under `reports/LEDGER/statements/`.

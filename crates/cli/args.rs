@@ -358,6 +358,18 @@ pub struct BalanceArgs {
     /// One row per account, fund and commodity.
     #[arg(long)]
     pub by_fund: bool,
+    /// One column per month, plus a total.
+    #[arg(short = 'M', long, group = "columns")]
+    pub monthly: bool,
+    /// One column per calendar quarter, plus a total.
+    #[arg(short = 'Q', long, group = "columns")]
+    pub quarterly: bool,
+    /// One column per calendar year, plus a total.
+    #[arg(short = 'Y', long, group = "columns")]
+    pub yearly: bool,
+    /// One column per fiscal year, plus a total.
+    #[arg(long, group = "columns")]
+    pub fy_columns: bool,
     /// Collapse accounts below this depth into their parents.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(usize))]
     pub depth: Option<usize>,

@@ -444,6 +444,48 @@ fn valuation_for<'j>(
         .map_err(report_failed)
 }
 
+/// Every output format.
+const ALL_FORMATS: [OutputFormat; 6] = [
+    OutputFormat::Text,
+    OutputFormat::Csv,
+    OutputFormat::Json,
+    OutputFormat::Md,
+    OutputFormat::Html,
+    OutputFormat::Xlsx,
+];
+
+/// The interval of `balance -M/-Q/-Y/--fy-columns`.
+fn interval_of(args: &args::BalanceArgs) -> Option<fundledger_core::period::Interval> {
+    use fundledger_core::period::Interval;
+    [
+        (args.monthly, Interval::Monthly),
+        (args.quarterly, Interval::Quarterly),
+        (args.yearly, Interval::Yearly),
+        (args.fy_columns, Interval::FiscalYearly),
+    ]
+    .into_iter()
+    .find_map(|(on, interval)| on.then_some(interval))
+}
+
+/// The filter's range with open ends closed at the journal's first and last
+/// dates, for columns.
+fn bounded(
+    journal: &Journal,
+    filter: &Filter,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), Failure> {
+    let dates = journal.transactions().iter().map(|t| t.date);
+    let (Some(first), Some(last)) = (dates.clone().min(), dates.max()) else {
+        return Err(Failure::Usage(
+            "the journal has no transactions to put in columns".into(),
+        ));
+    };
+    let begin = filter.begin.unwrap_or(first);
+    let end = filter
+        .end
+        .unwrap_or_else(|| last.succ_opt().unwrap_or(last));
+    Ok((begin, end))
+}
+
 /// Own amounts, at cost (`-B`) or values (`-V`, `-X`).
 fn shown_of<'v>(
     query: &QueryArgs,
@@ -800,7 +842,17 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     for s in &mut statements {
         name_funds(s, &args.fund);
     }
-    let rendered = match out.format {
+    let rendered = statements_rendered(&out, &statements)?;
+    out.write(rendered)
+}
+
+/// Statements in the output's format: text and CSV one after another, JSON,
+/// Markdown, one HTML page, or one spreadsheet sheet each.
+fn statements_rendered(
+    out: &Output,
+    statements: &[reports::statement::Statement],
+) -> Result<Rendered, Failure> {
+    Ok(match out.format {
         OutputFormat::Json => Rendered::Text(render::json(&statements).map_err(report_failed)?),
         OutputFormat::Html => {
             let body: String = statements
@@ -817,10 +869,20 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         OutputFormat::Md => {
             Rendered::Text(statements.iter().map(render::statement_markdown).collect())
         }
-        OutputFormat::Xlsx => Rendered::Sheets(sheet::statements(&statements)),
-        OutputFormat::Text | OutputFormat::Csv => statements_as(&statements)?,
-    };
-    out.write(rendered)
+        OutputFormat::Xlsx => Rendered::Sheets(sheet::statements(statements)),
+        OutputFormat::Text | OutputFormat::Csv => {
+            let format = if out.format == OutputFormat::Csv {
+                Format::Csv
+            } else {
+                Format::Text
+            };
+            let mut parts = Vec::new();
+            for s in statements {
+                parts.push(render::statement(s, format).map_err(report_failed)?);
+            }
+            Rendered::Text(parts.join("\n"))
+        }
+    })
 }
 
 /// The date a report says it was generated: today, or the day of
@@ -1028,6 +1090,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 depth: args.depth,
                 shown: shown_of(&args.query, valued.as_ref()),
             };
+            if let Some(interval) = interval_of(args) {
+                let out = destination(&cli, args.output, &ALL_FORMATS, false)?;
+                let (begin, end) = bounded(&journal, &filter)?;
+                let periods = fundledger_core::period::split(
+                    interval,
+                    begin,
+                    end,
+                    journal.settings().fiscal_year_start,
+                );
+                let statement =
+                    reports::balance_columns(&journal, &filter, options, &periods, "Balance")
+                        .map_err(report_failed)?;
+                let rendered = statements_rendered(&out, &[statement])?;
+                return out.write(rendered);
+            }
             let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
             let report = reports::balance(&journal, &filter, options).map_err(report_failed)?;
             view(

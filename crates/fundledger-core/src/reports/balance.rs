@@ -252,3 +252,109 @@ mod tests {
         assert_eq!(cut("A:B:C", None), "A:B:C");
     }
 }
+
+/// The balance in columns (`balance -M/-Q/-Y/--fy-columns`): one column per
+/// `[begin, end)` of `periods` and a total over all of them, one row per
+/// account (cut to `options.depth`) and commodity, as a statement so that
+/// every renderer prints it. The total column is the balance of the whole
+/// range, and each row's periods add up to it (checked: a row that does not
+/// is [`ReportError::DoesNotTie`]).
+///
+/// # Errors
+/// [`ReportError`] on an invariant violation, overflow or a row that does
+/// not add up.
+pub fn balance_columns(
+    journal: &Journal,
+    filter: &Filter,
+    options: BalanceOptions<'_>,
+    periods: &[(chrono::NaiveDate, chrono::NaiveDate)],
+    title: &str,
+) -> Result<super::statement::Statement, ReportError> {
+    use super::statement::{RowKind, Statement};
+    let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
+        return Err(ReportError::Request("no period to show".into()));
+    };
+    let options = BalanceOptions {
+        by_fund: false,
+        ..options
+    };
+    let mut columns: Vec<BTreeMap<(String, String), crate::money::Decimal>> = Vec::new();
+    for (begin, end) in periods.iter().copied().chain([(first.0, last.1)]) {
+        let narrowed = Filter {
+            begin: Some(filter.begin.map_or(begin, |b| b.max(begin))),
+            end: Some(filter.end.map_or(end, |e| e.min(end))),
+            ..filter.clone()
+        };
+        let report = balance(journal, &narrowed, options)?;
+        columns.push(
+            report
+                .rows
+                .into_iter()
+                .map(|r| ((r.account, r.commodity), r.amount))
+                .collect(),
+        );
+    }
+    let keys: std::collections::BTreeSet<(String, String)> =
+        columns.iter().flat_map(|c| c.keys().cloned()).collect();
+    let commodities: std::collections::BTreeSet<&str> =
+        keys.iter().map(|(_, c)| c.as_str()).collect();
+    let single = (commodities.len() == 1)
+        .then(|| commodities.iter().next().copied())
+        .flatten();
+    let mut headers: Vec<String> = periods
+        .iter()
+        .map(|(b, e)| format!("{b}..{}", e.pred_opt().unwrap_or(*e)))
+        .collect();
+    headers.push("Total".into());
+    let subtitle = format!(
+        "{}, {} to {}",
+        journal.settings().organisation,
+        first.0,
+        last.1.pred_opt().unwrap_or(last.1)
+    );
+    let mut s = Statement::new(
+        "balance-columns",
+        title,
+        subtitle,
+        headers,
+        single.unwrap_or(""),
+    );
+    s.label_header = "account".into();
+    let mut totals: BTreeMap<String, Vec<crate::money::Decimal>> = BTreeMap::new();
+    for key in &keys {
+        let cells: Vec<crate::money::Decimal> = columns
+            .iter()
+            .map(|c| c.get(key).copied().unwrap_or_default())
+            .collect();
+        let (periods_part, total) = cells.split_at(cells.len() - 1);
+        let mut sum = crate::money::Decimal::ZERO;
+        for v in periods_part {
+            super::acc(&mut sum, *v)?;
+        }
+        if sum != total[0] {
+            return Err(ReportError::DoesNotTie(format!(
+                "{} {}: the periods add up to {sum}, the whole range is {}",
+                key.0, key.1, total[0]
+            )));
+        }
+        let label = match single {
+            Some(_) => key.0.clone(),
+            None => format!("{} ({})", key.0, key.1),
+        };
+        s.amounts(label, 0, RowKind::Line, &cells);
+        let column_totals = totals
+            .entry(key.1.clone())
+            .or_insert_with(|| vec![crate::money::Decimal::ZERO; cells.len()]);
+        for (t, v) in column_totals.iter_mut().zip(&cells) {
+            super::acc(t, *v)?;
+        }
+    }
+    for (commodity, cells) in &totals {
+        let label = match single {
+            Some(_) => "Total".to_string(),
+            None => format!("Total ({commodity})"),
+        };
+        s.amounts(label, 0, RowKind::Total, cells);
+    }
+    Ok(s)
+}

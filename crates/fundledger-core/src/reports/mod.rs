@@ -22,7 +22,7 @@ pub mod valued;
 pub mod words;
 
 pub use accounts::{accounts, AccountRow, AccountsReport};
-pub use balance::{balance, BalanceOptions, BalanceReport, BalanceRow, TreeNode};
+pub use balance::{balance, balance_columns, BalanceOptions, BalanceReport, BalanceRow, TreeNode};
 pub use funds::{funds, funds_valued, FundRow, FundsReport};
 pub use register::{register, register_shown, RegisterReport, RegisterRow};
 

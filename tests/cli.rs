@@ -546,3 +546,28 @@ fn valued_balance_equals_the_position_statement() {
         other.stderr
     );
 }
+
+/// `balance -p "quarterly in fy2000"` is `balance -Q --fy 2000`.
+#[test]
+fn an_interval_in_the_period_gives_columns() {
+    let a = run(&[
+        "-C",
+        LEDGER,
+        "balance",
+        "-p",
+        "quarterly in fy2000",
+        "Expenses",
+        "-O",
+        "csv",
+    ]);
+    let b = run(&[
+        "-C", LEDGER, "balance", "-Q", "--fy", "2000", "Expenses", "-O", "csv",
+    ]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    assert_eq!(a.stdout, b.stdout);
+    assert!(
+        a.stdout.starts_with("account,2000-04-01..2000-06-30,"),
+        "{}",
+        a.stdout
+    );
+}

@@ -340,6 +340,14 @@ impl QueryArgs {
 }
 
 impl PeriodArgs {
+    /// The same flags without `-p` (its range moved to `-b`/`-e`).
+    pub fn without_period(self) -> PeriodArgs {
+        PeriodArgs {
+            period: None,
+            ..self
+        }
+    }
+
     /// True when any period flag is given.
     pub fn is_set(&self) -> bool {
         self.fy.is_some()

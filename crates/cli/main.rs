@@ -454,6 +454,42 @@ const ALL_FORMATS: [OutputFormat; 6] = [
     OutputFormat::Xlsx,
 ];
 
+/// `-p "monthly in fy2000"` on `balance`: the interval, and the period flags
+/// with the range alone (as `-b`/`-e`), so that the interval gives columns.
+fn period_interval(
+    journal: &Journal,
+    period: &PeriodArgs,
+) -> Result<(PeriodArgs, Option<fundledger_core::period::Interval>), Failure> {
+    use fundledger_core::period;
+    let same = || PeriodArgs {
+        fy: period.fy,
+        begin: period.begin.clone(),
+        end: period.end.clone(),
+        period: period.period.clone(),
+        as_of: period.as_of.clone(),
+    };
+    let Some(text) = &period.period else {
+        return Ok((same(), None));
+    };
+    let ctx = period::Context {
+        today: today(),
+        fiscal_year_start: journal.settings().fiscal_year_start,
+    };
+    let parsed = period::parse(text, &ctx).map_err(Failure::Usage)?;
+    let Some(interval) = parsed.interval else {
+        return Ok((same(), None));
+    };
+    Ok((
+        PeriodArgs {
+            begin: parsed.begin.map(|d| d.to_string()),
+            end: parsed.end.map(|d| d.to_string()),
+            ..same()
+        }
+        .without_period(),
+        Some(interval),
+    ))
+}
+
 /// The interval of `balance -M/-Q/-Y/--fy-columns`.
 fn interval_of(args: &args::BalanceArgs) -> Option<fundledger_core::period::Interval> {
     use fundledger_core::period::Interval;
@@ -1083,14 +1119,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Balance(args) => {
             let journal = load_valid(&cli)?;
-            let filter = filter_for(&journal, &args.period, &args.query)?;
+            let (period, interval_asked) = period_interval(&journal, &args.period)?;
+            let filter = filter_for(&journal, &period, &args.query)?;
             let valued = valuation_for(&journal, &args.query)?;
             let options = reports::BalanceOptions {
                 by_fund: args.by_fund,
                 depth: args.depth,
                 shown: shown_of(&args.query, valued.as_ref()),
             };
-            if let Some(interval) = interval_of(args) {
+            if let Some(interval) = interval_of(args).or(interval_asked) {
                 let out = destination(&cli, args.output, &ALL_FORMATS, false)?;
                 let (begin, end) = bounded(&journal, &filter)?;
                 let periods = fundledger_core::period::split(

@@ -404,6 +404,13 @@ fn periods_are_read_like_hledger_and_never_ignored() {
         "monthly in fy2000",
     ]);
     assert_eq!(interval.code, 2);
+    let annual = run(&["-C", LEDGER, "report", "annual", "-p", "2000q2"]);
+    assert_eq!(annual.code, 2);
+    assert!(
+        annual.stderr.contains("whole fiscal year"),
+        "{}",
+        annual.stderr
+    );
 }
 
 /// Every filter that matches nothing says so on stderr (exit 0), and query

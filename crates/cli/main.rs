@@ -836,6 +836,12 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
             }
             Ok(Rendered::Text(parts.join("\n")))
         };
+    if args.name == "annual" && !reports::words::is_fiscal_year(journal.settings(), begin, end) {
+        return Err(Failure::Usage(format!(
+            "report annual covers a whole fiscal year (--fy YEAR); {begin} to {} is interim: ask for its statements (report activities, position, funds, functional, cashflows) instead",
+            end.pred_opt().unwrap_or(end)
+        )));
+    }
     if args.name == "annual" {
         let mut report =
             annual::annual(&valued, standard, fy, begin, end).map_err(report_failed)?;

@@ -11,6 +11,7 @@
 //! - `import`: CSV imports and `add`: idempotence, refusals, crashes, concurrency;
 //! - `interop`: fundledger's balances against ledger-cli and hledger;
 //! - `properties`: random balanced journals, checked against a naive model.
+//! - `reconcile`: reconciliation with statements, re-runs, refusals, concurrency.
 
 mod util;
 
@@ -23,3 +24,4 @@ mod hardening;
 mod import;
 mod interop;
 mod properties;
+mod reconcile;

@@ -58,6 +58,8 @@ pub enum Command {
     Add(AddArgs),
     /// Close a fiscal year: check it (cash counts, closing rates, suspense, statements), revalue foreign balances at the closing rate, record the close; --migrate FILE writes the next year's opening balances.
     Close(CloseArgs),
+    /// Reconcile a bank, postal or cash account with its statement (CSV, or --balance for a paper statement or cash count): match lines, mark them cleared, assert the balance, print the reconciliation. Writes only when the difference is zero.
+    Reconcile(ReconcileArgs),
     /// Fiscal-year statements and board reports: activities, position, funds, functional, loans, sales, outputs, annual.
     Report(ReportArgs),
 }
@@ -93,7 +95,7 @@ pub enum StandardArg {
 /// `report` arguments.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// activities, position, funds, functional, loans, sales, outputs or annual.
+    /// activities, position, funds, functional, loans, sales, outputs, annual or reconciliation.
     pub name: String,
     /// The fiscal year that starts in YEAR (for `loans`, the year of
     /// `--as-of` when not given).
@@ -108,6 +110,37 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(short = 'O', long = "output-format", value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
+}
+
+/// `reconcile` arguments.
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// The account (full name, such as Assets:Bank:Postal).
+    pub account: String,
+    /// The statement, as CSV (date, description, amount or deposit/withdrawal, reference, balance).
+    #[arg(long, value_name = "FILE.csv", required_unless_present = "balance")]
+    pub statement: Option<PathBuf>,
+    /// A rules file (TOML) for the statement's layout: columns, date format, encoding, amount format.
+    #[arg(long, value_name = "RULES.toml", requires = "statement")]
+    pub rules: Option<PathBuf>,
+    /// The statement's closing balance (a paper statement, a cash count, or a CSV without a balance column).
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    pub balance: Option<String>,
+    /// The statement date (default: the last line's date; required with --balance alone).
+    #[arg(long, value_parser = parse_date, required_unless_present = "statement")]
+    pub as_of: Option<NaiveDate>,
+    /// The commodity of the account's statement (default: the base currency).
+    #[arg(long, value_name = "SYMBOL")]
+    pub commodity: Option<String>,
+    /// Print the reconciliation and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Give up after waiting this many seconds for another writer's lock.
+    #[arg(long, value_name = "SECONDS")]
+    pub lock_timeout: Option<u64>,
+    /// Output format of the reconciliation.
+    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
 }
 
 /// What a CSV file holds.

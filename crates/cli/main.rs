@@ -20,7 +20,7 @@ use fundledger_core::{reports, Diagnostic, Journal, LoadError, Settings};
 
 use args::{
     AddArgs, Cli, CloseArgs, Command, ImportArgs, ImportKindArg, OutputFormat, PeriodArgs,
-    ReportArgs, ReportFormat, StandardArg,
+    ReconcileArgs, ReportArgs, ReportFormat, StandardArg,
 };
 
 /// How a run ended.
@@ -273,9 +273,123 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
     output(&text)
 }
 
+fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
+    use fundledger_core::reconcile::{self, Request, Statement};
+    let settings = settings_for(cli)?;
+    let balance = match &args.balance {
+        None => None,
+        Some(text) => {
+            let plain: String = text.chars().filter(|c| *c != ',' && *c != '_').collect();
+            Some(
+                fundledger_core::money::Decimal::from_str_exact(plain.trim()).map_err(|_| {
+                    Failure::Usage(format!(
+                        "--balance {text:?} is not an amount; expected a number such as 1234567 or -12.50"
+                    ))
+                })?,
+            )
+        }
+    };
+    let statement = match &args.statement {
+        Some(path) => {
+            let rules = match &args.rules {
+                None => fundledger_core::settings::ImportRules::default(),
+                Some(rules) => import::read_rules(rules)
+                    .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", rules.display())))?
+                    .map_err(|problems| {
+                        print_diagnostics(&problems);
+                        Failure::Data
+                    })?,
+            };
+            let rows = import::read_statement(&settings, path, &rules)
+                .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?
+                .map_err(|problems| {
+                    print_diagnostics(&problems);
+                    eprintln!(
+                        "fundledger: {} error(s) in the statement; nothing was written",
+                        problems.len()
+                    );
+                    Failure::Data
+                })?;
+            Statement::Lines {
+                path: path.clone(),
+                rows,
+                balance,
+            }
+        }
+        None => Statement::Paper {
+            balance: balance.ok_or_else(|| {
+                Failure::Usage("give --statement FILE.csv or --balance AMOUNT --as-of DATE".into())
+            })?,
+        },
+    };
+    let request = Request {
+        account: &args.account,
+        commodity: args.commodity.as_deref(),
+        statement,
+        as_of: args.as_of,
+    };
+    let applied = reconcile::apply(
+        &settings,
+        change_options(args.dry_run, args.lock_timeout),
+        &request,
+    )
+    .map_err(change_failed)?;
+    let rec = &applied.reconciliation;
+    let text = match args.output {
+        OutputFormat::Json => render::json(rec).map_err(report_failed)?,
+        OutputFormat::Text | OutputFormat::Csv => {
+            let mut text = rec.render_text();
+            let verb = if args.dry_run { "would mark" } else { "marked" };
+            if rec.changes_nothing() {
+                text.push_str("Already reconciled: nothing to change.\n");
+            } else {
+                text.push_str(&format!(
+                    "{verb} {} posting line(s) cleared",
+                    rec.newly_cleared
+                ));
+                if !rec.already_recorded {
+                    text.push_str(&format!(
+                        "; {} the reconciliation at {}",
+                        if args.dry_run {
+                            "would record"
+                        } else {
+                            "recorded"
+                        },
+                        rec.as_of
+                    ));
+                }
+                text.push_str(".\n");
+            }
+            text
+        }
+    };
+    output(&text)
+}
+
 fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     use fundledger_core::reports::{annual, financial::Standard, valued::Valued};
     let journal = load_valid(cli)?;
+    if args.name == "reconciliation" {
+        let as_of = match (args.as_of, args.fy) {
+            (Some(as_of), _) => as_of,
+            (None, Some(fy)) => journal
+                .settings()
+                .fiscal_year(fy)
+                .and_then(|(_, end)| end.pred_opt())
+                .ok_or_else(|| Failure::Usage(format!("fiscal year {fy} is out of range")))?,
+            (None, None) => {
+                return Err(Failure::Usage(
+                    "report reconciliation needs --as-of DATE or --fy YEAR".into(),
+                ))
+            }
+        };
+        let statuses = fundledger_core::reconcile::last_reconciliations(&journal, as_of);
+        let text = match args.output {
+            ReportFormat::Json => render::json(&statuses).map_err(report_failed)?,
+            _ => fundledger_core::reconcile::render_status(as_of, &statuses),
+        };
+        return output(&text);
+    }
     let fy = match (args.fy, args.as_of) {
         (Some(fy), _) => fy,
         (None, Some(as_of)) if args.name == "loans" => {
@@ -574,6 +688,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Import(args) => import(&cli, args),
         Command::Add(args) => add(&cli, args),
         Command::Close(args) => close(&cli, args),
+        Command::Reconcile(args) => reconcile(&cli, args),
         Command::Funds(args) => {
             let journal = load_valid(&cli)?;
             let (begin, end) = period_of(journal.settings(), &args.period)?;

@@ -39,6 +39,7 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
         restricted_funds(journal, sources, &order, &mut out);
     }
     unpriced(journal, sources, &mut out);
+    out.extend(crate::reconcile::stale_accounts(journal));
     out
 }
 

@@ -137,10 +137,14 @@ codes! {
     /// A year that `close` cannot close yet (a missing cash count, closing
     /// rate, a suspense balance, statements that do not tie).
     NotReadyToClose = "E703", Error, "year not ready to close";
+    /// A statement that does not reconcile with the books (nothing written).
+    NotReconciled = "E801", Error, "statement does not reconcile";
     /// Transactions out of date order within a file.
     DatesOutOfOrder = "W101", Warning, "dates out of order";
     /// A foreign-currency amount that cannot be valued in the base currency.
     NoPrice = "W102", Warning, "no price to value an amount";
+    /// A bank or cash account not reconciled within `[reconcile] max_days`.
+    NotReconciledRecently = "W801", Warning, "account not reconciled recently";
     /// An error in `fundledger.toml`.
     Settings = "E001", Error, "invalid settings";
 }

@@ -55,8 +55,10 @@
 //! | E701 | entry dated inside a closed year |
 //! | E702 | closed year changed after its close (count or digest) |
 //! | E703 | year not ready to close (cash count, closing rate, suspense, statements) |
+//! | E801 | statement does not reconcile with the books (reconcile writes nothing) |
 //! | W101 | dates out of order (warning) |
 //! | W102 | no price to value an amount in the base currency (warning, any fund) |
+//! | W801 | bank or cash account not reconciled within `[reconcile] max_days` |
 //!
 //! # Example
 //!
@@ -92,6 +94,7 @@ pub mod parse;
 pub mod print;
 pub mod query;
 pub mod raw;
+pub mod reconcile;
 pub mod render;
 pub mod reports;
 pub mod settings;

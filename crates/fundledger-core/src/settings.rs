@@ -562,6 +562,8 @@ struct SettingsFile {
     report: ReportSettings,
     #[serde(default)]
     close: crate::close::CloseSettings,
+    #[serde(default)]
+    reconcile: crate::reconcile::ReconcileSettings,
 }
 
 fn default_fiscal_year_start() -> String {
@@ -636,6 +638,8 @@ pub struct Settings {
     pub report: ReportSettings,
     /// Closing a year (`[close]`).
     pub close: crate::close::CloseSettings,
+    /// Reconciling accounts with statements (`[reconcile]`).
+    pub reconcile: crate::reconcile::ReconcileSettings,
 }
 
 fn default_account_classes() -> BTreeMap<String, AccountClass> {
@@ -705,6 +709,7 @@ impl Settings {
                 &crate::close::CloseSettings::default(),
             ),
             close: crate::close::CloseSettings::default(),
+            reconcile: crate::reconcile::ReconcileSettings::default(),
         }
     }
 
@@ -984,6 +989,7 @@ impl Settings {
             loans: file.loans,
             report: with_fx_account(file.report, &file.close),
             close: file.close,
+            reconcile: file.reconcile,
         })
     }
 

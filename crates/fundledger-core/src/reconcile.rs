@@ -146,6 +146,9 @@ pub struct Outstanding {
     pub age_days: i64,
     /// Where it is: `FILE:LINE` (a journal line or a CSV row).
     pub location: String,
+    /// The line as written.
+    #[serde(skip)]
+    pub line_text: String,
 }
 
 /// A statement line matched to a book item.
@@ -192,6 +195,9 @@ pub struct Reconciliation {
     pub newly_cleared: usize,
     /// True when the journal already holds this reconciliation's record.
     pub already_recorded: bool,
+    /// Where a disagreement is reported: the statement's last line, or (a
+    /// paper statement) the account's last entry to the statement date.
+    pub location: String,
     #[serde(skip)]
     precision: u32,
     #[serde(skip)]
@@ -581,6 +587,7 @@ pub fn reconcile(
                 amount_text: journal.format_amount(item.amount, commodity),
                 age_days: (as_of - item.date).num_days(),
                 location: location_of(journal, item.file, item.line),
+                line_text: format!("{} {}", item.date, journal.payee(t)),
             });
         }
     }
@@ -601,6 +608,7 @@ pub fn reconcile(
             amount_text: journal.format_amount(r.amount, commodity),
             age_days: (as_of - r.date).num_days(),
             location: row_location(r),
+            line_text: r.raw.clone(),
         })
         .collect();
     let in_books = if paper && book_balance == statement_balance {
@@ -622,7 +630,17 @@ pub fn reconcile(
     let already_recorded = records(journal).iter().any(|r| {
         r.account == request.account && r.date == as_of && r.statement_balance == balance_text
     });
+    let location = match rows.iter().max_by_key(|r| r.line) {
+        Some(last) => row_location(last),
+        None => all_items
+            .iter()
+            .filter(|i| i.date <= as_of)
+            .max_by_key(|i| i.date)
+            .map(|i| location_of(journal, i.file, i.line))
+            .unwrap_or_default(),
+    };
     Ok(Reconciliation {
+        location,
         account: request.account.to_string(),
         commodity: symbol,
         as_of,
@@ -644,6 +662,14 @@ pub fn reconcile(
 /// figures, then one per statement line not in the books (at its CSV row)
 /// and one per book item not on the statement (at its journal line).
 pub fn disagreement(journal: &Journal, rec: &Reconciliation) -> Vec<Diagnostic> {
+    let root = &journal.settings().root;
+    let split = |location: &str| -> Location {
+        let (path, line) = location.rsplit_once(':').unwrap_or((location, "0"));
+        Location {
+            path: root.join(path),
+            line: line.parse().unwrap_or(0),
+        }
+    };
     let mut out = vec![Diagnostic::new(
         Code::NotReconciled,
         format!(
@@ -667,14 +693,11 @@ pub fn disagreement(journal: &Journal, rec: &Reconciliation) -> Vec<Diagnostic> 
     ))
     .expected(
         "book balance = statement balance + items outstanding in the books - statement lines not in the books; record the missing entries (or correct the statement) and run reconcile again; nothing was written",
-    )];
-    let root = &journal.settings().root;
-    let split = |location: &str| -> Location {
-        let (path, line) = location.rsplit_once(':').unwrap_or((location, "0"));
-        Location {
-            path: root.join(path),
-            line: line.parse().unwrap_or(0),
-        }
+    )
+    .at(split(&rec.location))];
+    let excerpt = |o: &Outstanding| {
+        let location = split(&o.location);
+        vec![(location.line, o.line_text.clone())]
     };
     for o in &rec.outstanding_on_statement {
         out.push(
@@ -688,6 +711,7 @@ pub fn disagreement(journal: &Journal, rec: &Reconciliation) -> Vec<Diagnostic> 
                 ),
             )
             .at(split(&o.location))
+            .with_excerpt(excerpt(o))
             .expected(format!(
                 "a transaction of {} in {} dated within {} days",
                 rec.amount(o.amount),
@@ -708,7 +732,8 @@ pub fn disagreement(journal: &Journal, rec: &Reconciliation) -> Vec<Diagnostic> 
                     o.age_days
                 ),
             )
-            .at(split(&o.location)),
+            .at(split(&o.location))
+            .with_excerpt(excerpt(o)),
         );
     }
     out
@@ -978,6 +1003,9 @@ pub struct AccountStatus {
     /// Days from it (or from the account's first entry, never reconciled)
     /// to the report date.
     pub days_since: i64,
+    /// Where the last record is, or (never reconciled) the account's first
+    /// entry: `FILE:LINE`.
+    pub since_location: String,
     /// The account's items not marked cleared, dated on or before the last
     /// reconciliation: outstanding then (and still).
     pub outstanding: Vec<Outstanding>,
@@ -1000,11 +1028,12 @@ pub fn last_reconciliations(journal: &Journal, as_of: NaiveDate) -> Vec<AccountS
             .transactions()
             .iter()
             .filter(|t| t.date <= as_of && journal.postings(t).iter().any(|p| p.account == id))
-            .map(|t| t.date)
-            .min();
+            .min_by_key(|t| t.date);
         let Some(first) = first else {
             continue;
         };
+        let first_location = location_of(journal, first.file, first.line);
+        let first = first.date;
         let last = records
             .iter()
             .filter(|r| r.account == name && r.date <= as_of)
@@ -1035,11 +1064,16 @@ pub fn last_reconciliations(journal: &Journal, as_of: NaiveDate) -> Vec<AccountS
                         amount_text: journal.format_amount(amount, commodity),
                         age_days: (record.date - t.date).num_days(),
                         location: location_of(journal, t.file, t.line),
+                        line_text: String::new(),
                     });
                 }
             }
         }
         out.push(AccountStatus {
+            since_location: last
+                .as_ref()
+                .map(|r| r.location.clone())
+                .unwrap_or(first_location),
             account: name,
             last,
             days_since: (as_of - since).num_days(),
@@ -1098,36 +1132,30 @@ pub fn stale_accounts(journal: &Journal) -> Vec<Diagnostic> {
         .into_iter()
         .filter(|s| s.days_since > i64::from(max_days))
         .map(|s| {
-            let (message, location) = match &s.last {
-                Some(r) => (
-                    format!(
-                        "{} was last reconciled on {}, {} days before the journal's last entry ({last_date})",
-                        s.account, r.date, s.days_since
-                    ),
-                    Some(r.location.clone()),
+            let message = match &s.last {
+                Some(r) => format!(
+                    "{} was last reconciled on {}, {} days before the journal's last entry ({last_date})",
+                    s.account, r.date, s.days_since
                 ),
-                None => (
-                    format!(
-                        "{} has never been reconciled ({} days of entries to {last_date})",
-                        s.account, s.days_since
-                    ),
-                    None,
+                None => format!(
+                    "{} has never been reconciled ({} days of entries to {last_date})",
+                    s.account, s.days_since
                 ),
             };
-            let mut d = Diagnostic::new(Code::NotReconciledRecently, message)
+            let (path, line) = s
+                .since_location
+                .rsplit_once(':')
+                .unwrap_or((&s.since_location, "0"));
+            Diagnostic::new(Code::NotReconciledRecently, message)
                 .found(format!("{} days", s.days_since))
                 .expected(format!(
                     "a reconciliation at most {max_days} days old ([reconcile] max_days): fundledger reconcile {} --statement FILE",
                     s.account
-                ));
-            if let Some(location) = location {
-                let (path, line) = location.rsplit_once(':').unwrap_or((&location, "0"));
-                d = d.at(Location {
+                ))
+                .at(Location {
                     path: journal.settings().root.join(path),
                     line: line.parse().unwrap_or(0),
-                });
-            }
-            d
+                })
         })
         .collect()
 }

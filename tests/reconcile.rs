@@ -350,3 +350,89 @@ fn a_journal_changed_during_the_write_is_not_overwritten() {
         "no record written"
     );
 }
+
+#[test]
+fn advances_are_reported_per_person_with_their_settlements() {
+    let run = run_in(
+        &root().join("tests/data/advances"),
+        &["-C", ".", "report", "advances", "--as-of", "2000-08-31"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run
+        .stdout
+        .contains("Tanaka (CNY): open 100.00 CNY since 2000-07-03 (59 days)"));
+    assert!(run.stdout.contains("spent, no receipt"));
+    assert!(run.stdout.contains("[approved by Kato]"));
+    assert!(run.stdout.contains("cash returned"));
+    insta::assert_snapshot!("report_advances", run.stdout);
+}
+
+#[test]
+fn a_cash_count_difference_goes_to_suspense_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("books");
+    copy_dir(&root().join("tests/data/advances"), &ledger);
+    let args = [
+        "-C",
+        ".",
+        "reconcile",
+        "Assets:Cash:JPY",
+        "--balance",
+        "149000",
+        "--as-of",
+        "2000-08-31",
+        "--suspense",
+        "Assets:Suspense",
+    ];
+    let run = run_in(&ledger, &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("differs from the books by -1000 JPY"),
+        "{}",
+        run.stderr
+    );
+    let journal = std::fs::read_to_string(ledger.join("main.ledger")).unwrap();
+    assert!(
+        journal.contains("    Assets:Suspense  1000 JPY"),
+        "{journal}"
+    );
+    assert!(
+        journal.contains("Assets:Cash:JPY  0 JPY = 149000 JPY"),
+        "{journal}"
+    );
+    let check = run_in(&ledger, &["-C", ".", "check"]);
+    assert_eq!(check.code, 0);
+    assert!(check.stderr.contains("warning[W802]"), "{}", check.stderr);
+    // A re-run changes nothing; a suspense account not declared is refused.
+    let again = run_in(&ledger, &args);
+    assert!(
+        again.stdout.contains("Already reconciled"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(ledger.join("main.ledger")).unwrap(),
+        journal
+    );
+    let undeclared = run_in(
+        &ledger,
+        &[
+            "-C",
+            ".",
+            "reconcile",
+            "Assets:Cash:JPY",
+            "--balance",
+            "1",
+            "--as-of",
+            "2000-08-31",
+            "--suspense",
+            "Expenses:Misc",
+        ],
+    );
+    assert_eq!(undeclared.code, 1);
+    assert!(
+        undeclared.stderr.contains("not a suspense account"),
+        "{}",
+        undeclared.stderr
+    );
+}

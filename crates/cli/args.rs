@@ -95,7 +95,7 @@ pub enum StandardArg {
 /// `report` arguments.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// activities, position, funds, functional, loans, sales, outputs, annual or reconciliation.
+    /// activities, position, funds, functional, loans, sales, outputs, annual, reconciliation or advances.
     pub name: String,
     /// The fiscal year that starts in YEAR (for `loans`, the year of
     /// `--as-of` when not given).
@@ -129,6 +129,14 @@ pub struct ReconcileArgs {
     /// The statement date (default: the last line's date; required with --balance alone).
     #[arg(long, value_parser = parse_date, required_unless_present = "statement")]
     pub as_of: Option<NaiveDate>,
+    /// A cash count: post a difference between the count (--balance) and the books to this suspense account (one of [close] suspense_accounts), with a warning, instead of refusing.
+    #[arg(
+        long,
+        value_name = "ACCOUNT",
+        requires = "balance",
+        conflicts_with = "statement"
+    )]
+    pub suspense: Option<String>,
     /// The commodity of the account's statement (default: the base currency).
     #[arg(long, value_name = "SYMBOL")]
     pub commodity: Option<String>,

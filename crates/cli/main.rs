@@ -327,6 +327,7 @@ fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
         commodity: args.commodity.as_deref(),
         statement,
         as_of: args.as_of,
+        suspense: args.suspense.as_deref(),
     };
     let applied = reconcile::apply(
         &settings,
@@ -335,6 +336,13 @@ fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
     )
     .map_err(change_failed)?;
     let rec = &applied.reconciliation;
+    if let Some((suspense, difference)) = &rec.posted_to_suspense {
+        eprintln!(
+            "fundledger: warning: the count differs from the books by {difference} {}; {} the difference to {suspense}: have it approved and cleared to other losses or gains (check warns W802 until then; close refuses)",
+            rec.commodity,
+            if args.dry_run { "would post" } else { "posted" }
+        );
+    }
     let text = match args.output {
         OutputFormat::Json => render::json(rec).map_err(report_failed)?,
         OutputFormat::Text | OutputFormat::Csv => {
@@ -369,7 +377,7 @@ fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
 fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     use fundledger_core::reports::{annual, financial::Standard, valued::Valued};
     let journal = load_valid(cli)?;
-    if args.name == "reconciliation" {
+    if args.name == "reconciliation" || args.name == "advances" {
         let as_of = match (args.as_of, args.fy) {
             (Some(as_of), _) => as_of,
             (None, Some(fy)) => journal
@@ -378,11 +386,23 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
                 .and_then(|(_, end)| end.pred_opt())
                 .ok_or_else(|| Failure::Usage(format!("fiscal year {fy} is out of range")))?,
             (None, None) => {
-                return Err(Failure::Usage(
-                    "report reconciliation needs --as-of DATE or --fy YEAR".into(),
-                ))
+                return Err(Failure::Usage(format!(
+                    "report {} needs --as-of DATE or --fy YEAR",
+                    args.name
+                )))
             }
         };
+        if args.name == "advances" {
+            let advances = fundledger_core::advances::report(&journal, as_of).map_err(|_| {
+                eprintln!("fundledger: the advances overflow");
+                Failure::Data
+            })?;
+            let text = match args.output {
+                ReportFormat::Json => render::json(&advances).map_err(report_failed)?,
+                _ => fundledger_core::advances::render_text(as_of, &advances),
+            };
+            return output(&text);
+        }
         let statuses = fundledger_core::reconcile::last_reconciliations(&journal, as_of);
         let text = match args.output {
             ReportFormat::Json => render::json(&statuses).map_err(report_failed)?,

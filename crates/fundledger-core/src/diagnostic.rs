@@ -139,12 +139,19 @@ codes! {
     NotReadyToClose = "E703", Error, "year not ready to close";
     /// A statement that does not reconcile with the books (nothing written).
     NotReconciled = "E801", Error, "statement does not reconcile";
+    /// Spending without a receipt (`receipt: none`) that names no approver,
+    /// or one not among `[advances] approvers`.
+    UnapprovedUnreceipted = "E802", Error, "unreceipted spending without an approver";
     /// Transactions out of date order within a file.
     DatesOutOfOrder = "W101", Warning, "dates out of order";
     /// A foreign-currency amount that cannot be valued in the base currency.
     NoPrice = "W102", Warning, "no price to value an amount";
     /// A bank or cash account not reconciled within `[reconcile] max_days`.
     NotReconciledRecently = "W801", Warning, "account not reconciled recently";
+    /// A suspense account holding a balance (a cash count difference).
+    SuspenseBalance = "W802", Warning, "suspense account holds a balance";
+    /// An advance open past `[advances] max_days`.
+    AdvanceOpenTooLong = "W803", Warning, "advance open too long";
     /// An error in `fundledger.toml`.
     Settings = "E001", Error, "invalid settings";
 }

@@ -56,9 +56,12 @@
 //! | E702 | closed year changed after its close (count or digest) |
 //! | E703 | year not ready to close (cash count, closing rate, suspense, statements) |
 //! | E801 | statement does not reconcile with the books (reconcile writes nothing) |
+//! | E802 | spending without a receipt that names no approver (or one not among `[advances] approvers`) |
 //! | W101 | dates out of order (warning) |
 //! | W102 | no price to value an amount in the base currency (warning, any fund) |
 //! | W801 | bank or cash account not reconciled within `[reconcile] max_days` |
+//! | W802 | a suspense account holds a balance (a cash count difference awaiting approval) |
+//! | W803 | an advance open longer than `[advances] max_days` |
 //!
 //! # Example
 //!
@@ -79,6 +82,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod advances;
 pub mod checks;
 pub mod close;
 pub mod diagnostic;

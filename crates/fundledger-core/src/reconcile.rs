@@ -129,6 +129,9 @@ pub struct Request<'a> {
     pub statement: Statement,
     /// The statement date (default: the last line's date).
     pub as_of: Option<NaiveDate>,
+    /// For a cash count (a paper balance): the suspense account a
+    /// difference is posted to, instead of refusing.
+    pub suspense: Option<&'a str>,
 }
 
 /// An item outstanding on one side.
@@ -195,6 +198,8 @@ pub struct Reconciliation {
     pub newly_cleared: usize,
     /// True when the journal already holds this reconciliation's record.
     pub already_recorded: bool,
+    /// A cash count's difference (counted less books) posted to suspense.
+    pub posted_to_suspense: Option<(String, Decimal)>,
     /// Where a disagreement is reported: the statement's last line, or (a
     /// paper statement) the account's last entry to the statement date.
     pub location: String,
@@ -213,7 +218,7 @@ impl Reconciliation {
 
     /// True when applying it changes no file.
     pub fn changes_nothing(&self) -> bool {
-        self.to_mark.is_empty() && self.already_recorded
+        self.to_mark.is_empty() && self.already_recorded && self.posted_to_suspense.is_none()
     }
 
     fn amount(&self, quantity: Decimal) -> String {
@@ -225,15 +230,29 @@ impl Reconciliation {
     }
 
     /// The record appended to the journal: the statement balance in a tag
-    /// and an assertion of the book balance at the statement date.
+    /// and an assertion of the book balance at the statement date (after a
+    /// cash count's difference posted to suspense, when there is one).
     pub fn record_text(&self) -> String {
-        let mut text = format!(
+        let mut text = String::new();
+        if let Some((suspense, difference)) = &self.posted_to_suspense {
+            text.push_str(&format!(
+                "{} * Cash count difference, {}\n    ; cash-count: {}\n    {}  {}\n    {}  {}\n\n",
+                self.as_of,
+                self.account,
+                self.account,
+                self.account,
+                self.amount(*difference),
+                suspense,
+                self.amount(money::negate(*difference))
+            ));
+        }
+        text.push_str(&format!(
             "{} * Reconciliation of {} with its statement\n    ; {RECONCILED_TAG}: {}\n    ; {STATEMENT_BALANCE_TAG}: {}\n",
             self.as_of,
             self.account,
             self.account,
             self.amount(self.statement_balance)
-        );
+        ));
         if let Some(file) = &self.statement_file {
             text.push_str(&format!("    ; {STATEMENT_TAG}: {file}\n"));
         }
@@ -508,6 +527,27 @@ pub fn reconcile(
     for item in all_items.iter().filter(|i| i.date <= as_of) {
         book_balance = money::checked_add(book_balance, item.amount).map_err(overflow)?;
     }
+    // A cash count that differs: the difference goes to suspense, and the
+    // books then agree with the count.
+    let mut posted_to_suspense = None;
+    if let (Some(suspense), Statement::Paper { balance }) = (request.suspense, &request.statement) {
+        if *balance != book_balance {
+            let declared = settings.close.suspense_accounts.iter().any(|s| {
+                suspense == s
+                    || suspense
+                        .strip_prefix(s.as_str())
+                        .is_some_and(|rest| rest.starts_with(':'))
+            });
+            if !declared {
+                return Err(problem(format!(
+                    "{suspense:?} is not a suspense account: declare it in [close] suspense_accounts"
+                )));
+            }
+            let difference = money::checked_sub(*balance, book_balance).map_err(overflow)?;
+            posted_to_suspense = Some((suspense.to_string(), difference));
+            book_balance = *balance;
+        }
+    }
     // The last reconciliation before this statement: items it cleared are
     // not matched again.
     let prior = records(journal)
@@ -653,6 +693,7 @@ pub fn reconcile(
         difference,
         newly_cleared: to_mark.len(),
         already_recorded,
+        posted_to_suspense,
         precision,
         to_mark,
     })
@@ -896,7 +937,7 @@ pub fn apply(
             );
         }
     }
-    let record = if rec.already_recorded {
+    let record = if rec.already_recorded && rec.posted_to_suspense.is_none() {
         String::new()
     } else {
         rec.record_text()

@@ -564,6 +564,8 @@ struct SettingsFile {
     close: crate::close::CloseSettings,
     #[serde(default)]
     reconcile: crate::reconcile::ReconcileSettings,
+    #[serde(default)]
+    advances: crate::advances::AdvanceSettings,
 }
 
 fn default_fiscal_year_start() -> String {
@@ -640,6 +642,8 @@ pub struct Settings {
     pub close: crate::close::CloseSettings,
     /// Reconciling accounts with statements (`[reconcile]`).
     pub reconcile: crate::reconcile::ReconcileSettings,
+    /// Field advances (`[advances]`).
+    pub advances: crate::advances::AdvanceSettings,
 }
 
 fn default_account_classes() -> BTreeMap<String, AccountClass> {
@@ -710,6 +714,7 @@ impl Settings {
             ),
             close: crate::close::CloseSettings::default(),
             reconcile: crate::reconcile::ReconcileSettings::default(),
+            advances: crate::advances::AdvanceSettings::default(),
         }
     }
 
@@ -990,6 +995,7 @@ impl Settings {
             report: with_fx_account(file.report, &file.close),
             close: file.close,
             reconcile: file.reconcile,
+            advances: file.advances,
         })
     }
 

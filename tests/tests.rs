@@ -2,6 +2,7 @@
 //!
 //! One test binary, grouped by area:
 //!
+//! - `audit`: the auditor's package equals the reports;
 //! - `cli`: snapshots of every command on the example ledger, and usage errors;
 //! - `close`: closing a year: refusals, revaluation, closed-year checks, migration;
 //! - `errors`: one reproducer per diagnostic code, with its snapshot;
@@ -15,6 +16,7 @@
 
 mod util;
 
+mod audit;
 mod cli;
 mod close;
 mod errors;

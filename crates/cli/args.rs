@@ -60,6 +60,8 @@ pub enum Command {
     Close(CloseArgs),
     /// Reconcile a bank, postal or cash account with its statement (CSV, or --balance for a paper statement or cash count): match lines, mark them cleared, assert the balance, print the reconciliation. Writes only when the difference is zero.
     Reconcile(ReconcileArgs),
+    /// The auditor's package of a fiscal year, written atomically into a new folder: trial balance, general ledger with sources and documents, statements and notes, reconciliations, open advances, payments without documents, loan confirmation letters, and a manifest of digests.
+    Audit(AuditArgs),
     /// Fiscal-year statements and board reports: activities, position, funds, functional, loans, sales, outputs, annual.
     Report(ReportArgs),
 }
@@ -95,7 +97,7 @@ pub enum StandardArg {
 /// `report` arguments.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// activities, position, funds, functional, loans, sales, outputs, annual, reconciliation or advances.
+    /// activities, position, funds, functional, loans, sales, outputs, annual, reconciliation, advances or documents.
     pub name: String,
     /// The fiscal year that starts in YEAR (for `loans`, the year of
     /// `--as-of` when not given).
@@ -107,6 +109,9 @@ pub struct ReportArgs {
     /// The date of the loan review (default: the last day of the year).
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
+    /// `documents`: list payments of at least this much (base currency; default 50000).
+    #[arg(long, value_name = "AMOUNT")]
+    pub over: Option<u64>,
     /// Output format.
     #[arg(short = 'O', long = "output-format", value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
@@ -149,6 +154,20 @@ pub struct ReconcileArgs {
     /// Output format of the reconciliation.
     #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+}
+
+/// `audit` arguments.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The fiscal year that starts in YEAR.
+    #[arg(long)]
+    pub fy: i32,
+    /// The new folder to write (must not exist).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: PathBuf,
+    /// The accounting standard of the statements.
+    #[arg(long, value_enum, default_value_t = StandardArg::Asc958)]
+    pub standard: StandardArg,
 }
 
 /// What a CSV file holds.

@@ -19,8 +19,8 @@ use fundledger_core::write::{self, ChangeError};
 use fundledger_core::{reports, Diagnostic, Journal, LoadError, Settings};
 
 use args::{
-    AddArgs, Cli, CloseArgs, Command, ImportArgs, ImportKindArg, OutputFormat, PeriodArgs,
-    ReconcileArgs, ReportArgs, ReportFormat, StandardArg,
+    AddArgs, AuditArgs, Cli, CloseArgs, Command, ImportArgs, ImportKindArg, OutputFormat,
+    PeriodArgs, ReconcileArgs, ReportArgs, ReportFormat, StandardArg,
 };
 
 /// How a run ended.
@@ -273,6 +273,36 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
     output(&text)
 }
 
+fn standard_of(standard: StandardArg) -> fundledger_core::reports::financial::Standard {
+    use fundledger_core::reports::financial::Standard;
+    match standard {
+        StandardArg::Asc958 => Standard::Asc958,
+        StandardArg::JpNpo => Standard::JpNpo,
+        StandardArg::Sorp => Standard::Sorp,
+    }
+}
+
+fn audit(cli: &Cli, args: &AuditArgs) -> Result<(), Failure> {
+    use fundledger_core::audit;
+    let journal = load_valid(cli)?;
+    let package =
+        audit::package(&journal, args.fy, standard_of(args.standard)).map_err(|e| match e {
+            audit::AuditError::Report(e) => report_failed(e),
+            other => Failure::Usage(other.to_string()),
+        })?;
+    audit::write_new_dir(&args.output, &package)
+        .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", args.output.display())))?;
+    let mut text = format!(
+        "wrote the audit package of FY{} to {}:\n",
+        args.fy,
+        args.output.display()
+    );
+    for (name, _) in &package.files {
+        text.push_str(&format!("  {name}\n"));
+    }
+    output(&text)
+}
+
 fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
     use fundledger_core::reconcile::{self, Request, Statement};
     let settings = settings_for(cli)?;
@@ -377,6 +407,27 @@ fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
 fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     use fundledger_core::reports::{annual, financial::Standard, valued::Valued};
     let journal = load_valid(cli)?;
+    if args.name == "documents" {
+        let fy = args
+            .fy
+            .ok_or_else(|| Failure::Usage("report documents needs --fy YEAR".into()))?;
+        let (begin, end) = journal
+            .settings()
+            .fiscal_year(fy)
+            .ok_or_else(|| Failure::Usage(format!("fiscal year {fy} is out of range")))?;
+        let valued = Valued::new(&journal).map_err(report_failed)?;
+        let over = fundledger_core::money::Decimal::from(
+            args.over
+                .unwrap_or(fundledger_core::audit::DEFAULT_DOCUMENTS_OVER.unsigned_abs()),
+        );
+        let rows = fundledger_core::audit::payments_without_documents(&valued, begin, end, over)
+            .map_err(report_failed)?;
+        let text = match args.output {
+            ReportFormat::Json => render::json(&rows).map_err(report_failed)?,
+            _ => fundledger_core::audit::undocumented_csv(&rows),
+        };
+        return output(&text);
+    }
     if args.name == "reconciliation" || args.name == "advances" {
         let as_of = match (args.as_of, args.fy) {
             (Some(as_of), _) => as_of,
@@ -709,6 +760,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Add(args) => add(&cli, args),
         Command::Close(args) => close(&cli, args),
         Command::Reconcile(args) => reconcile(&cli, args),
+        Command::Audit(args) => audit(&cli, args),
         Command::Funds(args) => {
             let journal = load_valid(&cli)?;
             let (begin, end) = period_of(journal.settings(), &args.period)?;

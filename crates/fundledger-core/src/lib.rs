@@ -83,6 +83,7 @@
 #![forbid(unsafe_code)]
 
 pub mod advances;
+pub mod audit;
 pub mod checks;
 pub mod close;
 pub mod diagnostic;

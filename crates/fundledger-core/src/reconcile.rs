@@ -1060,7 +1060,10 @@ pub fn last_reconciliations(journal: &Journal, as_of: NaiveDate) -> Vec<AccountS
     let mut accounts: Vec<(String, AccountId)> = journal
         .account_ids()
         .map(|id| (journal.account_name(id).to_string(), id))
-        .filter(|(name, _)| settings.covers(name))
+        .filter(|(name, _)| {
+            settings.covers(name)
+                && !name.ends_with(&format!(":{}", crate::close::REVALUATION_SUFFIX))
+        })
         .collect();
     accounts.sort();
     let mut out = Vec::new();

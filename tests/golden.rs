@@ -63,20 +63,13 @@ fn statement_reports() -> Vec<(String, Vec<String>)> {
         "annual",
     ] {
         for standard in ["asc958", "jp-npo", "sorp"] {
-            // Only the statements whose layout depends on the standard are
-            // repeated for each one.
-            let standard_matters = matches!(
-                name,
-                "activities"
-                    | "position"
-                    | "funds"
-                    | "functional"
-                    | "inventory"
-                    | "cashflows"
-                    | "notes"
-                    | "annual"
-            );
-            if !standard_matters && standard != "asc958" {
+            // The board's reports depend on the standard only for their
+            // language (English under ASC 958 and the SORP, Japanese under
+            // the NPO standard): they are kept in ASC 958 and the NPO
+            // standard.
+            let standard_matters = true;
+            let board_report = matches!(name, "loans" | "sales" | "outputs");
+            if board_report && standard == "sorp" {
                 continue;
             }
             for (format, extension) in [

@@ -3,6 +3,7 @@
 //! One test binary, grouped by area:
 //!
 //! - `audit`: the auditor's package equals the reports;
+//! - `board`: the printed board pack (Chromium), spreadsheets (LibreOffice), no internal names in reports;
 //! - `cli`: snapshots of every command on the example ledger, and usage errors;
 //! - `close`: closing a year: refusals, revaluation, closed-year checks, migration;
 //! - `errors`: one reproducer per diagnostic code, with its snapshot;
@@ -17,6 +18,7 @@
 mod util;
 
 mod audit;
+mod board;
 mod cli;
 mod close;
 mod errors;

@@ -30,6 +30,26 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub timings: bool,
 
+    /// Write the output to FILE (atomically) instead of standard output;
+    /// its extension (.txt .csv .json .md .html .xlsx) sets the format
+    /// unless -O is given.
+    #[arg(short = 'o', long = "output", global = true, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+
+    /// Start CSV with a UTF-8 byte-order mark, so that Excel reads it as
+    /// UTF-8 (the default for `report --standard jp-npo`).
+    #[arg(long, global = true, overrides_with = "no_bom")]
+    pub bom: bool,
+
+    /// No byte-order mark in CSV, even under `--standard jp-npo`.
+    #[arg(long, global = true)]
+    pub no_bom: bool,
+
+    /// Colour in text output: auto (when standard output is a terminal and
+    /// NO_COLOR is not set), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -60,26 +80,22 @@ pub enum Command {
     Close(CloseArgs),
     /// Reconcile a bank, postal or cash account with its statement (CSV, or --balance for a paper statement or cash count): match lines, mark them cleared, assert the balance, print the reconciliation. Writes only when the difference is zero.
     Reconcile(ReconcileArgs),
-    /// The auditor's package of a fiscal year, written atomically into a new folder: trial balance, general ledger with sources and documents, statements and notes, reconciliations, open advances, payments without documents, loan confirmation letters, and a manifest of digests.
+    /// The auditor's package of a fiscal year, written atomically into the new folder -o DIR: trial balance, general ledger with sources and documents, statements and notes, reconciliations, open advances, payments without documents, loan confirmation letters, and a manifest of digests.
     Audit(AuditArgs),
     /// Fiscal-year statements and board reports: activities, position, funds, functional, loans, sales, outputs, annual.
     Report(ReportArgs),
 }
 
-/// Report output formats.
+/// `--color`.
 #[derive(Clone, Copy, Debug, ValueEnum, Default, PartialEq, Eq)]
-pub enum ReportFormat {
-    /// Aligned text.
+pub enum ColorChoice {
+    /// When standard output is a terminal and NO_COLOR is not set.
     #[default]
-    Text,
-    /// CSV with a header row (one table after another).
-    Csv,
-    /// JSON.
-    Json,
-    /// Markdown.
-    Md,
-    /// A self-contained HTML page.
-    Html,
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Accounting standards.
@@ -112,9 +128,10 @@ pub struct ReportArgs {
     /// `documents`: list payments of at least this much (base currency; default 50000).
     #[arg(long, value_name = "AMOUNT")]
     pub over: Option<u64>,
-    /// Output format.
-    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = ReportFormat::Text)]
-    pub output: ReportFormat,
+    /// Output format (default: from -o's extension, else text). xlsx: one
+    /// sheet per statement.
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 /// `reconcile` arguments.
@@ -162,9 +179,6 @@ pub struct AuditArgs {
     /// The fiscal year that starts in YEAR.
     #[arg(long)]
     pub fy: i32,
-    /// The new folder to write (must not exist).
-    #[arg(short = 'o', long = "output", value_name = "DIR")]
-    pub output: PathBuf,
     /// The accounting standard of the statements.
     #[arg(long, value_enum, default_value_t = StandardArg::Asc958)]
     pub standard: StandardArg,
@@ -251,8 +265,8 @@ pub struct CloseArgs {
     pub dry_run: bool,
 }
 
-/// Output formats.
-#[derive(Clone, Copy, Debug, ValueEnum, Default)]
+/// Output formats (each command says which it writes).
+#[derive(Clone, Copy, Debug, ValueEnum, Default, PartialEq, Eq)]
 pub enum OutputFormat {
     /// Aligned text.
     #[default]
@@ -261,6 +275,12 @@ pub enum OutputFormat {
     Csv,
     /// JSON.
     Json,
+    /// Markdown (reports).
+    Md,
+    /// A self-contained HTML page (reports).
+    Html,
+    /// An Excel workbook (write it with -o FILE.xlsx).
+    Xlsx,
 }
 
 /// The report period.
@@ -280,9 +300,10 @@ pub struct PeriodArgs {
 /// `-O FORMAT`.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output format.
-    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// Output format: text, csv, json or xlsx (default: from -o's
+    /// extension, else text).
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 /// `balance` arguments.
@@ -304,9 +325,10 @@ pub struct BalanceArgs {
     pub real: bool,
     #[command(flatten)]
     pub period: PeriodArgs,
-    /// Output format.
-    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// Output format: text, csv, json or xlsx (default: from -o's
+    /// extension, else text).
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 /// `register` arguments.
@@ -322,9 +344,10 @@ pub struct RegisterArgs {
     pub real: bool,
     #[command(flatten)]
     pub period: PeriodArgs,
-    /// Output format.
-    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// Output format: text, csv, json or xlsx (default: from -o's
+    /// extension, else text).
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 /// `funds` arguments.
@@ -336,9 +359,10 @@ pub struct FundsArgs {
     /// instead of values in the base currency.
     #[arg(long)]
     pub by_commodity: bool,
-    /// Output format.
-    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// Output format: text, csv, json or xlsx (default: from -o's
+    /// extension, else text).
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {

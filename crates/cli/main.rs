@@ -5,6 +5,7 @@
 //! A closed pipe (`fundledger print | head`) ends quietly with 0.
 
 mod args;
+mod output;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -15,13 +16,15 @@ use fundledger_core::import::{self, ImportKind, ImportRequest};
 use fundledger_core::locate::{self, LocateError};
 use fundledger_core::query::Filter;
 use fundledger_core::render::{self, Format};
+use fundledger_core::sheet;
 use fundledger_core::write::{self, ChangeError};
 use fundledger_core::{reports, Diagnostic, Journal, LoadError, Settings};
 
 use args::{
-    AddArgs, AuditArgs, Cli, CloseArgs, Command, ImportArgs, ImportKindArg, OutputFormat,
-    PeriodArgs, ReconcileArgs, ReportArgs, ReportFormat, StandardArg,
+    AddArgs, AuditArgs, Cli, CloseArgs, ColorChoice, Command, ImportArgs, ImportKindArg,
+    OutputFormat, PeriodArgs, ReconcileArgs, ReportArgs, StandardArg,
 };
+use output::{Output, Rendered};
 
 /// How a run ended.
 enum Failure {
@@ -45,6 +48,10 @@ impl From<std::io::Error> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    COLOUR.store(
+        colour_on_stderr(cli.color),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Data) => ExitCode::from(1),
@@ -56,11 +63,30 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether diagnostics are coloured (set once from `--color`).
+static COLOUR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn print_diagnostics(diagnostics: &[Diagnostic]) {
+    let colour = COLOUR.load(std::sync::atomic::Ordering::Relaxed);
     let stderr = std::io::stderr();
     let mut stderr = stderr.lock();
     for d in diagnostics {
-        let _ = writeln!(stderr, "{d}");
+        let mut text = d.to_string();
+        if colour {
+            // The severity word: bold red for errors, bold yellow for
+            // warnings.
+            for (word, code) in [("error[", "1;31"), ("warning[", "1;33")] {
+                if let Some(at) = text.find(word) {
+                    let name = &word[..word.len() - 1];
+                    text.replace_range(
+                        at..at + name.len(),
+                        &format!("\u{1b}[{code}m{name}\u{1b}[0m"),
+                    );
+                    break;
+                }
+            }
+        }
+        let _ = writeln!(stderr, "{text}");
     }
 }
 
@@ -120,19 +146,73 @@ fn load_valid(cli: &Cli) -> Result<Journal, Failure> {
     Ok(loaded.journal)
 }
 
-fn output(text: &str) -> Result<(), Failure> {
-    let stdout = std::io::stdout();
-    let mut stdout = stdout.lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
-    Ok(())
+/// Where a command's output goes (`-o`, `-O`, `--bom`), for a command
+/// that writes the `supported` formats.
+fn destination(
+    cli: &Cli,
+    explicit: Option<OutputFormat>,
+    supported: &[OutputFormat],
+    default_bom: bool,
+) -> Result<Output, Failure> {
+    let bom = if cli.no_bom {
+        Some(false)
+    } else if cli.bom {
+        Some(true)
+    } else {
+        None
+    };
+    Output::new(
+        explicit,
+        cli.output_file.as_deref(),
+        bom,
+        default_bom,
+        supported,
+    )
 }
 
-fn format_of(format: OutputFormat) -> Format {
-    match format {
-        OutputFormat::Text => Format::Text,
-        OutputFormat::Csv => Format::Csv,
-        OutputFormat::Json => Format::Json,
+/// Writes the text of a command that only writes text (`check`, `print`,
+/// `import`, `add`), to standard output or `-o FILE`.
+fn output(cli: &Cli, text: &str) -> Result<(), Failure> {
+    destination(cli, Some(OutputFormat::Text), &[OutputFormat::Text], false)?
+        .write(Rendered::Text(text.to_string()))
+}
+
+/// The formats of the journal views (`balance`, `register`, `accounts`,
+/// `funds`).
+const VIEW_FORMATS: [OutputFormat; 4] = [
+    OutputFormat::Text,
+    OutputFormat::Csv,
+    OutputFormat::Json,
+    OutputFormat::Xlsx,
+];
+
+/// Renders a journal view in `out`'s format: `text` renders the text
+/// formats, `sheets` the spreadsheet.
+fn view(
+    out: &Output,
+    text: impl FnOnce(Format) -> Result<String, render::RenderError>,
+    sheets: impl FnOnce() -> Vec<sheet::Sheet>,
+) -> Result<(), Failure> {
+    let rendered = match out.format {
+        OutputFormat::Xlsx => Rendered::Sheets(sheets()),
+        OutputFormat::Csv => Rendered::Text(text(Format::Csv).map_err(report_failed)?),
+        OutputFormat::Json => Rendered::Text(text(Format::Json).map_err(report_failed)?),
+        _ => Rendered::Text(text(Format::Text).map_err(report_failed)?),
+    };
+    out.write(rendered)
+}
+
+/// Whether diagnostics on standard error are coloured (`--color`,
+/// `NO_COLOR`).
+fn colour_on_stderr(choice: ColorChoice) -> bool {
+    use std::io::IsTerminal;
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stderr().is_terminal()
+        }
     }
 }
 
@@ -270,7 +350,7 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
         text.push('\n');
     }
     text.push_str(&import::summary_text(&addition.value, args.dry_run));
-    output(&text)
+    output(cli, &text)
 }
 
 fn standard_of(standard: StandardArg) -> fundledger_core::reports::financial::Standard {
@@ -290,17 +370,25 @@ fn audit(cli: &Cli, args: &AuditArgs) -> Result<(), Failure> {
             audit::AuditError::Report(e) => report_failed(e),
             other => Failure::Usage(other.to_string()),
         })?;
-    audit::write_new_dir(&args.output, &package)
-        .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", args.output.display())))?;
+    let dir = cli
+        .output_file
+        .as_deref()
+        .ok_or_else(|| Failure::Usage("audit needs -o DIR: the new folder to write".into()))?;
+    audit::write_new_dir(dir, &package)
+        .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", dir.display())))?;
     let mut text = format!(
         "wrote the audit package of FY{} to {}:\n",
         args.fy,
-        args.output.display()
+        dir.display()
     );
     for (name, _) in &package.files {
         text.push_str(&format!("  {name}\n"));
     }
-    output(&text)
+    let stdout = std::io::stdout();
+    let mut stdout = stdout.lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
 }
 
 fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
@@ -375,7 +463,7 @@ fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
     }
     let text = match args.output {
         OutputFormat::Json => render::json(rec).map_err(report_failed)?,
-        OutputFormat::Text | OutputFormat::Csv => {
+        _ => {
             let mut text = rec.render_text();
             let verb = if args.dry_run { "would mark" } else { "marked" };
             if rec.changes_nothing() {
@@ -401,7 +489,7 @@ fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
             text
         }
     };
-    output(&text)
+    output(cli, &text)
 }
 
 fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
@@ -423,10 +511,10 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         let rows = fundledger_core::audit::payments_without_documents(&valued, begin, end, over)
             .map_err(report_failed)?;
         let text = match args.output {
-            ReportFormat::Json => render::json(&rows).map_err(report_failed)?,
+            Some(OutputFormat::Json) => render::json(&rows).map_err(report_failed)?,
             _ => fundledger_core::audit::undocumented_csv(&rows),
         };
-        return output(&text);
+        return output(cli, &text);
     }
     if args.name == "reconciliation" || args.name == "advances" {
         let as_of = match (args.as_of, args.fy) {
@@ -449,17 +537,17 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
                 Failure::Data
             })?;
             let text = match args.output {
-                ReportFormat::Json => render::json(&advances).map_err(report_failed)?,
+                Some(OutputFormat::Json) => render::json(&advances).map_err(report_failed)?,
                 _ => fundledger_core::advances::render_text(as_of, &advances),
             };
-            return output(&text);
+            return output(cli, &text);
         }
         let statuses = fundledger_core::reconcile::last_reconciliations(&journal, as_of);
         let text = match args.output {
-            ReportFormat::Json => render::json(&statuses).map_err(report_failed)?,
+            Some(OutputFormat::Json) => render::json(&statuses).map_err(report_failed)?,
             _ => fundledger_core::reconcile::render_status(as_of, &statuses),
         };
-        return output(&text);
+        return output(cli, &text);
     }
     let fy = match (args.fy, args.as_of) {
         (Some(fy), _) => fy,
@@ -483,64 +571,101 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         StandardArg::Sorp => Standard::Sorp,
     };
     let valued = Valued::new(&journal).map_err(report_failed)?;
+    // Japanese statements go to Japanese Excel: their CSV starts with a
+    // byte-order mark unless --no-bom.
+    let out = destination(
+        cli,
+        args.output,
+        &[
+            OutputFormat::Text,
+            OutputFormat::Csv,
+            OutputFormat::Json,
+            OutputFormat::Md,
+            OutputFormat::Html,
+            OutputFormat::Xlsx,
+        ],
+        standard == Standard::JpNpo,
+    )?;
+    let statements_as =
+        |statements: &[reports::statement::Statement]| -> Result<Rendered, Failure> {
+            let format = match out.format {
+                OutputFormat::Csv => Format::Csv,
+                _ => Format::Text,
+            };
+            let mut parts = Vec::new();
+            for s in statements {
+                parts.push(render::statement(s, format).map_err(report_failed)?);
+            }
+            Ok(Rendered::Text(parts.join("\n")))
+        };
     if args.name == "annual" {
         let report = annual::annual(&valued, standard, fy, begin, end).map_err(report_failed)?;
-        let text = match args.output {
-            ReportFormat::Html => fundledger_core::html::annual(&report),
-            ReportFormat::Md => annual::markdown(&report),
-            ReportFormat::Json => render::json(&report).map_err(report_failed)?,
-            ReportFormat::Text | ReportFormat::Csv => {
-                let mut out = String::new();
-                for s in std::iter::once(&report.summary)
+        let rendered = match out.format {
+            OutputFormat::Html => {
+                Rendered::Text(fundledger_core::html::annual(&report, generation_date()))
+            }
+            OutputFormat::Md => Rendered::Text(annual::markdown(&report)),
+            OutputFormat::Json => Rendered::Text(render::json(&report).map_err(report_failed)?),
+            OutputFormat::Xlsx => Rendered::Sheets(sheet::annual(&report)),
+            OutputFormat::Text | OutputFormat::Csv => {
+                let all: Vec<_> = std::iter::once(&report.summary)
                     .chain(&report.statements)
                     .chain(&report.notes)
-                {
-                    let format = if args.output == ReportFormat::Csv {
-                        Format::Csv
-                    } else {
-                        Format::Text
-                    };
-                    out.push_str(&render::statement(s, format).map_err(report_failed)?);
-                    out.push('\n');
+                    .cloned()
+                    .collect();
+                match statements_as(&all)? {
+                    Rendered::Text(mut text) => {
+                        text.push('\n');
+                        Rendered::Text(text)
+                    }
+                    other => other,
                 }
-                out
             }
         };
-        return output(&text);
+        return out.write(rendered);
     }
     let as_of = args.as_of.unwrap_or_else(|| end.pred_opt().unwrap_or(end));
     let statements =
         reports::named(&valued, &args.name, standard, begin, end, as_of).map_err(report_failed)?;
-    let text = match args.output {
-        ReportFormat::Json => render::json(&statements).map_err(report_failed)?,
-        ReportFormat::Html => {
+    let rendered = match out.format {
+        OutputFormat::Json => Rendered::Text(render::json(&statements).map_err(report_failed)?),
+        OutputFormat::Html => {
             let body: String = statements
                 .iter()
                 .map(fundledger_core::html::statement)
                 .collect();
-            fundledger_core::html::page(
-                &statements
-                    .first()
-                    .map(|s| s.title.clone())
-                    .unwrap_or_default(),
+            let first = statements.first();
+            Rendered::Text(fundledger_core::html::page(
+                &first.map(|s| s.title.clone()).unwrap_or_default(),
                 &body,
-            )
+                first.map(|s| s.language).unwrap_or_default(),
+            ))
         }
-        ReportFormat::Md => statements.iter().map(render::statement_markdown).collect(),
-        ReportFormat::Text | ReportFormat::Csv => {
-            let format = if args.output == ReportFormat::Csv {
-                Format::Csv
-            } else {
-                Format::Text
-            };
-            let mut parts = Vec::new();
-            for s in &statements {
-                parts.push(render::statement(s, format).map_err(report_failed)?);
-            }
-            parts.join("\n")
+        OutputFormat::Md => {
+            Rendered::Text(statements.iter().map(render::statement_markdown).collect())
         }
+        OutputFormat::Xlsx => Rendered::Sheets(sheet::statements(&statements)),
+        OutputFormat::Text | OutputFormat::Csv => statements_as(&statements)?,
     };
-    output(&text)
+    out.write(rendered)
+}
+
+/// The date a report says it was generated: today, or the day of
+/// `SOURCE_DATE_EPOCH` (seconds since 1970) when set, so that a report can
+/// be reproduced byte for byte.
+fn generation_date() -> chrono::NaiveDate {
+    let seconds = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0)
+        });
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.date_naive())
+        .unwrap_or_default()
 }
 
 fn add(cli: &Cli, args: &AddArgs) -> Result<(), Failure> {
@@ -570,11 +695,14 @@ fn add(cli: &Cli, args: &AddArgs) -> Result<(), Failure> {
     )
     .map_err(change_failed)?;
     let verb = if args.dry_run { "would add" } else { "added" };
-    output(&format!(
-        "{}{verb} 1 transaction to {}\n",
-        addition.text,
-        settings.journal.display()
-    ))
+    output(
+        cli,
+        &format!(
+            "{}{verb} 1 transaction to {}\n",
+            addition.text,
+            settings.journal.display()
+        ),
+    )
 }
 
 /// Today's date (UTC), for the date of a close.
@@ -680,7 +808,7 @@ fn close(cli: &Cli, args: &CloseArgs) -> Result<(), Failure> {
             ));
         }
     }
-    output(&text)
+    output(cli, &text)
 }
 
 /// Writes a new file (never over an existing one), flushed to disk.
@@ -715,7 +843,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 eprintln!("{summary}");
                 return Err(Failure::Data);
             }
-            output(&format!("{summary}\n"))
+            output(&cli, &format!("{summary}\n"))
         }
         Command::Balance(args) => {
             let journal = load_valid(&cli)?;
@@ -730,8 +858,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 by_fund: args.by_fund,
                 depth: args.depth,
             };
+            let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
             let report = reports::balance(&journal, &filter, options).map_err(report_failed)?;
-            output(&render::balance(&report, format_of(args.output)).map_err(report_failed)?)
+            view(
+                &out,
+                |f| render::balance(&report, f),
+                || sheet::balance(&report),
+            )
         }
         Command::Register(args) => {
             let journal = load_valid(&cli)?;
@@ -742,18 +875,29 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 args.fund.as_deref(),
                 args.real,
             )?;
+            let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
             let report = reports::register(&journal, &filter).map_err(report_failed)?;
-            output(&render::register(&report, format_of(args.output)).map_err(report_failed)?)
+            let width = out.terminal_width();
+            view(
+                &out,
+                |f| render::register_fitted(&report, f, width),
+                || sheet::register(&report),
+            )
         }
         Command::Accounts(args) => {
             let journal = load_valid(&cli)?;
+            let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
             let report = reports::accounts(&journal).map_err(report_failed)?;
-            output(&render::accounts(&report, format_of(args.output)).map_err(report_failed)?)
+            view(
+                &out,
+                |f| render::accounts(&report, f),
+                || sheet::accounts(&report),
+            )
         }
         Command::Print => {
             let journal = load_valid(&cli)?;
             journal.verify_invariants().map_err(report_failed)?;
-            output(&fundledger_core::print::print(&journal))
+            output(&cli, &fundledger_core::print::print(&journal))
         }
         Command::Report(args) => report(&cli, args),
         Command::Import(args) => import(&cli, args),
@@ -762,6 +906,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Reconcile(args) => reconcile(&cli, args),
         Command::Audit(args) => audit(&cli, args),
         Command::Funds(args) => {
+            let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
             let journal = load_valid(&cli)?;
             let (begin, end) = period_of(journal.settings(), &args.period)?;
             let report = if args.by_commodity || journal.settings().base_currency.is_none() {
@@ -770,7 +915,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 let valued = reports::valued::Valued::new(&journal).map_err(report_failed)?;
                 reports::funds_valued(&valued, begin, end).map_err(report_failed)?
             };
-            output(&render::funds(&report, format_of(args.output)).map_err(report_failed)?)
+            view(
+                &out,
+                |f| render::funds(&report, f),
+                || sheet::funds(&report),
+            )
         }
     }
 }

@@ -32,6 +32,9 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Run {
         .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        // Reports say when they were generated: a fixed day, so that the
+        // golden reports reproduce byte for byte.
+        .env("SOURCE_DATE_EPOCH", "1796083200")
         .output()
         .expect("the fundledger binary runs");
     Run {
@@ -54,8 +57,14 @@ pub fn in_ci() -> bool {
 
 /// Whether an external tool is on PATH; in CI its absence fails the test.
 pub fn tool_available(name: &str) -> bool {
+    tool_runs(name, "--version")
+}
+
+/// Whether `name FLAG` runs (`pdftotext -v`: not every tool knows
+/// `--version`); in CI its absence fails the test.
+pub fn tool_runs(name: &str, flag: &str) -> bool {
     let found = Command::new(name)
-        .arg("--version")
+        .arg(flag)
         .output()
         .is_ok_and(|o| o.status.success());
     if !found && in_ci() {

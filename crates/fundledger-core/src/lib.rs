@@ -7,10 +7,12 @@
 //! and never panics ([`source`], [`parse`]), balances every transaction per
 //! commodity **and per fund**, and checks the whole journal ([`checks`]).
 //! Reports ([`reports`]) are functions from the validated [`Journal`] to
-//! plain data; [`render`] turns that data into text, CSV or JSON, and
-//! [`print`] writes the journal back canonically. [`close`] closes a
-//! fiscal year (revaluation at the closing rate, a close record that every
-//! load verifies) and [`write`](mod@write) is the only code that changes a journal.
+//! plain data; [`render`] turns that data into text, CSV or JSON, [`html`]
+//! into self-contained pages (the printable board pack), [`sheet`] into
+//! spreadsheet sheets, and [`print`] writes the journal back canonically.
+//! [`close`] closes a fiscal year (revaluation at the closing rate, a close
+//! record that every load verifies) and [`write`](mod@write) is the only
+//! code that changes a journal.
 //!
 //! # Invariants
 //!
@@ -103,6 +105,7 @@ pub mod reconcile;
 pub mod render;
 pub mod reports;
 pub mod settings;
+pub mod sheet;
 pub mod source;
 pub mod valuation;
 pub mod write;

@@ -99,6 +99,11 @@ pub fn amount_text(amount: &Amount) -> String {
     format!("{} {}", plain(amount.quantity), amount.commodity)
 }
 
+/// `1,234.50 CNY`: an amount for people, digits grouped.
+pub fn amount_grouped(amount: &Amount) -> String {
+    format!("{} {}", grouped(amount.quantity), amount.commodity)
+}
+
 fn plain(quantity: Decimal) -> String {
     // Report amounts already carry their commodity's decimals.
     money::format_plain(quantity, quantity.scale())
@@ -196,7 +201,7 @@ fn tree_text(tree: &[TreeNode], total: &[Amount]) -> String {
         .iter()
         .flat_map(|n| n.totals.iter())
         .chain(total.iter())
-        .map(|a| amount_text(a).width())
+        .map(|a| amount_grouped(a).width())
         .max()
         .unwrap_or(1)
         .max(1);
@@ -206,7 +211,7 @@ fn tree_text(tree: &[TreeNode], total: &[Amount]) -> String {
         // As in hledger and ledger: the name goes on the last amount's line.
         let last = node.totals.len().saturating_sub(1);
         for (i, amount) in node.totals.iter().enumerate() {
-            let text = amount_text(amount);
+            let text = amount_grouped(amount);
             if i == last {
                 let _ = writeln!(
                     out,
@@ -223,7 +228,7 @@ fn tree_text(tree: &[TreeNode], total: &[Amount]) -> String {
         let _ = writeln!(out, "{:>amount_width$}", "0");
     }
     for amount in total {
-        let _ = writeln!(out, "{:>amount_width$}", amount_text(amount));
+        let _ = writeln!(out, "{:>amount_width$}", amount_grouped(amount));
     }
     out
 }
@@ -233,6 +238,37 @@ fn tree_text(tree: &[TreeNode], total: &[Amount]) -> String {
 /// # Errors
 /// On a CSV or JSON encoding failure.
 pub fn register(report: &RegisterReport, format: Format) -> Result<String, RenderError> {
+    register_fitted(report, format, None)
+}
+
+/// Cuts `text` to `width` display cells, ending with `…` when cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        let next = format!("{out}{c}");
+        if next.width() + 1 > width {
+            break;
+        }
+        out = next;
+    }
+    out.push('…');
+    out
+}
+
+/// Renders the register; as text, fitted to `width` display cells when
+/// given (a terminal's width): the payee, then the account, are cut short
+/// (ending with `…`) until the line fits, down to 12 and 20 cells.
+///
+/// # Errors
+/// On a CSV or JSON encoding failure.
+pub fn register_fitted(
+    report: &RegisterReport,
+    format: Format,
+    width: Option<usize>,
+) -> Result<String, RenderError> {
     let header = [
         "date",
         "payee",
@@ -242,29 +278,62 @@ pub fn register(report: &RegisterReport, format: Format) -> Result<String, Rende
         "amount",
         "running_total",
     ];
-    let rows: Vec<Vec<String>> = report
-        .rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.date.to_string(),
-                r.payee.clone(),
-                r.account.clone(),
-                r.fund.clone(),
-                r.commodity.clone(),
-                plain(r.amount),
-                plain(r.running_total),
-            ]
-        })
-        .collect();
+    // Amounts plain for machines, grouped for people.
+    let rows_with = |amount: fn(Decimal) -> String| -> Vec<Vec<String>> {
+        report
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.date.to_string(),
+                    r.payee.clone(),
+                    r.account.clone(),
+                    r.fund.clone(),
+                    r.commodity.clone(),
+                    amount(r.amount),
+                    amount(r.running_total),
+                ]
+            })
+            .collect()
+    };
     match format {
         Format::Json => json(report),
-        Format::Csv => csv_of(&header, rows),
-        Format::Text => Ok(table(
-            &header,
-            &rows,
-            &[false, false, false, false, false, true, true],
-        )),
+        Format::Csv => csv_of(&header, rows_with(plain)),
+        Format::Text => {
+            let mut rows = rows_with(grouped);
+            if let Some(limit) = width {
+                let widths = |rows: &[Vec<String>]| -> Vec<usize> {
+                    (0..header.len())
+                        .map(|k| {
+                            rows.iter()
+                                .map(|r| r[k].width())
+                                .chain([header[k].width()])
+                                .max()
+                                .unwrap_or(0)
+                        })
+                        .collect()
+                };
+                // Two spaces between the columns.
+                let total = |w: &[usize]| w.iter().sum::<usize>() + 2 * (w.len() - 1);
+                let mut current = widths(&rows);
+                for (column, floor) in [(1, 12), (2, 20)] {
+                    let excess = total(&current).saturating_sub(limit);
+                    if excess == 0 {
+                        break;
+                    }
+                    let target = current[column].saturating_sub(excess).max(floor);
+                    for row in &mut rows {
+                        row[column] = fit(&row[column], target);
+                    }
+                    current = widths(&rows);
+                }
+            }
+            Ok(table(
+                &header,
+                &rows,
+                &[false, false, false, false, false, true, true],
+            ))
+        }
     }
 }
 
@@ -287,12 +356,13 @@ pub fn accounts(report: &AccountsReport, format: Format) -> Result<String, Rende
             }),
         ),
         Format::Text => {
-            let mut out = String::new();
-            for row in &report.rows {
-                out.push_str(&row.account);
-                out.push('\n');
-            }
-            Ok(out)
+            // Each account with its class (as `-O csv` gives it).
+            let rows: Vec<Vec<String>> = report
+                .rows
+                .iter()
+                .map(|r| vec![r.account.clone(), r.class.unwrap_or("-").to_string()])
+                .collect();
+            Ok(table(&["account", "class"], &rows, &[false, false]))
         }
     }
 }
@@ -334,6 +404,31 @@ pub fn funds(report: &FundsReport, format: Format) -> Result<String, RenderError
         Format::Json => json(report),
         Format::Csv => csv_of(&header, rows),
         Format::Text => {
+            // For people: the fund's name, not its id, and digits grouped.
+            let rows: Vec<Vec<String>> = report
+                .rows
+                .iter()
+                .map(|r| {
+                    let mut row = vec![
+                        r.name.clone(),
+                        r.restriction.to_string(),
+                        r.commodity.clone(),
+                    ];
+                    row.extend(
+                        [
+                            r.opening,
+                            r.income,
+                            r.expenses,
+                            r.exchange,
+                            r.transfers,
+                            r.closing,
+                        ]
+                        .into_iter()
+                        .map(grouped),
+                    );
+                    row
+                })
+                .collect();
             let mut out = String::new();
             let period = match (report.begin, report.end) {
                 (Some(b), Some(e)) => format!("{b} to {}", e.pred_opt().unwrap_or(e)),
@@ -347,7 +442,11 @@ pub fn funds(report: &FundsReport, format: Format) -> Result<String, RenderError
                 &rows,
                 &[false, false, false, true, true, true, true, true, true],
             ));
-            let totals: Vec<String> = report.total_net_assets.iter().map(amount_text).collect();
+            let totals: Vec<String> = report
+                .total_net_assets
+                .iter()
+                .map(|a| format!("{} {}", grouped(a.quantity), a.commodity))
+                .collect();
             let _ = writeln!(
                 out,
                 "\nTotal net assets (sum of closing balances): {}",

@@ -82,6 +82,13 @@ pub struct CommoditySettings {
     /// A human name.
     #[serde(default)]
     pub name: Option<String>,
+    /// How reports write the unit after a number (`kg`, `people`);
+    /// default: the symbol.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// The unit in Japanese reports (`人`, `か所`); default: `label`.
+    #[serde(default)]
+    pub label_ja: Option<String>,
     /// For a unit: whether it counts a flow (summed over a period) or a
     /// stock (observed at dates: year-end, peak and average, never summed).
     #[serde(default)]
@@ -179,6 +186,9 @@ pub struct ProductSettings {
     pub id: String,
     /// A human name.
     pub name: String,
+    /// Its name in Japanese reports (default: `name`).
+    #[serde(default)]
+    pub name_ja: Option<String>,
     /// Other names a sales CSV may use (`クッション`).
     #[serde(default)]
     pub aliases: Vec<String>,
@@ -367,6 +377,9 @@ pub struct LoanSettings {
     /// True when the lender is a related party (an officer or their family).
     #[serde(default)]
     pub related_party: bool,
+    /// The lender's name in Japanese reports (default: `lender`).
+    #[serde(default)]
+    pub lender_ja: Option<String>,
     /// The annual interest rate in percent, as text (`"0"`).
     #[serde(default)]
     pub interest_percent: Option<String>,
@@ -413,6 +426,13 @@ pub struct ReportSettings {
     /// names is its own nature, named after its last part.
     #[serde(default)]
     pub natures: Vec<NatureSettings>,
+    /// Labels of tag values reports break figures down by, keyed
+    /// `"TAG:VALUE"`: `"region:South-East" = "South-East Asia"`.
+    #[serde(default)]
+    pub tag_labels: BTreeMap<String, String>,
+    /// The same labels in Japanese reports.
+    #[serde(default)]
+    pub tag_labels_ja: BTreeMap<String, String>,
     /// The organisation's name in Japanese (北朝鮮難民救援基金).
     #[serde(default)]
     pub organisation_ja: Option<String>,

@@ -8,42 +8,80 @@ use serde::Serialize;
 
 use super::board;
 use super::financial::{self, Standard};
-use super::statement::{Cell, RowKind, Statement};
+use super::statement::{Cell, Language, RowKind, Statement};
 use super::valued::{months, Valued};
+use super::words::{self, pick};
 use super::ReportError;
 use crate::journal::PostingKind;
 use crate::money::Decimal;
 use crate::settings::AccountClass;
 
-/// A monthly series against a monthly target.
+/// Where one restricted fund's money went in the year.
 #[derive(Clone, Debug, Serialize)]
-pub struct TargetSeries {
-    /// What is counted.
-    pub title: String,
-    /// The unit.
-    pub unit: String,
-    /// The monthly target.
-    pub target: Decimal,
-    /// (month, quantity).
-    pub months: Vec<(String, Decimal)>,
+pub struct RestrictedUse {
+    /// The fund's name in the report's language.
+    pub fund: String,
+    /// Held at the start of the year.
+    pub opening: Decimal,
+    /// Received in the year (income and transfers in).
+    pub received: Decimal,
+    /// Spent in the year (expenses and exchange losses).
+    pub spent: Decimal,
+    /// Held at the end of the year.
+    pub closing: Decimal,
 }
 
-/// Month-end net assets of each fund.
+/// One fund's net assets at the start and the end of the year.
+#[derive(Clone, Debug, Serialize)]
+pub struct FundChange {
+    /// The fund's name in the report's language.
+    pub fund: String,
+    /// Net assets at the start of the year.
+    pub opening: Decimal,
+    /// Net assets at the end of the year.
+    pub closing: Decimal,
+}
+
+/// Month-end figures through the year.
 #[derive(Clone, Debug, Serialize)]
 pub struct FundSeries {
-    /// The month labels (`2000-04`).
+    /// The month labels (`Apr`, `4月`).
     pub months: Vec<String>,
-    /// (fund, balance at the end of each month).
+    /// (fund name, net assets at the end of each month).
     pub funds: Vec<(String, Vec<Decimal>)>,
+    /// Member loans outstanding at the end of each month.
+    pub loans: Vec<Decimal>,
+    /// Net assets of the unrestricted and board-designated funds at the end
+    /// of each month.
+    pub unrestricted: Vec<Decimal>,
+}
+
+/// Which journal and which program produced a report, and whether its year
+/// is closed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Provenance {
+    /// fundledger's version.
+    pub version: String,
+    /// SHA-256 of the journal files' bytes, in load order (hex).
+    pub digest: String,
+    /// Whether the year has been closed (a transaction tagged `close:` with
+    /// the year); an open year's report is a draft.
+    pub closed: bool,
 }
 
 /// The whole annual report.
 #[derive(Clone, Debug, Serialize)]
 pub struct AnnualReport {
-    /// The organisation.
+    /// The language of its words.
+    pub language: Language,
+    /// The organisation, in the report's language.
     pub organisation: String,
+    /// The fiscal year (`FY2000`, `2000年度`).
+    pub year: String,
     /// `FY2000 (2000-04-01 to 2001-03-31)`.
     pub period: String,
+    /// Version, journal digest and whether the year is closed.
+    pub provenance: Provenance,
     /// The base currency.
     pub currency: String,
     /// Key figures: this year and, when the ledger has it, last year.
@@ -52,9 +90,13 @@ pub struct AnnualReport {
     pub statements: Vec<Statement>,
     /// The notes.
     pub notes: Vec<Statement>,
-    /// Outputs against their targets, for the charts.
-    pub targets: Vec<TargetSeries>,
-    /// Fund balances through the year, for the chart.
+    /// Where each restricted fund's money went, for the chart.
+    pub restricted: Vec<RestrictedUse>,
+    /// Each fund's net assets at the start and the end of the year, for
+    /// the chart.
+    pub fund_changes: Vec<FundChange>,
+    /// Fund balances, loans and unrestricted net assets through the year,
+    /// for the charts.
     pub fund_balances: FundSeries,
     /// Outstanding member loans per lender at the year end, for the chart.
     pub loans: Vec<(String, Decimal)>,
@@ -95,9 +137,10 @@ pub fn annual(
     );
     let (inventory, cashflows, filing_notes) = (set.inventory, set.cashflows, set.notes);
     let last_day = end.pred_opt().unwrap_or(end);
-    let loans = board::loans(valued, last_day, begin, end)?;
+    let language = words::language_of(standard);
+    let loans = board::loans(valued, last_day, begin, end, language)?;
     super::engine::reconcile(loans.iter().chain([&position]))?;
-    let sales = board::sales(valued, begin, end)?;
+    let sales = board::sales(valued, begin, end, language)?;
 
     // Last year's figures, when the ledger has transactions then.
     let previous = settings.fiscal_year(year - 1);
@@ -143,9 +186,9 @@ pub fn annual(
             "Net assets, end of year",
         ]
     };
-    let mut columns = vec![format!("FY{year}")];
+    let mut columns = vec![words::fiscal_year(year, language)];
     if previous_activities.is_some() {
-        columns.push(format!("FY{}", year - 1));
+        columns.push(words::fiscal_year(year - 1, language));
     }
     let mut summary = Statement::new(
         "summary",
@@ -202,6 +245,7 @@ pub fn annual(
             previous_end,
             previous.map(|p| p.0).unwrap_or(begin),
             begin,
+            language,
         )?;
         let amount = previous_loans[0]
             .rows
@@ -222,23 +266,45 @@ pub fn annual(
         loan_row,
     );
 
-    let targets = settings
-        .report
-        .targets
+    let roll_forward = super::funds_valued(valued, Some(begin), Some(end))?;
+    let restricted = roll_forward
+        .rows
         .iter()
-        .map(|t| {
-            Ok(TargetSeries {
-                title: super::statement::humanize(&t.account, &settings.report.program_names),
-                unit: t.unit.clone(),
-                target: t.per_month,
-                months: board::monthly_outputs(journal, &t.account, begin, end)?
-                    .into_iter()
-                    .map(|(m, q)| (month_label(m, begin), q))
-                    .collect(),
+        .filter(|r| r.restriction == crate::settings::Restriction::Restricted.as_str())
+        .map(|r| {
+            let opening = r.opening;
+            let closing = r.closing;
+            // Whatever left the fund in the year: expenses, exchange
+            // losses and transfers out; what came in is the rest.
+            let spent = crate::money::checked_sum([
+                r.expenses,
+                -r.exchange.min(Decimal::ZERO),
+                -r.transfers.min(Decimal::ZERO),
+            ])?;
+            let received = crate::money::checked_sum([
+                r.income,
+                r.exchange.max(Decimal::ZERO),
+                r.transfers.max(Decimal::ZERO),
+            ])?;
+            Ok(RestrictedUse {
+                fund: words::fund(settings, &r.fund, language),
+                opening,
+                received,
+                spent,
+                closing,
             })
         })
         .collect::<Result<Vec<_>, ReportError>>()?;
-    let fund_balances = fund_series(valued, begin, end)?;
+    let fund_changes = roll_forward
+        .rows
+        .iter()
+        .map(|r| FundChange {
+            fund: words::fund(settings, &r.fund, language),
+            opening: r.opening,
+            closing: r.closing,
+        })
+        .collect();
+    let fund_balances = fund_series(valued, begin, end, language)?;
     let loans_by_lender = loans[0]
         .rows
         .iter()
@@ -248,6 +314,12 @@ pub fn annual(
             _ => None,
         })
         .collect();
+    let provenance = Provenance {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        digest: journal_digest(journal)
+            .map_err(|e| ReportError::Request(format!("cannot read the journal again: {e}")))?,
+        closed: is_year_closed(journal, year),
+    };
     // The notes the standard sets (under the NPO standard they hold the
     // programmes' expenses and the restricted funds), then the board's
     // reports.
@@ -259,8 +331,18 @@ pub fn annual(
     notes.push(sales);
     notes.extend(outputs);
     Ok(AnnualReport {
-        organisation: settings.organisation.clone(),
-        period: format!("FY{year} ({begin} to {last_day})"),
+        language,
+        organisation: words::organisation(settings, language),
+        year: words::fiscal_year(year, language),
+        period: match language {
+            Language::En => format!("FY{year} ({begin} to {last_day})"),
+            Language::Ja => format!(
+                "{year}年度（{}から{}まで）",
+                words::date(begin, language),
+                words::date(last_day, language)
+            ),
+        },
+        provenance,
         currency: valued.base.clone(),
         summary,
         statements: {
@@ -295,20 +377,58 @@ pub fn annual(
             statements
         },
         notes,
-        targets,
+        restricted,
+        fund_changes,
         fund_balances,
         loans: loans_by_lender,
     })
 }
 
-/// `Apr 2000` for the first month and January, `May` for the others.
-fn month_label(month: NaiveDate, first: NaiveDate) -> String {
+/// A month on a chart's axis: `Apr`, `4月` (the year is in the caption).
+fn month_label(month: NaiveDate, language: Language) -> String {
     use chrono::Datelike;
-    if month.month() == 1 || (month.year() == first.year() && month.month() == first.month()) {
-        month.format("%b %Y").to_string()
-    } else {
-        month.format("%b").to_string()
+    match language {
+        Language::En => month.format("%b").to_string(),
+        Language::Ja => format!("{}月", month.month()),
     }
+}
+
+/// The SHA-256 digest of the journal: every file it was loaded from, in
+/// load order, each file's bytes after its path's length and path
+/// (relative to the ledger directory when inside it), as hex.
+///
+/// # Errors
+/// When a file cannot be read again.
+pub fn journal_digest(journal: &crate::Journal) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    let root = &journal.settings().root;
+    for file in journal.files() {
+        let name = file.strip_prefix(root).unwrap_or(file).to_string_lossy();
+        hasher.update((name.len() as u64).to_le_bytes());
+        hasher.update(name.as_bytes());
+        let bytes = std::fs::read(file)?;
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Whether the fiscal year that starts in `year` has been closed: the
+/// year-close records its closing entries as a transaction tagged
+/// `close:` with the year (`close: 2000` or `close: FY2000`).
+pub fn is_year_closed(journal: &crate::Journal, year: i32) -> bool {
+    let wanted = year.to_string();
+    journal.transactions().iter().any(|t| {
+        journal
+            .transaction_tags(t)
+            .iter()
+            .any(|tag| &*tag.name == "close" && tag.value.trim().trim_start_matches("FY") == wanted)
+    })
 }
 
 /// Adds a column with the last amount of `previous`'s row of the same label
@@ -335,13 +455,23 @@ fn fund_series(
     valued: &Valued<'_>,
     begin: NaiveDate,
     end: NaiveDate,
+    language: Language,
 ) -> Result<FundSeries, ReportError> {
     let journal = valued.journal;
+    let settings = journal.settings();
+    let is_loan = |account: &str| {
+        settings
+            .loans
+            .iter()
+            .any(|l| crate::query::account_matches(account, &l.account))
+            || crate::query::account_matches(account, "Liabilities:MemberLoans")
+    };
     let month_starts = months(begin, end);
     let mut month_ends: Vec<NaiveDate> = month_starts.iter().skip(1).copied().collect();
     month_ends.push(end);
     let funds: Vec<_> = journal.fund_ids().collect();
     let mut balances = vec![vec![Decimal::ZERO; month_ends.len()]; funds.len()];
+    let mut loans = vec![Decimal::ZERO; month_ends.len()];
     for t in journal.transactions() {
         if t.date >= end {
             continue;
@@ -349,14 +479,21 @@ fn fund_series(
         let first_month = month_ends.partition_point(|&e| e <= t.date);
         let range = t.posting_range();
         for (offset, p) in journal.postings(t).iter().enumerate() {
-            if p.kind != PostingKind::Real
-                || !journal
-                    .account_class(p.account)
-                    .is_some_and(AccountClass::changes_net_assets)
-            {
+            if p.kind != PostingKind::Real {
                 continue;
             }
             let value = valued.value(range.start + offset);
+            if is_loan(journal.account_name(p.account)) {
+                for owed in loans.iter_mut().skip(first_month) {
+                    super::acc(&mut *owed, -(value))?;
+                }
+            }
+            if !journal
+                .account_class(p.account)
+                .is_some_and(AccountClass::changes_net_assets)
+            {
+                continue;
+            }
             if let Some(f) = funds.iter().position(|&f| f == p.fund) {
                 for balance in balances[f].iter_mut().skip(first_month) {
                     super::acc(&mut *balance, -(value))?;
@@ -364,33 +501,61 @@ fn fund_series(
             }
         }
     }
+    let mut unrestricted = vec![Decimal::ZERO; month_ends.len()];
+    for (f, series) in funds.iter().zip(&balances) {
+        if journal.fund_restriction(*f).is_donor_restricted() {
+            continue;
+        }
+        for (total, v) in unrestricted.iter_mut().zip(series) {
+            super::acc(total, *v)?;
+        }
+    }
     Ok(FundSeries {
         months: month_starts
             .iter()
-            .map(|m| month_label(*m, begin))
+            .map(|m| month_label(*m, language))
             .collect(),
         funds: funds
             .iter()
             .zip(balances)
             .filter(|(_, series)| series.iter().any(|v| !v.is_zero()))
-            .map(|(f, series)| (journal.fund_name(*f).to_string(), series))
+            .map(|(f, series)| {
+                (
+                    words::fund(settings, journal.fund_name(*f), language),
+                    series,
+                )
+            })
             .collect(),
+        loans,
+        unrestricted,
     })
 }
 
 /// The annual report as Markdown.
 pub fn markdown(report: &AnnualReport) -> String {
-    let mut out = format!(
-        "# {} — annual report, {}\n\nAmounts in {}.\n\n",
-        report.organisation, report.period, report.currency
-    );
-    out.push_str("## Summary\n\n");
+    let language = report.language;
+    let mut out = match language {
+        Language::En => format!(
+            "# {} — annual report, {}\n\nAmounts in {}.\n\n",
+            report.organisation, report.period, report.currency
+        ),
+        Language::Ja => format!(
+            "# {}　年次報告書　{}\n\n{}\n\n",
+            report.organisation,
+            report.period,
+            report.summary.unit_phrase()
+        ),
+    };
+    out.push_str(&format!("## {}\n\n", pick(language, "Summary", "概要")));
     out.push_str(&crate::render::statement_markdown(&report.summary));
-    out.push_str("## Financial statements\n\n");
+    out.push_str(&format!(
+        "## {}\n\n",
+        pick(language, "Financial statements", "財務諸表")
+    ));
     for s in &report.statements {
         out.push_str(&crate::render::statement_markdown(s));
     }
-    out.push_str("## Notes\n\n");
+    out.push_str(&format!("## {}\n\n", pick(language, "Notes", "注記")));
     for s in &report.notes {
         out.push_str(&crate::render::statement_markdown(s));
     }

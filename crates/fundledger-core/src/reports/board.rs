@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use super::statement::{humanize, Cell, RowKind, Statement};
+use super::statement::{Cell, Language, RowKind, Statement};
 use super::valued::{months, Valued};
+use super::words::{self, pick};
 use super::ReportError;
 use crate::journal::{Journal, PostingKind};
 use crate::money::{self, Decimal, RoundingStrategy};
@@ -29,8 +30,32 @@ fn ratio(numerator: Decimal, denominator: Decimal) -> Cell {
     }
 }
 
+/// Columns of a statement: the English or the Japanese headers.
+fn headers(language: Language, english: &[&str], japanese: &[&str]) -> Vec<String> {
+    let chosen = if language == Language::Ja {
+        japanese
+    } else {
+        english
+    };
+    chosen.iter().map(|s| s.to_string()).collect()
+}
+
+/// "Organisation, as of 2001-03-31" or 「…　2001年3月31日現在」.
+fn as_of_text(journal: &Journal, as_of: NaiveDate, language: Language) -> String {
+    words::at(journal, as_of.succ_opt().unwrap_or(as_of), language)
+}
+
+/// A statement in `language`.
+fn in_language(s: Statement, language: Language) -> Statement {
+    if language == Language::Ja {
+        s.japanese()
+    } else {
+        s
+    }
+}
+
 /// The member-loan review as of `as_of` (inclusive), with exposure measured
-/// against the fiscal year `[begin, end)`.
+/// against the fiscal year `[begin, end)`, in `language`.
 ///
 /// # Errors
 /// [`ReportError::DoesNotTie`] when the loans do not add up to the
@@ -40,33 +65,49 @@ pub fn loans(
     as_of: NaiveDate,
     begin: NaiveDate,
     end: NaiveDate,
+    language: Language,
 ) -> Result<Vec<Statement>, ReportError> {
     let journal = valued.journal;
     let settings = journal.settings();
     let cutoff = as_of.succ_opt().unwrap_or(as_of);
-    let columns = [
-        "Borrowed",
-        "Repaid",
-        "Outstanding",
-        "First drawdown",
-        "Last drawdown",
-        "Due",
-        "Days outstanding",
-        "Overdue",
-        "Related party",
-        "Financed fund",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let mut register = Statement::new(
-        "loans",
-        "Loans from members",
-        format!("{}, as of {as_of}", settings.organisation),
-        columns,
-        &valued.base,
+    let columns = headers(
+        language,
+        &[
+            "Borrowed",
+            "Repaid",
+            "Outstanding",
+            "First drawdown",
+            "Last drawdown",
+            "Due",
+            "Days outstanding",
+            "Overdue",
+            "Related party",
+            "Financed fund",
+        ],
+        &[
+            "借入額",
+            "返済額",
+            "残高",
+            "初回借入日",
+            "最終借入日",
+            "返済期日",
+            "借入日数",
+            "期日超過",
+            "関連当事者",
+            "充当した会計",
+        ],
     );
-    register.label_header = "Lender".into();
+    let mut register = in_language(
+        Statement::new(
+            "loans",
+            pick(language, "Loans from members", "会員からの借入金"),
+            as_of_text(journal, as_of, language),
+            columns,
+            &valued.base,
+        ),
+        language,
+    );
+    register.label_header = pick(language, "Lender", "貸付者").into();
     let prefix = "Liabilities:MemberLoans";
     // Per loan account: borrowed, repaid, first, last, funds.
     struct Loan {
@@ -121,7 +162,7 @@ pub fn loans(
             super::acc(&mut loan.borrowed, -value)?;
             loan.first = Some(loan.first.map_or(t.date, |d| d.min(t.date)));
             loan.last = Some(loan.last.map_or(t.date, |d| d.max(t.date)));
-            let fund = journal.fund_name(p.fund).to_string();
+            let fund = words::fund(settings, journal.fund_name(p.fund), language);
             if !loan.funds.contains(&fund) {
                 loan.funds.push(fund);
             }
@@ -135,7 +176,7 @@ pub fn loans(
     for (account, loan) in &per_account {
         let settings_loan = settings.loans.iter().find(|l| l.account == *account);
         let lender = settings_loan
-            .map(|l| l.lender.clone())
+            .map(|l| words::lender(l, language))
             .unwrap_or_else(|| account.rsplit(':').next().unwrap_or(account).to_string());
         let outstanding = money::checked_sub(loan.borrowed, loan.repaid)?;
         let due = settings_loan.and_then(|l| l.due);
@@ -171,18 +212,30 @@ pub fn loans(
                 Cell::Amount(loan.borrowed),
                 Cell::Amount(loan.repaid),
                 Cell::Amount(outstanding),
-                text(loan.first.map(|d| d.to_string()).unwrap_or_default()),
-                text(loan.last.map(|d| d.to_string()).unwrap_or_default()),
                 text(
-                    due.map(|d| d.to_string())
-                        .unwrap_or_else(|| "none agreed".into()),
+                    loan.first
+                        .map(|d| words::date(d, language))
+                        .unwrap_or_default(),
                 ),
-                text(days.to_string()),
-                text(if overdue { "OVERDUE" } else { "no" }),
-                text(if settings_loan.is_some_and(|l| l.related_party) {
-                    "yes"
+                text(
+                    loan.last
+                        .map(|d| words::date(d, language))
+                        .unwrap_or_default(),
+                ),
+                text(
+                    due.map(|d| words::date(d, language))
+                        .unwrap_or_else(|| pick(language, "none agreed", "定めなし").into()),
+                ),
+                Cell::Amount(Decimal::from(days)),
+                text(if overdue {
+                    pick(language, "OVERDUE", "超過")
                 } else {
-                    "no"
+                    pick(language, "no", "なし")
+                }),
+                text(if settings_loan.is_some_and(|l| l.related_party) {
+                    pick(language, "yes", "該当")
+                } else {
+                    pick(language, "no", "非該当")
                 }),
                 text(loan.funds.join(", ")),
             ],
@@ -194,7 +247,8 @@ pub fn loans(
         Cell::Amount(outstanding_total),
     ];
     totals.extend(std::iter::repeat_n(Cell::Empty, 7));
-    register.cells("Total", 0, RowKind::Total, totals);
+    let total_label = pick(language, "Total", "合計");
+    register.cells(total_label, 0, RowKind::Total, totals);
     if outstanding_total != -control {
         return Err(ReportError::DoesNotTie(format!(
             "the loans add up to {outstanding_total} but the member-loan accounts hold {}",
@@ -206,97 +260,134 @@ pub fn loans(
         "Total / Outstanding",
         outstanding_total,
     );
-    register.notes.push(format!(
-        "The total equals the balance of the member-loan accounts ({} {}).",
-        crate::render::grouped(-control),
-        valued.base
-    ));
+    register.notes.push(match language {
+        Language::En => format!(
+            "The total equals the balance of the member-loan accounts in the statement of financial position ({} {}).",
+            crate::render::grouped(-control),
+            valued.base
+        ),
+        Language::Ja => format!(
+            "合計は貸借対照表の会員からの借入金の残高（{}）に一致します。",
+            crate::render::grouped(-control),
+        ),
+    });
 
-    let mut maturity = Statement::new(
-        "loans-maturity",
-        "Maturity of member loans",
-        format!("as of {as_of}"),
-        vec!["Outstanding".into()],
-        &valued.base,
+    let mut maturity = in_language(
+        Statement::new(
+            "loans-maturity",
+            pick(
+                language,
+                "Maturity of member loans",
+                "会員からの借入金の返済期日別残高",
+            ),
+            as_of_text(journal, as_of, language),
+            headers(language, &["Outstanding"], &["残高"]),
+            &valued.base,
+        ),
+        language,
     );
-    for (label, amount) in [
-        "Due within 3 months",
-        "Due in 3 to 12 months",
-        "Due later",
-        "No due date agreed",
-    ]
-    .iter()
-    .zip(ladder)
-    {
+    let ladder_labels = match language {
+        Language::En => [
+            "Due within 3 months",
+            "Due in 3 to 12 months",
+            "Due later",
+            "No due date agreed",
+        ],
+        Language::Ja => [
+            "3か月以内に期日",
+            "3か月超12か月以内に期日",
+            "12か月超",
+            "返済期日の定めなし",
+        ],
+    };
+    for (label, amount) in ladder_labels.iter().zip(ladder) {
         maturity.amounts(*label, 1, RowKind::Line, &[amount]);
     }
-    maturity.amounts("Total", 0, RowKind::Total, &[outstanding_total]);
+    maturity.amounts(total_label, 0, RowKind::Total, &[outstanding_total]);
 
-    let mut exposure = Statement::new(
-        "loans-exposure",
-        "Loan exposure",
-        format!("as of {as_of}"),
-        vec!["Value".into()],
-        &valued.base,
+    let mut exposure = in_language(
+        Statement::new(
+            "loans-exposure",
+            pick(language, "Loan exposure", "借入金の負担"),
+            as_of_text(journal, as_of, language),
+            headers(language, &["Value"], &["値"]),
+            &valued.base,
+        ),
+        language,
     );
     let monthly_income = money::round(
         unrestricted_income / Decimal::from(12),
         valued.precision,
         RoundingStrategy::MidpointNearestEven,
     );
-    for (label, cell) in [
-        ("Outstanding member loans", Cell::Amount(outstanding_total)),
-        (
+    let exposure_labels = match language {
+        Language::En => [
+            "Outstanding member loans",
             "Unrestricted net assets",
-            Cell::Amount(unrestricted_net_assets),
-        ),
-        (
             "Loans / unrestricted net assets",
-            ratio(outstanding_total, unrestricted_net_assets),
-        ),
-        ("Unrestricted cash", Cell::Amount(unrestricted_cash)),
-        (
+            "Unrestricted cash",
             "Loans / unrestricted cash",
-            ratio(outstanding_total, unrestricted_cash),
-        ),
-        (
             "Average unrestricted income per month (the fiscal year)",
-            Cell::Amount(monthly_income),
-        ),
-        (
             "Loans in months of unrestricted income",
-            ratio(outstanding_total, monthly_income),
-        ),
-    ] {
-        exposure.cells(label, 1, RowKind::Line, vec![cell]);
+        ],
+        Language::Ja => [
+            "会員からの借入金残高",
+            "使途の制約のない正味財産",
+            "借入金 ÷ 制約のない正味財産",
+            "使途の制約のない現金預金",
+            "借入金 ÷ 制約のない現金預金",
+            "使途の制約のない収益の月平均（当年度）",
+            "借入金は制約のない収益の何か月分か",
+        ],
+    };
+    for (label, cell) in exposure_labels.iter().zip([
+        Cell::Amount(outstanding_total),
+        Cell::Amount(unrestricted_net_assets),
+        ratio(outstanding_total, unrestricted_net_assets),
+        Cell::Amount(unrestricted_cash),
+        ratio(outstanding_total, unrestricted_cash),
+        Cell::Amount(monthly_income),
+        ratio(outstanding_total, monthly_income),
+    ]) {
+        exposure.cells(*label, 1, RowKind::Line, vec![cell]);
     }
-    exposure.notes.push("Ratios are rounded to two places, half to even. Unrestricted: unrestricted and board-designated funds; cash: the accounts listed in report.cash_accounts.".into());
+    exposure.notes.push(pick(language, "Ratios are rounded to two places, half to even. Unrestricted: the unrestricted and board-designated funds; cash: cash in hand and at bank.", "比率は小数第2位まで（偶数丸め）。使途の制約のないもの：一般会計と理事会が指定した会計。現金預金：手許現金と預金。").into());
     // The year's movement per lender, beside the figures since inception.
     let movements = super::filing::loan_movements(valued, begin.min(cutoff), cutoff)?;
-    let mut movement = Statement::new(
-        "loans-movement",
-        "Movement of member loans in the year",
-        format!(
-            "{}, {} to {as_of}",
-            settings.organisation,
-            begin.min(cutoff)
+    let mut movement = in_language(
+        Statement::new(
+            "loans-movement",
+            pick(
+                language,
+                "Movement of member loans in the year",
+                "会員からの借入金の当期増減",
+            ),
+            words::period(journal, begin.min(cutoff), cutoff, language),
+            headers(
+                language,
+                &["Owed at the start", "Borrowed", "Repaid", "Owed at the end"],
+                &["期首残高", "当期借入", "当期返済", "期末残高"],
+            ),
+            &valued.base,
         ),
-        ["Owed at the start", "Borrowed", "Repaid", "Owed at the end"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        &valued.base,
+        language,
     );
-    movement.label_header = "Lender".into();
+    movement.label_header = register.label_header.clone();
     let mut totals = [Decimal::ZERO; 4];
     for m in &movements {
         let row = [m.opening, m.borrowed, m.repaid, m.closing];
-        movement.amounts(m.lender.clone(), 1, RowKind::Line, &row);
+        let lender = settings
+            .loans
+            .iter()
+            .find(|l| l.account == m.account)
+            .map(|l| words::lender(l, language))
+            .unwrap_or_else(|| m.lender.clone());
+        movement.amounts(lender, 1, RowKind::Line, &row);
         for (t, v) in totals.iter_mut().zip(row) {
             super::acc(t, v)?;
         }
     }
-    movement.amounts("Total", 0, RowKind::Total, &totals);
+    movement.amounts(total_label, 0, RowKind::Total, &totals);
     movement.tie(
         "liabilities/member-loans",
         "Total / Owed at the end",
@@ -313,28 +404,38 @@ pub fn sales(
     valued: &Valued<'_>,
     begin: NaiveDate,
     end: NaiveDate,
+    language: Language,
 ) -> Result<Statement, ReportError> {
     let journal = valued.journal;
     let settings = journal.settings();
-    let columns = [
-        "Units sold",
-        "Units returned",
-        "Defect rate %",
-        "Revenue",
-        "Average price",
-        "Rice bought (kg)",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let mut s = Statement::new(
-        "sales",
-        "Self-reliance sales",
-        period_text(journal, begin, end),
-        columns,
-        &valued.base,
+    let kg = words::unit(settings, "kg", language);
+    let rice_header = match language {
+        Language::En => format!("Rice bought ({kg})"),
+        Language::Ja => format!("購入できる米（{kg}）"),
+    };
+    let mut columns = headers(
+        language,
+        &[
+            "Units sold",
+            "Units returned",
+            "Defect rate %",
+            "Revenue",
+            "Average price",
+        ],
+        &["販売数", "返品数", "返品率 %", "売上高", "平均単価"],
     );
-    s.label_header = "Product and month".into();
+    columns.push(rice_header);
+    let mut s = in_language(
+        Statement::new(
+            "sales",
+            pick(language, "Self-reliance sales", "自立支援事業の販売"),
+            words::period(journal, begin, end, language),
+            columns,
+            &valued.base,
+        ),
+        language,
+    );
+    s.label_header = pick(language, "Product and month", "製品・月").into();
     // Which product and figure (0 sold, 1 returned, 2 revenue) each account
     // counts for, by account id: one look-up per posting, one pass.
     let roles: Vec<Option<(usize, usize)>> = journal
@@ -397,11 +498,12 @@ pub fn sales(
         if per_month.is_empty() {
             continue;
         }
-        s.heading(product.name.clone(), 0);
+        let name = words::product(product, language);
+        s.heading(name.clone(), 0);
         let mut totals = [Decimal::ZERO; 3];
         for (month, [sold, returned, revenue]) in &per_month {
             s.cells(
-                month.format("%Y-%m").to_string(),
+                words::month(*month, language),
                 1,
                 RowKind::Line,
                 product_cells(product, *sold, *returned, *revenue)?,
@@ -411,13 +513,16 @@ pub fn sales(
             super::acc(&mut totals[2], *revenue)?;
         }
         s.cells(
-            format!("{} total", product.name),
+            match language {
+                Language::En => format!("{name} total"),
+                Language::Ja => format!("{name} 計"),
+            },
             1,
             RowKind::Subtotal,
             product_cells(product, totals[0], totals[1], totals[2])?,
         );
     }
-    s.notes.push("Revenue is gross of returns (returns are booked to Income:Sales:Returns). Rice bought: units sold net of returns times the kilograms of rice one unit's profit buys (the catalogue's rice_kg_per_unit).".into());
+    s.notes.push(pick(language, "Revenue is gross of returns (returns are shown as their own line of income). Rice bought: units sold net of returns times the kilograms of rice one unit's profit buys, from the product catalogue.", "売上高は返品控除前（返品は収益の別の行に示す）。購入できる米：返品を除いた販売数に、製品1個の利益で買える米の量（製品一覧による）を掛けたもの。").into());
     Ok(s)
 }
 
@@ -474,14 +579,6 @@ fn product_cells(
         average,
         rice,
     ])
-}
-
-fn period_text(journal: &Journal, begin: NaiveDate, end: NaiveDate) -> String {
-    format!(
-        "{}, {begin} to {}",
-        journal.settings().organisation,
-        end.pred_opt().unwrap_or(end)
-    )
 }
 
 /// Monthly quantities of one output account (all its unit commodities
@@ -561,7 +658,10 @@ fn stock_figures(
 ///
 /// # Errors
 /// [`ReportError`] when a figure overflows.
-pub fn outputs(c: &super::engine::Classified<'_, '_>) -> Result<Vec<Statement>, ReportError> {
+pub fn outputs(
+    c: &super::engine::Classified<'_, '_>,
+    language: Language,
+) -> Result<Vec<Statement>, ReportError> {
     let journal = c.valued.journal;
     let settings = journal.settings();
     let (begin, end) = (c.begin, c.end);
@@ -585,7 +685,16 @@ pub fn outputs(c: &super::engine::Classified<'_, '_>) -> Result<Vec<Statement>, 
             let entry = series.entry((account, unit)).or_default();
             let dimension = ["route", "region"]
                 .iter()
-                .find_map(|tag| journal.posting_tag(p, tag).map(|v| format!("{tag} {v}")))
+                .find_map(|tag| {
+                    journal.posting_tag(p, tag).map(|v| {
+                        let value = words::tag_value(settings, tag, v, language);
+                        match (language, *tag) {
+                            (Language::En, "route") => format!("route {value}"),
+                            (Language::Ja, "route") => format!("経路 {value}"),
+                            _ => value,
+                        }
+                    })
+                })
                 .unwrap_or_default();
             super::acc(entry.sums.entry(dimension.clone()).or_default(), p.quantity)?;
             let observation = entry
@@ -598,25 +707,35 @@ pub fn outputs(c: &super::engine::Classified<'_, '_>) -> Result<Vec<Statement>, 
             super::acc(&mut observation.1, p.quantity)?;
         }
     }
-    let mut summary = Statement::new(
-        "outputs",
-        "Programme outputs",
-        period_text(journal, begin, end),
-        [
-            "Total in the period",
-            "At the end",
-            "Peak",
-            "Monthly average",
-            "Unit",
-            "Cost per unit",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect(),
-        &c.valued.base,
+    let mut summary = in_language(
+        Statement::new(
+            "outputs",
+            pick(language, "Programme outputs", "事業の成果"),
+            words::period(journal, begin, end, language),
+            headers(
+                language,
+                &[
+                    "Total in the period",
+                    "At the end",
+                    "Peak",
+                    "Monthly average",
+                    "Unit",
+                    "Cost per unit",
+                ],
+                &[
+                    "期間の合計",
+                    "期末",
+                    "最大",
+                    "月平均",
+                    "単位",
+                    "単位あたり費用",
+                ],
+            ),
+            &c.valued.base,
+        ),
+        language,
     );
-    summary.label_header = "Output".into();
-    let names = &settings.report.program_names;
+    summary.label_header = pick(language, "Output", "成果").into();
     let measure_of = |unit: &str| {
         settings
             .commodity(unit)
@@ -624,7 +743,7 @@ pub fn outputs(c: &super::engine::Classified<'_, '_>) -> Result<Vec<Statement>, 
             .unwrap_or_default()
     };
     for ((account, unit), s) in &series {
-        let label = humanize(account, names);
+        let label = words::account(settings, account, language);
         let stock = measure_of(unit) == crate::settings::Measure::Stock;
         // Per dimension value: month → quantity. A stock's monthly figure
         // for the whole output adds the dimensions' latest observations.
@@ -680,7 +799,7 @@ pub fn outputs(c: &super::engine::Classified<'_, '_>) -> Result<Vec<Statement>, 
                     .as_ref()
                     .map(|s| Cell::Amount(s.average))
                     .unwrap_or(Cell::Empty),
-                text(unit.clone()),
+                text(words::unit(settings, unit, language)),
                 cost_cell,
             ])
         };
@@ -703,7 +822,7 @@ pub fn outputs(c: &super::engine::Classified<'_, '_>) -> Result<Vec<Statement>, 
         if let (Some(k), Some(cost)) = (function, cost) {
             summary.tie(
                 format!("expenses/function/{}", c.functions[k].id),
-                format!("cost of {label}"),
+                format!("cost of {account}"),
                 cost,
             );
         }
@@ -713,37 +832,49 @@ pub fn outputs(c: &super::engine::Classified<'_, '_>) -> Result<Vec<Statement>, 
             }
             let sum = s.sums.get(*dimension).copied().unwrap_or_default();
             summary.cells(
-                format!("{label}, {dimension}"),
+                match language {
+                    Language::En => format!("{label}, {dimension}"),
+                    Language::Ja => format!("{label}（{dimension}）"),
+                },
                 2,
                 RowKind::Line,
                 row(figures_of(months, sum)?, false)?,
             );
         }
     }
-    summary.notes.push(format!(
-        "A flow (kg delivered, garments, pieces sold) is the total of the period; a stock (children supported, people sheltered, shelters, spots served) is counted when observed: its latest count at the end, its peak and its average over the months observed (rounded to one place, half to even), never a sum. Cost per unit (for the outputs named in report.unit_costs): the programme's whole expenses in {} after shared costs are allocated, divided by a flow's total or a stock's average, rounded half to even.",
-        c.valued.base
-    ));
+    summary.notes.push(match language {
+        Language::En => format!(
+            "A flow (kg delivered, garments, pieces sold) is the total of the period; a stock (children supported, people sheltered, shelters, spots served) is counted when observed: its latest count at the end, its peak and its average over the months observed (rounded to one place, half to even), never a sum. Cost per unit (for each programme's main output): the programme's whole expenses in {} after shared costs are allocated, divided by a flow's total or a stock's average, rounded half to even.",
+            c.valued.base
+        ),
+        Language::Ja => "フロー（配送した米、衣類、販売した製品）は期間の合計。ストック（支援した子ども、シェルターの人数、シェルター数、配布場所）は観測した時点の数で、期末の最新の数、最大、観測した月の平均（小数第1位まで、偶数丸め）を示し、合計はしない。単位あたり費用（各事業の主な成果について）：共通費を配分した後の事業の費用の総額を、フローは合計で、ストックは平均で割ったもの（偶数丸め）。".to_string(),
+    });
     let mut out = vec![summary];
     for target in &settings.report.targets {
         let monthly = monthly_outputs(journal, &target.account, begin, end)?;
-        let mut s = Statement::new(
-            "outputs-target",
-            format!(
-                "{} against the target of {} {} a month",
-                humanize(&target.account, &settings.report.program_names),
-                target.per_month,
-                target.unit
+        let label = words::account(settings, &target.account, language);
+        let unit = words::unit(settings, &target.unit, language);
+        let per_month = crate::render::grouped(target.per_month);
+        let mut s = in_language(
+            Statement::new(
+                "outputs-target",
+                match language {
+                    Language::En => {
+                        format!("{label} against the target of {per_month} {unit} a month")
+                    }
+                    Language::Ja => format!("{label}：月 {per_month} {unit} の目標に対する実績"),
+                },
+                words::period(journal, begin, end, language),
+                headers(
+                    language,
+                    &["Delivered", "Target", "Delivered / target %"],
+                    &["実績", "目標", "達成率 %"],
+                ),
+                &unit,
             ),
-            period_text(journal, begin, end),
-            vec![
-                "Delivered".into(),
-                "Target".into(),
-                "Delivered / target %".into(),
-            ],
-            &target.unit,
+            language,
         );
-        s.label_header = "Month".into();
+        s.label_header = pick(language, "Month", "月").into();
         let mut total = Decimal::ZERO;
         for (month, quantity) in &monthly {
             let percent = if target.per_month.is_zero() {
@@ -756,7 +887,7 @@ pub fn outputs(c: &super::engine::Classified<'_, '_>) -> Result<Vec<Statement>, 
                 ))
             };
             s.cells(
-                month.format("%Y-%m").to_string(),
+                words::month(*month, language),
                 1,
                 RowKind::Line,
                 vec![
@@ -770,7 +901,7 @@ pub fn outputs(c: &super::engine::Classified<'_, '_>) -> Result<Vec<Statement>, 
         let target_total =
             money::checked_mul_exact(target.per_month, Decimal::from(monthly.len() as u64))?;
         s.cells(
-            "Total",
+            pick(language, "Total", "合計"),
             0,
             RowKind::Total,
             vec![

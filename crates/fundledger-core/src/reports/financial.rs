@@ -212,7 +212,7 @@ fn build(
         functional: functional(&c, standard)?,
         inventory: inventory(&c, standard)?,
         cashflows: super::filing::cashflows(&c, standard)?,
-        outputs: super::board::outputs(&c)?,
+        outputs: super::board::outputs(&c, super::words::language_of(standard))?,
         notes: Vec::new(),
     };
     super::engine::reconcile(set.statements().into_iter().chain(&set.outputs))?;

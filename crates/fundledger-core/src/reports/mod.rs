@@ -69,13 +69,18 @@ pub fn named(
         "notes" => set.notes,
         "outputs" => set.outputs,
         "loans" => {
-            let loans = board::loans(valued, as_of, begin, end)?;
+            let loans = board::loans(valued, as_of, begin, end, words::language_of(standard))?;
             if as_of.succ_opt() == Some(end) {
                 engine::reconcile(loans.iter().chain([&set.position]))?;
             }
             loans
         }
-        _ => vec![board::sales(valued, begin, end)?],
+        _ => vec![board::sales(
+            valued,
+            begin,
+            end,
+            words::language_of(standard),
+        )?],
     })
 }
 

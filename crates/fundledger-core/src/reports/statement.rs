@@ -21,6 +21,17 @@ pub enum RowKind {
     Total,
 }
 
+/// How a language writes a currency code after an amount (`円` for JPY
+/// in Japanese); other codes and units stay as they are.
+pub fn currency_word(code: &str, language: Language) -> &str {
+    match (language, code) {
+        (Language::Ja, "JPY") => "円",
+        (Language::Ja, "USD") => "米ドル",
+        (Language::Ja, "CNY") => "人民元",
+        (_, other) => other,
+    }
+}
+
 /// The language a statement is written in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -117,16 +128,14 @@ impl Statement {
     pub fn unit_phrase(&self) -> String {
         match self.language {
             Language::En => format!("amounts in {}", self.unit),
-            Language::Ja => format!(
-                "単位：{}",
-                match self.unit.as_str() {
-                    "JPY" => "円",
-                    "USD" => "米ドル",
-                    "CNY" => "人民元",
-                    other => other,
-                }
-            ),
+            Language::Ja => format!("単位：{}", currency_word(&self.unit, self.language)),
         }
+    }
+
+    /// The currency or unit after a number in the statement's language
+    /// (`円` for JPY in Japanese).
+    pub fn unit_word(&self) -> String {
+        currency_word(&self.unit, self.language).to_string()
     }
 
     /// "Note: " in the statement's language.

@@ -26,7 +26,15 @@ pub fn account(settings: &Settings, account: &str, language: Language) -> String
     };
     match language {
         Language::En => english(),
-        Language::Ja => declared(&report.account_labels_ja).unwrap_or_else(english),
+        Language::Ja => declared(&report.account_labels_ja).unwrap_or_else(|| {
+            // Undeclared: the name in words, with the programme's Japanese
+            // name where one is declared.
+            declared(&report.account_labels).unwrap_or_else(|| {
+                let mut names = report.program_names.clone();
+                names.extend(report.program_names_ja.clone());
+                super::statement::humanize(account, &names)
+            })
+        }),
     }
 }
 
@@ -79,5 +87,80 @@ pub fn at(journal: &Journal, end: NaiveDate, language: Language) -> String {
     match language {
         Language::En => format!("{organisation}, at {last}"),
         Language::Ja => format!("{organisation}　{}現在", date(last, language)),
+    }
+}
+
+/// The label of a unit commodity in a language (`kg`, `人`): the declared
+/// `label`/`label_ja`, else the symbol.
+pub fn unit(settings: &Settings, symbol: &str, language: Language) -> String {
+    let declared = settings.commodity(symbol);
+    let english = declared
+        .and_then(|c| c.label.clone())
+        .unwrap_or_else(|| symbol.to_string());
+    match language {
+        Language::En => english,
+        Language::Ja => declared.and_then(|c| c.label_ja.clone()).unwrap_or(english),
+    }
+}
+
+/// The name of a product in a language.
+pub fn product(product: &crate::settings::ProductSettings, language: Language) -> String {
+    match (language, &product.name_ja) {
+        (Language::Ja, Some(name)) => name.clone(),
+        _ => product.name.clone(),
+    }
+}
+
+/// The name of a lender in a language.
+pub fn lender(loan: &crate::settings::LoanSettings, language: Language) -> String {
+    match (language, &loan.lender_ja) {
+        (Language::Ja, Some(name)) => name.clone(),
+        _ => loan.lender.clone(),
+    }
+}
+
+/// The label of a tag's value (`region` `South-East` → "South-East Asia"),
+/// declared in `report.tag_labels(_ja)`, else the value itself.
+pub fn tag_value(settings: &Settings, tag: &str, value: &str, language: Language) -> String {
+    let key = format!("{tag}:{value}");
+    let report = &settings.report;
+    let english = report.tag_labels.get(&key).cloned();
+    match language {
+        Language::Ja => report.tag_labels_ja.get(&key).cloned().or(english),
+        Language::En => english,
+    }
+    .unwrap_or_else(|| value.to_string())
+}
+
+/// A month as a language writes it in a table (`2000-04`; `2000年4月`).
+pub fn month(month: NaiveDate, language: Language) -> String {
+    match language {
+        Language::En => month.format("%Y-%m").to_string(),
+        Language::Ja => format!("{}年{}月", month.year(), month.month()),
+    }
+}
+
+/// The fiscal year that starts in `year` (`FY2000`; `2000年度`).
+pub fn fiscal_year(year: i32, language: Language) -> String {
+    match language {
+        Language::En => format!("FY{year}"),
+        Language::Ja => format!("{year}年度"),
+    }
+}
+
+/// The language a standard's statements are written in.
+pub fn language_of(standard: super::financial::Standard) -> Language {
+    if standard == super::financial::Standard::JpNpo {
+        Language::Ja
+    } else {
+        Language::En
+    }
+}
+
+/// Picks the English or the Japanese of a phrase.
+pub fn pick<'a>(language: Language, english: &'a str, japanese: &'a str) -> &'a str {
+    match language {
+        Language::En => english,
+        Language::Ja => japanese,
     }
 }

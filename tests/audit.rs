@@ -104,3 +104,67 @@ fn the_package_of_fy2000_equals_the_reports() {
     let entries = std::fs::read_dir(dir.path()).unwrap().count();
     assert_eq!(entries, 1);
 }
+
+#[test]
+fn documents_are_checked_inside_the_ledger_and_payments_without_them_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("books");
+    std::fs::create_dir_all(ledger.join("documents")).unwrap();
+    std::fs::write(ledger.join("documents/rent-april.txt"), "receipt").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "outside").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(
+        dir.path().join("secret.txt"),
+        ledger.join("documents/link.txt"),
+    )
+    .unwrap();
+    std::fs::write(
+        ledger.join("fundledger.toml"),
+        "organisation = \"Documents\"\nbase_currency = \"JPY\"\njournal = \"main.ledger\"\n\n[[commodities]]\nsymbol = \"JPY\"\nprecision = 0\n\n[account_classes]\nAssets = \"assets\"\nNetAssets = \"net-assets\"\nExpenses = \"expenses\"\n",
+    )
+    .unwrap();
+    let journal = "2000-04-01 * Opening\n    Assets:Bank  500000 JPY\n    NetAssets:Opening\n\n\
+        2000-04-10 * Rent, April\n    ; document: documents/rent-april.txt\n    Expenses:Rent  80000 JPY\n    Assets:Bank\n\n\
+        2000-04-12 * Printing\n    Expenses:Printing  60000 JPY\n    Assets:Bank\n\n\
+        2000-04-13 * Stamps\n    Expenses:Postage  3000 JPY\n    Assets:Bank\n";
+    std::fs::write(ledger.join("main.ledger"), journal).unwrap();
+    let check = run_in(&ledger, &["-C", ".", "check"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    let report = run_in(&ledger, &["-C", ".", "report", "documents", "--fy", "2000"]);
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    assert_eq!(
+        report.stdout,
+        "date,payee,paid,source\n2000-04-12,Printing,60000,main.ledger:10\n"
+    );
+    let lower = run_in(
+        &ledger,
+        &[
+            "-C",
+            ".",
+            "report",
+            "documents",
+            "--fy",
+            "2000",
+            "--over",
+            "1000",
+        ],
+    );
+    assert!(lower.stdout.contains("Stamps"), "{}", lower.stdout);
+    // A link out of the ledger directory is refused, as is a missing file.
+    #[cfg(unix)]
+    {
+        let linked = journal.replace("documents/rent-april.txt", "documents/link.txt");
+        std::fs::write(ledger.join("main.ledger"), linked).unwrap();
+        let check = run_in(&ledger, &["-C", ".", "check"]);
+        assert_eq!(check.code, 1);
+        assert!(check.stderr.contains("error[E804]"), "{}", check.stderr);
+    }
+    let missing = journal.replace("documents/rent-april.txt", "documents/none.txt");
+    std::fs::write(ledger.join("main.ledger"), missing).unwrap();
+    let check = run_in(&ledger, &["-C", ".", "check"]);
+    assert!(
+        check.stderr.contains("main.ledger:5: error[E803]"),
+        "{}",
+        check.stderr
+    );
+}

@@ -64,7 +64,8 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
     unpriced(journal, sources, &mut out);
     let month_end = crate::reconcile::stale_accounts(journal)
         .into_iter()
-        .chain(crate::advances::problems(journal));
+        .chain(crate::advances::problems(journal))
+        .chain(crate::audit::document_problems(journal));
     out.extend(month_end.map(|d| with_line(journal, sources, d)));
     out
 }

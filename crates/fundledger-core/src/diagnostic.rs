@@ -142,6 +142,10 @@ codes! {
     /// Spending without a receipt (`receipt: none`) that names no approver,
     /// or one not among `[advances] approvers`.
     UnapprovedUnreceipted = "E802", Error, "unreceipted spending without an approver";
+    /// A `document:` tag naming a file that does not exist.
+    DocumentMissing = "E803", Error, "document not found";
+    /// A `document:` tag leading outside the ledger directory.
+    DocumentOutside = "E804", Error, "document outside the ledger directory";
     /// Transactions out of date order within a file.
     DatesOutOfOrder = "W101", Warning, "dates out of order";
     /// A foreign-currency amount that cannot be valued in the base currency.

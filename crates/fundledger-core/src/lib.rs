@@ -59,6 +59,8 @@
 //! | E703 | year not ready to close (cash count, closing rate, suspense, statements) |
 //! | E801 | statement does not reconcile with the books (reconcile writes nothing) |
 //! | E802 | spending without a receipt that names no approver (or one not among `[advances] approvers`) |
+//! | E803 | a `document:` tag naming a file that does not exist |
+//! | E804 | a `document:` tag leading outside the ledger directory (absolute, `..`, or a symbolic link out) |
 //! | W101 | dates out of order (warning) |
 //! | W102 | no price to value an amount in the base currency (warning, any fund) |
 //! | W801 | bank or cash account not reconciled within `[reconcile] max_days` |

@@ -44,6 +44,29 @@ const REPORTS: &[(&str, &[&str])] = &[
         &["register", "--fy", "2000", "-O", "csv"],
     ),
     ("print.ledger", &["print"]),
+    (
+        "reconciliation-2001-03-31.txt",
+        &["report", "reconciliation", "--as-of", "2001-03-31"],
+    ),
+    (
+        "reconciliation-2000-05-31.json",
+        &[
+            "report",
+            "reconciliation",
+            "--as-of",
+            "2000-05-31",
+            "-O",
+            "json",
+        ],
+    ),
+    (
+        "advances-2001-03-31.txt",
+        &["report", "advances", "--as-of", "2001-03-31"],
+    ),
+    (
+        "documents-fy2000.csv",
+        &["report", "documents", "--fy", "2000"],
+    ),
 ];
 
 /// Every report in every format and standard, under `reports/LEDGER/statements/`.

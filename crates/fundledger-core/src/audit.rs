@@ -56,12 +56,17 @@ pub fn documents<'j>(journal: &'j Journal, t: &Transaction) -> Vec<&'j str> {
     out
 }
 
-/// `check`'s problems with `document:` tags: E803 for a document that does
-/// not exist, E804 for one outside the ledger directory (an absolute path,
+/// `check`'s problems with `document:` tags (in a ledger directory; a bare
+/// `-f` journal has none to look in): E803 for a document that does not
+/// exist, E804 for one outside the ledger directory (an absolute path,
 /// `..`, or a symbolic link that leads out).
 pub fn document_problems(journal: &Journal) -> Vec<crate::Diagnostic> {
     use crate::diagnostic::{Code, Diagnostic, Location};
     let root = &journal.settings().root;
+    // A bare journal (`-f`) has no ledger directory to hold documents.
+    if !journal.settings().from_file {
+        return Vec::new();
+    }
     let Ok(real_root) = std::fs::canonicalize(root) else {
         return Vec::new();
     };

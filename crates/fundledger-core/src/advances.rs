@@ -244,17 +244,7 @@ pub fn report(journal: &Journal, as_of: NaiveDate) -> Result<Vec<Advance>, money
 }
 
 fn location(journal: &Journal, t: &Transaction) -> String {
-    let path = journal
-        .files()
-        .get(t.file as usize)
-        .map(|p| {
-            p.strip_prefix(&journal.settings().root)
-                .unwrap_or(p)
-                .display()
-                .to_string()
-        })
-        .unwrap_or_default();
-    format!("{path}:{}", t.line)
+    crate::reconcile::location_of(journal, t.file, t.line)
 }
 
 /// `report advances` as text.

@@ -145,17 +145,7 @@ pub struct Undocumented {
 }
 
 fn location(journal: &Journal, t: &Transaction) -> String {
-    let path = journal
-        .files()
-        .get(t.file as usize)
-        .map(|p| {
-            p.strip_prefix(&journal.settings().root)
-                .unwrap_or(p)
-                .display()
-                .to_string()
-        })
-        .unwrap_or_default();
-    format!("{path}:{}", t.line)
+    crate::reconcile::location_of(journal, t.file, t.line)
 }
 
 /// Payments in `[begin, end)` of at least `over` (base currency, paid out of

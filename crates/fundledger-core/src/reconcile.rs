@@ -402,7 +402,9 @@ pub struct Recorded {
     pub location: String,
 }
 
-fn location_of(journal: &Journal, file: u32, line: u32) -> String {
+/// `FILE:LINE` of a line of the journal, the file shown relative to the
+/// ledger directory (as reports and packages cite sources).
+pub fn location_of(journal: &Journal, file: u32, line: u32) -> String {
     let path = journal
         .files()
         .get(file as usize)
@@ -1080,8 +1082,7 @@ pub fn last_reconciliations(journal: &Journal, as_of: NaiveDate) -> Vec<AccountS
         let first = first.date;
         let last = records
             .iter()
-            .filter(|r| r.account == name && r.date <= as_of)
-            .next_back()
+            .rfind(|r| r.account == name && r.date <= as_of)
             .cloned();
         let since = last.as_ref().map(|r| r.date).unwrap_or(first);
         let mut outstanding = Vec::new();

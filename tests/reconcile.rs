@@ -436,3 +436,19 @@ fn a_cash_count_difference_goes_to_suspense_with_a_warning() {
         undeclared.stderr
     );
 }
+
+#[test]
+fn remittances_list_transfers_and_carriages_once() {
+    let run = run_in(
+        &root().join("tests/data/advances"),
+        &["-C", ".", "report", "remittances", "--fy", "2000"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The carriage is the advance to Sato: listed once, with its carrier
+    // and destination; cash moved between advances in yuan is not a
+    // remittance.
+    assert_eq!(run.stdout.matches("Sato").count(), 1, "{}", run.stdout);
+    assert!(run.stdout.contains("Yanji (China)"), "{}", run.stdout);
+    assert!(!run.stdout.contains("Tanaka"), "{}", run.stdout);
+    insta::assert_snapshot!("report_remittances", run.stdout);
+}

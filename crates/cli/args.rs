@@ -113,7 +113,7 @@ pub enum StandardArg {
 /// `report` arguments.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// activities, position, funds, functional, loans, sales, outputs, annual, reconciliation, advances or documents.
+    /// activities, position, funds, functional, loans, sales, outputs, annual, reconciliation, advances, documents or remittances.
     pub name: String,
     /// The fiscal year that starts in YEAR (for `loans`, the year of
     /// `--as-of` when not given).

@@ -495,6 +495,21 @@ fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
 fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     use fundledger_core::reports::{annual, financial::Standard, valued::Valued};
     let journal = load_valid(cli)?;
+    if args.name == "remittances" {
+        let fy = args
+            .fy
+            .ok_or_else(|| Failure::Usage("report remittances needs --fy YEAR".into()))?;
+        let (begin, end) = journal
+            .settings()
+            .fiscal_year(fy)
+            .ok_or_else(|| Failure::Usage(format!("fiscal year {fy} is out of range")))?;
+        let rows = fundledger_core::remittances::report(&journal, begin, end);
+        let text = match args.output {
+            Some(OutputFormat::Json) => render::json(&rows).map_err(report_failed)?,
+            _ => fundledger_core::remittances::render_text(&journal, begin, end, &rows),
+        };
+        return output(cli, &text);
+    }
     if args.name == "documents" {
         let fy = args
             .fy

@@ -65,6 +65,7 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
     let month_end = crate::reconcile::stale_accounts(journal)
         .into_iter()
         .chain(crate::advances::problems(journal))
+        .chain(crate::remittances::problems(journal))
         .chain(crate::audit::document_problems(journal));
     out.extend(month_end.map(|d| with_line(journal, sources, d)));
     out

@@ -156,6 +156,8 @@ codes! {
     SuspenseBalance = "W802", Warning, "suspense account holds a balance";
     /// An advance open past `[advances] max_days`.
     AdvanceOpenTooLong = "W803", Warning, "advance open too long";
+    /// A single remittance abroad over `[remittances] threshold`.
+    LargeRemittance = "W804", Warning, "remittance over the threshold";
     /// An error in `fundledger.toml`.
     Settings = "E001", Error, "invalid settings";
 }

@@ -66,6 +66,7 @@
 //! | W801 | bank or cash account not reconciled within `[reconcile] max_days` |
 //! | W802 | a suspense account holds a balance (a cash count difference awaiting approval) |
 //! | W803 | an advance open longer than `[advances] max_days` |
+//! | W804 | a single remittance abroad over `[remittances] threshold` (2,000,000 by default) |
 //!
 //! # Example
 //!
@@ -104,6 +105,7 @@ pub mod print;
 pub mod query;
 pub mod raw;
 pub mod reconcile;
+pub mod remittances;
 pub mod render;
 pub mod reports;
 pub mod settings;

@@ -586,6 +586,8 @@ struct SettingsFile {
     reconcile: crate::reconcile::ReconcileSettings,
     #[serde(default)]
     advances: crate::advances::AdvanceSettings,
+    #[serde(default)]
+    remittances: crate::remittances::RemittanceSettings,
 }
 
 fn default_fiscal_year_start() -> String {
@@ -664,6 +666,8 @@ pub struct Settings {
     pub reconcile: crate::reconcile::ReconcileSettings,
     /// Field advances (`[advances]`).
     pub advances: crate::advances::AdvanceSettings,
+    /// Money sent abroad (`[remittances]`).
+    pub remittances: crate::remittances::RemittanceSettings,
 }
 
 fn default_account_classes() -> BTreeMap<String, AccountClass> {
@@ -735,6 +739,7 @@ impl Settings {
             close: crate::close::CloseSettings::default(),
             reconcile: crate::reconcile::ReconcileSettings::default(),
             advances: crate::advances::AdvanceSettings::default(),
+            remittances: crate::remittances::RemittanceSettings::default(),
         }
     }
 
@@ -1016,6 +1021,7 @@ impl Settings {
             close: file.close,
             reconcile: file.reconcile,
             advances: file.advances,
+            remittances: file.remittances,
         })
     }
 

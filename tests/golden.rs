@@ -49,15 +49,8 @@ const REPORTS: &[(&str, &[&str])] = &[
         &["report", "reconciliation", "--as-of", "2001-03-31"],
     ),
     (
-        "reconciliation-2000-05-31.json",
-        &[
-            "report",
-            "reconciliation",
-            "--as-of",
-            "2000-05-31",
-            "-O",
-            "json",
-        ],
+        "reconciliation-2000-05-31.txt",
+        &["report", "reconciliation", "--as-of", "2000-05-31"],
     ),
     (
         "advances-2001-03-31.txt",
@@ -66,6 +59,10 @@ const REPORTS: &[(&str, &[&str])] = &[
     (
         "documents-fy2000.csv",
         &["report", "documents", "--fy", "2000"],
+    ),
+    (
+        "remittances-fy2000.txt",
+        &["report", "remittances", "--fy", "2000"],
     ),
 ];
 

@@ -560,7 +560,7 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         let statuses = fundledger_core::reconcile::last_reconciliations(&journal, as_of);
         let text = match args.output {
             Some(OutputFormat::Json) => render::json(&statuses).map_err(report_failed)?,
-            _ => fundledger_core::reconcile::render_status(as_of, &statuses),
+            _ => fundledger_core::reconcile::render_status(journal.settings(), as_of, &statuses),
         };
         return output(cli, &text);
     }

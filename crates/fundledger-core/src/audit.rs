@@ -343,7 +343,7 @@ pub fn package(journal: &Journal, fy: i32, standard: Standard) -> Result<Package
     let statuses = crate::reconcile::last_reconciliations(journal, last);
     files.push((
         "reconciliations.txt".to_string(),
-        crate::reconcile::render_status(last, &statuses),
+        crate::reconcile::render_status(settings, last, &statuses),
     ));
     let open: Vec<_> = crate::advances::report(journal, last)
         .map_err(|_| AuditError::Report(ReportError::Overflow))?

@@ -1129,7 +1129,11 @@ pub fn last_reconciliations(journal: &Journal, as_of: NaiveDate) -> Vec<AccountS
 }
 
 /// `report reconciliation` as text.
-pub fn render_status(as_of: NaiveDate, statuses: &[AccountStatus]) -> String {
+/// Accounts are named by their labels (`[report.account_labels]`).
+pub fn render_status(settings: &Settings, as_of: NaiveDate, statuses: &[AccountStatus]) -> String {
+    let label = |account: &str| {
+        crate::reports::words::account(settings, account, crate::reports::statement::Language::En)
+    };
     let mut out = format!("Reconciliations as of {as_of}\n");
     if statuses.is_empty() {
         out.push_str("  (no bank or cash account has entries)\n");
@@ -1138,7 +1142,7 @@ pub fn render_status(as_of: NaiveDate, statuses: &[AccountStatus]) -> String {
         match &s.last {
             Some(r) => out.push_str(&format!(
                 "{}: last reconciled {} ({} days ago), statement balance {}{}  [{}]\n",
-                s.account,
+                label(&s.account),
                 r.date,
                 s.days_since,
                 r.statement_balance,
@@ -1150,7 +1154,8 @@ pub fn render_status(as_of: NaiveDate, statuses: &[AccountStatus]) -> String {
             )),
             None => out.push_str(&format!(
                 "{}: never reconciled (entries since {} days)\n",
-                s.account, s.days_since
+                label(&s.account),
+                s.days_since
             )),
         }
         for o in &s.outstanding {

@@ -56,7 +56,7 @@ pub struct Remittance {
     pub destination: String,
     /// What for (the payee).
     pub purpose: String,
-    /// The fund.
+    /// The fund, by its name.
     pub fund: String,
     /// `FILE:LINE`.
     pub location: String,
@@ -112,10 +112,20 @@ fn of_transaction(journal: &Journal, t: &Transaction) -> Vec<Remittance> {
             destination: journal
                 .posting_tag(p, "destination")
                 .or_else(|| transaction_tag(journal, t, "destination"))
-                .unwrap_or(account)
-                .to_string(),
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    crate::reports::words::account(
+                        settings,
+                        account,
+                        crate::reports::statement::Language::En,
+                    )
+                }),
             purpose: journal.payee(t).to_string(),
-            fund: journal.fund_name(p.fund).to_string(),
+            fund: crate::reports::words::fund(
+                settings,
+                journal.fund_name(p.fund),
+                crate::reports::statement::Language::En,
+            ),
             location: crate::reconcile::location_of(journal, t.file, p.line),
         });
     }

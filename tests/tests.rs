@@ -10,6 +10,7 @@
 //! - `golden`: the reports in `reports/`, regenerated from `ledgers/`;
 //! - `hardening`: the attacks of issue 11 (lost updates, links, permissions,
 //!   limits, exports), one test per item;
+//! - `grammar`: the ledger-cli/hledger constructs, one journal each, with their balances;
 //! - `import`: CSV imports and `add`: idempotence, refusals, crashes, concurrency;
 //! - `interop`: fundledger's balances against ledger-cli and hledger;
 //! - `properties`: random balanced journals, checked against a naive model.
@@ -24,6 +25,7 @@ mod close;
 mod errors;
 mod filing;
 mod golden;
+mod grammar;
 mod hardening;
 mod import;
 mod interop;

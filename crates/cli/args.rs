@@ -22,9 +22,11 @@ pub struct Cli {
     )]
     pub dir: Option<PathBuf>,
 
-    /// A bare Ledger/hledger journal, read with default settings.
+    /// A bare Ledger/hledger journal, read with default settings; `-` reads
+    /// standard input; repeat it to read several files as one journal.
+    /// Default when no ledger directory is found: `LEDGER_FILE`.
     #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
-    pub file: Option<PathBuf>,
+    pub file: Vec<PathBuf>,
 
     /// Print how long each loading phase took, to standard error.
     #[arg(long, global = true)]
@@ -50,6 +52,10 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// Apply automated transactions (`= QUERY` rules), as `hledger --auto` does.
+    #[arg(long, global = true)]
+    pub auto: bool,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -59,7 +65,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Load and validate the journal; report every problem (exit 1 if any error).
-    Check,
+    Check(CheckArgs),
     /// Account balances, as a tree (text) or one row per account and commodity.
     #[command(visible_alias = "bal")]
     Balance(BalanceArgs),
@@ -68,8 +74,18 @@ pub enum Command {
     Register(RegisterArgs),
     /// The accounts used or declared.
     Accounts(OutputArgs),
-    /// The journal written back canonically (elided amounts and interfund postings explicit).
-    Print,
+    /// The journal written back canonically (elided amounts and interfund postings explicit); with filters, the transactions they select.
+    Print(RegisterArgs),
+    /// Counts: files, dates, transactions, postings, payees, accounts, funds, commodities, prices.
+    Stats(OutputArgs),
+    /// The payees (transaction descriptions).
+    Payees(OutputArgs),
+    /// The tag names.
+    Tags(OutputArgs),
+    /// The commodities.
+    Commodities(OutputArgs),
+    /// The `P` prices.
+    Prices(OutputArgs),
     /// The fund roll-forward: opening, income, expenses, transfers, closing per fund.
     Funds(FundsArgs),
     /// Import a donations or sales CSV file (validated whole, written atomically, never twice).
@@ -84,6 +100,14 @@ pub enum Command {
     Audit(AuditArgs),
     /// Fiscal-year statements and board reports: activities, position, funds, functional, loans, sales, outputs, annual.
     Report(ReportArgs),
+}
+
+/// `check` arguments.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// `account` and `commodity` directives declare: a name they do not list is an error (as `hledger check accounts commodities`).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `--color`.

@@ -7,13 +7,16 @@
 mod args;
 mod output;
 
-use std::io::Write;
+use std::io::{Read as _, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
 use fundledger_core::entry::{self, NewEntry};
 use fundledger_core::import::{self, ImportKind, ImportRequest};
+use fundledger_core::lists::{self, NameKind};
 use fundledger_core::locate::{self, LocateError};
+use fundledger_core::print;
 use fundledger_core::query::Filter;
 use fundledger_core::render::{self, Format};
 use fundledger_core::sheet;
@@ -99,12 +102,76 @@ fn print_loaded_diagnostics(loaded: &fundledger_core::Loaded) {
 }
 
 fn settings_for(cli: &Cli) -> Result<Settings, Failure> {
-    if let Some(file) = &cli.file {
+    let mut settings = located_settings(cli)?;
+    settings.auto |= cli.auto;
+    settings.strict |= matches!(&cli.command, Command::Check(args) if args.strict);
+    Ok(settings)
+}
+
+/// Where a bare journal's text comes from when it is not one file.
+enum BareSource {
+    /// `-f -`.
+    Stdin,
+    /// Several `-f FILE`: read as one journal that includes each in turn
+    /// (from their common directory, which includes stay inside).
+    Files(String),
+}
+
+/// The common directory of several files and the text including each.
+fn bare_source(cli: &Cli) -> Result<Option<(PathBuf, BareSource)>, Failure> {
+    match cli.file.as_slice() {
+        [] => Ok(None),
+        [one] if one.as_os_str() == "-" => Ok(Some((PathBuf::from("-"), BareSource::Stdin))),
+        [_] => Ok(None),
+        many => {
+            if many.iter().any(|f| f.as_os_str() == "-") {
+                return Err(Failure::Usage(
+                    "`-f -` (standard input) cannot be combined with other -f files".into(),
+                ));
+            }
+            let absolute: Vec<PathBuf> = many
+                .iter()
+                .map(|f| {
+                    f.canonicalize()
+                        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", f.display())))
+                })
+                .collect::<Result<_, _>>()?;
+            let mut root = absolute[0]
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            while !absolute.iter().all(|f| f.starts_with(&root)) {
+                if !root.pop() {
+                    break;
+                }
+            }
+            let mut text = String::new();
+            for file in &absolute {
+                let relative = file.strip_prefix(&root).unwrap_or(file);
+                text.push_str(&format!("include {}\n", relative.display()));
+            }
+            Ok(Some((root.join("(-f files)"), BareSource::Files(text))))
+        }
+    }
+}
+
+fn located_settings(cli: &Cli) -> Result<Settings, Failure> {
+    if let Some((path, _)) = bare_source(cli)? {
+        return Ok(Settings::for_bare_journal(&path));
+    }
+    if let Some(file) = cli.file.first() {
         return Ok(Settings::for_bare_journal(file));
     }
     let working_dir = std::env::current_dir()?;
     match locate::resolve(cli.dir.as_deref(), &working_dir) {
         Ok(settings) => Ok(settings),
+        Err(LocateError::NotFound { .. })
+            if cli.dir.is_none()
+                && std::env::var_os("LEDGER_FILE").is_some_and(|f| !f.is_empty()) =>
+        {
+            let file = PathBuf::from(std::env::var_os("LEDGER_FILE").unwrap_or_default());
+            Ok(Settings::for_bare_journal(&file))
+        }
         Err(LocateError::Invalid(problems)) => {
             print_diagnostics(&problems);
             eprintln!("fundledger: {} error(s) in settings", problems.len());
@@ -117,7 +184,20 @@ fn settings_for(cli: &Cli) -> Result<Settings, Failure> {
 /// Loads the journal; prints warnings always and errors when `report_errors`.
 fn load(cli: &Cli) -> Result<fundledger_core::Loaded, Failure> {
     let settings = settings_for(cli)?;
-    match fundledger_core::load(settings) {
+    let loaded = match bare_source(cli)? {
+        None => fundledger_core::load(settings),
+        Some((path, BareSource::Stdin)) => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| Failure::Usage(format!("cannot read standard input: {e}")))?;
+            fundledger_core::load::load_text(settings, &path, text)
+        }
+        Some((path, BareSource::Files(text))) => {
+            fundledger_core::load::load_text(settings, &path, text)
+        }
+    };
+    match loaded {
         Ok(loaded) => {
             if cli.timings {
                 for (phase, duration) in &loaded.timings {
@@ -132,6 +212,18 @@ fn load(cli: &Cli) -> Result<fundledger_core::Loaded, Failure> {
         ))),
         Err(error @ LoadError::Invariant(_)) => Err(Failure::Usage(error.to_string())),
     }
+}
+
+/// `add` and `import` write to one journal file: not to standard input or
+/// to several files.
+fn refuse_unwritable(cli: &Cli) -> Result<(), Failure> {
+    if bare_source(cli)?.is_some() {
+        return Err(Failure::Usage(
+            "add and import write to one journal: name one file with -f, or a ledger directory"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Loads a journal for a report: any data error stops here (exit 1).
@@ -214,6 +306,32 @@ fn colour_on_stderr(choice: ColorChoice) -> bool {
                 && std::io::stderr().is_terminal()
         }
     }
+}
+
+/// The formats of listings (`print` with a format, `stats`, `payees`,
+/// `tags`, `commodities`, `prices`).
+const LISTING_FORMATS: [OutputFormat; 3] =
+    [OutputFormat::Text, OutputFormat::Csv, OutputFormat::Json];
+
+/// Writes a listing in text, CSV or JSON, to standard output or `-o FILE`.
+fn listing(
+    cli: &Cli,
+    format: Option<OutputFormat>,
+    text: impl FnOnce(Format) -> Result<String, render::RenderError>,
+) -> Result<(), Failure> {
+    let out = destination(cli, format, &LISTING_FORMATS, false)?;
+    let format = match out.format {
+        OutputFormat::Csv => Format::Csv,
+        OutputFormat::Json => Format::Json,
+        _ => Format::Text,
+    };
+    out.write(Rendered::Text(text(format).map_err(report_failed)?))
+}
+
+fn names(cli: &Cli, kind: NameKind, format: Option<OutputFormat>) -> Result<(), Failure> {
+    let journal = load_valid(cli)?;
+    let names = lists::names(&journal, kind);
+    listing(cli, format, |f| lists::render_names(&names, f))
 }
 
 fn report_failed(error: impl std::fmt::Display + 'static) -> Failure {
@@ -318,6 +436,7 @@ fn change_options(dry_run: bool, lock_timeout: Option<u64>) -> write::ChangeOpti
 }
 
 fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
+    refuse_unwritable(cli)?;
     let settings = settings_for(cli)?;
     let kind = match args.kind {
         ImportKindArg::Donations => ImportKind::Donations,
@@ -684,6 +803,7 @@ fn generation_date() -> chrono::NaiveDate {
 }
 
 fn add(cli: &Cli, args: &AddArgs) -> Result<(), Failure> {
+    refuse_unwritable(cli)?;
     let settings = settings_for(cli)?;
     let entry = NewEntry {
         date: args.date,
@@ -840,7 +960,7 @@ fn write_new_file(path: &std::path::Path, text: &str) -> Result<(), Failure> {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
-        Command::Check => {
+        Command::Check(_) => {
             let loaded = load(&cli)?;
             print_loaded_diagnostics(&loaded);
             let errors = loaded.error_count();
@@ -909,10 +1029,41 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 || sheet::accounts(&report),
             )
         }
-        Command::Print => {
+        Command::Print(args) => {
             let journal = load_valid(&cli)?;
             journal.verify_invariants().map_err(report_failed)?;
-            output(&cli, &fundledger_core::print::print(&journal))
+            let filtered = !args.accounts.is_empty()
+                || args.fund.is_some()
+                || args.real
+                || args.period.fy.is_some()
+                || args.period.begin.is_some()
+                || args.period.end.is_some();
+            let filter = filter_for(
+                &journal,
+                &args.period,
+                args.accounts.clone(),
+                args.fund.as_deref(),
+                args.real,
+            )?;
+            let printed = print::printed(&journal, &filter);
+            listing(&cli, args.output, |format| match format {
+                Format::Text if !filtered => Ok(print::print(&journal)),
+                Format::Text => Ok(print::print_selected(&journal, &filter)),
+                other => print::render_printed(&printed, other),
+            })
+        }
+        Command::Stats(args) => {
+            let journal = load_valid(&cli)?;
+            let stats = lists::stats(&journal);
+            listing(&cli, args.output, |f| lists::render_stats(&stats, f))
+        }
+        Command::Payees(args) => names(&cli, NameKind::Payees, args.output),
+        Command::Tags(args) => names(&cli, NameKind::Tags, args.output),
+        Command::Commodities(args) => names(&cli, NameKind::Commodities, args.output),
+        Command::Prices(args) => {
+            let journal = load_valid(&cli)?;
+            let prices = lists::prices(&journal);
+            listing(&cli, args.output, |f| lists::render_prices(&prices, f))
         }
         Command::Report(args) => report(&cli, args),
         Command::Import(args) => import(&cli, args),

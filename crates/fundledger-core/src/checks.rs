@@ -301,8 +301,9 @@ fn posting_diagnostic(
         .with_excerpt(excerpt)
 }
 
-/// Accounts and commodities used but not declared (when the ledger declares
-/// them), reported once each at their first use, and amounts finer than a
+/// Accounts and commodities used but not declared (when `fundledger.toml`
+/// declares them, or `account`/`commodity` directives do under `strict`),
+/// reported once each at their first use, and amounts finer than a
 /// precision declared by a `commodity` directive. (They are checked here,
 /// after loading, because a declaration may come after its first use, as
 /// hledger allows.)
@@ -313,12 +314,13 @@ fn declarations(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic
         .declared_accounts
         .as_ref()
         .map(|d| d.iter().map(String::as_str).collect());
-    if !journal.account_directives().is_empty() {
+    if settings.strict && !journal.account_directives().is_empty() {
         let declared = declared_accounts.get_or_insert_with(Default::default);
         declared.extend([
             generated.due_from.as_str(),
             generated.due_to.as_str(),
             generated.conversion.as_str(),
+            generated.rounding.as_str(),
         ]);
         declared.extend(
             journal
@@ -335,7 +337,7 @@ fn declarations(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic
                 .map(|c| c.symbol.as_str())
                 .collect()
         });
-    if !journal.commodity_directives().is_empty() {
+    if settings.strict && !journal.commodity_directives().is_empty() {
         let declared = declared_commodities.get_or_insert_with(Default::default);
         declared.extend(
             journal
@@ -354,6 +356,7 @@ fn declarations(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic
                 .get(c.index())
                 .copied()
                 .unwrap_or(false)
+                && settings.strict
                 && settings.commodity(journal.commodity_name(c)).is_none();
             if by_directive {
                 journal.precision(c)

@@ -150,6 +150,9 @@ codes! {
     DatesOutOfOrder = "W101", Warning, "dates out of order";
     /// A foreign-currency amount that cannot be valued in the base currency.
     NoPrice = "W102", Warning, "no price to value an amount";
+    /// A bare journal's transaction balanced only to the display precision
+    /// (as hledger accepts it): its residual is posted to the rounding account.
+    RoundingResidual = "W103", Warning, "residual posted to the rounding account";
     /// A bank or cash account not reconciled within `[reconcile] max_days`.
     NotReconciledRecently = "W801", Warning, "account not reconciled recently";
     /// A suspense account holding a balance (a cash count difference).

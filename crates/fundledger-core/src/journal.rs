@@ -104,8 +104,13 @@ pub enum Origin {
     /// Added by fundledger so that each fund balances on its own.
     Interfund,
     /// Added by fundledger to balance a cost conversion per commodity (the
-    /// journal's `@`/`@@` stands for it; `print` does not write it).
+    /// journal's `@`/`@@` stands for it, or its two commodities without a
+    /// price, as hledger infers; `print` does not write it).
     Conversion,
+    /// Added by fundledger to a bare journal's transaction that balances
+    /// only to the display precision of its commodities (as hledger and
+    /// ledger-cli accept it): the residual, on the rounding account.
+    Rounding,
 }
 
 /// A cleared/pending mark.
@@ -482,11 +487,11 @@ impl Journal {
     /// the commodity's precision, never with digit-group separators.
     pub fn format_amount(&self, quantity: Decimal, commodity: CommodityId) -> String {
         let decimals = self.precision(commodity).unwrap_or(0);
-        format!(
-            "{} {}",
-            money::format_plain(quantity, decimals),
-            quote_commodity(self.commodity_name(commodity))
-        )
+        let number = money::format_plain(quantity, decimals);
+        match quote_commodity(self.commodity_name(commodity)) {
+            symbol if symbol.is_empty() => number,
+            symbol => format!("{number} {symbol}"),
+        }
     }
 
     /// Checks the double-entry invariants over the whole journal:
@@ -543,6 +548,10 @@ impl Journal {
 /// Quotes a commodity symbol when Ledger, hledger or ledger-parser would not
 /// read it bare (digits, spaces, signs and other specials).
 pub fn quote_commodity(symbol: &str) -> String {
+    if symbol.is_empty() {
+        // An amount with no commodity (`10.00`) is written as the number.
+        return String::new();
+    }
     let bare = !symbol.is_empty()
         && symbol
             .chars()

@@ -63,6 +63,7 @@
 //! | E804 | a `document:` tag leading outside the ledger directory (absolute, `..`, or a symbolic link out) |
 //! | W101 | dates out of order (warning) |
 //! | W102 | no price to value an amount in the base currency (warning, any fund) |
+//! | W103 | a bare journal's residual below display precision, posted to `NetAssets:Rounding` (warning) |
 //! | W801 | bank or cash account not reconciled within `[reconcile] max_days` |
 //! | W802 | a suspense account holds a balance (a cash count difference awaiting approval) |
 //! | W803 | an advance open longer than `[advances] max_days` |
@@ -89,14 +90,17 @@
 
 pub mod advances;
 pub mod audit;
+pub mod auto;
 pub mod checks;
 pub mod close;
 pub mod diagnostic;
 pub mod entry;
 pub mod fastpath;
+pub mod grammar;
 pub mod html;
 pub mod import;
 pub mod journal;
+pub mod lists;
 pub mod load;
 pub mod locate;
 pub mod money;

@@ -28,7 +28,9 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use crate::auto::{AutoAmount, AutoRule};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::grammar::ReadContext;
 use crate::journal::{
     AccountId, Assertion, CommodityId, Cost, CostKind, FundId, InvariantViolation, Journal, Names,
     Origin, Posting, PostingExtra, PostingKind, Price, Status, Tag, Transaction, TransactionExtra,
@@ -167,10 +169,15 @@ fn build(
     };
     builder.reserve(usize::try_from(expected_bytes / 260).unwrap_or(0));
     let (mut processing, mut committing) = (Duration::ZERO, Duration::ZERO);
+    let rules = if settings.auto {
+        automated_rules(&settings, path, text.clone(), &mut scanned)
+    } else {
+        Vec::new()
+    };
     let map = {
         let mut sink = |view: &View<'_>, entries: &[Entry]| {
             builder.declare(entries);
-            let context = Context::new(&settings, view);
+            let context = Context::new(&settings, view, &rules);
             let blocks: Vec<&TransactionBlock> = entries
                 .iter()
                 .filter_map(|e| match e {
@@ -190,24 +197,38 @@ fn build(
                 let lap = Instant::now();
                 for result in processed {
                     match result {
-                        Ok(transaction) => builder.commit(transaction),
+                        Ok(mut transaction) => {
+                            match context.resolve_assignments(&mut transaction, &mut builder) {
+                                Ok(()) => builder.commit(transaction),
+                                Err(problems) => builder.diagnostics.extend(problems),
+                            }
+                        }
                         Err(problems) => builder.diagnostics.extend(problems),
                     }
                 }
                 committing += lap.elapsed();
             }
             for entry in entries {
-                if let Entry::Price { pos, bytes } = entry {
-                    builder.add_price(view, *pos, view.text(bytes.clone()));
+                if let Entry::Price {
+                    pos,
+                    bytes,
+                    context,
+                } = entry
+                {
+                    let context = context.as_deref().unwrap_or(&PLAIN_CONTEXT);
+                    builder.add_price(view, *pos, view.text(bytes.clone()), context);
                 }
             }
         };
-        source::stream(path, &settings.root, text, &mut scanned, &mut sink).map_err(|error| {
-            LoadError::Io {
+        let initial = ReadContext {
+            refuse_ambiguous_comma: settings.from_file,
+            ..ReadContext::plain()
+        };
+        source::stream_in_context(path, &settings.root, text, &mut scanned, &mut sink, initial)
+            .map_err(|error| LoadError::Io {
                 path: path.to_path_buf(),
                 error,
-            }
-        })?
+            })?
     };
     let reading = started.elapsed().saturating_sub(processing + committing);
     let mut timings = vec![
@@ -244,6 +265,53 @@ fn build(
     })
 }
 
+/// Reads every automated transaction of the journal (a first pass, made
+/// only under `--auto`, since a rule applies to the transactions before it
+/// too). A rule that cannot be read is a diagnostic at its line; the other
+/// problems of this pass are the main pass's to report.
+fn automated_rules(
+    settings: &Settings,
+    path: &Path,
+    text: Option<String>,
+    diagnostics: &mut Diagnostics,
+) -> Vec<AutoRule> {
+    let mut rules = Vec::new();
+    let mut ignored = Diagnostics::default();
+    let mut sink = |view: &View<'_>, entries: &[Entry]| {
+        for entry in entries {
+            let Entry::Automated(block) = entry else {
+                continue;
+            };
+            let context = block.context.as_deref().unwrap_or(&PLAIN_CONTEXT);
+            match crate::auto::parse_rule(view.block_text(block), context) {
+                Ok(rule) => rules.push(rule),
+                Err(error) => {
+                    let pos = SourcePos {
+                        file: block.pos.file,
+                        line: block
+                            .pos
+                            .line
+                            .saturating_add(error.line_in_block.saturating_sub(1)),
+                    };
+                    diagnostics.push(
+                        view.diagnostic_at(error.code, pos, error.message)
+                            .expected(error.expected),
+                    );
+                }
+            }
+        }
+    };
+    // An I/O error here is the main pass's to report.
+    let _ = source::stream(path, &settings.root, text, &mut ignored, &mut sink);
+    rules
+}
+
+/// Each account's own balance per commodity (for balance assignments).
+type RunningBalances = HashMap<(AccountId, CommodityId), Decimal>;
+
+/// The context of a block no directive changes.
+static PLAIN_CONTEXT: ReadContext = ReadContext::plain();
+
 /// What is left over per commodity: (symbol, amount).
 type Residuals = Vec<(String, Decimal)>;
 
@@ -259,6 +327,8 @@ struct Context<'s> {
     precisions: HashMap<&'s str, u32>,
     /// Declared fund ids, if the settings declare funds.
     declared_funds: Option<HashSet<&'s str>>,
+    /// Automated transactions to apply (`--auto`).
+    rules: &'s [AutoRule],
 }
 
 /// A posting ready to commit: names as text, and their ids when the names
@@ -279,18 +349,33 @@ struct ProcessedPosting<'a> {
     comment: Option<Cow<'a, str>>,
 }
 
+/// A transaction with balance assignments (`ACCOUNT  = AMOUNT`): the
+/// postings whose amount is what brings the account to the amount, and the
+/// elided postings to fill after them.
+struct PendingAssignments<'a> {
+    /// Posting index and the balance it assigns (`None`: `= 0`).
+    assignments: Vec<(usize, Option<RawAmount<'a>>)>,
+    elided: Vec<usize>,
+}
+
 /// A transaction that balances, ready to commit.
 struct Processed<'a> {
     block: &'a TransactionBlock,
+    /// Balance assignments still to resolve against the running balances
+    /// (so balancing waits until the transactions before it are committed).
+    pending: Option<Box<PendingAssignments<'a>>>,
+    /// Warnings about the transaction (rounding residuals).
+    warnings: Vec<Diagnostic>,
     raw_header: RawTransaction<'a>,
     postings: Vec<ProcessedPosting<'a>>,
 }
 
 impl<'s> Context<'s> {
-    fn new(settings: &'s Settings, view: &'s View<'s>) -> Self {
+    fn new(settings: &'s Settings, view: &'s View<'s>, rules: &'s [AutoRule]) -> Self {
         Context {
             settings,
             view,
+            rules,
             precisions: settings
                 .commodities
                 .iter()
@@ -346,7 +431,8 @@ impl<'s> Context<'s> {
         block: &'a TransactionBlock,
         known: &NameTables<'_>,
     ) -> Result<Processed<'a>, Vec<Diagnostic>> {
-        let mut raw = parse::parse_transaction(self.view.block_text(block))
+        let context = block.context.as_deref().unwrap_or(&PLAIN_CONTEXT);
+        let mut raw = parse::parse_in_context(self.view.block_text(block), context)
             .map_err(|e| vec![self.parse_error(block, e)])?;
         // The limit counts the postings a person wrote; the interfund
         // postings `print` writes out (tagged `fundledger: interfund`, at
@@ -391,6 +477,7 @@ impl<'s> Context<'s> {
         }
         let mut postings = Vec::with_capacity(raw.postings.len() + 2);
         let mut elided = Vec::new();
+        let mut assignments = Vec::new();
         for p in std::mem::take(&mut raw.postings) {
             let line = block.pos.line.saturating_add(p.line_in_block.max(1) - 1);
             if let Some(problem) = fund_tag_problem(&p.tags, p.comment.as_deref()) {
@@ -406,6 +493,14 @@ impl<'s> Context<'s> {
             self.check_account(block, line, &p.account, p.kind, &mut problems);
             let tags = p.tags;
             let (quantity, commodity, cost, origin) = match p.amount {
+                None if p.assertion.is_some() => {
+                    let target = match p.assertion.as_deref() {
+                        Some(RawAssertion::Amount(a)) => Some(a.clone()),
+                        _ => None,
+                    };
+                    assignments.push((postings.len(), target));
+                    (Decimal::ZERO, Cow::Borrowed(""), None, Origin::Elided)
+                }
                 None => {
                     if p.kind == PostingKind::UnbalancedVirtual {
                         let d = self.posting_diagnostic(
@@ -506,8 +601,26 @@ impl<'s> Context<'s> {
                 comment: p.comment,
             });
         }
+        let mut warnings = Vec::new();
+        if problems.is_empty() && !assignments.is_empty() {
+            return Ok(Processed {
+                block,
+                pending: Some(Box::new(PendingAssignments {
+                    assignments,
+                    elided,
+                })),
+                warnings,
+                raw_header: raw,
+                postings,
+            });
+        }
         if problems.is_empty() {
-            if let Err(d) = self.balance(block, &mut postings, &elided) {
+            if let Err(d) = self.balance(block, &mut postings, &elided, &mut warnings) {
+                problems.push(*d);
+            }
+        }
+        if problems.is_empty() && !self.rules.is_empty() {
+            if let Err(d) = self.apply_rules(block, &raw.payee, &mut postings) {
                 problems.push(*d);
             }
         }
@@ -519,6 +632,8 @@ impl<'s> Context<'s> {
         }
         Ok(Processed {
             block,
+            pending: None,
+            warnings,
             raw_header: raw,
             postings,
         })
@@ -650,6 +765,7 @@ impl<'s> Context<'s> {
         block: &TransactionBlock,
         postings: &mut Vec<ProcessedPosting<'a>>,
         elided: &[usize],
+        warnings: &mut Vec<Diagnostic>,
     ) -> Result<(), Box<Diagnostic>> {
         let overflow = || {
             Box::new(
@@ -699,6 +815,9 @@ impl<'s> Context<'s> {
                 let fills: Vec<(Cow<'a, str>, Decimal)> = if nonzero.is_empty() {
                     match postings.iter().find(|p| p.origin != Origin::Elided) {
                         Some(p) => vec![(p.commodity.clone(), Decimal::ZERO)],
+                        // A bare journal's lone posting without an amount is
+                        // zero, as hledger reads it.
+                        None if !self.settings.from_file => vec![(Cow::Borrowed(""), Decimal::ZERO)],
                         None => {
                             return Err(Box::new(
                                 self.block_diagnostic(block, Code::Unbalanced, "no posting of this transaction has an amount")
@@ -744,6 +863,30 @@ impl<'s> Context<'s> {
                         postings.push(extra);
                     }
                 }
+            } else if !nonzero.is_empty() && !has_cost && nonzero.len() == 2 {
+                // Two commodities and no price: a conversion, as hledger
+                // infers it (the first commodity bought with the second).
+                self.add_residual_postings(postings, kind, &nonzero, Origin::Conversion);
+            } else if !nonzero.is_empty() && self.tolerated(postings, kind, &nonzero) {
+                self.add_residual_postings(postings, kind, &nonzero, Origin::Rounding);
+                let sums: Vec<String> = nonzero.iter().map(|(c, q)| format!("{q} {c}")).collect();
+                let posted: Vec<String> = nonzero
+                    .iter()
+                    .map(|(c, q)| format!("{} {c}", money::negate(*q)))
+                    .collect();
+                warnings.push(
+                    self.block_diagnostic(
+                        block,
+                        Code::RoundingResidual,
+                        format!(
+                            "transaction balances only to the display precision; {} posted to {}",
+                            posted.join(", "),
+                            self.settings.generated_accounts.rounding
+                        ),
+                    )
+                    .found(format!("the postings sum to {}", sums.join(", ")))
+                    .expected("postings that sum to exactly zero (a ledger with fundledger.toml accepts nothing else)"),
+                );
             } else if !nonzero.is_empty() {
                 let sums: Vec<String> = nonzero.iter().map(|(c, q)| format!("{q} {c}")).collect();
                 let fractional_cost = has_cost
@@ -780,6 +923,234 @@ impl<'s> Context<'s> {
         self.add_conversions(postings);
         self.add_interfund(block, postings)
             .map_err(|d| d.unwrap_or_else(overflow))
+    }
+
+    /// Resolves the balance assignments of a transaction against the
+    /// balances of the transactions committed before it (journal order, as
+    /// ledger-cli does; hledger uses date order, the same for a journal in
+    /// date order), then balances it.
+    fn resolve_assignments<'a>(
+        &self,
+        transaction: &mut Processed<'a>,
+        builder: &mut Builder<'_>,
+    ) -> Result<(), Vec<Diagnostic>> {
+        let Some(pending) = transaction.pending.take() else {
+            return Ok(());
+        };
+        let block = transaction.block;
+        let overflow = || {
+            vec![self
+                .block_diagnostic(block, Code::Overflow, "a balance assignment overflows")
+                .expected("amounts within 28 significant digits")]
+        };
+        for (index, target) in pending.assignments {
+            let account = transaction.postings[index].account.clone();
+            // The account's balance includes this transaction's postings
+            // to it above the assignment.
+            let earlier = |commodity: &str| {
+                money::checked_sum(
+                    transaction.postings[..index]
+                        .iter()
+                        .filter(|p| p.account == account && p.commodity == commodity)
+                        .map(|p| p.quantity),
+                )
+            };
+            let (target_quantity, commodity) = match target {
+                Some(amount) => (amount.quantity, amount.commodity),
+                // `= 0` with no commodity: hledger assigns the balance in no
+                // commodity (so the posting's amount is zero whatever else the
+                // account holds); ledger-cli would empty the account.
+                None => (Decimal::ZERO, Cow::Borrowed("")),
+            };
+            let current = builder
+                .running_balance(&account, &commodity)
+                .and_then(|b| money::checked_add(b, earlier(&commodity)?))
+                .map_err(|_| overflow())?;
+            let quantity = money::checked_sub(target_quantity, current).map_err(|_| overflow())?;
+            let p = &mut transaction.postings[index];
+            p.quantity = quantity;
+            p.commodity = commodity;
+            // Its amount is now known, as if written.
+            p.origin = Origin::Written;
+        }
+        let mut warnings = std::mem::take(&mut transaction.warnings);
+        self.balance(
+            block,
+            &mut transaction.postings,
+            &pending.elided,
+            &mut warnings,
+        )
+        .map_err(|d| vec![*d])?;
+        if !self.rules.is_empty() {
+            self.apply_rules(
+                block,
+                &transaction.raw_header.payee,
+                &mut transaction.postings,
+            )
+            .map_err(|d| vec![*d])?;
+        }
+        transaction.warnings = warnings;
+        Ok(())
+    }
+
+    /// Adds the postings of every automated transaction whose query matches
+    /// a posting (after the elided amount is inferred, as hledger does), then
+    /// checks that what was added balances on its own.
+    fn apply_rules<'a>(
+        &self,
+        block: &TransactionBlock,
+        payee: &str,
+        postings: &mut Vec<ProcessedPosting<'a>>,
+    ) -> Result<(), Box<Diagnostic>> {
+        let overflow = || {
+            Box::new(
+                self.block_diagnostic(block, Code::Overflow, "an automated posting overflows")
+                    .expected("amounts within 28 significant digits"),
+            )
+        };
+        let mut added = Vec::new();
+        for p in postings
+            .iter()
+            .filter(|p| matches!(p.origin, Origin::Written | Origin::Elided))
+        {
+            for rule in self.rules.iter().filter(|r| r.matches(&p.account, payee)) {
+                for auto in &rule.postings {
+                    let (quantity, commodity) = match &auto.amount {
+                        AutoAmount::Multiplier(factor, commodity) => (
+                            money::checked_mul_exact(p.quantity, *factor).map_err(|_| overflow())?,
+                            commodity.clone().map_or_else(|| p.commodity.clone(), Cow::Owned),
+                        ),
+                        AutoAmount::Fixed(amount) => (amount.quantity, Cow::Owned(amount.commodity.to_string())),
+                        AutoAmount::Missing => {
+                            return Err(Box::new(
+                                self.posting_diagnostic(block, p.line, Code::UnsupportedDirective, format!("an automated transaction adds a posting to {} without an amount", auto.account))
+                                    .expected("automated postings with an amount (`*N` or a fixed amount), as hledger requires"),
+                            ))
+                        }
+                    };
+                    added.push(ProcessedPosting {
+                        known_ids: None,
+                        account: Cow::Owned(auto.account.clone()),
+                        fund: p.fund.clone(),
+                        quantity,
+                        commodity,
+                        kind: auto.kind,
+                        origin: Origin::Written,
+                        status: p.status,
+                        line: p.line,
+                        cost: None,
+                        assertion: None,
+                        tags: vec![RawTag {
+                            name: Cow::Borrowed("_generated-posting"),
+                            value: Cow::Borrowed("auto"),
+                        }],
+                        comment: None,
+                    });
+                }
+            }
+        }
+        for kind in [PostingKind::Real, PostingKind::BalancedVirtual] {
+            let mut sum: MultiAmount<&str> = MultiAmount::new();
+            for p in added.iter().filter(|p| p.kind == kind) {
+                sum.add(p.commodity.as_ref(), p.quantity)
+                    .map_err(|_| overflow())?;
+            }
+            let left: Vec<String> = sum.trimmed().map(|(c, q)| format!("{q} {c}")).collect();
+            if !left.is_empty() {
+                return Err(Box::new(
+                    self.block_diagnostic(block, Code::Unbalanced, "the automated postings added to this transaction do not balance")
+                        .found(format!("the added postings sum to {}", left.join(", ")))
+                        .expected("automated transactions whose real and [ ] postings sum to zero (as hledger requires)"),
+                ));
+            }
+        }
+        postings.extend(added);
+        Ok(())
+    }
+
+    /// A bare journal's residual that hledger accepts: each commodity's
+    /// residual rounds to zero at the most decimals its posting amounts in
+    /// the transaction show (its display precision there; from the prices
+    /// when no posting amount is in that commodity).
+    fn tolerated(
+        &self,
+        postings: &[ProcessedPosting<'_>],
+        kind: PostingKind,
+        residuals: &[(String, Decimal)],
+    ) -> bool {
+        if self.settings.from_file {
+            return false;
+        }
+        residuals.iter().all(|(commodity, residual)| {
+            let written = postings
+                .iter()
+                .filter(|p| p.kind == kind && p.origin == Origin::Written);
+            // Posting amounts set the display precision (as hledger infers
+            // a commodity's style); prices only when no posting shows it.
+            let in_amounts = written
+                .clone()
+                .filter(|p| p.commodity == *commodity)
+                .map(|p| p.quantity.scale())
+                .max();
+            let in_costs = || {
+                written
+                    .clone()
+                    .filter_map(|p| p.cost.as_deref())
+                    .filter(|(_, amount, _)| amount.commodity == *commodity)
+                    .map(|(_, amount, _)| amount.quantity.scale())
+                    .max()
+            };
+            let precision = in_amounts.or_else(in_costs).unwrap_or(0);
+            money::round(
+                *residual,
+                precision,
+                money::RoundingStrategy::MidpointNearestEven,
+            )
+            .is_zero()
+        })
+    }
+
+    /// Postings that take up what is left per commodity (`-residual`), on
+    /// the conversion or the rounding account, in the fund of the first
+    /// posting of that commodity.
+    fn add_residual_postings<'a>(
+        &self,
+        postings: &mut Vec<ProcessedPosting<'a>>,
+        kind: PostingKind,
+        residuals: &[(String, Decimal)],
+        origin: Origin,
+    ) {
+        let generated = &self.settings.generated_accounts;
+        let account = if origin == Origin::Rounding {
+            &generated.rounding
+        } else {
+            &generated.conversion
+        };
+        for (commodity, residual) in residuals {
+            let first = postings
+                .iter()
+                .find(|p| p.kind == kind && p.commodity == *commodity)
+                .or_else(|| postings.iter().find(|p| p.kind == kind));
+            let (fund, line) = first.map_or_else(
+                || (Cow::Owned(self.settings.default_fund.clone()), 0),
+                |p| (p.fund.clone(), p.line),
+            );
+            postings.push(ProcessedPosting {
+                known_ids: None,
+                account: Cow::Owned(account.clone()),
+                fund,
+                quantity: money::negate(*residual),
+                commodity: Cow::Owned(commodity.clone()),
+                kind,
+                origin,
+                status: Status::Unmarked,
+                line,
+                cost: None,
+                assertion: None,
+                tags: Vec::new(),
+                comment: None,
+            });
+        }
     }
 
     fn check_filled_precision(
@@ -986,6 +1357,10 @@ struct Builder<'s> {
     account_directives: Vec<AccountId>,
     commodity_directives: Vec<CommodityId>,
     diagnostics: Diagnostics,
+    /// Each account's own balance per commodity over `postings[..n]`, built
+    /// at the first balance assignment and brought up to date at the next
+    /// (so the journal is summed once however many assignments it has).
+    running: Option<(usize, RunningBalances)>,
 }
 
 fn index_u32(index: usize) -> u32 {
@@ -1020,6 +1395,7 @@ impl<'s> Builder<'s> {
             account_directives: Vec::new(),
             commodity_directives: Vec::new(),
             diagnostics: Diagnostics::default(),
+            running: None,
         };
         for fund in &settings.funds {
             builder.funds.intern(&fund.id);
@@ -1073,27 +1449,47 @@ impl<'s> Builder<'s> {
         CommodityId(id)
     }
 
-    fn add_price(&mut self, view: &View<'_>, pos: SourcePos, line: &str) {
-        match parse::parse_price(line) {
-            Ok(p) if p.amount.quantity <= Decimal::ZERO => {
+    fn add_price(&mut self, view: &View<'_>, pos: SourcePos, line: &str, context: &ReadContext) {
+        let parsed = match parse::parse_price(line) {
+            Ok(p) => Ok((
+                p.datetime.date(),
+                p.datetime.time(),
+                p.commodity_name,
+                p.amount.quantity,
+                p.amount.commodity.name,
+            )),
+            Err(expected) => crate::grammar::parse_price_line(line, context)
+                .map(|(date, symbol, amount)| {
+                    (
+                        date,
+                        chrono::NaiveTime::MIN,
+                        symbol,
+                        amount.quantity,
+                        amount.commodity.into_owned(),
+                    )
+                })
+                .map_err(|_| expected),
+        };
+        match parsed {
+            Ok((_, _, symbol, price, price_symbol)) if price <= Decimal::ZERO => {
                 let d = view
                     .diagnostic_at(
                         Code::Unparsable,
                         pos,
-                        format!("the price of {} is not positive", p.commodity_name),
+                        format!("the price of {symbol} is not positive"),
                     )
-                    .found(format!("{} {}", p.amount.quantity, p.amount.commodity.name))
+                    .found(format!("{price} {price_symbol}"))
                     .expected("a price above zero (ledger-cli refuses the others too)");
                 self.diagnostics.push(d);
             }
-            Ok(p) => {
-                let commodity = self.commodity(&p.commodity_name);
-                let price_commodity = self.commodity(&p.amount.commodity.name);
+            Ok((date, time, symbol, price, price_symbol)) => {
+                let commodity = self.commodity(&symbol);
+                let price_commodity = self.commodity(&price_symbol);
                 self.prices.push(Price {
-                    date: p.datetime.date(),
-                    time: p.datetime.time(),
+                    date,
+                    time,
                     commodity,
-                    price: p.amount.quantity,
+                    price,
                     price_commodity,
                 });
             }
@@ -1124,7 +1520,40 @@ impl<'s> Builder<'s> {
     }
 
     /// Appends one processed transaction.
+    /// Brings the running balances up to the postings committed so far.
+    fn update_running(
+        &mut self,
+    ) -> Result<&HashMap<(AccountId, CommodityId), Decimal>, money::Overflow> {
+        let (done, balances) = self.running.get_or_insert_with(|| (0, HashMap::new()));
+        for p in &self.postings[*done..] {
+            let slot = balances
+                .entry((p.account, p.commodity))
+                .or_insert(Decimal::ZERO);
+            *slot = money::checked_add(*slot, p.quantity)?;
+        }
+        *done = self.postings.len();
+        Ok(balances)
+    }
+
+    /// The balance of `account` (its own postings) in `commodity` so far.
+    fn running_balance(
+        &mut self,
+        account: &str,
+        commodity: &str,
+    ) -> Result<Decimal, money::Overflow> {
+        let ids = (self.accounts.get(account), self.commodities.get(commodity));
+        let balances = self.update_running()?;
+        Ok(match ids {
+            (Some(a), Some(c)) => balances
+                .get(&(AccountId(a), CommodityId(c)))
+                .copied()
+                .unwrap_or(Decimal::ZERO),
+            _ => Decimal::ZERO,
+        })
+    }
+
     fn commit(&mut self, processed: Processed<'_>) {
+        self.diagnostics.extend(processed.warnings);
         let first = self.postings.len();
         for p in processed.postings {
             let (account, fund, commodity) = match p.known_ids {

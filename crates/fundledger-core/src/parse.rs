@@ -69,6 +69,51 @@ pub fn parse_transaction(block: &str) -> Result<RawTransaction<'_>, BlockError> 
     }
 }
 
+/// Parses a block in the context of the directives before it: the fast
+/// path and ledger-parser first (unless a `decimal-mark ,` makes every
+/// number read differently), then our own reader of the grammar they lack
+/// ([`crate::grammar`]); then `alias`, `apply account` and `bucket` apply.
+/// When every reader refuses, the error is our reader's, which names the
+/// construct (or ledger-parser's for a number too long to keep exactly).
+pub fn parse_in_context<'b>(
+    block: &'b str,
+    context: &crate::grammar::ReadContext,
+) -> Result<RawTransaction<'b>, BlockError> {
+    // ledger-parser reads `1,000` as a thousand; hledger (and our reader)
+    // as 1.000, or refuse it in a ledger directory.
+    let parsed = if context.decimal_comma || has_lone_comma_number(block) {
+        crate::grammar::parse_block(block, context)
+    } else {
+        match parse_transaction(block) {
+            Ok(transaction) => Ok(transaction),
+            Err(error) if error.code == Code::Overflow => Err(error),
+            Err(_) => crate::grammar::parse_block(block, context),
+        }
+    };
+    let mut transaction = parsed?;
+    context.apply(&mut transaction);
+    Ok(transaction)
+}
+
+/// Whether a posting line of `block` has a number with one `,` and no `.`
+/// (`1,000`, `0,075`): ledger-cli and hledger read it differently.
+fn has_lone_comma_number(block: &str) -> bool {
+    if memchr::memchr(b',', block.as_bytes()).is_none() {
+        return false;
+    }
+    block.lines().skip(1).any(|line| {
+        let content = line.split(';').next().unwrap_or("");
+        content
+            .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+            .any(|token| {
+                token.matches(',').count() == 1
+                    && !token.contains('.')
+                    && !token.starts_with(',')
+                    && !token.ends_with(',')
+            })
+    })
+}
+
 /// Parses a block with ledger-parser and converts it to the raw form, with
 /// the line of each posting (the n-th line that is not a comment).
 pub fn parse_slow(block: &str) -> Result<RawTransaction<'static>, BlockError> {
@@ -323,7 +368,7 @@ fn hint_for_line(block: &str, line_in_block: u32) -> Option<String> {
         let amount = amount.rsplit("  ").next().unwrap_or(amount).trim();
         if amount.contains(',') {
             return Some(format!(
-                "an amount without digit-group separators (found {amount:?}; write 1000, not 1,000)"
+                "an amount with one decimal mark: `1000.50` or `1.000,50` (found {amount:?}; a lone `,` is read as the decimal mark, as hledger does)"
             ));
         }
         return Some(format!(
@@ -363,7 +408,11 @@ mod tests {
     fn errors_point_at_the_line_and_hint() {
         let error = parse_transaction("2000-04-01 x\n  A  1 JPY\n  B  1,00 JPY\n").unwrap_err();
         assert_eq!(error.line_in_block, 3, "{error:?}");
-        assert!(error.expected.contains("digit-group"), "{}", error.expected);
+        assert!(
+            error.expected.contains("decimal mark"),
+            "{}",
+            error.expected
+        );
         let error = parse_transaction("2000/4/1 x\n  A  1 JPY\n  B\n").unwrap_err();
         assert!(error.expected.contains("zero-padded"), "{}", error.expected);
     }

@@ -17,6 +17,7 @@ use crate::journal::{
     quote_commodity, Assertion, CostKind, Journal, Origin, PostingKind, Status, Tag,
 };
 use crate::money;
+use crate::query::Filter;
 
 pub use crate::diagnostic::is_forbidden_char;
 
@@ -119,6 +120,151 @@ fn price_line(out: &mut String, journal: &Journal, p: &crate::journal::Price) {
         money::format_plain(p.price, 0),
         quote_commodity(journal.commodity_name(p.price_commodity))
     );
+}
+
+/// The transactions a filter selects (dated in its period, with at least
+/// one posting it matches), whole, in date order, without the directives and
+/// prices (as `hledger print QUERY` shows them).
+pub fn print_selected(journal: &Journal, filter: &Filter) -> String {
+    let mut out = String::new();
+    for t in selected(journal, filter) {
+        write_transaction(&mut out, journal, t);
+        out.push('\n');
+    }
+    out
+}
+
+fn selected<'j>(
+    journal: &'j Journal,
+    filter: &'j Filter,
+) -> impl Iterator<Item = &'j crate::journal::Transaction> + 'j {
+    crate::checks::date_order(journal)
+        .into_iter()
+        .map(|index| &journal.transactions()[index])
+        .filter(move |t| {
+            filter.date_matches(t)
+                && journal
+                    .postings(t)
+                    .iter()
+                    .any(|p| filter.posting_matches(journal, p))
+        })
+}
+
+/// One posting of a printed transaction, for CSV and JSON.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PrintedPosting {
+    /// The account.
+    pub account: String,
+    /// The amount.
+    pub amount: money::Decimal,
+    /// Its commodity.
+    pub commodity: String,
+    /// Its fund.
+    pub fund: String,
+    /// `real`, `virtual` (`[ ]`) or `unbalanced` (`( )`).
+    pub kind: &'static str,
+    /// `written`, `elided` (filled in), `interfund`, `conversion` or `rounding`.
+    pub origin: &'static str,
+}
+
+/// A printed transaction, for CSV and JSON.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PrintedTransaction {
+    /// 1-based position in date order.
+    pub index: usize,
+    /// The date.
+    pub date: chrono::NaiveDate,
+    /// `*`, `!` or "".
+    pub status: &'static str,
+    /// `(CODE)`.
+    pub code: Option<String>,
+    /// The payee.
+    pub description: String,
+    /// Every posting, generated ones included (each says which it is).
+    pub postings: Vec<PrintedPosting>,
+}
+
+/// The transactions a filter selects, as data.
+pub fn printed(journal: &Journal, filter: &Filter) -> Vec<PrintedTransaction> {
+    selected(journal, filter)
+        .enumerate()
+        .map(|(n, t)| PrintedTransaction {
+            index: n + 1,
+            date: t.date,
+            status: status_mark(t.status).trim_end(),
+            code: journal.code(t).map(str::to_string),
+            description: journal.payee(t).to_string(),
+            postings: journal
+                .postings(t)
+                .iter()
+                .map(|p| PrintedPosting {
+                    account: journal.account_name(p.account).to_string(),
+                    amount: p.quantity,
+                    commodity: journal.commodity_name(p.commodity).to_string(),
+                    fund: journal.fund_name(p.fund).to_string(),
+                    kind: match p.kind {
+                        PostingKind::Real => "real",
+                        PostingKind::BalancedVirtual => "virtual",
+                        PostingKind::UnbalancedVirtual => "unbalanced",
+                    },
+                    origin: match p.origin {
+                        Origin::Written => "written",
+                        Origin::Elided => "elided",
+                        Origin::Interfund => "interfund",
+                        Origin::Conversion => "conversion",
+                        Origin::Rounding => "rounding",
+                    },
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// [`printed`] as CSV (one row per posting) or JSON; text is
+/// [`print_selected`].
+///
+/// # Errors
+/// When CSV or JSON serialisation fails.
+pub fn render_printed(
+    transactions: &[PrintedTransaction],
+    format: crate::render::Format,
+) -> Result<String, crate::render::RenderError> {
+    use crate::render::{csv_of, json, Format};
+    match format {
+        Format::Json => json(&transactions),
+        _ => csv_of(
+            &[
+                "txnidx",
+                "date",
+                "status",
+                "code",
+                "description",
+                "account",
+                "amount",
+                "commodity",
+                "fund",
+                "kind",
+                "origin",
+            ],
+            transactions.iter().flat_map(|t| {
+                t.postings.iter().map(move |p| {
+                    vec![
+                        t.index.to_string(),
+                        t.date.to_string(),
+                        t.status.to_string(),
+                        t.code.clone().unwrap_or_default(),
+                        t.description.clone(),
+                        p.account.clone(),
+                        money::format_plain(p.amount, p.amount.scale()),
+                        p.commodity.clone(),
+                        p.fund.clone(),
+                        p.kind.to_string(),
+                        p.origin.to_string(),
+                    ]
+                })
+            }),
+        ),
+    }
 }
 
 /// A transaction header to write: date, mark, code, payee.

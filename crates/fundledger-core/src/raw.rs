@@ -170,54 +170,54 @@ pub fn take_fund<'a>(tags: &mut Vec<RawTag<'a>>) -> Option<Cow<'a, str>> {
 pub fn from_ledger_parser(t: ledger_parser::Transaction) -> RawTransaction<'static> {
     let (mut tags, comment) = tags_and_comment(t.posting_metadata.tags, t.comment);
     let fund = take_fund(&mut tags);
-    let postings =
-        t.postings
-            .into_iter()
-            .map(|p| {
-                let (mut tags, comment) = tags_and_comment(p.metadata.tags, p.comment);
-                let fund = take_fund(&mut tags);
-                let (amount, cost) = match p.amount {
-                    None => (None, None),
-                    Some(a) => {
-                        let cost = match (a.price, a.lot_price) {
-                            (Some(ParsedPrice::Unit(c)), _)
-                            | (None, Some(ParsedPrice::Unit(c))) => Some(RawCost {
-                                kind: CostKind::PerUnit,
-                                amount: amount_of(c),
-                            }),
-                            (Some(ParsedPrice::Total(c)), _)
-                            | (None, Some(ParsedPrice::Total(c))) => Some(RawCost {
-                                kind: CostKind::Total,
-                                amount: amount_of(c),
-                            }),
-                            (None, None) => None,
-                        };
-                        (Some(amount_of(a.amount)), cost)
-                    }
-                };
-                RawPosting {
-                    line_in_block: 0,
-                    account: Cow::Owned(p.account.trim().to_string()),
-                    kind: match p.reality {
-                        Reality::Real => PostingKind::Real,
-                        Reality::BalancedVirtual => PostingKind::BalancedVirtual,
-                        Reality::UnbalancedVirtual => PostingKind::UnbalancedVirtual,
-                    },
-                    status: status_of(p.status),
-                    amount,
-                    cost: cost.map(Box::new),
-                    assertion: p.balance.map(|b| {
-                        Box::new(match b {
-                            ParsedBalance::Zero => RawAssertion::Zero,
-                            ParsedBalance::Amount(a) => RawAssertion::Amount(amount_of(a)),
-                        })
-                    }),
-                    fund,
-                    tags,
-                    comment,
+    let postings = t
+        .postings
+        .into_iter()
+        .map(|p| {
+            let (mut tags, comment) = tags_and_comment(p.metadata.tags, p.comment);
+            let fund = take_fund(&mut tags);
+            let (amount, cost) = match p.amount {
+                None => (None, None),
+                Some(a) => {
+                    // A lot price `{…}` is read and ignored, as hledger
+                    // does: only `@`/`@@` is a cost.
+                    let cost = match a.price {
+                        Some(ParsedPrice::Unit(c)) => Some(RawCost {
+                            kind: CostKind::PerUnit,
+                            amount: amount_of(c),
+                        }),
+                        Some(ParsedPrice::Total(c)) => Some(RawCost {
+                            kind: CostKind::Total,
+                            amount: amount_of(c),
+                        }),
+                        None => None,
+                    };
+                    (Some(amount_of(a.amount)), cost)
                 }
-            })
-            .collect();
+            };
+            RawPosting {
+                line_in_block: 0,
+                account: Cow::Owned(p.account.trim().to_string()),
+                kind: match p.reality {
+                    Reality::Real => PostingKind::Real,
+                    Reality::BalancedVirtual => PostingKind::BalancedVirtual,
+                    Reality::UnbalancedVirtual => PostingKind::UnbalancedVirtual,
+                },
+                status: status_of(p.status),
+                amount,
+                cost: cost.map(Box::new),
+                assertion: p.balance.map(|b| {
+                    Box::new(match b {
+                        ParsedBalance::Zero => RawAssertion::Zero,
+                        ParsedBalance::Amount(a) => RawAssertion::Amount(amount_of(a)),
+                    })
+                }),
+                fund,
+                tags,
+                comment,
+            }
+        })
+        .collect();
     RawTransaction {
         date: t.date,
         aux_date: t.effective_date,

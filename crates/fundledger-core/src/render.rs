@@ -75,7 +75,12 @@ fn is_plain_number(cell: &str) -> bool {
         && commodity.chars().all(char::is_alphanumeric)
 }
 
-fn csv_of(
+/// A CSV table with a header row (the `csv` crate quotes as needed), every
+/// cell made safe to open in a spreadsheet.
+///
+/// # Errors
+/// When the CSV writer fails (it does not for in-memory output).
+pub fn csv_of(
     header: &[&str],
     rows: impl IntoIterator<Item = Vec<String>>,
 ) -> Result<String, RenderError> {

@@ -529,6 +529,10 @@ pub struct GeneratedAccounts {
     /// Where the two legs of a currency conversion meet (net assets).
     #[serde(default = "default_conversion")]
     pub conversion: String,
+    /// Where a bare journal's balancing residuals go (hledger's tolerance:
+    /// a transaction balanced to the display precision is accepted).
+    #[serde(default = "default_rounding")]
+    pub rounding: String,
 }
 
 fn default_due_from() -> String {
@@ -540,6 +544,9 @@ fn default_due_to() -> String {
 fn default_conversion() -> String {
     "NetAssets:Conversion".to_string()
 }
+fn default_rounding() -> String {
+    "NetAssets:Rounding".to_string()
+}
 
 impl Default for GeneratedAccounts {
     fn default() -> Self {
@@ -547,6 +554,7 @@ impl Default for GeneratedAccounts {
             due_from: default_due_from(),
             due_to: default_due_to(),
             conversion: default_conversion(),
+            rounding: default_rounding(),
         }
     }
 }
@@ -562,6 +570,8 @@ struct SettingsFile {
     journal: PathBuf,
     #[serde(default)]
     strict_funds: bool,
+    #[serde(default)]
+    strict: bool,
     #[serde(default)]
     account_classes: Option<BTreeMap<String, AccountClass>>,
     #[serde(default)]
@@ -636,6 +646,14 @@ pub struct Settings {
     /// With `true`, a fund that does not balance on its own is an error;
     /// with `false`, interfund postings are added.
     pub strict_funds: bool,
+    /// With `true` (`strict = true`, or `check --strict`), `account` and
+    /// `commodity` directives declare: a name they do not list is an error,
+    /// as under `hledger check accounts commodities`. With `false` they only
+    /// name accounts and commodities (and a directive's sample amount gives
+    /// no precision to check).
+    pub strict: bool,
+    /// Apply automated transactions (`= QUERY`), as `hledger --auto` does.
+    pub auto: bool,
     /// Account roots and their classes.
     pub account_classes: BTreeMap<String, AccountClass>,
     /// Match account roots case-insensitively (bare journals).
@@ -721,6 +739,8 @@ impl Settings {
             journal: journal.to_path_buf(),
             root,
             strict_funds: false,
+            strict: false,
+            auto: false,
             account_classes: default_account_classes(),
             classes_ignore_case: true,
             declared_accounts: None,
@@ -978,6 +998,7 @@ impl Settings {
                 &generated.due_from,
                 &generated.due_to,
                 &generated.conversion,
+                &generated.rounding,
             ] {
                 declared.insert(account.clone());
             }
@@ -1006,6 +1027,8 @@ impl Settings {
             journal,
             root: dir.to_path_buf(),
             strict_funds: file.strict_funds,
+            strict: file.strict,
+            auto: false,
             account_classes,
             classes_ignore_case: false,
             declared_accounts,

@@ -24,9 +24,10 @@
 use std::io::Read as _;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics, Location};
+use crate::grammar::ReadContext;
 
 /// The largest journal file read, in bytes.
 pub const FILE_SIZE_MAX_BYTES: u64 = 2 << 30;
@@ -108,6 +109,10 @@ pub struct TransactionBlock {
     pub bytes: Range<usize>,
     /// The last line of the block.
     pub last_line: u32,
+    /// What the directives before it say about reading it (`Y`, `D`,
+    /// `alias`, `apply account`, `bucket`, `decimal-mark`); `None` when
+    /// nothing does.
+    pub context: Option<Arc<ReadContext>>,
 }
 
 /// A directive or transaction, in journal order (includes inlined).
@@ -115,12 +120,17 @@ pub struct TransactionBlock {
 pub enum Entry {
     /// A transaction block.
     Transaction(TransactionBlock),
+    /// An automated transaction (`= QUERY` and its postings), applied under
+    /// `--auto`.
+    Automated(TransactionBlock),
     /// A `P` price line.
     Price {
         /// Where it is.
         pos: SourcePos,
         /// The line's byte range in its segment's text.
         bytes: Range<usize>,
+        /// What the directives before it say about reading it.
+        context: Option<Arc<ReadContext>>,
     },
     /// `account NAME`.
     Account {
@@ -365,6 +375,22 @@ pub fn stream(
     diagnostics: &mut Diagnostics,
     sink: &mut Sink<'_>,
 ) -> std::io::Result<SourceMap> {
+    stream_in_context(journal, root, text, diagnostics, sink, ReadContext::plain())
+}
+
+/// As [`stream`], starting from `context` instead of a plain one.
+///
+/// # Errors
+/// As [`stream`].
+pub fn stream_in_context(
+    journal: &Path,
+    root: &Path,
+    text: Option<String>,
+    diagnostics: &mut Diagnostics,
+    sink: &mut Sink<'_>,
+    context: ReadContext,
+) -> std::io::Result<SourceMap> {
+    let shared_context = (!context.is_plain()).then(|| Arc::new(context.clone()));
     let mut reader = Reader {
         map: SourceMap::default(),
         read_failure: None,
@@ -375,6 +401,9 @@ pub fn stream(
         root_shown: root.to_path_buf(),
         diagnostics,
         sink,
+        context,
+        shared_context,
+        applies: Vec::new(),
     };
     match text {
         Some(text) => reader.scan_text(journal.to_path_buf(), text),
@@ -476,6 +505,14 @@ struct Reader<'d, 's> {
     root_shown: PathBuf,
     diagnostics: &'d mut Diagnostics,
     sink: &'d mut Sink<'s>,
+    /// What the directives read so far say about reading the next entries.
+    context: ReadContext,
+    /// `context`, shared with the blocks read under it (`None` while it is
+    /// plain, so the common journal pays nothing).
+    shared_context: Option<Arc<ReadContext>>,
+    /// `apply account`/`apply tag`/`apply …` blocks open, innermost last:
+    /// true for an `apply account`.
+    applies: Vec<bool>,
 }
 
 /// What is carried from one segment of a file to the next.
@@ -500,6 +537,12 @@ enum LineKind<'a> {
     IgnoredDeclaration,
     /// `comment` or `test`: a block comment up to `end comment`/`end test`.
     BlockComment(&'a str),
+    /// A directive that changes how later entries read (`Y`, `D`, `alias`,
+    /// `apply`, `end`, `bucket`, `decimal-mark`): the word and the rest.
+    Context(&'a str, &'a str),
+    /// A periodic (`~`) or automated (`=`) transaction: read over, never
+    /// posted by itself.
+    RuleBlock,
     Unsupported(&'a str),
     Unknown,
 }
@@ -524,22 +567,34 @@ fn classify(line: &str) -> LineKind<'_> {
     if first.is_ascii_digit() {
         return LineKind::TransactionHeader;
     }
+    // ledger-cli's `!account` / `@account` spell directives with a prefix.
+    let line = match line.strip_prefix(['!', '@']) {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_lowercase()) => rest,
+        _ => line,
+    };
     let (word, rest) = match line.find([' ', '\t']) {
         Some(i) => (&line[..i], line[i..].trim()),
         None => (line.trim_end(), ""),
     };
+    // `Y2014`: the year directive without a space.
+    if let Some(year) = word.strip_prefix('Y') {
+        if !year.is_empty() && year.bytes().all(|b| b.is_ascii_digit()) {
+            return LineKind::Context("Y", year);
+        }
+    }
     match word {
         "P" => LineKind::Price,
         "include" => LineKind::Include(rest),
         "account" => LineKind::Account(strip_inline_comment(rest)),
         "commodity" => LineKind::Commodity(rest),
-        "payee" | "tag" => LineKind::IgnoredDeclaration,
+        "payee" | "tag" | "N" | "C" => LineKind::IgnoredDeclaration,
         "comment" | "test" => LineKind::BlockComment(word),
-        "decimal-mark" if rest == "." => LineKind::IgnoredDeclaration,
-        "alias" | "apply" | "end" | "D" | "Y" | "year" | "bucket" | "A" | "N" | "C" | "define"
-        | "def" | "assert" | "check" | "expr" | "eval" | "value" | "decimal-mark" | "=" | "~"
-        | "i" | "o" | "I" | "O" | "h" | "b" | "python" | "import" => LineKind::Unsupported(word),
-        _ if first == '=' || first == '~' => LineKind::Unsupported(&line[..first.len_utf8()]),
+        "alias" | "apply" | "end" | "D" | "Y" | "year" | "bucket" | "A" | "decimal-mark" => {
+            LineKind::Context(word, rest)
+        }
+        "define" | "def" | "assert" | "check" | "expr" | "eval" | "value" | "i" | "o" | "I"
+        | "O" | "h" | "b" | "python" | "import" => LineKind::Unsupported(word),
+        _ if first == '=' || first == '~' => LineKind::RuleBlock,
         _ => LineKind::Unknown,
     }
 }
@@ -608,14 +663,128 @@ fn parse_commodity_directive(text: &str) -> Option<(String, Option<u32>)> {
     if symbol.contains(char::is_whitespace) {
         return None;
     }
-    let precision = match number.rsplit_once('.') {
-        Some((_, fraction)) => u32::try_from(fraction.len()).ok(),
+    // The decimal mark is the last of `.` and `,` (`1.000,00 EUR`).
+    let precision = match number.rfind(['.', ',']) {
+        Some(at)
+            if number[at..].starts_with(',')
+                && !number.contains('.')
+                && number.len() - at - 1 == 3 =>
+        {
+            Some(0)
+        }
+        Some(at) => u32::try_from(number.len() - at - 1).ok(),
         None => Some(0),
     };
     Some((symbol.to_string(), precision))
 }
 
 impl Reader<'_, '_> {
+    /// Reads a directive that changes how later entries read.
+    fn read_context_directive(&mut self, word: &str, rest: &str) -> Result<(), String> {
+        let raw = rest;
+        let rest = strip_inline_comment(rest);
+        let context = &mut self.context;
+        match word {
+            "Y" | "year" => {
+                context.year = Some(
+                    rest.parse()
+                        .map_err(|_| "`Y YEAR`, e.g. `Y 2020`".to_string())?,
+                );
+            }
+            "D" => {
+                let (amount, _) = crate::grammar::parse_amount(rest, &ReadContext::default())
+                    .map_err(|_| "`D AMOUNT`, e.g. `D $1,000.00`".to_string())?;
+                context.default_commodity = Some(amount.commodity.into_owned());
+                self.note_commodity_format(rest);
+            }
+            "bucket" | "A" if !rest.is_empty() => context.bucket = Some(rest.to_string()),
+            "decimal-mark" if rest == "," || rest == "." => context.decimal_comma = rest == ",",
+            "alias" => {
+                // Not cut at a tab or two spaces: `alias a\t= b` is common.
+                let text = raw.split(';').next().unwrap_or("");
+                let (from, to) = text
+                    .split_once('=')
+                    .map(|(f, t)| (f.trim(), t.trim()))
+                    .filter(|(f, _)| !f.is_empty())
+                    .ok_or("`alias FROM = TO`")?;
+                let position = context.aliases.len() + context.regex_aliases.len();
+                match from.strip_prefix('/').and_then(|f| f.strip_suffix('/')) {
+                    Some(regex) => {
+                        if to.contains('\\') {
+                            return Err("a regular-expression alias without back-references (`\\1`): groups are not read".to_string());
+                        }
+                        let pattern = crate::auto::Pattern::parse(regex).map_err(|m| {
+                            format!("a regular-expression alias fundledger can read: {m}")
+                        })?;
+                        context
+                            .regex_aliases
+                            .push((position, pattern, to.to_string()));
+                    }
+                    None => context.aliases.push((from.to_string(), to.to_string())),
+                }
+            }
+            "apply" => {
+                let (kind, argument) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+                let is_account = kind == "account";
+                if is_account {
+                    context.account_prefixes.push(argument.trim().to_string());
+                } else if kind == "year" {
+                    context.year = Some(
+                        argument
+                            .trim()
+                            .parse()
+                            .map_err(|_| "`apply year YEAR`".to_string())?,
+                    );
+                }
+                self.applies.push(is_account);
+            }
+            "end" => match rest {
+                "aliases" => {
+                    context.aliases.clear();
+                    context.regex_aliases.clear();
+                }
+                _ if rest.is_empty() || rest.starts_with("apply") || rest == "tag" => {
+                    if self.applies.pop() == Some(true) {
+                        context.account_prefixes.pop();
+                    }
+                }
+                _ => return Err("`end`, `end apply …` or `end aliases`".to_string()),
+            },
+            _ => return Err(format!("`{word}` with an argument")),
+        }
+        self.shared_context = (!self.context.is_plain()).then(|| Arc::new(self.context.clone()));
+        Ok(())
+    }
+
+    /// `commodity 1.000,00 EUR`: amounts of EUR use a decimal comma;
+    /// `commodity $1,000.00` (or `D $1,000.00`): `,` groups digits in `$`.
+    fn note_commodity_format(&mut self, argument: &str) {
+        let argument = strip_inline_comment(argument);
+        let Some(last_mark) = argument.rfind(['.', ',']) else {
+            return;
+        };
+        let after = &argument[last_mark + 1..];
+        let decimals = after.chars().take_while(char::is_ascii_digit).count();
+        if decimals == 0 {
+            return;
+        }
+        let decimal_comma =
+            argument[last_mark..].starts_with(',') && (argument.contains('.') || decimals != 3);
+        let symbol: String = argument
+            .chars()
+            .filter(|c| !c.is_ascii_digit() && !matches!(c, '.' | ',' | '-' | ' ' | '"'))
+            .collect();
+        let list = if decimal_comma {
+            &mut self.context.comma_commodities
+        } else {
+            &mut self.context.point_commodities
+        };
+        if !symbol.is_empty() && !list.contains(&symbol) {
+            list.push(symbol);
+            self.shared_context = Some(Arc::new(self.context.clone()));
+        }
+    }
+
     /// A whole file given as text (an in-memory journal).
     fn scan_text(&mut self, path: PathBuf, text: String) {
         let text = normalise(text, true, true);
@@ -761,6 +930,8 @@ impl Reader<'_, '_> {
         let mut offset = 0usize;
         let mut line_number = state.next_line.saturating_sub(1);
         let mut block: Option<TransactionBlock> = None;
+        // Whether `block` is an automated transaction (`= QUERY`).
+        let mut automated = false;
         // Indented lines after a declaration belong to it and are skipped.
         let mut in_declaration = false;
         let mut pending: Vec<Pending> = Vec::new();
@@ -779,7 +950,7 @@ impl Reader<'_, '_> {
             };
             if line.len() > LINE_LENGTH_MAX_BYTES {
                 if let Some(b) = block.take() {
-                    pending.push(Pending::Entry(Entry::Transaction(b)));
+                    pending.push(Pending::Entry(block_entry(b, automated)));
                 }
                 defer(&mut pending, &mut waiting, self.diagnostics, Pending::Diagnostic(
                     Diagnostic::new(
@@ -818,18 +989,39 @@ impl Reader<'_, '_> {
                 }
                 other => {
                     if let Some(b) = block.take() {
-                        pending.push(Pending::Entry(Entry::Transaction(b)));
+                        pending.push(Pending::Entry(block_entry(b, automated)));
                     }
                     match other {
                         LineKind::Blank | LineKind::Comment | LineKind::Indented => {}
                         LineKind::TransactionHeader => {
+                            automated = false;
                             block = Some(TransactionBlock {
                                 pos,
                                 bytes: offset..next_offset,
                                 last_line: line_number,
+                                context: self.shared_context.clone(),
                             });
                         }
-                        LineKind::Price => pending.push(Pending::Entry(Entry::Price { pos, bytes: offset..end })),
+                        LineKind::RuleBlock if line.starts_with('=') => {
+                            automated = true;
+                            block = Some(TransactionBlock {
+                                pos,
+                                bytes: offset..next_offset,
+                                last_line: line_number,
+                                context: self.shared_context.clone(),
+                            });
+                        }
+                        LineKind::Price => pending.push(Pending::Entry(Entry::Price { pos, bytes: offset..end, context: self.shared_context.clone() })),
+                        LineKind::RuleBlock => in_declaration = true,
+                        LineKind::Context(word, rest) => {
+                            if let Err(expected) = self.read_context_directive(word, rest) {
+                                pending.push(Pending::Diagnostic(
+                                    Diagnostic::new(Code::UnsupportedDirective, format!("fundledger cannot read this `{word}` directive"))
+                                        .expected(expected),
+                                    pos,
+                                ));
+                            }
+                        }
                         LineKind::Include(target) => pending.push(Pending::Include(pos, target.to_string())),
                         LineKind::Account(name) => {
                             in_declaration = true;
@@ -847,6 +1039,7 @@ impl Reader<'_, '_> {
                         }
                         LineKind::Commodity(argument) => {
                             in_declaration = true;
+                            self.note_commodity_format(argument);
                             match parse_commodity_directive(argument) {
                                 Some((symbol, precision)) => pending.push(Pending::Entry(Entry::Commodity { pos, symbol, precision })),
                                 None => defer(&mut pending, &mut waiting, self.diagnostics, Pending::Diagnostic(
@@ -879,7 +1072,7 @@ impl Reader<'_, '_> {
             offset = next_offset;
         }
         if let Some(b) = block.take() {
-            pending.push(Pending::Entry(Entry::Transaction(b)));
+            pending.push(Pending::Entry(block_entry(b, automated)));
         }
         state.next_line = line_number.saturating_add(1);
         // Hand the entries on in order; an include is read where it stands.
@@ -1032,6 +1225,15 @@ fn defer(
     pending.push(item);
 }
 
+/// A finished block as the entry it is.
+fn block_entry(block: TransactionBlock, automated: bool) -> Entry {
+    if automated {
+        Entry::Automated(block)
+    } else {
+        Entry::Transaction(block)
+    }
+}
+
 enum Pending {
     Entry(Entry),
     Include(SourcePos, String),
@@ -1176,7 +1378,7 @@ mod tests {
 
     #[test]
     fn unsupported_and_unknown_lines_are_located() {
-        let (_, diagnostics) = scan("alias a=b\nnonsense here\n  stray posting\n");
+        let (_, diagnostics) = scan("define x=1\nnonsense here\n  stray posting\n");
         let codes: Vec<(Code, u32)> = diagnostics
             .iter()
             .map(|d| (d.code, d.location.as_ref().unwrap().line))

@@ -5,9 +5,11 @@
 //! a transaction's net movement in the account, in the statement's
 //! commodity (a deposit split over several funds is one item, as the bank
 //! shows it). A line matches an item of the same amount dated within
-//! `[reconcile] date_window` days (7 by default); among several, the one
-//! whose code equals the line's reference, then the nearest date, then the
-//! first in the journal. A paper statement (a balance and a date, no lines)
+//! `[reconcile] date_window` days (7 by default): first the item whose code
+//! equals the line's reference; otherwise, lines taken in date order, the
+//! earliest free item (with windows all of one length, this matches as many
+//! lines as any assignment can). Items are looked up by amount, so a
+//! statement of n lines against m items takes about n + m steps. A paper statement (a balance and a date, no lines)
 //! matches nothing: when the books agree with it, everything to that date
 //! has cleared; when the uncleared items explain the gap, they stay
 //! outstanding.
@@ -563,35 +565,68 @@ pub fn reconcile(
         item.date <= as_of + chrono::Duration::days(window)
             && (!item.cleared || (item.date >= window_start && prior.is_none_or(|p| item.date > p)))
     };
+    // Items by amount (normalised, so 5000 and 5000.00 meet): each line
+    // looks only at items of its own amount.
+    let mut by_amount: HashMap<Decimal, Vec<usize>> = HashMap::new();
+    for (i, item) in all_items.iter().enumerate() {
+        by_amount
+            .entry(item.amount.normalize())
+            .or_default()
+            .push(i);
+    }
     let mut taken = vec![false; all_items.len()];
     let mut matched = Vec::new();
     let mut matched_items = Vec::new();
     let mut unmatched_rows = Vec::new();
     let mut ordered_rows: Vec<&StatementRow> = rows.iter().collect();
     ordered_rows.sort_by_key(|r| (r.date, r.line));
-    for row in ordered_rows {
-        let best = all_items
+    for list in by_amount.values_mut() {
+        list.sort_by_key(|&i| (all_items[i].date, i));
+    }
+    let fits = |row: &StatementRow, item: &Item| {
+        (item.date - row.date).num_days().abs() <= window && eligible(item)
+    };
+    // First the lines whose reference names an item's code; then, in date
+    // order, each line takes the earliest free item of its amount within the
+    // window. Every line's window is as long as every other's, so taking the
+    // earliest is never worse: it matches as many lines as any choice can.
+    let mut chosen: Vec<Option<usize>> = vec![None; ordered_rows.len()];
+    for (n, row) in ordered_rows.iter().enumerate() {
+        let Some(reference) = &row.reference else {
+            continue;
+        };
+        let candidates = by_amount
+            .get(&row.amount.normalize())
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let found = candidates.iter().copied().find(|&i| {
+            !taken[i] && all_items[i].code.as_ref() == Some(reference) && fits(row, &all_items[i])
+        });
+        if let Some(i) = found {
+            taken[i] = true;
+            chosen[n] = Some(i);
+        }
+    }
+    for (n, row) in ordered_rows.iter().enumerate() {
+        if chosen[n].is_some() {
+            continue;
+        }
+        let candidates = by_amount
+            .get(&row.amount.normalize())
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let found = candidates
             .iter()
-            .enumerate()
-            .filter(|(i, item)| {
-                !taken[*i]
-                    && item.amount == row.amount
-                    && (item.date - row.date).num_days().abs() <= window
-                    && eligible(item)
-            })
-            .min_by_key(|(i, item)| {
-                let same_reference = row.reference.is_some() && row.reference == item.code;
-                (
-                    !same_reference,
-                    (item.date - row.date).num_days().abs(),
-                    item.date,
-                    *i,
-                )
-            })
-            .map(|(i, _)| i);
-        match best {
+            .copied()
+            .find(|&i| !taken[i] && fits(row, &all_items[i]));
+        if let Some(i) = found {
+            taken[i] = true;
+            chosen[n] = Some(i);
+        }
+    }
+    for (row, choice) in ordered_rows.into_iter().zip(chosen) {
+        match choice {
             Some(i) => {
-                taken[i] = true;
                 let item = &all_items[i];
                 let t = &journal.transactions()[item.transaction];
                 matched.push(Matched {
@@ -1230,6 +1265,46 @@ mod tests {
         let text = "2000-04-01 Gift\n    Income:Gifts  -5 JPY\n";
         let problems = mark_lines(text, &[2], "Assets:Bank", Path::new("j")).unwrap_err();
         assert_eq!(problems[0].code, Code::NotReconciled);
+    }
+
+    fn row(line: u32, date: &str, amount: i64) -> StatementRow {
+        StatementRow {
+            line,
+            raw: String::new(),
+            date: date.parse().unwrap(),
+            amount: Decimal::from(amount),
+            reference: None,
+            description: String::new(),
+            balance: None,
+        }
+    }
+
+    #[test]
+    fn lines_take_the_earliest_item_so_none_is_stranded() {
+        // The nearest item for the first line (04-06) is the only one the
+        // second line (04-13) can reach: taking the earliest instead
+        // matches both.
+        let text = "2000-04-01 Gift A\n    Assets:Bank  500 JPY\n    Income:Gifts\n\n\
+                    2000-04-06 Gift B\n    Assets:Bank  500 JPY\n    Income:Gifts\n";
+        let path = Path::new("j.ledger");
+        let settings = Settings::for_bare_journal(path);
+        let loaded = crate::load::load_text(settings, path, text.to_string()).unwrap();
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        let request = Request {
+            account: "Assets:Bank",
+            commodity: Some("JPY"),
+            statement: Statement::Lines {
+                path: PathBuf::from("s.csv"),
+                rows: vec![row(2, "2000-04-05", 500), row(3, "2000-04-13", 500)],
+                balance: Some(Decimal::from(1000)),
+            },
+            as_of: None,
+            suspense: None,
+        };
+        let rec = reconcile(&loaded.journal, &request).unwrap();
+        assert_eq!(rec.matched.len(), 2, "{rec:?}");
+        assert!(rec.is_reconciled());
+        assert_eq!(rec.to_mark.len(), 2);
     }
 
     #[test]

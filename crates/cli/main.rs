@@ -484,11 +484,16 @@ fn standard_of(standard: StandardArg) -> fundledger_core::reports::financial::St
 fn audit(cli: &Cli, args: &AuditArgs) -> Result<(), Failure> {
     use fundledger_core::audit;
     let journal = load_valid(cli)?;
-    let package =
-        audit::package(&journal, args.fy, standard_of(args.standard)).map_err(|e| match e {
-            audit::AuditError::Report(e) => report_failed(e),
-            other => Failure::Usage(other.to_string()),
-        })?;
+    let package = audit::package(
+        &journal,
+        args.fy,
+        standard_of(args.standard),
+        Some(&|sheets: &[sheet::Sheet]| output::workbook(sheets).map_err(|e| e.to_string())),
+    )
+    .map_err(|e| match e {
+        audit::AuditError::Report(e) => report_failed(e),
+        other => Failure::Usage(other.to_string()),
+    })?;
     let dir = cli
         .output_file
         .as_deref()
@@ -500,7 +505,12 @@ fn audit(cli: &Cli, args: &AuditArgs) -> Result<(), Failure> {
         args.fy,
         dir.display()
     );
-    for (name, _) in &package.files {
+    for name in package
+        .files
+        .iter()
+        .map(|(n, _)| n)
+        .chain(package.binary.iter().map(|(n, _)| n))
+    {
         text.push_str(&format!("  {name}\n"));
     }
     let stdout = std::io::stdout();

@@ -252,7 +252,12 @@ fn rendered<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, AuditErr
 pub struct Package {
     /// (file name, content).
     pub files: Vec<(String, String)>,
+    /// Binary files (the workbook): (file name, bytes).
+    pub binary: Vec<(String, Vec<u8>)>,
 }
+
+/// Writes sheets as an XLSX workbook (the binary's spreadsheet writer).
+pub type WorkbookWriter<'a> = &'a dyn Fn(&[crate::sheet::Sheet]) -> Result<Vec<u8>, String>;
 
 /// A file name made of safe characters only (for a lender's letter).
 fn file_name(text: &str) -> String {
@@ -272,7 +277,14 @@ fn hex(bytes: &[u8]) -> String {
 ///
 /// # Errors
 /// [`AuditError`].
-pub fn package(journal: &Journal, fy: i32, standard: Standard) -> Result<Package, AuditError> {
+/// With `workbook`, the trial balance and the statements and notes are also
+/// written as one workbook, `audit.xlsx`, listed in the manifest.
+pub fn package(
+    journal: &Journal,
+    fy: i32,
+    standard: Standard,
+    workbook: Option<WorkbookWriter<'_>>,
+) -> Result<Package, AuditError> {
     let settings = journal.settings();
     let (begin, end) = settings.fiscal_year(fy).ok_or(AuditError::Year(fy))?;
     let last = end.pred_opt().unwrap_or(end);
@@ -338,6 +350,17 @@ pub fn package(journal: &Journal, fy: i32, standard: Standard) -> Result<Package
         statements.push('\n');
     }
     files.push(("statements.txt".to_string(), statements));
+    let mut binary = Vec::new();
+    if let Some(write) = workbook {
+        let mut sheets = crate::sheet::balance(&trial);
+        sheets.extend(crate::sheet::statements(
+            set.statements().into_iter().chain(set.notes.iter()),
+        ));
+        binary.push((
+            "audit.xlsx".to_string(),
+            write(&sheets).map_err(AuditError::Render)?,
+        ));
+    }
 
     // Reconciliations and open advances at the year end.
     let statuses = crate::reconcile::last_reconciliations(journal, last);
@@ -425,8 +448,11 @@ pub fn package(journal: &Journal, fy: i32, standard: Standard) -> Result<Package
             hex(&Sha256::digest(content.as_bytes()))
         );
     }
+    for (name, content) in &binary {
+        let _ = writeln!(manifest, "  {}  {name}", hex(&Sha256::digest(content)));
+    }
     files.push(("MANIFEST.txt".to_string(), manifest));
-    Ok(Package { files })
+    Ok(Package { files, binary })
 }
 
 /// Writes `package` into the new directory `dir`: a temporary directory
@@ -449,10 +475,12 @@ pub fn write_new_dir(dir: &Path, package: &Package) -> std::io::Result<()> {
     let temp = tempfile::Builder::new()
         .prefix(".fundledger-audit-")
         .tempdir_in(&parent)?;
-    for (name, content) in &package.files {
+    let texts = package.files.iter().map(|(n, c)| (n, c.as_bytes()));
+    let binaries = package.binary.iter().map(|(n, c)| (n, c.as_slice()));
+    for (name, content) in texts.chain(binaries) {
         let path = temp.path().join(name);
         let mut file = std::fs::File::create(&path)?;
-        std::io::Write::write_all(&mut file, content.as_bytes())?;
+        std::io::Write::write_all(&mut file, content)?;
         file.sync_all()?;
     }
     let temp_path = temp.keep();

@@ -70,6 +70,26 @@ const REPORTS: &[(&str, &[&str])] = &[
             "balance", "-Q", "--fy", "2000", "Expenses", "-V", "--depth", "2",
         ],
     ),
+    (
+        "reconciliation-2001-03-31.txt",
+        &["report", "reconciliation", "--as-of", "2001-03-31"],
+    ),
+    (
+        "reconciliation-2000-05-31.txt",
+        &["report", "reconciliation", "--as-of", "2000-05-31"],
+    ),
+    (
+        "advances-2001-03-31.txt",
+        &["report", "advances", "--as-of", "2001-03-31"],
+    ),
+    (
+        "documents-fy2000.csv",
+        &["report", "documents", "--fy", "2000"],
+    ),
+    (
+        "remittances-fy2000.txt",
+        &["report", "remittances", "--fy", "2000"],
+    ),
 ];
 
 /// Every report in every format and standard, under `reports/LEDGER/statements/`.

@@ -2,6 +2,7 @@
 //!
 //! One test binary, grouped by area:
 //!
+//! - `audit`: the auditor's package equals the reports;
 //! - `board`: the printed board pack (Chromium), spreadsheets (LibreOffice), no internal names in reports;
 //! - `cli`: snapshots of every command on the example ledger, and usage errors;
 //! - `close`: closing a year: refusals, revaluation, closed-year checks, migration;
@@ -13,9 +14,11 @@
 //! - `import`: CSV imports and `add`: idempotence, refusals, crashes, concurrency;
 //! - `interop`: fundledger's balances against ledger-cli and hledger;
 //! - `properties`: random balanced journals, checked against a naive model.
+//! - `reconcile`: reconciliation with statements, re-runs, refusals, concurrency.
 
 mod util;
 
+mod audit;
 mod board;
 mod cli;
 mod close;
@@ -27,3 +30,4 @@ mod hardening;
 mod import;
 mod interop;
 mod properties;
+mod reconcile;

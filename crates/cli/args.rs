@@ -94,6 +94,10 @@ pub enum Command {
     Add(AddArgs),
     /// Close a fiscal year: check it (cash counts, closing rates, suspense, statements), revalue foreign balances at the closing rate, record the close; --migrate FILE writes the next year's opening balances.
     Close(CloseArgs),
+    /// Reconcile a bank, postal or cash account with its statement (CSV, or --balance for a paper statement or cash count): match lines, mark them cleared, assert the balance, print the reconciliation. Writes only when the difference is zero.
+    Reconcile(ReconcileArgs),
+    /// The auditor's package of a fiscal year, written atomically into the new folder -o DIR: trial balance, general ledger with sources and documents, statements and notes, reconciliations, open advances, payments without documents, loan confirmation letters, and a manifest of digests.
+    Audit(AuditArgs),
     /// Fiscal-year statements and board reports: activities, position, funds, functional, loans, sales, outputs, annual.
     Report(ReportArgs),
 }
@@ -133,7 +137,7 @@ pub enum StandardArg {
 /// `report` arguments.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// activities, position, funds, functional, loans, sales, outputs or annual.
+    /// activities, position, funds, functional, loans, sales, outputs, annual, reconciliation, advances, documents or remittances.
     pub name: String,
     #[command(flatten)]
     pub period: PeriodArgs,
@@ -144,10 +148,63 @@ pub struct ReportArgs {
     /// The accounting standard of the statements.
     #[arg(long, value_enum, default_value_t = StandardArg::Asc958)]
     pub standard: StandardArg,
+    /// `documents`: list payments of at least this much (base currency; default 50000).
+    #[arg(long, value_name = "AMOUNT")]
+    pub over: Option<u64>,
     /// Output format (default: from -o's extension, else text). xlsx: one
     /// sheet per statement.
     #[arg(short = 'O', long = "output-format", value_enum)]
     pub output: Option<OutputFormat>,
+}
+
+/// `reconcile` arguments.
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// The account (full name, such as Assets:Bank:Postal).
+    pub account: String,
+    /// The statement, as CSV (date, description, amount or deposit/withdrawal, reference, balance).
+    #[arg(long, value_name = "FILE.csv", required_unless_present = "balance")]
+    pub statement: Option<PathBuf>,
+    /// A rules file (TOML) for the statement's layout: columns, date format, encoding, amount format.
+    #[arg(long, value_name = "RULES.toml", requires = "statement")]
+    pub rules: Option<PathBuf>,
+    /// The statement's closing balance (a paper statement, a cash count, or a CSV without a balance column).
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    pub balance: Option<String>,
+    /// The statement date (default: the last line's date; required with --balance alone).
+    #[arg(long, value_parser = parse_date, required_unless_present = "statement")]
+    pub as_of: Option<NaiveDate>,
+    /// A cash count: post a difference between the count (--balance) and the books to this suspense account (one of [close] suspense_accounts), with a warning, instead of refusing.
+    #[arg(
+        long,
+        value_name = "ACCOUNT",
+        requires = "balance",
+        conflicts_with = "statement"
+    )]
+    pub suspense: Option<String>,
+    /// The commodity of the account's statement (default: the base currency).
+    #[arg(long, value_name = "SYMBOL")]
+    pub commodity: Option<String>,
+    /// Print the reconciliation and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Give up after waiting this many seconds for another writer's lock.
+    #[arg(long, value_name = "SECONDS")]
+    pub lock_timeout: Option<u64>,
+    /// Output format of the reconciliation.
+    #[arg(short = 'O', long = "output-format", value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// `audit` arguments.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The fiscal year that starts in YEAR.
+    #[arg(long)]
+    pub fy: i32,
+    /// The accounting standard of the statements.
+    #[arg(long, value_enum, default_value_t = StandardArg::Asc958)]
+    pub standard: StandardArg,
 }
 
 /// What a CSV file holds.

@@ -24,8 +24,8 @@ use fundledger_core::write::{self, ChangeError};
 use fundledger_core::{reports, Diagnostic, Journal, LoadError, Settings};
 
 use args::{
-    AddArgs, Cli, CloseArgs, ColorChoice, Command, ImportArgs, ImportKindArg, OutputFormat,
-    PeriodArgs, QueryArgs, ReportArgs, StandardArg,
+    AddArgs, AuditArgs, Cli, CloseArgs, ColorChoice, Command, ImportArgs, ImportKindArg,
+    OutputFormat, PeriodArgs, QueryArgs, ReconcileArgs, ReportArgs, StandardArg,
 };
 use output::{Output, Rendered};
 
@@ -786,6 +786,17 @@ fn books_of(journal: Journal, names: &[String]) -> Result<Journal, Failure> {
     Ok(journal.fund_books(&ids))
 }
 
+/// The last day `--as-of DATE` includes (the last of DATE's span).
+fn as_of_day(journal: &Journal, text: &str) -> Result<chrono::NaiveDate, Failure> {
+    use fundledger_core::period;
+    let ctx = period::Context {
+        today: today(),
+        fiscal_year_start: journal.settings().fiscal_year_start,
+    };
+    let (_, end) = period::span(text, &ctx).map_err(Failure::Usage)?;
+    Ok(end.pred_opt().unwrap_or(end))
+}
+
 /// "fund: FoodAid" / "funds: FoodAid, Shelters".
 fn funds_note(names: &[String]) -> String {
     let label = if names.len() == 1 { "fund" } else { "funds" };
@@ -799,9 +810,230 @@ fn name_funds(statement: &mut reports::statement::Statement, names: &[String]) {
     }
 }
 
+fn standard_of(standard: StandardArg) -> fundledger_core::reports::financial::Standard {
+    use fundledger_core::reports::financial::Standard;
+    match standard {
+        StandardArg::Asc958 => Standard::Asc958,
+        StandardArg::JpNpo => Standard::JpNpo,
+        StandardArg::Sorp => Standard::Sorp,
+    }
+}
+
+fn audit(cli: &Cli, args: &AuditArgs) -> Result<(), Failure> {
+    use fundledger_core::audit;
+    let journal = load_valid(cli)?;
+    let package = audit::package(
+        &journal,
+        args.fy,
+        standard_of(args.standard),
+        Some(&|sheets: &[sheet::Sheet]| output::workbook(sheets).map_err(|e| e.to_string())),
+    )
+    .map_err(|e| match e {
+        audit::AuditError::Report(e) => report_failed(e),
+        other => Failure::Usage(other.to_string()),
+    })?;
+    let dir = cli
+        .output_file
+        .as_deref()
+        .ok_or_else(|| Failure::Usage("audit needs -o DIR: the new folder to write".into()))?;
+    audit::write_new_dir(dir, &package)
+        .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", dir.display())))?;
+    let mut text = format!(
+        "wrote the audit package of FY{} to {}:\n",
+        args.fy,
+        dir.display()
+    );
+    for name in package
+        .files
+        .iter()
+        .map(|(n, _)| n)
+        .chain(package.binary.iter().map(|(n, _)| n))
+    {
+        text.push_str(&format!("  {name}\n"));
+    }
+    let stdout = std::io::stdout();
+    let mut stdout = stdout.lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
+    use fundledger_core::reconcile::{self, Request, Statement};
+    let settings = settings_for(cli)?;
+    let balance = match &args.balance {
+        None => None,
+        Some(text) => {
+            let plain: String = text.chars().filter(|c| *c != ',' && *c != '_').collect();
+            Some(
+                fundledger_core::money::Decimal::from_str_exact(plain.trim()).map_err(|_| {
+                    Failure::Usage(format!(
+                        "--balance {text:?} is not an amount; expected a number such as 1234567 or -12.50"
+                    ))
+                })?,
+            )
+        }
+    };
+    let statement = match &args.statement {
+        Some(path) => {
+            let rules = match &args.rules {
+                None => fundledger_core::settings::ImportRules::default(),
+                Some(rules) => import::read_rules(rules)
+                    .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", rules.display())))?
+                    .map_err(|problems| {
+                        print_diagnostics(&problems);
+                        Failure::Data
+                    })?,
+            };
+            let rows = import::read_statement(&settings, path, &rules)
+                .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?
+                .map_err(|problems| {
+                    print_diagnostics(&problems);
+                    eprintln!(
+                        "fundledger: {} error(s) in the statement; nothing was written",
+                        problems.len()
+                    );
+                    Failure::Data
+                })?;
+            Statement::Lines {
+                path: path.clone(),
+                rows,
+                balance,
+            }
+        }
+        None => Statement::Paper {
+            balance: balance.ok_or_else(|| {
+                Failure::Usage("give --statement FILE.csv or --balance AMOUNT --as-of DATE".into())
+            })?,
+        },
+    };
+    let request = Request {
+        account: &args.account,
+        commodity: args.commodity.as_deref(),
+        statement,
+        as_of: args.as_of,
+        suspense: args.suspense.as_deref(),
+    };
+    let applied = reconcile::apply(
+        &settings,
+        change_options(args.dry_run, args.lock_timeout),
+        &request,
+    )
+    .map_err(change_failed)?;
+    let rec = &applied.reconciliation;
+    if let Some((suspense, difference)) = &rec.posted_to_suspense {
+        eprintln!(
+            "fundledger: warning: the count differs from the books by {difference} {}; {} the difference to {suspense}: have it approved and cleared to other losses or gains (check warns W802 until then; close refuses)",
+            rec.commodity,
+            if args.dry_run { "would post" } else { "posted" }
+        );
+    }
+    let text = match args.output {
+        OutputFormat::Json => render::json(rec).map_err(report_failed)?,
+        _ => {
+            let mut text = rec.render_text();
+            let verb = if args.dry_run { "would mark" } else { "marked" };
+            if rec.changes_nothing() {
+                text.push_str("Already reconciled: nothing to change.\n");
+            } else {
+                text.push_str(&format!(
+                    "{verb} {} posting line(s) cleared",
+                    rec.newly_cleared
+                ));
+                if !rec.already_recorded {
+                    text.push_str(&format!(
+                        "; {} the reconciliation at {}",
+                        if args.dry_run {
+                            "would record"
+                        } else {
+                            "recorded"
+                        },
+                        rec.as_of
+                    ));
+                }
+                text.push_str(".\n");
+            }
+            text
+        }
+    };
+    output(cli, &text)
+}
+
 fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     use fundledger_core::reports::{annual, financial::Standard, valued::Valued};
-    let journal = books_of(load_valid(cli)?, &args.fund)?;
+    let journal = load_valid(cli)?;
+    if args.name == "remittances" {
+        let fy = args
+            .period
+            .fy
+            .ok_or_else(|| Failure::Usage("report remittances needs --fy YEAR".into()))?;
+        let (begin, end) = journal
+            .settings()
+            .fiscal_year(fy)
+            .ok_or_else(|| Failure::Usage(format!("fiscal year {fy} is out of range")))?;
+        let rows = fundledger_core::remittances::report(&journal, begin, end);
+        let text = match args.output {
+            Some(OutputFormat::Json) => render::json(&rows).map_err(report_failed)?,
+            _ => fundledger_core::remittances::render_text(&journal, begin, end, &rows),
+        };
+        return output(cli, &text);
+    }
+    if args.name == "documents" {
+        let fy = args
+            .period
+            .fy
+            .ok_or_else(|| Failure::Usage("report documents needs --fy YEAR".into()))?;
+        let (begin, end) = journal
+            .settings()
+            .fiscal_year(fy)
+            .ok_or_else(|| Failure::Usage(format!("fiscal year {fy} is out of range")))?;
+        let valued = Valued::new(&journal).map_err(report_failed)?;
+        let over = fundledger_core::money::Decimal::from(
+            args.over
+                .unwrap_or(fundledger_core::audit::DEFAULT_DOCUMENTS_OVER.unsigned_abs()),
+        );
+        let rows = fundledger_core::audit::payments_without_documents(&valued, begin, end, over)
+            .map_err(report_failed)?;
+        let text = match args.output {
+            Some(OutputFormat::Json) => render::json(&rows).map_err(report_failed)?,
+            _ => fundledger_core::audit::undocumented_csv(&rows),
+        };
+        return output(cli, &text);
+    }
+    if args.name == "reconciliation" || args.name == "advances" {
+        let as_of = match (&args.period.as_of, args.period.fy) {
+            (Some(text), _) => as_of_day(&journal, text)?,
+            (None, Some(fy)) => journal
+                .settings()
+                .fiscal_year(fy)
+                .and_then(|(_, end)| end.pred_opt())
+                .ok_or_else(|| Failure::Usage(format!("fiscal year {fy} is out of range")))?,
+            (None, None) => {
+                return Err(Failure::Usage(format!(
+                    "report {} needs --as-of DATE or --fy YEAR",
+                    args.name
+                )))
+            }
+        };
+        if args.name == "advances" {
+            let advances = fundledger_core::advances::report(&journal, as_of).map_err(|_| {
+                eprintln!("fundledger: the advances overflow");
+                Failure::Data
+            })?;
+            let text = match args.output {
+                Some(OutputFormat::Json) => render::json(&advances).map_err(report_failed)?,
+                _ => fundledger_core::advances::render_text(as_of, &advances),
+            };
+            return output(cli, &text);
+        }
+        let statuses = fundledger_core::reconcile::last_reconciliations(&journal, as_of);
+        let text = match args.output {
+            Some(OutputFormat::Json) => render::json(&statuses).map_err(report_failed)?,
+            _ => fundledger_core::reconcile::render_status(journal.settings(), as_of, &statuses),
+        };
+        return output(cli, &text);
+    }
+    let journal = books_of(journal, &args.fund)?;
     let (begin, end, fy, as_of) = report_period(&journal, args)?;
     let standard = match args.standard {
         StandardArg::Asc958 => Standard::Asc958,
@@ -1210,6 +1442,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Import(args) => import(&cli, args),
         Command::Add(args) => add(&cli, args),
         Command::Close(args) => close(&cli, args),
+        Command::Reconcile(args) => reconcile(&cli, args),
+        Command::Audit(args) => audit(&cli, args),
         Command::Funds(args) => {
             let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
             let journal = books_of(load_valid(&cli)?, &args.fund)?;

@@ -190,7 +190,7 @@ fn number_format(value: fundledger_core::money::Decimal) -> String {
 /// The sheets as an `.xlsx` workbook: a title block, a bold header row
 /// frozen with the label column, amounts as numbers with grouping formats,
 /// headings and totals in bold, notes under the table.
-fn workbook(sheets: &[Sheet]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+pub(crate) fn workbook(sheets: &[Sheet]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format, FormatBorder, Workbook};
     let mut book = Workbook::new();
     let title_format = Format::new().set_bold().set_font_size(13);

@@ -17,6 +17,29 @@ use crate::settings::AccountClass;
 use crate::source::{SourceMap, SourcePos};
 use crate::valuation::Valuer;
 
+/// `d` with the line it is located at, when that line is in the journal.
+fn with_line(journal: &Journal, sources: &SourceMap, d: Diagnostic) -> Diagnostic {
+    let Some(location) = d.location.clone() else {
+        return d;
+    };
+    let root = &journal.settings().root;
+    let file = journal.files().iter().position(|p| {
+        *p == location.path || root.join(p.strip_prefix(root).unwrap_or(p)) == location.path
+    });
+    match file.and_then(|f| u32::try_from(f).ok()) {
+        Some(file) if location.line > 0 => {
+            let text = sources
+                .line_text(SourcePos {
+                    file,
+                    line: location.line,
+                })
+                .to_string();
+            d.with_excerpt(vec![(location.line, text)])
+        }
+        _ => d,
+    }
+}
+
 /// Runs every whole-journal check.
 pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -39,6 +62,12 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
         restricted_funds(journal, sources, &order, &mut out);
     }
     unpriced(journal, sources, &mut out);
+    let month_end = crate::reconcile::stale_accounts(journal)
+        .into_iter()
+        .chain(crate::advances::problems(journal))
+        .chain(crate::remittances::problems(journal))
+        .chain(crate::audit::document_problems(journal));
+    out.extend(month_end.map(|d| with_line(journal, sources, d)));
     out
 }
 

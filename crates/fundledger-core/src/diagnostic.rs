@@ -137,6 +137,15 @@ codes! {
     /// A year that `close` cannot close yet (a missing cash count, closing
     /// rate, a suspense balance, statements that do not tie).
     NotReadyToClose = "E703", Error, "year not ready to close";
+    /// A statement that does not reconcile with the books (nothing written).
+    NotReconciled = "E801", Error, "statement does not reconcile";
+    /// Spending without a receipt (`receipt: none`) that names no approver,
+    /// or one not among `[advances] approvers`.
+    UnapprovedUnreceipted = "E802", Error, "unreceipted spending without an approver";
+    /// A `document:` tag naming a file that does not exist.
+    DocumentMissing = "E803", Error, "document not found";
+    /// A `document:` tag leading outside the ledger directory.
+    DocumentOutside = "E804", Error, "document outside the ledger directory";
     /// Transactions out of date order within a file.
     DatesOutOfOrder = "W101", Warning, "dates out of order";
     /// A foreign-currency amount that cannot be valued in the base currency.
@@ -144,6 +153,14 @@ codes! {
     /// A bare journal's transaction balanced only to the display precision
     /// (as hledger accepts it): its residual is posted to the rounding account.
     RoundingResidual = "W103", Warning, "residual posted to the rounding account";
+    /// A bank or cash account not reconciled within `[reconcile] max_days`.
+    NotReconciledRecently = "W801", Warning, "account not reconciled recently";
+    /// A suspense account holding a balance (a cash count difference).
+    SuspenseBalance = "W802", Warning, "suspense account holds a balance";
+    /// An advance open past `[advances] max_days`.
+    AdvanceOpenTooLong = "W803", Warning, "advance open too long";
+    /// A single remittance abroad over `[remittances] threshold`.
+    LargeRemittance = "W804", Warning, "remittance over the threshold";
     /// An error in `fundledger.toml`.
     Settings = "E001", Error, "invalid settings";
 }

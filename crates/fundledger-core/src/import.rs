@@ -91,6 +91,127 @@ impl ImportKind {
     }
 }
 
+/// The columns a CSV file of some kind has: every field, and those required.
+#[derive(Clone, Copy)]
+struct Layout {
+    fields: &'static [&'static str],
+    required: &'static [&'static str],
+}
+
+impl Layout {
+    fn of(kind: ImportKind) -> Layout {
+        Layout {
+            fields: kind.fields(),
+            required: kind.required(),
+        }
+    }
+
+    fn fields(self) -> &'static [&'static str] {
+        self.fields
+    }
+
+    fn required(self) -> &'static [&'static str] {
+        self.required
+    }
+}
+
+/// The columns of a bank or postal statement: `amount` (signed), or
+/// `deposit` and `withdrawal`; `balance` after the row, when the statement
+/// shows it.
+const STATEMENT_LAYOUT: Layout = Layout {
+    fields: &[
+        "date",
+        "description",
+        "amount",
+        "deposit",
+        "withdrawal",
+        "reference",
+        "balance",
+    ],
+    required: &["date"],
+};
+
+/// One line of a bank or postal statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatementRow {
+    /// Its line in the CSV file.
+    pub line: u32,
+    /// The line as written.
+    pub raw: String,
+    /// The date the bank booked it.
+    pub date: NaiveDate,
+    /// Signed: money in is positive.
+    pub amount: Decimal,
+    /// The bank's reference, when the statement has one.
+    pub reference: Option<String>,
+    /// The bank's description.
+    pub description: String,
+    /// The balance after this line, when the statement shows it.
+    pub balance: Option<Decimal>,
+}
+
+/// Reads a statement CSV file with import `rules` (encoding, delimiter,
+/// date format, amount format, `columns`). Every problem is reported, each
+/// at its file and row.
+///
+/// # Errors
+/// I/O errors as `Err`; data problems as `Ok(Err)`.
+pub fn read_statement(
+    settings: &Settings,
+    path: &Path,
+    rules: &ImportRules,
+) -> Result<Result<Vec<StatementRow>, Vec<Diagnostic>>, std::io::Error> {
+    let bytes = crate::source::read_regular(path, CSV_SIZE_MAX_BYTES)?;
+    let encoding = rules
+        .encoding
+        .clone()
+        .unwrap_or_else(|| "utf-8".to_string());
+    if let Some(problem) = utf8_read_as_shift_jis(path, &bytes, &encoding) {
+        return Ok(Err(vec![problem]));
+    }
+    let text = match decode(path, &bytes, &encoding) {
+        Ok(text) => text,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    let rows = match read_rows(STATEMENT_LAYOUT, path, &text, rules) {
+        Ok(rows) => rows,
+        Err(problems) => return Ok(Err(problems)),
+    };
+    let mut reader = RowReader {
+        path,
+        rules,
+        settings,
+        problems: Vec::new(),
+    };
+    let mut lines = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let date = reader.date(row);
+        let amount = reader.statement_amount(row);
+        let balance = match reader.field(row, "balance").to_string() {
+            text if text.is_empty() => None,
+            text => reader.decimal(row, "balance", &text),
+        };
+        let reference = Some(clean_text(reader.field(row, "reference"))).filter(|r| !r.is_empty());
+        let description = clean_text(reader.field(row, "description"));
+        if let (Some(date), Some(amount)) = (date, amount) {
+            lines.push(StatementRow {
+                line: row.line,
+                raw: row.raw.clone(),
+                date,
+                amount,
+                reference,
+                description,
+                balance,
+            });
+        }
+    }
+    if reader.problems.is_empty() {
+        Ok(Ok(lines))
+    } else {
+        Ok(Err(reader.problems))
+    }
+}
+
 /// Totals of an import, for its summary.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ImportSummary {
@@ -483,7 +604,7 @@ struct Row {
 
 /// Reads the rows of a CSV file according to `rules`.
 fn read_rows(
-    kind: ImportKind,
+    kind: Layout,
     path: &Path,
     text: &str,
     rules: &ImportRules,
@@ -717,6 +838,46 @@ impl RowReader<'_> {
                     "date",
                     &value,
                     format!("a date in the format {format:?} (date_format in the rules)"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A statement line's signed amount: `amount`, or `deposit` less
+    /// `withdrawal`.
+    fn statement_amount(&mut self, row: &Row) -> Option<Decimal> {
+        let amount = self.field(row, "amount").to_string();
+        if !amount.is_empty() {
+            return self.decimal(row, "amount", &amount);
+        }
+        let deposit = self.field(row, "deposit").to_string();
+        let withdrawal = self.field(row, "withdrawal").to_string();
+        let read = |reader: &mut Self, column: &str, text: &str| match text {
+            "" => Some(Decimal::ZERO),
+            text => reader.decimal(row, column, text),
+        };
+        if deposit.is_empty() && withdrawal.is_empty() {
+            self.problem(
+                row,
+                Code::CsvMissing,
+                "amount",
+                "",
+                "an amount (a signed `amount` column, or `deposit`/`withdrawal` columns)".into(),
+            );
+            return None;
+        }
+        let deposit = read(self, "deposit", &deposit)?;
+        let withdrawal = read(self, "withdrawal", &withdrawal)?;
+        match deposit.checked_sub(withdrawal) {
+            Some(net) => Some(net),
+            None => {
+                self.problem(
+                    row,
+                    Code::Overflow,
+                    "amount",
+                    "",
+                    "amounts within 28 digits".into(),
                 );
                 None
             }
@@ -1316,7 +1477,7 @@ pub fn prepare(
         Ok(text) => text,
         Err(problems) => return Ok(Err(problems)),
     };
-    let rows = match read_rows(request.kind, request.csv, &text, &rules) {
+    let rows = match read_rows(Layout::of(request.kind), request.csv, &text, &rules) {
         Ok(rows) => rows,
         Err(problems) => return Ok(Err(problems)),
     };

@@ -57,9 +57,17 @@
 //! | E701 | entry dated inside a closed year |
 //! | E702 | closed year changed after its close (count or digest) |
 //! | E703 | year not ready to close (cash count, closing rate, suspense, statements) |
+//! | E801 | statement does not reconcile with the books (reconcile writes nothing) |
+//! | E802 | spending without a receipt that names no approver (or one not among `[advances] approvers`) |
+//! | E803 | a `document:` tag naming a file that does not exist |
+//! | E804 | a `document:` tag leading outside the ledger directory (absolute, `..`, or a symbolic link out) |
 //! | W101 | dates out of order (warning) |
 //! | W102 | no price to value an amount in the base currency (warning, any fund) |
 //! | W103 | a bare journal's residual below display precision, posted to `NetAssets:Rounding` (warning) |
+//! | W801 | bank or cash account not reconciled within `[reconcile] max_days` |
+//! | W802 | a suspense account holds a balance (a cash count difference awaiting approval) |
+//! | W803 | an advance open longer than `[advances] max_days` |
+//! | W804 | a single remittance abroad over `[remittances] threshold` (2,000,000 by default) |
 //!
 //! # Example
 //!
@@ -80,6 +88,8 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod advances;
+pub mod audit;
 pub mod auto;
 pub mod checks;
 pub mod close;
@@ -99,6 +109,8 @@ pub mod period;
 pub mod print;
 pub mod query;
 pub mod raw;
+pub mod reconcile;
+pub mod remittances;
 pub mod render;
 pub mod reports;
 pub mod settings;

@@ -592,6 +592,12 @@ struct SettingsFile {
     report: ReportSettings,
     #[serde(default)]
     close: crate::close::CloseSettings,
+    #[serde(default)]
+    reconcile: crate::reconcile::ReconcileSettings,
+    #[serde(default)]
+    advances: crate::advances::AdvanceSettings,
+    #[serde(default)]
+    remittances: crate::remittances::RemittanceSettings,
 }
 
 fn default_fiscal_year_start() -> String {
@@ -674,6 +680,12 @@ pub struct Settings {
     pub report: ReportSettings,
     /// Closing a year (`[close]`).
     pub close: crate::close::CloseSettings,
+    /// Reconciling accounts with statements (`[reconcile]`).
+    pub reconcile: crate::reconcile::ReconcileSettings,
+    /// Field advances (`[advances]`).
+    pub advances: crate::advances::AdvanceSettings,
+    /// Money sent abroad (`[remittances]`).
+    pub remittances: crate::remittances::RemittanceSettings,
 }
 
 fn default_account_classes() -> BTreeMap<String, AccountClass> {
@@ -745,6 +757,9 @@ impl Settings {
                 &crate::close::CloseSettings::default(),
             ),
             close: crate::close::CloseSettings::default(),
+            reconcile: crate::reconcile::ReconcileSettings::default(),
+            advances: crate::advances::AdvanceSettings::default(),
+            remittances: crate::remittances::RemittanceSettings::default(),
         }
     }
 
@@ -1027,6 +1042,9 @@ impl Settings {
             loans: file.loans,
             report: with_fx_account(file.report, &file.close),
             close: file.close,
+            reconcile: file.reconcile,
+            advances: file.advances,
+            remittances: file.remittances,
         })
     }
 

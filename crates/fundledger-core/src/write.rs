@@ -495,6 +495,107 @@ pub fn append(
     Ok(loaded)
 }
 
+/// A file of the journal (the journal itself or an included file) replaced
+/// whole by [`replace_files`].
+pub struct Replacement {
+    /// The file, as the journal names it.
+    pub path: PathBuf,
+    /// Its fingerprint when the caller read the text it changed.
+    pub expected: Fingerprint,
+    /// The new content.
+    pub text: String,
+}
+
+/// Replaces several files of a journal (status marks written into included
+/// files, an entry appended to the journal), each the way [`append`] replaces
+/// the journal: a temporary file beside it with its mode, flushed to disk;
+/// then, once every temporary file is written, each file's fingerprint is
+/// checked again and the files are renamed over, the last one given last
+/// (put the journal itself last). Call it while holding the journal's
+/// [`JournalLock`]. A file that is a symbolic link, has several hard links
+/// or is not writable is refused before anything is written.
+///
+/// Each file is always exactly old or exactly new; a crash between two
+/// renames leaves the earlier files new and the later ones old, which the
+/// caller must make harmless (reconcile: marks already written are found
+/// again by a re-run).
+///
+/// # Errors
+/// [`WriteError`]; unless a rename itself fails, no file is changed.
+pub fn replace_files(_lock: &JournalLock, replacements: &[Replacement]) -> Result<(), WriteError> {
+    for r in replacements {
+        refuse_unsafe_target(&r.path)?;
+    }
+    let mut temps = Vec::with_capacity(replacements.len());
+    for r in replacements {
+        let dir = parent_dir(&r.path);
+        let mut temp = tempfile::Builder::new()
+            .prefix(&temp_prefix(&r.path))
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(io(format!(
+                "cannot create a temporary file in {}",
+                dir.display()
+            )))?;
+        keep_ownership_and_mode(&r.path, temp.as_file());
+        temp.write_all(r.text.as_bytes())
+            .and_then(|()| temp.flush())
+            .map_err(io("cannot write the temporary file"))?;
+        temp.as_file()
+            .sync_all()
+            .map_err(io("cannot flush the temporary file to disk"))?;
+        temps.push(temp);
+    }
+    crash_point("temp-synced");
+    pause_point("validated");
+    for r in replacements {
+        if Fingerprint::of(&r.path)? != r.expected || !r.expected.same_stat(&r.path)? {
+            return Err(WriteError::Changed(r.path.clone()));
+        }
+    }
+    for (r, temp) in replacements.iter().zip(temps) {
+        temp.persist(&r.path).map_err(|e| WriteError::Io {
+            action: format!("cannot rename the temporary file over {}", r.path.display()),
+            error: e.error,
+        })?;
+        sync_directory(&parent_dir(&r.path))?;
+    }
+    crash_point("renamed");
+    Ok(())
+}
+
+/// Refuses a file that cannot be replaced by rename without harm: a symbolic
+/// link, a file with several hard links, a file that is not regular or not
+/// writable.
+fn refuse_unsafe_target(path: &Path) -> Result<(), WriteError> {
+    let metadata =
+        fs::symlink_metadata(path).map_err(io(format!("cannot read {}", path.display())))?;
+    if metadata.file_type().is_symlink() || !metadata.is_file() {
+        return Err(WriteError::Refused(format!(
+            "{} is not a regular file (a symbolic link or special file is not rewritten)",
+            path.display()
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if metadata.nlink() > 1 {
+            return Err(WriteError::Refused(format!(
+                "{} has {} hard links; replacing it would leave the other names with the old content",
+                path.display(),
+                metadata.nlink()
+            )));
+        }
+    }
+    if metadata.permissions().readonly() || !writable(path) {
+        return Err(WriteError::Refused(format!(
+            "{} is not writable (read-only file)",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Steps 1-3 of an append: the temporary file holding the new journal,
 /// flushed, loaded and checked. A dry run stops here (and drops the file).
 fn write_and_validate(

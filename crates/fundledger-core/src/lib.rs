@@ -54,6 +54,14 @@
 //! | E404 | donor-restricted gift in an unrestricted or board-designated fund |
 //! | E405 | board-designated fund below zero |
 //! | E501 | balance assertion failed |
+//! | E601 | CSV file not valid in its encoding (with the byte offset) |
+//! | E602 | unreadable date in a CSV row |
+//! | E603 | unreadable amount in a CSV row |
+//! | E604 | unknown product in a sales row |
+//! | E605 | missing CSV column or value |
+//! | E606 | import id already used for different content |
+//! | E607 | invalid import rules file |
+//! | E608 | malformed CSV row, or a header naming a column twice |
 //! | E701 | entry dated inside a closed year |
 //! | E702 | closed year changed after its close (count or digest) |
 //! | E703 | year not ready to close (cash count, closing rate, suspense, statements) |

@@ -436,3 +436,79 @@ fn fund_statements_add_up_to_the_whole() {
         rust_decimal::Decimal::from(162_300)
     );
 }
+
+/// Each row of a statement with the headings above it (less indented).
+fn paths(statement: &Value) -> Vec<(Vec<String>, Value)> {
+    let mut headings: Vec<(u64, String)> = Vec::new();
+    statement["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let level = r["level"].as_u64().unwrap();
+            headings.retain(|(l, _)| *l < level);
+            let mut path: Vec<String> = headings.iter().map(|(_, h)| h.clone()).collect();
+            let label = r["label"].as_str().unwrap().to_string();
+            path.push(label.clone());
+            if r["kind"] == "heading" {
+                headings.push((level, label));
+            }
+            (path, r.clone())
+        })
+        .collect()
+}
+
+/// The annual report's previous-year column holds, for every line, last
+/// year's own figure of that line in its own section (地代家賃 under 管理費
+/// is not 地代家賃 under 事業費), in every standard.
+#[test]
+fn comparative_column_is_last_years_statement_line_by_line() {
+    for standard in ["jp-npo", "asc958", "sorp"] {
+        let result = run(&[
+            "-C",
+            LEDGER,
+            "report",
+            "annual",
+            "--fy",
+            "2000",
+            "--standard",
+            standard,
+            "-O",
+            "json",
+        ]);
+        assert_eq!(result.code, 0, "{}", result.stderr);
+        let annual: Value = serde_json::from_str(&result.stdout).unwrap();
+        let current = paths(&annual["statements"][0]);
+        let last_year = run(&[
+            "-C",
+            LEDGER,
+            "report",
+            "activities",
+            "--fy",
+            "1999",
+            "--standard",
+            standard,
+            "-O",
+            "json",
+        ]);
+        assert_eq!(last_year.code, 0, "{}", last_year.stderr);
+        let last_year: Value = serde_json::from_str(&last_year.stdout).unwrap();
+        let mut compared = 0;
+        for (path, row) in paths(&last_year[0]) {
+            if row["kind"] == "heading" {
+                continue;
+            }
+            let (_, shown) = current
+                .iter()
+                .find(|(p, _)| *p == path)
+                .unwrap_or_else(|| panic!("{standard}: {path:?} missing from the annual report"));
+            assert_eq!(
+                shown["cells"].as_array().unwrap().last(),
+                row["cells"].as_array().unwrap().last(),
+                "{standard}: {path:?}"
+            );
+            compared += 1;
+        }
+        assert!(compared > 10, "{standard}: {compared}");
+    }
+}

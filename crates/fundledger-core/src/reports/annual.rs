@@ -431,22 +431,80 @@ pub fn is_year_closed(journal: &crate::Journal, year: i32) -> bool {
     })
 }
 
-/// Adds a column with the last amount of `previous`'s row of the same label
-/// (empty where last year had no such row).
+/// Where each row of a statement stands: the labels of the headings above
+/// it (each less indented than the row), then its own label. Rows with the
+/// same words in different sections (地代家賃 under 事業費 and under 管理費)
+/// have different paths.
+fn row_paths(s: &Statement) -> Vec<Vec<String>> {
+    let mut headings: Vec<(u8, &str)> = Vec::new();
+    s.rows
+        .iter()
+        .map(|r| {
+            headings.retain(|(level, _)| *level < r.level);
+            let mut path: Vec<String> = headings.iter().map(|(_, l)| l.to_string()).collect();
+            path.push(r.label.clone());
+            if r.kind == RowKind::Heading {
+                headings.push((r.level, &r.label));
+            }
+            path
+        })
+        .collect()
+}
+
+/// Adds a column with last year's figure of each row, the row found by its
+/// path (section and label). A line last year had and this year lacks is
+/// inserted at the end of its section, empty in this year's columns, so the
+/// comparative column still adds up.
 fn add_comparative(current: &mut Statement, previous: &Statement, header: &str) {
-    current.columns.push(header.to_string());
-    for row in &mut current.rows {
-        let earlier = previous
-            .rows
+    let previous_paths = row_paths(previous);
+    let earlier = |path: &[String]| {
+        previous_paths
             .iter()
-            .find(|r| r.label == row.label && r.level == row.level)
-            .and_then(|r| r.cells.last().cloned())
-            .unwrap_or(Cell::Empty);
-        row.cells.push(if row.kind == RowKind::Heading {
-            Cell::Empty
-        } else {
-            earlier
-        });
+            .position(|p| p.as_slice() == path)
+            .and_then(|k| previous.rows[k].cells.last().cloned())
+    };
+    let paths = row_paths(current);
+    current.columns.push(header.to_string());
+    for (row, path) in current.rows.iter_mut().zip(&paths) {
+        let cell = match row.kind {
+            RowKind::Heading => Cell::Empty,
+            _ => earlier(path).unwrap_or(Cell::Empty),
+        };
+        row.cells.push(cell);
+    }
+    let width = current.columns.len();
+    for (k, path) in previous_paths.iter().enumerate() {
+        let row = &previous.rows[k];
+        let paths = row_paths(current);
+        if row.kind != RowKind::Line || paths.contains(path) {
+            continue;
+        }
+        let section = &path[..path.len() - 1];
+        // After the last row of the same section (or its heading).
+        let Some(at) = paths.iter().rposition(|p| {
+            p.len() >= path.len() && p[..section.len()] == *section || p.as_slice() == section
+        }) else {
+            // Its whole section is gone this year: say so under the table.
+            if let Some(Cell::Amount(value)) = row.cells.last() {
+                current.notes.push(format!(
+                    "{header}: {} {}",
+                    row.label,
+                    crate::render::grouped(*value)
+                ));
+            }
+            continue;
+        };
+        let mut cells = vec![Cell::Empty; width - 1];
+        cells.push(row.cells.last().cloned().unwrap_or(Cell::Empty));
+        current.rows.insert(
+            at + 1,
+            super::statement::Row {
+                label: row.label.clone(),
+                level: row.level,
+                kind: RowKind::Line,
+                cells,
+            },
+        );
     }
 }
 

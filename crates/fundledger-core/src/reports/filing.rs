@@ -263,7 +263,7 @@ fn notes_npo(c: &Classified<'_, '_>, set: &StatementSet) -> Result<Vec<Statement
     let mut policies = vec![
         "(1) 財務諸表の作成基準：NPO法人会計基準（2010年7月20日 2011年11月20日一部改正、2017年12月12日最終改正 NPO法人会計基準協議会）によっています。".to_string(),
         "(2) 現物寄附の評価：受け入れた物品は、受入時の公正な評価額（古着は中古品の市場価格）で受取寄附金（現物寄附）に計上し、配付した時に同額を現物給付費に計上しています。".to_string(),
-        "(3) 外貨建取引の円換算：外貨建取引は取引日の帳簿に記録した月次レートにより円換算し、取引ごとの端数は最大剰余法で調整しています。両替の実際の交換レートと月次レートとの差額は為替差損益としています。指定正味財産に属する外貨建資産から生じた為替差損益は、指定正味財産増減の部に計上しています。".to_string(),
+        "(3) 外貨建取引の円換算：外貨建取引は取引日の帳簿に記録した月次レートにより円換算し、取引ごとの端数は最大剰余法で調整しています。両替の実際の交換レートと月次レートとの差額は為替差損益としています。期末に保有する外貨は決算日の為替相場により円換算しています。指定正味財産に属する外貨建資産から生じた為替差損益は、指定正味財産増減の部に計上しています。".to_string(),
         "(4) 借入金の区分：返済期限が貸借対照表日の翌日から1年以内のもの及び返済期限の定めのないものを短期借入金、それ以外を長期借入金としています。".to_string(),
         "(5) 消費税等の会計処理：税込方式によっています。".to_string(),
     ];
@@ -388,7 +388,7 @@ fn notes_asc958(c: &Classified<'_, '_>, set: &StatementSet) -> Result<Vec<Statem
         "Basis of presentation: the financial statements follow FASB ASC 958 as amended by ASU 2016-14; net assets are classified as without donor restrictions (including amounts designated by the board) or with donor restrictions.".to_string(),
         "Contributions are recognised when received. A contribution that a donor restricts to a purpose is reported with donor restrictions and released when the organisation spends it for that purpose; a release is never larger than what the restricted fund holds.".to_string(),
         "Contributed nonfinancial assets (clothing carried from Japan) are recognised at fair value when received (second-hand market prices) and expensed when distributed in the programmes; none were monetised.".to_string(),
-        "Foreign currency: transactions in yuan and dollars are translated at the month's rate (the journal's P prices) on their date; the difference between the rate of an exchange and the month's rate is a foreign-exchange result.".to_string(),
+        "Foreign currency: transactions in yuan and dollars are translated at the month's rate recorded in the books on their date; the difference between the rate of an exchange and the month's rate is a foreign-exchange result. Foreign cash held at the year end is translated at the closing rate.".to_string(),
         "Functional allocation: expenses are charged to the programme or supporting service their account belongs to; shared costs are allocated as follows.".to_string(),
     ];
     policies.extend(allocation_text(c, language));
@@ -606,7 +606,7 @@ fn notes_sorp(
         "Basis of preparation: the accounts follow the Charities SORP (FRS 102). Funds are unrestricted (general, and designated by the trustees), restricted income funds, and endowment funds.".to_string(),
         "Income from donations is recognised when received; gifts in kind at their value to the charity when received, and as expenditure when distributed.".to_string(),
         "Support costs, including governance costs, are not shown as a line of the SoFA: they are allocated to the charitable activities in proportion to their direct costs.".to_string(),
-        "Foreign currency: transactions are translated at the month's rate on their date; exchange differences are shown as gains or losses, apart from transfers between funds.".to_string(),
+        "Foreign currency: transactions are translated at the month's rate on their date, and foreign cash held at the year end at the closing rate; exchange differences are shown as gains or losses, apart from transfers between funds.".to_string(),
     ];
     policies.extend(allocation_text(c, language));
     out.push(text_note(

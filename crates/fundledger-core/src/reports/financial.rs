@@ -487,7 +487,7 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
         )));
     }
     s.notes.push(format!(
-        "Amounts in {}. Foreign currency is valued at the month's rate (the journal's P prices) on each transaction's date; each transaction's values are rounded to the {} by the largest-remainder method, so they still balance.",
+        "Amounts in {}. Foreign currency is valued at the month's rate recorded in the books on each transaction's date; each transaction's values are rounded to the {} by the largest-remainder method, so they still balance.",
         c.valued.base,
         if c.valued.precision == 0 { "unit" } else { "cent" }
     ));
@@ -1241,6 +1241,17 @@ fn position(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, Rep
                 false,
                 false,
             )?;
+            // The SORP balance sheet: net assets (net current assets and
+            // fixed assets less long-term creditors) equal the funds.
+            s.amounts(
+                "Total net assets",
+                0,
+                RowKind::Total,
+                &[money::checked_sub(
+                    money::checked_sum([current, fixed, -short])?,
+                    long,
+                )?],
+            );
             s.heading("The funds of the charity", 0);
             for (k, value) in by_class.iter().enumerate() {
                 s.amounts(columns[k].clone(), 1, RowKind::Line, &[*value]);
@@ -1315,16 +1326,20 @@ fn position(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, Rep
         &[net_assets],
     );
     let claims = money::checked_add(liabilities, net_assets)?;
-    s.amounts(
-        standard.pick(
-            "Total liabilities and net assets",
-            "負債及び正味財産合計",
-            "Total liabilities and funds",
-        ),
-        0,
-        RowKind::Total,
-        &[claims],
-    );
+    // The SORP's balance sheet shows net assets equal to the funds, not
+    // liabilities and funds added together.
+    if standard != Standard::Sorp {
+        s.amounts(
+            standard.pick(
+                "Total liabilities and net assets",
+                "負債及び正味財産合計",
+                "",
+            ),
+            0,
+            RowKind::Total,
+            &[claims],
+        );
+    }
     if assets != claims {
         return Err(ReportError::DoesNotTie(format!(
             "{}: assets {assets} differ from liabilities and net assets {claims} by {}",
@@ -1394,7 +1409,12 @@ fn position(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, Rep
         );
         if !designated.is_empty() {
             s.notes.push(format!(
-                "Net assets without donor restrictions include amounts designated by the board: {} ({}).",
+                "{}: {} ({}).",
+                if standard == Standard::Sorp {
+                    "Unrestricted funds include funds designated by the trustees"
+                } else {
+                    "Net assets without donor restrictions include amounts designated by the board"
+                },
                 designated.join(", "),
                 c.valued.base
             ));

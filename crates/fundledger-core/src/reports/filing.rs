@@ -170,7 +170,7 @@ pub fn notes(
 ) -> Result<Vec<Statement>, ReportError> {
     let notes = match standard {
         Standard::JpNpo => notes_npo(c, set)?,
-        Standard::Asc958 => notes_asc958(c, set)?,
+        Standard::Asc958 => notes_asc958(c)?,
         Standard::Sorp => notes_sorp(c, set, previous)?,
     };
     super::engine::reconcile(set.statements().into_iter().chain(&notes))?;
@@ -256,8 +256,6 @@ fn loan_table(
 
 fn notes_npo(c: &Classified<'_, '_>, set: &StatementSet) -> Result<Vec<Statement>, ReportError> {
     let language = Language::Ja;
-    let journal = c.valued.journal;
-    let settings = journal.settings();
     let last = c.end.pred_opt().unwrap_or(c.end);
     let mut out = Vec::new();
     let mut policies = vec![
@@ -374,11 +372,10 @@ fn notes_npo(c: &Classified<'_, '_>, set: &StatementSet) -> Result<Vec<Statement
         ));
     }
     out.push(officers);
-    let _ = settings;
     Ok(out)
 }
 
-fn notes_asc958(c: &Classified<'_, '_>, set: &StatementSet) -> Result<Vec<Statement>, ReportError> {
+fn notes_asc958(c: &Classified<'_, '_>) -> Result<Vec<Statement>, ReportError> {
     let language = Language::En;
     let journal = c.valued.journal;
     let settings = journal.settings();
@@ -588,7 +585,6 @@ fn notes_asc958(c: &Classified<'_, '_>, set: &StatementSet) -> Result<Vec<Statem
         },
     )?;
     out.push(parties);
-    let _ = set;
     Ok(out)
 }
 

@@ -853,16 +853,10 @@ pub fn cashflows(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
     let mut current: Option<&crate::journal::Transaction> = None;
     let mut flush =
         |postings: &mut Vec<(&crate::journal::Posting, Decimal)>| -> Result<(), ReportError> {
-            let cash: Decimal = money::checked_sum(
-                postings
-                    .iter()
-                    .filter(|(p, _)| is_cash(journal.account_name(p.account)))
-                    .map(|(_, v)| *v),
-            )?;
-            if cash.is_zero()
-                && !postings
-                    .iter()
-                    .any(|(p, v)| is_cash(journal.account_name(p.account)) && !v.is_zero())
+            // A transaction that moves no cash has no cash flow.
+            if !postings
+                .iter()
+                .any(|(p, v)| is_cash(journal.account_name(p.account)) && !v.is_zero())
             {
                 postings.clear();
                 return Ok(());

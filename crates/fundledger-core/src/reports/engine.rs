@@ -543,10 +543,7 @@ impl<'v, 'j> Classified<'v, 'j> {
                 };
                 ((fund, element), v)
             })
-            .fold(BTreeMap::new(), |mut map, (k, v)| {
-                map.insert(k, v);
-                map
-            });
+            .collect();
         let functions = function_order
             .iter()
             .map(|&k| functions[k].clone())

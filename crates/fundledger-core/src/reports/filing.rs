@@ -170,7 +170,7 @@ pub fn notes(
 ) -> Result<Vec<Statement>, ReportError> {
     let notes = match standard {
         Standard::JpNpo => notes_npo(c, set)?,
-        Standard::Asc958 => notes_asc958(c, set)?,
+        Standard::Asc958 => notes_asc958(c)?,
         Standard::Sorp => notes_sorp(c, set, previous)?,
     };
     super::engine::reconcile(set.statements().into_iter().chain(&notes))?;
@@ -256,8 +256,6 @@ fn loan_table(
 
 fn notes_npo(c: &Classified<'_, '_>, set: &StatementSet) -> Result<Vec<Statement>, ReportError> {
     let language = Language::Ja;
-    let journal = c.valued.journal;
-    let settings = journal.settings();
     let last = c.end.pred_opt().unwrap_or(c.end);
     let mut out = Vec::new();
     let mut policies = vec![
@@ -374,11 +372,10 @@ fn notes_npo(c: &Classified<'_, '_>, set: &StatementSet) -> Result<Vec<Statement
         ));
     }
     out.push(officers);
-    let _ = settings;
     Ok(out)
 }
 
-fn notes_asc958(c: &Classified<'_, '_>, set: &StatementSet) -> Result<Vec<Statement>, ReportError> {
+fn notes_asc958(c: &Classified<'_, '_>) -> Result<Vec<Statement>, ReportError> {
     let language = Language::En;
     let journal = c.valued.journal;
     let settings = journal.settings();
@@ -588,7 +585,6 @@ fn notes_asc958(c: &Classified<'_, '_>, set: &StatementSet) -> Result<Vec<Statem
         },
     )?;
     out.push(parties);
-    let _ = set;
     Ok(out)
 }
 
@@ -857,16 +853,10 @@ pub fn cashflows(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
     let mut current: Option<&crate::journal::Transaction> = None;
     let mut flush =
         |postings: &mut Vec<(&crate::journal::Posting, Decimal)>| -> Result<(), ReportError> {
-            let cash: Decimal = money::checked_sum(
-                postings
-                    .iter()
-                    .filter(|(p, _)| is_cash(journal.account_name(p.account)))
-                    .map(|(_, v)| *v),
-            )?;
-            if cash.is_zero()
-                && !postings
-                    .iter()
-                    .any(|(p, v)| is_cash(journal.account_name(p.account)) && !v.is_zero())
+            // A transaction that moves no cash has no cash flow.
+            if !postings
+                .iter()
+                .any(|(p, v)| is_cash(journal.account_name(p.account)) && !v.is_zero())
             {
                 postings.clear();
                 return Ok(());

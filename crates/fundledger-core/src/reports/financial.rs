@@ -122,10 +122,6 @@ fn add_into(target: &mut [Decimal], other: &[Decimal]) -> Result<(), ReportError
     Ok(())
 }
 
-fn period_text(journal: &crate::Journal, begin: NaiveDate, end: NaiveDate) -> String {
-    super::words::period(journal, begin, end, super::statement::Language::En)
-}
-
 /// The statements of one period, built from one classification and
 /// reconciled with each other.
 #[derive(Clone, Debug)]
@@ -338,7 +334,7 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
             "活動計算書",
             "Statement of financial activities",
         ),
-        period_text(journal, c.begin, c.end),
+        super::words::period(journal, c.begin, c.end, super::statement::Language::En),
         names.clone(),
         &c.valued.base,
     );

@@ -477,6 +477,9 @@ pub fn write_new_dir(dir: &Path, package: &Package) -> std::io::Result<()> {
         std::io::Write::write_all(&mut file, content)?;
         file.sync_all()?;
     }
+    // The folder's entries reach the disk before it gets its name.
+    #[cfg(unix)]
+    std::fs::File::open(temp.path())?.sync_all()?;
     let temp_path = temp.keep();
     if let Err(e) = std::fs::rename(&temp_path, dir) {
         let _ = std::fs::remove_dir_all(&temp_path);

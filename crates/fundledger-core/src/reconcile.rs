@@ -45,7 +45,7 @@ use crate::import::StatementRow;
 use crate::journal::{quote_commodity, AccountId, CommodityId, Journal, Status, Transaction};
 use crate::money::{self, Decimal};
 use crate::settings::Settings;
-use crate::write::{self, ChangeError, ChangeOptions, Fingerprint, JournalLock, Replacement};
+use crate::write::{self, ChangeError, ChangeOptions, Fingerprint, Replacement};
 
 /// The tag of a reconciliation record; its value is the account.
 pub const RECONCILED_TAG: &str = "reconciled";
@@ -927,27 +927,12 @@ pub fn apply(
     options: ChangeOptions<'_>,
     request: &Request<'_>,
 ) -> Result<Applied, ChangeError> {
-    let target = write::write_target(settings)?;
-    let lock = if options.dry_run {
-        None
-    } else {
-        Some(JournalLock::acquire_with(
-            &target,
-            options.lock_timeout,
-            options.on_wait,
-        )?)
-    };
-    let before = Fingerprint::of(&target)?;
-    let loaded = crate::load::load(settings.clone()).map_err(|e| ChangeError::Io(e.to_string()))?;
-    if loaded.has_errors() {
-        return Err(ChangeError::JournalInvalid(
-            loaded
-                .diagnostics
-                .into_iter()
-                .filter(|d| d.is_error())
-                .collect(),
-        ));
-    }
+    let write::Locked {
+        lock,
+        target,
+        before,
+        loaded,
+    } = write::lock_and_load(settings, &options)?;
     let journal = &loaded.journal;
     let rec = reconcile(journal, request).map_err(ChangeError::Input)?;
     if !rec.is_reconciled() {

@@ -882,6 +882,62 @@ pub fn change<T>(
     change_with(settings, options, prepare)
 }
 
+/// The journal of a change, locked (no lock for a dry run) and loaded:
+/// what [`change_with`] and other rewriting changes start from.
+pub(crate) struct Locked {
+    /// The lock, held until the change is written (`None` for a dry run).
+    pub(crate) lock: Option<JournalLock>,
+    /// The file the journal is written to ([`write_target`]).
+    pub(crate) target: PathBuf,
+    /// The journal's fingerprint before it was loaded.
+    pub(crate) before: Fingerprint,
+    /// The loaded journal, without errors.
+    pub(crate) loaded: Loaded,
+}
+
+/// Takes the journal's lock (none for a dry run), fingerprints and loads the
+/// journal, refusing one that changed while it was read or has errors.
+///
+/// # Errors
+/// [`ChangeError`]; nothing is written.
+pub(crate) fn lock_and_load(
+    settings: &Settings,
+    options: &ChangeOptions<'_>,
+) -> Result<Locked, ChangeError> {
+    let target = write_target(settings)?;
+    let lock = if options.dry_run {
+        None
+    } else {
+        Some(JournalLock::acquire_with(
+            &target,
+            options.lock_timeout,
+            options.on_wait,
+        )?)
+    };
+    let before = Fingerprint::of(&target)?;
+    let loaded = load::load(settings.clone()).map_err(|e| ChangeError::Io(e.to_string()))?;
+    if Fingerprint::of(&target)? != before {
+        return Err(ChangeError::Write(WriteError::Changed(
+            settings.journal.clone(),
+        )));
+    }
+    if loaded.has_errors() {
+        return Err(ChangeError::JournalInvalid(
+            loaded
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.is_error())
+                .collect(),
+        ));
+    }
+    Ok(Locked {
+        lock,
+        target,
+        before,
+        loaded,
+    })
+}
+
 /// Adds to the journal of `settings` what `prepare` makes from the current
 /// journal, all under the journal's lock: read the bytes, load them (refusing
 /// a journal that already has errors), prepare, then [`append`]. A dry run
@@ -896,31 +952,12 @@ pub fn change_with<T>(
     options: ChangeOptions<'_>,
     prepare: impl FnOnce(&crate::Journal) -> Result<Addition<T>, ChangeError>,
 ) -> Result<Addition<T>, ChangeError> {
-    let journal = &settings.journal;
-    let target = write_target(settings)?;
-    let lock = if options.dry_run {
-        None
-    } else {
-        Some(JournalLock::acquire_with(
-            &target,
-            options.lock_timeout,
-            options.on_wait,
-        )?)
-    };
-    let before = Fingerprint::of(&target)?;
-    let loaded = load::load(settings.clone()).map_err(|e| ChangeError::Io(e.to_string()))?;
-    if Fingerprint::of(&target)? != before {
-        return Err(ChangeError::Write(WriteError::Changed(journal.clone())));
-    }
-    if loaded.has_errors() {
-        return Err(ChangeError::JournalInvalid(
-            loaded
-                .diagnostics
-                .into_iter()
-                .filter(|d| d.is_error())
-                .collect(),
-        ));
-    }
+    let Locked {
+        lock,
+        target,
+        before,
+        loaded,
+    } = lock_and_load(settings, &options)?;
     let addition = prepare(&loaded.journal)?;
     // Nothing goes into a closed year (not even in a dry run).
     crate::close::refuse_closed(&loaded.journal, &addition.text).map_err(ChangeError::Input)?;

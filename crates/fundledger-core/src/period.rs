@@ -174,12 +174,10 @@ pub fn span(text: &str, ctx: &Context) -> Result<(NaiveDate, NaiveDate), String>
             .ok_or_else(bad)?,
             1,
         ),
-        [year, month, d] if year.len() == 4 => day(NaiveDate::from_ymd_opt(
-            number(year).ok_or_else(bad)?,
-            number(month).ok_or_else(bad)?,
-            number(d).ok_or_else(bad)?,
-        )
-        .ok_or_else(bad)?),
+        // A full date reads as the journal's dates do.
+        [year, _, _] if year.len() == 4 => {
+            day(crate::grammar::parse_date(&lower, None).ok_or_else(bad)?)
+        }
         _ => Err(bad()),
     }
 }

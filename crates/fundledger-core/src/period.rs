@@ -68,9 +68,10 @@ fn after(start: NaiveDate, months: u32) -> Result<(NaiveDate, NaiveDate), String
 }
 
 fn fiscal_year(ctx: &Context, year: i32) -> Result<(NaiveDate, NaiveDate), String> {
-    let start =
-        NaiveDate::from_ymd_opt(year, ctx.fiscal_year_start.month, ctx.fiscal_year_start.day)
-            .ok_or_else(|| format!("fiscal year {year} is out of range"))?;
+    let start = ctx
+        .fiscal_year_start
+        .first_day(year)
+        .ok_or_else(|| format!("fiscal year {year} is out of range"))?;
     after(start, 12)
 }
 

@@ -334,8 +334,7 @@ fn date_hint(header: &str) -> Option<String> {
         && bytes[7] == bytes[4]
         && bytes[8..].iter().all(u8::is_ascii_digit);
     if well_formed {
-        let valid =
-            chrono::NaiveDate::parse_from_str(&date.replace(['/', '.'], "-"), "%Y-%m-%d").is_ok();
+        let valid = crate::grammar::parse_date(&date, None).is_some();
         return (!valid).then(|| format!("a real calendar date; {date} does not exist"));
     }
     Some(format!(

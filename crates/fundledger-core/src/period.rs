@@ -68,9 +68,10 @@ fn after(start: NaiveDate, months: u32) -> Result<(NaiveDate, NaiveDate), String
 }
 
 fn fiscal_year(ctx: &Context, year: i32) -> Result<(NaiveDate, NaiveDate), String> {
-    let start =
-        NaiveDate::from_ymd_opt(year, ctx.fiscal_year_start.month, ctx.fiscal_year_start.day)
-            .ok_or_else(|| format!("fiscal year {year} is out of range"))?;
+    let start = ctx
+        .fiscal_year_start
+        .first_day(year)
+        .ok_or_else(|| format!("fiscal year {year} is out of range"))?;
     after(start, 12)
 }
 
@@ -174,12 +175,10 @@ pub fn span(text: &str, ctx: &Context) -> Result<(NaiveDate, NaiveDate), String>
             .ok_or_else(bad)?,
             1,
         ),
-        [year, month, d] if year.len() == 4 => day(NaiveDate::from_ymd_opt(
-            number(year).ok_or_else(bad)?,
-            number(month).ok_or_else(bad)?,
-            number(d).ok_or_else(bad)?,
-        )
-        .ok_or_else(bad)?),
+        // A full date reads as the journal's dates do.
+        [year, _, _] if year.len() == 4 => {
+            day(crate::grammar::parse_date(&lower, None).ok_or_else(bad)?)
+        }
         _ => Err(bad()),
     }
 }

@@ -942,14 +942,6 @@ impl Settings {
                 );
             }
         }
-        let restricted_income = |account: &str| {
-            file.funds.iter().find(|f| {
-                f.restriction.is_donor_restricted()
-                    && f.income_accounts
-                        .iter()
-                        .any(|prefix| crate::query::account_matches(account, prefix))
-            })
-        };
         for rule in file.import.donations.designations.iter().flatten() {
             let Some(account) =
                 rule.income_account
@@ -959,7 +951,8 @@ impl Settings {
                 continue;
             };
             let target = file.funds.iter().find(|f| f.id == rule.fund);
-            if let (Some(owner), Some(target)) = (restricted_income(account), target) {
+            if let (Some(owner), Some(target)) = (restricted_fund_for(&file.funds, account), target)
+            {
                 if !target.restriction.is_donor_restricted() {
                     problem(
                         line_of_key(text, &rule.fund),
@@ -1091,12 +1084,7 @@ impl Settings {
     /// The restricted fund whose `income_accounts` name `account`, when a
     /// donor restricts gifts booked to it.
     pub fn donor_restricted_income(&self, account: &str) -> Option<&FundSettings> {
-        self.funds.iter().find(|f| {
-            f.restriction.is_donor_restricted()
-                && f.income_accounts
-                    .iter()
-                    .any(|prefix| crate::query::account_matches(account, prefix))
-        })
+        restricted_fund_for(&self.funds, account)
     }
 
     /// The date range `[first day, first day of next year)` of fiscal year
@@ -1106,6 +1094,17 @@ impl Settings {
         let end = self.fiscal_year_start.first_day(year.checked_add(1)?)?;
         Some((start, end))
     }
+}
+
+/// The donor-restricted fund among `funds` whose `income_accounts` name
+/// `account`; one rule for validation and for [`Settings::donor_restricted_income`].
+fn restricted_fund_for<'a>(funds: &'a [FundSettings], account: &str) -> Option<&'a FundSettings> {
+    funds.iter().find(|f| {
+        f.restriction.is_donor_restricted()
+            && f.income_accounts
+                .iter()
+                .any(|prefix| crate::query::account_matches(account, prefix))
+    })
 }
 
 fn parse_month_day(text: &str) -> Option<FiscalYearStart> {

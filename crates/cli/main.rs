@@ -959,18 +959,26 @@ fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
     output(cli, &text)
 }
 
+/// The `[begin, end)` of `--fy YEAR`, which `report NAME` needs.
+fn report_fiscal_year(
+    journal: &Journal,
+    args: &ReportArgs,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), Failure> {
+    let fy = args
+        .period
+        .fy
+        .ok_or_else(|| Failure::Usage(format!("report {} needs --fy YEAR", args.name)))?;
+    journal
+        .settings()
+        .fiscal_year(fy)
+        .ok_or_else(|| Failure::Usage(format!("fiscal year {fy} is out of range")))
+}
+
 fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     use fundledger_core::reports::{annual, financial::Standard, valued::Valued};
     let journal = load_valid(cli)?;
     if args.name == "remittances" {
-        let fy = args
-            .period
-            .fy
-            .ok_or_else(|| Failure::Usage("report remittances needs --fy YEAR".into()))?;
-        let (begin, end) = journal
-            .settings()
-            .fiscal_year(fy)
-            .ok_or_else(|| Failure::Usage(format!("fiscal year {fy} is out of range")))?;
+        let (begin, end) = report_fiscal_year(&journal, args)?;
         let rows = fundledger_core::remittances::report(&journal, begin, end);
         let text = match args.output {
             Some(OutputFormat::Json) => render::json(&rows).map_err(report_failed)?,
@@ -979,14 +987,7 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         return output(cli, &text);
     }
     if args.name == "documents" {
-        let fy = args
-            .period
-            .fy
-            .ok_or_else(|| Failure::Usage("report documents needs --fy YEAR".into()))?;
-        let (begin, end) = journal
-            .settings()
-            .fiscal_year(fy)
-            .ok_or_else(|| Failure::Usage(format!("fiscal year {fy} is out of range")))?;
+        let (begin, end) = report_fiscal_year(&journal, args)?;
         let valued = Valued::new(&journal).map_err(report_failed)?;
         let over = fundledger_core::money::Decimal::from(
             args.over

@@ -1036,25 +1036,14 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     }
     let journal = books_of(journal, &args.fund)?;
     let (begin, end, fy, as_of) = report_period(&journal, args)?;
-    let standard = match args.standard {
-        StandardArg::Asc958 => Standard::Asc958,
-        StandardArg::JpNpo => Standard::JpNpo,
-        StandardArg::Sorp => Standard::Sorp,
-    };
+    let standard = standard_of(args.standard);
     let valued = Valued::new(&journal).map_err(report_failed)?;
     // Japanese statements go to Japanese Excel: their CSV starts with a
     // byte-order mark unless --no-bom.
     let out = destination(
         cli,
         args.output,
-        &[
-            OutputFormat::Text,
-            OutputFormat::Csv,
-            OutputFormat::Json,
-            OutputFormat::Md,
-            OutputFormat::Html,
-            OutputFormat::Xlsx,
-        ],
+        &ALL_FORMATS,
         standard == Standard::JpNpo,
     )?;
     let statements_as =

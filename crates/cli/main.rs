@@ -1046,18 +1046,6 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         &ALL_FORMATS,
         standard == Standard::JpNpo,
     )?;
-    let statements_as =
-        |statements: &[reports::statement::Statement]| -> Result<Rendered, Failure> {
-            let format = match out.format {
-                OutputFormat::Csv => Format::Csv,
-                _ => Format::Text,
-            };
-            let mut parts = Vec::new();
-            for s in statements {
-                parts.push(render::statement(s, format).map_err(report_failed)?);
-            }
-            Ok(Rendered::Text(parts.join("\n")))
-        };
     if args.name == "annual" && !reports::words::is_fiscal_year(journal.settings(), begin, end) {
         return Err(Failure::Usage(format!(
             "report annual covers a whole fiscal year (--fy YEAR); {begin} to {} is interim: ask for its statements (report activities, position, funds, functional, cashflows) instead",
@@ -1089,7 +1077,7 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
                     .chain(&report.notes)
                     .cloned()
                     .collect();
-                match statements_as(&all)? {
+                match statements_rendered(&out, &all)? {
                     Rendered::Text(mut text) => {
                         text.push('\n');
                         Rendered::Text(text)
@@ -1100,9 +1088,8 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         };
         return out.write(rendered);
     }
-    let statements =
+    let mut statements =
         reports::named(&valued, &args.name, standard, begin, end, as_of).map_err(report_failed)?;
-    let mut statements = statements;
     for s in &mut statements {
         name_funds(s, &args.fund);
     }

@@ -461,15 +461,8 @@ fn period_interval(
     period: &PeriodArgs,
 ) -> Result<(PeriodArgs, Option<fundledger_core::period::Interval>), Failure> {
     use fundledger_core::period;
-    let same = || PeriodArgs {
-        fy: period.fy,
-        begin: period.begin.clone(),
-        end: period.end.clone(),
-        period: period.period.clone(),
-        as_of: period.as_of.clone(),
-    };
     let Some(text) = &period.period else {
-        return Ok((same(), None));
+        return Ok((period.clone(), None));
     };
     let ctx = period::Context {
         today: today(),
@@ -477,13 +470,13 @@ fn period_interval(
     };
     let parsed = period::parse(text, &ctx).map_err(Failure::Usage)?;
     let Some(interval) = parsed.interval else {
-        return Ok((same(), None));
+        return Ok((period.clone(), None));
     };
     Ok((
         PeriodArgs {
             begin: parsed.begin.map(|d| d.to_string()),
             end: parsed.end.map(|d| d.to_string()),
-            ..same()
+            ..period.clone()
         }
         .without_period(),
         Some(interval),
@@ -721,12 +714,7 @@ fn report_period(
     args: &ReportArgs,
 ) -> Result<(chrono::NaiveDate, chrono::NaiveDate, i32, chrono::NaiveDate), Failure> {
     let p = &args.period;
-    if p.fy.is_none()
-        && p.begin.is_none()
-        && p.end.is_none()
-        && p.period.is_none()
-        && p.as_of.is_none()
-    {
+    if !p.is_set() {
         return Err(Failure::Usage(format!(
             "report {} needs a period: --fy YEAR (the fiscal year that starts in YEAR), -p PERIOD (2000q2, fy2000, \"from 2000-04 to 2000-10\") or --as-of DATE",
             args.name

@@ -1028,12 +1028,7 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     let valued = Valued::new(&journal).map_err(report_failed)?;
     // Japanese statements go to Japanese Excel: their CSV starts with a
     // byte-order mark unless --no-bom.
-    let out = destination(
-        cli,
-        args.output,
-        &ALL_FORMATS,
-        standard == Standard::JpNpo,
-    )?;
+    let out = destination(cli, args.output, &ALL_FORMATS, standard == Standard::JpNpo)?;
     if args.name == "annual" && !reports::words::is_fiscal_year(journal.settings(), begin, end) {
         return Err(Failure::Usage(format!(
             "report annual covers a whole fiscal year (--fy YEAR); {begin} to {} is interim: ask for its statements (report activities, position, funds, functional, cashflows) instead",

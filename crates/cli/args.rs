@@ -310,7 +310,7 @@ pub enum OutputFormat {
 /// include their day, `-e` excludes its day (hledger's rule). Dates may be
 /// spans: `2000`, `2000-04`, `2000/04/15`, `2000q2`, `fy2000`, `last quarter`,
 /// `ytd`.
-#[derive(Debug, Args, Default)]
+#[derive(Clone, Debug, Args, Default)]
 pub struct PeriodArgs {
     /// The fiscal year that starts in YEAR (FY2000 = 2000-04-01 to 2001-03-31).
     #[arg(long, value_name = "YEAR")]

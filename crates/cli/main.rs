@@ -461,15 +461,8 @@ fn period_interval(
     period: &PeriodArgs,
 ) -> Result<(PeriodArgs, Option<fundledger_core::period::Interval>), Failure> {
     use fundledger_core::period;
-    let same = || PeriodArgs {
-        fy: period.fy,
-        begin: period.begin.clone(),
-        end: period.end.clone(),
-        period: period.period.clone(),
-        as_of: period.as_of.clone(),
-    };
     let Some(text) = &period.period else {
-        return Ok((same(), None));
+        return Ok((period.clone(), None));
     };
     let ctx = period::Context {
         today: today(),
@@ -477,13 +470,13 @@ fn period_interval(
     };
     let parsed = period::parse(text, &ctx).map_err(Failure::Usage)?;
     let Some(interval) = parsed.interval else {
-        return Ok((same(), None));
+        return Ok((period.clone(), None));
     };
     Ok((
         PeriodArgs {
             begin: parsed.begin.map(|d| d.to_string()),
             end: parsed.end.map(|d| d.to_string()),
-            ..same()
+            ..period.clone()
         }
         .without_period(),
         Some(interval),
@@ -721,12 +714,7 @@ fn report_period(
     args: &ReportArgs,
 ) -> Result<(chrono::NaiveDate, chrono::NaiveDate, i32, chrono::NaiveDate), Failure> {
     let p = &args.period;
-    if p.fy.is_none()
-        && p.begin.is_none()
-        && p.end.is_none()
-        && p.period.is_none()
-        && p.as_of.is_none()
-    {
+    if !p.is_set() {
         return Err(Failure::Usage(format!(
             "report {} needs a period: --fy YEAR (the fiscal year that starts in YEAR), -p PERIOD (2000q2, fy2000, \"from 2000-04 to 2000-10\") or --as-of DATE",
             args.name
@@ -959,18 +947,26 @@ fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
     output(cli, &text)
 }
 
+/// The `[begin, end)` of `--fy YEAR`, which `report NAME` needs.
+fn report_fiscal_year(
+    journal: &Journal,
+    args: &ReportArgs,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), Failure> {
+    let fy = args
+        .period
+        .fy
+        .ok_or_else(|| Failure::Usage(format!("report {} needs --fy YEAR", args.name)))?;
+    journal
+        .settings()
+        .fiscal_year(fy)
+        .ok_or_else(|| Failure::Usage(format!("fiscal year {fy} is out of range")))
+}
+
 fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     use fundledger_core::reports::{annual, financial::Standard, valued::Valued};
     let journal = load_valid(cli)?;
     if args.name == "remittances" {
-        let fy = args
-            .period
-            .fy
-            .ok_or_else(|| Failure::Usage("report remittances needs --fy YEAR".into()))?;
-        let (begin, end) = journal
-            .settings()
-            .fiscal_year(fy)
-            .ok_or_else(|| Failure::Usage(format!("fiscal year {fy} is out of range")))?;
+        let (begin, end) = report_fiscal_year(&journal, args)?;
         let rows = fundledger_core::remittances::report(&journal, begin, end);
         let text = match args.output {
             Some(OutputFormat::Json) => render::json(&rows).map_err(report_failed)?,
@@ -979,14 +975,7 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         return output(cli, &text);
     }
     if args.name == "documents" {
-        let fy = args
-            .period
-            .fy
-            .ok_or_else(|| Failure::Usage("report documents needs --fy YEAR".into()))?;
-        let (begin, end) = journal
-            .settings()
-            .fiscal_year(fy)
-            .ok_or_else(|| Failure::Usage(format!("fiscal year {fy} is out of range")))?;
+        let (begin, end) = report_fiscal_year(&journal, args)?;
         let valued = Valued::new(&journal).map_err(report_failed)?;
         let over = fundledger_core::money::Decimal::from(
             args.over
@@ -1035,39 +1024,11 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     }
     let journal = books_of(journal, &args.fund)?;
     let (begin, end, fy, as_of) = report_period(&journal, args)?;
-    let standard = match args.standard {
-        StandardArg::Asc958 => Standard::Asc958,
-        StandardArg::JpNpo => Standard::JpNpo,
-        StandardArg::Sorp => Standard::Sorp,
-    };
+    let standard = standard_of(args.standard);
     let valued = Valued::new(&journal).map_err(report_failed)?;
     // Japanese statements go to Japanese Excel: their CSV starts with a
     // byte-order mark unless --no-bom.
-    let out = destination(
-        cli,
-        args.output,
-        &[
-            OutputFormat::Text,
-            OutputFormat::Csv,
-            OutputFormat::Json,
-            OutputFormat::Md,
-            OutputFormat::Html,
-            OutputFormat::Xlsx,
-        ],
-        standard == Standard::JpNpo,
-    )?;
-    let statements_as =
-        |statements: &[reports::statement::Statement]| -> Result<Rendered, Failure> {
-            let format = match out.format {
-                OutputFormat::Csv => Format::Csv,
-                _ => Format::Text,
-            };
-            let mut parts = Vec::new();
-            for s in statements {
-                parts.push(render::statement(s, format).map_err(report_failed)?);
-            }
-            Ok(Rendered::Text(parts.join("\n")))
-        };
+    let out = destination(cli, args.output, &ALL_FORMATS, standard == Standard::JpNpo)?;
     if args.name == "annual" && !reports::words::is_fiscal_year(journal.settings(), begin, end) {
         return Err(Failure::Usage(format!(
             "report annual covers a whole fiscal year (--fy YEAR); {begin} to {} is interim: ask for its statements (report activities, position, funds, functional, cashflows) instead",
@@ -1099,7 +1060,7 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
                     .chain(&report.notes)
                     .cloned()
                     .collect();
-                match statements_as(&all)? {
+                match statements_rendered(&out, &all)? {
                     Rendered::Text(mut text) => {
                         text.push('\n');
                         Rendered::Text(text)
@@ -1110,9 +1071,8 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         };
         return out.write(rendered);
     }
-    let statements =
+    let mut statements =
         reports::named(&valued, &args.name, standard, begin, end, as_of).map_err(report_failed)?;
-    let mut statements = statements;
     for s in &mut statements {
         name_funds(s, &args.fund);
     }

@@ -69,6 +69,7 @@
 //! | E802 | spending without a receipt that names no approver (or one not among `[advances] approvers`) |
 //! | E803 | a `document:` tag naming a file that does not exist |
 //! | E804 | a `document:` tag leading outside the ledger directory (absolute, `..`, or a symbolic link out) |
+//! | E901 | a row of the donor register (`donors.csv`) that cannot be read, located by row and column |
 //! | W101 | dates out of order (warning) |
 //! | W102 | no price to value an amount in the base currency (warning, any fund) |
 //! | W103 | a bare journal's residual below display precision, posted to `NetAssets:Rounding` (warning) |
@@ -102,6 +103,7 @@ pub mod auto;
 pub mod checks;
 pub mod close;
 pub mod diagnostic;
+pub mod donors;
 pub mod entry;
 pub mod fastpath;
 pub mod grammar;

@@ -148,6 +148,17 @@ codes! {
     DocumentOutside = "E804", Error, "document outside the ledger directory";
     /// A row of the donor register (`donors.csv`) that cannot be read.
     DonorRegister = "E901", Error, "invalid donor register";
+    /// A gift already covered by an issued receipt (`receipts.csv`): a
+    /// second receipt is refused, naming the first.
+    AlreadyReceipted = "E911", Error, "gift already receipted";
+    /// A receipt for a donor it cannot be addressed to: not in the donor
+    /// register, anonymous, or without a name or address.
+    DonorNotReceiptable = "E912", Error, "donor cannot be sent a receipt";
+    /// A row of the receipts register (`receipts.csv`) that cannot be read.
+    ReceiptRegister = "E913", Error, "invalid receipts register";
+    /// A gift a receipt cannot state: not in the base currency, or no
+    /// longer in the journal when a copy is printed.
+    GiftNotReceiptable = "E914", Error, "gift cannot be receipted";
     /// Transactions out of date order within a file.
     DatesOutOfOrder = "W101", Warning, "dates out of order";
     /// A foreign-currency amount that cannot be valued in the base currency.

@@ -564,6 +564,52 @@ pub fn replace_files(_lock: &JournalLock, replacements: &[Replacement]) -> Resul
     Ok(())
 }
 
+/// Writes `text` as the whole of `path`, a file kept beside the journal
+/// (the receipts register), the way [`replace_files`] replaces a file: a
+/// temporary file in the same directory, flushed to disk, renamed over,
+/// the directory flushed. A new file takes the mode and group of `like`
+/// (the journal); an existing one keeps its own. Call it while holding
+/// the journal's [`JournalLock`], which is what makes read-modify-write
+/// of such a file safe against a second fundledger.
+///
+/// # Errors
+/// [`WriteError`]; the file is then unchanged.
+pub fn replace_or_create(
+    _lock: &JournalLock,
+    path: &Path,
+    like: &Path,
+    text: &str,
+) -> Result<(), WriteError> {
+    let exists = fs::symlink_metadata(path).is_ok();
+    if exists {
+        refuse_unsafe_target(path)?;
+    }
+    let dir = parent_dir(path);
+    let mut temp = tempfile::Builder::new()
+        .prefix(&temp_prefix(path))
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(io(format!(
+            "cannot create a temporary file in {}",
+            dir.display()
+        )))?;
+    keep_ownership_and_mode(if exists { path } else { like }, temp.as_file());
+    temp.write_all(text.as_bytes())
+        .and_then(|()| temp.flush())
+        .map_err(io("cannot write the temporary file"))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(io("cannot flush the temporary file to disk"))?;
+    crash_point("temp-synced");
+    temp.persist(path).map_err(|e| WriteError::Io {
+        action: format!("cannot rename the temporary file over {}", path.display()),
+        error: e.error,
+    })?;
+    sync_directory(&dir)?;
+    crash_point("renamed");
+    Ok(())
+}
+
 /// Refuses a file that cannot be replaced by rename without harm: a symbolic
 /// link, a file with several hard links, a file that is not regular or not
 /// writable.

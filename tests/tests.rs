@@ -14,6 +14,7 @@
 //! - `import`: CSV imports and `add`: idempotence, refusals, crashes, concurrency;
 //! - `interop`: fundledger's balances against ledger-cli and hledger;
 //! - `properties`: random balanced journals, checked against a naive model.
+//! - `receipts`: donation receipts: the register, refusals, copies, concurrent runs, re-imports;
 //! - `reconcile`: reconciliation with statements, re-runs, refusals, concurrency.
 
 mod util;
@@ -30,4 +31,5 @@ mod hardening;
 mod import;
 mod interop;
 mod properties;
+mod receipts;
 mod reconcile;

@@ -715,10 +715,25 @@ fn usage(message: impl Into<String>) -> ChangeError {
     ChangeError::Io(message.into())
 }
 
-fn gift_location(gift: &Gift) -> Location {
-    Location {
-        path: gift.file.clone(),
-        line: gift.line,
+/// Locating a diagnostic at a gift's posting.
+trait AtGift {
+    /// The diagnostic at the gift's posting, showing its line.
+    fn at_gift(self, gift: &Gift) -> Diagnostic;
+}
+
+impl AtGift for Diagnostic {
+    fn at_gift(self, gift: &Gift) -> Diagnostic {
+        let text = std::fs::read_to_string(&gift.file).unwrap_or_default();
+        let excerpt = text
+            .lines()
+            .nth((gift.line as usize).saturating_sub(1))
+            .map(|l| vec![(gift.line, l.to_string())])
+            .unwrap_or_default();
+        self.at(Location {
+            path: gift.file.clone(),
+            line: gift.line,
+        })
+        .with_excerpt(excerpt)
     }
 }
 
@@ -742,7 +757,7 @@ fn addressable<'r>(
             Code::DonorNotReceiptable,
             format!("the gift names donor {id}, who is not in the donor register"),
         )
-        .at(gift_location(gift))
+        .at_gift(gift)
         .expected(format!(
             "a donor id listed in {} (id,name,kana,address,...)",
             donors.path().display()
@@ -806,7 +821,7 @@ fn plan(
                             earlier.issued
                         ),
                     )
-                    .at(gift_location(gift))
+                    .at_gift(gift)
                     .found(format!(
                         "receipt {} at {}:{}",
                         earlier.number,
@@ -958,7 +973,7 @@ fn plan(
                         gift.amount, gift.commodity
                     ),
                 )
-                .at(gift_location(gift))
+                .at_gift(gift)
                 .expected(format!(
                     "a gift booked in {base} (book the yen actually received)"
                 )),

@@ -391,3 +391,49 @@ fn a_donation_imported_twice_is_receipted_once() {
     assert_eq!(gifts.len(), 3, "{register}");
     assert!(gifts.iter().all(|g| g.starts_with("import:")), "{register}");
 }
+
+/// Golden receipts in `reports/receipts/`, issued from a scratch copy of
+/// `tests/data/receipts` (the date of issue fixed by `--date`);
+/// `UPDATE_GOLDEN=1` rewrites them.
+#[test]
+fn golden_receipts_match() {
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let ledger = Ledger::new();
+    ledger.give_d003_an_address();
+    let out_dir = root().join("reports/receipts");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let mut stale = Vec::new();
+    for (file, args) in [
+        (
+            "receipt-fy2000-D001.md",
+            vec!["--fy", "2000", "--donor", "D001", "--dry-run", "-O", "md"],
+        ),
+        (
+            "receipt-fy2000-D001.html",
+            vec!["--fy", "2000", "--donor", "D001", "-O", "html"],
+        ),
+        (
+            "receipt-fy2000-D001-copy.html",
+            vec!["--reissue", "2000-0001", "-O", "html"],
+        ),
+        (
+            "receipts-fy2000-all.html",
+            vec!["--fy", "2000", "--all", "-O", "html"],
+        ),
+    ] {
+        let run = ledger.receipt(&args);
+        assert_eq!(run.code, 0, "{file}: {}", run.stderr);
+        let path = out_dir.join(file);
+        if std::fs::read_to_string(&path).unwrap_or_default() != run.stdout {
+            if update {
+                std::fs::write(&path, &run.stdout).unwrap();
+            } else {
+                stale.push(format!("reports/receipts/{file}"));
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "golden receipts differ: {stale:?}\nreview, then run `UPDATE_GOLDEN=1 cargo test --test integration golden`"
+    );
+}

@@ -715,6 +715,22 @@ fn usage(message: impl Into<String>) -> ChangeError {
     ChangeError::Io(message.into())
 }
 
+/// A diagnostic at `line` of `path`, showing that line.
+fn at_line(diagnostic: Diagnostic, path: &Path, line: u32) -> Diagnostic {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let excerpt = text
+        .lines()
+        .nth((line as usize).saturating_sub(1))
+        .map(|l| vec![(line, l.to_string())])
+        .unwrap_or_default();
+    diagnostic
+        .at(Location {
+            path: path.to_path_buf(),
+            line,
+        })
+        .with_excerpt(excerpt)
+}
+
 /// Locating a diagnostic at a gift's posting.
 trait AtGift {
     /// The diagnostic at the gift's posting, showing its line.
@@ -723,24 +739,7 @@ trait AtGift {
 
 impl AtGift for Diagnostic {
     fn at_gift(self, gift: &Gift) -> Diagnostic {
-        let text = std::fs::read_to_string(&gift.file).unwrap_or_default();
-        let excerpt = text
-            .lines()
-            .nth((gift.line as usize).saturating_sub(1))
-            .map(|l| vec![(gift.line, l.to_string())])
-            .unwrap_or_default();
-        self.at(Location {
-            path: gift.file.clone(),
-            line: gift.line,
-        })
-        .with_excerpt(excerpt)
-    }
-}
-
-fn donor_location(register: &DonorRegister, donor: &Donor) -> Location {
-    Location {
-        path: register.path().to_path_buf(),
-        line: donor.line,
+        at_line(self, &gift.file, gift.line)
     }
 }
 
@@ -751,17 +750,19 @@ fn addressable<'r>(
     donors: &'r DonorRegister,
     id: &str,
     gift: &Gift,
-) -> Result<&'r Donor, Diagnostic> {
+) -> Result<&'r Donor, Box<Diagnostic>> {
     let Some(donor) = donors.get(id) else {
-        return Err(Diagnostic::new(
-            Code::DonorNotReceiptable,
-            format!("the gift names donor {id}, who is not in the donor register"),
-        )
-        .at_gift(gift)
-        .expected(format!(
-            "a donor id listed in {} (id,name,kana,address,...)",
-            donors.path().display()
-        )));
+        return Err(Box::new(
+            Diagnostic::new(
+                Code::DonorNotReceiptable,
+                format!("the gift names donor {id}, who is not in the donor register"),
+            )
+            .at_gift(gift)
+            .expected(format!(
+                "a donor id listed in {} (id,name,kana,address,...)",
+                donors.path().display()
+            )),
+        ));
     };
     let missing: Vec<&str> = [
         ("name", donor.name.trim().is_empty()),
@@ -780,12 +781,19 @@ fn addressable<'r>(
         } else {
             format!("has no {}", missing.join(" and no "))
         };
-        return Err(Diagnostic::new(
-            Code::DonorNotReceiptable,
-            format!("donor {id} {why}: a receipt is addressed to the donor by name and address"),
-        )
-        .at(donor_location(donors, donor))
-        .expected("the donor's name and postal address in the register"));
+        return Err(Box::new(
+            at_line(
+                Diagnostic::new(
+                    Code::DonorNotReceiptable,
+                    format!(
+                        "donor {id} {why}: a receipt is addressed to the donor by name and address"
+                    ),
+                ),
+                donors.path(),
+                donor.line,
+            )
+            .expected("the donor's name and postal address in the register"),
+        ));
     }
     Ok(donor)
 }
@@ -961,7 +969,7 @@ fn plan(
                     format!("{e} (--all issues nothing until every donor can be addressed; --donor ID issues one donor's)")
                 });
             }
-            problems.push(problem);
+            problems.push(*problem);
         }
         let base = settings.base_currency.as_deref().unwrap_or("");
         for gift in gifts.iter().filter(|g| g.commodity != base) {
@@ -1148,14 +1156,16 @@ pub fn reissue(
         match by_id.get(id) {
             Some(g) => chosen.push(g.clone()),
             None => problems.push(
-                Diagnostic::new(
-                    Code::GiftNotReceiptable,
-                    format!("receipt {number} covers gift {id}, which is no longer in the journal"),
+                at_line(
+                    Diagnostic::new(
+                        Code::GiftNotReceiptable,
+                        format!(
+                            "receipt {number} covers gift {id}, which is no longer in the journal"
+                        ),
+                    ),
+                    register.path(),
+                    row.line,
                 )
-                .at(Location {
-                    path: register.path().to_path_buf(),
-                    line: row.line,
-                })
                 .expected("the gift as it was when the receipt was issued"),
             ),
         }
@@ -1163,19 +1173,17 @@ pub fn reissue(
     let donor = match donors.get(&row.donor) {
         Some(d) => d.clone(),
         None => {
-            problems.push(
+            problems.push(at_line(
                 Diagnostic::new(
                     Code::DonorNotReceiptable,
                     format!(
                         "receipt {number} is addressed to donor {}, who is not in the donor register",
                         row.donor
                     ),
-                )
-                .at(Location {
-                    path: register.path().to_path_buf(),
-                    line: row.line,
-                }),
-            );
+                ),
+                register.path(),
+                row.line,
+            ));
             return Err(ChangeError::Input(problems));
         }
     };
@@ -1458,9 +1466,9 @@ pub fn html(receipts: &[Receipt]) -> String {
         for line in &p.address_lines {
             let _ = write!(body, "<div class=\"address\">{}</div>", escape(line));
         }
-        let _ = write!(
+        let _ = writeln!(
             body,
-            "<div class=\"name\">{}　様</div></div>\n",
+            "<div class=\"name\">{}　様</div></div>",
             escape(&receipt.donor.name)
         );
         let issuer = &receipt.issuer;
@@ -1486,14 +1494,14 @@ pub fn html(receipts: &[Receipt]) -> String {
             );
         }
         body.push_str("</dl></div></div>\n");
-        let _ = write!(
+        let _ = writeln!(
             body,
-            "<div class=\"amount\"><span class=\"label\">金額</span><span class=\"value\">{}</span></div>\n",
+            "<div class=\"amount\"><span class=\"label\">金額</span><span class=\"value\">{}</span></div>",
             escape(&amount_safe(receipt.total, &receipt.currency))
         );
-        let _ = write!(
+        let _ = writeln!(
             body,
-            "<p class=\"statement\">{}寄附金として上記の金額を受領したことを証明します。</p>\n",
+            "<p class=\"statement\">{}寄附金として上記の金額を受領したことを証明します。</p>",
             escape(&p.what)
         );
         body.push_str(

@@ -204,6 +204,29 @@ pub fn is_forbidden_char(c: char) -> bool {
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
 }
 
+/// A diagnostic at `line` of `path`, with that line of `lines` (the file's
+/// text, cut into lines) as its excerpt: how a CSV register (donors,
+/// receipts) locates a bad row.
+pub fn at_text_line(
+    code: Code,
+    message: impl Into<String>,
+    path: &std::path::Path,
+    lines: &[&str],
+    line: u64,
+) -> Diagnostic {
+    let line = u32::try_from(line).unwrap_or(u32::MAX);
+    let excerpt = lines
+        .get((line as usize).saturating_sub(1))
+        .map(|l| vec![(line, l.to_string())])
+        .unwrap_or_default();
+    Diagnostic::new(code, message)
+        .at(Location {
+            path: path.to_path_buf(),
+            line,
+        })
+        .with_excerpt(excerpt)
+}
+
 /// `text` cut to [`EXCERPT_LINE_MAX_CHARS`] characters, with a note of the
 /// bytes left out, and every control character but tab shown escaped
 /// (`\u{1b}`), so an excerpt never acts on the terminal it is printed to.

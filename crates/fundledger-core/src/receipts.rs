@@ -429,17 +429,7 @@ impl ReceiptRegister {
     pub fn parse(path: &Path, text: &str) -> Result<ReceiptRegister, Vec<Diagnostic>> {
         let lines: Vec<&str> = text.lines().collect();
         let problem = |line: u64, message: String| {
-            let line = u32::try_from(line).unwrap_or(u32::MAX);
-            let excerpt = lines
-                .get((line as usize).saturating_sub(1))
-                .map(|l| vec![(line, l.to_string())])
-                .unwrap_or_default();
-            Diagnostic::new(Code::ReceiptRegister, message)
-                .at(Location {
-                    path: path.to_path_buf(),
-                    line,
-                })
-                .with_excerpt(excerpt)
+            crate::diagnostic::at_text_line(Code::ReceiptRegister, message, path, &lines, line)
         };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -715,20 +705,18 @@ fn usage(message: impl Into<String>) -> ChangeError {
     ChangeError::Io(message.into())
 }
 
-/// A diagnostic at `line` of `path`, showing that line.
+/// A diagnostic at `line` of the file `path`, showing that line.
 fn at_line(diagnostic: Diagnostic, path: &Path, line: u32) -> Diagnostic {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    let excerpt = text
-        .lines()
-        .nth((line as usize).saturating_sub(1))
-        .map(|l| vec![(line, l.to_string())])
-        .unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let located =
+        crate::diagnostic::at_text_line(diagnostic.code, "", path, &lines, u64::from(line));
     diagnostic
-        .at(Location {
+        .at(located.location.unwrap_or(Location {
             path: path.to_path_buf(),
             line,
-        })
-        .with_excerpt(excerpt)
+        }))
+        .with_excerpt(located.excerpt)
 }
 
 /// Locating a diagnostic at a gift's posting.
@@ -1081,13 +1069,7 @@ pub fn issue(
             year_end,
             kind,
             donor: donor.clone(),
-            gifts: chosen
-                .into_iter()
-                .map(|g| {
-                    let fund = words::fund(settings, &g.fund, Language::Ja);
-                    (g, fund)
-                })
-                .collect(),
+            gifts: with_fund_names(settings, chosen),
             total,
             currency,
             printing: if dry_run {
@@ -1115,6 +1097,17 @@ pub fn issue(
         notes,
         recorded: !dry_run,
     })
+}
+
+/// Each gift with the Japanese name of its fund (the 使途 column).
+fn with_fund_names(settings: &Settings, gifts: Vec<Gift>) -> Vec<(Gift, String)> {
+    gifts
+        .into_iter()
+        .map(|g| {
+            let fund = words::fund(settings, &g.fund, Language::Ja);
+            (g, fund)
+        })
+        .collect()
 }
 
 fn fiscal_bounds(settings: &Settings, year: i32) -> Result<(NaiveDate, NaiveDate), ChangeError> {
@@ -1200,13 +1193,7 @@ pub fn reissue(
         year_end,
         kind: row.kind,
         donor,
-        gifts: chosen
-            .into_iter()
-            .map(|g| {
-                let fund = words::fund(settings, &g.fund, Language::Ja);
-                (g, fund)
-            })
-            .collect(),
+        gifts: with_fund_names(settings, chosen),
         total: row.amount,
         currency: row.currency.clone(),
         printing: Printing::Copy { reissued },

@@ -378,6 +378,15 @@ fn a_donation_imported_twice_is_receipted_once() {
     // The two identical rows are two gifts (both imported), in one receipt.
     assert!(issued.stdout.contains("￥100,000円"), "{}", issued.stdout);
     import(0);
+    // A gift is also named by its import id.
+    let import_id = std::fs::read_to_string(ledger.path.join("journal.ledger"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("; import: ").map(str::to_string))
+        .unwrap();
+    let by_id = ledger.receipt(&["--gift", &import_id]);
+    assert_eq!(by_id.code, 1, "{}", by_id.stderr);
+    assert!(by_id.stderr.contains("[E911]"), "{}", by_id.stderr);
     let again = ledger.receipt(&["--fy", "2000", "--all"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(
@@ -436,4 +445,40 @@ fn golden_receipts_match() {
         stale.is_empty(),
         "golden receipts differ: {stale:?}\nreview, then run `UPDATE_GOLDEN=1 cargo test --test integration golden`"
     );
+}
+
+/// A crash before the register's rename records nothing; one after it
+/// records the receipt whole; either way the next run numbers on from the
+/// register and never repeats a gift.
+#[test]
+fn a_crash_leaves_the_register_old_or_new() {
+    let ledger = Ledger::new();
+    let crash = |step: &str, args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_fundledger"))
+            .args(["-C", ".", "receipt", "--date", "2001-04-10"])
+            .args(args)
+            .current_dir(&ledger.path)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("FUNDLEDGER_CRASH_AT", step)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "the run was to crash at {step}");
+    };
+    crash("temp-synced", &["--fy", "2000", "--donor", "D001"]);
+    assert_eq!(
+        ledger.register(),
+        None,
+        "nothing recorded before the rename"
+    );
+    crash("renamed", &["--fy", "2000", "--donor", "D001"]);
+    let register = ledger.register().unwrap();
+    assert_eq!(rows(&register).len(), 1, "{register}");
+    let again = ledger.receipt(&["--fy", "2000", "--donor", "D001"]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert!(again.stderr.contains("[E911]"));
+    let next = ledger.receipt(&["--gift", "C-0901", "--donor", "D002"]);
+    assert_eq!(next.code, 0, "{}", next.stderr);
+    assert!(next.stderr.contains("receipt 2000-0002"), "{}", next.stderr);
+    assert_never_twice(&ledger.register().unwrap());
 }

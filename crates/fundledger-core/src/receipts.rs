@@ -1594,6 +1594,92 @@ mod tests {
         assert!(register("no,header\n").is_err());
     }
 
+    fn journal(text: &str) -> Journal {
+        let path = Path::new("gifts.ledger");
+        let mut settings = Settings::for_bare_journal(path);
+        settings.base_currency = Some("JPY".into());
+        let loaded = crate::load::load_text(settings, path, text.to_string()).unwrap();
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        loaded.journal
+    }
+
+    const GIFTS: &str = "\
+2000-04-20 Dues
+    ; donor: D001
+    Assets:Bank  5000 JPY
+    Income:Membership
+
+2000-05-10 Gift and a sale
+    ; donor: D001
+    Assets:Bank  31000 JPY
+    Income:Donations:General  -20000 JPY
+    Income:Donations:General  -10000 JPY  ; donor: D002
+    Income:Sales  -1000 JPY
+
+2000-06-10 Refund of a gift
+    ; donor: D001
+    Income:Donations:General  500 JPY
+    Assets:Bank
+
+2000-07-10 Gift
+    Assets:Bank  3000 JPY
+    Income:Donations:General  -3000 JPY  ; donor: D003
+
+2000-07-10 Gift
+    Assets:Bank  3000 JPY
+    Income:Donations:General  -3000 JPY  ; donor: D003
+";
+
+    #[test]
+    fn gifts_are_credits_to_gift_accounts_with_their_donor() {
+        let found = gifts(&journal(GIFTS));
+        let summary: Vec<(String, Option<&str>, String)> = found
+            .iter()
+            .map(|g| (g.date.to_string(), g.donor.as_deref(), g.amount.to_string()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("2000-05-10".into(), Some("D001"), "20000".into()),
+                // The posting's donor wins over the transaction's.
+                ("2000-05-10".into(), Some("D002"), "10000".into()),
+                ("2000-07-10".into(), Some("D003"), "3000".into()),
+                ("2000-07-10".into(), Some("D003"), "3000".into()),
+            ]
+        );
+        // Two gifts in one transaction are told apart by their place;
+        // identical gifts by their occurrence.
+        assert!(found[0].id.ends_with("#1") && found[1].id.ends_with("#2"));
+        assert!(found[2].id.ends_with(":1") && found[3].id.ends_with(":2"));
+        let ids: std::collections::HashSet<&str> = found.iter().map(|g| g.id.as_str()).collect();
+        assert_eq!(ids.len(), 4);
+    }
+
+    #[test]
+    fn a_gifts_identity_survives_reconciliation_and_layout() {
+        let before: Vec<String> = gifts(&journal(GIFTS)).into_iter().map(|g| g.id).collect();
+        // Cleared marks, a comment, other spacing: the same gifts.
+        let edited = GIFTS
+            .replace("2000-07-10 Gift", "2000-07-10 * Gift  ; reconciled")
+            .replace(
+                "    Assets:Bank  3000 JPY",
+                "    * Assets:Bank      3000 JPY",
+            );
+        let after: Vec<String> = gifts(&journal(&edited)).into_iter().map(|g| g.id).collect();
+        assert_eq!(before, after);
+        // A different amount is a different gift.
+        let changed = GIFTS.replacen("-3000 JPY", "-3001 JPY", 1).replacen(
+            "Assets:Bank  3000 JPY",
+            "Assets:Bank  3001 JPY",
+            1,
+        );
+        let other: Vec<String> = gifts(&journal(&changed))
+            .into_iter()
+            .map(|g| g.id)
+            .collect();
+        assert_ne!(before[2], other[2]);
+    }
+
     #[test]
     fn gift_identities_escape_spaces() {
         assert_eq!(encode_id("a b%c"), "a%20b%25c");

@@ -825,8 +825,13 @@ fn plan(
                         earlier.line
                     ))
                     .expected(format!(
-                        "a gift not yet receipted; print a copy with `receipt --reissue {}`",
-                        earlier.number
+                        "a gift not yet receipted; print a copy with `receipt --reissue {}`{}",
+                        earlier.number,
+                        if matches!(selection, Selection::Donor { .. }) {
+                            ", or the year's other gifts with `--all`"
+                        } else {
+                            ""
+                        }
                     )),
                 );
                 true

@@ -14,6 +14,7 @@ mod balance;
 pub mod board;
 pub mod engine;
 pub mod filing;
+pub mod impact;
 pub mod financial;
 mod funds;
 mod register;

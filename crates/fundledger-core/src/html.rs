@@ -203,13 +203,15 @@ pub fn page(title: &str, body: &str, language: Language) -> String {
 const IMPACT_STYLE: &str = r#"
 section.donor { break-inside: avoid; }
 section.donor + section.donor, h2.part { break-before: page; page-break-before: always; }
-section.donor .org { color: var(--muted); margin: 0; font-size: 0.9rem; }
-section.donor h1 { margin-top: 0.2rem; }
-section.donor .to { font-size: 1.15rem; font-weight: 600; margin: 0.8rem 0 0.4rem; }
-section.fund { break-inside: avoid; margin-top: 1.2rem; }
-section.fund h2 { margin-top: 0.8rem; }
-.purpose { color: var(--muted); font-size: 0.88rem; margin: 0.2rem 0 0.5rem; }
-table.summary { width: auto; min-width: 55%; }
+section.donor h1 { margin: 0 0 0.1rem; font-size: 1.5rem; }
+section.donor .to { font-size: 1.15rem; font-weight: 600; margin: 0.6rem 0 0.2rem; }
+section.fund { break-inside: avoid; margin-top: 0.8rem; }
+section.fund h2 { margin-top: 0.6rem; font-size: 1.15rem; }
+section.fund h3 { margin: 0.6rem 0 0.1rem; font-size: 0.95rem; }
+.purpose { color: var(--muted); font-size: 0.85rem; margin: 0.1rem 0 0.3rem; }
+.columns { display: flex; gap: 1.5rem; align-items: flex-start; }
+.columns > div { flex: 1 1 0; }
+table.summary { width: 100%; }
 ul.gifts { list-style: none; padding: 0; margin: 0.2rem 0 0.6rem; display: flex; flex-wrap: wrap; gap: 0.1rem 1.4rem; font-size: 0.85rem; font-variant-numeric: tabular-nums; }
 ul.outputs { margin: 0.2rem 0 0.6rem; padding-left: 1.2rem; }
 ul.outputs li { margin: 0.15rem 0; }
@@ -232,8 +234,7 @@ pub fn impact(report: &crate::reports::impact::ImpactReport) -> String {
     for donor in &report.donors {
         let _ = write!(
             body,
-            "<section class=\"donor\">\n<p class=\"org\">{}</p>\n<h1>{}</h1>\n<p class=\"subtitle\">{}</p>\n<p class=\"to\">{}</p>\n",
-            escape(&report.organisation),
+            "<section class=\"donor\">\n<h1>{}</h1>\n<p class=\"subtitle\">{}</p>\n<p class=\"to\">{}</p>\n",
             escape(pick(language, "Where your gifts went", "ご寄付の使途のご報告")),
             escape(&report.period),
             escape(&match language {
@@ -262,8 +263,8 @@ pub fn impact(report: &crate::reports::impact::ImpactReport) -> String {
             );
             let _ = writeln!(
                 body,
-                "<h3>{}</h3>\n<ul class=\"gifts\">",
-                escape(pick(language, "Your gifts", "いただいたご寄付"))
+                "<div class=\"columns\"><div>\n<h3>{}</h3>\n<ul class=\"gifts\">",
+                escape(pick(language, "Gifts received", "いただいたご寄付"))
             );
             for (date, amount) in &f.row.gifts {
                 let _ = writeln!(
@@ -273,7 +274,14 @@ pub fn impact(report: &crate::reports::impact::ImpactReport) -> String {
                     escape(&money(*amount))
                 );
             }
-            body.push_str("</ul>\n<table class=\"summary\">\n<tbody>\n");
+            let _ = write!(
+                body,
+                "</ul>\n</div><div>\n<h3>{}</h3>\n<table class=\"summary\">\n<tbody>\n",
+                escape(&match language {
+                    Language::En => format!("What happened to them ({currency})"),
+                    Language::Ja => format!("その使途（単位：{currency}）"),
+                })
+            );
             let mut line = |label: &str, amount: Decimal, class: &str| {
                 let _ = writeln!(
                     body,
@@ -312,14 +320,7 @@ pub fn impact(report: &crate::reports::impact::ImpactReport) -> String {
                 figures.unspent,
                 "total",
             );
-            let _ = writeln!(
-                body,
-                "</tbody>\n</table>\n<p class=\"note\">{}</p>",
-                escape(&match language {
-                    Language::En => format!("Amounts in {currency}."),
-                    Language::Ja => format!("単位：{currency}"),
-                })
-            );
+            body.push_str("</tbody>\n</table>\n</div></div>\n");
             if !f.row.outputs.is_empty() {
                 let _ = writeln!(
                     body,

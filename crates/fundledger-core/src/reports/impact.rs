@@ -852,10 +852,20 @@ fn source_label(
             "Brought forward (gifts of earlier years)",
             "前期からの繰越（前期以前の寄付）",
         ),
-        Source::Donor(id) => register
-            .get(id)
-            .map(|d| d.display_name(with_personal_data).to_string())
-            .unwrap_or_else(|| id.clone()),
+        Source::Donor(id) => match register.get(id) {
+            // An anonymous giver without a label: say so, not only the id.
+            Some(d)
+                if d.category == crate::donors::DonorCategory::Anonymous
+                    && d.label.is_none() =>
+            {
+                match language {
+                    Language::En => format!("Anonymous donor ({id})"),
+                    Language::Ja => format!("匿名の寄付者（{id}）"),
+                }
+            }
+            Some(d) => d.display_name(with_personal_data).to_string(),
+            None => id.clone(),
+        },
         Source::DonorsNotRecorded => pick("Donors not recorded", "寄付者の記録なし"),
         Source::TransfersIn => pick("Transfers from other funds", "他の基金からの振替"),
         Source::Refunds => pick("Refunds of spending", "支出の戻り"),
@@ -1121,9 +1131,14 @@ fn sentence(
                     grouped(f.transfers)
                 ));
             }
-            if !f.exchange.is_zero() {
+            if f.exchange.is_sign_negative() && !f.exchange.is_zero() {
                 s.push_str(&format!(
-                    "; its share of exchange gains and losses {} {currency}",
+                    "; {} {currency} was lost to exchange rates when yen were changed",
+                    grouped(money::negate(f.exchange))
+                ));
+            } else if !f.exchange.is_zero() {
+                s.push_str(&format!(
+                    "; {} {currency} was gained from exchange rates",
                     grouped(f.exchange)
                 ));
             }
@@ -1143,9 +1158,14 @@ fn sentence(
             if !f.transfers.is_zero() {
                 s.push_str(&format!("。基金間の振替{}{currency}", grouped(f.transfers)));
             }
-            if !f.exchange.is_zero() {
+            if f.exchange.is_sign_negative() && !f.exchange.is_zero() {
                 s.push_str(&format!(
-                    "。為替差損益の負担分{}{currency}",
+                    "。円を両替した際の為替の変動で{}{currency}減少しました",
+                    grouped(money::negate(f.exchange))
+                ));
+            } else if !f.exchange.is_zero() {
+                s.push_str(&format!(
+                    "。為替の変動で{}{currency}増加しました",
                     grouped(f.exchange)
                 ));
             }
@@ -1200,19 +1220,30 @@ pub fn statements(report: &ImpactReport) -> Vec<Statement> {
         s.label_header = pick("Where the money came from", "資金の出所");
         for row in &fund.rows {
             s.amounts(row.label.clone(), 1, RowKind::Line, &cells(&row.figures));
+            output_rows(&mut s, &row.outputs, 2);
         }
         s.amounts(pick("Total", "合計"), 0, RowKind::Total, &cells(&fund.total));
+        if !fund.unattributed_outputs.is_empty() {
+            s.heading(
+                pick(
+                    "Outputs in months without spending (not attributed)",
+                    "支出のない月の成果（配分なし）",
+                ),
+                0,
+            );
+            output_rows(&mut s, &fund.unattributed_outputs, 1);
+        }
         if !fund.purpose.is_empty() {
             s.notes.push(fund.purpose.clone());
         }
-        for o in &fund.unattributed_outputs {
-            s.notes.push(match language {
-                Language::En => format!("Not attributed (no spending in the month): {}", o.text),
-                Language::Ja => format!("配分なし（その月に支出なし）：{}", o.text),
-            });
-        }
-        s.notes.push(report.rule.clone());
+        s.notes.push(pick(
+            "The total is the fund's line in the analysis of funds (opening, income, expenditure, exchange, transfers, closing); the report is refused if they differ.",
+            "合計は「使途等が制約された寄付等の内訳」の当該基金の行（期首残高、受入、使用、為替差損益、振替、期末残高）と一致します（一致しない場合は出力しません）。",
+        ));
         out.push(s);
+    }
+    if let Some(last) = out.last_mut() {
+        last.notes.push(report.rule.clone());
     }
     for donor in &report.donors {
         let mut s = Statement::new(
@@ -1229,14 +1260,7 @@ pub fn statements(report: &ImpactReport) -> Vec<Statement> {
         s.label_header = pick("Fund", "基金");
         for f in &donor.funds {
             s.amounts(f.fund.clone(), 0, RowKind::Line, &cells(&f.row.figures));
-            for o in &f.row.outputs {
-                s.rows.push(super::statement::Row {
-                    label: o.text.clone(),
-                    level: 1,
-                    kind: RowKind::Line,
-                    cells: vec![Cell::Empty; columns.len()],
-                });
-            }
+            output_rows(&mut s, &f.row.outputs, 1);
             s.notes.push(f.sentence.clone());
         }
         if donor.funds.is_empty() {
@@ -1247,7 +1271,24 @@ pub fn statements(report: &ImpactReport) -> Vec<Statement> {
         }
         out.push(s);
     }
+    if report.donor_only {
+        if let Some(last) = out.last_mut() {
+            last.notes.push(report.rule.clone());
+        }
+    }
     out
+}
+
+/// One row of text per output, under the row it belongs to.
+fn output_rows(s: &mut Statement, outputs: &[OutputLine], level: u8) {
+    for o in outputs {
+        s.rows.push(super::statement::Row {
+            label: o.text.clone(),
+            level,
+            kind: RowKind::Line,
+            cells: vec![Cell::Empty; s.columns.len()],
+        });
+    }
 }
 
 #[cfg(test)]

@@ -426,7 +426,8 @@ pub struct SourceRow {
 /// A restricted fund: its roll-forward and who it came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FundImpact {
-    /// The fund's id.
+    /// The fund's id (not serialised: reports a board reads show names).
+    #[serde(skip)]
     pub fund: String,
     /// Its name in words.
     pub name: String,
@@ -1208,9 +1209,9 @@ pub fn statements(report: &ImpactReport) -> Vec<Statement> {
     } else {
         &report.funds[..]
     };
-    for fund in funds {
+    for (k, fund) in funds.iter().enumerate() {
         let mut s = Statement::new(
-            &format!("impact-{}", fund.fund),
+            &format!("impact-fund-{}", k + 1),
             format!("{}: {}", report.title, fund.name),
             report.period.clone(),
             columns.clone(),

@@ -67,7 +67,11 @@ fn refusals_name_what_was_asked_and_what_exists() {
     insta::assert_snapshot!("impact_unrestricted_fund", general.transcript());
     let nope = impact(&["--fund", "Nope"]);
     assert_eq!(nope.code, 2);
-    assert!(nope.stderr.contains("FosterScheme, FoodAid"), "{}", nope.stderr);
+    assert!(
+        nope.stderr.contains("FosterScheme, FoodAid"),
+        "{}",
+        nope.stderr
+    );
     let no_period = run(&["-C", SCRATCH, "report", "impact"]);
     assert_eq!(no_period.code, 2);
 }
@@ -114,11 +118,7 @@ fn the_allocation_ties_to_the_funds_and_the_outputs() {
                 .lines()
                 .find(|l| l.starts_with(&format!("{id},")))
                 .unwrap();
-            let cells: Vec<Decimal> = row
-                .split(',')
-                .skip(3)
-                .map(|c| c.parse().unwrap())
-                .collect();
+            let cells: Vec<Decimal> = row.split(',').skip(3).map(|c| c.parse().unwrap()).collect();
             let total = &fund["total"];
             // opening, income, expenses, exchange, transfers, closing
             assert_eq!(
@@ -135,7 +135,14 @@ fn the_allocation_ties_to_the_funds_and_the_outputs() {
                 "{name} ({method})"
             );
             // Sources add up to the fund, column by column.
-            for column in ["opening", "gifts", "spent", "transfers", "exchange", "unspent"] {
+            for column in [
+                "opening",
+                "gifts",
+                "spent",
+                "transfers",
+                "exchange",
+                "unspent",
+            ] {
                 let sum: Decimal = fund["rows"]
                     .as_array()
                     .unwrap()
@@ -148,13 +155,15 @@ fn the_allocation_ties_to_the_funds_and_the_outputs() {
             let mut outputs: BTreeMap<String, Decimal> = BTreeMap::new();
             for row in fund["rows"].as_array().unwrap() {
                 for o in row["outputs"].as_array().unwrap() {
-                    *outputs.entry(o["unit"].as_str().unwrap().into()).or_default() +=
-                        dec(&o["quantity"]);
+                    *outputs
+                        .entry(o["unit"].as_str().unwrap().into())
+                        .or_default() += dec(&o["quantity"]);
                 }
             }
             for o in fund["unattributed_outputs"].as_array().unwrap() {
-                *outputs.entry(o["unit"].as_str().unwrap().into()).or_default() +=
-                    dec(&o["quantity"]);
+                *outputs
+                    .entry(o["unit"].as_str().unwrap().into())
+                    .or_default() += dec(&o["quantity"]);
             }
             let expected: BTreeMap<String, Decimal> = if id == "FoodAid" {
                 [("kg".to_string(), Decimal::from(1280))].into()
@@ -177,10 +186,7 @@ fn an_overspent_fund_is_refused_before_any_allocation() {
         "\n2000-07-01 * Rice bought beyond the gifts\n    ; fund: FoodAid\n    Expenses:FoodAid:Rice  90000 JPY\n    Assets:Bank:Postal\n",
     );
     std::fs::write(dir.path().join("main.ledger"), journal).unwrap();
-    let result = crate::util::run_in(
-        dir.path(),
-        &["report", "impact", "--fy", "2000"],
-    );
+    let result = crate::util::run_in(dir.path(), &["report", "impact", "--fy", "2000"]);
     assert_eq!(result.code, 1, "{}", result.transcript());
     assert!(result.stderr.contains("E402"), "{}", result.stderr);
     assert!(result.stdout.is_empty());
@@ -191,7 +197,12 @@ fn an_overspent_fund_is_refused_before_any_allocation() {
 #[derive(Debug, Clone)]
 enum Extra {
     /// A transfer of `amount` yen from fund `from` to fund `to`.
-    Transfer { day: u32, from: usize, to: usize, amount: i64 },
+    Transfer {
+        day: u32,
+        from: usize,
+        to: usize,
+        amount: i64,
+    },
     /// An exchange result (positive: gain) in a fund.
     Exchange { day: u32, fund: usize, amount: i64 },
 }
@@ -201,7 +212,12 @@ const FUNDS: [&str; 3] = ["General", "FoodAid", "Shelters"];
 fn extra() -> impl Strategy<Value = Extra> {
     prop_oneof![
         (1u32..=28, 0..3usize, 0..3usize, 1i64..5_000_000).prop_map(|(day, from, to, amount)| {
-            Extra::Transfer { day, from, to, amount }
+            Extra::Transfer {
+                day,
+                from,
+                to,
+                amount,
+            }
         }),
         (1u32..=28, 0..3usize, -500_000i64..500_000)
             .prop_map(|(day, fund, amount)| Extra::Exchange { day, fund, amount }),

@@ -24,8 +24,8 @@ use fundledger_core::write::{self, ChangeError};
 use fundledger_core::{reports, Diagnostic, Journal, LoadError, Settings};
 
 use args::{
-    AddArgs, AuditArgs, Cli, CloseArgs, ColorChoice, Command, ImportArgs, ImportKindArg,
-    MethodArg, OutputFormat, PeriodArgs, QueryArgs, ReconcileArgs, ReportArgs, StandardArg,
+    AddArgs, AuditArgs, Cli, CloseArgs, ColorChoice, Command, ImportArgs, ImportKindArg, MethodArg,
+    OutputFormat, PeriodArgs, QueryArgs, ReconcileArgs, ReportArgs, StandardArg,
 };
 use output::{Output, Rendered};
 

@@ -290,7 +290,11 @@ pub fn impact(report: &crate::reports::impact::ImpactReport) -> String {
                     cell_html(&Cell::Amount(amount), false)
                 );
             };
-            line(pick(language, "Your gifts", "ご寄付"), figures.gifts, "line");
+            line(
+                pick(language, "Your gifts", "ご寄付"),
+                figures.gifts,
+                "line",
+            );
             line(pick(language, "Spent", "使用額"), figures.spent, "line");
             if !figures.transfers.is_zero() {
                 line(
@@ -338,7 +342,11 @@ pub fn impact(report: &crate::reports::impact::ImpactReport) -> String {
                 escape(&f.sentence)
             );
         }
-        let _ = writeln!(body, "<p class=\"rule\">{}</p>\n</section>", escape(&report.rule));
+        let _ = writeln!(
+            body,
+            "<p class=\"rule\">{}</p>\n</section>",
+            escape(&report.rule)
+        );
     }
     let tables = crate::reports::impact::statements(report);
     let fund_tables: Vec<&Statement> = tables

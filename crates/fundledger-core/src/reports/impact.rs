@@ -523,6 +523,17 @@ struct OutputKey {
     dimension: String,
 }
 
+/// Quantities of outputs by output and month.
+type OutputsByMonth = BTreeMap<OutputKey, BTreeMap<NaiveDate, Decimal>>;
+
+/// The layers of one source of a fund, summed.
+struct SourceSums {
+    source: Source,
+    figures: Figures,
+    gifts: Vec<(NaiveDate, Decimal)>,
+    outputs: OutputsByMonth,
+}
+
 /// A fund's allocation: its layers, the spending parts of each transaction
 /// and month, and the outputs to attribute.
 struct FundAllocation {
@@ -532,8 +543,8 @@ struct FundAllocation {
     /// Per month: the parts the month's spending took.
     spent_by_month: BTreeMap<NaiveDate, BTreeMap<usize, Decimal>>,
     /// Per layer: output → month → quantity.
-    outputs: BTreeMap<usize, BTreeMap<OutputKey, BTreeMap<NaiveDate, Decimal>>>,
-    unattributed: BTreeMap<OutputKey, BTreeMap<NaiveDate, Decimal>>,
+    outputs: BTreeMap<usize, OutputsByMonth>,
+    unattributed: OutputsByMonth,
 }
 
 fn month_of(day: NaiveDate) -> NaiveDate {
@@ -652,7 +663,10 @@ fn allocate_fund(
             .iter()
             .position(|(_, _, change)| change.is_sign_negative())
             .unwrap_or(moves.len());
-        moves.insert(first_out, (Source::ExchangeGains, Column::Exchange, exchange));
+        moves.insert(
+            first_out,
+            (Source::ExchangeGains, Column::Exchange, exchange),
+        );
         for (source, column, change) in moves {
             let parts = allocation
                 .layers
@@ -687,9 +701,10 @@ fn allocate_fund(
                 continue;
             }
             let commodity = journal.commodity_name(p.commodity);
-            if settings.commodity(commodity).is_some_and(|c| {
-                c.kind != crate::settings::CommodityKind::Unit
-            }) {
+            if settings
+                .commodity(commodity)
+                .is_some_and(|c| c.kind != crate::settings::CommodityKind::Unit)
+            {
                 continue;
             }
             let dimension = ["route", "region"]
@@ -750,7 +765,7 @@ fn month_words(month: NaiveDate, language: Language) -> String {
 /// Output lines of one source, summed over its layers and months.
 fn output_lines(
     journal: &crate::Journal,
-    outputs: &BTreeMap<OutputKey, BTreeMap<NaiveDate, Decimal>>,
+    outputs: &OutputsByMonth,
     language: Language,
 ) -> Result<Vec<OutputLine>, ReportError> {
     let settings = journal.settings();
@@ -827,10 +842,7 @@ fn output_lines(
     Ok(lines)
 }
 
-fn merge_outputs(
-    into: &mut BTreeMap<OutputKey, BTreeMap<NaiveDate, Decimal>>,
-    from: &BTreeMap<OutputKey, BTreeMap<NaiveDate, Decimal>>,
-) -> Result<(), ReportError> {
+fn merge_outputs(into: &mut OutputsByMonth, from: &OutputsByMonth) -> Result<(), ReportError> {
     for (key, months) in from {
         let target = into.entry(key.clone()).or_default();
         for (month, q) in months {
@@ -856,8 +868,7 @@ fn source_label(
         Source::Donor(id) => match register.get(id) {
             // An anonymous giver without a label: say so, not only the id.
             Some(d)
-                if d.category == crate::donors::DonorCategory::Anonymous
-                    && d.label.is_none() =>
+                if d.category == crate::donors::DonorCategory::Anonymous && d.label.is_none() =>
             {
                 match language {
                     Language::En => format!("Anonymous donor ({id})"),
@@ -973,31 +984,35 @@ pub fn impact(
             }
         }
         // One row per source, in the order the sources first arrived.
-        let mut rows: Vec<(Source, Figures, Vec<(NaiveDate, Decimal)>, BTreeMap<OutputKey, BTreeMap<NaiveDate, Decimal>>)> =
-            Vec::new();
+        let mut rows: Vec<SourceSums> = Vec::new();
         for (k, layer) in allocation.layers.layers.iter().enumerate() {
-            let position = match rows.iter().position(|r| r.0 == layer.source) {
+            let position = match rows.iter().position(|r| r.source == layer.source) {
                 Some(p) => p,
                 None => {
-                    rows.push((layer.source.clone(), Figures::default(), Vec::new(), BTreeMap::new()));
+                    rows.push(SourceSums {
+                        source: layer.source.clone(),
+                        figures: Figures::default(),
+                        gifts: Vec::new(),
+                        outputs: BTreeMap::new(),
+                    });
                     rows.len() - 1
                 }
             };
             let row = &mut rows[position];
-            row.1.add(&layer.figures)?;
+            row.figures.add(&layer.figures)?;
             if let (Source::Donor(_) | Source::DonorsNotRecorded, Some(date)) =
                 (&layer.source, layer.date)
             {
                 if layer.figures.gifts > Decimal::ZERO {
-                    row.2.push((date, layer.figures.gifts));
+                    row.gifts.push((date, layer.figures.gifts));
                 }
             }
             if let Some(outputs) = allocation.outputs.get(&k) {
-                merge_outputs(&mut row.3, outputs)?;
+                merge_outputs(&mut row.outputs, outputs)?;
             }
         }
         // Not-covered last.
-        rows.sort_by_key(|r| r.0 == Source::NotCovered);
+        rows.sort_by_key(|r| r.source == Source::NotCovered);
         let name = words::fund(settings, id, language);
         let purpose = settings
             .fund(id)
@@ -1007,13 +1022,13 @@ pub fn impact(
             })
             .unwrap_or_default();
         let mut source_rows = Vec::new();
-        for (source, figures, gifts, outputs) in rows {
+        for sums in rows {
             let row = SourceRow {
-                label: source_label(&source, register, options.with_personal_data, language),
-                source,
-                figures,
-                gifts,
-                outputs: output_lines(journal, &outputs, language)?,
+                label: source_label(&sums.source, register, options.with_personal_data, language),
+                source: sums.source,
+                figures: sums.figures,
+                gifts: sums.gifts,
+                outputs: output_lines(journal, &sums.outputs, language)?,
             };
             if let Source::Donor(donor) = &row.source {
                 by_donor
@@ -1035,8 +1050,15 @@ pub fn impact(
     // Tie to the analysis of funds as printed (a fund with no figures is
     // not printed there, and has only zeros here).
     let printed: BTreeSet<&str> = set.funds.ties.iter().map(|t| t.key.as_str()).collect();
-    tie_statement.ties.retain(|t| printed.contains(t.key.as_str()));
-    tie_statement.title = words::pick(language, "Where the restricted gifts went", "指定寄付の使途").into();
+    tie_statement
+        .ties
+        .retain(|t| printed.contains(t.key.as_str()));
+    tie_statement.title = words::pick(
+        language,
+        "Where the restricted gifts went",
+        "指定寄付の使途",
+    )
+    .into();
     super::engine::reconcile([&set.funds, &tie_statement])?;
     let as_of = end.pred_opt().unwrap_or(end);
     let currency = currency_word(&valued.base, language).to_string();
@@ -1075,14 +1097,15 @@ pub fn impact(
                 }
             })
             .collect();
-        donors.push(DonorImpact {
-            donor,
-            name,
-            funds,
-        });
+        donors.push(DonorImpact { donor, name, funds });
     }
     Ok(ImpactReport {
-        title: words::pick(language, "Where the restricted gifts went", "指定寄付の使途報告").into(),
+        title: words::pick(
+            language,
+            "Where the restricted gifts went",
+            "指定寄付の使途報告",
+        )
+        .into(),
         organisation: words::organisation(settings, language),
         period: words::period(journal, begin, end, language),
         as_of,
@@ -1150,7 +1173,8 @@ fn sentence(
             s
         }
         Language::Ja => {
-            let mut s = format!("{fund}へのご寄付{given}{currency}のうち{spent}{currency}を使いました");
+            let mut s =
+                format!("{fund}へのご寄付{given}{currency}のうち{spent}{currency}を使いました");
             if outputs.is_empty() {
                 s.push_str("（この支出に対応する事業の成果の記録はありません）");
             } else {
@@ -1223,7 +1247,12 @@ pub fn statements(report: &ImpactReport) -> Vec<Statement> {
             s.amounts(row.label.clone(), 1, RowKind::Line, &cells(&row.figures));
             output_rows(&mut s, &row.outputs, 2);
         }
-        s.amounts(pick("Total", "合計"), 0, RowKind::Total, &cells(&fund.total));
+        s.amounts(
+            pick("Total", "合計"),
+            0,
+            RowKind::Total,
+            &cells(&fund.total),
+        );
         if !fund.unattributed_outputs.is_empty() {
             s.heading(
                 pick(
@@ -1310,7 +1339,11 @@ mod tests {
 
     fn check_ties(layers: &Layers) {
         for l in &layers.layers {
-            assert_eq!(l.figures.rolled_forward().unwrap(), l.figures.unspent, "{l:?}");
+            assert_eq!(
+                l.figures.rolled_forward().unwrap(),
+                l.figures.unspent,
+                "{l:?}"
+            );
         }
     }
 
@@ -1324,7 +1357,13 @@ mod tests {
             .movement(Method::Fifo, donor("B"), day(5, 1), Column::Gifts, d(2000))
             .unwrap();
         let parts = layers
-            .movement(Method::Fifo, Source::Refunds, day(5, 2), Column::Spending, d(-2500))
+            .movement(
+                Method::Fifo,
+                Source::Refunds,
+                day(5, 2),
+                Column::Spending,
+                d(-2500),
+            )
             .unwrap();
         assert_eq!(parts, vec![(0, d(1000)), (1, d(1500))]);
         let unspent: Vec<Decimal> = layers.layers.iter().map(|l| l.figures.unspent).collect();
@@ -1346,19 +1385,43 @@ mod tests {
             .movement(Method::ProRata, donor("B"), day(4, 1), Column::Gifts, d(1))
             .unwrap();
         let parts = layers
-            .movement(Method::ProRata, Source::Refunds, day(4, 2), Column::Spending, d(-2))
+            .movement(
+                Method::ProRata,
+                Source::Refunds,
+                day(4, 2),
+                Column::Spending,
+                d(-2),
+            )
             .unwrap();
         assert_eq!(parts.iter().map(|p| p.1).sum::<Decimal>(), d(2));
         assert!(parts.iter().all(|p| p.1 == d(1)));
         let mut layers = Layers::new(d(0), 0);
         layers
-            .movement(Method::ProRata, donor("A"), day(4, 1), Column::Gifts, d(3000))
+            .movement(
+                Method::ProRata,
+                donor("A"),
+                day(4, 1),
+                Column::Gifts,
+                d(3000),
+            )
             .unwrap();
         layers
-            .movement(Method::ProRata, donor("B"), day(4, 1), Column::Gifts, d(1000))
+            .movement(
+                Method::ProRata,
+                donor("B"),
+                day(4, 1),
+                Column::Gifts,
+                d(1000),
+            )
             .unwrap();
         layers
-            .movement(Method::ProRata, Source::Refunds, day(4, 2), Column::Spending, d(-1001))
+            .movement(
+                Method::ProRata,
+                Source::Refunds,
+                day(4, 2),
+                Column::Spending,
+                d(-1001),
+            )
             .unwrap();
         let spent: Vec<Decimal> = layers.layers.iter().map(|l| l.figures.spent).collect();
         assert_eq!(spent, vec![d(0), d(751), d(250)]);
@@ -1369,11 +1432,23 @@ mod tests {
     fn transfers_in_form_a_layer_and_transfers_out_are_taken_like_spending() {
         let mut layers = Layers::new(d(500), 0);
         layers
-            .movement(Method::Fifo, Source::TransfersIn, day(4, 1), Column::Transfers, d(700))
+            .movement(
+                Method::Fifo,
+                Source::TransfersIn,
+                day(4, 1),
+                Column::Transfers,
+                d(700),
+            )
             .unwrap();
         assert_eq!(layers.layers[1].source, Source::TransfersIn);
         layers
-            .movement(Method::Fifo, Source::TransfersIn, day(4, 2), Column::Transfers, d(-600))
+            .movement(
+                Method::Fifo,
+                Source::TransfersIn,
+                day(4, 2),
+                Column::Transfers,
+                d(-600),
+            )
             .unwrap();
         assert_eq!(layers.layers[0].figures.transfers, d(-500));
         assert_eq!(layers.layers[1].figures.transfers, d(600));
@@ -1409,7 +1484,13 @@ mod tests {
                 .movement(method, donor("A"), day(4, 1), Column::Gifts, d(50))
                 .unwrap();
             let parts = layers
-                .movement(method, Source::Refunds, day(4, 2), Column::Spending, d(-200))
+                .movement(
+                    method,
+                    Source::Refunds,
+                    day(4, 2),
+                    Column::Spending,
+                    d(-200),
+                )
                 .unwrap();
             assert_eq!(parts.iter().map(|p| p.1).sum::<Decimal>(), d(200));
             let last = layers.layers.last().unwrap();
@@ -1429,7 +1510,13 @@ mod tests {
     fn a_refund_of_spending_is_new_money() {
         let mut layers = Layers::new(d(0), 0);
         layers
-            .movement(Method::Fifo, Source::Refunds, day(4, 1), Column::Spending, d(30))
+            .movement(
+                Method::Fifo,
+                Source::Refunds,
+                day(4, 1),
+                Column::Spending,
+                d(30),
+            )
             .unwrap();
         assert_eq!(layers.layers[1].figures.spent, d(-30));
         assert_eq!(layers.layers[1].figures.unspent, d(30));

@@ -783,17 +783,11 @@ fn output_lines(
         let stock = settings
             .commodity(&key.commodity)
             .is_some_and(|c| c.measure == crate::settings::Measure::Stock);
-        let dimension = match key.dimension.split_once(':') {
-            Some((tag, value)) => {
-                let value = words::tag_value(settings, tag, value, language);
-                match (language, tag) {
-                    (Language::En, "route") => format!("route {value}"),
-                    (Language::Ja, "route") => format!("経路 {value}"),
-                    _ => value,
-                }
-            }
-            None => String::new(),
-        };
+        let dimension = key
+            .dimension
+            .split_once(':')
+            .map(|(tag, value)| words::dimension(settings, tag, value, language))
+            .unwrap_or_default();
         let commodity = journal.commodity_id(&key.commodity);
         let shown = commodity
             .map(|c| super::at_precision(journal, quantity, c))
@@ -1138,69 +1132,54 @@ fn sentence(
     language: Language,
 ) -> String {
     let f = &row.figures;
-    let given = grouped(f.gifts);
-    let spent = grouped(f.spent);
-    let unspent = grouped(f.unspent);
-    match language {
-        Language::En => {
-            let mut s = format!("Your {given} {currency} to {fund}: {spent} {currency} spent");
-            if outputs.is_empty() {
-                s.push_str(" (no programme outputs were recorded against it)");
-            } else {
-                s.push_str(&format!(", which paid for {}", outputs.join("; ")));
-            }
-            if !f.transfers.is_zero() {
-                s.push_str(&format!(
-                    "; transfers between funds {} {currency}",
-                    grouped(f.transfers)
-                ));
-            }
-            if f.exchange.is_sign_negative() && !f.exchange.is_zero() {
-                s.push_str(&format!(
-                    "; {} {currency} was lost to exchange rates when yen were changed",
-                    grouped(money::negate(f.exchange))
-                ));
-            } else if !f.exchange.is_zero() {
-                s.push_str(&format!(
-                    "; {} {currency} was gained from exchange rates",
-                    grouped(f.exchange)
-                ));
-            }
-            s.push_str(&format!(
-                "; {unspent} {currency} still unspent on {}.",
-                words::date(as_of, language)
-            ));
-            s
-        }
-        Language::Ja => {
-            let mut s =
-                format!("{fund}へのご寄付{given}{currency}のうち{spent}{currency}を使いました");
-            if outputs.is_empty() {
-                s.push_str("（この支出に対応する事業の成果の記録はありません）");
-            } else {
-                s.push_str(&format!("。その成果：{}", outputs.join("、")));
-            }
-            if !f.transfers.is_zero() {
-                s.push_str(&format!("。基金間の振替{}{currency}", grouped(f.transfers)));
-            }
-            if f.exchange.is_sign_negative() && !f.exchange.is_zero() {
-                s.push_str(&format!(
-                    "。円を両替した際の為替の変動で{}{currency}減少しました",
-                    grouped(money::negate(f.exchange))
-                ));
-            } else if !f.exchange.is_zero() {
-                s.push_str(&format!(
-                    "。為替の変動で{}{currency}増加しました",
-                    grouped(f.exchange)
-                ));
-            }
-            s.push_str(&format!(
-                "。{}現在の未使用残高は{unspent}{currency}です。",
-                words::date(as_of, language)
-            ));
-            s
-        }
+    // The sentence's parts in each language; `{…}` are filled in below.
+    let parts: [&str; 8] = match language {
+        Language::En => [
+            "Your {given} {c} to {fund}: {spent} {c} spent",
+            " (no programme outputs were recorded against it)",
+            ", which paid for {outputs}",
+            "; transfers between funds {amount} {c}",
+            "; {amount} {c} was lost to exchange rates when yen were changed",
+            "; {amount} {c} was gained from exchange rates",
+            "; {unspent} {c} still unspent on {date}.",
+            "; ",
+        ],
+        Language::Ja => [
+            "{fund}へのご寄付{given}{c}のうち{spent}{c}を使いました",
+            "（この支出に対応する事業の成果の記録はありません）",
+            "。その成果：{outputs}",
+            "。基金間の振替{amount}{c}",
+            "。円を両替した際の為替の変動で{amount}{c}減少しました",
+            "。為替の変動で{amount}{c}増加しました",
+            "。{date}現在の未使用残高は{unspent}{c}です。",
+            "、",
+        ],
+    };
+    let [opening, no_outputs, paid_for, transfers, lost, gained, closing, separator] = parts;
+    let mut s = opening
+        .replace("{given}", &grouped(f.gifts))
+        .replace("{fund}", fund)
+        .replace("{spent}", &grouped(f.spent));
+    if outputs.is_empty() {
+        s.push_str(no_outputs);
+    } else {
+        s.push_str(&paid_for.replace("{outputs}", &outputs.join(separator)));
     }
+    let amount = |template: &str, a: Decimal| template.replace("{amount}", &grouped(a));
+    if !f.transfers.is_zero() {
+        s.push_str(&amount(transfers, f.transfers));
+    }
+    if f.exchange < Decimal::ZERO {
+        s.push_str(&amount(lost, money::negate(f.exchange)));
+    } else if f.exchange > Decimal::ZERO {
+        s.push_str(&amount(gained, f.exchange));
+    }
+    s.push_str(
+        &closing
+            .replace("{unspent}", &grouped(f.unspent))
+            .replace("{date}", &words::date(as_of, language)),
+    );
+    s.replace("{c}", currency)
 }
 
 /// The report as statements (for text, CSV, Markdown, JSON-less renderers

@@ -216,6 +216,7 @@ ul.gifts { list-style: none; padding: 0; margin: 0.2rem 0 0.6rem; display: flex;
 ul.outputs { margin: 0.2rem 0 0.6rem; padding-left: 1.2rem; }
 ul.outputs li { margin: 0.15rem 0; }
 p.sentence { border-left: 4px solid var(--accent); padding: 0.4rem 0.8rem; background: #f3f7fa; margin: 0.8rem 0; }
+th { white-space: nowrap; }
 p.rule { color: var(--muted); font-size: 0.75rem; margin-top: 1.5rem; border-top: 1px solid var(--rule); padding-top: 0.4rem; }
 "#;
 

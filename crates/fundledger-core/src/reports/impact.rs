@@ -48,7 +48,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use super::engine::{Classified, MovementKind};
-use super::statement::{currency_word, Cell, Language, RowKind, Statement};
+use super::statement::{currency_word, Language, RowKind, Statement};
 use super::valued::Valued;
 use super::{words, ReportError};
 use crate::donors::DonorRegister;
@@ -1215,7 +1215,10 @@ pub fn statements(report: &ImpactReport) -> Vec<Statement> {
     for (k, fund) in funds.iter().enumerate() {
         let mut s = Statement::new(
             &format!("impact-fund-{}", k + 1),
-            format!("{}: {}", report.title, fund.name),
+            match language {
+                Language::En => format!("{}: {}", report.title, fund.name),
+                Language::Ja => format!("{}：{}", report.title, fund.name),
+            },
             report.period.clone(),
             columns.clone(),
             &report.currency,
@@ -1224,7 +1227,6 @@ pub fn statements(report: &ImpactReport) -> Vec<Statement> {
         s.label_header = pick("Where the money came from", "資金の出所");
         for row in &fund.rows {
             s.amounts(row.label.clone(), 1, RowKind::Line, &cells(&row.figures));
-            output_rows(&mut s, &row.outputs, 2);
         }
         s.amounts(
             pick("Total", "合計"),
@@ -1232,18 +1234,25 @@ pub fn statements(report: &ImpactReport) -> Vec<Statement> {
             RowKind::Total,
             &cells(&fund.total),
         );
-        if !fund.unattributed_outputs.is_empty() {
-            s.heading(
-                pick(
-                    "Outputs in months without spending (not attributed)",
-                    "支出のない月の成果（配分なし）",
-                ),
-                0,
-            );
-            output_rows(&mut s, &fund.unattributed_outputs, 1);
-        }
         if !fund.purpose.is_empty() {
             s.notes.push(fund.purpose.clone());
+        }
+        // What each source paid for, as notes (full width, under the table).
+        for row in &fund.rows {
+            if !row.outputs.is_empty() {
+                s.notes
+                    .push(outputs_note(&row.label, &row.outputs, language));
+            }
+        }
+        if !fund.unattributed_outputs.is_empty() {
+            s.notes.push(outputs_note(
+                &pick(
+                    "Not attributed (months without spending)",
+                    "配分なし（支出のない月）",
+                ),
+                &fund.unattributed_outputs,
+                language,
+            ));
         }
         s.notes.push(pick(
             "The total is the fund's line in the analysis of funds (opening, income, expenditure, exchange, transfers, closing); the report is refused if they differ.",
@@ -1269,7 +1278,6 @@ pub fn statements(report: &ImpactReport) -> Vec<Statement> {
         s.label_header = pick("Fund", "基金");
         for f in &donor.funds {
             s.amounts(f.fund.clone(), 0, RowKind::Line, &cells(&f.row.figures));
-            output_rows(&mut s, &f.row.outputs, 1);
             s.notes.push(f.sentence.clone());
         }
         if donor.funds.is_empty() {
@@ -1288,15 +1296,12 @@ pub fn statements(report: &ImpactReport) -> Vec<Statement> {
     out
 }
 
-/// One row of text per output, under the row it belongs to.
-fn output_rows(s: &mut Statement, outputs: &[OutputLine], level: u8) {
-    for o in outputs {
-        s.rows.push(super::statement::Row {
-            label: o.text.clone(),
-            level,
-            kind: RowKind::Line,
-            cells: vec![Cell::Empty; s.columns.len()],
-        });
+/// "Foster parent A paid for: rice delivered …; …" (a note under a table).
+fn outputs_note(label: &str, outputs: &[OutputLine], language: Language) -> String {
+    let texts: Vec<&str> = outputs.iter().map(|o| o.text.as_str()).collect();
+    match language {
+        Language::En => format!("{label} paid for: {}.", texts.join("; ")),
+        Language::Ja => format!("{label}で実現したこと：{}。", texts.join("、")),
     }
 }
 

@@ -1216,8 +1216,10 @@ pub fn statements(report: &ImpactReport) -> Vec<Statement> {
         let mut s = Statement::new(
             &format!("impact-fund-{}", k + 1),
             match language {
-                Language::En => format!("{}: {}", report.title, fund.name),
-                Language::Ja => format!("{}：{}", report.title, fund.name),
+                // The fund first: a spreadsheet keeps 31 characters of a
+                // title as the sheet's name.
+                Language::En => format!("{}: {}", fund.name, lower_first(&report.title)),
+                Language::Ja => format!("{}：{}", fund.name, report.title),
             },
             report.period.clone(),
             columns.clone(),
@@ -1267,8 +1269,8 @@ pub fn statements(report: &ImpactReport) -> Vec<Statement> {
         let mut s = Statement::new(
             &format!("impact-donor-{}", donor.donor),
             match language {
-                Language::En => format!("{}: {}", report.title, donor.name),
-                Language::Ja => format!("{}：{} 様", report.title, donor.name),
+                Language::En => format!("{}: where your gifts went", donor.name),
+                Language::Ja => format!("{} 様：ご寄付の使途", donor.name),
             },
             report.period.clone(),
             columns.clone(),

@@ -137,7 +137,7 @@ pub enum StandardArg {
 /// `report` arguments.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// activities, position, funds, functional, loans, sales, outputs, annual, reconciliation, advances, documents or remittances.
+    /// activities, position, funds, functional, loans, sales, outputs, annual, donors, reconciliation, advances, documents or remittances.
     pub name: String,
     #[command(flatten)]
     pub period: PeriodArgs,
@@ -151,6 +151,10 @@ pub struct ReportArgs {
     /// `documents`: list payments of at least this much (base currency; default 50000).
     #[arg(long, value_name = "AMOUNT")]
     pub over: Option<u64>,
+    /// `donors`: show donors' names and addresses (personal data); without
+    /// it, each donor is shown by the public name the register declares.
+    #[arg(long)]
+    pub with_personal_data: bool,
     /// Output format (default: from -o's extension, else text). xlsx: one
     /// sheet per statement.
     #[arg(short = 'O', long = "output-format", value_enum)]

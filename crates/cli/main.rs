@@ -692,6 +692,7 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
                 text: prepared.text,
                 transactions: prepared.transactions,
                 value: prepared.summary,
+                donors: prepared.donors,
             })
         },
     );
@@ -1071,8 +1072,12 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         };
         return out.write(rendered);
     }
-    let mut statements =
-        reports::named(&valued, &args.name, standard, begin, end, as_of).map_err(report_failed)?;
+    let mut statements = if args.name == "donors" {
+        reports::donors::donors(&valued, standard, fy, begin, end, args.with_personal_data)
+            .map_err(report_failed)?
+    } else {
+        reports::named(&valued, &args.name, standard, begin, end, as_of).map_err(report_failed)?
+    };
     for s in &mut statements {
         name_funds(s, &args.fund);
     }
@@ -1160,6 +1165,7 @@ fn add(cli: &Cli, args: &AddArgs) -> Result<(), Failure> {
                 text,
                 transactions: 1,
                 value: (),
+                donors: None,
             })
         },
     )
@@ -1215,6 +1221,7 @@ fn close(cli: &Cli, args: &CloseArgs) -> Result<(), Failure> {
             text: plan.text.clone(),
             transactions: plan.transactions,
             value: plan,
+            donors: None,
         })
     })
     .map_err(change_failed)?;

@@ -148,6 +148,11 @@ codes! {
     DocumentOutside = "E804", Error, "document outside the ledger directory";
     /// A row of the donor register (`donors.csv`) that cannot be read.
     DonorRegister = "E901", Error, "invalid donor register";
+    /// A `donor:` tag naming an id the donor register does not hold.
+    UnknownDonor = "E902", Error, "unknown donor";
+    /// An import row naming a donor whom several donors of the register
+    /// share a name with.
+    AmbiguousDonor = "E903", Error, "ambiguous donor";
     /// Transactions out of date order within a file.
     DatesOutOfOrder = "W101", Warning, "dates out of order";
     /// A foreign-currency amount that cannot be valued in the base currency.

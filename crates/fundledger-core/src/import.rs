@@ -35,6 +35,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::donors::{DonorMatch, DonorRegister};
 use crate::journal::{Journal, PostingKind, Status};
 use crate::money::{self, Decimal};
 use crate::print;
@@ -182,6 +183,8 @@ pub fn read_statement(
         rules,
         settings,
         problems: Vec::new(),
+        donors: None,
+        already: false,
     };
     let mut lines = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -233,6 +236,8 @@ pub struct ImportSummary {
     pub products: BTreeMap<String, ProductTotals>,
     /// Sales rows at a price other than the catalogue's.
     pub price_differences: Vec<String>,
+    /// Donors the import adds to the donor register: (id, name as given).
+    pub new_donors: Vec<(String, String)>,
 }
 
 /// Sales of one product in an import.
@@ -257,6 +262,9 @@ pub struct Prepared {
     pub transactions: usize,
     /// The summary.
     pub summary: ImportSummary,
+    /// The donor register with the donors the import adds, and its file's
+    /// new text (`None` when it adds none).
+    pub donors: Option<crate::write::DonorsUpdate>,
 }
 
 /// Where an existing import id is, and its hash.
@@ -799,6 +807,22 @@ struct RowReader<'a> {
     rules: &'a ImportRules,
     settings: &'a Settings,
     problems: Vec<Diagnostic>,
+    /// The donor register (donations into a ledger directory), with the
+    /// donors this import adds.
+    donors: Option<DonorRegister>,
+    /// The row being read is already in the journal (no donor is added).
+    already: bool,
+}
+
+/// Who gave a donation row.
+enum Giver {
+    /// Nobody named.
+    Anonymous,
+    /// A donor of the register (or added by this import): the id and the
+    /// name a public report shows.
+    Donor(String, String),
+    /// The donor column holds a name as written (no register: a bare journal).
+    Named(String),
 }
 
 impl RowReader<'_> {
@@ -1086,11 +1110,11 @@ impl RowReader<'_> {
             return None;
         }
         let asset = self.account(self.rules.asset_account.as_ref(), "Assets:Bank");
-        let donor = clean_text(self.field(row, "donor"));
-        let payee = if donor.is_empty() {
-            "Anonymous donor".to_string()
-        } else {
-            donor
+        let giver = self.giver(row, summary)?;
+        let payee = match &giver {
+            Giver::Anonymous => "Anonymous donor".to_string(),
+            Giver::Donor(_, public) => format!("Donation from {public}"),
+            Giver::Named(name) => name.clone(),
         };
         let precision = self
             .settings
@@ -1108,6 +1132,9 @@ impl RowReader<'_> {
             crate::journal::quote_commodity(&currency)
         );
         let mut body = String::new();
+        if let Giver::Donor(id, _) = &giver {
+            print::write_tag_line(&mut body, 4, "donor", id);
+        }
         for (name, column) in [
             ("designation", "designation"),
             ("memo", "memo"),
@@ -1128,6 +1155,71 @@ impl RowReader<'_> {
         print::write_posting_line(&mut body, &income, &negative_text, "", &fund);
         self.add_to_fund_total(row, summary, fund, currency, amount, "amount")?;
         Some((date, payee, body))
+    }
+
+    /// The donor of a row: the donor column matched against the register by
+    /// id, payer reference, then folded name or reading; a name the register
+    /// does not hold adds a donor (listed in the summary); a name several
+    /// donors share is E903, asking for the id.
+    fn giver(&mut self, row: &Row, summary: &mut ImportSummary) -> Option<Giver> {
+        let cell = clean_text(self.field(row, "donor"));
+        if cell.is_empty() {
+            return Some(Giver::Anonymous);
+        }
+        let Some(register) = self.donors.as_mut() else {
+            return Some(Giver::Named(cell));
+        };
+        let namesakes: Vec<String> = match register.find(&cell) {
+            DonorMatch::Found(d) => {
+                return Some(Giver::Donor(
+                    d.id.clone(),
+                    d.display_name(false).to_string(),
+                ))
+            }
+            DonorMatch::Unknown if self.already => return Some(Giver::Anonymous),
+            DonorMatch::Unknown => {
+                let donor = register.add_named(&cell);
+                summary
+                    .new_donors
+                    .push((donor.id.clone(), donor.name.clone()));
+                return Some(Giver::Donor(
+                    donor.id.clone(),
+                    donor.display_name(false).to_string(),
+                ));
+            }
+            DonorMatch::Namesakes(donors) => donors
+                .iter()
+                .map(|d| format!("{} (line {})", d.id, d.line))
+                .collect(),
+        };
+        let register_path = self
+            .donors
+            .as_ref()
+            .map(|r| r.path().display().to_string())
+            .unwrap_or_default();
+        self.problems.push(
+            Diagnostic::new(
+                Code::AmbiguousDonor,
+                format!(
+                    "row {}, column `donor`: {} donors are named {cell:?}",
+                    row.line,
+                    namesakes.len()
+                ),
+            )
+            .at(Location {
+                path: self.path.to_path_buf(),
+                line: row.line,
+            })
+            .with_excerpt(vec![(row.line, row.raw.clone())])
+            .found(format!(
+                "{cell:?}, the name of {} in {register_path}",
+                namesakes.join(", ")
+            ))
+            .expected(
+                "the donor's id in column `donor` (fundledger never guesses between namesakes)",
+            ),
+        );
+        None
     }
 
     /// Adds a row's amount to its fund's total in the summary; a total that
@@ -1486,11 +1578,34 @@ pub fn prepare(
         rows_read: rows.len(),
         ..ImportSummary::default()
     };
+    // The donor register, read with its fingerprint so that the donors
+    // the import adds are written with the journal, under its lock.
+    let mut donors_file = None;
+    let donors = match (request.kind, settings.from_file) {
+        (ImportKind::Donations, true) => {
+            let path = settings.root.join(crate::donors::DONORS_FILE_NAME);
+            let (file, old) = crate::write::SideFile::read(&path, &settings.journal)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            let register = if file.expected.is_none() {
+                DonorRegister::empty(&path)
+            } else {
+                match DonorRegister::parse(&path, &old) {
+                    Ok(register) => register,
+                    Err(problems) => return Ok(Err(problems)),
+                }
+            };
+            donors_file = Some((file, old));
+            Some(register)
+        }
+        _ => None,
+    };
     let mut reader = RowReader {
         path: request.csv,
         rules: &rules,
         settings,
         problems: Vec::new(),
+        donors,
+        already: false,
     };
     let existing = existing_ids(journal);
     let mut occurrences: HashMap<String, usize> = HashMap::new();
@@ -1538,6 +1653,7 @@ pub fn prepare(
         // counted as new.
         let target = if already { &mut scratch } else { &mut summary };
         let problems_before = reader.problems.len();
+        reader.already = already;
         let made = match request.kind {
             ImportKind::Donations => reader.donation(row, target),
             ImportKind::Sales => reader.sale(row, target),
@@ -1582,10 +1698,21 @@ pub fn prepare(
     // In date order (stable: rows of one date keep the file's order).
     candidates.sort_by_key(|(date, _)| *date);
     let texts: Vec<String> = candidates.into_iter().map(|(_, text)| text).collect();
+    let donors = match (reader.donors, donors_file) {
+        (Some(register), Some((mut file, old))) if !register.added().is_empty() => {
+            file.text = register.appended_text(&old);
+            Some(crate::write::DonorsUpdate {
+                register: std::sync::Arc::new(register),
+                file,
+            })
+        }
+        _ => None,
+    };
     Ok(Ok(Prepared {
         text: texts.join("\n"),
         transactions: texts.len(),
         summary,
+        donors,
     }))
 }
 
@@ -1611,6 +1738,9 @@ pub fn summary_text(summary: &ImportSummary, dry_run: bool) -> String {
             "{product}: {} sold, {} returned, revenue {} {}",
             t.sold, t.returned, t.revenue, t.currency
         );
+    }
+    for (id, name) in &summary.new_donors {
+        let _ = writeln!(out, "new donor {id}: {name} (added to the donor register)");
     }
     for difference in &summary.price_differences {
         let _ = writeln!(out, "price differs from the catalogue: {difference}");

@@ -670,6 +670,10 @@ pub struct Settings {
     pub default_fund: String,
     /// True when read from a `fundledger.toml` (stricter checks apply).
     pub from_file: bool,
+    /// The donor register to check against instead of reading `donors.csv`:
+    /// set by an import while it validates the journal it is about to write
+    /// with the donors it adds.
+    pub donors: Option<std::sync::Arc<crate::donors::DonorRegister>>,
     /// The self-reliance product catalogue.
     pub products: Vec<ProductSettings>,
     /// Import defaults.
@@ -749,6 +753,7 @@ impl Settings {
             funds: Vec::new(),
             default_fund: BARE_DEFAULT_FUND.to_string(),
             from_file: false,
+            donors: None,
             products: Vec::new(),
             import: ImportSettings::default(),
             loans: Vec::new(),
@@ -1030,6 +1035,7 @@ impl Settings {
             funds: file.funds,
             default_fund,
             from_file: true,
+            donors: None,
             products: file.products,
             import: file.import,
             loans: file.loans,

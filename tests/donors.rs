@@ -248,3 +248,102 @@ fn the_register_ties_to_the_statement_of_activities() {
     assert_eq!(foster["cells"][0], "28");
     assert_eq!(foster["cells"][2], "1008000");
 }
+
+#[test]
+fn gifts_net_of_fees_are_booked_gross_and_a_payout_is_one_transaction() {
+    let scratch = Scratch::new();
+    let imported = scratch.run(&["import", "donations", "imports/payout-2001-04.csv"]);
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    assert!(
+        imported.stdout.contains("added 2 new transaction(s)"),
+        "{}",
+        imported.stdout
+    );
+    assert!(
+        imported.stdout.contains("fees: 1390 JPY"),
+        "{}",
+        imported.stdout
+    );
+    let journal = String::from_utf8(scratch.journal()).unwrap();
+    let payout = &journal[journal.find("Payout PO-20010415").unwrap()..];
+    let payout = &payout[..payout.find("\n\n").unwrap_or(payout.len())];
+    // One bank line (the net), one income posting per gift (gross), the fees.
+    assert_eq!(payout.matches("Assets:Bank:Postal").count(), 1, "{payout}");
+    assert!(
+        payout.contains("Assets:Bank:Postal                               36740 JPY"),
+        "{payout}"
+    );
+    assert_eq!(payout.matches("Income:Donations").count(), 4, "{payout}");
+    assert!(
+        payout.contains("Expenses:Fundraising:Fees                         1260 JPY"),
+        "{payout}"
+    );
+    // The balances: bank net, income gross, fees an expense; ledger agrees.
+    let balance = scratch.run(&[
+        "balance",
+        "-b",
+        "2001-04-01",
+        "-O",
+        "csv",
+        "Assets:Bank",
+        "Income:Donations",
+        "Expenses:Fundraising",
+    ]);
+    assert_eq!(balance.code, 0, "{}", balance.stderr);
+    for line in [
+        "Assets:Bank:Postal,JPY,39610",
+        "Expenses:Fundraising:Fees,JPY,1390",
+        "Income:Donations:FoodAid,JPY,-5000",
+        "Income:Donations:General,JPY,-13000",
+    ] {
+        assert!(
+            balance.stdout.contains(line),
+            "{line} in\n{}",
+            balance.stdout
+        );
+    }
+    // Nothing twice.
+    let before = scratch.journal();
+    let again = scratch.run(&["import", "donations", "imports/payout-2001-04.csv"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stdout.contains("5 already in the journal"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(scratch.journal(), before);
+    // The register shows each gift gross, under its donor.
+    let register = scratch.run(&["report", "donors", "--fy", "2001", "-O", "csv"]);
+    assert_eq!(register.code, 0, "{}", register.stderr);
+    assert!(
+        register.stdout.contains("Donor 6 (P06)"),
+        "{}",
+        register.stdout
+    );
+    assert!(
+        register.stdout.contains("Food supply to North Korea,5000"),
+        "{}",
+        register.stdout
+    );
+
+    // A fee as large as the gift, or a payout changed after its import,
+    // writes nothing.
+    std::fs::write(
+        scratch.ledger.join("bad.csv"),
+        "date,donor,amount,fee,payout\n2001-04-21,P01,3000,3000,\n2001-04-22,P02,3000,100,PO-20010415\n",
+    )
+    .unwrap();
+    let refused = scratch.run(&["import", "donations", "bad.csv"]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("bad.csv:2: error[E603]"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("bad.csv:3: error[E606]"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(scratch.journal(), before);
+}

@@ -70,6 +70,8 @@ impl ImportKind {
                 "reference",
                 "memo",
                 "child",
+                "fee",
+                "payout",
             ],
             ImportKind::Sales => &[
                 "date",
@@ -238,6 +240,8 @@ pub struct ImportSummary {
     pub price_differences: Vec<String>,
     /// Donors the import adds to the donor register: (id, name as given).
     pub new_donors: Vec<(String, String)>,
+    /// Fees of new gifts per currency (charged to `fee_account`).
+    pub fees: BTreeMap<String, Decimal>,
 }
 
 /// Sales of one product in an import.
@@ -370,6 +374,7 @@ fn rules_problems(rules: &ImportRules, files: &[(PathBuf, String)]) -> Vec<Diagn
         ("asset_account", &rules.asset_account),
         ("income_account", &rules.income_account),
         ("returns_account", &rules.returns_account),
+        ("fee_account", &rules.fee_account),
     ]
     .into_iter()
     .filter_map(|(key, value)| value.as_deref().map(|v| (key, v)))
@@ -394,6 +399,7 @@ fn rules_problems(rules: &ImportRules, files: &[(PathBuf, String)]) -> Vec<Diagn
         .fund
         .as_deref()
         .into_iter()
+        .chain(rules.fee_fund.as_deref())
         .chain(designations.iter().map(|d| d.fund.as_str()));
     for fund in funds {
         if fund.is_empty()
@@ -406,6 +412,27 @@ fn rules_problems(rules: &ImportRules, files: &[(PathBuf, String)]) -> Vec<Diagn
                 "a fund id from fundledger.toml (one word)",
             );
         }
+    }
+    if let Some(fee) = &rules.fee_per_gift {
+        if !fee
+            .parse::<Decimal>()
+            .is_ok_and(|f| f.is_sign_positive() || f.is_zero())
+        {
+            problem(
+                "fee_per_gift",
+                fee,
+                format!("fee_per_gift {fee:?} is not an amount"),
+                "a fee of zero or more, as a decimal string such as \"130\"",
+            );
+        }
+    }
+    if (rules.fee_per_gift.is_some() || rules.fee_fund.is_some()) && rules.fee_account.is_none() {
+        problem(
+            "fee_per_gift",
+            rules.fee_per_gift.as_deref().unwrap_or(""),
+            "fees are set, but not the account they are charged to".into(),
+            "fee_account = \"Expenses:Fundraising:Fees\" beside them",
+        );
     }
     let separator_problem =
         |c: char| c.is_ascii_digit() || c == '-' || c.is_whitespace() && c != ' ';
@@ -814,6 +841,35 @@ struct RowReader<'a> {
     already: bool,
 }
 
+/// A donation row read: a gift, its fee and where they are booked.
+struct GiftRow {
+    date: NaiveDate,
+    payee: String,
+    /// `donor:`, `designation:`... tags, in order.
+    tags: Vec<(&'static str, String)>,
+    asset: String,
+    income: String,
+    fund: String,
+    currency: String,
+    precision: u32,
+    /// The gross gift.
+    amount: Decimal,
+    /// The fee kept by the bank, the post office or the processor.
+    fee: Decimal,
+    negative_text: String,
+}
+
+impl GiftRow {
+    /// An amount in the gift's currency, as the journal writes it.
+    fn text_of(&self, quantity: Decimal) -> String {
+        format!(
+            "{} {}",
+            money::format_plain(quantity, self.precision),
+            crate::journal::quote_commodity(&self.currency)
+        )
+    }
+}
+
 /// Who gave a donation row.
 enum Giver {
     /// Nobody named.
@@ -1037,11 +1093,7 @@ impl RowReader<'_> {
         value.cloned().unwrap_or_else(|| default.to_string())
     }
 
-    fn donation(
-        &mut self,
-        row: &Row,
-        summary: &mut ImportSummary,
-    ) -> Option<(NaiveDate, String, String)> {
+    fn donation(&mut self, row: &Row, summary: &mut ImportSummary) -> Option<GiftRow> {
         let date = self.date(row);
         let amount_text = self.field(row, "amount").to_string();
         let amount = self.decimal(row, "amount", &amount_text);
@@ -1121,19 +1173,14 @@ impl RowReader<'_> {
             .commodity(&currency)
             .map(|c| c.precision)
             .unwrap_or(0);
-        let amount_text = format!(
-            "{} {}",
-            money::format_plain(amount, precision),
-            crate::journal::quote_commodity(&currency)
-        );
         let negative_text = format!(
             "{} {}",
             money::format_plain(-amount, precision),
             crate::journal::quote_commodity(&currency)
         );
-        let mut body = String::new();
+        let mut tags = Vec::new();
         if let Giver::Donor(id, _) = &giver {
-            print::write_tag_line(&mut body, 4, "donor", id);
+            tags.push(("donor", id.clone()));
         }
         for (name, column) in [
             ("designation", "designation"),
@@ -1143,17 +1190,148 @@ impl RowReader<'_> {
         ] {
             let value = clean_text(self.field(row, column));
             if !value.is_empty() {
-                print::write_tag_line(&mut body, 4, name, &value);
+                tags.push((name, value));
             }
         }
         if self.field(row, "child").is_empty() {
             if let Some(child) = child_named_in(&format!("{designation} {memo}")) {
-                print::write_tag_line(&mut body, 4, "child", &child);
+                tags.push(("child", child));
             }
         }
-        print::write_posting_line(&mut body, &asset, &amount_text, "", &fund);
-        print::write_posting_line(&mut body, &income, &negative_text, "", &fund);
-        self.add_to_fund_total(row, summary, fund, currency, amount, "amount")?;
+        let fee = self.fee(row, &base, amount)?;
+        self.add_to_fund_total(
+            row,
+            summary,
+            fund.clone(),
+            currency.clone(),
+            amount,
+            "amount",
+        )?;
+        if !fee.is_zero() {
+            let total = summary.fees.entry(currency.clone()).or_default();
+            *total = money::checked_add(*total, fee).ok()?;
+        }
+        Some(GiftRow {
+            date,
+            payee,
+            tags,
+            asset,
+            income,
+            fund,
+            currency,
+            precision,
+            amount,
+            fee,
+            negative_text,
+        })
+    }
+
+    /// The fee of a gift: its `fee` cell, else `fee_per_gift`, else zero; at
+    /// least zero, less than the gift, and with an account to charge it to.
+    fn fee(&mut self, row: &Row, base: &str, amount: Decimal) -> Option<Decimal> {
+        let cell = self.field(row, "fee").to_string();
+        let fee = if cell.trim().is_empty() {
+            self.rules
+                .fee_per_gift
+                .as_deref()
+                .and_then(|f| f.parse::<Decimal>().ok())
+                .unwrap_or(Decimal::ZERO)
+        } else {
+            let fee = self.decimal(row, "fee", &cell)?;
+            // The same decimals the gift's currency allows.
+            self.currency(row, base, fee, "fee")?;
+            fee
+        };
+        if fee.is_sign_negative() || fee >= amount {
+            self.problem(
+                row,
+                Code::CsvAmount,
+                "fee",
+                &fee.to_string(),
+                format!("a fee of zero or more and less than the gift ({amount})"),
+            );
+            return None;
+        }
+        if !fee.is_zero() && self.rules.fee_account.is_none() {
+            self.problem(
+                row,
+                Code::CsvMissing,
+                "fee",
+                &fee.to_string(),
+                "fee_account = \"Expenses:...\" in [import.donations] (or the rules file): the expense the fee is charged to".into(),
+            );
+            return None;
+        }
+        Some(fee)
+    }
+
+    /// The fund fees are charged to.
+    fn fee_fund(&self) -> String {
+        self.rules
+            .fee_fund
+            .clone()
+            .unwrap_or_else(|| self.settings.default_fund.clone())
+    }
+
+    /// One gift as its own transaction: the net to the bank, the gross as
+    /// income of its fund, the fee (when there is one) as an expense.
+    fn single(&self, gift: GiftRow) -> Option<(NaiveDate, String, String)> {
+        let mut body = String::new();
+        for (name, value) in &gift.tags {
+            print::write_tag_line(&mut body, 4, name, value);
+        }
+        let net = money::checked_sub(gift.amount, gift.fee).ok()?;
+        print::write_posting_line(&mut body, &gift.asset, &gift.text_of(net), "", &gift.fund);
+        print::write_posting_line(&mut body, &gift.income, &gift.negative_text, "", &gift.fund);
+        if !gift.fee.is_zero() {
+            let account = self.rules.fee_account.clone().unwrap_or_default();
+            print::write_posting_line(
+                &mut body,
+                &account,
+                &gift.text_of(gift.fee),
+                "",
+                &self.fee_fund(),
+            );
+        }
+        Some((gift.date, gift.payee, body))
+    }
+
+    /// A payout bundling gifts: one transaction, dated on its latest gift,
+    /// with one posting per gift (its donor and tags below it), the fees
+    /// together, and one bank line for the net (in the gifts' fund when they
+    /// share one, else the fund fees are charged to; fundledger adds the
+    /// interfund postings).
+    fn payout(&self, reference: &str, gifts: &[GiftRow]) -> Option<(NaiveDate, String, String)> {
+        let first = gifts.first()?;
+        let date = gifts.iter().map(|g| g.date).max()?;
+        let gross = money::checked_sum(gifts.iter().map(|g| g.amount)).ok()?;
+        let fees = money::checked_sum(gifts.iter().map(|g| g.fee)).ok()?;
+        let net = money::checked_sub(gross, fees).ok()?;
+        let bank_fund = if gifts.iter().all(|g| g.fund == first.fund) {
+            first.fund.clone()
+        } else {
+            self.fee_fund()
+        };
+        let mut body = String::new();
+        print::write_tag_line(&mut body, 4, "payout", reference);
+        print::write_posting_line(&mut body, &first.asset, &first.text_of(net), "", &bank_fund);
+        for gift in gifts {
+            print::write_posting_line(&mut body, &gift.income, &gift.negative_text, "", &gift.fund);
+            for (name, value) in &gift.tags {
+                print::write_tag_line(&mut body, 4, name, value);
+            }
+        }
+        if !fees.is_zero() {
+            let account = self.rules.fee_account.clone().unwrap_or_default();
+            print::write_posting_line(
+                &mut body,
+                &account,
+                &first.text_of(fees),
+                "",
+                &self.fee_fund(),
+            );
+        }
+        let payee = format!("Payout {reference}: {} gift(s)", gifts.len());
         Some((date, payee, body))
     }
 
@@ -1476,11 +1654,35 @@ fn child_named_in(text: &str) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
-/// The digest of a row's fields, in a fixed order.
+/// An imported entry: its header, import tags and body.
+fn entry_text(date: NaiveDate, payee: &str, id: &str, hash: &str, body: &str) -> String {
+    let mut text = String::new();
+    print::write_header(
+        &mut text,
+        &print::HeaderText {
+            date,
+            status: Status::Cleared,
+            code: None,
+            payee,
+        },
+    );
+    print::write_tag_line(&mut text, 4, "import", id);
+    print::write_tag_line(&mut text, 4, "importhash", hash);
+    text.push_str(body);
+    text
+}
+
+/// The digest of a row's fields, in a fixed order. The `fee` and `payout`
+/// columns count only when filled, so that files imported before they
+/// existed keep their digests (and are not imported twice).
 fn row_hash(kind: ImportKind, row: &Row) -> String {
     let mut hasher = Sha256::new();
     hasher.update(kind.name().as_bytes());
     for field in kind.fields() {
+        let value = row.fields.get(field).map(String::as_str).unwrap_or("");
+        if matches!(*field, "fee" | "payout") && value.is_empty() {
+            continue;
+        }
         hasher.update([0x1f]);
         hasher.update(
             row.fields
@@ -1612,8 +1814,18 @@ pub fn prepare(
     let mut seen_in_file: HashMap<String, (String, u32)> = HashMap::new();
     let mut candidates = Vec::new();
     let mut scratch = ImportSummary::default();
+    // Rows sharing a payout reference, in the order payouts first appear.
+    let mut payouts: Vec<(String, Vec<(&Row, String)>)> = Vec::new();
     for row in &rows {
         let hash = row_hash(request.kind, row);
+        let payout = clean_text(reader.field(row, "payout")).replace(' ', "_");
+        if request.kind == ImportKind::Donations && !payout.is_empty() {
+            match payouts.iter_mut().find(|(p, _)| *p == payout) {
+                Some((_, members)) => members.push((row, hash)),
+                None => payouts.push((payout, vec![(row, hash)])),
+            }
+            continue;
+        }
         let reference = clean_text(reader.field(row, "reference")).replace(' ', "_");
         let id = if reference.is_empty() {
             let n = occurrences.entry(hash.clone()).or_insert(0);
@@ -1655,7 +1867,9 @@ pub fn prepare(
         let problems_before = reader.problems.len();
         reader.already = already;
         let made = match request.kind {
-            ImportKind::Donations => reader.donation(row, target),
+            ImportKind::Donations => reader
+                .donation(row, target)
+                .and_then(|gift| reader.single(gift)),
             ImportKind::Sales => reader.sale(row, target),
         };
         let Some((date, payee, body)) = made else {
@@ -1676,20 +1890,77 @@ pub fn prepare(
             summary.already_present += 1;
             continue;
         }
-        let mut text = String::new();
-        print::write_header(
-            &mut text,
-            &print::HeaderText {
-                date,
-                status: Status::Cleared,
-                code: None,
-                payee: &payee,
-            },
-        );
-        print::write_tag_line(&mut text, 4, "import", &id);
-        print::write_tag_line(&mut text, 4, "importhash", &hash);
-        text.push_str(&body);
-        candidates.push((date, text));
+        candidates.push((date, entry_text(date, &payee, &id, &hash, &body)));
+    }
+    // Each payout: one transaction, one import id for all its rows.
+    for (reference, members) in &payouts {
+        let id = format!("donations-payout-{reference}");
+        let mut hasher = Sha256::new();
+        for (_, hash) in members {
+            hasher.update(hash.as_bytes());
+            hasher.update([0x1f]);
+        }
+        let hash: String = hasher
+            .finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let first = members[0].0;
+        let already = match existing.get(&id) {
+            Some(e) if e.hash == hash => true,
+            Some(e) => {
+                reader.problems.push(
+                    Diagnostic::new(Code::ImportConflict, format!("payout {reference:?} (row {} and the rows sharing it) was imported before with other gifts", first.line))
+                        .at(Location { path: request.csv.to_path_buf(), line: first.line })
+                        .with_excerpt(vec![(first.line, first.raw.clone())])
+                        .found(format!("{}:{}: the payout as imported", e.location.path.display(), e.location.line))
+                        .expected("the payout's rows as imported before, or a new payout reference"),
+                );
+                continue;
+            }
+            None => false,
+        };
+        let target = if already { &mut scratch } else { &mut summary };
+        reader.already = already;
+        let problems_before = reader.problems.len();
+        let gifts: Vec<GiftRow> = members
+            .iter()
+            .filter_map(|(row, _)| reader.donation(row, target))
+            .collect();
+        if gifts.len() != members.len() {
+            continue;
+        }
+        if let Some(other) = gifts.iter().find(|g| g.currency != gifts[0].currency) {
+            reader.problem(
+                first,
+                Code::CsvAmount,
+                "currency",
+                &other.currency,
+                format!(
+                    "one currency per payout (its first gift is in {})",
+                    gifts[0].currency
+                ),
+            );
+            continue;
+        }
+        if already {
+            summary.already_present += members.len();
+            continue;
+        }
+        match reader.payout(reference, &gifts) {
+            Some((date, payee, body)) => {
+                candidates.push((date, entry_text(date, &payee, &id, &hash, &body)))
+            }
+            None if reader.problems.len() == problems_before => reader.problem(
+                first,
+                Code::Overflow,
+                "amount",
+                &first.raw,
+                "a payout whose total stays within 28 digits".into(),
+            ),
+            None => {}
+        }
     }
     if !reader.problems.is_empty() {
         return Ok(Err(reader.problems));
@@ -1737,6 +2008,12 @@ pub fn summary_text(summary: &ImportSummary, dry_run: bool) -> String {
             out,
             "{product}: {} sold, {} returned, revenue {} {}",
             t.sold, t.returned, t.revenue, t.currency
+        );
+    }
+    for (currency, fee) in &summary.fees {
+        let _ = writeln!(
+            out,
+            "fees: {fee} {currency} (gifts booked gross, fees as an expense)"
         );
     }
     for (id, name) in &summary.new_donors {

@@ -312,6 +312,18 @@ pub struct ImportRules {
     /// Designation rules, tried in order (donations).
     #[serde(default)]
     pub designations: Option<Vec<Designation>>,
+    /// The expense account a gift's fee is charged to (donations: a `fee`
+    /// column, or `fee_per_gift`), such as `Expenses:Fundraising:Fees`.
+    #[serde(default)]
+    pub fee_account: Option<String>,
+    /// The fund that bears fees (default: the default fund).
+    #[serde(default)]
+    pub fee_fund: Option<String>,
+    /// A fee on every gift the file's `fee` column leaves empty, in the
+    /// gift's currency (the postal transfer charge the organisation bears),
+    /// written as a decimal string: `"130"`.
+    #[serde(default)]
+    pub fee_per_gift: Option<String>,
 }
 
 impl ImportRules {
@@ -347,6 +359,15 @@ impl ImportRules {
                 .designations
                 .clone()
                 .or_else(|| self.designations.clone()),
+            fee_account: over
+                .fee_account
+                .clone()
+                .or_else(|| self.fee_account.clone()),
+            fee_fund: over.fee_fund.clone().or_else(|| self.fee_fund.clone()),
+            fee_per_gift: over
+                .fee_per_gift
+                .clone()
+                .or_else(|| self.fee_per_gift.clone()),
         }
     }
 }

@@ -101,11 +101,13 @@ pub fn donors(
     let register = match crate::donors::register_of(settings) {
         None => std::sync::Arc::new(DonorRegister::default()),
         Some(Ok(register)) => register,
-        Some(Err(problems)) => return Err(ReportError::Request(format!(
+        Some(Err(problems)) => {
+            return Err(ReportError::Request(format!(
             "the donor register cannot be read ({} problem(s); `fundledger check` lists them): {}",
             problems.len(),
             problems.first().map(|d| d.message.as_str()).unwrap_or("")
-        ))),
+        )))
+        }
     };
     let gifts = gifts(valued, begin, end, language);
     let unknown: Vec<&str> = gifts
@@ -324,8 +326,8 @@ pub fn donors(
         pick(language, "Gifts by category of donor", "寄附者の区分別合計"),
         subtitle.clone(),
         [
-            ("Donors", "寄附者数"),
-            ("Gifts", "件数"),
+            ("Donors (number)", "寄附者数（人）"),
+            ("Gifts (number)", "件数（件）"),
             ("Money", "寄附金"),
             ("In kind", "現物寄附"),
             ("Total", "合計"),
@@ -448,14 +450,14 @@ fn public_support_test(
         },
         vec![
             pick(language, "Figure", "数値").to_string(),
-            pick(language, "Requirement", "基準").to_string(),
+            pick(language, "Requirement", "要件").to_string(),
         ],
         &valued.base,
     );
     if language == Language::Ja {
         s = s.japanese();
     }
-    s.label_header = pick(language, "Test", "基準").into();
+    s.label_header = pick(language, "Test and figure", "基準と項目").into();
     let text = |t: String| Cell::Text(t);
     let min_gifts = Decimal::from(PST_MIN_YEARLY_GIFTS_JPY);
 
@@ -513,8 +515,8 @@ fn public_support_test(
         let fy_word = words::fiscal_year(year, language);
         s.cells(
             match language {
-                Language::En => format!("{fy_word}: donors counted"),
-                Language::Ja => format!("{fy_word}：算入する寄附者数"),
+                Language::En => format!("{fy_word}: donors counted (number)"),
+                Language::Ja => format!("{fy_word}：算入する寄附者数（人）"),
             },
             1,
             RowKind::Line,
@@ -522,8 +524,8 @@ fn public_support_test(
         );
         s.cells(
             match language {
-                Language::En => format!("{fy_word}: left out, without name and address"),
-                Language::Ja => format!("{fy_word}：除外（氏名・住所の記録なし）"),
+                Language::En => format!("{fy_word}: left out, without name and address (number)"),
+                Language::Ja => format!("{fy_word}：除外、氏名・住所の記録なし（人）"),
             },
             2,
             RowKind::Line,
@@ -531,8 +533,8 @@ fn public_support_test(
         );
         s.cells(
             match language {
-                Language::En => format!("{fy_word}: left out, officers"),
-                Language::Ja => format!("{fy_word}：除外（役員）"),
+                Language::En => format!("{fy_word}: left out, officers (number)"),
+                Language::Ja => format!("{fy_word}：除外、役員（人）"),
             },
             2,
             RowKind::Line,
@@ -541,9 +543,9 @@ fn public_support_test(
         s.cells(
             match language {
                 Language::En => {
-                    format!("{fy_word}: gifts without a recorded donor (not countable)")
+                    format!("{fy_word}: gifts without a recorded donor, not countable (amount)")
                 }
-                Language::Ja => format!("{fy_word}：寄附者の記録のない寄附（算入不可）"),
+                Language::Ja => format!("{fy_word}：寄附者の記録のない寄附、算入不可（円）"),
             },
             2,
             RowKind::Line,

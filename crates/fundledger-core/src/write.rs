@@ -564,6 +564,9 @@ pub fn append(
 ) -> Result<Loaded, WriteError> {
     let target = write_target(settings)?;
     remove_stale_temporaries(&target)?;
+    for side in append.side_files {
+        remove_stale_temporaries(&side.path)?;
+    }
     crash_point("locked");
     let (temp, loaded) = write_and_validate(settings, &target, &append)?;
     let side_temps = append
@@ -571,6 +574,9 @@ pub fn append(
         .iter()
         .map(SideFile::write_temporary)
         .collect::<Result<Vec<_>, _>>()?;
+    if !side_temps.is_empty() {
+        crash_point("side-temp-written");
+    }
     pause_point("validated");
     // The last look before the rename: a writer that ignored the lock (an
     // editor saving, `>>`) during the copy and validation is caught here.

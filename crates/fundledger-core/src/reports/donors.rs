@@ -172,17 +172,7 @@ pub fn donors(
     // 1 and 2: the register (money) and the gifts in kind, one layout.
     let listing = |in_kind: bool| -> Result<Statement, ReportError> {
         let mut columns = vec![pick(language, "Category", "区分").to_string()];
-        if with_personal_data {
-            columns.push(pick(language, "Address", "住所").to_string());
-        }
-        columns.push(
-            if in_kind {
-                pick(language, "Gift", "寄附の内容")
-            } else {
-                pick(language, "Fund", "寄附先")
-            }
-            .to_string(),
-        );
+        columns.push(pick(language, "Fund", "寄附先").to_string());
         columns.push(
             if in_kind {
                 pick(language, "Booked value", "評価額")
@@ -207,7 +197,21 @@ pub fn donors(
         if language == Language::Ja {
             s = s.japanese();
         }
-        s.label_header = pick(language, "Donor / date of gift", "寄附者／受領日").into();
+        s.label_header = match (in_kind, with_personal_data) {
+            (false, false) => pick(language, "Donor / date of gift", "寄附者／受領日"),
+            (false, true) => pick(
+                language,
+                "Donor, address / date of gift",
+                "寄附者・住所／受領日",
+            ),
+            (true, false) => pick(language, "Donor / date and gift", "寄附者／受領日と内容"),
+            (true, true) => pick(
+                language,
+                "Donor, address / date and gift",
+                "寄附者・住所／受領日と内容",
+            ),
+        }
+        .into();
         let blank = |n: usize| vec![Cell::Empty; n];
         let width = s.columns.len();
         let mut grand = Decimal::ZERO;
@@ -223,23 +227,32 @@ pub fn donors(
                     .unwrap_or("")
                     .to_string(),
             )];
-            if with_personal_data {
-                head.push(Cell::Text(
-                    donor.and_then(|d| d.address.clone()).unwrap_or_default(),
-                ));
-            }
             head.extend(blank(2));
-            s.cells(name, 0, RowKind::Line, head);
+            // The address with the name (personal data only), so that it
+            // wraps in the label column rather than crowding the figures.
+            let address = donor
+                .and_then(|d| d.address.as_deref())
+                .filter(|_| with_personal_data);
+            let label = match address {
+                Some(address) => match language {
+                    Language::En => format!("{name}, {address}"),
+                    Language::Ja => format!("{name}　{address}"),
+                },
+                None => name,
+            };
+            s.cells(label, 0, RowKind::Line, head);
             let mut total = Decimal::ZERO;
             for gift in list {
                 let mut cells = blank(width - 2);
-                cells.push(Cell::Text(if in_kind {
-                    gift.description.clone()
-                } else {
-                    gift.fund.clone()
-                }));
+                cells.push(Cell::Text(gift.fund.clone()));
                 cells.push(Cell::Amount(gift.amount));
-                s.cells(words::date(gift.date, language), 1, RowKind::Line, cells);
+                let date = words::date(gift.date, language);
+                let label = if in_kind {
+                    format!("{date}: {}", gift.description)
+                } else {
+                    date
+                };
+                s.cells(label, 1, RowKind::Line, cells);
                 super::acc(&mut total, gift.amount)?;
             }
             let mut cells = blank(width - 1);

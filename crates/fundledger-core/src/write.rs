@@ -510,28 +510,10 @@ impl SideFile {
     fn write_temporary(&self) -> Result<tempfile::NamedTempFile, WriteError> {
         if self.expected.is_some() {
             refuse_unsafe_target(&self.path)?;
-        }
-        let dir = parent_dir(&self.path);
-        let mut temp = tempfile::Builder::new()
-            .prefix(&temp_prefix(&self.path))
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(io(format!(
-                "cannot create a temporary file in {}",
-                dir.display()
-            )))?;
-        if self.expected.is_some() {
-            keep_ownership_and_mode(&self.path, temp.as_file());
+            synced_temporary(&self.path, &self.path, &self.text)
         } else {
-            keep_ownership_and_mode(&self.like, temp.as_file());
+            synced_temporary(&self.path, &self.like, &self.text)
         }
-        temp.write_all(self.text.as_bytes())
-            .and_then(|()| temp.flush())
-            .map_err(io("cannot write the temporary file"))?;
-        temp.as_file()
-            .sync_all()
-            .map_err(io("cannot flush the temporary file to disk"))?;
-        Ok(temp)
     }
 }
 
@@ -643,22 +625,7 @@ pub fn replace_files(_lock: &JournalLock, replacements: &[Replacement]) -> Resul
     }
     let mut temps = Vec::with_capacity(replacements.len());
     for r in replacements {
-        let dir = parent_dir(&r.path);
-        let mut temp = tempfile::Builder::new()
-            .prefix(&temp_prefix(&r.path))
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(io(format!(
-                "cannot create a temporary file in {}",
-                dir.display()
-            )))?;
-        keep_ownership_and_mode(&r.path, temp.as_file());
-        temp.write_all(r.text.as_bytes())
-            .and_then(|()| temp.flush())
-            .map_err(io("cannot write the temporary file"))?;
-        temp.as_file()
-            .sync_all()
-            .map_err(io("cannot flush the temporary file to disk"))?;
+        let temp = synced_temporary(&r.path, &r.path, &r.text)?;
         temps.push(temp);
     }
     crash_point("temp-synced");
@@ -677,6 +644,32 @@ pub fn replace_files(_lock: &JournalLock, replacements: &[Replacement]) -> Resul
     }
     crash_point("renamed");
     Ok(())
+}
+
+/// `text` in a temporary file beside `path`, with the mode, group and (as
+/// root) owner of `like`, flushed to disk: what is renamed over `path`.
+fn synced_temporary(
+    path: &Path,
+    like: &Path,
+    text: &str,
+) -> Result<tempfile::NamedTempFile, WriteError> {
+    let dir = parent_dir(path);
+    let mut temp = tempfile::Builder::new()
+        .prefix(&temp_prefix(path))
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(io(format!(
+            "cannot create a temporary file in {}",
+            dir.display()
+        )))?;
+    keep_ownership_and_mode(like, temp.as_file());
+    temp.write_all(text.as_bytes())
+        .and_then(|()| temp.flush())
+        .map_err(io("cannot write the temporary file"))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(io("cannot flush the temporary file to disk"))?;
+    Ok(temp)
 }
 
 /// Refuses a file that cannot be replaced by rename without harm: a symbolic

@@ -526,44 +526,44 @@ fn public_support_test(
         }
         qualifying_sum = qualifying_sum.saturating_add(counted);
         let fy_word = words::fiscal_year(year, language);
-        s.cells(
-            match language {
-                Language::En => format!("{fy_word}: donors counted (number)"),
-                Language::Ja => format!("{fy_word}：算入する寄附者数（人）"),
-            },
-            1,
-            RowKind::Line,
-            vec![Cell::Amount(Decimal::from(counted)), Cell::Empty],
-        );
-        s.cells(
-            match language {
-                Language::En => format!("{fy_word}: left out, without name and address (number)"),
-                Language::Ja => format!("{fy_word}：除外、氏名・住所の記録なし（人）"),
-            },
-            2,
-            RowKind::Line,
-            vec![Cell::Amount(Decimal::from(unidentified)), Cell::Empty],
-        );
-        s.cells(
-            match language {
-                Language::En => format!("{fy_word}: left out, officers (number)"),
-                Language::Ja => format!("{fy_word}：除外、役員（人）"),
-            },
-            2,
-            RowKind::Line,
-            vec![Cell::Amount(Decimal::from(officers)), Cell::Empty],
-        );
-        s.cells(
-            match language {
-                Language::En => {
-                    format!("{fy_word}: gifts without a recorded donor, not countable (amount)")
-                }
-                Language::Ja => format!("{fy_word}：寄附者の記録のない寄附、算入不可（円）"),
-            },
-            2,
-            RowKind::Line,
-            vec![Cell::Amount(unrecorded), Cell::Empty],
-        );
+        let year_rows: [(&str, &str, u8, Decimal); 4] = [
+            (
+                "donors counted (number)",
+                "算入する寄附者数（人）",
+                1,
+                counted.into(),
+            ),
+            (
+                "left out, without name and address (number)",
+                "除外、氏名・住所の記録なし（人）",
+                2,
+                unidentified.into(),
+            ),
+            (
+                "left out, officers (number)",
+                "除外、役員（人）",
+                2,
+                officers.into(),
+            ),
+            (
+                "gifts without a recorded donor, not countable (amount)",
+                "寄附者の記録のない寄附、算入不可（円）",
+                2,
+                unrecorded,
+            ),
+        ];
+        for (en, ja, level, value) in year_rows {
+            let label = match language {
+                Language::En => format!("{fy_word}: {en}"),
+                Language::Ja => format!("{fy_word}：{ja}"),
+            };
+            s.cells(
+                label,
+                level,
+                RowKind::Line,
+                vec![Cell::Amount(value), Cell::Empty],
+            );
+        }
         // The year's recurring income for the relative test.
         let set = super::financial::statements(valued, standard, begin, end)?;
         for tie in &set.activities.ties {

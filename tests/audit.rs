@@ -49,9 +49,18 @@ fn the_package_of_fy2000_equals_the_reports() {
     let documents = example(&["report", "documents", "--fy", "2000"]);
     assert_eq!(read("payments-without-documents.csv"), documents.stdout);
 
-    // One letter per member-lender, with the loans report's outstanding
-    // balance.
-    let loans = example(&["report", "loans", "--fy", "2000", "-O", "csv"]);
+    // One letter per member-lender, addressed by name, with the loans
+    // report's outstanding balance (the report names lenders only when
+    // asked for personal data; otherwise it shows their labels).
+    let loans = example(&[
+        "report",
+        "loans",
+        "--fy",
+        "2000",
+        "-O",
+        "csv",
+        "--with-personal-data",
+    ]);
     let mut letters = 0;
     for line in loans
         .stdout

@@ -347,3 +347,37 @@ fn gifts_net_of_fees_are_booked_gross_and_a_payout_is_one_transaction() {
     );
     assert_eq!(scratch.journal(), before);
 }
+
+#[test]
+fn member_lenders_are_shown_by_their_labels_unless_asked() {
+    for standard in ["asc958", "jp-npo"] {
+        let args = [
+            "-C",
+            LEDGER,
+            "report",
+            "annual",
+            "--fy",
+            "2000",
+            "--standard",
+            standard,
+        ];
+        let public = run(&args);
+        assert_eq!(public.code, 0, "{}", public.stderr);
+        for name in [
+            "Sato", "Kato", "Yamada", "Mori", "佐藤", "加藤", "山田", "森 ",
+        ] {
+            assert!(!public.stdout.contains(name), "{standard}: {name} named");
+        }
+        let mut personal_args = args.to_vec();
+        personal_args.push("--with-personal-data");
+        let personal = run(&personal_args);
+        assert_eq!(personal.code, 0, "{}", personal.stderr);
+        let sato = if standard == "jp-npo" {
+            "佐藤"
+        } else {
+            "Sato"
+        };
+        assert!(personal.stdout.contains(sato), "{standard}: {sato} missing");
+        assert!(!personal.stdout.contains("Member C"), "{standard}");
+    }
+}

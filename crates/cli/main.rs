@@ -105,6 +105,8 @@ fn settings_for(cli: &Cli) -> Result<Settings, Failure> {
     let mut settings = located_settings(cli)?;
     settings.auto |= cli.auto;
     settings.strict |= matches!(&cli.command, Command::Check(args) if args.strict);
+    settings.with_personal_data |=
+        matches!(&cli.command, Command::Report(args) if args.with_personal_data);
     Ok(settings)
 }
 

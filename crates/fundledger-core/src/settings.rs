@@ -401,6 +401,13 @@ pub struct LoanSettings {
     /// The lender's name in Japanese reports (default: `lender`).
     #[serde(default)]
     pub lender_ja: Option<String>,
+    /// The lender's public name ("Member A"), which reports show instead of
+    /// the name unless asked for personal data (`--with-personal-data`).
+    #[serde(default)]
+    pub label: Option<String>,
+    /// The public name in Japanese reports (default: `label`).
+    #[serde(default)]
+    pub label_ja: Option<String>,
     /// The annual interest rate in percent, as text (`"0"`).
     #[serde(default)]
     pub interest_percent: Option<String>,
@@ -691,6 +698,9 @@ pub struct Settings {
     pub default_fund: String,
     /// True when read from a `fundledger.toml` (stricter checks apply).
     pub from_file: bool,
+    /// Reports show personal data: names of donors and lenders, addresses
+    /// (`--with-personal-data`); otherwise their declared public labels.
+    pub with_personal_data: bool,
     /// The donor register to check against instead of reading `donors.csv`:
     /// set by an import while it validates the journal it is about to write
     /// with the donors it adds.
@@ -774,6 +784,7 @@ impl Settings {
             funds: Vec::new(),
             default_fund: BARE_DEFAULT_FUND.to_string(),
             from_file: false,
+            with_personal_data: false,
             donors: None,
             products: Vec::new(),
             import: ImportSettings::default(),
@@ -1056,6 +1067,7 @@ impl Settings {
             funds: file.funds,
             default_fund,
             from_file: true,
+            with_personal_data: false,
             donors: None,
             products: file.products,
             import: file.import,

@@ -176,7 +176,7 @@ pub fn loans(
     for (account, loan) in &per_account {
         let settings_loan = settings.loans.iter().find(|l| l.account == *account);
         let lender = settings_loan
-            .map(|l| words::lender(l, language))
+            .map(|l| words::lender(settings, l, language))
             .unwrap_or_else(|| account.rsplit(':').next().unwrap_or(account).to_string());
         let outstanding = money::checked_sub(loan.borrowed, loan.repaid)?;
         let due = settings_loan.and_then(|l| l.due);
@@ -380,7 +380,7 @@ pub fn loans(
             .loans
             .iter()
             .find(|l| l.account == m.account)
-            .map(|l| words::lender(l, language))
+            .map(|l| words::lender(settings, l, language))
             .unwrap_or_else(|| m.lender.clone());
         movement.amounts(lender, 1, RowKind::Line, &row);
         for (t, v) in totals.iter_mut().zip(row) {

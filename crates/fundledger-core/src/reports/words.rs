@@ -174,8 +174,23 @@ pub fn product(product: &crate::settings::ProductSettings, language: Language) -
     }
 }
 
-/// The name of a lender in a language.
-pub fn lender(loan: &crate::settings::LoanSettings, language: Language) -> String {
+/// The name of a lender in a language: the declared public label
+/// (`label`, `label_ja`) unless the settings ask for personal data
+/// ([`Settings::with_personal_data`]) or the loan declares none.
+pub fn lender(
+    settings: &Settings,
+    loan: &crate::settings::LoanSettings,
+    language: Language,
+) -> String {
+    if !settings.with_personal_data {
+        let label = match language {
+            Language::Ja => loan.label_ja.as_ref().or(loan.label.as_ref()),
+            Language::En => loan.label.as_ref(),
+        };
+        if let Some(label) = label {
+            return label.clone();
+        }
+    }
     match (language, &loan.lender_ja) {
         (Language::Ja, Some(name)) => name.clone(),
         _ => loan.lender.clone(),

@@ -107,6 +107,7 @@ fn statement_reports() -> Vec<(String, Vec<String>)> {
         "sales",
         "outputs",
         "impact",
+        "donors",
         "annual",
     ] {
         for standard in ["asc958", "jp-npo", "sorp"] {
@@ -115,7 +116,7 @@ fn statement_reports() -> Vec<(String, Vec<String>)> {
             // the NPO standard): they are kept in ASC 958 and the NPO
             // standard.
             let standard_matters = true;
-            let board_report = matches!(name, "loans" | "sales" | "outputs" | "impact");
+            let board_report = matches!(name, "loans" | "sales" | "outputs" | "impact" | "donors");
             if board_report && standard == "sorp" {
                 continue;
             }

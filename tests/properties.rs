@@ -214,6 +214,10 @@ proptest! {
         };
         let prepared = fundledger_core::import::prepare(&settings, &empty.journal, &request).unwrap().unwrap();
         prop_assert_eq!(prepared.transactions, cells.len());
+        // The new journal is read with the donors the import adds, as the
+        // write validates it.
+        let mut settings = settings;
+        settings.donors = prepared.donors.as_ref().map(|d| d.register.clone());
         let loaded = load_text(settings, &journal_path, prepared.text.clone()).unwrap();
         prop_assert!(!loaded.has_errors(), "{:?}\n{}", loaded.diagnostics, prepared.text);
         prop_assert_eq!(loaded.journal.transactions().len(), cells.len(), "{}", prepared.text);

@@ -6,6 +6,7 @@
 //! - `board`: the printed board pack (Chromium), spreadsheets (LibreOffice), no internal names in reports;
 //! - `cli`: snapshots of every command on the example ledger, and usage errors;
 //! - `close`: closing a year: refusals, revaluation, closed-year checks, migration;
+//! - `donors`: donor matching in imports, the register written with the journal, `report donors`;
 //! - `errors`: one reproducer per diagnostic code, with its snapshot;
 //! - `golden`: the reports in `reports/`, regenerated from `ledgers/`;
 //! - `hardening`: the attacks of issue 11 (lost updates, links, permissions,
@@ -24,6 +25,7 @@ mod audit;
 mod board;
 mod cli;
 mod close;
+mod donors;
 mod errors;
 mod filing;
 mod golden;

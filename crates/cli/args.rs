@@ -186,7 +186,7 @@ pub enum MethodArg {
 /// `report` arguments.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// activities, position, funds, functional, loans, sales, outputs, annual, impact, reconciliation, advances, documents or remittances.
+    /// activities, position, funds, functional, loans, sales, outputs, annual, impact, donors, reconciliation, advances, documents or remittances.
     pub name: String,
     #[command(flatten)]
     pub period: PeriodArgs,

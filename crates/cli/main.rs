@@ -693,6 +693,7 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
                 text: prepared.text,
                 transactions: prepared.transactions,
                 value: prepared.summary,
+                donors: prepared.donors,
             })
         },
     );
@@ -1165,8 +1166,12 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         };
         return out.write(rendered);
     }
-    let mut statements =
-        reports::named(&valued, &args.name, standard, begin, end, as_of).map_err(report_failed)?;
+    let mut statements = if args.name == "donors" {
+        reports::donors::donors(&valued, standard, fy, begin, end, cli.with_personal_data)
+            .map_err(report_failed)?
+    } else {
+        reports::named(&valued, &args.name, standard, begin, end, as_of).map_err(report_failed)?
+    };
     for s in &mut statements {
         name_funds(s, &args.fund);
     }
@@ -1287,6 +1292,7 @@ fn add(cli: &Cli, args: &AddArgs) -> Result<(), Failure> {
                 text,
                 transactions: 1,
                 value: (),
+                donors: None,
             })
         },
     )
@@ -1342,6 +1348,7 @@ fn close(cli: &Cli, args: &CloseArgs) -> Result<(), Failure> {
             text: plan.text.clone(),
             transactions: plan.transactions,
             value: plan,
+            donors: None,
         })
     })
     .map_err(change_failed)?;

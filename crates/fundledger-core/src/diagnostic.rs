@@ -159,6 +159,11 @@ codes! {
     /// A gift a receipt cannot state: not in the base currency, or no
     /// longer in the journal when a copy is printed.
     GiftNotReceiptable = "E914", Error, "gift cannot be receipted";
+    /// A `donor:` tag naming an id the donor register does not hold.
+    UnknownDonor = "E902", Error, "unknown donor";
+    /// An import row naming a donor whom several donors of the register
+    /// share a name with.
+    AmbiguousDonor = "E903", Error, "ambiguous donor";
     /// Transactions out of date order within a file.
     DatesOutOfOrder = "W101", Warning, "dates out of order";
     /// A foreign-currency amount that cannot be valued in the base currency.

@@ -70,6 +70,8 @@
 //! | E803 | a `document:` tag naming a file that does not exist |
 //! | E804 | a `document:` tag leading outside the ledger directory (absolute, `..`, or a symbolic link out) |
 //! | E901 | a row of the donor register (`donors.csv`) that cannot be read, located by row and column |
+//! | E902 | a `donor:` tag naming an id that is not in the donor register |
+//! | E903 | an import row naming a donor by a name several donors share (the id is asked for) |
 //! | E911 | `receipt`: a gift already covered by an issued receipt (names the earlier number) |
 //! | E912 | `receipt`: a donor not in the register, anonymous, or without a name or address |
 //! | E913 | a row of the receipts register (`receipts.csv`) that cannot be read |

@@ -312,6 +312,18 @@ pub struct ImportRules {
     /// Designation rules, tried in order (donations).
     #[serde(default)]
     pub designations: Option<Vec<Designation>>,
+    /// The expense account a gift's fee is charged to (donations: a `fee`
+    /// column, or `fee_per_gift`), such as `Expenses:Fundraising:Fees`.
+    #[serde(default)]
+    pub fee_account: Option<String>,
+    /// The fund that bears fees (default: the default fund).
+    #[serde(default)]
+    pub fee_fund: Option<String>,
+    /// A fee on every gift the file's `fee` column leaves empty, in the
+    /// gift's currency (the postal transfer charge the organisation bears),
+    /// written as a decimal string: `"130"`.
+    #[serde(default)]
+    pub fee_per_gift: Option<String>,
 }
 
 impl ImportRules {
@@ -347,6 +359,15 @@ impl ImportRules {
                 .designations
                 .clone()
                 .or_else(|| self.designations.clone()),
+            fee_account: over
+                .fee_account
+                .clone()
+                .or_else(|| self.fee_account.clone()),
+            fee_fund: over.fee_fund.clone().or_else(|| self.fee_fund.clone()),
+            fee_per_gift: over
+                .fee_per_gift
+                .clone()
+                .or_else(|| self.fee_per_gift.clone()),
         }
     }
 }
@@ -666,9 +687,10 @@ pub struct Settings {
     pub strict: bool,
     /// Apply automated transactions (`= QUERY`), as `hledger --auto` does.
     pub auto: bool,
-    /// Show personal names in reports a board or the public reads (the
-    /// CLI's `--with-personal-data`): lenders by name instead of their
-    /// declared labels. Never read from `fundledger.toml`.
+    /// Show personal data in reports a board or the public reads (the
+    /// CLI's `--with-personal-data`): names of donors and lenders and
+    /// donors' addresses instead of their declared public labels. Never
+    /// read from `fundledger.toml`.
     pub with_personal_data: bool,
     /// Account roots and their classes.
     pub account_classes: BTreeMap<String, AccountClass>,
@@ -686,6 +708,10 @@ pub struct Settings {
     pub default_fund: String,
     /// True when read from a `fundledger.toml` (stricter checks apply).
     pub from_file: bool,
+    /// The donor register to check against instead of reading `donors.csv`:
+    /// set by an import while it validates the journal it is about to write
+    /// with the donors it adds.
+    pub donors: Option<std::sync::Arc<crate::donors::DonorRegister>>,
     /// The self-reliance product catalogue.
     pub products: Vec<ProductSettings>,
     /// Import defaults.
@@ -768,6 +794,7 @@ impl Settings {
             funds: Vec::new(),
             default_fund: BARE_DEFAULT_FUND.to_string(),
             from_file: false,
+            donors: None,
             products: Vec::new(),
             import: ImportSettings::default(),
             loans: Vec::new(),
@@ -1051,6 +1078,7 @@ impl Settings {
             funds: file.funds,
             default_fund,
             from_file: true,
+            donors: None,
             products: file.products,
             import: file.import,
             loans: file.loans,

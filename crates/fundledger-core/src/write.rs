@@ -451,6 +451,72 @@ fn separator(journal: &Path) -> Result<&'static str, WriteError> {
     })
 }
 
+/// A file beside the journal written with it, under its lock (the donor
+/// register an import adds donors to): replaced by a temporary file renamed
+/// over it just before the journal, only when the journal is, and refused if
+/// it changed since it was read.
+#[derive(Clone, Debug)]
+pub struct SideFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Its fingerprint when it was read (`None`: it did not exist).
+    pub expected: Option<Fingerprint>,
+    /// The new content.
+    pub text: String,
+    /// The file whose mode, group and (as root) owner a new file takes (the
+    /// journal), so that whoever may write the journal may write it too.
+    pub like: PathBuf,
+}
+
+impl SideFile {
+    /// Reads `path` (absent: empty) with its fingerprint, to be changed; a
+    /// new file will take the mode and owner of `like`.
+    ///
+    /// # Errors
+    /// When the file exists but cannot be read.
+    pub fn read(path: &Path, like: &Path) -> Result<(SideFile, String), WriteError> {
+        let expected = match fs::symlink_metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            _ => Some(Fingerprint::of(path)?),
+        };
+        let old = match &expected {
+            None => String::new(),
+            Some(_) => {
+                fs::read_to_string(path).map_err(io(format!("cannot read {}", path.display())))?
+            }
+        };
+        Ok((
+            SideFile {
+                path: path.to_path_buf(),
+                expected,
+                text: old.clone(),
+                like: like.to_path_buf(),
+            },
+            old,
+        ))
+    }
+
+    /// True when the file is still as it was read.
+    fn unchanged(&self) -> Result<bool, WriteError> {
+        match &self.expected {
+            None => Ok(fs::symlink_metadata(&self.path).is_err()),
+            Some(expected) => {
+                Ok(Fingerprint::of(&self.path)? == *expected && expected.same_stat(&self.path)?)
+            }
+        }
+    }
+
+    /// Writes the new content to a flushed temporary file beside the file.
+    fn write_temporary(&self) -> Result<tempfile::NamedTempFile, WriteError> {
+        if self.expected.is_some() {
+            refuse_unsafe_target(&self.path)?;
+            synced_temporary(&self.path, &self.path, &self.text)
+        } else {
+            synced_temporary(&self.path, &self.like, &self.text)
+        }
+    }
+}
+
 /// What an append adds.
 pub struct Append<'a> {
     /// The journal as the caller saw it when preparing `text`.
@@ -461,6 +527,8 @@ pub struct Append<'a> {
     pub transactions: usize,
     /// How many transactions the journal held when it had that fingerprint.
     pub transactions_before: usize,
+    /// Files written with the journal (renamed just before it).
+    pub side_files: &'a [SideFile],
 }
 
 /// Appends entries to the journal of `settings`, as described in the module
@@ -478,14 +546,43 @@ pub fn append(
 ) -> Result<Loaded, WriteError> {
     let target = write_target(settings)?;
     remove_stale_temporaries(&target)?;
+    for side in append.side_files {
+        remove_stale_temporaries(&side.path)?;
+    }
     crash_point("locked");
     let (temp, loaded) = write_and_validate(settings, &target, &append)?;
+    let side_temps = append
+        .side_files
+        .iter()
+        .map(SideFile::write_temporary)
+        .collect::<Result<Vec<_>, _>>()?;
+    if !side_temps.is_empty() {
+        crash_point("side-temp-written");
+    }
     pause_point("validated");
     // The last look before the rename: a writer that ignored the lock (an
     // editor saving, `>>`) during the copy and validation is caught here.
     if Fingerprint::of(&target)? != *append.expected || !append.expected.same_stat(&target)? {
         return Err(WriteError::Changed(settings.journal.clone()));
     }
+    for side in append.side_files {
+        if !side.unchanged()? {
+            return Err(WriteError::Changed(side.path.clone()));
+        }
+    }
+    // The side files first: a crash before the journal's rename leaves them
+    // new and the journal old, which a re-run finds and completes (an
+    // import finds the donors it added by name).
+    for (side, side_temp) in append.side_files.iter().zip(side_temps) {
+        side_temp.persist(&side.path).map_err(|e| WriteError::Io {
+            action: format!(
+                "cannot rename the temporary file over {}",
+                side.path.display()
+            ),
+            error: e.error,
+        })?;
+    }
+    crash_point("side-files-renamed");
     temp.persist(&target).map_err(|e| WriteError::Io {
         action: format!("cannot rename the temporary file over {}", target.display()),
         error: e.error,
@@ -892,6 +989,19 @@ pub struct Addition<T> {
     pub transactions: usize,
     /// Anything else the caller wants back (an import summary).
     pub value: T,
+    /// The donor register with the donors the change adds (an import's new
+    /// donors), written with the journal; the new journal is validated
+    /// against it.
+    pub donors: Option<DonorsUpdate>,
+}
+
+/// The donors a change adds: the register with them, and its file's new text.
+#[derive(Clone, Debug)]
+pub struct DonorsUpdate {
+    /// The register with the added donors.
+    pub register: std::sync::Arc<crate::donors::DonorRegister>,
+    /// `donors.csv`, with its new text.
+    pub file: SideFile,
 }
 
 /// How a change runs.
@@ -1005,18 +1115,26 @@ pub fn change_with<T>(
     if addition.transactions == 0 {
         return Ok(addition);
     }
+    // The new journal is checked against the register it will be read with.
+    let mut validating = settings.clone();
+    let mut side_files = Vec::new();
+    if let Some(update) = &addition.donors {
+        validating.donors = Some(update.register.clone());
+        side_files.push(update.file.clone());
+    }
     let request = Append {
         expected: &before,
         text: &addition.text,
         transactions: addition.transactions,
         transactions_before,
+        side_files: &side_files,
     };
     match &lock {
         Some(lock) => {
-            append(settings, lock, request)?;
+            append(&validating, lock, request)?;
         }
         None => {
-            write_and_validate(settings, &target, &request)?;
+            write_and_validate(&validating, &target, &request)?;
         }
     }
     Ok(addition)

@@ -40,7 +40,7 @@ use serde::Serialize;
 
 use super::valued::Valued;
 use super::ReportError;
-use crate::journal::{AccountId, FundId};
+use crate::journal::{AccountId, FundId, Journal};
 use crate::money::{self, Decimal};
 use crate::query::account_matches;
 use crate::settings::{AccountClass, NatureGroup, Restriction};
@@ -100,6 +100,28 @@ pub enum IncomeCategory {
     Sales,
     /// Anything else (その他収益).
     Other,
+}
+
+/// True for an account the statements report as an exchange result.
+fn is_fx_account(report: &crate::settings::ReportSettings, account: &str) -> bool {
+    report
+        .fx_accounts
+        .iter()
+        .any(|a| account_matches(account, a))
+}
+
+/// The income category of an account as the statements classify it (an
+/// income account that is not an exchange result), else `None`: what
+/// `report donors` counts as a gift (contributions and gifts in kind) is
+/// exactly what the statement of activities shows on those lines.
+pub fn gift_kind(journal: &Journal, account: crate::journal::AccountId) -> Option<IncomeCategory> {
+    let name = journal.account_name(account);
+    match journal.account_class(account) {
+        Some(AccountClass::Income) if !is_fx_account(&journal.settings().report, name) => {
+            Some(IncomeCategory::of(name))
+        }
+        _ => None,
+    }
 }
 
 impl IncomeCategory {
@@ -367,10 +389,7 @@ impl<'v, 'j> Classified<'v, 'j> {
         let mut roles: Vec<Role> = Vec::with_capacity(journal.account_ids().count());
         for id in journal.account_ids() {
             let account = journal.account_name(id);
-            let is_fx = report
-                .fx_accounts
-                .iter()
-                .any(|a| account_matches(account, a));
+            let is_fx = is_fx_account(report, account);
             let role = match journal.account_class(id) {
                 None => Role::None,
                 Some(AccountClass::Assets) if account == generated.due_from => {

@@ -5,10 +5,10 @@
 //! for every posting of that commodity on that date, so a transaction's
 //! values still balance in every fund). The values are then rounded to the
 //! base currency's precision **per transaction and fund** by the
-//! **largest-remainder method** (`largest_remainder`): each value of one fund in one
-//! transaction is rounded to the nearest unit, and the units that rounding
-//! gained or lost are taken from, or given to, that fund's values whose
-//! rounding moved them furthest. So the rounded values of every transaction
+//! **largest-remainder method** (`largest_remainder`): each value of one
+//! fund in one transaction is rounded to the nearest unit (half to even),
+//! and the units that rounding gained or lost are taken from, or given to,
+//! that fund's values whose rounding moved them furthest. So the rounded values of every transaction
 //! sum to exactly zero in every fund (and so overall), like the postings
 //! themselves. Rounding the whole transaction at once would keep only the
 //! overall sum: a foreign amount spread over funds (with its interfund legs)

@@ -108,6 +108,10 @@ pub struct CheckArgs {
     /// `account` and `commodity` directives declare: a name they do not list is an error (as `hledger check accounts commodities`).
     #[arg(long)]
     pub strict: bool,
+    /// Output format: text (the default, on standard error) or json (one
+    /// JSON object per diagnostic and line, on standard output).
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 /// `--color`.

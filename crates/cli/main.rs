@@ -12,14 +12,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use fundledger_core::entry::{self, NewEntry};
+use fundledger_core::cli_support::entry::{self, NewEntry};
+use fundledger_core::cli_support::lists::{self, NameKind};
+use fundledger_core::cli_support::locate::{self, LocateError};
+use fundledger_core::cli_support::print;
+use fundledger_core::cli_support::render::{self, Format};
+use fundledger_core::cli_support::sheet;
 use fundledger_core::import::{self, ImportKind, ImportRequest};
-use fundledger_core::lists::{self, NameKind};
-use fundledger_core::locate::{self, LocateError};
-use fundledger_core::print;
 use fundledger_core::query::Filter;
-use fundledger_core::render::{self, Format};
-use fundledger_core::sheet;
 use fundledger_core::write::{self, ChangeError};
 use fundledger_core::{reports, Diagnostic, Journal, LoadError, Settings};
 
@@ -74,22 +74,7 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
     let stderr = std::io::stderr();
     let mut stderr = stderr.lock();
     for d in diagnostics {
-        let mut text = d.to_string();
-        if colour {
-            // The severity word: bold red for errors, bold yellow for
-            // warnings.
-            for (word, code) in [("error[", "1;31"), ("warning[", "1;33")] {
-                if let Some(at) = text.find(word) {
-                    let name = &word[..word.len() - 1];
-                    text.replace_range(
-                        at..at + name.len(),
-                        &format!("\u{1b}[{code}m{name}\u{1b}[0m"),
-                    );
-                    break;
-                }
-            }
-        }
-        let _ = writeln!(stderr, "{text}");
+        let _ = writeln!(stderr, "{}", d.render(colour));
     }
 }
 
@@ -210,7 +195,7 @@ fn load(cli: &Cli) -> Result<fundledger_core::Loaded, Failure> {
             "cannot read {}: {error}",
             path.display()
         ))),
-        Err(error @ LoadError::Invariant(_)) => Err(Failure::Usage(error.to_string())),
+        Err(error) => Err(Failure::Usage(error.to_string())),
     }
 }
 
@@ -650,8 +635,7 @@ fn change_failed(error: ChangeError) -> Failure {
             eprintln!("fundledger: the journal has {} error(s); fix them (`fundledger check`) before adding to it. Nothing was written.", problems.len());
             Failure::Data
         }
-        ChangeError::Write(e) => Failure::Usage(e.to_string()),
-        ChangeError::Io(e) => Failure::Usage(e),
+        other => Failure::Usage(other.to_string()),
     }
 }
 
@@ -686,7 +670,7 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
         change_options(args.dry_run, args.lock_timeout),
         |journal| {
             let prepared = import::prepare(&settings, journal, &request)
-                .map_err(|e| ChangeError::Io(format!("cannot read {}: {e}", args.csv.display())))?
+                .map_err(|e| ChangeError::io(format!("cannot read {}", args.csv.display()), e))?
                 .map_err(ChangeError::Input)?;
             Ok(write::Addition {
                 text: prepared.text,
@@ -808,7 +792,7 @@ fn standard_of(standard: StandardArg) -> fundledger_core::reports::financial::St
 }
 
 fn audit(cli: &Cli, args: &AuditArgs) -> Result<(), Failure> {
-    use fundledger_core::audit;
+    use fundledger_core::cli_support::audit;
     let journal = load_valid(cli)?;
     let package = audit::package(
         &journal,
@@ -847,7 +831,7 @@ fn audit(cli: &Cli, args: &AuditArgs) -> Result<(), Failure> {
 }
 
 fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
-    use fundledger_core::reconcile::{self, Request, Statement};
+    use fundledger_core::cli_support::reconcile::{self, Request, Statement};
     let settings = settings_for(cli)?;
     let balance = match &args.balance {
         None => None,
@@ -967,25 +951,29 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     let journal = load_valid(cli)?;
     if args.name == "remittances" {
         let (begin, end) = report_fiscal_year(&journal, args)?;
-        let rows = fundledger_core::remittances::report(&journal, begin, end);
+        let rows = fundledger_core::cli_support::remittances::report(&journal, begin, end);
         let text = match args.output {
             Some(OutputFormat::Json) => render::json(&rows).map_err(report_failed)?,
-            _ => fundledger_core::remittances::render_text(&journal, begin, end, &rows),
+            _ => {
+                fundledger_core::cli_support::remittances::render_text(&journal, begin, end, &rows)
+            }
         };
         return output(cli, &text);
     }
     if args.name == "documents" {
         let (begin, end) = report_fiscal_year(&journal, args)?;
         let valued = Valued::new(&journal).map_err(report_failed)?;
-        let over = fundledger_core::money::Decimal::from(
-            args.over
-                .unwrap_or(fundledger_core::audit::DEFAULT_DOCUMENTS_OVER.unsigned_abs()),
-        );
-        let rows = fundledger_core::audit::payments_without_documents(&valued, begin, end, over)
-            .map_err(report_failed)?;
+        let over =
+            fundledger_core::money::Decimal::from(args.over.unwrap_or(
+                fundledger_core::cli_support::audit::DEFAULT_DOCUMENTS_OVER.unsigned_abs(),
+            ));
+        let rows = fundledger_core::cli_support::audit::payments_without_documents(
+            &valued, begin, end, over,
+        )
+        .map_err(report_failed)?;
         let text = match args.output {
             Some(OutputFormat::Json) => render::json(&rows).map_err(report_failed)?,
-            _ => fundledger_core::audit::undocumented_csv(&rows),
+            _ => fundledger_core::cli_support::audit::undocumented_csv(&rows),
         };
         return output(cli, &text);
     }
@@ -1005,20 +993,26 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
             }
         };
         if args.name == "advances" {
-            let advances = fundledger_core::advances::report(&journal, as_of).map_err(|_| {
-                eprintln!("fundledger: the advances overflow");
-                Failure::Data
-            })?;
+            let advances = fundledger_core::cli_support::advances::report(&journal, as_of)
+                .map_err(|_| {
+                    eprintln!("fundledger: the advances overflow");
+                    Failure::Data
+                })?;
             let text = match args.output {
                 Some(OutputFormat::Json) => render::json(&advances).map_err(report_failed)?,
-                _ => fundledger_core::advances::render_text(as_of, &advances),
+                _ => fundledger_core::cli_support::advances::render_text(as_of, &advances),
             };
             return output(cli, &text);
         }
-        let statuses = fundledger_core::reconcile::last_reconciliations(&journal, as_of);
+        let statuses =
+            fundledger_core::cli_support::reconcile::last_reconciliations(&journal, as_of);
         let text = match args.output {
             Some(OutputFormat::Json) => render::json(&statuses).map_err(report_failed)?,
-            _ => fundledger_core::reconcile::render_status(journal.settings(), as_of, &statuses),
+            _ => fundledger_core::cli_support::reconcile::render_status(
+                journal.settings(),
+                as_of,
+                &statuses,
+            ),
         };
         return output(cli, &text);
     }
@@ -1048,9 +1042,10 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
             }
         }
         let rendered = match out.format {
-            OutputFormat::Html => {
-                Rendered::Text(fundledger_core::html::annual(&report, generation_date()))
-            }
+            OutputFormat::Html => Rendered::Text(fundledger_core::cli_support::html::annual(
+                &report,
+                generation_date(),
+            )),
             OutputFormat::Md => Rendered::Text(annual::markdown(&report)),
             OutputFormat::Json => Rendered::Text(render::json(&report).map_err(report_failed)?),
             OutputFormat::Xlsx => Rendered::Sheets(sheet::annual(&report)),
@@ -1071,8 +1066,15 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         };
         return out.write(rendered);
     }
-    let mut statements =
-        reports::named(&valued, &args.name, standard, begin, end, as_of).map_err(report_failed)?;
+    let mut statements = reports::statements(
+        &valued,
+        args.name.parse().map_err(report_failed)?,
+        standard,
+        begin,
+        end,
+        as_of,
+    )
+    .map_err(report_failed)?;
     for s in &mut statements {
         name_funds(s, &args.fund);
     }
@@ -1091,10 +1093,10 @@ fn statements_rendered(
         OutputFormat::Html => {
             let body: String = statements
                 .iter()
-                .map(fundledger_core::html::statement)
+                .map(fundledger_core::cli_support::html::statement)
                 .collect();
             let first = statements.first();
-            Rendered::Text(fundledger_core::html::page(
+            Rendered::Text(fundledger_core::cli_support::html::page(
                 &first.map(|s| s.title.clone()).unwrap_or_default(),
                 &body,
                 first.map(|s| s.language).unwrap_or_default(),
@@ -1201,14 +1203,13 @@ fn close(cli: &Cli, args: &CloseArgs) -> Result<(), Failure> {
     let mut opening = None;
     let addition = write::change(&settings, args.dry_run, |journal| {
         let plan = close::plan(journal, args.fy, closed_on, args.force)
-            .map_err(|e| ChangeError::Io(e.to_string()))?;
+            .map_err(|e| ChangeError::io("", e))?;
         if !plan.blockers.is_empty() && (!args.force || plan.text.is_empty()) {
             return Err(ChangeError::Input(plan.blockers));
         }
         if args.migrate.is_some() {
             opening = Some(
-                close::opening_balances(journal, args.fy)
-                    .map_err(|e| ChangeError::Io(e.to_string()))?,
+                close::opening_balances(journal, args.fy).map_err(|e| ChangeError::io("", e))?,
             );
         }
         Ok(write::Addition {
@@ -1293,10 +1294,52 @@ fn write_new_file(path: &std::path::Path, text: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `check -O json`: every diagnostic as one JSON object per line (JSON
+/// Lines, as `cargo --message-format=json`), to standard output or `-o`;
+/// the count of those left out and the summary on standard error; exit 1
+/// when there is an error.
+fn check_json(cli: &Cli, loaded: &fundledger_core::Loaded) -> Result<(), Failure> {
+    let mut lines = String::new();
+    for d in &loaded.diagnostics {
+        let line = d
+            .to_json()
+            .map_err(|e| Failure::Usage(format!("cannot write JSON: {e}")))?;
+        lines.push_str(&line);
+        lines.push('\n');
+    }
+    destination(cli, Some(OutputFormat::Json), &[OutputFormat::Json], false)?
+        .write(Rendered::Text(lines))?;
+    if let Some(note) = loaded.omitted_note() {
+        eprintln!("{note}");
+    }
+    let (errors, warnings) = (loaded.error_count(), loaded.warning_count());
+    eprintln!("{errors} error(s), {warnings} warning(s)");
+    if errors > 0 {
+        return Err(Failure::Data);
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
-        Command::Check(_) => {
+        Command::Check(args) => {
             let loaded = load(&cli)?;
+            if let Some(
+                other @ (OutputFormat::Csv
+                | OutputFormat::Md
+                | OutputFormat::Html
+                | OutputFormat::Xlsx),
+            ) = args.output
+            {
+                return Err(Failure::Usage(format!(
+                    "check writes text or json, not {other:?}"
+                )));
+            }
+            if args.output == Some(OutputFormat::Json) {
+                // JSON Lines on standard output, one object per
+                // diagnostic; the summary stays on standard error.
+                return check_json(&cli, &loaded);
+            }
             print_loaded_diagnostics(&loaded);
             let errors = loaded.error_count();
             let warnings = loaded.warning_count();

@@ -96,29 +96,22 @@ impl Loaded {
 }
 
 /// Why loading could not even start.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoadError {
     /// The journal file named by the user cannot be read.
+    #[error("cannot read {}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The error.
+        #[source]
         error: std::io::Error,
     },
     /// A fundledger bug: the built journal broke an invariant.
+    #[error(transparent)]
     Invariant(InvariantViolation),
 }
-
-impl std::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LoadError::Io { path, error } => write!(f, "cannot read {}: {error}", path.display()),
-            LoadError::Invariant(v) => v.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for LoadError {}
 
 /// Loads the journal named by `settings`.
 ///
@@ -666,7 +659,7 @@ impl<'s> Context<'s> {
             }
             None => "`; fund: NAME`".to_string(),
         };
-        problems.push(d.expected(expected));
+        problems.push(d.pointing_at_last(&name).expected(expected));
         Cow::Borrowed(self.settings.default_fund.as_str())
     }
 
@@ -718,12 +711,14 @@ impl<'s> Context<'s> {
                 .keys()
                 .map(String::as_str)
                 .collect();
-            let d = self.posting_diagnostic(
-                block,
-                line,
-                Code::UnclassifiedAccount,
-                format!("account {account} has a root with no class"),
-            );
+            let d = self
+                .posting_diagnostic(
+                    block,
+                    line,
+                    Code::UnclassifiedAccount,
+                    format!("account {account} has a root with no class"),
+                )
+                .pointing_at(account);
             problems.push(d.expected(format!(
                 "a real posting under one of the classified roots ({}); use ( ) for memo quantities",
                 roots.join(", ")
@@ -744,14 +739,16 @@ impl<'s> Context<'s> {
         };
         let decimals = money::significant_decimals(quantity);
         if decimals > allowed {
-            let d = self.posting_diagnostic(
-                block,
-                line,
-                Code::TooPrecise,
-                format!(
+            let d = self
+                .posting_diagnostic(
+                    block,
+                    line,
+                    Code::TooPrecise,
+                    format!(
                     "{quantity} {symbol} has {decimals} decimal places; {symbol} allows {allowed}"
                 ),
-            );
+                )
+                .pointing_at(&quantity.to_string());
             problems.push(d.expected(format!(
                 "an amount in whole multiples of {symbol}'s smallest unit ({allowed} decimal places); fundledger never rounds it for you"
             )));

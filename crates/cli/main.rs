@@ -379,19 +379,17 @@ fn filter_for(
     .into_iter()
     .filter_map(|(on, status)| on.then_some(status))
     .collect();
-    let filter = Filter {
-        begin,
-        end,
-        accounts: terms.accounts,
-        not_accounts: terms.not_accounts,
-        descriptions: terms.descriptions,
-        not_descriptions: terms.not_descriptions,
-        funds,
-        not_funds: fund_ids(&terms.not_funds)?,
-        statuses,
-        real_only: query.real,
-        no_generated: query.no_generated,
-    };
+    let filter = Filter::default()
+        .between(begin, end)
+        .with_accounts(terms.accounts)
+        .without_accounts(terms.not_accounts)
+        .with_payees(terms.descriptions)
+        .without_payees(terms.not_descriptions)
+        .with_funds(funds)
+        .without_funds(fund_ids(&terms.not_funds)?)
+        .with_statuses(statuses)
+        .real_only(query.real)
+        .no_generated(query.no_generated);
     let unmatched = filter.unmatched(journal);
     for warning in &unmatched {
         eprintln!("fundledger: warning: {warning}");
@@ -659,12 +657,9 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
         ImportKindArg::Donations => ImportKind::Donations,
         ImportKindArg::Sales => ImportKind::Sales,
     };
-    let request = ImportRequest {
-        kind,
-        csv: &args.csv,
-        rules: args.rules.as_deref(),
-        encoding: args.encoding.as_deref(),
-    };
+    let request = ImportRequest::new(kind, &args.csv)
+        .with_rules(args.rules.as_deref())
+        .with_encoding(args.encoding.as_deref());
     let result = write::change_with(
         &settings,
         change_options(args.dry_run, args.lock_timeout),
@@ -1363,11 +1358,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let (period, interval_asked) = period_interval(&journal, &args.period)?;
             let filter = filter_for(&journal, &period, &args.query)?;
             let valued = valuation_for(&journal, &args.query)?;
-            let options = reports::BalanceOptions {
-                by_fund: args.by_fund,
-                depth: args.depth,
-                shown: shown_of(&args.query, valued.as_ref()),
-            };
+            let options = reports::BalanceOptions::default()
+                .by_fund(args.by_fund)
+                .depth(args.depth)
+                .shown(shown_of(&args.query, valued.as_ref()));
             if let Some(interval) = interval_of(args).or(interval_asked) {
                 let out = destination(&cli, args.output, &ALL_FORMATS, false)?;
                 let (begin, end) = bounded(&journal, &filter)?;

@@ -2,18 +2,18 @@
 //!
 //! The pipeline, each stage a function:
 //!
-//! 1. [`crate::source::read_journal`] reads and scans the files (sequential:
+//! 1. `crate::source::read_journal` reads and scans the files (sequential:
 //!    includes must be followed in order);
 //! 2. every transaction block is processed **in parallel**, in chunks, by
-//!    [`Context::process`]: parsed ([`crate::parse`]: the fast path, else
+//!    `Context::process`: parsed (`crate::parse`: the fast path, else
 //!    ledger-parser), its postings given funds and checked against the
 //!    declarations, its elided amount filled, balanced per commodity and per
 //!    fund, and its conversion and interfund postings made. Blocks are
 //!    independent, so this needs nothing but read-only settings;
-//! 3. [`Builder`] commits the processed transactions in order: it interns
+//! 3. `Builder` commits the processed transactions in order: it interns
 //!    names and lays the postings out flat. This is the only sequential
 //!    step per transaction;
-//! 4. [`crate::checks`] runs the checks that need the whole journal in date
+//! 4. `crate::checks` runs the checks that need the whole journal in date
 //!    order (balance assertions, restricted funds, date order);
 //! 5. [`Journal::verify_invariants`] confirms the double-entry invariants.
 //!

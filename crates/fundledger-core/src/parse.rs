@@ -85,7 +85,7 @@ pub fn parse_transaction(block: &str) -> Result<RawTransaction<'_>, BlockError> 
 /// Parses a block in the context of the directives before it: the fast
 /// path and ledger-parser first (unless a `decimal-mark ,` makes every
 /// number read differently), then our own reader of the grammar they lack
-/// ([`crate::grammar`]); then `alias`, `apply account` and `bucket` apply.
+/// (`crate::grammar`); then `alias`, `apply account` and `bucket` apply.
 /// When every reader refuses, the error is our reader's, which names the
 /// construct (or ledger-parser's for a number too long to keep exactly).
 pub fn parse_in_context<'b>(

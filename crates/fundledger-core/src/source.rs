@@ -1294,7 +1294,7 @@ mod tests {
     fn normalises_bom_crlf_and_final_newline() {
         let text = normalise("\u{feff}a\r\nb".into(), true, true);
         assert_eq!(text, "a\nb\n");
-        let segment = Segment::new(0, 7, text);
+        let segment = Segment::new(7, text);
         assert_eq!(segment.line(7), "a");
         assert_eq!(segment.line(8), "b");
         assert_eq!(segment.line(9), "");

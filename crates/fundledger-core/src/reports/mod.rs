@@ -1,7 +1,7 @@
 //! Reports: functions from a validated [`Journal`] to plain data.
 //!
 //! Each report is a serde-serialisable value; nothing here formats text (see
-//! [`crate::render`]). Every report first re-checks the journal's invariants
+//! `crate::render`). Every report first re-checks the journal's invariants
 //! ([`Journal::verify_invariants`]) and reconciles its own totals before it
 //! returns, so a report that does not tie is an error, never output.
 //!

@@ -13,6 +13,7 @@
 //! - `grammar`: the ledger-cli/hledger constructs, one journal each, with their balances;
 //! - `import`: CSV imports and `add`: idempotence, refusals, crashes, concurrency;
 //! - `interop`: fundledger's balances against ledger-cli and hledger;
+//! - `library`: `check -O json`, colour, completions, the manual page, no panic without `catch_unwind`;
 //! - `properties`: random balanced journals, checked against a naive model.
 //! - `reconcile`: reconciliation with statements, re-runs, refusals, concurrency.
 
@@ -29,5 +30,6 @@ mod grammar;
 mod hardening;
 mod import;
 mod interop;
+mod library;
 mod properties;
 mod reconcile;

@@ -100,6 +100,18 @@ pub enum Command {
     Audit(AuditArgs),
     /// Fiscal-year statements and board reports: activities, position, funds, functional, loans, sales, outputs, annual.
     Report(ReportArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell); see the README.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `fundledger man > fundledger.1`.
+    Man,
+}
+
+/// `completions` arguments.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `check` arguments.

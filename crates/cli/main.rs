@@ -1436,6 +1436,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
             listing(&cli, args.output, |f| lists::render_prices(&prices, f))
         }
         Command::Report(args) => report(&cli, args),
+        Command::Completions(args) => {
+            let mut script = Vec::new();
+            clap_complete::generate(
+                args.shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "fundledger",
+                &mut script,
+            );
+            output(&cli, &String::from_utf8_lossy(&script))
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page)?;
+            output(&cli, &String::from_utf8_lossy(&page))
+        }
         Command::Import(args) => import(&cli, args),
         Command::Add(args) => add(&cli, args),
         Command::Close(args) => close(&cli, args),

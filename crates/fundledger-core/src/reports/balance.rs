@@ -263,19 +263,6 @@ fn build_tree(
         .collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::cut;
-
-    #[test]
-    fn depth_cuts_components() {
-        assert_eq!(cut("A:B:C", Some(1)), "A");
-        assert_eq!(cut("A:B:C", Some(2)), "A:B");
-        assert_eq!(cut("A:B:C", Some(5)), "A:B:C");
-        assert_eq!(cut("A:B:C", None), "A:B:C");
-    }
-}
-
 /// The balance in columns (`balance -M/-Q/-Y/--fy-columns`): one column per
 /// `[begin, end)` of `periods` and a total over all of them, one row per
 /// account (cut to `options.depth`) and commodity, as a statement so that
@@ -380,4 +367,17 @@ pub fn balance_columns(
         s.amounts(label, 0, RowKind::Total, cells);
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut;
+
+    #[test]
+    fn depth_cuts_components() {
+        assert_eq!(cut("A:B:C", Some(1)), "A");
+        assert_eq!(cut("A:B:C", Some(2)), "A:B");
+        assert_eq!(cut("A:B:C", Some(5)), "A:B:C");
+        assert_eq!(cut("A:B:C", None), "A:B:C");
+    }
 }

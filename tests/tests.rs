@@ -11,6 +11,7 @@
 //! - `hardening`: the attacks of issue 11 (lost updates, links, permissions,
 //!   limits, exports), one test per item;
 //! - `grammar`: the ledger-cli/hledger constructs, one journal each, with their balances;
+//! - `impact`: where each restricted gift went: formats, refusals, ties, a property test;
 //! - `import`: CSV imports and `add`: idempotence, refusals, crashes, concurrency;
 //! - `interop`: fundledger's balances against ledger-cli and hledger;
 //! - `library`: `check -O json`, colour, completions, the manual page, no panic without `catch_unwind`;
@@ -28,6 +29,7 @@ mod filing;
 mod golden;
 mod grammar;
 mod hardening;
+mod impact;
 mod import;
 mod interop;
 mod library;

@@ -98,7 +98,7 @@ pub enum Command {
     Reconcile(ReconcileArgs),
     /// The auditor's package of a fiscal year, written atomically into the new folder -o DIR: trial balance, general ledger with sources and documents, statements and notes, reconciliations, open advances, payments without documents, loan confirmation letters, and a manifest of digests.
     Audit(AuditArgs),
-    /// Fiscal-year statements and board reports: activities, position, funds, functional, loans, sales, outputs, annual.
+    /// Fiscal-year statements and board reports: activities, position, funds, functional, loans, sales, outputs, annual, impact (where each restricted gift went).
     Report(ReportArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell); see the README.
     Completions(CompletionsArgs),
@@ -150,10 +150,20 @@ pub enum StandardArg {
     Sorp,
 }
 
+/// How `report impact` allocates a fund's spending to its gifts.
+#[derive(Clone, Copy, Debug, ValueEnum, Default, PartialEq, Eq)]
+pub enum MethodArg {
+    /// First in, first out: the oldest money still unspent goes first.
+    #[default]
+    Fifo,
+    /// Pro rata: every gift still holding money gives in proportion to it.
+    ProRata,
+}
+
 /// `report` arguments.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// activities, position, funds, functional, loans, sales, outputs, annual, reconciliation, advances, documents or remittances.
+    /// activities, position, funds, functional, loans, sales, outputs, annual, impact, reconciliation, advances, documents or remittances.
     pub name: String,
     #[command(flatten)]
     pub period: PeriodArgs,
@@ -167,6 +177,15 @@ pub struct ReportArgs {
     /// `documents`: list payments of at least this much (base currency; default 50000).
     #[arg(long, value_name = "AMOUNT")]
     pub over: Option<u64>,
+    /// `impact`: only this donor's statement (an id of donors.csv or of a `donor:` tag).
+    #[arg(long, value_name = "ID")]
+    pub donor: Option<String>,
+    /// `impact`: how spending is allocated to gifts.
+    #[arg(long, value_enum, default_value_t = MethodArg::Fifo)]
+    pub method: MethodArg,
+    /// Name donors by their own names (personal data); otherwise their public label.
+    #[arg(long)]
+    pub with_personal_data: bool,
     /// Output format (default: from -o's extension, else text). xlsx: one
     /// sheet per statement.
     #[arg(short = 'O', long = "output-format", value_enum)]

@@ -24,7 +24,7 @@ use fundledger_core::write::{self, ChangeError};
 use fundledger_core::{reports, Diagnostic, Journal, LoadError, Settings};
 
 use args::{
-    AddArgs, AuditArgs, Cli, CloseArgs, ColorChoice, Command, ImportArgs, ImportKindArg,
+    AddArgs, AuditArgs, Cli, CloseArgs, ColorChoice, Command, ImportArgs, ImportKindArg, MethodArg,
     OutputFormat, PeriodArgs, QueryArgs, ReconcileArgs, ReportArgs, StandardArg,
 };
 use output::{Output, Rendered};
@@ -1011,6 +1011,9 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         };
         return output(cli, &text);
     }
+    if args.name == "impact" {
+        return impact(cli, args, journal);
+    }
     let journal = books_of(journal, &args.fund)?;
     let (begin, end, fy, as_of) = report_period(&journal, args)?;
     let standard = standard_of(args.standard);
@@ -1074,6 +1077,39 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         name_funds(s, &args.fund);
     }
     let rendered = statements_rendered(&out, &statements)?;
+    out.write(rendered)
+}
+
+/// `report impact`: where each restricted gift went, per fund and per
+/// donor; `-O html` prints one donor to an A4 page.
+fn impact(cli: &Cli, args: &ReportArgs, journal: Journal) -> Result<(), Failure> {
+    use fundledger_core::cli_support::donors::DonorRegister;
+    use fundledger_core::reports::{financial::Standard, impact, valued::Valued};
+    let (begin, end, _, _) = report_period(&journal, args)?;
+    let standard = standard_of(args.standard);
+    let register = DonorRegister::load(&journal.settings().root).map_err(|problems| {
+        print_diagnostics(&problems);
+        Failure::Data
+    })?;
+    let valued = Valued::new(&journal).map_err(report_failed)?;
+    let out = destination(cli, args.output, &ALL_FORMATS, standard == Standard::JpNpo)?;
+    let options = impact::ImpactOptions {
+        method: match args.method {
+            MethodArg::Fifo => impact::Method::Fifo,
+            MethodArg::ProRata => impact::Method::ProRata,
+        },
+        donor: args.donor.clone(),
+        funds: args.fund.clone(),
+        with_personal_data: args.with_personal_data,
+        language: reports::words::language_of(standard),
+    };
+    let report = impact::impact(&valued, standard, begin, end, &register, &options)
+        .map_err(report_failed)?;
+    let rendered = match out.format {
+        OutputFormat::Json => Rendered::Text(render::json(&report).map_err(report_failed)?),
+        OutputFormat::Html => Rendered::Text(fundledger_core::cli_support::html::impact(&report)),
+        _ => statements_rendered(&out, &impact::statements(&report))?,
+    };
     out.write(rendered)
 }
 

@@ -165,6 +165,8 @@ codes! {
     DocumentMissing = "E803", Error, "document not found";
     /// A `document:` tag leading outside the ledger directory.
     DocumentOutside = "E804", Error, "document outside the ledger directory";
+    /// A row of the donor register (`donors.csv`) that cannot be read.
+    DonorRegister = "E901", Error, "invalid donor register";
     /// Transactions out of date order within a file.
     DatesOutOfOrder = "W101", Warning, "dates out of order";
     /// A foreign-currency amount that cannot be valued in the base currency.

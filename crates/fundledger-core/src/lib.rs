@@ -190,6 +190,7 @@
 //! | E802 | spending without a receipt that names no approver (or one not among `[advances] approvers`) |
 //! | E803 | a `document:` tag naming a file that does not exist |
 //! | E804 | a `document:` tag leading outside the ledger directory (absolute, `..`, or a symbolic link out) |
+//! | E901 | a row of the donor register (`donors.csv`) that cannot be read, located by row and column |
 //! | W101 | dates out of order (warning) |
 //! | W102 | no price to value an amount in the base currency (warning, any fund) |
 //! | W103 | a bare journal's residual below display precision, posted to `NetAssets:Rounding` (warning) |
@@ -219,6 +220,7 @@ mod advances;
 mod audit;
 mod auto;
 mod checks;
+mod donors;
 mod entry;
 mod fastpath;
 mod grammar;
@@ -302,6 +304,10 @@ pub mod cli_support {
     /// The auditor's package.
     pub mod audit {
         pub use crate::audit::*;
+    }
+    /// The donor register (`donors.csv`).
+    pub mod donors {
+        pub use crate::donors::*;
     }
     /// One transaction entered by hand (`add`).
     pub mod entry {

@@ -686,14 +686,9 @@ pub fn outputs(
             let dimension = ["route", "region"]
                 .iter()
                 .find_map(|tag| {
-                    journal.posting_tag(p, tag).map(|v| {
-                        let value = words::tag_value(settings, tag, v, language);
-                        match (language, *tag) {
-                            (Language::En, "route") => format!("route {value}"),
-                            (Language::Ja, "route") => format!("経路 {value}"),
-                            _ => value,
-                        }
-                    })
+                    journal
+                        .posting_tag(p, tag)
+                        .map(|v| words::dimension(settings, tag, v, language))
                 })
                 .unwrap_or_default();
             super::acc(entry.sums.entry(dimension.clone()).or_default(), p.quantity)?;

@@ -40,7 +40,7 @@ use serde::Serialize;
 
 use super::valued::Valued;
 use super::ReportError;
-use crate::journal::FundId;
+use crate::journal::{AccountId, FundId};
 use crate::money::{self, Decimal};
 use crate::query::account_matches;
 use crate::settings::{AccountClass, NatureGroup, Restriction};
@@ -239,6 +239,23 @@ pub struct Classified<'v, 'j> {
     pub balances: BTreeMap<BalanceLine, BTreeMap<FundId, Decimal>>,
     /// Whether the period has any transaction.
     pub has_transactions: bool,
+    /// The role of each account, by account index.
+    roles: Vec<Role>,
+}
+
+/// What a movement posting does to its fund's net assets, for reports that
+/// follow a fund's movements one by one (`report impact`): the same
+/// classification the statements sum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MovementKind {
+    /// Income (a gift, a grant, a sale...).
+    Income,
+    /// An expense (whatever its function; shared costs included).
+    Expense,
+    /// A foreign-exchange result.
+    Exchange,
+    /// A transfer between funds or another net-asset entry.
+    Transfer,
 }
 
 /// A figure a statement printed, keyed by what it measures, so that
@@ -559,7 +576,22 @@ impl<'v, 'j> Classified<'v, 'j> {
             funds,
             balances,
             has_transactions,
+            roles,
         })
+    }
+
+    /// What a posting to `account` is among the fund movements, or `None`
+    /// for a balance-sheet account or one outside the statements.
+    pub fn movement_kind(&self, account: AccountId) -> Option<MovementKind> {
+        match self.roles.get(account.index())? {
+            Role::None | Role::Balance(_) => None,
+            Role::Shared { .. } | Role::Movement(Element::Expense { .. }) => {
+                Some(MovementKind::Expense)
+            }
+            Role::Movement(Element::Income(_)) => Some(MovementKind::Income),
+            Role::Movement(Element::Exchange) => Some(MovementKind::Exchange),
+            Role::Movement(Element::Transfer) => Some(MovementKind::Transfer),
+        }
     }
 
     /// The restriction of a fund.

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod filing;
 pub mod financial;
 mod funds;
+pub mod impact;
 mod register;
 pub mod statement;
 pub mod valued;

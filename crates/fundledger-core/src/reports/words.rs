@@ -195,6 +195,17 @@ pub fn tag_value(settings: &Settings, tag: &str, value: &str, language: Language
     .unwrap_or_else(|| value.to_string())
 }
 
+/// What an output is broken down by, in words: a route (`route RN-01`,
+/// `経路 RN-01`) or a region's label.
+pub fn dimension(settings: &Settings, tag: &str, value: &str, language: Language) -> String {
+    let value = tag_value(settings, tag, value, language);
+    match (language, tag) {
+        (Language::En, "route") => format!("route {value}"),
+        (Language::Ja, "route") => format!("経路 {value}"),
+        _ => value,
+    }
+}
+
 /// A month as a language writes it in a table (`2000-04`; `2000年4月`).
 pub fn month(month: NaiveDate, language: Language) -> String {
     match language {

@@ -16,6 +16,7 @@
 //! - `interop`: fundledger's balances against ledger-cli and hledger;
 //! - `library`: `check -O json`, colour, completions, the manual page, no panic without `catch_unwind`;
 //! - `properties`: random balanced journals, checked against a naive model.
+//! - `receipts`: donation receipts: the register, refusals, copies, concurrent runs, re-imports;
 //! - `reconcile`: reconciliation with statements, re-runs, refusals, concurrency.
 
 mod util;
@@ -34,4 +35,5 @@ mod import;
 mod interop;
 mod library;
 mod properties;
+mod receipts;
 mod reconcile;

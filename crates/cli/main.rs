@@ -25,7 +25,7 @@ use fundledger_core::{reports, Diagnostic, Journal, LoadError, Settings};
 
 use args::{
     AddArgs, AuditArgs, Cli, CloseArgs, ColorChoice, Command, ImportArgs, ImportKindArg, MethodArg,
-    OutputFormat, PeriodArgs, QueryArgs, ReconcileArgs, ReportArgs, StandardArg,
+    OutputFormat, PeriodArgs, QueryArgs, ReceiptArgs, ReconcileArgs, ReportArgs, StandardArg,
 };
 use output::{Output, Rendered};
 
@@ -89,6 +89,7 @@ fn print_loaded_diagnostics(loaded: &fundledger_core::Loaded) {
 fn settings_for(cli: &Cli) -> Result<Settings, Failure> {
     let mut settings = located_settings(cli)?;
     settings.auto |= cli.auto;
+    settings.with_personal_data |= cli.with_personal_data;
     settings.strict |= matches!(&cli.command, Command::Check(args) if args.strict);
     Ok(settings)
 }
@@ -926,6 +927,96 @@ fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
     output(cli, &text)
 }
 
+/// `receipt`: issues donation receipts (or prints a copy) and renders
+/// them; the summary goes to standard error.
+fn receipt(cli: &Cli, args: &ReceiptArgs) -> Result<(), Failure> {
+    use fundledger_core::cli_support::receipts::{self, Selection};
+    refuse_unwritable(cli)?;
+    if !cli.file.is_empty() {
+        return Err(Failure::Usage(
+            "receipts need a ledger directory (fundledger.toml, donors.csv): use -C DIR".into(),
+        ));
+    }
+    let settings = settings_for(cli)?;
+    let today = args
+        .date
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let out = destination(
+        cli,
+        args.output,
+        &[
+            OutputFormat::Text,
+            OutputFormat::Md,
+            OutputFormat::Html,
+            OutputFormat::Json,
+        ],
+        false,
+    )?;
+    let format = out.format;
+    let render = |list: &[receipts::Receipt]| -> Result<String, Failure> {
+        Ok(match format {
+            OutputFormat::Html => receipts::html(list),
+            OutputFormat::Json => render::json(&list).map_err(report_failed)?,
+            _ => receipts::markdown(list),
+        })
+    };
+    if let Some(number) = &args.reissue {
+        let journal = load_valid(cli)?;
+        let copy = receipts::reissue(&settings, &journal, number, today).map_err(change_failed)?;
+        eprintln!(
+            "fundledger: a copy of receipt {number} (issued {}), marked 再発行 / COPY; nothing recorded",
+            copy.issued
+        );
+        return out.write(Rendered::Text(render(std::slice::from_ref(&copy))?));
+    }
+    let selection = match (&args.gift, args.fy, &args.donor, args.all) {
+        (Some(gift), _, donor, _) => Selection::Gift {
+            selector: gift.clone(),
+            donor: donor.clone(),
+        },
+        (None, Some(fy), Some(donor), false) => Selection::Donor {
+            fiscal_year: fy,
+            donor: donor.clone(),
+        },
+        (None, Some(fy), None, true) => Selection::All { fiscal_year: fy },
+        _ => {
+            return Err(Failure::Usage(
+                "say which gifts: --fy YEAR --donor ID, --fy YEAR --all, --gift GIFT, or --reissue NUMBER"
+                    .into(),
+            ))
+        }
+    };
+    let issued = receipts::issue(
+        &settings,
+        change_options(args.dry_run, args.lock_timeout),
+        &selection,
+        today,
+    )
+    .map_err(change_failed)?;
+    for note in &issued.notes {
+        eprintln!("fundledger: {note}");
+    }
+    let verb = if issued.recorded {
+        "issued"
+    } else {
+        "would issue (dry run, nothing recorded)"
+    };
+    for r in &issued.receipts {
+        eprintln!(
+            "fundledger: {verb} receipt {} to {} for {} gift(s), {} {}",
+            r.number,
+            r.donor.id,
+            r.gifts.len(),
+            render::grouped(r.total),
+            r.currency
+        );
+    }
+    if issued.receipts.is_empty() {
+        return Ok(());
+    }
+    out.write(Rendered::Text(render(&issued.receipts)?))
+}
+
 /// The `[begin, end)` of `--fy YEAR`, which `report NAME` needs.
 fn report_fiscal_year(
     journal: &Journal,
@@ -1100,7 +1191,7 @@ fn impact(cli: &Cli, args: &ReportArgs, journal: Journal) -> Result<(), Failure>
         },
         donor: args.donor.clone(),
         funds: args.fund.clone(),
-        with_personal_data: args.with_personal_data,
+        with_personal_data: cli.with_personal_data,
         language: reports::words::language_of(standard),
     };
     let report = impact::impact(&valued, standard, begin, end, &register, &options)
@@ -1492,6 +1583,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Close(args) => close(&cli, args),
         Command::Reconcile(args) => reconcile(&cli, args),
         Command::Audit(args) => audit(&cli, args),
+        Command::Receipt(args) => receipt(&cli, args),
         Command::Funds(args) => {
             let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
             let journal = books_of(load_valid(&cli)?, &args.fund)?;

@@ -23,7 +23,7 @@ pub fn escape(text: &str) -> String {
 /// on Linux, Hiragino on macOS, Yu Gothic or Meiryo on Windows), then the
 /// generic family, so Japanese never falls back to tofu where any of them
 /// is installed.
-const FONTS: &str = r#""Noto Sans", "Noto Sans CJK JP", "Noto Sans JP", "Hiragino Sans", "Hiragino Kaku Gothic ProN", "Yu Gothic", "Meiryo", "Segoe UI", Arial, sans-serif"#;
+pub(crate) const FONTS: &str = r#""Noto Sans", "Noto Sans CJK JP", "Noto Sans JP", "Hiragino Sans", "Hiragino Kaku Gothic ProN", "Yu Gothic", "Meiryo", "Segoe UI", Arial, sans-serif"#;
 
 const STYLE: &str = r#"
 :root { --ink: #1d2733; --muted: #5b6773; --rule: #c9d1d9; --accent: #0072b2; --bad: #b03a2e; }

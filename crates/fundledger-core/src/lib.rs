@@ -191,6 +191,10 @@
 //! | E803 | a `document:` tag naming a file that does not exist |
 //! | E804 | a `document:` tag leading outside the ledger directory (absolute, `..`, or a symbolic link out) |
 //! | E901 | a row of the donor register (`donors.csv`) that cannot be read, located by row and column |
+//! | E911 | `receipt`: a gift already covered by an issued receipt (names the earlier number) |
+//! | E912 | `receipt`: a donor not in the register, anonymous, or without a name or address |
+//! | E913 | a row of the receipts register (`receipts.csv`) that cannot be read |
+//! | E914 | `receipt`: a gift not in the base currency, or (for a copy) no longer in the journal |
 //! | W101 | dates out of order (warning) |
 //! | W102 | no price to value an amount in the base currency (warning, any fund) |
 //! | W103 | a bare journal's residual below display precision, posted to `NetAssets:Rounding` (warning) |
@@ -230,6 +234,7 @@ mod locate;
 mod parse;
 mod print;
 mod raw;
+mod receipts;
 mod reconcile;
 mod remittances;
 mod render;
@@ -336,6 +341,10 @@ pub mod cli_support {
     /// The canonical journal writer.
     pub mod print {
         pub use crate::print::*;
+    }
+    /// Donation receipts.
+    pub mod receipts {
+        pub use crate::receipts::*;
     }
     /// Reconciliation.
     pub mod reconcile {

@@ -380,6 +380,16 @@ pub struct LoanSettings {
     /// The lender's name in Japanese reports (default: `lender`).
     #[serde(default)]
     pub lender_ja: Option<String>,
+    /// The public label reports show instead of the lender's name
+    /// ("Member A"), unless `--with-personal-data`; default:
+    /// `report.account_labels` of the account, else "Lender N" (N: the
+    /// loan's place in `[[loans]]`).
+    #[serde(default)]
+    pub label: Option<String>,
+    /// The public label in Japanese reports ("会員A"; default:
+    /// `report.account_labels_ja` of the account, else 「貸主N」).
+    #[serde(default)]
+    pub label_ja: Option<String>,
     /// The annual interest rate in percent, as text (`"0"`).
     #[serde(default)]
     pub interest_percent: Option<String>,
@@ -598,6 +608,8 @@ struct SettingsFile {
     advances: crate::advances::AdvanceSettings,
     #[serde(default)]
     remittances: crate::remittances::RemittanceSettings,
+    #[serde(default)]
+    receipts: crate::receipts::ReceiptSettings,
 }
 
 fn default_fiscal_year_start() -> String {
@@ -654,6 +666,10 @@ pub struct Settings {
     pub strict: bool,
     /// Apply automated transactions (`= QUERY`), as `hledger --auto` does.
     pub auto: bool,
+    /// Show personal names in reports a board or the public reads (the
+    /// CLI's `--with-personal-data`): lenders by name instead of their
+    /// declared labels. Never read from `fundledger.toml`.
+    pub with_personal_data: bool,
     /// Account roots and their classes.
     pub account_classes: BTreeMap<String, AccountClass>,
     /// Match account roots case-insensitively (bare journals).
@@ -686,6 +702,8 @@ pub struct Settings {
     pub advances: crate::advances::AdvanceSettings,
     /// Money sent abroad (`[remittances]`).
     pub remittances: crate::remittances::RemittanceSettings,
+    /// Donation receipts (`[receipts]`).
+    pub receipts: crate::receipts::ReceiptSettings,
 }
 
 fn default_account_classes() -> BTreeMap<String, AccountClass> {
@@ -741,6 +759,7 @@ impl Settings {
             strict_funds: false,
             strict: false,
             auto: false,
+            with_personal_data: false,
             account_classes: default_account_classes(),
             classes_ignore_case: true,
             declared_accounts: None,
@@ -760,6 +779,7 @@ impl Settings {
             reconcile: crate::reconcile::ReconcileSettings::default(),
             advances: crate::advances::AdvanceSettings::default(),
             remittances: crate::remittances::RemittanceSettings::default(),
+            receipts: crate::receipts::ReceiptSettings::default(),
         }
     }
 
@@ -1026,6 +1046,7 @@ impl Settings {
             strict_funds: file.strict_funds,
             strict: file.strict,
             auto: false,
+            with_personal_data: false,
             account_classes,
             classes_ignore_case: false,
             declared_accounts,
@@ -1042,6 +1063,7 @@ impl Settings {
             reconcile: file.reconcile,
             advances: file.advances,
             remittances: file.remittances,
+            receipts: file.receipts,
         })
     }
 

@@ -503,23 +503,7 @@ pub fn replace_files(_lock: &JournalLock, replacements: &[Replacement]) -> Resul
     }
     let mut temps = Vec::with_capacity(replacements.len());
     for r in replacements {
-        let dir = parent_dir(&r.path);
-        let mut temp = tempfile::Builder::new()
-            .prefix(&temp_prefix(&r.path))
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(io(format!(
-                "cannot create a temporary file in {}",
-                dir.display()
-            )))?;
-        keep_ownership_and_mode(&r.path, temp.as_file());
-        temp.write_all(r.text.as_bytes())
-            .and_then(|()| temp.flush())
-            .map_err(io("cannot write the temporary file"))?;
-        temp.as_file()
-            .sync_all()
-            .map_err(io("cannot flush the temporary file to disk"))?;
-        temps.push(temp);
+        temps.push(synced_temporary(&r.path, &r.path, &r.text)?);
     }
     crash_point("temp-synced");
     pause_point("validated");
@@ -537,6 +521,70 @@ pub fn replace_files(_lock: &JournalLock, replacements: &[Replacement]) -> Resul
     }
     crash_point("renamed");
     Ok(())
+}
+
+/// Writes `text` as the whole of `path`, a file kept beside the journal
+/// (the receipts register), the way [`replace_files`] replaces a file: a
+/// temporary file in the same directory, flushed to disk, renamed over,
+/// the directory flushed. A new file takes the mode and group of `like`
+/// (the journal); an existing one keeps its own. Call it while holding
+/// the journal's [`JournalLock`], which is what makes read-modify-write
+/// of such a file safe against a second fundledger.
+///
+/// # Errors
+/// [`WriteError`]; the file is then unchanged.
+pub fn replace_or_create(
+    _lock: &JournalLock,
+    path: &Path,
+    like: &Path,
+    text: &str,
+) -> Result<(), WriteError> {
+    let exists = fs::symlink_metadata(path).is_ok();
+    if exists {
+        refuse_unsafe_target(path)?;
+    }
+    let temp = synced_temporary(path, if exists { path } else { like }, text)?;
+    crash_point("temp-synced");
+    temp.persist(path).map_err(|e| WriteError::Io {
+        action: format!("cannot rename the temporary file over {}", path.display()),
+        error: e.error,
+    })?;
+    sync_directory(&parent_dir(path))?;
+    crash_point("renamed");
+    Ok(())
+}
+
+/// An empty temporary file beside `path` (`.fundledger-write-NAME-*.tmp`),
+/// with the mode and group of `like`.
+fn temporary_beside(path: &Path, like: &Path) -> Result<tempfile::NamedTempFile, WriteError> {
+    let dir = parent_dir(path);
+    let temp = tempfile::Builder::new()
+        .prefix(&temp_prefix(path))
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(io(format!(
+            "cannot create a temporary file in {}",
+            dir.display()
+        )))?;
+    keep_ownership_and_mode(like, temp.as_file());
+    Ok(temp)
+}
+
+/// A temporary file beside `path` holding `text`, with the mode and group
+/// of `like`, flushed to disk: what is renamed over `path`.
+fn synced_temporary(
+    path: &Path,
+    like: &Path,
+    text: &str,
+) -> Result<tempfile::NamedTempFile, WriteError> {
+    let mut temp = temporary_beside(path, like)?;
+    temp.write_all(text.as_bytes())
+        .and_then(|()| temp.flush())
+        .map_err(io("cannot write the temporary file"))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(io("cannot flush the temporary file to disk"))?;
+    Ok(temp)
 }
 
 /// Refuses a file that cannot be replaced by rename without harm: a symbolic
@@ -582,16 +630,7 @@ fn write_and_validate(
     if !append.expected.same_stat(target)? {
         return Err(WriteError::Changed(journal.clone()));
     }
-    let dir = parent_dir(target);
-    let mut temp = tempfile::Builder::new()
-        .prefix(&temp_prefix(target))
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(io(format!(
-            "cannot create a temporary file in {}",
-            dir.display()
-        )))?;
-    keep_ownership_and_mode(target, temp.as_file());
+    let mut temp = temporary_beside(target, target)?;
     // How many lines of the new journal are the old one's.
     let mut old_lines;
     {

@@ -131,7 +131,7 @@ fn the_revaluation_ties_to_the_rates_and_to_the_fx_line() {
         .unwrap()
         .unwrap();
     let loaded = fundledger_core::load(settings).unwrap();
-    let valuer = fundledger_core::valuation::Valuer::new(&loaded.journal).unwrap();
+    let valuer = fundledger_core::cli_support::valuation::Valuer::new(&loaded.journal).unwrap();
     let day_before = NaiveDate::from_ymd_opt(2001, 3, 30).unwrap();
     let closing_day = NaiveDate::from_ymd_opt(2001, 3, 31).unwrap();
     let mut expected = Decimal::ZERO;

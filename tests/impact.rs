@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::NaiveDate;
-use fundledger_core::donors::DonorRegister;
+use fundledger_core::cli_support::donors::DonorRegister;
 use fundledger_core::reports::impact::{self, ImpactOptions, Method};
 use fundledger_core::reports::{financial::Standard, valued::Valued};
 use fundledger_core::settings::{FundSettings, Restriction};

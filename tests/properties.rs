@@ -127,7 +127,7 @@ proptest! {
             }
         }
         naive.retain(|_, v| !v.is_zero());
-        let report = reports::balance(journal, &Filter::default(), BalanceOptions { by_fund: true, depth: None, shown: Default::default() }).unwrap();
+        let report = reports::balance(journal, &Filter::default(), BalanceOptions::default().by_fund(true)).unwrap();
         let interfund = ["Assets:Interfund:DueFrom", "Liabilities:Interfund:DueTo"];
         let mut library: BTreeMap<(String, String, String), Decimal> = BTreeMap::new();
         let mut per_commodity: BTreeMap<String, Decimal> = BTreeMap::new();
@@ -206,12 +206,7 @@ proptest! {
         std::fs::write(&csv_path, writer.into_inner().unwrap()).unwrap();
         let journal_path = dir.path().join("j.ledger");
         let empty = load_text(settings.clone(), &journal_path, String::new()).unwrap();
-        let request = fundledger_core::import::ImportRequest {
-            kind: fundledger_core::import::ImportKind::Donations,
-            csv: &csv_path,
-            rules: None,
-            encoding: None,
-        };
+        let request = fundledger_core::import::ImportRequest::new(fundledger_core::import::ImportKind::Donations, &csv_path);
         let prepared = fundledger_core::import::prepare(&settings, &empty.journal, &request).unwrap().unwrap();
         prop_assert_eq!(prepared.transactions, cells.len());
         // The new journal is read with the donors the import adds, as the

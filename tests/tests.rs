@@ -15,6 +15,7 @@
 //! - `impact`: where each restricted gift went: formats, refusals, ties, a property test;
 //! - `import`: CSV imports and `add`: idempotence, refusals, crashes, concurrency;
 //! - `interop`: fundledger's balances against ledger-cli and hledger;
+//! - `library`: `check -O json`, colour, completions, the manual page, no panic without `catch_unwind`;
 //! - `properties`: random balanced journals, checked against a naive model.
 //! - `receipts`: donation receipts: the register, refusals, copies, concurrent runs, re-imports;
 //! - `reconcile`: reconciliation with statements, re-runs, refusals, concurrency.
@@ -34,6 +35,7 @@ mod hardening;
 mod impact;
 mod import;
 mod interop;
+mod library;
 mod properties;
 mod receipts;
 mod reconcile;

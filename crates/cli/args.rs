@@ -107,6 +107,10 @@ pub enum Command {
     Report(ReportArgs),
     /// Donation receipts (寄附金受領証明書) for gifts of money: a donor's fiscal year (--fy YEAR --donor ID), every donor's (--fy YEAR --all) or one gift (--gift); numbered and recorded in receipts.csv, never twice for a gift; --reissue NUMBER prints a copy. Markdown, or A4 HTML with -o FILE.html.
     Receipt(ReceiptArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell); see the README.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `fundledger man > fundledger.1`.
+    Man,
 }
 
 /// `receipt` arguments.
@@ -141,12 +145,24 @@ pub struct ReceiptArgs {
     pub output: Option<OutputFormat>,
 }
 
+/// `completions` arguments.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
 /// `check` arguments.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// `account` and `commodity` directives declare: a name they do not list is an error (as `hledger check accounts commodities`).
     #[arg(long)]
     pub strict: bool,
+    /// Output format: text (the default, on standard error) or json (one
+    /// JSON object per diagnostic and line, on standard output).
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 /// `--color`.

@@ -12,14 +12,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use fundledger_core::entry::{self, NewEntry};
+use fundledger_core::cli_support::entry::{self, NewEntry};
+use fundledger_core::cli_support::lists::{self, NameKind};
+use fundledger_core::cli_support::locate::{self, LocateError};
+use fundledger_core::cli_support::print;
+use fundledger_core::cli_support::render::{self, Format};
+use fundledger_core::cli_support::sheet;
 use fundledger_core::import::{self, ImportKind, ImportRequest};
-use fundledger_core::lists::{self, NameKind};
-use fundledger_core::locate::{self, LocateError};
-use fundledger_core::print;
 use fundledger_core::query::Filter;
-use fundledger_core::render::{self, Format};
-use fundledger_core::sheet;
 use fundledger_core::write::{self, ChangeError};
 use fundledger_core::{reports, Diagnostic, Journal, LoadError, Settings};
 
@@ -74,22 +74,7 @@ fn print_diagnostics(diagnostics: &[Diagnostic]) {
     let stderr = std::io::stderr();
     let mut stderr = stderr.lock();
     for d in diagnostics {
-        let mut text = d.to_string();
-        if colour {
-            // The severity word: bold red for errors, bold yellow for
-            // warnings.
-            for (word, code) in [("error[", "1;31"), ("warning[", "1;33")] {
-                if let Some(at) = text.find(word) {
-                    let name = &word[..word.len() - 1];
-                    text.replace_range(
-                        at..at + name.len(),
-                        &format!("\u{1b}[{code}m{name}\u{1b}[0m"),
-                    );
-                    break;
-                }
-            }
-        }
-        let _ = writeln!(stderr, "{text}");
+        let _ = writeln!(stderr, "{}", d.render(colour));
     }
 }
 
@@ -211,7 +196,7 @@ fn load(cli: &Cli) -> Result<fundledger_core::Loaded, Failure> {
             "cannot read {}: {error}",
             path.display()
         ))),
-        Err(error @ LoadError::Invariant(_)) => Err(Failure::Usage(error.to_string())),
+        Err(error) => Err(Failure::Usage(error.to_string())),
     }
 }
 
@@ -395,19 +380,17 @@ fn filter_for(
     .into_iter()
     .filter_map(|(on, status)| on.then_some(status))
     .collect();
-    let filter = Filter {
-        begin,
-        end,
-        accounts: terms.accounts,
-        not_accounts: terms.not_accounts,
-        descriptions: terms.descriptions,
-        not_descriptions: terms.not_descriptions,
-        funds,
-        not_funds: fund_ids(&terms.not_funds)?,
-        statuses,
-        real_only: query.real,
-        no_generated: query.no_generated,
-    };
+    let filter = Filter::default()
+        .between(begin, end)
+        .with_accounts(terms.accounts)
+        .without_accounts(terms.not_accounts)
+        .with_payees(terms.descriptions)
+        .without_payees(terms.not_descriptions)
+        .with_funds(funds)
+        .without_funds(fund_ids(&terms.not_funds)?)
+        .with_statuses(statuses)
+        .real_only(query.real)
+        .no_generated(query.no_generated);
     let unmatched = filter.unmatched(journal);
     for warning in &unmatched {
         eprintln!("fundledger: warning: {warning}");
@@ -651,8 +634,7 @@ fn change_failed(error: ChangeError) -> Failure {
             eprintln!("fundledger: the journal has {} error(s); fix them (`fundledger check`) before adding to it. Nothing was written.", problems.len());
             Failure::Data
         }
-        ChangeError::Write(e) => Failure::Usage(e.to_string()),
-        ChangeError::Io(e) => Failure::Usage(e),
+        other => Failure::Usage(other.to_string()),
     }
 }
 
@@ -676,25 +658,17 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
         ImportKindArg::Donations => ImportKind::Donations,
         ImportKindArg::Sales => ImportKind::Sales,
     };
-    let request = ImportRequest {
-        kind,
-        csv: &args.csv,
-        rules: args.rules.as_deref(),
-        encoding: args.encoding.as_deref(),
-    };
+    let request = ImportRequest::new(kind, &args.csv)
+        .with_rules(args.rules.as_deref())
+        .with_encoding(args.encoding.as_deref());
     let result = write::change_with(
         &settings,
         change_options(args.dry_run, args.lock_timeout),
         |journal| {
             let prepared = import::prepare(&settings, journal, &request)
-                .map_err(|e| ChangeError::Io(format!("cannot read {}: {e}", args.csv.display())))?
+                .map_err(|e| ChangeError::io(format!("cannot read {}", args.csv.display()), e))?
                 .map_err(ChangeError::Input)?;
-            Ok(write::Addition {
-                text: prepared.text,
-                transactions: prepared.transactions,
-                value: prepared.summary,
-                donors: prepared.donors,
-            })
+            Ok(prepared.into_addition())
         },
     );
     let addition = result.map_err(change_failed)?;
@@ -810,7 +784,7 @@ fn standard_of(standard: StandardArg) -> fundledger_core::reports::financial::St
 }
 
 fn audit(cli: &Cli, args: &AuditArgs) -> Result<(), Failure> {
-    use fundledger_core::audit;
+    use fundledger_core::cli_support::audit;
     let journal = load_valid(cli)?;
     let package = audit::package(
         &journal,
@@ -849,7 +823,7 @@ fn audit(cli: &Cli, args: &AuditArgs) -> Result<(), Failure> {
 }
 
 fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
-    use fundledger_core::reconcile::{self, Request, Statement};
+    use fundledger_core::cli_support::reconcile::{self, Request, Statement};
     let settings = settings_for(cli)?;
     let balance = match &args.balance {
         None => None,
@@ -952,7 +926,7 @@ fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
 /// `receipt`: issues donation receipts (or prints a copy) and renders
 /// them; the summary goes to standard error.
 fn receipt(cli: &Cli, args: &ReceiptArgs) -> Result<(), Failure> {
-    use fundledger_core::receipts::{self, Selection};
+    use fundledger_core::cli_support::receipts::{self, Selection};
     refuse_unwritable(cli)?;
     if !cli.file.is_empty() {
         return Err(Failure::Usage(
@@ -1059,25 +1033,29 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     let journal = load_valid(cli)?;
     if args.name == "remittances" {
         let (begin, end) = report_fiscal_year(&journal, args)?;
-        let rows = fundledger_core::remittances::report(&journal, begin, end);
+        let rows = fundledger_core::cli_support::remittances::report(&journal, begin, end);
         let text = match args.output {
             Some(OutputFormat::Json) => render::json(&rows).map_err(report_failed)?,
-            _ => fundledger_core::remittances::render_text(&journal, begin, end, &rows),
+            _ => {
+                fundledger_core::cli_support::remittances::render_text(&journal, begin, end, &rows)
+            }
         };
         return output(cli, &text);
     }
     if args.name == "documents" {
         let (begin, end) = report_fiscal_year(&journal, args)?;
         let valued = Valued::new(&journal).map_err(report_failed)?;
-        let over = fundledger_core::money::Decimal::from(
-            args.over
-                .unwrap_or(fundledger_core::audit::DEFAULT_DOCUMENTS_OVER.unsigned_abs()),
-        );
-        let rows = fundledger_core::audit::payments_without_documents(&valued, begin, end, over)
-            .map_err(report_failed)?;
+        let over =
+            fundledger_core::money::Decimal::from(args.over.unwrap_or(
+                fundledger_core::cli_support::audit::DEFAULT_DOCUMENTS_OVER.unsigned_abs(),
+            ));
+        let rows = fundledger_core::cli_support::audit::payments_without_documents(
+            &valued, begin, end, over,
+        )
+        .map_err(report_failed)?;
         let text = match args.output {
             Some(OutputFormat::Json) => render::json(&rows).map_err(report_failed)?,
-            _ => fundledger_core::audit::undocumented_csv(&rows),
+            _ => fundledger_core::cli_support::audit::undocumented_csv(&rows),
         };
         return output(cli, &text);
     }
@@ -1097,20 +1075,26 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
             }
         };
         if args.name == "advances" {
-            let advances = fundledger_core::advances::report(&journal, as_of).map_err(|_| {
-                eprintln!("fundledger: the advances overflow");
-                Failure::Data
-            })?;
+            let advances = fundledger_core::cli_support::advances::report(&journal, as_of)
+                .map_err(|_| {
+                    eprintln!("fundledger: the advances overflow");
+                    Failure::Data
+                })?;
             let text = match args.output {
                 Some(OutputFormat::Json) => render::json(&advances).map_err(report_failed)?,
-                _ => fundledger_core::advances::render_text(as_of, &advances),
+                _ => fundledger_core::cli_support::advances::render_text(as_of, &advances),
             };
             return output(cli, &text);
         }
-        let statuses = fundledger_core::reconcile::last_reconciliations(&journal, as_of);
+        let statuses =
+            fundledger_core::cli_support::reconcile::last_reconciliations(&journal, as_of);
         let text = match args.output {
             Some(OutputFormat::Json) => render::json(&statuses).map_err(report_failed)?,
-            _ => fundledger_core::reconcile::render_status(journal.settings(), as_of, &statuses),
+            _ => fundledger_core::cli_support::reconcile::render_status(
+                journal.settings(),
+                as_of,
+                &statuses,
+            ),
         };
         return output(cli, &text);
     }
@@ -1143,9 +1127,10 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
             }
         }
         let rendered = match out.format {
-            OutputFormat::Html => {
-                Rendered::Text(fundledger_core::html::annual(&report, generation_date()))
-            }
+            OutputFormat::Html => Rendered::Text(fundledger_core::cli_support::html::annual(
+                &report,
+                generation_date(),
+            )),
             OutputFormat::Md => Rendered::Text(annual::markdown(&report)),
             OutputFormat::Json => Rendered::Text(render::json(&report).map_err(report_failed)?),
             OutputFormat::Xlsx => Rendered::Sheets(sheet::annual(&report)),
@@ -1170,7 +1155,15 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         reports::donors::donors(&valued, standard, fy, begin, end, cli.with_personal_data)
             .map_err(report_failed)?
     } else {
-        reports::named(&valued, &args.name, standard, begin, end, as_of).map_err(report_failed)?
+        reports::statements(
+            &valued,
+            args.name.parse().map_err(report_failed)?,
+            standard,
+            begin,
+            end,
+            as_of,
+        )
+        .map_err(report_failed)?
     };
     for s in &mut statements {
         name_funds(s, &args.fund);
@@ -1182,7 +1175,7 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
 /// `report impact`: where each restricted gift went, per fund and per
 /// donor; `-O html` prints one donor to an A4 page.
 fn impact(cli: &Cli, args: &ReportArgs, journal: Journal) -> Result<(), Failure> {
-    use fundledger_core::donors::DonorRegister;
+    use fundledger_core::cli_support::donors::DonorRegister;
     use fundledger_core::reports::{financial::Standard, impact, valued::Valued};
     let (begin, end, _, _) = report_period(&journal, args)?;
     let standard = standard_of(args.standard);
@@ -1206,7 +1199,7 @@ fn impact(cli: &Cli, args: &ReportArgs, journal: Journal) -> Result<(), Failure>
         .map_err(report_failed)?;
     let rendered = match out.format {
         OutputFormat::Json => Rendered::Text(render::json(&report).map_err(report_failed)?),
-        OutputFormat::Html => Rendered::Text(fundledger_core::html::impact(&report)),
+        OutputFormat::Html => Rendered::Text(fundledger_core::cli_support::html::impact(&report)),
         _ => statements_rendered(&out, &impact::statements(&report))?,
     };
     out.write(rendered)
@@ -1223,10 +1216,10 @@ fn statements_rendered(
         OutputFormat::Html => {
             let body: String = statements
                 .iter()
-                .map(fundledger_core::html::statement)
+                .map(fundledger_core::cli_support::html::statement)
                 .collect();
             let first = statements.first();
-            Rendered::Text(fundledger_core::html::page(
+            Rendered::Text(fundledger_core::cli_support::html::page(
                 &first.map(|s| s.title.clone()).unwrap_or_default(),
                 &body,
                 first.map(|s| s.language).unwrap_or_default(),
@@ -1334,14 +1327,13 @@ fn close(cli: &Cli, args: &CloseArgs) -> Result<(), Failure> {
     let mut opening = None;
     let addition = write::change(&settings, args.dry_run, |journal| {
         let plan = close::plan(journal, args.fy, closed_on, args.force)
-            .map_err(|e| ChangeError::Io(e.to_string()))?;
+            .map_err(|e| ChangeError::io("", e))?;
         if !plan.blockers.is_empty() && (!args.force || plan.text.is_empty()) {
             return Err(ChangeError::Input(plan.blockers));
         }
         if args.migrate.is_some() {
             opening = Some(
-                close::opening_balances(journal, args.fy)
-                    .map_err(|e| ChangeError::Io(e.to_string()))?,
+                close::opening_balances(journal, args.fy).map_err(|e| ChangeError::io("", e))?,
             );
         }
         Ok(write::Addition {
@@ -1427,10 +1419,52 @@ fn write_new_file(path: &std::path::Path, text: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `check -O json`: every diagnostic as one JSON object per line (JSON
+/// Lines, as `cargo --message-format=json`), to standard output or `-o`;
+/// the count of those left out and the summary on standard error; exit 1
+/// when there is an error.
+fn check_json(cli: &Cli, loaded: &fundledger_core::Loaded) -> Result<(), Failure> {
+    let mut lines = String::new();
+    for d in &loaded.diagnostics {
+        let line = d
+            .to_json()
+            .map_err(|e| Failure::Usage(format!("cannot write JSON: {e}")))?;
+        lines.push_str(&line);
+        lines.push('\n');
+    }
+    destination(cli, Some(OutputFormat::Json), &[OutputFormat::Json], false)?
+        .write(Rendered::Text(lines))?;
+    if let Some(note) = loaded.omitted_note() {
+        eprintln!("{note}");
+    }
+    let (errors, warnings) = (loaded.error_count(), loaded.warning_count());
+    eprintln!("{errors} error(s), {warnings} warning(s)");
+    if errors > 0 {
+        return Err(Failure::Data);
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     match &cli.command {
-        Command::Check(_) => {
+        Command::Check(args) => {
             let loaded = load(&cli)?;
+            if let Some(
+                other @ (OutputFormat::Csv
+                | OutputFormat::Md
+                | OutputFormat::Html
+                | OutputFormat::Xlsx),
+            ) = args.output
+            {
+                return Err(Failure::Usage(format!(
+                    "check writes text or json, not {other:?}"
+                )));
+            }
+            if args.output == Some(OutputFormat::Json) {
+                // JSON Lines on standard output, one object per
+                // diagnostic; the summary stays on standard error.
+                return check_json(&cli, &loaded);
+            }
             print_loaded_diagnostics(&loaded);
             let errors = loaded.error_count();
             let warnings = loaded.warning_count();
@@ -1454,11 +1488,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let (period, interval_asked) = period_interval(&journal, &args.period)?;
             let filter = filter_for(&journal, &period, &args.query)?;
             let valued = valuation_for(&journal, &args.query)?;
-            let options = reports::BalanceOptions {
-                by_fund: args.by_fund,
-                depth: args.depth,
-                shown: shown_of(&args.query, valued.as_ref()),
-            };
+            let options = reports::BalanceOptions::default()
+                .by_fund(args.by_fund)
+                .depth(args.depth)
+                .shown(shown_of(&args.query, valued.as_ref()));
             if let Some(interval) = interval_of(args).or(interval_asked) {
                 let out = destination(&cli, args.output, &ALL_FORMATS, false)?;
                 let (begin, end) = bounded(&journal, &filter)?;
@@ -1533,6 +1566,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
             listing(&cli, args.output, |f| lists::render_prices(&prices, f))
         }
         Command::Report(args) => report(&cli, args),
+        Command::Completions(args) => {
+            let mut script = Vec::new();
+            clap_complete::generate(
+                args.shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "fundledger",
+                &mut script,
+            );
+            output(&cli, &String::from_utf8_lossy(&script))
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page)?;
+            output(&cli, &String::from_utf8_lossy(&page))
+        }
         Command::Import(args) => import(&cli, args),
         Command::Add(args) => add(&cli, args),
         Command::Close(args) => close(&cli, args),

@@ -9,7 +9,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use fundledger_core::sheet::{Sheet, SheetCell};
+use fundledger_core::cli_support::sheet::{Sheet, SheetCell};
 
 use crate::args::OutputFormat;
 use crate::Failure;

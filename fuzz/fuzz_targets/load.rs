@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(d.location.is_some() || d.code == fundledger_core::Code::Settings, "unlocated: {d}");
     }
     if !loaded.has_errors() {
-        let printed = fundledger_core::print::print(&loaded.journal);
+        let printed = fundledger_core::cli_support::print::print(&loaded.journal);
         let again = load::load_text(Settings::for_bare_journal(path), path, printed.clone()).unwrap();
         assert!(!again.has_errors(), "print output does not load:\n{printed}\n{:?}", again.diagnostics);
     }

@@ -384,6 +384,7 @@ fn declarations(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic
                         .count();
                     out.push(
                         posting_diagnostic(sources, t, p.line, Code::UndeclaredAccount, format!("account {account} is not declared"))
+                            .pointing_at(account)
                             .found(format!("{uses} posting(s) to {account}; this is the first"))
                             .expected("an account listed in fundledger.toml `accounts` or declared with an `account` directive"),
                     );
@@ -410,6 +411,7 @@ fn declarations(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic
                                 Code::UndeclaredCommodity,
                                 format!("commodity {symbol} is not declared"),
                             )
+                            .pointing_at(symbol)
                             .expected(format!(
                                 "one of the declared commodities ({})",
                                 known.join(", ")

@@ -23,7 +23,7 @@
 //! in the period except close records); `digest` is the SHA-256 of their
 //! digests, sorted (so moving a transaction between files is no change);
 //! `digests` lists the first 8 hex digits of each transaction's digest, so
-//! [`verify_closed_years`] can name the transactions that are not as
+//! `verify_closed_years` (run on every load) can name the transactions that are not as
 //! recorded. A transaction's digest covers what it means, not how it is
 //! laid out: date, mark, code, payee, comment, tags (in any order), and
 //! every posting's account, fund, commodity, quantity, kind, mark, cost,
@@ -397,7 +397,11 @@ fn year_transactions<'j>(
 /// exactly those it recorded. A transaction whose digest the close did not
 /// record (added or changed after the close) is E701 at the transaction; a
 /// count or digest that no longer matches is E702 at the close record.
-pub fn verify_closed_years(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
+pub(crate) fn verify_closed_years(
+    journal: &Journal,
+    sources: &SourceMap,
+    out: &mut Vec<Diagnostic>,
+) {
     let mut closes: Vec<(CloseRecord, SourcePos)> = Vec::new();
     for t in journal.transactions() {
         if !is_close_record(journal, t) {

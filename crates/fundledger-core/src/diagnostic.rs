@@ -1,30 +1,47 @@
-//! Located, coded diagnostics.
+//! Located, coded diagnostics, as data and as text.
 //!
 //! Every problem fundledger finds in the data is a [`Diagnostic`]: a stable
-//! [`Code`], a severity, the `file:line` it is about, the offending source
-//! lines, what was found and what was expected. Loading collects all of them
-//! instead of stopping at the first.
+//! [`Code`], a severity, the `file:line` it is about (and the columns, when
+//! known), the offending source lines, what was found and what was
+//! expected. Loading collects all of them instead of stopping at the first.
 //!
-//! The rendering is deliberately plain and grep-friendly, one header line in
-//! the `FILE:LINE: error[CODE]: message` form that editors and CI annotators
-//! understand, then a numbered excerpt and `found`/`expected` notes:
+//! **As text** ([`Diagnostic::render`], and `Display`), one grep-friendly
+//! header line in the `FILE:LINE[:COLUMN]: error[CODE]: message` form that
+//! editors and CI annotators understand, then the excerpt drawn by
+//! `annotate-snippets` (the renderer rustc and cargo use): carets under the
+//! offending span (the whole line when no column is known), the
+//! transaction's header underlined with `-` when it is shown for context,
+//! `...` for skipped lines, and the `found`/`expected` notes:
 //!
 //! ```text
-//! journal.ledger:12: error[E201]: transaction does not balance
+//! journal.ledger:14:30: error[E303]: unknown fund "FodAid"
 //!    |
 //! 12 | 2000-04-03 * Rice purchase
-//! 13 |     Expenses:FoodAid:Rice  1000 JPY
+//!    | --------------------------
+//! ...
+//! 14 |     Expenses:FoodAid:Rice  1000 JPY  ; fund: FodAid
+//!    |                                             ^^^^^^
 //!    |
-//!    = found: the postings sum to 10 JPY
-//!    = expected: the postings of each commodity sum to exactly zero
+//!    = expected: one of the funds in fundledger.toml: FoodAid, General
 //! ```
+//!
+//! **As data**, a `Diagnostic` serialises (serde) to one flat object:
+//! `code`, `severity` (`"error"`/`"warning"`), `title`, `file`, `line`,
+//! `column_start`, `column_end` (1-based character columns, end exclusive;
+//! `null` when unknown), `message`, `found`, `expected` and `excerpt`
+//! (`[{"line": N, "text": "..."}]`). `fundledger check -O json` prints one
+//! such object per line (JSON Lines).
 
 use std::fmt;
 use std::path::PathBuf;
 
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
 /// How serious a diagnostic is. Errors make `check` exit 1 and stop reports;
 /// warnings are printed and do not.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The data is wrong; nothing is reported from it.
     Error,
@@ -36,7 +53,9 @@ macro_rules! codes {
     ($($(#[$doc:meta])* $name:ident = $code:literal, $severity:ident, $title:literal;)*) => {
         /// The stable code of every diagnostic. Codes are never reused or
         /// renumbered; `fundledger` documents each one in the crate docs and
-        /// each has a reproducer journal under `tests/errors/`.
+        /// each has a reproducer journal under `tests/errors/`. New codes
+        /// are added, so matches on it need a wildcard arm.
+        #[non_exhaustive]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Code {
             $($(#[$doc])* $name,)*
@@ -183,6 +202,13 @@ codes! {
     Settings = "E001", Error, "invalid settings";
 }
 
+impl Serialize for Code {
+    /// A code serialises as its text, e.g. `"E201"`.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -190,12 +216,33 @@ impl fmt::Display for Code {
 }
 
 /// A place in a source file: its path as the user named it and a 1-based line.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[non_exhaustive]
 pub struct Location {
     /// The file, as reached from the path the user gave.
     pub path: PathBuf,
     /// The 1-based line number.
     pub line: u32,
+}
+
+impl Location {
+    /// Line `line` (1-based) of `path`.
+    pub fn new(path: impl Into<PathBuf>, line: u32) -> Location {
+        Location {
+            path: path.into(),
+            line,
+        }
+    }
+}
+
+/// The columns of the offending text on the diagnostic's line: 1-based
+/// character columns, `end` exclusive (`start == end` is a point).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct Span {
+    /// The first column (1-based, in characters).
+    pub start: u32,
+    /// The column after the last one.
+    pub end: u32,
 }
 
 /// The most characters of one source line a diagnostic shows.
@@ -258,11 +305,14 @@ pub fn cut_excerpt_line(mut text: String) -> String {
 
 /// One problem found in the data.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// The stable code.
     pub code: Code,
     /// Where the problem is, when it is in a file.
     pub location: Option<Location>,
+    /// The columns of the offending text on the location's line, when known.
+    pub span: Option<Span>,
     /// One line saying what is wrong.
     pub message: String,
     /// The source lines to show: (1-based line number, text).
@@ -279,6 +329,7 @@ impl Diagnostic {
         Diagnostic {
             code,
             location: None,
+            span: None,
             message: message.into(),
             excerpt: Vec::new(),
             found: None,
@@ -301,6 +352,47 @@ impl Diagnostic {
             .map(|(line, text)| (line, cut_excerpt_line(text)))
             .collect();
         self
+    }
+
+    /// Sets the columns of the offending text on the location's line.
+    pub fn with_span(mut self, span: Span) -> Self {
+        self.span = Some(span);
+        self
+    }
+
+    /// Points at the first occurrence of `needle` on the location's line
+    /// (as shown in the excerpt); unchanged when it is not there.
+    pub fn pointing_at(self, needle: &str) -> Self {
+        self.point(needle, |text, needle| text.find(needle))
+    }
+
+    /// Points at the last occurrence of `needle` on the location's line
+    /// (a tag after the account and amount); unchanged when it is not there.
+    pub fn pointing_at_last(self, needle: &str) -> Self {
+        self.point(needle, |text, needle| text.rfind(needle))
+    }
+
+    fn point(self, needle: &str, search: fn(&str, &str) -> Option<usize>) -> Self {
+        let Some(line) = self.location.as_ref().map(|l| l.line) else {
+            return self;
+        };
+        let found = self
+            .excerpt
+            .iter()
+            .find(|(n, _)| *n == line)
+            .and_then(|(_, text)| {
+                let at = search(text, needle).filter(|_| !needle.is_empty())?;
+                let start = u32::try_from(text[..at].chars().count()).ok()? + 1;
+                let width = u32::try_from(needle.chars().count()).ok()?;
+                Some(Span {
+                    start,
+                    end: start.checked_add(width)?,
+                })
+            });
+        match found {
+            Some(span) => self.with_span(span),
+            None => self,
+        }
     }
 
     /// Sets what was found.
@@ -326,37 +418,187 @@ impl Diagnostic {
     }
 }
 
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let severity = match self.severity() {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
+impl Diagnostic {
+    /// The diagnostic as text: the `FILE:LINE[:COLUMN]: error[CODE]:
+    /// message` header, then the excerpt with carets under the offending
+    /// span and the `found`/`expected` notes (see the module docs). With
+    /// `colour`, ANSI colours as cargo's (bold red errors, yellow
+    /// warnings, blue gutter); without, plain text.
+    pub fn render(&self, colour: bool) -> String {
+        let (severity, level, style) = match self.severity() {
+            Severity::Error => ("error", Level::ERROR, "1;31"),
+            Severity::Warning => ("warning", Level::WARNING, "1;33"),
         };
+        let mut out = String::new();
         if let Some(location) = &self.location {
-            write!(f, "{}:{}: ", location.path.display(), location.line)?;
+            out.push_str(&format!("{}:{}", location.path.display(), location.line));
+            if let Some(span) = self.span {
+                out.push_str(&format!(":{}", span.start));
+            }
+            out.push_str(": ");
         }
-        writeln!(f, "{severity}[{}]: {}", self.code, self.message)?;
-        let gutter_width = self
+        if colour {
+            out.push_str(&format!("\u{1b}[{style}m{severity}\u{1b}[0m"));
+        } else {
+            out.push_str(severity);
+        }
+        out.push_str(&format!("[{}]: {}\n", self.code, self.message));
+        let source = self.excerpt_source();
+        let mut group = Group::with_level(level);
+        if let Some(ExcerptSource {
+            first_line,
+            text,
+            annotations,
+            fold,
+        }) = &source
+        {
+            let mut snippet = Snippet::source(text.as_str())
+                .line_start(*first_line as usize)
+                .fold(*fold);
+            for (primary, range) in annotations {
+                let kind = if *primary {
+                    AnnotationKind::Primary
+                } else {
+                    AnnotationKind::Context
+                };
+                snippet = snippet.annotation(kind.span(range.clone()));
+            }
+            group = group.element(snippet);
+        }
+        let found = self.found.as_deref().map(|f| ("found", f));
+        let expected = self.expected.as_deref().map(|e| ("expected", e));
+        for (name, text) in found.into_iter().chain(expected) {
+            group = group.element(Level::NOTE.with_name(name).message(text));
+        }
+        if source.is_some() || self.found.is_some() || self.expected.is_some() {
+            let renderer = if colour {
+                Renderer::styled()
+            } else {
+                Renderer::plain()
+            };
+            // Never cut a line to a terminal's width: excerpt lines are
+            // already cut at EXCERPT_LINE_MAX_CHARS.
+            out.push_str(&renderer.term_width(usize::MAX / 4).render(&[group]));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The diagnostic as one line of JSON (its serde form, see the module
+    /// docs), without a newline: a line of `check -O json`'s JSON Lines.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
+    }
+
+    /// The excerpt as one source text for `annotate-snippets`: its first
+    /// line number, the text (each line missing between two excerpt lines
+    /// filled with `…`; the renderer folds two or more of them to `...`),
+    /// the annotations (primary: the span on the location's line, or that
+    /// line's text; context, when lines are skipped: the other lines, so
+    /// that folding keeps them) and whether to fold.
+    fn excerpt_source(&self) -> Option<ExcerptSource> {
+        let mut lines: Vec<(u32, &str)> = self
             .excerpt
             .iter()
-            .map(|(n, _)| n.to_string().len())
-            .max()
-            .unwrap_or(0);
-        let blank = " ".repeat(gutter_width);
-        if !self.excerpt.is_empty() {
-            writeln!(f, "{blank} |")?;
-            for (number, text) in &self.excerpt {
-                writeln!(f, "{number:>gutter_width$} | {text}")?;
+            .map(|(n, text)| (*n, text.as_str()))
+            .collect();
+        lines.sort_by_key(|(n, _)| *n);
+        lines.dedup_by_key(|(n, _)| *n);
+        let first = lines.first()?.0;
+        let fold = lines.windows(2).any(|w| w[1].0 != w[0].0.saturating_add(1));
+        let primary_line = self.location.as_ref().map(|l| l.line);
+        let mut text = String::new();
+        let mut annotations = Vec::new();
+        let mut next = first;
+        for (number, line) in lines {
+            // Excerpt lines come from one file, so the filler is bounded
+            // by its length.
+            for _ in next..number {
+                text.push_str("…\n");
             }
-            writeln!(f, "{blank} |")?;
+            let start = text.len();
+            text.push_str(line);
+            let content = start + (line.len() - line.trim_start().len())
+                ..(start + line.trim_end().len()).max(start);
+            if Some(number) == primary_line {
+                let range = self
+                    .span
+                    .and_then(|span| char_range(line, span))
+                    .map_or(content, |r| start + r.start..start + r.end);
+                annotations.push((true, range));
+            } else if fold {
+                annotations.push((false, content));
+            }
+            text.push('\n');
+            next = number.saturating_add(1);
         }
-        if let Some(found) = &self.found {
-            writeln!(f, "{blank} = found: {found}")?;
+        Some(ExcerptSource {
+            first_line: first,
+            text,
+            annotations,
+            fold,
+        })
+    }
+}
+
+/// An excerpt prepared for `annotate-snippets`.
+struct ExcerptSource {
+    first_line: u32,
+    text: String,
+    /// (primary, byte range in `text`).
+    annotations: Vec<(bool, std::ops::Range<usize>)>,
+    fold: bool,
+}
+
+/// The byte range in `line` of the 1-based character columns of `span`.
+fn char_range(line: &str, span: Span) -> Option<std::ops::Range<usize>> {
+    let byte_at = |column: u32| {
+        let index = usize::try_from(column.checked_sub(1)?).ok()?;
+        line.char_indices()
+            .map(|(at, _)| at)
+            .chain(std::iter::once(line.len()))
+            .nth(index)
+    };
+    let start = byte_at(span.start)?;
+    let end = byte_at(span.end)?;
+    (start <= end).then_some(start..end)
+}
+
+impl fmt::Display for Diagnostic {
+    /// The plain text rendering ([`Diagnostic::render`] without colour).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(false))
+    }
+}
+
+impl Serialize for Diagnostic {
+    /// One flat object: `code`, `severity`, `title`, `file`, `line`,
+    /// `column_start`, `column_end`, `message`, `found`, `expected`,
+    /// `excerpt` (absent values are `null`).
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct ExcerptLine<'a> {
+            line: u32,
+            text: &'a str,
         }
-        if let Some(expected) = &self.expected {
-            writeln!(f, "{blank} = expected: {expected}")?;
-        }
-        Ok(())
+        let mut map = serializer.serialize_map(Some(11))?;
+        map.serialize_entry("code", &self.code)?;
+        map.serialize_entry("severity", &self.severity())?;
+        map.serialize_entry("title", self.code.title())?;
+        map.serialize_entry("file", &self.location.as_ref().map(|l| &l.path))?;
+        map.serialize_entry("line", &self.location.as_ref().map(|l| l.line))?;
+        map.serialize_entry("column_start", &self.span.map(|s| s.start))?;
+        map.serialize_entry("column_end", &self.span.map(|s| s.end))?;
+        map.serialize_entry("message", &self.message)?;
+        map.serialize_entry("found", &self.found)?;
+        map.serialize_entry("expected", &self.expected)?;
+        let excerpt: Vec<ExcerptLine<'_>> = self
+            .excerpt
+            .iter()
+            .map(|(line, text)| ExcerptLine { line: *line, text })
+            .collect();
+        map.serialize_entry("excerpt", &excerpt)?;
+        map.end()
     }
 }
 
@@ -464,17 +706,66 @@ mod tests {
     #[test]
     fn renders_header_excerpt_and_notes() {
         let d = Diagnostic::new(Code::Unbalanced, "transaction does not balance")
-            .at(Location {
-                path: "j.ledger".into(),
-                line: 9,
-            })
+            .at(Location::new("j.ledger", 9))
             .with_excerpt(vec![(9, "2000-01-01 x".into()), (10, "  A  1 JPY".into())])
             .found("the postings sum to 1 JPY")
             .expected("zero");
         let text = d.to_string();
         assert_eq!(
             text,
-            "j.ledger:9: error[E201]: transaction does not balance\n   |\n 9 | 2000-01-01 x\n10 |   A  1 JPY\n   |\n   = found: the postings sum to 1 JPY\n   = expected: zero\n"
+            "j.ledger:9: error[E201]: transaction does not balance\n   |\n 9 | 2000-01-01 x\n   | ^^^^^^^^^^^^\n10 |   A  1 JPY\n   |\n   = found: the postings sum to 1 JPY\n   = expected: zero\n"
         );
+    }
+
+    #[test]
+    fn renders_a_span_with_carets_and_skipped_lines_as_dots() {
+        let d = Diagnostic::new(Code::UnknownFund, "unknown fund \"FodAid\"")
+            .at(Location::new("j.ledger", 14))
+            .with_excerpt(vec![
+                (9, "2000-04-03 * Rice".into()),
+                (14, "    Expenses:Rice  1 JPY  ; fund: FodAid".into()),
+            ])
+            .pointing_at("FodAid")
+            .expected("a fund of fundledger.toml");
+        assert_eq!(d.span, Some(Span { start: 35, end: 41 }));
+        assert_eq!(
+            d.to_string(),
+            "j.ledger:14:35: error[E303]: unknown fund \"FodAid\"\n   |\n 9 | 2000-04-03 * Rice\n   | -----------------\n...\n14 |     Expenses:Rice  1 JPY  ; fund: FodAid\n   |                                   ^^^^^^\n   |\n   = expected: a fund of fundledger.toml\n"
+        );
+        // A single skipped line is shown as `…`, never as an empty line.
+        let d = Diagnostic::new(Code::Unbalanced, "x")
+            .at(Location::new("j.ledger", 3))
+            .with_excerpt(vec![(1, "a".into()), (3, "  b".into())]);
+        assert!(d.to_string().contains("2 | …\n"), "{d}");
+        // Colour: the severity word and the gutter, as cargo's.
+        let coloured = d.render(true);
+        assert!(
+            coloured.contains("\u{1b}[1;31merror\u{1b}[0m[E201]"),
+            "{coloured:?}"
+        );
+        assert!(!d.render(false).contains('\u{1b}'));
+    }
+
+    #[test]
+    fn serialises_to_one_flat_object() {
+        let d = Diagnostic::new(Code::UnknownFund, "unknown fund")
+            .at(Location::new("j.ledger", 2))
+            .with_excerpt(vec![(2, "  A  1 JPY ; fund: X".into())])
+            .pointing_at("X")
+            .found("X")
+            .expected("General");
+        let json = serde_json::to_value(&d).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "code": "E303", "severity": "error", "title": "unknown fund",
+                "file": "j.ledger", "line": 2, "column_start": 20, "column_end": 21,
+                "message": "unknown fund", "found": "X", "expected": "General",
+                "excerpt": [{"line": 2, "text": "  A  1 JPY ; fund: X"}]
+            })
+        );
+        let bare = serde_json::to_value(Diagnostic::new(Code::NoPrice, "no price")).unwrap();
+        assert_eq!(bare["severity"], "warning");
+        assert!(bare["file"].is_null() && bare["column_start"].is_null());
     }
 }

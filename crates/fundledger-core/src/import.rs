@@ -40,9 +40,11 @@ use crate::journal::{Journal, PostingKind, Status};
 use crate::money::{self, Decimal};
 use crate::print;
 use crate::settings::{ColumnRef, ImportRules, ProductSettings, Settings};
+use crate::write::ChangeError;
 
 /// What kind of file is imported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ImportKind {
     /// `date,donor,amount,currency,designation,reference,memo`.
     Donations,
@@ -271,13 +273,28 @@ pub struct Prepared {
     pub donors: Option<crate::write::DonorsUpdate>,
 }
 
+impl Prepared {
+    /// The change that appends this import (and writes the donors it adds
+    /// with the journal).
+    pub fn into_addition(self) -> crate::write::Addition<ImportSummary> {
+        crate::write::Addition {
+            text: self.text,
+            transactions: self.transactions,
+            value: self.summary,
+            donors: self.donors,
+        }
+    }
+}
+
 /// Where an existing import id is, and its hash.
 struct Existing {
     hash: String,
     location: Location,
 }
 
-/// The request.
+/// What to import: [`ImportRequest::new`], then `with_rules` and
+/// `with_encoding` when needed.
+#[non_exhaustive]
 pub struct ImportRequest<'a> {
     /// Donations or sales.
     pub kind: ImportKind,
@@ -287,6 +304,53 @@ pub struct ImportRequest<'a> {
     pub rules: Option<&'a Path>,
     /// An encoding that overrides the rules'.
     pub encoding: Option<&'a str>,
+}
+
+impl<'a> ImportRequest<'a> {
+    /// Imports `csv` as `kind`, with the ledger's own rules.
+    pub fn new(kind: ImportKind, csv: &'a Path) -> ImportRequest<'a> {
+        ImportRequest {
+            kind,
+            csv,
+            rules: None,
+            encoding: None,
+        }
+    }
+
+    /// Reads the columns and designations from this rules file.
+    pub fn with_rules(mut self, rules: Option<&'a Path>) -> ImportRequest<'a> {
+        self.rules = rules;
+        self
+    }
+
+    /// Decodes the CSV in this encoding (overriding the rules').
+    pub fn with_encoding(mut self, encoding: Option<&'a str>) -> ImportRequest<'a> {
+        self.encoding = encoding;
+        self
+    }
+}
+
+/// Imports a CSV file into the journal of `settings`, atomically (the
+/// whole of [`crate::write::change`]: lock, checks, temporary file,
+/// rename), and returns what was added. Rows already imported add nothing;
+/// a bad row writes nothing. With `dry_run`, everything is checked and
+/// nothing is written.
+///
+/// # Errors
+/// [`ChangeError::Input`] with every problem of the CSV file,
+/// [`ChangeError::Io`] when it cannot be read, or any other
+/// [`ChangeError`]; in every case the journal is unchanged.
+pub fn import(
+    settings: &Settings,
+    request: &ImportRequest<'_>,
+    dry_run: bool,
+) -> Result<crate::write::Addition<ImportSummary>, ChangeError> {
+    crate::write::change(settings, dry_run, |journal| {
+        let prepared = prepare(settings, journal, request)
+            .map_err(|e| ChangeError::io(format!("cannot read {}", request.csv.display()), e))?
+            .map_err(ChangeError::Input)?;
+        Ok(prepared.into_addition())
+    })
 }
 
 /// The largest CSV file imported, in bytes.

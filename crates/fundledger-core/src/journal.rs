@@ -1,6 +1,6 @@
 //! The validated journal.
 //!
-//! A [`Journal`] is only built by [`crate::load`], and every transaction in it
+//! A [`Journal`] is only built by [`crate::load`](mod@crate::load), and every transaction in it
 //! balances: per commodity over its real postings, and per fund within each
 //! commodity (fundledger adds interfund and conversion postings to make it
 //! so). [`Journal::verify_invariants`] checks this again; reports call it

@@ -2,18 +2,18 @@
 //!
 //! The pipeline, each stage a function:
 //!
-//! 1. [`crate::source::read_journal`] reads and scans the files (sequential:
+//! 1. `crate::source::read_journal` reads and scans the files (sequential:
 //!    includes must be followed in order);
 //! 2. every transaction block is processed **in parallel**, in chunks, by
-//!    [`Context::process`]: parsed ([`crate::parse`]: the fast path, else
+//!    `Context::process`: parsed (`crate::parse`: the fast path, else
 //!    ledger-parser), its postings given funds and checked against the
 //!    declarations, its elided amount filled, balanced per commodity and per
 //!    fund, and its conversion and interfund postings made. Blocks are
 //!    independent, so this needs nothing but read-only settings;
-//! 3. [`Builder`] commits the processed transactions in order: it interns
+//! 3. `Builder` commits the processed transactions in order: it interns
 //!    names and lays the postings out flat. This is the only sequential
 //!    step per transaction;
-//! 4. [`crate::checks`] runs the checks that need the whole journal in date
+//! 4. `crate::checks` runs the checks that need the whole journal in date
 //!    order (balance assertions, restricted funds, date order);
 //! 5. [`Journal::verify_invariants`] confirms the double-entry invariants.
 //!
@@ -96,29 +96,22 @@ impl Loaded {
 }
 
 /// Why loading could not even start.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoadError {
     /// The journal file named by the user cannot be read.
+    #[error("cannot read {}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The error.
+        #[source]
         error: std::io::Error,
     },
     /// A fundledger bug: the built journal broke an invariant.
+    #[error(transparent)]
     Invariant(InvariantViolation),
 }
-
-impl std::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LoadError::Io { path, error } => write!(f, "cannot read {}: {error}", path.display()),
-            LoadError::Invariant(v) => v.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for LoadError {}
 
 /// Loads the journal named by `settings`.
 ///
@@ -666,7 +659,7 @@ impl<'s> Context<'s> {
             }
             None => "`; fund: NAME`".to_string(),
         };
-        problems.push(d.expected(expected));
+        problems.push(d.pointing_at_last(&name).expected(expected));
         Cow::Borrowed(self.settings.default_fund.as_str())
     }
 
@@ -718,12 +711,14 @@ impl<'s> Context<'s> {
                 .keys()
                 .map(String::as_str)
                 .collect();
-            let d = self.posting_diagnostic(
-                block,
-                line,
-                Code::UnclassifiedAccount,
-                format!("account {account} has a root with no class"),
-            );
+            let d = self
+                .posting_diagnostic(
+                    block,
+                    line,
+                    Code::UnclassifiedAccount,
+                    format!("account {account} has a root with no class"),
+                )
+                .pointing_at(account);
             problems.push(d.expected(format!(
                 "a real posting under one of the classified roots ({}); use ( ) for memo quantities",
                 roots.join(", ")
@@ -744,14 +739,16 @@ impl<'s> Context<'s> {
         };
         let decimals = money::significant_decimals(quantity);
         if decimals > allowed {
-            let d = self.posting_diagnostic(
-                block,
-                line,
-                Code::TooPrecise,
-                format!(
+            let d = self
+                .posting_diagnostic(
+                    block,
+                    line,
+                    Code::TooPrecise,
+                    format!(
                     "{quantity} {symbol} has {decimals} decimal places; {symbol} allows {allowed}"
                 ),
-            );
+                )
+                .pointing_at(&quantity.to_string());
             problems.push(d.expected(format!(
                 "an amount in whole multiples of {symbol}'s smallest unit ({allowed} decimal places); fundledger never rounds it for you"
             )));

@@ -8,15 +8,16 @@
 //! - hands it one block at a time, always ending in `\n` (see
 //!   [`crate::source`]), so errors point into one transaction and blocks can be
 //!   parsed in parallel;
-//! - runs it under `catch_unwind`, with the panic message silenced, and turns
-//!   a panic into an ordinary located parse error;
+//! - never hands it text it could panic on: every call goes through
+//!   [`ledger_parser_accepts_shape`], our check that the text is of a
+//!   shape ledger-parser 7.0.0 parses without panicking (see below); text
+//!   of any other shape is refused as an ordinary located parse error, and
+//!   our own reader ([`crate::grammar`]) gets the block instead. No panic
+//!   hook is installed and nothing is caught: the library is safe in a host
+//!   built with `panic = "abort"`;
 //! - translates its error into a line inside the block and a hint;
 //! - refuses, before ledger-parser sees them, numbers that `Decimal` cannot
 //!   hold exactly (ledger-parser would round them without a word).
-
-use std::cell::Cell;
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::Once;
 
 use ledger_parser::{CommodityPrice, LedgerItem, Transaction};
 
@@ -38,26 +39,38 @@ pub struct BlockError {
     pub code: Code,
 }
 
-thread_local! {
-    static SILENCE_PANICS: Cell<bool> = const { Cell::new(false) };
+/// Whether `text` is of a shape that ledger-parser 7.0.0 parses without
+/// panicking.
+///
+/// ledger-parser's only panic is nom's `finish()` on `Err::Incomplete`,
+/// and the only parser of its that answers `Incomplete` is the account
+/// name reader (`take_until_hard_separator`): when the name would start at
+/// a line end (`\n` or `\r`), or when the text ends inside the name. So the
+/// text must end in `\n`, and on every indented line (a posting, as
+/// ledger-parser reads one: blanks, an optional `*`/`!` mark, blanks), an
+/// account name must start: something other than the end of the line.
+/// `parse::tests` and the differential fuzz target check it on random
+/// text (whenever this answers true, ledger-parser does not panic).
+pub fn ledger_parser_accepts_shape(text: &str) -> bool {
+    text.ends_with('\n')
+        && text.split('\n').all(|line| {
+            let rest = line.trim_start_matches([' ', '\t']);
+            if rest.len() == line.len() {
+                return true; // not indented: never read as a posting
+            }
+            let rest = rest
+                .strip_prefix(['*', '!'])
+                .unwrap_or(rest)
+                .trim_start_matches([' ', '\t']);
+            !(rest.is_empty() || rest.starts_with('\r'))
+        })
 }
 
-static INSTALL_HOOK: Once = Once::new();
-
-/// Runs `f`, turning a panic into `None` without printing the panic message.
-fn without_panics<T>(f: impl FnOnce() -> T) -> Option<T> {
-    INSTALL_HOOK.call_once(|| {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            if !SILENCE_PANICS.with(Cell::get) {
-                previous(info);
-            }
-        }));
-    });
-    SILENCE_PANICS.with(|s| s.set(true));
-    let result = panic::catch_unwind(AssertUnwindSafe(f));
-    SILENCE_PANICS.with(|s| s.set(false));
-    result.ok()
+/// ledger-parser on `text`, or `None` when the text is not of a shape it
+/// parses without panicking ([`ledger_parser_accepts_shape`]). The only
+/// way this crate calls ledger-parser.
+fn ledger_parser(text: &str) -> Option<Result<ledger_parser::Ledger, ledger_parser::ParseError>> {
+    ledger_parser_accepts_shape(text).then(|| ledger_parser::parse(text))
 }
 
 /// Parses one transaction block (a header and its indented lines, ending in
@@ -72,7 +85,7 @@ pub fn parse_transaction(block: &str) -> Result<RawTransaction<'_>, BlockError> 
 /// Parses a block in the context of the directives before it: the fast
 /// path and ledger-parser first (unless a `decimal-mark ,` makes every
 /// number read differently), then our own reader of the grammar they lack
-/// ([`crate::grammar`]); then `alias`, `apply account` and `bucket` apply.
+/// (`crate::grammar`); then `alias`, `apply account` and `bucket` apply.
 /// When every reader refuses, the error is our reader's, which names the
 /// construct (or ledger-parser's for a number too long to keep exactly).
 pub fn parse_in_context<'b>(
@@ -156,8 +169,7 @@ pub fn parse_slow(block: &str) -> Result<RawTransaction<'static>, BlockError> {
 
 /// Parses one transaction block with ledger-parser alone.
 pub fn parse_with_ledger_parser(block: &str) -> Result<Transaction, BlockError> {
-    debug_assert!(block.ends_with('\n'), "blocks end in a newline");
-    let parsed = without_panics(|| ledger_parser::parse(block));
+    let parsed = ledger_parser(block);
     let ledger = match parsed {
         None => {
             return Err(BlockError {
@@ -219,7 +231,7 @@ pub fn parse_price(line: &str) -> Result<CommodityPrice, String> {
         }
     }
     text.push('\n');
-    match without_panics(|| ledger_parser::parse(&text)) {
+    match ledger_parser(&text) {
         Some(Ok(ledger)) => ledger
             .items
             .into_iter()
@@ -280,10 +292,7 @@ fn culprit_line(block: &str) -> Option<u32> {
     let mut lines = block.lines();
     let header = lines.next()?;
     let header_probe = format!("{header}\n    Probe:Account  1 PROBE\n    Probe:Other\n");
-    if !matches!(
-        without_panics(|| ledger_parser::parse(&header_probe)),
-        Some(Ok(_))
-    ) {
+    if !matches!(ledger_parser(&header_probe), Some(Ok(_))) {
         return Some(1);
     }
     for (index, line) in lines.enumerate() {
@@ -291,10 +300,7 @@ fn culprit_line(block: &str) -> Option<u32> {
             continue;
         }
         let posting_probe = format!("2000-01-01 probe\n{line}\n");
-        if !matches!(
-            without_panics(|| ledger_parser::parse(&posting_probe)),
-            Some(Ok(_))
-        ) {
+        if !matches!(ledger_parser(&posting_probe), Some(Ok(_))) {
             return u32::try_from(index + 2).ok();
         }
     }
@@ -392,14 +398,44 @@ mod tests {
     }
 
     #[test]
-    fn ledger_parser_panics_become_errors() {
+    fn text_ledger_parser_panics_on_never_reaches_it() {
         // Each of these makes ledger-parser 7.0.0 panic when given directly.
-        for input in ["2000-01-01 x\n  *\n", "2000-01-01 x\n  A  1 JPY\n  !\n"] {
+        for input in [
+            "2000-01-01 x\n  *\n",
+            "2000-01-01 x\n  A  1 JPY\n  !\n",
+            "2000-01-01 x\n  A  1 JPY\n  \r\n",
+        ] {
+            assert!(!ledger_parser_accepts_shape(input), "{input:?}");
             let error = parse_transaction(input).unwrap_err();
             assert!(
                 error.message.contains("cannot read"),
                 "{input:?}: {error:?}"
             );
+        }
+        // Blocks end in `\n`; text that ends inside an account name is
+        // refused too (ledger-parser panics on it).
+        for input in [
+            "2000-01-01 x\n  A  1 JPY\n  B",
+            "2000-01-01 x\n  A  1 JPY\n  Income:D ",
+        ] {
+            assert!(!ledger_parser_accepts_shape(input), "{input:?}");
+        }
+        assert!(ledger_parser_accepts_shape(
+            "2000-01-01 x\n  A  1 JPY\n  B\n"
+        ));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        /// Whenever the shape check passes, ledger-parser does not panic
+        /// (the test, not the library, catches the unwind).
+        #[test]
+        fn ledger_parser_never_panics_on_accepted_shapes(
+            text in "(2000-01-01 x|P 2000-01-01 A 1 B|[ \t]{0,2}[*!]?[ \t]{0,2}[A-Z:(\\[]{0,3}[ \t]{0,3}(1|-2\\.5)?[ ]?(JPY|\"x y\")?[ \t]{0,2}(@ 2 B|= 1 A)?[ \t]*(; fund: F|;)?[ \r]?)(\n[ \t]{0,2}[*!]?[ \t]{0,2}[A-Za-z:(\\[]{0,3}[ \t]{0,3}(1|-2\\.5)?[ ]?(JPY)?[ \t]{0,2}(;[a-z: ]{0,4})?\r?){0,4}\n?"
+        ) {
+            let accepted = ledger_parser_accepts_shape(&text);
+            let outcome = std::panic::catch_unwind(|| ledger_parser::parse(&text).is_ok());
+            proptest::prop_assert!(!accepted || outcome.is_ok(), "ledger-parser panicked on {:?}", text);
         }
     }
 

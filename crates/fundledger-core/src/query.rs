@@ -110,8 +110,22 @@ pub fn terms(words: &[String]) -> Result<Terms, String> {
     Ok(out)
 }
 
-/// Which postings a report looks at.
+/// Which postings a report looks at. Build one from [`Filter::default`]
+/// (everything) with the `with_*` methods; fields may be added, so it
+/// cannot be written as a struct literal outside this crate.
+///
+/// ```
+/// use fundledger_core::query::Filter;
+/// use chrono::NaiveDate;
+///
+/// let fy2000 = Filter::default()
+///     .between(NaiveDate::from_ymd_opt(2000, 4, 1), NaiveDate::from_ymd_opt(2001, 4, 1))
+///     .with_accounts(vec!["Expenses:FoodAid".into()])
+///     .real_only(true);
+/// assert_eq!(fy2000.accounts, ["Expenses:FoodAid"]);
+/// ```
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct Filter {
     /// First date included.
     pub begin: Option<NaiveDate>,
@@ -139,6 +153,68 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Only transactions dated from `begin` (included) to `end` (excluded);
+    /// `None` leaves that end open.
+    pub fn between(mut self, begin: Option<NaiveDate>, end: Option<NaiveDate>) -> Filter {
+        self.begin = begin;
+        self.end = end;
+        self
+    }
+
+    /// Only these account prefixes (by whole component, any case).
+    pub fn with_accounts(mut self, prefixes: Vec<String>) -> Filter {
+        self.accounts = prefixes;
+        self
+    }
+
+    /// Leave out these account prefixes.
+    pub fn without_accounts(mut self, prefixes: Vec<String>) -> Filter {
+        self.not_accounts = prefixes;
+        self
+    }
+
+    /// Only transactions whose payee contains one of these (lower case).
+    pub fn with_payees(mut self, parts: Vec<String>) -> Filter {
+        self.descriptions = parts;
+        self
+    }
+
+    /// Leave out transactions whose payee contains one of these (lower case).
+    pub fn without_payees(mut self, parts: Vec<String>) -> Filter {
+        self.not_descriptions = parts;
+        self
+    }
+
+    /// Only these funds.
+    pub fn with_funds(mut self, funds: Vec<FundId>) -> Filter {
+        self.funds = funds;
+        self
+    }
+
+    /// Leave out these funds.
+    pub fn without_funds(mut self, funds: Vec<FundId>) -> Filter {
+        self.not_funds = funds;
+        self
+    }
+
+    /// Only postings with one of these statuses.
+    pub fn with_statuses(mut self, statuses: Vec<Status>) -> Filter {
+        self.statuses = statuses;
+        self
+    }
+
+    /// Leave out virtual postings.
+    pub fn real_only(mut self, real_only: bool) -> Filter {
+        self.real_only = real_only;
+        self
+    }
+
+    /// Leave out the postings fundledger generates (interfund, conversion).
+    pub fn no_generated(mut self, no_generated: bool) -> Filter {
+        self.no_generated = no_generated;
+        self
+    }
+
     /// True when the transaction's date is in range and its payee passes.
     pub fn date_matches(&self, transaction: &Transaction) -> bool {
         self.begin.is_none_or(|b| transaction.date >= b)

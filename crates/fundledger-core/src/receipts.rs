@@ -702,7 +702,7 @@ pub struct Issued {
 }
 
 fn usage(message: impl Into<String>) -> ChangeError {
-    ChangeError::Io(message.into())
+    ChangeError::io("", message.into())
 }
 
 /// A diagnostic at `line` of the file `path`, showing that line.

@@ -1009,7 +1009,7 @@ pub fn apply(
         } else {
             Fingerprint::of(&path)?
         };
-        let text = crate::import::read_text(&path).map_err(|e| ChangeError::Io(e.to_string()))?;
+        let text = crate::import::read_text(&path).map_err(|e| ChangeError::io("", e))?;
         if Fingerprint::of(&path)? != expected {
             return Err(ChangeError::Write(write::WriteError::Changed(path)));
         }
@@ -1039,7 +1039,7 @@ pub fn apply(
     drop(loaded);
     write::replace_files(&lock, &replacements)?;
     // The journal as written must load without errors and still reconcile.
-    let after = crate::load::load(settings.clone()).map_err(|e| ChangeError::Io(e.to_string()))?;
+    let after = crate::load::load(settings.clone()).map_err(|e| ChangeError::io("", e))?;
     if after.has_errors() {
         return Err(ChangeError::JournalInvalid(
             after

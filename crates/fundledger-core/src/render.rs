@@ -502,7 +502,7 @@ fn cell_text(cell: &crate::reports::statement::Cell, group: bool) -> String {
 }
 
 /// Renders a statement as text, CSV, JSON or Markdown (HTML: see
-/// [`crate::html`]).
+/// `crate::html`).
 ///
 /// # Errors
 /// On a CSV or JSON encoding failure.

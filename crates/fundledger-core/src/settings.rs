@@ -831,7 +831,11 @@ impl Settings {
                     .map(|span| line_of_offset(text, span.start))
                     .unwrap_or(1);
                 let message = error.message().trim().to_string();
-                return Err(vec![settings_error(text, path, line, message)]);
+                let mut diagnostic = settings_error(text, path, line, message);
+                if let Some(span) = error.span().and_then(|span| columns_of(text, span)) {
+                    diagnostic = diagnostic.with_span(span);
+                }
+                return Err(vec![diagnostic]);
             }
         };
         let mut problems = Vec::new();
@@ -1228,6 +1232,23 @@ fn line_of_offset(text: &str, offset: usize) -> u32 {
     u32::try_from(newlines + 1).unwrap_or(u32::MAX)
 }
 
+/// The 1-based character columns of the byte range `span` of `text` on
+/// its first line (cut at the line's end).
+fn columns_of(text: &str, span: std::ops::Range<usize>) -> Option<crate::diagnostic::Span> {
+    let start = span.start.min(text.len());
+    let line_start = text.get(..start)?.rfind('\n').map_or(0, |at| at + 1);
+    let line_end = text[start..].find('\n').map_or(text.len(), |at| start + at);
+    let end = span.end.clamp(start, line_end);
+    let column = |offset: usize| {
+        let chars = text.get(line_start..offset)?.chars().count();
+        u32::try_from(chars + 1).ok()
+    };
+    Some(crate::diagnostic::Span {
+        start: column(start)?,
+        end: column(end)?,
+    })
+}
+
 /// The first line that mentions `key` as a key or a quoted value; 1 when none.
 fn line_of_key(text: &str, key: &str) -> u32 {
     let quoted = format!("\"{key}\"");
@@ -1260,6 +1281,22 @@ fn settings_error(text: &str, path: &Path, line: u32, message: String) -> Diagno
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_toml_error_points_at_its_columns() {
+        let text = "organisation = \"x\"\nbase_currency = \"JPY\"\njurnal = \"j.ledger\"\n";
+        let problems =
+            Settings::parse(text, Path::new("fundledger.toml"), Path::new(".")).unwrap_err();
+        assert_eq!(problems[0].location.as_ref().map(|l| l.line), Some(3));
+        assert_eq!(
+            problems[0].span,
+            Some(crate::diagnostic::Span { start: 1, end: 7 })
+        );
+        assert_eq!(
+            columns_of("ab\ncdé f\n", 3..8),
+            Some(crate::diagnostic::Span { start: 1, end: 5 })
+        );
+    }
 
     const MINIMAL: &str = r#"
 organisation = "Test"

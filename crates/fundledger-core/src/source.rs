@@ -134,15 +134,11 @@ pub enum Entry {
     },
     /// `account NAME`.
     Account {
-        /// Where it is.
-        pos: SourcePos,
         /// The account name.
         name: String,
     },
     /// `commodity SYMBOL` (or `commodity 1000.00 SYMBOL`).
     Commodity {
-        /// Where it is.
-        pos: SourcePos,
         /// The symbol.
         symbol: String,
         /// Decimal places when the directive shows a sample amount.
@@ -153,8 +149,6 @@ pub enum Entry {
 /// Whole lines of one file, normalised.
 #[derive(Debug)]
 pub struct Segment {
-    /// Index of the file in the [`SourceMap`].
-    pub file: u32,
     /// The line number of the segment's first line.
     pub first_line: u32,
     /// The text: whole lines, each ending in `\n`.
@@ -163,9 +157,8 @@ pub struct Segment {
 }
 
 impl Segment {
-    fn new(file: u32, first_line: u32, text: String) -> Segment {
+    fn new(first_line: u32, text: String) -> Segment {
         Segment {
-            file,
             first_line,
             text,
             line_starts: OnceLock::new(),
@@ -251,7 +244,7 @@ impl SourceMap {
         self.paths.push(path);
         let cell = OnceLock::new();
         if let Some(text) = text {
-            let _ = cell.set(Segment::new(index, 1, text));
+            let _ = cell.set(Segment::new(1, text));
         }
         self.texts.push(cell);
         index
@@ -280,7 +273,7 @@ impl SourceMap {
         Some(cell.get_or_init(|| {
             let bytes = std::fs::read(&self.paths[file as usize]).unwrap_or_default();
             let text = String::from_utf8_lossy(&bytes).into_owned();
-            Segment::new(file, 1, normalise(text, true, true))
+            Segment::new(1, normalise(text, true, true))
         }))
     }
 
@@ -925,7 +918,7 @@ impl Reader<'_, '_> {
     }
 
     fn scan_segment(&mut self, file_index: u32, state: &mut ScanState, text: String) {
-        let segment = Segment::new(file_index, state.next_line, text);
+        let segment = Segment::new(state.next_line, text);
         let text = &segment.text;
         let mut offset = 0usize;
         let mut line_number = state.next_line.saturating_sub(1);
@@ -1032,7 +1025,6 @@ impl Reader<'_, '_> {
                                 ));
                             } else {
                                 pending.push(Pending::Entry(Entry::Account {
-                                    pos,
                                     name: name.to_string(),
                                 }));
                             }
@@ -1041,7 +1033,7 @@ impl Reader<'_, '_> {
                             in_declaration = true;
                             self.note_commodity_format(argument);
                             match parse_commodity_directive(argument) {
-                                Some((symbol, precision)) => pending.push(Pending::Entry(Entry::Commodity { pos, symbol, precision })),
+                                Some((symbol, precision)) => pending.push(Pending::Entry(Entry::Commodity { symbol, precision })),
                                 None => defer(&mut pending, &mut waiting, self.diagnostics, Pending::Diagnostic(
                                     Diagnostic::new(Code::Unparsable, "commodity directive without a commodity")
                                         .expected("`commodity SYMBOL` or `commodity 1000.00 SYMBOL`"),
@@ -1302,7 +1294,7 @@ mod tests {
     fn normalises_bom_crlf_and_final_newline() {
         let text = normalise("\u{feff}a\r\nb".into(), true, true);
         assert_eq!(text, "a\nb\n");
-        let segment = Segment::new(0, 7, text);
+        let segment = Segment::new(7, text);
         assert_eq!(segment.line(7), "a");
         assert_eq!(segment.line(8), "b");
         assert_eq!(segment.line(9), "");

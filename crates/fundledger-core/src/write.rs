@@ -50,23 +50,29 @@ use crate::settings::Settings;
 const TEMP_PREFIX: &str = ".fundledger-write-";
 
 /// Why an append did not happen.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum WriteError {
     /// Reading, writing, locking or renaming failed.
+    #[error("{action}: {error}")]
     Io {
         /// What was being done.
         action: String,
         /// The error.
+        #[source]
         error: std::io::Error,
     },
     /// The journal changed between validation and writing (edited by hand
     /// meanwhile): nothing was written; run the command again.
+    #[error("{} changed while fundledger was preparing the write; nothing was written, run the command again", .0.display())]
     Changed(PathBuf),
     /// The journal cannot be replaced safely (not writable, several hard
     /// links, not a regular file, a link out of the ledger directory):
     /// nothing was written. The text says why.
+    #[error("{0}; nothing was written")]
     Refused(String),
     /// Another process held the lock longer than `--lock-timeout`.
+    #[error("gave up waiting for the lock {} after {} s{}; nothing was written", path.display(), waited.as_secs(), holder_note(holder))]
     LockTimeout {
         /// The lock file.
         path: PathBuf,
@@ -76,9 +82,11 @@ pub enum WriteError {
         holder: Option<String>,
     },
     /// The new journal would not load cleanly: nothing was written.
+    #[error("the journal would not load cleanly after this write ({} problem(s)); nothing was written", .0.len())]
     Invalid(Vec<Diagnostic>),
     /// The new journal has a different number of new transactions than
     /// expected (a fundledger bug, or injected journal syntax).
+    #[error("the new journal has {found} new transaction(s) where {expected} were written; nothing was written")]
     WrongCount {
         /// Expected.
         expected: usize,
@@ -87,46 +95,13 @@ pub enum WriteError {
     },
 }
 
-impl std::fmt::Display for WriteError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            WriteError::Io { action, error } => write!(f, "{action}: {error}"),
-            WriteError::Changed(path) => write!(
-                f,
-                "{} changed while fundledger was preparing the write; nothing was written, run the command again",
-                path.display()
-            ),
-            WriteError::Refused(why) => write!(f, "{why}; nothing was written"),
-            WriteError::LockTimeout {
-                path,
-                waited,
-                holder,
-            } => {
-                write!(
-                    f,
-                    "gave up waiting for the lock {} after {} s",
-                    path.display(),
-                    waited.as_secs()
-                )?;
-                if let Some(holder) = holder {
-                    write!(f, " (held by {holder})")?;
-                }
-                write!(f, "; nothing was written")
-            }
-            WriteError::Invalid(problems) => write!(
-                f,
-                "the journal would not load cleanly after this write ({} problem(s)); nothing was written",
-                problems.len()
-            ),
-            WriteError::WrongCount { expected, found } => write!(
-                f,
-                "the new journal has {found} new transaction(s) where {expected} were written; nothing was written"
-            ),
-        }
-    }
+/// ` (held by HOLDER)` when the holder of a lock is known.
+fn holder_note(holder: &Option<String>) -> String {
+    holder
+        .as_ref()
+        .map(|h| format!(" (held by {h})"))
+        .unwrap_or_default()
 }
-
-impl std::error::Error for WriteError {}
 
 fn io(action: impl Into<String>) -> impl FnOnce(std::io::Error) -> WriteError {
     let action = action.into();
@@ -960,16 +935,51 @@ fn remove_stale_temporaries(journal: &Path) -> Result<(), WriteError> {
 }
 
 /// Why a change to the journal was not made.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ChangeError {
     /// The input (a CSV file, an entry) has problems; nothing was written.
+    #[error("{} problem(s) in the input; nothing was written", .0.len())]
     Input(Vec<Diagnostic>),
     /// The journal already has errors; fix them before adding to it.
+    #[error("the journal has {} error(s); nothing was written", .0.len())]
     JournalInvalid(Vec<Diagnostic>),
     /// Reading or writing failed, or the journal changed meanwhile.
+    #[error(transparent)]
     Write(WriteError),
-    /// An input file could not be read.
-    Io(String),
+    /// An input file could not be read, or what to add could not be
+    /// worked out; `source` is the error underneath.
+    #[error("{}", io_message(context, source.as_ref()))]
+    Io {
+        /// What was being done (may be empty).
+        context: String,
+        /// The error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl ChangeError {
+    /// [`ChangeError::Io`]: `context` (e.g. `cannot read donations.csv`,
+    /// or empty) and the error underneath, kept as the source.
+    pub fn io(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> ChangeError {
+        ChangeError::Io {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+}
+
+/// `CONTEXT: SOURCE`, or the source alone without a context.
+fn io_message(context: &str, source: &(dyn std::error::Error + Send + Sync)) -> String {
+    if context.is_empty() {
+        source.to_string()
+    } else {
+        format!("{context}: {source}")
+    }
 }
 
 impl From<WriteError> for ChangeError {
@@ -1064,7 +1074,7 @@ pub(crate) fn lock_and_load(
         )?)
     };
     let before = Fingerprint::of(&target)?;
-    let loaded = load::load(settings.clone()).map_err(|e| ChangeError::Io(e.to_string()))?;
+    let loaded = load::load(settings.clone()).map_err(|e| ChangeError::io("", e))?;
     if Fingerprint::of(&target)? != before {
         return Err(ChangeError::Write(WriteError::Changed(
             settings.journal.clone(),

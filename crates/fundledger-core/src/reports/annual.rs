@@ -1,7 +1,7 @@
 //! The annual report: every statement and note of a fiscal year, the
 //! previous year's key figures beside this year's, and the series the
-//! charts are drawn from. Plain data; [`crate::html`] and
-//! [`crate::render`] lay it out.
+//! charts are drawn from. Plain data; `crate::html` and
+//! `crate::render` lay it out.
 
 use chrono::NaiveDate;
 use serde::Serialize;

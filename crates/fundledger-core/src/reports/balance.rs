@@ -11,7 +11,10 @@ use crate::query::Filter;
 
 /// Options of the balance report beyond the filter.
 /// (Not `Debug`: it may hold a whole valuation.)
+/// Start from [`BalanceOptions::default`] (one row per account, every
+/// depth, own amounts) and set what differs.
 #[derive(Clone, Copy, Default)]
+#[non_exhaustive]
 pub struct BalanceOptions<'v> {
     /// One row per account, fund and commodity.
     pub by_fund: bool,
@@ -19,6 +22,26 @@ pub struct BalanceOptions<'v> {
     pub depth: Option<usize>,
     /// Own amounts, at cost (`-B`) or values (`-V`).
     pub shown: super::valued::Shown<'v>,
+}
+
+impl<'v> BalanceOptions<'v> {
+    /// One row per account, fund and commodity.
+    pub fn by_fund(mut self, by_fund: bool) -> Self {
+        self.by_fund = by_fund;
+        self
+    }
+
+    /// Collapse accounts deeper than `depth` components into their parent.
+    pub fn depth(mut self, depth: Option<usize>) -> Self {
+        self.depth = depth;
+        self
+    }
+
+    /// Show own amounts, at cost (`-B`) or values (`-V`).
+    pub fn shown(mut self, shown: super::valued::Shown<'v>) -> Self {
+        self.shown = shown;
+        self
+    }
 }
 
 /// One row: the total of an account (in a fund) in one commodity.

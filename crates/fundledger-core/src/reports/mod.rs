@@ -1,7 +1,7 @@
 //! Reports: functions from a validated [`Journal`] to plain data.
 //!
 //! Each report is a serde-serialisable value; nothing here formats text (see
-//! [`crate::render`]). Every report first re-checks the journal's invariants
+//! `crate::render`). Every report first re-checks the journal's invariants
 //! ([`Journal::verify_invariants`]) and reconciles its own totals before it
 //! returns, so a report that does not tie is an error, never output.
 //!
@@ -28,64 +28,136 @@ pub use balance::{balance, balance_columns, BalanceOptions, BalanceReport, Balan
 pub use funds::{funds, funds_valued, FundRow, FundsReport};
 pub use register::{register, register_shown, RegisterReport, RegisterRow};
 
-/// The statements a `report NAME` produces, by name. Every statement of
-/// the period is built and reconciled with the others
-/// ([`financial::statements`]) before the one asked for is returned.
+/// A fiscal-year statement or board report, as `fundledger report NAME`
+/// names it. More may be added, so a match needs a wildcard arm.
+///
+/// ```
+/// use fundledger_core::Report;
+/// let report: Report = "activities".parse().unwrap();
+/// assert_eq!(report, Report::Activities);
+/// assert_eq!(report.name(), "activities");
+/// assert!("activites".parse::<Report>().is_err());
+/// ```
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Report {
+    /// The statement of activities (and, for an interim period, the same
+    /// period of the previous year).
+    Activities,
+    /// The statement of financial position (and, for an interim period,
+    /// the last year-end).
+    Position,
+    /// The fund roll-forward.
+    Funds,
+    /// Expenses by function and nature.
+    Functional,
+    /// Inventory of the self-reliance project.
+    Inventory,
+    /// The statement of cash flows.
+    Cashflows,
+    /// The notes to the statements.
+    Notes,
+    /// Loans from members.
+    Loans,
+    /// Self-reliance project sales.
+    Sales,
+    /// Programme outputs (memo quantities).
+    Outputs,
+}
+
+impl Report {
+    /// Every report, in the order the README lists them.
+    pub const ALL: &'static [Report] = &[
+        Report::Activities,
+        Report::Position,
+        Report::Funds,
+        Report::Functional,
+        Report::Inventory,
+        Report::Cashflows,
+        Report::Notes,
+        Report::Loans,
+        Report::Sales,
+        Report::Outputs,
+    ];
+
+    /// The name `fundledger report` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Report::Activities => "activities",
+            Report::Position => "position",
+            Report::Funds => "funds",
+            Report::Functional => "functional",
+            Report::Inventory => "inventory",
+            Report::Cashflows => "cashflows",
+            Report::Notes => "notes",
+            Report::Loans => "loans",
+            Report::Sales => "sales",
+            Report::Outputs => "outputs",
+        }
+    }
+}
+
+impl std::str::FromStr for Report {
+    type Err = ReportError;
+
+    /// A report by its name; [`ReportError::Request`] naming the reports
+    /// for anything else.
+    fn from_str(name: &str) -> Result<Report, ReportError> {
+        Report::ALL
+            .iter()
+            .copied()
+            .find(|r| r.name() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Report::ALL.iter().map(|r| r.name()).collect();
+                ReportError::Request(format!(
+                    "no report named {name:?}; the reports are {}, annual",
+                    names.join(", ")
+                ))
+            })
+    }
+}
+
+/// The statements of `report`. Every statement of the period is built and
+/// reconciled with the others ([`financial::statements`]) before the one
+/// asked for is returned.
 ///
 /// # Errors
-/// [`ReportError::Request`] for an unknown name; any statement's error.
-pub fn named(
+/// Any statement's [`ReportError`].
+pub fn statements(
     valued: &valued::Valued<'_>,
-    name: &str,
+    report: Report,
     standard: financial::Standard,
     begin: chrono::NaiveDate,
     end: chrono::NaiveDate,
     as_of: chrono::NaiveDate,
 ) -> Result<Vec<statement::Statement>, ReportError> {
-    const NAMES: &str = "activities, position, funds, functional, inventory, cashflows, notes, loans, sales, outputs, annual";
-    if !matches!(
-        name,
-        "activities"
-            | "position"
-            | "funds"
-            | "functional"
-            | "loans"
-            | "sales"
-            | "outputs"
-            | "inventory"
-            | "notes"
-            | "cashflows"
-    ) {
-        return Err(ReportError::Request(format!(
-            "no report named {name:?}; the reports are {NAMES}"
-        )));
-    }
     let set = financial::statements(valued, standard, begin, end)?;
-    Ok(match name {
-        "activities" => {
+    Ok(match report {
+        Report::Activities => {
             let mut out = vec![set.activities];
             out.extend(comparative(valued, standard, begin, end, false)?);
             out
         }
-        "position" => {
+        Report::Position => {
             let mut out = vec![set.position];
             out.extend(comparative(valued, standard, begin, end, true)?);
             out
         }
-        "funds" => vec![set.funds],
-        "functional" => vec![set.functional],
-        "inventory" => vec![set.inventory],
-        "cashflows" => vec![set.cashflows],
-        "notes" => set.notes,
-        "outputs" => set.outputs,
-        "loans" => {
+        Report::Funds => vec![set.funds],
+        Report::Functional => vec![set.functional],
+        Report::Inventory => vec![set.inventory],
+        Report::Cashflows => vec![set.cashflows],
+        Report::Notes => set.notes,
+        Report::Outputs => set.outputs,
+        Report::Loans => {
             let loans = board::loans(valued, as_of, begin, end, words::language_of(standard))?;
             if as_of.succ_opt() == Some(end) {
                 engine::reconcile(loans.iter().chain([&set.position]))?;
             }
             loans
         }
-        _ => vec![board::sales(
+        Report::Sales => vec![board::sales(
             valued,
             begin,
             end,
@@ -152,45 +224,32 @@ fn comparative(
     Ok(Some(s))
 }
 
-use std::fmt;
-
 use serde::Serialize;
 
 use crate::journal::{CommodityId, InvariantViolation, Journal};
 use crate::money::{Decimal, Overflow};
 
 /// Why a report could not be produced.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReportError {
     /// The journal broke an invariant (a fundledger bug).
+    #[error(transparent)]
     Invariant(InvariantViolation),
     /// A sum overflowed.
+    #[error("a report total overflows the 28-digit decimal range")]
     Overflow,
     /// The report's figures do not reconcile: what, and by how much.
+    #[error("the report does not tie, so it is not printed: {0}")]
     DoesNotTie(String),
     /// The request cannot be answered (an unknown fiscal year, say).
+    #[error("{0}")]
     Request(String),
     /// An amount has no price to value it in the base currency on its date
     /// (a fact about the data, warned about by `check` as W102).
+    #[error("{0}")]
     NoPrice(String),
 }
-
-impl fmt::Display for ReportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReportError::Invariant(v) => v.fmt(f),
-            ReportError::Overflow => {
-                f.write_str("a report total overflows the 28-digit decimal range")
-            }
-            ReportError::DoesNotTie(what) => {
-                write!(f, "the report does not tie, so it is not printed: {what}")
-            }
-            ReportError::Request(what) | ReportError::NoPrice(what) => f.write_str(what),
-        }
-    }
-}
-
-impl std::error::Error for ReportError {}
 
 impl From<Overflow> for ReportError {
     fn from(_: Overflow) -> Self {

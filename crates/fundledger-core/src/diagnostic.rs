@@ -146,6 +146,13 @@ codes! {
     DocumentMissing = "E803", Error, "document not found";
     /// A `document:` tag leading outside the ledger directory.
     DocumentOutside = "E804", Error, "document outside the ledger directory";
+    /// A periodic entry (budget) whose period cannot be read, has no
+    /// interval, depends on today or starts inside an interval; or an empty
+    /// `budget:` tag.
+    BudgetPeriod = "E901", Error, "budget period cannot be read";
+    /// A budget naming an account the journal neither uses nor declares (or
+    /// one without a class), or money in a currency other than the base.
+    BudgetAccount = "E902", Error, "budget names an unknown account";
     /// Transactions out of date order within a file.
     DatesOutOfOrder = "W101", Warning, "dates out of order";
     /// A foreign-currency amount that cannot be valued in the base currency.

@@ -110,11 +110,15 @@ pub fn read_entry(
     let (header, rest) = block.split_once('\n').unwrap_or((block, ""));
     let after_tilde = header.trim_start_matches('~');
     // hledger: the period, then two spaces (or a `;`) before a description.
-    let cut = [after_tilde.find("  "), after_tilde.find('\t'), after_tilde.find(';')]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(after_tilde.len());
+    let cut = [
+        after_tilde.find("  "),
+        after_tilde.find('\t'),
+        after_tilde.find(';'),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(after_tilde.len());
     let (expression, description) = after_tilde.split_at(cut);
     let interval_period = read_period(expression.trim(), settings.fiscal_year_start)
         .map_err(|message| entry_error(1, Code::BudgetPeriod, message, PERIOD_EXPECTED))?;
@@ -314,7 +318,10 @@ pub fn versions(journal: &Journal) -> Vec<String> {
 ///
 /// # Errors
 /// [`ReportError::Request`] for a version no entry names.
-pub fn chosen_version(journal: &Journal, asked: Option<&str>) -> Result<Option<String>, ReportError> {
+pub fn chosen_version(
+    journal: &Journal,
+    asked: Option<&str>,
+) -> Result<Option<String>, ReportError> {
     let known = versions(journal);
     match asked {
         Some(name) if known.iter().any(|k| k == name) => Ok(Some(name.to_string())),
@@ -367,7 +374,9 @@ pub fn check(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
                             pos,
                             format!("the budget names {}, whose root has no class", p.account),
                         )
-                        .expected("an account under a root of [account_classes] (Income, Expenses...)"),
+                        .expected(
+                            "an account under a root of [account_classes] (Income, Expenses...)",
+                        ),
                 );
             }
             let fund_declared = settings.funds.is_empty()
@@ -380,7 +389,10 @@ pub fn check(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
                         .diagnostic_at(
                             Code::UnknownFund,
                             pos,
-                            format!("the budget names the fund {:?}, which is not declared", p.fund),
+                            format!(
+                                "the budget names the fund {:?}, which is not declared",
+                                p.fund
+                            ),
                         )
                         .found(p.fund.clone())
                         .expected(format!("one of the funds: {}", funds.join(", "))),
@@ -390,7 +402,16 @@ pub fn check(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
                 .commodity(&p.commodity)
                 .is_some_and(|c| c.kind == CommodityKind::Unit);
             let base = settings.base_currency.as_deref().unwrap_or_default();
-            if p.kind == PostingKind::Real && !is_unit && !base.is_empty() && p.commodity != base {
+            let income_or_expense = matches!(
+                settings.class_of(&p.account),
+                Some(AccountClass::Income | AccountClass::Expenses)
+            );
+            if p.kind == PostingKind::Real
+                && income_or_expense
+                && !is_unit
+                && !base.is_empty()
+                && p.commodity != base
+            {
                 out.push(
                     sources
                         .diagnostic_at(
@@ -448,7 +469,11 @@ fn budgeted(
         }
         for p in &entry.postings {
             let amount = money::checked_mul_exact(p.quantity, Decimal::from(times))?;
-            let fund = if by_fund { p.fund.clone() } else { String::new() };
+            let fund = if by_fund {
+                p.fund.clone()
+            } else {
+                String::new()
+            };
             acc(
                 out.entry((fund, p.account.clone(), p.commodity.clone()))
                     .or_default(),
@@ -468,7 +493,11 @@ fn row_keys(journal: &Journal, by_fund: bool) -> BTreeSet<Key> {
         .flat_map(|e| &e.postings)
         .map(|p| {
             (
-                if by_fund { p.fund.clone() } else { String::new() },
+                if by_fund {
+                    p.fund.clone()
+                } else {
+                    String::new()
+                },
                 p.account.clone(),
                 p.commodity.clone(),
             )
@@ -478,7 +507,12 @@ fn row_keys(journal: &Journal, by_fund: bool) -> BTreeSet<Key> {
 
 /// The row an actual amount belongs to: the budgeted account it is at or
 /// below (the longest), in its fund and commodity.
-fn row_of<'k>(keys: &'k BTreeSet<Key>, fund: &str, account: &str, commodity: &str) -> Option<&'k Key> {
+fn row_of<'k>(
+    keys: &'k BTreeSet<Key>,
+    fund: &str,
+    account: &str,
+    commodity: &str,
+) -> Option<&'k Key> {
     keys.iter()
         .filter(|(f, a, c)| {
             f == fund && c == commodity && crate::query::account_matches(account, a)
@@ -538,7 +572,10 @@ fn actuals(
                 Some(key) => acc(budgeted_rows.entry(key.clone()).or_default(), quantity)?,
                 None => {
                     let root = account.split(':').next().unwrap_or(account).to_string();
-                    acc(other.entry((fund, root, symbol.to_string())).or_default(), quantity)?
+                    acc(
+                        other.entry((fund, root, symbol.to_string())).or_default(),
+                        quantity,
+                    )?
                 }
             }
         }
@@ -649,13 +686,19 @@ pub fn report(
     if request.periods.len() > 1 {
         for (b, e) in &request.periods {
             let label = period_label(*b, *e, language);
-            columns.push(format!("{label} {}", words::pick(language, "actual", "実績")));
-            columns.push(format!("{label} {}", words::pick(language, "budget", "予算")));
+            columns.push(format!(
+                "{label} {}",
+                words::pick(language, "actual", "実績")
+            ));
+            columns.push(format!(
+                "{label} {}",
+                words::pick(language, "budget", "予算")
+            ));
         }
     }
     columns.push(words::pick(language, "Actual", "実績").to_string());
     columns.push(words::pick(language, "Budget", "予算").to_string());
-    columns.push(words::pick(language, "Difference", "差異").to_string());
+    columns.push(words::pick(language, "Variance", "差異").to_string());
     columns.push(words::pick(language, "% of budget", "予算比 %").to_string());
     for v in &others {
         columns.push(match language {
@@ -685,7 +728,13 @@ pub fn report(
         statement = statement.japanese();
     }
     statement.label_header = words::pick(language, "Fund and account", "基金・科目").into();
-    let sign = |section: Section| if section == Section::Income { -Decimal::ONE } else { Decimal::ONE };
+    let sign = |section: Section| {
+        if section == Section::Income {
+            -Decimal::ONE
+        } else {
+            Decimal::ONE
+        }
+    };
     let mut grand: BTreeMap<Section, Vec<Decimal>> = BTreeMap::new();
     for fund in &funds {
         let mut rows: Vec<(Section, String, Figures)> = Vec::new();
@@ -697,7 +746,12 @@ pub fn report(
             let figures = Figures {
                 periods: split
                     .iter()
-                    .map(|(a, _, b)| Ok((money::checked_mul_exact(get(a, key), s)?, money::checked_mul_exact(get(b, key), s)?)))
+                    .map(|(a, _, b)| {
+                        Ok((
+                            money::checked_mul_exact(get(a, key), s)?,
+                            money::checked_mul_exact(get(b, key), s)?,
+                        ))
+                    })
                     .collect::<Result<_, money::Overflow>>()?,
                 total: (
                     money::checked_mul_exact(get(&whole.0, key), s)?,
@@ -721,7 +775,11 @@ pub fn report(
             if shared {
                 // Two accounts under one declared label: name the part.
                 let last = key.1.rsplit(':').next().unwrap_or(&key.1);
-                label = format!("{label}: {}", crate::reports::statement::humanize(last, &settings.report.program_names).to_lowercase());
+                label = format!(
+                    "{label}: {}",
+                    crate::reports::statement::humanize(last, &settings.report.program_names)
+                        .to_lowercase()
+                );
             }
             if section == Section::Outputs {
                 label = format!("{label} ({})", words::unit(settings, &key.2, language));
@@ -758,8 +816,8 @@ pub fn report(
                     None => None,
                 },
             };
-            let nonzero = !figures.total.0.is_zero()
-                || figures.previous.is_some_and(|p| !p.is_zero());
+            let nonzero =
+                !figures.total.0.is_zero() || figures.previous.is_some_and(|p| !p.is_zero());
             if nonzero {
                 let label = match (section, language) {
                     (Section::Income, Language::En) => "Income not budgeted",
@@ -776,8 +834,18 @@ pub fn report(
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         statement.heading(words::fund(settings, fund, language), 0);
         let mut sums: BTreeMap<Section, Vec<Decimal>> = BTreeMap::new();
+        let mut last_section = None;
         for (section, label, figures) in &rows {
-            let cells = cells_of(figures, label)?;
+            if last_section != Some(*section) {
+                let (en, ja) = match section {
+                    Section::Income => ("Income", "収益"),
+                    Section::Expenses => ("Expenses", "費用"),
+                    Section::Outputs => ("Outputs against targets", "成果と目標"),
+                };
+                statement.heading(words::pick(language, en, ja), 1);
+                last_section = Some(*section);
+            }
+            let cells = cells_of(figures, label, *section != Section::Expenses)?;
             if *section != Section::Outputs {
                 let values: Vec<Decimal> = cells
                     .iter()
@@ -788,7 +856,7 @@ pub fn report(
                     .collect();
                 add_into(sums.entry(*section).or_default(), &values)?;
             }
-            statement.cells(label.clone(), 1, RowKind::Line, cells);
+            statement.cells(label.clone(), 2, RowKind::Line, cells);
         }
         // Net: income less expenses, per column (percent recomputed).
         let income = sums.get(&Section::Income).cloned().unwrap_or_default();
@@ -803,7 +871,12 @@ pub fn report(
             })
             .collect::<Result<_, _>>()?;
         let label = words::pick(language, "Net: income less expenses", "収支差額");
-        statement.cells(label, 1, RowKind::Subtotal, without_percent(&net, request.periods.len()));
+        statement.cells(
+            label,
+            1,
+            RowKind::Subtotal,
+            without_percent(&net, request.periods.len())?,
+        );
         for (section, values) in [(Section::Income, income), (Section::Expenses, expenses)] {
             add_into(grand.entry(section).or_default(), &values)?;
         }
@@ -818,7 +891,12 @@ pub fn report(
         if values.is_empty() {
             continue;
         }
-        statement.cells(words::pick(language, en, ja), 1, RowKind::Subtotal, with_percent(&values, request.periods.len())?);
+        statement.cells(
+            words::pick(language, en, ja),
+            1,
+            RowKind::Subtotal,
+            with_percent(&values, request.periods.len())?,
+        );
         totals.push(values);
     }
     if totals.len() == 2 {
@@ -831,12 +909,12 @@ pub fn report(
             words::pick(language, "Net: income less expenses", "収支差額"),
             1,
             RowKind::Total,
-            without_percent(&net, request.periods.len()),
+            without_percent(&net, request.periods.len())?,
         );
     }
     statement.notes.push(match language {
-        Language::En => "Income is shown as a positive amount. Difference is actual less budget: above zero, income above budget or spending over budget. Actuals in other currencies are valued at the price of each posting's date; outputs are in the unit their line names. Percentages are rounded half away from zero to whole numbers.".into(),
-        Language::Ja => "収益は正の金額で表示。差異は実績から予算を引いた額。外貨の実績は各取引日のレートで円に換算。成果は各行の単位による。比率は整数に四捨五入。".into(),
+        Language::En => "Income is shown as a positive amount. Variance is favourable above zero and adverse below (in red): income or outputs above budget, spending below it. Actuals in other currencies are valued at the price of each posting's date; outputs are in the unit their line names. Percentages are rounded half away from zero to whole numbers.".into(),
+        Language::Ja => "収益は正の金額で表示。差異は正が有利（収益・成果は実績が予算を上回る額、費用は予算を下回る額）、負が不利。外貨の実績は各取引日のレートで円に換算。成果は各行の単位による。比率は整数に四捨五入。".into(),
     });
     Ok(statement)
 }
@@ -885,8 +963,14 @@ fn percent(actual: Decimal, budget: Decimal) -> Result<Cell, ReportError> {
     )))
 }
 
-/// The cells of a row: checks that the periods add up to the total.
-fn cells_of(figures: &Figures, label: &str) -> Result<Vec<Cell>, ReportError> {
+/// The cells of a row: checks that the periods add up to the total. The
+/// variance is favourable above zero: actual less budget where more is
+/// better (income, outputs), budget less actual for expenses.
+fn cells_of(
+    figures: &Figures,
+    label: &str,
+    more_is_better: bool,
+) -> Result<Vec<Cell>, ReportError> {
     let mut cells = Vec::new();
     if !figures.periods.is_empty() {
         let (mut actual, mut budget) = (Decimal::ZERO, Decimal::ZERO);
@@ -906,7 +990,11 @@ fn cells_of(figures: &Figures, label: &str) -> Result<Vec<Cell>, ReportError> {
     let (actual, budget) = figures.total;
     cells.push(Cell::Amount(actual));
     cells.push(Cell::Amount(budget));
-    cells.push(Cell::Amount(money::checked_sub(actual, budget)?));
+    cells.push(Cell::Amount(if more_is_better {
+        money::checked_sub(actual, budget)?
+    } else {
+        money::checked_sub(budget, actual)?
+    }));
     cells.push(percent(actual, budget)?);
     cells.extend(figures.others.iter().map(|v| Cell::Amount(*v)));
     if let Some(p) = figures.previous {
@@ -928,15 +1016,24 @@ fn with_percent(values: &[Decimal], periods: usize) -> Result<Vec<Cell>, ReportE
     Ok(cells)
 }
 
-/// A net row's cells: the percentage of a net budget means nothing, so
-/// its cell is empty.
-fn without_percent(values: &[Decimal], periods: usize) -> Vec<Cell> {
+/// A net row's cells: its variance is the net actual less the net budget
+/// (more is better); the percentage of a net budget means nothing, so its
+/// cell is empty.
+fn without_percent(values: &[Decimal], periods: usize) -> Result<Vec<Cell>, ReportError> {
     let base = if periods > 1 { periods * 2 } else { 0 };
-    values
+    let variance = match (values.get(base), values.get(base + 1)) {
+        (Some(a), Some(b)) => money::checked_sub(*a, *b)?,
+        _ => Decimal::ZERO,
+    };
+    Ok(values
         .iter()
         .enumerate()
-        .map(|(i, v)| if i == base + 3 { Cell::Empty } else { Cell::Amount(*v) })
-        .collect()
+        .map(|(i, v)| match i {
+            _ if i == base + 2 => Cell::Amount(variance),
+            _ if i == base + 3 => Cell::Empty,
+            _ => Cell::Amount(*v),
+        })
+        .collect())
 }
 
 /// One row of `balance --budget`.
@@ -978,7 +1075,11 @@ pub fn balance_budget(
     let accounts: BTreeSet<String> = keys.iter().map(|(_, a, _)| a.clone()).collect();
     for account in &accounts {
         for commodity in journal.commodity_ids() {
-            keys.insert((String::new(), account.clone(), journal.commodity_name(commodity).to_string()));
+            keys.insert((
+                String::new(),
+                account.clone(),
+                journal.commodity_name(commodity).to_string(),
+            ));
         }
     }
     let select = |t: &crate::journal::Transaction, p: &crate::journal::Posting| {
@@ -1002,7 +1103,10 @@ pub fn balance_budget(
             rows.push(row);
         }
     }
-    let single = rows.iter().map(|r| r.commodity.as_str()).collect::<BTreeSet<_>>();
+    let single = rows
+        .iter()
+        .map(|r| r.commodity.as_str())
+        .collect::<BTreeSet<_>>();
     let unit = match (single.len(), rows.first()) {
         (1, Some(first)) => first.commodity.clone(),
         _ => String::new(),
@@ -1015,9 +1119,16 @@ pub fn balance_budget(
             journal.settings().organisation,
             begin,
             end.pred_opt().unwrap_or(end),
-            version.map(|v| format!(", budget: {v}")).unwrap_or_default()
+            version
+                .map(|v| format!(", budget: {v}"))
+                .unwrap_or_default()
         ),
-        vec!["Actual".into(), "Budget".into(), "Difference".into(), "% of budget".into()],
+        vec![
+            "Actual".into(),
+            "Budget".into(),
+            "Difference".into(),
+            "% of budget".into(),
+        ],
         &unit,
     );
     s.label_header = "account".into();
@@ -1084,7 +1195,10 @@ mod tests {
             "~ fortnightly",
             "~ quarterly from 2000-05",
         ] {
-            let error = read(&format!("{header}\n    Expenses:Rice  100 JPY\n    Assets:Bank\n")).unwrap_err();
+            let error = read(&format!(
+                "{header}\n    Expenses:Rice  100 JPY\n    Assets:Bank\n"
+            ))
+            .unwrap_err();
             assert_eq!(error.code, Code::BudgetPeriod, "{header}");
             assert_eq!(error.line_in_block, 1);
         }

@@ -100,8 +100,8 @@
 
 pub mod advances;
 pub mod audit;
-pub mod budget;
 pub mod auto;
+pub mod budget;
 pub mod checks;
 pub mod close;
 pub mod diagnostic;

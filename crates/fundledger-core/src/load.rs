@@ -220,12 +220,20 @@ fn build(
                     }
                     Entry::Periodic(block) => {
                         let context = block.context.as_deref().unwrap_or(&PLAIN_CONTEXT);
-                        match crate::budget::read_entry(view.block_text(block), context, block.pos, &settings) {
+                        match crate::budget::read_entry(
+                            view.block_text(block),
+                            context,
+                            block.pos,
+                            &settings,
+                        ) {
                             Ok(budget) => builder.budget.push(budget),
                             Err(error) => {
                                 let pos = SourcePos {
                                     file: block.pos.file,
-                                    line: block.pos.line.saturating_add(error.line_in_block.saturating_sub(1)),
+                                    line: block
+                                        .pos
+                                        .line
+                                        .saturating_add(error.line_in_block.saturating_sub(1)),
                                 };
                                 builder.diagnostics.push(
                                     view.diagnostic_at(error.code, pos, error.message)

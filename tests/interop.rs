@@ -513,9 +513,12 @@ fn balance_and_register_agree_with_hledger_under_periods_status_and_queries() {
     );
 }
 
+/// Amounts per commodity symbol.
+type PerCommodity = BTreeMap<String, Decimal>;
+
 /// `hledger bal --budget -O csv` amounts ("150.00 CNY, 100 JPY") per
 /// commodity.
-fn hledger_amounts(cell: &str) -> BTreeMap<String, Decimal> {
+fn hledger_amounts(cell: &str) -> PerCommodity {
     let mut out = BTreeMap::new();
     for part in cell.split(", ").filter(|p| !p.trim().is_empty()) {
         let (number, commodity) = part.trim().rsplit_once(' ').unwrap();
@@ -581,8 +584,7 @@ fn balance_budget_agrees_with_hledger() {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let mut hledger: BTreeMap<String, (BTreeMap<String, Decimal>, BTreeMap<String, Decimal>)> =
-            BTreeMap::new();
+        let mut hledger: BTreeMap<String, (PerCommodity, PerCommodity)> = BTreeMap::new();
         let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
         for record in reader.records() {
             let record = record.unwrap();

@@ -265,7 +265,7 @@ fn interval_word(interval: Interval) -> &'static str {
 fn is_boundary(interval: Interval, day: NaiveDate, start: FiscalYearStart) -> bool {
     match interval {
         Interval::Monthly => day.day() == 1,
-        Interval::Quarterly => day.day() == 1 && day.month0() % 3 == 0,
+        Interval::Quarterly => day.day() == 1 && day.month0().is_multiple_of(3),
         Interval::Yearly => day.day() == 1 && day.month() == 1,
         Interval::FiscalYearly => day.day() == start.day && day.month() == start.month,
     }
@@ -437,6 +437,9 @@ pub fn check(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
 /// commodity.
 type Key = (String, String, String);
 
+/// Amounts per row key.
+type Amounts = BTreeMap<Key, Decimal>;
+
 /// What a budget report compares.
 #[derive(Clone, Debug)]
 pub struct Request<'a> {
@@ -532,7 +535,7 @@ fn actuals(
     by_fund: bool,
     begin: NaiveDate,
     end: NaiveDate,
-) -> Result<(BTreeMap<Key, Decimal>, BTreeMap<Key, Decimal>), ReportError> {
+) -> Result<(Amounts, Amounts), ReportError> {
     let mut budgeted_rows: BTreeMap<Key, Decimal> = BTreeMap::new();
     let mut other: BTreeMap<Key, Decimal> = BTreeMap::new();
     for t in journal.transactions() {
@@ -831,7 +834,7 @@ pub fn report(
         if rows.is_empty() {
             continue;
         }
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        rows.sort_by_key(|a| a.0);
         statement.heading(words::fund(settings, fund, language), 0);
         let mut sums: BTreeMap<Section, Vec<Decimal>> = BTreeMap::new();
         let mut last_section = None;
@@ -928,7 +931,7 @@ fn period_label(begin: NaiveDate, end: NaiveDate, language: Language) -> String 
         if months == 1 {
             return words::month(begin, language);
         }
-        if months == 3 && begin.month0() % 3 == 0 {
+        if months == 3 && begin.month0().is_multiple_of(3) {
             return format!("{}Q{}", begin.year(), begin.month0() / 3 + 1);
         }
         if months == 12 && begin.month() == 1 {

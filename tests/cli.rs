@@ -663,20 +663,24 @@ fn budget_commands() {
     ]);
     assert_ne!(no_budget.code, 0);
     let bare = tempfile::tempdir().unwrap();
-    let journal = bare.path().join("j.ledger");
+    std::fs::copy(
+        root().join("tests/errors/E901-budget-period/fundledger.toml"),
+        bare.path().join("fundledger.toml"),
+    )
+    .unwrap();
     std::fs::write(
-        &journal,
-        "2000-04-05 x\n    Expenses:Rice  10 JPY\n    Assets:Bank\n",
+        bare.path().join("journal.ledger"),
+        "2000-04-05 * Rice\n    Expenses:Rice  10 JPY\n    Assets:Bank\n",
     )
     .unwrap();
     let none = run(&[
-        "-f",
-        journal.to_str().unwrap(),
+        "-C",
+        bare.path().to_str().unwrap(),
         "report",
         "budget",
         "--fy",
         "2000",
     ]);
-    assert_eq!(none.code, 2);
+    assert_eq!(none.code, 2, "{}", none.stderr);
     assert!(none.stderr.contains("no budget"), "{}", none.stderr);
 }

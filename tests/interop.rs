@@ -521,7 +521,8 @@ type PerCommodity = BTreeMap<String, Decimal>;
 fn hledger_amounts(cell: &str) -> PerCommodity {
     let mut out = BTreeMap::new();
     for part in cell.split(", ").filter(|p| !p.trim().is_empty()) {
-        let (number, commodity) = part.trim().rsplit_once(' ').unwrap();
+        // hledger writes a zero as a bare `0`.
+        let (number, commodity) = part.trim().rsplit_once(' ').unwrap_or((part.trim(), ""));
         let amount = Decimal::from_str(&number.replace(',', "")).unwrap();
         if !amount.is_zero() {
             out.insert(commodity.to_string(), amount.normalize());
@@ -543,14 +544,13 @@ fn balance_budget_agrees_with_hledger() {
     }
     let scratch = tempfile::tempdir().unwrap();
     let dir = scratch.path().join("lifefunds");
-    std::fs::create_dir(&dir).unwrap();
-    let source = root().join("ledgers/lifefunds");
-    for entry in std::fs::read_dir(&source).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_file() {
-            std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
-        }
-    }
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(root().join("ledgers/lifefunds"))
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(copied.success());
     let budget_file = dir.join("budget-fy2000.ledger");
     let text = std::fs::read_to_string(&budget_file).unwrap();
     let kept: Vec<&str> = text

@@ -622,3 +622,109 @@ fn lenders_are_named_only_with_personal_data() {
         }
     }
 }
+
+/// Budgets: the report by quarter and against the plan, `balance --budget`,
+/// and the requests it refuses.
+#[test]
+fn budget_commands() {
+    snapshot(
+        "budget_fund_quarterly",
+        &[
+            "-C", LEDGER, "report", "budget", "--fy", "2000", "-Q", "--fund", "FoodAid",
+        ],
+    );
+    snapshot(
+        "budget_plan_csv",
+        &[
+            "-C",
+            LEDGER,
+            "report",
+            "budget",
+            "--fy",
+            "2000",
+            "--budget-name",
+            "plan",
+            "--fund",
+            "FoodAid",
+            "-O",
+            "csv",
+        ],
+    );
+    snapshot(
+        "balance_budget_foodaid",
+        &[
+            "-C",
+            LEDGER,
+            "balance",
+            "--budget",
+            "--fy",
+            "2000",
+            "Expenses:FoodAid",
+            "Outputs",
+        ],
+    );
+    // The revised budget's 5 t a month against the plan's 10 t, beside the
+    // 60 t delivered and FY1999's 36 t.
+    let json = run(&[
+        "-C", LEDGER, "report", "budget", "--fy", "2000", "-O", "json",
+    ]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let rows = value[0]["rows"].as_array().unwrap();
+    let rice = rows
+        .iter()
+        .find(|r| r["label"].as_str().unwrap().starts_with("Rice delivered"))
+        .unwrap();
+    let cells: Vec<&str> = rice["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(cells, ["60000", "60000", "0", "100", "120000", "36000"]);
+    // Errors: an unknown version, options other reports do not take.
+    let unknown = run(&[
+        "-C",
+        LEDGER,
+        "report",
+        "budget",
+        "--fy",
+        "2000",
+        "--budget-name",
+        "final",
+    ]);
+    assert_eq!(unknown.code, 2);
+    insta::assert_snapshot!("budget_unknown_version", unknown.transcript());
+    let columns = run(&["-C", LEDGER, "report", "position", "--fy", "2000", "-Q"]);
+    assert_eq!(columns.code, 2, "{}", columns.stderr);
+    let no_budget = run(&[
+        "-f",
+        "tests/errors/E201-unbalanced.ledger",
+        "report",
+        "budget",
+        "--fy",
+        "2000",
+    ]);
+    assert_ne!(no_budget.code, 0);
+    let bare = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("tests/errors/E111-budget-period/fundledger.toml"),
+        bare.path().join("fundledger.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        bare.path().join("journal.ledger"),
+        "2000-04-05 * Rice\n    Expenses:Rice  10 JPY\n    Assets:Bank\n",
+    )
+    .unwrap();
+    let none = run(&[
+        "-C",
+        bare.path().to_str().unwrap(),
+        "report",
+        "budget",
+        "--fy",
+        "2000",
+    ]);
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(none.stderr.contains("no budget"), "{}", none.stderr);
+}

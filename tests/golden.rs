@@ -150,6 +150,56 @@ fn statement_reports() -> Vec<(String, Vec<String>)> {
         }
     }
     out.extend(interim_reports());
+    out.extend(budget_reports());
+    out
+}
+
+/// The FY2000 budget against actual, in every format, in English and
+/// Japanese, by quarter and against the original plan; and `balance
+/// --budget`, under `reports/LEDGER/budget/`.
+fn budget_reports() -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for (tag, extra) in [
+        ("", &[][..]),
+        ("-quarterly", &["-Q"][..]),
+        ("-plan", &["--budget-name", "plan"][..]),
+    ] {
+        for standard in ["asc958", "jp-npo"] {
+            for (format, extension) in [
+                ("text", "txt"),
+                ("csv", "csv"),
+                ("json", "json"),
+                ("md", "md"),
+                ("html", "html"),
+            ] {
+                let file = format!("budget/budget-fy2000{tag}-{standard}.{extension}");
+                let mut args: Vec<String> = [
+                    "report",
+                    "budget",
+                    "--fy",
+                    "2000",
+                    "--standard",
+                    standard,
+                    "-O",
+                    format,
+                ]
+                .into_iter()
+                .map(String::from)
+                .collect();
+                args.extend(extra.iter().map(|a| a.to_string()));
+                out.push((file, args));
+            }
+        }
+    }
+    for (format, extension) in [("text", "txt"), ("csv", "csv")] {
+        out.push((
+            format!("budget/balance-budget-fy2000.{extension}"),
+            ["balance", "--budget", "--fy", "2000", "-V", "-O", format]
+                .into_iter()
+                .map(String::from)
+                .collect(),
+        ));
+    }
     out
 }
 

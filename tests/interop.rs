@@ -512,3 +512,110 @@ fn balance_and_register_agree_with_hledger_under_periods_status_and_queries() {
         "{non_empty} of {compared} selected something"
     );
 }
+
+/// Amounts per commodity symbol.
+type PerCommodity = BTreeMap<String, Decimal>;
+
+/// `hledger bal --budget -O csv` amounts ("150.00 CNY, 100 JPY") per
+/// commodity.
+fn hledger_amounts(cell: &str) -> PerCommodity {
+    let mut out = BTreeMap::new();
+    for part in cell.split(", ").filter(|p| !p.trim().is_empty()) {
+        // hledger writes a zero as a bare `0`.
+        let (number, commodity) = part.trim().rsplit_once(' ').unwrap_or((part.trim(), ""));
+        let amount = Decimal::from_str(&number.replace(',', "")).unwrap();
+        if !amount.is_zero() {
+            out.insert(commodity.to_string(), amount.normalize());
+        }
+    }
+    out
+}
+
+/// `balance --budget` against `hledger bal --budget` on the example ledger,
+/// with its budget reduced to one version (hledger takes every periodic
+/// entry; fundledger the untagged ones and the version chosen), for the
+/// year and for one quarter: every budgeted account's actual and budget, in
+/// every commodity, agree exactly. No class of difference is allowed.
+#[test]
+fn balance_budget_agrees_with_hledger() {
+    if !tool_available("hledger") {
+        eprintln!("hledger is not installed; the budget differential test is skipped");
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().join("lifefunds");
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(root().join("ledgers/lifefunds"))
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let budget_file = dir.join("budget-fy2000.ledger");
+    let text = std::fs::read_to_string(&budget_file).unwrap();
+    let kept: Vec<&str> = text
+        .split("\n\n")
+        .filter(|block| !block.contains("budget: plan"))
+        .collect();
+    assert!(
+        kept.len() < text.split("\n\n").count(),
+        "no plan entry left out"
+    );
+    std::fs::write(&budget_file, kept.join("\n\n")).unwrap();
+    let journal = dir.join("main.ledger").display().to_string();
+    let dir = dir.display().to_string();
+    let mut compared = 0;
+    for (ours, theirs) in [
+        (["--fy", "2000"], "from 2000-04 to 2001-04"),
+        (["-p", "2000q3"], "2000q3"),
+    ] {
+        let mut args = vec!["-C", dir.as_str(), "balance", "--budget", "-O", "csv"];
+        args.extend(ours);
+        let result = run(&args);
+        assert_eq!(result.code, 0, "{}", result.stderr);
+        let output = Command::new("hledger")
+            .args([
+                "-f", &journal, "bal", "--budget", "-p", theirs, "--flat", "-O", "csv",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut hledger: BTreeMap<String, (PerCommodity, PerCommodity)> = BTreeMap::new();
+        let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+        for record in reader.records() {
+            let record = record.unwrap();
+            hledger.insert(
+                record[0].to_string(),
+                (hledger_amounts(&record[1]), hledger_amounts(&record[2])),
+            );
+        }
+        let mut reader = csv::Reader::from_reader(result.stdout.as_bytes());
+        for record in reader.records() {
+            let record = record.unwrap();
+            let (account, commodity) = record[0].rsplit_once(" (").unwrap();
+            let commodity = commodity.trim_end_matches(')');
+            let (actual, budget) = hledger
+                .get(account)
+                .unwrap_or_else(|| panic!("hledger has no budget row for {account}"));
+            let ours_actual = Decimal::from_str(&record[1]).unwrap().normalize();
+            let ours_budget = Decimal::from_str(&record[2]).unwrap().normalize();
+            let zero = Decimal::ZERO;
+            assert_eq!(
+                ours_actual,
+                *actual.get(commodity).unwrap_or(&zero),
+                "{theirs}: actual of {account} in {commodity}"
+            );
+            assert_eq!(
+                ours_budget,
+                *budget.get(commodity).unwrap_or(&zero),
+                "{theirs}: budget of {account} in {commodity}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 60, "only {compared} rows compared");
+}

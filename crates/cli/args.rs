@@ -222,6 +222,22 @@ pub struct ReportArgs {
     /// `impact`: how spending is allocated to gifts.
     #[arg(long, value_enum, default_value_t = MethodArg::Fifo)]
     pub method: MethodArg,
+    /// `budget`: the version of the budget (`; budget: NAME` on periodic
+    /// entries; default: the version written last).
+    #[arg(long, value_name = "NAME")]
+    pub budget_name: Option<String>,
+    /// `budget`: one column pair per month, plus the total.
+    #[arg(short = 'M', long, group = "report_columns")]
+    pub monthly: bool,
+    /// `budget`: one column pair per calendar quarter, plus the total.
+    #[arg(short = 'Q', long, group = "report_columns")]
+    pub quarterly: bool,
+    /// `budget`: one column pair per calendar year, plus the total.
+    #[arg(short = 'Y', long, group = "report_columns")]
+    pub yearly: bool,
+    /// `budget`: one column pair per fiscal year, plus the total.
+    #[arg(long, group = "report_columns")]
+    pub fy_columns: bool,
     /// Output format (default: from -o's extension, else text). xlsx: one
     /// sheet per statement.
     #[arg(short = 'O', long = "output-format", value_enum)]
@@ -509,6 +525,14 @@ pub struct BalanceArgs {
     /// Collapse accounts below this depth into their parents.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(usize))]
     pub depth: Option<usize>,
+    /// Each budgeted account's actual against its budget (periodic `~`
+    /// entries), as hledger's `bal --budget`.
+    #[arg(long, conflicts_with_all = ["by_fund", "depth", "columns"])]
+    pub budget: bool,
+    /// With --budget: the version of the budget (`; budget: NAME`; default:
+    /// the version written last).
+    #[arg(long, value_name = "NAME", requires = "budget")]
+    pub budget_name: Option<String>,
     #[command(flatten)]
     pub period: PeriodArgs,
     /// Output format: text, csv, json or xlsx (default: from -o's

@@ -469,12 +469,18 @@ fn period_interval(
 
 /// The interval of `balance -M/-Q/-Y/--fy-columns`.
 fn interval_of(args: &args::BalanceArgs) -> Option<fundledger_core::period::Interval> {
+    interval_flags([args.monthly, args.quarterly, args.yearly, args.fy_columns])
+}
+
+/// The interval of `-M`, `-Q`, `-Y`, `--fy-columns` (in that order).
+fn interval_flags(flags: [bool; 4]) -> Option<fundledger_core::period::Interval> {
     use fundledger_core::period::Interval;
+    let [monthly, quarterly, yearly, fy_columns] = flags;
     [
-        (args.monthly, Interval::Monthly),
-        (args.quarterly, Interval::Quarterly),
-        (args.yearly, Interval::Yearly),
-        (args.fy_columns, Interval::FiscalYearly),
+        (monthly, Interval::Monthly),
+        (quarterly, Interval::Quarterly),
+        (yearly, Interval::Yearly),
+        (fy_columns, Interval::FiscalYearly),
     ]
     .into_iter()
     .find_map(|(on, interval)| on.then_some(interval))
@@ -1151,6 +1157,34 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         };
         return out.write(rendered);
     }
+    let interval = interval_flags([args.monthly, args.quarterly, args.yearly, args.fy_columns]);
+    if args.name == "budget" {
+        let periods = match interval {
+            Some(interval) => fundledger_core::period::split(
+                interval,
+                begin,
+                end,
+                journal.settings().fiscal_year_start,
+            ),
+            None => vec![(begin, end)],
+        };
+        let request = fundledger_core::budget::Request {
+            periods,
+            version: args.budget_name.as_deref(),
+            language: reports::words::language_of(standard),
+        };
+        let mut statement =
+            fundledger_core::budget::report(&valued, &request).map_err(report_failed)?;
+        name_funds(&mut statement, &args.fund);
+        let rendered = statements_rendered(&out, &[statement])?;
+        return out.write(rendered);
+    }
+    if interval.is_some() || args.budget_name.is_some() {
+        return Err(Failure::Usage(format!(
+            "-M, -Q, -Y, --fy-columns and --budget-name are options of report budget (and -M/-Q/-Y of balance), not of report {}",
+            args.name
+        )));
+    }
     let mut statements = if args.name == "donors" {
         reports::donors::donors(&valued, standard, fy, begin, end, cli.with_personal_data)
             .map_err(report_failed)?
@@ -1492,6 +1526,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 .by_fund(args.by_fund)
                 .depth(args.depth)
                 .shown(shown_of(&args.query, valued.as_ref()));
+            if args.budget {
+                let out = destination(&cli, args.output, &ALL_FORMATS, false)?;
+                let (begin, end) = bounded(&journal, &filter)?;
+                let (_, statement) = fundledger_core::budget::balance_budget(
+                    &journal,
+                    &filter,
+                    options.shown,
+                    args.budget_name.as_deref(),
+                    begin,
+                    end,
+                )
+                .map_err(report_failed)?;
+                let rendered = statements_rendered(&out, &[statement])?;
+                return out.write(rendered);
+            }
             if let Some(interval) = interval_of(args).or(interval_asked) {
                 let out = destination(&cli, args.output, &ALL_FORMATS, false)?;
                 let (begin, end) = bounded(&journal, &filter)?;

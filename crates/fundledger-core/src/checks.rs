@@ -50,6 +50,7 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
     let digits_within_limit = amount_digits(journal, sources, &mut out);
     report_totals(journal, sources, digits_within_limit, &mut out);
     crate::close::verify_closed_years(journal, sources, &mut out);
+    out.extend(crate::budget::check(journal, sources));
     let has_assertions = journal.posting_extras.iter().any(|e| e.assertion.is_some());
     let has_restricted = journal
         .fund_ids()

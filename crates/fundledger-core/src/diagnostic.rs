@@ -183,6 +183,13 @@ codes! {
     /// An import row naming a donor whom several donors of the register
     /// share a name with.
     AmbiguousDonor = "E903", Error, "ambiguous donor";
+    /// A periodic entry (budget) whose period cannot be read, has no
+    /// interval, depends on today or starts inside an interval; or an empty
+    /// `budget:` tag.
+    BudgetPeriod = "E111", Error, "budget period cannot be read";
+    /// A budget naming an account the journal neither uses nor declares (or
+    /// one without a class), or money in a currency other than the base.
+    BudgetAccount = "E305", Error, "budget names an unknown account";
     /// Transactions out of date order within a file.
     DatesOutOfOrder = "W101", Warning, "dates out of order";
     /// A foreign-currency amount that cannot be valued in the base currency.

@@ -298,9 +298,16 @@ pub struct Journal {
     /// Per commodity id: true when its precision is declared (settings or a
     /// directive with a sample amount), false when inferred.
     pub(crate) declared_precision: Vec<bool>,
+    /// The periodic entries (budgets), in journal order.
+    pub(crate) budget: Vec<crate::budget::BudgetEntry>,
 }
 
 impl Journal {
+    /// The periodic entries (`~`): the budget, never posted.
+    pub fn budget_entries(&self) -> &[crate::budget::BudgetEntry] {
+        &self.budget
+    }
+
     /// The settings it was loaded with.
     pub fn settings(&self) -> &Settings {
         &self.settings
@@ -501,9 +508,25 @@ impl Journal {
     /// that fund's report; the postings of all funds' books together are the
     /// journal's.
     pub fn fund_books(&self, funds: &[FundId]) -> Journal {
+        let names: Vec<&str> = funds.iter().map(|f| self.fund_name(*f)).collect();
+        let budget = self
+            .budget
+            .iter()
+            .map(|entry| crate::budget::BudgetEntry {
+                postings: entry
+                    .postings
+                    .iter()
+                    .filter(|p| names.contains(&p.fund.as_str()))
+                    .cloned()
+                    .collect(),
+                ..entry.clone()
+            })
+            .filter(|entry| !entry.postings.is_empty())
+            .collect();
         let mut books = Journal {
             transactions: Vec::new(),
             postings: Vec::new(),
+            budget,
             ..self.clone()
         };
         for transaction in &self.transactions {

@@ -203,12 +203,15 @@
 //! | W801 | bank or cash account not reconciled within `[reconcile] max_days` |
 //! | W802 | a suspense account holds a balance (a cash count difference awaiting approval) |
 //! | W803 | an advance open longer than `[advances] max_days` |
+//! | E111 | a periodic entry (budget) whose period cannot be read, has no interval, depends on today, or starts inside an interval; an empty `budget:` tag |
+//! | E305 | a budget naming an account no transaction uses and nothing declares (or one with no class), or money in a currency other than the base currency |
 //! | W804 | a single remittance abroad over `[remittances] threshold` (2,000,000 by default) |
 //!
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 // The public API: what a Rust program that depends on fundledger-core uses.
+pub mod budget;
 pub mod close;
 pub mod diagnostic;
 pub mod import;

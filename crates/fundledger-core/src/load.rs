@@ -202,14 +202,40 @@ fn build(
                 committing += lap.elapsed();
             }
             for entry in entries {
-                if let Entry::Price {
-                    pos,
-                    bytes,
-                    context,
-                } = entry
-                {
-                    let context = context.as_deref().unwrap_or(&PLAIN_CONTEXT);
-                    builder.add_price(view, *pos, view.text(bytes.clone()), context);
+                match entry {
+                    Entry::Price {
+                        pos,
+                        bytes,
+                        context,
+                    } => {
+                        let context = context.as_deref().unwrap_or(&PLAIN_CONTEXT);
+                        builder.add_price(view, *pos, view.text(bytes.clone()), context);
+                    }
+                    Entry::Periodic(block) => {
+                        let context = block.context.as_deref().unwrap_or(&PLAIN_CONTEXT);
+                        match crate::budget::read_entry(
+                            view.block_text(block),
+                            context,
+                            block.pos,
+                            &settings,
+                        ) {
+                            Ok(budget) => builder.budget.push(budget),
+                            Err(error) => {
+                                let pos = SourcePos {
+                                    file: block.pos.file,
+                                    line: block
+                                        .pos
+                                        .line
+                                        .saturating_add(error.line_in_block.saturating_sub(1)),
+                                };
+                                builder.diagnostics.push(
+                                    view.diagnostic_at(error.code, pos, error.message)
+                                        .expected(error.expected),
+                                );
+                            }
+                        }
+                    }
+                    _ => {}
                 }
             }
         };
@@ -1353,6 +1379,8 @@ struct Builder<'s> {
     prices: Vec<Price>,
     account_directives: Vec<AccountId>,
     commodity_directives: Vec<CommodityId>,
+    /// The periodic entries (budgets), read.
+    budget: Vec<crate::budget::BudgetEntry>,
     diagnostics: Diagnostics,
     /// Each account's own balance per commodity over `postings[..n]`, built
     /// at the first balance assignment and brought up to date at the next
@@ -1391,6 +1419,7 @@ impl<'s> Builder<'s> {
             prices: Vec::new(),
             account_directives: Vec::new(),
             commodity_directives: Vec::new(),
+            budget: Vec::new(),
             diagnostics: Diagnostics::default(),
             running: None,
         };
@@ -1658,6 +1687,7 @@ impl<'s> Builder<'s> {
             declared_precision: self.declared_precision,
             account_directives: self.account_directives,
             commodity_directives: self.commodity_directives,
+            budget: self.budget,
         };
         (journal, self.diagnostics)
     }

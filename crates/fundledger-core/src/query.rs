@@ -278,6 +278,20 @@ impl Filter {
         self.statuses.contains(&status)
     }
 
+    /// Whether the filter selects this posting of this transaction (what
+    /// [`Filter::select`] tests for each).
+    pub fn selects(&self, journal: &Journal, transaction: &Transaction, posting: &Posting) -> bool {
+        self.transaction_matches(journal, transaction)
+            && self.status_matches(transaction, posting)
+            && self.posting_matches(journal, posting)
+    }
+
+    /// Whether an account name passes the account terms.
+    pub fn accounts_match(&self, name: &str) -> bool {
+        (self.accounts.is_empty() || self.accounts.iter().any(|p| account_matches(name, p)))
+            && !self.not_accounts.iter().any(|p| account_matches(name, p))
+    }
+
     /// Every (transaction, posting) the filter selects, in journal order.
     pub fn select<'j>(
         &'j self,

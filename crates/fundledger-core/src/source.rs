@@ -123,6 +123,9 @@ pub enum Entry {
     /// An automated transaction (`= QUERY` and its postings), applied under
     /// `--auto`.
     Automated(TransactionBlock),
+    /// A periodic transaction (`~ PERIOD` and its postings): a budget entry,
+    /// read by [`crate::budget`], never posted.
+    Periodic(TransactionBlock),
     /// A `P` price line.
     Price {
         /// Where it is.
@@ -533,8 +536,8 @@ enum LineKind<'a> {
     /// A directive that changes how later entries read (`Y`, `D`, `alias`,
     /// `apply`, `end`, `bucket`, `decimal-mark`): the word and the rest.
     Context(&'a str, &'a str),
-    /// A periodic (`~`) or automated (`=`) transaction: read over, never
-    /// posted by itself.
+    /// A periodic (`~`) or automated (`=`) transaction: never posted by
+    /// itself.
     RuleBlock,
     Unsupported(&'a str),
     Unknown,
@@ -923,8 +926,9 @@ impl Reader<'_, '_> {
         let mut offset = 0usize;
         let mut line_number = state.next_line.saturating_sub(1);
         let mut block: Option<TransactionBlock> = None;
-        // Whether `block` is an automated transaction (`= QUERY`).
-        let mut automated = false;
+        // Whether `block` is a transaction, an automated transaction
+        // (`= QUERY`) or a periodic one (`~ PERIOD`).
+        let mut automated = BlockKind::Transaction;
         // Indented lines after a declaration belong to it and are skipped.
         let mut in_declaration = false;
         let mut pending: Vec<Pending> = Vec::new();
@@ -987,7 +991,7 @@ impl Reader<'_, '_> {
                     match other {
                         LineKind::Blank | LineKind::Comment | LineKind::Indented => {}
                         LineKind::TransactionHeader => {
-                            automated = false;
+                            automated = BlockKind::Transaction;
                             block = Some(TransactionBlock {
                                 pos,
                                 bytes: offset..next_offset,
@@ -995,8 +999,12 @@ impl Reader<'_, '_> {
                                 context: self.shared_context.clone(),
                             });
                         }
-                        LineKind::RuleBlock if line.starts_with('=') => {
-                            automated = true;
+                        LineKind::RuleBlock => {
+                            automated = if line.starts_with('=') {
+                                BlockKind::Automated
+                            } else {
+                                BlockKind::Periodic
+                            };
                             block = Some(TransactionBlock {
                                 pos,
                                 bytes: offset..next_offset,
@@ -1005,7 +1013,6 @@ impl Reader<'_, '_> {
                             });
                         }
                         LineKind::Price => pending.push(Pending::Entry(Entry::Price { pos, bytes: offset..end, context: self.shared_context.clone() })),
-                        LineKind::RuleBlock => in_declaration = true,
                         LineKind::Context(word, rest) => {
                             if let Err(expected) = self.read_context_directive(word, rest) {
                                 pending.push(Pending::Diagnostic(
@@ -1218,11 +1225,19 @@ fn defer(
 }
 
 /// A finished block as the entry it is.
-fn block_entry(block: TransactionBlock, automated: bool) -> Entry {
-    if automated {
-        Entry::Automated(block)
-    } else {
-        Entry::Transaction(block)
+/// What a block of lines is.
+#[derive(Clone, Copy)]
+enum BlockKind {
+    Transaction,
+    Automated,
+    Periodic,
+}
+
+fn block_entry(block: TransactionBlock, kind: BlockKind) -> Entry {
+    match kind {
+        BlockKind::Transaction => Entry::Transaction(block),
+        BlockKind::Automated => Entry::Automated(block),
+        BlockKind::Periodic => Entry::Periodic(block),
     }
 }
 

@@ -617,6 +617,30 @@ struct Figures {
     previous: Option<Decimal>,
 }
 
+/// Writes a fund's net row: income less expenses, per column (the percent
+/// recomputed, blank where it means nothing).
+fn write_net(
+    statement: &mut Statement,
+    sums: &BTreeMap<Section, Vec<Decimal>>,
+    language: Language,
+    periods: usize,
+) -> Result<(), ReportError> {
+    let empty = Vec::new();
+    let income = sums.get(&Section::Income).unwrap_or(&empty);
+    let expenses = sums.get(&Section::Expenses).unwrap_or(&empty);
+    let net: Vec<Decimal> = (0..statement.columns.len())
+        .map(|i| {
+            money::checked_sub(
+                income.get(i).copied().unwrap_or(Decimal::ZERO),
+                expenses.get(i).copied().unwrap_or(Decimal::ZERO),
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    let label = words::pick(language, "Net: income less expenses", "収支差額");
+    statement.cells(label, 1, RowKind::Subtotal, without_percent(&net, periods)?);
+    Ok(())
+}
+
 /// `report budget`: per fund, the budgeted income, expenses and outputs
 /// against the actuals (values in the base currency at each posting's
 /// date; outputs in their units), by period, with the difference (actual
@@ -838,7 +862,14 @@ pub fn report(
         statement.heading(words::fund(settings, fund, language), 0);
         let mut sums: BTreeMap<Section, Vec<Decimal>> = BTreeMap::new();
         let mut last_section = None;
+        // The net (income less expenses) closes the money rows, before the
+        // outputs, which it does not include.
+        let mut net_written = false;
         for (section, label, figures) in &rows {
+            if *section == Section::Outputs && !net_written {
+                write_net(&mut statement, &sums, language, request.periods.len())?;
+                net_written = true;
+            }
             if last_section != Some(*section) {
                 let (en, ja) = match section {
                     Section::Income => ("Income", "収益"),
@@ -861,25 +892,11 @@ pub fn report(
             }
             statement.cells(label.clone(), 2, RowKind::Line, cells);
         }
-        // Net: income less expenses, per column (percent recomputed).
+        if !net_written {
+            write_net(&mut statement, &sums, language, request.periods.len())?;
+        }
         let income = sums.get(&Section::Income).cloned().unwrap_or_default();
         let expenses = sums.get(&Section::Expenses).cloned().unwrap_or_default();
-        let width = statement.columns.len();
-        let net: Vec<Decimal> = (0..width)
-            .map(|i| {
-                money::checked_sub(
-                    income.get(i).copied().unwrap_or(zero),
-                    expenses.get(i).copied().unwrap_or(zero),
-                )
-            })
-            .collect::<Result<_, _>>()?;
-        let label = words::pick(language, "Net: income less expenses", "収支差額");
-        statement.cells(
-            label,
-            1,
-            RowKind::Subtotal,
-            without_percent(&net, request.periods.len())?,
-        );
         for (section, values) in [(Section::Income, income), (Section::Expenses, expenses)] {
             add_into(grand.entry(section).or_default(), &values)?;
         }

@@ -37,13 +37,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::model::diagnostic::{Code, Diagnostic, Location};
 use crate::donors::register::{Donor, DonorCategory, DonorRegister};
+use crate::model::diagnostic::{Code, Diagnostic, Location};
 use crate::model::journal::{Journal, Origin, PostingKind};
 use crate::model::money::{self, Decimal};
+use crate::model::settings::Settings;
 use crate::reports::statement::Language;
 use crate::reports::words;
-use crate::model::settings::Settings;
 use crate::write_path::write::{ChangeError, ChangeOptions};
 
 /// The register of issued receipts, beside the journal.
@@ -429,7 +429,13 @@ impl ReceiptRegister {
     pub fn parse(path: &Path, text: &str) -> Result<ReceiptRegister, Vec<Diagnostic>> {
         let lines: Vec<&str> = text.lines().collect();
         let problem = |line: u64, message: String| {
-            crate::model::diagnostic::at_text_line(Code::ReceiptRegister, message, path, &lines, line)
+            crate::model::diagnostic::at_text_line(
+                Code::ReceiptRegister,
+                message,
+                path,
+                &lines,
+                line,
+            )
         };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)

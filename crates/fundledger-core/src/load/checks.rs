@@ -14,8 +14,8 @@ use crate::model::journal::{
 };
 use crate::model::money::{self, Decimal, MultiAmount};
 use crate::model::settings::AccountClass;
-use crate::read::source::{SourceMap, SourcePos};
 use crate::model::valuation::Valuer;
+use crate::read::source::{SourceMap, SourcePos};
 
 /// `d` with the line it is located at, when that line is in the journal.
 fn with_line(journal: &Journal, sources: &SourceMap, d: Diagnostic) -> Diagnostic {
@@ -679,7 +679,9 @@ fn restricted_funds(
 ) {
     let restricted: Vec<FundId> = journal
         .fund_ids()
-        .filter(|&f| journal.fund_restriction(f) != crate::model::settings::Restriction::Unrestricted)
+        .filter(|&f| {
+            journal.fund_restriction(f) != crate::model::settings::Restriction::Unrestricted
+        })
         .collect();
     if restricted.is_empty() {
         return;

@@ -30,18 +30,18 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::read::auto::{AutoAmount, AutoRule};
 use crate::model::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::read::grammar::ReadContext;
 use crate::model::journal::{
     AccountId, Assertion, CommodityId, Cost, CostKind, FundId, InvariantViolation, Journal, Names,
     Origin, Posting, PostingExtra, PostingKind, Price, Status, Tag, Transaction, TransactionExtra,
     NO_EXTRA,
 };
 use crate::model::money::{self, Decimal, MultiAmount};
+use crate::model::settings::Settings;
+use crate::read::auto::{AutoAmount, AutoRule};
+use crate::read::grammar::ReadContext;
 use crate::read::parse::{self, BlockError};
 use crate::read::raw::{RawAmount, RawAssertion, RawTag, RawTransaction};
-use crate::model::settings::Settings;
 use crate::read::source::{
     self, Entry, SourceMap, SourcePos, TransactionBlock, View, POSTINGS_PER_TRANSACTION_MAX,
 };

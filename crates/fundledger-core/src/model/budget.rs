@@ -26,15 +26,15 @@ use chrono::{Datelike, Months, NaiveDate};
 use serde::Serialize;
 
 use crate::model::diagnostic::{Code, Diagnostic};
-use crate::read::grammar::ReadContext;
 use crate::model::journal::{Journal, PostingKind};
 use crate::model::money::{self, Decimal};
 use crate::model::period::{self, Interval};
+use crate::model::settings::{AccountClass, CommodityKind, FiscalYearStart, Settings};
+use crate::read::grammar::ReadContext;
+use crate::read::source::{SourceMap, SourcePos};
 use crate::reports::statement::{Cell, Language, RowKind, Statement};
 use crate::reports::valued::Shown;
 use crate::reports::{acc, words, ReportError};
-use crate::model::settings::{AccountClass, CommodityKind, FiscalYearStart, Settings};
-use crate::read::source::{SourceMap, SourcePos};
 
 /// One periodic entry, read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -568,7 +568,9 @@ fn actuals(
                     return None;
                 }
                 keys.iter()
-                    .filter(|(_, a, c)| c == symbol && crate::model::query::account_matches(account, a))
+                    .filter(|(_, a, c)| {
+                        c == symbol && crate::model::query::account_matches(account, a)
+                    })
                     .max_by_key(|(_, a, _)| a.len())
             });
             match row {

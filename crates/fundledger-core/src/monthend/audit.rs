@@ -418,8 +418,8 @@ pub fn package(
     );
     let mut whole = Sha256::new();
     for path in journal.files() {
-        let digest =
-            crate::write_path::write::digest_file(path).map_err(|e| AuditError::Render(e.to_string()))?;
+        let digest = crate::write_path::write::digest_file(path)
+            .map_err(|e| AuditError::Render(e.to_string()))?;
         let shown = path
             .strip_prefix(&settings.root)
             .unwrap_or(path)

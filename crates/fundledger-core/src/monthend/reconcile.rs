@@ -41,10 +41,12 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::model::diagnostic::{Code, Diagnostic, Location};
-use crate::write_path::import::StatementRow;
-use crate::model::journal::{quote_commodity, AccountId, CommodityId, Journal, Status, Transaction};
+use crate::model::journal::{
+    quote_commodity, AccountId, CommodityId, Journal, Status, Transaction,
+};
 use crate::model::money::{self, Decimal};
 use crate::model::settings::Settings;
+use crate::write_path::import::StatementRow;
 use crate::write_path::write::{self, ChangeError, ChangeOptions, Fingerprint, Replacement};
 
 /// The tag of a reconciliation record; its value is the account.
@@ -1009,7 +1011,8 @@ pub fn apply(
         } else {
             Fingerprint::of(&path)?
         };
-        let text = crate::write_path::import::read_text(&path).map_err(|e| ChangeError::io("", e))?;
+        let text =
+            crate::write_path::import::read_text(&path).map_err(|e| ChangeError::io("", e))?;
         if Fingerprint::of(&path)? != expected {
             return Err(ChangeError::Write(write::WriteError::Changed(path)));
         }
@@ -1084,7 +1087,10 @@ pub fn last_reconciliations(journal: &Journal, as_of: NaiveDate) -> Vec<AccountS
         .map(|id| (journal.account_name(id).to_string(), id))
         .filter(|(name, _)| {
             settings.covers(name)
-                && !name.ends_with(&format!(":{}", crate::write_path::close::REVALUATION_SUFFIX))
+                && !name.ends_with(&format!(
+                    ":{}",
+                    crate::write_path::close::REVALUATION_SUFFIX
+                ))
         })
         .collect();
     accounts.sort();

@@ -12,9 +12,9 @@
 
 use std::borrow::Cow;
 
-use crate::read::grammar::{parse_amount, ReadContext};
 use crate::model::journal::PostingKind;
 use crate::model::money::Decimal;
+use crate::read::grammar::{parse_amount, ReadContext};
 use crate::read::parse::BlockError;
 use crate::read::raw::RawAmount;
 

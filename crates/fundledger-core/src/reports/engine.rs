@@ -114,7 +114,10 @@ fn is_fx_account(report: &crate::model::settings::ReportSettings, account: &str)
 /// income account that is not an exchange result), else `None`: what
 /// `report donors` counts as a gift (contributions and gifts in kind) is
 /// exactly what the statement of activities shows on those lines.
-pub fn gift_kind(journal: &Journal, account: crate::model::journal::AccountId) -> Option<IncomeCategory> {
+pub fn gift_kind(
+    journal: &Journal,
+    account: crate::model::journal::AccountId,
+) -> Option<IncomeCategory> {
     let name = journal.account_name(account);
     match journal.account_class(account) {
         Some(AccountClass::Income) if !is_fx_account(&journal.settings().report, name) => {

@@ -955,7 +955,9 @@ fn sheet_lines(c: &Classified<'_, '_>, language: Language) -> Result<Vec<SheetLi
                             .map(|(k, q)| {
                                 format!(
                                     "{} {}",
-                                    crate::render::text::grouped(super::at_precision(journal, q, k)),
+                                    crate::render::text::grouped(super::at_precision(
+                                        journal, q, k
+                                    )),
                                     journal.commodity_name(k)
                                 )
                             })

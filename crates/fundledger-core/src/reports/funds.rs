@@ -130,8 +130,13 @@ pub fn funds(
     let mut rows = Vec::new();
     let mut closing_total: MultiAmount<CommodityId> = MultiAmount::new();
     for (&(fund, commodity), f) in &figures {
-        let closing =
-            crate::model::money::checked_sum([f.opening, f.income, -f.expenses, f.exchange, f.transfers])?;
+        let closing = crate::model::money::checked_sum([
+            f.opening,
+            f.income,
+            -f.expenses,
+            f.exchange,
+            f.transfers,
+        ])?;
         if closing != f.closing_recomputed {
             return Err(ReportError::DoesNotTie(format!(
                 "fund {} in {}: opening + income - expenses + transfers = {closing}, but its balance at the end is {}",

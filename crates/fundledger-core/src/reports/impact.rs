@@ -862,7 +862,8 @@ fn source_label(
         Source::Donor(id) => match register.get(id) {
             // An anonymous giver without a label: say so, not only the id.
             Some(d)
-                if d.category == crate::donors::register::DonorCategory::Anonymous && d.label.is_none() =>
+                if d.category == crate::donors::register::DonorCategory::Anonymous
+                    && d.label.is_none() =>
             {
                 match language {
                     Language::En => format!("Anonymous donor ({id})"),

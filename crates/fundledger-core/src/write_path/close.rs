@@ -71,13 +71,13 @@ use crate::model::journal::{
     quote_commodity, Assertion, CommodityId, CostKind, Journal, PostingKind, Status, Transaction,
 };
 use crate::model::money::{self, Decimal, RoundingStrategy};
-use crate::write_path::print::{self, HeaderText};
 use crate::model::query::account_matches;
+use crate::model::settings::{AccountClass, Settings};
+use crate::read::source::{SourceMap, SourcePos};
 use crate::reports::financial::Standard;
 use crate::reports::valued::Valued;
 use crate::reports::ReportError;
-use crate::model::settings::{AccountClass, Settings};
-use crate::read::source::{SourceMap, SourcePos};
+use crate::write_path::print::{self, HeaderText};
 
 /// The `[close]` table of `fundledger.toml`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

@@ -8,8 +8,8 @@
 use chrono::NaiveDate;
 
 use crate::model::diagnostic::{Code, Diagnostic, Location};
-use crate::write_path::import::clean_text;
 use crate::model::journal::Status;
+use crate::write_path::import::clean_text;
 use crate::write_path::print;
 
 /// A transaction given on the command line.

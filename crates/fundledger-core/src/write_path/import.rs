@@ -34,12 +34,12 @@ use encoding_rs::{DecoderResult, SHIFT_JIS};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::model::diagnostic::{Code, Diagnostic, Location};
 use crate::donors::register::{DonorMatch, DonorRegister};
+use crate::model::diagnostic::{Code, Diagnostic, Location};
 use crate::model::journal::{Journal, PostingKind, Status};
 use crate::model::money::{self, Decimal};
-use crate::write_path::print;
 use crate::model::settings::{ColumnRef, ImportRules, ProductSettings, Settings};
+use crate::write_path::print;
 use crate::write_path::write::ChangeError;
 
 /// What kind of file is imported.
@@ -1813,7 +1813,9 @@ pub fn prepare(
         },
     };
     if settings.from_file {
-        let path = settings.root.join(crate::model::settings::SETTINGS_FILE_NAME);
+        let path = settings
+            .root
+            .join(crate::model::settings::SETTINGS_FILE_NAME);
         if let Ok(text) = read_text(&path) {
             rule_files.push((path, text));
         }
@@ -1849,7 +1851,9 @@ pub fn prepare(
     let mut donors_file = None;
     let donors = match (request.kind, settings.from_file) {
         (ImportKind::Donations, true) => {
-            let path = settings.root.join(crate::donors::register::DONORS_FILE_NAME);
+            let path = settings
+                .root
+                .join(crate::donors::register::DONORS_FILE_NAME);
             let (file, old) = crate::write_path::write::SideFile::read(&path, &settings.journal)
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
             let register = if file.expected.is_none() {

@@ -337,7 +337,11 @@ pub fn account_text(name: &str, kind: PostingKind, status: Status) -> String {
 }
 
 /// Writes one transaction.
-pub fn write_transaction(out: &mut String, journal: &Journal, t: &crate::model::journal::Transaction) {
+pub fn write_transaction(
+    out: &mut String,
+    journal: &Journal,
+    t: &crate::model::journal::Transaction,
+) {
     let header_start = out.len();
     write_header(
         out,

@@ -42,8 +42,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::model::diagnostic::Diagnostic;
 use crate::load::{self, Loaded};
+use crate::model::diagnostic::Diagnostic;
 use crate::model::settings::Settings;
 
 /// The prefix of the temporary files this module writes beside a journal.
@@ -1119,7 +1119,8 @@ pub fn change_with<T>(
     } = lock_and_load(settings, &options)?;
     let addition = prepare(&loaded.journal)?;
     // Nothing goes into a closed year (not even in a dry run).
-    crate::write_path::close::refuse_closed(&loaded.journal, &addition.text).map_err(ChangeError::Input)?;
+    crate::write_path::close::refuse_closed(&loaded.journal, &addition.text)
+        .map_err(ChangeError::Input)?;
     let transactions_before = loaded.journal.transactions().len();
     drop(loaded);
     if addition.transactions == 0 {

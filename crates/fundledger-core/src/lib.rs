@@ -210,47 +210,27 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-// The public API: what a Rust program that depends on fundledger-core uses.
-pub mod budget;
-pub mod close;
-pub mod diagnostic;
-pub mod import;
-pub mod journal;
-pub mod load;
-pub mod money;
-pub mod period;
-pub mod query;
-pub mod reports;
-pub mod settings;
-pub mod write;
-
-// Internal: the loader's stages, the renderers and the binary's helpers.
-mod advances;
-mod audit;
-mod auto;
-mod checks;
+// The folders follow the pipeline of ARCHITECTURE.md: read → load
+// (validate and build) → model → reports → render, and the write path.
+// Each folder is private; the public modules are re-exported below at the
+// paths they have always had.
 mod donors;
-mod entry;
-mod fastpath;
-mod grammar;
-mod html;
-mod lists;
-mod locate;
-mod parse;
-mod print;
-mod raw;
-mod receipts;
-mod reconcile;
-mod remittances;
+pub mod load;
+mod model;
+mod monthend;
+mod read;
 mod render;
-mod sheet;
-mod source;
-mod valuation;
+pub mod reports;
+mod write_path;
+
+// The public API: what a Rust program that depends on fundledger-core uses.
+pub use model::{budget, diagnostic, journal, money, period, query, settings};
+pub use write_path::{close, import, write};
 
 pub use diagnostic::{Code, Diagnostic, Location, Severity, Span};
 pub use journal::Journal;
 pub use load::{load, load_text, LoadError, Loaded};
-pub use locate::{find_ledger_dir, open_ledger_dir, LocateError};
+pub use read::locate::{find_ledger_dir, open_ledger_dir, LocateError};
 pub use reports::Report;
 pub use settings::Settings;
 
@@ -309,66 +289,66 @@ mod tests {
 pub mod cli_support {
     /// Advances (see the binary's `report advances`).
     pub mod advances {
-        pub use crate::advances::*;
+        pub use crate::monthend::advances::*;
     }
     /// The auditor's package.
     pub mod audit {
-        pub use crate::audit::*;
+        pub use crate::monthend::audit::*;
     }
     /// The donor register (`donors.csv`).
     pub mod donors {
-        pub use crate::donors::*;
+        pub use crate::donors::register::*;
     }
     /// One transaction entered by hand (`add`).
     pub mod entry {
-        pub use crate::entry::*;
+        pub use crate::write_path::entry::*;
     }
     /// The fast path of the reader (fuzz targets).
     pub mod fastpath {
-        pub use crate::fastpath::*;
+        pub use crate::read::fastpath::*;
     }
     /// HTML pages.
     pub mod html {
-        pub use crate::html::*;
+        pub use crate::render::html::*;
     }
     /// hledger-style listings.
     pub mod lists {
-        pub use crate::lists::*;
+        pub use crate::render::lists::*;
     }
     /// Finding a ledger directory.
     pub mod locate {
-        pub use crate::locate::*;
+        pub use crate::read::locate::*;
     }
     /// The ledger-parser adapter (fuzz targets).
     pub mod parse {
-        pub use crate::parse::*;
+        pub use crate::read::parse::*;
     }
     /// The canonical journal writer.
     pub mod print {
-        pub use crate::print::*;
+        pub use crate::write_path::print::*;
     }
     /// Donation receipts.
     pub mod receipts {
-        pub use crate::receipts::*;
+        pub use crate::donors::receipts::*;
     }
     /// Reconciliation.
     pub mod reconcile {
-        pub use crate::reconcile::*;
+        pub use crate::monthend::reconcile::*;
     }
     /// Remittances abroad.
     pub mod remittances {
-        pub use crate::remittances::*;
+        pub use crate::monthend::remittances::*;
     }
     /// Text, CSV and JSON renderings.
     pub mod render {
-        pub use crate::render::*;
+        pub use crate::render::text::*;
     }
     /// Spreadsheet sheets.
     pub mod sheet {
-        pub use crate::sheet::*;
+        pub use crate::render::sheet::*;
     }
     /// Valuation in the base currency.
     pub mod valuation {
-        pub use crate::valuation::*;
+        pub use crate::model::valuation::*;
     }
 }

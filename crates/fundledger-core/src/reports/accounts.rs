@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::ReportError;
-use crate::journal::Journal;
+use crate::model::journal::Journal;
 
 /// One account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -1,7 +1,7 @@
 //! The annual report: every statement and note of a fiscal year, the
 //! previous year's key figures beside this year's, and the series the
-//! charts are drawn from. Plain data; `crate::html` and
-//! `crate::render` lay it out.
+//! charts are drawn from. Plain data; `crate::render::html` and
+//! `crate::render::text` lay it out.
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -12,9 +12,9 @@ use super::statement::{Cell, Language, RowKind, Statement};
 use super::valued::{months, Valued};
 use super::words::{self, pick};
 use super::ReportError;
-use crate::journal::PostingKind;
-use crate::money::Decimal;
-use crate::settings::AccountClass;
+use crate::model::journal::PostingKind;
+use crate::model::money::Decimal;
+use crate::model::settings::AccountClass;
 
 /// Where one restricted fund's money went in the year.
 #[derive(Clone, Debug, Serialize)]
@@ -105,7 +105,7 @@ pub struct AnnualReport {
 /// The sum of the figures a statement printed under keys starting with
 /// `prefix`.
 fn tie_sum(s: &Statement, prefix: &str) -> Result<Decimal, ReportError> {
-    Ok(crate::money::checked_sum(
+    Ok(crate::model::money::checked_sum(
         s.ties
             .iter()
             .filter(|t| t.key.starts_with(prefix))
@@ -165,7 +165,7 @@ pub fn annual(
             opening,
             tie_sum(s, "income/total/")?,
             tie_sum(s, "expenses/total")?,
-            crate::money::checked_sub(closing, opening)?,
+            crate::model::money::checked_sub(closing, opening)?,
             closing,
         ])
     };
@@ -270,18 +270,18 @@ pub fn annual(
     let restricted = roll_forward
         .rows
         .iter()
-        .filter(|r| r.restriction == crate::settings::Restriction::Restricted.as_str())
+        .filter(|r| r.restriction == crate::model::settings::Restriction::Restricted.as_str())
         .map(|r| {
             let opening = r.opening;
             let closing = r.closing;
             // Whatever left the fund in the year: expenses, exchange
             // losses and transfers out; what came in is the rest.
-            let spent = crate::money::checked_sum([
+            let spent = crate::model::money::checked_sum([
                 r.expenses,
                 -r.exchange.min(Decimal::ZERO),
                 -r.transfers.min(Decimal::ZERO),
             ])?;
-            let received = crate::money::checked_sum([
+            let received = crate::model::money::checked_sum([
                 r.income,
                 r.exchange.max(Decimal::ZERO),
                 r.transfers.max(Decimal::ZERO),
@@ -489,7 +489,7 @@ fn add_comparative(current: &mut Statement, previous: &Statement, header: &str) 
                 current.notes.push(format!(
                     "{header}: {} {}",
                     row.label,
-                    crate::render::grouped(*value)
+                    crate::render::text::grouped(*value)
                 ));
             }
             continue;
@@ -521,8 +521,8 @@ fn fund_series(
         settings
             .loans
             .iter()
-            .any(|l| crate::query::account_matches(account, &l.account))
-            || crate::query::account_matches(account, "Liabilities:MemberLoans")
+            .any(|l| crate::model::query::account_matches(account, &l.account))
+            || crate::model::query::account_matches(account, "Liabilities:MemberLoans")
     };
     let month_starts = months(begin, end);
     let mut month_ends: Vec<NaiveDate> = month_starts.iter().skip(1).copied().collect();
@@ -605,17 +605,17 @@ pub fn markdown(report: &AnnualReport) -> String {
         ),
     };
     out.push_str(&format!("## {}\n\n", pick(language, "Summary", "概要")));
-    out.push_str(&crate::render::statement_markdown(&report.summary));
+    out.push_str(&crate::render::text::statement_markdown(&report.summary));
     out.push_str(&format!(
         "## {}\n\n",
         pick(language, "Financial statements", "財務諸表")
     ));
     for s in &report.statements {
-        out.push_str(&crate::render::statement_markdown(s));
+        out.push_str(&crate::render::text::statement_markdown(s));
     }
     out.push_str(&format!("## {}\n\n", pick(language, "Notes", "注記")));
     for s in &report.notes {
-        out.push_str(&crate::render::statement_markdown(s));
+        out.push_str(&crate::render::text::statement_markdown(s));
     }
     out
 }

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{at_precision, Amount, ReportError};
-use crate::journal::{AccountId, CommodityId, FundId, Journal};
-use crate::money::MultiAmount;
-use crate::query::Filter;
+use crate::model::journal::{AccountId, CommodityId, FundId, Journal};
+use crate::model::money::MultiAmount;
+use crate::model::query::Filter;
 
 /// Options of the balance report beyond the filter.
 /// (Not `Debug`: it may hold a whole valuation.)
@@ -55,7 +55,7 @@ pub struct BalanceRow {
     /// The commodity symbol.
     pub commodity: String,
     /// The total.
-    pub amount: crate::money::Decimal,
+    pub amount: crate::model::money::Decimal,
 }
 
 /// A node of the account tree, for the text rendering.
@@ -155,7 +155,7 @@ pub fn balance(
                 .or_default()
                 .add_all(amounts)?;
         }
-        let mut entries: Vec<(String, crate::money::Decimal)> = amounts
+        let mut entries: Vec<(String, crate::model::money::Decimal)> = amounts
             .trimmed()
             .map(|(c, q)| {
                 (
@@ -190,10 +190,10 @@ pub fn balance(
         })
         .collect::<Result<Vec<_>, ReportError>>()?;
     // Reconcile: the rows add up to the total.
-    let mut check_rows: BTreeMap<String, crate::money::Decimal> = BTreeMap::new();
+    let mut check_rows: BTreeMap<String, crate::model::money::Decimal> = BTreeMap::new();
     for row in &rows {
         let entry = check_rows.entry(row.commodity.clone()).or_default();
-        *entry = crate::money::checked_add(*entry, row.amount)?;
+        *entry = crate::model::money::checked_add(*entry, row.amount)?;
     }
     for (c, q) in total.trimmed() {
         let from_rows = check_rows
@@ -288,7 +288,7 @@ pub fn balance_columns(
         by_fund: false,
         ..options
     };
-    let mut columns: Vec<BTreeMap<(String, String), crate::money::Decimal>> = Vec::new();
+    let mut columns: Vec<BTreeMap<(String, String), crate::model::money::Decimal>> = Vec::new();
     for (begin, end) in periods.iter().copied().chain([(first.0, last.1)]) {
         let narrowed = Filter {
             begin: Some(filter.begin.map_or(begin, |b| b.max(begin))),
@@ -330,14 +330,14 @@ pub fn balance_columns(
         single.unwrap_or(""),
     );
     s.label_header = "account".into();
-    let mut totals: BTreeMap<String, Vec<crate::money::Decimal>> = BTreeMap::new();
+    let mut totals: BTreeMap<String, Vec<crate::model::money::Decimal>> = BTreeMap::new();
     for key in &keys {
-        let cells: Vec<crate::money::Decimal> = columns
+        let cells: Vec<crate::model::money::Decimal> = columns
             .iter()
             .map(|c| c.get(key).copied().unwrap_or_default())
             .collect();
         let (periods_part, total) = cells.split_at(cells.len() - 1);
-        let mut sum = crate::money::Decimal::ZERO;
+        let mut sum = crate::model::money::Decimal::ZERO;
         for v in periods_part {
             super::acc(&mut sum, *v)?;
         }
@@ -354,7 +354,7 @@ pub fn balance_columns(
         s.amounts(label, 0, RowKind::Line, &cells);
         let column_totals = totals
             .entry(key.1.clone())
-            .or_insert_with(|| vec![crate::money::Decimal::ZERO; cells.len()]);
+            .or_insert_with(|| vec![crate::model::money::Decimal::ZERO; cells.len()]);
         for (t, v) in column_totals.iter_mut().zip(&cells) {
             super::acc(t, *v)?;
         }

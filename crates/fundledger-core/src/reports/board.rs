@@ -9,10 +9,10 @@ use super::statement::{Cell, Language, RowKind, Statement};
 use super::valued::{months, Valued};
 use super::words::{self, pick};
 use super::ReportError;
-use crate::journal::{Journal, PostingKind};
-use crate::money::{self, Decimal, RoundingStrategy};
-use crate::query::account_matches;
-use crate::settings::AccountClass;
+use crate::model::journal::{Journal, PostingKind};
+use crate::model::money::{self, Decimal, RoundingStrategy};
+use crate::model::query::account_matches;
+use crate::model::settings::AccountClass;
 
 fn text(s: impl Into<String>) -> Cell {
     Cell::Text(s.into())
@@ -261,12 +261,12 @@ pub fn loans(
     register.notes.push(match language {
         Language::En => format!(
             "The total equals the balance of the member-loan accounts in the statement of financial position ({} {}).",
-            crate::render::grouped(-control),
+            crate::render::text::grouped(-control),
             valued.base
         ),
         Language::Ja => format!(
             "合計は貸借対照表の会員からの借入金の残高（{}）に一致します。",
-            crate::render::grouped(-control),
+            crate::render::text::grouped(-control),
         ),
     });
 
@@ -520,7 +520,7 @@ pub fn sales(
 }
 
 fn product_cells(
-    product: &crate::settings::ProductSettings,
+    product: &crate::model::settings::ProductSettings,
     sold: Decimal,
     returned: Decimal,
     revenue: Decimal,
@@ -732,7 +732,7 @@ pub fn outputs(
     };
     for ((account, unit), s) in &series {
         let label = words::account(settings, account, language);
-        let stock = measure_of(unit) == crate::settings::Measure::Stock;
+        let stock = measure_of(unit) == crate::model::settings::Measure::Stock;
         // Per dimension value: month → quantity. A stock's monthly figure
         // for the whole output adds the dimensions' latest observations.
         let mut per_dimension: BTreeMap<&str, BTreeMap<NaiveDate, Decimal>> = BTreeMap::new();
@@ -842,7 +842,7 @@ pub fn outputs(
         let monthly = monthly_outputs(journal, &target.account, begin, end)?;
         let label = words::account(settings, &target.account, language);
         let unit = words::unit(settings, &target.unit, language);
-        let per_month = crate::render::grouped(target.per_month);
+        let per_month = crate::render::text::grouped(target.per_month);
         let mut s = in_language(
             Statement::new(
                 "outputs-target",

@@ -7,9 +7,9 @@
 //! statement engine classifies as contributions (money) or in kind
 //! ([`super::engine::gift_kind`]), valued in the base currency as every
 //! statement values it; its donor is the posting's `donor:` tag, else its
-//! transaction's ([`crate::donors::donor_of`]). Personal data (names,
+//! transaction's ([`crate::donors::register::donor_of`]). Personal data (names,
 //! addresses) is shown only when asked (`with_personal_data`); otherwise a
-//! donor is shown by the public name of [`crate::donors::Donor::display_name`].
+//! donor is shown by the public name of [`crate::donors::register::Donor::display_name`].
 
 use std::collections::BTreeMap;
 
@@ -20,8 +20,8 @@ use super::statement::{Cell, Language, RowKind, Statement};
 use super::valued::Valued;
 use super::words::{self, pick};
 use super::ReportError;
-use crate::donors::{donor_of, Donor, DonorCategory, DonorRegister};
-use crate::money::{self, Decimal, RoundingStrategy};
+use crate::donors::register::{donor_of, Donor, DonorCategory, DonorRegister};
+use crate::model::money::{self, Decimal, RoundingStrategy};
 
 /// The least a donor's gifts in one fiscal year must total to count in the
 /// 絶対値基準 (3,000 yen; 租税特別措置法施行令 第39条の22の4).
@@ -98,7 +98,7 @@ pub fn donors(
     let journal = valued.journal;
     let settings = journal.settings();
     let language = words::language_of(standard);
-    let register = match crate::donors::register_of(settings) {
+    let register = match crate::donors::register::register_of(settings) {
         None => std::sync::Arc::new(DonorRegister::default()),
         Some(Ok(register)) => register,
         Some(Err(problems)) => {

@@ -40,10 +40,10 @@ use serde::Serialize;
 
 use super::valued::Valued;
 use super::ReportError;
-use crate::journal::{AccountId, FundId, Journal};
-use crate::money::{self, Decimal};
-use crate::query::account_matches;
-use crate::settings::{AccountClass, NatureGroup, Restriction};
+use crate::model::journal::{AccountId, FundId, Journal};
+use crate::model::money::{self, Decimal};
+use crate::model::query::account_matches;
+use crate::model::settings::{AccountClass, NatureGroup, Restriction};
 
 /// How an expense function is classified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -103,7 +103,7 @@ pub enum IncomeCategory {
 }
 
 /// True for an account the statements report as an exchange result.
-fn is_fx_account(report: &crate::settings::ReportSettings, account: &str) -> bool {
+fn is_fx_account(report: &crate::model::settings::ReportSettings, account: &str) -> bool {
     report
         .fx_accounts
         .iter()
@@ -114,7 +114,10 @@ fn is_fx_account(report: &crate::settings::ReportSettings, account: &str) -> boo
 /// income account that is not an exchange result), else `None`: what
 /// `report donors` counts as a gift (contributions and gifts in kind) is
 /// exactly what the statement of activities shows on those lines.
-pub fn gift_kind(journal: &Journal, account: crate::journal::AccountId) -> Option<IncomeCategory> {
+pub fn gift_kind(
+    journal: &Journal,
+    account: crate::model::journal::AccountId,
+) -> Option<IncomeCategory> {
     let name = journal.account_name(account);
     match journal.account_class(account) {
         Some(AccountClass::Income) if !is_fx_account(&journal.settings().report, name) => {

@@ -14,9 +14,9 @@ use super::financial::{Standard, StatementSet};
 use super::statement::{Cell, Language, RowKind, Statement};
 use super::words;
 use super::ReportError;
-use crate::money::{self, Decimal};
-use crate::query::account_matches;
-use crate::settings::{AccountClass, Restriction};
+use crate::model::money::{self, Decimal};
+use crate::model::query::account_matches;
+use crate::model::settings::{AccountClass, Restriction};
 
 /// One member loan's movement over a period.
 #[derive(Clone, Debug)]
@@ -487,7 +487,7 @@ fn notes_asc958(c: &Classified<'_, '_>) -> Result<Vec<Statement>, ReportError> {
     )?;
     liquidity.notes.push(format!(
         "The organisation keeps its general funds in a postal savings account and in cash for the field; it has no investments. Loans from members of {} {} fall due within one year (or have no agreed due date) and are repaid from general funds as gifts allow.",
-        crate::render::grouped(due_soon),
+        crate::render::text::grouped(due_soon),
         c.valued.base
     ));
     out.push(liquidity);
@@ -769,7 +769,7 @@ fn notes_sorp(
     let all = money::checked_sum(loans.iter().map(|m| m.closing))?;
     parties.notes.push(format!(
         "Loans from members in total at the year end: {} {}.",
-        crate::render::grouped(all),
+        crate::render::text::grouped(all),
         c.valued.base
     ));
     out.push(parties);
@@ -849,10 +849,10 @@ pub fn cashflows(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
     let (mut borrowed, mut repaid, mut exchange, mut other) =
         (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     let (mut opening, mut closing) = (Decimal::ZERO, Decimal::ZERO);
-    let mut postings: Vec<(&crate::journal::Posting, Decimal)> = Vec::new();
-    let mut current: Option<&crate::journal::Transaction> = None;
+    let mut postings: Vec<(&crate::model::journal::Posting, Decimal)> = Vec::new();
+    let mut current: Option<&crate::model::journal::Transaction> = None;
     let mut flush =
-        |postings: &mut Vec<(&crate::journal::Posting, Decimal)>| -> Result<(), ReportError> {
+        |postings: &mut Vec<(&crate::model::journal::Posting, Decimal)>| -> Result<(), ReportError> {
             // A transaction that moves no cash has no cash flow.
             if !postings
                 .iter()

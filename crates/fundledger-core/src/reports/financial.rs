@@ -14,9 +14,9 @@ use super::engine::{BalanceLine, Classified, Element, ExpenseKind, IncomeCategor
 use super::statement::{Language, RowKind, Statement};
 use super::valued::Valued;
 use super::ReportError;
-use crate::journal::FundId;
-use crate::money::{self, Decimal};
-use crate::settings::{AccountClass, Restriction};
+use crate::model::journal::FundId;
+use crate::model::money::{self, Decimal};
+use crate::model::settings::{AccountClass, Restriction};
 
 /// The accounting standard a statement follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -925,12 +925,12 @@ fn sheet_lines(c: &Classified<'_, '_>, language: Language) -> Result<Vec<SheetLi
     // Foreign quantities held per asset line at the end.
     let mut held: std::collections::BTreeMap<
         String,
-        crate::money::MultiAmount<crate::journal::CommodityId>,
+        crate::model::money::MultiAmount<crate::model::journal::CommodityId>,
     > = Default::default();
     let base = journal.commodity_id(&c.valued.base);
     for t in journal.transactions().iter().filter(|t| t.date < c.end) {
         for p in journal.postings(t) {
-            if p.kind != crate::journal::PostingKind::Real
+            if p.kind != crate::model::journal::PostingKind::Real
                 || Some(p.commodity) == base
                 || journal.account_class(p.account) != Some(AccountClass::Assets)
             {
@@ -955,7 +955,9 @@ fn sheet_lines(c: &Classified<'_, '_>, language: Language) -> Result<Vec<SheetLi
                             .map(|(k, q)| {
                                 format!(
                                     "{} {}",
-                                    crate::render::grouped(super::at_precision(journal, q, k)),
+                                    crate::render::text::grouped(super::at_precision(
+                                        journal, q, k
+                                    )),
                                     journal.commodity_name(k)
                                 )
                             })
@@ -967,7 +969,7 @@ fn sheet_lines(c: &Classified<'_, '_>, language: Language) -> Result<Vec<SheetLi
                         .report
                         .fixed_assets
                         .iter()
-                        .any(|f| crate::query::account_matches(account, f))
+                        .any(|f| crate::model::query::account_matches(account, f))
                     {
                         Section::FixedAssets
                     } else {
@@ -998,8 +1000,8 @@ fn sheet_lines(c: &Classified<'_, '_>, language: Language) -> Result<Vec<SheetLi
             BalanceLine::Liability(account) if !value.is_zero() => {
                 let owed = -value;
                 let loan = settings.loans.iter().find(|l| {
-                    crate::query::account_matches(&l.account, account)
-                        || crate::query::account_matches(account, &l.account)
+                    crate::model::query::account_matches(&l.account, account)
+                        || crate::model::query::account_matches(account, &l.account)
                 });
                 let is_member_loan = loan.is_some()
                     || (!settings.loans.is_empty()
@@ -1384,7 +1386,7 @@ fn position(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, Rep
             format!(
                 "{} {}",
                 super::words::fund(settings, journal.fund_name(f), language),
-                crate::render::grouped(c.funds[&f].closing_by_balances)
+                crate::render::text::grouped(c.funds[&f].closing_by_balances)
             )
         })
         .collect();
@@ -1666,9 +1668,9 @@ fn fund_analysis(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
         let all = money::checked_add(closing_by_class[0], closing_by_class[1])?;
         s.notes.push(format!(
             "当法人の正味財産は{}円ですが、そのうち{}円は上記のように使途が特定されています。したがって使途が制約されていない正味財産は{}円です。",
-            crate::render::grouped(all),
-            crate::render::grouped(closing_by_class[1]),
-            crate::render::grouped(closing_by_class[0])
+            crate::render::text::grouped(all),
+            crate::render::text::grouped(closing_by_class[1]),
+            crate::render::text::grouped(closing_by_class[0])
         ));
     }
     for fund in journal.fund_ids() {

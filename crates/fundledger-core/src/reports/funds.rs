@@ -22,9 +22,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::{at_precision, Amount, ReportError};
-use crate::journal::{CommodityId, FundId, Journal, PostingKind};
-use crate::money::{checked_add, checked_sub, Decimal, MultiAmount};
-use crate::settings::AccountClass;
+use crate::model::journal::{CommodityId, FundId, Journal, PostingKind};
+use crate::model::money::{checked_add, checked_sub, Decimal, MultiAmount};
+use crate::model::settings::AccountClass;
 
 /// One fund in one commodity.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -130,8 +130,13 @@ pub fn funds(
     let mut rows = Vec::new();
     let mut closing_total: MultiAmount<CommodityId> = MultiAmount::new();
     for (&(fund, commodity), f) in &figures {
-        let closing =
-            crate::money::checked_sum([f.opening, f.income, -f.expenses, f.exchange, f.transfers])?;
+        let closing = crate::model::money::checked_sum([
+            f.opening,
+            f.income,
+            -f.expenses,
+            f.exchange,
+            f.transfers,
+        ])?;
         if closing != f.closing_recomputed {
             return Err(ReportError::DoesNotTie(format!(
                 "fund {} in {}: opening + income - expenses + transfers = {closing}, but its balance at the end is {}",

@@ -51,10 +51,10 @@ use super::engine::{Classified, MovementKind};
 use super::statement::{currency_word, Language, RowKind, Statement};
 use super::valued::Valued;
 use super::{words, ReportError};
-use crate::donors::DonorRegister;
-use crate::journal::{FundId, PostingKind};
-use crate::money::{self, Decimal};
-use crate::render::grouped;
+use crate::donors::register::DonorRegister;
+use crate::model::journal::{FundId, PostingKind};
+use crate::model::money::{self, Decimal};
+use crate::render::text::grouped;
 
 /// How spending is allocated to the gifts of a fund.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -561,8 +561,8 @@ fn add_to(map: &mut BTreeMap<usize, Decimal>, parts: &Parts) -> Result<(), Repor
 /// The donor of a posting: its own `donor:` tag, else its transaction's.
 fn donor_of<'j>(
     journal: &'j crate::Journal,
-    t: &'j crate::journal::Transaction,
-    p: &'j crate::journal::Posting,
+    t: &'j crate::model::journal::Transaction,
+    p: &'j crate::model::journal::Posting,
 ) -> Option<&'j str> {
     journal.posting_tag(p, "donor").or_else(|| {
         journal
@@ -703,7 +703,7 @@ fn allocate_fund(
             let commodity = journal.commodity_name(p.commodity);
             if settings
                 .commodity(commodity)
-                .is_some_and(|c| c.kind != crate::settings::CommodityKind::Unit)
+                .is_some_and(|c| c.kind != crate::model::settings::CommodityKind::Unit)
             {
                 continue;
             }
@@ -782,7 +782,7 @@ fn output_lines(
         let unit = words::unit(settings, &key.commodity, language);
         let stock = settings
             .commodity(&key.commodity)
-            .is_some_and(|c| c.measure == crate::settings::Measure::Stock);
+            .is_some_and(|c| c.measure == crate::model::settings::Measure::Stock);
         let dimension = key
             .dimension
             .split_once(':')
@@ -862,7 +862,8 @@ fn source_label(
         Source::Donor(id) => match register.get(id) {
             // An anonymous giver without a label: say so, not only the id.
             Some(d)
-                if d.category == crate::donors::DonorCategory::Anonymous && d.label.is_none() =>
+                if d.category == crate::donors::register::DonorCategory::Anonymous
+                    && d.label.is_none() =>
             {
                 match language {
                     Language::En => format!("Anonymous donor ({id})"),

@@ -1,7 +1,7 @@
 //! Reports: functions from a validated [`Journal`] to plain data.
 //!
 //! Each report is a serde-serialisable value; nothing here formats text (see
-//! `crate::render`). Every report first re-checks the journal's invariants
+//! `crate::render::text`). Every report first re-checks the journal's invariants
 //! ([`Journal::verify_invariants`]) and reconciles its own totals before it
 //! returns, so a report that does not tie is an error, never output.
 //!
@@ -226,8 +226,8 @@ fn comparative(
 
 use serde::Serialize;
 
-use crate::journal::{CommodityId, InvariantViolation, Journal};
-use crate::money::{Decimal, Overflow};
+use crate::model::journal::{CommodityId, InvariantViolation, Journal};
+use crate::model::money::{Decimal, Overflow};
 
 /// Why a report could not be produced.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -265,7 +265,7 @@ impl From<InvariantViolation> for ReportError {
 
 /// `*target += value`, checked: an overflow is an error, never a panic.
 pub(crate) fn acc(target: &mut Decimal, value: Decimal) -> Result<(), ReportError> {
-    *target = crate::money::checked_add(*target, value)?;
+    *target = crate::model::money::checked_add(*target, value)?;
     Ok(())
 }
 

@@ -5,9 +5,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::{at_precision, ReportError};
-use crate::journal::{CommodityId, Journal};
-use crate::money::{Decimal, MultiAmount};
-use crate::query::Filter;
+use crate::model::journal::{CommodityId, Journal};
+use crate::model::money::{Decimal, MultiAmount};
+use crate::model::query::Filter;
 
 /// One posting in the register.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -1,11 +1,11 @@
 //! A statement: a titled table of labelled rows and columns, the plain data
 //! every financial statement and board report is made of. The renderers in
-//! `crate::render` turn any statement into text, CSV, JSON, Markdown or
+//! `crate::render::text` turn any statement into text, CSV, JSON, Markdown or
 //! HTML, so a new report is only a function that fills one.
 
 use serde::Serialize;
 
-use crate::money::Decimal;
+use crate::model::money::Decimal;
 
 /// What a row is, for layout (indent, rules, bold).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

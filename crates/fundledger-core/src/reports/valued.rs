@@ -20,9 +20,9 @@
 use chrono::NaiveDate;
 
 use super::ReportError;
-use crate::journal::{CommodityId, FundId, Journal, Posting, PostingKind, Transaction};
-use crate::money::{self, Decimal, RoundingStrategy};
-use crate::valuation::Valuer;
+use crate::model::journal::{CommodityId, FundId, Journal, Posting, PostingKind, Transaction};
+use crate::model::money::{self, Decimal, RoundingStrategy};
+use crate::model::valuation::Valuer;
 
 /// Base-currency values of every posting of a journal.
 pub struct Valued<'j> {
@@ -184,7 +184,7 @@ impl Shown<'_> {
         match self {
             Shown::Own => Ok(Some((posting.commodity, posting.quantity))),
             Shown::Cost => {
-                if posting.origin == crate::journal::Origin::Conversion {
+                if posting.origin == crate::model::journal::Origin::Conversion {
                     return Ok(None);
                 }
                 let (quantity, commodity) = journal.weight(posting);
@@ -320,7 +320,7 @@ mod tests {
     /// Loads `text` with yen as the base currency, the default fund
     /// `General` and the restricted funds `FoodAid` and `Shelters`.
     fn valued_journal(text: &str) -> crate::Loaded {
-        use crate::settings::{FundSettings, Restriction};
+        use crate::model::settings::{FundSettings, Restriction};
         let path = std::path::Path::new("t.ledger");
         let mut settings = crate::Settings::for_bare_journal(path);
         settings.base_currency = Some("JPY".into());

@@ -6,7 +6,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::statement::Language;
-use crate::settings::Settings;
+use crate::model::settings::Settings;
 use crate::Journal;
 
 /// The label of an account: the declared label of the account or of its
@@ -16,7 +16,7 @@ pub fn account(settings: &Settings, account: &str, language: Language) -> String
     let declared = |labels: &std::collections::BTreeMap<String, String>| {
         labels
             .iter()
-            .filter(|(prefix, _)| crate::query::account_matches(account, prefix))
+            .filter(|(prefix, _)| crate::model::query::account_matches(account, prefix))
             .max_by_key(|(prefix, _)| prefix.len())
             .map(|(_, label)| label.clone())
     };
@@ -167,7 +167,7 @@ pub fn unit(settings: &Settings, symbol: &str, language: Language) -> String {
 }
 
 /// The name of a product in a language.
-pub fn product(product: &crate::settings::ProductSettings, language: Language) -> String {
+pub fn product(product: &crate::model::settings::ProductSettings, language: Language) -> String {
     match (language, &product.name_ja) {
         (Language::Ja, Some(name)) => name.clone(),
         _ => product.name.clone(),

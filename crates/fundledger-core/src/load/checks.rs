@@ -1,0 +1,778 @@
+//! Checks that need the whole journal: balance assertions, restricted funds
+//! spent below zero, expenses outside a fund's purpose, and date order.
+//!
+//! They run on the built [`Journal`] (so every transaction in it balances)
+//! and report with the positions kept in [`Sources`].
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::model::diagnostic::{Code, Diagnostic};
+use crate::model::journal::{
+    AccountId, Assertion, CommodityId, FundId, Journal, Origin, Posting, Transaction,
+};
+use crate::model::money::{self, Decimal, MultiAmount};
+use crate::model::settings::AccountClass;
+use crate::model::valuation::Valuer;
+use crate::read::source::{SourceMap, SourcePos};
+
+/// `d` with the line it is located at, when that line is in the journal.
+fn with_line(journal: &Journal, sources: &SourceMap, d: Diagnostic) -> Diagnostic {
+    let Some(location) = d.location.clone() else {
+        return d;
+    };
+    let root = &journal.settings().root;
+    let file = journal.files().iter().position(|p| {
+        *p == location.path || root.join(p.strip_prefix(root).unwrap_or(p)) == location.path
+    });
+    match file.and_then(|f| u32::try_from(f).ok()) {
+        Some(file) if location.line > 0 => {
+            let text = sources
+                .line_text(SourcePos {
+                    file,
+                    line: location.line,
+                })
+                .to_string();
+            d.with_excerpt(vec![(location.line, text)])
+        }
+        _ => d,
+    }
+}
+
+/// Runs every whole-journal check.
+pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    declarations(journal, sources, &mut out);
+    dates_in_order(journal, sources, &mut out);
+    fund_purposes(journal, sources, &mut out);
+    restricted_gifts(journal, sources, &mut out);
+    let digits_within_limit = amount_digits(journal, sources, &mut out);
+    report_totals(journal, sources, digits_within_limit, &mut out);
+    crate::write_path::close::verify_closed_years(journal, sources, &mut out);
+    out.extend(crate::model::budget::check(journal, sources));
+    let has_assertions = journal.posting_extras.iter().any(|e| e.assertion.is_some());
+    let has_restricted = journal
+        .fund_ids()
+        .any(|f| journal.fund_restriction(f) != crate::model::settings::Restriction::Unrestricted);
+    if has_assertions || has_restricted {
+        let order = date_order(journal);
+        if has_assertions {
+            balance_assertions(journal, sources, &order, &mut out);
+        }
+        restricted_funds(journal, sources, &order, &mut out);
+    }
+    unpriced(journal, sources, &mut out);
+    let month_end = crate::monthend::reconcile::stale_accounts(journal)
+        .into_iter()
+        .chain(crate::monthend::advances::problems(journal))
+        .chain(crate::monthend::remittances::problems(journal))
+        .chain(crate::monthend::audit::document_problems(journal))
+        .chain(crate::donors::register::problems(journal));
+    out.extend(month_end.map(|d| with_line(journal, sources, d)));
+    out
+}
+
+/// W102, once per commodity, in every fund: an amount of a commodity other
+/// than the base currency with no `P` price on or before its date, which
+/// the statements (they value at prices) cannot value.
+fn unpriced(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
+    let Some(valuer) = Valuer::new(journal) else {
+        return;
+    };
+    let base = valuer.base();
+    // The first unpriced posting of each commodity, by date then file order.
+    let mut first: HashMap<CommodityId, (chrono::NaiveDate, usize, u32)> = HashMap::new();
+    for (index, t) in journal.transactions().iter().enumerate() {
+        for p in journal.postings(t) {
+            if p.kind != crate::model::journal::PostingKind::Real
+                || p.commodity == base
+                || valuer.price_on(p.commodity, t.date).is_some()
+            {
+                continue;
+            }
+            let candidate = (t.date, index, p.line);
+            first
+                .entry(p.commodity)
+                .and_modify(|earliest| *earliest = (*earliest).min(candidate))
+                .or_insert(candidate);
+        }
+    }
+    let mut found: Vec<_> = first.into_iter().collect();
+    found.sort_by_key(|&(_, at)| at);
+    for (commodity, (date, index, line)) in found {
+        let symbol = journal.commodity_name(commodity);
+        out.push(
+            posting_diagnostic(
+                sources,
+                &journal.transactions()[index],
+                line,
+                Code::NoPrice,
+                format!("cannot value {symbol} in {} on {date}: no price", valuer.base_name()),
+            )
+            .expected(format!(
+                "a `P` line giving {symbol} in {} on or before {date}; without one, no statement can be made from this journal",
+                valuer.base_name()
+            )),
+        );
+    }
+}
+
+/// Totals that reports will compute but that overflow `Decimal`, reported at
+/// the posting where a running total first overflows: per account and each
+/// of its parents, and per fund, in each commodity, in date order.
+///
+/// Every transaction balances, yet two large ones can still push an
+/// account's balance past 28 digits. When every amount is within
+/// [`AMOUNT_DIGITS_MAX`] digits at its commodity's widest scale, no sum of
+/// fewer than [`SUMMABLE_POSTINGS_MAX`] of them can overflow (in any order),
+/// so the full pass only runs when that does not hold.
+fn report_totals(
+    journal: &Journal,
+    sources: &SourceMap,
+    digits_within_limit: bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    if digits_within_limit && journal.all_postings().len() < SUMMABLE_POSTINGS_MAX {
+        return;
+    }
+    // Keyed by account or parent name (or `fund NAME`) and commodity.
+    let mut totals: HashMap<(String, CommodityId), Decimal> = HashMap::new();
+    for index in date_order(journal) {
+        let t = &journal.transactions()[index];
+        for p in journal.postings(t) {
+            let account = journal.account_name(p.account);
+            let parents = account
+                .char_indices()
+                .filter(|&(_, c)| c == ':')
+                .map(|(i, _)| &account[..i]);
+            let fund = format!("fund {}", journal.fund_name(p.fund));
+            for name in parents.chain([account, fund.as_str()]) {
+                let total = totals.entry((name.to_string(), p.commodity)).or_default();
+                match money::checked_add(*total, p.quantity) {
+                    Ok(sum) => *total = sum,
+                    Err(_) => {
+                        let commodity = journal.commodity_name(p.commodity);
+                        out.push(
+                            posting_diagnostic(
+                                sources,
+                                t,
+                                p.line,
+                                Code::Overflow,
+                                format!("the balance of {name} in {commodity} overflows here"),
+                            )
+                            .found(format!(
+                                "{} before this posting, and {} more",
+                                journal.format_amount(*total, p.commodity),
+                                journal.format_amount(p.quantity, p.commodity)
+                            ))
+                            .expected("balances within 28 significant digits"),
+                        );
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The most digits an amount may have when written with as many decimal
+/// places as the widest amount of its commodity (which is how `print`
+/// writes it): integer digits plus that scale. 20 digits leave room to sum
+/// [`SUMMABLE_POSTINGS_MAX`] amounts exactly in `Decimal`'s 96-bit
+/// mantissa (about 7.9 × 10^28), in any order, so whether a journal loads
+/// never depends on summation order or display scale.
+pub const AMOUNT_DIGITS_MAX: u32 = 20;
+
+/// How many amounts of at most [`AMOUNT_DIGITS_MAX`] digits always sum
+/// exactly: 7.9 × 10^28 / 10^20, rounded down.
+pub const SUMMABLE_POSTINGS_MAX: usize = 790_000_000;
+
+/// The digits of the integer part of `quantity` (0 for a pure fraction).
+fn integer_digits(quantity: Decimal) -> u32 {
+    let integer = quantity.abs().trunc().mantissa().unsigned_abs();
+    if integer == 0 {
+        0
+    } else {
+        integer.ilog10() + 1
+    }
+}
+
+/// Amounts too long to be written at their commodity's widest scale, one
+/// E205 per commodity at the amount with the most decimals (naming the one
+/// with the most integer digits). Costs count too: `print` writes them.
+/// Returns true when every amount is within [`AMOUNT_DIGITS_MAX`].
+fn amount_digits(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) -> bool {
+    /// Where the widest amounts of one commodity are: (digits, transaction, line).
+    #[derive(Default, Clone, Copy)]
+    struct Widest {
+        scale: (u32, usize, u32),
+        integer: (u32, usize, u32),
+    }
+    let mut widest: HashMap<crate::model::journal::CommodityId, Widest> = HashMap::new();
+    let mut note = |commodity, quantity: Decimal, index: usize, line: u32| {
+        let entry = widest.entry(commodity).or_default();
+        let scale = money::significant_decimals(quantity);
+        if scale > entry.scale.0 {
+            entry.scale = (scale, index, line);
+        }
+        let digits = integer_digits(quantity);
+        if digits > entry.integer.0 {
+            entry.integer = (digits, index, line);
+        }
+    };
+    for (index, t) in journal.transactions().iter().enumerate() {
+        for p in journal.postings(t) {
+            note(p.commodity, p.quantity, index, p.line);
+            if let Some(cost) = journal.cost(p) {
+                note(cost.commodity, cost.written, index, p.line);
+            }
+        }
+    }
+    let mut within = true;
+    let mut over: Vec<_> = widest
+        .into_iter()
+        .map(|(commodity, w)| {
+            let scale = w.scale.0.max(journal.precision(commodity).unwrap_or(0));
+            (commodity, w, scale)
+        })
+        .filter(|(_, w, scale)| w.integer.0 + scale > AMOUNT_DIGITS_MAX)
+        .collect();
+    over.sort_by_key(|(_, w, _)| (w.scale.1, w.scale.2));
+    for (commodity, w, scale) in over {
+        within = false;
+        let symbol = journal.commodity_name(commodity);
+        let (_, index, line) = if w.scale.0 > 0 { w.scale } else { w.integer };
+        let t = &journal.transactions()[index];
+        let (_, other_index, other_line) = w.integer;
+        let other = &journal.transactions()[other_index];
+        let other_at = sources.location(SourcePos {
+            file: other.file,
+            line: other_line,
+        });
+        out.push(
+            posting_diagnostic(
+                sources,
+                t,
+                line,
+                Code::Overflow,
+                format!(
+                    "{symbol} amounts need {} digits when written alike; fundledger keeps at most {AMOUNT_DIGITS_MAX}",
+                    w.integer.0 + scale
+                ),
+            )
+            .found(format!(
+                "{scale} decimal places here (or declared), and {} integer digits at {}:{}",
+                w.integer.0,
+                other_at.path.display(),
+                other_at.line
+            ))
+            .expected(format!(
+                "integer digits plus decimal places of {symbol} amounts within {AMOUNT_DIGITS_MAX}: fewer decimals (round the amount) or smaller amounts"
+            )),
+        );
+    }
+    within
+}
+
+/// Transaction indices sorted by date, file order within a date.
+pub fn date_order(journal: &Journal) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..journal.transactions().len()).collect();
+    order.sort_by_key(|&i| journal.transactions()[i].date);
+    order
+}
+
+fn posting_diagnostic(
+    sources: &SourceMap,
+    t: &Transaction,
+    line: u32,
+    code: Code,
+    message: String,
+) -> Diagnostic {
+    let header = SourcePos {
+        file: t.file,
+        line: t.line,
+    };
+    let pos = SourcePos { file: t.file, line };
+    let mut excerpt = vec![(t.line, sources.line_text(header).to_string())];
+    if line != t.line {
+        excerpt.push((line, sources.line_text(pos).to_string()));
+    }
+    Diagnostic::new(code, message)
+        .at(sources.location(pos))
+        .with_excerpt(excerpt)
+}
+
+/// Accounts and commodities used but not declared (when `fundledger.toml`
+/// declares them, or `account`/`commodity` directives do under `strict`),
+/// reported once each at their first use, and amounts finer than a
+/// precision declared by a `commodity` directive. (They are checked here,
+/// after loading, because a declaration may come after its first use, as
+/// hledger allows.)
+fn declarations(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
+    let settings = journal.settings();
+    let generated = &settings.generated_accounts;
+    let mut declared_accounts: Option<std::collections::HashSet<&str>> = settings
+        .declared_accounts
+        .as_ref()
+        .map(|d| d.iter().map(String::as_str).collect());
+    if settings.strict && !journal.account_directives().is_empty() {
+        let declared = declared_accounts.get_or_insert_with(Default::default);
+        declared.extend([
+            generated.due_from.as_str(),
+            generated.due_to.as_str(),
+            generated.conversion.as_str(),
+            generated.rounding.as_str(),
+        ]);
+        declared.extend(
+            journal
+                .account_directives()
+                .iter()
+                .map(|&a| journal.account_name(a)),
+        );
+    }
+    let mut declared_commodities: Option<std::collections::HashSet<&str>> =
+        (!settings.commodities.is_empty()).then(|| {
+            settings
+                .commodities
+                .iter()
+                .map(|c| c.symbol.as_str())
+                .collect()
+        });
+    if settings.strict && !journal.commodity_directives().is_empty() {
+        let declared = declared_commodities.get_or_insert_with(Default::default);
+        declared.extend(
+            journal
+                .commodity_directives()
+                .iter()
+                .map(|&c| journal.commodity_name(c)),
+        );
+    }
+    // Precisions declared only by directives (the settings' are checked as
+    // the journal is read).
+    let directive_precision: Vec<Option<u32>> = journal
+        .commodity_ids()
+        .map(|c| {
+            let by_directive = journal
+                .declared_precision
+                .get(c.index())
+                .copied()
+                .unwrap_or(false)
+                && settings.strict
+                && settings.commodity(journal.commodity_name(c)).is_none();
+            if by_directive {
+                journal.precision(c)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let check_precision = directive_precision.iter().any(Option::is_some);
+    if declared_accounts.is_none() && declared_commodities.is_none() && !check_precision {
+        return;
+    }
+    let mut reported_accounts = std::collections::HashSet::new();
+    let mut reported_commodities = std::collections::HashSet::new();
+    for t in journal.transactions() {
+        for p in journal.postings(t) {
+            let account = journal.account_name(p.account);
+            if let Some(declared) = &declared_accounts {
+                if !declared.contains(account) && reported_accounts.insert(p.account) {
+                    let uses = journal
+                        .all_postings()
+                        .iter()
+                        .filter(|q| q.account == p.account)
+                        .count();
+                    out.push(
+                        posting_diagnostic(sources, t, p.line, Code::UndeclaredAccount, format!("account {account} is not declared"))
+                            .pointing_at(account)
+                            .found(format!("{uses} posting(s) to {account}; this is the first"))
+                            .expected("an account listed in fundledger.toml `accounts` or declared with an `account` directive"),
+                    );
+                }
+            }
+            if let Some(declared) = &declared_commodities {
+                let mut used = vec![p.commodity];
+                if let Some(cost) = journal.cost(p) {
+                    used.push(cost.commodity);
+                }
+                if let Some(Assertion::Amount(_, c)) = journal.assertion(p) {
+                    used.push(*c);
+                }
+                for c in used {
+                    let symbol = journal.commodity_name(c);
+                    if !declared.contains(symbol) && reported_commodities.insert(c) {
+                        let mut known: Vec<&str> = declared.iter().copied().collect();
+                        known.sort_unstable();
+                        out.push(
+                            posting_diagnostic(
+                                sources,
+                                t,
+                                p.line,
+                                Code::UndeclaredCommodity,
+                                format!("commodity {symbol} is not declared"),
+                            )
+                            .pointing_at(symbol)
+                            .expected(format!(
+                                "one of the declared commodities ({})",
+                                known.join(", ")
+                            )),
+                        );
+                    }
+                }
+            }
+            if let Some(Some(allowed)) = directive_precision.get(p.commodity.index()) {
+                let decimals = money::significant_decimals(p.quantity);
+                if decimals > *allowed && p.origin != Origin::Conversion {
+                    let symbol = journal.commodity_name(p.commodity);
+                    let from_cost = p.origin == Origin::Elided
+                        && journal
+                            .postings(t)
+                            .iter()
+                            .any(|q| journal.cost(q).is_some());
+                    let d = if from_cost {
+                        posting_diagnostic(
+                            sources,
+                            t,
+                            p.line,
+                            Code::InexactCost,
+                            format!("the amount inferred for this posting, {} {symbol}, is finer than {symbol} allows ({allowed} decimal places)", p.quantity),
+                        )
+                        .expected("write the total cost with `@@ TOTAL` so the conversion is exact")
+                    } else {
+                        posting_diagnostic(
+                            sources,
+                            t,
+                            p.line,
+                            Code::TooPrecise,
+                            format!("{} {symbol} has {decimals} decimal places; {symbol} allows {allowed}", p.quantity),
+                        )
+                        .expected(format!(
+                            "an amount in whole multiples of {symbol}'s smallest unit ({allowed} decimal places); fundledger never rounds it for you"
+                        ))
+                    };
+                    out.push(d);
+                }
+            }
+        }
+    }
+}
+
+/// Out-of-order warnings shown per file; the rest are counted in one more.
+const DATE_ORDER_WARNINGS_SHOWN: usize = 20;
+
+fn dates_in_order(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
+    let mut last_in_file: Vec<Option<NaiveDate>> = vec![None; journal.files().len()];
+    let mut count_in_file: Vec<usize> = vec![0; journal.files().len()];
+    for t in journal.transactions() {
+        let Some(last) = last_in_file.get_mut(t.file as usize) else {
+            continue;
+        };
+        // `close` appends its entries, dated on a past balance-sheet date.
+        if crate::write_path::close::is_written_by_close(journal, t) {
+            continue;
+        }
+        if let Some(previous) = last {
+            if t.date < *previous {
+                count_in_file[t.file as usize] += 1;
+                if count_in_file[t.file as usize] > DATE_ORDER_WARNINGS_SHOWN {
+                    *last = Some(last.map_or(t.date, |d| d.max(t.date)));
+                    continue;
+                }
+                out.push(
+                    posting_diagnostic(
+                        sources,
+                        t,
+                        t.line,
+                        Code::DatesOutOfOrder,
+                        format!("{} comes after a transaction dated {previous}", t.date),
+                    )
+                    .expected("transactions in date order within each file (ledger-cli 3.3 checks balance assertions in file order)"),
+                );
+            }
+        }
+        *last = Some(last.map_or(t.date, |d| d.max(t.date)));
+    }
+    for (file, &count) in count_in_file.iter().enumerate() {
+        if count > DATE_ORDER_WARNINGS_SHOWN {
+            let path = &journal.files()[file];
+            out.push(
+                Diagnostic::new(
+                    Code::DatesOutOfOrder,
+                    format!(
+                        "{} more transactions out of date order in {} (the first {DATE_ORDER_WARNINGS_SHOWN} are shown)",
+                        count - DATE_ORDER_WARNINGS_SHOWN,
+                        path.display()
+                    ),
+                )
+                .at(crate::model::diagnostic::Location { path: path.clone(), line: 1 })
+                .expected("transactions in date order within each file; `fundledger print` writes them sorted"),
+            );
+        }
+    }
+}
+
+fn balance_assertions(
+    journal: &Journal,
+    sources: &SourceMap,
+    order: &[usize],
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut balances: HashMap<AccountId, MultiAmount<CommodityId>> = HashMap::new();
+    for &index in order {
+        let t = &journal.transactions()[index];
+        for p in journal.postings(t) {
+            let balance = balances.entry(p.account).or_default();
+            if balance.add(p.commodity, p.quantity).is_err() {
+                out.push(posting_diagnostic(
+                    sources,
+                    t,
+                    p.line,
+                    Code::Overflow,
+                    "running balance overflows".into(),
+                ));
+                return;
+            }
+            let Some(assertion) = journal.assertion(p) else {
+                continue;
+            };
+            let failed = match assertion {
+                Assertion::Amount(expected, commodity) => {
+                    let actual = balance.get(*commodity);
+                    (actual != *expected).then(|| {
+                        (
+                            journal.format_amount(actual, *commodity),
+                            journal.format_amount(*expected, *commodity),
+                        )
+                    })
+                }
+                Assertion::Zero => (!balance.is_zero()).then(|| {
+                    let held: Vec<String> = balance
+                        .trimmed()
+                        .map(|(c, q)| journal.format_amount(q, c))
+                        .collect();
+                    (held.join(", "), "0 in every commodity".to_string())
+                }),
+            };
+            if let Some((actual, expected)) = failed {
+                let account = journal.account_name(p.account);
+                out.push(
+                    posting_diagnostic(
+                        sources,
+                        t,
+                        p.line,
+                        Code::AssertionFailed,
+                        format!("balance assertion failed for {account} on {}", t.date),
+                    )
+                    .found(format!(
+                        "{account} holds {actual} after this posting (all funds, in date order)"
+                    ))
+                    .expected(expected),
+                );
+            }
+        }
+    }
+}
+
+/// A gift its donor restricted stays restricted: a posting to an income
+/// account that a restricted fund lists in `income_accounts` must be in a
+/// donor-restricted fund.
+fn restricted_gifts(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
+    let settings = journal.settings();
+    if settings.funds.iter().all(|f| f.income_accounts.is_empty()) {
+        return;
+    }
+    // Per account id: the restricted fund its gifts belong to, if any.
+    let owners: Vec<Option<&crate::model::settings::FundSettings>> = journal
+        .account_ids()
+        .map(|id| {
+            if journal.account_class(id) == Some(AccountClass::Income) {
+                settings.donor_restricted_income(journal.account_name(id))
+            } else {
+                None
+            }
+        })
+        .collect();
+    for t in journal.transactions() {
+        for p in journal.postings(t) {
+            let Some(owner) = owners[p.account.index()] else {
+                continue;
+            };
+            let restriction = journal.fund_restriction(p.fund);
+            if restriction.is_donor_restricted() {
+                continue;
+            }
+            let account = journal.account_name(p.account);
+            let fund = journal.fund_name(p.fund);
+            out.push(
+                posting_diagnostic(
+                    sources,
+                    t,
+                    p.line,
+                    Code::RestrictedGiftUnrestricted,
+                    format!("a gift restricted by its donor ({account}) is booked to the {restriction} fund {fund}"),
+                )
+                .found(format!("{account} in fund {fund} ({restriction})"))
+                .expected(format!(
+                    "gifts to {account} in the restricted fund {} (`; fund: {}`): a donor's restriction does not depend on the fund chosen",
+                    owner.id, owner.id
+                )),
+            );
+        }
+    }
+}
+
+fn fund_purposes(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
+    let settings = journal.settings();
+    if settings.funds.iter().all(|f| f.expense_accounts.is_none()) {
+        return;
+    }
+    for t in journal.transactions() {
+        for p in journal.postings(t) {
+            if p.origin != Origin::Written && p.origin != Origin::Elided {
+                continue;
+            }
+            if journal.account_class(p.account) != Some(AccountClass::Expenses) {
+                continue;
+            }
+            let fund_name = journal.fund_name(p.fund);
+            let Some(allowed) = settings
+                .fund(fund_name)
+                .and_then(|f| f.expense_accounts.as_ref())
+            else {
+                continue;
+            };
+            let account = journal.account_name(p.account);
+            if !allowed
+                .iter()
+                .any(|prefix| crate::model::query::account_matches(account, prefix))
+            {
+                out.push(
+                    posting_diagnostic(
+                        sources,
+                        t,
+                        p.line,
+                        Code::FundPurpose,
+                        format!("fund {fund_name} may not pay for {account}"),
+                    )
+                    .found(format!("an expense to {account} charged to {fund_name}"))
+                    .expected(format!(
+                        "{fund_name} pays only for {} (expense_accounts in fundledger.toml); charge this to another fund",
+                        allowed.join(", ")
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// A donor-restricted or board-designated fund's net assets, valued in the
+/// base currency at the rates booked (costs) or the latest price on or
+/// before each date, must not fall below zero at the end of any day (E402
+/// for restricted money spent beyond what the fund holds, E405 for a
+/// designation larger than what was set aside).
+fn restricted_funds(
+    journal: &Journal,
+    sources: &SourceMap,
+    order: &[usize],
+    out: &mut Vec<Diagnostic>,
+) {
+    let restricted: Vec<FundId> = journal
+        .fund_ids()
+        .filter(|&f| {
+            journal.fund_restriction(f) != crate::model::settings::Restriction::Unrestricted
+        })
+        .collect();
+    if restricted.is_empty() {
+        return;
+    }
+    let Some(valuer) = Valuer::new(journal) else {
+        return;
+    };
+    let mut net_assets: HashMap<FundId, Decimal> = HashMap::new();
+    let mut overspent: HashMap<FundId, bool> = HashMap::new();
+    let mut day_start = 0;
+    while day_start < order.len() {
+        let date = journal.transactions()[order[day_start]].date;
+        let mut day_end = day_start;
+        // The transaction of the day that last lowered each fund.
+        let mut lowered_by: HashMap<FundId, (usize, u32)> = HashMap::new();
+        while day_end < order.len() && journal.transactions()[order[day_end]].date == date {
+            let index = order[day_end];
+            let t = &journal.transactions()[index];
+            for p in journal.postings(t) {
+                if !restricted.contains(&p.fund) || !changes_fund_balance(journal, p) {
+                    continue;
+                }
+                // An amount without a price is warned about once, for
+                // every fund, by `unpriced` (W102).
+                let Some(value) = valuer.value_in_base(p, date) else {
+                    continue;
+                };
+                let balance = net_assets.entry(p.fund).or_default();
+                // Net assets rise with credits (income) and fall with debits.
+                match money::checked_sub(*balance, value) {
+                    Ok(b) => *balance = b,
+                    Err(_) => return,
+                }
+                if value.is_sign_positive() && !value.is_zero() {
+                    lowered_by.insert(p.fund, (index, p.line));
+                }
+            }
+            day_end += 1;
+        }
+        for &fund in &restricted {
+            let balance = net_assets.get(&fund).copied().unwrap_or_default();
+            let was_overspent = overspent.get(&fund).copied().unwrap_or(false);
+            if balance.is_sign_negative() && !balance.is_zero() {
+                if !was_overspent {
+                    let (index, line) = lowered_by
+                        .get(&fund)
+                        .copied()
+                        .unwrap_or((order[day_start], 0));
+                    let t = &journal.transactions()[index];
+                    let line = if line == 0 { t.line } else { line };
+                    let name = journal.fund_name(fund);
+                    let restriction = journal.fund_restriction(fund);
+                    let shortfall = valuer.format_base(-balance);
+                    let (code, expected) = if restriction.is_donor_restricted() {
+                        (
+                            Code::RestrictedFundOverspent,
+                            format!("restricted money spent only up to what {name} holds; record the income first, or charge the excess to an unrestricted fund (`; fund: {}`)", journal.settings().default_fund),
+                        )
+                    } else {
+                        (
+                            Code::DesignatedFundBelowZero,
+                            format!("a designation sets aside unrestricted net assets that exist: transfer more to {name} from an unrestricted fund first, or charge the excess to one"),
+                        )
+                    };
+                    out.push(
+                        posting_diagnostic(
+                            sources,
+                            t,
+                            line,
+                            code,
+                            format!("{restriction} fund {name} is spent below zero on {date}, by {shortfall}"),
+                        )
+                        .found(format!("{name}'s net assets are {} at the end of {date}", valuer.format_base(balance)))
+                        .expected(expected),
+                    );
+                }
+                overspent.insert(fund, true);
+            } else {
+                overspent.insert(fund, false);
+            }
+        }
+        day_start = day_end;
+    }
+}
+
+/// True for postings that move a fund's net assets (income, expenses, net
+/// asset transfers), leaving out conversions, which net to zero at cost.
+fn changes_fund_balance(journal: &Journal, p: &Posting) -> bool {
+    p.kind == crate::model::journal::PostingKind::Real
+        && p.origin != Origin::Conversion
+        && journal
+            .account_class(p.account)
+            .is_some_and(AccountClass::changes_net_assets)
+}

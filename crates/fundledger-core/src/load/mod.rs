@@ -1,0 +1,1733 @@
+//! Loading: files → entries → parsed blocks → a validated [`Journal`].
+//!
+//! The pipeline, each stage a function:
+//!
+//! 1. `crate::read::source::read_journal` reads and scans the files (sequential:
+//!    includes must be followed in order);
+//! 2. every transaction block is processed **in parallel**, in chunks, by
+//!    `Context::process`: parsed (`crate::read::parse`: the fast path, else
+//!    ledger-parser), its postings given funds and checked against the
+//!    declarations, its elided amount filled, balanced per commodity and per
+//!    fund, and its conversion and interfund postings made. Blocks are
+//!    independent, so this needs nothing but read-only settings;
+//! 3. `Builder` commits the processed transactions in order: it interns
+//!    names and lays the postings out flat. This is the only sequential
+//!    step per transaction;
+//! 4. `crate::load::checks` runs the checks that need the whole journal in date
+//!    order (balance assertions, restricted funds, date order);
+//! 5. [`Journal::verify_invariants`] confirms the double-entry invariants.
+//!
+//! A transaction with an error is reported and left out of the journal, so
+//! the journal handed back always balances; reports refuse to run while any
+//! error is reported.
+
+pub(crate) mod checks;
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use crate::model::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::model::journal::{
+    AccountId, Assertion, CommodityId, Cost, CostKind, FundId, InvariantViolation, Journal, Names,
+    Origin, Posting, PostingExtra, PostingKind, Price, Status, Tag, Transaction, TransactionExtra,
+    NO_EXTRA,
+};
+use crate::model::money::{self, Decimal, MultiAmount};
+use crate::model::settings::Settings;
+use crate::read::auto::{AutoAmount, AutoRule};
+use crate::read::grammar::ReadContext;
+use crate::read::parse::{self, BlockError};
+use crate::read::raw::{RawAmount, RawAssertion, RawTag, RawTransaction};
+use crate::read::source::{
+    self, Entry, SourceMap, SourcePos, TransactionBlock, View, POSTINGS_PER_TRANSACTION_MAX,
+};
+
+/// How many blocks are processed in parallel before they are committed:
+/// bounds the memory held by processed-but-uncommitted transactions.
+const CHUNK_BLOCKS: usize = 16 * 1024;
+
+/// A loaded journal and everything found wrong with it.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The journal: every transaction that had no error.
+    pub journal: Journal,
+    /// The errors and warnings, in file and line order: the first
+    /// [`crate::model::diagnostic::DIAGNOSTICS_MAX`] found.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Errors found but not kept in `diagnostics` (past the limit).
+    pub omitted_errors: usize,
+    /// Warnings found but not kept in `diagnostics` (past the limit).
+    pub omitted_warnings: usize,
+    /// How long each loading phase took (for `--timings`).
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+impl Loaded {
+    /// True when any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.omitted_errors > 0 || self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The number of errors, kept or not.
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count() + self.omitted_errors
+    }
+
+    /// The number of warnings, kept or not.
+    pub fn warning_count(&self) -> usize {
+        self.diagnostics.len() - (self.error_count() - self.omitted_errors) + self.omitted_warnings
+    }
+
+    /// A line saying how many diagnostics were found but not kept, when any
+    /// were.
+    pub fn omitted_note(&self) -> Option<String> {
+        let omitted = self.omitted_errors + self.omitted_warnings;
+        (omitted > 0).then(|| {
+            format!(
+                "... and {} more error(s) and {} more warning(s) not shown (fundledger keeps the first {}); fix these and run it again",
+                self.omitted_errors,
+                self.omitted_warnings,
+                crate::model::diagnostic::DIAGNOSTICS_MAX
+            )
+        })
+    }
+}
+
+/// Why loading could not even start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The journal file named by the user cannot be read.
+    #[error("cannot read {}: {error}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        error: std::io::Error,
+    },
+    /// A fundledger bug: the built journal broke an invariant.
+    #[error(transparent)]
+    Invariant(InvariantViolation),
+}
+
+/// Loads the journal named by `settings`.
+///
+/// # Errors
+/// [`LoadError::Io`] when the journal file itself cannot be read. Problems in
+/// the data are diagnostics in the [`Loaded`] value.
+pub fn load(settings: Settings) -> Result<Loaded, LoadError> {
+    let journal = settings.journal.clone();
+    build(settings, &journal, None, Vec::new())
+}
+
+/// Loads journal text held in memory, as if read from `path` (which is only
+/// used in messages and to resolve includes).
+///
+/// # Errors
+/// Only [`LoadError::Invariant`], which would be a fundledger bug.
+pub fn load_text(settings: Settings, path: &Path, text: String) -> Result<Loaded, LoadError> {
+    build(settings, path, Some(text), Vec::new())
+}
+
+/// Loads journal bytes held in memory (checked as UTF-8 like a file).
+///
+/// # Errors
+/// Only [`LoadError::Invariant`], which would be a fundledger bug.
+pub fn load_bytes(settings: Settings, path: &Path, bytes: &[u8]) -> Result<Loaded, LoadError> {
+    let mut diagnostics = Vec::new();
+    let text = source::decode(path, bytes.to_vec(), 1, &mut diagnostics)
+        .unwrap_or_else(|valid_prefix| valid_prefix);
+    build(settings, path, Some(text), diagnostics)
+}
+
+/// Streams the journal through the parallel processing, segment by
+/// segment, then runs the whole-journal checks.
+fn build(
+    settings: Settings,
+    path: &Path,
+    text: Option<String>,
+    decoded: Vec<Diagnostic>,
+) -> Result<Loaded, LoadError> {
+    let started = Instant::now();
+    let mut scanned = Diagnostics::default();
+    scanned.extend(decoded);
+    let mut builder = Builder::new(&settings);
+    // A typical journal line is about 60 bytes, a transaction four lines.
+    let expected_bytes = match &text {
+        Some(t) => t.len() as u64,
+        None => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+    };
+    builder.reserve(usize::try_from(expected_bytes / 260).unwrap_or(0));
+    let (mut processing, mut committing) = (Duration::ZERO, Duration::ZERO);
+    let rules = if settings.auto {
+        automated_rules(&settings, path, text.clone(), &mut scanned)
+    } else {
+        Vec::new()
+    };
+    let map = {
+        let mut sink = |view: &View<'_>, entries: &[Entry]| {
+            builder.declare(entries);
+            let context = Context::new(&settings, view, &rules);
+            let blocks: Vec<&TransactionBlock> = entries
+                .iter()
+                .filter_map(|e| match e {
+                    Entry::Transaction(b) => Some(b),
+                    _ => None,
+                })
+                .collect();
+            for chunk in blocks.chunks(CHUNK_BLOCKS) {
+                let lap = Instant::now();
+                let known = builder.name_tables();
+                let processed: Vec<Result<Processed<'_>, Vec<Diagnostic>>> = chunk
+                    .par_iter()
+                    .with_min_len(64)
+                    .map(|block| context.process(block, &known))
+                    .collect();
+                processing += lap.elapsed();
+                let lap = Instant::now();
+                for result in processed {
+                    match result {
+                        Ok(mut transaction) => {
+                            match context.resolve_assignments(&mut transaction, &mut builder) {
+                                Ok(()) => builder.commit(transaction),
+                                Err(problems) => builder.diagnostics.extend(problems),
+                            }
+                        }
+                        Err(problems) => builder.diagnostics.extend(problems),
+                    }
+                }
+                committing += lap.elapsed();
+            }
+            for entry in entries {
+                match entry {
+                    Entry::Price {
+                        pos,
+                        bytes,
+                        context,
+                    } => {
+                        let context = context.as_deref().unwrap_or(&PLAIN_CONTEXT);
+                        builder.add_price(view, *pos, view.text(bytes.clone()), context);
+                    }
+                    Entry::Periodic(block) => {
+                        let context = block.context.as_deref().unwrap_or(&PLAIN_CONTEXT);
+                        match crate::model::budget::read_entry(
+                            view.block_text(block),
+                            context,
+                            block.pos,
+                            &settings,
+                        ) {
+                            Ok(budget) => builder.budget.push(budget),
+                            Err(error) => {
+                                let pos = SourcePos {
+                                    file: block.pos.file,
+                                    line: block
+                                        .pos
+                                        .line
+                                        .saturating_add(error.line_in_block.saturating_sub(1)),
+                                };
+                                builder.diagnostics.push(
+                                    view.diagnostic_at(error.code, pos, error.message)
+                                        .expected(error.expected),
+                                );
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        };
+        let initial = ReadContext {
+            refuse_ambiguous_comma: settings.from_file,
+            ..ReadContext::plain()
+        };
+        source::stream_in_context(path, &settings.root, text, &mut scanned, &mut sink, initial)
+            .map_err(|error| LoadError::Io {
+                path: path.to_path_buf(),
+                error,
+            })?
+    };
+    let reading = started.elapsed().saturating_sub(processing + committing);
+    let mut timings = vec![
+        ("read and scan files", reading),
+        ("parse, check and balance (parallel)", processing),
+        ("lay out the journal", committing),
+    ];
+    builder.diagnostics.absorb(scanned);
+    let (journal, mut diagnostics) = builder.finish(&map);
+    let lap = Instant::now();
+    diagnostics.extend(crate::load::checks::run(&journal, &map));
+    timings.push(("whole-journal checks", lap.elapsed()));
+    let lap = Instant::now();
+    // A journal with amounts too long to sum (E205, reported above) may
+    // overflow here too: that is the data's fault, already located.
+    let overflow_reported = diagnostics.omitted().0 > 0
+        || diagnostics
+            .as_slice()
+            .iter()
+            .any(|d| d.code == Code::Overflow);
+    match journal.verify_invariants() {
+        Err(_) if overflow_reported => {}
+        other => other.map_err(LoadError::Invariant)?,
+    }
+    timings.push(("verify invariants", lap.elapsed()));
+    timings.push(("total", started.elapsed()));
+    let (omitted_errors, omitted_warnings) = diagnostics.omitted();
+    Ok(Loaded {
+        journal,
+        diagnostics: diagnostics.sorted(),
+        omitted_errors,
+        omitted_warnings,
+        timings,
+    })
+}
+
+/// Reads every automated transaction of the journal (a first pass, made
+/// only under `--auto`, since a rule applies to the transactions before it
+/// too). A rule that cannot be read is a diagnostic at its line; the other
+/// problems of this pass are the main pass's to report.
+fn automated_rules(
+    settings: &Settings,
+    path: &Path,
+    text: Option<String>,
+    diagnostics: &mut Diagnostics,
+) -> Vec<AutoRule> {
+    let mut rules = Vec::new();
+    let mut ignored = Diagnostics::default();
+    let mut sink = |view: &View<'_>, entries: &[Entry]| {
+        for entry in entries {
+            let Entry::Automated(block) = entry else {
+                continue;
+            };
+            let context = block.context.as_deref().unwrap_or(&PLAIN_CONTEXT);
+            match crate::read::auto::parse_rule(view.block_text(block), context) {
+                Ok(rule) => rules.push(rule),
+                Err(error) => {
+                    let pos = SourcePos {
+                        file: block.pos.file,
+                        line: block
+                            .pos
+                            .line
+                            .saturating_add(error.line_in_block.saturating_sub(1)),
+                    };
+                    diagnostics.push(
+                        view.diagnostic_at(error.code, pos, error.message)
+                            .expected(error.expected),
+                    );
+                }
+            }
+        }
+    };
+    // An I/O error here is the main pass's to report.
+    let _ = source::stream(path, &settings.root, text, &mut ignored, &mut sink);
+    rules
+}
+
+/// Each account's own balance per commodity (for balance assignments).
+type RunningBalances = HashMap<(AccountId, CommodityId), Decimal>;
+
+/// The context of a block no directive changes.
+static PLAIN_CONTEXT: ReadContext = ReadContext::plain();
+
+/// What is left over per commodity: (symbol, amount).
+type Residuals = Vec<(String, Decimal)>;
+
+/// What every transaction is checked against: read-only, shared by the
+/// threads that process blocks.
+struct Context<'s> {
+    settings: &'s Settings,
+    /// The segment being processed.
+    view: &'s View<'s>,
+    /// The precision `fundledger.toml` declares per commodity symbol
+    /// (precisions from `commodity` directives, which may come later in the
+    /// journal, are checked after loading, with the declarations).
+    precisions: HashMap<&'s str, u32>,
+    /// Declared fund ids, if the settings declare funds.
+    declared_funds: Option<HashSet<&'s str>>,
+    /// Automated transactions to apply (`--auto`).
+    rules: &'s [AutoRule],
+}
+
+/// A posting ready to commit: names as text, and their ids when the names
+/// were already known before this chunk (looked up in parallel).
+struct ProcessedPosting<'a> {
+    known_ids: Option<(AccountId, FundId, CommodityId)>,
+    account: Cow<'a, str>,
+    fund: Cow<'a, str>,
+    quantity: Decimal,
+    commodity: Cow<'a, str>,
+    kind: PostingKind,
+    origin: Origin,
+    status: Status,
+    line: u32,
+    cost: Option<Box<(CostKind, RawAmount<'a>, Decimal)>>,
+    assertion: Option<Box<RawAssertion<'a>>>,
+    tags: Vec<RawTag<'a>>,
+    comment: Option<Cow<'a, str>>,
+}
+
+/// A transaction with balance assignments (`ACCOUNT  = AMOUNT`): the
+/// postings whose amount is what brings the account to the amount, and the
+/// elided postings to fill after them.
+struct PendingAssignments<'a> {
+    /// Posting index and the balance it assigns (`None`: `= 0`).
+    assignments: Vec<(usize, Option<RawAmount<'a>>)>,
+    elided: Vec<usize>,
+}
+
+/// A transaction that balances, ready to commit.
+struct Processed<'a> {
+    block: &'a TransactionBlock,
+    /// Balance assignments still to resolve against the running balances
+    /// (so balancing waits until the transactions before it are committed).
+    pending: Option<Box<PendingAssignments<'a>>>,
+    /// Warnings about the transaction (rounding residuals).
+    warnings: Vec<Diagnostic>,
+    raw_header: RawTransaction<'a>,
+    postings: Vec<ProcessedPosting<'a>>,
+}
+
+impl<'s> Context<'s> {
+    fn new(settings: &'s Settings, view: &'s View<'s>, rules: &'s [AutoRule]) -> Self {
+        Context {
+            settings,
+            view,
+            rules,
+            precisions: settings
+                .commodities
+                .iter()
+                .map(|c| (c.symbol.as_str(), c.precision))
+                .collect(),
+            declared_funds: (!settings.funds.is_empty())
+                .then(|| settings.funds.iter().map(|f| f.id.as_str()).collect()),
+        }
+    }
+
+    /// A diagnostic about one posting line, shown under its header.
+    fn posting_diagnostic(
+        &self,
+        block: &TransactionBlock,
+        line: u32,
+        code: Code,
+        message: String,
+    ) -> Diagnostic {
+        let pos = SourcePos {
+            file: block.pos.file,
+            line,
+        };
+        let mut excerpt = vec![(block.pos.line, self.view.line_text(block.pos).to_string())];
+        if line != block.pos.line {
+            excerpt.push((line, self.view.line_text(pos).to_string()));
+        }
+        Diagnostic::new(code, message)
+            .at(self.view.location(pos))
+            .with_excerpt(excerpt)
+    }
+
+    fn block_diagnostic(
+        &self,
+        block: &TransactionBlock,
+        code: Code,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        self.view.diagnostic_for_block(code, block, message)
+    }
+
+    fn parse_error(&self, block: &TransactionBlock, error: BlockError) -> Diagnostic {
+        let line = block
+            .pos
+            .line
+            .saturating_add(error.line_in_block.saturating_sub(1));
+        self.posting_diagnostic(block, line, error.code, error.message)
+            .expected(error.expected)
+    }
+
+    /// Parses, checks and balances one transaction block.
+    fn process<'a>(
+        &'a self,
+        block: &'a TransactionBlock,
+        known: &NameTables<'_>,
+    ) -> Result<Processed<'a>, Vec<Diagnostic>> {
+        let context = block.context.as_deref().unwrap_or(&PLAIN_CONTEXT);
+        let mut raw = parse::parse_in_context(self.view.block_text(block), context)
+            .map_err(|e| vec![self.parse_error(block, e)])?;
+        // The limit counts the postings a person wrote; the interfund
+        // postings `print` writes out (tagged `fundledger: interfund`, at
+        // most one per fund, so per posting) may come on top, so that
+        // whatever loads also loads once printed.
+        let printed_interfund = raw
+            .postings
+            .iter()
+            .filter(|p| {
+                p.tags
+                    .iter()
+                    .any(|t| t.name == "fundledger" && t.value == "interfund")
+            })
+            .count();
+        let written = raw.postings.len() - printed_interfund;
+        if written > POSTINGS_PER_TRANSACTION_MAX
+            || printed_interfund > POSTINGS_PER_TRANSACTION_MAX
+        {
+            return Err(vec![self.block_diagnostic(
+                block,
+                Code::LimitExceeded,
+                if printed_interfund == 0 {
+                    format!("transaction has {written} postings; fundledger reads at most {POSTINGS_PER_TRANSACTION_MAX}")
+                } else {
+                    format!("transaction has {written} postings and {printed_interfund} interfund postings written by `print`; fundledger reads at most {POSTINGS_PER_TRANSACTION_MAX} of each")
+                },
+            )]);
+        }
+        let mut problems = Vec::new();
+        let header_fund = raw.fund.take();
+        if let Some(message) = name_problem("payee", &raw.payee) {
+            problems.push(
+                self.block_diagnostic(block, Code::Unparsable, message)
+                    .expected("a payee of printable characters (tabs allowed; no ESC, NUL, bidirectional overrides...)"),
+            );
+        }
+        if let Some(problem) = fund_tag_problem(&raw.tags, raw.comment.as_deref()) {
+            problems.push(
+                self.block_diagnostic(block, Code::UnknownFund, problem.to_string())
+                    .expected("at most one `; fund: NAME` tag, with a fund id"),
+            );
+        }
+        let mut postings = Vec::with_capacity(raw.postings.len() + 2);
+        let mut elided = Vec::new();
+        let mut assignments = Vec::new();
+        for p in std::mem::take(&mut raw.postings) {
+            let line = block.pos.line.saturating_add(p.line_in_block.max(1) - 1);
+            if let Some(problem) = fund_tag_problem(&p.tags, p.comment.as_deref()) {
+                problems.push(
+                    self.posting_diagnostic(block, line, Code::UnknownFund, problem.into())
+                        .expected("at most one `; fund: NAME` tag, with a fund id"),
+                );
+            }
+            let fund = match p.fund.or_else(|| header_fund.clone()) {
+                Some(name) => self.check_fund(block, line, name, &mut problems),
+                None => Cow::Borrowed(self.settings.default_fund.as_str()),
+            };
+            self.check_account(block, line, &p.account, p.kind, &mut problems);
+            let tags = p.tags;
+            let (quantity, commodity, cost, origin) = match p.amount {
+                None if p.assertion.is_some() => {
+                    let target = match p.assertion.as_deref() {
+                        Some(RawAssertion::Amount(a)) => Some(a.clone()),
+                        _ => None,
+                    };
+                    assignments.push((postings.len(), target));
+                    (Decimal::ZERO, Cow::Borrowed(""), None, Origin::Elided)
+                }
+                None => {
+                    if p.kind == PostingKind::UnbalancedVirtual {
+                        let d = self.posting_diagnostic(
+                            block,
+                            line,
+                            Code::Unparsable,
+                            "a virtual posting in ( ) has no amount".into(),
+                        );
+                        problems.push(d.expected(
+                            "an amount: ( ) postings are never balanced, so none can be inferred",
+                        ));
+                        continue;
+                    }
+                    elided.push(postings.len());
+                    (Decimal::ZERO, Cow::Borrowed(""), None, Origin::Elided)
+                }
+                Some(amount) => {
+                    self.check_precision(
+                        block,
+                        line,
+                        amount.quantity,
+                        &amount.commodity,
+                        &mut problems,
+                    );
+                    let cost = match p.cost.map(|c| *c) {
+                        None => None,
+                        Some(cost) if cost.amount.commodity == amount.commodity => {
+                            let d = self.posting_diagnostic(
+                                block,
+                                line,
+                                Code::Unparsable,
+                                format!(
+                                    "a cost in {}, the posting's own commodity",
+                                    amount.commodity
+                                ),
+                            );
+                            problems.push(d.expected("a cost (`@`/`@@`) in another commodity than the amount, or no cost"));
+                            continue;
+                        }
+                        Some(cost) if cost.amount.quantity.is_sign_negative() => {
+                            let d = self.posting_diagnostic(
+                                block,
+                                line,
+                                Code::Unparsable,
+                                format!(
+                                    "a negative cost ({} {})",
+                                    cost.amount.quantity, cost.amount.commodity
+                                ),
+                            );
+                            problems.push(d.expected(
+                                "a cost (`@`/`@@`) of zero or more; the sign belongs on the amount",
+                            ));
+                            continue;
+                        }
+                        Some(cost) => {
+                            let weight = match cost.kind {
+                                CostKind::PerUnit => {
+                                    money::checked_mul_exact(amount.quantity, cost.amount.quantity)
+                                }
+                                CostKind::Total => Ok(if amount.quantity.is_sign_negative() {
+                                    -cost.amount.quantity.abs()
+                                } else {
+                                    cost.amount.quantity.abs()
+                                }),
+                            };
+                            match weight {
+                                Ok(weight) => Some((cost.kind, cost.amount, weight)),
+                                Err(_) => {
+                                    let d = self.posting_diagnostic(
+                                        block,
+                                        line,
+                                        Code::Overflow,
+                                        "the cost of this posting overflows".into(),
+                                    );
+                                    problems
+                                        .push(d.expected("amounts within 28 significant digits"));
+                                    continue;
+                                }
+                            }
+                        }
+                    };
+                    (amount.quantity, amount.commodity, cost, Origin::Written)
+                }
+            };
+            postings.push(ProcessedPosting {
+                known_ids: None,
+                account: p.account,
+                fund,
+                quantity,
+                commodity,
+                kind: p.kind,
+                origin,
+                status: p.status,
+                line,
+                cost: cost.map(Box::new),
+                assertion: p.assertion,
+                tags,
+                comment: p.comment,
+            });
+        }
+        let mut warnings = Vec::new();
+        if problems.is_empty() && !assignments.is_empty() {
+            return Ok(Processed {
+                block,
+                pending: Some(Box::new(PendingAssignments {
+                    assignments,
+                    elided,
+                })),
+                warnings,
+                raw_header: raw,
+                postings,
+            });
+        }
+        if problems.is_empty() {
+            if let Err(d) = self.balance(block, &mut postings, &elided, &mut warnings) {
+                problems.push(*d);
+            }
+        }
+        if problems.is_empty() && !self.rules.is_empty() {
+            if let Err(d) = self.apply_rules(block, &raw.payee, &mut postings) {
+                problems.push(*d);
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        for p in &mut postings {
+            p.known_ids = known.ids(&p.account, &p.fund, &p.commodity);
+        }
+        Ok(Processed {
+            block,
+            pending: None,
+            warnings,
+            raw_header: raw,
+            postings,
+        })
+    }
+
+    fn check_fund<'a>(
+        &'a self,
+        block: &TransactionBlock,
+        line: u32,
+        name: Cow<'a, str>,
+        problems: &mut Vec<Diagnostic>,
+    ) -> Cow<'a, str> {
+        let known = match &self.declared_funds {
+            Some(declared) => declared.contains(name.as_ref()),
+            None => !name.is_empty(),
+        };
+        if known {
+            return name;
+        }
+        let d = self.posting_diagnostic(
+            block,
+            line,
+            Code::UnknownFund,
+            format!("unknown fund {name:?}"),
+        );
+        let expected = match &self.declared_funds {
+            Some(_) => {
+                let ids: Vec<&str> = self.settings.funds.iter().map(|f| f.id.as_str()).collect();
+                format!("one of the funds in fundledger.toml: {}", ids.join(", "))
+            }
+            None => "`; fund: NAME`".to_string(),
+        };
+        problems.push(d.pointing_at_last(&name).expected(expected));
+        Cow::Borrowed(self.settings.default_fund.as_str())
+    }
+
+    fn check_account(
+        &self,
+        block: &TransactionBlock,
+        line: u32,
+        account: &str,
+        kind: PostingKind,
+        problems: &mut Vec<Diagnostic>,
+    ) {
+        if account.is_empty() {
+            let d = self.posting_diagnostic(
+                block,
+                line,
+                Code::Unparsable,
+                "posting without an account name".into(),
+            );
+            problems.push(d.expected("`  ACCOUNT  AMOUNT`"));
+            return;
+        }
+        if let Some(message) = name_problem("account name", account) {
+            let d = self.posting_diagnostic(block, line, Code::Unparsable, message);
+            problems.push(d.expected(
+                "an account name of printable characters (no ESC, NUL, bidirectional overrides...)",
+            ));
+            return;
+        }
+        let depth = account.split(':').count();
+        if depth > ACCOUNT_DEPTH_MAX {
+            let d = self.posting_diagnostic(
+                block,
+                line,
+                Code::LimitExceeded,
+                format!(
+                    "account name has {depth} levels; fundledger reads at most {ACCOUNT_DEPTH_MAX}"
+                ),
+            );
+            problems.push(d.expected(format!("at most {ACCOUNT_DEPTH_MAX} `:`-separated parts")));
+            return;
+        }
+        if kind == PostingKind::Real
+            && self.settings.from_file
+            && self.settings.class_of(account).is_none()
+        {
+            let roots: Vec<&str> = self
+                .settings
+                .account_classes
+                .keys()
+                .map(String::as_str)
+                .collect();
+            let d = self
+                .posting_diagnostic(
+                    block,
+                    line,
+                    Code::UnclassifiedAccount,
+                    format!("account {account} has a root with no class"),
+                )
+                .pointing_at(account);
+            problems.push(d.expected(format!(
+                "a real posting under one of the classified roots ({}); use ( ) for memo quantities",
+                roots.join(", ")
+            )));
+        }
+    }
+
+    fn check_precision(
+        &self,
+        block: &TransactionBlock,
+        line: u32,
+        quantity: Decimal,
+        symbol: &str,
+        problems: &mut Vec<Diagnostic>,
+    ) {
+        let Some(&allowed) = self.precisions.get(symbol) else {
+            return;
+        };
+        let decimals = money::significant_decimals(quantity);
+        if decimals > allowed {
+            let d = self
+                .posting_diagnostic(
+                    block,
+                    line,
+                    Code::TooPrecise,
+                    format!(
+                    "{quantity} {symbol} has {decimals} decimal places; {symbol} allows {allowed}"
+                ),
+                )
+                .pointing_at(&quantity.to_string());
+            problems.push(d.expected(format!(
+                "an amount in whole multiples of {symbol}'s smallest unit ({allowed} decimal places); fundledger never rounds it for you"
+            )));
+        }
+    }
+
+    /// Fills the elided amount, checks the sum is zero per commodity, adds
+    /// conversion postings for costs and interfund postings for funds.
+    fn balance<'a>(
+        &self,
+        block: &TransactionBlock,
+        postings: &mut Vec<ProcessedPosting<'a>>,
+        elided: &[usize],
+        warnings: &mut Vec<Diagnostic>,
+    ) -> Result<(), Box<Diagnostic>> {
+        let overflow = || {
+            Box::new(
+                self.block_diagnostic(
+                    block,
+                    Code::Overflow,
+                    "the amounts of this transaction overflow when summed",
+                )
+                .expected("amounts within 28 significant digits"),
+            )
+        };
+        for kind in [PostingKind::Real, PostingKind::BalancedVirtual] {
+            let mut residual: MultiAmount<&str> = MultiAmount::new();
+            let mut has_cost = false;
+            for p in postings
+                .iter()
+                .filter(|p| p.kind == kind && p.origin != Origin::Elided)
+            {
+                has_cost |= p.cost.is_some();
+                let (weight, commodity) = match p.cost.as_deref() {
+                    Some((_, amount, weight)) => (*weight, amount.commodity.as_ref()),
+                    None => (p.quantity, p.commodity.as_ref()),
+                };
+                residual.add(commodity, weight).map_err(|_| overflow())?;
+            }
+            let elided_here: Vec<usize> = elided
+                .iter()
+                .copied()
+                .filter(|&i| postings[i].kind == kind)
+                .collect();
+            if elided_here.len() > 1 {
+                let lines: Vec<String> = elided_here
+                    .iter()
+                    .map(|&i| postings[i].line.to_string())
+                    .collect();
+                return Err(Box::new(
+                    self.block_diagnostic(block, Code::MultipleElided, "more than one posting has no amount")
+                        .found(format!("postings without an amount on lines {}", lines.join(", ")))
+                        .expected("at most one posting without an amount; fundledger fills it with what balances the others"),
+                ));
+            }
+            let nonzero: Vec<(String, Decimal)> = residual
+                .trimmed()
+                .map(|(c, q)| (c.to_string(), q))
+                .collect();
+            if let Some(&index) = elided_here.first() {
+                let fills: Vec<(Cow<'a, str>, Decimal)> = if nonzero.is_empty() {
+                    match postings.iter().find(|p| p.origin != Origin::Elided) {
+                        Some(p) => vec![(p.commodity.clone(), Decimal::ZERO)],
+                        // A bare journal's lone posting without an amount is
+                        // zero, as hledger reads it.
+                        None if !self.settings.from_file => vec![(Cow::Borrowed(""), Decimal::ZERO)],
+                        None => {
+                            return Err(Box::new(
+                                self.block_diagnostic(block, Code::Unbalanced, "no posting of this transaction has an amount")
+                                    .expected("at least one posting with an amount; fundledger infers at most one"),
+                            ))
+                        }
+                    }
+                } else {
+                    nonzero
+                        .iter()
+                        .map(|(c, q)| (Cow::Owned(c.clone()), *q))
+                        .collect()
+                };
+                for (n, (commodity, amount)) in fills.into_iter().enumerate() {
+                    let quantity = money::negate(amount);
+                    self.check_filled_precision(
+                        block,
+                        postings[index].line,
+                        quantity,
+                        &commodity,
+                        has_cost,
+                    )?;
+                    if n == 0 {
+                        postings[index].quantity = quantity;
+                        postings[index].commodity = commodity;
+                    } else {
+                        let template = &postings[index];
+                        let extra = ProcessedPosting {
+                            known_ids: None,
+                            account: template.account.clone(),
+                            fund: template.fund.clone(),
+                            quantity,
+                            commodity,
+                            kind: template.kind,
+                            origin: Origin::Elided,
+                            status: template.status,
+                            line: template.line,
+                            cost: None,
+                            assertion: None,
+                            tags: template.tags.clone(),
+                            comment: template.comment.clone(),
+                        };
+                        postings.push(extra);
+                    }
+                }
+            } else if !nonzero.is_empty() && !has_cost && nonzero.len() == 2 {
+                // Two commodities and no price: a conversion, as hledger
+                // infers it (the first commodity bought with the second).
+                self.add_residual_postings(postings, kind, &nonzero, Origin::Conversion);
+            } else if !nonzero.is_empty() && self.tolerated(postings, kind, &nonzero) {
+                self.add_residual_postings(postings, kind, &nonzero, Origin::Rounding);
+                let sums: Vec<String> = nonzero.iter().map(|(c, q)| format!("{q} {c}")).collect();
+                let posted: Vec<String> = nonzero
+                    .iter()
+                    .map(|(c, q)| format!("{} {c}", money::negate(*q)))
+                    .collect();
+                warnings.push(
+                    self.block_diagnostic(
+                        block,
+                        Code::RoundingResidual,
+                        format!(
+                            "transaction balances only to the display precision; {} posted to {}",
+                            posted.join(", "),
+                            self.settings.generated_accounts.rounding
+                        ),
+                    )
+                    .found(format!("the postings sum to {}", sums.join(", ")))
+                    .expected("postings that sum to exactly zero (a ledger with fundledger.toml accepts nothing else)"),
+                );
+            } else if !nonzero.is_empty() {
+                let sums: Vec<String> = nonzero.iter().map(|(c, q)| format!("{q} {c}")).collect();
+                let fractional_cost = has_cost
+                    && nonzero.iter().any(|(c, q)| {
+                        self.precisions
+                            .get(c.as_str())
+                            .is_some_and(|&allowed| money::significant_decimals(*q) > allowed)
+                    });
+                let what = if kind == PostingKind::Real {
+                    "postings"
+                } else {
+                    "[virtual] postings"
+                };
+                let (code, message, expected) = if fractional_cost {
+                    (
+                        Code::InexactCost,
+                        "transaction does not balance: a per-unit cost converts to an amount finer than its commodity allows".to_string(),
+                        "write the total cost with `@@ TOTAL` so the conversion is exact".to_string(),
+                    )
+                } else {
+                    (
+                        Code::Unbalanced,
+                        "transaction does not balance".to_string(),
+                        format!("the {what} of each commodity (after cost conversion) sum to exactly zero; no tolerance is applied"),
+                    )
+                };
+                return Err(Box::new(
+                    self.block_diagnostic(block, code, message)
+                        .found(format!("the {what} sum to {}", sums.join(", ")))
+                        .expected(expected),
+                ));
+            }
+        }
+        self.add_conversions(postings);
+        self.add_interfund(block, postings)
+            .map_err(|d| d.unwrap_or_else(overflow))
+    }
+
+    /// Resolves the balance assignments of a transaction against the
+    /// balances of the transactions committed before it (journal order, as
+    /// ledger-cli does; hledger uses date order, the same for a journal in
+    /// date order), then balances it.
+    fn resolve_assignments<'a>(
+        &self,
+        transaction: &mut Processed<'a>,
+        builder: &mut Builder<'_>,
+    ) -> Result<(), Vec<Diagnostic>> {
+        let Some(pending) = transaction.pending.take() else {
+            return Ok(());
+        };
+        let block = transaction.block;
+        let overflow = || {
+            vec![self
+                .block_diagnostic(block, Code::Overflow, "a balance assignment overflows")
+                .expected("amounts within 28 significant digits")]
+        };
+        for (index, target) in pending.assignments {
+            let account = transaction.postings[index].account.clone();
+            // The account's balance includes this transaction's postings
+            // to it above the assignment.
+            let earlier = |commodity: &str| {
+                money::checked_sum(
+                    transaction.postings[..index]
+                        .iter()
+                        .filter(|p| p.account == account && p.commodity == commodity)
+                        .map(|p| p.quantity),
+                )
+            };
+            let (target_quantity, commodity) = match target {
+                Some(amount) => (amount.quantity, amount.commodity),
+                // `= 0` with no commodity: hledger assigns the balance in no
+                // commodity (so the posting's amount is zero whatever else the
+                // account holds); ledger-cli would empty the account.
+                None => (Decimal::ZERO, Cow::Borrowed("")),
+            };
+            let current = builder
+                .running_balance(&account, &commodity)
+                .and_then(|b| money::checked_add(b, earlier(&commodity)?))
+                .map_err(|_| overflow())?;
+            let quantity = money::checked_sub(target_quantity, current).map_err(|_| overflow())?;
+            let p = &mut transaction.postings[index];
+            p.quantity = quantity;
+            p.commodity = commodity;
+            // Its amount is now known, as if written.
+            p.origin = Origin::Written;
+        }
+        let mut warnings = std::mem::take(&mut transaction.warnings);
+        self.balance(
+            block,
+            &mut transaction.postings,
+            &pending.elided,
+            &mut warnings,
+        )
+        .map_err(|d| vec![*d])?;
+        if !self.rules.is_empty() {
+            self.apply_rules(
+                block,
+                &transaction.raw_header.payee,
+                &mut transaction.postings,
+            )
+            .map_err(|d| vec![*d])?;
+        }
+        transaction.warnings = warnings;
+        Ok(())
+    }
+
+    /// Adds the postings of every automated transaction whose query matches
+    /// a posting (after the elided amount is inferred, as hledger does), then
+    /// checks that what was added balances on its own.
+    fn apply_rules<'a>(
+        &self,
+        block: &TransactionBlock,
+        payee: &str,
+        postings: &mut Vec<ProcessedPosting<'a>>,
+    ) -> Result<(), Box<Diagnostic>> {
+        let overflow = || {
+            Box::new(
+                self.block_diagnostic(block, Code::Overflow, "an automated posting overflows")
+                    .expected("amounts within 28 significant digits"),
+            )
+        };
+        let mut added = Vec::new();
+        for p in postings
+            .iter()
+            .filter(|p| matches!(p.origin, Origin::Written | Origin::Elided))
+        {
+            for rule in self.rules.iter().filter(|r| r.matches(&p.account, payee)) {
+                for auto in &rule.postings {
+                    let (quantity, commodity) = match &auto.amount {
+                        AutoAmount::Multiplier(factor, commodity) => (
+                            money::checked_mul_exact(p.quantity, *factor).map_err(|_| overflow())?,
+                            commodity.clone().map_or_else(|| p.commodity.clone(), Cow::Owned),
+                        ),
+                        AutoAmount::Fixed(amount) => (amount.quantity, Cow::Owned(amount.commodity.to_string())),
+                        AutoAmount::Missing => {
+                            return Err(Box::new(
+                                self.posting_diagnostic(block, p.line, Code::UnsupportedDirective, format!("an automated transaction adds a posting to {} without an amount", auto.account))
+                                    .expected("automated postings with an amount (`*N` or a fixed amount), as hledger requires"),
+                            ))
+                        }
+                    };
+                    added.push(ProcessedPosting {
+                        known_ids: None,
+                        account: Cow::Owned(auto.account.clone()),
+                        fund: p.fund.clone(),
+                        quantity,
+                        commodity,
+                        kind: auto.kind,
+                        origin: Origin::Written,
+                        status: p.status,
+                        line: p.line,
+                        cost: None,
+                        assertion: None,
+                        tags: vec![RawTag {
+                            name: Cow::Borrowed("_generated-posting"),
+                            value: Cow::Borrowed("auto"),
+                        }],
+                        comment: None,
+                    });
+                }
+            }
+        }
+        for kind in [PostingKind::Real, PostingKind::BalancedVirtual] {
+            let mut sum: MultiAmount<&str> = MultiAmount::new();
+            for p in added.iter().filter(|p| p.kind == kind) {
+                sum.add(p.commodity.as_ref(), p.quantity)
+                    .map_err(|_| overflow())?;
+            }
+            let left: Vec<String> = sum.trimmed().map(|(c, q)| format!("{q} {c}")).collect();
+            if !left.is_empty() {
+                return Err(Box::new(
+                    self.block_diagnostic(block, Code::Unbalanced, "the automated postings added to this transaction do not balance")
+                        .found(format!("the added postings sum to {}", left.join(", ")))
+                        .expected("automated transactions whose real and [ ] postings sum to zero (as hledger requires)"),
+                ));
+            }
+        }
+        postings.extend(added);
+        Ok(())
+    }
+
+    /// A bare journal's residual that hledger accepts: each commodity's
+    /// residual rounds to zero at the most decimals its posting amounts in
+    /// the transaction show (its display precision there; from the prices
+    /// when no posting amount is in that commodity).
+    fn tolerated(
+        &self,
+        postings: &[ProcessedPosting<'_>],
+        kind: PostingKind,
+        residuals: &[(String, Decimal)],
+    ) -> bool {
+        if self.settings.from_file {
+            return false;
+        }
+        residuals.iter().all(|(commodity, residual)| {
+            let written = postings
+                .iter()
+                .filter(|p| p.kind == kind && p.origin == Origin::Written);
+            // Posting amounts set the display precision (as hledger infers
+            // a commodity's style); prices only when no posting shows it.
+            let in_amounts = written
+                .clone()
+                .filter(|p| p.commodity == *commodity)
+                .map(|p| p.quantity.scale())
+                .max();
+            let in_costs = || {
+                written
+                    .clone()
+                    .filter_map(|p| p.cost.as_deref())
+                    .filter(|(_, amount, _)| amount.commodity == *commodity)
+                    .map(|(_, amount, _)| amount.quantity.scale())
+                    .max()
+            };
+            let precision = in_amounts.or_else(in_costs).unwrap_or(0);
+            money::round(
+                *residual,
+                precision,
+                money::RoundingStrategy::MidpointNearestEven,
+            )
+            .is_zero()
+        })
+    }
+
+    /// Postings that take up what is left per commodity (`-residual`), on
+    /// the conversion or the rounding account, in the fund of the first
+    /// posting of that commodity.
+    fn add_residual_postings<'a>(
+        &self,
+        postings: &mut Vec<ProcessedPosting<'a>>,
+        kind: PostingKind,
+        residuals: &[(String, Decimal)],
+        origin: Origin,
+    ) {
+        let generated = &self.settings.generated_accounts;
+        let account = if origin == Origin::Rounding {
+            &generated.rounding
+        } else {
+            &generated.conversion
+        };
+        for (commodity, residual) in residuals {
+            let first = postings
+                .iter()
+                .find(|p| p.kind == kind && p.commodity == *commodity)
+                .or_else(|| postings.iter().find(|p| p.kind == kind));
+            let (fund, line) = first.map_or_else(
+                || (Cow::Owned(self.settings.default_fund.clone()), 0),
+                |p| (p.fund.clone(), p.line),
+            );
+            postings.push(ProcessedPosting {
+                known_ids: None,
+                account: Cow::Owned(account.clone()),
+                fund,
+                quantity: money::negate(*residual),
+                commodity: Cow::Owned(commodity.clone()),
+                kind,
+                origin,
+                status: Status::Unmarked,
+                line,
+                cost: None,
+                assertion: None,
+                tags: Vec::new(),
+                comment: None,
+            });
+        }
+    }
+
+    fn check_filled_precision(
+        &self,
+        block: &TransactionBlock,
+        line: u32,
+        quantity: Decimal,
+        symbol: &str,
+        has_cost: bool,
+    ) -> Result<(), Box<Diagnostic>> {
+        let Some(&allowed) = self.precisions.get(symbol) else {
+            return Ok(());
+        };
+        if money::significant_decimals(quantity) <= allowed {
+            return Ok(());
+        }
+        let (code, expected) = if has_cost {
+            (
+                Code::InexactCost,
+                "write the total cost with `@@ TOTAL` so the conversion is exact".to_string(),
+            )
+        } else {
+            (
+                Code::TooPrecise,
+                format!("amounts in {symbol} with at most {allowed} decimal places"),
+            )
+        };
+        Err(Box::new(
+            self.posting_diagnostic(
+                block,
+                line,
+                code,
+                format!("the amount inferred for this posting, {quantity} {symbol}, is finer than {symbol} allows ({allowed} decimal places)"),
+            )
+            .expected(expected),
+        ))
+    }
+
+    /// For every real posting with a cost in another commodity, two postings
+    /// to the conversion account (in the posting's fund) so that the
+    /// transaction also sums to zero per commodity.
+    fn add_conversions<'a>(&self, postings: &mut Vec<ProcessedPosting<'a>>) {
+        let account: &str = &self.settings.generated_accounts.conversion;
+        let mut added = Vec::new();
+        for p in postings.iter() {
+            let Some((_, cost, weight)) = p.cost.as_deref() else {
+                continue;
+            };
+            if p.kind != PostingKind::Real || cost.commodity == p.commodity {
+                continue;
+            }
+            for (quantity, commodity) in [
+                (money::negate(p.quantity), p.commodity.clone()),
+                (*weight, cost.commodity.clone()),
+            ] {
+                added.push(ProcessedPosting {
+                    known_ids: None,
+                    account: Cow::Owned(account.to_string()),
+                    fund: p.fund.clone(),
+                    quantity,
+                    commodity,
+                    kind: PostingKind::Real,
+                    origin: Origin::Conversion,
+                    status: Status::Unmarked,
+                    line: p.line,
+                    cost: None,
+                    assertion: None,
+                    tags: Vec::new(),
+                    comment: None,
+                });
+            }
+        }
+        postings.extend(added);
+    }
+
+    /// Adds due-to/due-from postings for every fund that does not balance on
+    /// its own (or reports it, with `strict_funds`).
+    fn add_interfund<'a>(
+        &self,
+        block: &TransactionBlock,
+        postings: &mut Vec<ProcessedPosting<'a>>,
+    ) -> Result<(), Option<Box<Diagnostic>>> {
+        // The common case: one fund, which balances because the whole does.
+        let mut real = postings.iter().filter(|p| p.kind == PostingKind::Real);
+        if let Some(first) = real.next() {
+            if real.all(|p| p.fund == first.fund) {
+                return Ok(());
+            }
+        }
+        let mut by_fund: Vec<(Cow<'a, str>, MultiAmount<&str>)> = Vec::new();
+        for p in postings.iter().filter(|p| p.kind == PostingKind::Real) {
+            let slot = match by_fund.iter().position(|(f, _)| *f == p.fund) {
+                Some(i) => i,
+                None => {
+                    by_fund.push((p.fund.clone(), MultiAmount::new()));
+                    by_fund.len() - 1
+                }
+            };
+            by_fund[slot]
+                .1
+                .add(p.commodity.as_ref(), p.quantity)
+                .map_err(|_| None)?;
+        }
+        let unbalanced: Vec<(Cow<'a, str>, Residuals)> = by_fund
+            .into_iter()
+            .map(|(f, sum)| {
+                (
+                    f,
+                    sum.trimmed()
+                        .map(|(c, q)| (c.to_string(), q))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .filter(|(_, sums)| !sums.is_empty())
+            .collect();
+        if unbalanced.is_empty() {
+            return Ok(());
+        }
+        if self.settings.strict_funds {
+            let found: Vec<String> = unbalanced
+                .iter()
+                .map(|(f, sums)| {
+                    let amounts: Vec<String> =
+                        sums.iter().map(|(c, q)| format!("{q} {c}")).collect();
+                    format!("fund {f} sums to {}", amounts.join(", "))
+                })
+                .collect();
+            return Err(Some(Box::new(
+                self.block_diagnostic(block, Code::FundUnbalanced, "transaction does not balance within each fund")
+                    .found(found.join("; "))
+                    .expected("each fund's postings sum to zero; move money between funds with explicit transfer postings, or set strict_funds = false to have fundledger add due-to/due-from postings"),
+            )));
+        }
+        let generated = &self.settings.generated_accounts;
+        for (fund, sums) in unbalanced {
+            for (commodity, residual) in sums {
+                // A fund whose postings sum above zero received value from
+                // the others: it owes (due to). One below zero is owed.
+                let account = if residual.is_sign_positive() {
+                    &generated.due_to
+                } else {
+                    &generated.due_from
+                };
+                postings.push(ProcessedPosting {
+                    known_ids: None,
+                    account: Cow::Owned(account.clone()),
+                    fund: fund.clone(),
+                    quantity: money::negate(residual),
+                    commodity: Cow::Owned(commodity),
+                    kind: PostingKind::Real,
+                    origin: Origin::Interfund,
+                    status: Status::Unmarked,
+                    line: block.pos.line,
+                    cost: None,
+                    assertion: None,
+                    tags: Vec::new(),
+                    comment: None,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Read-only views of the name tables, shared by the threads of a chunk.
+struct NameTables<'n> {
+    accounts: &'n Names,
+    funds: &'n Names,
+    commodities: &'n Names,
+}
+
+impl NameTables<'_> {
+    /// The ids of a posting's names, when all three are already known.
+    fn ids(
+        &self,
+        account: &str,
+        fund: &str,
+        commodity: &str,
+    ) -> Option<(AccountId, FundId, CommodityId)> {
+        Some((
+            AccountId(self.accounts.get(account)?),
+            FundId(self.funds.get(fund)?),
+            CommodityId(self.commodities.get(commodity)?),
+        ))
+    }
+}
+
+/// Lays processed transactions out in the journal, interning names.
+struct Builder<'s> {
+    settings: &'s Settings,
+    accounts: Names,
+    account_classes: Vec<Option<crate::model::settings::AccountClass>>,
+    funds: Names,
+    commodities: Names,
+    precisions: Vec<Option<u32>>,
+    /// Commodities whose precision is declared (not inferred), by id.
+    declared_precision: Vec<bool>,
+    transactions: Vec<Transaction>,
+    postings: Vec<Posting>,
+    posting_extras: Vec<PostingExtra>,
+    transaction_extras: Vec<TransactionExtra>,
+    payees: String,
+    prices: Vec<Price>,
+    account_directives: Vec<AccountId>,
+    commodity_directives: Vec<CommodityId>,
+    /// The periodic entries (budgets), read.
+    budget: Vec<crate::model::budget::BudgetEntry>,
+    diagnostics: Diagnostics,
+    /// Each account's own balance per commodity over `postings[..n]`, built
+    /// at the first balance assignment and brought up to date at the next
+    /// (so the journal is summed once however many assignments it has).
+    running: Option<(usize, RunningBalances)>,
+}
+
+fn index_u32(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
+}
+
+fn tags_of(tags: Vec<RawTag<'_>>) -> Box<[Tag]> {
+    tags.into_iter()
+        .map(|t| Tag {
+            name: t.name.as_ref().into(),
+            value: t.value.as_ref().into(),
+        })
+        .collect()
+}
+
+impl<'s> Builder<'s> {
+    fn new(settings: &'s Settings) -> Self {
+        let mut builder = Builder {
+            settings,
+            accounts: Names::default(),
+            account_classes: Vec::new(),
+            funds: Names::default(),
+            commodities: Names::default(),
+            precisions: Vec::new(),
+            declared_precision: Vec::new(),
+            transactions: Vec::new(),
+            postings: Vec::new(),
+            posting_extras: Vec::new(),
+            transaction_extras: Vec::new(),
+            payees: String::new(),
+            prices: Vec::new(),
+            account_directives: Vec::new(),
+            commodity_directives: Vec::new(),
+            budget: Vec::new(),
+            diagnostics: Diagnostics::default(),
+            running: None,
+        };
+        for fund in &settings.funds {
+            builder.funds.intern(&fund.id);
+        }
+        builder.funds.intern(&settings.default_fund);
+        for commodity in &settings.commodities {
+            let id = builder.commodity(&commodity.symbol);
+            builder.precisions[id.index()] = Some(commodity.precision);
+            builder.declared_precision[id.index()] = true;
+        }
+        builder
+    }
+
+    /// Records the `account` and `commodity` directives among `entries`.
+    fn declare(&mut self, entries: &[Entry]) {
+        for entry in entries {
+            match entry {
+                Entry::Account { name, .. } => {
+                    let id = self.account(name);
+                    self.account_directives.push(id);
+                }
+                Entry::Commodity {
+                    symbol, precision, ..
+                } => {
+                    let id = self.commodity(symbol);
+                    self.commodity_directives.push(id);
+                    if let (Some(p), false) = (precision, self.declared_precision[id.index()]) {
+                        self.precisions[id.index()] = Some(*p);
+                        self.declared_precision[id.index()] = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn account(&mut self, name: &str) -> AccountId {
+        let id = self.accounts.intern(name);
+        if id as usize == self.account_classes.len() {
+            self.account_classes.push(self.settings.class_of(name));
+        }
+        AccountId(id)
+    }
+
+    fn commodity(&mut self, symbol: &str) -> CommodityId {
+        let id = self.commodities.intern(symbol);
+        if id as usize == self.precisions.len() {
+            self.precisions.push(None);
+            self.declared_precision.push(false);
+        }
+        CommodityId(id)
+    }
+
+    fn add_price(&mut self, view: &View<'_>, pos: SourcePos, line: &str, context: &ReadContext) {
+        let parsed = match parse::parse_price(line) {
+            Ok(p) => Ok((
+                p.datetime.date(),
+                p.datetime.time(),
+                p.commodity_name,
+                p.amount.quantity,
+                p.amount.commodity.name,
+            )),
+            Err(expected) => crate::read::grammar::parse_price_line(line, context)
+                .map(|(date, symbol, amount)| {
+                    (
+                        date,
+                        chrono::NaiveTime::MIN,
+                        symbol,
+                        amount.quantity,
+                        amount.commodity.into_owned(),
+                    )
+                })
+                .map_err(|_| expected),
+        };
+        match parsed {
+            Ok((_, _, symbol, price, price_symbol)) if price <= Decimal::ZERO => {
+                let d = view
+                    .diagnostic_at(
+                        Code::Unparsable,
+                        pos,
+                        format!("the price of {symbol} is not positive"),
+                    )
+                    .found(format!("{price} {price_symbol}"))
+                    .expected("a price above zero (ledger-cli refuses the others too)");
+                self.diagnostics.push(d);
+            }
+            Ok((date, time, symbol, price, price_symbol)) => {
+                let commodity = self.commodity(&symbol);
+                let price_commodity = self.commodity(&price_symbol);
+                self.prices.push(Price {
+                    date,
+                    time,
+                    commodity,
+                    price,
+                    price_commodity,
+                });
+            }
+            Err(expected) => {
+                let d = view
+                    .diagnostic_at(Code::Unparsable, pos, "cannot read this price line")
+                    .expected(expected);
+                self.diagnostics.push(d);
+            }
+        }
+    }
+
+    /// Makes room for `transactions` transactions of a typical size, so the
+    /// big vectors are not copied as they grow.
+    fn reserve(&mut self, transactions: usize) {
+        self.transactions.reserve_exact(transactions);
+        self.postings.reserve(transactions.saturating_mul(3));
+        self.payees.reserve(transactions.saturating_mul(32));
+    }
+
+    /// The name tables as they stand, for lookups in the parallel phase.
+    fn name_tables(&self) -> NameTables<'_> {
+        NameTables {
+            accounts: &self.accounts,
+            funds: &self.funds,
+            commodities: &self.commodities,
+        }
+    }
+
+    /// Appends one processed transaction.
+    /// Brings the running balances up to the postings committed so far.
+    fn update_running(
+        &mut self,
+    ) -> Result<&HashMap<(AccountId, CommodityId), Decimal>, money::Overflow> {
+        let (done, balances) = self.running.get_or_insert_with(|| (0, HashMap::new()));
+        for p in &self.postings[*done..] {
+            let slot = balances
+                .entry((p.account, p.commodity))
+                .or_insert(Decimal::ZERO);
+            *slot = money::checked_add(*slot, p.quantity)?;
+        }
+        *done = self.postings.len();
+        Ok(balances)
+    }
+
+    /// The balance of `account` (its own postings) in `commodity` so far.
+    fn running_balance(
+        &mut self,
+        account: &str,
+        commodity: &str,
+    ) -> Result<Decimal, money::Overflow> {
+        let ids = (self.accounts.get(account), self.commodities.get(commodity));
+        let balances = self.update_running()?;
+        Ok(match ids {
+            (Some(a), Some(c)) => balances
+                .get(&(AccountId(a), CommodityId(c)))
+                .copied()
+                .unwrap_or(Decimal::ZERO),
+            _ => Decimal::ZERO,
+        })
+    }
+
+    fn commit(&mut self, processed: Processed<'_>) {
+        self.diagnostics.extend(processed.warnings);
+        let first = self.postings.len();
+        for p in processed.postings {
+            let (account, fund, commodity) = match p.known_ids {
+                Some(ids) => ids,
+                None => (
+                    self.account(&p.account),
+                    FundId(self.funds.intern(&p.fund)),
+                    self.commodity(&p.commodity),
+                ),
+            };
+            if p.origin == Origin::Written && !self.declared_precision[commodity.index()] {
+                // Undeclared: show as many decimals as written (as hledger
+                // infers a display style), never fewer.
+                let known = &mut self.precisions[commodity.index()];
+                *known = Some(known.unwrap_or(0).max(p.quantity.scale()));
+            }
+            let cost = p.cost.map(|boxed| {
+                let (kind, amount, weight) = *boxed;
+                (kind, amount, weight)
+            });
+            let cost = cost.map(|(kind, amount, weight)| Cost {
+                kind,
+                written: amount.quantity,
+                commodity: self.commodity(&amount.commodity),
+                weight,
+            });
+            let assertion = p.assertion.map(|a| match *a {
+                RawAssertion::Zero => Assertion::Zero,
+                RawAssertion::Amount(a) => {
+                    Assertion::Amount(a.quantity, self.commodity(&a.commodity))
+                }
+            });
+            let extra = if cost.is_none()
+                && assertion.is_none()
+                && p.tags.is_empty()
+                && p.comment.is_none()
+            {
+                NO_EXTRA
+            } else {
+                self.posting_extras.push(PostingExtra {
+                    cost,
+                    assertion,
+                    tags: tags_of(p.tags),
+                    comment: p.comment.map(|c| c.as_ref().into()),
+                });
+                index_u32(self.posting_extras.len() - 1)
+            };
+            self.postings.push(Posting {
+                quantity: p.quantity,
+                account,
+                fund,
+                commodity,
+                line: p.line,
+                kind: p.kind,
+                origin: p.origin,
+                status: p.status,
+                extra,
+            });
+        }
+        let header = processed.raw_header;
+        let extra = if header.code.is_none()
+            && header.comment.is_none()
+            && header.tags.is_empty()
+            && header.aux_date.is_none()
+        {
+            NO_EXTRA
+        } else {
+            self.transaction_extras.push(TransactionExtra {
+                aux_date: header.aux_date,
+                code: header.code.map(|c| c.as_ref().into()),
+                comment: header.comment.map(|c| c.as_ref().into()),
+                tags: tags_of(header.tags),
+            });
+            index_u32(self.transaction_extras.len() - 1)
+        };
+        let payee_start = index_u32(self.payees.len());
+        self.payees.push_str(&header.payee);
+        let payee = payee_start..index_u32(self.payees.len());
+        self.transactions.push(Transaction {
+            date: header.date,
+            status: header.status,
+            file: processed.block.pos.file,
+            line: processed.block.pos.line,
+            postings: index_u32(first)..index_u32(self.postings.len()),
+            payee,
+            extra,
+        });
+    }
+
+    fn finish(self, map: &SourceMap) -> (Journal, Diagnostics) {
+        let journal = Journal {
+            settings: self.settings.clone(),
+            accounts: self.accounts,
+            account_classes: self.account_classes,
+            funds: self.funds,
+            commodities: self.commodities,
+            precisions: self.precisions,
+            transactions: self.transactions,
+            postings: self.postings,
+            posting_extras: self.posting_extras,
+            transaction_extras: self.transaction_extras,
+            payees: self.payees,
+            prices: self.prices,
+            files: map.paths().to_vec(),
+            declared_precision: self.declared_precision,
+            account_directives: self.account_directives,
+            commodity_directives: self.commodity_directives,
+            budget: self.budget,
+        };
+        (journal, self.diagnostics)
+    }
+}
+
+/// What is wrong with the `fund:` tags of a posting or header, after the
+/// first was taken as its fund: a second `fund:` tag (the readers leave
+/// later ones among the tags), or a `fund:` with no value (which the
+/// readers leave in the comment).
+fn fund_tag_problem(
+    tags: &[crate::read::raw::RawTag<'_>],
+    comment: Option<&str>,
+) -> Option<&'static str> {
+    if tags.iter().any(|t| t.name == "fund") {
+        return Some("more than one `fund:` tag");
+    }
+    let empty = comment
+        .unwrap_or("")
+        .lines()
+        .any(|line| line.trim().trim_start_matches(';').trim() == "fund:");
+    empty.then_some("a `fund:` tag without a fund")
+}
+
+/// The most `:`-separated levels an account name may have.
+pub const ACCOUNT_DEPTH_MAX: usize = 64;
+
+/// A message when `text` (a payee or an account name) holds a character
+/// that would act on a terminal instead of being shown: a control character
+/// other than tab (ESC starts escape sequences, NUL cuts text) or a
+/// bidirectional override that reorders what is displayed. Refused rather
+/// than escaped on output, so every report, export and `print` shows the
+/// names exactly as the journal holds them.
+fn name_problem(what: &str, text: &str) -> Option<String> {
+    let bad = text
+        .chars()
+        .find(|&c| c != '\t' && crate::write_path::print::is_forbidden_char(c))?;
+    Some(format!(
+        "the {what} contains the control character U+{:04X}",
+        u32::from(bad)
+    ))
+}

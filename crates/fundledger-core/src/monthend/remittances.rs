@@ -1,0 +1,215 @@
+//! The register of money taken or sent abroad (`report remittances`).
+//!
+//! A remittance is a posting that brings a foreign currency (a commodity
+//! other than the base currency that is not a unit of measure) into a bank
+//! or cash account (`[reconcile] accounts`) or into an advance
+//! (`[advances] account`: a member carrying cash), in a transaction that
+//! pays for it in the base currency. Its yen amount is its cost (`@`/`@@`)
+//! in the base currency. The carrier is the advance's person, else the
+//! transaction's `carrier:` tag; the destination its `destination:` tag,
+//! else the account; the purpose the payee. A carriage is the advance
+//! itself: the same event is never listed twice. `check` warns (W804) of a
+//! single remittance transaction over `[remittances] threshold` (2,000,000
+//! in the base currency by default).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::model::diagnostic::{Code, Diagnostic, Location};
+use crate::model::journal::{Journal, PostingKind, Transaction};
+use crate::model::money::{self, Decimal};
+
+/// The `[remittances]` table of `fundledger.toml`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemittanceSettings {
+    /// `check` warns (W804) of a single remittance above this, in the base
+    /// currency.
+    #[serde(default = "default_threshold")]
+    pub threshold: Decimal,
+}
+
+fn default_threshold() -> Decimal {
+    Decimal::from(2_000_000)
+}
+
+impl Default for RemittanceSettings {
+    fn default() -> Self {
+        RemittanceSettings {
+            threshold: default_threshold(),
+        }
+    }
+}
+
+/// One remittance.
+#[derive(Clone, Debug, Serialize)]
+pub struct Remittance {
+    /// The date.
+    pub date: NaiveDate,
+    /// Its cost in the base currency.
+    pub base_amount: Decimal,
+    /// The foreign amount with its currency.
+    pub foreign: String,
+    /// Who carried it (an advance's person, a `carrier:` tag), if known.
+    pub carrier: Option<String>,
+    /// Where it went (a `destination:` tag, else the account).
+    pub destination: String,
+    /// What for (the payee).
+    pub purpose: String,
+    /// The fund, by its name.
+    pub fund: String,
+    /// `FILE:LINE`.
+    pub location: String,
+}
+
+fn transaction_tag<'a>(journal: &'a Journal, t: &Transaction, name: &str) -> Option<&'a str> {
+    journal
+        .transaction_tags(t)
+        .iter()
+        .find(|tag| &*tag.name == name)
+        .map(|tag| &*tag.value)
+}
+
+/// The remittances of one transaction.
+fn of_transaction(journal: &Journal, t: &Transaction) -> Vec<Remittance> {
+    let settings = journal.settings();
+    let Some(base) = settings
+        .base_currency
+        .as_deref()
+        .and_then(|b| journal.commodity_id(b))
+    else {
+        return Vec::new();
+    };
+    let advances = &settings.advances.account;
+    let mut out = Vec::new();
+    for p in journal.postings(t) {
+        if p.kind != PostingKind::Real || p.commodity == base || !p.quantity.is_sign_positive() {
+            continue;
+        }
+        let symbol = journal.commodity_name(p.commodity);
+        let is_unit = settings
+            .commodities
+            .iter()
+            .any(|c| c.symbol == symbol && c.kind == crate::model::settings::CommodityKind::Unit);
+        let (weight, weight_commodity) = journal.weight(p);
+        if is_unit || weight_commodity != base {
+            continue;
+        }
+        let account = journal.account_name(p.account);
+        let carried_by = account
+            .strip_prefix(advances.as_str())
+            .and_then(|rest| rest.strip_prefix(':'))
+            .map(str::to_string);
+        if carried_by.is_none() && !settings.reconcile.covers(account) {
+            continue;
+        }
+        out.push(Remittance {
+            date: t.date,
+            base_amount: weight,
+            foreign: journal.format_amount(p.quantity, p.commodity),
+            carrier: carried_by
+                .or_else(|| transaction_tag(journal, t, "carrier").map(str::to_string)),
+            destination: journal
+                .posting_tag(p, "destination")
+                .or_else(|| transaction_tag(journal, t, "destination"))
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    crate::reports::words::account(
+                        settings,
+                        account,
+                        crate::reports::statement::Language::En,
+                    )
+                }),
+            purpose: journal.payee(t).to_string(),
+            fund: crate::reports::words::fund(
+                settings,
+                journal.fund_name(p.fund),
+                crate::reports::statement::Language::En,
+            ),
+            location: crate::monthend::reconcile::location_of(journal, t.file, p.line),
+        });
+    }
+    out
+}
+
+/// Every remittance dated in `[begin, end)`.
+pub fn report(journal: &Journal, begin: NaiveDate, end: NaiveDate) -> Vec<Remittance> {
+    journal
+        .transactions()
+        .iter()
+        .filter(|t| t.date >= begin && t.date < end)
+        .flat_map(|t| of_transaction(journal, t))
+        .collect()
+}
+
+/// `report remittances` as text.
+pub fn render_text(
+    journal: &Journal,
+    begin: NaiveDate,
+    end: NaiveDate,
+    rows: &[Remittance],
+) -> String {
+    let base = journal.settings().base_currency.clone().unwrap_or_default();
+    let mut out = format!(
+        "Money taken or sent abroad, {begin} to {}\n",
+        end.pred_opt().unwrap_or(end)
+    );
+    out.push_str(&format!(
+        "{:<10}  {:>12}  {:>16}  {:<12}  {:<22}  {:<14}  {}\n",
+        "Date", base, "Currency", "Carrier", "Destination", "Fund", "Purpose"
+    ));
+    let mut total = Decimal::ZERO;
+    for r in rows {
+        total = money::checked_add(total, r.base_amount).unwrap_or(total);
+        out.push_str(&format!(
+            "{:<10}  {:>12}  {:>16}  {:<12}  {:<22}  {:<14}  {}  ({})\n",
+            r.date,
+            money::format_plain(r.base_amount, 0),
+            r.foreign,
+            r.carrier.as_deref().unwrap_or("-"),
+            r.destination,
+            r.fund,
+            r.purpose,
+            r.location
+        ));
+    }
+    out.push_str(&format!(
+        "Total {:>18} {base} in {} remittance(s)\nSigned (board member): ____________________\n",
+        money::format_plain(total, 0),
+        rows.len()
+    ));
+    out
+}
+
+/// W804 for each transaction whose remittances exceed `[remittances]
+/// threshold` together.
+pub fn problems(journal: &Journal) -> Vec<Diagnostic> {
+    let threshold = journal.settings().remittances.threshold;
+    let mut out = Vec::new();
+    for t in journal.transactions() {
+        let rows = of_transaction(journal, t);
+        if rows.is_empty() {
+            continue;
+        }
+        let total = money::checked_sum(rows.iter().map(|r| r.base_amount)).unwrap_or(Decimal::MAX);
+        if total > threshold {
+            out.push(
+                Diagnostic::new(
+                    Code::LargeRemittance,
+                    format!(
+                        "{} sends {} abroad in one transaction, over the threshold of {}",
+                        t.date,
+                        money::format_plain(total, 0),
+                        money::format_plain(threshold, 0)
+                    ),
+                )
+                .at(Location {
+                    path: journal.files().get(t.file as usize).cloned().unwrap_or_default(),
+                    line: t.line,
+                })
+                .expected("a remittance the board has approved (raise [remittances] threshold if this size is normal)"),
+            );
+        }
+    }
+    out
+}

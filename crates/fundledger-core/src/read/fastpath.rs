@@ -1,0 +1,504 @@
+//! A fast reader for the common shape of transaction.
+//!
+//! It reads blocks like
+//!
+//! ```text
+//! 2000-04-05 * (CODE) Payee
+//!     ; fund: FoodAid
+//!     Expenses:FoodAid:Rice          1250.00 CNY @ 13.05 JPY  ; fund: FoodAid
+//!     Assets:Cash:CNY
+//! ```
+//!
+//! without allocating (names are borrowed from the text), and answers `None`
+//! for anything outside that shape, which then goes to ledger-parser.
+//! **Contract:** whenever it answers `Some(t)`, ledger-parser accepts the
+//! block and gives exactly `t` (after [`crate::read::raw::from_ledger_parser`]);
+//! the differential tests (`fastpath::tests`, `fuzz/fuzz_targets/differential.rs`)
+//! check it. When in doubt it answers `None`.
+
+use std::borrow::Cow;
+
+use chrono::NaiveDate;
+
+use crate::model::journal::{CostKind, PostingKind, Status};
+use crate::model::money::Decimal;
+use crate::read::raw::{RawAmount, RawCost, RawPosting, RawTag, RawTransaction};
+
+/// Reads a block (ending in `\n`) of the common shape, or `None`.
+pub fn parse(block: &str) -> Option<RawTransaction<'_>> {
+    // ledger-parser ends names and values at a lone `\r`; leave those to it.
+    if memchr::memchr(b'\r', block.as_bytes()).is_some() {
+        return None;
+    }
+    let mut lines = block.strip_suffix('\n').unwrap_or(block).split('\n');
+    let header = lines.next()?;
+    let mut transaction = parse_header(header)?;
+    for (line, line_in_block) in lines.zip(2u32..) {
+        let content = skip_blanks(line);
+        if content.len() == line.len() || content.is_empty() {
+            return None; // not indented, or blank: not ours
+        }
+        if let Some(comment) = content.strip_prefix(';') {
+            let tag = parse_tag(comment)?;
+            match transaction.postings.last_mut() {
+                Some(posting) => add_tag(&mut posting.fund, &mut posting.tags, tag),
+                None => add_tag(&mut transaction.fund, &mut transaction.tags, tag),
+            }
+            continue;
+        }
+        let mut posting = parse_posting(content)?;
+        posting.line_in_block = line_in_block;
+        transaction.postings.push(posting);
+    }
+    if transaction.postings.is_empty() {
+        return None;
+    }
+    Some(transaction)
+}
+
+/// Files a tag: the first `fund:` becomes the fund, later ones stay among
+/// the tags for the loader to refuse (as [`crate::read::raw::take_fund`] does for
+/// ledger-parser's tags).
+fn add_tag<'a>(fund: &mut Option<Cow<'a, str>>, tags: &mut Vec<RawTag<'a>>, tag: RawTag<'a>) {
+    if tag.name == "fund" && fund.is_none() {
+        *fund = Some(tag.value);
+    } else {
+        tags.push(tag);
+    }
+}
+
+/// `text` without its leading spaces and tabs (nom's `space0`).
+fn skip_blanks(text: &str) -> &str {
+    let skipped = text
+        .bytes()
+        .take_while(|&b| b == b' ' || b == b'\t')
+        .count();
+    &text[skipped..]
+}
+
+/// True when `text` has two spaces in a row.
+fn has_double_space(text: &str) -> bool {
+    text.as_bytes().windows(2).any(|w| w == b"  ")
+}
+
+fn two_digits(bytes: &[u8]) -> Option<u32> {
+    match bytes {
+        [a @ b'0'..=b'9', b @ b'0'..=b'9'] => Some(u32::from(a - b'0') * 10 + u32::from(b - b'0')),
+        _ => None,
+    }
+}
+
+fn parse_header(header: &str) -> Option<RawTransaction<'_>> {
+    let bytes = header.as_bytes();
+    if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let year = two_digits(&bytes[0..2])? * 100 + two_digits(&bytes[2..4])?;
+    let date = NaiveDate::from_ymd_opt(
+        i32::try_from(year).ok()?,
+        two_digits(&bytes[5..7])?,
+        two_digits(&bytes[8..10])?,
+    )?;
+    let mut rest = &header[10..];
+    let mut status = Status::Unmarked;
+    let mut code = None;
+    let after_spaces = rest.trim_start_matches(' ');
+    if rest.starts_with('\t') || after_spaces.starts_with('\t') {
+        return None;
+    }
+    if after_spaces.len() < rest.len() {
+        if let Some(mark) = after_spaces
+            .chars()
+            .next()
+            .filter(|c| *c == '*' || *c == '!')
+        {
+            status = if mark == '*' {
+                Status::Cleared
+            } else {
+                Status::Pending
+            };
+            rest = &after_spaces[1..];
+            if !(rest.is_empty() || rest.starts_with(' ')) {
+                return None;
+            }
+        }
+    }
+    let after_spaces = rest.trim_start_matches(' ');
+    if after_spaces.len() < rest.len() && after_spaces.starts_with('(') {
+        let close = after_spaces.find(')')?;
+        if close == 1 {
+            return None;
+        }
+        code = Some(Cow::Borrowed(&after_spaces[1..close]));
+        rest = &after_spaces[close + 1..];
+        if !(rest.is_empty() || rest.starts_with(' ')) {
+            return None;
+        }
+    }
+    let payee = if rest.is_empty() {
+        ""
+    } else if !rest.starts_with(' ') {
+        return None; // the payee must be set off by a space
+    } else {
+        let text = rest.trim_start_matches(' ').trim_end_matches(' ');
+        if text.is_empty()
+            || has_double_space(text)
+            || text.bytes().any(|b| matches!(b, b'\t' | b';' | b'\r'))
+        {
+            return None;
+        }
+        text.trim()
+    };
+    Some(RawTransaction {
+        date,
+        aux_date: None,
+        status,
+        code,
+        payee: Cow::Borrowed(payee),
+        fund: None,
+        tags: Vec::new(),
+        comment: None,
+        postings: Vec::new(),
+    })
+}
+
+/// `; name: value` with an ASCII alphanumeric name: ledger-parser's
+/// "tag with value". Anything else is not ours.
+fn parse_tag(comment: &str) -> Option<RawTag<'_>> {
+    let comment = skip_blanks(comment);
+    let name_end = comment
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(comment.len());
+    if name_end == 0 {
+        return None;
+    }
+    let after_name = &comment[name_end..];
+    let after_colon = after_name.strip_prefix(':')?;
+    let value = skip_blanks(after_colon);
+    if value.len() == after_colon.len() {
+        return None; // needs a space after the colon (and excludes `::`)
+    }
+    Some(RawTag {
+        name: Cow::Borrowed(&comment[..name_end]),
+        value: Cow::Borrowed(value.trim()),
+    })
+}
+
+/// A quantity `-?DIGITS(.DIGITS)?` of at most 18 digits, then a commodity of
+/// ASCII letters; returns the amount and the rest of the text.
+fn parse_amount(text: &str) -> Option<(RawAmount<'_>, &str)> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let negative = bytes.first() == Some(&b'-');
+    if negative {
+        i += 1;
+    }
+    let mut mantissa: i64 = 0;
+    let mut digits = 0u32;
+    let mut scale = 0u32;
+    let mut seen_point = false;
+    while i < bytes.len() {
+        match bytes[i] {
+            b @ b'0'..=b'9' => {
+                if digits == 18 {
+                    return None; // longer numbers go to ledger-parser
+                }
+                mantissa = mantissa * 10 + i64::from(b - b'0');
+                digits += 1;
+                if seen_point {
+                    scale += 1;
+                }
+            }
+            b'.' if !seen_point => {
+                if !bytes.get(i + 1).is_some_and(u8::is_ascii_digit) || digits == 0 {
+                    return None;
+                }
+                seen_point = true;
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    if digits == 0 || (negative && mantissa == 0) {
+        return None;
+    }
+    // The commodity may follow after spaces or tabs (nom's space0).
+    let rest = skip_blanks(&text[i..]);
+    let commodity_end = rest
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(rest.len());
+    if commodity_end == 0 {
+        return None;
+    }
+    let after = &rest[commodity_end..];
+    if !(after.is_empty() || after.starts_with([' ', '\t'])) {
+        return None;
+    }
+    let quantity = Decimal::new(if negative { -mantissa } else { mantissa }, scale);
+    Some((
+        RawAmount {
+            quantity,
+            commodity: Cow::Borrowed(&rest[..commodity_end]),
+        },
+        after,
+    ))
+}
+
+fn parse_posting(content: &str) -> Option<RawPosting<'_>> {
+    let mut status = Status::Unmarked;
+    let mut text = content;
+    if let Some(mark) = text.chars().next().filter(|c| *c == '*' || *c == '!') {
+        status = if mark == '*' {
+            Status::Cleared
+        } else {
+            Status::Pending
+        };
+        text = skip_blanks(&text[1..]);
+    }
+    // The account ends at two spaces, a tab, or the end of the line.
+    let bytes = text.as_bytes();
+    let end = (0..bytes.len())
+        .find(|&i| bytes[i] == b'\t' || (bytes[i] == b' ' && bytes.get(i + 1) == Some(&b' ')))
+        .unwrap_or(bytes.len());
+    let account = text[..end].trim_end_matches(' ');
+    if account.is_empty() || account.contains(';') {
+        return None;
+    }
+    let (account, kind) =
+        if let Some(inner) = account.strip_prefix('(').and_then(|a| a.strip_suffix(')')) {
+            (inner, PostingKind::UnbalancedVirtual)
+        } else if let Some(inner) = account.strip_prefix('[').and_then(|a| a.strip_suffix(']')) {
+            (inner, PostingKind::BalancedVirtual)
+        } else {
+            (account, PostingKind::Real)
+        };
+    if account.trim() != account || account.is_empty() {
+        return None;
+    }
+    let mut posting = RawPosting {
+        line_in_block: 0,
+        account: Cow::Borrowed(account),
+        kind,
+        status,
+        amount: None,
+        cost: None,
+        assertion: None,
+        fund: None,
+        tags: Vec::new(),
+        comment: None,
+    };
+    let mut rest = skip_blanks(&text[end..]);
+    if !rest.is_empty() && !rest.starts_with(';') {
+        let (amount, after) = parse_amount(rest)?;
+        posting.amount = Some(amount);
+        rest = skip_blanks(after);
+        let cost_kind = if let Some(r) = rest.strip_prefix("@@") {
+            rest = r;
+            Some(CostKind::Total)
+        } else if let Some(r) = rest.strip_prefix('@') {
+            rest = r;
+            Some(CostKind::PerUnit)
+        } else {
+            None
+        };
+        if let Some(kind) = cost_kind {
+            let (amount, after) = parse_amount(skip_blanks(rest))?;
+            if amount.quantity.is_sign_negative() {
+                return None;
+            }
+            posting.cost = Some(Box::new(RawCost { kind, amount }));
+            rest = skip_blanks(after);
+        }
+    }
+    if let Some(comment) = rest.strip_prefix(';') {
+        let tag = parse_tag(comment)?;
+        add_tag(&mut posting.fund, &mut posting.tags, tag);
+    } else if !rest.is_empty() {
+        return None;
+    }
+    Some(posting)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn slow(block: &str) -> Option<RawTransaction<'static>> {
+        crate::read::parse::parse_slow(block).ok()
+    }
+
+    /// The contract: when the fast path answers, ledger-parser agrees.
+    fn agrees(block: &str) -> bool {
+        match parse(block) {
+            None => false,
+            Some(fast) => {
+                let slow = slow(block);
+                assert_eq!(
+                    Some(format!("{fast:?}")),
+                    slow.map(|s| format!("{s:?}")),
+                    "fast path and ledger-parser differ on {block:?}"
+                );
+                true
+            }
+        }
+    }
+
+    #[test]
+    fn common_shapes_take_the_fast_path_and_agree() {
+        for block in [
+            "2000-04-05 * Rice\n    Expenses:Food  100 JPY\n    Assets:Bank\n",
+            "2000-04-05 ! (PT-1) Donation from member 12\n    ; fund: FoodAid\n    Assets:Bank:Postal        5000 JPY  ; fund: FoodAid\n    Income:Donations     -5000 JPY\n        ; route: RN-01\n",
+            "2016-04-01 * Donation from alumni association 7738\n    Assets:Bank:CNY                             2602.50 CNY  ; fund: Shelters\n    Income:Donations:Individuals               -2602.50 CNY  ; fund: Shelters\n",
+            "2000-09-07 * Exchange\n    Assets:Cash:CNY  14000.00 CNY @ 13.20 JPY  ; fund: FoodAid\n    Assets:Bank  -184800 JPY\n",
+            "2000-09-07 Exchange\n    Assets:Cash:CNY\t14000.00 CNY @@ 184800 JPY\n    Assets:Bank\n",
+            "2000-04-25 * Rice delivered\n    (Outputs:Food:Rice)   2000 kg  ; route: RN-01\n    [Budget:Food]   -5 JPY\n    [Budget:Cash]   5 JPY\n",
+            "2000-04-05\n    * A  1 JPY\n    ! B\n",
+            "2000-04-05 * 収入 寄付\n    収入:寄付  -1000 JPY\n    資産:銀行\n",
+            "2000-04-05 * x \n    A  1 JPY  ;  fund:   F  \n    B\n",
+        ] {
+            assert!(agrees(block), "not taken by the fast path: {block:?}");
+        }
+    }
+
+    #[test]
+    fn unusual_shapes_fall_back() {
+        for block in [
+            "2000/04/05 * Rice\n    A  1 JPY\n    B\n",
+            "2000-04-05=2000-04-06 * Rice\n    A  1 JPY\n    B\n",
+            "2000-04-05 * Rice  ; note\n    A  1 JPY\n    B\n",
+            "2000-04-05 * Rice\n    A  $1\n    B\n",
+            "2000-04-05 * Rice\n    A  1,000 JPY\n    B\n",
+            "2000-04-05 * Rice\n    A  1 JPY = 5 JPY\n    B\n",
+            "2000-04-05 * Rice\n    A  1 JPY {2 USD}\n    B\n",
+            "2000-04-05 * Rice\n    ; just a note\n    A  1 JPY\n    B\n",
+            "2000-04-05 * Rice\n    A  1 \"J P\"\n    B\n",
+            "2000-04-05 * Rice\n",
+            "2000-02-30 * Rice\n    A  1 JPY\n    B\n",
+        ] {
+            assert!(parse(block).is_none(), "fast path took {block:?}");
+        }
+    }
+
+    /// Random blocks built from pieces near and off the common shape. Both
+    /// outcomes must be well exercised, or the test proves nothing.
+    #[test]
+    fn random_blocks_agree_with_ledger_parser() {
+        let pieces = [
+            "2000-04-05",
+            "2000-4-05",
+            "2000-04-31",
+            "1999-12-31",
+            " ",
+            "  ",
+            "\t",
+            "*",
+            "!",
+            "(",
+            ")",
+            "(C1)",
+            "Payee",
+            "収入",
+            ";",
+            "; ",
+            "fund:",
+            "fund: X",
+            "a::b",
+            ":tag:",
+            "Assets:Bank",
+            "(Out:Q)",
+            "[B:V]",
+            "-",
+            "1",
+            "12.50",
+            "0.5",
+            ".5",
+            "1.",
+            "-3",
+            "1,000",
+            "JPY",
+            "CNY",
+            "kg",
+            "$",
+            "\"Q C\"",
+            "@",
+            "@@",
+            "{",
+            "=",
+            "0",
+            "\n",
+            "\n    ",
+            "\n  ",
+            "\n\t",
+            "x y",
+            "[2000-01-01]",
+        ];
+        let common = [
+            "\n    Assets:Bank  ",
+            "-12.50 CNY",
+            "  ; fund: F",
+            "\n    Income:Gifts",
+            " @ 13 JPY",
+            "\n    ; route: R",
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let (mut taken, mut declined) = (0, 0);
+        for _ in 0..30_000 {
+            let mut block = String::from("2000-04-05");
+            for _ in 0..next(4) {
+                block.push_str(pieces[next(pieces.len())]);
+            }
+            block.push_str(" Payee\n    Expenses:Food  ");
+            for _ in 0..next(12) {
+                let piece = if next(2) == 0 {
+                    common[next(common.len())]
+                } else {
+                    pieces[next(pieces.len())]
+                };
+                block.push_str(piece);
+            }
+            block.push('\n');
+            // The scanner never hands on blank lines inside a block.
+            let block: String = block
+                .split_inclusive('\n')
+                .filter(|l| !l.trim().is_empty())
+                .collect();
+            if agrees(&block) {
+                taken += 1;
+            } else {
+                declined += 1;
+            }
+        }
+        eprintln!("fast path: taken {taken}, declined {declined}");
+        assert!(
+            taken > 2_000 && declined > 2_000,
+            "taken {taken}, declined {declined}"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn generated_postings_agree(
+            spaces in prop::sample::select(vec!["  ", "   ", "\t", " \t"]),
+            quantity in -100_000_000i64..100_000_000,
+            scale in 0u32..4,
+            commodity in prop::sample::select(vec!["JPY", "CNY", "kg", "Q"]),
+            cost in prop::sample::select(vec!["", " @ 13.05 JPY", " @@ 1000 JPY", "@ 2 X"]),
+            comment in prop::sample::select(vec!["", "  ; fund: FoodAid", " ;fund:F", "  ; route: RN-01 ", "  ; x: ", "  ; x:"]),
+            elide in any::<bool>(),
+        ) {
+            let amount = format!("{}{spaces}{} {commodity}{cost}", "", Decimal::new(quantity, scale));
+            let first = if elide { format!("    Assets:Bank{comment}") } else { format!("    Expenses:Food{spaces}{amount}{comment}") };
+            let block = format!("2000-04-05 * Generated\n{first}\n    Assets:Cash  5 JPY\n");
+            let _ = agrees(&block);
+        }
+    }
+}

@@ -1,0 +1,1167 @@
+//! Writing to a journal without ever losing it.
+//!
+//! The only way fundledger changes a journal is [`append`]: under an
+//! exclusive lock on a sidecar lock file (`JOURNAL.lock`; the journal itself
+//! is replaced by rename, so a lock on it would guard the wrong inode), it
+//!
+//! 1. checks the journal's [`Fingerprint`] (size, modification time, inode
+//!    and SHA-256 digest) is still what the caller validated against
+//!    (nothing changed since);
+//! 2. writes the new journal to a temporary file in the same directory: the
+//!    old bytes, untouched (their digest checked again as they are copied),
+//!    then the new entries, with the journal's mode, group and (as root)
+//!    owner; flushes it to disk (`fsync`);
+//! 3. loads the temporary file (streaming, like any journal) and refuses to
+//!    go on unless it loads without errors and has exactly the expected
+//!    number of new transactions, every one balanced, every fund balanced;
+//! 4. takes the fingerprint once more, immediately before the rename, and
+//!    refuses if the journal changed during steps 2-3 (an editor saving, a
+//!    script appending with `>>`: they do not take the lock);
+//! 5. renames it over the journal and flushes the directory (on Unix).
+//!
+//! The journal written is the file itself: a symbolic link is resolved (its
+//! target must be inside the ledger directory) and the target replaced, so
+//! the link stays a link. A journal with several hard links, a journal that
+//! is not a regular file, and a journal without write permission are refused
+//! (replacing one of those by rename would silently break the link or ignore
+//! the permission).
+//!
+//! A crash at any point leaves the journal exactly old or exactly new; a
+//! temporary file left behind by a crash is removed by the next write. Two
+//! writers at once wait for each other; neither's entries are lost.
+//!
+//! `FUNDLEDGER_CRASH_AT=STEP` (a test hook, see `tests/import.rs`) aborts the
+//! process at a named step: `locked`, `temp-written`, `temp-synced`,
+//! `renamed`. `FUNDLEDGER_PAUSE_AT=validated` (a test hook, see
+//! `tests/hardening.rs`) stops after the new journal is validated, says so
+//! on stderr and waits for a line on stdin, so a test can change the journal
+//! inside the window that step 4 closes.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::load::{self, Loaded};
+use crate::model::diagnostic::Diagnostic;
+use crate::model::settings::Settings;
+
+/// The prefix of the temporary files this module writes beside a journal.
+const TEMP_PREFIX: &str = ".fundledger-write-";
+
+/// Why an append did not happen.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// Reading, writing, locking or renaming failed.
+    #[error("{action}: {error}")]
+    Io {
+        /// What was being done.
+        action: String,
+        /// The error.
+        #[source]
+        error: std::io::Error,
+    },
+    /// The journal changed between validation and writing (edited by hand
+    /// meanwhile): nothing was written; run the command again.
+    #[error("{} changed while fundledger was preparing the write; nothing was written, run the command again", .0.display())]
+    Changed(PathBuf),
+    /// The journal cannot be replaced safely (not writable, several hard
+    /// links, not a regular file, a link out of the ledger directory):
+    /// nothing was written. The text says why.
+    #[error("{0}; nothing was written")]
+    Refused(String),
+    /// Another process held the lock longer than `--lock-timeout`.
+    #[error("gave up waiting for the lock {} after {} s{}; nothing was written", path.display(), waited.as_secs(), holder_note(holder))]
+    LockTimeout {
+        /// The lock file.
+        path: PathBuf,
+        /// How long fundledger waited.
+        waited: Duration,
+        /// Who holds it, when the operating system says.
+        holder: Option<String>,
+    },
+    /// The new journal would not load cleanly: nothing was written.
+    #[error("the journal would not load cleanly after this write ({} problem(s)); nothing was written", .0.len())]
+    Invalid(Vec<Diagnostic>),
+    /// The new journal has a different number of new transactions than
+    /// expected (a fundledger bug, or injected journal syntax).
+    #[error("the new journal has {found} new transaction(s) where {expected} were written; nothing was written")]
+    WrongCount {
+        /// Expected.
+        expected: usize,
+        /// Found.
+        found: usize,
+    },
+}
+
+/// ` (held by HOLDER)` when the holder of a lock is known.
+fn holder_note(holder: &Option<String>) -> String {
+    holder
+        .as_ref()
+        .map(|h| format!(" (held by {h})"))
+        .unwrap_or_default()
+}
+
+fn io(action: impl Into<String>) -> impl FnOnce(std::io::Error) -> WriteError {
+    let action = action.into();
+    move |error| WriteError::Io { action, error }
+}
+
+/// Aborts the process at `step` when `FUNDLEDGER_CRASH_AT` names it (a test
+/// hook for crash safety; it never fires otherwise).
+fn crash_point(step: &str) {
+    if std::env::var_os("FUNDLEDGER_CRASH_AT").is_some_and(|at| at == step) {
+        std::process::abort();
+    }
+}
+
+/// An exclusive lock on `JOURNAL.lock`, released on drop.
+pub struct JournalLock {
+    file: File,
+}
+
+impl JournalLock {
+    /// Waits for the lock of `journal`, as long as it takes, silently.
+    ///
+    /// # Errors
+    /// When the lock file cannot be created or locked.
+    pub fn acquire(journal: &Path) -> Result<JournalLock, WriteError> {
+        JournalLock::acquire_with(journal, None, &|_| {})
+    }
+
+    /// Takes the lock of `journal`. When another process holds it, calls
+    /// `on_wait` once with a message saying so (and who holds it, when the
+    /// operating system says), then waits: forever, or until `timeout`.
+    ///
+    /// The lock file is never followed through a symbolic link, and a user
+    /// who may not write it (a lock file created by another user of a
+    /// shared ledger directory) locks it read-only, which `flock` allows.
+    ///
+    /// # Errors
+    /// When the lock file cannot be opened or locked, or
+    /// [`WriteError::LockTimeout`].
+    pub fn acquire_with(
+        journal: &Path,
+        timeout: Option<Duration>,
+        on_wait: &dyn Fn(&str),
+    ) -> Result<JournalLock, WriteError> {
+        let path = lock_path(journal);
+        let file = open_lock_file(&path)?;
+        let cannot_lock = || io(format!("cannot lock {}", path.display()));
+        match file.try_lock() {
+            Ok(()) => return Ok(JournalLock { file }),
+            Err(fs::TryLockError::WouldBlock) => {}
+            Err(fs::TryLockError::Error(error)) => return Err(cannot_lock()(error)),
+        }
+        let holder = lock_holder(&file);
+        let mut message = format!("waiting for the lock {}", path.display());
+        if let Some(holder) = &holder {
+            message.push_str(&format!(" (held by {holder})"));
+        }
+        match timeout {
+            Some(timeout) => message.push_str(&format!(
+                "; giving up after {} s (--lock-timeout)",
+                timeout.as_secs()
+            )),
+            None => message.push_str("; --lock-timeout SECONDS gives up after a while"),
+        }
+        on_wait(&message);
+        let Some(timeout) = timeout else {
+            file.lock().map_err(cannot_lock())?;
+            return Ok(JournalLock { file });
+        };
+        let started = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(JournalLock { file }),
+                Err(fs::TryLockError::WouldBlock) => {}
+                Err(fs::TryLockError::Error(error)) => return Err(cannot_lock()(error)),
+            }
+            let waited = started.elapsed();
+            if waited >= timeout {
+                return Err(WriteError::LockTimeout {
+                    path,
+                    waited,
+                    holder: lock_holder(&file),
+                });
+            }
+            std::thread::sleep((timeout - waited).min(Duration::from_millis(100)));
+        }
+    }
+}
+
+impl Drop for JournalLock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+fn lock_path(journal: &Path) -> PathBuf {
+    let mut name = journal.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    journal.with_file_name(name)
+}
+
+/// Opens (creating it when missing) the lock file at `path` without
+/// following a symbolic link; read-only when the user may not write it.
+fn open_lock_file(path: &Path) -> Result<File, WriteError> {
+    let refuse_link = || {
+        WriteError::Refused(format!(
+            "the lock file {} is not a regular file (a symbolic link?); remove it",
+            path.display()
+        ))
+    };
+    if fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
+        return Err(refuse_link());
+    }
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Readable and writable by everyone the umask allows: in a shared
+        // (setgid) ledger directory the group can then lock it too.
+        options.mode(0o666).custom_flags(libc::O_NOFOLLOW);
+    }
+    let opened = match options.open(path) {
+        Err(error) if error.kind() == std::io::ErrorKind::PermissionDenied => {
+            let mut read_only = OpenOptions::new();
+            read_only.read(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                read_only.custom_flags(libc::O_NOFOLLOW);
+            }
+            read_only.open(path)
+        }
+        other => other,
+    };
+    #[cfg(unix)]
+    if let Err(error) = &opened {
+        if error.raw_os_error() == Some(libc::ELOOP) {
+            return Err(refuse_link());
+        }
+    }
+    opened.map_err(io(format!("cannot open the lock file {}", path.display())))
+}
+
+/// Who holds the lock on `file`, from `/proc/locks` (Linux): "process PID
+/// (NAME)". `None` where the operating system does not say.
+fn lock_holder(file: &File) -> Option<String> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let inode = file.metadata().ok()?.ino();
+        let locks = fs::read_to_string("/proc/locks").ok()?;
+        let pid = locks.lines().find_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // `1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF`; waiters
+            // have `->` after the number.
+            if fields.get(1) == Some(&"->") {
+                return None;
+            }
+            let device_inode = fields.get(5)?;
+            let line_inode: u64 = device_inode.rsplit(':').next()?.parse().ok()?;
+            (line_inode == inode).then(|| fields.get(4).map(|p| p.to_string()))?
+        })?;
+        let name = fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        Some(format!("process {pid} ({})", name.trim()))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        None
+    }
+}
+
+/// What identifies a journal's content at one moment: its length,
+/// modification time, file identity (device and inode) and SHA-256 digest.
+/// Two equal fingerprints mean nobody wrote the file in between.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fingerprint {
+    length: u64,
+    modified: Option<SystemTime>,
+    identity: (u64, u64),
+    /// The SHA-256 digest of the content.
+    pub digest: Vec<u8>,
+}
+
+impl Fingerprint {
+    /// The fingerprint of the file at `path` (its content read in pieces).
+    ///
+    /// # Errors
+    /// When the file cannot be read.
+    pub fn of(path: &Path) -> Result<Fingerprint, WriteError> {
+        let mut file = File::open(path).map_err(io(format!("cannot read {}", path.display())))?;
+        let digest = digest_reader(&mut file, path)?;
+        let (length, modified, identity) = stat_of(path)?;
+        Ok(Fingerprint {
+            length,
+            modified,
+            identity,
+            digest,
+        })
+    }
+
+    /// True when the file at `path` still has the length, modification time
+    /// and identity of this fingerprint (no content read).
+    fn same_stat(&self, path: &Path) -> Result<bool, WriteError> {
+        let (length, modified, identity) = stat_of(path)?;
+        Ok(length == self.length && modified == self.modified && identity == self.identity)
+    }
+}
+
+type Stat = (u64, Option<SystemTime>, (u64, u64));
+
+fn stat_of(path: &Path) -> Result<Stat, WriteError> {
+    let metadata = fs::metadata(path).map_err(io(format!("cannot read {}", path.display())))?;
+    #[cfg(unix)]
+    let identity = {
+        use std::os::unix::fs::MetadataExt;
+        (metadata.dev(), metadata.ino())
+    };
+    #[cfg(not(unix))]
+    let identity = (0, 0);
+    Ok((metadata.len(), metadata.modified().ok(), identity))
+}
+
+fn digest_reader(reader: &mut impl std::io::Read, path: &Path) -> Result<Vec<u8>, WriteError> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    std::io::copy(reader, &mut hasher).map_err(io(format!("cannot read {}", path.display())))?;
+    Ok(hasher.finalize().to_vec())
+}
+
+/// The SHA-256 digest of a file, read in pieces.
+///
+/// # Errors
+/// When the file cannot be read.
+pub fn digest_file(path: &Path) -> Result<Vec<u8>, WriteError> {
+    let mut file = File::open(path).map_err(io(format!("cannot read {}", path.display())))?;
+    digest_reader(&mut file, path)
+}
+
+/// The file a write replaces: the journal of `settings`, or, when that is a
+/// symbolic link, its target (which must be inside the ledger directory).
+/// Refused: a target that is not a regular file, has more than one hard
+/// link, or is not writable (no write permission bit, or none for this
+/// user).
+///
+/// # Errors
+/// [`WriteError::Refused`], or an I/O error reading the file's metadata.
+pub fn write_target(settings: &Settings) -> Result<PathBuf, WriteError> {
+    let journal = &settings.journal;
+    let cannot_read = || io(format!("cannot read {}", journal.display()));
+    let link = fs::symlink_metadata(journal).map_err(cannot_read())?;
+    let target = if link.file_type().is_symlink() {
+        let target = fs::canonicalize(journal).map_err(cannot_read())?;
+        let root = fs::canonicalize(&settings.root).map_err(io(format!(
+            "cannot read the ledger directory {}",
+            settings.root.display()
+        )))?;
+        if !target.starts_with(&root) {
+            return Err(WriteError::Refused(format!(
+                "{} is a symbolic link to {}, outside the ledger directory {}",
+                journal.display(),
+                target.display(),
+                root.display()
+            )));
+        }
+        target
+    } else {
+        journal.clone()
+    };
+    let metadata = fs::metadata(&target).map_err(cannot_read())?;
+    if !metadata.is_file() {
+        return Err(WriteError::Refused(format!(
+            "{} is not a regular file",
+            target.display()
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if metadata.nlink() > 1 {
+            return Err(WriteError::Refused(format!(
+                "{} has {} hard links; replacing it would leave the other names with the old content (use a symbolic link instead)",
+                target.display(),
+                metadata.nlink()
+            )));
+        }
+    }
+    if metadata.permissions().readonly() || !writable(&target) {
+        return Err(WriteError::Refused(format!(
+            "{} is not writable (read-only file); make it writable to add to it",
+            target.display()
+        )));
+    }
+    Ok(target)
+}
+
+/// Whether this process may write `path`, by the operating system's rules
+/// (opening it for appending, which changes nothing).
+fn writable(path: &Path) -> bool {
+    OpenOptions::new().append(true).open(path).is_ok()
+}
+
+/// What goes between the journal's last byte and appended entries: enough
+/// newlines for one blank line.
+fn separator(journal: &Path) -> Result<&'static str, WriteError> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = File::open(journal).map_err(io(format!("cannot read {}", journal.display())))?;
+    let length = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if length == 0 {
+        return Ok("");
+    }
+    let tail_length = length.min(2);
+    let mut tail = vec![0u8; tail_length as usize];
+    file.seek(SeekFrom::End(-(tail_length as i64)))
+        .and_then(|_| std::io::Read::read_exact(&mut file, &mut tail))
+        .map_err(io(format!("cannot read {}", journal.display())))?;
+    Ok(match tail.as_slice() {
+        [.., b'\n', b'\n'] => "",
+        [b'\n'] | [_, b'\n'] => "\n",
+        _ => "\n\n",
+    })
+}
+
+/// A file beside the journal written with it, under its lock (the donor
+/// register an import adds donors to): replaced by a temporary file renamed
+/// over it just before the journal, only when the journal is, and refused if
+/// it changed since it was read.
+#[derive(Clone, Debug)]
+pub struct SideFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Its fingerprint when it was read (`None`: it did not exist).
+    pub expected: Option<Fingerprint>,
+    /// The new content.
+    pub text: String,
+    /// The file whose mode, group and (as root) owner a new file takes (the
+    /// journal), so that whoever may write the journal may write it too.
+    pub like: PathBuf,
+}
+
+impl SideFile {
+    /// Reads `path` (absent: empty) with its fingerprint, to be changed; a
+    /// new file will take the mode and owner of `like`.
+    ///
+    /// # Errors
+    /// When the file exists but cannot be read.
+    pub fn read(path: &Path, like: &Path) -> Result<(SideFile, String), WriteError> {
+        let expected = match fs::symlink_metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            _ => Some(Fingerprint::of(path)?),
+        };
+        let old = match &expected {
+            None => String::new(),
+            Some(_) => {
+                fs::read_to_string(path).map_err(io(format!("cannot read {}", path.display())))?
+            }
+        };
+        Ok((
+            SideFile {
+                path: path.to_path_buf(),
+                expected,
+                text: old.clone(),
+                like: like.to_path_buf(),
+            },
+            old,
+        ))
+    }
+
+    /// True when the file is still as it was read.
+    fn unchanged(&self) -> Result<bool, WriteError> {
+        match &self.expected {
+            None => Ok(fs::symlink_metadata(&self.path).is_err()),
+            Some(expected) => {
+                Ok(Fingerprint::of(&self.path)? == *expected && expected.same_stat(&self.path)?)
+            }
+        }
+    }
+
+    /// Writes the new content to a flushed temporary file beside the file.
+    fn write_temporary(&self) -> Result<tempfile::NamedTempFile, WriteError> {
+        if self.expected.is_some() {
+            refuse_unsafe_target(&self.path)?;
+            synced_temporary(&self.path, &self.path, &self.text)
+        } else {
+            synced_temporary(&self.path, &self.like, &self.text)
+        }
+    }
+}
+
+/// What an append adds.
+pub struct Append<'a> {
+    /// The journal as the caller saw it when preparing `text`.
+    pub expected: &'a Fingerprint,
+    /// The entries to add, each ending in `\n`.
+    pub text: &'a str,
+    /// How many transactions `text` holds.
+    pub transactions: usize,
+    /// How many transactions the journal held when it had that fingerprint.
+    pub transactions_before: usize,
+    /// Files written with the journal (renamed just before it).
+    pub side_files: &'a [SideFile],
+}
+
+/// Appends entries to the journal of `settings`, as described in the module
+/// documentation. Call it while holding the journal's [`JournalLock`]. The
+/// new journal is written to a temporary file beside the old one (a copy of
+/// it, then the entries), which is loaded and checked by streaming, so
+/// neither journal is held in memory whole.
+///
+/// # Errors
+/// [`WriteError`]; in every case the journal is unchanged.
+pub fn append(
+    settings: &Settings,
+    _lock: &JournalLock,
+    append: Append<'_>,
+) -> Result<Loaded, WriteError> {
+    let target = write_target(settings)?;
+    remove_stale_temporaries(&target)?;
+    for side in append.side_files {
+        remove_stale_temporaries(&side.path)?;
+    }
+    crash_point("locked");
+    let (temp, loaded) = write_and_validate(settings, &target, &append)?;
+    let side_temps = append
+        .side_files
+        .iter()
+        .map(SideFile::write_temporary)
+        .collect::<Result<Vec<_>, _>>()?;
+    if !side_temps.is_empty() {
+        crash_point("side-temp-written");
+    }
+    pause_point("validated");
+    // The last look before the rename: a writer that ignored the lock (an
+    // editor saving, `>>`) during the copy and validation is caught here.
+    if Fingerprint::of(&target)? != *append.expected || !append.expected.same_stat(&target)? {
+        return Err(WriteError::Changed(settings.journal.clone()));
+    }
+    for side in append.side_files {
+        if !side.unchanged()? {
+            return Err(WriteError::Changed(side.path.clone()));
+        }
+    }
+    // The side files first: a crash before the journal's rename leaves them
+    // new and the journal old, which a re-run finds and completes (an
+    // import finds the donors it added by name).
+    for (side, side_temp) in append.side_files.iter().zip(side_temps) {
+        side_temp.persist(&side.path).map_err(|e| WriteError::Io {
+            action: format!(
+                "cannot rename the temporary file over {}",
+                side.path.display()
+            ),
+            error: e.error,
+        })?;
+    }
+    crash_point("side-files-renamed");
+    temp.persist(&target).map_err(|e| WriteError::Io {
+        action: format!("cannot rename the temporary file over {}", target.display()),
+        error: e.error,
+    })?;
+    crash_point("renamed");
+    sync_directory(&parent_dir(&target))?;
+    Ok(loaded)
+}
+
+/// A file of the journal (the journal itself or an included file) replaced
+/// whole by [`replace_files`].
+pub struct Replacement {
+    /// The file, as the journal names it.
+    pub path: PathBuf,
+    /// Its fingerprint when the caller read the text it changed.
+    pub expected: Fingerprint,
+    /// The new content.
+    pub text: String,
+}
+
+/// Replaces several files of a journal (status marks written into included
+/// files, an entry appended to the journal), each the way [`append`] replaces
+/// the journal: a temporary file beside it with its mode, flushed to disk;
+/// then, once every temporary file is written, each file's fingerprint is
+/// checked again and the files are renamed over, the last one given last
+/// (put the journal itself last). Call it while holding the journal's
+/// [`JournalLock`]. A file that is a symbolic link, has several hard links
+/// or is not writable is refused before anything is written.
+///
+/// Each file is always exactly old or exactly new; a crash between two
+/// renames leaves the earlier files new and the later ones old, which the
+/// caller must make harmless (reconcile: marks already written are found
+/// again by a re-run).
+///
+/// # Errors
+/// [`WriteError`]; unless a rename itself fails, no file is changed.
+pub fn replace_files(_lock: &JournalLock, replacements: &[Replacement]) -> Result<(), WriteError> {
+    for r in replacements {
+        refuse_unsafe_target(&r.path)?;
+    }
+    let mut temps = Vec::with_capacity(replacements.len());
+    for r in replacements {
+        temps.push(synced_temporary(&r.path, &r.path, &r.text)?);
+    }
+    crash_point("temp-synced");
+    pause_point("validated");
+    for r in replacements {
+        if Fingerprint::of(&r.path)? != r.expected || !r.expected.same_stat(&r.path)? {
+            return Err(WriteError::Changed(r.path.clone()));
+        }
+    }
+    for (r, temp) in replacements.iter().zip(temps) {
+        temp.persist(&r.path).map_err(|e| WriteError::Io {
+            action: format!("cannot rename the temporary file over {}", r.path.display()),
+            error: e.error,
+        })?;
+        sync_directory(&parent_dir(&r.path))?;
+    }
+    crash_point("renamed");
+    Ok(())
+}
+
+/// Writes `text` as the whole of `path`, a file kept beside the journal
+/// (the receipts register), the way [`replace_files`] replaces a file: a
+/// temporary file in the same directory, flushed to disk, renamed over,
+/// the directory flushed. A new file takes the mode and group of `like`
+/// (the journal); an existing one keeps its own. Call it while holding
+/// the journal's [`JournalLock`], which is what makes read-modify-write
+/// of such a file safe against a second fundledger.
+///
+/// # Errors
+/// [`WriteError`]; the file is then unchanged.
+pub fn replace_or_create(
+    _lock: &JournalLock,
+    path: &Path,
+    like: &Path,
+    text: &str,
+) -> Result<(), WriteError> {
+    let exists = fs::symlink_metadata(path).is_ok();
+    if exists {
+        refuse_unsafe_target(path)?;
+    }
+    let temp = synced_temporary(path, if exists { path } else { like }, text)?;
+    crash_point("temp-synced");
+    temp.persist(path).map_err(|e| WriteError::Io {
+        action: format!("cannot rename the temporary file over {}", path.display()),
+        error: e.error,
+    })?;
+    sync_directory(&parent_dir(path))?;
+    crash_point("renamed");
+    Ok(())
+}
+
+/// An empty temporary file beside `path` (`.fundledger-write-NAME-*.tmp`),
+/// with the mode and group of `like`.
+fn temporary_beside(path: &Path, like: &Path) -> Result<tempfile::NamedTempFile, WriteError> {
+    let dir = parent_dir(path);
+    let temp = tempfile::Builder::new()
+        .prefix(&temp_prefix(path))
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(io(format!(
+            "cannot create a temporary file in {}",
+            dir.display()
+        )))?;
+    keep_ownership_and_mode(like, temp.as_file());
+    Ok(temp)
+}
+
+/// A temporary file beside `path` holding `text`, with the mode and group
+/// of `like`, flushed to disk: what is renamed over `path`.
+fn synced_temporary(
+    path: &Path,
+    like: &Path,
+    text: &str,
+) -> Result<tempfile::NamedTempFile, WriteError> {
+    let mut temp = temporary_beside(path, like)?;
+    temp.write_all(text.as_bytes())
+        .and_then(|()| temp.flush())
+        .map_err(io("cannot write the temporary file"))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(io("cannot flush the temporary file to disk"))?;
+    Ok(temp)
+}
+
+/// Refuses a file that cannot be replaced by rename without harm: a symbolic
+/// link, a file with several hard links, a file that is not regular or not
+/// writable.
+fn refuse_unsafe_target(path: &Path) -> Result<(), WriteError> {
+    let metadata =
+        fs::symlink_metadata(path).map_err(io(format!("cannot read {}", path.display())))?;
+    if metadata.file_type().is_symlink() || !metadata.is_file() {
+        return Err(WriteError::Refused(format!(
+            "{} is not a regular file (a symbolic link or special file is not rewritten)",
+            path.display()
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if metadata.nlink() > 1 {
+            return Err(WriteError::Refused(format!(
+                "{} has {} hard links; replacing it would leave the other names with the old content",
+                path.display(),
+                metadata.nlink()
+            )));
+        }
+    }
+    if metadata.permissions().readonly() || !writable(path) {
+        return Err(WriteError::Refused(format!(
+            "{} is not writable (read-only file)",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Steps 1-3 of an append: the temporary file holding the new journal,
+/// flushed, loaded and checked. A dry run stops here (and drops the file).
+fn write_and_validate(
+    settings: &Settings,
+    target: &Path,
+    append: &Append<'_>,
+) -> Result<(tempfile::NamedTempFile, Loaded), WriteError> {
+    let journal = &settings.journal;
+    if !append.expected.same_stat(target)? {
+        return Err(WriteError::Changed(journal.clone()));
+    }
+    let mut temp = temporary_beside(target, target)?;
+    // How many lines of the new journal are the old one's.
+    let mut old_lines;
+    {
+        use sha2::{Digest, Sha256};
+        /// Hashes what passes through it, counting its lines.
+        struct Hashing<'w, W> {
+            inner: &'w mut W,
+            hasher: Sha256,
+            lines: usize,
+        }
+        impl<W: std::io::Write> std::io::Write for Hashing<'_, W> {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                let written = self.inner.write(bytes)?;
+                self.hasher.update(&bytes[..written]);
+                self.lines += memchr::memchr_iter(b'\n', &bytes[..written]).count();
+                Ok(written)
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                self.inner.flush()
+            }
+        }
+        let mut old =
+            File::open(target).map_err(io(format!("cannot read {}", target.display())))?;
+        let mut hashing = Hashing {
+            inner: temp.as_file_mut(),
+            hasher: Sha256::new(),
+            lines: 0,
+        };
+        std::io::copy(&mut old, &mut hashing).map_err(io("cannot write the temporary file"))?;
+        old_lines = hashing.lines;
+        if hashing.hasher.finalize().as_slice() != append.expected.digest.as_slice() {
+            return Err(WriteError::Changed(journal.clone()));
+        }
+        let separator = separator(target)?;
+        // A last line without `\n` gets one from the separator.
+        old_lines += separator.matches('\n').count();
+        temp.write_all(separator.as_bytes())
+            .map_err(io("cannot write the temporary file"))?;
+        temp.write_all(append.text.as_bytes())
+            .map_err(io("cannot write the temporary file"))?;
+        temp.flush()
+            .map_err(io("cannot write the temporary file"))?;
+    }
+    crash_point("temp-written");
+    temp.as_file()
+        .sync_all()
+        .map_err(io("cannot flush the temporary file to disk"))?;
+    crash_point("temp-synced");
+    // Load the new journal as it will be, from the temporary file; its
+    // includes resolve from the same directory.
+    let mut check_settings = settings.clone();
+    check_settings.journal = temp.path().to_path_buf();
+    let loaded = load::load(check_settings).map_err(|e| {
+        WriteError::Invalid(vec![Diagnostic::new(crate::Code::Settings, e.to_string())])
+    })?;
+    if loaded.has_errors() {
+        let temp_path = temp.path().to_path_buf();
+        let problems = loaded
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.is_error())
+            .map(|d| locate_in_old_or_new(d, &temp_path, journal, old_lines))
+            .collect();
+        return Err(WriteError::Invalid(problems));
+    }
+    let found = loaded
+        .journal
+        .transactions()
+        .len()
+        .saturating_sub(append.transactions_before);
+    if found != append.transactions {
+        return Err(WriteError::WrongCount {
+            expected: append.transactions,
+            found,
+        });
+    }
+    Ok((temp, loaded))
+}
+
+/// What a problem found in the temporary journal is about: a line of the
+/// old journal keeps its place there; a line of the new entries is cited in
+/// [`NEW_ENTRIES`], counted from their first line, since the journal has no
+/// such line (nothing was written).
+fn locate_in_old_or_new(
+    mut d: Diagnostic,
+    temp_path: &Path,
+    journal: &Path,
+    old_lines: usize,
+) -> Diagnostic {
+    let old_lines = u32::try_from(old_lines).unwrap_or(u32::MAX);
+    let Some(location) = &mut d.location else {
+        return d;
+    };
+    if location.path != temp_path {
+        return d;
+    }
+    if location.line <= old_lines {
+        location.path = journal.to_path_buf();
+        return d;
+    }
+    location.path = PathBuf::from(NEW_ENTRIES);
+    location.line -= old_lines;
+    for (line, _) in &mut d.excerpt {
+        *line = line.saturating_sub(old_lines);
+    }
+    d.excerpt.retain(|(line, _)| *line > 0);
+    d
+}
+
+/// How problems in the entries being added are located: `<new entries>:LINE`,
+/// the line counted in the text `add` or `import` shows.
+pub const NEW_ENTRIES: &str = "<new entries>";
+
+/// Gives the replacement file the journal's group (and owner, which only
+/// root may), then its mode (after the owner: `chown` clears set-id bits).
+/// Best effort: what the system refuses stays as created.
+fn keep_ownership_and_mode(journal: &Path, replacement: &File) {
+    let Ok(metadata) = fs::metadata(journal) else {
+        return;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if std::os::unix::fs::fchown(replacement, Some(metadata.uid()), Some(metadata.gid()))
+            .is_err()
+        {
+            let _ = std::os::unix::fs::fchown(replacement, None, Some(metadata.gid()));
+        }
+    }
+    let _ = replacement.set_permissions(metadata.permissions());
+}
+
+/// Flushes a directory's entries to disk after a rename. Unix only: Windows
+/// cannot open a directory as a file, and its rename is already durable
+/// enough for NTFS's journal.
+fn sync_directory(dir: &Path) -> Result<(), WriteError> {
+    #[cfg(unix)]
+    {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io(format!("cannot flush the directory {}", dir.display())))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Stops at `step` when `FUNDLEDGER_PAUSE_AT` names it: says so on stderr and
+/// waits for a line on stdin (a test hook; it never fires otherwise).
+fn pause_point(step: &str) {
+    if std::env::var_os("FUNDLEDGER_PAUSE_AT").is_some_and(|at| at == step) {
+        eprintln!("fundledger: paused at {step}");
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    }
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn temp_prefix(journal: &Path) -> String {
+    format!(
+        "{TEMP_PREFIX}{}-",
+        journal.file_name().unwrap_or_default().to_string_lossy()
+    )
+}
+
+/// Removes temporary files a crashed write left beside the journal. Only
+/// called under the lock, so no live write owns them. A directory that
+/// cannot be listed is an I/O error; std's directory handle panics when
+/// `closedir` fails (EIO), which is caught and reported the same way.
+fn remove_stale_temporaries(journal: &Path) -> Result<(), WriteError> {
+    let dir = parent_dir(journal);
+    let prefix = temp_prefix(journal);
+    let listing_failed = |detail: String| WriteError::Io {
+        action: format!("cannot list {}", dir.display()),
+        error: std::io::Error::other(detail),
+    };
+    let removal = std::panic::catch_unwind(|| -> std::io::Result<()> {
+        for entry in fs::read_dir(&dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(&prefix) && name.ends_with(".tmp") {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        Ok(())
+    });
+    match removal {
+        Ok(result) => result.map_err(|error| listing_failed(error.to_string())),
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "the directory could not be closed".into());
+            Err(listing_failed(detail))
+        }
+    }
+}
+
+/// Why a change to the journal was not made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChangeError {
+    /// The input (a CSV file, an entry) has problems; nothing was written.
+    #[error("{} problem(s) in the input; nothing was written", .0.len())]
+    Input(Vec<Diagnostic>),
+    /// The journal already has errors; fix them before adding to it.
+    #[error("the journal has {} error(s); nothing was written", .0.len())]
+    JournalInvalid(Vec<Diagnostic>),
+    /// Reading or writing failed, or the journal changed meanwhile.
+    #[error(transparent)]
+    Write(WriteError),
+    /// An input file could not be read, or what to add could not be
+    /// worked out; `source` is the error underneath.
+    #[error("{}", io_message(context, source.as_ref()))]
+    Io {
+        /// What was being done (may be empty).
+        context: String,
+        /// The error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl ChangeError {
+    /// [`ChangeError::Io`]: `context` (e.g. `cannot read donations.csv`,
+    /// or empty) and the error underneath, kept as the source.
+    pub fn io(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> ChangeError {
+        ChangeError::Io {
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+}
+
+/// `CONTEXT: SOURCE`, or the source alone without a context.
+fn io_message(context: &str, source: &(dyn std::error::Error + Send + Sync)) -> String {
+    if context.is_empty() {
+        source.to_string()
+    } else {
+        format!("{context}: {source}")
+    }
+}
+
+impl From<WriteError> for ChangeError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Invalid(problems) => ChangeError::Input(problems),
+            other => ChangeError::Write(other),
+        }
+    }
+}
+
+/// What a change adds.
+pub struct Addition<T> {
+    /// The entries, each ending in `\n`, separated by blank lines.
+    pub text: String,
+    /// How many transactions `text` holds.
+    pub transactions: usize,
+    /// Anything else the caller wants back (an import summary).
+    pub value: T,
+    /// The donor register with the donors the change adds (an import's new
+    /// donors), written with the journal; the new journal is validated
+    /// against it.
+    pub donors: Option<DonorsUpdate>,
+}
+
+/// The donors a change adds: the register with them, and its file's new text.
+#[derive(Clone, Debug)]
+pub struct DonorsUpdate {
+    /// The register with the added donors.
+    pub register: std::sync::Arc<crate::donors::register::DonorRegister>,
+    /// `donors.csv`, with its new text.
+    pub file: SideFile,
+}
+
+/// How a change runs.
+pub struct ChangeOptions<'a> {
+    /// Validate everything a real run would, write nothing, take no lock.
+    pub dry_run: bool,
+    /// How long to wait for another writer's lock (`None`: as long as it takes).
+    pub lock_timeout: Option<Duration>,
+    /// Told once when the lock is held by another process.
+    pub on_wait: &'a dyn Fn(&str),
+}
+
+/// [`change_with`] waiting silently for the lock as long as it takes.
+///
+/// # Errors
+/// [`ChangeError`]; in every case the journal is unchanged.
+pub fn change<T>(
+    settings: &Settings,
+    dry_run: bool,
+    prepare: impl FnOnce(&crate::Journal) -> Result<Addition<T>, ChangeError>,
+) -> Result<Addition<T>, ChangeError> {
+    let options = ChangeOptions {
+        dry_run,
+        lock_timeout: None,
+        on_wait: &|_| {},
+    };
+    change_with(settings, options, prepare)
+}
+
+/// The journal of a change, locked (no lock for a dry run) and loaded:
+/// what [`change_with`] and other rewriting changes start from.
+pub(crate) struct Locked {
+    /// The lock, held until the change is written (`None` for a dry run).
+    pub(crate) lock: Option<JournalLock>,
+    /// The file the journal is written to ([`write_target`]).
+    pub(crate) target: PathBuf,
+    /// The journal's fingerprint before it was loaded.
+    pub(crate) before: Fingerprint,
+    /// The loaded journal, without errors.
+    pub(crate) loaded: Loaded,
+}
+
+/// Takes the journal's lock (none for a dry run), fingerprints and loads the
+/// journal, refusing one that changed while it was read or has errors.
+///
+/// # Errors
+/// [`ChangeError`]; nothing is written.
+pub(crate) fn lock_and_load(
+    settings: &Settings,
+    options: &ChangeOptions<'_>,
+) -> Result<Locked, ChangeError> {
+    let target = write_target(settings)?;
+    let lock = if options.dry_run {
+        None
+    } else {
+        Some(JournalLock::acquire_with(
+            &target,
+            options.lock_timeout,
+            options.on_wait,
+        )?)
+    };
+    let before = Fingerprint::of(&target)?;
+    let loaded = load::load(settings.clone()).map_err(|e| ChangeError::io("", e))?;
+    if Fingerprint::of(&target)? != before {
+        return Err(ChangeError::Write(WriteError::Changed(
+            settings.journal.clone(),
+        )));
+    }
+    if loaded.has_errors() {
+        return Err(ChangeError::JournalInvalid(
+            loaded
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.is_error())
+                .collect(),
+        ));
+    }
+    Ok(Locked {
+        lock,
+        target,
+        before,
+        loaded,
+    })
+}
+
+/// Adds to the journal of `settings` what `prepare` makes from the current
+/// journal, all under the journal's lock: read the bytes, load them (refusing
+/// a journal that already has errors), prepare, then [`append`]. A dry run
+/// takes no lock and renames nothing, but writes and validates the new
+/// journal in a temporary file exactly as a real run does, so it fails
+/// exactly when a real run would.
+///
+/// # Errors
+/// [`ChangeError`]; in every case the journal is unchanged.
+pub fn change_with<T>(
+    settings: &Settings,
+    options: ChangeOptions<'_>,
+    prepare: impl FnOnce(&crate::Journal) -> Result<Addition<T>, ChangeError>,
+) -> Result<Addition<T>, ChangeError> {
+    let Locked {
+        lock,
+        target,
+        before,
+        loaded,
+    } = lock_and_load(settings, &options)?;
+    let addition = prepare(&loaded.journal)?;
+    // Nothing goes into a closed year (not even in a dry run).
+    crate::write_path::close::refuse_closed(&loaded.journal, &addition.text)
+        .map_err(ChangeError::Input)?;
+    let transactions_before = loaded.journal.transactions().len();
+    drop(loaded);
+    if addition.transactions == 0 {
+        return Ok(addition);
+    }
+    // The new journal is checked against the register it will be read with.
+    let mut validating = settings.clone();
+    let mut side_files = Vec::new();
+    if let Some(update) = &addition.donors {
+        validating.donors = Some(update.register.clone());
+        side_files.push(update.file.clone());
+    }
+    let request = Append {
+        expected: &before,
+        text: &addition.text,
+        transactions: addition.transactions,
+        transactions_before,
+        side_files: &side_files,
+    };
+    match &lock {
+        Some(lock) => {
+            append(&validating, lock, request)?;
+        }
+        None => {
+            write_and_validate(&validating, &target, &request)?;
+        }
+    }
+    Ok(addition)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_blank_line_separates_appended_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.ledger");
+        for (old, expected) in [("a\n", "\n"), ("a", "\n\n"), ("a\n\n", ""), ("", "")] {
+            std::fs::write(&path, old).unwrap();
+            assert_eq!(separator(&path).unwrap(), expected, "after {old:?}");
+        }
+    }
+}

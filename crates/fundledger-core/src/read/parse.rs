@@ -50,23 +50,21 @@ pub struct BlockError {
 /// date, mark or code (`2000-01-01 \n`, `2000-01-01 * \n`, `… (c) \n`).
 /// (A carriage return inside the header line, `2000-01-01 \r\0\n`, is
 /// a line end to the payee reader: found by the differential fuzz target.)
-/// So the text must end in `\n`, its first line must not end in a blank
-/// nor hold a carriage return but as its line end,
+/// So the text must end in `\n`, no line that is not indented (a header)
+/// may end in a blank or hold a carriage return but as its line end,
 /// and on every indented line (a posting, as ledger-parser reads one:
 /// blanks, an optional `*`/`!` mark, blanks), an account name must start:
 /// something other than the end of the line.
 /// `parse::tests` and the differential fuzz target check it on random
 /// text (whenever this answers true, ledger-parser does not panic).
 pub fn ledger_parser_accepts_shape(text: &str) -> bool {
-    let header = text.split('\n').next().unwrap_or("");
-    let header = header.strip_suffix('\r').unwrap_or(header);
     text.ends_with('\n')
-        && !header.contains('\r')
-        && !header.ends_with([' ', '\t'])
         && text.split('\n').all(|line| {
             let rest = line.trim_start_matches([' ', '\t']);
             if rest.len() == line.len() {
-                return true; // not indented: never read as a posting
+                // Not indented: a header (or directive) to ledger-parser.
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                return !line.contains('\r') && !line.ends_with([' ', '\t']);
             }
             let rest = rest
                 .strip_prefix(['*', '!'])
@@ -466,6 +464,11 @@ mod tests {
         let input = "2000-09-07 \r\0\n";
         assert!(!ledger_parser_accepts_shape(input));
         assert!(parse_slow(input).is_err());
+        // ...and in any header of a text of several transactions
+        // (crash-fe069802).
+        assert!(!ledger_parser_accepts_shape(
+            "2000-01-01 x\n  A  1 JPY\n  B\n2000-01-01 * \n  A  1 JPY\n  B\n"
+        ));
     }
 
     proptest::proptest! {

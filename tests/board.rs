@@ -524,6 +524,24 @@ fn every_report_opens_in_libreoffice_with_the_json_figures() {
             xlsx_matches_json(&args, &statements);
         }
     }
+    for standard in ["asc958", "jp-npo"] {
+        let args = [
+            "report",
+            "activities",
+            "--fy",
+            "2000",
+            "-Q",
+            "--standard",
+            standard,
+        ];
+        let mut json_args = vec!["-C", "ledgers/lifefunds"];
+        json_args.extend(args);
+        json_args.extend(["-O", "json"]);
+        let json = run(&json_args);
+        assert_eq!(json.code, 0, "{}", json.stderr);
+        let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+        xlsx_matches_json(&args, value.as_array().unwrap());
+    }
 }
 
 #[test]

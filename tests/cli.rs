@@ -728,3 +728,107 @@ fn budget_commands() {
     assert_eq!(none.code, 2, "{}", none.stderr);
     assert!(none.stderr.contains("no budget"), "{}", none.stderr);
 }
+
+#[test]
+fn activities_by_quarter_and_refusals() {
+    snapshot(
+        "activities_fy2000_quarterly",
+        &["-C", LEDGER, "report", "activities", "--fy", "2000", "-Q"],
+    );
+    snapshot(
+        "functional_fy2000_quarterly_jp_csv",
+        &[
+            "-C",
+            LEDGER,
+            "report",
+            "functional",
+            "--fy",
+            "2000",
+            "-Q",
+            "--standard",
+            "jp-npo",
+            "-O",
+            "csv",
+        ],
+    );
+    snapshot(
+        "position_quarterly_refused",
+        &["-C", LEDGER, "report", "position", "--fy", "2000", "-Q"],
+    );
+    snapshot(
+        "cashflows_monthly_refused",
+        &["-C", LEDGER, "report", "cashflows", "--fy", "2000", "-M"],
+    );
+}
+
+/// The quarterly statement of activities against the FY2000 statement,
+/// line by line: each line's total column is the FY figure, and its
+/// quarters add up to it (opening net assets are the first quarter's,
+/// closing the last quarter's).
+#[test]
+fn quarterly_activities_add_up_to_the_fiscal_year() {
+    for standard in ["asc958", "jp-npo"] {
+        let json = |extra: &[&str]| -> serde_json::Value {
+            let mut args = vec![
+                "-C",
+                LEDGER,
+                "report",
+                "activities",
+                "--fy",
+                "2000",
+                "--standard",
+                standard,
+                "-O",
+                "json",
+            ];
+            args.extend(extra);
+            let result = run(&args);
+            assert_eq!(result.code, 0, "{}", result.stderr);
+            serde_json::from_str(&result.stdout).unwrap()
+        };
+        let year = json(&[]);
+        let quarters = json(&["-Q"]);
+        let year_rows = year[0]["rows"].as_array().unwrap();
+        let quarter_rows = quarters[0]["rows"].as_array().unwrap();
+        assert_eq!(quarters[0]["columns"].as_array().unwrap().len(), 5);
+        let number = |v: &serde_json::Value| -> rust_decimal::Decimal {
+            v.as_str().unwrap().parse().unwrap()
+        };
+        let mut compared = 0;
+        for row in year_rows {
+            let cells = row["cells"].as_array().unwrap();
+            let Some(fy_total) = cells.last().filter(|c| c.is_string()) else {
+                continue;
+            };
+            let label = row["label"].as_str().unwrap();
+            let matching: Vec<_> = quarter_rows
+                .iter()
+                .filter(|q| q["label"] == row["label"])
+                .collect();
+            assert!(
+                !matching.is_empty(),
+                "{standard}: {label} has no quarterly row"
+            );
+            let found = matching.iter().any(|q| {
+                let cells: Vec<_> = q["cells"].as_array().unwrap().iter().map(number).collect();
+                let (parts, total) = cells.split_at(4);
+                let opening = label.contains("beginning") || label.contains("期首");
+                let closing = label.contains("end of year") || label.contains("期末");
+                let expected = if opening {
+                    parts[0]
+                } else if closing {
+                    parts[3]
+                } else {
+                    parts.iter().copied().sum()
+                };
+                total[0] == number(fy_total) && expected == total[0]
+            });
+            assert!(
+                found,
+                "{standard}: {label}: no quarterly row adds up to {fy_total}"
+            );
+            compared += 1;
+        }
+        assert!(compared > 10, "{standard}: only {compared} lines compared");
+    }
+}

@@ -151,6 +151,43 @@ fn statement_reports() -> Vec<(String, Vec<String>)> {
     }
     out.extend(interim_reports());
     out.extend(budget_reports());
+    out.extend(column_reports());
+    out
+}
+
+/// The FY2000 statement of activities by quarter (and the functional
+/// expenses by quarter) in every format, in English and Japanese, under
+/// `reports/LEDGER/columns/`.
+fn column_reports() -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for name in ["activities", "functional"] {
+        for standard in ["asc958", "jp-npo"] {
+            for (format, extension) in [
+                ("text", "txt"),
+                ("csv", "csv"),
+                ("json", "json"),
+                ("md", "md"),
+                ("html", "html"),
+            ] {
+                let file = format!("columns/{name}-fy2000-quarterly-{standard}.{extension}");
+                let args = [
+                    "report",
+                    name,
+                    "--fy",
+                    "2000",
+                    "-Q",
+                    "--standard",
+                    standard,
+                    "-O",
+                    format,
+                ]
+                .into_iter()
+                .map(String::from)
+                .collect();
+                out.push((file, args));
+            }
+        }
+    }
     out
 }
 

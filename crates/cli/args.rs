@@ -226,16 +226,20 @@ pub struct ReportArgs {
     /// entries; default: the version written last).
     #[arg(long, value_name = "NAME")]
     pub budget_name: Option<String>,
-    /// `budget`: one column pair per month, plus the total.
+    /// `budget`: one column pair per month, plus the total;
+    /// `activities`, `functional`: one column per month, plus the total.
     #[arg(short = 'M', long, group = "report_columns")]
     pub monthly: bool,
-    /// `budget`: one column pair per calendar quarter, plus the total.
+    /// `budget`: one column pair per calendar quarter, plus the total;
+    /// `activities`, `functional`: one column per calendar quarter, plus the total.
     #[arg(short = 'Q', long, group = "report_columns")]
     pub quarterly: bool,
-    /// `budget`: one column pair per calendar year, plus the total.
+    /// `budget`: one column pair per calendar year, plus the total;
+    /// `activities`, `functional`: one column per calendar year, plus the total.
     #[arg(short = 'Y', long, group = "report_columns")]
     pub yearly: bool,
-    /// `budget`: one column pair per fiscal year, plus the total.
+    /// `budget`: one column pair per fiscal year, plus the total;
+    /// `activities`, `functional`: one column per fiscal year, plus the total.
     #[arg(long, group = "report_columns")]
     pub fy_columns: bool,
     /// Output format (default: from -o's extension, else text). xlsx: one

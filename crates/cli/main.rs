@@ -1179,9 +1179,39 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         let rendered = statements_rendered(&out, &[statement])?;
         return out.write(rendered);
     }
-    if interval.is_some() || args.budget_name.is_some() {
+    if let Some(interval) = interval {
+        let in_columns = args
+            .name
+            .parse::<reports::Report>()
+            .ok()
+            .filter(|r| reports::columns::IN_COLUMNS.contains(r));
+        let Some(report) = in_columns else {
+            let why = if args.name == "position" {
+                "a position is a balance at one date, so it has no columns per period: ask for report position --as-of DATE at each date instead"
+            } else {
+                "columns per period are made for statements of flows over a period"
+            };
+            return Err(Failure::Usage(format!(
+                "-M, -Q, -Y and --fy-columns are options of report activities, functional and budget (and of balance), not of report {}: {why}",
+                args.name
+            )));
+        };
+        let periods = fundledger_core::period::split(
+            interval,
+            begin,
+            end,
+            journal.settings().fiscal_year_start,
+        );
+        let mut statement =
+            reports::columns::statement_columns(&valued, report, standard, interval, &periods)
+                .map_err(report_failed)?;
+        name_funds(&mut statement, &args.fund);
+        let rendered = statements_rendered(&out, &[statement])?;
+        return out.write(rendered);
+    }
+    if args.budget_name.is_some() {
         return Err(Failure::Usage(format!(
-            "-M, -Q, -Y, --fy-columns and --budget-name are options of report budget (and -M/-Q/-Y of balance), not of report {}",
+            "--budget-name is an option of report budget, not of report {}",
             args.name
         )));
     }

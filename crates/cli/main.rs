@@ -1189,7 +1189,7 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
             let why = if args.name == "position" {
                 "a position is a balance at one date, so it has no columns per period: ask for report position --as-of DATE at each date instead"
             } else {
-                "columns per period are made for statements of flows over a period"
+                "columns per period are made so far only for the statements of activities and of functional expenses"
             };
             return Err(Failure::Usage(format!(
                 "-M, -Q, -Y and --fy-columns are options of report activities, functional and budget (and of balance), not of report {}: {why}",

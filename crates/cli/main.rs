@@ -1283,10 +1283,16 @@ fn statements_rendered(
                 .map(fundledger_core::cli_support::html::statement)
                 .collect();
             let first = statements.first();
-            Rendered::Text(fundledger_core::cli_support::html::page(
+            // More than six figures across (a year by month) no longer fit
+            // portrait A4: the page turns.
+            let landscape = statements
+                .iter()
+                .any(|s| s.id.ends_with("-columns") && s.columns.len() > 6);
+            Rendered::Text(fundledger_core::cli_support::html::page_oriented(
                 &first.map(|s| s.title.clone()).unwrap_or_default(),
                 &body,
                 first.map(|s| s.language).unwrap_or_default(),
+                landscape,
             ))
         }
         OutputFormat::Md => {

@@ -282,10 +282,10 @@ fn heading(begin: NaiveDate, end: NaiveDate, language: Language) -> String {
             format!("{}年{}月", begin.year(), begin.month())
         }
         Language::Ja if begin.year() == last.year() => {
-            format!("{}年{}月〜{}月", begin.year(), begin.month(), last.month())
+            format!("{}年 {}月〜{}月", begin.year(), begin.month(), last.month())
         }
         Language::Ja => format!(
-            "{}年{}月〜{}年{}月",
+            "{}年{}月〜 {}年{}月",
             begin.year(),
             begin.month(),
             last.year(),
@@ -310,7 +310,7 @@ mod tests {
         );
         assert_eq!(
             heading(d(2001, 1, 1), d(2001, 4, 1), Language::Ja),
-            "2001年1月〜3月"
+            "2001年 1月〜3月"
         );
         assert_eq!(
             heading(d(2000, 4, 1), d(2000, 5, 1), Language::En),
@@ -318,7 +318,7 @@ mod tests {
         );
         assert_eq!(
             heading(d(2000, 10, 1), d(2001, 4, 1), Language::Ja),
-            "2000年10月〜2001年3月"
+            "2000年10月〜 2001年3月"
         );
         assert_eq!(
             heading(d(2000, 4, 15), d(2000, 7, 1), Language::En),

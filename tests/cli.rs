@@ -832,3 +832,41 @@ fn quarterly_activities_add_up_to_the_fiscal_year() {
         assert!(compared > 10, "{standard}: only {compared} lines compared");
     }
 }
+
+#[test]
+fn value_at_the_end_date() {
+    snapshot(
+        "balance_value_end_cash",
+        &[
+            "-C",
+            LEDGER,
+            "balance",
+            "--fy",
+            "2000",
+            "Assets:Cash",
+            "--value=end",
+        ],
+    );
+    snapshot(
+        "register_value_end_yanji",
+        &[
+            "-C",
+            LEDGER,
+            "register",
+            "--fy",
+            "2000",
+            "Assets:Cash:Yanji",
+            "--value=end",
+            "-O",
+            "csv",
+        ],
+    );
+    // `-V ACCOUNT` still reads the account as a filter.
+    let then = run(&["-C", LEDGER, "balance", "--fy", "2000", "-V", "Assets:Cash"]);
+    assert_eq!(then.code, 0, "{}", then.stderr);
+    assert!(then.stdout.contains("101,930 JPY"), "{}", then.stdout);
+    snapshot(
+        "value_end_with_a_space_refused",
+        &["-C", LEDGER, "balance", "--fy", "2000", "--value", "end"],
+    );
+}

@@ -189,6 +189,15 @@ pub enum StandardArg {
     Sorp,
 }
 
+/// The day `-V`/`--value` takes a commodity's price from.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ValueAt {
+    /// Each posting's own date.
+    Then,
+    /// The report's last day.
+    End,
+}
+
 /// How `report impact` allocates a fund's spending to its gifts.
 #[derive(Clone, Copy, Debug, ValueEnum, Default, PartialEq, Eq)]
 pub enum MethodArg {
@@ -457,11 +466,21 @@ pub struct QueryArgs {
     /// Leave out the postings fundledger generates (interfund and conversion legs).
     #[arg(long)]
     pub no_generated: bool,
-    /// Value real postings in the base currency at the price of each
-    /// posting's own date (the values the statements use); memo (virtual)
-    /// quantities stay in their units.
-    #[arg(short = 'V', long = "value")]
-    pub value: bool,
+    /// Value real postings in the base currency: `-V` (or `--value=then`)
+    /// at the price of each posting's own date (the values the statements
+    /// use); `--value=end` at the price of the report's last day (its end,
+    /// else the last transaction's date), as hledger's `--value=end`; memo
+    /// (virtual) quantities stay in their units.
+    #[arg(
+        short = 'V',
+        long = "value",
+        value_enum,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "then",
+        value_name = "WHEN"
+    )]
+    pub value: Option<ValueAt>,
     /// Amounts at cost: a posting written with @/@@ shows its cost (the
     /// conversion legs fundledger generates for it are left out).
     #[arg(short = 'B', long = "cost", conflicts_with_all = ["value", "exchange"])]
@@ -481,7 +500,7 @@ impl QueryArgs {
             || self.pending
             || self.unmarked
             || self.no_generated
-            || self.value
+            || self.value.is_some()
             || self.cost
             || self.exchange.is_some()
     }

@@ -404,14 +404,23 @@ fn filter_for(
 }
 
 /// The valuation `-V`/`-X COMMODITY` asks for: real postings in the base
-/// currency at their own date's price. `-X` names the base currency or is
-/// refused.
+/// currency at their own date's price, or with `--value=end` at the price
+/// of the report's last day (the filter's end, else the journal's last
+/// transaction). `-X` names the base currency or is refused.
 fn valuation_for<'j>(
     journal: &'j Journal,
     query: &QueryArgs,
+    filter: &Filter,
 ) -> Result<Option<reports::valued::Valued<'j>>, Failure> {
-    if !query.value && query.exchange.is_none() {
+    if query.value.is_none() && query.exchange.is_none() {
         return Ok(None);
+    }
+    // `--value end` (hledger writes `--value=end`) would read `end` as an
+    // account filter and value at the postings' dates: refused.
+    if let Some(when @ ("end" | "then")) = query.terms.first().map(String::as_str) {
+        return Err(Failure::Usage(format!(
+            "\"{when}\" after -V/--value is read as an account filter: write --value={when}"
+        )));
     }
     let base = journal.settings().base_currency.clone().ok_or_else(|| {
         Failure::Usage("-V/-X need a base currency (base_currency in fundledger.toml)".into())
@@ -423,9 +432,23 @@ fn valuation_for<'j>(
             )));
         }
     }
-    reports::valued::Valued::new(journal)
-        .map(Some)
-        .map_err(report_failed)
+    let valued = if query.value == Some(args::ValueAt::End) {
+        let last_day = match filter.end {
+            Some(end) => end.pred_opt().unwrap_or(end),
+            None => journal
+                .transactions()
+                .iter()
+                .map(|t| t.date)
+                .max()
+                .ok_or_else(|| {
+                    Failure::Usage("--value=end: the journal has no transactions".into())
+                })?,
+        };
+        reports::valued::Valued::at_day(journal, last_day)
+    } else {
+        reports::valued::Valued::new(journal)
+    };
+    valued.map(Some).map_err(report_failed)
 }
 
 /// Every output format.
@@ -1557,7 +1580,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let journal = load_valid(&cli)?;
             let (period, interval_asked) = period_interval(&journal, &args.period)?;
             let filter = filter_for(&journal, &period, &args.query)?;
-            let valued = valuation_for(&journal, &args.query)?;
+            let valued = valuation_for(&journal, &args.query, &filter)?;
             let options = reports::BalanceOptions::default()
                 .by_fund(args.by_fund)
                 .depth(args.depth)
@@ -1604,7 +1627,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let journal = load_valid(&cli)?;
             let filter = filter_for(&journal, &args.period, &args.query)?;
             let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
-            let valued = valuation_for(&journal, &args.query)?;
+            let valued = valuation_for(&journal, &args.query, &filter)?;
             let report =
                 reports::register_shown(&journal, &filter, shown_of(&args.query, valued.as_ref()))
                     .map_err(report_failed)?;

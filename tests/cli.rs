@@ -870,3 +870,35 @@ fn value_at_the_end_date() {
         &["-C", LEDGER, "balance", "--fy", "2000", "--value", "end"],
     );
 }
+
+#[test]
+fn columns_through_the_period_expression_and_refused_where_they_would_be_ignored() {
+    let flags = run(&["-C", LEDGER, "report", "activities", "--fy", "2000", "-Q"]);
+    let expression = run(&[
+        "-C",
+        LEDGER,
+        "report",
+        "activities",
+        "-p",
+        "quarterly in fy2000",
+    ]);
+    assert_eq!(expression.code, 0, "{}", expression.stderr);
+    assert_eq!(flags.stdout, expression.stdout);
+    for args in [
+        &["report", "annual", "--fy", "2000", "-Q"][..],
+        &["report", "annual", "-p", "quarterly in fy2000"][..],
+        &["report", "impact", "--fy", "2000", "-M"][..],
+    ] {
+        let mut full = vec!["-C", LEDGER];
+        full.extend(args);
+        let refused = run(&full);
+        assert_eq!(refused.code, 2, "{args:?}: {}", refused.stderr);
+        assert!(
+            refused
+                .stderr
+                .contains("-M, -Q, -Y and --fy-columns are options of report activities"),
+            "{args:?}: {}",
+            refused.stderr
+        );
+    }
+}

@@ -718,7 +718,16 @@ fn report_period(
     journal: &Journal,
     args: &ReportArgs,
 ) -> Result<(chrono::NaiveDate, chrono::NaiveDate, i32, chrono::NaiveDate), Failure> {
-    let p = &args.period;
+    report_period_of(journal, args, &args.period)
+}
+
+/// [`report_period`] from the period flags `p` (those of `args`, or with
+/// `-p "quarterly in fy2000"` turned into its range).
+fn report_period_of(
+    journal: &Journal,
+    args: &ReportArgs,
+    p: &PeriodArgs,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate, i32, chrono::NaiveDate), Failure> {
     if !p.is_set() {
         return Err(Failure::Usage(format!(
             "report {} needs a period: --fy YEAR (the fiscal year that starts in YEAR), -p PERIOD (2000q2, fy2000, \"from 2000-04 to 2000-10\") or --as-of DATE",
@@ -1060,6 +1069,11 @@ fn report_fiscal_year(
 fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     use fundledger_core::reports::{annual, financial::Standard, valued::Valued};
     let journal = load_valid(cli)?;
+    let columns_asked =
+        interval_flags([args.monthly, args.quarterly, args.yearly, args.fy_columns]).is_some();
+    if columns_asked && !matches!(args.name.as_str(), "activities" | "functional" | "budget") {
+        return Err(columns_refused(&args.name));
+    }
     if args.name == "remittances" {
         let (begin, end) = report_fiscal_year(&journal, args)?;
         let rows = fundledger_core::cli_support::remittances::report(&journal, begin, end);
@@ -1131,12 +1145,18 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         return impact(cli, args, journal);
     }
     let journal = books_of(journal, &args.fund)?;
-    let (begin, end, fy, as_of) = report_period(&journal, args)?;
+    // `-p "quarterly in fy2000"` is `-Q --fy 2000` (columns or a refusal
+    // below, as for -Q).
+    let (period, interval_asked) = period_interval(&journal, &args.period)?;
+    let (begin, end, fy, as_of) = report_period_of(&journal, args, &period)?;
     let standard = standard_of(args.standard);
     let valued = Valued::new(&journal).map_err(report_failed)?;
     // Japanese statements go to Japanese Excel: their CSV starts with a
     // byte-order mark unless --no-bom.
     let out = destination(cli, args.output, &ALL_FORMATS, standard == Standard::JpNpo)?;
+    if interval_asked.is_some() && args.name == "annual" {
+        return Err(columns_refused(&args.name));
+    }
     if args.name == "annual" && !reports::words::is_fiscal_year(journal.settings(), begin, end) {
         return Err(Failure::Usage(format!(
             "report annual covers a whole fiscal year (--fy YEAR); {begin} to {} is interim: ask for its statements (report activities, position, funds, functional, cashflows) instead",
@@ -1180,7 +1200,8 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         };
         return out.write(rendered);
     }
-    let interval = interval_flags([args.monthly, args.quarterly, args.yearly, args.fy_columns]);
+    let interval = interval_flags([args.monthly, args.quarterly, args.yearly, args.fy_columns])
+        .or(interval_asked);
     if args.name == "budget" {
         let periods = match interval {
             Some(interval) => fundledger_core::period::split(
@@ -1209,15 +1230,7 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
             .ok()
             .filter(|r| reports::columns::IN_COLUMNS.contains(r));
         let Some(report) = in_columns else {
-            let why = if args.name == "position" {
-                "a position is a balance at one date, so it has no columns per period: ask for report position --as-of DATE at each date instead"
-            } else {
-                "columns per period are made so far only for the statements of activities and of functional expenses"
-            };
-            return Err(Failure::Usage(format!(
-                "-M, -Q, -Y and --fy-columns are options of report activities, functional and budget (and of balance), not of report {}: {why}",
-                args.name
-            )));
+            return Err(columns_refused(&args.name));
         };
         let periods = fundledger_core::period::split(
             interval,
@@ -1257,6 +1270,19 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     }
     let rendered = statements_rendered(&out, &statements)?;
     out.write(rendered)
+}
+
+/// The refusal of `-M/-Q/-Y/--fy-columns` (or `-p "quarterly in ..."`) on
+/// a report that has no period columns, saying why.
+fn columns_refused(name: &str) -> Failure {
+    let why = if name == "position" {
+        "a position is a balance at one date, so it has no columns per period: ask for report position --as-of DATE at each date instead"
+    } else {
+        "columns per period are made so far only for the statements of activities and of functional expenses"
+    };
+    Failure::Usage(format!(
+        "-M, -Q, -Y and --fy-columns are options of report activities, functional and budget (and of balance), not of report {name}: {why}"
+    ))
 }
 
 /// `report impact`: where each restricted gift went, per fund and per

@@ -728,3 +728,177 @@ fn budget_commands() {
     assert_eq!(none.code, 2, "{}", none.stderr);
     assert!(none.stderr.contains("no budget"), "{}", none.stderr);
 }
+
+#[test]
+fn activities_by_quarter_and_refusals() {
+    snapshot(
+        "activities_fy2000_quarterly",
+        &["-C", LEDGER, "report", "activities", "--fy", "2000", "-Q"],
+    );
+    snapshot(
+        "functional_fy2000_quarterly_jp_csv",
+        &[
+            "-C",
+            LEDGER,
+            "report",
+            "functional",
+            "--fy",
+            "2000",
+            "-Q",
+            "--standard",
+            "jp-npo",
+            "-O",
+            "csv",
+        ],
+    );
+    snapshot(
+        "position_quarterly_refused",
+        &["-C", LEDGER, "report", "position", "--fy", "2000", "-Q"],
+    );
+    snapshot(
+        "cashflows_monthly_refused",
+        &["-C", LEDGER, "report", "cashflows", "--fy", "2000", "-M"],
+    );
+}
+
+/// The quarterly statement of activities against the FY2000 statement,
+/// line by line: each line's total column is the FY figure, and its
+/// quarters add up to it (opening net assets are the first quarter's,
+/// closing the last quarter's).
+#[test]
+fn quarterly_activities_add_up_to_the_fiscal_year() {
+    for standard in ["asc958", "jp-npo"] {
+        let json = |extra: &[&str]| -> serde_json::Value {
+            let mut args = vec![
+                "-C",
+                LEDGER,
+                "report",
+                "activities",
+                "--fy",
+                "2000",
+                "--standard",
+                standard,
+                "-O",
+                "json",
+            ];
+            args.extend(extra);
+            let result = run(&args);
+            assert_eq!(result.code, 0, "{}", result.stderr);
+            serde_json::from_str(&result.stdout).unwrap()
+        };
+        let year = json(&[]);
+        let quarters = json(&["-Q"]);
+        let year_rows = year[0]["rows"].as_array().unwrap();
+        let quarter_rows = quarters[0]["rows"].as_array().unwrap();
+        assert_eq!(quarters[0]["columns"].as_array().unwrap().len(), 5);
+        let number = |v: &serde_json::Value| -> rust_decimal::Decimal {
+            v.as_str().unwrap().parse().unwrap()
+        };
+        let mut compared = 0;
+        for row in year_rows {
+            let cells = row["cells"].as_array().unwrap();
+            let Some(fy_total) = cells.last().filter(|c| c.is_string()) else {
+                continue;
+            };
+            let label = row["label"].as_str().unwrap();
+            let matching: Vec<_> = quarter_rows
+                .iter()
+                .filter(|q| q["label"] == row["label"])
+                .collect();
+            assert!(
+                !matching.is_empty(),
+                "{standard}: {label} has no quarterly row"
+            );
+            let found = matching.iter().any(|q| {
+                let cells: Vec<_> = q["cells"].as_array().unwrap().iter().map(number).collect();
+                let (parts, total) = cells.split_at(4);
+                let opening = label.contains("beginning") || label.contains("期首");
+                let closing = label.contains("end of year") || label.contains("期末");
+                let expected = if opening {
+                    parts[0]
+                } else if closing {
+                    parts[3]
+                } else {
+                    parts.iter().copied().sum()
+                };
+                total[0] == number(fy_total) && expected == total[0]
+            });
+            assert!(
+                found,
+                "{standard}: {label}: no quarterly row adds up to {fy_total}"
+            );
+            compared += 1;
+        }
+        assert!(compared > 10, "{standard}: only {compared} lines compared");
+    }
+}
+
+#[test]
+fn value_at_the_end_date() {
+    snapshot(
+        "balance_value_end_cash",
+        &[
+            "-C",
+            LEDGER,
+            "balance",
+            "--fy",
+            "2000",
+            "Assets:Cash",
+            "--value=end",
+        ],
+    );
+    snapshot(
+        "register_value_end_yanji",
+        &[
+            "-C",
+            LEDGER,
+            "register",
+            "--fy",
+            "2000",
+            "Assets:Cash:Yanji",
+            "--value=end",
+            "-O",
+            "csv",
+        ],
+    );
+    // `-V ACCOUNT` still reads the account as a filter.
+    let then = run(&["-C", LEDGER, "balance", "--fy", "2000", "-V", "Assets:Cash"]);
+    assert_eq!(then.code, 0, "{}", then.stderr);
+    assert!(then.stdout.contains("101,930 JPY"), "{}", then.stdout);
+    snapshot(
+        "value_end_with_a_space_refused",
+        &["-C", LEDGER, "balance", "--fy", "2000", "--value", "end"],
+    );
+}
+
+#[test]
+fn columns_through_the_period_expression_and_refused_where_they_would_be_ignored() {
+    let flags = run(&["-C", LEDGER, "report", "activities", "--fy", "2000", "-Q"]);
+    let expression = run(&[
+        "-C",
+        LEDGER,
+        "report",
+        "activities",
+        "-p",
+        "quarterly in fy2000",
+    ]);
+    assert_eq!(expression.code, 0, "{}", expression.stderr);
+    assert_eq!(flags.stdout, expression.stdout);
+    for args in [
+        &["report", "annual", "--fy", "2000", "-Q"][..],
+        &["report", "annual", "-p", "quarterly in fy2000"][..],
+        &["report", "impact", "--fy", "2000", "-M"][..],
+    ] {
+        let mut full = vec!["-C", LEDGER];
+        full.extend(args);
+        let refused = run(&full);
+        assert_eq!(refused.code, 2, "{args:?}: {}", refused.stderr);
+        assert!(
+            refused
+                .stderr
+                .contains("-M, -Q, -Y and --fy-columns are options of report activities"),
+            "{args:?}: {}",
+            refused.stderr
+        );
+    }
+}

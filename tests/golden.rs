@@ -4,6 +4,15 @@
 
 use crate::util::{root, run};
 
+/// The formats a statement is kept in (`-O` value, file extension).
+const STATEMENT_FORMATS: [(&str, &str); 5] = [
+    ("text", "txt"),
+    ("csv", "csv"),
+    ("json", "json"),
+    ("md", "md"),
+    ("html", "html"),
+];
+
 /// (file under reports/LEDGER/, arguments after `-C ledgers/LEDGER`).
 const REPORTS: &[(&str, &[&str])] = &[
     ("check.txt", &["check"]),
@@ -120,13 +129,7 @@ fn statement_reports() -> Vec<(String, Vec<String>)> {
             if board_report && standard == "sorp" {
                 continue;
             }
-            for (format, extension) in [
-                ("text", "txt"),
-                ("csv", "csv"),
-                ("json", "json"),
-                ("md", "md"),
-                ("html", "html"),
-            ] {
+            for (format, extension) in STATEMENT_FORMATS {
                 let file = if standard_matters {
                     format!("statements/{name}-{standard}.{extension}")
                 } else {
@@ -151,6 +154,37 @@ fn statement_reports() -> Vec<(String, Vec<String>)> {
     }
     out.extend(interim_reports());
     out.extend(budget_reports());
+    out.extend(column_reports());
+    out
+}
+
+/// The FY2000 statement of activities by quarter (and the functional
+/// expenses by quarter) in every format, in English and Japanese, under
+/// `reports/LEDGER/columns/`.
+fn column_reports() -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for name in ["activities", "functional"] {
+        for standard in ["asc958", "jp-npo"] {
+            for (format, extension) in STATEMENT_FORMATS {
+                let file = format!("columns/{name}-fy2000-quarterly-{standard}.{extension}");
+                let args = [
+                    "report",
+                    name,
+                    "--fy",
+                    "2000",
+                    "-Q",
+                    "--standard",
+                    standard,
+                    "-O",
+                    format,
+                ]
+                .into_iter()
+                .map(String::from)
+                .collect();
+                out.push((file, args));
+            }
+        }
+    }
     out
 }
 
@@ -165,13 +199,7 @@ fn budget_reports() -> Vec<(String, Vec<String>)> {
         ("-plan", &["--budget-name", "plan"][..]),
     ] {
         for standard in ["asc958", "jp-npo"] {
-            for (format, extension) in [
-                ("text", "txt"),
-                ("csv", "csv"),
-                ("json", "json"),
-                ("md", "md"),
-                ("html", "html"),
-            ] {
+            for (format, extension) in STATEMENT_FORMATS {
                 let file = format!("budget/budget-fy2000{tag}-{standard}.{extension}");
                 let mut args: Vec<String> = [
                     "report",
@@ -213,13 +241,7 @@ fn interim_reports() -> Vec<(String, Vec<String>)> {
         ("position", ["--as-of", "2000-09-30"], "2000-09-30"),
     ] {
         for standard in ["asc958", "jp-npo", "sorp"] {
-            for (format, extension) in [
-                ("text", "txt"),
-                ("csv", "csv"),
-                ("json", "json"),
-                ("md", "md"),
-                ("html", "html"),
-            ] {
+            for (format, extension) in STATEMENT_FORMATS {
                 let file = format!("interim/{name}-{tag}-{standard}.{extension}");
                 let args = [
                     "report",

@@ -189,6 +189,15 @@ pub enum StandardArg {
     Sorp,
 }
 
+/// The day `-V`/`--value` takes a commodity's price from.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ValueAt {
+    /// Each posting's own date.
+    Then,
+    /// The report's last day.
+    End,
+}
+
 /// How `report impact` allocates a fund's spending to its gifts.
 #[derive(Clone, Copy, Debug, ValueEnum, Default, PartialEq, Eq)]
 pub enum MethodArg {
@@ -226,16 +235,20 @@ pub struct ReportArgs {
     /// entries; default: the version written last).
     #[arg(long, value_name = "NAME")]
     pub budget_name: Option<String>,
-    /// `budget`: one column pair per month, plus the total.
+    /// `budget`: one column pair per month, plus the total;
+    /// `activities`, `functional`: one column per month, plus the total.
     #[arg(short = 'M', long, group = "report_columns")]
     pub monthly: bool,
-    /// `budget`: one column pair per calendar quarter, plus the total.
+    /// `budget`: one column pair per calendar quarter, plus the total;
+    /// `activities`, `functional`: one column per calendar quarter, plus the total.
     #[arg(short = 'Q', long, group = "report_columns")]
     pub quarterly: bool,
-    /// `budget`: one column pair per calendar year, plus the total.
+    /// `budget`: one column pair per calendar year, plus the total;
+    /// `activities`, `functional`: one column per calendar year, plus the total.
     #[arg(short = 'Y', long, group = "report_columns")]
     pub yearly: bool,
-    /// `budget`: one column pair per fiscal year, plus the total.
+    /// `budget`: one column pair per fiscal year, plus the total;
+    /// `activities`, `functional`: one column per fiscal year, plus the total.
     #[arg(long, group = "report_columns")]
     pub fy_columns: bool,
     /// Output format (default: from -o's extension, else text). xlsx: one
@@ -453,11 +466,21 @@ pub struct QueryArgs {
     /// Leave out the postings fundledger generates (interfund and conversion legs).
     #[arg(long)]
     pub no_generated: bool,
-    /// Value real postings in the base currency at the price of each
-    /// posting's own date (the values the statements use); memo (virtual)
-    /// quantities stay in their units.
-    #[arg(short = 'V', long = "value")]
-    pub value: bool,
+    /// Value real postings in the base currency: `-V` (or `--value=then`)
+    /// at the price of each posting's own date (the values the statements
+    /// use); `--value=end` at the price of the report's last day (its end,
+    /// else the last transaction's date), as hledger's `--value=end`; memo
+    /// (virtual) quantities stay in their units.
+    #[arg(
+        short = 'V',
+        long = "value",
+        value_enum,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "then",
+        value_name = "WHEN"
+    )]
+    pub value: Option<ValueAt>,
     /// Amounts at cost: a posting written with @/@@ shows its cost (the
     /// conversion legs fundledger generates for it are left out).
     #[arg(short = 'B', long = "cost", conflicts_with_all = ["value", "exchange"])]
@@ -477,7 +500,7 @@ impl QueryArgs {
             || self.pending
             || self.unmarked
             || self.no_generated
-            || self.value
+            || self.value.is_some()
             || self.cost
             || self.exchange.is_some()
     }

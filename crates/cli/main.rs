@@ -404,14 +404,23 @@ fn filter_for(
 }
 
 /// The valuation `-V`/`-X COMMODITY` asks for: real postings in the base
-/// currency at their own date's price. `-X` names the base currency or is
-/// refused.
+/// currency at their own date's price, or with `--value=end` at the price
+/// of the report's last day (the filter's end, else the journal's last
+/// transaction). `-X` names the base currency or is refused.
 fn valuation_for<'j>(
     journal: &'j Journal,
     query: &QueryArgs,
+    filter: &Filter,
 ) -> Result<Option<reports::valued::Valued<'j>>, Failure> {
-    if !query.value && query.exchange.is_none() {
+    if query.value.is_none() && query.exchange.is_none() {
         return Ok(None);
+    }
+    // `--value end` (hledger writes `--value=end`) would read `end` as an
+    // account filter and value at the postings' dates: refused.
+    if let Some(when @ ("end" | "then")) = query.terms.first().map(String::as_str) {
+        return Err(Failure::Usage(format!(
+            "\"{when}\" after -V/--value is read as an account filter: write --value={when}"
+        )));
     }
     let base = journal.settings().base_currency.clone().ok_or_else(|| {
         Failure::Usage("-V/-X need a base currency (base_currency in fundledger.toml)".into())
@@ -423,9 +432,23 @@ fn valuation_for<'j>(
             )));
         }
     }
-    reports::valued::Valued::new(journal)
-        .map(Some)
-        .map_err(report_failed)
+    let valued = if query.value == Some(args::ValueAt::End) {
+        let last_day = match filter.end {
+            Some(end) => end.pred_opt().unwrap_or(end),
+            None => journal
+                .transactions()
+                .iter()
+                .map(|t| t.date)
+                .max()
+                .ok_or_else(|| {
+                    Failure::Usage("--value=end: the journal has no transactions".into())
+                })?,
+        };
+        reports::valued::Valued::at_day(journal, last_day)
+    } else {
+        reports::valued::Valued::new(journal)
+    };
+    valued.map(Some).map_err(report_failed)
 }
 
 /// Every output format.
@@ -695,7 +718,16 @@ fn report_period(
     journal: &Journal,
     args: &ReportArgs,
 ) -> Result<(chrono::NaiveDate, chrono::NaiveDate, i32, chrono::NaiveDate), Failure> {
-    let p = &args.period;
+    report_period_of(journal, args, &args.period)
+}
+
+/// [`report_period`] from the period flags `p` (those of `args`, or with
+/// `-p "quarterly in fy2000"` turned into its range).
+fn report_period_of(
+    journal: &Journal,
+    args: &ReportArgs,
+    p: &PeriodArgs,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate, i32, chrono::NaiveDate), Failure> {
     if !p.is_set() {
         return Err(Failure::Usage(format!(
             "report {} needs a period: --fy YEAR (the fiscal year that starts in YEAR), -p PERIOD (2000q2, fy2000, \"from 2000-04 to 2000-10\") or --as-of DATE",
@@ -1037,6 +1069,11 @@ fn report_fiscal_year(
 fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     use fundledger_core::reports::{annual, financial::Standard, valued::Valued};
     let journal = load_valid(cli)?;
+    let columns_asked =
+        interval_flags([args.monthly, args.quarterly, args.yearly, args.fy_columns]).is_some();
+    if columns_asked && !matches!(args.name.as_str(), "activities" | "functional" | "budget") {
+        return Err(columns_refused(&args.name));
+    }
     if args.name == "remittances" {
         let (begin, end) = report_fiscal_year(&journal, args)?;
         let rows = fundledger_core::cli_support::remittances::report(&journal, begin, end);
@@ -1108,12 +1145,18 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         return impact(cli, args, journal);
     }
     let journal = books_of(journal, &args.fund)?;
-    let (begin, end, fy, as_of) = report_period(&journal, args)?;
+    // `-p "quarterly in fy2000"` is `-Q --fy 2000` (columns or a refusal
+    // below, as for -Q).
+    let (period, interval_asked) = period_interval(&journal, &args.period)?;
+    let (begin, end, fy, as_of) = report_period_of(&journal, args, &period)?;
     let standard = standard_of(args.standard);
     let valued = Valued::new(&journal).map_err(report_failed)?;
     // Japanese statements go to Japanese Excel: their CSV starts with a
     // byte-order mark unless --no-bom.
     let out = destination(cli, args.output, &ALL_FORMATS, standard == Standard::JpNpo)?;
+    if interval_asked.is_some() && args.name == "annual" {
+        return Err(columns_refused(&args.name));
+    }
     if args.name == "annual" && !reports::words::is_fiscal_year(journal.settings(), begin, end) {
         return Err(Failure::Usage(format!(
             "report annual covers a whole fiscal year (--fy YEAR); {begin} to {} is interim: ask for its statements (report activities, position, funds, functional, cashflows) instead",
@@ -1157,7 +1200,8 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         };
         return out.write(rendered);
     }
-    let interval = interval_flags([args.monthly, args.quarterly, args.yearly, args.fy_columns]);
+    let interval = interval_flags([args.monthly, args.quarterly, args.yearly, args.fy_columns])
+        .or(interval_asked);
     if args.name == "budget" {
         let periods = match interval {
             Some(interval) => fundledger_core::period::split(
@@ -1179,9 +1223,31 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         let rendered = statements_rendered(&out, &[statement])?;
         return out.write(rendered);
     }
-    if interval.is_some() || args.budget_name.is_some() {
+    if let Some(interval) = interval {
+        let in_columns = args
+            .name
+            .parse::<reports::Report>()
+            .ok()
+            .filter(|r| reports::columns::IN_COLUMNS.contains(r));
+        let Some(report) = in_columns else {
+            return Err(columns_refused(&args.name));
+        };
+        let periods = fundledger_core::period::split(
+            interval,
+            begin,
+            end,
+            journal.settings().fiscal_year_start,
+        );
+        let mut statement =
+            reports::columns::statement_columns(&valued, report, standard, interval, &periods)
+                .map_err(report_failed)?;
+        name_funds(&mut statement, &args.fund);
+        let rendered = statements_rendered(&out, &[statement])?;
+        return out.write(rendered);
+    }
+    if args.budget_name.is_some() {
         return Err(Failure::Usage(format!(
-            "-M, -Q, -Y, --fy-columns and --budget-name are options of report budget (and -M/-Q/-Y of balance), not of report {}",
+            "--budget-name is an option of report budget, not of report {}",
             args.name
         )));
     }
@@ -1204,6 +1270,19 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     }
     let rendered = statements_rendered(&out, &statements)?;
     out.write(rendered)
+}
+
+/// The refusal of `-M/-Q/-Y/--fy-columns` (or `-p "quarterly in ..."`) on
+/// a report that has no period columns, saying why.
+fn columns_refused(name: &str) -> Failure {
+    let why = if name == "position" {
+        "a position is a balance at one date, so it has no columns per period: ask for report position --as-of DATE at each date instead"
+    } else {
+        "columns per period are made so far only for the statements of activities and of functional expenses"
+    };
+    Failure::Usage(format!(
+        "-M, -Q, -Y and --fy-columns are options of report activities, functional and budget (and of balance), not of report {name}: {why}"
+    ))
 }
 
 /// `report impact`: where each restricted gift went, per fund and per
@@ -1253,10 +1332,16 @@ fn statements_rendered(
                 .map(fundledger_core::cli_support::html::statement)
                 .collect();
             let first = statements.first();
-            Rendered::Text(fundledger_core::cli_support::html::page(
+            // More than six figures across (a year by month) no longer fit
+            // portrait A4: the page turns.
+            let landscape = statements
+                .iter()
+                .any(|s| s.id.ends_with("-columns") && s.columns.len() > 6);
+            Rendered::Text(fundledger_core::cli_support::html::page_oriented(
                 &first.map(|s| s.title.clone()).unwrap_or_default(),
                 &body,
                 first.map(|s| s.language).unwrap_or_default(),
+                landscape,
             ))
         }
         OutputFormat::Md => {
@@ -1521,7 +1606,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let journal = load_valid(&cli)?;
             let (period, interval_asked) = period_interval(&journal, &args.period)?;
             let filter = filter_for(&journal, &period, &args.query)?;
-            let valued = valuation_for(&journal, &args.query)?;
+            let valued = valuation_for(&journal, &args.query, &filter)?;
             let options = reports::BalanceOptions::default()
                 .by_fund(args.by_fund)
                 .depth(args.depth)
@@ -1568,7 +1653,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let journal = load_valid(&cli)?;
             let filter = filter_for(&journal, &args.period, &args.query)?;
             let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
-            let valued = valuation_for(&journal, &args.query)?;
+            let valued = valuation_for(&journal, &args.query, &filter)?;
             let report =
                 reports::register_shown(&journal, &filter, shown_of(&args.query, valued.as_ref()))
                     .map_err(report_failed)?;

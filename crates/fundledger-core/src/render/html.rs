@@ -96,6 +96,13 @@ fn section(s: &Statement, anchor: &str) -> String {
     } else {
         ""
     };
+    // A statement in period columns (`-M/-Q`) reads across: its labels
+    // stay on one line so that each line is one row of figures.
+    let label_wrap = if s.id.ends_with("-columns") {
+        ";white-space:nowrap"
+    } else {
+        ""
+    };
     let mut out = format!(
         "<section id=\"{}\"{keep}>\n<h3>{}</h3>\n<p class=\"subtitle\">{}",
         escape(anchor),
@@ -122,8 +129,14 @@ fn section(s: &Statement, anchor: &str) -> String {
         "</p>\n<table>\n<thead><tr>"
     });
     let _ = write!(out, "<th>{}</th>", escape(&s.label_header));
+    // Their headings (`2000年 4月〜6月`) break only at spaces.
+    let heading_style = if label_wrap.is_empty() {
+        ""
+    } else {
+        " style=\"word-break:keep-all\""
+    };
     for c in &s.columns {
-        let _ = write!(out, "<th>{}</th>", escape(c));
+        let _ = write!(out, "<th{heading_style}>{}</th>", escape(c));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
     for r in &s.rows {
@@ -135,7 +148,7 @@ fn section(s: &Statement, anchor: &str) -> String {
         };
         let _ = write!(
             out,
-            "<tr class=\"{class}\"><td style=\"padding-left:{:.1}rem\">{}</td>",
+            "<tr class=\"{class}\"><td style=\"padding-left:{:.1}rem{label_wrap}\">{}</td>",
             0.5 + 1.1 * f64::from(r.level),
             escape(&r.label)
         );
@@ -191,8 +204,15 @@ fn document(title: &str, body: &str, language: Language, print: &str) -> String 
 /// A whole page around `body` (statements printed on their own), in the
 /// statements' language, A4 with page numbers when printed.
 pub fn page(title: &str, body: &str, language: Language) -> String {
+    page_oriented(title, body, language, false)
+}
+
+/// [`page`], printed on landscape A4 when `landscape` (statements of many
+/// period columns, such as `report activities -M`).
+pub fn page_oriented(title: &str, body: &str, language: Language, landscape: bool) -> String {
+    let size = if landscape { "A4 landscape" } else { "A4" };
     let print = format!(
-        "@page {{ size: A4; margin: 16mm 14mm 18mm; @bottom-center {{ content: counter(page) \" / \" counter(pages); font-size: 8pt; color: #5b6773; font-family: {FONTS}; }} @top-left {{ content: {}; font-size: 8pt; color: #5b6773; font-family: {FONTS}; }} }}\n",
+        "@page {{ size: {size}; margin: 16mm 14mm 18mm; @bottom-center {{ content: counter(page) \" / \" counter(pages); font-size: 8pt; color: #5b6773; font-family: {FONTS}; }} @top-left {{ content: {}; font-size: 8pt; color: #5b6773; font-family: {FONTS}; }} }}\n",
         css_string(title)
     );
     document(title, body, language, &print)

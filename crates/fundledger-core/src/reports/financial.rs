@@ -456,6 +456,7 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
     };
     s.amounts(change_label, 0, RowKind::Subtotal, &with_total(&change)?);
     s.amounts(opening_label, 0, RowKind::Line, &with_total(opening)?);
+    s.stock(super::statement::Stock::Opening);
     for (k, v) in opening.iter().enumerate() {
         s.tie(
             format!("net-assets/opening/{k}"),
@@ -467,6 +468,7 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
         .map(|k| money::checked_add(opening[k], change[k]))
         .collect::<Result<Columns, _>>()?;
     s.amounts(closing_label, 0, RowKind::Total, &with_total(&closing)?);
+    s.stock(super::statement::Stock::Closing);
     for (k, v) in closing.iter().enumerate() {
         s.tie(
             format!("net-assets/closing/{k}"),
@@ -644,6 +646,7 @@ fn activities_npo(c: &Classified<'_, '_>) -> Result<Statement, ReportError> {
         RowKind::Line,
         m.opening[0],
     );
+    s.stock(super::statement::Stock::Opening);
     s.tie("net-assets/opening/0", "一般正味財産期首残高", m.opening[0]);
     let general_closing = money::checked_add(m.opening[0], general_change)?;
     line(
@@ -653,6 +656,7 @@ fn activities_npo(c: &Classified<'_, '_>) -> Result<Statement, ReportError> {
         RowKind::Total,
         general_closing,
     );
+    s.stock(super::statement::Stock::Closing);
     s.tie(
         "net-assets/closing/0",
         "一般正味財産期末残高",
@@ -714,6 +718,7 @@ fn activities_npo(c: &Classified<'_, '_>) -> Result<Statement, ReportError> {
         RowKind::Line,
         m.opening[1],
     );
+    s.stock(super::statement::Stock::Opening);
     s.tie("net-assets/opening/1", "指定正味財産期首残高", m.opening[1]);
     let restricted_closing = money::checked_add(m.opening[1], restricted_change)?;
     line(
@@ -723,6 +728,7 @@ fn activities_npo(c: &Classified<'_, '_>) -> Result<Statement, ReportError> {
         RowKind::Total,
         restricted_closing,
     );
+    s.stock(super::statement::Stock::Closing);
     s.tie(
         "net-assets/closing/1",
         "指定正味財産期末残高",
@@ -731,6 +737,7 @@ fn activities_npo(c: &Classified<'_, '_>) -> Result<Statement, ReportError> {
 
     let closing = money::checked_add(general_closing, restricted_closing)?;
     line(&mut s, "Ⅲ 正味財産期末残高", 0, RowKind::Total, closing);
+    s.stock(super::statement::Stock::Closing);
     if vec![general_closing, restricted_closing] != m.closing_presented {
         return Err(ReportError::DoesNotTie(format!(
             "活動計算書: 期末残高 {general_closing} / {restricted_closing} by the movements but {:?} by the funds' balances",

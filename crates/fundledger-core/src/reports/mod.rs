@@ -12,6 +12,7 @@ mod accounts;
 pub mod annual;
 mod balance;
 pub mod board;
+pub mod columns;
 pub mod donors;
 pub mod engine;
 pub mod filing;

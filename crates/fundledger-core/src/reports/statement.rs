@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::model::money::Decimal;
 
 /// What a row is, for layout (indent, rules, bold).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RowKind {
     /// A section heading, no values.
@@ -93,6 +93,20 @@ pub struct Statement {
     /// [`super::engine::reconcile`] (not rendered).
     #[serde(skip)]
     pub ties: Vec<super::engine::Tie>,
+    /// The rows (by index) that are balances at a date rather than flows
+    /// over the period, for [`super::columns`] (not rendered).
+    #[serde(skip)]
+    pub stocks: Vec<(usize, Stock)>,
+}
+
+/// A row that is a balance at a date: in multi-period columns it is the
+/// first period's (opening) or the last period's (closing), not a sum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stock {
+    /// The balance at the period's beginning.
+    Opening,
+    /// The balance at the period's end.
+    Closing,
 }
 
 impl Statement {
@@ -115,6 +129,14 @@ impl Statement {
             unit: unit.to_string(),
             language: Language::En,
             ties: Vec::new(),
+            stocks: Vec::new(),
+        }
+    }
+
+    /// Marks the last row added as a balance at a date ([`Stock`]).
+    pub fn stock(&mut self, stock: Stock) {
+        if let Some(last) = self.rows.len().checked_sub(1) {
+            self.stocks.push((last, stock));
         }
     }
 

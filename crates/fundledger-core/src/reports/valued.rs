@@ -44,6 +44,23 @@ impl<'j> Valued<'j> {
     /// [`ReportError::Request`] when the journal has no base currency,
     /// [`ReportError::NoPrice`] when an amount has no price on its date.
     pub fn new(journal: &'j Journal) -> Result<Valued<'j>, ReportError> {
+        Valued::priced(journal, None)
+    }
+
+    /// Values every real posting at the `P` price of one day, `day`, instead
+    /// of its own date (`balance --value=end`: the report's last day), with
+    /// the same per-transaction and per-fund rounding as [`Valued::new`].
+    /// Memo only: the statements are built on [`Valued::new`].
+    ///
+    /// # Errors
+    /// As [`Valued::new`], the missing price named on `day`.
+    pub fn at_day(journal: &'j Journal, day: NaiveDate) -> Result<Valued<'j>, ReportError> {
+        Valued::priced(journal, Some(day))
+    }
+
+    /// [`Valued::new`] (`day` `None`: each posting at its own date) or
+    /// [`Valued::at_day`].
+    fn priced(journal: &'j Journal, day: Option<NaiveDate>) -> Result<Valued<'j>, ReportError> {
         journal.verify_invariants()?;
         let valuer = Valuer::new(journal).ok_or_else(|| {
             ReportError::Request("statements need a base currency (base_currency in fundledger.toml) that the journal uses".into())
@@ -55,6 +72,7 @@ impl<'j> Valued<'j> {
         let mut exact: Vec<(FundId, usize, Decimal)> = Vec::new();
         for t in journal.transactions() {
             let range = t.posting_range();
+            let priced_on = day.unwrap_or(t.date);
             exact.clear();
             for (offset, p) in journal.postings(t).iter().enumerate() {
                 if p.kind != PostingKind::Real {
@@ -64,18 +82,18 @@ impl<'j> Valued<'j> {
                     p.quantity
                 } else {
                     valuer
-                        .value(p.quantity, p.commodity, t.date)
+                        .value(p.quantity, p.commodity, priced_on)
                         .ok_or_else(|| {
                             // With a price, the only failure is a value
                             // beyond Decimal's range: a fact about the data.
-                            if valuer.price_on(p.commodity, t.date).is_some() {
+                            if valuer.price_on(p.commodity, priced_on).is_some() {
                                 return ReportError::Overflow;
                             }
                             ReportError::NoPrice(format!(
                                 "cannot value {} {} on {} ({}:{}): add a `P` price for {} in {}",
                                 p.quantity,
                                 journal.commodity_name(p.commodity),
-                                t.date,
+                                priced_on,
                                 journal.files()[t.file as usize].display(),
                                 p.line,
                                 journal.commodity_name(p.commodity),

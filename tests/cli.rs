@@ -902,3 +902,47 @@ fn columns_through_the_period_expression_and_refused_where_they_would_be_ignored
         );
     }
 }
+
+/// `funds -Q`: each fund's quarters carry its opening to its closing, the
+/// same figures as the single-period roll-forward; columns need values in
+/// the base currency.
+#[test]
+fn funds_in_columns_roll_each_fund_forward() {
+    let columns = run(&["-C", LEDGER, "funds", "--fy", "2000", "-Q", "-O", "json"]);
+    assert_eq!(columns.code, 0, "{}", columns.stderr);
+    let columns: serde_json::Value = serde_json::from_str(&columns.stdout).unwrap();
+    let single = run(&["-C", LEDGER, "funds", "--fy", "2000", "-O", "json"]);
+    assert_eq!(single.code, 0, "{}", single.stderr);
+    let single: serde_json::Value = serde_json::from_str(&single.stdout).unwrap();
+    let amount = |v: &serde_json::Value| -> i64 { v.as_str().unwrap().parse().unwrap() };
+    let rows = columns[0]["rows"].as_array().unwrap();
+    let funds = single["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), funds.len() + 1, "one row per fund and a total");
+    for (row, fund) in rows.iter().zip(funds) {
+        let cells: Vec<i64> = row["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(amount)
+            .collect();
+        assert_eq!(cells.len(), 6, "opening, four quarters, closing");
+        assert_eq!(cells[0], amount(&fund["opening"]));
+        assert_eq!(cells[5], amount(&fund["closing"]));
+        assert_eq!(cells[0] + cells[1..5].iter().sum::<i64>(), cells[5]);
+    }
+    let refused = run(&[
+        "-C",
+        LEDGER,
+        "funds",
+        "--fy",
+        "2000",
+        "-Q",
+        "--by-commodity",
+    ]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("base currency"),
+        "{}",
+        refused.stderr
+    );
+}

@@ -40,6 +40,18 @@ const REPORTS: &[(&str, &[&str])] = &[
     ("funds-fy2000.txt", &["funds", "--fy", "2000"]),
     ("funds-fy2000.csv", &["funds", "--fy", "2000", "-O", "csv"]),
     (
+        "funds-fy2000-quarterly.txt",
+        &["funds", "--fy", "2000", "-Q"],
+    ),
+    (
+        "funds-fy2000-quarterly.csv",
+        &["funds", "--fy", "2000", "-Q", "-O", "csv"],
+    ),
+    (
+        "funds-fy2000-quarterly.html",
+        &["funds", "--fy", "2000", "-Q", "-O", "html"],
+    ),
+    (
         "funds-fy2000.json",
         &["funds", "--fy", "2000", "-O", "json"],
     ),

@@ -589,8 +589,21 @@ pub struct FundsArgs {
     /// instead of values in the base currency.
     #[arg(long)]
     pub by_commodity: bool,
+    /// One column per month: each fund's net movement, between its opening
+    /// and closing net assets.
+    #[arg(short = 'M', long, group = "funds_columns")]
+    pub monthly: bool,
+    /// One column per calendar quarter (see -M).
+    #[arg(short = 'Q', long, group = "funds_columns")]
+    pub quarterly: bool,
+    /// One column per calendar year (see -M).
+    #[arg(short = 'Y', long, group = "funds_columns")]
+    pub yearly: bool,
+    /// One column per fiscal year (see -M).
+    #[arg(long, group = "funds_columns")]
+    pub fy_columns: bool,
     /// Output format: text, csv, json or xlsx (default: from -o's
-    /// extension, else text).
+    /// extension, else text; with columns also md and html).
     #[arg(short = 'O', long = "output-format", value_enum)]
     pub output: Option<OutputFormat>,
 }

@@ -515,16 +515,24 @@ fn bounded(
     journal: &Journal,
     filter: &Filter,
 ) -> Result<(chrono::NaiveDate, chrono::NaiveDate), Failure> {
+    closed_range(journal, filter.begin, filter.end)
+}
+
+/// `[begin, end)` with open ends closed at the journal's first and last
+/// dates, for columns.
+fn closed_range(
+    journal: &Journal,
+    begin: Option<chrono::NaiveDate>,
+    end: Option<chrono::NaiveDate>,
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), Failure> {
     let dates = journal.transactions().iter().map(|t| t.date);
     let (Some(first), Some(last)) = (dates.clone().min(), dates.max()) else {
         return Err(Failure::Usage(
             "the journal has no transactions to put in columns".into(),
         ));
     };
-    let begin = filter.begin.unwrap_or(first);
-    let end = filter
-        .end
-        .unwrap_or_else(|| last.succ_opt().unwrap_or(last));
+    let begin = begin.unwrap_or(first);
+    let end = end.unwrap_or_else(|| last.succ_opt().unwrap_or(last));
     Ok((begin, end))
 }
 
@@ -1722,8 +1730,33 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Audit(args) => audit(&cli, args),
         Command::Receipt(args) => receipt(&cli, args),
         Command::Funds(args) => {
-            let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
             let journal = books_of(load_valid(&cli)?, &args.fund)?;
+            let (period, interval_asked) = period_interval(&journal, &args.period)?;
+            let interval =
+                interval_flags([args.monthly, args.quarterly, args.yearly, args.fy_columns])
+                    .or(interval_asked);
+            if let Some(interval) = interval {
+                if args.by_commodity || journal.settings().base_currency.is_none() {
+                    return Err(Failure::Usage(
+                        "funds in columns are values in the base currency: they need a base currency and cannot be --by-commodity".into(),
+                    ));
+                }
+                let out = destination(&cli, args.output, &ALL_FORMATS, false)?;
+                let (begin, end) = period_of(&journal, &period)?;
+                let (begin, end) = closed_range(&journal, begin, end)?;
+                let periods = fundledger_core::period::split(
+                    interval,
+                    begin,
+                    end,
+                    journal.settings().fiscal_year_start,
+                );
+                let valued = reports::valued::Valued::new(&journal).map_err(report_failed)?;
+                let statement = reports::columns::funds_columns(&valued, interval, &periods)
+                    .map_err(report_failed)?;
+                let rendered = statements_rendered(&out, &[statement])?;
+                return out.write(rendered);
+            }
+            let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
             let (begin, end) = period_of(&journal, &args.period)?;
             let report = if args.by_commodity || journal.settings().base_currency.is_none() {
                 reports::funds(&journal, begin, end).map_err(report_failed)?

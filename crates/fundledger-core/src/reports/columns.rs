@@ -67,6 +67,84 @@ pub fn statement_columns(
     merge(whole, &parts, interval, periods)
 }
 
+/// The fund roll-forward in columns (`fundledger funds -Q`): per fund its
+/// net assets at the start of the range, its net movement (income less
+/// expenses, with exchange results and transfers) in each of `periods`,
+/// and its net assets at the end, with a total row. Every figure is the
+/// statement engine's ([`super::funds::funds_valued`], one run per
+/// period and one for the whole range). Checked before it is returned,
+/// per fund: each period opens where the one before closed, the first
+/// opens at the range's opening, and opening + movements = closing
+/// ([`ReportError::DoesNotTie`] otherwise, naming the fund and both
+/// figures).
+///
+/// # Errors
+/// [`ReportError::Request`] without periods; any statement's error;
+/// [`ReportError::DoesNotTie`] as above.
+pub fn funds_columns(
+    valued: &Valued<'_>,
+    interval: Interval,
+    periods: &[(NaiveDate, NaiveDate)],
+) -> Result<Statement, ReportError> {
+    use crate::money::{checked_add, checked_sub};
+    let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
+        return Err(ReportError::Request("no period to show".into()));
+    };
+    let whole = super::funds::funds_valued(valued, Some(first.0), Some(last.1))?;
+    let parts = periods
+        .iter()
+        .map(|&(b, e)| super::funds::funds_valued(valued, Some(b), Some(e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let language = Language::En;
+    let mut columns = vec!["Opening".to_string()];
+    columns.extend(periods.iter().map(|&(b, e)| heading(b, e, language)));
+    columns.push("Closing".to_string());
+    let mut s = Statement::new(
+        "funds-columns",
+        format!("Funds: net movement{}", title_suffix(interval, language)),
+        format!("{} to {}", first.0, last.1.pred_opt().unwrap_or(last.1)),
+        columns,
+        &valued.base,
+    );
+    s.label_header = "Fund".to_string();
+    let mut totals = vec![Decimal::ZERO; periods.len() + 2];
+    for row in &whole.rows {
+        let mut cells = vec![row.opening];
+        let mut running = row.opening;
+        for (part, &(begin, _)) in parts.iter().zip(periods) {
+            let (opening, closing) = part
+                .rows
+                .iter()
+                .find(|r| r.fund == row.fund)
+                .map_or((Decimal::ZERO, Decimal::ZERO), |r| (r.opening, r.closing));
+            if opening != running {
+                return Err(ReportError::DoesNotTie(format!(
+                    "fund {}: the period from {begin} opens at {opening}, the one before closed at {running}",
+                    row.fund
+                )));
+            }
+            cells.push(checked_sub(closing, opening)?);
+            running = closing;
+        }
+        if running != row.closing {
+            return Err(ReportError::DoesNotTie(format!(
+                "fund {}: opening + movements = {running}, the whole range closes at {}",
+                row.fund, row.closing
+            )));
+        }
+        cells.push(row.closing);
+        for (total, cell) in totals.iter_mut().zip(&cells) {
+            *total = checked_add(*total, *cell)?;
+        }
+        s.amounts(row.name.clone(), 0, RowKind::Line, &cells);
+    }
+    s.amounts("Total".to_string(), 0, RowKind::Total, &totals);
+    s.notes.push(
+        "Each period column is the fund's net movement in that period: income less expenses, with exchange results and transfers between funds. Opening + movements = closing, checked for every fund before the statement prints.".to_string(),
+    );
+    Ok(s)
+}
+
 /// A row's place: the headings above it, its label and kind, and how many
 /// rows before it had the same (so repeated labels stay apart).
 type Key = (Vec<String>, String, RowKind, usize);

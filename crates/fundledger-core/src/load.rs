@@ -24,6 +24,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -32,16 +33,17 @@ use crate::auto::{AutoAmount, AutoRule};
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::grammar::ReadContext;
 use crate::journal::{
-    AccountId, Assertion, CommodityId, Cost, CostKind, FundId, InvariantViolation, Journal, Names,
-    Origin, Posting, PostingExtra, PostingKind, Price, Status, Tag, Transaction, TransactionExtra,
-    NO_EXTRA,
+    AccountId, Assertion, BalanceCheck, CommodityId, Cost, CostKind, FundId, InvariantViolation,
+    Journal, Names, Origin, Posting, PostingExtra, PostingKind, Price, Status, Tag, Transaction,
+    TransactionExtra, NO_EXTRA,
 };
 use crate::money::{self, Decimal, MultiAmount};
 use crate::parse::{self, BlockError};
 use crate::raw::{RawAmount, RawAssertion, RawTag, RawTransaction};
 use crate::settings::Settings;
 use crate::source::{
-    self, Entry, SourceMap, SourcePos, TransactionBlock, View, POSTINGS_PER_TRANSACTION_MAX,
+    self, Entry, Segment, SourceMap, SourcePos, TransactionBlock, View,
+    POSTINGS_PER_TRANSACTION_MAX,
 };
 
 /// How many blocks are processed in parallel before they are committed:
@@ -150,8 +152,34 @@ pub fn load_bytes(settings: Settings, path: &Path, bytes: &[u8]) -> Result<Loade
     build(settings, path, Some(text), diagnostics)
 }
 
+/// A segment's entries, sent by the reader thread to the loader.
+struct Batch {
+    segment: Arc<Segment>,
+    entries: Vec<Entry>,
+    /// Every file read so far, when the reader opened one since the last
+    /// batch.
+    files: Option<Vec<PathBuf>>,
+}
+
+/// How many segments the reader may be ahead of the loader: bounds the
+/// text held in memory (a few segments of [`source::SEGMENT_BYTES`]).
+const SEGMENTS_AHEAD: usize = 2;
+
+/// How long each loading phase took.
+#[derive(Default)]
+struct Phases {
+    waiting: Duration,
+    processing: Duration,
+    merging: Duration,
+}
+
 /// Streams the journal through the parallel processing, segment by
 /// segment, then runs the whole-journal checks.
+///
+/// The files are read and scanned on a thread of their own, a few
+/// segments ahead, while this thread hands each segment's blocks to the
+/// parallel processing (parse, check, balance and lay out, in runs of
+/// [`RUN_BLOCKS`]) and merges the laid-out runs in journal order.
 fn build(
     settings: Settings,
     path: &Path,
@@ -168,92 +196,102 @@ fn build(
         None => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
     };
     builder.reserve(usize::try_from(expected_bytes / 260).unwrap_or(0));
-    let (mut processing, mut committing) = (Duration::ZERO, Duration::ZERO);
     let rules = if settings.auto {
         automated_rules(&settings, path, text.clone(), &mut scanned)
     } else {
         Vec::new()
     };
-    let map = {
-        let mut sink = |view: &View<'_>, entries: &[Entry]| {
-            builder.declare(entries);
-            let context = Context::new(&settings, view, &rules);
-            let blocks: Vec<&TransactionBlock> = entries
-                .iter()
-                .filter_map(|e| match e {
-                    Entry::Transaction(b) => Some(b),
-                    _ => None,
-                })
-                .collect();
-            for chunk in blocks.chunks(CHUNK_BLOCKS) {
-                let lap = Instant::now();
-                let known = builder.name_tables();
-                let processed: Vec<Result<Processed<'_>, Vec<Diagnostic>>> = chunk
-                    .par_iter()
-                    .with_min_len(64)
-                    .map(|block| context.process(block, &known))
-                    .collect();
-                processing += lap.elapsed();
-                let lap = Instant::now();
-                for result in processed {
-                    match result {
-                        Ok(mut transaction) => {
-                            match context.resolve_assignments(&mut transaction, &mut builder) {
-                                Ok(()) => builder.commit(transaction),
-                                Err(problems) => builder.diagnostics.extend(problems),
-                            }
-                        }
-                        Err(problems) => builder.diagnostics.extend(problems),
-                    }
-                }
-                committing += lap.elapsed();
-            }
-            for entry in entries {
-                if let Entry::Price {
-                    pos,
-                    bytes,
-                    context,
-                } = entry
-                {
-                    let context = context.as_deref().unwrap_or(&PLAIN_CONTEXT);
-                    builder.add_price(view, *pos, view.text(bytes.clone()), context);
-                }
-            }
-        };
-        let initial = ReadContext {
-            refuse_ambiguous_comma: settings.from_file,
-            ..ReadContext::plain()
-        };
-        source::stream_in_context(path, &settings.root, text, &mut scanned, &mut sink, initial)
-            .map_err(|error| LoadError::Io {
-                path: path.to_path_buf(),
-                error,
-            })?
+    let initial = ReadContext {
+        refuse_ambiguous_comma: settings.from_file,
+        ..ReadContext::plain()
     };
-    let reading = started.elapsed().saturating_sub(processing + committing);
+    let root = settings.root.clone();
+    let mut phases = Phases::default();
+    let (streamed, scanned, reading) = std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(SEGMENTS_AHEAD);
+        let reader = scope.spawn(move || {
+            let reading_started = Instant::now();
+            let mut blocked = Duration::ZERO;
+            let mut files_sent = 0;
+            let mut sink = |view: &View<'_>, entries: Vec<Entry>| {
+                let paths = view.map.paths();
+                let files = (paths.len() > files_sent).then(|| {
+                    files_sent = paths.len();
+                    paths.to_vec()
+                });
+                let lap = Instant::now();
+                // The loader only stops receiving when it panicked; the
+                // panic is what the caller sees.
+                let _ = sender.send(Batch {
+                    segment: Arc::clone(view.segment),
+                    entries,
+                    files,
+                });
+                blocked += lap.elapsed();
+            };
+            let streamed =
+                source::stream_in_context(path, &root, text, &mut scanned, &mut sink, initial);
+            let reading = reading_started.elapsed().saturating_sub(blocked);
+            (streamed, scanned, reading)
+        });
+        let mut files = SourceMap::default();
+        loop {
+            let lap = Instant::now();
+            let Ok(batch) = receiver.recv() else {
+                break;
+            };
+            phases.waiting += lap.elapsed();
+            if let Some(paths) = &batch.files {
+                files.follow(paths);
+            }
+            let view = View {
+                map: &files,
+                segment: &batch.segment,
+            };
+            consume(
+                &settings,
+                &rules,
+                &view,
+                batch.entries,
+                &mut builder,
+                &mut phases,
+            );
+        }
+        match reader.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    let map = streamed.map_err(|error| LoadError::Io {
+        path: path.to_path_buf(),
+        error,
+    })?;
     let mut timings = vec![
-        ("read and scan files", reading),
-        ("parse, check and balance (parallel)", processing),
-        ("lay out the journal", committing),
+        ("read and scan files (reader thread, overlapped)", reading),
+        ("wait for the reader", phases.waiting),
+        (
+            "parse, check, balance and lay out (parallel)",
+            phases.processing,
+        ),
+        ("merge into the journal, verifying it", phases.merging),
     ];
     builder.diagnostics.absorb(scanned);
-    let (journal, mut diagnostics) = builder.finish(&map);
+    let (journal, mut diagnostics, violation) = builder.finish(&map);
     let lap = Instant::now();
     diagnostics.extend(crate::checks::run(&journal, &map));
-    timings.push(("whole-journal checks", lap.elapsed()));
-    let lap = Instant::now();
+    timings.push(("whole-journal checks (parallel)", lap.elapsed()));
     // A journal with amounts too long to sum (E205, reported above) may
-    // overflow here too: that is the data's fault, already located.
+    // overflow when summed too: that is the data's fault, already located.
     let overflow_reported = diagnostics.omitted().0 > 0
         || diagnostics
             .as_slice()
             .iter()
             .any(|d| d.code == Code::Overflow);
-    match journal.verify_invariants() {
-        Err(_) if overflow_reported => {}
-        other => other.map_err(LoadError::Invariant)?,
+    match violation {
+        Some(_) if overflow_reported => {}
+        Some(violation) => return Err(LoadError::Invariant(violation)),
+        None => {}
     }
-    timings.push(("verify invariants", lap.elapsed()));
     timings.push(("total", started.elapsed()));
     let (omitted_errors, omitted_warnings) = diagnostics.omitted();
     Ok(Loaded {
@@ -263,6 +301,65 @@ fn build(
         omitted_warnings,
         timings,
     })
+}
+
+/// Loads one segment's entries: declarations first, then the transaction
+/// blocks in chunks (each processed and laid out in parallel runs, the runs
+/// merged in order), then the prices.
+fn consume(
+    settings: &Settings,
+    rules: &[AutoRule],
+    view: &View<'_>,
+    entries: Vec<Entry>,
+    builder: &mut Builder<'_>,
+    phases: &mut Phases,
+) {
+    builder.declare(&entries);
+    let context = Context::new(settings, view, rules);
+    let blocks: Vec<&TransactionBlock> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Transaction(b) => Some(b),
+            _ => None,
+        })
+        .collect();
+    for chunk in blocks.chunks(CHUNK_BLOCKS) {
+        let lap = Instant::now();
+        let tables = builder.name_tables();
+        let steps: Vec<Vec<Step<'_>>> = chunk
+            .par_chunks(RUN_BLOCKS)
+            .map(|run| context.lay_out(run, &tables))
+            .collect();
+        phases.processing += lap.elapsed();
+        let lap = Instant::now();
+        for step in steps.into_iter().flatten() {
+            match step {
+                Step::Laid(run) => builder.append_run(run),
+                Step::Assigning(mut transaction) => {
+                    match context.resolve_assignments(&mut transaction, builder) {
+                        Ok(()) => {
+                            let mut run = Run::default();
+                            run.add(transaction, &builder.name_tables());
+                            builder.append_run(run);
+                        }
+                        Err(problems) => builder.diagnostics.extend(problems),
+                    }
+                }
+            }
+        }
+        phases.merging += lap.elapsed();
+    }
+    for entry in &entries {
+        if let Entry::Price {
+            pos,
+            bytes,
+            context,
+        } = entry
+        {
+            let context = context.as_deref().unwrap_or(&PLAIN_CONTEXT);
+            builder.add_price(view, *pos, view.text(bytes.clone()), context);
+        }
+    }
 }
 
 /// Reads every automated transaction of the journal (a first pass, made
@@ -277,8 +374,8 @@ fn automated_rules(
 ) -> Vec<AutoRule> {
     let mut rules = Vec::new();
     let mut ignored = Diagnostics::default();
-    let mut sink = |view: &View<'_>, entries: &[Entry]| {
-        for entry in entries {
+    let mut sink = |view: &View<'_>, entries: Vec<Entry>| {
+        for entry in &entries {
             let Entry::Automated(block) = entry else {
                 continue;
             };
@@ -423,6 +520,31 @@ impl<'s> Context<'s> {
             .saturating_add(error.line_in_block.saturating_sub(1));
         self.posting_diagnostic(block, line, error.code, error.message)
             .expected(error.expected)
+    }
+
+    /// Processes consecutive blocks and lays them out, in order: runs of
+    /// laid-out transactions, broken by each transaction with balance
+    /// assignments (which the merge balances against the journal before
+    /// it).
+    fn lay_out<'a>(
+        &'a self,
+        blocks: &[&'a TransactionBlock],
+        known: &NameTables<'_>,
+    ) -> Vec<Step<'a>> {
+        let mut steps = Vec::new();
+        let mut run = Run::default();
+        for block in blocks {
+            match self.process(block, known) {
+                Ok(processed) if processed.pending.is_some() => {
+                    steps.push(Step::Laid(std::mem::take(&mut run)));
+                    steps.push(Step::Assigning(processed));
+                }
+                Ok(processed) => run.add(processed, known),
+                Err(problems) => run.diagnostics.extend(problems),
+            }
+        }
+        steps.push(Step::Laid(run));
+        steps
     }
 
     /// Parses, checks and balances one transaction block.
@@ -1320,6 +1442,8 @@ struct NameTables<'n> {
     accounts: &'n Names,
     funds: &'n Names,
     commodities: &'n Names,
+    /// Per commodity id: true when its precision is declared.
+    declared_precision: &'n [bool],
 }
 
 impl NameTables<'_> {
@@ -1333,8 +1457,202 @@ impl NameTables<'_> {
         Some((
             AccountId(self.accounts.get(account)?),
             FundId(self.funds.get(fund)?),
-            CommodityId(self.commodities.get(commodity)?),
+            self.commodity(commodity)?,
         ))
+    }
+
+    /// The id of a commodity, when already known.
+    fn commodity(&self, symbol: &str) -> Option<CommodityId> {
+        self.commodities.get(symbol).map(CommodityId)
+    }
+}
+
+/// How many blocks one parallel task processes and lays out, in order.
+const RUN_BLOCKS: usize = 256;
+
+/// What the parallel processing of a few blocks hands to the merge.
+enum Step<'a> {
+    /// Transactions laid out, with the diagnostics of their blocks.
+    Laid(Run<'a>),
+    /// A transaction with balance assignments: balanced when merged,
+    /// against the journal before it.
+    Assigning(Processed<'a>),
+}
+
+/// A name a run met that was not in the tables when its chunk started: the
+/// merge interns it, in the order the postings met them, and patches the
+/// posting (and its cost or assertion).
+struct Unknown<'a> {
+    /// The posting, counted from the run's start.
+    posting: usize,
+    account: Cow<'a, str>,
+    fund: Cow<'a, str>,
+    commodity: Cow<'a, str>,
+    cost: Option<Cow<'a, str>>,
+    assertion: Option<Cow<'a, str>>,
+}
+
+/// Consecutive transactions laid out as the journal holds them, with every
+/// index (postings, extras, payee text) counted from the run's start; the
+/// merge adds where the journal stands. Each transaction whose names are
+/// all known is checked to balance as it is laid out.
+#[derive(Default)]
+struct Run<'a> {
+    transactions: Vec<Transaction>,
+    postings: Vec<Posting>,
+    posting_extras: Vec<PostingExtra>,
+    transaction_extras: Vec<TransactionExtra>,
+    payees: String,
+    diagnostics: Vec<Diagnostic>,
+    unknown: Vec<Unknown<'a>>,
+    /// The largest scale written per commodity whose precision is inferred.
+    scales: Vec<(CommodityId, u32)>,
+    /// The double-entry check of the transactions checked so far.
+    check: BalanceCheck,
+    /// The first transaction (of this run) that broke an invariant.
+    violation: Option<(usize, Violation)>,
+    /// Transactions with unknown names, checked once they are interned.
+    check_later: Vec<usize>,
+}
+
+/// What a transaction broke.
+enum Violation {
+    /// It does not balance in this fund.
+    Unbalanced(FundId),
+    /// Summing overflowed, or the journal does not sum to zero.
+    Other(InvariantViolation),
+}
+
+/// Placeholder ids of a posting whose names the merge interns.
+const UNKNOWN_IDS: (AccountId, FundId, CommodityId) =
+    (AccountId(u32::MAX), FundId(u32::MAX), CommodityId(u32::MAX));
+
+impl<'a> Run<'a> {
+    /// Lays one processed transaction out (it must have no balance
+    /// assignment left to resolve).
+    fn add(&mut self, processed: Processed<'a>, tables: &NameTables<'_>) {
+        self.diagnostics.extend(processed.warnings);
+        let first = self.postings.len();
+        let mut known = true;
+        for p in processed.postings {
+            let cost_commodity = p.cost.as_ref().map(|c| tables.commodity(&c.1.commodity));
+            let assertion_commodity = match p.assertion.as_deref() {
+                Some(RawAssertion::Amount(a)) => Some(tables.commodity(&a.commodity)),
+                _ => None,
+            };
+            let ids = p.known_ids.filter(|_| {
+                !matches!(cost_commodity, Some(None)) && !matches!(assertion_commodity, Some(None))
+            });
+            let (account, fund, commodity) = match ids {
+                Some(ids) => {
+                    if p.origin == Origin::Written
+                        && !tables.declared_precision[ids.2.index()]
+                    {
+                        let scale = p.quantity.scale();
+                        match self.scales.iter_mut().find(|(c, _)| *c == ids.2) {
+                            Some((_, known)) => *known = (*known).max(scale),
+                            None => self.scales.push((ids.2, scale)),
+                        }
+                    }
+                    ids
+                }
+                None => {
+                    known = false;
+                    self.unknown.push(Unknown {
+                        posting: self.postings.len(),
+                        account: p.account,
+                        fund: p.fund,
+                        commodity: p.commodity,
+                        cost: p.cost.as_ref().map(|c| c.1.commodity.clone()),
+                        assertion: match p.assertion.as_deref() {
+                            Some(RawAssertion::Amount(a)) => Some(a.commodity.clone()),
+                            _ => None,
+                        },
+                    });
+                    UNKNOWN_IDS
+                }
+            };
+            let cost = p.cost.map(|boxed| {
+                let (kind, amount, weight) = *boxed;
+                Cost {
+                    kind,
+                    written: amount.quantity,
+                    commodity: cost_commodity.flatten().unwrap_or(UNKNOWN_IDS.2),
+                    weight,
+                }
+            });
+            let assertion = p.assertion.map(|a| match *a {
+                RawAssertion::Zero => Assertion::Zero,
+                RawAssertion::Amount(a) => Assertion::Amount(
+                    a.quantity,
+                    assertion_commodity.flatten().unwrap_or(UNKNOWN_IDS.2),
+                ),
+            });
+            let extra = if cost.is_none()
+                && assertion.is_none()
+                && p.tags.is_empty()
+                && p.comment.is_none()
+            {
+                NO_EXTRA
+            } else {
+                self.posting_extras.push(PostingExtra {
+                    cost,
+                    assertion,
+                    tags: tags_of(p.tags),
+                    comment: p.comment.map(|c| c.as_ref().into()),
+                });
+                index_u32(self.posting_extras.len() - 1)
+            };
+            self.postings.push(Posting {
+                quantity: p.quantity,
+                account,
+                fund,
+                commodity,
+                line: p.line,
+                kind: p.kind,
+                origin: p.origin,
+                status: p.status,
+                extra,
+            });
+        }
+        let header = processed.raw_header;
+        let extra = if header.code.is_none()
+            && header.comment.is_none()
+            && header.tags.is_empty()
+            && header.aux_date.is_none()
+        {
+            NO_EXTRA
+        } else {
+            self.transaction_extras.push(TransactionExtra {
+                aux_date: header.aux_date,
+                code: header.code.map(|c| c.as_ref().into()),
+                comment: header.comment.map(|c| c.as_ref().into()),
+                tags: tags_of(header.tags),
+            });
+            index_u32(self.transaction_extras.len() - 1)
+        };
+        let payee_start = index_u32(self.payees.len());
+        self.payees.push_str(&header.payee);
+        let payee = payee_start..index_u32(self.payees.len());
+        let index = self.transactions.len();
+        self.transactions.push(Transaction {
+            date: header.date,
+            status: header.status,
+            file: processed.block.pos.file,
+            line: processed.block.pos.line,
+            postings: index_u32(first)..index_u32(self.postings.len()),
+            payee,
+            extra,
+        });
+        if !known {
+            self.check_later.push(index);
+        } else if self.violation.is_none() {
+            match self.check.transaction(&self.postings[first..]) {
+                Ok(None) => {}
+                Ok(Some(fund)) => self.violation = Some((index, Violation::Unbalanced(fund))),
+                Err(other) => self.violation = Some((index, Violation::Other(other))),
+            }
+        }
     }
 }
 
@@ -1361,6 +1679,10 @@ struct Builder<'s> {
     /// at the first balance assignment and brought up to date at the next
     /// (so the journal is summed once however many assignments it has).
     running: Option<(usize, RunningBalances)>,
+    /// The real postings of the journal per commodity, as laid out.
+    total: MultiAmount<CommodityId>,
+    /// The first transaction laid out that broke an invariant (a bug).
+    violation: Option<(usize, Violation)>,
 }
 
 fn index_u32(index: usize) -> u32 {
@@ -1396,6 +1718,8 @@ impl<'s> Builder<'s> {
             commodity_directives: Vec::new(),
             diagnostics: Diagnostics::default(),
             running: None,
+            total: MultiAmount::new(),
+            violation: None,
         };
         for fund in &settings.funds {
             builder.funds.intern(&fund.id);
@@ -1516,6 +1840,7 @@ impl<'s> Builder<'s> {
             accounts: &self.accounts,
             funds: &self.funds,
             commodities: &self.commodities,
+            declared_precision: &self.declared_precision,
         }
     }
 
@@ -1552,98 +1877,110 @@ impl<'s> Builder<'s> {
         })
     }
 
-    fn commit(&mut self, processed: Processed<'_>) {
-        self.diagnostics.extend(processed.warnings);
-        let first = self.postings.len();
-        for p in processed.postings {
-            let (account, fund, commodity) = match p.known_ids {
-                Some(ids) => ids,
-                None => (
-                    self.account(&p.account),
-                    FundId(self.funds.intern(&p.fund)),
-                    self.commodity(&p.commodity),
-                ),
-            };
-            if p.origin == Origin::Written && !self.declared_precision[commodity.index()] {
+    /// Appends a laid-out run: its diagnostics, then its transactions,
+    /// their postings and details, with indices moved to where the journal
+    /// stands; interns the names it met first (in the order met) and checks
+    /// the transactions that held them.
+    fn append_run(&mut self, run: Run<'_>) {
+        self.diagnostics.extend(run.diagnostics);
+        let first_transaction = self.transactions.len();
+        let posting_base = self.postings.len();
+        let (posting_offset, posting_extra_offset, transaction_extra_offset, payee_offset) = (
+            index_u32(posting_base),
+            index_u32(self.posting_extras.len()),
+            index_u32(self.transaction_extras.len()),
+            index_u32(self.payees.len()),
+        );
+        let moved = |extra: u32, offset: u32| {
+            if extra == NO_EXTRA {
+                NO_EXTRA
+            } else {
+                extra.saturating_add(offset)
+            }
+        };
+        self.postings.extend(run.postings.into_iter().map(|mut p| {
+            p.extra = moved(p.extra, posting_extra_offset);
+            p
+        }));
+        self.posting_extras.extend(run.posting_extras);
+        self.transaction_extras.extend(run.transaction_extras);
+        self.payees.push_str(&run.payees);
+        self.transactions
+            .extend(run.transactions.into_iter().map(|mut t| {
+                t.postings = t.postings.start.saturating_add(posting_offset)
+                    ..t.postings.end.saturating_add(posting_offset);
+                t.payee = t.payee.start.saturating_add(payee_offset)
+                    ..t.payee.end.saturating_add(payee_offset);
+                t.extra = moved(t.extra, transaction_extra_offset);
+                t
+            }));
+        for (commodity, scale) in run.scales {
+            let known = &mut self.precisions[commodity.index()];
+            *known = Some(known.unwrap_or(0).max(scale));
+        }
+        for unknown in run.unknown {
+            let index = posting_base + unknown.posting;
+            let account = self.account(&unknown.account);
+            let fund = FundId(self.funds.intern(&unknown.fund));
+            let commodity = self.commodity(&unknown.commodity);
+            let cost = unknown.cost.map(|symbol| self.commodity(&symbol));
+            let assertion = unknown.assertion.map(|symbol| self.commodity(&symbol));
+            let posting = &mut self.postings[index];
+            posting.account = account;
+            posting.fund = fund;
+            posting.commodity = commodity;
+            if posting.origin == Origin::Written && !self.declared_precision[commodity.index()] {
                 // Undeclared: show as many decimals as written (as hledger
                 // infers a display style), never fewer.
                 let known = &mut self.precisions[commodity.index()];
-                *known = Some(known.unwrap_or(0).max(p.quantity.scale()));
+                *known = Some(known.unwrap_or(0).max(posting.quantity.scale()));
             }
-            let cost = p.cost.map(|boxed| {
-                let (kind, amount, weight) = *boxed;
-                (kind, amount, weight)
-            });
-            let cost = cost.map(|(kind, amount, weight)| Cost {
-                kind,
-                written: amount.quantity,
-                commodity: self.commodity(&amount.commodity),
-                weight,
-            });
-            let assertion = p.assertion.map(|a| match *a {
-                RawAssertion::Zero => Assertion::Zero,
-                RawAssertion::Amount(a) => {
-                    Assertion::Amount(a.quantity, self.commodity(&a.commodity))
+            if let Some(extra) = self.posting_extras.get_mut(posting.extra as usize) {
+                if let (Some(c), Some(cost)) = (cost, extra.cost.as_mut()) {
+                    cost.commodity = c;
                 }
-            });
-            let extra = if cost.is_none()
-                && assertion.is_none()
-                && p.tags.is_empty()
-                && p.comment.is_none()
-            {
-                NO_EXTRA
-            } else {
-                self.posting_extras.push(PostingExtra {
-                    cost,
-                    assertion,
-                    tags: tags_of(p.tags),
-                    comment: p.comment.map(|c| c.as_ref().into()),
-                });
-                index_u32(self.posting_extras.len() - 1)
-            };
-            self.postings.push(Posting {
-                quantity: p.quantity,
-                account,
-                fund,
-                commodity,
-                line: p.line,
-                kind: p.kind,
-                origin: p.origin,
-                status: p.status,
-                extra,
-            });
+                if let (Some(c), Some(Assertion::Amount(_, slot))) =
+                    (assertion, extra.assertion.as_mut())
+                {
+                    *slot = c;
+                }
+            }
         }
-        let header = processed.raw_header;
-        let extra = if header.code.is_none()
-            && header.comment.is_none()
-            && header.tags.is_empty()
-            && header.aux_date.is_none()
-        {
-            NO_EXTRA
-        } else {
-            self.transaction_extras.push(TransactionExtra {
-                aux_date: header.aux_date,
-                code: header.code.map(|c| c.as_ref().into()),
-                comment: header.comment.map(|c| c.as_ref().into()),
-                tags: tags_of(header.tags),
-            });
-            index_u32(self.transaction_extras.len() - 1)
-        };
-        let payee_start = index_u32(self.payees.len());
-        self.payees.push_str(&header.payee);
-        let payee = payee_start..index_u32(self.payees.len());
-        self.transactions.push(Transaction {
-            date: header.date,
-            status: header.status,
-            file: processed.block.pos.file,
-            line: processed.block.pos.line,
-            postings: index_u32(first)..index_u32(self.postings.len()),
-            payee,
-            extra,
-        });
+        // The double-entry invariants, as each transaction is laid out.
+        let mut violation = run.violation;
+        if let Err(overflow) = self.total.add_all(&run.check.total) {
+            let _ = overflow;
+            violation.get_or_insert((0, Violation::Other(crate::journal::summing_overflow())));
+        }
+        let mut check = BalanceCheck::default();
+        for local in run.check_later {
+            if violation.as_ref().is_some_and(|(first, _)| *first < local) {
+                break;
+            }
+            let t = &self.transactions[first_transaction + local];
+            let found = match check.transaction(&self.postings[t.posting_range()]) {
+                Ok(None) => None,
+                Ok(Some(fund)) => Some(Violation::Unbalanced(fund)),
+                Err(other) => Some(Violation::Other(other)),
+            };
+            if let Some(found) = found {
+                violation = Some((local, found));
+                break;
+            }
+        }
+        if self.total.add_all(&check.total).is_err() {
+            violation.get_or_insert((0, Violation::Other(crate::journal::summing_overflow())));
+        }
+        if self.violation.is_none() {
+            self.violation = violation.map(|(local, v)| (first_transaction + local, v));
+        }
     }
 
-    fn finish(self, map: &SourceMap) -> (Journal, Diagnostics) {
+    /// The journal, its diagnostics, and the first broken invariant (a
+    /// fundledger bug) if any.
+    fn finish(self, map: &SourceMap) -> (Journal, Diagnostics, Option<InvariantViolation>) {
+        let sums_to_zero = self.total.is_zero();
+        let violation = self.violation;
         let journal = Journal {
             settings: self.settings.clone(),
             accounts: self.accounts,
@@ -1662,7 +1999,14 @@ impl<'s> Builder<'s> {
             account_directives: self.account_directives,
             commodity_directives: self.commodity_directives,
         };
-        (journal, self.diagnostics)
+        let violation = match violation {
+            Some((index, Violation::Unbalanced(fund))) => {
+                Some(journal.unbalanced(&journal.transactions[index], fund))
+            }
+            Some((_, Violation::Other(other))) => Some(other),
+            None => (!sums_to_zero).then(crate::journal::not_summing_to_zero),
+        };
+        (journal, self.diagnostics, violation)
     }
 }
 

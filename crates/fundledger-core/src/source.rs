@@ -240,10 +240,26 @@ fn normalise(text: String, file_start: bool, file_end: bool) -> String {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     paths: Vec<PathBuf>,
-    /// The text of each file, normalised: given for in-memory journals,
-    /// read back from disk the first time a line of it is asked for.
-    texts: Vec<OnceLock<Segment>>,
+    /// The text of each file: held for in-memory journals; for files on
+    /// disk, an index of line offsets made the first time a line of it is
+    /// asked for, so that a line is read back without holding the file.
+    texts: Vec<OnceLock<FileText>>,
 }
+
+/// How a file's lines are found after loading.
+#[derive(Debug)]
+enum FileText {
+    /// The text itself (an in-memory journal), normalised.
+    Held(Segment),
+    /// The byte offset of every [`LINE_INDEX_STRIDE`]th line (line 1, line
+    /// 1 + stride...) of a file on disk.
+    OnDisk(Vec<u64>),
+}
+
+/// How many lines apart the read-back index of a file keeps offsets: a
+/// line is found by reading at most this many lines, and the index of a
+/// file of N lines holds N / stride offsets.
+const LINE_INDEX_STRIDE: u32 = 256;
 
 impl SourceMap {
     fn add(&mut self, path: PathBuf, text: Option<String>) -> u32 {
@@ -251,10 +267,19 @@ impl SourceMap {
         self.paths.push(path);
         let cell = OnceLock::new();
         if let Some(text) = text {
-            let _ = cell.set(Segment::new(index, 1, text));
+            let _ = cell.set(FileText::Held(Segment::new(index, 1, text)));
         }
         self.texts.push(cell);
         index
+    }
+
+    /// Adds the files of `paths` this map does not have yet (the map of a
+    /// reader on another thread, as far as it got): their locations only,
+    /// for the diagnostics made while its entries are processed.
+    pub(crate) fn follow(&mut self, paths: &[PathBuf]) {
+        for path in paths.iter().skip(self.paths.len()) {
+            self.add(path.clone(), None);
+        }
     }
 
     /// Every file read, the journal first.
@@ -274,19 +299,24 @@ impl SourceMap {
         }
     }
 
-    /// The whole text of a file (read back on first use).
-    fn file(&self, file: u32) -> Option<&Segment> {
+    /// How to find the lines of a file (indexed on first use).
+    fn file(&self, file: u32) -> Option<&FileText> {
         let cell = self.texts.get(file as usize)?;
         Some(cell.get_or_init(|| {
-            let bytes = std::fs::read(&self.paths[file as usize]).unwrap_or_default();
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            Segment::new(file, 1, normalise(text, true, true))
+            FileText::OnDisk(line_index(&self.paths[file as usize]).unwrap_or_default())
         }))
     }
 
-    /// The text of a line.
-    pub fn line_text(&self, pos: SourcePos) -> &str {
-        self.file(pos.file).map(|f| f.line(pos.line)).unwrap_or("")
+    /// The text of a line, normalised as the journal was read (no BOM, no
+    /// `\r` before the newline); "" when there is no such line.
+    pub fn line_text(&self, pos: SourcePos) -> String {
+        match self.file(pos.file) {
+            Some(FileText::Held(segment)) => segment.line(pos.line).to_string(),
+            Some(FileText::OnDisk(index)) => {
+                read_line(&self.paths[pos.file as usize], index, pos.line).unwrap_or_default()
+            }
+            None => String::new(),
+        }
     }
 
     /// A diagnostic located at `pos` with that line as its excerpt.
@@ -298,16 +328,70 @@ impl SourceMap {
     ) -> Diagnostic {
         Diagnostic::new(code, message)
             .at(self.location(pos))
-            .with_excerpt(vec![(pos.line, self.line_text(pos).to_string())])
+            .with_excerpt(vec![(pos.line, self.line_text(pos))])
     }
+}
+
+/// The byte offsets of lines 1, 1 + [`LINE_INDEX_STRIDE`], ... of a file.
+fn line_index(path: &Path) -> std::io::Result<Vec<u64>> {
+    let mut file = open_regular(path)?;
+    let mut offsets = vec![0];
+    let mut buffer = vec![0u8; 1 << 20];
+    let (mut offset, mut line) = (0u64, 1u32);
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            return Ok(offsets);
+        }
+        for newline in memchr::memchr_iter(b'\n', &buffer[..read]) {
+            line = line.saturating_add(1);
+            if (line - 1) % LINE_INDEX_STRIDE == 0 {
+                offsets.push(offset + newline as u64 + 1);
+            }
+        }
+        offset += read as u64;
+    }
+}
+
+/// Line `line` of a file, found from its [`line_index`].
+fn read_line(path: &Path, index: &[u64], line: u32) -> std::io::Result<String> {
+    use std::io::{BufRead as _, Seek as _};
+    let Some(slot) = line.checked_sub(1) else {
+        return Ok(String::new());
+    };
+    let Some(&start) = index.get((slot / LINE_INDEX_STRIDE) as usize) else {
+        return Ok(String::new());
+    };
+    let mut file = open_regular(path)?;
+    file.seek(std::io::SeekFrom::Start(start))?;
+    let mut reader = std::io::BufReader::new(file.take(ENTRY_BYTES_MAX as u64));
+    let mut bytes = Vec::new();
+    for _ in 0..=slot % LINE_INDEX_STRIDE {
+        bytes.clear();
+        if reader.read_until(b'\n', &mut bytes)? == 0 {
+            return Ok(String::new());
+        }
+    }
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) if line == 1 => rest.to_string(),
+        _ => text.into_owned(),
+    })
 }
 
 /// A segment and the map of files, as the consumer of entries sees them.
 pub struct View<'a> {
     /// The files.
     pub map: &'a SourceMap,
-    /// The segment the entries are in.
-    pub segment: &'a Segment,
+    /// The segment the entries are in (shared, so a consumer on another
+    /// thread can keep it while the next one is read).
+    pub segment: &'a Arc<Segment>,
 }
 
 impl View<'_> {
@@ -357,7 +441,7 @@ impl View<'_> {
 }
 
 /// What receives the entries of each segment, in journal order.
-pub type Sink<'s> = dyn FnMut(&View<'_>, &[Entry]) + 's;
+pub type Sink<'s> = dyn FnMut(&View<'_>, Vec<Entry>) + 's;
 
 /// Reads `journal` (or `text`, when given, as if it were that file) and
 /// everything it includes, confined to `root`, handing the entries of each
@@ -925,7 +1009,7 @@ impl Reader<'_, '_> {
     }
 
     fn scan_segment(&mut self, file_index: u32, state: &mut ScanState, text: String) {
-        let segment = Segment::new(file_index, state.next_line, text);
+        let segment = Arc::new(Segment::new(file_index, state.next_line, text));
         let text = &segment.text;
         let mut offset = 0usize;
         let mut line_number = state.next_line.saturating_sub(1);
@@ -1094,7 +1178,7 @@ impl Reader<'_, '_> {
         self.flush(&segment, &mut batch);
     }
 
-    fn flush(&mut self, segment: &Segment, batch: &mut Vec<Entry>) {
+    fn flush(&mut self, segment: &Arc<Segment>, batch: &mut Vec<Entry>) {
         if batch.is_empty() {
             return;
         }
@@ -1102,8 +1186,7 @@ impl Reader<'_, '_> {
             map: &self.map,
             segment,
         };
-        (self.sink)(&view, batch);
-        batch.clear();
+        (self.sink)(&view, std::mem::take(batch));
     }
 
     fn include(&mut self, segment: &Segment, pos: SourcePos, target: &str) {
@@ -1277,8 +1360,8 @@ mod tests {
     fn scan(text: &str) -> (Vec<(Entry, String)>, Vec<Diagnostic>) {
         let mut diagnostics = Diagnostics::default();
         let mut entries = Vec::new();
-        let mut sink = |view: &View<'_>, batch: &[Entry]| {
-            for e in batch {
+        let mut sink = |view: &View<'_>, batch: Vec<Entry>| {
+            for e in &batch {
                 let text = match e {
                     Entry::Transaction(b) => view.block_text(b).to_string(),
                     Entry::Price { bytes, .. } => view.text(bytes.clone()).to_string(),
@@ -1360,8 +1443,8 @@ mod tests {
         std::fs::write(&path, &text).unwrap();
         let mut diagnostics = Diagnostics::default();
         let (mut blocks, mut segments) = (0usize, std::collections::HashSet::new());
-        let mut sink = |view: &View<'_>, batch: &[Entry]| {
-            for e in batch {
+        let mut sink = |view: &View<'_>, batch: Vec<Entry>| {
+            for e in &batch {
                 if let Entry::Transaction(b) = e {
                     assert_eq!(b.pos.line as usize, blocks * 4 + 1);
                     assert!(view.block_text(b).starts_with("2000-01-01 * Payee"));

@@ -64,6 +64,14 @@ pub struct Loaded {
     pub omitted_warnings: usize,
     /// How long each loading phase took (for `--timings`).
     pub timings: Vec<(&'static str, Duration)>,
+    /// The number of lines of the journal file when text appended to it
+    /// can be loaded by [`load_continued`] instead of loading everything
+    /// again: the journal was read from its file, found nothing to report,
+    /// and was read to its end in the state it started in.
+    pub(crate) continuable: Option<u32>,
+    /// The SHA-256 digest of the journal file's bytes as loaded, when
+    /// asked for ([`load_digested`]).
+    pub(crate) digest: Option<Vec<u8>>,
 }
 
 impl Loaded {
@@ -129,7 +137,46 @@ impl std::error::Error for LoadError {}
 /// the data are diagnostics in the [`Loaded`] value.
 pub fn load(settings: Settings) -> Result<Loaded, LoadError> {
     let journal = settings.journal.clone();
-    build(settings, &journal, None, Vec::new())
+    build(settings, &journal, None, Vec::new(), None, false)
+}
+
+/// As [`load`], keeping the SHA-256 digest of the journal file's bytes as
+/// they were read ([`Loaded::digest`]), so a writer knows which content it
+/// loaded without reading the file once more.
+///
+/// # Errors
+/// As [`load`].
+pub(crate) fn load_digested(settings: Settings) -> Result<Loaded, LoadError> {
+    let journal = settings.journal.clone();
+    build(settings, &journal, None, Vec::new(), None, true)
+}
+
+/// Loads the journal of `loaded` with `text` appended to its file, whose
+/// copy with the text appended is now at `path` (lines `first_line`... are
+/// the text), without reading the journal again: the journal's entries are
+/// taken from `loaded` and only the text is read, then the whole-journal
+/// checks run on all of it. The result is what [`load`] of `path` gives
+/// (same transactions, same diagnostics), provided `loaded` is
+/// [`Loaded::continuable`] and `path` holds exactly the bytes `loaded` was
+/// read from, then the text; [`crate::write`] makes sure of both.
+///
+/// # Errors
+/// As [`load`].
+pub(crate) fn load_continued(
+    settings: Settings,
+    loaded: Loaded,
+    path: &Path,
+    first_line: u32,
+    text: String,
+) -> Result<Loaded, LoadError> {
+    build(
+        settings,
+        path,
+        Some(text),
+        Vec::new(),
+        Some((loaded.journal, first_line)),
+        false,
+    )
 }
 
 /// Loads journal text held in memory, as if read from `path` (which is only
@@ -138,7 +185,7 @@ pub fn load(settings: Settings) -> Result<Loaded, LoadError> {
 /// # Errors
 /// Only [`LoadError::Invariant`], which would be a fundledger bug.
 pub fn load_text(settings: Settings, path: &Path, text: String) -> Result<Loaded, LoadError> {
-    build(settings, path, Some(text), Vec::new())
+    build(settings, path, Some(text), Vec::new(), None, false)
 }
 
 /// Loads journal bytes held in memory (checked as UTF-8 like a file).
@@ -149,7 +196,7 @@ pub fn load_bytes(settings: Settings, path: &Path, bytes: &[u8]) -> Result<Loade
     let mut diagnostics = Vec::new();
     let text = source::decode(path, bytes.to_vec(), 1, &mut diagnostics)
         .unwrap_or_else(|valid_prefix| valid_prefix);
-    build(settings, path, Some(text), diagnostics)
+    build(settings, path, Some(text), diagnostics, None, false)
 }
 
 /// A segment's entries, sent by the reader thread to the loader.
@@ -163,7 +210,7 @@ struct Batch {
 
 /// How many segments the reader may be ahead of the loader: bounds the
 /// text held in memory (a few segments of [`source::SEGMENT_BYTES`]).
-const SEGMENTS_AHEAD: usize = 2;
+const SEGMENTS_AHEAD: usize = 1;
 
 /// How long each loading phase took.
 #[derive(Default)]
@@ -180,22 +227,41 @@ struct Phases {
 /// segments ahead, while this thread hands each segment's blocks to the
 /// parallel processing (parse, check, balance and lay out, in runs of
 /// [`RUN_BLOCKS`]) and merges the laid-out runs in journal order.
+///
+/// With `continuing` (a journal and a line), `text` is read as lines of the
+/// journal's file from that line on, after the journal's own entries (see
+/// [`load_continued`]).
 fn build(
     settings: Settings,
     path: &Path,
     text: Option<String>,
     decoded: Vec<Diagnostic>,
+    continuing: Option<(Journal, u32)>,
+    digest: bool,
 ) -> Result<Loaded, LoadError> {
     let started = Instant::now();
     let mut scanned = Diagnostics::default();
     scanned.extend(decoded);
-    let mut builder = Builder::new(&settings);
+    let from_file = text.is_none();
     // A typical journal line is about 60 bytes, a transaction four lines.
     let expected_bytes = match &text {
         Some(t) => t.len() as u64,
         None => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
     };
-    builder.reserve(usize::try_from(expected_bytes / 260).unwrap_or(0));
+    let expected_transactions = usize::try_from(expected_bytes / 260).unwrap_or(0);
+    let (mut builder, continued) = match continuing {
+        Some((journal, first_line)) => {
+            let files = journal.files.clone();
+            let mut builder = Builder::resume(&settings, journal);
+            builder.reserve(expected_transactions);
+            (builder, Some((files, first_line)))
+        }
+        None => {
+            let mut builder = Builder::new(&settings);
+            builder.reserve(expected_transactions);
+            (builder, None)
+        }
+    };
     let rules = if settings.auto {
         automated_rules(&settings, path, text.clone(), &mut scanned)
     } else {
@@ -229,8 +295,27 @@ fn build(
                 });
                 blocked += lap.elapsed();
             };
-            let streamed =
-                source::stream_in_context(path, &root, text, &mut scanned, &mut sink, initial);
+            let streamed = match (continued, text) {
+                (Some((files, first_line)), Some(text)) => source::stream_continued(
+                    &files,
+                    path,
+                    &root,
+                    first_line,
+                    text,
+                    &mut scanned,
+                    &mut sink,
+                    initial,
+                ),
+                (_, text) => source::stream_from(
+                    path,
+                    &root,
+                    text,
+                    &mut scanned,
+                    &mut sink,
+                    initial,
+                    digest,
+                ),
+            };
             let reading = reading_started.elapsed().saturating_sub(blocked);
             (streamed, scanned, reading)
         });
@@ -294,12 +379,20 @@ fn build(
     }
     timings.push(("total", started.elapsed()));
     let (omitted_errors, omitted_warnings) = diagnostics.omitted();
+    let continuable = map.ended_plain().filter(|_| {
+        from_file
+            && rules.is_empty()
+            && diagnostics.as_slice().is_empty()
+            && omitted_errors + omitted_warnings == 0
+    });
     Ok(Loaded {
         journal,
         diagnostics: diagnostics.sorted(),
         omitted_errors,
         omitted_warnings,
         timings,
+        continuable,
+        digest: map.digest().map(<[u8]>::to_vec),
     })
 }
 
@@ -1731,6 +1824,32 @@ impl<'s> Builder<'s> {
             builder.declared_precision[id.index()] = true;
         }
         builder
+    }
+
+    /// A builder that goes on from a loaded journal (which balances, so the
+    /// journal's total starts at zero).
+    fn resume(settings: &'s Settings, journal: Journal) -> Self {
+        Builder {
+            settings,
+            accounts: journal.accounts,
+            account_classes: journal.account_classes,
+            funds: journal.funds,
+            commodities: journal.commodities,
+            precisions: journal.precisions,
+            declared_precision: journal.declared_precision,
+            transactions: journal.transactions,
+            postings: journal.postings,
+            posting_extras: journal.posting_extras,
+            transaction_extras: journal.transaction_extras,
+            payees: journal.payees,
+            prices: journal.prices,
+            account_directives: journal.account_directives,
+            commodity_directives: journal.commodity_directives,
+            diagnostics: Diagnostics::default(),
+            running: None,
+            total: MultiAmount::new(),
+            violation: None,
+        }
     }
 
     /// Records the `account` and `commodity` directives among `entries`.

@@ -39,7 +39,7 @@ pub const INCLUDE_DEPTH_MAX: usize = 16;
 pub const POSTINGS_PER_TRANSACTION_MAX: usize = 1000;
 /// How much of a file is read at a time (a segment is cut at the last
 /// entry that starts within it).
-pub const SEGMENT_BYTES: usize = 8 << 20;
+pub const SEGMENT_BYTES: usize = 4 << 20;
 /// The longest entry (a transaction block with its postings) read, in bytes.
 pub const ENTRY_BYTES_MAX: usize = 128 << 20;
 /// The most `include`s followed in one load (a file included four times
@@ -244,6 +244,13 @@ pub struct SourceMap {
     /// disk, an index of line offsets made the first time a line of it is
     /// asked for, so that a line is read back without holding the file.
     texts: Vec<OnceLock<FileText>>,
+    /// The number of lines of the journal file, when it was read to its end
+    /// in the state it started in (no directive in force, no block comment
+    /// open), so that text appended to it reads as it would on its own.
+    ended_plain: Option<u32>,
+    /// The SHA-256 digest of the journal file's bytes as read, when asked
+    /// for ([`stream_from`]).
+    digest: Option<Vec<u8>>,
 }
 
 /// How a file's lines are found after loading.
@@ -280,6 +287,19 @@ impl SourceMap {
         for path in paths.iter().skip(self.paths.len()) {
             self.add(path.clone(), None);
         }
+    }
+
+    /// The number of lines of the journal file, when it was read to its end
+    /// in the state it started in, so [`stream_continued`] reads text after
+    /// it as reading the two together would.
+    pub(crate) fn ended_plain(&self) -> Option<u32> {
+        self.ended_plain
+    }
+
+    /// The SHA-256 digest of the journal file's bytes as read, when asked
+    /// for and the file was read to its end.
+    pub(crate) fn digest(&self) -> Option<&[u8]> {
+        self.digest.as_deref()
     }
 
     /// Every file read, the journal first.
@@ -474,21 +494,27 @@ pub fn stream_in_context(
     sink: &mut Sink<'_>,
     context: ReadContext,
 ) -> std::io::Result<SourceMap> {
-    let shared_context = (!context.is_plain()).then(|| Arc::new(context.clone()));
-    let mut reader = Reader {
-        map: SourceMap::default(),
-        read_failure: None,
-        includes_followed: 0,
-        bytes_read: 0,
-        stack: Vec::new(),
-        root: normalize(&absolute(root)),
-        root_shown: root.to_path_buf(),
-        diagnostics,
-        sink,
-        context,
-        shared_context,
-        applies: Vec::new(),
-    };
+    stream_from(journal, root, text, diagnostics, sink, context, false)
+}
+
+/// As [`stream_in_context`]; with `digest`, the SHA-256 digest of the
+/// journal file's bytes as read is kept in the map ([`SourceMap::digest`]).
+///
+/// # Errors
+/// As [`stream`].
+pub(crate) fn stream_from(
+    journal: &Path,
+    root: &Path,
+    text: Option<String>,
+    diagnostics: &mut Diagnostics,
+    sink: &mut Sink<'_>,
+    context: ReadContext,
+    digest: bool,
+) -> std::io::Result<SourceMap> {
+    let mut reader = Reader::new(root, diagnostics, sink, context);
+    if digest {
+        reader.digest = Some(sha2::Sha256::default());
+    }
     match text {
         Some(text) => reader.scan_text(journal.to_path_buf(), text),
         None => {
@@ -496,6 +522,45 @@ pub fn stream_in_context(
             reader.stream_file(journal.to_path_buf(), file, None);
         }
     }
+    match reader.read_failure {
+        Some(error) => Err(error),
+        None => Ok(reader.map),
+    }
+}
+
+/// Reads `text` as lines `first_line`... of the journal file, continuing a
+/// load that read `files` (the journal file first, now at `journal`, and
+/// the files it includes) to its end in the state it started in
+/// ([`SourceMap::ended_plain`]), starting from `context` as that load did:
+/// what a load of the journal with `text` appended would read after the
+/// journal's own entries, without reading the journal again.
+///
+/// # Errors
+/// As [`stream`].
+pub(crate) fn stream_continued(
+    files: &[PathBuf],
+    journal: &Path,
+    root: &Path,
+    first_line: u32,
+    text: String,
+    diagnostics: &mut Diagnostics,
+    sink: &mut Sink<'_>,
+    context: ReadContext,
+) -> std::io::Result<SourceMap> {
+    let mut reader = Reader::new(root, diagnostics, sink, context);
+    reader
+        .stack
+        .push((normalize(&absolute(journal)), journal.to_path_buf()));
+    reader.map.add(journal.to_path_buf(), None);
+    reader.map.follow(files);
+    let mut state = ScanState {
+        next_line: first_line,
+        block_comment_end: None,
+    };
+    reader.scan_segment(0, &mut state, normalise(text, false, true));
+    reader.map.ended_plain = reader
+        .in_initial_state(&state)
+        .then(|| state.next_line.saturating_sub(1));
     match reader.read_failure {
         Some(error) => Err(error),
         None => Ok(reader.map),
@@ -597,6 +662,10 @@ struct Reader<'d, 's> {
     /// `apply account`/`apply tag`/`apply …` blocks open, innermost last:
     /// true for an `apply account`.
     applies: Vec<bool>,
+    /// The context the load started from.
+    initial: ReadContext,
+    /// The digest of the journal file's bytes, when asked for.
+    digest: Option<sha2::Sha256>,
 }
 
 /// What is carried from one segment of a file to the next.
@@ -762,7 +831,31 @@ fn parse_commodity_directive(text: &str) -> Option<(String, Option<u32>)> {
     Some((symbol.to_string(), precision))
 }
 
-impl Reader<'_, '_> {
+impl<'d, 's> Reader<'d, 's> {
+    fn new(
+        root: &Path,
+        diagnostics: &'d mut Diagnostics,
+        sink: &'d mut Sink<'s>,
+        context: ReadContext,
+    ) -> Self {
+        Reader {
+            map: SourceMap::default(),
+            read_failure: None,
+            includes_followed: 0,
+            bytes_read: 0,
+            stack: Vec::new(),
+            root: normalize(&absolute(root)),
+            root_shown: root.to_path_buf(),
+            diagnostics,
+            sink,
+            shared_context: (!context.is_plain()).then(|| Arc::new(context.clone())),
+            initial: context.clone(),
+            context,
+            applies: Vec::new(),
+            digest: None,
+        }
+    }
+
     /// Reads a directive that changes how later entries read.
     fn read_context_directive(&mut self, word: &str, rest: &str) -> Result<(), String> {
         let raw = rest;
@@ -915,9 +1008,13 @@ impl Reader<'_, '_> {
         loop {
             while !at_end && carry.len() < wanted {
                 let missing = (wanted - carry.len()) as u64;
+                let before = carry.len();
                 match (&mut source).take(missing).read_to_end(&mut carry) {
                     Ok(0) => at_end = true,
                     Ok(read) => {
+                        if let (Some(digest), 1) = (self.digest.as_mut(), self.stack.len()) {
+                            sha2::Digest::update(digest, &carry[before..]);
+                        }
                         file_bytes = file_bytes.saturating_add(read as u64);
                         self.bytes_read = self.bytes_read.saturating_add(read as u64);
                         let over = if file_bytes > FILE_SIZE_MAX_BYTES {
@@ -1000,12 +1097,32 @@ impl Reader<'_, '_> {
             let text = normalise(text, first, last || stop);
             first = false;
             self.scan_segment(index, &mut state, text);
+            if stop {
+                // Not read to its end: no digest stands for what was read.
+                self.digest = None;
+            }
             if stop || last {
                 break;
             }
             wanted = SEGMENT_BYTES;
         }
+        if self.stack.len() == 1 {
+            if let Some(digest) = self.digest.take() {
+                self.map.digest = Some(sha2::Digest::finalize(digest).to_vec());
+            }
+            self.map.ended_plain = self
+                .in_initial_state(&state)
+                .then(|| state.next_line.saturating_sub(1));
+        }
         self.stack.pop();
+    }
+
+    /// Whether the reading of the journal file is back where it started: the
+    /// starting context, no `apply` open, no block comment open.
+    fn in_initial_state(&self, state: &ScanState) -> bool {
+        self.context == self.initial
+            && self.applies.is_empty()
+            && state.block_comment_end.is_none()
     }
 
     fn scan_segment(&mut self, file_index: u32, state: &mut ScanState, text: String) {

@@ -6,6 +6,7 @@
 
 mod args;
 mod output;
+mod progress;
 
 use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
@@ -105,6 +106,7 @@ fn settings_for(cli: &Cli) -> Result<Settings, Failure> {
     let mut settings = located_settings(cli)?;
     settings.auto |= cli.auto;
     settings.strict |= matches!(&cli.command, Command::Check(args) if args.strict);
+    settings.progress = progress::on_stderr(cli.quiet);
     Ok(settings)
 }
 

@@ -28,11 +28,10 @@ fn with_line(journal: &Journal, sources: &SourceMap, d: Diagnostic) -> Diagnosti
     });
     match file.and_then(|f| u32::try_from(f).ok()) {
         Some(file) if location.line > 0 => {
-            let text = sources
-                .line_text(SourcePos {
-                    file,
-                    line: location.line,
-                });
+            let text = sources.line_text(SourcePos {
+                file,
+                line: location.line,
+            });
             d.with_excerpt(vec![(location.line, text)])
         }
         _ => d,

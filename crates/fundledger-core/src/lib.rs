@@ -117,6 +117,7 @@ pub mod money;
 pub mod parse;
 pub mod period;
 pub mod print;
+pub mod progress;
 pub mod query;
 pub mod raw;
 pub mod reconcile;

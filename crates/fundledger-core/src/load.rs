@@ -39,6 +39,7 @@ use crate::journal::{
 };
 use crate::money::{self, Decimal, MultiAmount};
 use crate::parse::{self, BlockError};
+use crate::progress::Step as Progress;
 use crate::raw::{RawAmount, RawAssertion, RawTag, RawTransaction};
 use crate::settings::Settings;
 use crate::source::{
@@ -273,6 +274,16 @@ fn build(
     };
     let root = settings.root.clone();
     let mut phases = Phases::default();
+    let what = format!(
+        "loading {}",
+        path.file_name()
+            .unwrap_or(path.as_os_str())
+            .to_string_lossy()
+    );
+    settings.progress.tell(Progress::Begin {
+        what: &what,
+        total: expected_bytes,
+    });
     let (streamed, scanned, reading) = std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(SEGMENTS_AHEAD);
         let reader = scope.spawn(move || {
@@ -306,15 +317,9 @@ fn build(
                     &mut sink,
                     initial,
                 ),
-                (_, text) => source::stream_from(
-                    path,
-                    &root,
-                    text,
-                    &mut scanned,
-                    &mut sink,
-                    initial,
-                    digest,
-                ),
+                (_, text) => {
+                    source::stream_from(path, &root, text, &mut scanned, &mut sink, initial, digest)
+                }
             };
             let reading = reading_started.elapsed().saturating_sub(blocked);
             (streamed, scanned, reading)
@@ -333,6 +338,9 @@ fn build(
                 map: &files,
                 segment: &batch.segment,
             };
+            settings
+                .progress
+                .tell(Progress::Advance(batch.segment.text.len() as u64));
             consume(
                 &settings,
                 &rules,
@@ -365,6 +373,7 @@ fn build(
     let lap = Instant::now();
     diagnostics.extend(crate::checks::run(&journal, &map));
     timings.push(("whole-journal checks (parallel)", lap.elapsed()));
+    settings.progress.tell(Progress::End);
     // A journal with amounts too long to sum (E205, reported above) may
     // overflow when summed too: that is the data's fault, already located.
     let overflow_reported = diagnostics.omitted().0 > 0
@@ -1638,9 +1647,7 @@ impl<'a> Run<'a> {
             });
             let (account, fund, commodity) = match ids {
                 Some(ids) => {
-                    if p.origin == Origin::Written
-                        && !tables.declared_precision[ids.2.index()]
-                    {
+                    if p.origin == Origin::Written && !tables.declared_precision[ids.2.index()] {
                         let scale = p.quantity.scale();
                         match self.scales.iter_mut().find(|(c, _)| *c == ids.2) {
                             Some((_, known)) => *known = (*known).max(scale),

@@ -654,6 +654,8 @@ pub struct Settings {
     pub strict: bool,
     /// Apply automated transactions (`= QUERY`), as `hledger --auto` does.
     pub auto: bool,
+    /// Whom loading tells how far it got (nobody by default).
+    pub progress: crate::progress::Progress,
     /// Account roots and their classes.
     pub account_classes: BTreeMap<String, AccountClass>,
     /// Match account roots case-insensitively (bare journals).
@@ -741,6 +743,7 @@ impl Settings {
             strict_funds: false,
             strict: false,
             auto: false,
+            progress: Default::default(),
             account_classes: default_account_classes(),
             classes_ignore_case: true,
             declared_accounts: None,
@@ -1022,6 +1025,7 @@ impl Settings {
             strict_funds: file.strict_funds,
             strict: file.strict,
             auto: false,
+            progress: Default::default(),
             account_classes,
             classes_ignore_case: false,
             declared_accounts,

@@ -1120,9 +1120,7 @@ impl<'d, 's> Reader<'d, 's> {
     /// Whether the reading of the journal file is back where it started: the
     /// starting context, no `apply` open, no block comment open.
     fn in_initial_state(&self, state: &ScanState) -> bool {
-        self.context == self.initial
-            && self.applies.is_empty()
-            && state.block_comment_end.is_none()
+        self.context == self.initial && self.applies.is_empty() && state.block_comment_end.is_none()
     }
 
     fn scan_segment(&mut self, file_index: u32, state: &mut ScanState, text: String) {

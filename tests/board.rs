@@ -502,6 +502,7 @@ fn every_report_opens_in_libreoffice_with_the_json_figures() {
         "loans",
         "sales",
         "outputs",
+        "donors",
         "annual",
     ] {
         for standard in ["asc958", "jp-npo"] {

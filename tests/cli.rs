@@ -578,3 +578,47 @@ fn an_interval_in_the_period_gives_columns() {
         a.stdout
     );
 }
+
+/// Reports a board or the public reads name member lenders by their
+/// declared labels; the names (which the loan accounts also hold) only with
+/// `--with-personal-data`.
+#[test]
+fn lenders_are_named_only_with_personal_data() {
+    for (standard, label, name) in [("asc958", "Member A", "Sato"), ("jp-npo", "会員A", "佐藤")]
+    {
+        for report in ["loans", "annual"] {
+            let public = run(&[
+                "-C",
+                LEDGER,
+                "report",
+                report,
+                "--fy",
+                "2000",
+                "--standard",
+                standard,
+            ]);
+            assert_eq!(public.code, 0, "{}", public.stderr);
+            assert!(public.stdout.contains(label), "{report} {standard}");
+            for lender in ["Sato", "Kato", "Yamada", "Mori", "佐藤", "加藤", "山田"] {
+                assert!(
+                    !public.stdout.contains(lender),
+                    "{report} {standard} shows {lender}"
+                );
+            }
+            let named = run(&[
+                "-C",
+                LEDGER,
+                "report",
+                report,
+                "--fy",
+                "2000",
+                "--standard",
+                standard,
+                "--with-personal-data",
+            ]);
+            assert_eq!(named.code, 0, "{}", named.stderr);
+            assert!(named.stdout.contains(name), "{report} {standard}");
+            assert!(!named.stdout.contains(label), "{report} {standard}");
+        }
+    }
+}

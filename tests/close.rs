@@ -387,7 +387,7 @@ fn the_printed_journal_of_a_closed_year_still_verifies() {
 }
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+    #![proptest_config(crate::util::proptest_config(48))]
 
     /// On random balanced FY2000 journals: the close loads and verifies,
     /// every foreign holding is then worth exactly its balance at the

@@ -327,10 +327,10 @@ fn loans_for_the_board_show_the_year_and_work_with_as_of_alone() {
     assert_eq!(result.code, 0, "{}", result.stderr);
     let loans: Vec<Value> = serde_json::from_str(&result.stdout).unwrap();
     let movement = loans.iter().find(|s| s["id"] == "loans-movement").unwrap();
-    assert_eq!(amount(movement, "Sato", 0), "0");
-    assert_eq!(amount(movement, "Sato", 1), "500000");
-    assert_eq!(amount(movement, "Sato", 2), "100000");
-    assert_eq!(amount(movement, "Sato", 3), "400000");
+    assert_eq!(amount(movement, "Member A", 0), "0");
+    assert_eq!(amount(movement, "Member A", 1), "500000");
+    assert_eq!(amount(movement, "Member A", 2), "100000");
+    assert_eq!(amount(movement, "Member A", 3), "400000");
     assert_eq!(amount(movement, "Total", 3), "1400000");
     let usage = run(&["-C", LEDGER, "report", "activities"]);
     assert_eq!(usage.code, 2);

@@ -106,6 +106,8 @@ fn statement_reports() -> Vec<(String, Vec<String>)> {
         "loans",
         "sales",
         "outputs",
+        "impact",
+        "donors",
         "annual",
     ] {
         for standard in ["asc958", "jp-npo", "sorp"] {
@@ -114,7 +116,7 @@ fn statement_reports() -> Vec<(String, Vec<String>)> {
             // the NPO standard): they are kept in ASC 958 and the NPO
             // standard.
             let standard_matters = true;
-            let board_report = matches!(name, "loans" | "sales" | "outputs");
+            let board_report = matches!(name, "loans" | "sales" | "outputs" | "impact" | "donors");
             if board_report && standard == "sorp" {
                 continue;
             }

@@ -201,6 +201,10 @@ fn item03_permissions_are_kept_and_obeyed() {
     let shared_journal = shared.ledger.join("main.ledger");
     std::os::unix::fs::chown(&shared_journal, Some(0), Some(100)).unwrap();
     std::fs::set_permissions(&shared_journal, std::fs::Permissions::from_mode(0o664)).unwrap();
+    // The donor register, which imports add donors to, is shared the same way.
+    let shared_donors = shared.ledger.join("donors.csv");
+    std::os::unix::fs::chown(&shared_donors, Some(0), Some(100)).unwrap();
+    std::fs::set_permissions(&shared_donors, std::fs::Permissions::from_mode(0o664)).unwrap();
     let as_user = |uid: &str, args: &[&str]| {
         let mut full = vec![
             format!("--reuid={uid}"),

@@ -270,10 +270,18 @@ fn a_crash_at_any_step_leaves_the_old_or_the_new_journal() {
     );
     let new = reference.journal();
     assert_ne!(old, new);
+    let donors = |s: &Scratch| std::fs::read(s.ledger.join("donors.csv")).unwrap();
+    let old_donors = donors(&Scratch::new());
+    let new_donors = donors(&reference);
+    assert_ne!(old_donors, new_donors, "the import adds donors");
+    // The donor register is renamed just before the journal: a crash
+    // between leaves the new register and the old journal.
     for (step, expect_new) in [
         ("locked", false),
         ("temp-written", false),
         ("temp-synced", false),
+        ("side-temp-written", false),
+        ("side-files-renamed", false),
         ("renamed", true),
     ] {
         let scratch = Scratch::new();
@@ -287,6 +295,16 @@ fn a_crash_at_any_step_leaves_the_old_or_the_new_journal() {
             if expect_new { new.clone() } else { old.clone() },
             "{step}: torn or unexpected journal"
         );
+        let register_new = matches!(step, "side-files-renamed" | "renamed");
+        assert_eq!(
+            donors(&scratch),
+            if register_new {
+                new_donors.clone()
+            } else {
+                old_donors.clone()
+            },
+            "{step}: unexpected donor register"
+        );
         // The next write cleans up what the crash left and completes.
         let again = scratch.run(&["import", "donations", "imports/donations-2001-04.csv"]);
         assert_eq!(again.code, 0, "{step}: {}", again.stderr);
@@ -294,6 +312,12 @@ fn a_crash_at_any_step_leaves_the_old_or_the_new_journal() {
             scratch.journal(),
             new,
             "{step}: the retry did not give the new journal"
+        );
+        // ... and the same register: no donor added twice.
+        assert_eq!(
+            donors(&scratch),
+            new_donors,
+            "{step}: register after the retry"
         );
         let leftovers: Vec<_> = std::fs::read_dir(&scratch.ledger)
             .unwrap()
@@ -370,8 +394,14 @@ fn concurrent_imports_lose_nothing() {
             let name = format!("batch-{n}.csv");
             let mut csv = String::from("date,donor,amount,currency,designation,reference,memo\n");
             for i in 0..25 {
+                // One donor gives in every batch, written differently.
+                let donor = match (i, n % 2) {
+                    (0, 0) => "Shared Donor".to_string(),
+                    (0, _) => "ＳＨＡＲＥＤ　DONOR".to_string(),
+                    _ => format!("Batch {n} donor {i}"),
+                };
                 csv.push_str(&format!(
-                    "2001-06-{:02},Batch {n} donor {i},{},JPY,,,\n",
+                    "2001-06-{:02},{donor},{},JPY,,,\n",
                     i + 1,
                     100 * (n + 1)
                 ));
@@ -402,4 +432,14 @@ fn concurrent_imports_lose_nothing() {
     }
     // Four files of 25 rows: 100 transactions more, none lost.
     assert_eq!(transactions(&scratch.run(&["check"])), before + 100);
+    // Each import read the register the one before it wrote: 96 donors of
+    // one batch each, and the shared donor once, whichever import came first.
+    let register = std::fs::read_to_string(scratch.ledger.join("donors.csv")).unwrap();
+    let added: Vec<&str> = register.lines().filter(|l| l.starts_with("D0")).collect();
+    assert_eq!(added.len(), 97, "{register}");
+    let shared = added
+        .iter()
+        .filter(|l| l.contains("Shared Donor") || l.contains("ＳＨＡＲＥＤ"))
+        .count();
+    assert_eq!(shared, 1, "{register}");
 }

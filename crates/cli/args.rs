@@ -61,6 +61,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub auto: bool,
 
+    /// Show personal names in reports a board or the public reads (member
+    /// lenders and donors by name instead of their declared labels).
+    #[arg(long, global = true)]
+    pub with_personal_data: bool,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -103,8 +108,42 @@ pub enum Command {
     Reconcile(ReconcileArgs),
     /// The auditor's package of a fiscal year, written atomically into the new folder -o DIR: trial balance, general ledger with sources and documents, statements and notes, reconciliations, open advances, payments without documents, loan confirmation letters, and a manifest of digests.
     Audit(AuditArgs),
-    /// Fiscal-year statements and board reports: activities, position, funds, functional, loans, sales, outputs, annual.
+    /// Fiscal-year statements and board reports: activities, position, funds, functional, loans, sales, outputs, annual, impact (where each restricted gift went).
     Report(ReportArgs),
+    /// Donation receipts (寄附金受領証明書) for gifts of money: a donor's fiscal year (--fy YEAR --donor ID), every donor's (--fy YEAR --all) or one gift (--gift); numbered and recorded in receipts.csv, never twice for a gift; --reissue NUMBER prints a copy. Markdown, or A4 HTML with -o FILE.html.
+    Receipt(ReceiptArgs),
+}
+
+/// `receipt` arguments.
+#[derive(Debug, Args)]
+pub struct ReceiptArgs {
+    /// The fiscal year whose gifts the receipt covers (with --donor or --all).
+    #[arg(long, value_name = "YEAR", conflicts_with_all = ["gift", "reissue"])]
+    pub fy: Option<i32>,
+    /// The donor (an id of donors.csv); with --gift, narrows which gift is meant.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["all", "reissue"])]
+    pub donor: Option<String>,
+    /// Every donor with gifts of the fiscal year not yet receipted.
+    #[arg(long, requires = "fy", conflicts_with_all = ["gift", "reissue"])]
+    pub all: bool,
+    /// One gift: its date (YYYY-MM-DD), DATE/CODE, its transaction code, or its import id.
+    #[arg(long, value_name = "GIFT", conflicts_with = "reissue")]
+    pub gift: Option<String>,
+    /// Print a copy (再発行 / COPY) of the issued receipt NUMBER; records nothing.
+    #[arg(long, value_name = "NUMBER")]
+    pub reissue: Option<String>,
+    /// The date of issue (default: today).
+    #[arg(long, value_parser = parse_date)]
+    pub date: Option<NaiveDate>,
+    /// Show what would be issued (marked 見本 / SPECIMEN) and record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Give up after waiting this many seconds for another writer's lock.
+    #[arg(long, value_name = "SECONDS")]
+    pub lock_timeout: Option<u64>,
+    /// Output format: md (the default, also for text), html (A4, one receipt a page) or json.
+    #[arg(short = 'O', long = "output-format", value_enum)]
+    pub output: Option<OutputFormat>,
 }
 
 /// `check` arguments.
@@ -139,10 +178,20 @@ pub enum StandardArg {
     Sorp,
 }
 
+/// How `report impact` allocates a fund's spending to its gifts.
+#[derive(Clone, Copy, Debug, ValueEnum, Default, PartialEq, Eq)]
+pub enum MethodArg {
+    /// First in, first out: the oldest money still unspent goes first.
+    #[default]
+    Fifo,
+    /// Pro rata: every gift still holding money gives in proportion to it.
+    ProRata,
+}
+
 /// `report` arguments.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// activities, position, funds, functional, loans, sales, outputs, annual, reconciliation, advances, documents or remittances.
+    /// activities, position, funds, functional, loans, sales, outputs, annual, impact, donors, reconciliation, advances, documents or remittances.
     pub name: String,
     #[command(flatten)]
     pub period: PeriodArgs,
@@ -156,6 +205,12 @@ pub struct ReportArgs {
     /// `documents`: list payments of at least this much (base currency; default 50000).
     #[arg(long, value_name = "AMOUNT")]
     pub over: Option<u64>,
+    /// `impact`: only this donor's statement (an id of donors.csv or of a `donor:` tag).
+    #[arg(long, value_name = "ID")]
+    pub donor: Option<String>,
+    /// `impact`: how spending is allocated to gifts.
+    #[arg(long, value_enum, default_value_t = MethodArg::Fifo)]
+    pub method: MethodArg,
     /// Output format (default: from -o's extension, else text). xlsx: one
     /// sheet per statement.
     #[arg(short = 'O', long = "output-format", value_enum)]

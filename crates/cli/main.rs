@@ -25,8 +25,8 @@ use fundledger_core::write::{self, ChangeError};
 use fundledger_core::{reports, Diagnostic, Journal, LoadError, Settings};
 
 use args::{
-    AddArgs, AuditArgs, Cli, CloseArgs, ColorChoice, Command, ImportArgs, ImportKindArg,
-    OutputFormat, PeriodArgs, QueryArgs, ReconcileArgs, ReportArgs, StandardArg,
+    AddArgs, AuditArgs, Cli, CloseArgs, ColorChoice, Command, ImportArgs, ImportKindArg, MethodArg,
+    OutputFormat, PeriodArgs, QueryArgs, ReceiptArgs, ReconcileArgs, ReportArgs, StandardArg,
 };
 use output::{Output, Rendered};
 
@@ -105,6 +105,7 @@ fn print_loaded_diagnostics(loaded: &fundledger_core::Loaded) {
 fn settings_for(cli: &Cli) -> Result<Settings, Failure> {
     let mut settings = located_settings(cli)?;
     settings.auto |= cli.auto;
+    settings.with_personal_data |= cli.with_personal_data;
     settings.strict |= matches!(&cli.command, Command::Check(args) if args.strict);
     settings.progress = progress::on_stderr(cli.quiet);
     Ok(settings)
@@ -694,6 +695,7 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
                 text: prepared.text,
                 transactions: prepared.transactions,
                 value: prepared.summary,
+                donors: prepared.donors,
             })
         },
     );
@@ -949,6 +951,96 @@ fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
     output(cli, &text)
 }
 
+/// `receipt`: issues donation receipts (or prints a copy) and renders
+/// them; the summary goes to standard error.
+fn receipt(cli: &Cli, args: &ReceiptArgs) -> Result<(), Failure> {
+    use fundledger_core::receipts::{self, Selection};
+    refuse_unwritable(cli)?;
+    if !cli.file.is_empty() {
+        return Err(Failure::Usage(
+            "receipts need a ledger directory (fundledger.toml, donors.csv): use -C DIR".into(),
+        ));
+    }
+    let settings = settings_for(cli)?;
+    let today = args
+        .date
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let out = destination(
+        cli,
+        args.output,
+        &[
+            OutputFormat::Text,
+            OutputFormat::Md,
+            OutputFormat::Html,
+            OutputFormat::Json,
+        ],
+        false,
+    )?;
+    let format = out.format;
+    let render = |list: &[receipts::Receipt]| -> Result<String, Failure> {
+        Ok(match format {
+            OutputFormat::Html => receipts::html(list),
+            OutputFormat::Json => render::json(&list).map_err(report_failed)?,
+            _ => receipts::markdown(list),
+        })
+    };
+    if let Some(number) = &args.reissue {
+        let journal = load_valid(cli)?;
+        let copy = receipts::reissue(&settings, &journal, number, today).map_err(change_failed)?;
+        eprintln!(
+            "fundledger: a copy of receipt {number} (issued {}), marked 再発行 / COPY; nothing recorded",
+            copy.issued
+        );
+        return out.write(Rendered::Text(render(std::slice::from_ref(&copy))?));
+    }
+    let selection = match (&args.gift, args.fy, &args.donor, args.all) {
+        (Some(gift), _, donor, _) => Selection::Gift {
+            selector: gift.clone(),
+            donor: donor.clone(),
+        },
+        (None, Some(fy), Some(donor), false) => Selection::Donor {
+            fiscal_year: fy,
+            donor: donor.clone(),
+        },
+        (None, Some(fy), None, true) => Selection::All { fiscal_year: fy },
+        _ => {
+            return Err(Failure::Usage(
+                "say which gifts: --fy YEAR --donor ID, --fy YEAR --all, --gift GIFT, or --reissue NUMBER"
+                    .into(),
+            ))
+        }
+    };
+    let issued = receipts::issue(
+        &settings,
+        change_options(args.dry_run, args.lock_timeout),
+        &selection,
+        today,
+    )
+    .map_err(change_failed)?;
+    for note in &issued.notes {
+        eprintln!("fundledger: {note}");
+    }
+    let verb = if issued.recorded {
+        "issued"
+    } else {
+        "would issue (dry run, nothing recorded)"
+    };
+    for r in &issued.receipts {
+        eprintln!(
+            "fundledger: {verb} receipt {} to {} for {} gift(s), {} {}",
+            r.number,
+            r.donor.id,
+            r.gifts.len(),
+            render::grouped(r.total),
+            r.currency
+        );
+    }
+    if issued.receipts.is_empty() {
+        return Ok(());
+    }
+    out.write(Rendered::Text(render(&issued.receipts)?))
+}
+
 /// The `[begin, end)` of `--fy YEAR`, which `report NAME` needs.
 fn report_fiscal_year(
     journal: &Journal,
@@ -1024,6 +1116,9 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         };
         return output(cli, &text);
     }
+    if args.name == "impact" {
+        return impact(cli, args, journal);
+    }
     let journal = books_of(journal, &args.fund)?;
     let (begin, end, fy, as_of) = report_period(&journal, args)?;
     let standard = standard_of(args.standard);
@@ -1073,12 +1168,49 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         };
         return out.write(rendered);
     }
-    let mut statements =
-        reports::named(&valued, &args.name, standard, begin, end, as_of).map_err(report_failed)?;
+    let mut statements = if args.name == "donors" {
+        reports::donors::donors(&valued, standard, fy, begin, end, cli.with_personal_data)
+            .map_err(report_failed)?
+    } else {
+        reports::named(&valued, &args.name, standard, begin, end, as_of).map_err(report_failed)?
+    };
     for s in &mut statements {
         name_funds(s, &args.fund);
     }
     let rendered = statements_rendered(&out, &statements)?;
+    out.write(rendered)
+}
+
+/// `report impact`: where each restricted gift went, per fund and per
+/// donor; `-O html` prints one donor to an A4 page.
+fn impact(cli: &Cli, args: &ReportArgs, journal: Journal) -> Result<(), Failure> {
+    use fundledger_core::donors::DonorRegister;
+    use fundledger_core::reports::{financial::Standard, impact, valued::Valued};
+    let (begin, end, _, _) = report_period(&journal, args)?;
+    let standard = standard_of(args.standard);
+    let register = DonorRegister::load(&journal.settings().root).map_err(|problems| {
+        print_diagnostics(&problems);
+        Failure::Data
+    })?;
+    let valued = Valued::new(&journal).map_err(report_failed)?;
+    let out = destination(cli, args.output, &ALL_FORMATS, standard == Standard::JpNpo)?;
+    let options = impact::ImpactOptions {
+        method: match args.method {
+            MethodArg::Fifo => impact::Method::Fifo,
+            MethodArg::ProRata => impact::Method::ProRata,
+        },
+        donor: args.donor.clone(),
+        funds: args.fund.clone(),
+        with_personal_data: cli.with_personal_data,
+        language: reports::words::language_of(standard),
+    };
+    let report = impact::impact(&valued, standard, begin, end, &register, &options)
+        .map_err(report_failed)?;
+    let rendered = match out.format {
+        OutputFormat::Json => Rendered::Text(render::json(&report).map_err(report_failed)?),
+        OutputFormat::Html => Rendered::Text(fundledger_core::html::impact(&report)),
+        _ => statements_rendered(&out, &impact::statements(&report))?,
+    };
     out.write(rendered)
 }
 
@@ -1162,6 +1294,7 @@ fn add(cli: &Cli, args: &AddArgs) -> Result<(), Failure> {
                 text,
                 transactions: 1,
                 value: (),
+                donors: None,
             })
         },
     )
@@ -1217,6 +1350,7 @@ fn close(cli: &Cli, args: &CloseArgs) -> Result<(), Failure> {
             text: plan.text.clone(),
             transactions: plan.transactions,
             value: plan,
+            donors: None,
         })
     })
     .map_err(change_failed)?;
@@ -1406,6 +1540,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Close(args) => close(&cli, args),
         Command::Reconcile(args) => reconcile(&cli, args),
         Command::Audit(args) => audit(&cli, args),
+        Command::Receipt(args) => receipt(&cli, args),
         Command::Funds(args) => {
             let out = destination(&cli, args.output, &VIEW_FORMATS, false)?;
             let journal = books_of(load_valid(&cli)?, &args.fund)?;

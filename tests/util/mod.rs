@@ -75,3 +75,18 @@ pub fn tool_runs(name: &str, flag: &str) -> bool {
     }
     found
 }
+
+/// A proptest configuration running `cases` cases that keeps the seed of
+/// every failure in `tests/NAME.proptest-regressions` beside the test's
+/// source (proptest's default looks for a `lib.rs` or `main.rs`, which an
+/// integration test binary rooted at `tests/tests.rs` does not have, so
+/// failures were not saved), to be re-run first on every later run.
+pub fn proptest_config(cases: u32) -> proptest::prelude::ProptestConfig {
+    proptest::prelude::ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+        )),
+        ..proptest::prelude::ProptestConfig::default()
+    }
+}

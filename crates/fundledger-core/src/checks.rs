@@ -88,7 +88,8 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
             .into_iter()
             .chain(crate::advances::problems(journal))
             .chain(crate::remittances::problems(journal))
-            .chain(crate::audit::document_problems(journal));
+            .chain(crate::audit::document_problems(journal))
+            .chain(crate::donors::problems(journal));
         out.extend(month_end.map(|d| with_line(journal, sources, d)));
         out
     };

@@ -148,6 +148,22 @@ codes! {
     DocumentOutside = "E804", Error, "document outside the ledger directory";
     /// A row of the donor register (`donors.csv`) that cannot be read.
     DonorRegister = "E901", Error, "invalid donor register";
+    /// A gift already covered by an issued receipt (`receipts.csv`): a
+    /// second receipt is refused, naming the first.
+    AlreadyReceipted = "E911", Error, "gift already receipted";
+    /// A receipt for a donor it cannot be addressed to: not in the donor
+    /// register, anonymous, or without a name or address.
+    DonorNotReceiptable = "E912", Error, "donor cannot be sent a receipt";
+    /// A row of the receipts register (`receipts.csv`) that cannot be read.
+    ReceiptRegister = "E913", Error, "invalid receipts register";
+    /// A gift a receipt cannot state: not in the base currency, or no
+    /// longer in the journal when a copy is printed.
+    GiftNotReceiptable = "E914", Error, "gift cannot be receipted";
+    /// A `donor:` tag naming an id the donor register does not hold.
+    UnknownDonor = "E902", Error, "unknown donor";
+    /// An import row naming a donor whom several donors of the register
+    /// share a name with.
+    AmbiguousDonor = "E903", Error, "ambiguous donor";
     /// Transactions out of date order within a file.
     DatesOutOfOrder = "W101", Warning, "dates out of order";
     /// A foreign-currency amount that cannot be valued in the base currency.
@@ -191,6 +207,29 @@ pub const EXCERPT_LINE_MAX_CHARS: usize = 240;
 pub fn is_forbidden_char(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
+/// A diagnostic at `line` of `path`, with that line of `lines` (the file's
+/// text, cut into lines) as its excerpt: how a CSV register (donors,
+/// receipts) locates a bad row.
+pub fn at_text_line(
+    code: Code,
+    message: impl Into<String>,
+    path: &std::path::Path,
+    lines: &[&str],
+    line: u64,
+) -> Diagnostic {
+    let line = u32::try_from(line).unwrap_or(u32::MAX);
+    let excerpt = lines
+        .get((line as usize).saturating_sub(1))
+        .map(|l| vec![(line, l.to_string())])
+        .unwrap_or_default();
+    Diagnostic::new(code, message)
+        .at(Location {
+            path: path.to_path_buf(),
+            line,
+        })
+        .with_excerpt(excerpt)
 }
 
 /// `text` cut to [`EXCERPT_LINE_MAX_CHARS`] characters, with a note of the

@@ -26,9 +26,21 @@ use crate::diagnostic::{Code, Diagnostic, Location};
 /// The register's file name, beside `fundledger.toml`.
 pub const DONORS_FILE_NAME: &str = "donors.csv";
 
-/// The register's columns, in the order they are written.
-pub const DONOR_COLUMNS: [&str; 8] = [
-    "id", "name", "kana", "address", "email", "category", "consent", "label",
+/// The register's columns, in the order they are written. `officer`
+/// (yes/no: an officer of the organisation, left out of the public support
+/// test) and `reference` (the number a bank or post-office export shows for
+/// the payer, matched by imports) are optional.
+pub const DONOR_COLUMNS: [&str; 10] = [
+    "id",
+    "name",
+    "kana",
+    "address",
+    "email",
+    "category",
+    "consent",
+    "label",
+    "officer",
+    "reference",
 ];
 
 /// What kind of giver a donor is.
@@ -102,6 +114,11 @@ pub struct Donor {
     pub consents_to_be_named: bool,
     /// The name a public report shows instead of the donor's own.
     pub label: Option<String>,
+    /// An officer (役員) of the organisation: the public support test leaves
+    /// officers out.
+    pub officer: bool,
+    /// The payer's number in bank or post-office exports, matched by imports.
+    pub reference: Option<String>,
     /// The 1-based line of the donor's row in `donors.csv`.
     pub line: u32,
 }
@@ -140,9 +157,26 @@ impl Donor {
 pub struct DonorRegister {
     /// The file the register was read from (it may not exist yet).
     path: PathBuf,
+    /// The header as the file has it (lower-cased), so rows added by an
+    /// import are written in the file's own column order.
+    header: Vec<String>,
     donors: Vec<Donor>,
     by_id: HashMap<String, usize>,
+    by_reference: HashMap<String, usize>,
     by_folded_name: HashMap<String, Vec<usize>>,
+    /// Donors added since the register was read (by an import).
+    added: usize,
+}
+
+/// What an import's donor cell names in the register.
+#[derive(Debug)]
+pub enum DonorMatch<'a> {
+    /// One donor, by id, reference or folded name.
+    Found(&'a Donor),
+    /// Several donors with this name: the import asks for the id.
+    Namesakes(Vec<&'a Donor>),
+    /// Nobody: the import adds the donor.
+    Unknown,
 }
 
 impl DonorRegister {
@@ -177,6 +211,14 @@ impl DonorRegister {
                 format!("cannot read the donor register: {e}"),
             )
             .at(Location { path, line: 1 })]),
+        }
+    }
+
+    /// A register with no donors, to be kept in `path`.
+    pub fn empty(path: &Path) -> DonorRegister {
+        DonorRegister {
+            path: path.to_path_buf(),
+            ..DonorRegister::default()
         }
     }
 
@@ -237,6 +279,7 @@ impl DonorRegister {
         }
         let mut register = DonorRegister {
             path: path.to_path_buf(),
+            header: header.clone(),
             ..DonorRegister::default()
         };
         for record in records {
@@ -299,17 +342,42 @@ impl DonorRegister {
                 continue;
             }
             let consent_text = field("consent").unwrap_or_default();
-            let consents_to_be_named = match consent_text.to_ascii_lowercase().as_str() {
-                "yes" | "y" | "true" => true,
-                "" | "no" | "n" | "false" => false,
-                other => {
-                    problems.push(
-                        at_column("consent", format!("{other:?} is not yes or no"))
-                            .expected("yes (the donor may be named in public reports) or no"),
-                    );
-                    continue;
-                }
+            let Some(consents_to_be_named) = yes_or_no(&consent_text) else {
+                problems.push(
+                    at_column("consent", format!("{consent_text:?} is not yes or no"))
+                        .expected("yes (the donor may be named in public reports) or no"),
+                );
+                continue;
             };
+            let officer_text = field("officer").unwrap_or_default();
+            let Some(officer) = yes_or_no(&officer_text) else {
+                problems.push(
+                    at_column("officer", format!("{officer_text:?} is not yes or no"))
+                        .expected("yes (an officer of the organisation) or no"),
+                );
+                continue;
+            };
+            let reference = field("reference");
+            if let Some(&earlier) = reference
+                .as_ref()
+                .and_then(|r| register.by_reference.get(r))
+            {
+                problems.push(
+                    at_column(
+                        "reference",
+                        format!(
+                            "reference {:?} is used twice",
+                            reference.as_deref().unwrap_or("")
+                        ),
+                    )
+                    .found(format!(
+                        "the same reference on line {}",
+                        register.donors[earlier].line
+                    ))
+                    .expected("one donor per payer reference"),
+                );
+                continue;
+            }
             if let Some(&earlier) = register.by_id.get(&id) {
                 problems.push(
                     at_column("id", format!("donor id {id} is used twice")).found(format!(
@@ -328,6 +396,8 @@ impl DonorRegister {
                 category,
                 consents_to_be_named,
                 label: field("label"),
+                officer,
+                reference,
                 line: u32::try_from(line).unwrap_or(u32::MAX),
             });
         }
@@ -341,6 +411,9 @@ impl DonorRegister {
     fn insert(&mut self, donor: Donor) {
         let index = self.donors.len();
         self.by_id.insert(donor.id.clone(), index);
+        if let Some(reference) = &donor.reference {
+            self.by_reference.insert(reference.clone(), index);
+        }
         for name in std::iter::once(&donor.name).chain(donor.kana.as_ref()) {
             let folded = fold_name(name);
             if !folded.is_empty() {
@@ -375,6 +448,198 @@ impl DonorRegister {
             .get(&fold_name(name))
             .map(|indices| indices.iter().map(|&i| &self.donors[i]).collect())
             .unwrap_or_default()
+    }
+}
+
+impl DonorRegister {
+    /// What `key` (an import's donor cell) names: a donor id first, then a
+    /// payer reference, then a name or reading once folded. Namesakes are
+    /// returned as such, never chosen between.
+    pub fn find(&self, key: &str) -> DonorMatch<'_> {
+        let key = key.trim();
+        if let Some(donor) = self.get(key) {
+            return DonorMatch::Found(donor);
+        }
+        if let Some(&i) = self.by_reference.get(key) {
+            return DonorMatch::Found(&self.donors[i]);
+        }
+        let mut named = self.find_by_name(key);
+        match named.len() {
+            0 => DonorMatch::Unknown,
+            1 => DonorMatch::Found(named.remove(0)),
+            _ => DonorMatch::Namesakes(named),
+        }
+    }
+
+    /// Adds a donor known only by the name an import gave (category
+    /// `individual`, not named in public), with the next free id `D0001`,
+    /// `D0002`...; returns it.
+    pub fn add_named(&mut self, name: &str) -> &Donor {
+        let mut n = self.donors.len() + 1;
+        let id = loop {
+            let candidate = format!("D{n:04}");
+            if !self.by_id.contains_key(&candidate) {
+                break candidate;
+            }
+            n += 1;
+        };
+        let line = u32::try_from(self.donors.len() + 2).unwrap_or(u32::MAX);
+        self.insert(Donor {
+            id,
+            name: name.trim().to_string(),
+            kana: None,
+            address: None,
+            email: None,
+            category: DonorCategory::Individual,
+            consents_to_be_named: false,
+            label: None,
+            officer: false,
+            reference: None,
+            line,
+        });
+        self.added += 1;
+        self.donors.last().expect("a donor was just inserted")
+    }
+
+    /// The donors added since the register was read.
+    pub fn added(&self) -> &[Donor] {
+        &self.donors[self.donors.len() - self.added..]
+    }
+
+    /// The register's file with the added donors appended: `old` (the file
+    /// as read, possibly empty or absent) and one row per added donor, in the
+    /// file's column order (a new file gets [`DONOR_COLUMNS`]).
+    pub fn appended_text(&self, old: &str) -> String {
+        let mut out = String::from(old);
+        let header: Vec<String> = if self.header.is_empty() || old.trim().is_empty() {
+            out.clear();
+            let header: Vec<String> = DONOR_COLUMNS.iter().map(|c| c.to_string()).collect();
+            out.push_str(&header.join(","));
+            out.push('\n');
+            header
+        } else {
+            self.header.clone()
+        };
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        for donor in self.added() {
+            let cells: Vec<String> = header
+                .iter()
+                .map(|column| match column.as_str() {
+                    "id" => donor.id.clone(),
+                    "name" => donor.name.clone(),
+                    "kana" => donor.kana.clone().unwrap_or_default(),
+                    "address" => donor.address.clone().unwrap_or_default(),
+                    "email" => donor.email.clone().unwrap_or_default(),
+                    "category" => donor.category.as_str().to_string(),
+                    "consent" => if donor.consents_to_be_named {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                    .into(),
+                    "label" => donor.label.clone().unwrap_or_default(),
+                    "officer" => if donor.officer { "yes" } else { "no" }.into(),
+                    "reference" => donor.reference.clone().unwrap_or_default(),
+                    _ => String::new(),
+                })
+                .collect();
+            // Writing to a Vec cannot fail.
+            let _ = writer.write_record(&cells);
+        }
+        let rows = writer.into_inner().unwrap_or_default();
+        out.push_str(&String::from_utf8_lossy(&rows));
+        out
+    }
+}
+
+/// The donor of a posting: its own `donor:` tag, else its transaction's.
+pub fn donor_of<'j>(
+    journal: &'j crate::Journal,
+    transaction: &crate::journal::Transaction,
+    posting: &crate::journal::Posting,
+) -> Option<&'j str> {
+    journal.posting_tag(posting, "donor").or_else(|| {
+        journal
+            .transaction_tags(transaction)
+            .iter()
+            .find(|t| &*t.name == "donor")
+            .map(|t| &*t.value)
+    })
+}
+
+/// The register a check or report of `settings` uses: the one an import is
+/// about to write ([`crate::settings::Settings::donors`]), else `donors.csv`
+/// beside `fundledger.toml`; `None` for a bare journal (no ledger directory).
+pub fn register_of(
+    settings: &crate::settings::Settings,
+) -> Option<Result<std::sync::Arc<DonorRegister>, Vec<Diagnostic>>> {
+    if let Some(register) = &settings.donors {
+        return Some(Ok(register.clone()));
+    }
+    settings
+        .from_file
+        .then(|| DonorRegister::load(&settings.root).map(std::sync::Arc::new))
+}
+
+/// `check`'s donor problems: every error of `donors.csv` (E901), and every
+/// `donor:` tag naming an id the register does not hold (E902, at the tag's
+/// posting or transaction). A bare journal has no register and no check.
+pub fn problems(journal: &crate::Journal) -> Vec<Diagnostic> {
+    let register = match register_of(journal.settings()) {
+        None => return Vec::new(),
+        Some(Err(problems)) => return problems,
+        Some(Ok(register)) => register,
+    };
+    let mut out = Vec::new();
+    let files = journal.files();
+    for t in journal.transactions() {
+        let path = files[t.file as usize].clone();
+        let unknown = |id: &str, line: u32| {
+            Diagnostic::new(
+                Code::UnknownDonor,
+                format!("donor {id:?} is not in the donor register"),
+            )
+            .at(Location {
+                path: path.clone(),
+                line,
+            })
+            .found(format!("`donor: {id}`"))
+            .expected(format!(
+                "the id of a donor in {} (add the donor there, or correct the id)",
+                register.path().display()
+            ))
+        };
+        if let Some(id) = journal
+            .transaction_tags(t)
+            .iter()
+            .find(|tag| &*tag.name == "donor")
+            .map(|tag| &*tag.value)
+        {
+            if register.get(id).is_none() {
+                out.push(unknown(id, t.line));
+            }
+        }
+        for p in journal.postings(t) {
+            if let Some(id) = journal.posting_tag(p, "donor") {
+                if register.get(id).is_none() {
+                    out.push(unknown(id, if p.line > 0 { p.line } else { t.line }));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn yes_or_no(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "yes" | "y" | "true" => Some(true),
+        "" | "no" | "n" | "false" => Some(false),
+        _ => None,
     }
 }
 
@@ -490,6 +755,68 @@ mod tests {
         let register = DonorRegister::load(dir.path()).unwrap();
         assert!(register.donors().is_empty());
         assert_eq!(register.path(), dir.path().join(DONORS_FILE_NAME));
+    }
+
+    #[test]
+    fn imports_match_by_id_then_reference_then_name_and_never_guess() {
+        let mut register = parse(
+            "id,name,kana,category,officer,reference\n\
+             D001,佐藤 花子,さとう はなこ,individual,no,00120-1\n\
+             D002,Sato Hanako,サトウ ハナコ,member,yes,\n\
+             00120-1,Tanaka,,individual,no,\n",
+        )
+        .unwrap();
+        assert!(register.get("D002").unwrap().officer);
+        let id = |m: DonorMatch<'_>| match m {
+            DonorMatch::Found(d) => d.id.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(id(register.find("D002")), "D002");
+        // An id wins over a reference that reads the same.
+        assert_eq!(id(register.find("00120-1")), "00120-1");
+        assert_eq!(id(register.find("tanaka")), "00120-1");
+        match register.find("ｻﾄｳ ﾊﾅｺ") {
+            DonorMatch::Namesakes(d) => assert_eq!(d.len(), 2),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(register.find("Nobody"), DonorMatch::Unknown));
+        let added = register.add_named("Nobody").id.clone();
+        assert_eq!(added, "D0004");
+        assert_eq!(id(register.find("nobody")), "D0004");
+        // Appended in the file's own column order, the old text untouched.
+        let old = "id,name,kana,category,officer,reference\nD001,A,,individual,no,\n";
+        assert_eq!(
+            register.appended_text(old),
+            format!("{old}D0004,Nobody,,individual,no,\n")
+        );
+        // A new file gets the full header.
+        let mut fresh = DonorRegister::empty(Path::new("donors.csv"));
+        fresh.add_named("=cmd|' /C calc'!A0, \"quoted\"");
+        let text = fresh.appended_text("");
+        assert!(text.starts_with(&DONOR_COLUMNS.join(",")));
+        let reread = parse(&text).unwrap();
+        assert_eq!(
+            reread.get("D0001").unwrap().name,
+            "=cmd|' /C calc'!A0, \"quoted\""
+        );
+    }
+
+    #[test]
+    fn a_reference_used_twice_and_a_bad_officer_flag_are_located() {
+        let errors = parse(
+            "id,name,category,officer,reference\n\
+             D1,A,individual,maybe,\n\
+             D2,B,individual,no,R1\n\
+             D3,C,individual,no,R1\n",
+        )
+        .unwrap_err();
+        let lines: Vec<u32> = errors
+            .iter()
+            .map(|d| d.location.as_ref().unwrap().line)
+            .collect();
+        assert_eq!(lines, vec![2, 4]);
+        assert!(errors[0].message.contains("officer"));
+        assert!(errors[1].message.contains("reference"));
     }
 
     #[test]

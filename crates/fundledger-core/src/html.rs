@@ -23,7 +23,7 @@ pub fn escape(text: &str) -> String {
 /// on Linux, Hiragino on macOS, Yu Gothic or Meiryo on Windows), then the
 /// generic family, so Japanese never falls back to tofu where any of them
 /// is installed.
-const FONTS: &str = r#""Noto Sans", "Noto Sans CJK JP", "Noto Sans JP", "Hiragino Sans", "Hiragino Kaku Gothic ProN", "Yu Gothic", "Meiryo", "Segoe UI", Arial, sans-serif"#;
+pub(crate) const FONTS: &str = r#""Noto Sans", "Noto Sans CJK JP", "Noto Sans JP", "Hiragino Sans", "Hiragino Kaku Gothic ProN", "Yu Gothic", "Meiryo", "Segoe UI", Arial, sans-serif"#;
 
 const STYLE: &str = r#"
 :root { --ink: #1d2733; --muted: #5b6773; --rule: #c9d1d9; --accent: #0072b2; --bad: #b03a2e; }
@@ -196,6 +196,183 @@ pub fn page(title: &str, body: &str, language: Language) -> String {
         css_string(title)
     );
     document(title, body, language, &print)
+}
+
+/// The print rules of the donors' statements: A4, one donor per page, the
+/// funds' tables for the board after them on pages of their own.
+const IMPACT_STYLE: &str = r#"
+section.donor { break-inside: avoid; }
+section.donor + section.donor, h2.part { break-before: page; page-break-before: always; }
+section.donor h1 { margin: 0 0 0.1rem; font-size: 1.5rem; }
+section.donor .to { font-size: 1.15rem; font-weight: 600; margin: 0.6rem 0 0.2rem; }
+section.fund { break-inside: avoid; margin-top: 0.8rem; }
+section.fund h2 { margin-top: 0.6rem; font-size: 1.15rem; }
+section.fund h3 { margin: 0.6rem 0 0.1rem; font-size: 0.95rem; }
+.purpose { color: var(--muted); font-size: 0.85rem; margin: 0.1rem 0 0.3rem; }
+.columns { display: flex; gap: 1.5rem; align-items: flex-start; }
+.columns > div { flex: 1 1 0; }
+table.summary { width: 100%; }
+ul.gifts { list-style: none; padding: 0; margin: 0.2rem 0 0.6rem; display: flex; flex-wrap: wrap; gap: 0.1rem 1.4rem; font-size: 0.85rem; font-variant-numeric: tabular-nums; }
+ul.outputs { margin: 0.2rem 0 0.6rem; padding-left: 1.2rem; }
+ul.outputs li { margin: 0.15rem 0; }
+p.sentence { border-left: 4px solid var(--accent); padding: 0.4rem 0.8rem; background: #f3f7fa; margin: 0.8rem 0; }
+th { white-space: nowrap; }
+p.rule { color: var(--muted); font-size: 0.75rem; margin-top: 1.5rem; border-top: 1px solid var(--rule); padding-top: 0.4rem; }
+"#;
+
+/// `report impact` as a printable page: one A4 page per donor (the foster
+/// parents' and rice donors' statements), then, unless one donor was asked
+/// for, each fund's allocation for the board and the auditor.
+pub fn impact(report: &crate::reports::impact::ImpactReport) -> String {
+    use crate::reports::words::pick;
+    let language = report.language;
+    let currency = crate::reports::statement::currency_word(&report.currency, language);
+    let money = |a: Decimal| match language {
+        Language::En => format!("{} {currency}", grouped(a)),
+        Language::Ja => format!("{}{currency}", grouped(a)),
+    };
+    let mut body = String::new();
+    for donor in &report.donors {
+        let _ = write!(
+            body,
+            "<section class=\"donor\">\n<h1>{}</h1>\n<p class=\"subtitle\">{}</p>\n<p class=\"to\">{}</p>\n",
+            escape(pick(language, "Where your gifts went", "ご寄付の使途のご報告")),
+            escape(&report.period),
+            escape(&match language {
+                Language::En => format!("For {}", donor.name),
+                Language::Ja => format!("{} 様", donor.name),
+            })
+        );
+        if donor.funds.is_empty() {
+            let _ = writeln!(
+                body,
+                "<p>{}</p>",
+                escape(pick(
+                    language,
+                    "No gift to a restricted fund in the period.",
+                    "期間中に使途指定の基金へのご寄付はありません。"
+                ))
+            );
+        }
+        for f in &donor.funds {
+            let figures = &f.row.figures;
+            let _ = write!(
+                body,
+                "<section class=\"fund\">\n<h2>{}</h2>\n<p class=\"purpose\">{}</p>\n",
+                escape(&f.fund),
+                escape(&f.purpose)
+            );
+            let _ = writeln!(
+                body,
+                "<div class=\"columns\"><div>\n<h3>{}</h3>\n<ul class=\"gifts\">",
+                escape(pick(language, "Gifts received", "いただいたご寄付"))
+            );
+            for (date, amount) in &f.row.gifts {
+                let _ = writeln!(
+                    body,
+                    "<li>{} · {}</li>",
+                    escape(&crate::reports::words::date(*date, language)),
+                    escape(&money(*amount))
+                );
+            }
+            let _ = write!(
+                body,
+                "</ul>\n</div><div>\n<h3>{}</h3>\n<table class=\"summary\">\n<tbody>\n",
+                escape(&match language {
+                    Language::En => format!("What happened to them ({currency})"),
+                    Language::Ja => format!("その使途（単位：{currency}）"),
+                })
+            );
+            let mut line = |label: &str, amount: Decimal, class: &str| {
+                let _ = writeln!(
+                    body,
+                    "<tr class=\"{class}\"><td>{}</td>{}</tr>",
+                    escape(label),
+                    cell_html(&Cell::Amount(amount), false)
+                );
+            };
+            line(
+                pick(language, "Your gifts", "ご寄付"),
+                figures.gifts,
+                "line",
+            );
+            line(pick(language, "Spent", "使用額"), figures.spent, "line");
+            if !figures.transfers.is_zero() {
+                line(
+                    pick(language, "Transfers between funds", "基金間の振替"),
+                    figures.transfers,
+                    "line",
+                );
+            }
+            if !figures.exchange.is_zero() {
+                line(
+                    pick(language, "Exchange gains and losses", "為替差損益"),
+                    figures.exchange,
+                    "line",
+                );
+            }
+            line(
+                &match language {
+                    Language::En => format!(
+                        "Still unspent on {}",
+                        crate::reports::words::date(report.as_of, language)
+                    ),
+                    Language::Ja => format!(
+                        "{}現在の未使用残高",
+                        crate::reports::words::date(report.as_of, language)
+                    ),
+                },
+                figures.unspent,
+                "total",
+            );
+            body.push_str("</tbody>\n</table>\n</div></div>\n");
+            if !f.row.outputs.is_empty() {
+                let _ = writeln!(
+                    body,
+                    "<h3>{}</h3>\n<ul class=\"outputs\">",
+                    escape(pick(language, "What it paid for", "ご寄付で実現したこと"))
+                );
+                for o in &f.row.outputs {
+                    let _ = writeln!(body, "<li>{}</li>", escape(&o.text));
+                }
+                body.push_str("</ul>\n");
+            }
+            let _ = writeln!(
+                body,
+                "<p class=\"sentence\">{}</p>\n</section>",
+                escape(&f.sentence)
+            );
+        }
+        let _ = writeln!(
+            body,
+            "<p class=\"rule\">{}</p>\n</section>",
+            escape(&report.rule)
+        );
+    }
+    let tables = crate::reports::impact::statements(report);
+    let fund_tables: Vec<&Statement> = tables
+        .iter()
+        .filter(|s| !s.id.starts_with("impact-donor-"))
+        .collect();
+    if !fund_tables.is_empty() {
+        let _ = writeln!(
+            body,
+            "<h2 class=\"part\">{}</h2>",
+            escape(pick(
+                language,
+                "The funds: where each gift went (for the board and the auditor)",
+                "基金別の寄付の使途（理事会・監事向け）"
+            ))
+        );
+        for s in fund_tables {
+            body.push_str(&statement(s));
+        }
+    }
+    let title = format!("{} · {}", report.title, report.organisation);
+    let print = format!(
+        "{IMPACT_STYLE}@page {{ size: A4; margin: 16mm 16mm 18mm; @bottom-center {{ content: counter(page) \" / \" counter(pages); font-size: 8pt; color: #5b6773; font-family: {FONTS}; }} }}\n"
+    );
+    document(&title, &body, language, &print)
 }
 
 /// A coordinate for SVG. Chart geometry is display only: it converts

@@ -35,6 +35,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::donors::{DonorMatch, DonorRegister};
 use crate::journal::{Journal, PostingKind, Status};
 use crate::money::{self, Decimal};
 use crate::print;
@@ -69,6 +70,8 @@ impl ImportKind {
                 "reference",
                 "memo",
                 "child",
+                "fee",
+                "payout",
             ],
             ImportKind::Sales => &[
                 "date",
@@ -182,6 +185,8 @@ pub fn read_statement(
         rules,
         settings,
         problems: Vec::new(),
+        donors: None,
+        already: false,
     };
     let mut lines = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -233,6 +238,10 @@ pub struct ImportSummary {
     pub products: BTreeMap<String, ProductTotals>,
     /// Sales rows at a price other than the catalogue's.
     pub price_differences: Vec<String>,
+    /// Donors the import adds to the donor register: (id, name as given).
+    pub new_donors: Vec<(String, String)>,
+    /// Fees of new gifts per currency (charged to `fee_account`).
+    pub fees: BTreeMap<String, Decimal>,
 }
 
 /// Sales of one product in an import.
@@ -257,6 +266,9 @@ pub struct Prepared {
     pub transactions: usize,
     /// The summary.
     pub summary: ImportSummary,
+    /// The donor register with the donors the import adds, and its file's
+    /// new text (`None` when it adds none).
+    pub donors: Option<crate::write::DonorsUpdate>,
 }
 
 /// Where an existing import id is, and its hash.
@@ -362,6 +374,7 @@ fn rules_problems(rules: &ImportRules, files: &[(PathBuf, String)]) -> Vec<Diagn
         ("asset_account", &rules.asset_account),
         ("income_account", &rules.income_account),
         ("returns_account", &rules.returns_account),
+        ("fee_account", &rules.fee_account),
     ]
     .into_iter()
     .filter_map(|(key, value)| value.as_deref().map(|v| (key, v)))
@@ -386,6 +399,7 @@ fn rules_problems(rules: &ImportRules, files: &[(PathBuf, String)]) -> Vec<Diagn
         .fund
         .as_deref()
         .into_iter()
+        .chain(rules.fee_fund.as_deref())
         .chain(designations.iter().map(|d| d.fund.as_str()));
     for fund in funds {
         if fund.is_empty()
@@ -398,6 +412,27 @@ fn rules_problems(rules: &ImportRules, files: &[(PathBuf, String)]) -> Vec<Diagn
                 "a fund id from fundledger.toml (one word)",
             );
         }
+    }
+    if let Some(fee) = &rules.fee_per_gift {
+        if !fee
+            .parse::<Decimal>()
+            .is_ok_and(|f| f.is_sign_positive() || f.is_zero())
+        {
+            problem(
+                "fee_per_gift",
+                fee,
+                format!("fee_per_gift {fee:?} is not an amount"),
+                "a fee of zero or more, as a decimal string such as \"130\"",
+            );
+        }
+    }
+    if (rules.fee_per_gift.is_some() || rules.fee_fund.is_some()) && rules.fee_account.is_none() {
+        problem(
+            "fee_per_gift",
+            rules.fee_per_gift.as_deref().unwrap_or(""),
+            "fees are set, but not the account they are charged to".into(),
+            "fee_account = \"Expenses:Fundraising:Fees\" beside them",
+        );
     }
     let separator_problem =
         |c: char| c.is_ascii_digit() || c == '-' || c.is_whitespace() && c != ' ';
@@ -799,6 +834,51 @@ struct RowReader<'a> {
     rules: &'a ImportRules,
     settings: &'a Settings,
     problems: Vec<Diagnostic>,
+    /// The donor register (donations into a ledger directory), with the
+    /// donors this import adds.
+    donors: Option<DonorRegister>,
+    /// The row being read is already in the journal (no donor is added).
+    already: bool,
+}
+
+/// A donation row read: a gift, its fee and where they are booked.
+struct GiftRow {
+    date: NaiveDate,
+    payee: String,
+    /// `donor:`, `designation:`... tags, in order.
+    tags: Vec<(&'static str, String)>,
+    asset: String,
+    income: String,
+    fund: String,
+    currency: String,
+    precision: u32,
+    /// The gross gift.
+    amount: Decimal,
+    /// The fee kept by the bank, the post office or the processor.
+    fee: Decimal,
+    negative_text: String,
+}
+
+impl GiftRow {
+    /// An amount in the gift's currency, as the journal writes it.
+    fn text_of(&self, quantity: Decimal) -> String {
+        format!(
+            "{} {}",
+            money::format_plain(quantity, self.precision),
+            crate::journal::quote_commodity(&self.currency)
+        )
+    }
+}
+
+/// Who gave a donation row.
+enum Giver {
+    /// Nobody named.
+    Anonymous,
+    /// A donor of the register (or added by this import): the id and the
+    /// name a public report shows.
+    Donor(String, String),
+    /// The donor column holds a name as written (no register: a bare journal).
+    Named(String),
 }
 
 impl RowReader<'_> {
@@ -1013,11 +1093,7 @@ impl RowReader<'_> {
         value.cloned().unwrap_or_else(|| default.to_string())
     }
 
-    fn donation(
-        &mut self,
-        row: &Row,
-        summary: &mut ImportSummary,
-    ) -> Option<(NaiveDate, String, String)> {
+    fn donation(&mut self, row: &Row, summary: &mut ImportSummary) -> Option<GiftRow> {
         let date = self.date(row);
         let amount_text = self.field(row, "amount").to_string();
         let amount = self.decimal(row, "amount", &amount_text);
@@ -1086,28 +1162,26 @@ impl RowReader<'_> {
             return None;
         }
         let asset = self.account(self.rules.asset_account.as_ref(), "Assets:Bank");
-        let donor = clean_text(self.field(row, "donor"));
-        let payee = if donor.is_empty() {
-            "Anonymous donor".to_string()
-        } else {
-            donor
+        let giver = self.giver(row, summary)?;
+        let payee = match &giver {
+            Giver::Anonymous => "Anonymous donor".to_string(),
+            Giver::Donor(_, public) => format!("Donation from {public}"),
+            Giver::Named(name) => name.clone(),
         };
         let precision = self
             .settings
             .commodity(&currency)
             .map(|c| c.precision)
             .unwrap_or(0);
-        let amount_text = format!(
-            "{} {}",
-            money::format_plain(amount, precision),
-            crate::journal::quote_commodity(&currency)
-        );
         let negative_text = format!(
             "{} {}",
             money::format_plain(-amount, precision),
             crate::journal::quote_commodity(&currency)
         );
-        let mut body = String::new();
+        let mut tags = Vec::new();
+        if let Giver::Donor(id, _) = &giver {
+            tags.push(("donor", id.clone()));
+        }
         for (name, column) in [
             ("designation", "designation"),
             ("memo", "memo"),
@@ -1116,18 +1190,214 @@ impl RowReader<'_> {
         ] {
             let value = clean_text(self.field(row, column));
             if !value.is_empty() {
-                print::write_tag_line(&mut body, 4, name, &value);
+                tags.push((name, value));
             }
         }
         if self.field(row, "child").is_empty() {
             if let Some(child) = child_named_in(&format!("{designation} {memo}")) {
-                print::write_tag_line(&mut body, 4, "child", &child);
+                tags.push(("child", child));
             }
         }
-        print::write_posting_line(&mut body, &asset, &amount_text, "", &fund);
-        print::write_posting_line(&mut body, &income, &negative_text, "", &fund);
-        self.add_to_fund_total(row, summary, fund, currency, amount, "amount")?;
+        let fee = self.fee(row, &base, amount)?;
+        self.add_to_fund_total(
+            row,
+            summary,
+            fund.clone(),
+            currency.clone(),
+            amount,
+            "amount",
+        )?;
+        if !fee.is_zero() {
+            let total = summary.fees.entry(currency.clone()).or_default();
+            *total = money::checked_add(*total, fee).ok()?;
+        }
+        Some(GiftRow {
+            date,
+            payee,
+            tags,
+            asset,
+            income,
+            fund,
+            currency,
+            precision,
+            amount,
+            fee,
+            negative_text,
+        })
+    }
+
+    /// The fee of a gift: its `fee` cell, else `fee_per_gift`, else zero; at
+    /// least zero, less than the gift, and with an account to charge it to.
+    fn fee(&mut self, row: &Row, base: &str, amount: Decimal) -> Option<Decimal> {
+        let cell = self.field(row, "fee").to_string();
+        let fee = if cell.trim().is_empty() {
+            self.rules
+                .fee_per_gift
+                .as_deref()
+                .and_then(|f| f.parse::<Decimal>().ok())
+                .unwrap_or(Decimal::ZERO)
+        } else {
+            let fee = self.decimal(row, "fee", &cell)?;
+            // The same decimals the gift's currency allows.
+            self.currency(row, base, fee, "fee")?;
+            fee
+        };
+        if fee.is_sign_negative() || fee >= amount {
+            self.problem(
+                row,
+                Code::CsvAmount,
+                "fee",
+                &fee.to_string(),
+                format!("a fee of zero or more and less than the gift ({amount})"),
+            );
+            return None;
+        }
+        if !fee.is_zero() && self.rules.fee_account.is_none() {
+            self.problem(
+                row,
+                Code::CsvMissing,
+                "fee",
+                &fee.to_string(),
+                "fee_account = \"Expenses:...\" in [import.donations] (or the rules file): the expense the fee is charged to".into(),
+            );
+            return None;
+        }
+        Some(fee)
+    }
+
+    /// The fund fees are charged to.
+    fn fee_fund(&self) -> String {
+        self.rules
+            .fee_fund
+            .clone()
+            .unwrap_or_else(|| self.settings.default_fund.clone())
+    }
+
+    /// One gift as its own transaction: the net to the bank, the gross as
+    /// income of its fund, the fee (when there is one) as an expense.
+    fn single(&self, gift: GiftRow) -> Option<(NaiveDate, String, String)> {
+        let mut body = String::new();
+        for (name, value) in &gift.tags {
+            print::write_tag_line(&mut body, 4, name, value);
+        }
+        let net = money::checked_sub(gift.amount, gift.fee).ok()?;
+        print::write_posting_line(&mut body, &gift.asset, &gift.text_of(net), "", &gift.fund);
+        print::write_posting_line(&mut body, &gift.income, &gift.negative_text, "", &gift.fund);
+        if !gift.fee.is_zero() {
+            let account = self.rules.fee_account.clone().unwrap_or_default();
+            print::write_posting_line(
+                &mut body,
+                &account,
+                &gift.text_of(gift.fee),
+                "",
+                &self.fee_fund(),
+            );
+        }
+        Some((gift.date, gift.payee, body))
+    }
+
+    /// A payout bundling gifts: one transaction, dated on its latest gift,
+    /// with one posting per gift (its donor and tags below it), the fees
+    /// together, and one bank line for the net (in the gifts' fund when they
+    /// share one, else the fund fees are charged to; fundledger adds the
+    /// interfund postings).
+    fn payout(&self, reference: &str, gifts: &[GiftRow]) -> Option<(NaiveDate, String, String)> {
+        let first = gifts.first()?;
+        let date = gifts.iter().map(|g| g.date).max()?;
+        let gross = money::checked_sum(gifts.iter().map(|g| g.amount)).ok()?;
+        let fees = money::checked_sum(gifts.iter().map(|g| g.fee)).ok()?;
+        let net = money::checked_sub(gross, fees).ok()?;
+        let bank_fund = if gifts.iter().all(|g| g.fund == first.fund) {
+            first.fund.clone()
+        } else {
+            self.fee_fund()
+        };
+        let mut body = String::new();
+        print::write_tag_line(&mut body, 4, "payout", reference);
+        print::write_posting_line(&mut body, &first.asset, &first.text_of(net), "", &bank_fund);
+        for gift in gifts {
+            print::write_posting_line(&mut body, &gift.income, &gift.negative_text, "", &gift.fund);
+            for (name, value) in &gift.tags {
+                print::write_tag_line(&mut body, 4, name, value);
+            }
+        }
+        if !fees.is_zero() {
+            let account = self.rules.fee_account.clone().unwrap_or_default();
+            print::write_posting_line(
+                &mut body,
+                &account,
+                &first.text_of(fees),
+                "",
+                &self.fee_fund(),
+            );
+        }
+        let payee = format!("Payout {reference}: {} gift(s)", gifts.len());
         Some((date, payee, body))
+    }
+
+    /// The donor of a row: the donor column matched against the register by
+    /// id, payer reference, then folded name or reading; a name the register
+    /// does not hold adds a donor (listed in the summary); a name several
+    /// donors share is E903, asking for the id.
+    fn giver(&mut self, row: &Row, summary: &mut ImportSummary) -> Option<Giver> {
+        let cell = clean_text(self.field(row, "donor"));
+        if cell.is_empty() {
+            return Some(Giver::Anonymous);
+        }
+        let Some(register) = self.donors.as_mut() else {
+            return Some(Giver::Named(cell));
+        };
+        let namesakes: Vec<String> = match register.find(&cell) {
+            DonorMatch::Found(d) => {
+                return Some(Giver::Donor(
+                    d.id.clone(),
+                    d.display_name(false).to_string(),
+                ))
+            }
+            DonorMatch::Unknown if self.already => return Some(Giver::Anonymous),
+            DonorMatch::Unknown => {
+                let donor = register.add_named(&cell);
+                summary
+                    .new_donors
+                    .push((donor.id.clone(), donor.name.clone()));
+                return Some(Giver::Donor(
+                    donor.id.clone(),
+                    donor.display_name(false).to_string(),
+                ));
+            }
+            DonorMatch::Namesakes(donors) => donors
+                .iter()
+                .map(|d| format!("{} (line {})", d.id, d.line))
+                .collect(),
+        };
+        let register_path = self
+            .donors
+            .as_ref()
+            .map(|r| r.path().display().to_string())
+            .unwrap_or_default();
+        self.problems.push(
+            Diagnostic::new(
+                Code::AmbiguousDonor,
+                format!(
+                    "row {}, column `donor`: {} donors are named {cell:?}",
+                    row.line,
+                    namesakes.len()
+                ),
+            )
+            .at(Location {
+                path: self.path.to_path_buf(),
+                line: row.line,
+            })
+            .with_excerpt(vec![(row.line, row.raw.clone())])
+            .found(format!(
+                "{cell:?}, the name of {} in {register_path}",
+                namesakes.join(", ")
+            ))
+            .expected(
+                "the donor's id in column `donor` (fundledger never guesses between namesakes)",
+            ),
+        );
+        None
     }
 
     /// Adds a row's amount to its fund's total in the summary; a total that
@@ -1384,11 +1654,35 @@ fn child_named_in(text: &str) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
-/// The digest of a row's fields, in a fixed order.
+/// An imported entry: its header, import tags and body.
+fn entry_text(date: NaiveDate, payee: &str, id: &str, hash: &str, body: &str) -> String {
+    let mut text = String::new();
+    print::write_header(
+        &mut text,
+        &print::HeaderText {
+            date,
+            status: Status::Cleared,
+            code: None,
+            payee,
+        },
+    );
+    print::write_tag_line(&mut text, 4, "import", id);
+    print::write_tag_line(&mut text, 4, "importhash", hash);
+    text.push_str(body);
+    text
+}
+
+/// The digest of a row's fields, in a fixed order. The `fee` and `payout`
+/// columns count only when filled, so that files imported before they
+/// existed keep their digests (and are not imported twice).
 fn row_hash(kind: ImportKind, row: &Row) -> String {
     let mut hasher = Sha256::new();
     hasher.update(kind.name().as_bytes());
     for field in kind.fields() {
+        let value = row.fields.get(field).map(String::as_str).unwrap_or("");
+        if matches!(*field, "fee" | "payout") && value.is_empty() {
+            continue;
+        }
         hasher.update([0x1f]);
         hasher.update(
             row.fields
@@ -1486,19 +1780,52 @@ pub fn prepare(
         rows_read: rows.len(),
         ..ImportSummary::default()
     };
+    // The donor register, read with its fingerprint so that the donors
+    // the import adds are written with the journal, under its lock.
+    let mut donors_file = None;
+    let donors = match (request.kind, settings.from_file) {
+        (ImportKind::Donations, true) => {
+            let path = settings.root.join(crate::donors::DONORS_FILE_NAME);
+            let (file, old) = crate::write::SideFile::read(&path, &settings.journal)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            let register = if file.expected.is_none() {
+                DonorRegister::empty(&path)
+            } else {
+                match DonorRegister::parse(&path, &old) {
+                    Ok(register) => register,
+                    Err(problems) => return Ok(Err(problems)),
+                }
+            };
+            donors_file = Some((file, old));
+            Some(register)
+        }
+        _ => None,
+    };
     let mut reader = RowReader {
         path: request.csv,
         rules: &rules,
         settings,
         problems: Vec::new(),
+        donors,
+        already: false,
     };
     let existing = existing_ids(journal);
     let mut occurrences: HashMap<String, usize> = HashMap::new();
     let mut seen_in_file: HashMap<String, (String, u32)> = HashMap::new();
     let mut candidates = Vec::new();
     let mut scratch = ImportSummary::default();
+    // Rows sharing a payout reference, in the order payouts first appear.
+    let mut payouts: Vec<(String, Vec<(&Row, String)>)> = Vec::new();
     for row in &rows {
         let hash = row_hash(request.kind, row);
+        let payout = clean_text(reader.field(row, "payout")).replace(' ', "_");
+        if request.kind == ImportKind::Donations && !payout.is_empty() {
+            match payouts.iter_mut().find(|(p, _)| *p == payout) {
+                Some((_, members)) => members.push((row, hash)),
+                None => payouts.push((payout, vec![(row, hash)])),
+            }
+            continue;
+        }
         let reference = clean_text(reader.field(row, "reference")).replace(' ', "_");
         let id = if reference.is_empty() {
             let n = occurrences.entry(hash.clone()).or_insert(0);
@@ -1538,8 +1865,11 @@ pub fn prepare(
         // counted as new.
         let target = if already { &mut scratch } else { &mut summary };
         let problems_before = reader.problems.len();
+        reader.already = already;
         let made = match request.kind {
-            ImportKind::Donations => reader.donation(row, target),
+            ImportKind::Donations => reader
+                .donation(row, target)
+                .and_then(|gift| reader.single(gift)),
             ImportKind::Sales => reader.sale(row, target),
         };
         let Some((date, payee, body)) = made else {
@@ -1560,20 +1890,77 @@ pub fn prepare(
             summary.already_present += 1;
             continue;
         }
-        let mut text = String::new();
-        print::write_header(
-            &mut text,
-            &print::HeaderText {
-                date,
-                status: Status::Cleared,
-                code: None,
-                payee: &payee,
-            },
-        );
-        print::write_tag_line(&mut text, 4, "import", &id);
-        print::write_tag_line(&mut text, 4, "importhash", &hash);
-        text.push_str(&body);
-        candidates.push((date, text));
+        candidates.push((date, entry_text(date, &payee, &id, &hash, &body)));
+    }
+    // Each payout: one transaction, one import id for all its rows.
+    for (reference, members) in &payouts {
+        let id = format!("donations-payout-{reference}");
+        let mut hasher = Sha256::new();
+        for (_, hash) in members {
+            hasher.update(hash.as_bytes());
+            hasher.update([0x1f]);
+        }
+        let hash: String = hasher
+            .finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let first = members[0].0;
+        let already = match existing.get(&id) {
+            Some(e) if e.hash == hash => true,
+            Some(e) => {
+                reader.problems.push(
+                    Diagnostic::new(Code::ImportConflict, format!("payout {reference:?} (row {} and the rows sharing it) was imported before with other gifts", first.line))
+                        .at(Location { path: request.csv.to_path_buf(), line: first.line })
+                        .with_excerpt(vec![(first.line, first.raw.clone())])
+                        .found(format!("{}:{}: the payout as imported", e.location.path.display(), e.location.line))
+                        .expected("the payout's rows as imported before, or a new payout reference"),
+                );
+                continue;
+            }
+            None => false,
+        };
+        let target = if already { &mut scratch } else { &mut summary };
+        reader.already = already;
+        let problems_before = reader.problems.len();
+        let gifts: Vec<GiftRow> = members
+            .iter()
+            .filter_map(|(row, _)| reader.donation(row, target))
+            .collect();
+        if gifts.len() != members.len() {
+            continue;
+        }
+        if let Some(other) = gifts.iter().find(|g| g.currency != gifts[0].currency) {
+            reader.problem(
+                first,
+                Code::CsvAmount,
+                "currency",
+                &other.currency,
+                format!(
+                    "one currency per payout (its first gift is in {})",
+                    gifts[0].currency
+                ),
+            );
+            continue;
+        }
+        if already {
+            summary.already_present += members.len();
+            continue;
+        }
+        match reader.payout(reference, &gifts) {
+            Some((date, payee, body)) => {
+                candidates.push((date, entry_text(date, &payee, &id, &hash, &body)))
+            }
+            None if reader.problems.len() == problems_before => reader.problem(
+                first,
+                Code::Overflow,
+                "amount",
+                &first.raw,
+                "a payout whose total stays within 28 digits".into(),
+            ),
+            None => {}
+        }
     }
     if !reader.problems.is_empty() {
         return Ok(Err(reader.problems));
@@ -1582,10 +1969,21 @@ pub fn prepare(
     // In date order (stable: rows of one date keep the file's order).
     candidates.sort_by_key(|(date, _)| *date);
     let texts: Vec<String> = candidates.into_iter().map(|(_, text)| text).collect();
+    let donors = match (reader.donors, donors_file) {
+        (Some(register), Some((mut file, old))) if !register.added().is_empty() => {
+            file.text = register.appended_text(&old);
+            Some(crate::write::DonorsUpdate {
+                register: std::sync::Arc::new(register),
+                file,
+            })
+        }
+        _ => None,
+    };
     Ok(Ok(Prepared {
         text: texts.join("\n"),
         transactions: texts.len(),
         summary,
+        donors,
     }))
 }
 
@@ -1611,6 +2009,15 @@ pub fn summary_text(summary: &ImportSummary, dry_run: bool) -> String {
             "{product}: {} sold, {} returned, revenue {} {}",
             t.sold, t.returned, t.revenue, t.currency
         );
+    }
+    for (currency, fee) in &summary.fees {
+        let _ = writeln!(
+            out,
+            "fees: {fee} {currency} (gifts booked gross, fees as an expense)"
+        );
+    }
+    for (id, name) in &summary.new_donors {
+        let _ = writeln!(out, "new donor {id}: {name} (added to the donor register)");
     }
     for difference in &summary.price_differences {
         let _ = writeln!(out, "price differs from the catalogue: {difference}");

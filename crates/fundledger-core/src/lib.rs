@@ -70,6 +70,12 @@
 //! | E803 | a `document:` tag naming a file that does not exist |
 //! | E804 | a `document:` tag leading outside the ledger directory (absolute, `..`, or a symbolic link out) |
 //! | E901 | a row of the donor register (`donors.csv`) that cannot be read, located by row and column |
+//! | E902 | a `donor:` tag naming an id that is not in the donor register |
+//! | E903 | an import row naming a donor by a name several donors share (the id is asked for) |
+//! | E911 | `receipt`: a gift already covered by an issued receipt (names the earlier number) |
+//! | E912 | `receipt`: a donor not in the register, anonymous, or without a name or address |
+//! | E913 | a row of the receipts register (`receipts.csv`) that cannot be read |
+//! | E914 | `receipt`: a gift not in the base currency, or (for a copy) no longer in the journal |
 //! | W101 | dates out of order (warning) |
 //! | W102 | no price to value an amount in the base currency (warning, any fund) |
 //! | W103 | a bare journal's residual below display precision, posted to `NetAssets:Rounding` (warning) |
@@ -120,6 +126,7 @@ pub mod print;
 pub mod progress;
 pub mod query;
 pub mod raw;
+pub mod receipts;
 pub mod reconcile;
 pub mod remittances;
 pub mod render;

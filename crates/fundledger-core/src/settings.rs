@@ -312,6 +312,18 @@ pub struct ImportRules {
     /// Designation rules, tried in order (donations).
     #[serde(default)]
     pub designations: Option<Vec<Designation>>,
+    /// The expense account a gift's fee is charged to (donations: a `fee`
+    /// column, or `fee_per_gift`), such as `Expenses:Fundraising:Fees`.
+    #[serde(default)]
+    pub fee_account: Option<String>,
+    /// The fund that bears fees (default: the default fund).
+    #[serde(default)]
+    pub fee_fund: Option<String>,
+    /// A fee on every gift the file's `fee` column leaves empty, in the
+    /// gift's currency (the postal transfer charge the organisation bears),
+    /// written as a decimal string: `"130"`.
+    #[serde(default)]
+    pub fee_per_gift: Option<String>,
 }
 
 impl ImportRules {
@@ -347,6 +359,15 @@ impl ImportRules {
                 .designations
                 .clone()
                 .or_else(|| self.designations.clone()),
+            fee_account: over
+                .fee_account
+                .clone()
+                .or_else(|| self.fee_account.clone()),
+            fee_fund: over.fee_fund.clone().or_else(|| self.fee_fund.clone()),
+            fee_per_gift: over
+                .fee_per_gift
+                .clone()
+                .or_else(|| self.fee_per_gift.clone()),
         }
     }
 }
@@ -380,6 +401,16 @@ pub struct LoanSettings {
     /// The lender's name in Japanese reports (default: `lender`).
     #[serde(default)]
     pub lender_ja: Option<String>,
+    /// The public label reports show instead of the lender's name
+    /// ("Member A"), unless `--with-personal-data`; default:
+    /// `report.account_labels` of the account, else "Lender N" (N: the
+    /// loan's place in `[[loans]]`).
+    #[serde(default)]
+    pub label: Option<String>,
+    /// The public label in Japanese reports ("会員A"; default:
+    /// `report.account_labels_ja` of the account, else 「貸主N」).
+    #[serde(default)]
+    pub label_ja: Option<String>,
     /// The annual interest rate in percent, as text (`"0"`).
     #[serde(default)]
     pub interest_percent: Option<String>,
@@ -598,6 +629,8 @@ struct SettingsFile {
     advances: crate::advances::AdvanceSettings,
     #[serde(default)]
     remittances: crate::remittances::RemittanceSettings,
+    #[serde(default)]
+    receipts: crate::receipts::ReceiptSettings,
 }
 
 fn default_fiscal_year_start() -> String {
@@ -656,6 +689,11 @@ pub struct Settings {
     pub auto: bool,
     /// Whom loading tells how far it got (nobody by default).
     pub progress: crate::progress::Progress,
+    /// Show personal data in reports a board or the public reads (the
+    /// CLI's `--with-personal-data`): names of donors and lenders and
+    /// donors' addresses instead of their declared public labels. Never
+    /// read from `fundledger.toml`.
+    pub with_personal_data: bool,
     /// Account roots and their classes.
     pub account_classes: BTreeMap<String, AccountClass>,
     /// Match account roots case-insensitively (bare journals).
@@ -672,6 +710,10 @@ pub struct Settings {
     pub default_fund: String,
     /// True when read from a `fundledger.toml` (stricter checks apply).
     pub from_file: bool,
+    /// The donor register to check against instead of reading `donors.csv`:
+    /// set by an import while it validates the journal it is about to write
+    /// with the donors it adds.
+    pub donors: Option<std::sync::Arc<crate::donors::DonorRegister>>,
     /// The self-reliance product catalogue.
     pub products: Vec<ProductSettings>,
     /// Import defaults.
@@ -688,6 +730,8 @@ pub struct Settings {
     pub advances: crate::advances::AdvanceSettings,
     /// Money sent abroad (`[remittances]`).
     pub remittances: crate::remittances::RemittanceSettings,
+    /// Donation receipts (`[receipts]`).
+    pub receipts: crate::receipts::ReceiptSettings,
 }
 
 fn default_account_classes() -> BTreeMap<String, AccountClass> {
@@ -744,6 +788,7 @@ impl Settings {
             strict: false,
             auto: false,
             progress: Default::default(),
+            with_personal_data: false,
             account_classes: default_account_classes(),
             classes_ignore_case: true,
             declared_accounts: None,
@@ -752,6 +797,7 @@ impl Settings {
             funds: Vec::new(),
             default_fund: BARE_DEFAULT_FUND.to_string(),
             from_file: false,
+            donors: None,
             products: Vec::new(),
             import: ImportSettings::default(),
             loans: Vec::new(),
@@ -763,6 +809,7 @@ impl Settings {
             reconcile: crate::reconcile::ReconcileSettings::default(),
             advances: crate::advances::AdvanceSettings::default(),
             remittances: crate::remittances::RemittanceSettings::default(),
+            receipts: crate::receipts::ReceiptSettings::default(),
         }
     }
 
@@ -1026,6 +1073,7 @@ impl Settings {
             strict: file.strict,
             auto: false,
             progress: Default::default(),
+            with_personal_data: false,
             account_classes,
             classes_ignore_case: false,
             declared_accounts,
@@ -1034,6 +1082,7 @@ impl Settings {
             funds: file.funds,
             default_fund,
             from_file: true,
+            donors: None,
             products: file.products,
             import: file.import,
             loans: file.loans,
@@ -1042,6 +1091,7 @@ impl Settings {
             reconcile: file.reconcile,
             advances: file.advances,
             remittances: file.remittances,
+            receipts: file.receipts,
         })
     }
 

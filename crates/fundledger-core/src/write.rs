@@ -451,6 +451,72 @@ fn separator(journal: &Path) -> Result<&'static str, WriteError> {
     })
 }
 
+/// A file beside the journal written with it, under its lock (the donor
+/// register an import adds donors to): replaced by a temporary file renamed
+/// over it just before the journal, only when the journal is, and refused if
+/// it changed since it was read.
+#[derive(Clone, Debug)]
+pub struct SideFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Its fingerprint when it was read (`None`: it did not exist).
+    pub expected: Option<Fingerprint>,
+    /// The new content.
+    pub text: String,
+    /// The file whose mode, group and (as root) owner a new file takes (the
+    /// journal), so that whoever may write the journal may write it too.
+    pub like: PathBuf,
+}
+
+impl SideFile {
+    /// Reads `path` (absent: empty) with its fingerprint, to be changed; a
+    /// new file will take the mode and owner of `like`.
+    ///
+    /// # Errors
+    /// When the file exists but cannot be read.
+    pub fn read(path: &Path, like: &Path) -> Result<(SideFile, String), WriteError> {
+        let expected = match fs::symlink_metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            _ => Some(Fingerprint::of(path)?),
+        };
+        let old = match &expected {
+            None => String::new(),
+            Some(_) => {
+                fs::read_to_string(path).map_err(io(format!("cannot read {}", path.display())))?
+            }
+        };
+        Ok((
+            SideFile {
+                path: path.to_path_buf(),
+                expected,
+                text: old.clone(),
+                like: like.to_path_buf(),
+            },
+            old,
+        ))
+    }
+
+    /// True when the file is still as it was read.
+    fn unchanged(&self) -> Result<bool, WriteError> {
+        match &self.expected {
+            None => Ok(fs::symlink_metadata(&self.path).is_err()),
+            Some(expected) => {
+                Ok(Fingerprint::of(&self.path)? == *expected && expected.same_stat(&self.path)?)
+            }
+        }
+    }
+
+    /// Writes the new content to a flushed temporary file beside the file.
+    fn write_temporary(&self) -> Result<tempfile::NamedTempFile, WriteError> {
+        if self.expected.is_some() {
+            refuse_unsafe_target(&self.path)?;
+            synced_temporary(&self.path, &self.path, &self.text)
+        } else {
+            synced_temporary(&self.path, &self.like, &self.text)
+        }
+    }
+}
+
 /// What an append adds.
 pub struct Append<'a> {
     /// The journal as the caller saw it when preparing `text`.
@@ -467,6 +533,8 @@ pub struct Append<'a> {
     /// [`load::load_continued`]), which gives what loading the whole new
     /// file would.
     pub previous: Option<Loaded>,
+    /// Files written with the journal (renamed just before it).
+    pub side_files: &'a [SideFile],
 }
 
 /// Appends entries to the journal of `settings`, as described in the module
@@ -484,14 +552,43 @@ pub fn append(
 ) -> Result<Loaded, WriteError> {
     let target = write_target(settings)?;
     remove_stale_temporaries(&target)?;
+    for side in append.side_files {
+        remove_stale_temporaries(&side.path)?;
+    }
     crash_point("locked");
     let (temp, loaded) = write_and_validate(settings, &target, &mut append)?;
+    let side_temps = append
+        .side_files
+        .iter()
+        .map(SideFile::write_temporary)
+        .collect::<Result<Vec<_>, _>>()?;
+    if !side_temps.is_empty() {
+        crash_point("side-temp-written");
+    }
     pause_point("validated");
     // The last look before the rename: a writer that ignored the lock (an
     // editor saving, `>>`) during the copy and validation is caught here.
     if Fingerprint::of(&target)? != *append.expected || !append.expected.same_stat(&target)? {
         return Err(WriteError::Changed(settings.journal.clone()));
     }
+    for side in append.side_files {
+        if !side.unchanged()? {
+            return Err(WriteError::Changed(side.path.clone()));
+        }
+    }
+    // The side files first: a crash before the journal's rename leaves them
+    // new and the journal old, which a re-run finds and completes (an
+    // import finds the donors it added by name).
+    for (side, side_temp) in append.side_files.iter().zip(side_temps) {
+        side_temp.persist(&side.path).map_err(|e| WriteError::Io {
+            action: format!(
+                "cannot rename the temporary file over {}",
+                side.path.display()
+            ),
+            error: e.error,
+        })?;
+    }
+    crash_point("side-files-renamed");
     temp.persist(&target).map_err(|e| WriteError::Io {
         action: format!("cannot rename the temporary file over {}", target.display()),
         error: e.error,
@@ -534,23 +631,7 @@ pub fn replace_files(_lock: &JournalLock, replacements: &[Replacement]) -> Resul
     }
     let mut temps = Vec::with_capacity(replacements.len());
     for r in replacements {
-        let dir = parent_dir(&r.path);
-        let mut temp = tempfile::Builder::new()
-            .prefix(&temp_prefix(&r.path))
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(io(format!(
-                "cannot create a temporary file in {}",
-                dir.display()
-            )))?;
-        keep_ownership_and_mode(&r.path, temp.as_file());
-        temp.write_all(r.text.as_bytes())
-            .and_then(|()| temp.flush())
-            .map_err(io("cannot write the temporary file"))?;
-        temp.as_file()
-            .sync_all()
-            .map_err(io("cannot flush the temporary file to disk"))?;
-        temps.push(temp);
+        temps.push(synced_temporary(&r.path, &r.path, &r.text)?);
     }
     crash_point("temp-synced");
     pause_point("validated");
@@ -568,6 +649,70 @@ pub fn replace_files(_lock: &JournalLock, replacements: &[Replacement]) -> Resul
     }
     crash_point("renamed");
     Ok(())
+}
+
+/// Writes `text` as the whole of `path`, a file kept beside the journal
+/// (the receipts register), the way [`replace_files`] replaces a file: a
+/// temporary file in the same directory, flushed to disk, renamed over,
+/// the directory flushed. A new file takes the mode and group of `like`
+/// (the journal); an existing one keeps its own. Call it while holding
+/// the journal's [`JournalLock`], which is what makes read-modify-write
+/// of such a file safe against a second fundledger.
+///
+/// # Errors
+/// [`WriteError`]; the file is then unchanged.
+pub fn replace_or_create(
+    _lock: &JournalLock,
+    path: &Path,
+    like: &Path,
+    text: &str,
+) -> Result<(), WriteError> {
+    let exists = fs::symlink_metadata(path).is_ok();
+    if exists {
+        refuse_unsafe_target(path)?;
+    }
+    let temp = synced_temporary(path, if exists { path } else { like }, text)?;
+    crash_point("temp-synced");
+    temp.persist(path).map_err(|e| WriteError::Io {
+        action: format!("cannot rename the temporary file over {}", path.display()),
+        error: e.error,
+    })?;
+    sync_directory(&parent_dir(path))?;
+    crash_point("renamed");
+    Ok(())
+}
+
+/// An empty temporary file beside `path` (`.fundledger-write-NAME-*.tmp`),
+/// with the mode and group of `like`.
+fn temporary_beside(path: &Path, like: &Path) -> Result<tempfile::NamedTempFile, WriteError> {
+    let dir = parent_dir(path);
+    let temp = tempfile::Builder::new()
+        .prefix(&temp_prefix(path))
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(io(format!(
+            "cannot create a temporary file in {}",
+            dir.display()
+        )))?;
+    keep_ownership_and_mode(like, temp.as_file());
+    Ok(temp)
+}
+
+/// A temporary file beside `path` holding `text`, with the mode and group
+/// of `like`, flushed to disk: what is renamed over `path`.
+fn synced_temporary(
+    path: &Path,
+    like: &Path,
+    text: &str,
+) -> Result<tempfile::NamedTempFile, WriteError> {
+    let mut temp = temporary_beside(path, like)?;
+    temp.write_all(text.as_bytes())
+        .and_then(|()| temp.flush())
+        .map_err(io("cannot write the temporary file"))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(io("cannot flush the temporary file to disk"))?;
+    Ok(temp)
 }
 
 /// Refuses a file that cannot be replaced by rename without harm: a symbolic
@@ -613,16 +758,7 @@ fn write_and_validate(
     if !append.expected.same_stat(target)? {
         return Err(WriteError::Changed(journal.clone()));
     }
-    let dir = parent_dir(target);
-    let mut temp = tempfile::Builder::new()
-        .prefix(&temp_prefix(target))
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(io(format!(
-            "cannot create a temporary file in {}",
-            dir.display()
-        )))?;
-    keep_ownership_and_mode(target, temp.as_file());
+    let mut temp = temporary_beside(target, target)?;
     // How many lines of the new journal are the old one's.
     let mut old_lines;
     {
@@ -890,6 +1026,19 @@ pub struct Addition<T> {
     pub transactions: usize,
     /// Anything else the caller wants back (an import summary).
     pub value: T,
+    /// The donor register with the donors the change adds (an import's new
+    /// donors), written with the journal; the new journal is validated
+    /// against it.
+    pub donors: Option<DonorsUpdate>,
+}
+
+/// The donors a change adds: the register with them, and its file's new text.
+#[derive(Clone, Debug)]
+pub struct DonorsUpdate {
+    /// The register with the added donors.
+    pub register: std::sync::Arc<crate::donors::DonorRegister>,
+    /// `donors.csv`, with its new text.
+    pub file: SideFile,
 }
 
 /// How a change runs.
@@ -1011,19 +1160,27 @@ pub fn change_with<T>(
     if addition.transactions == 0 {
         return Ok(addition);
     }
+    // The new journal is checked against the register it will be read with.
+    let mut validating = settings.clone();
+    let mut side_files = Vec::new();
+    if let Some(update) = &addition.donors {
+        validating.donors = Some(update.register.clone());
+        side_files.push(update.file.clone());
+    }
     let mut request = Append {
         expected: &before,
         text: &addition.text,
         transactions: addition.transactions,
         transactions_before,
         previous,
+        side_files: &side_files,
     };
     match &lock {
         Some(lock) => {
-            append(settings, lock, request)?;
+            append(&validating, lock, request)?;
         }
         None => {
-            write_and_validate(settings, &target, &mut request)?;
+            write_and_validate(&validating, &target, &mut request)?;
         }
     }
     Ok(addition)

@@ -175,9 +175,7 @@ pub fn loans(
     let (mut borrowed_total, mut repaid_total) = (Decimal::ZERO, Decimal::ZERO);
     for (account, loan) in &per_account {
         let settings_loan = settings.loans.iter().find(|l| l.account == *account);
-        let lender = settings_loan
-            .map(|l| words::lender(l, language))
-            .unwrap_or_else(|| account.rsplit(':').next().unwrap_or(account).to_string());
+        let lender = words::lender(settings, account, language);
         let outstanding = money::checked_sub(loan.borrowed, loan.repaid)?;
         let due = settings_loan.and_then(|l| l.due);
         let days = loan.first.map(|f| (as_of - f).num_days()).unwrap_or(0);
@@ -376,12 +374,7 @@ pub fn loans(
     let mut totals = [Decimal::ZERO; 4];
     for m in &movements {
         let row = [m.opening, m.borrowed, m.repaid, m.closing];
-        let lender = settings
-            .loans
-            .iter()
-            .find(|l| l.account == m.account)
-            .map(|l| words::lender(l, language))
-            .unwrap_or_else(|| m.lender.clone());
+        let lender = words::lender(settings, &m.account, language);
         movement.amounts(lender, 1, RowKind::Line, &row);
         for (t, v) in totals.iter_mut().zip(row) {
             super::acc(t, v)?;
@@ -686,14 +679,9 @@ pub fn outputs(
             let dimension = ["route", "region"]
                 .iter()
                 .find_map(|tag| {
-                    journal.posting_tag(p, tag).map(|v| {
-                        let value = words::tag_value(settings, tag, v, language);
-                        match (language, *tag) {
-                            (Language::En, "route") => format!("route {value}"),
-                            (Language::Ja, "route") => format!("経路 {value}"),
-                            _ => value,
-                        }
-                    })
+                    journal
+                        .posting_tag(p, tag)
+                        .map(|v| words::dimension(settings, tag, v, language))
                 })
                 .unwrap_or_default();
             super::acc(entry.sums.entry(dimension.clone()).or_default(), p.quantity)?;

@@ -40,7 +40,7 @@ use serde::Serialize;
 
 use super::valued::Valued;
 use super::ReportError;
-use crate::journal::FundId;
+use crate::journal::{AccountId, FundId, Journal};
 use crate::money::{self, Decimal};
 use crate::query::account_matches;
 use crate::settings::{AccountClass, NatureGroup, Restriction};
@@ -100,6 +100,28 @@ pub enum IncomeCategory {
     Sales,
     /// Anything else (その他収益).
     Other,
+}
+
+/// True for an account the statements report as an exchange result.
+fn is_fx_account(report: &crate::settings::ReportSettings, account: &str) -> bool {
+    report
+        .fx_accounts
+        .iter()
+        .any(|a| account_matches(account, a))
+}
+
+/// The income category of an account as the statements classify it (an
+/// income account that is not an exchange result), else `None`: what
+/// `report donors` counts as a gift (contributions and gifts in kind) is
+/// exactly what the statement of activities shows on those lines.
+pub fn gift_kind(journal: &Journal, account: crate::journal::AccountId) -> Option<IncomeCategory> {
+    let name = journal.account_name(account);
+    match journal.account_class(account) {
+        Some(AccountClass::Income) if !is_fx_account(&journal.settings().report, name) => {
+            Some(IncomeCategory::of(name))
+        }
+        _ => None,
+    }
 }
 
 impl IncomeCategory {
@@ -239,6 +261,23 @@ pub struct Classified<'v, 'j> {
     pub balances: BTreeMap<BalanceLine, BTreeMap<FundId, Decimal>>,
     /// Whether the period has any transaction.
     pub has_transactions: bool,
+    /// The role of each account, by account index.
+    roles: Vec<Role>,
+}
+
+/// What a movement posting does to its fund's net assets, for reports that
+/// follow a fund's movements one by one (`report impact`): the same
+/// classification the statements sum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MovementKind {
+    /// Income (a gift, a grant, a sale...).
+    Income,
+    /// An expense (whatever its function; shared costs included).
+    Expense,
+    /// A foreign-exchange result.
+    Exchange,
+    /// A transfer between funds or another net-asset entry.
+    Transfer,
 }
 
 /// A figure a statement printed, keyed by what it measures, so that
@@ -350,10 +389,7 @@ impl<'v, 'j> Classified<'v, 'j> {
         let mut roles: Vec<Role> = Vec::with_capacity(journal.account_ids().count());
         for id in journal.account_ids() {
             let account = journal.account_name(id);
-            let is_fx = report
-                .fx_accounts
-                .iter()
-                .any(|a| account_matches(account, a));
+            let is_fx = is_fx_account(report, account);
             let role = match journal.account_class(id) {
                 None => Role::None,
                 Some(AccountClass::Assets) if account == generated.due_from => {
@@ -559,7 +595,22 @@ impl<'v, 'j> Classified<'v, 'j> {
             funds,
             balances,
             has_transactions,
+            roles,
         })
+    }
+
+    /// What a posting to `account` is among the fund movements, or `None`
+    /// for a balance-sheet account or one outside the statements.
+    pub fn movement_kind(&self, account: AccountId) -> Option<MovementKind> {
+        match self.roles.get(account.index())? {
+            Role::None | Role::Balance(_) => None,
+            Role::Shared { .. } | Role::Movement(Element::Expense { .. }) => {
+                Some(MovementKind::Expense)
+            }
+            Role::Movement(Element::Income(_)) => Some(MovementKind::Income),
+            Role::Movement(Element::Exchange) => Some(MovementKind::Exchange),
+            Role::Movement(Element::Transfer) => Some(MovementKind::Transfer),
+        }
     }
 
     /// The restriction of a fund.

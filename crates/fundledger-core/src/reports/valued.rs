@@ -3,17 +3,24 @@
 //! A posting in the base currency is worth its amount. Any other is worth
 //! its amount at the latest `P` price on or before its date (the same price
 //! for every posting of that commodity on that date, so a transaction's
-//! values still balance). The values of one transaction are then rounded to
-//! the base currency's precision by the **largest-remainder method**: each is
-//! rounded toward zero, and the units left over go to the values with the
-//! largest remainders, so the rounded values of every transaction sum to
-//! exactly zero, like the postings themselves. All statements are built on
-//! these values, which is what lets them tie to the yen.
+//! values still balance in every fund). The values are then rounded to the
+//! base currency's precision **per transaction and fund** by the
+//! **largest-remainder method** (`largest_remainder`): each value of one
+//! fund in one transaction is rounded to the nearest unit (half to even),
+//! and the units that rounding gained or lost are taken from, or given to,
+//! that fund's values whose rounding moved them furthest. So the rounded values of every transaction
+//! sum to exactly zero in every fund (and so overall), like the postings
+//! themselves. Rounding the whole transaction at once would keep only the
+//! overall sum: a foreign amount spread over funds (with its interfund legs)
+//! could then leave one fund a unit up and another a unit down, and that
+//! fund's net assets from its movements would differ from its assets less
+//! liabilities. All statements are built on these values, which is what lets
+//! them tie to the yen in every fund.
 
 use chrono::NaiveDate;
 
 use super::ReportError;
-use crate::journal::{CommodityId, Journal, Posting, PostingKind, Transaction};
+use crate::journal::{CommodityId, FundId, Journal, Posting, PostingKind, Transaction};
 use crate::money::{self, Decimal, RoundingStrategy};
 use crate::valuation::Valuer;
 
@@ -44,7 +51,8 @@ impl<'j> Valued<'j> {
         let base = valuer.base();
         let precision = journal.precision(base).unwrap_or(0);
         let mut values = vec![Decimal::ZERO; journal.all_postings().len()];
-        let mut exact: Vec<(usize, Decimal)> = Vec::new();
+        // (fund, posting index, exact value) of one transaction; reused.
+        let mut exact: Vec<(FundId, usize, Decimal)> = Vec::new();
         for t in journal.transactions() {
             let range = t.posting_range();
             exact.clear();
@@ -75,17 +83,24 @@ impl<'j> Valued<'j> {
                             ))
                         })?
                 };
-                exact.push((range.start + offset, value));
+                exact.push((p.fund, range.start + offset, value));
             }
             // Amounts in the base currency need no rounding.
-            if exact.iter().all(|(_, v)| v.scale() <= precision) {
-                for &(index, value) in &exact {
+            if exact.iter().all(|(_, _, v)| v.scale() <= precision) {
+                for &(_, index, value) in &exact {
                     values[index] = value;
                 }
                 continue;
             }
-            for (index, value) in largest_remainder(&exact, precision)? {
-                values[index] = value;
+            // Each fund's values balance on their own (the journal's
+            // invariant, per fund and commodity, at one price per commodity
+            // and day), so each fund is rounded on its own: its rounded
+            // values then sum to zero too.
+            exact.sort_by_key(|&(fund, index, _)| (fund, index));
+            for fund_values in exact.chunk_by(|a, b| a.0 == b.0) {
+                for (index, value) in largest_remainder(fund_values, precision)? {
+                    values[index] = value;
+                }
             }
         }
         Ok(Valued {
@@ -185,24 +200,32 @@ impl Shown<'_> {
     }
 }
 
-/// Rounds values that sum to zero so that they still sum to zero (the
-/// largest-remainder method): each to the nearest unit (half to even), then
-/// the units the rounding gained or lost are taken back from, or given to,
-/// the values whose rounding moved them furthest, one unit each.
+/// Rounds one fund's values in one transaction, which sum to zero, so that
+/// they still sum to zero (the largest-remainder method): each to the
+/// nearest unit (half to even), then the units the rounding gained or lost
+/// are taken back from, or given to, the values whose rounding moved them
+/// furthest, one unit each (of two equally far, the earlier posting).
+///
+/// `exact` is (fund, posting index, exact value); the answer is (posting
+/// index, rounded value).
+///
+/// # Errors
+/// [`ReportError::Overflow`] on overflow; [`ReportError::DoesNotTie`] when the
+/// exact values do not sum to a whole number of units (a fundledger bug: the
+/// journal's invariants make each fund's values sum to zero).
 fn largest_remainder(
-    exact: &[(usize, Decimal)],
+    exact: &[(FundId, usize, Decimal)],
     precision: u32,
 ) -> Result<Vec<(usize, Decimal)>, ReportError> {
-    let mut rounded: Vec<(usize, Decimal, Decimal)> = exact
-        .iter()
-        .map(|&(i, v)| {
-            let r = money::round(v, precision, RoundingStrategy::MidpointNearestEven);
-            (i, r, v - r)
-        })
-        .collect();
+    // (posting index, rounded value, exact − rounded).
+    let mut rounded: Vec<(usize, Decimal, Decimal)> = Vec::with_capacity(exact.len());
+    for &(_, index, value) in exact {
+        let near = money::round(value, precision, RoundingStrategy::MidpointNearestEven);
+        rounded.push((index, near, money::checked_sub(value, near)?));
+    }
     let unit = Decimal::new(1, precision);
-    let exact_sum = money::checked_sum(exact.iter().map(|(_, v)| *v))?;
-    let rounded_sum = money::checked_sum(rounded.iter().map(|(_, r, _)| *r))?;
+    let exact_sum = money::checked_sum(exact.iter().map(|&(_, _, v)| v))?;
+    let rounded_sum = money::checked_sum(rounded.iter().map(|&(_, r, _)| r))?;
     let mut residual = money::checked_sub(exact_sum, rounded_sum)?;
     // Positive residual: units are missing; give them to the values rounded
     // down the most (largest error). Negative: take them from the values
@@ -220,10 +243,10 @@ fn largest_remainder(
         let step = if residual.is_sign_positive() {
             unit
         } else {
-            -unit
+            money::negate(unit)
         };
-        rounded[k].1 += step;
-        residual -= step;
+        rounded[k].1 = money::checked_add(rounded[k].1, step)?;
+        residual = money::checked_sub(residual, step)?;
     }
     if !residual.is_zero() {
         return Err(ReportError::DoesNotTie(format!(
@@ -261,9 +284,18 @@ mod tests {
         Decimal::from_str(s).unwrap()
     }
 
+    /// (fund 0, index, value) for each value, as [`Valued::new`] passes them.
+    fn one_fund(values: &[&str]) -> Vec<(FundId, usize, Decimal)> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(k, v)| (FundId(0), k, d(v)))
+            .collect()
+    }
+
     #[test]
     fn largest_remainder_keeps_the_sum_at_zero() {
-        let exact = vec![(0, d("100.4")), (1, d("100.4")), (2, d("-200.8"))];
+        let exact = one_fund(&["100.4", "100.4", "-200.8"]);
         let rounded = largest_remainder(&exact, 0).unwrap();
         let sum: Decimal = rounded.iter().map(|(_, v)| *v).sum();
         assert_eq!(sum, Decimal::ZERO);
@@ -273,12 +305,7 @@ mod tests {
             rounded.iter().map(|(_, v)| *v).collect::<Vec<_>>(),
             vec![d("101"), d("100"), d("-201")]
         );
-        let exact = vec![
-            (0, d("0.333")),
-            (1, d("0.333")),
-            (2, d("0.334")),
-            (3, d("-1")),
-        ];
+        let exact = one_fund(&["0.333", "0.333", "0.334", "-1"]);
         let rounded = largest_remainder(&exact, 0).unwrap();
         assert_eq!(
             rounded.iter().map(|(_, v)| *v).sum::<Decimal>(),
@@ -288,5 +315,103 @@ mod tests {
             rounded.iter().filter(|(_, v)| *v == Decimal::ONE).count(),
             1
         );
+    }
+
+    /// Loads `text` with yen as the base currency, the default fund
+    /// `General` and the restricted funds `FoodAid` and `Shelters`.
+    fn valued_journal(text: &str) -> crate::Loaded {
+        use crate::settings::{FundSettings, Restriction};
+        let path = std::path::Path::new("t.ledger");
+        let mut settings = crate::Settings::for_bare_journal(path);
+        settings.base_currency = Some("JPY".into());
+        for (fund, restriction) in [
+            ("General", Restriction::Unrestricted),
+            ("FoodAid", Restriction::Restricted),
+            ("Shelters", Restriction::Restricted),
+        ] {
+            settings.funds.push(FundSettings {
+                id: fund.into(),
+                name: fund.into(),
+                restriction,
+                purpose: None,
+                default: fund == "General",
+                expense_accounts: None,
+                name_ja: None,
+                purpose_ja: None,
+                income_accounts: Vec::new(),
+            });
+        }
+        let loaded = crate::load::load_text(settings, path, text.to_string()).unwrap();
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        loaded
+    }
+
+    /// The regression: dollars spread over funds at 110 yen to the dollar,
+    /// where 5 cents is 5.5 yen. Rounded as one transaction, the yen
+    /// balanced overall but not per fund, which left a fund's net assets
+    /// from its movements a yen off its assets less liabilities, and the
+    /// statement engine refused every statement. Rounded per transaction
+    /// and fund, every fund balances to the yen: a gift received in
+    /// General's bank for Shelters (with interfund legs), and spending in
+    /// two funds whose roundings cancel out over the transaction.
+    #[test]
+    fn a_foreign_transaction_spread_over_funds_balances_in_every_fund() {
+        let text = "P 2000-05-10 USD 110 JPY\n\n\
+            2000-05-01 * Yen gift\n    \
+            Assets:Bank  100 JPY  ; fund: FoodAid\n    \
+            Income:Gifts  -100 JPY  ; fund: FoodAid\n\n\
+            2000-05-10 * Dollar gift for Shelters, received by General\n    \
+            Assets:Bank  0.45 USD  ; fund: General\n    \
+            Income:Gifts  -0.30 USD  ; fund: Shelters\n    \
+            Income:Gifts:Matched  -0.15 USD  ; fund: Shelters\n\n\
+            2000-05-11 * Dollars spent for two funds\n    \
+            Expenses:Food  0.05 USD  ; fund: FoodAid\n    \
+            Expenses:Food  0.05 USD  ; fund: FoodAid\n    \
+            Assets:Bank  -0.10 USD  ; fund: FoodAid\n    \
+            Expenses:Food  0.15 USD  ; fund: Shelters\n    \
+            Expenses:Food  0.15 USD  ; fund: Shelters\n    \
+            Assets:Bank  -0.30 USD  ; fund: Shelters\n";
+        let loaded = valued_journal(text);
+        let valued = Valued::new(&loaded.journal).unwrap();
+        let journal = valued.journal;
+        let transactions = journal.transactions();
+        assert_eq!(transactions.len(), 3);
+        // Every transaction, in every fund, sums to zero after rounding.
+        for t in transactions {
+            let mut per_fund = std::collections::BTreeMap::new();
+            for i in t.posting_range() {
+                let fund = journal.fund_name(journal.all_postings()[i].fund);
+                *per_fund.entry(fund).or_insert(Decimal::ZERO) += valued.value(i);
+            }
+            assert!(
+                per_fund.values().all(|v| v.is_zero()),
+                "transaction at line {}: {per_fund:?}",
+                t.line
+            );
+        }
+        let values_of = |k: usize| -> Vec<Decimal> {
+            transactions[k]
+                .posting_range()
+                .map(|i| valued.value(i))
+                .collect()
+        };
+        // The gift: 49.5 in General's bank; −33 and −16.5 in Shelters; the
+        // interfund legs −49.5 (General) and 49.5 (Shelters). To the nearest
+        // yen (half to even) that is 50, −33, −16, −50, 50: a yen over,
+        // which rounding the whole transaction took from General's bank
+        // (General −1, Shelters +1). Per fund, General's values already sum
+        // to zero and Shelters' yen is taken from its own −16.5.
+        assert_eq!(values_of(1), ["50", "-33", "-17", "-50", "50"].map(d));
+        // The spending: FoodAid's 5.5 + 5.5 − 11 rounds to 6 + 6 − 11 (a
+        // yen over) and Shelters' 16.5 + 16.5 − 33 to 16 + 16 − 33 (a yen
+        // under). Over the whole transaction that is zero, so rounding it as
+        // one left both funds a yen off; per fund, each is put right on its
+        // own value rounded furthest (the earlier on a tie).
+        assert_eq!(values_of(2), ["5", "6", "-11", "17", "16", "-33"].map(d));
+        // So the statement engine's two computations of each fund's net
+        // assets agree.
+        let begin = NaiveDate::from_ymd_opt(2000, 4, 1).unwrap();
+        let year_end = NaiveDate::from_ymd_opt(2001, 4, 1).unwrap();
+        assert!(super::super::engine::Classified::new(&valued, begin, year_end).is_ok());
     }
 }

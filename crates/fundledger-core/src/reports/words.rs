@@ -174,12 +174,40 @@ pub fn product(product: &crate::settings::ProductSettings, language: Language) -
     }
 }
 
-/// The name of a lender in a language.
-pub fn lender(loan: &crate::settings::LoanSettings, language: Language) -> String {
-    match (language, &loan.lender_ja) {
-        (Language::Ja, Some(name)) => name.clone(),
-        _ => loan.lender.clone(),
+/// How a report a board or the public reads names the lender of a
+/// member-loan account: with `settings.with_personal_data`, the lender's
+/// name (`lender`/`lender_ja` of `[[loans]]`, else the account's last part);
+/// otherwise the declared label (`label`/`label_ja`, else the account's
+/// `report.account_labels`), else "Lender N" / 「貸主N」 after the loan's
+/// place in `[[loans]]`, or "Undeclared lender" for an account `[[loans]]`
+/// does not list. Names in account paths never reach such a report unasked.
+pub fn lender(settings: &Settings, account: &str, language: Language) -> String {
+    let position = settings.loans.iter().position(|l| l.account == account);
+    let loan = position.map(|i| &settings.loans[i]);
+    if settings.with_personal_data {
+        return match (loan, language) {
+            (Some(l), Language::Ja) => l.lender_ja.clone().unwrap_or_else(|| l.lender.clone()),
+            (Some(l), Language::En) => l.lender.clone(),
+            (None, _) => account.rsplit(':').next().unwrap_or(account).to_string(),
+        };
     }
+    let declared = loan.and_then(|l| match language {
+        Language::Ja => l.label_ja.clone().or_else(|| l.label.clone()),
+        Language::En => l.label.clone(),
+    });
+    let labelled = || {
+        let labels = match language {
+            Language::Ja => &settings.report.account_labels_ja,
+            Language::En => &settings.report.account_labels,
+        };
+        labels.get(account).cloned()
+    };
+    declared
+        .or_else(labelled)
+        .unwrap_or_else(|| match position {
+            Some(i) => format!("{}{}", pick(language, "Lender ", "貸主"), i + 1),
+            None => pick(language, "Undeclared lender", "未登録の貸主").to_string(),
+        })
 }
 
 /// The label of a tag's value (`region` `South-East` → "South-East Asia"),
@@ -193,6 +221,17 @@ pub fn tag_value(settings: &Settings, tag: &str, value: &str, language: Language
         Language::En => english,
     }
     .unwrap_or_else(|| value.to_string())
+}
+
+/// What an output is broken down by, in words: a route (`route RN-01`,
+/// `経路 RN-01`) or a region's label.
+pub fn dimension(settings: &Settings, tag: &str, value: &str, language: Language) -> String {
+    let value = tag_value(settings, tag, value, language);
+    match (language, tag) {
+        (Language::En, "route") => format!("route {value}"),
+        (Language::Ja, "route") => format!("経路 {value}"),
+        _ => value,
+    }
 }
 
 /// A month as a language writes it in a table (`2000-04`; `2000年4月`).

@@ -1970,7 +1970,6 @@ impl<'s> Builder<'s> {
         }
     }
 
-    /// Appends one processed transaction.
     /// Brings the running balances up to the postings committed so far.
     fn update_running(
         &mut self,
@@ -2165,7 +2164,10 @@ pub const ACCOUNT_DEPTH_MAX: usize = 64;
 /// names exactly as the journal holds them.
 fn name_problem(what: &str, text: &str) -> Option<String> {
     // Printable ASCII and tabs, the common case, in one pass over the bytes.
-    if text.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) {
+    if text
+        .bytes()
+        .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+    {
         return None;
     }
     let bad = text

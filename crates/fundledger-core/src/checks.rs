@@ -38,11 +38,14 @@ fn with_line(journal: &Journal, sources: &SourceMap, d: Diagnostic) -> Diagnosti
     }
 }
 
+/// One whole-journal check, adding what it finds.
+type Check<'c> = dyn Fn(&mut Vec<Diagnostic>) + Sync + 'c;
+
 /// Runs every whole-journal check. The checks only read the journal, so
 /// they run side by side on the cores (in four groups: those that share a
 /// result run in one), and their findings are joined in a fixed order.
 pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
-    let group = |checks: &[&(dyn Fn(&mut Vec<Diagnostic>) + Sync)]| {
+    let group = |checks: &[&Check<'_>]| {
         let mut out = Vec::new();
         for check in checks {
             check(&mut out);

@@ -308,10 +308,12 @@ fn build(
             };
             let streamed = match (continued, text) {
                 (Some((files, first_line)), Some(text)) => source::stream_continued(
-                    &files,
-                    path,
+                    &source::Continuation {
+                        files: &files,
+                        journal: path,
+                        first_line,
+                    },
                     &root,
-                    first_line,
                     text,
                     &mut scanned,
                     &mut sink,

@@ -27,9 +27,12 @@ pub enum Step<'a> {
     End,
 }
 
+/// What is told each [`Step`].
+type Observer = dyn Fn(Step<'_>) + Send + Sync;
+
 /// Whom to tell about progress; cheap to clone (shared).
 #[derive(Clone, Default)]
-pub struct Progress(Option<Arc<dyn Fn(Step<'_>) + Send + Sync>>);
+pub struct Progress(Option<Arc<Observer>>);
 
 impl Progress {
     /// Tells `observer` every [`Step`].

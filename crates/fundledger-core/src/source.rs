@@ -528,25 +528,39 @@ pub(crate) fn stream_from(
     }
 }
 
-/// Reads `text` as lines `first_line`... of the journal file, continuing a
-/// load that read `files` (the journal file first, now at `journal`, and
-/// the files it includes) to its end in the state it started in
-/// ([`SourceMap::ended_plain`]), starting from `context` as that load did:
-/// what a load of the journal with `text` appended would read after the
-/// journal's own entries, without reading the journal again.
+/// Where text read by [`stream_continued`] goes: after the journal file
+/// of a load that read `files` (the journal file first, now at `journal`,
+/// and the files it includes) to its end in the state it started in
+/// ([`SourceMap::ended_plain`]), as its lines `first_line`...
+pub(crate) struct Continuation<'a> {
+    /// The files the load read.
+    pub(crate) files: &'a [PathBuf],
+    /// Where the journal file is now (with the text after it).
+    pub(crate) journal: &'a Path,
+    /// The line the text starts at.
+    pub(crate) first_line: u32,
+}
+
+/// Reads `text` as the lines after the journal file of a load
+/// ([`Continuation`]), starting from `context` as that load did: what a
+/// load of the journal with `text` appended would read after the journal's
+/// own entries, without reading the journal again.
 ///
 /// # Errors
 /// As [`stream`].
 pub(crate) fn stream_continued(
-    files: &[PathBuf],
-    journal: &Path,
+    after: &Continuation<'_>,
     root: &Path,
-    first_line: u32,
     text: String,
     diagnostics: &mut Diagnostics,
     sink: &mut Sink<'_>,
     context: ReadContext,
 ) -> std::io::Result<SourceMap> {
+    let Continuation {
+        files,
+        journal,
+        first_line,
+    } = *after;
     let mut reader = Reader::new(root, diagnostics, sink, context);
     reader
         .stack

@@ -1109,7 +1109,9 @@ pub(crate) fn lock_and_load(
     let before = Fingerprint::of(&target)?;
     let unchanged = (before.length, before.modified, before.identity) == stat_before
         && loaded.digest.as_deref() == Some(before.digest.as_slice());
-    if !unchanged && !(loaded.digest.is_none() && loaded.has_errors()) {
+    // A journal not read to its end has errors, which are refused below.
+    let refused_anyway = loaded.digest.is_none() && loaded.has_errors();
+    if !(unchanged || refused_anyway) {
         return Err(ChangeError::Write(WriteError::Changed(
             settings.journal.clone(),
         )));

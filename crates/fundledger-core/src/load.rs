@@ -2180,3 +2180,71 @@ fn name_problem(what: &str, text: &str) -> Option<String> {
         u32::from(bad)
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What two loads must agree on: every transaction and posting as laid
+    /// out, the name tables in id order, and the diagnostics.
+    fn shape(loaded: &Loaded) -> String {
+        let journal = &loaded.journal;
+        let names = |count: usize, name: &dyn Fn(u32) -> String| -> Vec<String> {
+            (0..count as u32).map(name).collect()
+        };
+        format!(
+            "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            journal.transactions(),
+            journal.all_postings(),
+            names(journal.accounts.len(), &|i| journal.accounts.name(i).into()),
+            names(journal.funds.len(), &|i| journal.funds.name(i).into()),
+            names(journal.commodities.len(), &|i| journal
+                .commodities
+                .name(i)
+                .into()),
+            journal.precisions,
+            journal.payees,
+            loaded.diagnostics,
+        )
+    }
+
+    #[test]
+    fn a_continued_load_is_a_load_of_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.ledger");
+        let old = "2000-01-01 * A\n    Assets:Bank  10 JPY  ; fund: F\n    Income:Gift\n\n2000-01-02 B\n    Expenses:Food  5.5 USD\n    Assets:Bank\n";
+        // New names, a new commodity, a balance assignment, a date out of
+        // order (a warning whose excerpt is read back from the file) and a
+        // transaction that does not balance.
+        let new = "2000-01-03 * C\n    Assets:Cash  1 EUR\n    Income:Gift  ; fund: G\n\n2000-01-01 * D\n    Assets:Bank  = 99 JPY\n    Income:Gift\n\n2000-01-04 E\n    Assets:Bank  1 JPY\n    Income:Gift  -2 JPY\n";
+        std::fs::write(&path, old).unwrap();
+        let settings = Settings::for_bare_journal(&path);
+        let loaded = load(settings.clone()).unwrap();
+        let lines = loaded
+            .continuable
+            .expect("a clean journal can be continued");
+        assert_eq!(lines, 7);
+        // One blank line between the journal and the new entries.
+        std::fs::write(&path, format!("{old}\n{new}")).unwrap();
+        let continued =
+            load_continued(settings.clone(), loaded, &path, lines + 2, new.to_string()).unwrap();
+        let whole = load(settings).unwrap();
+        assert!(whole.diagnostics.len() >= 2, "{:?}", whole.diagnostics);
+        assert_eq!(shape(&continued), shape(&whole));
+    }
+
+    #[test]
+    fn a_journal_ending_in_a_directive_s_scope_is_not_continued() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.ledger");
+        for text in [
+            "apply account Sub\n2000-01-01 A\n    Assets:Bank  1 JPY\n    Income:Gift\n",
+            "2000-01-01 A\n    Assets:Bank  1 JPY\n    Income:Gift\ncomment\nstill a comment\n",
+            "Y 2001\n",
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let loaded = load(Settings::for_bare_journal(&path)).unwrap();
+            assert_eq!(loaded.continuable, None, "{text:?}");
+        }
+    }
+}

@@ -32,6 +32,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub timings: bool,
 
+    /// Draw no progress bar (one is drawn on a terminal for work that takes
+    /// more than a second; never when standard error is a pipe or a file).
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
+
     /// Write the output to FILE (atomically) instead of standard output;
     /// its extension (.txt .csv .json .md .html .xlsx) sets the format
     /// unless -O is given.

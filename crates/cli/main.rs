@@ -6,6 +6,7 @@
 
 mod args;
 mod output;
+mod progress;
 
 use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
@@ -91,6 +92,7 @@ fn settings_for(cli: &Cli) -> Result<Settings, Failure> {
     settings.auto |= cli.auto;
     settings.with_personal_data |= cli.with_personal_data;
     settings.strict |= matches!(&cli.command, Command::Check(args) if args.strict);
+    settings.progress = progress::on_stderr(cli.quiet);
     Ok(settings)
 }
 

@@ -28,48 +28,83 @@ fn with_line(journal: &Journal, sources: &SourceMap, d: Diagnostic) -> Diagnosti
     });
     match file.and_then(|f| u32::try_from(f).ok()) {
         Some(file) if location.line > 0 => {
-            let text = sources
-                .line_text(SourcePos {
-                    file,
-                    line: location.line,
-                })
-                .to_string();
+            let text = sources.line_text(SourcePos {
+                file,
+                line: location.line,
+            });
             d.with_excerpt(vec![(location.line, text)])
         }
         _ => d,
     }
 }
 
-/// Runs every whole-journal check.
+/// One whole-journal check, adding what it finds.
+type Check<'c> = dyn Fn(&mut Vec<Diagnostic>) + Sync + 'c;
+
+/// Runs every whole-journal check. The checks only read the journal, so
+/// they run side by side on the cores (in four groups: those that share a
+/// result run in one), and their findings are joined in a fixed order.
 pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    declarations(journal, sources, &mut out);
-    dates_in_order(journal, sources, &mut out);
-    fund_purposes(journal, sources, &mut out);
-    restricted_gifts(journal, sources, &mut out);
-    let digits_within_limit = amount_digits(journal, sources, &mut out);
-    report_totals(journal, sources, digits_within_limit, &mut out);
-    crate::write_path::close::verify_closed_years(journal, sources, &mut out);
-    out.extend(crate::model::budget::check(journal, sources));
-    let has_assertions = journal.posting_extras.iter().any(|e| e.assertion.is_some());
-    let has_restricted = journal
-        .fund_ids()
-        .any(|f| journal.fund_restriction(f) != crate::model::settings::Restriction::Unrestricted);
-    if has_assertions || has_restricted {
-        let order = date_order(journal);
-        if has_assertions {
-            balance_assertions(journal, sources, &order, &mut out);
+    let group = |checks: &[&Check<'_>]| {
+        let mut out = Vec::new();
+        for check in checks {
+            check(&mut out);
         }
-        restricted_funds(journal, sources, &order, &mut out);
-    }
-    unpriced(journal, sources, &mut out);
-    let month_end = crate::monthend::reconcile::stale_accounts(journal)
-        .into_iter()
-        .chain(crate::monthend::advances::problems(journal))
-        .chain(crate::monthend::remittances::problems(journal))
-        .chain(crate::monthend::audit::document_problems(journal))
-        .chain(crate::donors::register::problems(journal));
-    out.extend(month_end.map(|d| with_line(journal, sources, d)));
+        out
+    };
+    let declared_and_dated = || {
+        group(&[
+            &|out| declarations(journal, sources, out),
+            &|out| dates_in_order(journal, sources, out),
+            &|out| fund_purposes(journal, sources, out),
+            &|out| restricted_gifts(journal, sources, out),
+        ])
+    };
+    let totals_and_closes = || {
+        group(&[
+            &|out| {
+                let digits_within_limit = amount_digits(journal, sources, out);
+                report_totals(journal, sources, digits_within_limit, out);
+            },
+            &|out| crate::write_path::close::verify_closed_years(journal, sources, out),
+            &|out| out.extend(crate::model::budget::check(journal, sources)),
+        ])
+    };
+    let in_date_order = || {
+        let mut out = Vec::new();
+        let has_assertions = journal.posting_extras.iter().any(|e| e.assertion.is_some());
+        let has_restricted = journal.fund_ids().any(|f| {
+            journal.fund_restriction(f) != crate::model::settings::Restriction::Unrestricted
+        });
+        if has_assertions || has_restricted {
+            let order = date_order(journal);
+            if has_assertions {
+                balance_assertions(journal, sources, &order, &mut out);
+            }
+            restricted_funds(journal, sources, &order, &mut out);
+        }
+        out
+    };
+    let month_end = || {
+        let mut out = Vec::new();
+        unpriced(journal, sources, &mut out);
+        let month_end = crate::monthend::reconcile::stale_accounts(journal)
+            .into_iter()
+            .chain(crate::monthend::advances::problems(journal))
+            .chain(crate::monthend::remittances::problems(journal))
+            .chain(crate::monthend::audit::document_problems(journal))
+            .chain(crate::donors::register::problems(journal));
+        out.extend(month_end.map(|d| with_line(journal, sources, d)));
+        out
+    };
+    let ((first, second), (third, fourth)) = rayon::join(
+        || rayon::join(declared_and_dated, totals_and_closes),
+        || rayon::join(in_date_order, month_end),
+    );
+    let mut out = first;
+    out.extend(second);
+    out.extend(third);
+    out.extend(fourth);
     out
 }
 
@@ -277,8 +312,10 @@ fn amount_digits(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnosti
 
 /// Transaction indices sorted by date, file order within a date.
 pub fn date_order(journal: &Journal) -> Vec<usize> {
+    use rayon::slice::ParallelSliceMut as _;
     let mut order: Vec<usize> = (0..journal.transactions().len()).collect();
-    order.sort_by_key(|&i| journal.transactions()[i].date);
+    // A stable sort: file order is kept within a date.
+    order.par_sort_by_key(|&i| journal.transactions()[i].date);
     order
 }
 
@@ -294,9 +331,9 @@ fn posting_diagnostic(
         line: t.line,
     };
     let pos = SourcePos { file: t.file, line };
-    let mut excerpt = vec![(t.line, sources.line_text(header).to_string())];
+    let mut excerpt = vec![(t.line, sources.line_text(header))];
     if line != t.line {
-        excerpt.push((line, sources.line_text(pos).to_string()));
+        excerpt.push((line, sources.line_text(pos)));
     }
     Diagnostic::new(code, message)
         .at(sources.location(pos))

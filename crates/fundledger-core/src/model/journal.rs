@@ -557,45 +557,103 @@ impl Journal {
     /// Loading never produces such a journal; this is the paired check run
     /// before reports are computed.
     pub fn verify_invariants(&self) -> Result<(), InvariantViolation> {
-        let mut total: MultiAmount<CommodityId> = MultiAmount::new();
-        let overflow =
-            |_: Overflow| InvariantViolation("overflow while summing the journal".into());
-        // (fund, commodity, sum) of one transaction; reused between them.
-        let mut sums: Vec<(FundId, CommodityId, Decimal)> = Vec::new();
-        for transaction in &self.transactions {
-            sums.clear();
-            for posting in self.postings(transaction) {
-                if posting.kind != PostingKind::Real {
-                    continue;
-                }
-                total
-                    .add(posting.commodity, posting.quantity)
-                    .map_err(overflow)?;
-                match sums
-                    .iter_mut()
-                    .find(|(f, c, _)| *f == posting.fund && *c == posting.commodity)
-                {
-                    Some((_, _, sum)) => {
-                        *sum = money::checked_add(*sum, posting.quantity).map_err(overflow)?
+        use rayon::prelude::*;
+        // Each transaction on its own, in parallel; the first violation in
+        // journal order is named.
+        let partial: Vec<Result<MultiAmount<CommodityId>, InvariantViolation>> = self
+            .transactions
+            .par_chunks(VERIFY_CHUNK)
+            .map(|chunk| {
+                let mut check = BalanceCheck::default();
+                for transaction in chunk {
+                    if let Some(fund) = check.transaction(self.postings(transaction))? {
+                        return Err(self.unbalanced(transaction, fund));
                     }
-                    None => sums.push((posting.fund, posting.commodity, posting.quantity)),
                 }
-            }
-            if let Some((fund, _, _)) = sums.iter().find(|(_, _, sum)| !sum.is_zero()) {
-                return Err(InvariantViolation(format!(
-                    "transaction at {}:{} does not balance in fund {}",
-                    self.files[transaction.file as usize].display(),
-                    transaction.line,
-                    self.fund_name(*fund)
-                )));
-            }
+                Ok(check.total)
+            })
+            .collect();
+        let mut total: MultiAmount<CommodityId> = MultiAmount::new();
+        for part in partial {
+            total.add_all(&part?).map_err(|_| summing_overflow())?;
         }
         if !total.is_zero() {
-            return Err(InvariantViolation(
-                "the real postings of the journal do not sum to zero".into(),
-            ));
+            return Err(not_summing_to_zero());
         }
         Ok(())
+    }
+
+    /// The violation of a transaction that does not balance in `fund`.
+    pub(crate) fn unbalanced(&self, transaction: &Transaction, fund: FundId) -> InvariantViolation {
+        InvariantViolation(format!(
+            "transaction at {}:{} does not balance in fund {}",
+            self.files[transaction.file as usize].display(),
+            transaction.line,
+            self.fund_name(fund)
+        ))
+    }
+}
+
+/// How many transactions one parallel task of [`Journal::verify_invariants`]
+/// checks.
+const VERIFY_CHUNK: usize = 16 * 1024;
+
+/// The violation of a sum that overflows.
+pub(crate) fn summing_overflow() -> InvariantViolation {
+    InvariantViolation("overflow while summing the journal".into())
+}
+
+/// The violation of a journal whose real postings do not sum to zero.
+pub(crate) fn not_summing_to_zero() -> InvariantViolation {
+    InvariantViolation("the real postings of the journal do not sum to zero".into())
+}
+
+/// The double-entry check of transactions, one at a time: the one piece of
+/// code behind [`Journal::verify_invariants`] and the check loading makes as
+/// it lays the journal out.
+#[derive(Debug, Default)]
+pub(crate) struct BalanceCheck {
+    /// The real postings checked so far, per commodity.
+    pub(crate) total: MultiAmount<CommodityId>,
+    /// (fund, commodity, sum) of one transaction; reused between them.
+    sums: Vec<(FundId, CommodityId, Decimal)>,
+}
+
+impl BalanceCheck {
+    /// Adds a transaction's postings to the total and answers the first
+    /// fund in which its real postings do not sum to zero in some
+    /// commodity (`None` when it balances).
+    pub(crate) fn transaction(
+        &mut self,
+        postings: &[Posting],
+    ) -> Result<Option<FundId>, InvariantViolation> {
+        self.sums.clear();
+        for posting in postings {
+            if posting.kind != PostingKind::Real {
+                continue;
+            }
+            self.total
+                .add(posting.commodity, posting.quantity)
+                .map_err(|_: Overflow| summing_overflow())?;
+            match self
+                .sums
+                .iter_mut()
+                .find(|(f, c, _)| *f == posting.fund && *c == posting.commodity)
+            {
+                Some((_, _, sum)) => {
+                    *sum = money::checked_add(*sum, posting.quantity)
+                        .map_err(|_| summing_overflow())?
+                }
+                None => self
+                    .sums
+                    .push((posting.fund, posting.commodity, posting.quantity)),
+            }
+        }
+        Ok(self
+            .sums
+            .iter()
+            .find(|(_, _, sum)| !sum.is_zero())
+            .map(|(fund, _, _)| *fund))
     }
 }
 

@@ -687,6 +687,8 @@ pub struct Settings {
     pub strict: bool,
     /// Apply automated transactions (`= QUERY`), as `hledger --auto` does.
     pub auto: bool,
+    /// Whom loading tells how far it got (nobody by default).
+    pub progress: crate::load::progress::Progress,
     /// Show personal data in reports a board or the public reads (the
     /// CLI's `--with-personal-data`): names of donors and lenders and
     /// donors' addresses instead of their declared public labels. Never
@@ -785,6 +787,7 @@ impl Settings {
             strict_funds: false,
             strict: false,
             auto: false,
+            progress: Default::default(),
             with_personal_data: false,
             account_classes: default_account_classes(),
             classes_ignore_case: true,
@@ -1073,6 +1076,7 @@ impl Settings {
             strict_funds: file.strict_funds,
             strict: file.strict,
             auto: false,
+            progress: Default::default(),
             with_personal_data: false,
             account_classes,
             classes_ignore_case: false,

@@ -39,7 +39,7 @@ pub const INCLUDE_DEPTH_MAX: usize = 16;
 pub const POSTINGS_PER_TRANSACTION_MAX: usize = 1000;
 /// How much of a file is read at a time (a segment is cut at the last
 /// entry that starts within it).
-pub const SEGMENT_BYTES: usize = 8 << 20;
+pub const SEGMENT_BYTES: usize = 4 << 20;
 /// The longest entry (a transaction block with its postings) read, in bytes.
 pub const ENTRY_BYTES_MAX: usize = 128 << 20;
 /// The most `include`s followed in one load (a file included four times
@@ -236,10 +236,33 @@ fn normalise(text: String, file_start: bool, file_end: bool) -> String {
 #[derive(Debug, Default)]
 pub struct SourceMap {
     paths: Vec<PathBuf>,
-    /// The text of each file, normalised: given for in-memory journals,
-    /// read back from disk the first time a line of it is asked for.
-    texts: Vec<OnceLock<Segment>>,
+    /// The text of each file: held for in-memory journals; for files on
+    /// disk, an index of line offsets made the first time a line of it is
+    /// asked for, so that a line is read back without holding the file.
+    texts: Vec<OnceLock<FileText>>,
+    /// The number of lines of the journal file, when it was read to its end
+    /// in the state it started in (no directive in force, no block comment
+    /// open), so that text appended to it reads as it would on its own.
+    ended_plain: Option<u32>,
+    /// The SHA-256 digest of the journal file's bytes as read, when asked
+    /// for ([`stream_from`]).
+    digest: Option<Vec<u8>>,
 }
+
+/// How a file's lines are found after loading.
+#[derive(Debug)]
+enum FileText {
+    /// The text itself (an in-memory journal), normalised.
+    Held(Segment),
+    /// The byte offset of every [`LINE_INDEX_STRIDE`]th line (line 1, line
+    /// 1 + stride...) of a file on disk.
+    OnDisk(Vec<u64>),
+}
+
+/// How many lines apart the read-back index of a file keeps offsets: a
+/// line is found by reading at most this many lines, and the index of a
+/// file of N lines holds N / stride offsets.
+const LINE_INDEX_STRIDE: u32 = 256;
 
 impl SourceMap {
     fn add(&mut self, path: PathBuf, text: Option<String>) -> u32 {
@@ -247,10 +270,32 @@ impl SourceMap {
         self.paths.push(path);
         let cell = OnceLock::new();
         if let Some(text) = text {
-            let _ = cell.set(Segment::new(1, text));
+            let _ = cell.set(FileText::Held(Segment::new(1, text)));
         }
         self.texts.push(cell);
         index
+    }
+
+    /// Adds the files of `paths` this map does not have yet (the map of a
+    /// reader on another thread, as far as it got): their locations only,
+    /// for the diagnostics made while its entries are processed.
+    pub(crate) fn follow(&mut self, paths: &[PathBuf]) {
+        for path in paths.iter().skip(self.paths.len()) {
+            self.add(path.clone(), None);
+        }
+    }
+
+    /// The number of lines of the journal file, when it was read to its end
+    /// in the state it started in, so [`stream_continued`] reads text after
+    /// it as reading the two together would.
+    pub(crate) fn ended_plain(&self) -> Option<u32> {
+        self.ended_plain
+    }
+
+    /// The SHA-256 digest of the journal file's bytes as read, when asked
+    /// for and the file was read to its end.
+    pub(crate) fn digest(&self) -> Option<&[u8]> {
+        self.digest.as_deref()
     }
 
     /// Every file read, the journal first.
@@ -270,19 +315,24 @@ impl SourceMap {
         }
     }
 
-    /// The whole text of a file (read back on first use).
-    fn file(&self, file: u32) -> Option<&Segment> {
+    /// How to find the lines of a file (indexed on first use).
+    fn file(&self, file: u32) -> Option<&FileText> {
         let cell = self.texts.get(file as usize)?;
         Some(cell.get_or_init(|| {
-            let bytes = std::fs::read(&self.paths[file as usize]).unwrap_or_default();
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            Segment::new(1, normalise(text, true, true))
+            FileText::OnDisk(line_index(&self.paths[file as usize]).unwrap_or_default())
         }))
     }
 
-    /// The text of a line.
-    pub fn line_text(&self, pos: SourcePos) -> &str {
-        self.file(pos.file).map(|f| f.line(pos.line)).unwrap_or("")
+    /// The text of a line, normalised as the journal was read (no BOM, no
+    /// `\r` before the newline); "" when there is no such line.
+    pub fn line_text(&self, pos: SourcePos) -> String {
+        match self.file(pos.file) {
+            Some(FileText::Held(segment)) => segment.line(pos.line).to_string(),
+            Some(FileText::OnDisk(index)) => {
+                read_line(&self.paths[pos.file as usize], index, pos.line).unwrap_or_default()
+            }
+            None => String::new(),
+        }
     }
 
     /// A diagnostic located at `pos` with that line as its excerpt.
@@ -294,16 +344,70 @@ impl SourceMap {
     ) -> Diagnostic {
         Diagnostic::new(code, message)
             .at(self.location(pos))
-            .with_excerpt(vec![(pos.line, self.line_text(pos).to_string())])
+            .with_excerpt(vec![(pos.line, self.line_text(pos))])
     }
+}
+
+/// The byte offsets of lines 1, 1 + [`LINE_INDEX_STRIDE`], ... of a file.
+fn line_index(path: &Path) -> std::io::Result<Vec<u64>> {
+    let mut file = open_regular(path)?;
+    let mut offsets = vec![0];
+    let mut buffer = vec![0u8; 1 << 20];
+    let (mut offset, mut line) = (0u64, 1u32);
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            return Ok(offsets);
+        }
+        for newline in memchr::memchr_iter(b'\n', &buffer[..read]) {
+            line = line.saturating_add(1);
+            if (line - 1) % LINE_INDEX_STRIDE == 0 {
+                offsets.push(offset + newline as u64 + 1);
+            }
+        }
+        offset += read as u64;
+    }
+}
+
+/// Line `line` of a file, found from its [`line_index`].
+fn read_line(path: &Path, index: &[u64], line: u32) -> std::io::Result<String> {
+    use std::io::{BufRead as _, Seek as _};
+    let Some(slot) = line.checked_sub(1) else {
+        return Ok(String::new());
+    };
+    let Some(&start) = index.get((slot / LINE_INDEX_STRIDE) as usize) else {
+        return Ok(String::new());
+    };
+    let mut file = open_regular(path)?;
+    file.seek(std::io::SeekFrom::Start(start))?;
+    let mut reader = std::io::BufReader::new(file.take(ENTRY_BYTES_MAX as u64));
+    let mut bytes = Vec::new();
+    for _ in 0..=slot % LINE_INDEX_STRIDE {
+        bytes.clear();
+        if reader.read_until(b'\n', &mut bytes)? == 0 {
+            return Ok(String::new());
+        }
+    }
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) if line == 1 => rest.to_string(),
+        _ => text.into_owned(),
+    })
 }
 
 /// A segment and the map of files, as the consumer of entries sees them.
 pub struct View<'a> {
     /// The files.
     pub map: &'a SourceMap,
-    /// The segment the entries are in.
-    pub segment: &'a Segment,
+    /// The segment the entries are in (shared, so a consumer on another
+    /// thread can keep it while the next one is read).
+    pub segment: &'a Arc<Segment>,
 }
 
 impl View<'_> {
@@ -353,7 +457,7 @@ impl View<'_> {
 }
 
 /// What receives the entries of each segment, in journal order.
-pub type Sink<'s> = dyn FnMut(&View<'_>, &[Entry]) + 's;
+pub type Sink<'s> = dyn FnMut(&View<'_>, Vec<Entry>) + 's;
 
 /// Reads `journal` (or `text`, when given, as if it were that file) and
 /// everything it includes, confined to `root`, handing the entries of each
@@ -386,21 +490,27 @@ pub fn stream_in_context(
     sink: &mut Sink<'_>,
     context: ReadContext,
 ) -> std::io::Result<SourceMap> {
-    let shared_context = (!context.is_plain()).then(|| Arc::new(context.clone()));
-    let mut reader = Reader {
-        map: SourceMap::default(),
-        read_failure: None,
-        includes_followed: 0,
-        bytes_read: 0,
-        stack: Vec::new(),
-        root: normalize(&absolute(root)),
-        root_shown: root.to_path_buf(),
-        diagnostics,
-        sink,
-        context,
-        shared_context,
-        applies: Vec::new(),
-    };
+    stream_from(journal, root, text, diagnostics, sink, context, false)
+}
+
+/// As [`stream_in_context`]; with `digest`, the SHA-256 digest of the
+/// journal file's bytes as read is kept in the map ([`SourceMap::digest`]).
+///
+/// # Errors
+/// As [`stream`].
+pub(crate) fn stream_from(
+    journal: &Path,
+    root: &Path,
+    text: Option<String>,
+    diagnostics: &mut Diagnostics,
+    sink: &mut Sink<'_>,
+    context: ReadContext,
+    digest: bool,
+) -> std::io::Result<SourceMap> {
+    let mut reader = Reader::new(root, diagnostics, sink, context);
+    if digest {
+        reader.digest = Some(sha2::Sha256::default());
+    }
     match text {
         Some(text) => reader.scan_text(journal.to_path_buf(), text),
         None => {
@@ -408,6 +518,59 @@ pub fn stream_in_context(
             reader.stream_file(journal.to_path_buf(), file, None);
         }
     }
+    match reader.read_failure {
+        Some(error) => Err(error),
+        None => Ok(reader.map),
+    }
+}
+
+/// Where text read by [`stream_continued`] goes: after the journal file
+/// of a load that read `files` (the journal file first, now at `journal`,
+/// and the files it includes) to its end in the state it started in
+/// ([`SourceMap::ended_plain`]), as its lines `first_line`...
+pub(crate) struct Continuation<'a> {
+    /// The files the load read.
+    pub(crate) files: &'a [PathBuf],
+    /// Where the journal file is now (with the text after it).
+    pub(crate) journal: &'a Path,
+    /// The line the text starts at.
+    pub(crate) first_line: u32,
+}
+
+/// Reads `text` as the lines after the journal file of a load
+/// ([`Continuation`]), starting from `context` as that load did: what a
+/// load of the journal with `text` appended would read after the journal's
+/// own entries, without reading the journal again.
+///
+/// # Errors
+/// As [`stream`].
+pub(crate) fn stream_continued(
+    after: &Continuation<'_>,
+    root: &Path,
+    text: String,
+    diagnostics: &mut Diagnostics,
+    sink: &mut Sink<'_>,
+    context: ReadContext,
+) -> std::io::Result<SourceMap> {
+    let Continuation {
+        files,
+        journal,
+        first_line,
+    } = *after;
+    let mut reader = Reader::new(root, diagnostics, sink, context);
+    reader
+        .stack
+        .push((normalize(&absolute(journal)), journal.to_path_buf()));
+    reader.map.add(journal.to_path_buf(), None);
+    reader.map.follow(files);
+    let mut state = ScanState {
+        next_line: first_line,
+        block_comment_end: None,
+    };
+    reader.scan_segment(0, &mut state, normalise(text, false, true));
+    reader.map.ended_plain = reader
+        .in_initial_state(&state)
+        .then(|| state.next_line.saturating_sub(1));
     match reader.read_failure {
         Some(error) => Err(error),
         None => Ok(reader.map),
@@ -509,6 +672,10 @@ struct Reader<'d, 's> {
     /// `apply account`/`apply tag`/`apply …` blocks open, innermost last:
     /// true for an `apply account`.
     applies: Vec<bool>,
+    /// The context the load started from.
+    initial: ReadContext,
+    /// The digest of the journal file's bytes, when asked for.
+    digest: Option<sha2::Sha256>,
 }
 
 /// What is carried from one segment of a file to the next.
@@ -674,7 +841,31 @@ fn parse_commodity_directive(text: &str) -> Option<(String, Option<u32>)> {
     Some((symbol.to_string(), precision))
 }
 
-impl Reader<'_, '_> {
+impl<'d, 's> Reader<'d, 's> {
+    fn new(
+        root: &Path,
+        diagnostics: &'d mut Diagnostics,
+        sink: &'d mut Sink<'s>,
+        context: ReadContext,
+    ) -> Self {
+        Reader {
+            map: SourceMap::default(),
+            read_failure: None,
+            includes_followed: 0,
+            bytes_read: 0,
+            stack: Vec::new(),
+            root: normalize(&absolute(root)),
+            root_shown: root.to_path_buf(),
+            diagnostics,
+            sink,
+            shared_context: (!context.is_plain()).then(|| Arc::new(context.clone())),
+            initial: context.clone(),
+            context,
+            applies: Vec::new(),
+            digest: None,
+        }
+    }
+
     /// Reads a directive that changes how later entries read.
     fn read_context_directive(&mut self, word: &str, rest: &str) -> Result<(), String> {
         let raw = rest;
@@ -827,9 +1018,13 @@ impl Reader<'_, '_> {
         loop {
             while !at_end && carry.len() < wanted {
                 let missing = (wanted - carry.len()) as u64;
+                let before = carry.len();
                 match (&mut source).take(missing).read_to_end(&mut carry) {
                     Ok(0) => at_end = true,
                     Ok(read) => {
+                        if let (Some(digest), 1) = (self.digest.as_mut(), self.stack.len()) {
+                            sha2::Digest::update(digest, &carry[before..]);
+                        }
                         file_bytes = file_bytes.saturating_add(read as u64);
                         self.bytes_read = self.bytes_read.saturating_add(read as u64);
                         let over = if file_bytes > FILE_SIZE_MAX_BYTES {
@@ -912,16 +1107,34 @@ impl Reader<'_, '_> {
             let text = normalise(text, first, last || stop);
             first = false;
             self.scan_segment(index, &mut state, text);
+            if stop {
+                // Not read to its end: no digest stands for what was read.
+                self.digest = None;
+            }
             if stop || last {
                 break;
             }
             wanted = SEGMENT_BYTES;
         }
+        if self.stack.len() == 1 {
+            if let Some(digest) = self.digest.take() {
+                self.map.digest = Some(sha2::Digest::finalize(digest).to_vec());
+            }
+            self.map.ended_plain = self
+                .in_initial_state(&state)
+                .then(|| state.next_line.saturating_sub(1));
+        }
         self.stack.pop();
     }
 
+    /// Whether the reading of the journal file is back where it started: the
+    /// starting context, no `apply` open, no block comment open.
+    fn in_initial_state(&self, state: &ScanState) -> bool {
+        self.context == self.initial && self.applies.is_empty() && state.block_comment_end.is_none()
+    }
+
     fn scan_segment(&mut self, file_index: u32, state: &mut ScanState, text: String) {
-        let segment = Segment::new(state.next_line, text);
+        let segment = Arc::new(Segment::new(state.next_line, text));
         let text = &segment.text;
         let mut offset = 0usize;
         let mut line_number = state.next_line.saturating_sub(1);
@@ -1093,7 +1306,7 @@ impl Reader<'_, '_> {
         self.flush(&segment, &mut batch);
     }
 
-    fn flush(&mut self, segment: &Segment, batch: &mut Vec<Entry>) {
+    fn flush(&mut self, segment: &Arc<Segment>, batch: &mut Vec<Entry>) {
         if batch.is_empty() {
             return;
         }
@@ -1101,8 +1314,7 @@ impl Reader<'_, '_> {
             map: &self.map,
             segment,
         };
-        (self.sink)(&view, batch);
-        batch.clear();
+        (self.sink)(&view, std::mem::take(batch));
     }
 
     fn include(&mut self, segment: &Segment, pos: SourcePos, target: &str) {
@@ -1284,8 +1496,8 @@ mod tests {
     fn scan(text: &str) -> (Vec<(Entry, String)>, Vec<Diagnostic>) {
         let mut diagnostics = Diagnostics::default();
         let mut entries = Vec::new();
-        let mut sink = |view: &View<'_>, batch: &[Entry]| {
-            for e in batch {
+        let mut sink = |view: &View<'_>, batch: Vec<Entry>| {
+            for e in &batch {
                 let text = match e {
                     Entry::Transaction(b) => view.block_text(b).to_string(),
                     Entry::Price { bytes, .. } => view.text(bytes.clone()).to_string(),
@@ -1367,8 +1579,8 @@ mod tests {
         std::fs::write(&path, &text).unwrap();
         let mut diagnostics = Diagnostics::default();
         let (mut blocks, mut segments) = (0usize, std::collections::HashSet::new());
-        let mut sink = |view: &View<'_>, batch: &[Entry]| {
-            for e in batch {
+        let mut sink = |view: &View<'_>, batch: Vec<Entry>| {
+            for e in &batch {
                 if let Entry::Transaction(b) = e {
                     assert_eq!(b.pos.line as usize, blocks * 4 + 1);
                     assert!(view.block_text(b).starts_with("2000-01-01 * Payee"));

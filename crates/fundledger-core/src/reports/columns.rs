@@ -20,8 +20,8 @@ use super::financial::Standard;
 use super::statement::{Cell, Language, Row, RowKind, Statement, Stock};
 use super::valued::Valued;
 use super::{Report, ReportError};
-use crate::money::Decimal;
-use crate::period::Interval;
+use crate::model::money::Decimal;
+use crate::model::period::Interval;
 
 /// The reports that can be printed in columns: statements of flows over a
 /// period. A position is a balance at a date, so it has no columns.
@@ -86,7 +86,7 @@ pub fn funds_columns(
     interval: Interval,
     periods: &[(NaiveDate, NaiveDate)],
 ) -> Result<Statement, ReportError> {
-    use crate::money::{checked_add, checked_sub};
+    use crate::model::money::{checked_add, checked_sub};
     let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
         return Err(ReportError::Request("no period to show".into()));
     };

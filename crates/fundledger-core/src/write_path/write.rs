@@ -502,6 +502,12 @@ pub struct Append<'a> {
     pub transactions: usize,
     /// How many transactions the journal held when it had that fingerprint.
     pub transactions_before: usize,
+    /// The journal as loaded when it had that fingerprint, when that load
+    /// can be continued: the new journal is then checked by reading only
+    /// the entries added after the journal's own (see
+    /// [`load::load_continued`]), which gives what loading the whole new
+    /// file would.
+    pub previous: Option<Loaded>,
     /// Files written with the journal (renamed just before it).
     pub side_files: &'a [SideFile],
 }
@@ -517,7 +523,7 @@ pub struct Append<'a> {
 pub fn append(
     settings: &Settings,
     _lock: &JournalLock,
-    append: Append<'_>,
+    mut append: Append<'_>,
 ) -> Result<Loaded, WriteError> {
     let target = write_target(settings)?;
     remove_stale_temporaries(&target)?;
@@ -525,7 +531,7 @@ pub fn append(
         remove_stale_temporaries(&side.path)?;
     }
     crash_point("locked");
-    let (temp, loaded) = write_and_validate(settings, &target, &append)?;
+    let (temp, loaded) = write_and_validate(settings, &target, &mut append)?;
     let side_temps = append
         .side_files
         .iter()
@@ -721,7 +727,7 @@ fn refuse_unsafe_target(path: &Path) -> Result<(), WriteError> {
 fn write_and_validate(
     settings: &Settings,
     target: &Path,
-    append: &Append<'_>,
+    append: &mut Append<'_>,
 ) -> Result<(tempfile::NamedTempFile, Loaded), WriteError> {
     let journal = &settings.journal;
     if !append.expected.same_stat(target)? {
@@ -780,7 +786,7 @@ fn write_and_validate(
     // includes resolve from the same directory.
     let mut check_settings = settings.clone();
     check_settings.journal = temp.path().to_path_buf();
-    let loaded = load::load(check_settings).map_err(|e| {
+    let loaded = validate_new_journal(check_settings, append, old_lines).map_err(|e| {
         WriteError::Invalid(vec![Diagnostic::new(crate::Code::Settings, e.to_string())])
     })?;
     if loaded.has_errors() {
@@ -805,6 +811,37 @@ fn write_and_validate(
         });
     }
     Ok((temp, loaded))
+}
+
+/// Loads the new journal from the temporary file of `settings`, which holds
+/// the journal (`old_lines` lines) and then `append.text`: by reading only
+/// the text after the journal as loaded before, when that load can be
+/// continued and the copy has the lines that load counted (the journal's
+/// bytes were checked against its digest as they were copied); otherwise by
+/// loading the whole file.
+fn validate_new_journal(
+    settings: Settings,
+    append: &mut Append<'_>,
+    old_lines: usize,
+) -> Result<Loaded, load::LoadError> {
+    let old_lines = u32::try_from(old_lines).ok();
+    match (append.previous.take(), old_lines) {
+        (Some(previous), Some(old_lines))
+            if previous
+                .continuable
+                .is_some_and(|lines| lines <= old_lines && old_lines - lines <= 2) =>
+        {
+            let path = settings.journal.clone();
+            load::load_continued(
+                settings,
+                previous,
+                &path,
+                old_lines.saturating_add(1),
+                append.text.to_string(),
+            )
+        }
+        _ => load::load(settings),
+    }
 }
 
 /// What a problem found in the temporary journal is about: a line of the
@@ -1048,7 +1085,7 @@ pub(crate) struct Locked {
     pub(crate) lock: Option<JournalLock>,
     /// The file the journal is written to ([`write_target`]).
     pub(crate) target: PathBuf,
-    /// The journal's fingerprint before it was loaded.
+    /// The journal's fingerprint: the content that was loaded.
     pub(crate) before: Fingerprint,
     /// The loaded journal, without errors.
     pub(crate) loaded: Loaded,
@@ -1073,9 +1110,17 @@ pub(crate) fn lock_and_load(
             options.on_wait,
         )?)
     };
+    // The loader keeps the digest of the bytes it read; the fingerprint
+    // taken after the load must have that digest and the file's state from
+    // before the load: then the journal loaded is the journal as it is.
+    let stat_before = stat_of(&target)?;
+    let loaded = load::load_digested(settings.clone()).map_err(|e| ChangeError::io("", e))?;
     let before = Fingerprint::of(&target)?;
-    let loaded = load::load(settings.clone()).map_err(|e| ChangeError::io("", e))?;
-    if Fingerprint::of(&target)? != before {
+    let unchanged = (before.length, before.modified, before.identity) == stat_before
+        && loaded.digest.as_deref() == Some(before.digest.as_slice());
+    // A journal not read to its end has errors, which are refused below.
+    let refused_anyway = loaded.digest.is_none() && loaded.has_errors();
+    if !(unchanged || refused_anyway) {
         return Err(ChangeError::Write(WriteError::Changed(
             settings.journal.clone(),
         )));
@@ -1122,7 +1167,8 @@ pub fn change_with<T>(
     crate::write_path::close::refuse_closed(&loaded.journal, &addition.text)
         .map_err(ChangeError::Input)?;
     let transactions_before = loaded.journal.transactions().len();
-    drop(loaded);
+    // Kept only when the check of the new journal can go on from it.
+    let previous = loaded.continuable.is_some().then_some(loaded);
     if addition.transactions == 0 {
         return Ok(addition);
     }
@@ -1133,11 +1179,12 @@ pub fn change_with<T>(
         validating.donors = Some(update.register.clone());
         side_files.push(update.file.clone());
     }
-    let request = Append {
+    let mut request = Append {
         expected: &before,
         text: &addition.text,
         transactions: addition.transactions,
         transactions_before,
+        previous,
         side_files: &side_files,
     };
     match &lock {
@@ -1145,7 +1192,7 @@ pub fn change_with<T>(
             append(&validating, lock, request)?;
         }
         None => {
-            write_and_validate(&validating, &target, &request)?;
+            write_and_validate(&validating, &target, &mut request)?;
         }
     }
     Ok(addition)

@@ -512,3 +512,38 @@ fn comparative_column_is_last_years_statement_line_by_line() {
         assert!(compared > 10, "{standard}: {compared}");
     }
 }
+
+/// A member loan under `Liabilities:MemberLoans` that `[[loans]]` does not
+/// declare is a loan from members in every statement alike (one rule,
+/// `engine::is_member_loan`): the annual report ties and prints it. Before,
+/// the position left it out while the loan review counted it, and the
+/// annual report was refused (found on the benchmark's generated ledgers).
+#[test]
+fn undeclared_member_loans_tie_across_statements() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fundledger.toml"),
+        "organisation = \"Test NGO\"\nbase_currency = \"JPY\"\njournal = \"journal.ledger\"\n\n[[commodities]]\nsymbol = \"JPY\"\nprecision = 0\n\n[[funds]]\nid = \"General\"\nname = \"General\"\nrestriction = \"unrestricted\"\ndefault = true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("journal.ledger"),
+        "2000-04-03 * Loan from member Liu\n    Assets:Bank  300000 JPY\n    Liabilities:MemberLoans:Liu\n\n2000-06-01 * Repayment to member Liu\n    Liabilities:MemberLoans:Liu  100000 JPY\n    Assets:Bank\n\n2000-07-01 * Gift\n    Assets:Bank  50000 JPY\n    Income:Donations\n",
+    )
+    .unwrap();
+    let dir_arg = dir.path().to_str().unwrap();
+    let annual = run(&[
+        "-C", dir_arg, "report", "annual", "--fy", "2000", "-O", "json",
+    ]);
+    assert_eq!(annual.code, 0, "{}", annual.stderr);
+    let position = run(&["-C", dir_arg, "report", "position", "--fy", "2000"]);
+    assert_eq!(position.code, 0, "{}", position.stderr);
+    assert!(
+        position
+            .stdout
+            .lines()
+            .any(|l| l.contains("oans from members") && l.contains("200,000")),
+        "{}",
+        position.stdout
+    );
+}

@@ -517,13 +517,7 @@ fn fund_series(
 ) -> Result<FundSeries, ReportError> {
     let journal = valued.journal;
     let settings = journal.settings();
-    let is_loan = |account: &str| {
-        settings
-            .loans
-            .iter()
-            .any(|l| crate::model::query::account_matches(account, &l.account))
-            || crate::model::query::account_matches(account, "Liabilities:MemberLoans")
-    };
+    let is_loan = |account: &str| super::engine::is_member_loan(settings, account);
     let month_starts = months(begin, end);
     let mut month_ends: Vec<NaiveDate> = month_starts.iter().skip(1).copied().collect();
     month_ends.push(end);

@@ -108,7 +108,6 @@ pub fn loans(
         language,
     );
     register.label_header = pick(language, "Lender", "貸付者").into();
-    let prefix = "Liabilities:MemberLoans";
     // Per loan account: borrowed, repaid, first, last, funds.
     struct Loan {
         borrowed: Decimal,
@@ -142,12 +141,7 @@ pub fn loans(
                 super::acc(&mut unrestricted_income, -(value))?;
             }
         }
-        let is_loan = settings
-            .loans
-            .iter()
-            .any(|l| account_matches(account, &l.account))
-            || account_matches(account, prefix);
-        if !is_loan {
+        if !super::engine::is_member_loan(settings, account) {
             continue;
         }
         super::acc(&mut control, value)?;

@@ -110,6 +110,18 @@ fn is_fx_account(report: &crate::model::settings::ReportSettings, account: &str)
         .any(|a| account_matches(account, a))
 }
 
+/// Whether `account` holds loans from members: an account declared in
+/// `[[loans]]` (or a parent or child of one), or any account under the
+/// conventional `Liabilities:MemberLoans`. The one rule every statement,
+/// note and board report uses, so the loans they print tie.
+pub fn is_member_loan(settings: &crate::model::settings::Settings, account: &str) -> bool {
+    settings
+        .loans
+        .iter()
+        .any(|l| account_matches(account, &l.account) || account_matches(&l.account, account))
+        || account_matches(account, "Liabilities:MemberLoans")
+}
+
 /// The income category of an account as the statements classify it (an
 /// income account that is not an exchange result), else `None`: what
 /// `report donors` counts as a gift (contributions and gifts in kind) is

@@ -56,15 +56,13 @@ pub fn loan_movements(
     let mut out: Vec<LoanMovement> = Vec::new();
     for (t, p, value) in valued.real_postings(None, end) {
         let account = journal.account_name(p.account);
+        if !super::engine::is_member_loan(settings, account) {
+            continue;
+        }
         let registered = settings
             .loans
             .iter()
             .find(|l| account_matches(account, &l.account));
-        let is_loan = registered.is_some()
-            || (!settings.loans.is_empty() && account_matches(account, "Liabilities:MemberLoans"));
-        if !is_loan {
-            continue;
-        }
         let k = match out.iter().position(|m| m.account == account) {
             Some(k) => k,
             None => {

@@ -1010,9 +1010,7 @@ fn sheet_lines(c: &Classified<'_, '_>, language: Language) -> Result<Vec<SheetLi
                     crate::model::query::account_matches(&l.account, account)
                         || crate::model::query::account_matches(account, &l.account)
                 });
-                let is_member_loan = loan.is_some()
-                    || (!settings.loans.is_empty()
-                        && account.starts_with("Liabilities:MemberLoans"));
+                let is_member_loan = super::engine::is_member_loan(settings, account);
                 if is_member_loan {
                     let later = loan.is_some_and(|l| l.due.is_some_and(|d| d > horizon));
                     let slot = &mut loans[usize::from(later)];

@@ -505,7 +505,7 @@ pub struct Append<'a> {
     /// The journal as loaded when it had that fingerprint, when that load
     /// can be continued: the new journal is then checked by reading only
     /// the entries added after the journal's own (see
-    /// [`load::load_continued`]), which gives what loading the whole new
+    /// `load::load_continued`), which gives what loading the whole new
     /// file would.
     pub previous: Option<Loaded>,
     /// Files written with the journal (renamed just before it).

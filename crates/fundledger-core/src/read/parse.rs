@@ -50,8 +50,10 @@ pub struct BlockError {
 /// date, mark or code (`2000-01-01 \n`, `2000-01-01 * \n`, `… (c) \n`).
 /// (A carriage return inside the header line, `2000-01-01 \r\0\n`, is
 /// a line end to the payee reader: found by the differential fuzz target.)
-/// So the text must end in `\n`, no line that is not indented (a header)
-/// may end in a blank or hold a carriage return but as its line end,
+/// An unclosed `(` in a header makes its code reader run on into the next
+/// lines (crash-e6ed9377). So the text must end in `\n`, no line that is
+/// not indented (a header) may end in a blank, hold a control character
+/// (a carriage return but as its line end) or an unclosed `(`,
 /// and on every indented line (a posting, as ledger-parser reads one:
 /// blanks, an optional `*`/`!` mark, blanks), an account name must start:
 /// something other than the end of the line.
@@ -64,7 +66,19 @@ pub fn ledger_parser_accepts_shape(text: &str) -> bool {
             if rest.len() == line.len() {
                 // Not indented: a header (or directive) to ledger-parser.
                 let line = line.strip_suffix('\r').unwrap_or(line);
-                return !line.contains('\r') && !line.ends_with([' ', '\t']);
+                // The code, when there is one: `(` after the date and mark.
+                let after_date = line
+                    .split_once([' ', '\t'])
+                    .map_or("", |(_, rest)| rest)
+                    .trim_start_matches([' ', '\t']);
+                let after_mark = after_date
+                    .strip_prefix(['*', '!'])
+                    .unwrap_or(after_date)
+                    .trim_start_matches([' ', '\t']);
+                let code_closed = !after_mark.starts_with('(') || after_mark.contains(')');
+                return code_closed
+                    && !line.contains(|c: char| c.is_control() && c != '\t')
+                    && !line.ends_with([' ', '\t']);
             }
             let rest = rest
                 .strip_prefix(['*', '!'])
@@ -468,6 +482,20 @@ mod tests {
         // (crash-fe069802).
         assert!(!ledger_parser_accepts_shape(
             "2000-01-01 x\n  A  1 JPY\n  B\n2000-01-01 * \n  A  1 JPY\n  B\n"
+        ));
+        // An unclosed code or a control character in a header
+        // (crash-e6ed9377): refused; our own reader reads such a block.
+        assert!(!ledger_parser_accepts_shape(
+            "2000-09-07 ( Ex\n    A  1 JPY\n    B\n"
+        ));
+        assert!(!ledger_parser_accepts_shape(
+            "2000-09-07 x\n    A  1 JPY\n\0 B\n"
+        ));
+        assert!(ledger_parser_accepts_shape(
+            "2000-09-07 (c) x\n    A  1 JPY\n    B\n"
+        ));
+        assert!(ledger_parser_accepts_shape(
+            "2000-09-07 1,000( x\n    A  1 JPY\n    B\n"
         ));
     }
 

@@ -396,29 +396,12 @@ impl ReceiptRegister {
     /// The problems found, each at its row and column.
     pub fn load(journal: &Path) -> Result<ReceiptRegister, Vec<Diagnostic>> {
         let path = register_path(journal);
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                let text = String::from_utf8(bytes).map_err(|_| {
-                    vec![Diagnostic::new(
-                        Code::ReceiptRegister,
-                        "the receipts register is not UTF-8",
-                    )
-                    .at(Location {
-                        path: path.clone(),
-                        line: 1,
-                    })]
-                })?;
-                ReceiptRegister::parse(&path, &text)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ReceiptRegister {
+        match super::read_register(&path, Code::ReceiptRegister, "receipts register")? {
+            Some(text) => ReceiptRegister::parse(&path, &text),
+            None => Ok(ReceiptRegister {
                 path,
                 ..ReceiptRegister::default()
             }),
-            Err(e) => Err(vec![Diagnostic::new(
-                Code::ReceiptRegister,
-                format!("cannot read the receipts register: {e}"),
-            )
-            .at(Location { path, line: 1 })]),
         }
     }
 

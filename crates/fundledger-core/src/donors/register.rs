@@ -184,33 +184,12 @@ impl DonorRegister {
     /// there is no `donors.csv`; every error in it, located, otherwise.
     pub fn load(settings_dir: &Path) -> Result<DonorRegister, Vec<Diagnostic>> {
         let path = settings_dir.join(DONORS_FILE_NAME);
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                let text = String::from_utf8(bytes).map_err(|e| {
-                    let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
-                        .iter()
-                        .filter(|&&b| b == b'\n')
-                        .count();
-                    vec![
-                        Diagnostic::new(Code::DonorRegister, "the donor register is not UTF-8")
-                            .at(Location {
-                                path: path.clone(),
-                                line: u32::try_from(line).unwrap_or(u32::MAX),
-                            })
-                            .expected("a UTF-8 CSV file (save it as \"CSV UTF-8\")"),
-                    ]
-                })?;
-                DonorRegister::parse(&path, &text)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(DonorRegister {
+        match super::read_register(&path, Code::DonorRegister, "donor register")? {
+            Some(text) => DonorRegister::parse(&path, &text),
+            None => Ok(DonorRegister {
                 path,
                 ..DonorRegister::default()
             }),
-            Err(e) => Err(vec![Diagnostic::new(
-                Code::DonorRegister,
-                format!("cannot read the donor register: {e}"),
-            )
-            .at(Location { path, line: 1 })]),
         }
     }
 

@@ -169,6 +169,32 @@ fn located_settings(cli: &Cli) -> Result<Settings, Failure> {
     }
 }
 
+/// `--timings` after loading: how long each phase of a command took, to
+/// standard error, each measured from the end of the one before.
+struct Lap {
+    /// Since when the current phase runs; `None` without `--timings`.
+    since: Option<std::time::Instant>,
+}
+
+impl Lap {
+    fn new(timings: bool) -> Lap {
+        Lap {
+            since: timings.then(std::time::Instant::now),
+        }
+    }
+
+    /// Prints how long `phase` took and starts the next one.
+    fn phase(&mut self, phase: &str) {
+        if let Some(since) = self.since {
+            eprintln!(
+                "timing: {phase}: {:.1} ms",
+                since.elapsed().as_secs_f64() * 1000.0
+            );
+            self.since = Some(std::time::Instant::now());
+        }
+    }
+}
+
 /// Loads the journal; prints warnings always and errors when `report_errors`.
 fn load(cli: &Cli) -> Result<fundledger_core::Loaded, Failure> {
     let settings = settings_for(cli)?;
@@ -1160,7 +1186,9 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     let (period, interval_asked) = period_interval(&journal, &args.period)?;
     let (begin, end, fy, as_of) = report_period_of(&journal, args, &period)?;
     let standard = standard_of(args.standard);
+    let mut lap = Lap::new(cli.timings);
     let valued = Valued::new(&journal).map_err(report_failed)?;
+    lap.phase("value every posting in the base currency");
     // Japanese statements go to Japanese Excel: their CSV starts with a
     // byte-order mark unless --no-bom.
     let out = destination(cli, args.output, &ALL_FORMATS, standard == Standard::JpNpo)?;
@@ -1176,6 +1204,7 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     if args.name == "annual" {
         let mut report =
             annual::annual(&valued, standard, fy, begin, end).map_err(report_failed)?;
+        lap.phase("build and reconcile the annual report");
         if !args.fund.is_empty() {
             report.period = format!("{} ({})", report.period, funds_note(&args.fund));
             for s in std::iter::once(&mut report.summary)
@@ -1208,7 +1237,10 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
                 }
             }
         };
-        return out.write(rendered);
+        lap.phase("render the annual report");
+        out.write(rendered)?;
+        lap.phase("write the output");
+        return Ok(());
     }
     let interval = interval_flags([args.monthly, args.quarterly, args.yearly, args.fy_columns])
         .or(interval_asked);

@@ -127,7 +127,10 @@ pub fn annual(
 ) -> Result<AnnualReport, ReportError> {
     let journal = valued.journal;
     let settings = journal.settings();
+    let mut tmp_t = std::time::Instant::now();
+    let mut tmp_lap = |what: &str| { eprintln!("TMP {what}: {:.1} ms", tmp_t.elapsed().as_secs_f64()*1000.0); tmp_t = std::time::Instant::now(); };
     let set = financial::statements(valued, standard, begin, end)?;
+    tmp_lap("statements this year");
     let (activities, position, functional, funds, outputs) = (
         set.activities,
         set.position,
@@ -139,8 +142,10 @@ pub fn annual(
     let last_day = end.pred_opt().unwrap_or(end);
     let language = words::language_of(standard);
     let loans = board::loans(valued, last_day, begin, end, language)?;
+    tmp_lap("loans");
     super::engine::reconcile(loans.iter().chain([&position]))?;
     let sales = board::sales(valued, begin, end, language)?;
+    tmp_lap("sales");
 
     // Last year's figures, when the ledger has transactions then.
     let previous = settings.fiscal_year(year - 1);
@@ -154,6 +159,7 @@ pub fn annual(
         (true, Some((b, e))) => Some(financial::statements(valued, standard, b, e)?),
         _ => None,
     };
+    tmp_lap("previous set");
     let previous_activities = previous_set.as_ref().map(|p| p.activities.clone());
     // The key figures, read from what the statement of activities printed
     // (its ties), so they are the statement's own figures in any layout.
@@ -266,7 +272,9 @@ pub fn annual(
         loan_row,
     );
 
+    tmp_lap("summary + previous loans");
     let roll_forward = super::funds_valued(valued, Some(begin), Some(end))?;
+    tmp_lap("funds_valued");
     let restricted = roll_forward
         .rows
         .iter()
@@ -305,6 +313,7 @@ pub fn annual(
         })
         .collect();
     let fund_balances = fund_series(valued, begin, end, language)?;
+    tmp_lap("fund series");
     let loans_by_lender = loans[0]
         .rows
         .iter()
@@ -320,6 +329,7 @@ pub fn annual(
             .map_err(|e| ReportError::Request(format!("cannot read the journal again: {e}")))?,
         closed: is_year_closed(journal, year),
     };
+    tmp_lap("provenance");
     // The notes the standard sets (under the NPO standard they hold the
     // programmes' expenses and the restricted funds), then the board's
     // reports.

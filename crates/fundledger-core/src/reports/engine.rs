@@ -219,6 +219,8 @@ enum Role {
     Shared {
         nature: usize,
         parts: Vec<(usize, Decimal)>,
+        /// The parts' weights, in the parts' order.
+        weights: Vec<Decimal>,
     },
 }
 
@@ -320,6 +322,144 @@ fn leaf_label(account: &str) -> String {
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => words,
+    }
+}
+
+/// Adds a net-asset change of the period to a fund's movements and figures.
+fn add_movement(
+    movements: &mut BTreeMap<(FundId, Element), Decimal>,
+    figures: &mut FundFigures,
+    fund: FundId,
+    element: Element,
+    change: Decimal,
+) -> Result<(), ReportError> {
+    super::acc(movements.entry((fund, element)).or_default(), change)?;
+    match element {
+        Element::Income(_) => super::acc(&mut figures.income, change),
+        Element::Expense { .. } => super::acc(&mut figures.expenses, -change),
+        Element::Exchange => super::acc(&mut figures.exchange, change),
+        Element::Transfer => super::acc(&mut figures.transfers, change),
+    }
+}
+
+/// The values of one (account, fund) over the real postings dated before
+/// the period's end.
+#[derive(Clone, Copy, Default)]
+struct PairSums {
+    /// The sum of the values dated before the period.
+    before: Decimal,
+    /// The sum of the values dated in the period.
+    during: Decimal,
+    /// Whether a posting is dated before the period.
+    any_before: bool,
+    /// Whether a posting is dated in the period.
+    any_during: bool,
+}
+
+/// How many transactions one parallel task of [`PeriodSums::of`] sums.
+const SUM_CHUNK: usize = 16 * 1024;
+
+/// One pass over the valued real postings dated before a period's end:
+/// the sums per (account, fund), and the shared costs split per posting
+/// (the split is per posting, so it cannot be taken from a sum).
+#[derive(Default)]
+struct PeriodSums {
+    pairs: rustc_hash::FxHashMap<(AccountId, FundId), PairSums>,
+    /// Shared costs before the period: the net-asset change of their parts,
+    /// per fund.
+    shared_opening: BTreeMap<FundId, Decimal>,
+    /// Shared costs in the period: the net-asset change of their parts, per
+    /// fund and expense element.
+    shared_during: BTreeMap<(FundId, Element), Decimal>,
+}
+
+impl PeriodSums {
+    /// Sums the postings of the transactions dated before `end`, in
+    /// parallel chunks of transactions whose sums are then added together
+    /// (exact sums: the order does not change them).
+    fn of(
+        valued: &Valued<'_>,
+        roles: &[Role],
+        begin: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<PeriodSums, ReportError> {
+        use rayon::prelude::*;
+        let journal = valued.journal;
+        journal
+            .transactions()
+            .par_chunks(SUM_CHUNK)
+            .try_fold(PeriodSums::default, |mut sums, chunk| {
+                for t in chunk.iter().filter(|t| t.date < end) {
+                    let in_period = t.date >= begin;
+                    let values = &valued.values[t.posting_range()];
+                    for (p, &value) in journal.postings(t).iter().zip(values) {
+                        if p.kind != crate::model::journal::PostingKind::Real {
+                            continue;
+                        }
+                        sums.add(roles, p.account, p.fund, value, in_period, valued.precision)?;
+                    }
+                }
+                Ok(sums)
+            })
+            .try_reduce(PeriodSums::default, PeriodSums::merge)
+    }
+
+    /// Adds one posting's value.
+    fn add(
+        &mut self,
+        roles: &[Role],
+        account: AccountId,
+        fund: FundId,
+        value: Decimal,
+        in_period: bool,
+        precision: u32,
+    ) -> Result<(), ReportError> {
+        let pair = self.pairs.entry((account, fund)).or_default();
+        if in_period {
+            super::acc(&mut pair.during, value)?;
+            pair.any_during = true;
+        } else {
+            super::acc(&mut pair.before, value)?;
+            pair.any_before = true;
+        }
+        if let Some(Role::Shared {
+            nature,
+            parts,
+            weights,
+        }) = roles.get(account.index())
+        {
+            let split = money::allocate(-value, weights, precision)?;
+            for ((function, _), part) in parts.iter().zip(split) {
+                if in_period {
+                    let element = Element::Expense {
+                        function: *function,
+                        nature: *nature,
+                    };
+                    super::acc(self.shared_during.entry((fund, element)).or_default(), part)?;
+                } else {
+                    super::acc(self.shared_opening.entry(fund).or_default(), part)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The sums of two parts of the journal.
+    fn merge(mut self, other: PeriodSums) -> Result<PeriodSums, ReportError> {
+        for (key, pair) in other.pairs {
+            let mine = self.pairs.entry(key).or_default();
+            super::acc(&mut mine.before, pair.before)?;
+            super::acc(&mut mine.during, pair.during)?;
+            mine.any_before |= pair.any_before;
+            mine.any_during |= pair.any_during;
+        }
+        for (fund, change) in other.shared_opening {
+            super::acc(self.shared_opening.entry(fund).or_default(), change)?;
+        }
+        for (key, change) in other.shared_during {
+            super::acc(self.shared_during.entry(key).or_default(), change)?;
+        }
+        Ok(self)
     }
 }
 
@@ -474,14 +614,18 @@ impl<'v, 'j> Classified<'v, 'j> {
                         .iter()
                         .find(|a| account_matches(account, &a.account))
                     {
-                        Some(allocation) => Role::Shared {
-                            nature,
-                            parts: allocation
+                        Some(allocation) => {
+                            let parts: Vec<(usize, Decimal)> = allocation
                                 .shares
                                 .iter()
                                 .map(|(key, share)| (function_of(key, &mut functions), share.0))
-                                .collect(),
-                        },
+                                .collect();
+                            Role::Shared {
+                                nature,
+                                weights: parts.iter().map(|&(_, w)| w).collect(),
+                                parts,
+                            }
+                        }
                         None => {
                             let part = account.split(':').nth(1).unwrap_or(account);
                             Role::Movement(Element::Expense {
@@ -495,65 +639,53 @@ impl<'v, 'j> Classified<'v, 'j> {
             roles.push(role);
         }
 
+        let sums = PeriodSums::of(valued, &roles, begin, end)?;
         let mut movements: BTreeMap<(FundId, Element), Decimal> = BTreeMap::new();
         let mut funds: BTreeMap<FundId, FundFigures> = BTreeMap::new();
         let mut balances: BTreeMap<BalanceLine, BTreeMap<FundId, Decimal>> = BTreeMap::new();
         let mut has_transactions = false;
-        let mut weights: Vec<Decimal> = Vec::new();
-        for (t, p, value) in valued.real_postings(None, end) {
-            let in_period = t.date >= begin;
-            has_transactions |= in_period;
-            let figures = funds.entry(p.fund).or_default();
-            let change = -value;
-            let add_movement = |movements: &mut BTreeMap<(FundId, Element), Decimal>,
-                                figures: &mut FundFigures,
-                                element: Element,
-                                change: Decimal|
-             -> Result<(), ReportError> {
-                if !in_period {
-                    return super::acc(&mut figures.opening, change);
-                }
-                super::acc(movements.entry((p.fund, element)).or_default(), change)?;
-                match element {
-                    Element::Income(_) => super::acc(&mut figures.income, change),
-                    Element::Expense { .. } => super::acc(&mut figures.expenses, -change),
-                    Element::Exchange => super::acc(&mut figures.exchange, change),
-                    Element::Transfer => super::acc(&mut figures.transfers, change),
-                }
-            };
-            match &roles[p.account.index()] {
-                Role::None => {}
+        // Each (account, fund) once, in that order, by its account's role.
+        let mut pairs: Vec<((AccountId, FundId), PairSums)> = sums.pairs.into_iter().collect();
+        pairs.sort_unstable_by_key(|&(key, _)| key);
+        for ((account, fund), pair) in pairs {
+            has_transactions |= pair.any_during;
+            let figures = funds.entry(fund).or_default();
+            match &roles[account.index()] {
+                // Shared costs are summed part by part below.
+                Role::None | Role::Shared { .. } => {}
                 Role::Balance(line) => {
+                    let value = money::checked_add(pair.before, pair.during)?;
                     super::acc(
                         balances
                             .entry(line.clone())
                             .or_default()
-                            .entry(p.fund)
+                            .entry(fund)
                             .or_default(),
                         value,
                     )?;
                     super::acc(&mut figures.closing_by_balances, value)?;
                 }
                 Role::Movement(element) => {
-                    add_movement(&mut movements, figures, *element, change)?;
-                }
-                Role::Shared { nature, parts } => {
-                    weights.clear();
-                    weights.extend(parts.iter().map(|(_, w)| *w));
-                    let split = money::allocate(change, &weights, valued.precision)?;
-                    for ((function, _), part) in parts.iter().zip(split) {
-                        add_movement(
-                            &mut movements,
-                            figures,
-                            Element::Expense {
-                                function: *function,
-                                nature: *nature,
-                            },
-                            part,
-                        )?;
+                    if pair.any_before {
+                        super::acc(&mut figures.opening, -pair.before)?;
+                    }
+                    if pair.any_during {
+                        add_movement(&mut movements, figures, fund, *element, -pair.during)?;
                     }
                 }
             }
+        }
+        for (fund, opening) in sums.shared_opening {
+            super::acc(&mut funds.entry(fund).or_default().opening, opening)?;
+        }
+        for ((fund, element), change) in sums.shared_during {
+            add_movement(
+                &mut movements,
+                funds.entry(fund).or_default(),
+                fund,
+                element,
+                change,
+            )?;
         }
         // The two computations of each fund's net assets must agree.
         for (fund, f) in &funds {

@@ -198,21 +198,36 @@ fn build(
     end: NaiveDate,
     notes: Option<Option<&StatementSet>>,
 ) -> Result<StatementSet, ReportError> {
+    let mut tmp_t = std::time::Instant::now();
+    let mut tmp_lap = |what: &str| { eprintln!("TMP   build {begin} {what}: {:.1} ms", tmp_t.elapsed().as_secs_f64()*1000.0); tmp_t = std::time::Instant::now(); };
     let c = Classified::new(valued, begin, end)?;
+    tmp_lap("classified");
+    let activities = activities(&c, standard)?;
+    let position = position(&c, standard)?;
+    tmp_lap("activities+position");
+    let funds = fund_analysis(&c, standard)?;
+    let functional = functional(&c, standard)?;
+    let inventory = inventory(&c, standard)?;
+    tmp_lap("funds functional inventory");
+    let cashflows = super::filing::cashflows(&c, standard)?;
+    tmp_lap("cashflows");
+    let outputs = super::board::outputs(&c, super::words::language_of(standard))?;
+    tmp_lap("outputs");
     let mut set = StatementSet {
-        activities: activities(&c, standard)?,
-        position: position(&c, standard)?,
-        funds: fund_analysis(&c, standard)?,
-        functional: functional(&c, standard)?,
-        inventory: inventory(&c, standard)?,
-        cashflows: super::filing::cashflows(&c, standard)?,
-        outputs: super::board::outputs(&c, super::words::language_of(standard))?,
+        activities,
+        position,
+        funds,
+        functional,
+        inventory,
+        cashflows,
+        outputs,
         notes: Vec::new(),
     };
     super::engine::reconcile(set.statements().into_iter().chain(&set.outputs))?;
     if let Some(previous) = notes {
         set.notes = super::filing::notes(&c, standard, &set, previous)?;
     }
+    tmp_lap("notes");
     Ok(set)
 }
 

@@ -65,60 +65,49 @@ impl<'j> Valued<'j> {
         let valuer = Valuer::new(journal).ok_or_else(|| {
             ReportError::Request("statements need a base currency (base_currency in fundledger.toml) that the journal uses".into())
         })?;
-        let base = valuer.base();
-        let precision = journal.precision(base).unwrap_or(0);
+        let precision = journal.precision(valuer.base()).unwrap_or(0);
+        let transactions = journal.transactions();
         let mut values = vec![Decimal::ZERO; journal.all_postings().len()];
-        // (fund, posting index, exact value) of one transaction; reused.
-        let mut exact: Vec<(FundId, usize, Decimal)> = Vec::new();
-        for t in journal.transactions() {
+        // Each transaction is valued on its own, so chunks of transactions
+        // are valued in parallel, each into its own part of `values` when
+        // the transactions hold the postings in order (as loading lays them
+        // out); the first failure in journal order is the one reported.
+        let mut next = 0;
+        let in_order = transactions.iter().all(|t| {
             let range = t.posting_range();
-            let priced_on = day.unwrap_or(t.date);
-            exact.clear();
-            for (offset, p) in journal.postings(t).iter().enumerate() {
-                if p.kind != PostingKind::Real {
-                    continue;
-                }
-                let value = if p.commodity == base {
-                    p.quantity
-                } else {
-                    valuer
-                        .value(p.quantity, p.commodity, priced_on)
-                        .ok_or_else(|| {
-                            // With a price, the only failure is a value
-                            // beyond Decimal's range: a fact about the data.
-                            if valuer.price_on(p.commodity, priced_on).is_some() {
-                                return ReportError::Overflow;
-                            }
-                            ReportError::NoPrice(format!(
-                                "cannot value {} {} on {} ({}:{}): add a `P` price for {} in {}",
-                                p.quantity,
-                                journal.commodity_name(p.commodity),
-                                priced_on,
-                                journal.files()[t.file as usize].display(),
-                                p.line,
-                                journal.commodity_name(p.commodity),
-                                valuer.base_name()
-                            ))
-                        })?
-                };
-                exact.push((p.fund, range.start + offset, value));
+            let follows = range.start == next;
+            next = range.end;
+            follows
+        }) && next == values.len();
+        if in_order {
+            use rayon::prelude::*;
+            let mut parts: Vec<(&[Transaction], &mut [Decimal])> = Vec::new();
+            let mut rest = values.as_mut_slice();
+            for chunk in transactions.chunks(VALUE_CHUNK) {
+                let len = chunk.iter().map(|t| t.posting_range().len()).sum();
+                let (part, after) = std::mem::take(&mut rest).split_at_mut(len);
+                parts.push((chunk, part));
+                rest = after;
             }
-            // Amounts in the base currency need no rounding.
-            if exact.iter().all(|(_, _, v)| v.scale() <= precision) {
-                for &(_, index, value) in &exact {
-                    values[index] = value;
-                }
-                continue;
-            }
-            // Each fund's values balance on their own (the journal's
-            // invariant, per fund and commodity, at one price per commodity
-            // and day), so each fund is rounded on its own: its rounded
-            // values then sum to zero too.
-            exact.sort_by_key(|&(fund, index, _)| (fund, index));
-            for fund_values in exact.chunk_by(|a, b| a.0 == b.0) {
-                for (index, value) in largest_remainder(fund_values, precision)? {
-                    values[index] = value;
-                }
+            let results: Vec<Result<(), ReportError>> = parts
+                .into_par_iter()
+                .map(|(chunk, part)| {
+                    let mut exact = Vec::new();
+                    let mut from = 0;
+                    for t in chunk {
+                        let to = from + t.posting_range().len();
+                        value_transaction(journal, &valuer, t, day, precision, &mut exact, &mut part[from..to])?;
+                        from = to;
+                    }
+                    Ok(())
+                })
+                .collect();
+            results.into_iter().collect::<Result<(), ReportError>>()?;
+        } else {
+            let mut exact = Vec::new();
+            for t in transactions {
+                let range = t.posting_range();
+                value_transaction(journal, &valuer, t, day, precision, &mut exact, &mut values[range])?;
             }
         }
         Ok(Valued {
@@ -170,6 +159,74 @@ impl<'j> Valued<'j> {
                     .map(move |(offset, p)| (t, p, self.values[start + offset]))
             })
     }
+}
+
+/// How many transactions one parallel task of [`Valued::new`] values.
+const VALUE_CHUNK: usize = 16 * 1024;
+
+/// Values the real postings of one transaction (each at the price of `day`,
+/// else of the transaction's date) into `values`, one per posting of the
+/// transaction (virtual postings stay zero), rounded per fund by
+/// [`largest_remainder`]. `exact` is scratch space.
+fn value_transaction(
+    journal: &Journal,
+    valuer: &Valuer<'_>,
+    t: &Transaction,
+    day: Option<NaiveDate>,
+    precision: u32,
+    exact: &mut Vec<(FundId, usize, Decimal)>,
+    values: &mut [Decimal],
+) -> Result<(), ReportError> {
+    let base = valuer.base();
+    let priced_on = day.unwrap_or(t.date);
+    exact.clear();
+    for (offset, p) in journal.postings(t).iter().enumerate() {
+        if p.kind != PostingKind::Real {
+            continue;
+        }
+        let value = if p.commodity == base {
+            p.quantity
+        } else {
+            valuer
+                .value(p.quantity, p.commodity, priced_on)
+                .ok_or_else(|| {
+                    // With a price, the only failure is a value
+                    // beyond Decimal's range: a fact about the data.
+                    if valuer.price_on(p.commodity, priced_on).is_some() {
+                        return ReportError::Overflow;
+                    }
+                    ReportError::NoPrice(format!(
+                        "cannot value {} {} on {} ({}:{}): add a `P` price for {} in {}",
+                        p.quantity,
+                        journal.commodity_name(p.commodity),
+                        priced_on,
+                        journal.files()[t.file as usize].display(),
+                        p.line,
+                        journal.commodity_name(p.commodity),
+                        valuer.base_name()
+                    ))
+                })?
+        };
+        exact.push((p.fund, offset, value));
+    }
+    // Amounts in the base currency need no rounding.
+    if exact.iter().all(|(_, _, v)| v.scale() <= precision) {
+        for &(_, offset, value) in exact.iter() {
+            values[offset] = value;
+        }
+        return Ok(());
+    }
+    // Each fund's values balance on their own (the journal's
+    // invariant, per fund and commodity, at one price per commodity
+    // and day), so each fund is rounded on its own: its rounded
+    // values then sum to zero too.
+    exact.sort_by_key(|&(fund, offset, _)| (fund, offset));
+    for fund_values in exact.chunk_by(|a, b| a.0 == b.0) {
+        for (offset, value) in largest_remainder(fund_values, precision)? {
+            values[offset] = value;
+        }
+    }
+    Ok(())
 }
 
 /// Which amount `balance` and `register` show for a posting.

@@ -126,11 +126,55 @@ pub fn annual(
     end: NaiveDate,
 ) -> Result<AnnualReport, ReportError> {
     let journal = valued.journal;
+    // The provenance's digest reads the journal's files again: on a thread
+    // of its own while the statements are built. A statement's error comes
+    // first, as it would if the digest were taken after them.
+    std::thread::scope(|scope| {
+        let digest = scope.spawn(|| journal_digest(journal));
+        let report = annual_statements(valued, standard, year, begin, end);
+        let digest = digest.join();
+        let mut report = report?;
+        report.provenance.digest = match digest {
+            Ok(Ok(digest)) => digest,
+            Ok(Err(e)) => {
+                return Err(ReportError::Request(format!(
+                    "cannot read the journal again: {e}"
+                )))
+            }
+            Err(_) => {
+                return Err(ReportError::Request(
+                    "cannot read the journal again: its digest failed".into(),
+                ))
+            }
+        };
+        Ok(report)
+    })
+}
+
+/// [`annual`] but for the journal's digest (left empty).
+fn annual_statements(
+    valued: &Valued<'_>,
+    standard: Standard,
+    year: i32,
+    begin: NaiveDate,
+    end: NaiveDate,
+) -> Result<AnnualReport, ReportError> {
+    let journal = valued.journal;
     let settings = journal.settings();
     let mut tmp_t = std::time::Instant::now();
     let mut tmp_lap = |what: &str| { eprintln!("TMP {what}: {:.1} ms", tmp_t.elapsed().as_secs_f64()*1000.0); tmp_t = std::time::Instant::now(); };
-    let set = financial::statements(valued, standard, begin, end)?;
+    // This year's statements, and the year before's (which its notes
+    // compare with) kept for the previous year's figures below.
+    let before = financial::previous_year(valued, begin)
+        .map(|b| financial::Built::new(valued, standard, b, begin).map(|built| (b, built)))
+        .transpose()?;
+    let current = financial::Built::new(valued, standard, begin, end)?;
+    let filing_notes = current.notes(standard, before.as_ref().map(|(_, b)| &b.set))?;
     tmp_lap("statements this year");
+    let financial::Built {
+        classified: current,
+        set,
+    } = current;
     let (activities, position, functional, funds, outputs) = (
         set.activities,
         set.position,
@@ -138,7 +182,7 @@ pub fn annual(
         set.funds,
         set.outputs,
     );
-    let (inventory, cashflows, filing_notes) = (set.inventory, set.cashflows, set.notes);
+    let (inventory, cashflows) = (set.inventory, set.cashflows);
     let last_day = end.pred_opt().unwrap_or(end);
     let language = words::language_of(standard);
     let loans = board::loans(valued, last_day, begin, end, language)?;
@@ -155,8 +199,17 @@ pub fn annual(
             .iter()
             .any(|t| t.date >= b && t.date < e)
     });
-    let previous_set = match (has_previous, previous) {
-        (true, Some((b, e))) => Some(financial::statements(valued, standard, b, e)?),
+    let previous_set = match (has_previous, previous, before) {
+        // The year before this one's statements, built above: only its
+        // notes are left to make.
+        (true, Some((b, e)), Some((built_from, built))) if b == built_from && e == begin => {
+            let earlier = match financial::previous_year(valued, b) {
+                Some(earliest) => Some(financial::Built::new(valued, standard, earliest, b)?),
+                None => None,
+            };
+            Some(built.with_notes(standard, earlier.map(|e| e.set).as_ref())?)
+        }
+        (true, Some((b, e)), _) => Some(financial::statements(valued, standard, b, e)?),
         _ => None,
     };
     tmp_lap("previous set");
@@ -273,7 +326,7 @@ pub fn annual(
     );
 
     tmp_lap("summary + previous loans");
-    let roll_forward = super::funds_valued(valued, Some(begin), Some(end))?;
+    let roll_forward = super::funds::funds_classified(&current, Some(begin), Some(end))?;
     tmp_lap("funds_valued");
     let restricted = roll_forward
         .rows
@@ -325,8 +378,7 @@ pub fn annual(
         .collect();
     let provenance = Provenance {
         version: env!("CARGO_PKG_VERSION").to_string(),
-        digest: journal_digest(journal)
-            .map_err(|e| ReportError::Request(format!("cannot read the journal again: {e}")))?,
+        digest: String::new(),
         closed: is_year_closed(journal, year),
     };
     tmp_lap("provenance");
@@ -417,15 +469,47 @@ pub fn journal_digest(journal: &crate::Journal) -> std::io::Result<String> {
         let name = file.strip_prefix(root).unwrap_or(file).to_string_lossy();
         hasher.update((name.len() as u64).to_le_bytes());
         hasher.update(name.as_bytes());
-        let bytes = std::fs::read(file)?;
-        hasher.update((bytes.len() as u64).to_le_bytes());
-        hasher.update(&bytes);
+        hash_file(&mut hasher, file)?;
     }
     Ok(hasher
         .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect())
+}
+
+/// Adds a file's length and bytes to `hasher`, read a block at a time, so
+/// the journal is not held in memory a second time. The length comes first,
+/// so it is the file's size when opened; should the file change size while
+/// it is read, it is hashed again from one whole read, as the length and
+/// bytes of what that read gave.
+fn hash_file(hasher: &mut sha2::Sha256, file: &std::path::Path) -> std::io::Result<()> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut opened = std::fs::File::open(file)?;
+    let size = opened.metadata()?.len();
+    let mut streamed = hasher.clone();
+    streamed.update(size.to_le_bytes());
+    let mut block = vec![0u8; 1 << 20];
+    let mut read: u64 = 0;
+    loop {
+        let n = match opened.read(&mut block) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        streamed.update(&block[..n]);
+        read += n as u64;
+    }
+    if read == size {
+        *hasher = streamed;
+        return Ok(());
+    }
+    let bytes = std::fs::read(file)?;
+    hasher.update((bytes.len() as u64).to_le_bytes());
+    hasher.update(&bytes);
+    Ok(())
 }
 
 /// Whether the fiscal year that starts in `year` has been closed: the

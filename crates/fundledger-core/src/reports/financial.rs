@@ -173,62 +173,77 @@ pub fn statements(
 ) -> Result<StatementSet, ReportError> {
     // The previous year, for the notes' comparatives, when the journal has
     // transactions in it.
-    let previous_begin = begin.checked_sub_months(chrono::Months::new(12));
-    let previous = match previous_begin {
-        Some(b)
-            if valued
-                .journal
-                .transactions()
-                .iter()
-                .any(|t| t.date >= b && t.date < begin) =>
-        {
-            Some(build(valued, standard, b, begin, None)?)
-        }
-        _ => None,
+    let previous = match previous_year(valued, begin) {
+        Some(b) => Some(Built::new(valued, standard, b, begin)?),
+        None => None,
     };
-    build(valued, standard, begin, end, Some(previous.as_ref()))
+    Built::new(valued, standard, begin, end)?.with_notes(standard, previous.map(|p| p.set).as_ref())
 }
 
-/// Builds and reconciles the set; with `notes`, the notes too (given the
-/// previous year's set, when there is one).
-fn build(
-    valued: &Valued<'_>,
-    standard: Standard,
-    begin: NaiveDate,
-    end: NaiveDate,
-    notes: Option<Option<&StatementSet>>,
-) -> Result<StatementSet, ReportError> {
-    let mut tmp_t = std::time::Instant::now();
-    let mut tmp_lap = |what: &str| { eprintln!("TMP   build {begin} {what}: {:.1} ms", tmp_t.elapsed().as_secs_f64()*1000.0); tmp_t = std::time::Instant::now(); };
-    let c = Classified::new(valued, begin, end)?;
-    tmp_lap("classified");
-    let activities = activities(&c, standard)?;
-    let position = position(&c, standard)?;
-    tmp_lap("activities+position");
-    let funds = fund_analysis(&c, standard)?;
-    let functional = functional(&c, standard)?;
-    let inventory = inventory(&c, standard)?;
-    tmp_lap("funds functional inventory");
-    let cashflows = super::filing::cashflows(&c, standard)?;
-    tmp_lap("cashflows");
-    let outputs = super::board::outputs(&c, super::words::language_of(standard))?;
-    tmp_lap("outputs");
-    let mut set = StatementSet {
-        activities,
-        position,
-        funds,
-        functional,
-        inventory,
-        cashflows,
-        outputs,
-        notes: Vec::new(),
-    };
-    super::engine::reconcile(set.statements().into_iter().chain(&set.outputs))?;
-    if let Some(previous) = notes {
-        set.notes = super::filing::notes(&c, standard, &set, previous)?;
+/// The first day of the year before `begin`, when the journal has
+/// transactions in `[that day, begin)`: the period whose statements the
+/// notes of `[begin, …)` compare with.
+pub(crate) fn previous_year(valued: &Valued<'_>, begin: NaiveDate) -> Option<NaiveDate> {
+    let previous_begin = begin.checked_sub_months(chrono::Months::new(12))?;
+    valued
+        .journal
+        .transactions()
+        .iter()
+        .any(|t| t.date >= previous_begin && t.date < begin)
+        .then_some(previous_begin)
+}
+
+/// The statements of one period, reconciled with each other, and the
+/// classification they were built from (which the notes read too).
+pub(crate) struct Built<'v, 'j> {
+    /// The classification of `[begin, end)`.
+    pub(crate) classified: Classified<'v, 'j>,
+    /// The statements, without their notes.
+    pub(crate) set: StatementSet,
+}
+
+impl<'v, 'j> Built<'v, 'j> {
+    /// Classifies `[begin, end)`, builds its statements and reconciles them.
+    pub(crate) fn new(
+        valued: &'v Valued<'j>,
+        standard: Standard,
+        begin: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Built<'v, 'j>, ReportError> {
+        let c = Classified::new(valued, begin, end)?;
+        let set = StatementSet {
+            activities: activities(&c, standard)?,
+            position: position(&c, standard)?,
+            funds: fund_analysis(&c, standard)?,
+            functional: functional(&c, standard)?,
+            inventory: inventory(&c, standard)?,
+            cashflows: super::filing::cashflows(&c, standard)?,
+            outputs: super::board::outputs(&c, super::words::language_of(standard))?,
+            notes: Vec::new(),
+        };
+        super::engine::reconcile(set.statements().into_iter().chain(&set.outputs))?;
+        Ok(Built { classified: c, set })
     }
-    tmp_lap("notes");
-    Ok(set)
+
+    /// The notes of the period (given the previous year's statements, when
+    /// there are some).
+    pub(crate) fn notes(
+        &self,
+        standard: Standard,
+        previous: Option<&StatementSet>,
+    ) -> Result<Vec<Statement>, ReportError> {
+        super::filing::notes(&self.classified, standard, &self.set, previous)
+    }
+
+    /// The whole set: the statements and their notes.
+    pub(crate) fn with_notes(
+        self,
+        standard: Standard,
+        previous: Option<&StatementSet>,
+    ) -> Result<StatementSet, ReportError> {
+        let notes = self.notes(standard, previous)?;
+        Ok(StatementSet { notes, ..self.set })
+    }
 }
 
 /// Per fund in the period, how its net assets are presented: the opening

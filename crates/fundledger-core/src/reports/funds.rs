@@ -209,12 +209,26 @@ pub fn funds_valued(
     begin: Option<NaiveDate>,
     end: Option<NaiveDate>,
 ) -> Result<FundsReport, ReportError> {
-    let journal = valued.journal;
     let classified = super::engine::Classified::new(
         valued,
         begin.unwrap_or(NaiveDate::MIN),
         end.unwrap_or(NaiveDate::MAX),
     )?;
+    funds_classified(&classified, begin, end)
+}
+
+/// [`funds_valued`] from a classification of `[begin, end)` already made
+/// (`None`: from the first day, to the last).
+///
+/// # Errors
+/// [`ReportError::Overflow`].
+pub(crate) fn funds_classified(
+    classified: &super::engine::Classified<'_, '_>,
+    begin: Option<NaiveDate>,
+    end: Option<NaiveDate>,
+) -> Result<FundsReport, ReportError> {
+    let valued = classified.valued;
+    let journal = valued.journal;
     let mut rows = Vec::new();
     let mut total = Decimal::ZERO;
     for fund in journal.fund_ids() {

@@ -611,40 +611,48 @@ fn fund_series(
 ) -> Result<FundSeries, ReportError> {
     let journal = valued.journal;
     let settings = journal.settings();
-    let is_loan = |account: &str| super::engine::is_member_loan(settings, account);
+    let is_loan =
+        super::engine::accounts_where(journal, |_, name| super::engine::is_member_loan(settings, name));
+    let moves_net_assets = super::engine::accounts_where(journal, |id, _| {
+        journal
+            .account_class(id)
+            .is_some_and(AccountClass::changes_net_assets)
+    });
     let month_starts = months(begin, end);
     let mut month_ends: Vec<NaiveDate> = month_starts.iter().skip(1).copied().collect();
     month_ends.push(end);
     let funds: Vec<_> = journal.fund_ids().collect();
+    // Each posting's change in the month it falls in (the first month for
+    // those before the year), then each month's balance is the sum of the
+    // changes up to it.
     let mut balances = vec![vec![Decimal::ZERO; month_ends.len()]; funds.len()];
     let mut loans = vec![Decimal::ZERO; month_ends.len()];
     for t in journal.transactions() {
         if t.date >= end {
             continue;
         }
-        let first_month = month_ends.partition_point(|&e| e <= t.date);
-        let range = t.posting_range();
-        for (offset, p) in journal.postings(t).iter().enumerate() {
+        let month = month_ends.partition_point(|&e| e <= t.date);
+        let values = &valued.values[t.posting_range()];
+        for (p, &value) in journal.postings(t).iter().zip(values) {
             if p.kind != PostingKind::Real {
                 continue;
             }
-            let value = valued.value(range.start + offset);
-            if is_loan(journal.account_name(p.account)) {
-                for owed in loans.iter_mut().skip(first_month) {
-                    super::acc(&mut *owed, -(value))?;
-                }
+            if is_loan[p.account.index()] {
+                super::acc(&mut loans[month], -value)?;
             }
-            if !journal
-                .account_class(p.account)
-                .is_some_and(AccountClass::changes_net_assets)
-            {
+            if !moves_net_assets[p.account.index()] {
                 continue;
             }
-            if let Some(f) = funds.iter().position(|&f| f == p.fund) {
-                for balance in balances[f].iter_mut().skip(first_month) {
-                    super::acc(&mut *balance, -(value))?;
-                }
+            if let Some(series) = balances.get_mut(p.fund.index()) {
+                super::acc(&mut series[month], -value)?;
             }
+        }
+    }
+    for series in balances.iter_mut().chain([&mut loans]) {
+        let mut running = Decimal::ZERO;
+        for month in series.iter_mut() {
+            super::acc(&mut running, *month)?;
+            *month = running;
         }
     }
     let mut unrestricted = vec![Decimal::ZERO; month_ends.len()];

@@ -9,7 +9,7 @@ use super::statement::{Cell, Language, RowKind, Statement};
 use super::valued::{months, Valued};
 use super::words::{self, pick};
 use super::ReportError;
-use crate::model::journal::{Journal, PostingKind};
+use crate::model::journal::{FundId, Journal, PostingKind};
 use crate::model::money::{self, Decimal, RoundingStrategy};
 use crate::model::query::account_matches;
 use crate::model::settings::AccountClass;
@@ -116,53 +116,97 @@ pub fn loans(
         last: Option<NaiveDate>,
         funds: Vec<String>,
     }
-    let mut per_account: BTreeMap<String, Loan> = BTreeMap::new();
+    // The same, by account id, with the funds that borrowed as ids in the
+    // order met.
+    struct LoanById {
+        borrowed: Decimal,
+        repaid: Decimal,
+        first: Option<NaiveDate>,
+        last: Option<NaiveDate>,
+        funds: Vec<FundId>,
+    }
+    let mut by_id: Vec<Option<LoanById>> = journal.account_ids().map(|_| None).collect();
+    let is_loan = super::engine::accounts_where(journal, |_, name| {
+        super::engine::is_member_loan(settings, name)
+    });
+    let is_cash = super::engine::accounts_where(journal, |id, name| {
+        journal.account_class(id) == Some(AccountClass::Assets)
+            && settings
+                .report
+                .cash_accounts
+                .iter()
+                .any(|c| account_matches(name, c))
+    });
+    let unrestricted_fund: Vec<bool> = journal
+        .fund_ids()
+        .map(|f| !journal.fund_restriction(f).is_donor_restricted())
+        .collect();
     let mut control = Decimal::ZERO;
     let (mut unrestricted_cash, mut unrestricted_income) = (Decimal::ZERO, Decimal::ZERO);
     let mut unrestricted_net_assets = Decimal::ZERO;
-    for (t, p, value) in valued.real_postings(None, cutoff) {
-        let account = journal.account_name(p.account);
-        let unrestricted = !journal.fund_restriction(p.fund).is_donor_restricted();
-        let class = journal.account_class(p.account);
-        if unrestricted {
-            if class == Some(AccountClass::Assets)
-                && settings
-                    .report
-                    .cash_accounts
-                    .iter()
-                    .any(|c| account_matches(account, c))
-            {
-                super::acc(&mut unrestricted_cash, value)?;
+    for t in journal.transactions().iter().filter(|t| t.date < cutoff) {
+        let values = &valued.values[t.posting_range()];
+        for (p, &value) in journal.postings(t).iter().zip(values) {
+            if p.kind != PostingKind::Real {
+                continue;
             }
-            if class.is_some_and(AccountClass::changes_net_assets) {
-                super::acc(&mut unrestricted_net_assets, -(value))?;
+            let account = p.account.index();
+            if unrestricted_fund.get(p.fund.index()).copied().unwrap_or(true) {
+                let class = journal.account_class(p.account);
+                if is_cash[account] {
+                    super::acc(&mut unrestricted_cash, value)?;
+                }
+                if class.is_some_and(AccountClass::changes_net_assets) {
+                    super::acc(&mut unrestricted_net_assets, -(value))?;
+                }
+                if class == Some(AccountClass::Income) && t.date >= begin && t.date < end {
+                    super::acc(&mut unrestricted_income, -(value))?;
+                }
             }
-            if class == Some(AccountClass::Income) && t.date >= begin && t.date < end {
-                super::acc(&mut unrestricted_income, -(value))?;
+            if !is_loan[account] {
+                continue;
+            }
+            super::acc(&mut control, value)?;
+            let loan = by_id[account].get_or_insert_with(|| LoanById {
+                borrowed: Decimal::ZERO,
+                repaid: Decimal::ZERO,
+                first: None,
+                last: None,
+                funds: Vec::new(),
+            });
+            if value.is_sign_negative() {
+                super::acc(&mut loan.borrowed, -value)?;
+                loan.first = Some(loan.first.map_or(t.date, |d| d.min(t.date)));
+                loan.last = Some(loan.last.map_or(t.date, |d| d.max(t.date)));
+                if !loan.funds.contains(&p.fund) {
+                    loan.funds.push(p.fund);
+                }
+            } else {
+                super::acc(&mut loan.repaid, value)?;
             }
         }
-        if !super::engine::is_member_loan(settings, account) {
-            continue;
-        }
-        super::acc(&mut control, value)?;
-        let loan = per_account.entry(account.to_string()).or_insert(Loan {
-            borrowed: Decimal::ZERO,
-            repaid: Decimal::ZERO,
-            first: None,
-            last: None,
-            funds: Vec::new(),
-        });
-        if value.is_sign_negative() {
-            super::acc(&mut loan.borrowed, -value)?;
-            loan.first = Some(loan.first.map_or(t.date, |d| d.min(t.date)));
-            loan.last = Some(loan.last.map_or(t.date, |d| d.max(t.date)));
-            let fund = words::fund(settings, journal.fund_name(p.fund), language);
-            if !loan.funds.contains(&fund) {
-                loan.funds.push(fund);
+    }
+    // By account name, each fund by its name once (two funds may share one).
+    let mut per_account: BTreeMap<String, Loan> = BTreeMap::new();
+    for (id, loan) in journal.account_ids().zip(by_id) {
+        let Some(loan) = loan else { continue };
+        let mut funds: Vec<String> = Vec::new();
+        for fund in loan.funds {
+            let fund = words::fund(settings, journal.fund_name(fund), language);
+            if !funds.contains(&fund) {
+                funds.push(fund);
             }
-        } else {
-            super::acc(&mut loan.repaid, value)?;
         }
+        per_account.insert(
+            journal.account_name(id).to_string(),
+            Loan {
+                borrowed: loan.borrowed,
+                repaid: loan.repaid,
+                first: loan.first,
+                last: loan.last,
+                funds,
+            },
+        );
     }
     let mut outstanding_total = Decimal::ZERO;
     let mut ladder = [Decimal::ZERO; 4]; // 3 months, 3-12 months, later, no date

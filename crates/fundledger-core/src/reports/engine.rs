@@ -122,6 +122,16 @@ pub fn is_member_loan(settings: &crate::model::settings::Settings, account: &str
         || account_matches(account, "Liabilities:MemberLoans")
 }
 
+/// For each account of the journal, by index, whether `test` holds of it
+/// (its id and name): a decision made once per account, so a pass over the
+/// postings looks it up instead of matching names per posting.
+pub(crate) fn accounts_where(journal: &Journal, test: impl Fn(AccountId, &str) -> bool) -> Vec<bool> {
+    journal
+        .account_ids()
+        .map(|id| test(id, journal.account_name(id)))
+        .collect()
+}
+
 /// The income category of an account as the statements classify it (an
 /// income account that is not an exchange result), else `None`: what
 /// `report donors` counts as a gift (contributions and gifts in kind) is

@@ -54,43 +54,52 @@ pub fn loan_movements(
     let journal = valued.journal;
     let settings = journal.settings();
     let mut out: Vec<LoanMovement> = Vec::new();
-    for (t, p, value) in valued.real_postings(None, end) {
-        let account = journal.account_name(p.account);
-        if !super::engine::is_member_loan(settings, account) {
-            continue;
-        }
-        let registered = settings
-            .loans
-            .iter()
-            .find(|l| account_matches(account, &l.account));
-        let k = match out.iter().position(|m| m.account == account) {
-            Some(k) => k,
-            None => {
-                out.push(LoanMovement {
-                    account: account.to_string(),
-                    lender: registered
-                        .map(|l| l.lender.clone())
-                        .unwrap_or_else(|| account.rsplit(':').next().unwrap_or(account).into()),
-                    related_party: registered.is_some_and(|l| l.related_party),
-                    due: registered.and_then(|l| l.due),
-                    interest_percent: registered.and_then(|l| l.interest_percent.clone()),
-                    opening: Decimal::ZERO,
-                    borrowed: Decimal::ZERO,
-                    repaid: Decimal::ZERO,
-                    closing: Decimal::ZERO,
-                });
-                out.len() - 1
+    let is_loan = super::engine::accounts_where(journal, |_, name| {
+        super::engine::is_member_loan(settings, name)
+    });
+    // Each loan account's place in `out` (in the order met).
+    let mut place: Vec<Option<usize>> = vec![None; is_loan.len()];
+    for t in journal.transactions().iter().filter(|t| t.date < end) {
+        let values = &valued.values[t.posting_range()];
+        for (p, &value) in journal.postings(t).iter().zip(values) {
+            if p.kind != crate::model::journal::PostingKind::Real || !is_loan[p.account.index()] {
+                continue;
             }
-        };
-        let m = &mut out[k];
-        let owed = -value;
-        super::acc(&mut m.closing, owed)?;
-        if t.date < begin {
-            super::acc(&mut m.opening, owed)?;
-        } else if owed.is_sign_positive() {
-            super::acc(&mut m.borrowed, owed)?;
-        } else {
-            super::acc(&mut m.repaid, -owed)?;
+            let k = match place[p.account.index()] {
+                Some(k) => k,
+                None => {
+                    let account = journal.account_name(p.account);
+                    let registered = settings
+                        .loans
+                        .iter()
+                        .find(|l| account_matches(account, &l.account));
+                    out.push(LoanMovement {
+                        account: account.to_string(),
+                        lender: registered
+                            .map(|l| l.lender.clone())
+                            .unwrap_or_else(|| account.rsplit(':').next().unwrap_or(account).into()),
+                        related_party: registered.is_some_and(|l| l.related_party),
+                        due: registered.and_then(|l| l.due),
+                        interest_percent: registered.and_then(|l| l.interest_percent.clone()),
+                        opening: Decimal::ZERO,
+                        borrowed: Decimal::ZERO,
+                        repaid: Decimal::ZERO,
+                        closing: Decimal::ZERO,
+                    });
+                    place[p.account.index()] = Some(out.len() - 1);
+                    out.len() - 1
+                }
+            };
+            let m = &mut out[k];
+            let owed = -value;
+            super::acc(&mut m.closing, owed)?;
+            if t.date < begin {
+                super::acc(&mut m.opening, owed)?;
+            } else if owed.is_sign_positive() {
+                super::acc(&mut m.borrowed, owed)?;
+            } else {
+                super::acc(&mut m.repaid, -owed)?;
+            }
         }
     }
     for m in &out {
@@ -832,13 +841,21 @@ pub fn cashflows(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
         &[pick("Amount", "金額")],
         language,
     );
-    let is_cash = |account: &str| {
+    let is_cash_account = super::engine::accounts_where(journal, |_, name| {
         settings
             .report
             .cash_accounts
             .iter()
-            .any(|a| account_matches(account, a))
-    };
+            .any(|a| account_matches(name, a))
+    });
+    let is_fx_account = super::engine::accounts_where(journal, |_, name| {
+        settings
+            .report
+            .fx_accounts
+            .iter()
+            .any(|a| account_matches(name, a))
+    });
+    let is_cash = |account: crate::model::journal::AccountId| is_cash_account[account.index()];
     let generated = &settings.generated_accounts;
     // Receipts by income category, payments, financing,
     // exchange effect, other.
@@ -848,32 +865,24 @@ pub fn cashflows(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
         (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     let (mut opening, mut closing) = (Decimal::ZERO, Decimal::ZERO);
     let mut postings: Vec<(&crate::model::journal::Posting, Decimal)> = Vec::new();
-    let mut current: Option<&crate::model::journal::Transaction> = None;
     let mut flush =
         |postings: &mut Vec<(&crate::model::journal::Posting, Decimal)>| -> Result<(), ReportError> {
             // A transaction that moves no cash has no cash flow.
-            if !postings
-                .iter()
-                .any(|(p, v)| is_cash(journal.account_name(p.account)) && !v.is_zero())
-            {
+            if !postings.iter().any(|(p, v)| is_cash(p.account) && !v.is_zero()) {
                 postings.clear();
                 return Ok(());
             }
             for (p, value) in postings.drain(..) {
-                let account = journal.account_name(p.account);
-                if is_cash(account) {
+                if is_cash(p.account) {
                     continue;
                 }
+                let account = journal.account_name(p.account);
                 let flow = -value;
                 match journal.account_class(p.account) {
                     // A revaluation at the closing rate moves no cash: it
                     // is an effect of exchange-rate changes.
                     Some(AccountClass::Income | AccountClass::Expenses)
-                        if settings
-                            .report
-                            .fx_accounts
-                            .iter()
-                            .any(|a| account_matches(account, a)) =>
+                        if is_fx_account[p.account.index()] =>
                     {
                         super::acc(&mut exchange, flow)?
                     }
@@ -901,24 +910,27 @@ pub fn cashflows(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
             }
             Ok(())
         };
-    for (t, p, value) in c.valued.real_postings(None, c.end) {
-        let account = journal.account_name(p.account);
-        if is_cash(account) {
-            super::acc(&mut closing, value)?;
-            if t.date < c.begin {
-                super::acc(&mut opening, value)?;
+    // Transaction by transaction: the cash at both ends, and each
+    // transaction of the period's flows.
+    for t in journal.transactions().iter().filter(|t| t.date < c.end) {
+        let in_period = t.date >= c.begin;
+        let values = &c.valued.values[t.posting_range()];
+        for (p, &value) in journal.postings(t).iter().zip(values) {
+            if p.kind != crate::model::journal::PostingKind::Real {
+                continue;
+            }
+            if is_cash(p.account) {
+                super::acc(&mut closing, value)?;
+                if !in_period {
+                    super::acc(&mut opening, value)?;
+                }
+            }
+            if in_period {
+                postings.push((p, value));
             }
         }
-        if t.date < c.begin {
-            continue;
-        }
-        if !current.is_some_and(|seen| std::ptr::eq(seen, t)) {
-            flush(&mut postings)?;
-            current = Some(t);
-        }
-        postings.push((p, value));
+        flush(&mut postings)?;
     }
-    flush(&mut postings)?;
 
     s.heading(
         pick(
@@ -1045,7 +1057,12 @@ pub fn cashflows(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
     let mut by_lines = Decimal::ZERO;
     for line in c.balances.keys() {
         if let BalanceLine::Asset(account) = line {
-            if is_cash(account) {
+            if settings
+                .report
+                .cash_accounts
+                .iter()
+                .any(|a| account_matches(account, a))
+            {
                 super::acc(&mut by_lines, c.balance(line)?)?;
             }
         }

@@ -12,7 +12,6 @@ use super::statement::{Cell, Language, RowKind, Statement};
 use super::valued::{months, Valued};
 use super::words::{self, pick};
 use super::ReportError;
-use crate::model::journal::PostingKind;
 use crate::model::money::Decimal;
 use crate::model::settings::AccountClass;
 
@@ -625,29 +624,44 @@ fn fund_series(
     // Each posting's change in the month it falls in (the first month for
     // those before the year), then each month's balance is the sum of the
     // changes up to it.
-    let mut balances = vec![vec![Decimal::ZERO; month_ends.len()]; funds.len()];
-    let mut loans = vec![Decimal::ZERO; month_ends.len()];
-    for t in journal.transactions() {
-        if t.date >= end {
-            continue;
-        }
-        let month = month_ends.partition_point(|&e| e <= t.date);
-        let values = &valued.values[t.posting_range()];
-        for (p, &value) in journal.postings(t).iter().zip(values) {
-            if p.kind != PostingKind::Real {
-                continue;
+    // In parallel chunks of transactions, then added up.
+    type Changes = (Vec<Vec<Decimal>>, Vec<Decimal>);
+    let (mut balances, mut loans): Changes = valued.fold_before(
+        end,
+        || {
+            (
+                vec![vec![Decimal::ZERO; month_ends.len()]; funds.len()],
+                vec![Decimal::ZERO; month_ends.len()],
+            )
+        },
+        |(balances, loans): &mut Changes, t, real| {
+            let month = month_ends.partition_point(|&e| e <= t.date);
+            for (p, value) in real {
+                if is_loan[p.account.index()] {
+                    super::acc(&mut loans[month], -value)?;
+                }
+                if !moves_net_assets[p.account.index()] {
+                    continue;
+                }
+                if let Some(series) = balances.get_mut(p.fund.index()) {
+                    super::acc(&mut series[month], -value)?;
+                }
             }
-            if is_loan[p.account.index()] {
-                super::acc(&mut loans[month], -value)?;
+            Ok(())
+        },
+        |(mut balances, mut loans), (later_balances, later_loans)| {
+            for (series, later) in balances
+                .iter_mut()
+                .chain([&mut loans])
+                .zip(later_balances.iter().chain([&later_loans]))
+            {
+                for (month, change) in series.iter_mut().zip(later) {
+                    super::acc(month, *change)?;
+                }
             }
-            if !moves_net_assets[p.account.index()] {
-                continue;
-            }
-            if let Some(series) = balances.get_mut(p.fund.index()) {
-                super::acc(&mut series[month], -value)?;
-            }
-        }
-    }
+            Ok((balances, loans))
+        },
+    )?;
     for series in balances.iter_mut().chain([&mut loans]) {
         let mut running = Decimal::ZERO;
         for month in series.iter_mut() {

@@ -118,6 +118,7 @@ pub fn loans(
     }
     // The same, by account id, with the funds that borrowed as ids in the
     // order met.
+    #[derive(Default)]
     struct LoanById {
         borrowed: Decimal,
         repaid: Decimal,
@@ -125,7 +126,6 @@ pub fn loans(
         last: Option<NaiveDate>,
         funds: Vec<FundId>,
     }
-    let mut by_id: Vec<Option<LoanById>> = journal.account_ids().map(|_| None).collect();
     let is_loan = super::engine::accounts_where(journal, |_, name| {
         super::engine::is_member_loan(settings, name)
     });
@@ -141,51 +141,100 @@ pub fn loans(
         .fund_ids()
         .map(|f| !journal.fund_restriction(f).is_donor_restricted())
         .collect();
-    let mut control = Decimal::ZERO;
-    let (mut unrestricted_cash, mut unrestricted_income) = (Decimal::ZERO, Decimal::ZERO);
-    let mut unrestricted_net_assets = Decimal::ZERO;
-    for t in journal.transactions().iter().filter(|t| t.date < cutoff) {
-        let values = &valued.values[t.posting_range()];
-        for (p, &value) in journal.postings(t).iter().zip(values) {
-            if p.kind != PostingKind::Real {
-                continue;
-            }
-            let account = p.account.index();
-            if unrestricted_fund.get(p.fund.index()).copied().unwrap_or(true) {
-                let class = journal.account_class(p.account);
-                if is_cash[account] {
-                    super::acc(&mut unrestricted_cash, value)?;
-                }
-                if class.is_some_and(AccountClass::changes_net_assets) {
-                    super::acc(&mut unrestricted_net_assets, -(value))?;
-                }
-                if class == Some(AccountClass::Income) && t.date >= begin && t.date < end {
-                    super::acc(&mut unrestricted_income, -(value))?;
-                }
-            }
-            if !is_loan[account] {
-                continue;
-            }
-            super::acc(&mut control, value)?;
-            let loan = by_id[account].get_or_insert_with(|| LoanById {
-                borrowed: Decimal::ZERO,
-                repaid: Decimal::ZERO,
-                first: None,
-                last: None,
-                funds: Vec::new(),
-            });
-            if value.is_sign_negative() {
-                super::acc(&mut loan.borrowed, -value)?;
-                loan.first = Some(loan.first.map_or(t.date, |d| d.min(t.date)));
-                loan.last = Some(loan.last.map_or(t.date, |d| d.max(t.date)));
-                if !loan.funds.contains(&p.fund) {
-                    loan.funds.push(p.fund);
-                }
-            } else {
-                super::acc(&mut loan.repaid, value)?;
-            }
-        }
+    // The sums of one part of the journal.
+    struct Sums {
+        by_id: Vec<Option<LoanById>>,
+        control: Decimal,
+        unrestricted_cash: Decimal,
+        unrestricted_income: Decimal,
+        unrestricted_net_assets: Decimal,
     }
+    let start = || Sums {
+        by_id: journal.account_ids().map(|_| None).collect(),
+        control: Decimal::ZERO,
+        unrestricted_cash: Decimal::ZERO,
+        unrestricted_income: Decimal::ZERO,
+        unrestricted_net_assets: Decimal::ZERO,
+    };
+    // In parallel chunks of transactions, merged in journal order (so each
+    // loan's funds stay in the order met).
+    let sums = valued.fold_before(
+        cutoff,
+        start,
+        |sums, t, real| {
+            for (p, value) in real {
+                let account = p.account.index();
+                if unrestricted_fund.get(p.fund.index()).copied().unwrap_or(true) {
+                    let class = journal.account_class(p.account);
+                    if is_cash[account] {
+                        super::acc(&mut sums.unrestricted_cash, value)?;
+                    }
+                    if class.is_some_and(AccountClass::changes_net_assets) {
+                        super::acc(&mut sums.unrestricted_net_assets, -(value))?;
+                    }
+                    if class == Some(AccountClass::Income) && t.date >= begin && t.date < end {
+                        super::acc(&mut sums.unrestricted_income, -(value))?;
+                    }
+                }
+                if !is_loan[account] {
+                    continue;
+                }
+                super::acc(&mut sums.control, value)?;
+                let loan = sums.by_id[account].get_or_insert_with(LoanById::default);
+                if value.is_sign_negative() {
+                    super::acc(&mut loan.borrowed, -value)?;
+                    loan.first = Some(loan.first.map_or(t.date, |d| d.min(t.date)));
+                    loan.last = Some(loan.last.map_or(t.date, |d| d.max(t.date)));
+                    if !loan.funds.contains(&p.fund) {
+                        loan.funds.push(p.fund);
+                    }
+                } else {
+                    super::acc(&mut loan.repaid, value)?;
+                }
+            }
+            Ok(())
+        },
+        |mut earlier, later| {
+            for (mine, theirs) in earlier.by_id.iter_mut().zip(later.by_id) {
+                let Some(theirs) = theirs else { continue };
+                let Some(loan) = mine else {
+                    *mine = Some(theirs);
+                    continue;
+                };
+                super::acc(&mut loan.borrowed, theirs.borrowed)?;
+                super::acc(&mut loan.repaid, theirs.repaid)?;
+                loan.first = match (loan.first, theirs.first) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                loan.last = loan.last.max(theirs.last);
+                for fund in theirs.funds {
+                    if !loan.funds.contains(&fund) {
+                        loan.funds.push(fund);
+                    }
+                }
+            }
+            for (sum, part) in [
+                (&mut earlier.control, later.control),
+                (&mut earlier.unrestricted_cash, later.unrestricted_cash),
+                (&mut earlier.unrestricted_income, later.unrestricted_income),
+                (
+                    &mut earlier.unrestricted_net_assets,
+                    later.unrestricted_net_assets,
+                ),
+            ] {
+                super::acc(sum, part)?;
+            }
+            Ok(earlier)
+        },
+    )?;
+    let Sums {
+        by_id,
+        control,
+        unrestricted_cash,
+        unrestricted_income,
+        unrestricted_net_assets,
+    } = sums;
     // By account name, each fund by its name once (two funds may share one).
     let mut per_account: BTreeMap<String, Loan> = BTreeMap::new();
     for (id, loan) in journal.account_ids().zip(by_id) {

@@ -40,8 +40,8 @@ use serde::Serialize;
 
 use super::valued::Valued;
 use super::ReportError;
-use crate::model::journal::{AccountId, FundId, Journal};
-use crate::model::money::{self, Decimal};
+use crate::model::journal::{AccountId, CommodityId, FundId, Journal};
+use crate::model::money::{self, Decimal, MultiAmount};
 use crate::model::query::account_matches;
 use crate::model::settings::{AccountClass, NatureGroup, Restriction};
 
@@ -290,6 +290,9 @@ pub struct Classified<'v, 'j> {
     pub has_transactions: bool,
     /// The role of each account, by account index.
     roles: Vec<Role>,
+    /// The quantities of commodities other than the base currency held on
+    /// each account at the end (the inventory's foreign amounts).
+    pub(crate) foreign: BTreeMap<AccountId, MultiAmount<CommodityId>>,
 }
 
 /// What a movement posting does to its fund's net assets, for reports that
@@ -366,9 +369,6 @@ struct PairSums {
     any_during: bool,
 }
 
-/// How many transactions one parallel task of [`PeriodSums::of`] sums.
-const SUM_CHUNK: usize = 16 * 1024;
-
 /// One pass over the valued real postings dated before a period's end:
 /// the sums per (account, fund), and the shared costs split per posting
 /// (the split is per posting, so it cannot be taken from a sum).
@@ -381,6 +381,9 @@ struct PeriodSums {
     /// Shared costs in the period: the net-asset change of their parts, per
     /// fund and expense element.
     shared_during: BTreeMap<(FundId, Element), Decimal>,
+    /// The quantities of commodities other than the base currency, per
+    /// account.
+    foreign: rustc_hash::FxHashMap<AccountId, MultiAmount<CommodityId>>,
 }
 
 impl PeriodSums {
@@ -393,25 +396,25 @@ impl PeriodSums {
         begin: NaiveDate,
         end: NaiveDate,
     ) -> Result<PeriodSums, ReportError> {
-        use rayon::prelude::*;
-        let journal = valued.journal;
-        journal
-            .transactions()
-            .par_chunks(SUM_CHUNK)
-            .try_fold(PeriodSums::default, |mut sums, chunk| {
-                for t in chunk.iter().filter(|t| t.date < end) {
-                    let in_period = t.date >= begin;
-                    let values = &valued.values[t.posting_range()];
-                    for (p, &value) in journal.postings(t).iter().zip(values) {
-                        if p.kind != crate::model::journal::PostingKind::Real {
-                            continue;
-                        }
-                        sums.add(roles, p.account, p.fund, value, in_period, valued.precision)?;
+        let base = valued.journal.commodity_id(&valued.base);
+        valued.fold_before(
+            end,
+            PeriodSums::default,
+            |sums, t, real| {
+                let in_period = t.date >= begin;
+                for (p, value) in real {
+                    sums.add(roles, p.account, p.fund, value, in_period, valued.precision)?;
+                    if Some(p.commodity) != base {
+                        sums.foreign
+                            .entry(p.account)
+                            .or_default()
+                            .add(p.commodity, p.quantity)?;
                     }
                 }
-                Ok(sums)
-            })
-            .try_reduce(PeriodSums::default, PeriodSums::merge)
+                Ok(())
+            },
+            PeriodSums::merge,
+        )
     }
 
     /// Adds one posting's value.
@@ -468,6 +471,9 @@ impl PeriodSums {
         }
         for (key, change) in other.shared_during {
             super::acc(self.shared_during.entry(key).or_default(), change)?;
+        }
+        for (account, quantities) in other.foreign {
+            self.foreign.entry(account).or_default().add_all(&quantities)?;
         }
         Ok(self)
     }
@@ -649,7 +655,8 @@ impl<'v, 'j> Classified<'v, 'j> {
             roles.push(role);
         }
 
-        let sums = PeriodSums::of(valued, &roles, begin, end)?;
+        let mut sums = PeriodSums::of(valued, &roles, begin, end)?;
+        let foreign = std::mem::take(&mut sums.foreign).into_iter().collect();
         let mut movements: BTreeMap<(FundId, Element), Decimal> = BTreeMap::new();
         let mut funds: BTreeMap<FundId, FundFigures> = BTreeMap::new();
         let mut balances: BTreeMap<BalanceLine, BTreeMap<FundId, Decimal>> = BTreeMap::new();
@@ -753,6 +760,7 @@ impl<'v, 'j> Classified<'v, 'j> {
             balances,
             has_transactions,
             roles,
+            foreign,
         })
     }
 

@@ -53,55 +53,80 @@ pub fn loan_movements(
 ) -> Result<Vec<LoanMovement>, ReportError> {
     let journal = valued.journal;
     let settings = journal.settings();
-    let mut out: Vec<LoanMovement> = Vec::new();
     let is_loan = super::engine::accounts_where(journal, |_, name| {
         super::engine::is_member_loan(settings, name)
     });
-    // Each loan account's place in `out` (in the order met).
-    let mut place: Vec<Option<usize>> = vec![None; is_loan.len()];
-    for t in journal.transactions().iter().filter(|t| t.date < end) {
-        let values = &valued.values[t.posting_range()];
-        for (p, &value) in journal.postings(t).iter().zip(values) {
-            if p.kind != crate::model::journal::PostingKind::Real || !is_loan[p.account.index()] {
-                continue;
-            }
-            let k = match place[p.account.index()] {
-                Some(k) => k,
-                None => {
-                    let account = journal.account_name(p.account);
-                    let registered = settings
-                        .loans
-                        .iter()
-                        .find(|l| account_matches(account, &l.account));
-                    out.push(LoanMovement {
-                        account: account.to_string(),
-                        lender: registered
-                            .map(|l| l.lender.clone())
-                            .unwrap_or_else(|| account.rsplit(':').next().unwrap_or(account).into()),
-                        related_party: registered.is_some_and(|l| l.related_party),
-                        due: registered.and_then(|l| l.due),
-                        interest_percent: registered.and_then(|l| l.interest_percent.clone()),
-                        opening: Decimal::ZERO,
-                        borrowed: Decimal::ZERO,
-                        repaid: Decimal::ZERO,
-                        closing: Decimal::ZERO,
-                    });
-                    place[p.account.index()] = Some(out.len() - 1);
-                    out.len() - 1
-                }
-            };
-            let m = &mut out[k];
-            let owed = -value;
-            super::acc(&mut m.closing, owed)?;
-            if t.date < begin {
-                super::acc(&mut m.opening, owed)?;
-            } else if owed.is_sign_positive() {
-                super::acc(&mut m.borrowed, owed)?;
-            } else {
-                super::acc(&mut m.repaid, -owed)?;
-            }
+    let new_loan = |account: &str| {
+        let registered = settings
+            .loans
+            .iter()
+            .find(|l| account_matches(account, &l.account));
+        LoanMovement {
+            account: account.to_string(),
+            lender: registered
+                .map(|l| l.lender.clone())
+                .unwrap_or_else(|| account.rsplit(':').next().unwrap_or(account).into()),
+            related_party: registered.is_some_and(|l| l.related_party),
+            due: registered.and_then(|l| l.due),
+            interest_percent: registered.and_then(|l| l.interest_percent.clone()),
+            opening: Decimal::ZERO,
+            borrowed: Decimal::ZERO,
+            repaid: Decimal::ZERO,
+            closing: Decimal::ZERO,
         }
-    }
+    };
+    // Each loan account's movement, by account id, and the accounts in the
+    // order met; in parallel chunks of transactions merged in journal order.
+    type Movements = (Vec<Option<LoanMovement>>, Vec<crate::model::journal::AccountId>);
+    let (mut by_id, order): Movements = valued.fold_before(
+        end,
+        || (vec![None; is_loan.len()], Vec::new()),
+        |(by_id, order): &mut Movements, t, real| {
+            for (p, value) in real {
+                if !is_loan[p.account.index()] {
+                    continue;
+                }
+                let m = by_id[p.account.index()].get_or_insert_with(|| {
+                    order.push(p.account);
+                    new_loan(journal.account_name(p.account))
+                });
+                let owed = -value;
+                super::acc(&mut m.closing, owed)?;
+                if t.date < begin {
+                    super::acc(&mut m.opening, owed)?;
+                } else if owed.is_sign_positive() {
+                    super::acc(&mut m.borrowed, owed)?;
+                } else {
+                    super::acc(&mut m.repaid, -owed)?;
+                }
+            }
+            Ok(())
+        },
+        |(mut by_id, mut order), (later, later_order)| {
+            for account in later_order {
+                let Some(theirs) = later[account.index()].clone() else {
+                    continue;
+                };
+                match &mut by_id[account.index()] {
+                    Some(m) => {
+                        super::acc(&mut m.opening, theirs.opening)?;
+                        super::acc(&mut m.borrowed, theirs.borrowed)?;
+                        super::acc(&mut m.repaid, theirs.repaid)?;
+                        super::acc(&mut m.closing, theirs.closing)?;
+                    }
+                    mine => {
+                        *mine = Some(theirs);
+                        order.push(account);
+                    }
+                }
+            }
+            Ok((by_id, order))
+        },
+    )?;
+    let out: Vec<LoanMovement> = order
+        .into_iter()
+        .filter_map(|account| by_id[account.index()].take())
+        .collect();
     for m in &out {
         let rolled = money::checked_sum([m.opening, m.borrowed, -m.repaid])?;
         if rolled != m.closing {
@@ -857,22 +882,55 @@ pub fn cashflows(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
     });
     let is_cash = |account: crate::model::journal::AccountId| is_cash_account[account.index()];
     let generated = &settings.generated_accounts;
-    // Receipts by income category, payments, financing,
-    // exchange effect, other.
-    let mut receipts: Vec<(IncomeCategory, Decimal)> = Vec::new();
-    let mut payments = Decimal::ZERO;
-    let (mut borrowed, mut repaid, mut exchange, mut other) =
-        (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
-    let (mut opening, mut closing) = (Decimal::ZERO, Decimal::ZERO);
-    let mut postings: Vec<(&crate::model::journal::Posting, Decimal)> = Vec::new();
-    let mut flush =
-        |postings: &mut Vec<(&crate::model::journal::Posting, Decimal)>| -> Result<(), ReportError> {
+    // Receipts by income category, payments, financing, exchange effect,
+    // other; the cash at both ends.
+    #[derive(Default)]
+    struct Flows {
+        receipts: Vec<(IncomeCategory, Decimal)>,
+        payments: Decimal,
+        borrowed: Decimal,
+        repaid: Decimal,
+        exchange: Decimal,
+        other: Decimal,
+        opening: Decimal,
+        closing: Decimal,
+    }
+    fn receive(
+        receipts: &mut Vec<(IncomeCategory, Decimal)>,
+        category: IncomeCategory,
+        flow: Decimal,
+    ) -> Result<(), ReportError> {
+        match receipts.iter_mut().find(|(k, _)| *k == category) {
+            Some((_, v)) => super::acc(v, flow),
+            None => {
+                receipts.push((category, flow));
+                Ok(())
+            }
+        }
+    }
+    // Transaction by transaction (in parallel chunks, then added up): the
+    // cash at both ends, and the flows of each transaction of the period
+    // that moves cash.
+    let flows = c.valued.fold_before(
+        c.end,
+        Flows::default,
+        |f, t, real| {
+            let in_period = t.date >= c.begin;
+            let mut moves_cash = false;
+            for (p, value) in real.clone() {
+                if is_cash(p.account) {
+                    super::acc(&mut f.closing, value)?;
+                    if !in_period {
+                        super::acc(&mut f.opening, value)?;
+                    }
+                    moves_cash |= !value.is_zero();
+                }
+            }
             // A transaction that moves no cash has no cash flow.
-            if !postings.iter().any(|(p, v)| is_cash(p.account) && !v.is_zero()) {
-                postings.clear();
+            if !in_period || !moves_cash {
                 return Ok(());
             }
-            for (p, value) in postings.drain(..) {
+            for (p, value) in real {
                 if is_cash(p.account) {
                     continue;
                 }
@@ -884,53 +942,56 @@ pub fn cashflows(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement
                     Some(AccountClass::Income | AccountClass::Expenses)
                         if is_fx_account[p.account.index()] =>
                     {
-                        super::acc(&mut exchange, flow)?
+                        super::acc(&mut f.exchange, flow)?
                     }
                     Some(AccountClass::Income) => {
-                        let category = IncomeCategory::of(account);
-                        match receipts.iter_mut().find(|(k, _)| *k == category) {
-                            Some((_, v)) => super::acc(v, flow)?,
-                            None => receipts.push((category, flow)),
-                        }
+                        receive(&mut f.receipts, IncomeCategory::of(account), flow)?
                     }
-                    Some(AccountClass::Expenses) => super::acc(&mut payments, flow)?,
+                    Some(AccountClass::Expenses) => super::acc(&mut f.payments, flow)?,
                     Some(AccountClass::NetAssets) if account == generated.conversion => {
-                        super::acc(&mut exchange, flow)?
+                        super::acc(&mut f.exchange, flow)?
                     }
                     Some(AccountClass::Liabilities)
                         if account != generated.due_to && flow.is_sign_positive() =>
                     {
-                        super::acc(&mut borrowed, flow)?
+                        super::acc(&mut f.borrowed, flow)?
                     }
                     Some(AccountClass::Liabilities) if account != generated.due_to => {
-                        super::acc(&mut repaid, flow)?
+                        super::acc(&mut f.repaid, flow)?
                     }
-                    _ => super::acc(&mut other, flow)?,
+                    _ => super::acc(&mut f.other, flow)?,
                 }
             }
             Ok(())
-        };
-    // Transaction by transaction: the cash at both ends, and each
-    // transaction of the period's flows.
-    for t in journal.transactions().iter().filter(|t| t.date < c.end) {
-        let in_period = t.date >= c.begin;
-        let values = &c.valued.values[t.posting_range()];
-        for (p, &value) in journal.postings(t).iter().zip(values) {
-            if p.kind != crate::model::journal::PostingKind::Real {
-                continue;
+        },
+        |mut earlier, later| {
+            for (category, flow) in later.receipts {
+                receive(&mut earlier.receipts, category, flow)?;
             }
-            if is_cash(p.account) {
-                super::acc(&mut closing, value)?;
-                if !in_period {
-                    super::acc(&mut opening, value)?;
-                }
+            for (sum, part) in [
+                (&mut earlier.payments, later.payments),
+                (&mut earlier.borrowed, later.borrowed),
+                (&mut earlier.repaid, later.repaid),
+                (&mut earlier.exchange, later.exchange),
+                (&mut earlier.other, later.other),
+                (&mut earlier.opening, later.opening),
+                (&mut earlier.closing, later.closing),
+            ] {
+                super::acc(sum, part)?;
             }
-            if in_period {
-                postings.push((p, value));
-            }
-        }
-        flush(&mut postings)?;
-    }
+            Ok(earlier)
+        },
+    )?;
+    let Flows {
+        mut receipts,
+        payments,
+        borrowed,
+        repaid,
+        exchange,
+        other,
+        opening,
+        closing,
+    } = flows;
 
     s.heading(
         pick(

@@ -964,32 +964,13 @@ fn sheet_lines(c: &Classified<'_, '_>, language: Language) -> Result<Vec<SheetLi
         String,
         crate::model::money::MultiAmount<crate::model::journal::CommodityId>,
     > = Default::default();
-    let base = journal.commodity_id(&c.valued.base);
-    // Per asset account first (by id), then per line.
-    let is_asset = super::engine::accounts_where(journal, |id, _| {
-        journal.account_class(id) == Some(AccountClass::Assets)
-    });
-    let mut held_by_account: Vec<
-        Option<crate::model::money::MultiAmount<crate::model::journal::CommodityId>>,
-    > = vec![None; is_asset.len()];
-    for t in journal.transactions().iter().filter(|t| t.date < c.end) {
-        for p in journal.postings(t) {
-            if p.kind != crate::model::journal::PostingKind::Real
-                || Some(p.commodity) == base
-                || !is_asset[p.account.index()]
-            {
-                continue;
-            }
-            held_by_account[p.account.index()]
-                .get_or_insert_with(Default::default)
-                .add(p.commodity, p.quantity)?;
+    for (&account, amounts) in &c.foreign {
+        if journal.account_class(account) != Some(AccountClass::Assets) {
+            continue;
         }
-    }
-    for (id, amounts) in journal.account_ids().zip(held_by_account) {
-        let Some(amounts) = amounts else { continue };
-        let account = journal.account_name(id);
+        let account = journal.account_name(account);
         let line: String = account.split(':').take(3).collect::<Vec<_>>().join(":");
-        held.entry(line).or_default().add_all(&amounts)?;
+        held.entry(line).or_default().add_all(amounts)?;
     }
     let mut lines = Vec::new();
     let mut loans = [(Decimal::ZERO, 0usize); 2];

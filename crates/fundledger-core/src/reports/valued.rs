@@ -136,6 +136,41 @@ impl<'j> Valued<'j> {
         self.values[index]
     }
 
+    /// Folds the real postings of the transactions dated before `until`
+    /// into a value of `A`: chunks of transactions in parallel, each from
+    /// `start()`, one transaction at a time (`add` gets it with its real
+    /// postings and their values), then the chunks' values merged in
+    /// journal order (`merge(earlier, later)`). For passes whose sums do
+    /// not depend on the order of the postings (exact sums), or whose
+    /// `merge` keeps the order met.
+    ///
+    /// # Errors
+    /// The first error of `add` or `merge` met.
+    pub(crate) fn fold_before<A: Send>(
+        &self,
+        until: NaiveDate,
+        start: impl Fn() -> A + Sync + Send,
+        add: impl Fn(&mut A, &'j Transaction, RealPostings<'_>) -> Result<(), ReportError> + Sync + Send,
+        merge: impl Fn(A, A) -> Result<A, ReportError> + Sync + Send,
+    ) -> Result<A, ReportError> {
+        use rayon::prelude::*;
+        let journal = self.journal;
+        journal
+            .transactions()
+            .par_chunks(FOLD_CHUNK)
+            .try_fold(&start, |mut folded, chunk| {
+                for t in chunk.iter().filter(|t| t.date < until) {
+                    let real = RealPostings {
+                        postings: journal.postings(t).iter(),
+                        values: self.values[t.posting_range()].iter(),
+                    };
+                    add(&mut folded, t, real)?;
+                }
+                Ok(folded)
+            })
+            .try_reduce(&start, &merge)
+    }
+
     /// Every real posting of the transactions dated before `until` (and on
     /// or after `from`, when given), with its transaction and its value, in
     /// journal order.
@@ -160,6 +195,9 @@ impl<'j> Valued<'j> {
             })
     }
 }
+
+/// How many transactions one parallel task of [`Valued::fold_before`] folds.
+const FOLD_CHUNK: usize = 16 * 1024;
 
 /// How many transactions one parallel task of [`Valued::new`] values.
 const VALUE_CHUNK: usize = 16 * 1024;
@@ -227,6 +265,28 @@ fn value_transaction(
         }
     }
     Ok(())
+}
+
+/// The real postings of one transaction, each with its value
+/// ([`Valued::fold_before`]).
+#[derive(Clone)]
+pub(crate) struct RealPostings<'a> {
+    postings: std::slice::Iter<'a, Posting>,
+    values: std::slice::Iter<'a, Decimal>,
+}
+
+impl<'a> Iterator for RealPostings<'a> {
+    type Item = (&'a Posting, Decimal);
+
+    fn next(&mut self) -> Option<(&'a Posting, Decimal)> {
+        loop {
+            let posting = self.postings.next()?;
+            let value = *self.values.next()?;
+            if posting.kind == PostingKind::Real {
+                return Some((posting, value));
+            }
+        }
+    }
 }
 
 /// Which amount `balance` and `register` show for a posting.

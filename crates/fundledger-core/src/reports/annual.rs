@@ -160,8 +160,6 @@ fn annual_statements(
 ) -> Result<AnnualReport, ReportError> {
     let journal = valued.journal;
     let settings = journal.settings();
-    let mut tmp_t = std::time::Instant::now();
-    let mut tmp_lap = |what: &str| { eprintln!("TMP {what}: {:.1} ms", tmp_t.elapsed().as_secs_f64()*1000.0); tmp_t = std::time::Instant::now(); };
     // This year's statements, and the year before's (which its notes
     // compare with) kept for the previous year's figures below.
     let before = financial::previous_year(valued, begin)
@@ -169,7 +167,6 @@ fn annual_statements(
         .transpose()?;
     let current = financial::Built::new(valued, standard, begin, end)?;
     let filing_notes = current.notes(standard, before.as_ref().map(|(_, b)| &b.set))?;
-    tmp_lap("statements this year");
     let financial::Built {
         classified: current,
         set,
@@ -185,10 +182,8 @@ fn annual_statements(
     let last_day = end.pred_opt().unwrap_or(end);
     let language = words::language_of(standard);
     let loans = board::loans(valued, last_day, begin, end, language)?;
-    tmp_lap("loans");
     super::engine::reconcile(loans.iter().chain([&position]))?;
     let sales = board::sales(valued, begin, end, language)?;
-    tmp_lap("sales");
 
     // Last year's figures, when the ledger has transactions then.
     let previous = settings.fiscal_year(year - 1);
@@ -211,7 +206,6 @@ fn annual_statements(
         (true, Some((b, e)), _) => Some(financial::statements(valued, standard, b, e)?),
         _ => None,
     };
-    tmp_lap("previous set");
     let previous_activities = previous_set.as_ref().map(|p| p.activities.clone());
     // The key figures, read from what the statement of activities printed
     // (its ties), so they are the statement's own figures in any layout.
@@ -324,9 +318,7 @@ fn annual_statements(
         loan_row,
     );
 
-    tmp_lap("summary + previous loans");
     let roll_forward = super::funds::funds_classified(&current, Some(begin), Some(end))?;
-    tmp_lap("funds_valued");
     let restricted = roll_forward
         .rows
         .iter()
@@ -365,7 +357,6 @@ fn annual_statements(
         })
         .collect();
     let fund_balances = fund_series(valued, begin, end, language)?;
-    tmp_lap("fund series");
     let loans_by_lender = loans[0]
         .rows
         .iter()
@@ -380,7 +371,6 @@ fn annual_statements(
         digest: String::new(),
         closed: is_year_closed(journal, year),
     };
-    tmp_lap("provenance");
     // The notes the standard sets (under the NPO standard they hold the
     // programmes' expenses and the restricted funds), then the board's
     // reports.
@@ -610,8 +600,9 @@ fn fund_series(
 ) -> Result<FundSeries, ReportError> {
     let journal = valued.journal;
     let settings = journal.settings();
-    let is_loan =
-        super::engine::accounts_where(journal, |_, name| super::engine::is_member_loan(settings, name));
+    let is_loan = super::engine::accounts_where(journal, |_, name| {
+        super::engine::is_member_loan(settings, name)
+    });
     let moves_net_assets = super::engine::accounts_where(journal, |id, _| {
         journal
             .account_class(id)

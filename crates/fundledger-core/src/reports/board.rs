@@ -164,7 +164,11 @@ pub fn loans(
         |sums, t, real| {
             for (p, value) in real {
                 let account = p.account.index();
-                if unrestricted_fund.get(p.fund.index()).copied().unwrap_or(true) {
+                if unrestricted_fund
+                    .get(p.fund.index())
+                    .copied()
+                    .unwrap_or(true)
+                {
                     let class = journal.account_class(p.account);
                     if is_cash[account] {
                         super::acc(&mut sums.unrestricted_cash, value)?;

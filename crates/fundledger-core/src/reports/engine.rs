@@ -125,7 +125,10 @@ pub fn is_member_loan(settings: &crate::model::settings::Settings, account: &str
 /// For each account of the journal, by index, whether `test` holds of it
 /// (its id and name): a decision made once per account, so a pass over the
 /// postings looks it up instead of matching names per posting.
-pub(crate) fn accounts_where(journal: &Journal, test: impl Fn(AccountId, &str) -> bool) -> Vec<bool> {
+pub(crate) fn accounts_where(
+    journal: &Journal,
+    test: impl Fn(AccountId, &str) -> bool,
+) -> Vec<bool> {
     journal
         .account_ids()
         .map(|id| test(id, journal.account_name(id)))
@@ -473,7 +476,10 @@ impl PeriodSums {
             super::acc(self.shared_during.entry(key).or_default(), change)?;
         }
         for (account, quantities) in other.foreign {
-            self.foreign.entry(account).or_default().add_all(&quantities)?;
+            self.foreign
+                .entry(account)
+                .or_default()
+                .add_all(&quantities)?;
         }
         Ok(self)
     }

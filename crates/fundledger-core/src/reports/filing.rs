@@ -77,7 +77,10 @@ pub fn loan_movements(
     };
     // Each loan account's movement, by account id, and the accounts in the
     // order met; in parallel chunks of transactions merged in journal order.
-    type Movements = (Vec<Option<LoanMovement>>, Vec<crate::model::journal::AccountId>);
+    type Movements = (
+        Vec<Option<LoanMovement>>,
+        Vec<crate::model::journal::AccountId>,
+    );
     let (mut by_id, order): Movements = valued.fold_before(
         end,
         || (vec![None; is_loan.len()], Vec::new()),

@@ -96,7 +96,15 @@ impl<'j> Valued<'j> {
                     let mut from = 0;
                     for t in chunk {
                         let to = from + t.posting_range().len();
-                        value_transaction(journal, &valuer, t, day, precision, &mut exact, &mut part[from..to])?;
+                        value_transaction(
+                            journal,
+                            &valuer,
+                            t,
+                            day,
+                            precision,
+                            &mut exact,
+                            &mut part[from..to],
+                        )?;
                         from = to;
                     }
                     Ok(())
@@ -107,7 +115,15 @@ impl<'j> Valued<'j> {
             let mut exact = Vec::new();
             for t in transactions {
                 let range = t.posting_range();
-                value_transaction(journal, &valuer, t, day, precision, &mut exact, &mut values[range])?;
+                value_transaction(
+                    journal,
+                    &valuer,
+                    t,
+                    day,
+                    precision,
+                    &mut exact,
+                    &mut values[range],
+                )?;
             }
         }
         Ok(Valued {

@@ -385,8 +385,8 @@ struct PeriodSums {
     /// fund and expense element.
     shared_during: BTreeMap<(FundId, Element), Decimal>,
     /// The quantities of commodities other than the base currency, per
-    /// account.
-    foreign: rustc_hash::FxHashMap<AccountId, MultiAmount<CommodityId>>,
+    /// account and commodity.
+    foreign: rustc_hash::FxHashMap<(AccountId, CommodityId), Decimal>,
 }
 
 impl PeriodSums {
@@ -408,10 +408,10 @@ impl PeriodSums {
                 for (p, value) in real {
                     sums.add(roles, p.account, p.fund, value, in_period, valued.precision)?;
                     if Some(p.commodity) != base {
-                        sums.foreign
-                            .entry(p.account)
-                            .or_default()
-                            .add(p.commodity, p.quantity)?;
+                        super::acc(
+                            sums.foreign.entry((p.account, p.commodity)).or_default(),
+                            p.quantity,
+                        )?;
                     }
                 }
                 Ok(())
@@ -475,11 +475,8 @@ impl PeriodSums {
         for (key, change) in other.shared_during {
             super::acc(self.shared_during.entry(key).or_default(), change)?;
         }
-        for (account, quantities) in other.foreign {
-            self.foreign
-                .entry(account)
-                .or_default()
-                .add_all(&quantities)?;
+        for (key, quantity) in other.foreign {
+            super::acc(self.foreign.entry(key).or_default(), quantity)?;
         }
         Ok(self)
     }
@@ -662,7 +659,10 @@ impl<'v, 'j> Classified<'v, 'j> {
         }
 
         let mut sums = PeriodSums::of(valued, &roles, begin, end)?;
-        let foreign = std::mem::take(&mut sums.foreign).into_iter().collect();
+        let mut foreign: BTreeMap<AccountId, MultiAmount<CommodityId>> = BTreeMap::new();
+        for ((account, commodity), quantity) in std::mem::take(&mut sums.foreign) {
+            foreign.entry(account).or_default().add(commodity, quantity)?;
+        }
         let mut movements: BTreeMap<(FundId, Element), Decimal> = BTreeMap::new();
         let mut funds: BTreeMap<FundId, FundFigures> = BTreeMap::new();
         let mut balances: BTreeMap<BalanceLine, BTreeMap<FundId, Decimal>> = BTreeMap::new();

@@ -28,7 +28,8 @@ pub struct Cli {
     #[arg(short = 'f', long = "file", global = true, value_name = "FILE")]
     pub file: Vec<PathBuf>,
 
-    /// Print how long each loading phase took, to standard error.
+    /// Print how long each loading phase took (and, for `report`, valuing
+    /// and each phase of the annual report), to standard error.
     #[arg(long, global = true)]
     pub timings: bool,
 

@@ -1188,7 +1188,7 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     let standard = standard_of(args.standard);
     let mut lap = Lap::new(cli.timings);
     let valued = Valued::new(&journal).map_err(report_failed)?;
-    lap.phase("value every posting in the base currency");
+    lap.phase("verify the journal, value every posting in the base currency");
     // Japanese statements go to Japanese Excel: their CSV starts with a
     // byte-order mark unless --no-bom.
     let out = destination(cli, args.output, &ALL_FORMATS, standard == Standard::JpNpo)?;

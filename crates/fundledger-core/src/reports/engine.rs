@@ -661,7 +661,10 @@ impl<'v, 'j> Classified<'v, 'j> {
         let mut sums = PeriodSums::of(valued, &roles, begin, end)?;
         let mut foreign: BTreeMap<AccountId, MultiAmount<CommodityId>> = BTreeMap::new();
         for ((account, commodity), quantity) in std::mem::take(&mut sums.foreign) {
-            foreign.entry(account).or_default().add(commodity, quantity)?;
+            foreign
+                .entry(account)
+                .or_default()
+                .add(commodity, quantity)?;
         }
         let mut movements: BTreeMap<(FundId, Element), Decimal> = BTreeMap::new();
         let mut funds: BTreeMap<FundId, FundFigures> = BTreeMap::new();

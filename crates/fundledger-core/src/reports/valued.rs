@@ -565,4 +565,146 @@ mod tests {
         let year_end = NaiveDate::from_ymd_opt(2001, 4, 1).unwrap();
         assert!(super::super::engine::Classified::new(&valued, begin, year_end).is_ok());
     }
+
+    /// A journal of `n` transactions over several chunks of the parallel
+    /// passes: dollar spending spread over funds (rounded per fund), yen
+    /// gifts, and loans drawn and repaid, dated over two years.
+    fn many_transactions(n: usize) -> String {
+        let mut text = String::from("P 2000-04-01 USD 110.37 JPY\nP 2000-10-01 USD 109.91 JPY\n\n");
+        for k in 0..n {
+            let day = chrono::NaiveDate::from_ymd_opt(2000, 4, 1).unwrap()
+                + chrono::Days::new((k * 730 / n) as u64);
+            let (fund, other) = match k % 3 {
+                0 => ("General", "FoodAid"),
+                1 => ("FoodAid", "Shelters"),
+                _ => ("Shelters", "General"),
+            };
+            let cents = 5 + (k % 97);
+            text.push_str(&match k % 4 {
+                0 => format!(
+                    "{day} * Spending {k}\n    Expenses:Food  0.{cents:02} USD  ; fund: {fund}\n    Expenses:Food  0.{cents:02} USD  ; fund: {other}\n    Assets:Bank  -0.{cents:02} USD  ; fund: {fund}\n    Assets:Bank  -0.{cents:02} USD  ; fund: {other}\n\n"
+                ),
+                1 => format!(
+                    "{day} * Gift {k}\n    Assets:Bank  {} JPY  ; fund: {fund}\n    Income:Gifts  -{} JPY  ; fund: {fund}\n\n",
+                    1000 + k,
+                    1000 + k
+                ),
+                2 => format!(
+                    "{day} * Loan {k}\n    Assets:Bank  {} JPY  ; fund: General\n    Liabilities:MemberLoans:L{}  -{} JPY  ; fund: General\n\n",
+                    500 + k,
+                    k % 5,
+                    500 + k
+                ),
+                _ => format!(
+                    "{day} * Dollar gift {k}\n    Assets:Bank  1.{cents:02} USD  ; fund: {fund}\n    Income:Gifts  -1.{cents:02} USD  ; fund: {other}\n\n"
+                ),
+            });
+        }
+        text
+    }
+
+    /// The parallel passes give what one pass in journal order gives: the
+    /// values (each transaction valued and rounded on its own), exact sums,
+    /// and a merge that keeps the order things were met in.
+    #[test]
+    fn parallel_chunks_give_what_one_pass_gives() {
+        let n = 2 * VALUE_CHUNK + 1234;
+        let loaded = valued_journal(&many_transactions(n));
+        let journal = &loaded.journal;
+        assert_eq!(journal.transactions().len(), n);
+        let valued = Valued::new(journal).unwrap();
+        // The values, one transaction after another on this thread.
+        let valuer = Valuer::new(journal).unwrap();
+        let precision = journal.precision(valuer.base()).unwrap();
+        let mut one_pass = vec![Decimal::ZERO; journal.all_postings().len()];
+        let mut exact = Vec::new();
+        for t in journal.transactions() {
+            let range = t.posting_range();
+            value_transaction(
+                journal,
+                &valuer,
+                t,
+                None,
+                precision,
+                &mut exact,
+                &mut one_pass[range],
+            )
+            .unwrap();
+        }
+        assert_eq!(valued.values, one_pass);
+        assert!(valued.values.iter().any(|v| !v.is_zero()));
+        // A fold: per fund, the sum of the values; and the accounts in the
+        // order first met.
+        let until = chrono::NaiveDate::from_ymd_opt(2001, 9, 1).unwrap();
+        type Folded = (
+            std::collections::BTreeMap<FundId, Decimal>,
+            Vec<crate::model::journal::AccountId>,
+        );
+        let (sums, met): Folded = valued
+            .fold_before(
+                until,
+                Default::default,
+                |(sums, met): &mut Folded, _, real| {
+                    for (p, value) in real {
+                        *sums.entry(p.fund).or_default() += value.abs();
+                        if !met.contains(&p.account) {
+                            met.push(p.account);
+                        }
+                    }
+                    Ok(())
+                },
+                |(mut sums, mut met), (later_sums, later_met)| {
+                    for (fund, value) in later_sums {
+                        *sums.entry(fund).or_default() += value;
+                    }
+                    for account in later_met {
+                        if !met.contains(&account) {
+                            met.push(account);
+                        }
+                    }
+                    Ok((sums, met))
+                },
+            )
+            .unwrap();
+        let (mut expected_sums, mut expected_met): Folded = Default::default();
+        for (t, p, value) in valued.real_postings(None, until) {
+            assert!(t.date < until);
+            *expected_sums.entry(p.fund).or_default() += value.abs();
+            if !expected_met.contains(&p.account) {
+                expected_met.push(p.account);
+            }
+        }
+        assert_eq!(sums, expected_sums);
+        assert_eq!(met, expected_met);
+        // The engine's sums in chunks: each fund's net assets agree both ways
+        // (or `new` would refuse them), and equal the flows summed here.
+        let begin = chrono::NaiveDate::from_ymd_opt(2001, 4, 1).unwrap();
+        let classified = super::super::engine::Classified::new(&valued, begin, until).unwrap();
+        for (fund, figures) in &classified.funds {
+            let mut opening = Decimal::ZERO;
+            let mut income = Decimal::ZERO;
+            let mut expenses = Decimal::ZERO;
+            for (t, p, value) in valued.real_postings(None, until) {
+                if p.fund != *fund {
+                    continue;
+                }
+                match journal.account_class(p.account) {
+                    Some(crate::model::settings::AccountClass::Income) if t.date >= begin => {
+                        income -= value
+                    }
+                    Some(crate::model::settings::AccountClass::Expenses) if t.date >= begin => {
+                        expenses += value
+                    }
+                    Some(class) if class.changes_net_assets() => opening -= value,
+                    _ => {}
+                }
+            }
+            assert_eq!(
+                (figures.opening, figures.income, figures.expenses),
+                (opening, income, expenses),
+                "fund {}",
+                journal.fund_name(*fund)
+            );
+        }
+    }
 }

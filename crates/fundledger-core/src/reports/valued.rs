@@ -568,7 +568,8 @@ mod tests {
 
     /// A journal of `n` transactions over several chunks of the parallel
     /// passes: dollar spending spread over funds (rounded per fund), yen
-    /// gifts, and loans drawn and repaid, dated over two years.
+    /// gifts, and loans from seven lenders, each first met further into the
+    /// journal, dated over two years.
     fn many_transactions(n: usize) -> String {
         let mut text = String::from("P 2000-04-01 USD 110.37 JPY\nP 2000-10-01 USD 109.91 JPY\n\n");
         for k in 0..n {
@@ -592,7 +593,7 @@ mod tests {
                 2 => format!(
                     "{day} * Loan {k}\n    Assets:Bank  {} JPY  ; fund: General\n    Liabilities:MemberLoans:L{}  -{} JPY  ; fund: General\n\n",
                     500 + k,
-                    k % 5,
+                    k * 7 / n,
                     500 + k
                 ),
                 _ => format!(

@@ -18,7 +18,7 @@
 //! `load::tests::the_common_lane_lays_out_what_the_general_path_does` holds
 //! it to that on ledgers of every shape.
 
-use crate::load::{fund_tag_problem, name_problem, tags_of, Context, NameTables, Run};
+use crate::load::{fund_tag_problem, name_problem, store_tags, Context, NameTables, Run};
 use crate::model::journal::{
     AccountId, CommodityId, FundId, Origin, Posting, PostingExtra, PostingKind, TransactionExtra,
     NO_EXTRA,
@@ -30,7 +30,7 @@ use crate::read::source::{TransactionBlock, POSTINGS_PER_TRANSACTION_MAX};
 /// What the lane knows of each interned name: whether a posting may name
 /// it without a diagnostic. Kept by the builder and extended as names are
 /// interned (names are never removed), so each name is judged once.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct Verdicts {
     /// Per account id: the name passes every check of a real posting's
     /// account.
@@ -247,10 +247,11 @@ impl<'s> Context<'s> {
             }
             let tags = common.posting_tags(p);
             if !tags.is_empty() {
+                let tags = store_tags(&mut run.tags, tags);
                 run.posting_extras.push(PostingExtra {
                     cost: None,
                     assertion: None,
-                    tags: tags_of(tags),
+                    tags,
                     comment: None,
                 });
                 run.postings[index].extra = super::index_u32(run.posting_extras.len() - 1);
@@ -261,7 +262,7 @@ impl<'s> Context<'s> {
             aux_date: None,
             code: common.code.map(Into::into),
             comment: None,
-            tags: tags_of(header_tags),
+            tags: store_tags(&mut run.tags, header_tags),
         });
         run.push_transaction(
             block,

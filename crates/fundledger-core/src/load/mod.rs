@@ -27,6 +27,7 @@ pub mod progress;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,8 +38,8 @@ use crate::load::progress::Step as Progress;
 use crate::model::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::journal::{
     AccountId, Assertion, BalanceCheck, CommodityId, Cost, CostKind, FundId, InvariantViolation,
-    Journal, Names, Origin, Posting, PostingExtra, PostingKind, Price, Status, Tag, Transaction,
-    TransactionExtra, NO_EXTRA,
+    Journal, Names, Origin, Posting, PostingExtra, PostingKind, Price, Status, TagStore,
+    Transaction, TransactionExtra, NO_EXTRA,
 };
 use crate::model::money::{self, Decimal, MultiAmount};
 use crate::model::settings::Settings;
@@ -365,10 +366,13 @@ fn build(
         ("read and scan files (reader thread, overlapped)", reading),
         ("wait for the reader", phases.waiting),
         (
-            "parse, check, balance and lay out (parallel)",
+            "parse, check, balance and lay out (parallel, the merge beside it)",
             phases.processing,
         ),
-        ("merge into the journal, verifying it", phases.merging),
+        (
+            "merge into the journal, verifying it (overlapped but the last chunk's)",
+            phases.merging,
+        ),
     ];
     builder.diagnostics.absorb(scanned);
     let (journal, mut diagnostics, violation) = builder.finish(&map);
@@ -427,32 +431,38 @@ fn consume(
             _ => None,
         })
         .collect();
+    // Each chunk is processed on the cores while the one before it is
+    // merged: the merge is sequential, so it runs beside the processing
+    // (which reads a snapshot of the name tables taken before it).
+    let mut processed: Option<Vec<Vec<Step<'_>>>> = None;
     for chunk in blocks.chunks(CHUNK_BLOCKS) {
         let lap = Instant::now();
-        builder.judge_new_names(&context);
-        let tables = builder.name_tables();
-        let verdicts = &builder.verdicts;
-        let steps: Vec<Vec<Step<'_>>> = chunk
-            .par_chunks(RUN_BLOCKS)
-            .map(|run| context.lay_out(run, &tables, verdicts))
-            .collect();
-        phases.processing += lap.elapsed();
-        let lap = Instant::now();
-        for step in steps.into_iter().flatten() {
-            match step {
-                Step::Laid(run) => builder.append_run(run),
-                Step::Assigning(mut transaction) => {
-                    match context.resolve_assignments(&mut transaction, builder) {
-                        Ok(()) => {
-                            let mut run = Run::default();
-                            run.add(transaction, &builder.name_tables());
-                            builder.append_run(run);
-                        }
-                        Err(problems) => builder.diagnostics.extend(problems),
-                    }
+        let snapshot = builder.snapshot(&context);
+        let tables = snapshot.tables();
+        let context = &context;
+        let earlier = processed.take();
+        let merging = &mut phases.merging;
+        let (steps, ()) = rayon::join(
+            || {
+                chunk
+                    .par_chunks(RUN_BLOCKS)
+                    .map(|run| context.lay_out(run, &tables, &snapshot.verdicts))
+                    .collect::<Vec<_>>()
+            },
+            || {
+                if let Some(steps) = earlier {
+                    let lap = Instant::now();
+                    merge(context, builder, steps);
+                    *merging += lap.elapsed();
                 }
-            }
-        }
+            },
+        );
+        phases.processing += lap.elapsed();
+        processed = Some(steps);
+    }
+    if let Some(steps) = processed {
+        let lap = Instant::now();
+        merge(&context, builder, steps);
         phases.merging += lap.elapsed();
     }
     for entry in &entries {
@@ -490,6 +500,27 @@ fn consume(
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// Commits processed transactions in order: lays out the runs, and
+/// balances each transaction with balance assignments against the journal
+/// before it.
+fn merge<'a>(context: &Context<'_>, builder: &mut Builder<'_>, steps: Vec<Vec<Step<'a>>>) {
+    for step in steps.into_iter().flatten() {
+        match step {
+            Step::Laid(run) => builder.append_run(run),
+            Step::Assigning(mut transaction) => {
+                match context.resolve_assignments(&mut transaction, builder) {
+                    Ok(()) => {
+                        let mut run = Run::default();
+                        run.add(transaction, &builder.name_tables());
+                        builder.append_run(run);
+                    }
+                    Err(problems) => builder.diagnostics.extend(problems),
+                }
+            }
         }
     }
 }
@@ -1627,6 +1658,7 @@ struct Run<'a> {
     postings: Vec<Posting>,
     posting_extras: Vec<PostingExtra>,
     transaction_extras: Vec<TransactionExtra>,
+    tags: TagStore,
     payees: String,
     diagnostics: Vec<Diagnostic>,
     unknown: Vec<Unknown<'a>>,
@@ -1717,7 +1749,7 @@ impl<'a> Run<'a> {
                 self.posting_extras.push(PostingExtra {
                     cost,
                     assertion,
-                    tags: tags_of(&p.tags),
+                    tags: store_tags(&mut self.tags, &p.tags),
                     comment: p.comment.map(|c| c.as_ref().into()),
                 });
                 index_u32(self.posting_extras.len() - 1)
@@ -1743,7 +1775,7 @@ impl<'a> Run<'a> {
             aux_date: header.aux_date,
             code: header.code.map(|c| c.as_ref().into()),
             comment: header.comment.map(|c| c.as_ref().into()),
-            tags: tags_of(&header.tags),
+            tags: store_tags(&mut self.tags, &header.tags),
         });
         self.push_transaction(
             processed.block,
@@ -1825,6 +1857,7 @@ struct Builder<'s> {
     postings: Vec<Posting>,
     posting_extras: Vec<PostingExtra>,
     transaction_extras: Vec<TransactionExtra>,
+    tags: TagStore,
     payees: String,
     prices: Vec<Price>,
     account_directives: Vec<AccountId>,
@@ -1840,22 +1873,38 @@ struct Builder<'s> {
     total: MultiAmount<CommodityId>,
     /// The first transaction laid out that broke an invariant (a bug).
     violation: Option<(usize, Violation)>,
-    /// What the common lane knows of each interned name.
+    /// The name tables as the processing of the current chunk reads them.
+    snapshot: Option<Arc<Snapshot>>,
+}
+
+/// A copy of the name tables, with the common lane's verdicts on them.
+#[derive(Clone)]
+struct Snapshot {
+    accounts: Names,
+    funds: Names,
+    commodities: Names,
+    declared_precision: Vec<bool>,
     verdicts: lane::Verdicts,
+}
+
+impl Snapshot {
+    fn tables(&self) -> NameTables<'_> {
+        NameTables {
+            accounts: &self.accounts,
+            funds: &self.funds,
+            commodities: &self.commodities,
+            declared_precision: &self.declared_precision,
+        }
+    }
 }
 
 fn index_u32(index: usize) -> u32 {
     u32::try_from(index).unwrap_or(u32::MAX)
 }
 
-/// Tags as the journal keeps them.
-fn tags_of(tags: &[RawTag<'_>]) -> Box<[Tag]> {
-    tags.iter()
-        .map(|t| Tag {
-            name: t.name.as_ref().into(),
-            value: t.value.as_ref().into(),
-        })
-        .collect()
+/// Keeps tags in `store`; answers their range.
+fn store_tags(store: &mut TagStore, tags: &[RawTag<'_>]) -> Range<u32> {
+    store.push_all(tags.iter().map(|t| (t.name.as_ref(), t.value.as_ref())))
 }
 
 impl<'s> Builder<'s> {
@@ -1872,6 +1921,7 @@ impl<'s> Builder<'s> {
             postings: Vec::new(),
             posting_extras: Vec::new(),
             transaction_extras: Vec::new(),
+            tags: TagStore::default(),
             payees: String::new(),
             prices: Vec::new(),
             account_directives: Vec::new(),
@@ -1881,7 +1931,7 @@ impl<'s> Builder<'s> {
             running: None,
             total: MultiAmount::new(),
             violation: None,
-            verdicts: lane::Verdicts::default(),
+            snapshot: None,
         };
         for fund in &settings.funds {
             builder.funds.intern(&fund.id);
@@ -1910,6 +1960,7 @@ impl<'s> Builder<'s> {
             postings: journal.postings,
             posting_extras: journal.posting_extras,
             transaction_extras: journal.transaction_extras,
+            tags: journal.tags,
             payees: journal.payees,
             prices: journal.prices,
             account_directives: journal.account_directives,
@@ -1919,7 +1970,7 @@ impl<'s> Builder<'s> {
             running: None,
             total: MultiAmount::new(),
             violation: None,
-            verdicts: lane::Verdicts::default(),
+            snapshot: None,
         }
     }
 
@@ -2024,15 +2075,34 @@ impl<'s> Builder<'s> {
         self.payees.reserve(transactions.saturating_mul(32));
     }
 
-    /// Judges the names interned since the last chunk, for the common lane.
-    fn judge_new_names(&mut self, context: &Context<'_>) {
-        let tables = NameTables {
-            accounts: &self.accounts,
-            funds: &self.funds,
-            commodities: &self.commodities,
-            declared_precision: &self.declared_precision,
-        };
-        self.verdicts.extend(context, &tables);
+    /// The name tables as they stand, with the common lane's verdicts on
+    /// every name: a copy the processing reads while the merge interns
+    /// names (taken again only when a name or a declaration was added).
+    fn snapshot(&mut self, context: &Context<'_>) -> Arc<Snapshot> {
+        let current = self.snapshot.as_ref().filter(|s| {
+            s.accounts.len() == self.accounts.len()
+                && s.funds.len() == self.funds.len()
+                && s.commodities.len() == self.commodities.len()
+                && s.declared_precision == self.declared_precision
+        });
+        if let Some(current) = current {
+            return Arc::clone(current);
+        }
+        let mut verdicts = self
+            .snapshot
+            .take()
+            .map(|s| Arc::unwrap_or_clone(s).verdicts)
+            .unwrap_or_default();
+        verdicts.extend(context, &self.name_tables());
+        let snapshot = Arc::new(Snapshot {
+            accounts: self.accounts.clone(),
+            funds: self.funds.clone(),
+            commodities: self.commodities.clone(),
+            declared_precision: self.declared_precision.clone(),
+            verdicts,
+        });
+        self.snapshot = Some(Arc::clone(&snapshot));
+        snapshot
     }
 
     /// The name tables as they stand, for lookups in the parallel phase.
@@ -2102,8 +2172,20 @@ impl<'s> Builder<'s> {
             p.extra = moved(p.extra, posting_extra_offset);
             p
         }));
-        self.posting_extras.extend(run.posting_extras);
-        self.transaction_extras.extend(run.transaction_extras);
+        let tag_offset = self.tags.append(run.tags);
+        let moved_tags = |tags: Range<u32>| {
+            tags.start.saturating_add(tag_offset)..tags.end.saturating_add(tag_offset)
+        };
+        self.posting_extras
+            .extend(run.posting_extras.into_iter().map(|mut e| {
+                e.tags = moved_tags(e.tags);
+                e
+            }));
+        self.transaction_extras
+            .extend(run.transaction_extras.into_iter().map(|mut e| {
+                e.tags = moved_tags(e.tags);
+                e
+            }));
         self.payees.push_str(&run.payees);
         self.transactions
             .extend(run.transactions.into_iter().map(|mut t| {
@@ -2198,6 +2280,7 @@ impl<'s> Builder<'s> {
             postings: self.postings,
             posting_extras: self.posting_extras,
             transaction_extras: self.transaction_extras,
+            tags: self.tags,
             payees: self.payees,
             prices: self.prices,
             files: map.paths().to_vec(),
@@ -2529,8 +2612,8 @@ mod tests {
                     let elide = next(3) == 0;
                     let second = if elide {
                         String::new()
-                    } else if form.starts_with('-') {
-                        format!("  {}", &form[1..])
+                    } else if let Some(positive) = form.strip_prefix('-') {
+                        format!("  {positive}")
                     } else {
                         format!("  -{form}")
                     };

@@ -143,10 +143,17 @@ fn read_block<'a>(block: &'a str, common: &mut Common<'a>) -> Option<()> {
     common.tags.clear();
     common.header_tags = 0;
     common.fund = None;
-    let mut lines = block.strip_suffix('\n').unwrap_or(block).split('\n');
-    let header = lines.next()?;
-    parse_header(header, common)?;
-    for (line, line_in_block) in lines.zip(2u32..) {
+    let body = block.strip_suffix('\n').unwrap_or(block);
+    let header_end = memchr::memchr(b'\n', body.as_bytes()).unwrap_or(body.len());
+    parse_header(&body[..header_end], common)?;
+    let mut line_start = header_end + 1;
+    let mut line_in_block = 1u32;
+    while line_start <= body.len() {
+        let line_end = memchr::memchr(b'\n', &body.as_bytes()[line_start..])
+            .map_or(body.len(), |i| line_start + i);
+        let line = &body[line_start..line_end];
+        line_start = line_end + 1;
+        line_in_block += 1;
         let content = skip_blanks(line);
         if content.len() == line.len() || content.is_empty() {
             return None; // not indented, or blank: not ours
@@ -200,7 +207,16 @@ fn skip_blanks(text: &str) -> &str {
 
 /// True when `text` has two spaces in a row.
 fn has_double_space(text: &str) -> bool {
-    memchr::memmem::find(text.as_bytes(), b"  ").is_some()
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b' ', bytes).any(|i| bytes.get(i + 1) == Some(&b' '))
+}
+
+/// Where the account of a posting line ends: at two spaces, a tab, or the
+/// end of the text.
+fn account_end(bytes: &[u8]) -> usize {
+    memchr::memchr2_iter(b' ', b'\t', bytes)
+        .find(|&i| bytes[i] == b'\t' || bytes.get(i + 1) == Some(&b' '))
+        .unwrap_or(bytes.len())
 }
 
 fn two_digits(bytes: &[u8]) -> Option<u32> {
@@ -373,10 +389,7 @@ fn parse_posting<'a>(
         text = skip_blanks(&text[1..]);
     }
     // The account ends at two spaces, a tab, or the end of the line.
-    let bytes = text.as_bytes();
-    let end = (0..bytes.len())
-        .find(|&i| bytes[i] == b'\t' || (bytes[i] == b' ' && bytes.get(i + 1) == Some(&b' ')))
-        .unwrap_or(bytes.len());
+    let end = account_end(text.as_bytes());
     let account = text[..end].trim_end_matches(' ');
     if account.is_empty() || memchr::memchr(b';', account.as_bytes()).is_some() {
         return None;

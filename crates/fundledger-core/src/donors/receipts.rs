@@ -284,7 +284,7 @@ pub fn gifts(journal: &Journal) -> Vec<Gift> {
         let tags = journal.transaction_tags(t);
         let tag = |name: &str| {
             tags.iter()
-                .find(|tag| &*tag.name == name)
+                .find(|tag| tag.name == name)
                 .map(|tag| tag.value.trim().to_string())
                 .filter(|v| !v.is_empty())
         };

@@ -546,8 +546,8 @@ pub fn donor_of<'j>(
         journal
             .transaction_tags(transaction)
             .iter()
-            .find(|t| &*t.name == "donor")
-            .map(|t| &*t.value)
+            .find(|t| t.name == "donor")
+            .map(|t| t.value)
     })
 }
 
@@ -596,8 +596,8 @@ pub fn problems(journal: &crate::Journal) -> Vec<Diagnostic> {
         if let Some(id) = journal
             .transaction_tags(t)
             .iter()
-            .find(|tag| &*tag.name == "donor")
-            .map(|tag| &*tag.value)
+            .find(|tag| tag.name == "donor")
+            .map(|tag| tag.value)
         {
             if register.get(id).is_none() {
                 out.push(unknown(id, t.line));

@@ -22,10 +22,12 @@
 //! error is reported.
 
 pub(crate) mod checks;
+mod lane;
 pub mod progress;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,8 +38,8 @@ use crate::load::progress::Step as Progress;
 use crate::model::diagnostic::{Code, Diagnostic, Diagnostics};
 use crate::model::journal::{
     AccountId, Assertion, BalanceCheck, CommodityId, Cost, CostKind, FundId, InvariantViolation,
-    Journal, Names, Origin, Posting, PostingExtra, PostingKind, Price, Status, Tag, Transaction,
-    TransactionExtra, NO_EXTRA,
+    Journal, Names, Origin, Posting, PostingExtra, PostingKind, Price, Status, TagStore,
+    Transaction, TransactionExtra, NO_EXTRA,
 };
 use crate::model::money::{self, Decimal, MultiAmount};
 use crate::model::settings::Settings;
@@ -52,7 +54,10 @@ use crate::read::source::{
 
 /// How many blocks are processed in parallel before they are committed:
 /// bounds the memory held by processed-but-uncommitted transactions.
-const CHUNK_BLOCKS: usize = 16 * 1024;
+///
+/// Small under test, so that names interned in one chunk are known in the
+/// next and the common lane is exercised on small ledgers.
+const CHUNK_BLOCKS: usize = if cfg!(test) { 64 } else { 16 * 1024 };
 
 /// A loaded journal and everything found wrong with it.
 #[derive(Debug)]
@@ -361,10 +366,13 @@ fn build(
         ("read and scan files (reader thread, overlapped)", reading),
         ("wait for the reader", phases.waiting),
         (
-            "parse, check, balance and lay out (parallel)",
+            "parse, check, balance and lay out (parallel, the merge beside it)",
             phases.processing,
         ),
-        ("merge into the journal, verifying it", phases.merging),
+        (
+            "merge into the journal, verifying it (overlapped but the last chunk's)",
+            phases.merging,
+        ),
     ];
     builder.diagnostics.absorb(scanned);
     let (journal, mut diagnostics, violation) = builder.finish(&map);
@@ -423,30 +431,38 @@ fn consume(
             _ => None,
         })
         .collect();
+    // Each chunk is processed on the cores while the one before it is
+    // merged: the merge is sequential, so it runs beside the processing
+    // (which reads a snapshot of the name tables taken before it).
+    let mut processed: Option<Vec<Vec<Step<'_>>>> = None;
     for chunk in blocks.chunks(CHUNK_BLOCKS) {
         let lap = Instant::now();
-        let tables = builder.name_tables();
-        let steps: Vec<Vec<Step<'_>>> = chunk
-            .par_chunks(RUN_BLOCKS)
-            .map(|run| context.lay_out(run, &tables))
-            .collect();
-        phases.processing += lap.elapsed();
-        let lap = Instant::now();
-        for step in steps.into_iter().flatten() {
-            match step {
-                Step::Laid(run) => builder.append_run(run),
-                Step::Assigning(mut transaction) => {
-                    match context.resolve_assignments(&mut transaction, builder) {
-                        Ok(()) => {
-                            let mut run = Run::default();
-                            run.add(transaction, &builder.name_tables());
-                            builder.append_run(run);
-                        }
-                        Err(problems) => builder.diagnostics.extend(problems),
-                    }
+        let snapshot = builder.snapshot(&context);
+        let tables = snapshot.tables();
+        let context = &context;
+        let earlier = processed.take();
+        let merging = &mut phases.merging;
+        let (steps, ()) = rayon::join(
+            || {
+                chunk
+                    .par_chunks(RUN_BLOCKS)
+                    .map(|run| context.lay_out(run, &tables, &snapshot.verdicts))
+                    .collect::<Vec<_>>()
+            },
+            || {
+                if let Some(steps) = earlier {
+                    let lap = Instant::now();
+                    merge(context, builder, steps);
+                    *merging += lap.elapsed();
                 }
-            }
-        }
+            },
+        );
+        phases.processing += lap.elapsed();
+        processed = Some(steps);
+    }
+    if let Some(steps) = processed {
+        let lap = Instant::now();
+        merge(&context, builder, steps);
         phases.merging += lap.elapsed();
     }
     for entry in &entries {
@@ -484,6 +500,27 @@ fn consume(
                 }
             }
             _ => {}
+        }
+    }
+}
+
+/// Commits processed transactions in order: lays out the runs, and
+/// balances each transaction with balance assignments against the journal
+/// before it.
+fn merge<'a>(context: &Context<'_>, builder: &mut Builder<'_>, steps: Vec<Vec<Step<'a>>>) {
+    for step in steps.into_iter().flatten() {
+        match step {
+            Step::Laid(run) => builder.append_run(run),
+            Step::Assigning(mut transaction) => {
+                match context.resolve_assignments(&mut transaction, builder) {
+                    Ok(()) => {
+                        let mut run = Run::default();
+                        run.add(transaction, &builder.name_tables());
+                        builder.append_run(run);
+                    }
+                    Err(problems) => builder.diagnostics.extend(problems),
+                }
+            }
         }
     }
 }
@@ -656,10 +693,18 @@ impl<'s> Context<'s> {
         &'a self,
         blocks: &[&'a TransactionBlock],
         known: &NameTables<'_>,
+        verdicts: &lane::Verdicts,
     ) -> Vec<Step<'a>> {
         let mut steps = Vec::new();
         let mut run = Run::default();
+        let mut scratch = lane::Scratch::default();
+        let lane = self.rules.is_empty() && common_lane_enabled();
         for block in blocks {
+            if lane && self.lay_out_common(block, known, verdicts, &mut scratch, &mut run) {
+                #[cfg(test)]
+                COMMON_LANE_TAKEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                continue;
+            }
             match self.process(block, known) {
                 Ok(processed) if processed.pending.is_some() => {
                     steps.push(Step::Laid(std::mem::take(&mut run)));
@@ -894,11 +939,7 @@ impl<'s> Context<'s> {
         name: Cow<'a, str>,
         problems: &mut Vec<Diagnostic>,
     ) -> Cow<'a, str> {
-        let known = match &self.declared_funds {
-            Some(declared) => declared.contains(name.as_ref()),
-            None => !name.is_empty(),
-        };
-        if known {
+        if self.fund_known(&name) {
             return name;
         }
         let d = self.posting_diagnostic(
@@ -926,58 +967,43 @@ impl<'s> Context<'s> {
         kind: PostingKind,
         problems: &mut Vec<Diagnostic>,
     ) {
-        if account.is_empty() {
-            let d = self.posting_diagnostic(
-                block,
-                line,
-                Code::Unparsable,
-                "posting without an account name".into(),
-            );
-            problems.push(d.expected("`  ACCOUNT  AMOUNT`"));
+        let Some(trouble) = self.account_trouble(account, kind) else {
             return;
+        };
+        let d = self.posting_diagnostic(block, line, trouble.code(), trouble.message(account));
+        let d = match trouble {
+            AccountTrouble::Unclassified => d.pointing_at(account),
+            _ => d,
+        };
+        problems.push(d.expected(trouble.expected(self.settings)));
+    }
+
+    /// What is wrong with an account name on a posting of `kind`, if
+    /// anything: the one rule both the general path and the common lane
+    /// (through its verdicts) apply.
+    fn account_trouble(&self, account: &str, kind: PostingKind) -> Option<AccountTrouble> {
+        if account.is_empty() {
+            return Some(AccountTrouble::Empty);
         }
         if let Some(message) = name_problem("account name", account) {
-            let d = self.posting_diagnostic(block, line, Code::Unparsable, message);
-            problems.push(d.expected(
-                "an account name of printable characters (no ESC, NUL, bidirectional overrides...)",
-            ));
-            return;
+            return Some(AccountTrouble::Control(message));
         }
         let depth = memchr::memchr_iter(b':', account.as_bytes()).count() + 1;
         if depth > ACCOUNT_DEPTH_MAX {
-            let d = self.posting_diagnostic(
-                block,
-                line,
-                Code::LimitExceeded,
-                format!(
-                    "account name has {depth} levels; fundledger reads at most {ACCOUNT_DEPTH_MAX}"
-                ),
-            );
-            problems.push(d.expected(format!("at most {ACCOUNT_DEPTH_MAX} `:`-separated parts")));
-            return;
+            return Some(AccountTrouble::TooDeep(depth));
         }
-        if kind == PostingKind::Real
+        (kind == PostingKind::Real
             && self.settings.from_file
-            && self.settings.class_of(account).is_none()
-        {
-            let roots: Vec<&str> = self
-                .settings
-                .account_classes
-                .keys()
-                .map(String::as_str)
-                .collect();
-            let d = self
-                .posting_diagnostic(
-                    block,
-                    line,
-                    Code::UnclassifiedAccount,
-                    format!("account {account} has a root with no class"),
-                )
-                .pointing_at(account);
-            problems.push(d.expected(format!(
-                "a real posting under one of the classified roots ({}); use ( ) for memo quantities",
-                roots.join(", ")
-            )));
+            && self.settings.class_of(account).is_none())
+        .then_some(AccountTrouble::Unclassified)
+    }
+
+    /// Whether `name` is a fund a posting may name: one of the declared
+    /// funds, or any name when none are declared.
+    fn fund_known(&self, name: &str) -> bool {
+        match &self.declared_funds {
+            Some(declared) => declared.contains(name),
+            None => !name.is_empty(),
         }
     }
 
@@ -1632,6 +1658,7 @@ struct Run<'a> {
     postings: Vec<Posting>,
     posting_extras: Vec<PostingExtra>,
     transaction_extras: Vec<TransactionExtra>,
+    tags: TagStore,
     payees: String,
     diagnostics: Vec<Diagnostic>,
     unknown: Vec<Unknown<'a>>,
@@ -1676,11 +1703,7 @@ impl<'a> Run<'a> {
             let (account, fund, commodity) = match ids {
                 Some(ids) => {
                     if p.origin == Origin::Written && !tables.declared_precision[ids.2.index()] {
-                        let scale = p.quantity.scale();
-                        match self.scales.iter_mut().find(|(c, _)| *c == ids.2) {
-                            Some((_, known)) => *known = (*known).max(scale),
-                            None => self.scales.push((ids.2, scale)),
-                        }
+                        self.note_scale(ids.2, p.quantity.scale());
                     }
                     ids
                 }
@@ -1726,7 +1749,7 @@ impl<'a> Run<'a> {
                 self.posting_extras.push(PostingExtra {
                     cost,
                     assertion,
-                    tags: tags_of(p.tags),
+                    tags: store_tags(&mut self.tags, &p.tags),
                     comment: p.comment.map(|c| c.as_ref().into()),
                 });
                 index_u32(self.posting_extras.len() - 1)
@@ -1744,30 +1767,66 @@ impl<'a> Run<'a> {
             });
         }
         let header = processed.raw_header;
-        let extra = if header.code.is_none()
-            && header.comment.is_none()
-            && header.tags.is_empty()
-            && header.aux_date.is_none()
-        {
-            NO_EXTRA
-        } else {
-            self.transaction_extras.push(TransactionExtra {
-                aux_date: header.aux_date,
-                code: header.code.map(|c| c.as_ref().into()),
-                comment: header.comment.map(|c| c.as_ref().into()),
-                tags: tags_of(header.tags),
-            });
-            index_u32(self.transaction_extras.len() - 1)
+        let extra = (header.code.is_some()
+            || header.comment.is_some()
+            || !header.tags.is_empty()
+            || header.aux_date.is_some())
+        .then(|| TransactionExtra {
+            aux_date: header.aux_date,
+            code: header.code.map(|c| c.as_ref().into()),
+            comment: header.comment.map(|c| c.as_ref().into()),
+            tags: store_tags(&mut self.tags, &header.tags),
+        });
+        self.push_transaction(
+            processed.block,
+            header.date,
+            header.status,
+            &header.payee,
+            extra,
+            first,
+            known,
+        );
+    }
+
+    /// Notes the scale of an amount written in a commodity whose precision
+    /// is inferred (the largest written shows them all).
+    fn note_scale(&mut self, commodity: CommodityId, scale: u32) {
+        match self.scales.iter_mut().find(|(c, _)| *c == commodity) {
+            Some((_, known)) => *known = (*known).max(scale),
+            None => self.scales.push((commodity, scale)),
+        }
+    }
+
+    /// Lays out the transaction of `block`, whose postings are laid out
+    /// from `first` on, and checks that it balances (now when its names are
+    /// `known`, else once the merge has interned them).
+    #[allow(clippy::too_many_arguments)]
+    fn push_transaction(
+        &mut self,
+        block: &TransactionBlock,
+        date: chrono::NaiveDate,
+        status: Status,
+        payee: &str,
+        extra: Option<TransactionExtra>,
+        first: usize,
+        known: bool,
+    ) {
+        let extra = match extra {
+            None => NO_EXTRA,
+            Some(extra) => {
+                self.transaction_extras.push(extra);
+                index_u32(self.transaction_extras.len() - 1)
+            }
         };
         let payee_start = index_u32(self.payees.len());
-        self.payees.push_str(&header.payee);
+        self.payees.push_str(payee);
         let payee = payee_start..index_u32(self.payees.len());
         let index = self.transactions.len();
         self.transactions.push(Transaction {
-            date: header.date,
-            status: header.status,
-            file: processed.block.pos.file,
-            line: processed.block.pos.line,
+            date,
+            status,
+            file: block.pos.file,
+            line: block.pos.line,
             postings: index_u32(first)..index_u32(self.postings.len()),
             payee,
             extra,
@@ -1798,6 +1857,7 @@ struct Builder<'s> {
     postings: Vec<Posting>,
     posting_extras: Vec<PostingExtra>,
     transaction_extras: Vec<TransactionExtra>,
+    tags: TagStore,
     payees: String,
     prices: Vec<Price>,
     account_directives: Vec<AccountId>,
@@ -1813,19 +1873,38 @@ struct Builder<'s> {
     total: MultiAmount<CommodityId>,
     /// The first transaction laid out that broke an invariant (a bug).
     violation: Option<(usize, Violation)>,
+    /// The name tables as the processing of the current chunk reads them.
+    snapshot: Option<Arc<Snapshot>>,
+}
+
+/// A copy of the name tables, with the common lane's verdicts on them.
+#[derive(Clone)]
+struct Snapshot {
+    accounts: Names,
+    funds: Names,
+    commodities: Names,
+    declared_precision: Vec<bool>,
+    verdicts: lane::Verdicts,
+}
+
+impl Snapshot {
+    fn tables(&self) -> NameTables<'_> {
+        NameTables {
+            accounts: &self.accounts,
+            funds: &self.funds,
+            commodities: &self.commodities,
+            declared_precision: &self.declared_precision,
+        }
+    }
 }
 
 fn index_u32(index: usize) -> u32 {
     u32::try_from(index).unwrap_or(u32::MAX)
 }
 
-fn tags_of(tags: Vec<RawTag<'_>>) -> Box<[Tag]> {
-    tags.into_iter()
-        .map(|t| Tag {
-            name: t.name.as_ref().into(),
-            value: t.value.as_ref().into(),
-        })
-        .collect()
+/// Keeps tags in `store`; answers their range.
+fn store_tags(store: &mut TagStore, tags: &[RawTag<'_>]) -> Range<u32> {
+    store.push_all(tags.iter().map(|t| (t.name.as_ref(), t.value.as_ref())))
 }
 
 impl<'s> Builder<'s> {
@@ -1842,6 +1921,7 @@ impl<'s> Builder<'s> {
             postings: Vec::new(),
             posting_extras: Vec::new(),
             transaction_extras: Vec::new(),
+            tags: TagStore::default(),
             payees: String::new(),
             prices: Vec::new(),
             account_directives: Vec::new(),
@@ -1851,6 +1931,7 @@ impl<'s> Builder<'s> {
             running: None,
             total: MultiAmount::new(),
             violation: None,
+            snapshot: None,
         };
         for fund in &settings.funds {
             builder.funds.intern(&fund.id);
@@ -1879,6 +1960,7 @@ impl<'s> Builder<'s> {
             postings: journal.postings,
             posting_extras: journal.posting_extras,
             transaction_extras: journal.transaction_extras,
+            tags: journal.tags,
             payees: journal.payees,
             prices: journal.prices,
             account_directives: journal.account_directives,
@@ -1888,6 +1970,7 @@ impl<'s> Builder<'s> {
             running: None,
             total: MultiAmount::new(),
             violation: None,
+            snapshot: None,
         }
     }
 
@@ -1992,6 +2075,36 @@ impl<'s> Builder<'s> {
         self.payees.reserve(transactions.saturating_mul(32));
     }
 
+    /// The name tables as they stand, with the common lane's verdicts on
+    /// every name: a copy the processing reads while the merge interns
+    /// names (taken again only when a name or a declaration was added).
+    fn snapshot(&mut self, context: &Context<'_>) -> Arc<Snapshot> {
+        let current = self.snapshot.as_ref().filter(|s| {
+            s.accounts.len() == self.accounts.len()
+                && s.funds.len() == self.funds.len()
+                && s.commodities.len() == self.commodities.len()
+                && s.declared_precision == self.declared_precision
+        });
+        if let Some(current) = current {
+            return Arc::clone(current);
+        }
+        let mut verdicts = self
+            .snapshot
+            .take()
+            .map(|s| Arc::unwrap_or_clone(s).verdicts)
+            .unwrap_or_default();
+        verdicts.extend(context, &self.name_tables());
+        let snapshot = Arc::new(Snapshot {
+            accounts: self.accounts.clone(),
+            funds: self.funds.clone(),
+            commodities: self.commodities.clone(),
+            declared_precision: self.declared_precision.clone(),
+            verdicts,
+        });
+        self.snapshot = Some(Arc::clone(&snapshot));
+        snapshot
+    }
+
     /// The name tables as they stand, for lookups in the parallel phase.
     fn name_tables(&self) -> NameTables<'_> {
         NameTables {
@@ -2059,8 +2172,20 @@ impl<'s> Builder<'s> {
             p.extra = moved(p.extra, posting_extra_offset);
             p
         }));
-        self.posting_extras.extend(run.posting_extras);
-        self.transaction_extras.extend(run.transaction_extras);
+        let tag_offset = self.tags.append(run.tags);
+        let moved_tags = |tags: Range<u32>| {
+            tags.start.saturating_add(tag_offset)..tags.end.saturating_add(tag_offset)
+        };
+        self.posting_extras
+            .extend(run.posting_extras.into_iter().map(|mut e| {
+                e.tags = moved_tags(e.tags);
+                e
+            }));
+        self.transaction_extras
+            .extend(run.transaction_extras.into_iter().map(|mut e| {
+                e.tags = moved_tags(e.tags);
+                e
+            }));
         self.payees.push_str(&run.payees);
         self.transactions
             .extend(run.transactions.into_iter().map(|mut t| {
@@ -2155,6 +2280,7 @@ impl<'s> Builder<'s> {
             postings: self.postings,
             posting_extras: self.posting_extras,
             transaction_extras: self.transaction_extras,
+            tags: self.tags,
             payees: self.payees,
             prices: self.prices,
             files: map.paths().to_vec(),
@@ -2218,6 +2344,82 @@ fn name_problem(what: &str, text: &str) -> Option<String> {
     ))
 }
 
+/// What is wrong with an account name on a posting.
+enum AccountTrouble {
+    /// No name.
+    Empty,
+    /// A control character (the message says which).
+    Control(String),
+    /// Too many `:`-separated levels (this many).
+    TooDeep(usize),
+    /// A real posting under a root with no class (in a ledger directory).
+    Unclassified,
+}
+
+impl AccountTrouble {
+    fn code(&self) -> Code {
+        match self {
+            AccountTrouble::Empty | AccountTrouble::Control(_) => Code::Unparsable,
+            AccountTrouble::TooDeep(_) => Code::LimitExceeded,
+            AccountTrouble::Unclassified => Code::UnclassifiedAccount,
+        }
+    }
+
+    fn message(&self, account: &str) -> String {
+        match self {
+            AccountTrouble::Empty => "posting without an account name".into(),
+            AccountTrouble::Control(message) => message.clone(),
+            AccountTrouble::TooDeep(depth) => format!(
+                "account name has {depth} levels; fundledger reads at most {ACCOUNT_DEPTH_MAX}"
+            ),
+            AccountTrouble::Unclassified => format!("account {account} has a root with no class"),
+        }
+    }
+
+    fn expected(&self, settings: &Settings) -> String {
+        match self {
+            AccountTrouble::Empty => "`  ACCOUNT  AMOUNT`".into(),
+            AccountTrouble::Control(_) => {
+                "an account name of printable characters (no ESC, NUL, bidirectional overrides...)"
+                    .into()
+            }
+            AccountTrouble::TooDeep(_) => {
+                format!("at most {ACCOUNT_DEPTH_MAX} `:`-separated parts")
+            }
+            AccountTrouble::Unclassified => {
+                let roots: Vec<&str> = settings
+                    .account_classes
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                format!(
+                    "a real posting under one of the classified roots ({}); use ( ) for memo quantities",
+                    roots.join(", ")
+                )
+            }
+        }
+    }
+}
+
+/// Whether blocks of the common shape take the common lane (always, but in
+/// the test that holds the lane to the general path's results).
+#[cfg(not(test))]
+fn common_lane_enabled() -> bool {
+    true
+}
+
+#[cfg(test)]
+static COMMON_LANE_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// How many blocks took the common lane (so a test can tell it ran).
+#[cfg(test)]
+static COMMON_LANE_TAKEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[cfg(test)]
+fn common_lane_enabled() -> bool {
+    !COMMON_LANE_OFF.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2230,9 +2432,11 @@ mod tests {
             (0..count as u32).map(name).collect()
         };
         format!(
-            "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
             journal.transactions(),
             journal.all_postings(),
+            journal.posting_extras,
+            journal.transaction_extras,
             names(journal.accounts.len(), &|i| journal.accounts.name(i).into()),
             names(journal.funds.len(), &|i| journal.funds.name(i).into()),
             names(journal.commodities.len(), &|i| journal
@@ -2283,5 +2487,191 @@ mod tests {
             let loaded = load(Settings::for_bare_journal(&path)).unwrap();
             assert_eq!(loaded.continuable, None, "{text:?}");
         }
+    }
+
+    /// A journal of `count` transactions drawn from shapes near and off the
+    /// common one: known and new names, bad names, funds declared or not,
+    /// elided amounts, several commodities, costs, virtual postings, tags,
+    /// codes, commas, directives, and transactions that do not balance (as
+    /// a whole or per fund).
+    fn assorted_journal(seed: u64, count: usize) -> String {
+        let mut state = seed | 1;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let accounts = [
+            "Assets:Bank",
+            "Assets:Cash:CNY",
+            "Income:Gifts",
+            "Expenses:Food:Rice",
+            "Expenses:Shelter",
+            "Liabilities:MemberLoans:Kim",
+            "Odd:Root",
+            "Assets:Bank\u{1b}",
+            "Assets:Bank:New",
+            "(Outputs:Rice)",
+            "[Budget:Food]",
+        ];
+        let funds = [
+            "",
+            "",
+            "  ; fund: General",
+            "  ; fund: FoodAid",
+            "  ; fund: Shelters",
+            "  ; fund: Unknown",
+            "  ; fund: General\n    ; fund: FoodAid",
+            "  ; route: RN-01",
+            "  ; fund:",
+        ];
+        let amounts = [
+            "100 JPY",
+            "2602.50 CNY",
+            "12.505 CNY",
+            "0.5 JPY",
+            "7 USD",
+            "1,000 JPY",
+            "3 CNY @ 13.05 JPY",
+            "14 CNY @@ 190 JPY",
+            "5 kg",
+        ];
+        let payees = [
+            "Donation",
+            "Rice for RN-01",
+            "収入 寄付",
+            "Bad\u{1b}[31m payee",
+            "",
+        ];
+        let mut text = String::new();
+        for i in 0..count {
+            if next(97) == 0 {
+                text.push_str(
+                    [
+                        "alias Assets:Bank = Assets:Cash:CNY\n",
+                        "end aliases\n",
+                        "apply account Sub\n",
+                        "end apply account\n",
+                        "Y 2001\n",
+                    ][next(5)],
+                );
+            }
+            let day = 1 + i % 28;
+            let status = [" *", " !", ""][next(3)];
+            let code = if next(9) == 0 { " (C1)" } else { "" };
+            let payee = payees[next(payees.len())];
+            text.push_str(&format!("2000-04-{day:02}{status}{code} {payee}\n"));
+            if next(7) == 0 {
+                text.push_str(
+                    [
+                        "    ; fund: FoodAid\n",
+                        "    ; note: x\n",
+                        "    ; fund: Nowhere\n",
+                    ][next(3)],
+                );
+            }
+            // Mostly two or three postings that balance, per fund too.
+            let fund = funds[next(funds.len())];
+            let (a, b) = (accounts[next(4)], accounts[next(5)]);
+            match next(6) {
+                0 => {
+                    let amount = amounts[next(amounts.len())];
+                    let other = accounts[next(accounts.len())];
+                    let elide = if next(2) == 0 {
+                        String::new()
+                    } else {
+                        format!("  -{amount}")
+                    };
+                    text.push_str(&format!(
+                        "    {other}  {amount}{fund}\n    {b}{elide}{}\n",
+                        funds[next(funds.len())]
+                    ));
+                }
+                1 => {
+                    // Two funds: balanced in each, or not (interfund).
+                    let q = 1 + next(5000);
+                    let r = if next(3) == 0 { q + 1 } else { q };
+                    text.push_str(&format!("    {a}  {q} JPY  ; fund: General\n    {a}  {r} JPY  ; fund: FoodAid\n    {b}  -{q} JPY  ; fund: General\n    {b}  -{r} JPY  ; fund: FoodAid\n"));
+                }
+                2 => {
+                    // An elided posting filled in two commodities.
+                    text.push_str(&format!(
+                        "    {a}  10 JPY{fund}\n    {a}  2.50 CNY{fund}\n    {b}{fund}\n"
+                    ));
+                }
+                _ => {
+                    let q = next(100_000);
+                    let cents = next(100);
+                    let form = [
+                        format!("{q} JPY"),
+                        format!("{q}.{cents:02} CNY"),
+                        format!("-{q} JPY"),
+                    ][next(3)]
+                    .clone();
+                    let elide = next(3) == 0;
+                    let second = if elide {
+                        String::new()
+                    } else if let Some(positive) = form.strip_prefix('-') {
+                        format!("  {positive}")
+                    } else {
+                        format!("  -{form}")
+                    };
+                    text.push_str(&format!("    {a}  {form}{fund}\n    {b}{second}{fund}\n"));
+                    if next(5) == 0 {
+                        text.push_str("    ; route: RR-02\n");
+                    }
+                }
+            }
+            text.push('\n');
+        }
+        text
+    }
+
+    #[test]
+    fn the_common_lane_lays_out_what_the_general_path_does() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let dir = tempfile::tempdir().unwrap();
+        let toml = "organisation = \"Test\"\nbase_currency = \"JPY\"\njournal = \"main.ledger\"\n\
+            strict_funds = false\n\
+            [account_classes]\nAssets = \"assets\"\nLiabilities = \"liabilities\"\nIncome = \"income\"\nExpenses = \"expenses\"\n\
+            [[funds]]\nid = \"General\"\nname = \"General\"\nrestriction = \"unrestricted\"\ndefault = true\n\
+            [[funds]]\nid = \"FoodAid\"\nname = \"FoodAid\"\nrestriction = \"restricted\"\n\
+            [[funds]]\nid = \"Shelters\"\nname = \"Shelters\"\nrestriction = \"restricted\"\n\
+            [[commodities]]\nsymbol = \"JPY\"\nprecision = 0\n\
+            [[commodities]]\nsymbol = \"CNY\"\nprecision = 2\n";
+        let toml_path = dir.path().join("fundledger.toml");
+        std::fs::write(&toml_path, toml).unwrap();
+        let journal_path = dir.path().join("main.ledger");
+        let (taken_before, mut compared) = (COMMON_LANE_TAKEN.load(Relaxed), 0);
+        for seed in 1..=6u64 {
+            std::fs::write(&journal_path, assorted_journal(seed, 700)).unwrap();
+            let in_dir =
+                Settings::parse(toml, &toml_path, dir.path()).unwrap_or_else(|e| panic!("{e:?}"));
+            for settings in [in_dir, Settings::for_bare_journal(&journal_path)] {
+                COMMON_LANE_OFF.store(true, Relaxed);
+                let general = load(settings.clone());
+                COMMON_LANE_OFF.store(false, Relaxed);
+                let lane = load(settings);
+                match (general, lane) {
+                    (Ok(general), Ok(lane)) => {
+                        assert!(
+                            !general.diagnostics.is_empty(),
+                            "the journal has errors to report"
+                        );
+                        assert_eq!(shape(&general), shape(&lane), "seed {seed}");
+                        compared += 1;
+                    }
+                    (general, lane) => assert_eq!(format!("{general:?}"), format!("{lane:?}")),
+                }
+            }
+        }
+        let taken = COMMON_LANE_TAKEN.load(Relaxed) - taken_before;
+        assert_eq!(compared, 12);
+        // Both outcomes well exercised, or the test proves nothing.
+        assert!(
+            (1_000..7_000).contains(&taken),
+            "the common lane took {taken} of 8,400 blocks"
+        );
     }
 }

@@ -156,14 +156,118 @@ pub enum Assertion {
     Zero,
 }
 
-/// A `name: value` tag from a comment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Tag {
+/// A `name: value` tag from a comment, as the journal holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tag<'j> {
     /// The tag name.
-    pub name: Box<str>,
+    pub name: &'j str,
     /// The value ("" for a bare `:tag:`).
-    pub value: Box<str>,
+    pub value: &'j str,
 }
+
+/// Every tag of a journal: names interned, values one after another, so a
+/// tag costs twelve bytes and its value's text (a journal of imported
+/// transactions carries two tags on each).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TagStore {
+    names: Names,
+    values: String,
+    /// (name id, value start, value end).
+    tags: Vec<(u32, u32, u32)>,
+}
+
+impl TagStore {
+    /// Adds tags; answers their range.
+    pub(crate) fn push_all<'t>(
+        &mut self,
+        tags: impl IntoIterator<Item = (&'t str, &'t str)>,
+    ) -> Range<u32> {
+        let start = index_u32(self.tags.len());
+        for (name, value) in tags {
+            let name = self.names.intern(name);
+            let value_start = index_u32(self.values.len());
+            self.values.push_str(value);
+            self.tags
+                .push((name, value_start, index_u32(self.values.len())));
+        }
+        start..index_u32(self.tags.len())
+    }
+
+    /// Adds every tag of `other` after these (interning its names here);
+    /// answers how far `other`'s ranges move.
+    pub(crate) fn append(&mut self, other: TagStore) -> u32 {
+        let offset = index_u32(self.tags.len());
+        if other.tags.is_empty() {
+            return offset;
+        }
+        let names: Vec<u32> = (0..index_u32(other.names.len()))
+            .map(|id| self.names.intern(other.names.name(id)))
+            .collect();
+        let value_offset = index_u32(self.values.len());
+        self.values.push_str(&other.values);
+        self.tags
+            .extend(other.tags.into_iter().map(|(name, start, end)| {
+                (
+                    names[name as usize],
+                    start.saturating_add(value_offset),
+                    end.saturating_add(value_offset),
+                )
+            }));
+        offset
+    }
+
+    fn list(&self, range: Range<u32>) -> Tags<'_> {
+        Tags {
+            store: self,
+            range: range.start as usize..range.end as usize,
+        }
+    }
+}
+
+fn index_u32(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
+}
+
+/// The tags of a transaction or a posting, in the order written.
+#[derive(Clone, Debug)]
+pub struct Tags<'j> {
+    store: &'j TagStore,
+    range: Range<usize>,
+}
+
+impl<'j> Tags<'j> {
+    /// The tags again, from the first (as a slice's `iter`).
+    pub fn iter(&self) -> Tags<'j> {
+        self.clone()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.range.is_empty()
+    }
+}
+
+impl<'j> Iterator for Tags<'j> {
+    type Item = Tag<'j>;
+
+    fn next(&mut self) -> Option<Tag<'j>> {
+        let &(name, start, end) = self.store.tags.get(self.range.next()?)?;
+        Some(Tag {
+            name: self.store.names.name(name),
+            value: self
+                .store
+                .values
+                .get(start as usize..end as usize)
+                .unwrap_or(""),
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.range.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Tags<'_> {}
 
 /// Marks a posting or transaction with no extra details.
 pub(crate) const NO_EXTRA: u32 = u32::MAX;
@@ -198,8 +302,8 @@ pub struct PostingExtra {
     pub cost: Option<Cost>,
     /// A balance assertion.
     pub assertion: Option<Assertion>,
-    /// Tags other than `fund`.
-    pub tags: Box<[Tag]>,
+    /// Tags other than `fund`: a range of the journal's tags.
+    pub(crate) tags: Range<u32>,
     /// Comment text that is not a tag.
     pub comment: Option<Box<str>>,
 }
@@ -213,8 +317,8 @@ pub struct TransactionExtra {
     pub code: Option<Box<str>>,
     /// Header comment text that is not a tag.
     pub comment: Option<Box<str>>,
-    /// Header tags, `fund` included.
-    pub tags: Box<[Tag]>,
+    /// Header tags, `fund` included: a range of the journal's tags.
+    pub(crate) tags: Range<u32>,
 }
 
 /// One transaction; its postings are a range of [`Journal::all_postings`].
@@ -287,6 +391,8 @@ pub struct Journal {
     pub(crate) postings: Vec<Posting>,
     pub(crate) posting_extras: Vec<PostingExtra>,
     pub(crate) transaction_extras: Vec<TransactionExtra>,
+    /// Every tag.
+    pub(crate) tags: TagStore,
     /// Every payee, one after another.
     pub(crate) payees: String,
     pub(crate) prices: Vec<Price>,
@@ -355,10 +461,11 @@ impl Journal {
     }
 
     /// The header tags of a transaction, `fund` included.
-    pub fn transaction_tags(&self, transaction: &Transaction) -> &[Tag] {
-        self.transaction_extra(transaction)
-            .map(|e| &*e.tags)
-            .unwrap_or(&[])
+    pub fn transaction_tags(&self, transaction: &Transaction) -> Tags<'_> {
+        let range = self
+            .transaction_extra(transaction)
+            .map_or(0..0, |e| e.tags.clone());
+        self.tags.list(range)
     }
 
     fn posting_extra(&self, posting: &Posting) -> Option<&PostingExtra> {
@@ -376,16 +483,16 @@ impl Journal {
     }
 
     /// The tags of a posting (`fund` excluded: see [`Posting::fund`]).
-    pub fn posting_tags(&self, posting: &Posting) -> &[Tag] {
-        self.posting_extra(posting).map(|e| &*e.tags).unwrap_or(&[])
+    pub fn posting_tags(&self, posting: &Posting) -> Tags<'_> {
+        let range = self.posting_extra(posting).map_or(0..0, |e| e.tags.clone());
+        self.tags.list(range)
     }
 
     /// The value of the posting's tag `name`.
     pub fn posting_tag(&self, posting: &Posting, name: &str) -> Option<&str> {
         self.posting_tags(posting)
-            .iter()
-            .find(|t| &*t.name == name)
-            .map(|t| &*t.value)
+            .find(|t| t.name == name)
+            .map(|t| t.value)
     }
 
     /// The comment text of a posting (tags excluded).

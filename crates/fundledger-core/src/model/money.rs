@@ -195,6 +195,11 @@ impl<K: Ord + Copy> MultiAmount<K> {
         }
     }
 
+    /// Empties the sum, keeping its allocation for the next.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
     /// Adds `quantity` of `commodity`, or fails on overflow (leaving the sum
     /// unchanged).
     pub fn add(&mut self, commodity: K, quantity: Decimal) -> Result<(), Overflow> {

@@ -127,8 +127,8 @@ fn tag<'a>(
         journal
             .transaction_tags(t)
             .iter()
-            .find(|tag| &*tag.name == name)
-            .map(|tag| &*tag.value)
+            .find(|tag| tag.name == name)
+            .map(|tag| tag.value)
     })
 }
 

@@ -43,13 +43,13 @@ pub fn documents<'j>(journal: &'j Journal, t: &Transaction) -> Vec<&'j str> {
     let mut out: Vec<&str> = journal
         .transaction_tags(t)
         .iter()
-        .filter(|tag| &*tag.name == DOCUMENT_TAG)
-        .map(|tag| &*tag.value)
+        .filter(|tag| tag.name == DOCUMENT_TAG)
+        .map(|tag| tag.value)
         .collect();
     for p in journal.postings(t) {
         for tag in journal.posting_tags(p) {
-            if &*tag.name == DOCUMENT_TAG && !out.contains(&&*tag.value) {
-                out.push(&tag.value);
+            if tag.name == DOCUMENT_TAG && !out.contains(&tag.value) {
+                out.push(tag.value);
             }
         }
     }
@@ -75,13 +75,13 @@ pub fn document_problems(journal: &Journal) -> Vec<crate::Diagnostic> {
         let mut tagged: Vec<(u32, &str)> = journal
             .transaction_tags(t)
             .iter()
-            .filter(|tag| &*tag.name == DOCUMENT_TAG)
-            .map(|tag| (t.line, &*tag.value))
+            .filter(|tag| tag.name == DOCUMENT_TAG)
+            .map(|tag| (t.line, tag.value))
             .collect();
         for p in journal.postings(t) {
             for tag in journal.posting_tags(p) {
-                if &*tag.name == DOCUMENT_TAG {
-                    tagged.push((p.line, &tag.value));
+                if tag.name == DOCUMENT_TAG {
+                    tagged.push((p.line, tag.value));
                 }
             }
         }

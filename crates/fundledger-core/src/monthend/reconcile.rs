@@ -430,12 +430,12 @@ pub fn records(journal: &Journal) -> Vec<Recorded> {
     let mut out = Vec::new();
     for t in journal.transactions() {
         let tags = journal.transaction_tags(t);
-        let Some(account) = tags.iter().find(|tag| &*tag.name == RECONCILED_TAG) else {
+        let Some(account) = tags.iter().find(|tag| tag.name == RECONCILED_TAG) else {
             continue;
         };
         let tag = |name: &str| {
             tags.iter()
-                .find(|tag| &*tag.name == name)
+                .find(|tag| tag.name == name)
                 .map(|tag| tag.value.to_string())
         };
         out.push(Recorded {

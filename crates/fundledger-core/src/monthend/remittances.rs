@@ -66,8 +66,8 @@ fn transaction_tag<'a>(journal: &'a Journal, t: &Transaction, name: &str) -> Opt
     journal
         .transaction_tags(t)
         .iter()
-        .find(|tag| &*tag.name == name)
-        .map(|tag| &*tag.value)
+        .find(|tag| tag.name == name)
+        .map(|tag| tag.value)
 }
 
 /// The remittances of one transaction.

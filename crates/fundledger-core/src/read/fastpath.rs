@@ -9,14 +9,17 @@
 //!     Assets:Cash:CNY
 //! ```
 //!
-//! without allocating (names are borrowed from the text), and answers `None`
-//! for anything outside that shape, which then goes to ledger-parser.
-//! **Contract:** whenever it answers `Some(t)`, ledger-parser accepts the
-//! block and gives exactly `t` (after [`crate::read::raw::from_ledger_parser`]);
-//! the differential tests (`fastpath::tests`, `fuzz/fuzz_targets/differential.rs`)
-//! check it. When in doubt it answers `None`.
+//! into a [`Common`] (names borrowed from the text; one `Common` serves
+//! block after block, so reading allocates nothing once warm), and answers
+//! `false`/`None` for anything outside that shape, which then goes to
+//! ledger-parser. **Contract:** whenever it reads a block, ledger-parser
+//! accepts the block and gives exactly [`Common::to_raw`] of what it read
+//! (after [`crate::read::raw::from_ledger_parser`]); the differential tests
+//! (`fastpath::tests`, `fuzz/fuzz_targets/differential.rs`) check it. When
+//! in doubt it declines.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use chrono::NaiveDate;
 
@@ -24,46 +27,172 @@ use crate::model::journal::{CostKind, PostingKind, Status};
 use crate::model::money::Decimal;
 use crate::read::raw::{RawAmount, RawCost, RawPosting, RawTag, RawTransaction};
 
+/// A transaction block of the common shape, as read.
+#[derive(Clone, Debug, Default)]
+pub struct Common<'a> {
+    /// The date.
+    pub date: NaiveDate,
+    /// The mark.
+    pub status: Status,
+    /// `(CODE)`.
+    pub code: Option<&'a str>,
+    /// The payee, trimmed ("" when none).
+    pub payee: &'a str,
+    /// The value of the first header `fund:` tag.
+    pub fund: Option<&'a str>,
+    /// How many of [`Common::tags`] are the header's (they come first).
+    pub header_tags: usize,
+    /// The postings in order.
+    pub postings: Vec<CommonPosting<'a>>,
+    /// Every tag but the first `fund:` of the header and of each posting:
+    /// the header's, then each posting's in turn.
+    pub tags: Vec<RawTag<'a>>,
+}
+
+/// A posting of the common shape, as read.
+#[derive(Clone, Debug)]
+pub struct CommonPosting<'a> {
+    /// Its line within the block (the header is line 1).
+    pub line_in_block: u32,
+    /// The account, trimmed, without `()`/`[]`.
+    pub account: &'a str,
+    /// Real or virtual.
+    pub kind: PostingKind,
+    /// The posting's own mark.
+    pub status: Status,
+    /// The quantity and commodity symbol, unless elided.
+    pub amount: Option<(Decimal, &'a str)>,
+    /// The cost: `@`/`@@`, the (non-negative) price or total, its symbol.
+    pub cost: Option<(CostKind, Decimal, &'a str)>,
+    /// The value of the first `fund:` tag.
+    pub fund: Option<&'a str>,
+    /// Its other tags: a range of [`Common::tags`].
+    pub tags: Range<usize>,
+}
+
+impl<'a> Common<'a> {
+    /// The header's tags (every `fund:` but the first).
+    pub fn header_tags(&self) -> &[RawTag<'a>] {
+        &self.tags[..self.header_tags]
+    }
+
+    /// A posting's tags (every `fund:` but the first).
+    pub fn posting_tags(&self, posting: &CommonPosting<'a>) -> &[RawTag<'a>] {
+        &self.tags[posting.tags.clone()]
+    }
+
+    /// The block in the raw form every reader gives.
+    pub fn to_raw(&self) -> RawTransaction<'a> {
+        let amount = |(quantity, symbol): (Decimal, &'a str)| RawAmount {
+            quantity,
+            commodity: Cow::Borrowed(symbol),
+        };
+        RawTransaction {
+            date: self.date,
+            aux_date: None,
+            status: self.status,
+            code: self.code.map(Cow::Borrowed),
+            payee: Cow::Borrowed(self.payee),
+            fund: self.fund.map(Cow::Borrowed),
+            tags: self.header_tags().to_vec(),
+            comment: None,
+            postings: self
+                .postings
+                .iter()
+                .map(|p| RawPosting {
+                    line_in_block: p.line_in_block,
+                    account: Cow::Borrowed(p.account),
+                    kind: p.kind,
+                    status: p.status,
+                    amount: p.amount.map(amount),
+                    cost: p.cost.map(|(kind, quantity, symbol)| {
+                        Box::new(RawCost {
+                            kind,
+                            amount: amount((quantity, symbol)),
+                        })
+                    }),
+                    assertion: None,
+                    fund: p.fund.map(Cow::Borrowed),
+                    tags: self.posting_tags(p).to_vec(),
+                    comment: None,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Reads a block (ending in `\n`) of the common shape, or `None`.
 pub fn parse(block: &str) -> Option<RawTransaction<'_>> {
+    let mut common = Common::default();
+    parse_into(block, &mut common).then(|| common.to_raw())
+}
+
+/// Reads a block (ending in `\n`) of the common shape into `common`
+/// (whatever it held is replaced), or answers false (and `common` holds
+/// nothing of use).
+pub fn parse_into<'a>(block: &'a str, common: &mut Common<'a>) -> bool {
+    read_block(block, common).is_some()
+}
+
+fn read_block<'a>(block: &'a str, common: &mut Common<'a>) -> Option<()> {
     // ledger-parser ends names and values at a lone `\r`; leave those to it.
     if memchr::memchr(b'\r', block.as_bytes()).is_some() {
         return None;
     }
-    let mut lines = block.strip_suffix('\n').unwrap_or(block).split('\n');
-    let header = lines.next()?;
-    let mut transaction = parse_header(header)?;
-    for (line, line_in_block) in lines.zip(2u32..) {
+    common.postings.clear();
+    common.tags.clear();
+    common.header_tags = 0;
+    common.fund = None;
+    let body = block.strip_suffix('\n').unwrap_or(block);
+    let header_end = memchr::memchr(b'\n', body.as_bytes()).unwrap_or(body.len());
+    parse_header(&body[..header_end], common)?;
+    let mut line_start = header_end + 1;
+    let mut line_in_block = 1u32;
+    while line_start <= body.len() {
+        let line_end = memchr::memchr(b'\n', &body.as_bytes()[line_start..])
+            .map_or(body.len(), |i| line_start + i);
+        let line = &body[line_start..line_end];
+        line_start = line_end + 1;
+        line_in_block += 1;
         let content = skip_blanks(line);
         if content.len() == line.len() || content.is_empty() {
             return None; // not indented, or blank: not ours
         }
         if let Some(comment) = content.strip_prefix(';') {
             let tag = parse_tag(comment)?;
-            match transaction.postings.last_mut() {
-                Some(posting) => add_tag(&mut posting.fund, &mut posting.tags, tag),
-                None => add_tag(&mut transaction.fund, &mut transaction.tags, tag),
+            match common.postings.last_mut() {
+                Some(posting) => add_tag(&mut posting.fund, &mut common.tags, tag),
+                None => add_tag(&mut common.fund, &mut common.tags, tag),
+            }
+            match common.postings.last_mut() {
+                Some(posting) => posting.tags.end = common.tags.len(),
+                None => common.header_tags = common.tags.len(),
             }
             continue;
         }
-        let mut posting = parse_posting(content)?;
-        posting.line_in_block = line_in_block;
-        transaction.postings.push(posting);
+        let start = common.tags.len();
+        let posting = parse_posting(content, line_in_block, &mut common.tags)?;
+        debug_assert_eq!(posting.tags.start, start);
+        common.postings.push(posting);
     }
-    if transaction.postings.is_empty() {
+    if common.postings.is_empty() {
         return None;
     }
-    Some(transaction)
+    Some(())
 }
 
 /// Files a tag: the first `fund:` becomes the fund, later ones stay among
 /// the tags for the loader to refuse (as [`crate::read::raw::take_fund`] does for
 /// ledger-parser's tags).
-fn add_tag<'a>(fund: &mut Option<Cow<'a, str>>, tags: &mut Vec<RawTag<'a>>, tag: RawTag<'a>) {
-    if tag.name == "fund" && fund.is_none() {
-        *fund = Some(tag.value);
+fn add_tag<'a>(fund: &mut Option<&'a str>, tags: &mut Vec<RawTag<'a>>, tag: (&'a str, &'a str)) {
+    let (name, value) = tag;
+    if name == "fund" && fund.is_none() {
+        *fund = Some(value);
     } else {
-        tags.push(tag);
+        tags.push(RawTag {
+            name: Cow::Borrowed(name),
+            value: Cow::Borrowed(value),
+        });
     }
 }
 
@@ -78,7 +207,16 @@ fn skip_blanks(text: &str) -> &str {
 
 /// True when `text` has two spaces in a row.
 fn has_double_space(text: &str) -> bool {
-    text.as_bytes().windows(2).any(|w| w == b"  ")
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b' ', bytes).any(|i| bytes.get(i + 1) == Some(&b' '))
+}
+
+/// Where the account of a posting line ends: at two spaces, a tab, or the
+/// end of the text.
+fn account_end(bytes: &[u8]) -> usize {
+    memchr::memchr2_iter(b' ', b'\t', bytes)
+        .find(|&i| bytes[i] == b'\t' || bytes.get(i + 1) == Some(&b' '))
+        .unwrap_or(bytes.len())
 }
 
 fn two_digits(bytes: &[u8]) -> Option<u32> {
@@ -88,7 +226,7 @@ fn two_digits(bytes: &[u8]) -> Option<u32> {
     }
 }
 
-fn parse_header(header: &str) -> Option<RawTransaction<'_>> {
+fn parse_header<'a>(header: &'a str, common: &mut Common<'a>) -> Option<()> {
     let bytes = header.as_bytes();
     if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
         return None;
@@ -129,7 +267,7 @@ fn parse_header(header: &str) -> Option<RawTransaction<'_>> {
         if close == 1 {
             return None;
         }
-        code = Some(Cow::Borrowed(&after_spaces[1..close]));
+        code = Some(&after_spaces[1..close]);
         rest = &after_spaces[close + 1..];
         if !(rest.is_empty() || rest.starts_with(' ')) {
             return None;
@@ -149,25 +287,20 @@ fn parse_header(header: &str) -> Option<RawTransaction<'_>> {
         }
         text.trim()
     };
-    Some(RawTransaction {
-        date,
-        aux_date: None,
-        status,
-        code,
-        payee: Cow::Borrowed(payee),
-        fund: None,
-        tags: Vec::new(),
-        comment: None,
-        postings: Vec::new(),
-    })
+    common.date = date;
+    common.status = status;
+    common.code = code;
+    common.payee = payee;
+    Some(())
 }
 
 /// `; name: value` with an ASCII alphanumeric name: ledger-parser's
 /// "tag with value". Anything else is not ours.
-fn parse_tag(comment: &str) -> Option<RawTag<'_>> {
+fn parse_tag(comment: &str) -> Option<(&str, &str)> {
     let comment = skip_blanks(comment);
     let name_end = comment
-        .find(|c: char| !c.is_ascii_alphanumeric())
+        .bytes()
+        .position(|b| !b.is_ascii_alphanumeric())
         .unwrap_or(comment.len());
     if name_end == 0 {
         return None;
@@ -178,15 +311,12 @@ fn parse_tag(comment: &str) -> Option<RawTag<'_>> {
     if value.len() == after_colon.len() {
         return None; // needs a space after the colon (and excludes `::`)
     }
-    Some(RawTag {
-        name: Cow::Borrowed(&comment[..name_end]),
-        value: Cow::Borrowed(value.trim()),
-    })
+    Some((&comment[..name_end], value.trim()))
 }
 
 /// A quantity `-?DIGITS(.DIGITS)?` of at most 18 digits, then a commodity of
-/// ASCII letters; returns the amount and the rest of the text.
-fn parse_amount(text: &str) -> Option<(RawAmount<'_>, &str)> {
+/// ASCII letters; returns the quantity, the symbol and the rest of the text.
+fn parse_amount(text: &str) -> Option<((Decimal, &str), &str)> {
     let bytes = text.as_bytes();
     let mut i = 0;
     let negative = bytes.first() == Some(&b'-');
@@ -225,7 +355,8 @@ fn parse_amount(text: &str) -> Option<(RawAmount<'_>, &str)> {
     // The commodity may follow after spaces or tabs (nom's space0).
     let rest = skip_blanks(&text[i..]);
     let commodity_end = rest
-        .find(|c: char| !c.is_ascii_alphabetic())
+        .bytes()
+        .position(|b| !b.is_ascii_alphabetic())
         .unwrap_or(rest.len());
     if commodity_end == 0 {
         return None;
@@ -235,20 +366,22 @@ fn parse_amount(text: &str) -> Option<(RawAmount<'_>, &str)> {
         return None;
     }
     let quantity = Decimal::new(if negative { -mantissa } else { mantissa }, scale);
-    Some((
-        RawAmount {
-            quantity,
-            commodity: Cow::Borrowed(&rest[..commodity_end]),
-        },
-        after,
-    ))
+    Some(((quantity, &rest[..commodity_end]), after))
 }
 
-fn parse_posting(content: &str) -> Option<RawPosting<'_>> {
+fn parse_posting<'a>(
+    content: &'a str,
+    line_in_block: u32,
+    tags: &mut Vec<RawTag<'a>>,
+) -> Option<CommonPosting<'a>> {
     let mut status = Status::Unmarked;
     let mut text = content;
-    if let Some(mark) = text.chars().next().filter(|c| *c == '*' || *c == '!') {
-        status = if mark == '*' {
+    if let Some(&mark) = text
+        .as_bytes()
+        .first()
+        .filter(|b| **b == b'*' || **b == b'!')
+    {
+        status = if mark == b'*' {
             Status::Cleared
         } else {
             Status::Pending
@@ -256,12 +389,9 @@ fn parse_posting(content: &str) -> Option<RawPosting<'_>> {
         text = skip_blanks(&text[1..]);
     }
     // The account ends at two spaces, a tab, or the end of the line.
-    let bytes = text.as_bytes();
-    let end = (0..bytes.len())
-        .find(|&i| bytes[i] == b'\t' || (bytes[i] == b' ' && bytes.get(i + 1) == Some(&b' ')))
-        .unwrap_or(bytes.len());
+    let end = account_end(text.as_bytes());
     let account = text[..end].trim_end_matches(' ');
-    if account.is_empty() || account.contains(';') {
+    if account.is_empty() || memchr::memchr(b';', account.as_bytes()).is_some() {
         return None;
     }
     let (account, kind) =
@@ -275,17 +405,15 @@ fn parse_posting(content: &str) -> Option<RawPosting<'_>> {
     if account.trim() != account || account.is_empty() {
         return None;
     }
-    let mut posting = RawPosting {
-        line_in_block: 0,
-        account: Cow::Borrowed(account),
+    let mut posting = CommonPosting {
+        line_in_block,
+        account,
         kind,
         status,
         amount: None,
         cost: None,
-        assertion: None,
         fund: None,
-        tags: Vec::new(),
-        comment: None,
+        tags: tags.len()..tags.len(),
     };
     let mut rest = skip_blanks(&text[end..]);
     if !rest.is_empty() && !rest.starts_with(';') {
@@ -302,17 +430,18 @@ fn parse_posting(content: &str) -> Option<RawPosting<'_>> {
             None
         };
         if let Some(kind) = cost_kind {
-            let (amount, after) = parse_amount(skip_blanks(rest))?;
-            if amount.quantity.is_sign_negative() {
+            let ((quantity, symbol), after) = parse_amount(skip_blanks(rest))?;
+            if quantity.is_sign_negative() {
                 return None;
             }
-            posting.cost = Some(Box::new(RawCost { kind, amount }));
+            posting.cost = Some((kind, quantity, symbol));
             rest = skip_blanks(after);
         }
     }
     if let Some(comment) = rest.strip_prefix(';') {
         let tag = parse_tag(comment)?;
-        add_tag(&mut posting.fund, &mut posting.tags, tag);
+        add_tag(&mut posting.fund, tags, tag);
+        posting.tags.end = tags.len();
     } else if !rest.is_empty() {
         return None;
     }

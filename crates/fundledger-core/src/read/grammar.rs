@@ -79,6 +79,17 @@ impl ReadContext {
         *self == ReadContext::plain()
     }
 
+    /// Whether a block the fast path reads, with no `,` in it, reads the
+    /// same in this context as in the plain one (years, default commodities
+    /// and comma rules only touch what the fast path declines).
+    pub fn leaves_common_blocks_alone(&self) -> bool {
+        !self.decimal_comma
+            && self.aliases.is_empty()
+            && self.regex_aliases.is_empty()
+            && self.account_prefixes.is_empty()
+            && self.bucket.is_none()
+    }
+
     /// `apply account` then `alias` applied to an account name (hledger
     /// prefixes first, then rewrites the full name).
     pub fn account_name(&self, name: &str) -> String {

@@ -51,9 +51,9 @@ pub fn names(journal: &Journal, kind: NameKind) -> NameList {
         }
         NameKind::Tags => {
             for t in journal.transactions() {
-                found.extend(journal.transaction_tags(t).iter().map(|tag| &*tag.name));
+                found.extend(journal.transaction_tags(t).iter().map(|tag| tag.name));
                 for p in journal.postings(t) {
-                    found.extend(journal.posting_tags(p).iter().map(|tag| &*tag.name));
+                    found.extend(journal.posting_tags(p).iter().map(|tag| tag.name));
                 }
             }
         }

@@ -510,7 +510,7 @@ pub fn is_year_closed(journal: &crate::Journal, year: i32) -> bool {
         journal
             .transaction_tags(t)
             .iter()
-            .any(|tag| &*tag.name == "close" && tag.value.trim().trim_start_matches("FY") == wanted)
+            .any(|tag| tag.name == "close" && tag.value.trim().trim_start_matches("FY") == wanted)
     })
 }
 

@@ -568,8 +568,8 @@ fn donor_of<'j>(
         journal
             .transaction_tags(t)
             .iter()
-            .find(|tag| &*tag.name == "donor")
-            .map(|tag| &*tag.value)
+            .find(|tag| tag.name == "donor")
+            .map(|tag| tag.value)
     })
 }
 
@@ -578,7 +578,7 @@ pub fn tagged_donors(journal: &crate::Journal) -> BTreeSet<String> {
     let mut ids = BTreeSet::new();
     for t in journal.transactions() {
         for tag in journal.transaction_tags(t) {
-            if &*tag.name == "donor" {
+            if tag.name == "donor" {
                 ids.insert(tag.value.to_string());
             }
         }

@@ -176,7 +176,7 @@ fn tag<'j>(journal: &'j Journal, t: &Transaction, name: &str) -> Option<&'j str>
     journal
         .transaction_tags(t)
         .iter()
-        .find(|tag| &*tag.name == name)
+        .find(|tag| tag.name == name)
         .map(|tag| tag.value.trim())
 }
 
@@ -193,7 +193,7 @@ pub fn is_written_by_close(journal: &Journal, t: &Transaction) -> bool {
     journal
         .transaction_tags(t)
         .iter()
-        .any(|tag| &*tag.name == CLOSE_TAG || &*tag.name == REVALUATION_TAG)
+        .any(|tag| tag.name == CLOSE_TAG || tag.name == REVALUATION_TAG)
 }
 
 fn location_of(journal: &Journal, t: &Transaction) -> Location {
@@ -237,7 +237,7 @@ fn read_record(journal: &Journal, t: &Transaction) -> Result<CloseRecord, String
     let mut short_digests = Vec::new();
     let mut warnings = Vec::new();
     for tag in journal.transaction_tags(t) {
-        match &*tag.name {
+        match tag.name {
             "digests" => short_digests.extend(tag.value.split_whitespace().map(str::to_string)),
             "warning" => warnings.push(tag.value.trim().to_string()),
             _ => {}
@@ -334,11 +334,10 @@ pub fn transaction_digest(journal: &Journal, t: &Transaction) -> [u8; 32] {
 
 /// Tags in a digest: sorted, without the `fundledger: interfund` mark that
 /// `print` writes on the interfund postings it writes out.
-fn digest_tags(field: &mut impl FnMut(&[u8]), tags: &[crate::model::journal::Tag]) {
+fn digest_tags(field: &mut impl FnMut(&[u8]), tags: crate::model::journal::Tags<'_>) {
     let mut tags: Vec<(&str, &str)> = tags
-        .iter()
-        .filter(|t| !(&*t.name == "fundledger" && t.value.trim() == "interfund"))
-        .map(|t| (&*t.name, t.value.trim()))
+        .filter(|t| !(t.name == "fundledger" && t.value.trim() == "interfund"))
+        .map(|t| (t.name, t.value.trim()))
         .collect();
     tags.sort_unstable();
     field(b"tags");

@@ -1765,12 +1765,12 @@ fn existing_ids(journal: &Journal) -> HashMap<String, Existing> {
     let mut out = HashMap::new();
     for t in journal.transactions() {
         let tags = journal.transaction_tags(t);
-        let Some(id) = tags.iter().find(|tag| &*tag.name == "import") else {
+        let Some(id) = tags.iter().find(|tag| tag.name == "import") else {
             continue;
         };
         let hash = tags
             .iter()
-            .find(|tag| &*tag.name == "importhash")
+            .find(|tag| tag.name == "importhash")
             .map(|tag| tag.value.to_string())
             .unwrap_or_default();
         out.insert(

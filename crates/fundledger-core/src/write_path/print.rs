@@ -34,11 +34,11 @@ fn status_mark(status: Status) -> &'static str {
     }
 }
 
-fn tag_line(out: &mut String, indent: &str, tag: &Tag) {
+fn tag_line(out: &mut String, indent: &str, tag: Tag<'_>) {
     if tag.value.is_empty() {
         let _ = writeln!(out, "{indent}; :{}:", tag.name);
     } else {
-        let _ = writeln!(out, "{indent}; {}: {}", tag.name, one_line(&tag.value));
+        let _ = writeln!(out, "{indent}; {}: {}", tag.name, one_line(tag.value));
     }
 }
 

@@ -1,0 +1,277 @@
+//! The common lane: blocks of the common shape, laid out without the
+//! general path's intermediate forms.
+//!
+//! Most transactions of a journal are plain: a date, a payee, postings to
+//! accounts already seen, with amounts in known commodities, tagged with
+//! known funds, each fund balancing on its own. For those, the lane reads
+//! the block with the fast path into a reused [`Common`], checks it with
+//! verdicts kept per interned name (the same rules as the general path's
+//! checks, decided once per name instead of once per posting), balances it
+//! by commodity id and lays it out straight into the run.
+//!
+//! **Contract:** the lane lays out exactly what the general path
+//! ([`Context::process`] then [`Run::add`]) would have, or declines having
+//! changed nothing; anything unusual (a name not yet interned, a cost, a
+//! virtual posting, an elided amount in several commodities, a fund that
+//! does not balance on its own, a directive changing how blocks read, and
+//! every case the checks would report) is declined. The test
+//! `load::tests::the_common_lane_lays_out_what_the_general_path_does` holds
+//! it to that on ledgers of every shape.
+
+use crate::load::{fund_tag_problem, name_problem, store_tags, Context, NameTables, Run};
+use crate::model::journal::{
+    AccountId, CommodityId, FundId, Origin, Posting, PostingExtra, PostingKind, TransactionExtra,
+    NO_EXTRA,
+};
+use crate::model::money::{self, Decimal, MultiAmount};
+use crate::read::fastpath::{self, Common};
+use crate::read::source::{TransactionBlock, POSTINGS_PER_TRANSACTION_MAX};
+
+/// What the lane knows of each interned name: whether a posting may name
+/// it without a diagnostic. Kept by the builder and extended as names are
+/// interned (names are never removed), so each name is judged once.
+#[derive(Clone, Default)]
+pub(super) struct Verdicts {
+    /// Per account id: the name passes every check of a real posting's
+    /// account.
+    pub(super) accounts: Vec<bool>,
+    /// Per fund id: a posting may name the fund.
+    pub(super) funds: Vec<bool>,
+    /// Per commodity id: the decimal places `fundledger.toml` allows.
+    pub(super) allowed_decimals: Vec<Option<u32>>,
+}
+
+impl Verdicts {
+    /// Judges the names interned since the last call.
+    pub(super) fn extend(&mut self, context: &Context<'_>, tables: &NameTables<'_>) {
+        for id in self.accounts.len()..tables.accounts.len() {
+            let name = tables.accounts.name(super::index_u32(id));
+            let fine = context.account_trouble(name, PostingKind::Real).is_none();
+            self.accounts.push(fine);
+        }
+        for id in self.funds.len()..tables.funds.len() {
+            let name = tables.funds.name(super::index_u32(id));
+            self.funds.push(context.fund_known(name));
+        }
+        for id in self.allowed_decimals.len()..tables.commodities.len() {
+            let symbol = tables.commodities.name(super::index_u32(id));
+            self.allowed_decimals
+                .push(context.precisions.get(symbol).copied());
+        }
+    }
+}
+
+/// What the lane reuses from block to block.
+#[derive(Default)]
+pub(super) struct Scratch<'a> {
+    common: Common<'a>,
+    /// The postings' sum per commodity.
+    residual: MultiAmount<CommodityId>,
+    /// The postings' sum per fund and commodity.
+    by_fund: Vec<(FundId, CommodityId, Decimal)>,
+}
+
+/// True when `decimals` fits what the commodity allows (or it allows any).
+fn within(allowed: Option<u32>, quantity: Decimal) -> bool {
+    allowed.is_none_or(|allowed| money::significant_decimals(quantity) <= allowed)
+}
+
+impl<'s> Context<'s> {
+    /// Lays `block` out into `run` when it is of the common shape and
+    /// passes every check; otherwise answers false, `run` unchanged.
+    pub(super) fn lay_out_common<'a>(
+        &'a self,
+        block: &'a TransactionBlock,
+        known: &NameTables<'_>,
+        verdicts: &Verdicts,
+        scratch: &mut Scratch<'a>,
+        run: &mut Run<'a>,
+    ) -> bool {
+        if block
+            .context
+            .as_deref()
+            .is_some_and(|context| !context.leaves_common_blocks_alone())
+        {
+            return false;
+        }
+        let text = self.view.block_text(block);
+        // A `,` may make a number read differently (`1,000`): the general
+        // path decides.
+        if memchr::memchr(b',', text.as_bytes()).is_some()
+            || !fastpath::parse_into(text, &mut scratch.common)
+        {
+            return false;
+        }
+        let first = run.postings.len();
+        if self.lay_out_postings(block, known, verdicts, scratch, run) {
+            self.finish_common(block, known, scratch, run, first);
+            true
+        } else {
+            run.postings.truncate(first);
+            false
+        }
+    }
+
+    /// Checks, balances and lays out the postings of `scratch.common`
+    /// (with no extras yet); false when the general path must decide.
+    fn lay_out_postings<'a>(
+        &self,
+        block: &TransactionBlock,
+        known: &NameTables<'_>,
+        verdicts: &Verdicts,
+        scratch: &mut Scratch<'a>,
+        run: &mut Run<'a>,
+    ) -> bool {
+        let common = &scratch.common;
+        if common.postings.len() > POSTINGS_PER_TRANSACTION_MAX
+            || name_problem("payee", common.payee).is_some()
+            || fund_tag_problem(common.header_tags(), None).is_some()
+        {
+            return false;
+        }
+        let default_fund = || known.funds.get(&self.settings.default_fund).map(FundId);
+        let mut elided = None;
+        scratch.residual.clear();
+        for p in &common.postings {
+            if p.kind != PostingKind::Real
+                || p.cost.is_some()
+                || fund_tag_problem(common.posting_tags(p), None).is_some()
+            {
+                return false;
+            }
+            let Some(account) = known.accounts.get(p.account).map(AccountId) else {
+                return false;
+            };
+            if !verdicts.accounts[account.index()] {
+                return false;
+            }
+            let fund = match p.fund.or(common.fund) {
+                Some(name) => match known.funds.get(name).map(FundId) {
+                    Some(fund) if verdicts.funds[fund.index()] => fund,
+                    _ => return false,
+                },
+                None => match default_fund() {
+                    Some(fund) => fund,
+                    None => return false,
+                },
+            };
+            let line = block.pos.line.saturating_add(p.line_in_block.max(1) - 1);
+            let (quantity, commodity, origin) = match p.amount {
+                Some((quantity, symbol)) => {
+                    let Some(commodity) = known.commodity(symbol) else {
+                        return false;
+                    };
+                    if !within(verdicts.allowed_decimals[commodity.index()], quantity)
+                        || scratch.residual.add(commodity, quantity).is_err()
+                    {
+                        return false;
+                    }
+                    (quantity, commodity, Origin::Written)
+                }
+                None if elided.is_none() => {
+                    elided = Some(run.postings.len());
+                    (Decimal::ZERO, CommodityId(u32::MAX), Origin::Elided)
+                }
+                None => return false,
+            };
+            run.postings.push(Posting {
+                quantity,
+                account,
+                fund,
+                commodity,
+                line,
+                kind: PostingKind::Real,
+                origin,
+                status: p.status,
+                extra: NO_EXTRA,
+            });
+        }
+        let mut nonzero = scratch.residual.trimmed();
+        match (elided, nonzero.next(), nonzero.next()) {
+            (None, None, _) => {}
+            (Some(index), Some((commodity, residual)), None) => {
+                let quantity = money::negate(residual);
+                if !within(verdicts.allowed_decimals[commodity.index()], quantity) {
+                    return false;
+                }
+                let posting = &mut run.postings[index];
+                posting.quantity = quantity;
+                posting.commodity = commodity;
+            }
+            _ => return false,
+        }
+        // Each fund must balance on its own: interfund postings are the
+        // general path's to make.
+        let postings = &run.postings[run.postings.len() - common.postings.len()..];
+        if postings.iter().any(|p| p.fund != postings[0].fund) {
+            scratch.by_fund.clear();
+            for p in postings {
+                match scratch
+                    .by_fund
+                    .iter_mut()
+                    .find(|(f, c, _)| *f == p.fund && *c == p.commodity)
+                {
+                    Some((_, _, sum)) => match money::checked_add(*sum, p.quantity) {
+                        Ok(total) => *sum = total,
+                        Err(_) => return false,
+                    },
+                    None => scratch.by_fund.push((p.fund, p.commodity, p.quantity)),
+                }
+            }
+            if scratch.by_fund.iter().any(|(_, _, sum)| !sum.is_zero()) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Adds the extras, the payee and the transaction of a block whose
+    /// postings are laid out from `first` on, and checks it balances.
+    fn finish_common(
+        &self,
+        block: &TransactionBlock,
+        known: &NameTables<'_>,
+        scratch: &Scratch<'_>,
+        run: &mut Run<'_>,
+        first: usize,
+    ) {
+        let common = &scratch.common;
+        for (offset, p) in common.postings.iter().enumerate() {
+            let index = first + offset;
+            let (origin, commodity, quantity) = {
+                let posting = &run.postings[index];
+                (posting.origin, posting.commodity, posting.quantity)
+            };
+            if origin == Origin::Written && !known.declared_precision[commodity.index()] {
+                run.note_scale(commodity, quantity.scale());
+            }
+            let tags = common.posting_tags(p);
+            if !tags.is_empty() {
+                let tags = store_tags(&mut run.tags, tags);
+                run.posting_extras.push(PostingExtra {
+                    cost: None,
+                    assertion: None,
+                    tags,
+                    comment: None,
+                });
+                run.postings[index].extra = super::index_u32(run.posting_extras.len() - 1);
+            }
+        }
+        let header_tags = common.header_tags();
+        let extra = (common.code.is_some() || !header_tags.is_empty()).then(|| TransactionExtra {
+            aux_date: None,
+            code: common.code.map(Into::into),
+            comment: None,
+            tags: store_tags(&mut run.tags, header_tags),
+        });
+        run.push_transaction(
+            block,
+            common.date,
+            common.status,
+            common.payee,
+            extra,
+            first,
+            true,
+        );
+    }
+}

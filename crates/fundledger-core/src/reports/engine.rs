@@ -372,12 +372,64 @@ struct PairSums {
     any_during: bool,
 }
 
+/// Sums keyed by two ids (an account and a fund, an account and a
+/// commodity): a table indexed by both while they make at most
+/// [`GRID_CELLS`] cells (the common ledger, found without hashing), a hash
+/// map for the rest.
+#[derive(Clone)]
+struct Grid<T> {
+    columns: usize,
+    cells: Vec<Option<T>>,
+    beyond: rustc_hash::FxHashMap<(usize, usize), T>,
+}
+
+/// The most cells a [`Grid`] holds as a table (each parallel part of a pass
+/// has its own).
+const GRID_CELLS: usize = 4096;
+
+impl<T: Default> Grid<T> {
+    /// A grid of `rows` × `columns` ids.
+    fn new(rows: usize, columns: usize) -> Grid<T> {
+        let dense = rows.checked_mul(columns).filter(|&n| n <= GRID_CELLS);
+        Grid {
+            columns: if dense.is_some() { columns } else { 0 },
+            cells: (0..dense.unwrap_or(0)).map(|_| None).collect(),
+            beyond: Default::default(),
+        }
+    }
+
+    /// The sum at (`row`, `column`), made (default) if none yet.
+    fn entry(&mut self, row: usize, column: usize) -> &mut T {
+        if column < self.columns {
+            if let Some(cell) = self.cells.get_mut(row * self.columns + column) {
+                return cell.get_or_insert_with(T::default);
+            }
+        }
+        self.beyond.entry((row, column)).or_default()
+    }
+
+    /// Every sum made, by (row, column), in that order.
+    fn into_sorted(self) -> Vec<((usize, usize), T)> {
+        let columns = self.columns;
+        let mut all: Vec<((usize, usize), T)> = self
+            .cells
+            .into_iter()
+            .enumerate()
+            .filter_map(|(k, cell)| cell.map(|v| ((k / columns, k % columns), v)))
+            .chain(self.beyond)
+            .collect();
+        all.sort_unstable_by_key(|&(key, _)| key);
+        all
+    }
+}
+
 /// One pass over the valued real postings dated before a period's end:
 /// the sums per (account, fund), and the shared costs split per posting
 /// (the split is per posting, so it cannot be taken from a sum).
-#[derive(Default)]
+#[derive(Clone)]
 struct PeriodSums {
-    pairs: rustc_hash::FxHashMap<(AccountId, FundId), PairSums>,
+    /// Per (account, fund).
+    pairs: Grid<PairSums>,
     /// Shared costs before the period: the net-asset change of their parts,
     /// per fund.
     shared_opening: BTreeMap<FundId, Decimal>,
@@ -385,8 +437,8 @@ struct PeriodSums {
     /// fund and expense element.
     shared_during: BTreeMap<(FundId, Element), Decimal>,
     /// The quantities of commodities other than the base currency, per
-    /// account and commodity.
-    foreign: rustc_hash::FxHashMap<(AccountId, CommodityId), Decimal>,
+    /// (account, commodity).
+    foreign: Grid<Decimal>,
 }
 
 impl PeriodSums {
@@ -399,17 +451,25 @@ impl PeriodSums {
         begin: NaiveDate,
         end: NaiveDate,
     ) -> Result<PeriodSums, ReportError> {
-        let base = valued.journal.commodity_id(&valued.base);
+        let journal = valued.journal;
+        let base = journal.commodity_id(&valued.base);
+        let accounts = journal.account_ids().count();
+        let empty = PeriodSums {
+            pairs: Grid::new(accounts, journal.fund_ids().count()),
+            shared_opening: BTreeMap::new(),
+            shared_during: BTreeMap::new(),
+            foreign: Grid::new(accounts, journal.commodity_ids().count()),
+        };
         valued.fold_before(
             end,
-            PeriodSums::default,
+            || empty.clone(),
             |sums, t, real| {
                 let in_period = t.date >= begin;
                 for (p, value) in real {
                     sums.add(roles, p.account, p.fund, value, in_period, valued.precision)?;
                     if Some(p.commodity) != base {
                         super::acc(
-                            sums.foreign.entry((p.account, p.commodity)).or_default(),
+                            sums.foreign.entry(p.account.index(), p.commodity.index()),
                             p.quantity,
                         )?;
                     }
@@ -430,7 +490,7 @@ impl PeriodSums {
         in_period: bool,
         precision: u32,
     ) -> Result<(), ReportError> {
-        let pair = self.pairs.entry((account, fund)).or_default();
+        let pair = self.pairs.entry(account.index(), fund.index());
         if in_period {
             super::acc(&mut pair.during, value)?;
             pair.any_during = true;
@@ -462,8 +522,8 @@ impl PeriodSums {
 
     /// The sums of two parts of the journal.
     fn merge(mut self, other: PeriodSums) -> Result<PeriodSums, ReportError> {
-        for (key, pair) in other.pairs {
-            let mine = self.pairs.entry(key).or_default();
+        for ((account, fund), pair) in other.pairs.into_sorted() {
+            let mine = self.pairs.entry(account, fund);
             super::acc(&mut mine.before, pair.before)?;
             super::acc(&mut mine.during, pair.during)?;
             mine.any_before |= pair.any_before;
@@ -475,8 +535,8 @@ impl PeriodSums {
         for (key, change) in other.shared_during {
             super::acc(self.shared_during.entry(key).or_default(), change)?;
         }
-        for (key, quantity) in other.foreign {
-            super::acc(self.foreign.entry(key).or_default(), quantity)?;
+        for ((account, commodity), quantity) in other.foreign.into_sorted() {
+            super::acc(self.foreign.entry(account, commodity), quantity)?;
         }
         Ok(self)
     }
@@ -658,22 +718,21 @@ impl<'v, 'j> Classified<'v, 'j> {
             roles.push(role);
         }
 
-        let mut sums = PeriodSums::of(valued, &roles, begin, end)?;
+        let sums = PeriodSums::of(valued, &roles, begin, end)?;
         let mut foreign: BTreeMap<AccountId, MultiAmount<CommodityId>> = BTreeMap::new();
-        for ((account, commodity), quantity) in std::mem::take(&mut sums.foreign) {
+        for ((account, commodity), quantity) in sums.foreign.into_sorted() {
             foreign
-                .entry(account)
+                .entry(AccountId(account as u32))
                 .or_default()
-                .add(commodity, quantity)?;
+                .add(CommodityId(commodity as u32), quantity)?;
         }
         let mut movements: BTreeMap<(FundId, Element), Decimal> = BTreeMap::new();
         let mut funds: BTreeMap<FundId, FundFigures> = BTreeMap::new();
         let mut balances: BTreeMap<BalanceLine, BTreeMap<FundId, Decimal>> = BTreeMap::new();
         let mut has_transactions = false;
         // Each (account, fund) once, in that order, by its account's role.
-        let mut pairs: Vec<((AccountId, FundId), PairSums)> = sums.pairs.into_iter().collect();
-        pairs.sort_unstable_by_key(|&(key, _)| key);
-        for ((account, fund), pair) in pairs {
+        for ((account, fund), pair) in sums.pairs.into_sorted() {
+            let (account, fund) = (AccountId(account as u32), FundId(fund as u32));
             has_transactions |= pair.any_during;
             let figures = funds.entry(fund).or_default();
             match &roles[account.index()] {

@@ -378,6 +378,10 @@ fn largest_remainder(
     let exact_sum = money::checked_sum(exact.iter().map(|&(_, _, v)| v))?;
     let rounded_sum = money::checked_sum(rounded.iter().map(|&(_, r, _)| r))?;
     let mut residual = money::checked_sub(exact_sum, rounded_sum)?;
+    if residual.is_zero() {
+        // Nothing left over (the common case): no unit to give or take.
+        return Ok(rounded.into_iter().map(|(i, r, _)| (i, r)).collect());
+    }
     // Positive residual: units are missing; give them to the values rounded
     // down the most (largest error). Negative: take them from the values
     // rounded up the most (smallest error).

@@ -197,9 +197,21 @@ impl Lap {
 
 /// Loads the journal; prints warnings always and errors when `report_errors`.
 fn load(cli: &Cli) -> Result<fundledger_core::Loaded, Failure> {
+    load_with(cli, &mut |_| {})
+}
+
+/// [`load`], calling `before` with the settings just before a journal file
+/// (not standard input or bare text) is loaded.
+fn load_with(
+    cli: &Cli,
+    before: &mut dyn FnMut(&Settings),
+) -> Result<fundledger_core::Loaded, Failure> {
     let settings = settings_for(cli)?;
     let loaded = match bare_source(cli)? {
-        None => fundledger_core::load(settings),
+        None => {
+            before(&settings);
+            fundledger_core::load(settings)
+        }
         Some((path, BareSource::Stdin)) => {
             let mut text = String::new();
             std::io::stdin()
@@ -242,7 +254,12 @@ fn refuse_unwritable(cli: &Cli) -> Result<(), Failure> {
 
 /// Loads a journal for a report: any data error stops here (exit 1).
 fn load_valid(cli: &Cli) -> Result<Journal, Failure> {
-    let loaded = load(cli)?;
+    load_valid_with(cli, &mut |_| {})
+}
+
+/// [`load_valid`] through [`load_with`].
+fn load_valid_with(cli: &Cli, before: &mut dyn FnMut(&Settings)) -> Result<Journal, Failure> {
+    let loaded = load_with(cli, before)?;
     print_loaded_diagnostics(&loaded);
     if loaded.has_errors() {
         let errors = loaded.error_count();
@@ -1104,7 +1121,24 @@ fn report_fiscal_year(
 
 fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     use fundledger_core::reports::{annual, financial::Standard, valued::Valued};
-    let journal = load_valid(cli)?;
+    // The annual report prints the digest of the journal's files: taken on a
+    // thread of its own while the journal loads (the loader leaves a core
+    // free part of the time), and used if the journal loaded is that one
+    // file; otherwise the report takes it after loading, as before.
+    let mut early_digest: Option<(PathBuf, std::thread::JoinHandle<std::io::Result<String>>)> =
+        None;
+    let journal = if args.name == "annual" {
+        load_valid_with(cli, &mut |settings| {
+            let (root, file) = (settings.root.clone(), settings.journal.clone());
+            let read = file.clone();
+            early_digest = Some((
+                file,
+                std::thread::spawn(move || annual::files_digest(&root, &[read])),
+            ));
+        })?
+    } else {
+        load_valid(cli)?
+    };
     let columns_asked =
         interval_flags([args.monthly, args.quarterly, args.yearly, args.fy_columns]).is_some();
     if columns_asked && !matches!(args.name.as_str(), "activities" | "functional" | "budget") {
@@ -1202,8 +1236,15 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         )));
     }
     if args.name == "annual" {
-        let mut report =
-            annual::annual(&valued, standard, fy, begin, end).map_err(report_failed)?;
+        let digest = early_digest
+            .filter(|(file, _)| journal.files() == std::slice::from_ref(file))
+            .and_then(|(_, digest)| digest.join().ok())
+            .and_then(Result::ok);
+        let mut report = match digest {
+            Some(digest) => annual::annual_digested(&valued, standard, fy, begin, end, digest),
+            None => annual::annual(&valued, standard, fy, begin, end),
+        }
+        .map_err(report_failed)?;
         lap.phase("build and reconcile the annual report");
         if !args.fund.is_empty() {
             report.period = format!("{} ({})", report.period, funds_note(&args.fund));

@@ -150,6 +150,25 @@ pub fn annual(
     })
 }
 
+/// [`annual`] with the journal's digest already taken: [`files_digest`] of
+/// the journal's files (a program may take it while the journal loads, and
+/// passes it only when the loaded journal's files are those it read).
+///
+/// # Errors
+/// As [`annual`].
+pub fn annual_digested(
+    valued: &Valued<'_>,
+    standard: Standard,
+    year: i32,
+    begin: NaiveDate,
+    end: NaiveDate,
+    digest: String,
+) -> Result<AnnualReport, ReportError> {
+    let mut report = annual_statements(valued, standard, year, begin, end)?;
+    report.provenance.digest = digest;
+    Ok(report)
+}
+
 /// [`annual`] but for the journal's digest (left empty).
 fn annual_statements(
     valued: &Valued<'_>,
@@ -451,10 +470,21 @@ fn month_label(month: NaiveDate, language: Language) -> String {
 /// # Errors
 /// When a file cannot be read again.
 pub fn journal_digest(journal: &crate::Journal) -> std::io::Result<String> {
+    files_digest(&journal.settings().root, journal.files())
+}
+
+/// The digest [`journal_digest`] gives for a journal loaded from `files`
+/// (in load order) in the ledger directory `root`.
+///
+/// # Errors
+/// When a file cannot be read.
+pub fn files_digest(
+    root: &std::path::Path,
+    files: &[std::path::PathBuf],
+) -> std::io::Result<String> {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
-    let root = &journal.settings().root;
-    for file in journal.files() {
+    for file in files {
         let name = file.strip_prefix(root).unwrap_or(file).to_string_lossy();
         hasher.update((name.len() as u64).to_le_bytes());
         hasher.update(name.as_bytes());

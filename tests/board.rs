@@ -683,6 +683,14 @@ fn a_closed_year_is_not_marked_draft() {
     assert_eq!(draft.code, 0, "{}", draft.stderr);
     let before: serde_json::Value = serde_json::from_str(&draft.stdout).unwrap();
     assert_eq!(before["provenance"]["closed"], false);
+    // The binary takes the digest of this one-file journal while it loads
+    // it: the same digest the library takes of the loaded journal.
+    let loaded =
+        fundledger_core::load(fundledger_core::open_ledger_dir(dir.path()).unwrap()).unwrap();
+    assert_eq!(
+        before["provenance"]["digest"],
+        fundledger_core::reports::annual::journal_digest(&loaded.journal).unwrap()
+    );
     assert!(annual("html").stdout.contains("not audited"));
     // `fundledger close` records the close as a transaction tagged with
     // the year it closes (`close: FY2000`).

@@ -92,7 +92,7 @@ impl<'j> Valued<'j> {
             let results: Vec<Result<(), ReportError>> = parts
                 .into_par_iter()
                 .map(|(chunk, part)| {
-                    let mut exact = Vec::new();
+                    let mut exact = Scratch::default();
                     let mut from = 0;
                     for t in chunk {
                         let to = from + t.posting_range().len();
@@ -112,7 +112,7 @@ impl<'j> Valued<'j> {
                 .collect();
             results.into_iter().collect::<Result<(), ReportError>>()?;
         } else {
-            let mut exact = Vec::new();
+            let mut exact = Scratch::default();
             for t in transactions {
                 let range = t.posting_range();
                 value_transaction(
@@ -218,6 +218,41 @@ const FOLD_CHUNK: usize = 16 * 1024;
 /// How many transactions one parallel task of [`Valued::new`] values.
 const VALUE_CHUNK: usize = 16 * 1024;
 
+/// The scratch space of [`value_transaction`], reused from one transaction
+/// to the next.
+#[derive(Default)]
+struct Scratch {
+    /// (fund, posting index, exact value) of the transaction's postings.
+    exact: Vec<(FundId, usize, Decimal)>,
+    /// [`largest_remainder`]'s answer.
+    rounded: Vec<(usize, Decimal, Decimal)>,
+    /// The last price looked up of each commodity (by index): its day and
+    /// the price then (consecutive transactions mostly share a day).
+    prices: Vec<Option<(NaiveDate, Option<Decimal>)>>,
+}
+
+impl Scratch {
+    /// The price of `commodity` on `day` ([`Valuer::price_on`]).
+    fn price_on(
+        &mut self,
+        valuer: &Valuer<'_>,
+        commodity: CommodityId,
+        day: NaiveDate,
+    ) -> Option<Decimal> {
+        if self.prices.len() <= commodity.index() {
+            self.prices.resize(commodity.index() + 1, None);
+        }
+        match self.prices[commodity.index()] {
+            Some((seen, price)) if seen == day => price,
+            _ => {
+                let price = valuer.price_on(commodity, day);
+                self.prices[commodity.index()] = Some((day, price));
+                price
+            }
+        }
+    }
+}
+
 /// Values the real postings of one transaction (each at the price of `day`,
 /// else of the transaction's date) into `values`, one per posting of the
 /// transaction (virtual postings stay zero), rounded per fund by
@@ -228,12 +263,12 @@ fn value_transaction(
     t: &Transaction,
     day: Option<NaiveDate>,
     precision: u32,
-    exact: &mut Vec<(FundId, usize, Decimal)>,
+    scratch: &mut Scratch,
     values: &mut [Decimal],
 ) -> Result<(), ReportError> {
     let base = valuer.base();
     let priced_on = day.unwrap_or(t.date);
-    exact.clear();
+    scratch.exact.clear();
     for (offset, p) in journal.postings(t).iter().enumerate() {
         if p.kind != PostingKind::Real {
             continue;
@@ -241,12 +276,14 @@ fn value_transaction(
         let value = if p.commodity == base {
             p.quantity
         } else {
-            valuer
-                .value(p.quantity, p.commodity, priced_on)
+            // As `Valuer::value`, the price looked up once a day.
+            let price = scratch.price_on(valuer, p.commodity, priced_on);
+            price
+                .and_then(|price| money::checked_mul_exact(p.quantity, price).ok())
                 .ok_or_else(|| {
                     // With a price, the only failure is a value
                     // beyond Decimal's range: a fact about the data.
-                    if valuer.price_on(p.commodity, priced_on).is_some() {
+                    if price.is_some() {
                         return ReportError::Overflow;
                     }
                     ReportError::NoPrice(format!(
@@ -261,8 +298,9 @@ fn value_transaction(
                     ))
                 })?
         };
-        exact.push((p.fund, offset, value));
+        scratch.exact.push((p.fund, offset, value));
     }
+    let Scratch { exact, rounded, .. } = scratch;
     // Amounts in the base currency need no rounding.
     if exact.iter().all(|(_, _, v)| v.scale() <= precision) {
         for &(_, offset, value) in exact.iter() {
@@ -276,7 +314,8 @@ fn value_transaction(
     // values then sum to zero too.
     exact.sort_by_key(|&(fund, offset, _)| (fund, offset));
     for fund_values in exact.chunk_by(|a, b| a.0 == b.0) {
-        for (offset, value) in largest_remainder(fund_values, precision)? {
+        largest_remainder(fund_values, precision, rounded)?;
+        for &(offset, value, _) in rounded.iter() {
             values[offset] = value;
         }
     }
@@ -357,8 +396,9 @@ impl Shown<'_> {
 /// are taken back from, or given to, the values whose rounding moved them
 /// furthest, one unit each (of two equally far, the earlier posting).
 ///
-/// `exact` is (fund, posting index, exact value); the answer is (posting
-/// index, rounded value).
+/// `exact` is (fund, posting index, exact value); the answer, in `rounded`,
+/// is (posting index, rounded value, exact − rounded before the units were
+/// given or taken).
 ///
 /// # Errors
 /// [`ReportError::Overflow`] on overflow; [`ReportError::DoesNotTie`] when the
@@ -367,9 +407,9 @@ impl Shown<'_> {
 fn largest_remainder(
     exact: &[(FundId, usize, Decimal)],
     precision: u32,
-) -> Result<Vec<(usize, Decimal)>, ReportError> {
-    // (posting index, rounded value, exact − rounded).
-    let mut rounded: Vec<(usize, Decimal, Decimal)> = Vec::with_capacity(exact.len());
+    rounded: &mut Vec<(usize, Decimal, Decimal)>,
+) -> Result<(), ReportError> {
+    rounded.clear();
     for &(_, index, value) in exact {
         let near = money::round(value, precision, RoundingStrategy::MidpointNearestEven);
         rounded.push((index, near, money::checked_sub(value, near)?));
@@ -380,7 +420,7 @@ fn largest_remainder(
     let mut residual = money::checked_sub(exact_sum, rounded_sum)?;
     if residual.is_zero() {
         // Nothing left over (the common case): no unit to give or take.
-        return Ok(rounded.into_iter().map(|(i, r, _)| (i, r)).collect());
+        return Ok(());
     }
     // Positive residual: units are missing; give them to the values rounded
     // down the most (largest error). Negative: take them from the values
@@ -408,7 +448,7 @@ fn largest_remainder(
             "rounding a transaction's values to the base currency left {residual}"
         )));
     }
-    Ok(rounded.into_iter().map(|(i, r, _)| (i, r)).collect())
+    Ok(())
 }
 
 /// Months from `start` (inclusive) to `end` (exclusive), as first days.
@@ -448,10 +488,17 @@ mod tests {
             .collect()
     }
 
+    /// [`largest_remainder`]'s answer: (index, rounded value).
+    fn rounded_values(exact: &[(FundId, usize, Decimal)]) -> Vec<(usize, Decimal)> {
+        let mut rounded = Vec::new();
+        largest_remainder(exact, 0, &mut rounded).unwrap();
+        rounded.into_iter().map(|(i, r, _)| (i, r)).collect()
+    }
+
     #[test]
     fn largest_remainder_keeps_the_sum_at_zero() {
         let exact = one_fund(&["100.4", "100.4", "-200.8"]);
-        let rounded = largest_remainder(&exact, 0).unwrap();
+        let rounded = rounded_values(&exact);
         let sum: Decimal = rounded.iter().map(|(_, v)| *v).sum();
         assert_eq!(sum, Decimal::ZERO);
         // 100.4 and 100.4 round down, -200.8 to -201: one unit short, given
@@ -461,7 +508,7 @@ mod tests {
             vec![d("101"), d("100"), d("-201")]
         );
         let exact = one_fund(&["0.333", "0.333", "0.334", "-1"]);
-        let rounded = largest_remainder(&exact, 0).unwrap();
+        let rounded = rounded_values(&exact);
         assert_eq!(
             rounded.iter().map(|(_, v)| *v).sum::<Decimal>(),
             Decimal::ZERO
@@ -622,7 +669,7 @@ mod tests {
         let valuer = Valuer::new(journal).unwrap();
         let precision = journal.precision(valuer.base()).unwrap();
         let mut one_pass = vec![Decimal::ZERO; journal.all_postings().len()];
-        let mut exact = Vec::new();
+        let mut exact = Scratch::default();
         for t in journal.transactions() {
             let range = t.posting_range();
             value_transaction(

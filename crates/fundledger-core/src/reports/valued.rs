@@ -161,7 +161,8 @@ impl<'j> Valued<'j> {
     /// `merge` keeps the order met.
     ///
     /// # Errors
-    /// The first error of `add` or `merge` met.
+    /// An error of `add` or `merge` (not necessarily the first in journal
+    /// order: for passes whose errors are all alike, overflows).
     pub(crate) fn fold_before<A: Send>(
         &self,
         until: NaiveDate,

@@ -53,11 +53,13 @@ use crate::read::source::{
 };
 
 /// How many blocks are processed in parallel before they are committed:
-/// bounds the memory held by processed-but-uncommitted transactions.
+/// bounds the memory held by processed-but-uncommitted transactions. A
+/// segment holds about four chunks, so that the merge of each chunk but
+/// the segment's last runs beside the processing of the next.
 ///
 /// Small under test, so that names interned in one chunk are known in the
 /// next and the common lane is exercised on small ledgers.
-const CHUNK_BLOCKS: usize = if cfg!(test) { 64 } else { 16 * 1024 };
+const CHUNK_BLOCKS: usize = if cfg!(test) { 64 } else { 4 * 1024 };
 
 /// A loaded journal and everything found wrong with it.
 #[derive(Debug)]
@@ -442,21 +444,30 @@ fn consume(
         let context = &context;
         let earlier = processed.take();
         let merging = &mut phases.merging;
-        let (steps, ()) = rayon::join(
-            || {
-                chunk
-                    .par_chunks(RUN_BLOCKS)
-                    .map(|run| context.lay_out(run, &tables, &snapshot.verdicts))
-                    .collect::<Vec<_>>()
-            },
-            || {
-                if let Some(steps) = earlier {
-                    let lap = Instant::now();
-                    merge(context, builder, steps);
-                    *merging += lap.elapsed();
-                }
-            },
-        );
+        let merge_earlier = || {
+            if let Some(steps) = earlier {
+                let lap = Instant::now();
+                merge(context, builder, steps);
+                *merging += lap.elapsed();
+            }
+        };
+        let steps = if chunk.len() <= RUN_BLOCKS {
+            // One run: done here, without waking the thread pool (a small
+            // ledger loads without starting it).
+            merge_earlier();
+            vec![context.lay_out(chunk, &tables, &snapshot.verdicts)]
+        } else {
+            rayon::join(
+                || {
+                    chunk
+                        .par_chunks(RUN_BLOCKS)
+                        .map(|run| context.lay_out(run, &tables, &snapshot.verdicts))
+                        .collect::<Vec<_>>()
+                },
+                merge_earlier,
+            )
+            .0
+        };
         phases.processing += lap.elapsed();
         processed = Some(steps);
     }

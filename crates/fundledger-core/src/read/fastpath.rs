@@ -144,13 +144,13 @@ fn read_block<'a>(block: &'a str, common: &mut Common<'a>) -> Option<()> {
     common.header_tags = 0;
     common.fund = None;
     let body = block.strip_suffix('\n').unwrap_or(block);
-    let header_end = memchr::memchr(b'\n', body.as_bytes()).unwrap_or(body.len());
+    let mut newlines = memchr::memchr_iter(b'\n', body.as_bytes());
+    let header_end = newlines.next().unwrap_or(body.len());
     parse_header(&body[..header_end], common)?;
     let mut line_start = header_end + 1;
     let mut line_in_block = 1u32;
     while line_start <= body.len() {
-        let line_end = memchr::memchr(b'\n', &body.as_bytes()[line_start..])
-            .map_or(body.len(), |i| line_start + i);
+        let line_end = newlines.next().unwrap_or(body.len());
         let line = &body[line_start..line_end];
         line_start = line_end + 1;
         line_in_block += 1;

@@ -18,13 +18,14 @@
 //! `load::tests::the_common_lane_lays_out_what_the_general_path_does` holds
 //! it to that on ledgers of every shape.
 
-use crate::load::{fund_tag_problem, name_problem, store_tags, Context, NameTables, Run};
+use crate::load::{name_problem, store_tags, Context, NameTables, Run};
 use crate::model::journal::{
     AccountId, CommodityId, FundId, Origin, Posting, PostingExtra, PostingKind, TransactionExtra,
     NO_EXTRA,
 };
-use crate::model::money::{self, Decimal, MultiAmount};
+use crate::model::money::{self, Decimal};
 use crate::read::fastpath::{self, Common};
+use crate::read::raw::RawTag;
 use crate::read::source::{TransactionBlock, POSTINGS_PER_TRANSACTION_MAX};
 
 /// What the lane knows of each interned name: whether a posting may name
@@ -66,9 +67,81 @@ impl Verdicts {
 pub(super) struct Scratch<'a> {
     common: Common<'a>,
     /// The postings' sum per commodity.
-    residual: MultiAmount<CommodityId>,
+    residual: Residual,
     /// The postings' sum per fund and commodity.
     by_fund: Vec<(FundId, CommodityId, Decimal)>,
+}
+
+/// The sum per commodity of amounts as the fast path reads them (at most
+/// 18 digits), kept exactly as integers at the largest scale met: the
+/// value, and the scale, that `Decimal` addition gives.
+#[derive(Default)]
+struct Residual {
+    /// (commodity, mantissa, scale).
+    sums: Vec<(CommodityId, i128, u32)>,
+}
+
+impl Residual {
+    fn clear(&mut self) {
+        self.sums.clear();
+    }
+
+    /// Adds an amount; false when the sum leaves the exact range (the
+    /// general path then reports it).
+    fn add(&mut self, commodity: CommodityId, quantity: Decimal) -> bool {
+        let (mantissa, scale) = (quantity.mantissa(), quantity.scale());
+        let Some(entry) = self.sums.iter_mut().find(|(c, _, _)| *c == commodity) else {
+            self.sums.push((commodity, mantissa, scale));
+            return true;
+        };
+        let (sum, sum_scale) = (&mut entry.1, &mut entry.2);
+        let widened = |m: i128, by: u32| {
+            10i128
+                .checked_pow(by)
+                .and_then(|factor| m.checked_mul(factor))
+        };
+        let (left, right, new_scale) = if scale > *sum_scale {
+            (widened(*sum, scale - *sum_scale), Some(mantissa), scale)
+        } else {
+            (
+                Some(*sum),
+                widened(mantissa, *sum_scale - scale),
+                *sum_scale,
+            )
+        };
+        match (left, right) {
+            (Some(left), Some(right)) => match left.checked_add(right) {
+                // Within Decimal's 96-bit mantissa, or the general path decides.
+                Some(total) if total.unsigned_abs() < 1 << 96 => {
+                    *sum = total;
+                    *sum_scale = new_scale;
+                    true
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// The commodities whose sum is not zero, with the sum.
+    fn nonzero(&self) -> impl Iterator<Item = (CommodityId, Decimal)> + '_ {
+        self.sums
+            .iter()
+            .filter(|(_, sum, _)| *sum != 0)
+            .filter_map(|&(commodity, sum, scale)| {
+                Some((
+                    commodity,
+                    Decimal::try_from_i128_with_scale(sum, scale).ok()?,
+                ))
+            })
+    }
+}
+
+/// True when a second `fund:` tag is among `tags` (the fast path takes
+/// the first as the fund and reads no comment text, so this is all
+/// [`super::fund_tag_problem`] would find).
+fn has_fund_tag(tags: &[RawTag<'_>]) -> bool {
+    tags.iter().any(|t| t.name == "fund")
 }
 
 /// True when `decimals` fits what the commodity allows (or it allows any).
@@ -125,17 +198,21 @@ impl<'s> Context<'s> {
         let common = &scratch.common;
         if common.postings.len() > POSTINGS_PER_TRANSACTION_MAX
             || name_problem("payee", common.payee).is_some()
-            || fund_tag_problem(common.header_tags(), None).is_some()
+            || has_fund_tag(common.header_tags())
         {
             return false;
         }
         let default_fund = || known.funds.get(&self.settings.default_fund).map(FundId);
         let mut elided = None;
         scratch.residual.clear();
+        // The postings of a transaction mostly share a fund and a
+        // commodity: the last looked up is kept.
+        let mut last_fund: Option<(&str, FundId)> = None;
+        let mut last_commodity: Option<(&str, CommodityId)> = None;
         for p in &common.postings {
             if p.kind != PostingKind::Real
                 || p.cost.is_some()
-                || fund_tag_problem(common.posting_tags(p), None).is_some()
+                || has_fund_tag(common.posting_tags(p))
             {
                 return false;
             }
@@ -146,9 +223,15 @@ impl<'s> Context<'s> {
                 return false;
             }
             let fund = match p.fund.or(common.fund) {
-                Some(name) => match known.funds.get(name).map(FundId) {
-                    Some(fund) if verdicts.funds[fund.index()] => fund,
-                    _ => return false,
+                Some(name) => match last_fund {
+                    Some((last, fund)) if last == name => fund,
+                    _ => match known.funds.get(name).map(FundId) {
+                        Some(fund) if verdicts.funds[fund.index()] => {
+                            last_fund = Some((name, fund));
+                            fund
+                        }
+                        _ => return false,
+                    },
                 },
                 None => match default_fund() {
                     Some(fund) => fund,
@@ -158,11 +241,18 @@ impl<'s> Context<'s> {
             let line = block.pos.line.saturating_add(p.line_in_block.max(1) - 1);
             let (quantity, commodity, origin) = match p.amount {
                 Some((quantity, symbol)) => {
-                    let Some(commodity) = known.commodity(symbol) else {
-                        return false;
+                    let commodity = match last_commodity {
+                        Some((last, commodity)) if last == symbol => commodity,
+                        _ => {
+                            let Some(commodity) = known.commodity(symbol) else {
+                                return false;
+                            };
+                            last_commodity = Some((symbol, commodity));
+                            commodity
+                        }
                     };
                     if !within(verdicts.allowed_decimals[commodity.index()], quantity)
-                        || scratch.residual.add(commodity, quantity).is_err()
+                        || !scratch.residual.add(commodity, quantity)
                     {
                         return false;
                     }
@@ -186,7 +276,7 @@ impl<'s> Context<'s> {
                 extra: NO_EXTRA,
             });
         }
-        let mut nonzero = scratch.residual.trimmed();
+        let mut nonzero = scratch.residual.nonzero();
         match (elided, nonzero.next(), nonzero.next()) {
             (None, None, _) => {}
             (Some(index), Some((commodity, residual)), None) => {

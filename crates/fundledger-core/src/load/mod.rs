@@ -2606,9 +2606,16 @@ mod tests {
                     text.push_str(&format!("    {a}  {q} JPY  ; fund: General\n    {a}  {r} JPY  ; fund: FoodAid\n    {b}  -{q} JPY  ; fund: General\n    {b}  -{r} JPY  ; fund: FoodAid\n"));
                 }
                 2 => {
-                    // An elided posting filled in two commodities.
+                    // An elided posting filled in two commodities, or in
+                    // one from amounts of several scales.
+                    let (x, y) = [
+                        ("10 JPY", "2.50 CNY"),
+                        ("1.5 CNY", "2.25 CNY"),
+                        ("7 CNY", "-7.00 CNY"),
+                        ("12 USD", "0.125 USD"),
+                    ][next(4)];
                     text.push_str(&format!(
-                        "    {a}  10 JPY{fund}\n    {a}  2.50 CNY{fund}\n    {b}{fund}\n"
+                        "    {a}  {x}{fund}\n    {a}  {y}{fund}\n    {b}{fund}\n"
                     ));
                 }
                 _ => {

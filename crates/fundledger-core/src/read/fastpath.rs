@@ -212,11 +212,17 @@ fn has_double_space(text: &str) -> bool {
 }
 
 /// Where the account of a posting line ends: at two spaces, a tab, or the
-/// end of the text.
-fn account_end(bytes: &[u8]) -> usize {
-    memchr::memchr2_iter(b' ', b'\t', bytes)
-        .find(|&i| bytes[i] == b'\t' || bytes.get(i + 1) == Some(&b' '))
-        .unwrap_or(bytes.len())
+/// end of the text; `None` when a `;` comes first (not ours).
+fn account_end(bytes: &[u8]) -> Option<usize> {
+    for i in memchr::memchr3_iter(b' ', b'\t', b';', bytes) {
+        match bytes[i] {
+            b';' => return None,
+            b'\t' => return Some(i),
+            _ if bytes.get(i + 1) == Some(&b' ') => return Some(i),
+            _ => {}
+        }
+    }
+    Some(bytes.len())
 }
 
 fn two_digits(bytes: &[u8]) -> Option<u32> {
@@ -389,9 +395,9 @@ fn parse_posting<'a>(
         text = skip_blanks(&text[1..]);
     }
     // The account ends at two spaces, a tab, or the end of the line.
-    let end = account_end(text.as_bytes());
+    let end = account_end(text.as_bytes())?;
     let account = text[..end].trim_end_matches(' ');
-    if account.is_empty() || memchr::memchr(b';', account.as_bytes()).is_some() {
+    if account.is_empty() {
         return None;
     }
     let (account, kind) =

@@ -574,44 +574,48 @@ pub fn problems(journal: &crate::Journal) -> Vec<Diagnostic> {
         Some(Err(problems)) => return problems,
         Some(Ok(register)) => register,
     };
-    let mut out = Vec::new();
     let files = journal.files();
-    for t in journal.transactions() {
-        let path = files[t.file as usize].clone();
-        let unknown = |id: &str, line: u32| {
-            Diagnostic::new(
-                Code::UnknownDonor,
-                format!("donor {id:?} is not in the donor register"),
-            )
-            .at(Location {
-                path: path.clone(),
-                line,
-            })
-            .found(format!("`donor: {id}`"))
-            .expected(format!(
-                "the id of a donor in {} (add the donor there, or correct the id)",
-                register.path().display()
-            ))
-        };
-        if let Some(id) = journal
-            .transaction_tags(t)
-            .iter()
-            .find(|tag| &*tag.name == "donor")
-            .map(|tag| &*tag.value)
-        {
-            if register.get(id).is_none() {
-                out.push(unknown(id, t.line));
-            }
-        }
-        for p in journal.postings(t) {
-            if let Some(id) = journal.posting_tag(p, "donor") {
+    // Side by side in chunks of the journal, joined in order.
+    let chunks = crate::load::checks::in_chunks(journal, |range| {
+        let mut out = Vec::new();
+        for t in &journal.transactions()[range] {
+            let path = &files[t.file as usize];
+            let unknown = |id: &str, line: u32| {
+                Diagnostic::new(
+                    Code::UnknownDonor,
+                    format!("donor {id:?} is not in the donor register"),
+                )
+                .at(Location {
+                    path: path.clone(),
+                    line,
+                })
+                .found(format!("`donor: {id}`"))
+                .expected(format!(
+                    "the id of a donor in {} (add the donor there, or correct the id)",
+                    register.path().display()
+                ))
+            };
+            if let Some(id) = journal
+                .transaction_tags(t)
+                .iter()
+                .find(|tag| &*tag.name == "donor")
+                .map(|tag| &*tag.value)
+            {
                 if register.get(id).is_none() {
-                    out.push(unknown(id, if p.line > 0 { p.line } else { t.line }));
+                    out.push(unknown(id, t.line));
+                }
+            }
+            for p in journal.postings(t) {
+                if let Some(id) = journal.posting_tag(p, "donor") {
+                    if register.get(id).is_none() {
+                        out.push(unknown(id, if p.line > 0 { p.line } else { t.line }));
+                    }
                 }
             }
         }
-    }
-    out
+        out
+    });
+    chunks.into_iter().flatten().collect()
 }
 
 fn yes_or_no(text: &str) -> Option<bool> {

@@ -300,15 +300,22 @@ pub fn problems(journal: &Journal) -> Vec<Diagnostic> {
         line,
     };
     let mut suspense: Vec<(String, Decimal, CommodityId, Location)> = Vec::new();
-    for t in journal.transactions() {
-        for p in journal.postings(t) {
-            let name = journal.account_name(p.account);
-            if settings
+    // Per account id: whether it is a suspense account (or under one).
+    let is_suspense: Vec<bool> = journal
+        .account_ids()
+        .map(|a| {
+            let name = journal.account_name(a);
+            settings
                 .close
                 .suspense_accounts
                 .iter()
                 .any(|s| name == s || is_under(name, s))
-            {
+        })
+        .collect();
+    for t in journal.transactions() {
+        for p in journal.postings(t) {
+            if is_suspense.get(p.account.index()).copied().unwrap_or(false) {
+                let name = journal.account_name(p.account);
                 match suspense
                     .iter_mut()
                     .find(|(a, _, c, _)| a == name && *c == p.commodity)
@@ -322,7 +329,7 @@ pub fn problems(journal: &Journal) -> Vec<Diagnostic> {
                     }
                 }
             }
-            if tag(journal, t, p, RECEIPT_TAG) != Some("none") || p.quantity.is_sign_negative() {
+            if p.quantity.is_sign_negative() || tag(journal, t, p, RECEIPT_TAG) != Some("none") {
                 continue;
             }
             let approver = journal

@@ -1042,3 +1042,110 @@ fn changes_fund_balance(journal: &Journal, p: &Posting) -> bool {
             .account_class(p.account)
             .is_some_and(AccountClass::changes_net_assets)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::settings::Settings;
+
+    #[test]
+    fn integer_digits_exceed_agrees_with_integer_digits() {
+        for text in [
+            "0",
+            "0.5",
+            "9",
+            "10",
+            "99.99",
+            "100",
+            "-100",
+            "123456.789",
+            "0.000001",
+            "79228162514264337593543950335",
+            "-7922816251426433759354395.0335",
+        ] {
+            let quantity: Decimal = text.parse().unwrap();
+            for digits in 0..32 {
+                assert_eq!(
+                    integer_digits_exceed(quantity, digits),
+                    integer_digits(quantity) > digits,
+                    "{text} > {digits} digits"
+                );
+            }
+        }
+    }
+
+    /// A journal of many chunks: the first use of an undeclared account and
+    /// of an undeclared, unpriced commodity is reported once, where it is
+    /// first, whichever chunk it is in.
+    #[test]
+    fn findings_of_chunks_are_joined_in_journal_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("fundledger.toml"),
+            "organisation = \"Test\"\nbase_currency = \"JPY\"\njournal = \"journal.ledger\"\nstrict = true\n",
+        )
+        .unwrap();
+        let count = 4 * CHUNK_TRANSACTIONS_MIN + 100;
+        let (late_account, late_commodity) =
+            (2 * CHUNK_TRANSACTIONS_MIN + 7, CHUNK_TRANSACTIONS_MIN + 3);
+        let mut text = String::from("account Assets:Bank\naccount Income:Gifts\ncommodity JPY\n\n");
+        let mut lines = (0, 0);
+        // Each transaction takes four lines after the four of the header.
+        for i in 0..count {
+            let line = 4 * i as u32 + 5;
+            let (account, commodity) = match i {
+                _ if i == late_account || i == count - 1 => ("Income:Odd", "JPY"),
+                _ if i == late_commodity || i == count - 2 => ("Income:Gifts", "USD"),
+                _ => ("Income:Gifts", "JPY"),
+            };
+            // Reported at the posting naming it.
+            if i == late_account {
+                lines.0 = line + 2;
+            }
+            if i == late_commodity {
+                lines.1 = line + 1;
+            }
+            text.push_str(&format!(
+                "2000-04-01 * Gift {i}\n    Assets:Bank  1 {commodity}\n    {account}  -1 {commodity}\n\n"
+            ));
+        }
+        std::fs::write(dir.path().join("journal.ledger"), &text).unwrap();
+        let settings = Settings::read(dir.path()).unwrap().unwrap();
+        let path = dir.path().join("journal.ledger");
+        let loaded = crate::load::load_text(settings, &path, text).unwrap();
+        let mut found: Vec<(Code, u32, String)> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.location.as_ref().unwrap().line, d.message.clone()))
+            .collect();
+        found.sort();
+        let mut expected = vec![
+            (
+                Code::UndeclaredCommodity,
+                lines.1,
+                "commodity USD is not declared".to_string(),
+            ),
+            (
+                Code::NoPrice,
+                lines.1,
+                "cannot value USD in JPY on 2000-04-01: no price".to_string(),
+            ),
+            (
+                Code::UndeclaredAccount,
+                lines.0,
+                "account Income:Odd is not declared".to_string(),
+            ),
+        ];
+        expected.sort();
+        assert_eq!(found, expected);
+        let uses = loaded
+            .diagnostics
+            .iter()
+            .find(|d| d.code == Code::UndeclaredAccount)
+            .unwrap();
+        assert_eq!(
+            uses.found.as_deref(),
+            Some("2 posting(s) to Income:Odd; this is the first")
+        );
+    }
+}

@@ -205,19 +205,46 @@ fn report_totals(
     if digits_within_limit && journal.all_postings().len() < SUMMABLE_POSTINGS_MAX {
         return;
     }
-    // Keyed by account or parent name (or `fund NAME`) and commodity.
-    let mut totals: HashMap<(String, CommodityId), Decimal> = HashMap::new();
+    // The names totals are kept for: accounts and their parents, and
+    // `fund NAME`, each numbered once; per account id and per fund id, the
+    // numbers of the totals its postings add to.
+    let fund_names: Vec<String> = journal
+        .fund_ids()
+        .map(|f| format!("fund {}", journal.fund_name(f)))
+        .collect();
+    let mut numbers: HashMap<&str, usize> = HashMap::new();
+    let mut names: Vec<&str> = Vec::new();
+    let mut number = |name| {
+        *numbers.entry(name).or_insert_with(|| {
+            names.push(name);
+            names.len() - 1
+        })
+    };
+    let account_totals: Vec<Vec<usize>> = journal
+        .account_ids()
+        .map(|a| {
+            let account = journal.account_name(a);
+            account
+                .char_indices()
+                .filter(|&(_, c)| c == ':')
+                .map(|(i, _)| &account[..i])
+                .chain([account])
+                .map(&mut number)
+                .collect()
+        })
+        .collect();
+    let fund_totals: Vec<usize> = fund_names.iter().map(|name| number(name)).collect();
+    // Keyed by the number of an account, a parent or a fund, and commodity.
+    let mut totals: HashMap<(usize, CommodityId), Decimal> = HashMap::new();
     for index in date_order(journal) {
         let t = &journal.transactions()[index];
         for p in journal.postings(t) {
-            let account = journal.account_name(p.account);
-            let parents = account
-                .char_indices()
-                .filter(|&(_, c)| c == ':')
-                .map(|(i, _)| &account[..i]);
-            let fund = format!("fund {}", journal.fund_name(p.fund));
-            for name in parents.chain([account, fund.as_str()]) {
-                let total = totals.entry((name.to_string(), p.commodity)).or_default();
+            let slots = account_totals[p.account.index()]
+                .iter()
+                .chain([&fund_totals[p.fund.index()]]);
+            for &slot in slots {
+                let name = names[slot];
+                let total = totals.entry((slot, p.commodity)).or_default();
                 match money::checked_add(*total, p.quantity) {
                     Ok(sum) => *total = sum,
                     Err(_) => {
@@ -746,11 +773,15 @@ fn balance_assertions(
     order: &[usize],
     out: &mut Vec<Diagnostic>,
 ) {
-    let mut balances: HashMap<AccountId, MultiAmount<CommodityId>> = HashMap::new();
+    // Per account id: its balance so far.
+    let mut balances: Vec<MultiAmount<CommodityId>> =
+        vec![MultiAmount::default(); journal.account_ids().count()];
     for &index in order {
         let t = &journal.transactions()[index];
         for p in journal.postings(t) {
-            let balance = balances.entry(p.account).or_default();
+            let Some(balance) = balances.get_mut(p.account.index()) else {
+                continue;
+            };
             if balance.add(p.commodity, p.quantity).is_err() {
                 out.push(posting_diagnostic(
                     sources,
@@ -955,19 +986,40 @@ fn restricted_funds(
     let Some(valuer) = Valuer::new(journal) else {
         return;
     };
-    let mut net_assets: HashMap<FundId, Decimal> = HashMap::new();
-    let mut overspent: HashMap<FundId, bool> = HashMap::new();
+    // Per fund id: restricted or designated; its net assets so far;
+    // whether it was below zero at the end of the day before; the
+    // transaction of the day that last lowered it.
+    let funds = journal.fund_ids().count();
+    let mut is_restricted = vec![false; funds];
+    for f in &restricted {
+        is_restricted[f.index()] = true;
+    }
+    // Per account id: whether its postings move a fund's net assets.
+    let moves_net_assets: Vec<bool> = journal
+        .account_ids()
+        .map(|a| {
+            journal
+                .account_class(a)
+                .is_some_and(AccountClass::changes_net_assets)
+        })
+        .collect();
+    let mut net_assets: Vec<Decimal> = vec![Decimal::ZERO; funds];
+    let mut overspent: Vec<bool> = vec![false; funds];
+    let mut lowered_by: Vec<Option<(usize, u32)>> = vec![None; funds];
     let mut day_start = 0;
     while day_start < order.len() {
         let date = journal.transactions()[order[day_start]].date;
         let mut day_end = day_start;
-        // The transaction of the day that last lowered each fund.
-        let mut lowered_by: HashMap<FundId, (usize, u32)> = HashMap::new();
+        for &fund in &restricted {
+            lowered_by[fund.index()] = None;
+        }
         while day_end < order.len() && journal.transactions()[order[day_end]].date == date {
             let index = order[day_end];
             let t = &journal.transactions()[index];
             for p in journal.postings(t) {
-                if !restricted.contains(&p.fund) || !changes_fund_balance(journal, p) {
+                if !is_restricted.get(p.fund.index()).copied().unwrap_or(false)
+                    || !changes_fund_balance(p, &moves_net_assets)
+                {
                     continue;
                 }
                 // An amount without a price is warned about once, for
@@ -975,27 +1027,24 @@ fn restricted_funds(
                 let Some(value) = valuer.value_in_base(p, date) else {
                     continue;
                 };
-                let balance = net_assets.entry(p.fund).or_default();
+                let balance = &mut net_assets[p.fund.index()];
                 // Net assets rise with credits (income) and fall with debits.
                 match money::checked_sub(*balance, value) {
                     Ok(b) => *balance = b,
                     Err(_) => return,
                 }
                 if value.is_sign_positive() && !value.is_zero() {
-                    lowered_by.insert(p.fund, (index, p.line));
+                    lowered_by[p.fund.index()] = Some((index, p.line));
                 }
             }
             day_end += 1;
         }
         for &fund in &restricted {
-            let balance = net_assets.get(&fund).copied().unwrap_or_default();
-            let was_overspent = overspent.get(&fund).copied().unwrap_or(false);
+            let balance = net_assets[fund.index()];
+            let was_overspent = overspent[fund.index()];
             if balance.is_sign_negative() && !balance.is_zero() {
                 if !was_overspent {
-                    let (index, line) = lowered_by
-                        .get(&fund)
-                        .copied()
-                        .unwrap_or((order[day_start], 0));
+                    let (index, line) = lowered_by[fund.index()].unwrap_or((order[day_start], 0));
                     let t = &journal.transactions()[index];
                     let line = if line == 0 { t.line } else { line };
                     let name = journal.fund_name(fund);
@@ -1024,9 +1073,9 @@ fn restricted_funds(
                         .expected(expected),
                     );
                 }
-                overspent.insert(fund, true);
+                overspent[fund.index()] = true;
             } else {
-                overspent.insert(fund, false);
+                overspent[fund.index()] = false;
             }
         }
         day_start = day_end;
@@ -1035,12 +1084,15 @@ fn restricted_funds(
 
 /// True for postings that move a fund's net assets (income, expenses, net
 /// asset transfers), leaving out conversions, which net to zero at cost.
-fn changes_fund_balance(journal: &Journal, p: &Posting) -> bool {
+/// `moves_net_assets` says, per account id, whether the account's class
+/// changes net assets.
+fn changes_fund_balance(p: &Posting, moves_net_assets: &[bool]) -> bool {
     p.kind == crate::model::journal::PostingKind::Real
         && p.origin != Origin::Conversion
-        && journal
-            .account_class(p.account)
-            .is_some_and(AccountClass::changes_net_assets)
+        && moves_net_assets
+            .get(p.account.index())
+            .copied()
+            .unwrap_or(false)
 }
 
 #[cfg(test)]

@@ -327,6 +327,10 @@ pub struct SourceMap {
     /// The SHA-256 digest of the journal file's bytes as read, when asked
     /// for ([`stream_from`]).
     digest: Option<Vec<u8>>,
+    /// Per file: where each segment the reader read starts, as (line, byte
+    /// offset in the file), in order; empty when the file was not read in
+    /// segments. A line is then read back by indexing only its segment.
+    segment_starts: Vec<Vec<(u32, u64)>>,
 }
 
 /// How a file's lines are found after loading.
@@ -335,9 +339,21 @@ enum FileText {
     /// The text itself (an in-memory journal), normalised: the segment
     /// it was scanned as.
     Held(Arc<Segment>),
-    /// The byte offset of every [`LINE_INDEX_STRIDE`]th line (line 1, line
-    /// 1 + stride...) of a file on disk.
-    OnDisk(Vec<u64>),
+    /// A file on disk, in parts: one per segment read (or one for the
+    /// whole file), each indexed the first time a line of it is asked for.
+    OnDisk(Vec<FilePart>),
+}
+
+/// Lines of a file on disk from `line`, which starts at byte `offset`, to
+/// byte `end` (the next part's offset; the file's end when `None`).
+#[derive(Debug)]
+struct FilePart {
+    line: u32,
+    offset: u64,
+    end: Option<u64>,
+    /// The byte offset of every [`LINE_INDEX_STRIDE`]th line of the part
+    /// (`line`, `line` + stride...), made on first use.
+    index: OnceLock<Vec<u64>>,
 }
 
 /// How many lines apart the read-back index of a file keeps offsets: a
@@ -354,6 +370,7 @@ impl SourceMap {
             let _ = cell.set(FileText::Held(text));
         }
         self.texts.push(cell);
+        self.segment_starts.push(Vec::new());
         index
     }
 
@@ -396,12 +413,34 @@ impl SourceMap {
         }
     }
 
-    /// How to find the lines of a file (indexed on first use).
+    /// How to find the lines of a file (its parts indexed on first use).
     fn file(&self, file: u32) -> Option<&FileText> {
         let cell = self.texts.get(file as usize)?;
         Some(cell.get_or_init(|| {
-            FileText::OnDisk(line_index(&self.paths[file as usize]).unwrap_or_default())
+            let starts = match self.segment_starts.get(file as usize) {
+                Some(starts) if starts.first() == Some(&(1, 0)) => starts.as_slice(),
+                _ => &[(1, 0)],
+            };
+            let parts = starts
+                .iter()
+                .enumerate()
+                .map(|(i, &(line, offset))| FilePart {
+                    line,
+                    offset,
+                    end: starts.get(i + 1).map(|&(_, next)| next),
+                    index: OnceLock::new(),
+                })
+                .collect();
+            FileText::OnDisk(parts)
         }))
+    }
+
+    /// Notes that a segment of `file` starting at `line` starts at byte
+    /// `offset` of the file.
+    fn note_segment_start(&mut self, file: u32, line: u32, offset: u64) {
+        if let Some(starts) = self.segment_starts.get_mut(file as usize) {
+            starts.push((line, offset));
+        }
     }
 
     /// The text of a line, normalised as the journal was read (no BOM, no
@@ -409,8 +448,16 @@ impl SourceMap {
     pub fn line_text(&self, pos: SourcePos) -> String {
         match self.file(pos.file) {
             Some(FileText::Held(segment)) => segment.line(pos.line).to_string(),
-            Some(FileText::OnDisk(index)) => {
-                read_line(&self.paths[pos.file as usize], index, pos.line).unwrap_or_default()
+            Some(FileText::OnDisk(parts)) => {
+                let path = &self.paths[pos.file as usize];
+                let after = parts.partition_point(|part| part.line <= pos.line);
+                let Some(part) = after.checked_sub(1).and_then(|i| parts.get(i)) else {
+                    return String::new();
+                };
+                let index = part
+                    .index
+                    .get_or_init(|| line_index(path, part.offset, part.end).unwrap_or_default());
+                read_line(path, index, part.line, pos.line).unwrap_or_default()
             }
             None => String::new(),
         }
@@ -429,12 +476,16 @@ impl SourceMap {
     }
 }
 
-/// The byte offsets of lines 1, 1 + [`LINE_INDEX_STRIDE`], ... of a file.
-fn line_index(path: &Path) -> std::io::Result<Vec<u64>> {
+/// The byte offsets of the lines 0, [`LINE_INDEX_STRIDE`], ... after byte
+/// `start` of a file, up to byte `end` (the file's end when `None`).
+fn line_index(path: &Path, start: u64, end: Option<u64>) -> std::io::Result<Vec<u64>> {
+    use std::io::Seek as _;
     let mut file = open_regular(path)?;
-    let mut offsets = vec![0];
+    file.seek(std::io::SeekFrom::Start(start))?;
+    let mut file = file.take(end.map_or(u64::MAX, |end| end.saturating_sub(start)));
+    let mut offsets = vec![start];
     let mut buffer = vec![0u8; 1 << 20];
-    let (mut offset, mut line) = (0u64, 1u32);
+    let (mut offset, mut line) = (start, 1u32);
     loop {
         let read = file.read(&mut buffer)?;
         if read == 0 {
@@ -450,10 +501,11 @@ fn line_index(path: &Path) -> std::io::Result<Vec<u64>> {
     }
 }
 
-/// Line `line` of a file, found from its [`line_index`].
-fn read_line(path: &Path, index: &[u64], line: u32) -> std::io::Result<String> {
+/// Line `line` of a file, found from the [`line_index`] of the part of it
+/// that starts at line `first_line`.
+fn read_line(path: &Path, index: &[u64], first_line: u32, line: u32) -> std::io::Result<String> {
     use std::io::{BufRead as _, Seek as _};
-    let Some(slot) = line.checked_sub(1) else {
+    let Some(slot) = line.checked_sub(first_line) else {
         return Ok(String::new());
     };
     let Some(&start) = index.get((slot / LINE_INDEX_STRIDE) as usize) else {
@@ -1107,6 +1159,8 @@ impl<'d, 's> Reader<'d, 's> {
         let mut first = true;
         let mut wanted = SEGMENT_BYTES;
         let mut file_bytes: u64 = 0;
+        // Where in the file the segment being read starts.
+        let mut segment_offset: u64 = 0;
         loop {
             while !at_end && carry.len() < wanted {
                 let missing = (wanted - carry.len()) as u64;
@@ -1201,6 +1255,9 @@ impl<'d, 's> Reader<'d, 's> {
             };
             carry.truncate(cut);
             let bytes = std::mem::replace(&mut carry, next);
+            self.map
+                .note_segment_start(index, state.next_line, segment_offset);
+            segment_offset = segment_offset.saturating_add(cut as u64);
             let last = at_end && carry.is_empty();
             let mut decoding = Vec::new();
             let (text, stop) = match decode(&path, bytes, state.next_line, &mut decoding) {
@@ -1866,6 +1923,50 @@ mod tests {
         assert!(diagnostics.as_slice().is_empty());
         assert_eq!(blocks, count);
         assert!(segments.len() > 1, "one segment only");
+    }
+
+    #[test]
+    fn lines_are_read_back_from_the_segment_they_are_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.ledger");
+        let mut lines = vec!["; first line".to_string()];
+        let count = 2 * SEGMENT_BYTES / 70 + 3000;
+        for i in 0..count {
+            lines.push(format!("2000-01-01 * Payee {i}"));
+            lines.push(format!("    Expenses:Food  {i} JPY"));
+            lines.push("    Assets:Bank".to_string());
+            lines.push(String::new());
+        }
+        // A byte-order mark and CRLF line ends: neither is in a line read back.
+        let text = format!("\u{feff}{}\r\n", lines.join("\r\n"));
+        std::fs::write(&path, &text).unwrap();
+        let mut diagnostics = Diagnostics::default();
+        let mut segments = std::collections::HashSet::new();
+        let mut sink = |view: &View<'_>, _: Vec<Entry>| {
+            segments.insert(view.segment.first_line);
+        };
+        let map = stream(&path, dir.path(), None, &mut diagnostics, &mut sink).unwrap();
+        assert!(segments.len() > 2, "{segments:?}");
+        let mut wanted: Vec<u32> = vec![1, 2, 3, lines.len() as u32];
+        for &first in &segments {
+            wanted.extend([first.saturating_sub(1), first, first + 1, first + 300]);
+        }
+        for line in wanted.into_iter().filter(|&line| line > 0) {
+            let expected = lines.get(line as usize - 1).cloned().unwrap_or_default();
+            assert_eq!(
+                map.line_text(SourcePos { file: 0, line }),
+                expected,
+                "line {line}"
+            );
+        }
+        assert_eq!(
+            map.line_text(SourcePos {
+                file: 0,
+                line: lines.len() as u32 + 5
+            }),
+            ""
+        );
+        assert_eq!(map.line_text(SourcePos { file: 0, line: 0 }), "");
     }
 
     #[test]

@@ -576,46 +576,41 @@ pub fn problems(journal: &crate::Journal) -> Vec<Diagnostic> {
     };
     let files = journal.files();
     // Side by side in chunks of the journal, joined in order.
-    let chunks = crate::load::checks::in_chunks(journal, |range| {
-        let mut out = Vec::new();
-        for t in &journal.transactions()[range] {
-            let path = &files[t.file as usize];
-            let unknown = |id: &str, line: u32| {
-                Diagnostic::new(
-                    Code::UnknownDonor,
-                    format!("donor {id:?} is not in the donor register"),
-                )
-                .at(Location {
-                    path: path.clone(),
-                    line,
-                })
-                .found(format!("`donor: {id}`"))
-                .expected(format!(
-                    "the id of a donor in {} (add the donor there, or correct the id)",
-                    register.path().display()
-                ))
-            };
-            if let Some(id) = journal
-                .transaction_tags(t)
-                .iter()
-                .find(|tag| &*tag.name == "donor")
-                .map(|tag| &*tag.value)
-            {
-                if register.get(id).is_none() {
-                    out.push(unknown(id, t.line));
-                }
+    crate::load::checks::per_transaction(journal, |t, out| {
+        let path = &files[t.file as usize];
+        let unknown = |id: &str, line: u32| {
+            Diagnostic::new(
+                Code::UnknownDonor,
+                format!("donor {id:?} is not in the donor register"),
+            )
+            .at(Location {
+                path: path.clone(),
+                line,
+            })
+            .found(format!("`donor: {id}`"))
+            .expected(format!(
+                "the id of a donor in {} (add the donor there, or correct the id)",
+                register.path().display()
+            ))
+        };
+        if let Some(id) = journal
+            .transaction_tags(t)
+            .iter()
+            .find(|tag| &*tag.name == "donor")
+            .map(|tag| &*tag.value)
+        {
+            if register.get(id).is_none() {
+                out.push(unknown(id, t.line));
             }
-            for p in journal.postings(t) {
-                if let Some(id) = journal.posting_tag(p, "donor") {
-                    if register.get(id).is_none() {
-                        out.push(unknown(id, if p.line > 0 { p.line } else { t.line }));
-                    }
+        }
+        for p in journal.postings(t) {
+            if let Some(id) = journal.posting_tag(p, "donor") {
+                if register.get(id).is_none() {
+                    out.push(unknown(id, if p.line > 0 { p.line } else { t.line }));
                 }
             }
         }
-        out
-    });
-    chunks.into_iter().flatten().collect()
+    })
 }
 
 fn yes_or_no(text: &str) -> Option<bool> {

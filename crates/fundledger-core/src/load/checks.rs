@@ -361,6 +361,22 @@ pub(crate) fn in_chunks<T: Send>(
         .collect()
 }
 
+/// Runs `check` on every transaction, in chunks side by side
+/// ([`in_chunks`]), and returns what it adds, in journal order.
+pub(crate) fn per_transaction(
+    journal: &Journal,
+    check: impl Fn(&Transaction, &mut Vec<Diagnostic>) + Sync,
+) -> Vec<Diagnostic> {
+    let chunks = in_chunks(journal, |range| {
+        let mut out = Vec::new();
+        for t in &journal.transactions()[range] {
+            check(t, &mut out);
+        }
+        out
+    });
+    chunks.into_iter().flatten().collect()
+}
+
 /// The fewest transactions [`in_chunks`] gives one chunk: fewer are not
 /// worth a task.
 const CHUNK_TRANSACTIONS_MIN: usize = 8192;
@@ -852,14 +868,9 @@ fn restricted_gifts(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagno
             }
         })
         .collect();
-    let chunks = in_chunks(journal, |range| {
-        let mut out = Vec::new();
-        for t in &journal.transactions()[range] {
-            restricted_gifts_of(journal, sources, &owners, t, &mut out);
-        }
-        out
-    });
-    out.extend(chunks.into_iter().flatten());
+    out.extend(per_transaction(journal, |t, out| {
+        restricted_gifts_of(journal, sources, &owners, t, out);
+    }));
 }
 
 /// [`restricted_gifts`] in one transaction, given each account's owner.
@@ -911,14 +922,9 @@ fn fund_purposes(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnosti
                 .and_then(|f| f.expense_accounts.as_ref())
         })
         .collect();
-    let chunks = in_chunks(journal, |range| {
-        let mut out = Vec::new();
-        for t in &journal.transactions()[range] {
-            fund_purposes_of(journal, sources, &limits, t, &mut out);
-        }
-        out
-    });
-    out.extend(chunks.into_iter().flatten());
+    out.extend(per_transaction(journal, |t, out| {
+        fund_purposes_of(journal, sources, &limits, t, out);
+    }));
 }
 
 /// [`fund_purposes`] in one transaction, given each fund's limits.

@@ -71,68 +71,63 @@ pub fn document_problems(journal: &Journal) -> Vec<crate::Diagnostic> {
         return Vec::new();
     };
     // Side by side in chunks of the journal, joined in order.
-    let chunks = crate::load::checks::in_chunks(journal, |range| {
-        let mut out = Vec::new();
-        for t in &journal.transactions()[range] {
-            let mut tagged: Vec<(u32, &str)> = journal
-                .transaction_tags(t)
-                .iter()
-                .filter(|tag| &*tag.name == DOCUMENT_TAG)
-                .map(|tag| (t.line, &*tag.value))
-                .collect();
-            for p in journal.postings(t) {
-                for tag in journal.posting_tags(p) {
-                    if &*tag.name == DOCUMENT_TAG {
-                        tagged.push((p.line, &tag.value));
-                    }
-                }
-            }
-            for (line, document) in tagged {
-                let at = Location {
-                    path: journal
-                        .files()
-                        .get(t.file as usize)
-                        .cloned()
-                        .unwrap_or_default(),
-                    line,
-                };
-                let relative = Path::new(document);
-                let escapes = relative.is_absolute()
-                    || relative.components().any(|c| {
-                        !matches!(
-                            c,
-                            std::path::Component::Normal(_) | std::path::Component::CurDir
-                        )
-                    });
-                let problem = if escapes {
-                    Some((
-                        Code::DocumentOutside,
-                        "a path that leaves the ledger directory",
-                    ))
-                } else {
-                    match std::fs::canonicalize(root.join(relative)) {
-                        Err(_) => Some((Code::DocumentMissing, "no such file")),
-                        Ok(real) if !real.starts_with(&real_root) => Some((
-                            Code::DocumentOutside,
-                            "a symbolic link that leads out of the ledger directory",
-                        )),
-                        Ok(real) if !real.is_file() => Some((Code::DocumentMissing, "not a file")),
-                        Ok(_) => None,
-                    }
-                };
-                if let Some((code, found)) = problem {
-                    out.push(
-                    Diagnostic::new(code, format!("document {document:?}: {found}"))
-                        .at(at)
-                        .found(found.to_string())
-                        .expected("a file inside the ledger directory, named by a relative path (documents/loan-kato.pdf)"),
-                );
+    crate::load::checks::per_transaction(journal, |t, out| {
+        let mut tagged: Vec<(u32, &str)> = journal
+            .transaction_tags(t)
+            .iter()
+            .filter(|tag| &*tag.name == DOCUMENT_TAG)
+            .map(|tag| (t.line, &*tag.value))
+            .collect();
+        for p in journal.postings(t) {
+            for tag in journal.posting_tags(p) {
+                if &*tag.name == DOCUMENT_TAG {
+                    tagged.push((p.line, &tag.value));
                 }
             }
         }
-        out
-    });
-    chunks.into_iter().flatten().collect()
+        for (line, document) in tagged {
+            let at = Location {
+                path: journal
+                    .files()
+                    .get(t.file as usize)
+                    .cloned()
+                    .unwrap_or_default(),
+                line,
+            };
+            let relative = Path::new(document);
+            let escapes = relative.is_absolute()
+                || relative.components().any(|c| {
+                    !matches!(
+                        c,
+                        std::path::Component::Normal(_) | std::path::Component::CurDir
+                    )
+                });
+            let problem = if escapes {
+                Some((
+                    Code::DocumentOutside,
+                    "a path that leaves the ledger directory",
+                ))
+            } else {
+                match std::fs::canonicalize(root.join(relative)) {
+                    Err(_) => Some((Code::DocumentMissing, "no such file")),
+                    Ok(real) if !real.starts_with(&real_root) => Some((
+                        Code::DocumentOutside,
+                        "a symbolic link that leads out of the ledger directory",
+                    )),
+                    Ok(real) if !real.is_file() => Some((Code::DocumentMissing, "not a file")),
+                    Ok(_) => None,
+                }
+            };
+            if let Some((code, found)) = problem {
+                out.push(
+                Diagnostic::new(code, format!("document {document:?}: {found}"))
+                    .at(at)
+                    .found(found.to_string())
+                    .expected("a file inside the ledger directory, named by a relative path (documents/loan-kato.pdf)"),
+            );
+            }
+        }
+    })
 }
 
 /// A payment without a document.

@@ -245,35 +245,29 @@ pub fn problems(journal: &Journal) -> Vec<Diagnostic> {
         return Vec::new();
     };
     // Side by side in chunks of the journal, joined in order.
-    let chunks = crate::load::checks::in_chunks(journal, |range| {
-        let mut out = Vec::new();
-        for t in &journal.transactions()[range] {
-            let mut rows = remitting.postings(journal, t).peekable();
-            if rows.peek().is_none() {
-                continue;
-            }
-            let total =
-                money::checked_sum(rows.map(|(_, weight, _)| weight)).unwrap_or(Decimal::MAX);
-            if total > threshold {
-                out.push(
-                    Diagnostic::new(
-                        Code::LargeRemittance,
-                        format!(
-                            "{} sends {} abroad in one transaction, over the threshold of {}",
-                            t.date,
-                            money::format_plain(total, 0),
-                            money::format_plain(threshold, 0)
-                        ),
-                    )
-                    .at(Location {
-                        path: journal.files().get(t.file as usize).cloned().unwrap_or_default(),
-                        line: t.line,
-                    })
-                    .expected("a remittance the board has approved (raise [remittances] threshold if this size is normal)"),
-                );
-            }
+    crate::load::checks::per_transaction(journal, |t, out| {
+        let mut rows = remitting.postings(journal, t).peekable();
+        if rows.peek().is_none() {
+            return;
         }
-        out
-    });
-    chunks.into_iter().flatten().collect()
+        let total = money::checked_sum(rows.map(|(_, weight, _)| weight)).unwrap_or(Decimal::MAX);
+        if total > threshold {
+            out.push(
+                Diagnostic::new(
+                    Code::LargeRemittance,
+                    format!(
+                        "{} sends {} abroad in one transaction, over the threshold of {}",
+                        t.date,
+                        money::format_plain(total, 0),
+                        money::format_plain(threshold, 0)
+                    ),
+                )
+                .at(Location {
+                    path: journal.files().get(t.file as usize).cloned().unwrap_or_default(),
+                    line: t.line,
+                })
+                .expected("a remittance the board has approved (raise [remittances] threshold if this size is normal)"),
+            );
+        }
+    })
 }

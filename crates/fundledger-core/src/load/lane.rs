@@ -70,6 +70,33 @@ pub(super) struct Scratch<'a> {
     residual: Residual,
     /// The postings' sum per fund and commodity.
     by_fund: Vec<(FundId, CommodityId, Decimal)>,
+    /// Account names met lately, with their ids.
+    accounts: AccountCache<'a>,
+}
+
+/// A small direct-mapped cache of account ids by name: a name met again
+/// costs a comparison instead of a hash and a probe.
+#[derive(Default)]
+struct AccountCache<'a> {
+    slots: [Option<(&'a str, AccountId)>; 16],
+}
+
+impl<'a> AccountCache<'a> {
+    /// The id of an interned account name, or `None` when it is not
+    /// interned.
+    fn id(&mut self, name: &'a str, known: &NameTables<'_>) -> Option<AccountId> {
+        let bytes = name.as_bytes();
+        let (first, last) = (bytes.first()?, bytes.last()?);
+        let slot = (bytes.len() ^ usize::from(*first) ^ usize::from(*last) << 1) & 15;
+        if let Some((cached, id)) = self.slots[slot] {
+            if cached == name {
+                return Some(id);
+            }
+        }
+        let id = known.accounts.get(name).map(AccountId)?;
+        self.slots[slot] = Some((name, id));
+        Some(id)
+    }
 }
 
 /// The sum per commodity of amounts as the fast path reads them (at most
@@ -168,10 +195,10 @@ impl<'s> Context<'s> {
             return false;
         }
         let text = self.view.block_text(block);
-        // A `,` may make a number read differently (`1,000`): the general
-        // path decides.
-        if memchr::memchr(b',', text.as_bytes()).is_some()
-            || !fastpath::parse_into(text, &mut scratch.common)
+        // A `,` may make a number read differently (`1,000`), and the fast
+        // path leaves a `\r` to ledger-parser: the general path decides.
+        if memchr::memchr2(b',', b'\r', text.as_bytes()).is_some()
+            || !fastpath::parse_into_without_cr(text, &mut scratch.common)
         {
             return false;
         }
@@ -195,7 +222,12 @@ impl<'s> Context<'s> {
         scratch: &mut Scratch<'a>,
         run: &mut Run<'a>,
     ) -> bool {
-        let common = &scratch.common;
+        let Scratch {
+            common,
+            residual,
+            by_fund,
+            accounts,
+        } = scratch;
         if common.postings.len() > POSTINGS_PER_TRANSACTION_MAX
             || name_problem("payee", common.payee).is_some()
             || has_fund_tag(common.header_tags())
@@ -204,7 +236,7 @@ impl<'s> Context<'s> {
         }
         let default_fund = || known.funds.get(&self.settings.default_fund).map(FundId);
         let mut elided = None;
-        scratch.residual.clear();
+        residual.clear();
         // The postings of a transaction mostly share a fund and a
         // commodity: the last looked up is kept.
         let mut last_fund: Option<(&str, FundId)> = None;
@@ -216,7 +248,7 @@ impl<'s> Context<'s> {
             {
                 return false;
             }
-            let Some(account) = known.accounts.get(p.account).map(AccountId) else {
+            let Some(account) = accounts.id(p.account, known) else {
                 return false;
             };
             if !verdicts.accounts[account.index()] {
@@ -252,7 +284,7 @@ impl<'s> Context<'s> {
                         }
                     };
                     if !within(verdicts.allowed_decimals[commodity.index()], quantity)
-                        || !scratch.residual.add(commodity, quantity)
+                        || !residual.add(commodity, quantity)
                     {
                         return false;
                     }
@@ -276,7 +308,7 @@ impl<'s> Context<'s> {
                 extra: NO_EXTRA,
             });
         }
-        let mut nonzero = scratch.residual.nonzero();
+        let mut nonzero = residual.nonzero();
         match (elided, nonzero.next(), nonzero.next()) {
             (None, None, _) => {}
             (Some(index), Some((commodity, residual)), None) => {
@@ -294,10 +326,9 @@ impl<'s> Context<'s> {
         // general path's to make.
         let postings = &run.postings[run.postings.len() - common.postings.len()..];
         if postings.iter().any(|p| p.fund != postings[0].fund) {
-            scratch.by_fund.clear();
+            by_fund.clear();
             for p in postings {
-                match scratch
-                    .by_fund
+                match by_fund
                     .iter_mut()
                     .find(|(f, c, _)| *f == p.fund && *c == p.commodity)
                 {
@@ -305,10 +336,10 @@ impl<'s> Context<'s> {
                         Ok(total) => *sum = total,
                         Err(_) => return false,
                     },
-                    None => scratch.by_fund.push((p.fund, p.commodity, p.quantity)),
+                    None => by_fund.push((p.fund, p.commodity, p.quantity)),
                 }
             }
-            if scratch.by_fund.iter().any(|(_, _, sum)| !sum.is_zero()) {
+            if by_fund.iter().any(|(_, _, sum)| !sum.is_zero()) {
                 return false;
             }
         }

@@ -83,6 +83,9 @@ pub struct Loaded {
     /// The SHA-256 digest of the journal file's bytes as loaded, when
     /// asked for ([`load_digested`]).
     pub(crate) digest: Option<Vec<u8>>,
+    /// How many blocks the common lane laid out (the rest went the
+    /// general way).
+    pub(crate) common_lane_blocks: usize,
 }
 
 impl Loaded {
@@ -99,6 +102,13 @@ impl Loaded {
     /// The number of warnings, kept or not.
     pub fn warning_count(&self) -> usize {
         self.diagnostics.len() - (self.error_count() - self.omitted_errors) + self.omitted_warnings
+    }
+
+    /// How many transactions the loader's common lane read (the plain ones,
+    /// checked with decisions made once per name; the rest went the
+    /// general way): what `--timings` reports beside the phases.
+    pub fn common_lane_blocks(&self) -> usize {
+        self.common_lane_blocks
     }
 
     /// A line saying how many diagnostics were found but not kept, when any
@@ -377,6 +387,7 @@ fn build(
         ),
     ];
     builder.diagnostics.absorb(scanned);
+    let common_lane_blocks = builder.common_lane_blocks;
     let (journal, mut diagnostics, violation) = builder.finish(&map);
     let lap = Instant::now();
     diagnostics.extend(crate::load::checks::run(&journal, &map));
@@ -410,6 +421,7 @@ fn build(
         timings,
         continuable,
         digest: map.digest().map(<[u8]>::to_vec),
+        common_lane_blocks,
     })
 }
 
@@ -712,8 +724,7 @@ impl<'s> Context<'s> {
         let lane = self.rules.is_empty() && common_lane_enabled();
         for block in blocks {
             if lane && self.lay_out_common(block, known, verdicts, &mut scratch, &mut run) {
-                #[cfg(test)]
-                COMMON_LANE_TAKEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                run.common_lane_blocks += 1;
                 continue;
             }
             match self.process(block, known) {
@@ -1681,6 +1692,8 @@ struct Run<'a> {
     violation: Option<(usize, Violation)>,
     /// Transactions with unknown names, checked once they are interned.
     check_later: Vec<usize>,
+    /// How many of its blocks took the common lane.
+    common_lane_blocks: usize,
 }
 
 /// What a transaction broke.
@@ -1886,6 +1899,8 @@ struct Builder<'s> {
     violation: Option<(usize, Violation)>,
     /// The name tables as the processing of the current chunk reads them.
     snapshot: Option<Arc<Snapshot>>,
+    /// How many blocks the common lane laid out.
+    common_lane_blocks: usize,
 }
 
 /// A copy of the name tables, with the common lane's verdicts on them.
@@ -1943,6 +1958,7 @@ impl<'s> Builder<'s> {
             total: MultiAmount::new(),
             violation: None,
             snapshot: None,
+            common_lane_blocks: 0,
         };
         for fund in &settings.funds {
             builder.funds.intern(&fund.id);
@@ -1982,6 +1998,7 @@ impl<'s> Builder<'s> {
             total: MultiAmount::new(),
             violation: None,
             snapshot: None,
+            common_lane_blocks: 0,
         }
     }
 
@@ -2163,6 +2180,7 @@ impl<'s> Builder<'s> {
     /// stands; interns the names it met first (in the order met) and checks
     /// the transactions that held them.
     fn append_run(&mut self, run: Run<'_>) {
+        self.common_lane_blocks += run.common_lane_blocks;
         self.diagnostics.extend(run.diagnostics);
         let first_transaction = self.transactions.len();
         let posting_base = self.postings.len();
@@ -2422,10 +2440,6 @@ fn common_lane_enabled() -> bool {
 #[cfg(test)]
 static COMMON_LANE_OFF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// How many blocks took the common lane (so a test can tell it ran).
-#[cfg(test)]
-static COMMON_LANE_TAKEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
 #[cfg(test)]
 fn common_lane_enabled() -> bool {
     !COMMON_LANE_OFF.load(std::sync::atomic::Ordering::Relaxed)
@@ -2661,7 +2675,7 @@ mod tests {
         let toml_path = dir.path().join("fundledger.toml");
         std::fs::write(&toml_path, toml).unwrap();
         let journal_path = dir.path().join("main.ledger");
-        let (taken_before, mut compared) = (COMMON_LANE_TAKEN.load(Relaxed), 0);
+        let (mut taken, mut compared) = (0, 0);
         for seed in 1..=6u64 {
             std::fs::write(&journal_path, assorted_journal(seed, 700)).unwrap();
             let in_dir =
@@ -2678,13 +2692,14 @@ mod tests {
                             "the journal has errors to report"
                         );
                         assert_eq!(shape(&general), shape(&lane), "seed {seed}");
+                        assert_eq!(general.common_lane_blocks, 0);
+                        taken += lane.common_lane_blocks;
                         compared += 1;
                     }
                     (general, lane) => assert_eq!(format!("{general:?}"), format!("{lane:?}")),
                 }
             }
         }
-        let taken = COMMON_LANE_TAKEN.load(Relaxed) - taken_before;
         assert_eq!(compared, 12);
         // Both outcomes well exercised, or the test proves nothing.
         assert!(

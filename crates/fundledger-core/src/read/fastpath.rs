@@ -131,14 +131,17 @@ pub fn parse(block: &str) -> Option<RawTransaction<'_>> {
 /// (whatever it held is replaced), or answers false (and `common` holds
 /// nothing of use).
 pub fn parse_into<'a>(block: &'a str, common: &mut Common<'a>) -> bool {
+    // ledger-parser ends names and values at a lone `\r`; leave those to it.
+    memchr::memchr(b'\r', block.as_bytes()).is_none() && read_block(block, common).is_some()
+}
+
+/// [`parse_into`] for a block its caller knows holds no `\r`.
+pub(crate) fn parse_into_without_cr<'a>(block: &'a str, common: &mut Common<'a>) -> bool {
+    debug_assert!(memchr::memchr(b'\r', block.as_bytes()).is_none());
     read_block(block, common).is_some()
 }
 
 fn read_block<'a>(block: &'a str, common: &mut Common<'a>) -> Option<()> {
-    // ledger-parser ends names and values at a lone `\r`; leave those to it.
-    if memchr::memchr(b'\r', block.as_bytes()).is_some() {
-        return None;
-    }
     common.postings.clear();
     common.tags.clear();
     common.header_tags = 0;
@@ -203,6 +206,15 @@ fn skip_blanks(text: &str) -> &str {
         .take_while(|&b| b == b' ' || b == b'\t')
         .count();
     &text[skipped..]
+}
+
+/// `text.trim()`, answered at once when both ends are visible ASCII
+/// characters (never white space), as they nearly always are.
+fn trim(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
 }
 
 /// True when `text` has two spaces in a row.
@@ -291,7 +303,7 @@ fn parse_header<'a>(header: &'a str, common: &mut Common<'a>) -> Option<()> {
         {
             return None;
         }
-        text.trim()
+        trim(text)
     };
     common.date = date;
     common.status = status;
@@ -317,7 +329,7 @@ fn parse_tag(comment: &str) -> Option<(&str, &str)> {
     if value.len() == after_colon.len() {
         return None; // needs a space after the colon (and excludes `::`)
     }
-    Some((&comment[..name_end], value.trim()))
+    Some((&comment[..name_end], trim(value)))
 }
 
 /// A quantity `-?DIGITS(.DIGITS)?` of at most 18 digits, then a commodity of
@@ -408,7 +420,7 @@ fn parse_posting<'a>(
         } else {
             (account, PostingKind::Real)
         };
-    if account.trim() != account || account.is_empty() {
+    if trim(account) != account || account.is_empty() {
         return None;
     }
     let mut posting = CommonPosting {

@@ -719,7 +719,7 @@ impl<'s> Context<'s> {
         verdicts: &lane::Verdicts,
     ) -> Vec<Step<'a>> {
         let mut steps = Vec::new();
-        let mut run = Run::default();
+        let mut run = Run::for_blocks(blocks);
         let mut scratch = lane::Scratch::default();
         let lane = self.rules.is_empty() && common_lane_enabled();
         for block in blocks {
@@ -1709,6 +1709,22 @@ const UNKNOWN_IDS: (AccountId, FundId, CommodityId) =
     (AccountId(u32::MAX), FundId(u32::MAX), CommodityId(u32::MAX));
 
 impl<'a> Run<'a> {
+    /// An empty run with room for the transactions of `blocks` (about a
+    /// posting per line, a payee of 32 bytes): laying them out seldom
+    /// grows a vector.
+    fn for_blocks(blocks: &[&TransactionBlock]) -> Run<'a> {
+        let lines: usize = blocks
+            .iter()
+            .map(|b| b.last_line.saturating_sub(b.pos.line) as usize)
+            .sum();
+        Run {
+            transactions: Vec::with_capacity(blocks.len()),
+            postings: Vec::with_capacity(lines),
+            payees: String::with_capacity(blocks.len() * 32),
+            ..Run::default()
+        }
+    }
+
     /// Lays one processed transaction out (it must have no balance
     /// assignment left to resolve).
     fn add(&mut self, processed: Processed<'a>, tables: &NameTables<'_>) {

@@ -246,6 +246,11 @@ fn two_digits(bytes: &[u8]) -> Option<u32> {
 
 fn parse_header<'a>(header: &'a str, common: &mut Common<'a>) -> Option<()> {
     let bytes = header.as_bytes();
+    // A control character in a header is refused before ledger-parser
+    // (`parse::ledger_parser_accepts_shape`): not ours either.
+    if !bytes.iter().all(|b| (b' '..=b'~').contains(b)) && header.chars().any(|c| c.is_control()) {
+        return None;
+    }
     if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
         return None;
     }
@@ -522,6 +527,10 @@ mod tests {
             "2000-04-05 * Rice\n    A  1 \"J P\"\n    B\n",
             "2000-04-05 * Rice\n",
             "2000-02-30 * Rice\n    A  1 JPY\n    B\n",
+            // A control character in the header (crash-75d0153e): refused
+            // before ledger-parser, so not ours either.
+            "7577-07-07    !    |}\u{4}\0\0 i'\0\n  \u{16} \n",
+            "2000-04-05 * Ri\u{85}ce\n    A  1 JPY\n    B\n",
         ] {
             assert!(parse(block).is_none(), "fast path took {block:?}");
         }

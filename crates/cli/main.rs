@@ -229,6 +229,11 @@ fn load_with(
                 for (phase, duration) in &loaded.timings {
                     eprintln!("timing: {phase}: {:.1} ms", duration.as_secs_f64() * 1000.0);
                 }
+                eprintln!(
+                    "timing: transactions read by the common lane: {} of {}",
+                    loaded.common_lane_blocks(),
+                    loaded.journal.transactions().len()
+                );
             }
             Ok(loaded)
         }

@@ -574,10 +574,10 @@ pub fn problems(journal: &crate::Journal) -> Vec<Diagnostic> {
         Some(Err(problems)) => return problems,
         Some(Ok(register)) => register,
     };
-    let mut out = Vec::new();
     let files = journal.files();
-    for t in journal.transactions() {
-        let path = files[t.file as usize].clone();
+    // Side by side in chunks of the journal, joined in order.
+    crate::load::checks::per_transaction(journal, |t, out| {
+        let path = &files[t.file as usize];
         let unknown = |id: &str, line: u32| {
             Diagnostic::new(
                 Code::UnknownDonor,
@@ -610,8 +610,7 @@ pub fn problems(journal: &crate::Journal) -> Vec<Diagnostic> {
                 }
             }
         }
-    }
-    out
+    })
 }
 
 fn yes_or_no(text: &str) -> Option<bool> {

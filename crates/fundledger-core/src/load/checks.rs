@@ -116,24 +116,58 @@ fn unpriced(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
         return;
     };
     let base = valuer.base();
-    // The first unpriced posting of each commodity, by date then file order.
-    let mut first: HashMap<CommodityId, (chrono::NaiveDate, usize, u32)> = HashMap::new();
-    for (index, t) in journal.transactions().iter().enumerate() {
-        for p in journal.postings(t) {
-            if p.kind != crate::model::journal::PostingKind::Real
-                || p.commodity == base
-                || valuer.price_on(p.commodity, t.date).is_some()
-            {
-                continue;
-            }
-            let candidate = (t.date, index, p.line);
-            first
-                .entry(p.commodity)
-                .and_modify(|earliest| *earliest = (*earliest).min(candidate))
-                .or_insert(candidate);
+    let commodities = journal.commodity_ids().count();
+    // The first date each commodity has a price in the base currency on:
+    // `valuer.price_on` finds a price for a date exactly when it is on or
+    // after that one.
+    let mut first_priced: Vec<Option<NaiveDate>> = vec![None; commodities];
+    for price in journal.prices() {
+        if price.price_commodity != base {
+            continue;
+        }
+        if let Some(first) = first_priced.get_mut(price.commodity.index()) {
+            *first = Some(first.map_or(price.date, |d| d.min(price.date)));
         }
     }
-    let mut found: Vec<_> = first.into_iter().collect();
+    // The first unpriced posting of each commodity, by date then file order.
+    let chunks = in_chunks(journal, |range| {
+        let mut first: Vec<Option<(NaiveDate, usize, u32)>> = vec![None; commodities];
+        for index in range {
+            let t = &journal.transactions()[index];
+            for p in journal.postings(t) {
+                if p.kind != crate::model::journal::PostingKind::Real || p.commodity == base {
+                    continue;
+                }
+                let priced = first_priced
+                    .get(p.commodity.index())
+                    .copied()
+                    .flatten()
+                    .is_some_and(|d| d <= t.date);
+                if priced {
+                    continue;
+                }
+                if let Some(earliest) = first.get_mut(p.commodity.index()) {
+                    let candidate = (t.date, index, p.line);
+                    *earliest = Some(earliest.map_or(candidate, |e| e.min(candidate)));
+                }
+            }
+        }
+        first
+    });
+    let mut first: Vec<Option<(NaiveDate, usize, u32)>> = vec![None; commodities];
+    for chunk in chunks {
+        for (earliest, found) in first.iter_mut().zip(chunk) {
+            *earliest = match (*earliest, found) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+    }
+    let mut found: Vec<_> = journal
+        .commodity_ids()
+        .zip(first)
+        .filter_map(|(commodity, at)| Some((commodity, at?)))
+        .collect();
     found.sort_by_key(|&(_, at)| at);
     for (commodity, (date, index, line)) in found {
         let symbol = journal.commodity_name(commodity);
@@ -171,19 +205,46 @@ fn report_totals(
     if digits_within_limit && journal.all_postings().len() < SUMMABLE_POSTINGS_MAX {
         return;
     }
-    // Keyed by account or parent name (or `fund NAME`) and commodity.
-    let mut totals: HashMap<(String, CommodityId), Decimal> = HashMap::new();
+    // The names totals are kept for: accounts and their parents, and
+    // `fund NAME`, each numbered once; per account id and per fund id, the
+    // numbers of the totals its postings add to.
+    let fund_names: Vec<String> = journal
+        .fund_ids()
+        .map(|f| format!("fund {}", journal.fund_name(f)))
+        .collect();
+    let mut numbers: HashMap<&str, usize> = HashMap::new();
+    let mut names: Vec<&str> = Vec::new();
+    let mut number = |name| {
+        *numbers.entry(name).or_insert_with(|| {
+            names.push(name);
+            names.len() - 1
+        })
+    };
+    let account_totals: Vec<Vec<usize>> = journal
+        .account_ids()
+        .map(|a| {
+            let account = journal.account_name(a);
+            account
+                .char_indices()
+                .filter(|&(_, c)| c == ':')
+                .map(|(i, _)| &account[..i])
+                .chain([account])
+                .map(&mut number)
+                .collect()
+        })
+        .collect();
+    let fund_totals: Vec<usize> = fund_names.iter().map(|name| number(name)).collect();
+    // Keyed by the number of an account, a parent or a fund, and commodity.
+    let mut totals: HashMap<(usize, CommodityId), Decimal> = HashMap::new();
     for index in date_order(journal) {
         let t = &journal.transactions()[index];
         for p in journal.postings(t) {
-            let account = journal.account_name(p.account);
-            let parents = account
-                .char_indices()
-                .filter(|&(_, c)| c == ':')
-                .map(|(i, _)| &account[..i]);
-            let fund = format!("fund {}", journal.fund_name(p.fund));
-            for name in parents.chain([account, fund.as_str()]) {
-                let total = totals.entry((name.to_string(), p.commodity)).or_default();
+            let slots = account_totals[p.account.index()]
+                .iter()
+                .chain([&fund_totals[p.fund.index()]]);
+            for &slot in slots {
+                let name = names[slot];
+                let total = totals.entry((slot, p.commodity)).or_default();
                 match money::checked_add(*total, p.quantity) {
                     Ok(sum) => *total = sum,
                     Err(_) => {
@@ -233,40 +294,128 @@ fn integer_digits(quantity: Decimal) -> u32 {
     }
 }
 
+/// Whether the integer part of `quantity` has more than `digits` digits:
+/// whether |mantissa| ≥ 10^(digits + scale), without dividing.
+fn integer_digits_exceed(quantity: Decimal, digits: u32) -> bool {
+    let power = digits.saturating_add(quantity.scale());
+    match 10u128.checked_pow(power) {
+        Some(bound) => quantity.mantissa().unsigned_abs() >= bound,
+        None => false,
+    }
+}
+
+/// Where the widest amounts of one commodity are, each as (digits,
+/// transaction index, line): the first amount with the most decimals, and
+/// the first with the most integer digits.
+#[derive(Default, Clone, Copy)]
+struct Widest {
+    /// Whether any amount of the commodity was met.
+    seen: bool,
+    scale: (u32, usize, u32),
+    integer: (u32, usize, u32),
+}
+
+impl Widest {
+    /// Takes in an amount met after every one taken in so far.
+    fn note(&mut self, quantity: Decimal, index: usize, line: u32) {
+        self.seen = true;
+        // The significant decimals are at most the scale: most amounts
+        // are passed over without normalising.
+        if quantity.scale() > self.scale.0 {
+            let scale = money::significant_decimals(quantity);
+            if scale > self.scale.0 {
+                self.scale = (scale, index, line);
+            }
+        }
+        if integer_digits_exceed(quantity, self.integer.0) {
+            self.integer = (integer_digits(quantity), index, line);
+        }
+    }
+
+    /// Takes in what was found in a later part of the journal.
+    fn then(&mut self, later: Widest) {
+        self.seen |= later.seen;
+        if later.scale.0 > self.scale.0 {
+            self.scale = later.scale;
+        }
+        if later.integer.0 > self.integer.0 {
+            self.integer = later.integer;
+        }
+    }
+}
+
+/// Splits the transactions into chunks, runs `pass` on each side by side
+/// (on the cores), and returns what each found in journal order. A pass
+/// whose findings depend only on its transactions reports as it would in
+/// one run over the journal when its chunks' findings are joined in order.
+pub(crate) fn in_chunks<T: Send>(
+    journal: &Journal,
+    pass: impl Fn(std::ops::Range<usize>) -> T + Sync,
+) -> Vec<T> {
+    use rayon::iter::{IntoParallelIterator as _, ParallelIterator as _};
+    let count = journal.transactions().len();
+    let chunk = (count / (4 * rayon::current_num_threads()).max(1)).max(CHUNK_TRANSACTIONS_MIN);
+    (0..count.div_ceil(chunk))
+        .into_par_iter()
+        .map(|i| pass(i * chunk..count.min((i + 1) * chunk)))
+        .collect()
+}
+
+/// Runs `check` on every transaction, in chunks side by side
+/// ([`in_chunks`]), and returns what it adds, in journal order.
+pub(crate) fn per_transaction(
+    journal: &Journal,
+    check: impl Fn(&Transaction, &mut Vec<Diagnostic>) + Sync,
+) -> Vec<Diagnostic> {
+    let chunks = in_chunks(journal, |range| {
+        let mut out = Vec::new();
+        for t in &journal.transactions()[range] {
+            check(t, &mut out);
+        }
+        out
+    });
+    chunks.into_iter().flatten().collect()
+}
+
+/// The fewest transactions [`in_chunks`] gives one chunk: fewer are not
+/// worth a task.
+const CHUNK_TRANSACTIONS_MIN: usize = 8192;
+
 /// Amounts too long to be written at their commodity's widest scale, one
 /// E205 per commodity at the amount with the most decimals (naming the one
 /// with the most integer digits). Costs count too: `print` writes them.
 /// Returns true when every amount is within [`AMOUNT_DIGITS_MAX`].
 fn amount_digits(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) -> bool {
-    /// Where the widest amounts of one commodity are: (digits, transaction, line).
-    #[derive(Default, Clone, Copy)]
-    struct Widest {
-        scale: (u32, usize, u32),
-        integer: (u32, usize, u32),
-    }
-    let mut widest: HashMap<crate::model::journal::CommodityId, Widest> = HashMap::new();
-    let mut note = |commodity, quantity: Decimal, index: usize, line: u32| {
-        let entry = widest.entry(commodity).or_default();
-        let scale = money::significant_decimals(quantity);
-        if scale > entry.scale.0 {
-            entry.scale = (scale, index, line);
-        }
-        let digits = integer_digits(quantity);
-        if digits > entry.integer.0 {
-            entry.integer = (digits, index, line);
-        }
-    };
-    for (index, t) in journal.transactions().iter().enumerate() {
-        for p in journal.postings(t) {
-            note(p.commodity, p.quantity, index, p.line);
-            if let Some(cost) = journal.cost(p) {
-                note(cost.commodity, cost.written, index, p.line);
+    let commodities = journal.commodity_ids().count();
+    let chunks = in_chunks(journal, |range| {
+        let mut widest = vec![Widest::default(); commodities];
+        let mut note = |commodity: CommodityId, quantity: Decimal, index: usize, line: u32| {
+            if let Some(w) = widest.get_mut(commodity.index()) {
+                w.note(quantity, index, line);
             }
+        };
+        for (index, t) in journal.transactions()[range.clone()].iter().enumerate() {
+            let index = range.start + index;
+            for p in journal.postings(t) {
+                note(p.commodity, p.quantity, index, p.line);
+                if let Some(cost) = journal.cost(p) {
+                    note(cost.commodity, cost.written, index, p.line);
+                }
+            }
+        }
+        widest
+    });
+    let mut widest = vec![Widest::default(); commodities];
+    for chunk in chunks {
+        for (w, later) in widest.iter_mut().zip(chunk) {
+            w.then(later);
         }
     }
     let mut within = true;
-    let mut over: Vec<_> = widest
-        .into_iter()
+    let mut over: Vec<_> = journal
+        .commodity_ids()
+        .zip(widest)
+        .filter(|(_, w)| w.seen)
         .map(|(commodity, w)| {
             let scale = w.scale.0.max(journal.precision(commodity).unwrap_or(0));
             (commodity, w, scale)
@@ -408,93 +557,178 @@ fn declarations(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic
     if declared_accounts.is_none() && declared_commodities.is_none() && !check_precision {
         return;
     }
-    let mut reported_accounts = std::collections::HashSet::new();
-    let mut reported_commodities = std::collections::HashSet::new();
-    for t in journal.transactions() {
-        for p in journal.postings(t) {
-            let account = journal.account_name(p.account);
-            if let Some(declared) = &declared_accounts {
-                if !declared.contains(account) && reported_accounts.insert(p.account) {
-                    let uses = journal
-                        .all_postings()
-                        .iter()
-                        .filter(|q| q.account == p.account)
-                        .count();
-                    out.push(
-                        posting_diagnostic(sources, t, p.line, Code::UndeclaredAccount, format!("account {account} is not declared"))
-                            .pointing_at(account)
-                            .found(format!("{uses} posting(s) to {account}; this is the first"))
-                            .expected("an account listed in fundledger.toml `accounts` or declared with an `account` directive"),
-                    );
+    // Per id: whether the account or commodity is declared (all are when
+    // nothing declares any), so each posting costs a look-up by index.
+    let account_declared: Vec<bool> = journal
+        .account_ids()
+        .map(|a| {
+            declared_accounts
+                .as_ref()
+                .is_none_or(|d| d.contains(journal.account_name(a)))
+        })
+        .collect();
+    let commodity_declared: Vec<bool> = journal
+        .commodity_ids()
+        .map(|c| {
+            declared_commodities
+                .as_ref()
+                .is_none_or(|d| d.contains(journal.commodity_name(c)))
+        })
+        .collect();
+    let is_declared = |table: &[bool], index: usize| table.get(index).copied().unwrap_or(true);
+    // In chunks side by side: the first use in each chunk of each account
+    // and commodity not declared, and the amounts too precise, in order.
+    let chunks = in_chunks(journal, |range| {
+        let mut found = Vec::new();
+        let mut met_accounts = vec![false; account_declared.len()];
+        let mut met_commodities = vec![false; commodity_declared.len()];
+        for index in range {
+            let t = &journal.transactions()[index];
+            for p in journal.postings(t) {
+                let a = p.account.index();
+                if !is_declared(&account_declared, a)
+                    && !met_accounts.get(a).copied().unwrap_or(true)
+                {
+                    met_accounts[a] = true;
+                    found.push(Undeclared::Account(index, p.line, p.account));
                 }
-            }
-            if let Some(declared) = &declared_commodities {
-                let mut used = vec![p.commodity];
-                if let Some(cost) = journal.cost(p) {
-                    used.push(cost.commodity);
+                let cost = journal.cost(p).map(|cost| cost.commodity);
+                let asserted = match journal.assertion(p) {
+                    Some(Assertion::Amount(_, c)) => Some(*c),
+                    _ => None,
+                };
+                for c in std::iter::once(p.commodity).chain(cost).chain(asserted) {
+                    let i = c.index();
+                    if !is_declared(&commodity_declared, i)
+                        && !met_commodities.get(i).copied().unwrap_or(true)
+                    {
+                        met_commodities[i] = true;
+                        found.push(Undeclared::Commodity(index, p.line, c));
+                    }
                 }
-                if let Some(Assertion::Amount(_, c)) = journal.assertion(p) {
-                    used.push(*c);
-                }
-                for c in used {
-                    let symbol = journal.commodity_name(c);
-                    if !declared.contains(symbol) && reported_commodities.insert(c) {
-                        let mut known: Vec<&str> = declared.iter().copied().collect();
-                        known.sort_unstable();
-                        out.push(
-                            posting_diagnostic(
-                                sources,
-                                t,
-                                p.line,
-                                Code::UndeclaredCommodity,
-                                format!("commodity {symbol} is not declared"),
-                            )
-                            .pointing_at(symbol)
-                            .expected(format!(
-                                "one of the declared commodities ({})",
-                                known.join(", ")
-                            )),
-                        );
+                if let Some(Some(allowed)) = directive_precision.get(p.commodity.index()) {
+                    if let Some(d) = too_precise(journal, sources, t, p, *allowed) {
+                        found.push(Undeclared::Finding(d));
                     }
                 }
             }
-            if let Some(Some(allowed)) = directive_precision.get(p.commodity.index()) {
-                let decimals = money::significant_decimals(p.quantity);
-                if decimals > *allowed && p.origin != Origin::Conversion {
-                    let symbol = journal.commodity_name(p.commodity);
-                    let from_cost = p.origin == Origin::Elided
-                        && journal
-                            .postings(t)
-                            .iter()
-                            .any(|q| journal.cost(q).is_some());
-                    let d = if from_cost {
-                        posting_diagnostic(
-                            sources,
-                            t,
-                            p.line,
-                            Code::InexactCost,
-                            format!("the amount inferred for this posting, {} {symbol}, is finer than {symbol} allows ({allowed} decimal places)", p.quantity),
-                        )
-                        .expected("write the total cost with `@@ TOTAL` so the conversion is exact")
-                    } else {
-                        posting_diagnostic(
-                            sources,
-                            t,
-                            p.line,
-                            Code::TooPrecise,
-                            format!("{} {symbol} has {decimals} decimal places; {symbol} allows {allowed}", p.quantity),
-                        )
-                        .expected(format!(
-                            "an amount in whole multiples of {symbol}'s smallest unit ({allowed} decimal places); fundledger never rounds it for you"
-                        ))
-                    };
-                    out.push(d);
+        }
+        found
+    });
+    // Joined in order, each account and commodity reported at its first
+    // use only.
+    let mut reported_accounts = vec![false; account_declared.len()];
+    let mut reported_commodities = vec![false; commodity_declared.len()];
+    let mut uses: Option<Vec<usize>> = None;
+    for finding in chunks.into_iter().flatten() {
+        match finding {
+            Undeclared::Account(index, line, account_id) => {
+                if std::mem::replace(&mut reported_accounts[account_id.index()], true) {
+                    continue;
                 }
+                let uses = uses.get_or_insert_with(|| {
+                    let mut uses = vec![0; account_declared.len()];
+                    for q in journal.all_postings() {
+                        if let Some(count) = uses.get_mut(q.account.index()) {
+                            *count += 1;
+                        }
+                    }
+                    uses
+                });
+                let uses = uses[account_id.index()];
+                let account = journal.account_name(account_id);
+                let t = &journal.transactions()[index];
+                out.push(
+                    posting_diagnostic(sources, t, line, Code::UndeclaredAccount, format!("account {account} is not declared"))
+                        .pointing_at(account)
+                        .found(format!("{uses} posting(s) to {account}; this is the first"))
+                        .expected("an account listed in fundledger.toml `accounts` or declared with an `account` directive"),
+                );
             }
+            Undeclared::Commodity(index, line, c) => {
+                if std::mem::replace(&mut reported_commodities[c.index()], true) {
+                    continue;
+                }
+                let symbol = journal.commodity_name(c);
+                let mut known: Vec<&str> = declared_commodities.iter().flatten().copied().collect();
+                known.sort_unstable();
+                let t = &journal.transactions()[index];
+                out.push(
+                    posting_diagnostic(
+                        sources,
+                        t,
+                        line,
+                        Code::UndeclaredCommodity,
+                        format!("commodity {symbol} is not declared"),
+                    )
+                    .pointing_at(symbol)
+                    .expected(format!(
+                        "one of the declared commodities ({})",
+                        known.join(", ")
+                    )),
+                );
+            }
+            Undeclared::Finding(d) => out.push(d),
         }
     }
 }
 
+/// What [`declarations`] finds in a chunk of the journal, in order.
+enum Undeclared {
+    /// The first use in the chunk of an account not declared: the
+    /// transaction's index and the posting's line.
+    Account(usize, u32, AccountId),
+    /// The first use in the chunk of a commodity not declared.
+    Commodity(usize, u32, CommodityId),
+    /// An amount finer than its commodity's declared precision.
+    Finding(Diagnostic),
+}
+
+/// E207 or E208 when `p`'s amount has more decimals than `allowed`, the
+/// precision a `commodity` directive declares.
+fn too_precise(
+    journal: &Journal,
+    sources: &SourceMap,
+    t: &Transaction,
+    p: &Posting,
+    allowed: u32,
+) -> Option<Diagnostic> {
+    // The significant decimals are at most the scale.
+    if p.quantity.scale() <= allowed {
+        return None;
+    }
+    let decimals = money::significant_decimals(p.quantity);
+    if decimals <= allowed || p.origin == Origin::Conversion {
+        return None;
+    }
+    let symbol = journal.commodity_name(p.commodity);
+    let from_cost = p.origin == Origin::Elided
+        && journal
+            .postings(t)
+            .iter()
+            .any(|q| journal.cost(q).is_some());
+    Some(if from_cost {
+        posting_diagnostic(
+            sources,
+            t,
+            p.line,
+            Code::InexactCost,
+            format!("the amount inferred for this posting, {} {symbol}, is finer than {symbol} allows ({allowed} decimal places)", p.quantity),
+        )
+        .expected("write the total cost with `@@ TOTAL` so the conversion is exact")
+    } else {
+        posting_diagnostic(
+            sources,
+            t,
+            p.line,
+            Code::TooPrecise,
+            format!("{} {symbol} has {decimals} decimal places; {symbol} allows {allowed}", p.quantity),
+        )
+        .expected(format!(
+            "an amount in whole multiples of {symbol}'s smallest unit ({allowed} decimal places); fundledger never rounds it for you"
+        ))
+    })
+}
 /// Out-of-order warnings shown per file; the rest are counted in one more.
 const DATE_ORDER_WARNINGS_SHOWN: usize = 20;
 
@@ -555,11 +789,15 @@ fn balance_assertions(
     order: &[usize],
     out: &mut Vec<Diagnostic>,
 ) {
-    let mut balances: HashMap<AccountId, MultiAmount<CommodityId>> = HashMap::new();
+    // Per account id: its balance so far.
+    let mut balances: Vec<MultiAmount<CommodityId>> =
+        vec![MultiAmount::default(); journal.account_ids().count()];
     for &index in order {
         let t = &journal.transactions()[index];
         for p in journal.postings(t) {
-            let balance = balances.entry(p.account).or_default();
+            let Some(balance) = balances.get_mut(p.account.index()) else {
+                continue;
+            };
             if balance.add(p.commodity, p.quantity).is_err() {
                 out.push(posting_diagnostic(
                     sources,
@@ -630,32 +868,43 @@ fn restricted_gifts(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagno
             }
         })
         .collect();
-    for t in journal.transactions() {
-        for p in journal.postings(t) {
-            let Some(owner) = owners[p.account.index()] else {
-                continue;
-            };
-            let restriction = journal.fund_restriction(p.fund);
-            if restriction.is_donor_restricted() {
-                continue;
-            }
-            let account = journal.account_name(p.account);
-            let fund = journal.fund_name(p.fund);
-            out.push(
-                posting_diagnostic(
-                    sources,
-                    t,
-                    p.line,
-                    Code::RestrictedGiftUnrestricted,
-                    format!("a gift restricted by its donor ({account}) is booked to the {restriction} fund {fund}"),
-                )
-                .found(format!("{account} in fund {fund} ({restriction})"))
-                .expected(format!(
-                    "gifts to {account} in the restricted fund {} (`; fund: {}`): a donor's restriction does not depend on the fund chosen",
-                    owner.id, owner.id
-                )),
-            );
+    out.extend(per_transaction(journal, |t, out| {
+        restricted_gifts_of(journal, sources, &owners, t, out);
+    }));
+}
+
+/// [`restricted_gifts`] in one transaction, given each account's owner.
+fn restricted_gifts_of(
+    journal: &Journal,
+    sources: &SourceMap,
+    owners: &[Option<&crate::model::settings::FundSettings>],
+    t: &Transaction,
+    out: &mut Vec<Diagnostic>,
+) {
+    for p in journal.postings(t) {
+        let Some(owner) = owners.get(p.account.index()).copied().flatten() else {
+            continue;
+        };
+        let restriction = journal.fund_restriction(p.fund);
+        if restriction.is_donor_restricted() {
+            continue;
         }
+        let account = journal.account_name(p.account);
+        let fund = journal.fund_name(p.fund);
+        out.push(
+            posting_diagnostic(
+                sources,
+                t,
+                p.line,
+                Code::RestrictedGiftUnrestricted,
+                format!("a gift restricted by its donor ({account}) is booked to the {restriction} fund {fund}"),
+            )
+            .found(format!("{account} in fund {fund} ({restriction})"))
+            .expected(format!(
+                "gifts to {account} in the restricted fund {} (`; fund: {}`): a donor's restriction does not depend on the fund chosen",
+                owner.id, owner.id
+            )),
+        );
     }
 }
 
@@ -664,41 +913,58 @@ fn fund_purposes(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnosti
     if settings.funds.iter().all(|f| f.expense_accounts.is_none()) {
         return;
     }
-    for t in journal.transactions() {
-        for p in journal.postings(t) {
-            if p.origin != Origin::Written && p.origin != Origin::Elided {
-                continue;
-            }
-            if journal.account_class(p.account) != Some(AccountClass::Expenses) {
-                continue;
-            }
-            let fund_name = journal.fund_name(p.fund);
-            let Some(allowed) = settings
-                .fund(fund_name)
+    // Per fund id: the expense accounts it may pay for, when limited.
+    let limits: Vec<Option<&Vec<String>>> = journal
+        .fund_ids()
+        .map(|f| {
+            settings
+                .fund(journal.fund_name(f))
                 .and_then(|f| f.expense_accounts.as_ref())
-            else {
-                continue;
-            };
-            let account = journal.account_name(p.account);
-            if !allowed
-                .iter()
-                .any(|prefix| crate::model::query::account_matches(account, prefix))
-            {
-                out.push(
-                    posting_diagnostic(
-                        sources,
-                        t,
-                        p.line,
-                        Code::FundPurpose,
-                        format!("fund {fund_name} may not pay for {account}"),
-                    )
-                    .found(format!("an expense to {account} charged to {fund_name}"))
-                    .expected(format!(
-                        "{fund_name} pays only for {} (expense_accounts in fundledger.toml); charge this to another fund",
-                        allowed.join(", ")
-                    )),
-                );
-            }
+        })
+        .collect();
+    out.extend(per_transaction(journal, |t, out| {
+        fund_purposes_of(journal, sources, &limits, t, out);
+    }));
+}
+
+/// [`fund_purposes`] in one transaction, given each fund's limits.
+fn fund_purposes_of(
+    journal: &Journal,
+    sources: &SourceMap,
+    limits: &[Option<&Vec<String>>],
+    t: &Transaction,
+    out: &mut Vec<Diagnostic>,
+) {
+    for p in journal.postings(t) {
+        if p.origin != Origin::Written && p.origin != Origin::Elided {
+            continue;
+        }
+        if journal.account_class(p.account) != Some(AccountClass::Expenses) {
+            continue;
+        }
+        let Some(allowed) = limits.get(p.fund.index()).copied().flatten() else {
+            continue;
+        };
+        let fund_name = journal.fund_name(p.fund);
+        let account = journal.account_name(p.account);
+        if !allowed
+            .iter()
+            .any(|prefix| crate::model::query::account_matches(account, prefix))
+        {
+            out.push(
+                posting_diagnostic(
+                    sources,
+                    t,
+                    p.line,
+                    Code::FundPurpose,
+                    format!("fund {fund_name} may not pay for {account}"),
+                )
+                .found(format!("an expense to {account} charged to {fund_name}"))
+                .expected(format!(
+                    "{fund_name} pays only for {} (expense_accounts in fundledger.toml); charge this to another fund",
+                    allowed.join(", ")
+                )),
+            );
         }
     }
 }
@@ -726,19 +992,40 @@ fn restricted_funds(
     let Some(valuer) = Valuer::new(journal) else {
         return;
     };
-    let mut net_assets: HashMap<FundId, Decimal> = HashMap::new();
-    let mut overspent: HashMap<FundId, bool> = HashMap::new();
+    // Per fund id: restricted or designated; its net assets so far;
+    // whether it was below zero at the end of the day before; the
+    // transaction of the day that last lowered it.
+    let funds = journal.fund_ids().count();
+    let mut is_restricted = vec![false; funds];
+    for f in &restricted {
+        is_restricted[f.index()] = true;
+    }
+    // Per account id: whether its postings move a fund's net assets.
+    let moves_net_assets: Vec<bool> = journal
+        .account_ids()
+        .map(|a| {
+            journal
+                .account_class(a)
+                .is_some_and(AccountClass::changes_net_assets)
+        })
+        .collect();
+    let mut net_assets: Vec<Decimal> = vec![Decimal::ZERO; funds];
+    let mut overspent: Vec<bool> = vec![false; funds];
+    let mut lowered_by: Vec<Option<(usize, u32)>> = vec![None; funds];
     let mut day_start = 0;
     while day_start < order.len() {
         let date = journal.transactions()[order[day_start]].date;
         let mut day_end = day_start;
-        // The transaction of the day that last lowered each fund.
-        let mut lowered_by: HashMap<FundId, (usize, u32)> = HashMap::new();
+        for &fund in &restricted {
+            lowered_by[fund.index()] = None;
+        }
         while day_end < order.len() && journal.transactions()[order[day_end]].date == date {
             let index = order[day_end];
             let t = &journal.transactions()[index];
             for p in journal.postings(t) {
-                if !restricted.contains(&p.fund) || !changes_fund_balance(journal, p) {
+                if !is_restricted.get(p.fund.index()).copied().unwrap_or(false)
+                    || !changes_fund_balance(p, &moves_net_assets)
+                {
                     continue;
                 }
                 // An amount without a price is warned about once, for
@@ -746,27 +1033,24 @@ fn restricted_funds(
                 let Some(value) = valuer.value_in_base(p, date) else {
                     continue;
                 };
-                let balance = net_assets.entry(p.fund).or_default();
+                let balance = &mut net_assets[p.fund.index()];
                 // Net assets rise with credits (income) and fall with debits.
                 match money::checked_sub(*balance, value) {
                     Ok(b) => *balance = b,
                     Err(_) => return,
                 }
                 if value.is_sign_positive() && !value.is_zero() {
-                    lowered_by.insert(p.fund, (index, p.line));
+                    lowered_by[p.fund.index()] = Some((index, p.line));
                 }
             }
             day_end += 1;
         }
         for &fund in &restricted {
-            let balance = net_assets.get(&fund).copied().unwrap_or_default();
-            let was_overspent = overspent.get(&fund).copied().unwrap_or(false);
+            let balance = net_assets[fund.index()];
+            let was_overspent = overspent[fund.index()];
             if balance.is_sign_negative() && !balance.is_zero() {
                 if !was_overspent {
-                    let (index, line) = lowered_by
-                        .get(&fund)
-                        .copied()
-                        .unwrap_or((order[day_start], 0));
+                    let (index, line) = lowered_by[fund.index()].unwrap_or((order[day_start], 0));
                     let t = &journal.transactions()[index];
                     let line = if line == 0 { t.line } else { line };
                     let name = journal.fund_name(fund);
@@ -795,9 +1079,9 @@ fn restricted_funds(
                         .expected(expected),
                     );
                 }
-                overspent.insert(fund, true);
+                overspent[fund.index()] = true;
             } else {
-                overspent.insert(fund, false);
+                overspent[fund.index()] = false;
             }
         }
         day_start = day_end;
@@ -806,10 +1090,120 @@ fn restricted_funds(
 
 /// True for postings that move a fund's net assets (income, expenses, net
 /// asset transfers), leaving out conversions, which net to zero at cost.
-fn changes_fund_balance(journal: &Journal, p: &Posting) -> bool {
+/// `moves_net_assets` says, per account id, whether the account's class
+/// changes net assets.
+fn changes_fund_balance(p: &Posting, moves_net_assets: &[bool]) -> bool {
     p.kind == crate::model::journal::PostingKind::Real
         && p.origin != Origin::Conversion
-        && journal
-            .account_class(p.account)
-            .is_some_and(AccountClass::changes_net_assets)
+        && moves_net_assets
+            .get(p.account.index())
+            .copied()
+            .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::settings::Settings;
+
+    #[test]
+    fn integer_digits_exceed_agrees_with_integer_digits() {
+        for text in [
+            "0",
+            "0.5",
+            "9",
+            "10",
+            "99.99",
+            "100",
+            "-100",
+            "123456.789",
+            "0.000001",
+            "79228162514264337593543950335",
+            "-7922816251426433759354395.0335",
+        ] {
+            let quantity: Decimal = text.parse().unwrap();
+            for digits in 0..32 {
+                assert_eq!(
+                    integer_digits_exceed(quantity, digits),
+                    integer_digits(quantity) > digits,
+                    "{text} > {digits} digits"
+                );
+            }
+        }
+    }
+
+    /// A journal of many chunks: the first use of an undeclared account and
+    /// of an undeclared, unpriced commodity is reported once, where it is
+    /// first, whichever chunk it is in.
+    #[test]
+    fn findings_of_chunks_are_joined_in_journal_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("fundledger.toml"),
+            "organisation = \"Test\"\nbase_currency = \"JPY\"\njournal = \"journal.ledger\"\nstrict = true\n",
+        )
+        .unwrap();
+        let count = 4 * CHUNK_TRANSACTIONS_MIN + 100;
+        let (late_account, late_commodity) =
+            (2 * CHUNK_TRANSACTIONS_MIN + 7, CHUNK_TRANSACTIONS_MIN + 3);
+        let mut text = String::from("account Assets:Bank\naccount Income:Gifts\ncommodity JPY\n\n");
+        let mut lines = (0, 0);
+        // Each transaction takes four lines after the four of the header.
+        for i in 0..count {
+            let line = 4 * i as u32 + 5;
+            let (account, commodity) = match i {
+                _ if i == late_account || i == count - 1 => ("Income:Odd", "JPY"),
+                _ if i == late_commodity || i == count - 2 => ("Income:Gifts", "USD"),
+                _ => ("Income:Gifts", "JPY"),
+            };
+            // Reported at the posting naming it.
+            if i == late_account {
+                lines.0 = line + 2;
+            }
+            if i == late_commodity {
+                lines.1 = line + 1;
+            }
+            text.push_str(&format!(
+                "2000-04-01 * Gift {i}\n    Assets:Bank  1 {commodity}\n    {account}  -1 {commodity}\n\n"
+            ));
+        }
+        std::fs::write(dir.path().join("journal.ledger"), &text).unwrap();
+        let settings = Settings::read(dir.path()).unwrap().unwrap();
+        let path = dir.path().join("journal.ledger");
+        let loaded = crate::load::load_text(settings, &path, text).unwrap();
+        let mut found: Vec<(Code, u32, String)> = loaded
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.location.as_ref().unwrap().line, d.message.clone()))
+            .collect();
+        found.sort();
+        let mut expected = vec![
+            (
+                Code::UndeclaredCommodity,
+                lines.1,
+                "commodity USD is not declared".to_string(),
+            ),
+            (
+                Code::NoPrice,
+                lines.1,
+                "cannot value USD in JPY on 2000-04-01: no price".to_string(),
+            ),
+            (
+                Code::UndeclaredAccount,
+                lines.0,
+                "account Income:Odd is not declared".to_string(),
+            ),
+        ];
+        expected.sort();
+        assert_eq!(found, expected);
+        let uses = loaded
+            .diagnostics
+            .iter()
+            .find(|d| d.code == Code::UndeclaredAccount)
+            .unwrap();
+        assert_eq!(
+            uses.found.as_deref(),
+            Some("2 posting(s) to Income:Odd; this is the first")
+        );
+    }
 }

@@ -18,13 +18,14 @@
 //! `load::tests::the_common_lane_lays_out_what_the_general_path_does` holds
 //! it to that on ledgers of every shape.
 
-use crate::load::{fund_tag_problem, name_problem, store_tags, Context, NameTables, Run};
+use crate::load::{name_problem, store_tags, Context, NameTables, Run};
 use crate::model::journal::{
     AccountId, CommodityId, FundId, Origin, Posting, PostingExtra, PostingKind, TransactionExtra,
     NO_EXTRA,
 };
-use crate::model::money::{self, Decimal, MultiAmount};
+use crate::model::money::{self, Decimal};
 use crate::read::fastpath::{self, Common};
+use crate::read::raw::RawTag;
 use crate::read::source::{TransactionBlock, POSTINGS_PER_TRANSACTION_MAX};
 
 /// What the lane knows of each interned name: whether a posting may name
@@ -66,9 +67,108 @@ impl Verdicts {
 pub(super) struct Scratch<'a> {
     common: Common<'a>,
     /// The postings' sum per commodity.
-    residual: MultiAmount<CommodityId>,
+    residual: Residual,
     /// The postings' sum per fund and commodity.
     by_fund: Vec<(FundId, CommodityId, Decimal)>,
+    /// Account names met lately, with their ids.
+    accounts: AccountCache<'a>,
+}
+
+/// A small direct-mapped cache of account ids by name: a name met again
+/// costs a comparison instead of a hash and a probe.
+#[derive(Default)]
+struct AccountCache<'a> {
+    slots: [Option<(&'a str, AccountId)>; 16],
+}
+
+impl<'a> AccountCache<'a> {
+    /// The id of an interned account name, or `None` when it is not
+    /// interned.
+    fn id(&mut self, name: &'a str, known: &NameTables<'_>) -> Option<AccountId> {
+        let bytes = name.as_bytes();
+        let (first, last) = (bytes.first()?, bytes.last()?);
+        let slot = (bytes.len() ^ usize::from(*first) ^ usize::from(*last) << 1) & 15;
+        if let Some((cached, id)) = self.slots[slot] {
+            if cached == name {
+                return Some(id);
+            }
+        }
+        let id = known.accounts.get(name).map(AccountId)?;
+        self.slots[slot] = Some((name, id));
+        Some(id)
+    }
+}
+
+/// The sum per commodity of amounts as the fast path reads them (at most
+/// 18 digits), kept exactly as integers at the largest scale met: the
+/// value, and the scale, that `Decimal` addition gives.
+#[derive(Default)]
+struct Residual {
+    /// (commodity, mantissa, scale).
+    sums: Vec<(CommodityId, i128, u32)>,
+}
+
+impl Residual {
+    fn clear(&mut self) {
+        self.sums.clear();
+    }
+
+    /// Adds an amount; false when the sum leaves the exact range (the
+    /// general path then reports it).
+    fn add(&mut self, commodity: CommodityId, quantity: Decimal) -> bool {
+        let (mantissa, scale) = (quantity.mantissa(), quantity.scale());
+        let Some(entry) = self.sums.iter_mut().find(|(c, _, _)| *c == commodity) else {
+            self.sums.push((commodity, mantissa, scale));
+            return true;
+        };
+        let (sum, sum_scale) = (&mut entry.1, &mut entry.2);
+        let widened = |m: i128, by: u32| {
+            10i128
+                .checked_pow(by)
+                .and_then(|factor| m.checked_mul(factor))
+        };
+        let (left, right, new_scale) = if scale > *sum_scale {
+            (widened(*sum, scale - *sum_scale), Some(mantissa), scale)
+        } else {
+            (
+                Some(*sum),
+                widened(mantissa, *sum_scale - scale),
+                *sum_scale,
+            )
+        };
+        match (left, right) {
+            (Some(left), Some(right)) => match left.checked_add(right) {
+                // Within Decimal's 96-bit mantissa, or the general path decides.
+                Some(total) if total.unsigned_abs() < 1 << 96 => {
+                    *sum = total;
+                    *sum_scale = new_scale;
+                    true
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// The commodities whose sum is not zero, with the sum.
+    fn nonzero(&self) -> impl Iterator<Item = (CommodityId, Decimal)> + '_ {
+        self.sums
+            .iter()
+            .filter(|(_, sum, _)| *sum != 0)
+            .filter_map(|&(commodity, sum, scale)| {
+                Some((
+                    commodity,
+                    Decimal::try_from_i128_with_scale(sum, scale).ok()?,
+                ))
+            })
+    }
+}
+
+/// True when a second `fund:` tag is among `tags` (the fast path takes
+/// the first as the fund and reads no comment text, so this is all
+/// [`super::fund_tag_problem`] would find).
+fn has_fund_tag(tags: &[RawTag<'_>]) -> bool {
+    tags.iter().any(|t| t.name == "fund")
 }
 
 /// True when `decimals` fits what the commodity allows (or it allows any).
@@ -95,10 +195,10 @@ impl<'s> Context<'s> {
             return false;
         }
         let text = self.view.block_text(block);
-        // A `,` may make a number read differently (`1,000`): the general
-        // path decides.
-        if memchr::memchr(b',', text.as_bytes()).is_some()
-            || !fastpath::parse_into(text, &mut scratch.common)
+        // A `,` may make a number read differently (`1,000`), and the fast
+        // path leaves a `\r` to ledger-parser: the general path decides.
+        if memchr::memchr2(b',', b'\r', text.as_bytes()).is_some()
+            || !fastpath::parse_into_without_cr(text, &mut scratch.common)
         {
             return false;
         }
@@ -122,33 +222,48 @@ impl<'s> Context<'s> {
         scratch: &mut Scratch<'a>,
         run: &mut Run<'a>,
     ) -> bool {
-        let common = &scratch.common;
+        let Scratch {
+            common,
+            residual,
+            by_fund,
+            accounts,
+        } = scratch;
         if common.postings.len() > POSTINGS_PER_TRANSACTION_MAX
             || name_problem("payee", common.payee).is_some()
-            || fund_tag_problem(common.header_tags(), None).is_some()
+            || has_fund_tag(common.header_tags())
         {
             return false;
         }
         let default_fund = || known.funds.get(&self.settings.default_fund).map(FundId);
         let mut elided = None;
-        scratch.residual.clear();
+        residual.clear();
+        // The postings of a transaction mostly share a fund and a
+        // commodity: the last looked up is kept.
+        let mut last_fund: Option<(&str, FundId)> = None;
+        let mut last_commodity: Option<(&str, CommodityId)> = None;
         for p in &common.postings {
             if p.kind != PostingKind::Real
                 || p.cost.is_some()
-                || fund_tag_problem(common.posting_tags(p), None).is_some()
+                || has_fund_tag(common.posting_tags(p))
             {
                 return false;
             }
-            let Some(account) = known.accounts.get(p.account).map(AccountId) else {
+            let Some(account) = accounts.id(p.account, known) else {
                 return false;
             };
             if !verdicts.accounts[account.index()] {
                 return false;
             }
             let fund = match p.fund.or(common.fund) {
-                Some(name) => match known.funds.get(name).map(FundId) {
-                    Some(fund) if verdicts.funds[fund.index()] => fund,
-                    _ => return false,
+                Some(name) => match last_fund {
+                    Some((last, fund)) if last == name => fund,
+                    _ => match known.funds.get(name).map(FundId) {
+                        Some(fund) if verdicts.funds[fund.index()] => {
+                            last_fund = Some((name, fund));
+                            fund
+                        }
+                        _ => return false,
+                    },
                 },
                 None => match default_fund() {
                     Some(fund) => fund,
@@ -158,11 +273,18 @@ impl<'s> Context<'s> {
             let line = block.pos.line.saturating_add(p.line_in_block.max(1) - 1);
             let (quantity, commodity, origin) = match p.amount {
                 Some((quantity, symbol)) => {
-                    let Some(commodity) = known.commodity(symbol) else {
-                        return false;
+                    let commodity = match last_commodity {
+                        Some((last, commodity)) if last == symbol => commodity,
+                        _ => {
+                            let Some(commodity) = known.commodity(symbol) else {
+                                return false;
+                            };
+                            last_commodity = Some((symbol, commodity));
+                            commodity
+                        }
                     };
                     if !within(verdicts.allowed_decimals[commodity.index()], quantity)
-                        || scratch.residual.add(commodity, quantity).is_err()
+                        || !residual.add(commodity, quantity)
                     {
                         return false;
                     }
@@ -186,7 +308,7 @@ impl<'s> Context<'s> {
                 extra: NO_EXTRA,
             });
         }
-        let mut nonzero = scratch.residual.trimmed();
+        let mut nonzero = residual.nonzero();
         match (elided, nonzero.next(), nonzero.next()) {
             (None, None, _) => {}
             (Some(index), Some((commodity, residual)), None) => {
@@ -204,10 +326,9 @@ impl<'s> Context<'s> {
         // general path's to make.
         let postings = &run.postings[run.postings.len() - common.postings.len()..];
         if postings.iter().any(|p| p.fund != postings[0].fund) {
-            scratch.by_fund.clear();
+            by_fund.clear();
             for p in postings {
-                match scratch
-                    .by_fund
+                match by_fund
                     .iter_mut()
                     .find(|(f, c, _)| *f == p.fund && *c == p.commodity)
                 {
@@ -215,10 +336,10 @@ impl<'s> Context<'s> {
                         Ok(total) => *sum = total,
                         Err(_) => return false,
                     },
-                    None => scratch.by_fund.push((p.fund, p.commodity, p.quantity)),
+                    None => by_fund.push((p.fund, p.commodity, p.quantity)),
                 }
             }
-            if scratch.by_fund.iter().any(|(_, _, sum)| !sum.is_zero()) {
+            if by_fund.iter().any(|(_, _, sum)| !sum.is_zero()) {
                 return false;
             }
         }

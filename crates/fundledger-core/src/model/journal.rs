@@ -739,9 +739,6 @@ impl BalanceCheck {
             if posting.kind != PostingKind::Real {
                 continue;
             }
-            self.total
-                .add(posting.commodity, posting.quantity)
-                .map_err(|_: Overflow| summing_overflow())?;
             match self
                 .sums
                 .iter_mut()
@@ -756,11 +753,18 @@ impl BalanceCheck {
                     .push((posting.fund, posting.commodity, posting.quantity)),
             }
         }
-        Ok(self
-            .sums
-            .iter()
-            .find(|(_, _, sum)| !sum.is_zero())
-            .map(|(fund, _, _)| *fund))
+        // The journal's total moves by what the transaction leaves over:
+        // nothing, when it balances in every fund.
+        let mut unbalanced = None;
+        for &(fund, commodity, sum) in &self.sums {
+            if !sum.is_zero() {
+                unbalanced.get_or_insert(fund);
+                self.total
+                    .add(commodity, sum)
+                    .map_err(|_: Overflow| summing_overflow())?;
+            }
+        }
+        Ok(unbalanced)
     }
 }
 

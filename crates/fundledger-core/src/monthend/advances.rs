@@ -20,7 +20,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::model::diagnostic::{Code, Diagnostic, Location};
-use crate::model::journal::{CommodityId, Journal, Transaction};
+use crate::model::journal::{CommodityId, Journal, Posting, Transaction};
 use crate::model::money::{self, Decimal};
 use crate::model::settings::AccountClass;
 
@@ -285,6 +285,46 @@ pub fn render_text(as_of: NaiveDate, advances: &[Advance]) -> String {
     out
 }
 
+/// E802 (located by the caller) for spending `p` without a receipt
+/// (`receipt: none`) that names no approver, or one not among `[advances]
+/// approvers`.
+fn unapproved_unreceipted(journal: &Journal, t: &Transaction, p: &Posting) -> Option<Diagnostic> {
+    if p.quantity.is_sign_negative() || tag(journal, t, p, RECEIPT_TAG) != Some("none") {
+        return None;
+    }
+    let settings = journal.settings();
+    let approver = journal
+        .postings(t)
+        .iter()
+        .find_map(|o| tag(journal, t, o, APPROVED_BY_TAG));
+    let known = settings.advances.approvers.is_empty()
+        || approver.is_some_and(|a| settings.advances.approvers.iter().any(|k| k == a));
+    if approver.is_some() && known {
+        return None;
+    }
+    Some(
+        Diagnostic::new(
+            Code::UnapprovedUnreceipted,
+            format!(
+                "spending of {} without a receipt names {}",
+                journal.format_amount(p.quantity, p.commodity),
+                match approver {
+                    None => "no approver".to_string(),
+                    Some(a) => format!("{a:?}, who is not among [advances] approvers"),
+                }
+            ),
+        )
+        .expected(format!(
+            "`; {APPROVED_BY_TAG}: NAME` on the posting or transaction, naming a board member{}",
+            if settings.advances.approvers.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", settings.advances.approvers.join(", "))
+            }
+        )),
+    )
+}
+
 /// `check`'s problems with advances and suspense: E802 for spending without
 /// a receipt that names no (or no known) approver, W803 for an advance open
 /// past `[advances] max_days`, W802 for a suspense account holding a balance.
@@ -300,60 +340,48 @@ pub fn problems(journal: &Journal) -> Vec<Diagnostic> {
         line,
     };
     let mut suspense: Vec<(String, Decimal, CommodityId, Location)> = Vec::new();
-    for t in journal.transactions() {
-        for p in journal.postings(t) {
-            let name = journal.account_name(p.account);
-            if settings
+    // Per account id: whether it is a suspense account (or under one).
+    let is_suspense: Vec<bool> = journal
+        .account_ids()
+        .map(|a| {
+            let name = journal.account_name(a);
+            settings
                 .close
                 .suspense_accounts
                 .iter()
                 .any(|s| name == s || is_under(name, s))
-            {
-                match suspense
-                    .iter_mut()
-                    .find(|(a, _, c, _)| a == name && *c == p.commodity)
-                {
-                    Some(entry) => {
-                        entry.1 = money::checked_add(entry.1, p.quantity).unwrap_or(entry.1);
-                        entry.3 = at(t, p.line);
-                    }
-                    None => {
-                        suspense.push((name.to_string(), p.quantity, p.commodity, at(t, p.line)))
-                    }
+        })
+        .collect();
+    // Side by side in chunks of the journal: the postings to suspense
+    // accounts (summed in order after), and spending without a receipt.
+    let chunks = crate::load::checks::in_chunks(journal, |range| {
+        let mut suspense_postings: Vec<(&Transaction, &Posting)> = Vec::new();
+        let mut found = Vec::new();
+        for t in &journal.transactions()[range] {
+            for p in journal.postings(t) {
+                if is_suspense.get(p.account.index()).copied().unwrap_or(false) {
+                    suspense_postings.push((t, p));
+                }
+                if let Some(d) = unapproved_unreceipted(journal, t, p) {
+                    found.push(d.at(at(t, p.line)));
                 }
             }
-            if tag(journal, t, p, RECEIPT_TAG) != Some("none") || p.quantity.is_sign_negative() {
-                continue;
-            }
-            let approver = journal
-                .postings(t)
-                .iter()
-                .find_map(|o| tag(journal, t, o, APPROVED_BY_TAG));
-            let known = settings.advances.approvers.is_empty()
-                || approver.is_some_and(|a| settings.advances.approvers.iter().any(|k| k == a));
-            if approver.is_none() || !known {
-                out.push(
-                    Diagnostic::new(
-                        Code::UnapprovedUnreceipted,
-                        format!(
-                            "spending of {} without a receipt names {}",
-                            journal.format_amount(p.quantity, p.commodity),
-                            match approver {
-                                None => "no approver".to_string(),
-                                Some(a) => format!("{a:?}, who is not among [advances] approvers"),
-                            }
-                        ),
-                    )
-                    .at(at(t, p.line))
-                    .expected(format!(
-                        "`; {APPROVED_BY_TAG}: NAME` on the posting or transaction, naming a board member{}",
-                        if settings.advances.approvers.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({})", settings.advances.approvers.join(", "))
-                        }
-                    )),
-                );
+        }
+        (suspense_postings, found)
+    });
+    for (suspense_postings, found) in chunks {
+        out.extend(found);
+        for (t, p) in suspense_postings {
+            let name = journal.account_name(p.account);
+            match suspense
+                .iter_mut()
+                .find(|(a, _, c, _)| a == name && *c == p.commodity)
+            {
+                Some(entry) => {
+                    entry.1 = money::checked_add(entry.1, p.quantity).unwrap_or(entry.1);
+                    entry.3 = at(t, p.line);
+                }
+                None => suspense.push((name.to_string(), p.quantity, p.commodity, at(t, p.line))),
             }
         }
     }

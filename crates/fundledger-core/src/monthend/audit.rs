@@ -70,8 +70,8 @@ pub fn document_problems(journal: &Journal) -> Vec<crate::Diagnostic> {
     let Ok(real_root) = std::fs::canonicalize(root) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
-    for t in journal.transactions() {
+    // Side by side in chunks of the journal, joined in order.
+    crate::load::checks::per_transaction(journal, |t, out| {
         let mut tagged: Vec<(u32, &str)> = journal
             .transaction_tags(t)
             .iter()
@@ -120,15 +120,14 @@ pub fn document_problems(journal: &Journal) -> Vec<crate::Diagnostic> {
             };
             if let Some((code, found)) = problem {
                 out.push(
-                    Diagnostic::new(code, format!("document {document:?}: {found}"))
-                        .at(at)
-                        .found(found.to_string())
-                        .expected("a file inside the ledger directory, named by a relative path (documents/loan-kato.pdf)"),
-                );
+                Diagnostic::new(code, format!("document {document:?}: {found}"))
+                    .at(at)
+                    .found(found.to_string())
+                    .expected("a file inside the ledger directory, named by a relative path (documents/loan-kato.pdf)"),
+            );
             }
         }
-    }
-    out
+    })
 }
 
 /// A payment without a document.

@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::model::diagnostic::{Code, Diagnostic, Location};
-use crate::model::journal::{Journal, PostingKind, Transaction};
+use crate::model::journal::{CommodityId, Journal, Posting, PostingKind, Transaction};
 use crate::model::money::{self, Decimal};
 
 /// The `[remittances]` table of `fundledger.toml`.
@@ -70,75 +70,131 @@ fn transaction_tag<'a>(journal: &'a Journal, t: &Transaction, name: &str) -> Opt
         .map(|tag| tag.value)
 }
 
-/// The remittances of one transaction.
-fn of_transaction(journal: &Journal, t: &Transaction) -> Vec<Remittance> {
-    let settings = journal.settings();
-    let Some(base) = settings
-        .base_currency
-        .as_deref()
-        .and_then(|b| journal.commodity_id(b))
-    else {
-        return Vec::new();
-    };
-    let advances = &settings.advances.account;
-    let mut out = Vec::new();
-    for p in journal.postings(t) {
-        if p.kind != PostingKind::Real || p.commodity == base || !p.quantity.is_sign_positive() {
-            continue;
-        }
-        let symbol = journal.commodity_name(p.commodity);
-        let is_unit = settings
-            .commodities
-            .iter()
-            .any(|c| c.symbol == symbol && c.kind == crate::model::settings::CommodityKind::Unit);
-        let (weight, weight_commodity) = journal.weight(p);
-        if is_unit || weight_commodity != base {
-            continue;
-        }
-        let account = journal.account_name(p.account);
-        let carried_by = account
-            .strip_prefix(advances.as_str())
-            .and_then(|rest| rest.strip_prefix(':'))
-            .map(str::to_string);
-        if carried_by.is_none() && !settings.reconcile.covers(account) {
-            continue;
-        }
-        out.push(Remittance {
-            date: t.date,
-            base_amount: weight,
-            foreign: journal.format_amount(p.quantity, p.commodity),
-            carrier: carried_by
-                .or_else(|| transaction_tag(journal, t, "carrier").map(str::to_string)),
-            destination: journal
-                .posting_tag(p, "destination")
-                .or_else(|| transaction_tag(journal, t, "destination"))
-                .map(str::to_string)
-                .unwrap_or_else(|| {
-                    crate::reports::words::account(
-                        settings,
-                        account,
-                        crate::reports::statement::Language::En,
-                    )
-                }),
-            purpose: journal.payee(t).to_string(),
-            fund: crate::reports::words::fund(
-                settings,
-                journal.fund_name(p.fund),
-                crate::reports::statement::Language::En,
-            ),
-            location: crate::monthend::reconcile::location_of(journal, t.file, p.line),
-        });
+/// What decides whether a posting is a remittance, worked out once per
+/// journal: the base currency, and per commodity and per account id the
+/// settings' answers, so each posting costs look-ups by index.
+struct Remitting {
+    base: CommodityId,
+    /// Per commodity id: a unit of measure (never money sent abroad).
+    is_unit: Vec<bool>,
+    /// Per account id: `None` when money brought into it is no remittance;
+    /// `Some(person)` for an advance's account (`Some(None)` for a bank or
+    /// cash account reconciled).
+    carrier: Vec<Option<Option<String>>>,
+}
+
+impl Remitting {
+    /// `None` when the journal has no base currency.
+    fn new(journal: &Journal) -> Option<Remitting> {
+        let settings = journal.settings();
+        let base = settings
+            .base_currency
+            .as_deref()
+            .and_then(|b| journal.commodity_id(b))?;
+        let advances = &settings.advances.account;
+        let is_unit = journal
+            .commodity_ids()
+            .map(|c| {
+                let symbol = journal.commodity_name(c);
+                settings.commodities.iter().any(|d| {
+                    d.symbol == symbol && d.kind == crate::model::settings::CommodityKind::Unit
+                })
+            })
+            .collect();
+        let carrier = journal
+            .account_ids()
+            .map(|a| {
+                let account = journal.account_name(a);
+                let carried_by = account
+                    .strip_prefix(advances.as_str())
+                    .and_then(|rest| rest.strip_prefix(':'))
+                    .map(str::to_string);
+                (carried_by.is_some() || settings.reconcile.covers(account)).then_some(carried_by)
+            })
+            .collect();
+        Some(Remitting {
+            base,
+            is_unit,
+            carrier,
+        })
     }
-    out
+
+    /// The remittance postings of `t`, each with its cost in the base
+    /// currency and the advance's person who carried it, if any.
+    fn postings<'j>(
+        &'j self,
+        journal: &'j Journal,
+        t: &'j Transaction,
+    ) -> impl Iterator<Item = (&'j Posting, Decimal, Option<&'j str>)> + 'j {
+        journal.postings(t).iter().filter_map(move |p| {
+            if p.kind != PostingKind::Real
+                || p.commodity == self.base
+                || !p.quantity.is_sign_positive()
+            {
+                return None;
+            }
+            let is_unit = self
+                .is_unit
+                .get(p.commodity.index())
+                .copied()
+                .unwrap_or(false);
+            let (weight, weight_commodity) = journal.weight(p);
+            if is_unit || weight_commodity != self.base {
+                return None;
+            }
+            let carried_by = self.carrier.get(p.account.index())?.as_ref()?;
+            Some((p, weight, carried_by.as_deref()))
+        })
+    }
+}
+
+/// The remittances of one transaction.
+fn of_transaction(journal: &Journal, remitting: &Remitting, t: &Transaction) -> Vec<Remittance> {
+    let settings = journal.settings();
+    remitting
+        .postings(journal, t)
+        .map(|(p, weight, carried_by)| {
+            let account = journal.account_name(p.account);
+            Remittance {
+                date: t.date,
+                base_amount: weight,
+                foreign: journal.format_amount(p.quantity, p.commodity),
+                carrier: carried_by
+                    .or_else(|| transaction_tag(journal, t, "carrier"))
+                    .map(str::to_string),
+                destination: journal
+                    .posting_tag(p, "destination")
+                    .or_else(|| transaction_tag(journal, t, "destination"))
+                    .map(str::to_string)
+                    .unwrap_or_else(|| {
+                        crate::reports::words::account(
+                            settings,
+                            account,
+                            crate::reports::statement::Language::En,
+                        )
+                    }),
+                purpose: journal.payee(t).to_string(),
+                fund: crate::reports::words::fund(
+                    settings,
+                    journal.fund_name(p.fund),
+                    crate::reports::statement::Language::En,
+                ),
+                location: crate::monthend::reconcile::location_of(journal, t.file, p.line),
+            }
+        })
+        .collect()
 }
 
 /// Every remittance dated in `[begin, end)`.
 pub fn report(journal: &Journal, begin: NaiveDate, end: NaiveDate) -> Vec<Remittance> {
+    let Some(remitting) = Remitting::new(journal) else {
+        return Vec::new();
+    };
     journal
         .transactions()
         .iter()
         .filter(|t| t.date >= begin && t.date < end)
-        .flat_map(|t| of_transaction(journal, t))
+        .flat_map(|t| of_transaction(journal, &remitting, t))
         .collect()
 }
 
@@ -185,13 +241,16 @@ pub fn render_text(
 /// threshold` together.
 pub fn problems(journal: &Journal) -> Vec<Diagnostic> {
     let threshold = journal.settings().remittances.threshold;
-    let mut out = Vec::new();
-    for t in journal.transactions() {
-        let rows = of_transaction(journal, t);
-        if rows.is_empty() {
-            continue;
+    let Some(remitting) = Remitting::new(journal) else {
+        return Vec::new();
+    };
+    // Side by side in chunks of the journal, joined in order.
+    crate::load::checks::per_transaction(journal, |t, out| {
+        let mut rows = remitting.postings(journal, t).peekable();
+        if rows.peek().is_none() {
+            return;
         }
-        let total = money::checked_sum(rows.iter().map(|r| r.base_amount)).unwrap_or(Decimal::MAX);
+        let total = money::checked_sum(rows.map(|(_, weight, _)| weight)).unwrap_or(Decimal::MAX);
         if total > threshold {
             out.push(
                 Diagnostic::new(
@@ -210,6 +269,5 @@ pub fn problems(journal: &Journal) -> Vec<Diagnostic> {
                 .expected("a remittance the board has approved (raise [remittances] threshold if this size is normal)"),
             );
         }
-    }
-    out
+    })
 }

@@ -131,26 +131,29 @@ pub fn parse(block: &str) -> Option<RawTransaction<'_>> {
 /// (whatever it held is replaced), or answers false (and `common` holds
 /// nothing of use).
 pub fn parse_into<'a>(block: &'a str, common: &mut Common<'a>) -> bool {
+    // ledger-parser ends names and values at a lone `\r`; leave those to it.
+    memchr::memchr(b'\r', block.as_bytes()).is_none() && read_block(block, common).is_some()
+}
+
+/// [`parse_into`] for a block its caller knows holds no `\r`.
+pub(crate) fn parse_into_without_cr<'a>(block: &'a str, common: &mut Common<'a>) -> bool {
+    debug_assert!(memchr::memchr(b'\r', block.as_bytes()).is_none());
     read_block(block, common).is_some()
 }
 
 fn read_block<'a>(block: &'a str, common: &mut Common<'a>) -> Option<()> {
-    // ledger-parser ends names and values at a lone `\r`; leave those to it.
-    if memchr::memchr(b'\r', block.as_bytes()).is_some() {
-        return None;
-    }
     common.postings.clear();
     common.tags.clear();
     common.header_tags = 0;
     common.fund = None;
     let body = block.strip_suffix('\n').unwrap_or(block);
-    let header_end = memchr::memchr(b'\n', body.as_bytes()).unwrap_or(body.len());
+    let mut newlines = memchr::memchr_iter(b'\n', body.as_bytes());
+    let header_end = newlines.next().unwrap_or(body.len());
     parse_header(&body[..header_end], common)?;
     let mut line_start = header_end + 1;
     let mut line_in_block = 1u32;
     while line_start <= body.len() {
-        let line_end = memchr::memchr(b'\n', &body.as_bytes()[line_start..])
-            .map_or(body.len(), |i| line_start + i);
+        let line_end = newlines.next().unwrap_or(body.len());
         let line = &body[line_start..line_end];
         line_start = line_end + 1;
         line_in_block += 1;
@@ -205,6 +208,15 @@ fn skip_blanks(text: &str) -> &str {
     &text[skipped..]
 }
 
+/// `text.trim()`, answered at once when both ends are visible ASCII
+/// characters (never white space), as they nearly always are.
+fn trim(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
+}
+
 /// True when `text` has two spaces in a row.
 fn has_double_space(text: &str) -> bool {
     let bytes = text.as_bytes();
@@ -212,11 +224,17 @@ fn has_double_space(text: &str) -> bool {
 }
 
 /// Where the account of a posting line ends: at two spaces, a tab, or the
-/// end of the text.
-fn account_end(bytes: &[u8]) -> usize {
-    memchr::memchr2_iter(b' ', b'\t', bytes)
-        .find(|&i| bytes[i] == b'\t' || bytes.get(i + 1) == Some(&b' '))
-        .unwrap_or(bytes.len())
+/// end of the text; `None` when a `;` comes first (not ours).
+fn account_end(bytes: &[u8]) -> Option<usize> {
+    for i in memchr::memchr3_iter(b' ', b'\t', b';', bytes) {
+        match bytes[i] {
+            b';' => return None,
+            b'\t' => return Some(i),
+            _ if bytes.get(i + 1) == Some(&b' ') => return Some(i),
+            _ => {}
+        }
+    }
+    Some(bytes.len())
 }
 
 fn two_digits(bytes: &[u8]) -> Option<u32> {
@@ -228,6 +246,11 @@ fn two_digits(bytes: &[u8]) -> Option<u32> {
 
 fn parse_header<'a>(header: &'a str, common: &mut Common<'a>) -> Option<()> {
     let bytes = header.as_bytes();
+    // A control character in a header is refused before ledger-parser
+    // (`parse::ledger_parser_accepts_shape`): not ours either.
+    if !bytes.iter().all(|b| (b' '..=b'~').contains(b)) && header.chars().any(|c| c.is_control()) {
+        return None;
+    }
     if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
         return None;
     }
@@ -285,7 +308,7 @@ fn parse_header<'a>(header: &'a str, common: &mut Common<'a>) -> Option<()> {
         {
             return None;
         }
-        text.trim()
+        trim(text)
     };
     common.date = date;
     common.status = status;
@@ -311,7 +334,7 @@ fn parse_tag(comment: &str) -> Option<(&str, &str)> {
     if value.len() == after_colon.len() {
         return None; // needs a space after the colon (and excludes `::`)
     }
-    Some((&comment[..name_end], value.trim()))
+    Some((&comment[..name_end], trim(value)))
 }
 
 /// A quantity `-?DIGITS(.DIGITS)?` of at most 18 digits, then a commodity of
@@ -389,9 +412,9 @@ fn parse_posting<'a>(
         text = skip_blanks(&text[1..]);
     }
     // The account ends at two spaces, a tab, or the end of the line.
-    let end = account_end(text.as_bytes());
+    let end = account_end(text.as_bytes())?;
     let account = text[..end].trim_end_matches(' ');
-    if account.is_empty() || memchr::memchr(b';', account.as_bytes()).is_some() {
+    if account.is_empty() {
         return None;
     }
     let (account, kind) =
@@ -402,7 +425,7 @@ fn parse_posting<'a>(
         } else {
             (account, PostingKind::Real)
         };
-    if account.trim() != account || account.is_empty() {
+    if trim(account) != account || account.is_empty() {
         return None;
     }
     let mut posting = CommonPosting {
@@ -504,6 +527,10 @@ mod tests {
             "2000-04-05 * Rice\n    A  1 \"J P\"\n    B\n",
             "2000-04-05 * Rice\n",
             "2000-02-30 * Rice\n    A  1 JPY\n    B\n",
+            // A control character in the header (crash-75d0153e): refused
+            // before ledger-parser, so not ours either.
+            "7577-07-07    !    |}\u{4}\0\0 i'\0\n  \u{16} \n",
+            "2000-04-05 * Ri\u{85}ce\n    A  1 JPY\n    B\n",
         ] {
             assert!(parse(block).is_none(), "fast path took {block:?}");
         }

@@ -29,8 +29,9 @@ use std::sync::{Arc, OnceLock};
 use crate::model::diagnostic::{Code, Diagnostic, Diagnostics, Location};
 use crate::read::grammar::ReadContext;
 
-/// The largest journal file read, in bytes.
-pub const FILE_SIZE_MAX_BYTES: u64 = 2 << 30;
+/// The largest journal file read, in bytes: as much as one load reads
+/// (ten million transactions of the benchmark's shape are 2.7 GB).
+pub const FILE_SIZE_MAX_BYTES: u64 = 4 << 30;
 /// The longest line read, in bytes.
 pub const LINE_LENGTH_MAX_BYTES: usize = 64 * 1024;
 /// The deepest chain of includes.
@@ -157,7 +158,61 @@ pub struct Segment {
     /// The text: whole lines, each ending in `\n`.
     pub text: String,
     line_starts: OnceLock<Vec<usize>>,
+    /// Where the text's buffer goes back when the segment is dropped, so
+    /// the reader reads the next segment into memory already mapped.
+    pool: Option<Arc<BufferPool>>,
 }
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool.take() {
+            pool.give(std::mem::take(&mut self.text).into_bytes());
+        }
+    }
+}
+
+/// The buffers of dropped segments, for the reader to read the next ones
+/// into: reading into fresh memory costs a page fault per page (the kernel
+/// zeroes it, then copies the file over it), and a few buffers used in turn
+/// stay in the cache for the scan and the parse that follow.
+#[derive(Debug, Default)]
+struct BufferPool {
+    free: std::sync::Mutex<Vec<Vec<u8>>>,
+}
+
+/// The most buffers a [`BufferPool`] keeps: the reader's, one waiting in
+/// the channel, and the loader's, with one to spare.
+const POOL_BUFFERS_MAX: usize = 4;
+
+impl BufferPool {
+    /// An empty buffer with room for `capacity` bytes.
+    fn take(&self, capacity: usize) -> Vec<u8> {
+        let recycled = self.free.lock().ok().and_then(|mut free| free.pop());
+        let mut buffer = recycled.unwrap_or_default();
+        buffer.clear();
+        buffer.reserve(capacity);
+        buffer
+    }
+
+    /// Keeps `buffer` for a later [`BufferPool::take`], unless the pool is
+    /// full or the buffer grew past twice a segment (an entry longer than a
+    /// segment), which is dropped so the pool's memory stays bounded.
+    fn give(&self, buffer: Vec<u8>) {
+        if buffer.capacity() > 2 * SEGMENT_BYTES + ENTRY_CARRY_BYTES {
+            return;
+        }
+        if let Ok(mut free) = self.free.lock() {
+            if free.len() < POOL_BUFFERS_MAX {
+                free.push(buffer);
+            }
+        }
+    }
+}
+
+/// Room kept in a segment's buffer beyond [`SEGMENT_BYTES`] for the start of
+/// an entry carried over from the segment before (the rest of the buffer
+/// before, past its cut) and a final newline.
+const ENTRY_CARRY_BYTES: usize = 64 << 10;
 
 impl Segment {
     fn new(first_line: u32, text: String) -> Segment {
@@ -165,6 +220,7 @@ impl Segment {
             first_line,
             text,
             line_starts: OnceLock::new(),
+            pool: None,
         }
     }
 
@@ -218,18 +274,43 @@ impl Segment {
 
 /// Normalises text for the parsers: no BOM (at a file's start), `\n` line
 /// ends, a final `\n` (at a file's end).
-fn normalise(text: String, file_start: bool, file_end: bool) -> String {
-    let mut text = match text.strip_prefix('\u{feff}') {
-        Some(rest) if file_start => rest.to_string(),
-        _ => text,
-    };
+///
+/// The text is changed in place: nothing is copied when nothing changes,
+/// which is the common case.
+fn normalise(mut text: String, file_start: bool, file_end: bool) -> String {
+    if file_start && text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
     if memchr::memchr(b'\r', text.as_bytes()).is_some() {
-        text = text.replace("\r\n", "\n");
+        text = without_crlf(text);
     }
     if file_end && !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
     text
+}
+
+/// `text` with each `\r\n` made `\n`, in place (a lone `\r` is kept).
+fn without_crlf(text: String) -> String {
+    let mut bytes = text.into_bytes();
+    let (mut read, mut write) = (0, 0);
+    while let Some(found) = memchr::memchr(b'\r', &bytes[read..]) {
+        let at = read + found;
+        bytes.copy_within(read..at, write);
+        write += at - read;
+        read = at + 1;
+        if bytes.get(read) != Some(&b'\n') {
+            bytes[write] = b'\r';
+            write += 1;
+        }
+    }
+    bytes.copy_within(read.., write);
+    write += bytes.len() - read;
+    bytes.truncate(write);
+    // Removing ASCII bytes from UTF-8 leaves UTF-8: the lossy branch is
+    // never taken.
+    String::from_utf8(bytes)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
 }
 
 /// The files of a journal, for locations and for excerpts after loading.
@@ -247,16 +328,33 @@ pub struct SourceMap {
     /// The SHA-256 digest of the journal file's bytes as read, when asked
     /// for ([`stream_from`]).
     digest: Option<Vec<u8>>,
+    /// Per file: where each segment the reader read starts, as (line, byte
+    /// offset in the file), in order; empty when the file was not read in
+    /// segments. A line is then read back by indexing only its segment.
+    segment_starts: Vec<Vec<(u32, u64)>>,
 }
 
 /// How a file's lines are found after loading.
 #[derive(Debug)]
 enum FileText {
-    /// The text itself (an in-memory journal), normalised.
-    Held(Segment),
-    /// The byte offset of every [`LINE_INDEX_STRIDE`]th line (line 1, line
-    /// 1 + stride...) of a file on disk.
-    OnDisk(Vec<u64>),
+    /// The text itself (an in-memory journal), normalised: the segment
+    /// it was scanned as.
+    Held(Arc<Segment>),
+    /// A file on disk, in parts: one per segment read (or one for the
+    /// whole file), each indexed the first time a line of it is asked for.
+    OnDisk(Vec<FilePart>),
+}
+
+/// Lines of a file on disk from `line`, which starts at byte `offset`, to
+/// byte `end` (the next part's offset; the file's end when `None`).
+#[derive(Debug)]
+struct FilePart {
+    line: u32,
+    offset: u64,
+    end: Option<u64>,
+    /// The byte offset of every [`LINE_INDEX_STRIDE`]th line of the part
+    /// (`line`, `line` + stride...), made on first use.
+    index: OnceLock<Vec<u64>>,
 }
 
 /// How many lines apart the read-back index of a file keeps offsets: a
@@ -265,14 +363,15 @@ enum FileText {
 const LINE_INDEX_STRIDE: u32 = 256;
 
 impl SourceMap {
-    fn add(&mut self, path: PathBuf, text: Option<String>) -> u32 {
+    fn add(&mut self, path: PathBuf, text: Option<Arc<Segment>>) -> u32 {
         let index = u32::try_from(self.paths.len()).unwrap_or(u32::MAX);
         self.paths.push(path);
         let cell = OnceLock::new();
         if let Some(text) = text {
-            let _ = cell.set(FileText::Held(Segment::new(1, text)));
+            let _ = cell.set(FileText::Held(text));
         }
         self.texts.push(cell);
+        self.segment_starts.push(Vec::new());
         index
     }
 
@@ -315,12 +414,34 @@ impl SourceMap {
         }
     }
 
-    /// How to find the lines of a file (indexed on first use).
+    /// How to find the lines of a file (its parts indexed on first use).
     fn file(&self, file: u32) -> Option<&FileText> {
         let cell = self.texts.get(file as usize)?;
         Some(cell.get_or_init(|| {
-            FileText::OnDisk(line_index(&self.paths[file as usize]).unwrap_or_default())
+            let starts = match self.segment_starts.get(file as usize) {
+                Some(starts) if starts.first() == Some(&(1, 0)) => starts.as_slice(),
+                _ => &[(1, 0)],
+            };
+            let parts = starts
+                .iter()
+                .enumerate()
+                .map(|(i, &(line, offset))| FilePart {
+                    line,
+                    offset,
+                    end: starts.get(i + 1).map(|&(_, next)| next),
+                    index: OnceLock::new(),
+                })
+                .collect();
+            FileText::OnDisk(parts)
         }))
+    }
+
+    /// Notes that a segment of `file` starting at `line` starts at byte
+    /// `offset` of the file.
+    fn note_segment_start(&mut self, file: u32, line: u32, offset: u64) {
+        if let Some(starts) = self.segment_starts.get_mut(file as usize) {
+            starts.push((line, offset));
+        }
     }
 
     /// The text of a line, normalised as the journal was read (no BOM, no
@@ -328,8 +449,16 @@ impl SourceMap {
     pub fn line_text(&self, pos: SourcePos) -> String {
         match self.file(pos.file) {
             Some(FileText::Held(segment)) => segment.line(pos.line).to_string(),
-            Some(FileText::OnDisk(index)) => {
-                read_line(&self.paths[pos.file as usize], index, pos.line).unwrap_or_default()
+            Some(FileText::OnDisk(parts)) => {
+                let path = &self.paths[pos.file as usize];
+                let after = parts.partition_point(|part| part.line <= pos.line);
+                let Some(part) = after.checked_sub(1).and_then(|i| parts.get(i)) else {
+                    return String::new();
+                };
+                let index = part
+                    .index
+                    .get_or_init(|| line_index(path, part.offset, part.end).unwrap_or_default());
+                read_line(path, index, part.line, pos.line).unwrap_or_default()
             }
             None => String::new(),
         }
@@ -348,12 +477,16 @@ impl SourceMap {
     }
 }
 
-/// The byte offsets of lines 1, 1 + [`LINE_INDEX_STRIDE`], ... of a file.
-fn line_index(path: &Path) -> std::io::Result<Vec<u64>> {
+/// The byte offsets of the lines 0, [`LINE_INDEX_STRIDE`], ... after byte
+/// `start` of a file, up to byte `end` (the file's end when `None`).
+fn line_index(path: &Path, start: u64, end: Option<u64>) -> std::io::Result<Vec<u64>> {
+    use std::io::Seek as _;
     let mut file = open_regular(path)?;
-    let mut offsets = vec![0];
+    file.seek(std::io::SeekFrom::Start(start))?;
+    let mut file = file.take(end.map_or(u64::MAX, |end| end.saturating_sub(start)));
+    let mut offsets = vec![start];
     let mut buffer = vec![0u8; 1 << 20];
-    let (mut offset, mut line) = (0u64, 1u32);
+    let (mut offset, mut line) = (start, 1u32);
     loop {
         let read = file.read(&mut buffer)?;
         if read == 0 {
@@ -369,10 +502,11 @@ fn line_index(path: &Path) -> std::io::Result<Vec<u64>> {
     }
 }
 
-/// Line `line` of a file, found from its [`line_index`].
-fn read_line(path: &Path, index: &[u64], line: u32) -> std::io::Result<String> {
+/// Line `line` of a file, found from the [`line_index`] of the part of it
+/// that starts at line `first_line`.
+fn read_line(path: &Path, index: &[u64], first_line: u32, line: u32) -> std::io::Result<String> {
     use std::io::{BufRead as _, Seek as _};
-    let Some(slot) = line.checked_sub(1) else {
+    let Some(slot) = line.checked_sub(first_line) else {
         return Ok(String::new());
     };
     let Some(&start) = index.get((slot / LINE_INDEX_STRIDE) as usize) else {
@@ -567,7 +701,8 @@ pub(crate) fn stream_continued(
         next_line: first_line,
         block_comment_end: None,
     };
-    reader.scan_segment(0, &mut state, normalise(text, false, true));
+    let segment = Arc::new(Segment::new(first_line, normalise(text, false, true)));
+    reader.scan_segment(0, &mut state, segment);
     reader.map.ended_plain = reader
         .in_initial_state(&state)
         .then(|| state.next_line.saturating_sub(1));
@@ -628,7 +763,12 @@ pub fn decode(
                     "a UTF-8 journal; convert Shift_JIS files with `iconv -f CP932 -t UTF-8`",
                 ),
             );
-            Err(String::from_utf8_lossy(&bytes[..line_start]).into_owned())
+            // The lines before the bad byte are valid UTF-8: kept without
+            // a copy (the lossy branch is never taken).
+            let mut valid = bytes;
+            valid.truncate(line_start);
+            Err(String::from_utf8(valid)
+                .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned()))
         }
     }
 }
@@ -676,6 +816,8 @@ struct Reader<'d, 's> {
     initial: ReadContext,
     /// The digest of the journal file's bytes, when asked for.
     digest: Option<sha2::Sha256>,
+    /// The buffers of segments dropped, to read the next ones into.
+    pool: Arc<BufferPool>,
 }
 
 /// What is carried from one segment of a file to the next.
@@ -863,6 +1005,7 @@ impl<'d, 's> Reader<'d, 's> {
             context,
             applies: Vec::new(),
             digest: None,
+            pool: Arc::default(),
         }
     }
 
@@ -974,14 +1117,14 @@ impl<'d, 's> Reader<'d, 's> {
 
     /// A whole file given as text (an in-memory journal).
     fn scan_text(&mut self, path: PathBuf, text: String) {
-        let text = normalise(text, true, true);
-        let file = self.map.add(path.clone(), Some(text.clone()));
+        let segment = Arc::new(Segment::new(1, normalise(text, true, true)));
+        let file = self.map.add(path.clone(), Some(Arc::clone(&segment)));
         self.stack.push((normalize(&absolute(&path)), path));
         let mut state = ScanState {
             next_line: 1,
             block_comment_end: None,
         };
-        self.scan_segment(file, &mut state, text);
+        self.scan_segment(file, &mut state, segment);
         self.stack.pop();
     }
 
@@ -1010,15 +1153,22 @@ impl<'d, 's> Reader<'d, 's> {
             block_comment_end: None,
         };
         let mut source = file;
-        let mut carry: Vec<u8> = Vec::new();
+        // The segment being read: what was left after the last cut, then
+        // what is read after it.
+        let mut carry: Vec<u8> = self.pool.take(SEGMENT_BYTES + ENTRY_CARRY_BYTES);
         let mut at_end = false;
         let mut first = true;
         let mut wanted = SEGMENT_BYTES;
         let mut file_bytes: u64 = 0;
+        // Where in the file the segment being read starts.
+        let mut segment_offset: u64 = 0;
         loop {
             while !at_end && carry.len() < wanted {
                 let missing = (wanted - carry.len()) as u64;
                 let before = carry.len();
+                // Room for all of it (and a final newline), so the buffer is
+                // never copied to grow while it is read into.
+                carry.reserve(wanted - before + 1);
                 match (&mut source).take(missing).read_to_end(&mut carry) {
                     Ok(0) => at_end = true,
                     Ok(read) => {
@@ -1095,8 +1245,20 @@ impl<'d, 's> Reader<'d, 's> {
                     }
                 }
             };
-            let rest = carry.split_off(cut);
-            let bytes = std::mem::replace(&mut carry, rest);
+            // The entry after the cut starts the next segment's buffer.
+            let rest = carry.len() - cut;
+            let next = if rest == 0 && at_end {
+                Vec::new()
+            } else {
+                let mut next = self.pool.take(SEGMENT_BYTES + rest.max(ENTRY_CARRY_BYTES));
+                next.extend_from_slice(&carry[cut..]);
+                next
+            };
+            carry.truncate(cut);
+            let bytes = std::mem::replace(&mut carry, next);
+            self.map
+                .note_segment_start(index, state.next_line, segment_offset);
+            segment_offset = segment_offset.saturating_add(cut as u64);
             let last = at_end && carry.is_empty();
             let mut decoding = Vec::new();
             let (text, stop) = match decode(&path, bytes, state.next_line, &mut decoding) {
@@ -1106,7 +1268,10 @@ impl<'d, 's> Reader<'d, 's> {
             self.diagnostics.extend(decoding);
             let text = normalise(text, first, last || stop);
             first = false;
-            self.scan_segment(index, &mut state, text);
+            let mut segment = Segment::new(state.next_line, text);
+            segment.pool = Some(Arc::clone(&self.pool));
+            let segment = Arc::new(segment);
+            self.scan_segment(index, &mut state, segment);
             if stop {
                 // Not read to its end: no digest stands for what was read.
                 self.digest = None;
@@ -1133,8 +1298,7 @@ impl<'d, 's> Reader<'d, 's> {
         self.context == self.initial && self.applies.is_empty() && state.block_comment_end.is_none()
     }
 
-    fn scan_segment(&mut self, file_index: u32, state: &mut ScanState, text: String) {
-        let segment = Arc::new(Segment::new(state.next_line, text));
+    fn scan_segment(&mut self, file_index: u32, state: &mut ScanState, segment: Arc<Segment>) {
         let text = &segment.text;
         let mut offset = 0usize;
         let mut line_number = state.next_line.saturating_sub(1);
@@ -1144,10 +1308,32 @@ impl<'d, 's> Reader<'d, 's> {
         let mut automated = BlockKind::Transaction;
         // Indented lines after a declaration belong to it and are skipped.
         let mut in_declaration = false;
-        let mut pending: Vec<Pending> = Vec::new();
-        // Line diagnostics waiting in `pending` (see [`defer`]).
-        let mut waiting = 0usize;
+        // The entries, in order (a transaction takes about 260 bytes), and
+        // what comes between them: includes and line diagnostics, each
+        // with the number of entries before it.
+        let mut pending = Pending {
+            entries: Vec::with_capacity(text.len() / 256 + 1),
+            between: Vec::new(),
+            waiting: 0,
+        };
         while offset < text.len() {
+            // The common case: posting lines only extend the block before
+            // them (and lines indented under a declaration only belong to
+            // it); one cheap pass finds where they end.
+            if (block.is_some() || in_declaration) && state.block_comment_end.is_none() {
+                let (after, lines) = indented_run(text.as_bytes(), offset);
+                if lines > 0 {
+                    line_number = line_number.saturating_add(lines);
+                    if let Some(b) = block.as_mut() {
+                        b.bytes.end = after;
+                        b.last_line = line_number;
+                    }
+                    offset = after;
+                    if offset >= text.len() {
+                        break;
+                    }
+                }
+            }
             line_number = line_number.saturating_add(1);
             let end = memchr::memchr(b'\n', &text.as_bytes()[offset..])
                 .map(|i| offset + i)
@@ -1160,9 +1346,9 @@ impl<'d, 's> Reader<'d, 's> {
             };
             if line.len() > LINE_LENGTH_MAX_BYTES {
                 if let Some(b) = block.take() {
-                    pending.push(Pending::Entry(block_entry(b, automated)));
+                    pending.entries.push(block_entry(b, automated));
                 }
-                defer(&mut pending, &mut waiting, self.diagnostics, Pending::Diagnostic(
+                pending.defer(self.diagnostics, Between::Diagnostic(
                     Diagnostic::new(
                         Code::LimitExceeded,
                         format!("line is {} bytes long; fundledger reads lines of at most {LINE_LENGTH_MAX_BYTES} bytes", line.len()),
@@ -1189,7 +1375,7 @@ impl<'d, 's> Reader<'d, 's> {
                         b.bytes.end = next_offset;
                         b.last_line = line_number;
                     } else if !in_declaration {
-                        defer(&mut pending, &mut waiting, self.diagnostics, Pending::Diagnostic(
+                        pending.defer(self.diagnostics, Between::Diagnostic(
                             Diagnostic::new(Code::Unparsable, "indented line outside a transaction")
                                 .found("a line starting with a space that follows no transaction header")
                                 .expected("a transaction header (a date) before posting lines, or no indentation"),
@@ -1199,7 +1385,7 @@ impl<'d, 's> Reader<'d, 's> {
                 }
                 other => {
                     if let Some(b) = block.take() {
-                        pending.push(Pending::Entry(block_entry(b, automated)));
+                        pending.entries.push(block_entry(b, automated));
                     }
                     match other {
                         LineKind::Blank | LineKind::Comment | LineKind::Indented => {}
@@ -1225,36 +1411,36 @@ impl<'d, 's> Reader<'d, 's> {
                                 context: self.shared_context.clone(),
                             });
                         }
-                        LineKind::Price => pending.push(Pending::Entry(Entry::Price { pos, bytes: offset..end, context: self.shared_context.clone() })),
+                        LineKind::Price => pending.entries.push(Entry::Price { pos, bytes: offset..end, context: self.shared_context.clone() }),
                         LineKind::Context(word, rest) => {
                             if let Err(expected) = self.read_context_directive(word, rest) {
-                                pending.push(Pending::Diagnostic(
+                                pending.between.push((pending.entries.len(), Between::Diagnostic(
                                     Diagnostic::new(Code::UnsupportedDirective, format!("fundledger cannot read this `{word}` directive"))
                                         .expected(expected),
                                     pos,
-                                ));
+                                )));
                             }
                         }
-                        LineKind::Include(target) => pending.push(Pending::Include(pos, target.to_string())),
+                        LineKind::Include(target) => pending.between.push((pending.entries.len(), Between::Include(pos, target.to_string()))),
                         LineKind::Account(name) => {
                             in_declaration = true;
                             if name.is_empty() {
-                                defer(&mut pending, &mut waiting, self.diagnostics, Pending::Diagnostic(
+                                pending.defer(self.diagnostics, Between::Diagnostic(
                                     Diagnostic::new(Code::Unparsable, "account directive without an account name").expected("`account NAME`"),
                                     pos,
                                 ));
                             } else {
-                                pending.push(Pending::Entry(Entry::Account {
+                                pending.entries.push(Entry::Account {
                                     name: name.to_string(),
-                                }));
+                                });
                             }
                         }
                         LineKind::Commodity(argument) => {
                             in_declaration = true;
                             self.note_commodity_format(argument);
                             match parse_commodity_directive(argument) {
-                                Some((symbol, precision)) => pending.push(Pending::Entry(Entry::Commodity { symbol, precision })),
-                                None => defer(&mut pending, &mut waiting, self.diagnostics, Pending::Diagnostic(
+                                Some((symbol, precision)) => pending.entries.push(Entry::Commodity { symbol, precision }),
+                                None => pending.defer(self.diagnostics, Between::Diagnostic(
                                     Diagnostic::new(Code::Unparsable, "commodity directive without a commodity")
                                         .expected("`commodity SYMBOL` or `commodity 1000.00 SYMBOL`"),
                                     pos,
@@ -1267,13 +1453,13 @@ impl<'d, 's> Reader<'d, 's> {
                         }
                         LineKind::Unsupported(word) => {
                             in_declaration = true;
-                            defer(&mut pending, &mut waiting, self.diagnostics, Pending::Diagnostic(
+                            pending.defer(self.diagnostics, Between::Diagnostic(
                                 Diagnostic::new(Code::UnsupportedDirective, format!("fundledger does not support the `{word}` directive"))
                                     .expected("transactions, `P` prices, `include`, `account`, `commodity`, `payee`, `tag` and comments; rewrite the entries it produces as plain transactions"),
                                 pos,
                             ));
                         }
-                        LineKind::Unknown => defer(&mut pending, &mut waiting, self.diagnostics, Pending::Diagnostic(
+                        LineKind::Unknown => pending.defer(self.diagnostics, Between::Diagnostic(
                             Diagnostic::new(Code::Unparsable, "line is not a transaction, price, directive or comment")
                                 .expected("a transaction header starting with a date (2000-04-01), `P`, a directive, or a comment starting with `;`"),
                             pos,
@@ -1284,29 +1470,35 @@ impl<'d, 's> Reader<'d, 's> {
             offset = next_offset;
         }
         if let Some(b) = block.take() {
-            pending.push(Pending::Entry(block_entry(b, automated)));
+            pending.entries.push(block_entry(b, automated));
         }
         state.next_line = line_number.saturating_add(1);
         // Hand the entries on in order; an include is read where it stands.
-        let mut batch: Vec<Entry> = Vec::new();
-        for item in pending {
+        let Pending {
+            mut entries,
+            between,
+            ..
+        } = pending;
+        let mut handed_on = 0;
+        for (before, item) in between {
             match item {
-                Pending::Entry(entry) => batch.push(entry),
-                Pending::Diagnostic(d, pos) => {
+                Between::Diagnostic(d, pos) => {
                     let excerpt = vec![(pos.line, segment.line(pos.line).to_string())];
                     self.diagnostics
                         .push(d.at(self.map.location(pos)).with_excerpt(excerpt));
                 }
-                Pending::Include(pos, target) => {
-                    self.flush(&segment, &mut batch);
+                Between::Include(pos, target) => {
+                    let batch: Vec<Entry> = entries.drain(..before - handed_on).collect();
+                    handed_on = before;
+                    self.flush(&segment, batch);
                     self.include(&segment, pos, &target);
                 }
             }
         }
-        self.flush(&segment, &mut batch);
+        self.flush(&segment, entries);
     }
 
-    fn flush(&mut self, segment: &Arc<Segment>, batch: &mut Vec<Entry>) {
+    fn flush(&mut self, segment: &Arc<Segment>, batch: Vec<Entry>) {
         if batch.is_empty() {
             return;
         }
@@ -1314,7 +1506,7 @@ impl<'d, 's> Reader<'d, 's> {
             map: &self.map,
             segment,
         };
-        (self.sink)(&view, std::mem::take(batch));
+        (self.sink)(&view, batch);
     }
 
     fn include(&mut self, segment: &Segment, pos: SourcePos, target: &str) {
@@ -1416,24 +1608,59 @@ impl<'d, 's> Reader<'d, 's> {
     }
 }
 
-/// Queues `item` for after the segment. A line diagnostic waits only while
-/// fewer than [`crate::model::diagnostic::DIAGNOSTICS_MAX`] do; past that it is
-/// counted as left out at once, so a segment of bad lines holds bounded
-/// memory.
-fn defer(
-    pending: &mut Vec<Pending>,
-    waiting: &mut usize,
-    diagnostics: &mut Diagnostics,
-    item: Pending,
-) {
-    if let Pending::Diagnostic(d, _) = &item {
-        if *waiting >= crate::model::diagnostic::DIAGNOSTICS_MAX {
-            diagnostics.omit(d);
-            return;
+/// What a segment's scan hands on after it: the entries, and what comes
+/// between them.
+struct Pending {
+    entries: Vec<Entry>,
+    /// Includes and line diagnostics, each with the number of entries
+    /// before it.
+    between: Vec<(usize, Between)>,
+    /// Line diagnostics waiting in `between` (see [`Pending::defer`]).
+    waiting: usize,
+}
+
+impl Pending {
+    /// Queues `item` for after the segment. A line diagnostic waits only
+    /// while fewer than [`crate::model::diagnostic::DIAGNOSTICS_MAX`] do;
+    /// past that it is counted as left out at once, so a segment of bad
+    /// lines holds bounded memory.
+    fn defer(&mut self, diagnostics: &mut Diagnostics, item: Between) {
+        if let Between::Diagnostic(d, _) = &item {
+            if self.waiting >= crate::model::diagnostic::DIAGNOSTICS_MAX {
+                diagnostics.omit(d);
+                return;
+            }
+            self.waiting += 1;
         }
-        *waiting += 1;
+        self.between.push((self.entries.len(), item));
     }
-    pending.push(item);
+}
+
+/// From `offset`, a line start, the lines that only extend the block or
+/// declaration before them: indented (a space or a tab first) with a
+/// printable ASCII character after the indentation, and within
+/// [`LINE_LENGTH_MAX_BYTES`]. Returns where the first other line starts and
+/// how many lines were passed. Every line it passes, [`classify`] calls
+/// [`LineKind::Indented`]; the lines it stops at (blank, non-ASCII after the
+/// indentation, too long, not indented) are left to the line-by-line scan.
+fn indented_run(bytes: &[u8], mut offset: usize) -> (usize, u32) {
+    let mut lines = 0u32;
+    while let Some(b' ' | b'\t') = bytes.get(offset) {
+        let mut content = offset + 1;
+        while let Some(b' ' | b'\t') = bytes.get(content) {
+            content += 1;
+        }
+        if !bytes.get(content).is_some_and(u8::is_ascii_graphic) {
+            break;
+        }
+        let end = memchr::memchr(b'\n', &bytes[content..]).map_or(bytes.len(), |i| content + i);
+        if end - offset > LINE_LENGTH_MAX_BYTES {
+            break;
+        }
+        offset = (end + 1).min(bytes.len());
+        lines = lines.saturating_add(1);
+    }
+    (offset, lines)
 }
 
 /// A finished block as the entry it is.
@@ -1453,8 +1680,8 @@ fn block_entry(block: TransactionBlock, kind: BlockKind) -> Entry {
     }
 }
 
-enum Pending {
-    Entry(Entry),
+/// What comes between a segment's entries.
+enum Between {
     Include(SourcePos, String),
     Diagnostic(Diagnostic, SourcePos),
 }
@@ -1529,6 +1756,110 @@ mod tests {
     }
 
     #[test]
+    fn crlf_is_removed_in_place_and_a_lone_cr_kept() {
+        for (text, expected) in [
+            ("a\r\nb\r\n", "a\nb\n"),
+            ("a\rb\r\n\r", "a\rb\n\r"),
+            ("\r\r\n\r\n", "\r\n\n"),
+            ("é\r\n日本\r\n", "é\n日本\n"),
+            ("no cr\n", "no cr\n"),
+        ] {
+            assert_eq!(without_crlf(text.to_string()), expected, "{text:?}");
+            assert_eq!(without_crlf(text.to_string()), text.replace("\r\n", "\n"));
+        }
+    }
+
+    #[test]
+    fn the_indented_run_passes_only_lines_classify_calls_indented() {
+        let lines = [
+            "    Assets:Bank  10 JPY",
+            "\tExpenses:Food",
+            "  ; comment",
+            "    ",
+            "  \u{3000}",
+            "  \u{3000}Assets",
+            " \x0c x",
+            "",
+            "2000-01-01 x",
+            "; top comment",
+            "  \x7f",
+        ];
+        // Every sequence of three of them: the run stops at the first line
+        // that is not plainly indented, and passes only Indented lines.
+        for a in lines {
+            for b in lines {
+                for c in lines {
+                    let text = format!("{a}\n{b}\n{c}\n");
+                    let (after, passed) = indented_run(text.as_bytes(), 0);
+                    let kinds: Vec<bool> = [a, b, c]
+                        .iter()
+                        .map(|l| classify(l) == LineKind::Indented)
+                        .collect();
+                    assert!(kinds[..passed as usize].iter().all(|&k| k), "{text:?}");
+                    let starts = [0, a.len() + 1, a.len() + b.len() + 2, text.len()];
+                    assert_eq!(after, starts[passed as usize], "{text:?}");
+                }
+            }
+        }
+        let long = format!("  {}\n  B\n", "x".repeat(LINE_LENGTH_MAX_BYTES));
+        assert_eq!(indented_run(long.as_bytes(), 0), (0, 0));
+        assert_eq!(indented_run(b"  A\n  B", 0), (7, 2));
+    }
+
+    #[test]
+    fn a_dropped_segment_gives_its_buffer_back() {
+        let pool = Arc::new(BufferPool::default());
+        let buffer = pool.take(100);
+        let address = buffer.as_ptr();
+        let mut segment = Segment::new(1, String::from_utf8(buffer).unwrap());
+        segment.text.push_str("2000-01-01 x\n");
+        segment.pool = Some(Arc::clone(&pool));
+        drop(segment);
+        let again = pool.take(10);
+        assert!(again.is_empty());
+        assert_eq!(again.as_ptr(), address, "the buffer is used again");
+        // A buffer grown past twice a segment is not kept.
+        pool.give(Vec::with_capacity(3 * SEGMENT_BYTES));
+        assert!(pool.free.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn entries_before_an_include_are_handed_on_before_its_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("inner.ledger"),
+            "2000-01-02 inner\n  A  1 X\n  B\n",
+        )
+        .unwrap();
+        let main = dir.path().join("main.ledger");
+        std::fs::write(
+            &main,
+            "2000-01-01 first\n  A  1 X\n  B\nnonsense\ninclude inner.ledger\n2000-01-03 last\n  A  1 X\n  B\n",
+        )
+        .unwrap();
+        let mut diagnostics = Diagnostics::default();
+        let mut order = Vec::new();
+        let mut sink = |view: &View<'_>, batch: Vec<Entry>| {
+            for e in &batch {
+                if let Entry::Transaction(b) = e {
+                    order.push(view.block_text(b).lines().next().unwrap().to_string());
+                }
+            }
+        };
+        stream(&main, dir.path(), None, &mut diagnostics, &mut sink).unwrap();
+        assert_eq!(
+            order,
+            ["2000-01-01 first", "2000-01-02 inner", "2000-01-03 last"]
+        );
+        let lines: Vec<u32> = diagnostics
+            .sorted()
+            .iter()
+            .map(|d| d.location.as_ref().unwrap().line)
+            .collect();
+        assert_eq!(lines, [4]);
+    }
+
+    #[test]
     fn cuts_segments_at_entry_starts() {
         assert_eq!(
             entry_cut(b"2000-01-01 x\n  A  1 X\n  B\n2000-01-02 y\n  A"),
@@ -1593,6 +1924,50 @@ mod tests {
         assert!(diagnostics.as_slice().is_empty());
         assert_eq!(blocks, count);
         assert!(segments.len() > 1, "one segment only");
+    }
+
+    #[test]
+    fn lines_are_read_back_from_the_segment_they_are_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.ledger");
+        let mut lines = vec!["; first line".to_string()];
+        let count = 2 * SEGMENT_BYTES / 70 + 3000;
+        for i in 0..count {
+            lines.push(format!("2000-01-01 * Payee {i}"));
+            lines.push(format!("    Expenses:Food  {i} JPY"));
+            lines.push("    Assets:Bank".to_string());
+            lines.push(String::new());
+        }
+        // A byte-order mark and CRLF line ends: neither is in a line read back.
+        let text = format!("\u{feff}{}\r\n", lines.join("\r\n"));
+        std::fs::write(&path, &text).unwrap();
+        let mut diagnostics = Diagnostics::default();
+        let mut segments = std::collections::HashSet::new();
+        let mut sink = |view: &View<'_>, _: Vec<Entry>| {
+            segments.insert(view.segment.first_line);
+        };
+        let map = stream(&path, dir.path(), None, &mut diagnostics, &mut sink).unwrap();
+        assert!(segments.len() > 2, "{segments:?}");
+        let mut wanted: Vec<u32> = vec![1, 2, 3, lines.len() as u32];
+        for &first in &segments {
+            wanted.extend([first.saturating_sub(1), first, first + 1, first + 300]);
+        }
+        for line in wanted.into_iter().filter(|&line| line > 0) {
+            let expected = lines.get(line as usize - 1).cloned().unwrap_or_default();
+            assert_eq!(
+                map.line_text(SourcePos { file: 0, line }),
+                expected,
+                "line {line}"
+            );
+        }
+        assert_eq!(
+            map.line_text(SourcePos {
+                file: 0,
+                line: lines.len() as u32 + 5
+            }),
+            ""
+        );
+        assert_eq!(map.line_text(SourcePos { file: 0, line: 0 }), "");
     }
 
     #[test]

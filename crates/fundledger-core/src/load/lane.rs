@@ -229,7 +229,7 @@ impl<'s> Context<'s> {
             accounts,
         } = scratch;
         if common.postings.len() > POSTINGS_PER_TRANSACTION_MAX
-            || name_problem("payee", common.payee).is_some()
+            || (!common.header_printable_ascii && name_problem("payee", common.payee).is_some())
             || has_fund_tag(common.header_tags())
         {
             return false;

@@ -38,6 +38,8 @@ pub struct Common<'a> {
     pub code: Option<&'a str>,
     /// The payee, trimmed ("" when none).
     pub payee: &'a str,
+    /// True when the header line is printable ASCII only (so is the payee).
+    pub header_printable_ascii: bool,
     /// The value of the first header `fund:` tag.
     pub fund: Option<&'a str>,
     /// How many of [`Common::tags`] are the header's (they come first).
@@ -248,9 +250,11 @@ fn parse_header<'a>(header: &'a str, common: &mut Common<'a>) -> Option<()> {
     let bytes = header.as_bytes();
     // A control character in a header is refused before ledger-parser
     // (`parse::ledger_parser_accepts_shape`): not ours either.
-    if !bytes.iter().all(|b| (b' '..=b'~').contains(b)) && header.chars().any(|c| c.is_control()) {
+    let printable_ascii = bytes.iter().all(|b| (b' '..=b'~').contains(b));
+    if !printable_ascii && header.chars().any(|c| c.is_control()) {
         return None;
     }
+    common.header_printable_ascii = printable_ascii;
     if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
         return None;
     }

@@ -1136,7 +1136,7 @@ mod tests {
     /// of an undeclared, unpriced commodity is reported once, where it is
     /// first, whichever chunk it is in.
     #[test]
-    fn findings_of_chunks_are_joined_in_journal_order() {
+    fn findings_across_chunks_are_reported_once_at_first_use() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("fundledger.toml"),

@@ -18,14 +18,18 @@
 //! `load::tests::the_common_lane_lays_out_what_the_general_path_does` holds
 //! it to that on ledgers of every shape.
 
-use crate::load::{name_problem, store_tags, Context, NameTables, Run};
+// The fast path reads no comment text, so a second `fund:` tag is all
+// `fund_tag_problem` could find in a block the lane takes.
+use crate::load::{
+    has_second_fund_tag, name_problem, store_tags, within_precision, Context, NameTables, Run,
+};
+use crate::model::journal::fund_sums;
 use crate::model::journal::{
     AccountId, CommodityId, FundId, Origin, Posting, PostingExtra, PostingKind, TransactionExtra,
     NO_EXTRA,
 };
 use crate::model::money::{self, Decimal};
 use crate::read::fastpath::{self, Common};
-use crate::read::raw::RawTag;
 use crate::read::source::{TransactionBlock, POSTINGS_PER_TRANSACTION_MAX};
 
 /// What the lane knows of each interned name: whether a posting may name
@@ -164,18 +168,6 @@ impl Residual {
     }
 }
 
-/// True when a second `fund:` tag is among `tags` (the fast path takes
-/// the first as the fund and reads no comment text, so this is all
-/// [`super::fund_tag_problem`] would find).
-fn has_fund_tag(tags: &[RawTag<'_>]) -> bool {
-    tags.iter().any(|t| t.name == "fund")
-}
-
-/// True when `decimals` fits what the commodity allows (or it allows any).
-fn within(allowed: Option<u32>, quantity: Decimal) -> bool {
-    allowed.is_none_or(|allowed| money::significant_decimals(quantity) <= allowed)
-}
-
 impl<'s> Context<'s> {
     /// Lays `block` out into `run` when it is of the common shape and
     /// passes every check; otherwise answers false, `run` unchanged.
@@ -230,7 +222,7 @@ impl<'s> Context<'s> {
         } = scratch;
         if common.postings.len() > POSTINGS_PER_TRANSACTION_MAX
             || (!common.header_printable_ascii && name_problem("payee", common.payee).is_some())
-            || has_fund_tag(common.header_tags())
+            || has_second_fund_tag(common.header_tags())
         {
             return false;
         }
@@ -244,7 +236,7 @@ impl<'s> Context<'s> {
         for p in &common.postings {
             if p.kind != PostingKind::Real
                 || p.cost.is_some()
-                || has_fund_tag(common.posting_tags(p))
+                || has_second_fund_tag(common.posting_tags(p))
             {
                 return false;
             }
@@ -283,7 +275,7 @@ impl<'s> Context<'s> {
                             commodity
                         }
                     };
-                    if !within(verdicts.allowed_decimals[commodity.index()], quantity)
+                    if !within_precision(verdicts.allowed_decimals[commodity.index()], quantity)
                         || !residual.add(commodity, quantity)
                     {
                         return false;
@@ -313,7 +305,7 @@ impl<'s> Context<'s> {
             (None, None, _) => {}
             (Some(index), Some((commodity, residual)), None) => {
                 let quantity = money::negate(residual);
-                if !within(verdicts.allowed_decimals[commodity.index()], quantity) {
+                if !within_precision(verdicts.allowed_decimals[commodity.index()], quantity) {
                     return false;
                 }
                 let posting = &mut run.postings[index];
@@ -325,23 +317,12 @@ impl<'s> Context<'s> {
         // Each fund must balance on its own: interfund postings are the
         // general path's to make.
         let postings = &run.postings[run.postings.len() - common.postings.len()..];
-        if postings.iter().any(|p| p.fund != postings[0].fund) {
-            by_fund.clear();
-            for p in postings {
-                match by_fund
-                    .iter_mut()
-                    .find(|(f, c, _)| *f == p.fund && *c == p.commodity)
-                {
-                    Some((_, _, sum)) => match money::checked_add(*sum, p.quantity) {
-                        Ok(total) => *sum = total,
-                        Err(_) => return false,
-                    },
-                    None => by_fund.push((p.fund, p.commodity, p.quantity)),
-                }
-            }
-            if by_fund.iter().any(|(_, _, sum)| !sum.is_zero()) {
-                return false;
-            }
+        let several_funds = postings.iter().any(|p| p.fund != postings[0].fund);
+        if several_funds
+            && (fund_sums(by_fund, postings).is_err()
+                || by_fund.iter().any(|(_, _, sum)| !sum.is_zero()))
+        {
+            return false;
         }
         true
     }

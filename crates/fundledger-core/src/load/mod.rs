@@ -36,6 +36,7 @@ use rayon::prelude::*;
 
 use crate::load::progress::Step as Progress;
 use crate::model::diagnostic::{Code, Diagnostic, Diagnostics};
+use crate::model::journal::index_u32;
 use crate::model::journal::{
     AccountId, Assertion, BalanceCheck, CommodityId, Cost, CostKind, FundId, InvariantViolation,
     Journal, Names, Origin, Posting, PostingExtra, PostingKind, Price, Status, TagStore,
@@ -1040,22 +1041,23 @@ impl<'s> Context<'s> {
         let Some(&allowed) = self.precisions.get(symbol) else {
             return;
         };
+        if within_precision(Some(allowed), quantity) {
+            return;
+        }
         let decimals = money::significant_decimals(quantity);
-        if decimals > allowed {
-            let d = self
-                .posting_diagnostic(
-                    block,
-                    line,
-                    Code::TooPrecise,
-                    format!(
+        let d = self
+            .posting_diagnostic(
+                block,
+                line,
+                Code::TooPrecise,
+                format!(
                     "{quantity} {symbol} has {decimals} decimal places; {symbol} allows {allowed}"
                 ),
-                )
-                .pointing_at(&quantity.to_string());
-            problems.push(d.expected(format!(
+            )
+            .pointing_at(&quantity.to_string());
+        problems.push(d.expected(format!(
                 "an amount in whole multiples of {symbol}'s smallest unit ({allowed} decimal places); fundledger never rounds it for you"
             )));
-        }
     }
 
     /// Fills the elided amount, checks the sum is zero per commodity, adds
@@ -1464,7 +1466,7 @@ impl<'s> Context<'s> {
         let Some(&allowed) = self.precisions.get(symbol) else {
             return Ok(());
         };
-        if money::significant_decimals(quantity) <= allowed {
+        if within_precision(Some(allowed), quantity) {
             return Ok(());
         }
         let (code, expected) = if has_cost {
@@ -1940,10 +1942,6 @@ impl Snapshot {
     }
 }
 
-fn index_u32(index: usize) -> u32 {
-    u32::try_from(index).unwrap_or(u32::MAX)
-}
-
 /// Keeps tags in `store`; answers their range.
 fn store_tags(store: &mut TagStore, tags: &[RawTag<'_>]) -> Range<u32> {
     store.push_all(tags.iter().map(|t| (t.name.as_ref(), t.value.as_ref())))
@@ -2353,7 +2351,7 @@ fn fund_tag_problem(
     tags: &[crate::read::raw::RawTag<'_>],
     comment: Option<&str>,
 ) -> Option<&'static str> {
-    if tags.iter().any(|t| t.name == "fund") {
+    if has_second_fund_tag(tags) {
         return Some("more than one `fund:` tag");
     }
     let empty = comment
@@ -2361,6 +2359,19 @@ fn fund_tag_problem(
         .lines()
         .any(|line| line.trim().trim_start_matches(';').trim() == "fund:");
     empty.then_some("a `fund:` tag without a fund")
+}
+
+/// True when a `fund:` tag is among `tags`: the readers take the first as
+/// the fund and leave the others there, so this is a second one.
+fn has_second_fund_tag(tags: &[crate::read::raw::RawTag<'_>]) -> bool {
+    tags.iter().any(|t| t.name == "fund")
+}
+
+/// True when `quantity` has no more decimal places than `allowed` (or
+/// the commodity's precision is not declared): the one precision rule of
+/// written and inferred amounts, on either path.
+fn within_precision(allowed: Option<u32>, quantity: Decimal) -> bool {
+    allowed.is_none_or(|allowed| money::significant_decimals(quantity) <= allowed)
 }
 
 /// The most `:`-separated levels an account name may have.
@@ -2473,11 +2484,12 @@ mod tests {
             (0..count as u32).map(name).collect()
         };
         format!(
-            "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
             journal.transactions(),
             journal.all_postings(),
             journal.posting_extras,
             journal.transaction_extras,
+            journal.tags,
             names(journal.accounts.len(), &|i| journal.accounts.name(i).into()),
             names(journal.funds.len(), &|i| journal.funds.name(i).into()),
             names(journal.commodities.len(), &|i| journal

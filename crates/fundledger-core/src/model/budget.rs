@@ -659,8 +659,8 @@ pub fn report(
     valued: &crate::reports::valued::Valued<'_>,
     request: &Request<'_>,
 ) -> Result<Statement, ReportError> {
+    // `Valued::priced` verified the journal's invariants.
     let journal = valued.journal;
-    journal.verify_invariants()?;
     let settings = journal.settings();
     let language = request.language;
     let (Some(first), Some(last)) = (request.periods.first(), request.periods.last()) else {

@@ -224,7 +224,8 @@ impl TagStore {
     }
 }
 
-fn index_u32(index: usize) -> u32 {
+/// An index as a `u32` (the journal's indices), saturating.
+pub(crate) fn index_u32(index: usize) -> u32 {
     u32::try_from(index).unwrap_or(u32::MAX)
 }
 
@@ -726,33 +727,34 @@ pub(crate) struct BalanceCheck {
     sums: Vec<(FundId, CommodityId, Decimal)>,
 }
 
+/// The real postings' sum per fund and commodity, into `sums` (emptied
+/// first, so one vector serves transaction after transaction).
+pub(crate) fn fund_sums(
+    sums: &mut Vec<(FundId, CommodityId, Decimal)>,
+    postings: &[Posting],
+) -> Result<(), Overflow> {
+    sums.clear();
+    for posting in postings.iter().filter(|p| p.kind == PostingKind::Real) {
+        match sums
+            .iter_mut()
+            .find(|(f, c, _)| *f == posting.fund && *c == posting.commodity)
+        {
+            Some((_, _, sum)) => *sum = money::checked_add(*sum, posting.quantity)?,
+            None => sums.push((posting.fund, posting.commodity, posting.quantity)),
+        }
+    }
+    Ok(())
+}
+
 impl BalanceCheck {
-    /// Adds a transaction's postings to the total and answers the first
-    /// fund in which its real postings do not sum to zero in some
-    /// commodity (`None` when it balances).
+    /// Answers the first fund in which a transaction's real postings do
+    /// not sum to zero in some commodity (`None` when it balances), and
+    /// adds what they leave over to the journal's total.
     pub(crate) fn transaction(
         &mut self,
         postings: &[Posting],
     ) -> Result<Option<FundId>, InvariantViolation> {
-        self.sums.clear();
-        for posting in postings {
-            if posting.kind != PostingKind::Real {
-                continue;
-            }
-            match self
-                .sums
-                .iter_mut()
-                .find(|(f, c, _)| *f == posting.fund && *c == posting.commodity)
-            {
-                Some((_, _, sum)) => {
-                    *sum = money::checked_add(*sum, posting.quantity)
-                        .map_err(|_| summing_overflow())?
-                }
-                None => self
-                    .sums
-                    .push((posting.fund, posting.commodity, posting.quantity)),
-            }
-        }
+        fund_sums(&mut self.sums, postings).map_err(|_| summing_overflow())?;
         // The journal's total moves by what the transaction leaves over:
         // nothing, when it balances in every fund.
         let mut unbalanced = None;

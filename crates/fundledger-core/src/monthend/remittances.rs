@@ -214,9 +214,7 @@ pub fn render_text(
         "{:<10}  {:>12}  {:>16}  {:<12}  {:<22}  {:<14}  {}\n",
         "Date", base, "Currency", "Carrier", "Destination", "Fund", "Purpose"
     ));
-    let mut total = Decimal::ZERO;
     for r in rows {
-        total = money::checked_add(total, r.base_amount).unwrap_or(total);
         out.push_str(&format!(
             "{:<10}  {:>12}  {:>16}  {:<12}  {:<22}  {:<14}  {}  ({})\n",
             r.date,
@@ -229,9 +227,13 @@ pub fn render_text(
             r.location
         ));
     }
+    // Every row counts in the total the board signs, or no total is shown.
+    let total = match money::checked_sum(rows.iter().map(|r| r.base_amount)) {
+        Ok(total) => money::format_plain(total, 0),
+        Err(_) => "(too large to add up)".to_string(),
+    };
     out.push_str(&format!(
-        "Total {:>18} {base} in {} remittance(s)\nSigned (board member): ____________________\n",
-        money::format_plain(total, 0),
+        "Total {total:>18} {base} in {} remittance(s)\nSigned (board member): ____________________\n",
         rows.len()
     ));
     out
@@ -250,15 +252,18 @@ pub fn problems(journal: &Journal) -> Vec<Diagnostic> {
         if rows.peek().is_none() {
             return;
         }
-        let total = money::checked_sum(rows.map(|(_, weight, _)| weight)).unwrap_or(Decimal::MAX);
-        if total > threshold {
+        // A sum too large to add up is over any threshold.
+        let total = money::checked_sum(rows.map(|(_, weight, _)| weight)).ok();
+        if total.is_none_or(|total| total > threshold) {
             out.push(
                 Diagnostic::new(
                     Code::LargeRemittance,
                     format!(
                         "{} sends {} abroad in one transaction, over the threshold of {}",
                         t.date,
-                        money::format_plain(total, 0),
+                        total.map_or("an amount too large to add up".to_string(), |total| {
+                            money::format_plain(total, 0)
+                        }),
                         money::format_plain(threshold, 0)
                     ),
                 )

@@ -445,7 +445,8 @@ impl SourceMap {
     }
 
     /// The text of a line, normalised as the journal was read (no BOM, no
-    /// `\r` before the newline); "" when there is no such line.
+    /// `\r` before the newline); "" when there is no such line, and a
+    /// parenthesised note when the file can no longer be read.
     pub fn line_text(&self, pos: SourcePos) -> String {
         match self.file(pos.file) {
             Some(FileText::Held(segment)) => segment.line(pos.line).to_string(),
@@ -455,10 +456,18 @@ impl SourceMap {
                 let Some(part) = after.checked_sub(1).and_then(|i| parts.get(i)) else {
                     return String::new();
                 };
-                let index = part
-                    .index
-                    .get_or_init(|| line_index(path, part.offset, part.end).unwrap_or_default());
-                read_line(path, index, part.line, pos.line).unwrap_or_default()
+                // The file was read once already: a failure now (removed,
+                // unreadable) is said in the excerpt, and not kept, so a
+                // later excerpt tries again.
+                let unreadable = |error: std::io::Error| format!("(line not readable: {error})");
+                let index = match part.index.get() {
+                    Some(index) => index,
+                    None => match line_index(path, part.offset, part.end) {
+                        Ok(index) => part.index.get_or_init(|| index),
+                        Err(error) => return unreadable(error),
+                    },
+                };
+                read_line(path, index, part.line, pos.line).unwrap_or_else(unreadable)
             }
             None => String::new(),
         }

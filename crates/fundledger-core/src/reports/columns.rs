@@ -53,7 +53,10 @@ pub fn statement_columns(
         return Err(ReportError::Request("no period to show".into()));
     };
     let pick = |begin, end| -> Result<Statement, ReportError> {
-        let set = super::financial::statements(valued, standard, begin, end)?;
+        // The statements of the column, tied with each other; the notes
+        // and the year before, which `financial::statements` adds, are
+        // not shown in columns.
+        let set = super::financial::Built::new(valued, standard, begin, end)?.set;
         Ok(match report {
             Report::Functional => set.functional,
             _ => set.activities,
@@ -200,8 +203,10 @@ fn merge(
         stock: Option<Stock>,
         amounts: bool,
     }
-    let mut rows: Vec<Merged> = keyed(&whole)
-        .into_iter()
+    let whole_keyed = keyed(&whole);
+    let mut rows: Vec<Merged> = whole_keyed
+        .iter()
+        .cloned()
         .map(|(key, row, total, stock)| Merged {
             key,
             label: row.label.clone(),
@@ -240,7 +245,7 @@ fn merge(
             .filter_map(|(k, _, t, _)| t.map(|t| (k.clone(), t)))
             .collect::<BTreeMap<Key, Decimal>>()
     };
-    let whole_totals = totals(&keyed(&whole));
+    let whole_totals = totals(&whole_keyed);
     let part_totals: Vec<BTreeMap<Key, Decimal>> = part_rows.iter().map(|p| totals(p)).collect();
 
     let language = whole.language;

@@ -52,22 +52,32 @@ pub fn statement_columns(
     let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
         return Err(ReportError::Request("no period to show".into()));
     };
-    let pick = |begin, end| -> Result<Statement, ReportError> {
+    use super::engine::Classified;
+    use super::financial::{column_support, Built};
+    let whole = Classified::new(valued, first.0, last.1)?;
+    let parts = periods
+        .iter()
+        .map(|&(b, e)| Classified::new(valued, b, e))
+        .collect::<Result<Vec<_>, _>>()?;
+    // The SoFA shares out support costs by the whole range's direct costs
+    // in every column, so that its activities add up across the periods.
+    let support = match standard {
+        Standard::Sorp => Some(column_support(&whole, &parts)?),
+        _ => None,
+    };
+    let mut statements = Vec::with_capacity(parts.len() + 1);
+    for (k, c) in parts.into_iter().chain([whole]).enumerate() {
         // The statements of the column, tied with each other; the notes
         // and the year before, which `financial::statements` adds, are
         // not shown in columns.
-        let set = super::financial::Built::new(valued, standard, begin, end)?.set;
-        Ok(match report {
+        let set = Built::of(c, standard, support.as_ref().map(|s| &s[k]))?.set;
+        statements.push(match report {
             Report::Functional => set.functional,
             _ => set.activities,
-        })
-    };
-    let whole = pick(first.0, last.1)?;
-    let parts = periods
-        .iter()
-        .map(|&(b, e)| pick(b, e))
-        .collect::<Result<Vec<_>, _>>()?;
-    merge(whole, &parts, interval, periods)
+        });
+    }
+    let whole = statements.pop().ok_or_else(|| ReportError::Request("no period to show".into()))?;
+    merge(whole, &statements, interval, periods, support.is_some())
 }
 
 /// The fund roll-forward in columns (`fundledger funds -Q`): per fund its
@@ -186,12 +196,15 @@ fn keyed(s: &Statement) -> Vec<(Key, &Row, Option<Decimal>, Option<Stock>)> {
 }
 
 /// The whole-range statement `whole` and the periods' `parts` as one
-/// statement in columns.
+/// statement in columns; `shared_by_whole_range` when the periods' support
+/// costs are shared out by the whole range's direct costs (the SORP), which
+/// the note says.
 fn merge(
     whole: Statement,
     parts: &[Statement],
     interval: Interval,
     periods: &[(NaiveDate, NaiveDate)],
+    shared_by_whole_range: bool,
 ) -> Result<Statement, ReportError> {
     // The rows in the whole range's order; a row printed only in some
     // periods goes after the row it follows there.
@@ -221,7 +234,12 @@ fn merge(
         let mut after: Option<usize> = None;
         for (key, row, total, stock) in part {
             match rows.iter().position(|m| &m.key == key) {
-                Some(at) => after = Some(at),
+                Some(at) => {
+                    // A row with amounts in any period has amounts (and
+                    // is checked), even if the whole range has none.
+                    rows[at].amounts |= total.is_some();
+                    after = Some(at);
+                }
                 None => {
                     let at = after.map_or(0, |a| a + 1);
                     rows.insert(
@@ -310,14 +328,17 @@ fn merge(
         }
     }
     s.notes = whole.notes.clone();
-    s.notes.push(
+    s.notes.push(if shared_by_whole_range {
+        // The SORP is in English only.
+        "Each column is the statement of its period, its support costs shared out by the whole range's direct costs as said above; the Total column is the statement of the whole range, and each line's periods add up to it (net assets at the beginning and end are those of the first and last period).".to_string()
+    } else {
         super::words::pick(
             language,
             "Each column is the statement of its period alone; the Total column is the statement of the whole range, and each line's periods add up to it (net assets at the beginning and end are those of the first and last period).",
             "各列はその期間だけの計算書、合計列は全期間の計算書です。各行の期間の合計は合計列に一致します（期首・期末の正味財産は最初と最後の期間のものです）。",
         )
-        .to_string(),
-    );
+        .to_string()
+    });
     Ok(s)
 }
 
@@ -435,7 +456,7 @@ mod tests {
             (d(2000, 4, 1), d(2000, 7, 1)),
             (d(2000, 7, 1), d(2000, 10, 1)),
         ];
-        let s = merge(whole, &[q1, q2], Interval::Quarterly, &periods).unwrap();
+        let s = merge(whole, &[q1, q2], Interval::Quarterly, &periods, false).unwrap();
         let amounts: Vec<Vec<Cell>> = s.rows.iter().map(|r| r.cells.clone()).collect();
         let a = |v: i64| Cell::Amount(Decimal::from(v));
         assert_eq!(amounts[1], vec![a(5), a(0), a(5)]);
@@ -451,13 +472,63 @@ mod tests {
             (d(2000, 4, 1), d(2000, 7, 1)),
             (d(2000, 7, 1), d(2000, 10, 1)),
         ];
-        let err = merge(whole, &[q1, q2], Interval::Quarterly, &periods).unwrap_err();
+        let err = merge(whole, &[q1, q2], Interval::Quarterly, &periods, false).unwrap_err();
         let ReportError::DoesNotTie(text) = err else {
             panic!("expected DoesNotTie, got {err:?}");
         };
         assert!(
             text.contains("\"Gifts\"") && text.contains("add up to 9") && text.contains("is 10"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_row_printed_only_in_periods_must_add_up_to_nothing() {
+        use RowKind::{Heading as H, Line as L};
+        let periods = [
+            (d(2000, 4, 1), d(2000, 7, 1)),
+            (d(2000, 7, 1), d(2000, 10, 1)),
+        ];
+        let whole = statement(&[("A", 0, H, None), ("x", 1, L, Some(5))]);
+        // "Refund" is printed in both quarters, not in the whole range:
+        // +3 and -3 add up to its (absent) total, so it prints, after x.
+        let q1 = statement(&[
+            ("A", 0, H, None),
+            ("x", 1, L, Some(5)),
+            ("Refund", 1, L, Some(3)),
+        ]);
+        let q2 = statement(&[("A", 0, H, None), ("Refund", 1, L, Some(-3))]);
+        let s = merge(whole.clone(), &[q1, q2], Interval::Quarterly, &periods, false).unwrap();
+        let a = |v: i64| Cell::Amount(Decimal::from(v));
+        let labels: Vec<&str> = s.rows.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(labels, ["A", "x", "Refund"]);
+        assert_eq!(s.rows[2].cells, vec![a(3), a(-3), a(0)]);
+        // Printed in one quarter only, with an amount the whole range
+        // does not have: refused, naming the row.
+        let q1 = statement(&[
+            ("A", 0, H, None),
+            ("x", 1, L, Some(5)),
+            ("Refund", 1, L, Some(3)),
+        ]);
+        let q2 = statement(&[("A", 0, H, None)]);
+        let err = merge(whole, &[q1, q2], Interval::Quarterly, &periods, false).unwrap_err();
+        let ReportError::DoesNotTie(text) = err else {
+            panic!("expected DoesNotTie, got {err:?}");
+        };
+        assert!(
+            text.contains("\"Refund\"") && text.contains("add up to 3") && text.contains("is 0"),
+            "{text}"
+        );
+        // A row without an amount in the whole range but with one in a
+        // period is checked too, not shown empty.
+        let mut whole = statement(&[("x", 0, L, Some(5))]);
+        whole.cells("Note", 0, L, vec![Cell::Empty]);
+        let q1 = statement(&[("x", 0, L, Some(5)), ("Note", 0, L, Some(2))]);
+        let q2 = statement(&[("x", 0, L, Some(0))]);
+        let err = merge(whole, &[q1, q2], Interval::Quarterly, &periods, false).unwrap_err();
+        assert!(
+            matches!(&err, ReportError::DoesNotTie(t) if t.contains("\"Note\"")),
+            "{err:?}"
         );
     }
 
@@ -473,7 +544,7 @@ mod tests {
             (d(2000, 4, 1), d(2000, 7, 1)),
             (d(2000, 7, 1), d(2000, 10, 1)),
         ];
-        let s = merge(whole, &[q1, q2], Interval::Quarterly, &periods).unwrap();
+        let s = merge(whole, &[q1, q2], Interval::Quarterly, &periods, false).unwrap();
         assert_eq!(
             s.rows[0].cells.last(),
             Some(&Cell::Amount(Decimal::from(100)))

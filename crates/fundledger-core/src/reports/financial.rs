@@ -210,9 +210,19 @@ impl<'v, 'j> Built<'v, 'j> {
         begin: NaiveDate,
         end: NaiveDate,
     ) -> Result<Built<'v, 'j>, ReportError> {
-        let c = Classified::new(valued, begin, end)?;
+        Built::of(Classified::new(valued, begin, end)?, standard, None)
+    }
+
+    /// Builds the statements of `c`'s period and reconciles them; the SoFA
+    /// shares out its support costs as `columns` says when given (a
+    /// statement in columns), by the period's own direct costs otherwise.
+    pub(crate) fn of(
+        c: Classified<'v, 'j>,
+        standard: Standard,
+        columns: Option<&ColumnSupport>,
+    ) -> Result<Built<'v, 'j>, ReportError> {
         let set = StatementSet {
-            activities: activities(&c, standard)?,
+            activities: activities(&c, standard, columns)?,
             position: position(&c, standard)?,
             funds: fund_analysis(&c, standard)?,
             functional: functional(&c, standard)?,
@@ -349,7 +359,11 @@ fn column_movements(
 
 /// The statement of activities (活動計算書; statement of financial
 /// activities).
-fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, ReportError> {
+fn activities(
+    c: &Classified<'_, '_>,
+    standard: Standard,
+    columns: Option<&ColumnSupport>,
+) -> Result<Statement, ReportError> {
     if standard == Standard::JpNpo {
         return activities_npo(c);
     }
@@ -420,7 +434,7 @@ fn activities(c: &Classified<'_, '_>, standard: Standard) -> Result<Statement, R
     // Expenses.
     s.heading(standard.pick("Expenses", "経常費用", "Expenditure on"), 0);
     let expenses = match standard {
-        Standard::Sorp => expenses_by_activity(c, &mut s)?,
+        Standard::Sorp => expenses_by_activity(c, &mut s, columns)?,
         _ => expenses_by_function(c, &mut s, n)?,
     };
     let total_label = standard.pick("Total expenses", "経常費用計", "Total expenditure");
@@ -855,70 +869,260 @@ fn expenses_by_nature(
     Ok(all)
 }
 
-/// The SORP: raising funds, then charitable activities per programme in
-/// each fund's own column, with support costs (management, governance)
-/// allocated to the activities in proportion to their direct costs.
-fn expenses_by_activity(c: &Classified<'_, '_>, s: &mut Statement) -> Result<Columns, ReportError> {
+/// What the SoFA shares out among the charitable activities: the support
+/// costs (management, governance) per fund class, and per programme (in
+/// function order) its direct costs per fund class.
+pub(crate) struct SupportCosts {
+    /// The programmes: function id and label.
+    pub(crate) programs: Vec<(String, String)>,
+    /// Each programme's direct costs, per fund class.
+    pub(crate) direct: Vec<Columns>,
+    /// The support costs per fund class.
+    pub(crate) support: Columns,
+}
+
+impl SupportCosts {
+    /// The support costs and direct costs of `c`'s period.
+    pub(crate) fn of(c: &Classified<'_, '_>) -> Result<SupportCosts, ReportError> {
+        let standard = Standard::Sorp;
+        let n = standard.buckets();
+        let programs: Vec<usize> = (0..c.functions.len())
+            .filter(|&k| c.functions[k].kind == ExpenseKind::Program)
+            .collect();
+        Ok(SupportCosts {
+            programs: programs
+                .iter()
+                .map(|&p| (c.functions[p].id.clone(), c.functions[p].label.clone()))
+                .collect(),
+            direct: programs
+                .iter()
+                .map(|&p| sorp_expenses(c, n, &|f| f == p))
+                .collect::<Result<_, _>>()?,
+            support: sorp_expenses(c, n, &|f| {
+                c.functions[f].kind == ExpenseKind::Management
+            })?,
+        })
+    }
+
+    /// Each programme's direct costs over all fund classes: the weights
+    /// support costs are shared by.
+    fn weights(&self) -> Result<Vec<Decimal>, ReportError> {
+        self.direct.iter().map(|d| total(d)).collect()
+    }
+
+    /// Whether support costs can be shared out: there are programmes and
+    /// their direct costs do not add up to zero.
+    fn shareable(&self) -> Result<bool, ReportError> {
+        Ok(!self.programs.is_empty() && !total(&self.weights()?)?.is_zero())
+    }
+}
+
+/// Expenses (positive) per SORP fund class of the functions `select` picks.
+fn sorp_expenses(
+    c: &Classified<'_, '_>,
+    n: usize,
+    select: &dyn Fn(usize) -> bool,
+) -> Result<Columns, ReportError> {
     let standard = Standard::Sorp;
-    let n = standard.buckets();
-    let by_bucket = |select: &dyn Fn(usize) -> bool| -> Result<Columns, ReportError> {
-        let mut out = zeros(n);
-        for (fund, element, change) in c.movements() {
-            if let Element::Expense { function, .. } = element {
-                if select(function) {
-                    super::acc(&mut out[standard.bucket(c.restriction(fund))], -change)?;
-                }
+    let mut out = zeros(n);
+    for (fund, element, change) in c.movements() {
+        if let Element::Expense { function, .. } = element {
+            if select(function) {
+                super::acc(&mut out[standard.bucket(c.restriction(fund))], -change)?;
             }
         }
-        Ok(out)
+    }
+    Ok(out)
+}
+
+/// How a SoFA in columns shares out its support costs: by the whole
+/// range's direct costs, in every period's statement and in the whole
+/// range's.
+#[derive(Clone, Debug)]
+pub(crate) struct ColumnSupport {
+    /// The whole range's programmes (function id and label), printed in
+    /// every period.
+    programs: Vec<(String, String)>,
+    /// Per programme, its share of the support costs per fund class;
+    /// `None` when the whole range's direct costs add up to zero (support
+    /// costs then stand as a line of their own).
+    shares: Option<Vec<Columns>>,
+    /// The note that says how, when any period has support costs.
+    note: Option<String>,
+}
+
+/// The support costs of each period's SoFA (`periods`, adjoining) and of
+/// the whole range's (`whole`), shared out in proportion to the whole
+/// range's direct costs ([`money::allocate_over_periods`] per fund class),
+/// so that each activity's periods add up to its share in the whole
+/// range, and each period's shares to its support costs. Returns one
+/// [`ColumnSupport`] per period, then the whole range's.
+pub(crate) fn column_support(
+    whole: &Classified<'_, '_>,
+    periods: &[Classified<'_, '_>],
+) -> Result<Vec<ColumnSupport>, ReportError> {
+    let n = Standard::Sorp.buckets();
+    let whole_costs = SupportCosts::of(whole)?;
+    let costs = periods
+        .iter()
+        .map(SupportCosts::of)
+        .collect::<Result<Vec<_>, _>>()?;
+    let programs = whole_costs.programs.clone();
+    let unit = if whole.valued.precision == 0 {
+        "unit"
+    } else {
+        "cent"
     };
-    let programs: Vec<usize> = (0..c.functions.len())
-        .filter(|&k| c.functions[k].kind == ExpenseKind::Program)
-        .collect();
+    let any_support = costs
+        .iter()
+        .any(|c| c.support.iter().any(|v| !v.is_zero()));
+    if !whole_costs.shareable()? {
+        let note = any_support.then(|| "Support costs (management and governance) are shown as a line of their own: the charitable activities have no direct costs over the whole range to share them by.".to_string());
+        return Ok(vec![
+            ColumnSupport {
+                programs,
+                shares: None,
+                note,
+            };
+            periods.len() + 1
+        ]);
+    }
+    let weights = whole_costs.weights()?;
+    // shares[p][program][k], then the whole range's at the end.
+    let mut shares = vec![vec![zeros(n); programs.len()]; periods.len() + 1];
+    let mut each_within_a_unit = true;
+    for k in 0..n {
+        let totals: Columns = costs.iter().map(|c| c.support[k]).collect();
+        let split = money::allocate_over_periods(&totals, &weights, whole.valued.precision)?;
+        each_within_a_unit &= split.each_within_a_unit;
+        for (p, parts) in split.parts.iter().enumerate() {
+            for (j, part) in parts.iter().enumerate() {
+                shares[p][j][k] = *part;
+                super::acc(&mut shares[periods.len()][j][k], *part)?;
+            }
+        }
+    }
+    let rounding = if each_within_a_unit {
+        format!("each activity's share of a period's support costs is its exact share rounded down or up to the {unit}")
+    } else {
+        "each period's shares are the cumulative method's (the shares of the support costs up to the period's end, less those up to its beginning)".to_string()
+    };
+    let note = any_support.then(|| format!(
+        "Support costs (management and governance) are allocated to the charitable activities in proportion to their direct costs over the whole range, in every period: the Total column by the largest-remainder method, as the statement of the whole range; {rounding}, so that each period's shares add up to its support costs and each activity's periods add up to its Total, for each fund class."
+    ));
+    Ok(shares
+        .into_iter()
+        .map(|s| ColumnSupport {
+            programs: programs.clone(),
+            shares: Some(s),
+            note: note.clone(),
+        })
+        .collect())
+}
+
+/// The SORP: raising funds, then charitable activities per programme in
+/// each fund's own column, with support costs (management, governance)
+/// allocated to the activities in proportion to their direct costs: the
+/// period's own, or in a statement in columns as `columns` gives.
+fn expenses_by_activity(
+    c: &Classified<'_, '_>,
+    s: &mut Statement,
+    columns: Option<&ColumnSupport>,
+) -> Result<Columns, ReportError> {
+    let n = Standard::Sorp.buckets();
     let mut all = zeros(n);
-    let raising = by_bucket(&|f| c.functions[f].kind == ExpenseKind::Fundraising)?;
+    let raising = sorp_expenses(c, n, &|f| c.functions[f].kind == ExpenseKind::Fundraising)?;
     if raising.iter().any(|v| !v.is_zero()) {
         s.amounts("Raising funds", 1, RowKind::Line, &with_total(&raising)?);
         add_into(&mut all, &raising)?;
     }
-    let support = by_bucket(&|f| c.functions[f].kind == ExpenseKind::Management)?;
-    let direct: Vec<Columns> = programs
-        .iter()
-        .map(|&p| by_bucket(&|f| f == p))
-        .collect::<Result<_, _>>()?;
-    let weights: Vec<Decimal> = direct.iter().map(|d| total(d)).collect::<Result<_, _>>()?;
-    let mut lines = direct.clone();
-    if !programs.is_empty() && !total(&weights)?.is_zero() {
-        for k in 0..n {
-            let parts = money::allocate(support[k], &weights, c.valued.precision)?;
-            for (line, part) in lines.iter_mut().zip(parts) {
-                super::acc(&mut line[k], part)?;
+    let costs = SupportCosts::of(c)?;
+    let support = costs.support.clone();
+    let (programs, mut lines, shares, note) = match columns {
+        None => {
+            let shares = if costs.shareable()? {
+                let weights = costs.weights()?;
+                let mut shares = vec![zeros(n); costs.programs.len()];
+                for k in 0..n {
+                    let parts = money::allocate(support[k], &weights, c.valued.precision)?;
+                    for (line, part) in shares.iter_mut().zip(parts) {
+                        line[k] = part;
+                    }
+                }
+                Some(shares)
+            } else {
+                None
+            };
+            // Said when support costs are shared out.
+            let note = (shares.is_some() && support.iter().any(|v| !v.is_zero())).then(|| "Support costs (management and governance) are allocated to the charitable activities in proportion to their direct costs, by the largest-remainder method.".to_string());
+            (costs.programs, costs.direct, shares, note)
+        }
+        Some(given) => {
+            // The whole range's programmes, with this period's direct
+            // costs (none for a programme without any in it).
+            let lines = given
+                .programs
+                .iter()
+                .map(|(id, _)| {
+                    costs
+                        .programs
+                        .iter()
+                        .position(|(own, _)| own == id)
+                        .map_or_else(|| zeros(n), |j| costs.direct[j].clone())
+                })
+                .collect();
+            if let Some(missing) = costs
+                .programs
+                .iter()
+                .find(|(id, _)| !given.programs.iter().any(|(g, _)| g == id))
+            {
+                return Err(ReportError::DoesNotTie(format!(
+                    "{}: the programme {:?} has expenses in a period but not in the whole range",
+                    s.title, missing.1
+                )));
+            }
+            (
+                given.programs.clone(),
+                lines,
+                given.shares.clone(),
+                given.note.clone(),
+            )
+        }
+    };
+    match &shares {
+        Some(shares) => {
+            // Every unit of support costs goes to an activity.
+            let mut shared = zeros(n);
+            for (line, share) in lines.iter_mut().zip(shares) {
+                add_into(line, share)?;
+                add_into(&mut shared, share)?;
+            }
+            if shared != support {
+                return Err(ReportError::DoesNotTie(format!(
+                    "{}: support costs by fund class are {support:?}, the activities' shares add up to {shared:?}",
+                    s.title
+                )));
             }
         }
-    } else if support.iter().any(|v| !v.is_zero()) {
-        s.amounts(
-            "Other: support costs",
-            1,
-            RowKind::Line,
-            &with_total(&support)?,
-        );
-        add_into(&mut all, &support)?;
+        None if support.iter().any(|v| !v.is_zero()) => {
+            s.amounts(
+                "Other: support costs",
+                1,
+                RowKind::Line,
+                &with_total(&support)?,
+            );
+            add_into(&mut all, &support)?;
+        }
+        None => {}
     }
     if !programs.is_empty() {
         s.heading("Charitable activities", 1);
-        for (&p, line) in programs.iter().zip(&lines) {
-            s.amounts(
-                c.functions[p].label.clone(),
-                2,
-                RowKind::Line,
-                &with_total(line)?,
-            );
+        for ((_, label), line) in programs.iter().zip(&lines) {
+            s.amounts(label.clone(), 2, RowKind::Line, &with_total(line)?);
             add_into(&mut all, line)?;
         }
-        if support.iter().any(|v| !v.is_zero()) {
-            s.notes.push("Support costs (management and governance) are allocated to the charitable activities in proportion to their direct costs, by the largest-remainder method.".into());
-        }
     }
+    s.notes.extend(note);
     Ok(all)
 }
 

@@ -735,6 +735,35 @@ fn activities_by_quarter_and_refusals() {
         "activities_fy2000_quarterly",
         &["-C", LEDGER, "report", "activities", "--fy", "2000", "-Q"],
     );
+    // The SORP's support costs are shared out by the year's direct costs
+    // in every quarter, so the activities add up (and the note says how).
+    snapshot(
+        "activities_fy2000_quarterly_sorp",
+        &[
+            "-C",
+            LEDGER,
+            "report",
+            "activities",
+            "--fy",
+            "2000",
+            "-Q",
+            "--standard",
+            "sorp",
+        ],
+    );
+    let monthly = run(&[
+        "-C",
+        LEDGER,
+        "report",
+        "activities",
+        "--fy",
+        "2000",
+        "-M",
+        "--standard",
+        "sorp",
+    ]);
+    assert_eq!(monthly.code, 0, "{}", monthly.stderr);
+    assert!(monthly.stdout.contains("by month"), "{}", monthly.stdout);
     snapshot(
         "functional_fy2000_quarterly_jp_csv",
         &[
@@ -767,7 +796,7 @@ fn activities_by_quarter_and_refusals() {
 /// closing the last quarter's).
 #[test]
 fn quarterly_activities_add_up_to_the_fiscal_year() {
-    for standard in ["asc958", "jp-npo"] {
+    for standard in ["asc958", "jp-npo", "sorp"] {
         let json = |extra: &[&str]| -> serde_json::Value {
             let mut args = vec![
                 "-C",
@@ -812,8 +841,12 @@ fn quarterly_activities_add_up_to_the_fiscal_year() {
             let found = matching.iter().any(|q| {
                 let cells: Vec<_> = q["cells"].as_array().unwrap().iter().map(number).collect();
                 let (parts, total) = cells.split_at(4);
-                let opening = label.contains("beginning") || label.contains("期首");
-                let closing = label.contains("end of year") || label.contains("期末");
+                let opening = label.contains("beginning")
+                    || label.contains("期首")
+                    || label.contains("brought forward");
+                let closing = label.contains("end of year")
+                    || label.contains("期末")
+                    || label.contains("carried forward");
                 let expected = if opening {
                     parts[0]
                 } else if closing {

@@ -171,12 +171,12 @@ fn statement_reports() -> Vec<(String, Vec<String>)> {
 }
 
 /// The FY2000 statement of activities by quarter (and the functional
-/// expenses by quarter) in every format, in English and Japanese, under
+/// expenses by quarter) in every format, under each standard, under
 /// `reports/LEDGER/columns/`.
 fn column_reports() -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     for name in ["activities", "functional"] {
-        for standard in ["asc958", "jp-npo"] {
+        for standard in ["asc958", "jp-npo", "sorp"] {
             for (format, extension) in STATEMENT_FORMATS {
                 let file = format!("columns/{name}-fy2000-quarterly-{standard}.{extension}");
                 let args = [

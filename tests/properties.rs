@@ -526,3 +526,67 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(crate::util::proptest_config(48))]
+
+    /// On random valid ledgers (with shared costs, so support costs in most
+    /// periods), the SORP statement of financial activities by quarter and
+    /// by month always prints: each charitable activity's periods add up to
+    /// its figure in the statement of the whole year, and in every period
+    /// column the expenditure lines add up to the total expenditure (every
+    /// unit of the period's support costs is shared out). Checked here
+    /// from the printed cells, beside `statement_columns`' own check.
+    #[test]
+    fn sorp_activities_in_columns_always_tie(
+        events in prop::collection::vec((0u8..11, 0usize..4, 1i64..1000, 0u32..548), 1..80)
+    ) {
+        use fundledger_core::period::{self, Interval};
+        use fundledger_core::reports::{columns, financial::{self, Standard}, statement::{Cell, RowKind, Statement}, valued::Valued, Report};
+        let dir = tempfile::tempdir().unwrap();
+        let settings = statement_settings(dir.path());
+        let text = valid_ledger(&events);
+        let loaded = load_text(settings, &dir.path().join("j.ledger"), text.clone()).unwrap();
+        prop_assert!(!loaded.has_errors(), "{:?}\n{}", loaded.diagnostics, text);
+        let journal = &loaded.journal;
+        let valued = Valued::new(journal).unwrap();
+        let begin = chrono::NaiveDate::from_ymd_opt(2000, 4, 1).unwrap();
+        let end = chrono::NaiveDate::from_ymd_opt(2001, 4, 1).unwrap();
+        let amounts = |cells: &[Cell]| -> Vec<Decimal> {
+            cells.iter().map(|c| match c { Cell::Amount(a) => *a, _ => Decimal::ZERO }).collect()
+        };
+        // The expenditure lines (under "Expenditure on") and the total.
+        let expenditure = |s: &Statement| {
+            let at = s.rows.iter().position(|r| r.label == "Expenditure on").unwrap();
+            let lines: Vec<(String, Vec<Decimal>)> = s.rows[at + 1..].iter()
+                .take_while(|r| r.label != "Total expenditure")
+                .filter(|r| r.kind == RowKind::Line)
+                .map(|r| (r.label.clone(), amounts(&r.cells)))
+                .collect();
+            let total = s.rows.iter().find(|r| r.label == "Total expenditure").map(|r| amounts(&r.cells)).unwrap();
+            (lines, total)
+        };
+        let year = financial::statements(&valued, Standard::Sorp, begin, end).unwrap().activities;
+        let (year_lines, _) = expenditure(&year);
+        for interval in [Interval::Quarterly, Interval::Monthly] {
+            let periods = period::split(interval, begin, end, journal.settings().fiscal_year_start);
+            let s = columns::statement_columns(&valued, Report::Activities, Standard::Sorp, interval, &periods);
+            prop_assert!(s.is_ok(), "{:?}\n{}", s.err(), text);
+            let s = s.unwrap();
+            let (lines, total) = expenditure(&s);
+            for (label, cells) in &lines {
+                let (parts, whole) = cells.split_at(periods.len());
+                prop_assert_eq!(parts.iter().copied().sum::<Decimal>(), whole[0], "{}", label);
+                let in_year = year_lines.iter().find(|(l, _)| l == label).map(|(_, c)| *c.last().unwrap()).unwrap_or_default();
+                prop_assert_eq!(whole[0], in_year, "{}", label);
+            }
+            for (k, expected) in total.iter().enumerate() {
+                let sum: Decimal = lines.iter().map(|(_, c)| c[k]).sum();
+                prop_assert_eq!(sum, *expected, "column {}", k);
+            }
+        }
+        // The functional analysis by month prints too.
+        let periods = period::split(Interval::Monthly, begin, end, journal.settings().fiscal_year_start);
+        prop_assert!(columns::statement_columns(&valued, Report::Functional, Standard::Sorp, Interval::Monthly, &periods).is_ok());
+    }
+}

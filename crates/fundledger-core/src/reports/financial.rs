@@ -872,18 +872,18 @@ fn expenses_by_nature(
 /// What the SoFA shares out among the charitable activities: the support
 /// costs (management, governance) per fund class, and per programme (in
 /// function order) its direct costs per fund class.
-pub(crate) struct SupportCosts {
+struct SupportCosts {
     /// The programmes: function id and label.
-    pub(crate) programs: Vec<(String, String)>,
+    programs: Vec<(String, String)>,
     /// Each programme's direct costs, per fund class.
-    pub(crate) direct: Vec<Columns>,
+    direct: Vec<Columns>,
     /// The support costs per fund class.
-    pub(crate) support: Columns,
+    support: Columns,
 }
 
 impl SupportCosts {
     /// The support costs and direct costs of `c`'s period.
-    pub(crate) fn of(c: &Classified<'_, '_>) -> Result<SupportCosts, ReportError> {
+    fn of(c: &Classified<'_, '_>) -> Result<SupportCosts, ReportError> {
         let standard = Standard::Sorp;
         let n = standard.buckets();
         let programs: Vec<usize> = (0..c.functions.len())

@@ -239,6 +239,17 @@ fn statement_settings(dir: &Path) -> Settings {
     Settings::parse(text, &dir.join("fundledger.toml"), dir).unwrap()
 }
 
+/// A random valid ledger ([`valid_ledger`]) loaded with
+/// [`statement_settings`], its text (for failure messages) and the
+/// directory it stands in (kept while the ledger is used).
+fn load_statement_ledger(events: &[Event]) -> (tempfile::TempDir, fundledger_core::Loaded, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = statement_settings(dir.path());
+    let text = valid_ledger(events);
+    let loaded = load_text(settings, &dir.path().join("j.ledger"), text.clone()).unwrap();
+    (dir, loaded, text)
+}
+
 /// One random event of a fund-accounting year: (kind, fund, size in
 /// thousandths, day offset).
 type Event = (u8, usize, i64, u32);
@@ -462,10 +473,7 @@ proptest! {
         events in prop::collection::vec((0u8..11, 0usize..4, 1i64..1000, 0u32..548), 1..80)
     ) {
         use fundledger_core::reports::{board, engine, financial::{self, Standard}, statement::{Cell, RowKind, Statement}, valued::Valued};
-        let dir = tempfile::tempdir().unwrap();
-        let settings = statement_settings(dir.path());
-        let text = valid_ledger(&events);
-        let loaded = load_text(settings, &dir.path().join("j.ledger"), text.clone()).unwrap();
+        let (_dir, loaded, text) = load_statement_ledger(&events);
         prop_assert!(!loaded.has_errors(), "{:?}\n{}", loaded.diagnostics, text);
         let journal = &loaded.journal;
         let valued = Valued::new(journal).unwrap();
@@ -543,10 +551,7 @@ proptest! {
     ) {
         use fundledger_core::period::{self, Interval};
         use fundledger_core::reports::{columns, financial::{self, Standard}, statement::{Cell, RowKind, Statement}, valued::Valued, Report};
-        let dir = tempfile::tempdir().unwrap();
-        let settings = statement_settings(dir.path());
-        let text = valid_ledger(&events);
-        let loaded = load_text(settings, &dir.path().join("j.ledger"), text.clone()).unwrap();
+        let (_dir, loaded, text) = load_statement_ledger(&events);
         prop_assert!(!loaded.has_errors(), "{:?}\n{}", loaded.diagnostics, text);
         let journal = &loaded.journal;
         let valued = Valued::new(journal).unwrap();

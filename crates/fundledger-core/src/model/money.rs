@@ -613,7 +613,11 @@ mod tests {
             }
         }
         for (i, part) in whole.iter().enumerate() {
-            assert_eq!(parts.iter().map(|r| r[i]).sum::<Decimal>(), *part, "{parts:?}");
+            assert_eq!(
+                parts.iter().map(|r| r[i]).sum::<Decimal>(),
+                *part,
+                "{parts:?}"
+            );
         }
         worst
     }

@@ -76,8 +76,13 @@ pub fn statement_columns(
             _ => set.activities,
         });
     }
-    let whole = statements.pop().ok_or_else(|| ReportError::Request("no period to show".into()))?;
-    merge(whole, &statements, interval, periods, support.is_some())
+    let whole = statements
+        .pop()
+        .ok_or_else(|| ReportError::Request("no period to show".into()))?;
+    // Only the SoFA shares support costs out (the analysis of expenditure
+    // shows them as they were spent).
+    let shared = support.is_some() && report == Report::Activities;
+    merge(whole, &statements, interval, periods, shared)
 }
 
 /// The fund roll-forward in columns (`fundledger funds -Q`): per fund its
@@ -498,7 +503,14 @@ mod tests {
             ("Refund", 1, L, Some(3)),
         ]);
         let q2 = statement(&[("A", 0, H, None), ("Refund", 1, L, Some(-3))]);
-        let s = merge(whole.clone(), &[q1, q2], Interval::Quarterly, &periods, false).unwrap();
+        let s = merge(
+            whole.clone(),
+            &[q1, q2],
+            Interval::Quarterly,
+            &periods,
+            false,
+        )
+        .unwrap();
         let a = |v: i64| Cell::Amount(Decimal::from(v));
         let labels: Vec<&str> = s.rows.iter().map(|r| r.label.as_str()).collect();
         assert_eq!(labels, ["A", "x", "Refund"]);

@@ -898,9 +898,7 @@ impl SupportCosts {
                 .iter()
                 .map(|&p| sorp_expenses(c, n, &|f| f == p))
                 .collect::<Result<_, _>>()?,
-            support: sorp_expenses(c, n, &|f| {
-                c.functions[f].kind == ExpenseKind::Management
-            })?,
+            support: sorp_expenses(c, n, &|f| c.functions[f].kind == ExpenseKind::Management)?,
         })
     }
 
@@ -973,9 +971,7 @@ pub(crate) fn column_support(
     } else {
         "cent"
     };
-    let any_support = costs
-        .iter()
-        .any(|c| c.support.iter().any(|v| !v.is_zero()));
+    let any_support = costs.iter().any(|c| c.support.iter().any(|v| !v.is_zero()));
     if !whole_costs.shareable()? {
         let note = any_support.then(|| "Support costs (management and governance) are shown as a line of their own: the charitable activities have no direct costs over the whole range to share them by.".to_string());
         return Ok(vec![

@@ -984,20 +984,24 @@ pub(crate) fn column_support(
         ]);
     }
     let weights = whole_costs.weights()?;
-    // shares[p][program][k], then the whole range's at the end.
-    let mut shares = vec![vec![zeros(n); programs.len()]; periods.len() + 1];
+    // shares[period][programme][fund class], and the whole range's.
+    let mut shares = vec![vec![zeros(n); programs.len()]; periods.len()];
+    let mut whole_shares = vec![zeros(n); programs.len()];
     let mut each_within_a_unit = true;
     for k in 0..n {
         let totals: Columns = costs.iter().map(|c| c.support[k]).collect();
         let split = money::allocate_over_periods(&totals, &weights, whole.valued.precision)?;
         each_within_a_unit &= split.each_within_a_unit;
-        for (p, parts) in split.parts.iter().enumerate() {
-            for (j, part) in parts.iter().enumerate() {
-                shares[p][j][k] = *part;
-                super::acc(&mut shares[periods.len()][j][k], *part)?;
+        for (period_shares, parts) in shares.iter_mut().zip(&split.parts) {
+            for ((share, whole_share), part) in
+                period_shares.iter_mut().zip(&mut whole_shares).zip(parts)
+            {
+                share[k] = *part;
+                super::acc(&mut whole_share[k], *part)?;
             }
         }
     }
+    shares.push(whole_shares);
     let rounding = if each_within_a_unit {
         format!("each activity's share of a period's support costs is its exact share rounded down or up to the {unit}")
     } else {

@@ -578,6 +578,11 @@ proptest! {
             let s = columns::statement_columns(&valued, Report::Activities, Standard::Sorp, interval, &periods);
             prop_assert!(s.is_ok(), "{:?}\n{}", s.err(), text);
             let s = s.unwrap();
+            // The note says how support costs were shared, when the year's
+            // statement shares some.
+            let year_shares = year.notes.iter().any(|n| n.starts_with("Support costs (management and governance) are allocated"));
+            let column_note = s.notes.iter().any(|n| n.contains("in proportion to their direct costs over the whole range"));
+            prop_assert_eq!(year_shares, column_note);
             let (lines, total) = expenditure(&s);
             for (label, cells) in &lines {
                 let (parts, whole) = cells.split_at(periods.len());

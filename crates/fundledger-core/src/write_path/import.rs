@@ -698,7 +698,20 @@ fn decode(path: &Path, bytes: &[u8], encoding: &str) -> Result<String, Vec<Diagn
 struct Row {
     line: u32,
     raw: String,
-    fields: HashMap<&'static str, String>,
+    /// The fields the file has, in the layout's order (at most a dozen, so
+    /// a search beats hashing).
+    fields: Vec<(&'static str, String)>,
+}
+
+impl Row {
+    /// The value of the field `name`, or "" when the file has no such
+    /// column.
+    fn get(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(field, _)| *field == name)
+            .map_or("", |(_, value)| value.as_str())
+    }
 }
 
 /// Reads the rows of a CSV file according to `rules`.
@@ -760,8 +773,8 @@ fn read_rows(
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
-    // Where each field is.
-    let mut positions: HashMap<&'static str, usize> = HashMap::new();
+    // Where each field is, in the layout's order.
+    let mut positions: Vec<(&'static str, usize)> = Vec::new();
     let mut problems = Vec::new();
     for (index, name) in header_names.iter().enumerate() {
         if !name.is_empty() && header_names[..index].contains(name) {
@@ -788,7 +801,7 @@ fn read_rows(
         };
         match position {
             Some(p) if p < header_names.len() => {
-                positions.insert(field, p);
+                positions.push((field, p));
             }
             _ if kind.required().contains(&field) => {
                 let name = match &wanted {
@@ -847,7 +860,7 @@ fn read_rows(
         }
         let fields = positions
             .iter()
-            .map(|(&field, &p)| (field, record.get(p).unwrap_or("").trim().to_string()))
+            .map(|&(field, p)| (field, record.get(p).unwrap_or("").trim().to_string()))
             .collect();
         rows.push(Row {
             line: u32::try_from(line).unwrap_or(u32::MAX),
@@ -963,7 +976,7 @@ impl RowReader<'_> {
     }
 
     fn field<'r>(&self, row: &'r Row, name: &str) -> &'r str {
-        row.fields.get(name).map(String::as_str).unwrap_or("")
+        row.get(name)
     }
 
     fn date(&mut self, row: &Row) -> Option<NaiveDate> {
@@ -1743,18 +1756,12 @@ fn row_hash(kind: ImportKind, row: &Row) -> String {
     let mut hasher = Sha256::new();
     hasher.update(kind.name().as_bytes());
     for field in kind.fields() {
-        let value = row.fields.get(field).map(String::as_str).unwrap_or("");
+        let value = row.get(field);
         if matches!(*field, "fee" | "payout") && value.is_empty() {
             continue;
         }
         hasher.update([0x1f]);
-        hasher.update(
-            row.fields
-                .get(field)
-                .map(String::as_str)
-                .unwrap_or("")
-                .as_bytes(),
-        );
+        hasher.update(value.as_bytes());
     }
     let digest = hasher.finalize();
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
@@ -1878,9 +1885,9 @@ pub fn prepare(
         already: false,
     };
     let existing = existing_ids(journal);
-    let mut occurrences: HashMap<String, usize> = HashMap::new();
-    let mut seen_in_file: HashMap<String, (String, u32)> = HashMap::new();
-    let mut candidates = Vec::new();
+    let mut occurrences: HashMap<String, usize> = HashMap::with_capacity(rows.len());
+    let mut seen_in_file: HashMap<String, (String, u32)> = HashMap::with_capacity(rows.len());
+    let mut candidates = Vec::with_capacity(rows.len());
     let mut scratch = ImportSummary::default();
     // Rows sharing a payout reference, in the order payouts first appear.
     let mut payouts: Vec<(String, Vec<(&Row, String)>)> = Vec::new();

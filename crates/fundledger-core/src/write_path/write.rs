@@ -5,8 +5,8 @@
 //! is replaced by rename, so a lock on it would guard the wrong inode), it
 //!
 //! 1. checks the journal's [`Fingerprint`] (size, modification time, inode
-//!    and SHA-256 digest) is still what the caller validated against
-//!    (nothing changed since);
+//!    and content digest, XXH3-128) is still what the caller validated
+//!    against (nothing changed since);
 //! 2. writes the new journal to a temporary file in the same directory: the
 //!    old bytes, untouched (their digest checked again as they are copied),
 //!    then the new entries, with the journal's mode, group and (as root)
@@ -38,13 +38,14 @@
 //! inside the window that step 4 closes.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::load::{self, Loaded};
 use crate::model::diagnostic::Diagnostic;
 use crate::model::settings::Settings;
+use crate::read::source::{content_digest, ContentHasher};
 
 /// The prefix of the temporary files this module writes beside a journal.
 const TEMP_PREFIX: &str = ".fundledger-write-";
@@ -276,14 +277,15 @@ fn lock_holder(file: &File) -> Option<String> {
 }
 
 /// What identifies a journal's content at one moment: its length,
-/// modification time, file identity (device and inode) and SHA-256 digest.
+/// modification time, file identity (device and inode) and content digest
+/// (XXH3-128: it detects change, it is not a seal).
 /// Two equal fingerprints mean nobody wrote the file in between.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fingerprint {
     length: u64,
     modified: Option<SystemTime>,
     identity: (u64, u64),
-    /// The SHA-256 digest of the content.
+    /// The content digest (XXH3-128, big-endian).
     pub digest: Vec<u8>,
 }
 
@@ -294,7 +296,17 @@ impl Fingerprint {
     /// When the file cannot be read.
     pub fn of(path: &Path) -> Result<Fingerprint, WriteError> {
         let mut file = File::open(path).map_err(io(format!("cannot read {}", path.display())))?;
-        let digest = digest_reader(&mut file, path)?;
+        let mut hasher = ContentHasher::new();
+        let mut piece = vec![0u8; COPY_PIECE_BYTES];
+        loop {
+            match file.read(&mut piece) {
+                Ok(0) => break,
+                Ok(read) => hasher.update(&piece[..read]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io(format!("cannot read {}", path.display()))(e)),
+            }
+        }
+        let digest = content_digest(&hasher);
         let (length, modified, identity) = stat_of(path)?;
         Ok(Fingerprint {
             length,
@@ -326,20 +338,19 @@ fn stat_of(path: &Path) -> Result<Stat, WriteError> {
     Ok((metadata.len(), metadata.modified().ok(), identity))
 }
 
-fn digest_reader(reader: &mut impl std::io::Read, path: &Path) -> Result<Vec<u8>, WriteError> {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    std::io::copy(reader, &mut hasher).map_err(io(format!("cannot read {}", path.display())))?;
-    Ok(hasher.finalize().to_vec())
-}
+/// How much of a file is read at once to digest or copy it.
+const COPY_PIECE_BYTES: usize = 1 << 20;
 
 /// The SHA-256 digest of a file, read in pieces.
 ///
 /// # Errors
 /// When the file cannot be read.
 pub fn digest_file(path: &Path) -> Result<Vec<u8>, WriteError> {
+    use sha2::{Digest, Sha256};
     let mut file = File::open(path).map_err(io(format!("cannot read {}", path.display())))?;
-    digest_reader(&mut file, path)
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).map_err(io(format!("cannot read {}", path.display())))?;
+    Ok(hasher.finalize().to_vec())
 }
 
 /// The file a write replaces: the journal of `settings`, or, when that is a
@@ -737,34 +748,27 @@ fn write_and_validate(
     // How many lines of the new journal are the old one's.
     let mut old_lines;
     {
-        use sha2::{Digest, Sha256};
-        /// Hashes what passes through it, counting its lines.
-        struct Hashing<'w, W> {
-            inner: &'w mut W,
-            hasher: Sha256,
-            lines: usize,
-        }
-        impl<W: std::io::Write> std::io::Write for Hashing<'_, W> {
-            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-                let written = self.inner.write(bytes)?;
-                self.hasher.update(&bytes[..written]);
-                self.lines += memchr::memchr_iter(b'\n', &bytes[..written]).count();
-                Ok(written)
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                self.inner.flush()
-            }
-        }
+        // The old bytes pass through one buffer: digested (they must be
+        // what was loaded), their lines counted, then written.
         let mut old =
             File::open(target).map_err(io(format!("cannot read {}", target.display())))?;
-        let mut hashing = Hashing {
-            inner: temp.as_file_mut(),
-            hasher: Sha256::new(),
-            lines: 0,
-        };
-        std::io::copy(&mut old, &mut hashing).map_err(io("cannot write the temporary file"))?;
-        old_lines = hashing.lines;
-        if hashing.hasher.finalize().as_slice() != append.expected.digest.as_slice() {
+        let mut hasher = ContentHasher::new();
+        let mut piece = vec![0u8; COPY_PIECE_BYTES];
+        old_lines = 0;
+        loop {
+            let read = match old.read(&mut piece) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io(format!("cannot read {}", target.display()))(e)),
+            };
+            let bytes = &piece[..read];
+            hasher.update(bytes);
+            old_lines += memchr::memchr_iter(b'\n', bytes).count();
+            temp.write_all(bytes)
+                .map_err(io("cannot write the temporary file"))?;
+        }
+        if content_digest(&hasher) != append.expected.digest {
             return Err(WriteError::Changed(journal.clone()));
         }
         let separator = separator(target)?;
@@ -1110,14 +1114,21 @@ pub(crate) fn lock_and_load(
             options.on_wait,
         )?)
     };
-    // The loader keeps the digest of the bytes it read; the fingerprint
-    // taken after the load must have that digest and the file's state from
-    // before the load: then the journal loaded is the journal as it is.
+    // The loader keeps the digest of the bytes it read, which is the
+    // fingerprint's digest when the file's state is the same before and
+    // after the load. A change that kept length, time and inode is caught
+    // when the bytes are copied: their digest must be the loader's.
     let stat_before = stat_of(&target)?;
     let loaded = load::load_digested(settings.clone()).map_err(|e| ChangeError::io("", e))?;
-    let before = Fingerprint::of(&target)?;
-    let unchanged = (before.length, before.modified, before.identity) == stat_before
-        && loaded.digest.as_deref() == Some(before.digest.as_slice());
+    let stat_after = stat_of(&target)?;
+    let (length, modified, identity) = stat_before;
+    let before = Fingerprint {
+        length,
+        modified,
+        identity,
+        digest: loaded.digest.clone().unwrap_or_default(),
+    };
+    let unchanged = stat_after == stat_before && loaded.digest.is_some();
     // A journal not read to its end has errors, which are refused below.
     let refused_anyway = loaded.digest.is_none() && loaded.has_errors();
     if !(unchanged || refused_anyway) {

@@ -764,6 +764,26 @@ fn activities_by_quarter_and_refusals() {
     ]);
     assert_eq!(monthly.code, 0, "{}", monthly.stderr);
     assert!(monthly.stdout.contains("by month"), "{}", monthly.stdout);
+    // Five centuries of months: refused before any statement is built.
+    let too_many = run(&[
+        "-C",
+        LEDGER,
+        "report",
+        "activities",
+        "-b",
+        "1900-01-01",
+        "-e",
+        "2400-01-01",
+        "-M",
+        "--standard",
+        "sorp",
+    ]);
+    assert_eq!(too_many.code, 2, "{}", too_many.stderr);
+    assert!(
+        too_many.stderr.contains("6000 periods") && too_many.stderr.contains("at most 1200"),
+        "{}",
+        too_many.stderr
+    );
     snapshot(
         "functional_fy2000_quarterly_jp_csv",
         &[

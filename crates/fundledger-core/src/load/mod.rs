@@ -81,8 +81,8 @@ pub struct Loaded {
     /// again: the journal was read from its file, found nothing to report,
     /// and was read to its end in the state it started in.
     pub(crate) continuable: Option<u32>,
-    /// The SHA-256 digest of the journal file's bytes as loaded, when
-    /// asked for ([`load_digested`]).
+    /// The content digest (XXH3-128, `read::source::ContentHasher`) of the
+    /// journal file's bytes as loaded, when asked for ([`load_digested`]).
     pub(crate) digest: Option<Vec<u8>>,
     /// How many blocks the common lane laid out (the rest went the
     /// general way).
@@ -155,9 +155,10 @@ pub fn load(settings: Settings) -> Result<Loaded, LoadError> {
     build(settings, &journal, None, Vec::new(), None, false)
 }
 
-/// As [`load`], keeping the SHA-256 digest of the journal file's bytes as
-/// they were read ([`Loaded::digest`]), so a writer knows which content it
-/// loaded without reading the file once more.
+/// As [`load`], keeping the content digest (XXH3-128) of the journal
+/// file's bytes as they were read ([`Loaded::digest`]), so a writer can
+/// tell that the file it fingerprints after the load holds the content it
+/// loaded.
 ///
 /// # Errors
 /// As [`load`].

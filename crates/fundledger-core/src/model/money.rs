@@ -211,9 +211,10 @@ pub struct PeriodShares {
 /// one sign; with weights of both signs [`allocate`] itself may step
 /// outside the unit), the parts are the cumulative method's: the
 /// allocation of the totals through period `p` less the allocation through
-/// the period before, with both margins still exact and each part within
-/// two units of its exact share; [`PeriodShares::each_within_a_unit`] says
-/// which.
+/// the period before, with both margins still exact (with weights of one
+/// sign each part is then within two units of its exact share; with
+/// weights of both signs no bound is promised);
+/// [`PeriodShares::each_within_a_unit`] says which.
 ///
 /// # Errors
 /// [`Overflow`] when a product does not fit, or the weights add up to zero.

@@ -27,6 +27,11 @@ use crate::model::period::Interval;
 /// period. A position is a balance at a date, so it has no columns.
 pub const IN_COLUMNS: [Report; 2] = [Report::Activities, Report::Functional];
 
+/// The most period columns a statement has (a century of months): each is
+/// a statement of its own, and the support costs' shares are worked out
+/// in a table that grows with the square of the number of periods.
+pub const COLUMNS_MAX: usize = 1200;
+
 /// `report` (activities or functional) with one column per `[begin, end)`
 /// of `periods` (in order, adjoining) and a total column for the whole
 /// range, checked row by row (see the module documentation).
@@ -52,6 +57,14 @@ pub fn statement_columns(
     let (Some(first), Some(last)) = (periods.first(), periods.last()) else {
         return Err(ReportError::Request("no period to show".into()));
     };
+    if periods.len() > COLUMNS_MAX {
+        return Err(ReportError::Request(format!(
+            "{} periods from {} to {}: a statement in columns has at most {COLUMNS_MAX}; ask for a shorter range (-b/-e) or a longer interval (-Q, -Y)",
+            periods.len(),
+            first.0,
+            last.1
+        )));
+    }
     use super::engine::Classified;
     use super::financial::{column_support, Built};
     let whole = Classified::new(valued, first.0, last.1)?;
@@ -61,8 +74,8 @@ pub fn statement_columns(
         .collect::<Result<Vec<_>, _>>()?;
     // The SoFA shares out support costs by the whole range's direct costs
     // in every column, so that its activities add up across the periods.
-    let support = match standard {
-        Standard::Sorp => Some(column_support(&whole, &parts)?),
+    let support = match (standard, report) {
+        (Standard::Sorp, Report::Activities) => Some(column_support(&whole, &parts)?),
         _ => None,
     };
     let mut statements = Vec::with_capacity(parts.len() + 1);

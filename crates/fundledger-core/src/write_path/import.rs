@@ -980,20 +980,22 @@ impl RowReader<'_> {
     }
 
     fn date(&mut self, row: &Row) -> Option<NaiveDate> {
-        let value = self.field(row, "date").to_string();
-        let format = self
-            .rules
-            .date_format
-            .clone()
-            .unwrap_or_else(|| "%Y-%m-%d".to_string());
-        match NaiveDate::parse_from_str(&value, &format) {
+        let value = self.field(row, "date");
+        let format = self.rules.date_format.as_deref().unwrap_or("%Y-%m-%d");
+        // The usual format, read without interpreting the format string.
+        if format == "%Y-%m-%d" {
+            if let Some(date) = iso_date(value) {
+                return Some(date);
+            }
+        }
+        match NaiveDate::parse_from_str(value, format) {
             Ok(date) => Some(date),
             Err(_) => {
                 self.problem(
                     row,
                     Code::CsvDate,
                     "date",
-                    &value,
+                    value,
                     format!("a date in the format {format:?} (date_format in the rules)"),
                 );
                 None
@@ -1193,13 +1195,15 @@ impl RowReader<'_> {
         let (date, amount, currency) = (date?, amount?, currency?);
         let designation = self.field(row, "designation");
         let memo = self.field(row, "memo");
-        let haystack = folded(&format!("{designation} {memo}"));
-        let rule = self
-            .rules
-            .designations
-            .iter()
-            .flatten()
-            .find(|d| d.contains.iter().any(|c| haystack.contains(&folded(c))));
+        let rule = match self.rules.designations.as_deref() {
+            Some(rules) if !rules.is_empty() => {
+                let haystack = folded(&format!("{designation} {memo}"));
+                rules
+                    .iter()
+                    .find(|d| d.contains.iter().any(|c| haystack.contains(&folded(c))))
+            }
+            _ => None,
+        };
         let default_fund = self
             .rules
             .fund
@@ -1731,6 +1735,26 @@ fn child_named_in(text: &str) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
+/// A date written `YYYY-MM-DD` exactly (ten characters), as
+/// `NaiveDate::parse_from_str(text, "%Y-%m-%d")` reads it; `None` for
+/// anything else, which then goes to chrono.
+fn iso_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(
+        i32::try_from(digits(0..4)?).ok()?,
+        digits(5..7)?,
+        digits(8..10)?,
+    )
+}
+
 /// An imported entry: its header, import tags and body.
 fn entry_text(date: NaiveDate, payee: &str, id: &str, hash: &str, body: &str) -> String {
     let mut text = String::new();
@@ -2107,7 +2131,35 @@ pub fn summary_text(summary: &ImportSummary, dry_run: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{clean_text, folded};
+    use super::{clean_text, folded, iso_date};
+    use chrono::NaiveDate;
+
+    #[test]
+    fn iso_dates_read_as_chrono_reads_them() {
+        for text in [
+            "2026-01-31",
+            "2026-02-30",
+            "0000-01-01",
+            "9999-12-31",
+            "2026-1-31",
+            "2026/01/31",
+            "2026-01-3x",
+            "+026-01-31",
+            "2026-01-31 ",
+            "",
+        ] {
+            let chrono = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+            // What it reads, it reads as chrono does; what it declines,
+            // chrono decides (and may accept, e.g. `2026-1-31`).
+            if let Some(date) = iso_date(text) {
+                assert_eq!(Some(date), chrono, "{text:?}");
+            }
+        }
+        for text in ["2026-01-31", "0000-01-01", "9999-12-31", "2000-02-29"] {
+            assert!(iso_date(text).is_some(), "{text:?}");
+        }
+        assert_eq!(iso_date("2001-02-29"), None);
+    }
 
     #[test]
     fn matching_folds_width_and_case() {

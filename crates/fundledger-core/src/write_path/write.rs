@@ -285,7 +285,8 @@ pub struct Fingerprint {
     length: u64,
     modified: Option<SystemTime>,
     identity: (u64, u64),
-    /// The content digest (XXH3-128, big-endian).
+    /// The content digest (XXH3-128, big-endian): for telling whether the
+    /// file changed, never equal to [`digest_file`]'s SHA-256.
     pub digest: Vec<u8>,
 }
 
@@ -1114,21 +1115,17 @@ pub(crate) fn lock_and_load(
             options.on_wait,
         )?)
     };
-    // The loader keeps the digest of the bytes it read, which is the
-    // fingerprint's digest when the file's state is the same before and
-    // after the load. A change that kept length, time and inode is caught
-    // when the bytes are copied: their digest must be the loader's.
+    // The loader keeps the digest of the bytes it read; the fingerprint
+    // taken after the load must have that digest and the file's state from
+    // before the load: then the journal loaded is the journal as it is (a
+    // same-size edit within one tick of the file system's clock included,
+    // which the state alone would miss). Every change built on `Locked`
+    // relies on this, not only those that copy the journal.
     let stat_before = stat_of(&target)?;
     let loaded = load::load_digested(settings.clone()).map_err(|e| ChangeError::io("", e))?;
-    let stat_after = stat_of(&target)?;
-    let (length, modified, identity) = stat_before;
-    let before = Fingerprint {
-        length,
-        modified,
-        identity,
-        digest: loaded.digest.clone().unwrap_or_default(),
-    };
-    let unchanged = stat_after == stat_before && loaded.digest.is_some();
+    let before = Fingerprint::of(&target)?;
+    let unchanged = (before.length, before.modified, before.identity) == stat_before
+        && loaded.digest.as_deref() == Some(before.digest.as_slice());
     // A journal not read to its end has errors, which are refused below.
     let refused_anyway = loaded.digest.is_none() && loaded.has_errors();
     if !(unchanged || refused_anyway) {

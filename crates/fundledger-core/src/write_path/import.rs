@@ -25,7 +25,12 @@
 //! into `,`: a cell cannot start a new journal line, a comment, a directive,
 //! or split an account from its amount.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+// Import ids and row digests are looked up by text many times per row; the
+// keys come from the journal and the file, not from an adversary who could
+// choose them to collide (a collision only slows a lookup).
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -1793,7 +1798,7 @@ fn row_hash(kind: ImportKind, row: &Row) -> String {
 
 /// Import ids already in the journal.
 fn existing_ids(journal: &Journal) -> HashMap<String, Existing> {
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     for t in journal.transactions() {
         let tags = journal.transaction_tags(t);
         let Some(id) = tags.iter().find(|tag| tag.name == "import") else {
@@ -1909,8 +1914,10 @@ pub fn prepare(
         already: false,
     };
     let existing = existing_ids(journal);
-    let mut occurrences: HashMap<String, usize> = HashMap::with_capacity(rows.len());
-    let mut seen_in_file: HashMap<String, (String, u32)> = HashMap::with_capacity(rows.len());
+    let mut occurrences: HashMap<String, usize> =
+        HashMap::with_capacity_and_hasher(rows.len(), Default::default());
+    let mut seen_in_file: HashMap<String, (String, u32)> =
+        HashMap::with_capacity_and_hasher(rows.len(), Default::default());
     let mut candidates = Vec::with_capacity(rows.len());
     let mut scratch = ImportSummary::default();
     // Rows sharing a payout reference, in the order payouts first appear.

@@ -77,13 +77,18 @@ fn exact_sum(a: Decimal, b: Decimal, result: Option<Decimal>) -> Result<Decimal,
 /// `a × b`, exact, or [`Overflow`].
 ///
 /// `Decimal` multiplication silently rounds a product that needs more than 28
-/// fractional digits; this function refuses such a product (as an overflow)
-/// rather than hand back a rounded amount.
+/// fractional digits, or more than 96 bits of digits at its scale (it then
+/// drops fractional digits until the product fits); this function refuses
+/// such a product (as an overflow) rather than hand back a rounded amount.
 pub fn checked_mul_exact(a: Decimal, b: Decimal) -> Result<Decimal, Overflow> {
     let product = a.checked_mul(b).ok_or(Overflow)?;
-    // The exact product has scale a.scale() + b.scale(); if that exceeds the
-    // 28 digits Decimal keeps, the product above was rounded.
-    if a.scale() + b.scale() > 28 && !a.is_zero() && !b.is_zero() {
+    if a.is_zero() || b.is_zero() {
+        return Ok(product);
+    }
+    // The exact product has as many fractional digits as `a` and `b`
+    // together, trailing zeros left out; a product kept at fewer was
+    // rounded.
+    if a.normalize().scale() + b.normalize().scale() > product.scale() {
         return Err(Overflow);
     }
     Ok(product)
@@ -522,6 +527,34 @@ mod tests {
             let got = checked_add(a, b);
             prop_assert_eq!(got.map(|d| (d, d.scale(), d.is_sign_negative())), expected.map(|d| (d, d.scale(), d.is_sign_negative())));
         }
+
+        /// A product `checked_mul_exact` accepts is the exact product: its
+        /// digits times a power of ten are the operands' digits multiplied
+        /// (in `i128`, exact for `i64` digits); when the exact product fits
+        /// a `Decimal` (96 bits, 28 decimals) it is accepted.
+        #[test]
+        fn checked_mul_exact_is_exact(
+            x in any::<i64>(), y in any::<i64>(), scale in 0u32..29, other_scale in 0u32..29,
+        ) {
+            let a = Decimal::new(x, scale);
+            let b = Decimal::new(y, other_scale);
+            let exact = i128::from(x) * i128::from(y);
+            let exact_scale = scale + other_scale;
+            match checked_mul_exact(a, b) {
+                Ok(p) => {
+                    let lifted = 10i128
+                        .checked_pow(exact_scale - p.scale())
+                        .and_then(|k| p.mantissa().checked_mul(k));
+                    prop_assert_eq!(lifted, Some(exact), "{} × {} = {}", a, b, p);
+                }
+                Err(Overflow) => {
+                    prop_assert!(
+                        exact_scale > 28 || exact.unsigned_abs() >= 1u128 << 96,
+                        "{} × {} refused, but it fits", a, b
+                    );
+                }
+            }
+        }
     }
 
     use super::*;
@@ -569,6 +602,17 @@ mod tests {
         assert_eq!(
             checked_mul_exact(d("1000.50"), d("15.55")),
             Ok(d("15557.775"))
+        );
+        // Four decimals, but more digits than 96 bits hold at that scale:
+        // `Decimal` would drop the last one (…185.1005 → …185.100).
+        assert_eq!(
+            checked_mul_exact(d("7922816251426433759354395.0335"), d("3")),
+            Err(Overflow)
+        );
+        // Trailing zeros dropped to fit lose nothing.
+        assert_eq!(
+            checked_mul_exact(d("7922816251426433759354395.0330"), d("3")),
+            Ok(d("23768448754279301278063185.099"))
         );
     }
 

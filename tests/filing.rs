@@ -547,3 +547,67 @@ fn undeclared_member_loans_tie_across_statements() {
         position.stdout
     );
 }
+
+/// The SoFA's accounting policy says what the SoFA does with support
+/// costs: allocated to the charitable activities when they have direct
+/// costs, on a line of their own when they have none.
+#[test]
+fn sorp_policy_note_says_how_the_sofa_shows_support_costs() {
+    let policy = |journal: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("fundledger.toml"),
+            "organisation = \"Test NGO\"\nbase_currency = \"JPY\"\njournal = \"journal.ledger\"\n\n[[commodities]]\nsymbol = \"JPY\"\nprecision = 0\n\n[[funds]]\nid = \"General\"\nname = \"General\"\nrestriction = \"unrestricted\"\ndefault = true\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("journal.ledger"), journal).unwrap();
+        let dir_arg = dir.path().to_str().unwrap();
+        let annual = run(&[
+            "-C",
+            dir_arg,
+            "report",
+            "annual",
+            "--fy",
+            "2000",
+            "--standard",
+            "sorp",
+            "-O",
+            "json",
+        ]);
+        assert_eq!(annual.code, 0, "{}", annual.stderr);
+        let sofa = run(&[
+            "-C",
+            dir_arg,
+            "report",
+            "activities",
+            "--fy",
+            "2000",
+            "--standard",
+            "sorp",
+        ]);
+        assert_eq!(sofa.code, 0, "{}", sofa.stderr);
+        let note = annual
+            .stdout
+            .split('"')
+            .find(|s| s.starts_with("Support costs, including governance costs"))
+            .unwrap_or_else(|| panic!("no support-cost policy in {}", annual.stdout))
+            .to_string();
+        (note, sofa.stdout.contains("Other: support costs"))
+    };
+    let gift = "2000-04-03 * Gift\n    Assets:Bank  100000 JPY\n    Income:Donations\n\n";
+    let office =
+        "2000-05-01 * Office\n    Expenses:Management:Office  20000 JPY\n    Assets:Bank\n\n";
+    let rice = "2000-06-01 * Rice\n    Expenses:Food:Rice  30000 JPY\n    Assets:Bank\n";
+    let (note, own_line) = policy(&format!("{gift}{office}"));
+    assert!(own_line);
+    assert!(
+        note.contains("shown as a line of the SoFA of their own"),
+        "{note}"
+    );
+    let (note, own_line) = policy(&format!("{gift}{office}{rice}"));
+    assert!(!own_line);
+    assert!(
+        note.contains("allocated to the charitable activities"),
+        "{note}"
+    );
+}

@@ -636,7 +636,19 @@ fn notes_sorp(
     let mut policies = vec![
         "Basis of preparation: the accounts follow the Charities SORP (FRS 102). Funds are unrestricted (general, and designated by the trustees), restricted income funds, and endowment funds.".to_string(),
         "Income from donations is recognised when received; gifts in kind at their value to the charity when received, and as expenditure when distributed.".to_string(),
-        "Support costs, including governance costs, are not shown as a line of the SoFA: they are allocated to the charitable activities in proportion to their direct costs.".to_string(),
+        // As the SoFA above shows them: shared out, or on a line of their
+        // own when there are no charitable activities' direct costs to
+        // share them by.
+        if set
+            .activities
+            .rows
+            .iter()
+            .any(|r| r.label == super::financial::SUPPORT_COSTS_LINE)
+        {
+            "Support costs, including governance costs, are shown as a line of the SoFA of their own (\"Other: support costs\"): there are no direct costs of charitable activities to allocate them by.".to_string()
+        } else {
+            "Support costs, including governance costs, are not shown as a line of the SoFA: they are allocated to the charitable activities in proportion to their direct costs.".to_string()
+        },
         "Foreign currency: transactions are translated at the month's rate on their date, and foreign cash held at the year end at the closing rate; exchange differences are shown as gains or losses, apart from transfers between funds.".to_string(),
     ];
     policies.extend(allocation_text(c, language));

@@ -1105,12 +1105,7 @@ fn expenses_by_activity(
             }
         }
         None if support.iter().any(|v| !v.is_zero()) => {
-            s.amounts(
-                "Other: support costs",
-                1,
-                RowKind::Line,
-                &with_total(&support)?,
-            );
+            s.amounts(SUPPORT_COSTS_LINE, 1, RowKind::Line, &with_total(&support)?);
             add_into(&mut all, &support)?;
         }
         None => {}
@@ -1125,6 +1120,10 @@ fn expenses_by_activity(
     s.notes.extend(note);
     Ok(all)
 }
+
+/// The SoFA's line for support costs left unshared (when the charitable
+/// activities have no direct costs to share them by).
+pub(crate) const SUPPORT_COSTS_LINE: &str = "Other: support costs";
 
 /// Where a balance-sheet line stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

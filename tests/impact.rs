@@ -76,6 +76,31 @@ fn refusals_name_what_was_asked_and_what_exists() {
     assert_eq!(no_period.code, 2);
 }
 
+/// An anonymous giver gets no statement addressed to nobody: the funds'
+/// tables say so; asked for by id, the statement is still printed.
+#[test]
+fn anonymous_givers_get_no_statement_unless_asked_for() {
+    let all = impact(&[]);
+    ok(&all);
+    assert!(
+        !all.stdout
+            .contains("Anonymous donor (D004): where your gifts went"),
+        "{}",
+        all.stdout
+    );
+    assert!(all
+        .stdout
+        .contains("1 anonymous donor has no statement of their own"));
+    assert!(all
+        .stdout
+        .contains("Foster parent A: where your gifts went"));
+    let asked = impact(&["--donor", "D004"]);
+    ok(&asked);
+    assert!(asked
+        .stdout
+        .contains("Anonymous donor (D004): where your gifts went"));
+}
+
 #[test]
 fn personal_data_only_when_asked() {
     for format in ["text", "csv", "json", "md", "html"] {

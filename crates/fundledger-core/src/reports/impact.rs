@@ -491,6 +491,11 @@ pub struct ImpactReport {
     /// Whether one donor was asked for: the statement addressed to them
     /// leaves out the funds' tables (which list the other donors).
     pub donor_only: bool,
+    /// How many anonymous givers (register category `anonymous`) have no
+    /// statement of their own: there is nobody to address it to (their
+    /// gifts are in the funds' tables). Zero with `--donor`, which prints
+    /// the statement asked for.
+    pub anonymous_without_statement: usize,
 }
 
 /// The allocation rule in words.
@@ -1058,9 +1063,22 @@ pub fn impact(
     let as_of = end.pred_opt().unwrap_or(end);
     let currency = currency_word(&valued.base, language).to_string();
     let mut donors = Vec::new();
+    let is_anonymous = |id: &str| {
+        register
+            .get(id)
+            .is_some_and(|d| d.category == crate::donors::register::DonorCategory::Anonymous)
+    };
     let wanted: Vec<String> = match &options.donor {
         Some(id) => vec![id.clone()],
-        None => by_donor.keys().cloned().collect(),
+        None => by_donor
+            .keys()
+            .filter(|id| !is_anonymous(id))
+            .cloned()
+            .collect(),
+    };
+    let anonymous_without_statement = match &options.donor {
+        Some(_) => 0,
+        None => by_donor.keys().filter(|id| is_anonymous(id)).count(),
     };
     for donor in wanted {
         let rows = by_donor.remove(&donor).unwrap_or_default();
@@ -1111,6 +1129,7 @@ pub fn impact(
         funds: fund_reports,
         donors,
         donor_only: options.donor.is_some(),
+        anonymous_without_statement,
     })
 }
 
@@ -1239,6 +1258,19 @@ pub fn statements(report: &ImpactReport) -> Vec<Statement> {
         );
         if !fund.purpose.is_empty() {
             s.notes.push(fund.purpose.clone());
+        }
+        if k == 0 && report.anonymous_without_statement > 0 {
+            let n = report.anonymous_without_statement;
+            s.notes.push(match language {
+                Language::En => format!(
+                    "{n} anonymous donor{} ha{} no statement of their own: there is nobody to address it to. Their gifts are in the funds' tables.",
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "s" } else { "ve" }
+                ),
+                Language::Ja => format!(
+                    "匿名の寄付者{n}名には個別の報告書を作成していません（宛先がないため）。そのご寄付は各基金の表に含まれます。"
+                ),
+            });
         }
         // What each source paid for, as notes (full width, under the table).
         for row in &fund.rows {

@@ -714,7 +714,7 @@ pub fn report(
     let mut columns = Vec::new();
     if request.periods.len() > 1 {
         for (b, e) in &request.periods {
-            let label = period_label(*b, *e, language);
+            let label = crate::reports::columns::heading(*b, *e, language);
             columns.push(format!(
                 "{label} {}",
                 words::pick(language, "actual", "実績")
@@ -939,25 +939,6 @@ pub fn report(
         Language::Ja => "収益は正の金額で表示。差異は正が有利（収益・成果は実績が予算を上回る額、費用は予算を下回る額）、負が不利。外貨の実績は各取引日のレートで円に換算。成果は各行の単位による。比率は整数に四捨五入。".into(),
     });
     Ok(statement)
-}
-
-/// The label of a sub-period: a month in words, a calendar quarter as
-/// hledger writes it (`2000Q2`), a year, else its first and last days.
-fn period_label(begin: NaiveDate, end: NaiveDate, language: Language) -> String {
-    let last = end.pred_opt().unwrap_or(end);
-    let months = (end.year() - begin.year()) * 12 + end.month() as i32 - begin.month() as i32;
-    if begin.day() == 1 && end.day() == 1 {
-        if months == 1 {
-            return words::month(begin, language);
-        }
-        if months == 3 && begin.month0().is_multiple_of(3) {
-            return format!("{}Q{}", begin.year(), begin.month0() / 3 + 1);
-        }
-        if months == 12 && begin.month() == 1 {
-            return begin.year().to_string();
-        }
-    }
-    format!("{begin}..{last}")
 }
 
 /// `into[i] += values[i]`, growing `into` as needed.

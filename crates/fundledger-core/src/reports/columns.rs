@@ -375,8 +375,10 @@ fn title_suffix(interval: Interval, language: Language) -> &'static str {
 }
 
 /// A column's heading for `[begin, end)`: whole months as months
-/// (`Apr–Jun 2000`, `2000年4月〜6月`), other ranges by their days.
-fn heading(begin: NaiveDate, end: NaiveDate, language: Language) -> String {
+/// (`Apr–Jun 2000`, `2000年4月〜6月`), other ranges by their days. Every
+/// report with a column per period (statements, budgets) names its
+/// periods with it, so a fiscal quarter reads the same everywhere.
+pub(crate) fn heading(begin: NaiveDate, end: NaiveDate, language: Language) -> String {
     let last = end.pred_opt().unwrap_or(end);
     let whole_months = begin.day() == 1 && end.day() == 1;
     if !whole_months {

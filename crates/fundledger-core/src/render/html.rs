@@ -129,8 +129,9 @@ fn section(s: &Statement, anchor: &str) -> String {
         "</p>\n<table>\n<thead><tr>"
     });
     let _ = write!(out, "<th>{}</th>", escape(&s.label_header));
-    // Their headings (`2000年 4月〜6月`) break only at spaces.
-    let heading_style = if label_wrap.is_empty() {
+    // Their headings (`2000年 4月〜6月`, `予算比 %`) break only at spaces,
+    // as do the budget's (periods, versions), never inside a word.
+    let heading_style = if label_wrap.is_empty() && s.id != "budget" {
         ""
     } else {
         " style=\"word-break:keep-all\""

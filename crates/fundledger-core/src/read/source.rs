@@ -644,6 +644,34 @@ pub fn stream_in_context(
 /// auditor sees (the annual report, the audit package) stay SHA-256.
 pub(crate) type ContentHasher = xxhash_rust::xxh3::Xxh3;
 
+/// How much of a file is read at once when it is streamed through a digest
+/// or a copy (the write path's fingerprints and copy, the annual report's
+/// SHA-256).
+pub(crate) const PIECE_BYTES: usize = 1 << 20;
+
+/// Reads `reader` to its end a piece of [`PIECE_BYTES`] at a time
+/// (retrying interrupted reads), handing each piece to `each`, and returns
+/// how many bytes it read; a read error becomes `read_failed`'s error.
+pub(crate) fn for_each_piece<E>(
+    reader: &mut impl std::io::Read,
+    read_failed: impl FnOnce(std::io::Error) -> E,
+    mut each: impl FnMut(&[u8]) -> Result<(), E>,
+) -> Result<u64, E> {
+    let mut piece = vec![0u8; PIECE_BYTES];
+    let mut total: u64 = 0;
+    loop {
+        match reader.read(&mut piece) {
+            Ok(0) => return Ok(total),
+            Ok(read) => {
+                each(&piece[..read])?;
+                total = total.saturating_add(read as u64);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(read_failed(e)),
+        }
+    }
+}
+
 /// The digest a [`ContentHasher`] has reached.
 pub(crate) fn content_digest(hasher: &ContentHasher) -> Vec<u8> {
     hasher.digest128().to_be_bytes().to_vec()

@@ -504,23 +504,18 @@ pub fn files_digest(
 /// bytes of what that read gave.
 fn hash_file(hasher: &mut sha2::Sha256, file: &std::path::Path) -> std::io::Result<()> {
     use sha2::Digest;
-    use std::io::Read;
     let mut opened = std::fs::File::open(file)?;
     let size = opened.metadata()?.len();
     let mut streamed = hasher.clone();
     streamed.update(size.to_le_bytes());
-    let mut block = vec![0u8; 1 << 20];
-    let mut read: u64 = 0;
-    loop {
-        let n = match opened.read(&mut block) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        streamed.update(&block[..n]);
-        read += n as u64;
-    }
+    let read = crate::read::source::for_each_piece(
+        &mut opened,
+        |e| e,
+        |piece| {
+            streamed.update(piece);
+            Ok(())
+        },
+    )?;
     if read == size {
         *hasher = streamed;
         return Ok(());

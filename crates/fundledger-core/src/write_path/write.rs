@@ -38,14 +38,14 @@
 //! inside the window that step 4 closes.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::load::{self, Loaded};
 use crate::model::diagnostic::Diagnostic;
 use crate::model::settings::Settings;
-use crate::read::source::{content_digest, ContentHasher};
+use crate::read::source::{content_digest, for_each_piece, ContentHasher};
 
 /// The prefix of the temporary files this module writes beside a journal.
 const TEMP_PREFIX: &str = ".fundledger-write-";
@@ -298,15 +298,14 @@ impl Fingerprint {
     pub fn of(path: &Path) -> Result<Fingerprint, WriteError> {
         let mut file = File::open(path).map_err(io(format!("cannot read {}", path.display())))?;
         let mut hasher = ContentHasher::new();
-        let mut piece = vec![0u8; COPY_PIECE_BYTES];
-        loop {
-            match file.read(&mut piece) {
-                Ok(0) => break,
-                Ok(read) => hasher.update(&piece[..read]),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(io(format!("cannot read {}", path.display()))(e)),
-            }
-        }
+        for_each_piece(
+            &mut file,
+            io(format!("cannot read {}", path.display())),
+            |piece| {
+                hasher.update(piece);
+                Ok(())
+            },
+        )?;
         let digest = content_digest(&hasher);
         let (length, modified, identity) = stat_of(path)?;
         Ok(Fingerprint {
@@ -338,9 +337,6 @@ fn stat_of(path: &Path) -> Result<Stat, WriteError> {
     let identity = (0, 0);
     Ok((metadata.len(), metadata.modified().ok(), identity))
 }
-
-/// How much of a file is read at once to digest or copy it.
-const COPY_PIECE_BYTES: usize = 1 << 20;
 
 /// The SHA-256 digest of a file, read in pieces.
 ///
@@ -754,21 +750,19 @@ fn write_and_validate(
         let mut old =
             File::open(target).map_err(io(format!("cannot read {}", target.display())))?;
         let mut hasher = ContentHasher::new();
-        let mut piece = vec![0u8; COPY_PIECE_BYTES];
         old_lines = 0;
-        loop {
-            let read = match old.read(&mut piece) {
-                Ok(0) => break,
-                Ok(read) => read,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(io(format!("cannot read {}", target.display()))(e)),
-            };
-            let bytes = &piece[..read];
-            hasher.update(bytes);
-            old_lines += memchr::memchr_iter(b'\n', bytes).count();
-            temp.write_all(bytes)
-                .map_err(io("cannot write the temporary file"))?;
-        }
+        let written = temp.as_file_mut();
+        for_each_piece(
+            &mut old,
+            io(format!("cannot read {}", target.display())),
+            |piece| {
+                hasher.update(piece);
+                old_lines += memchr::memchr_iter(b'\n', piece).count();
+                written
+                    .write_all(piece)
+                    .map_err(io("cannot write the temporary file"))
+            },
+        )?;
         if content_digest(&hasher) != append.expected.digest {
             return Err(WriteError::Changed(journal.clone()));
         }

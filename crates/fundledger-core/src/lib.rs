@@ -218,6 +218,7 @@ mod donors;
 pub mod load;
 mod model;
 mod monthend;
+mod parallel;
 mod read;
 mod render;
 pub mod reports;

@@ -97,10 +97,27 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
         out.extend(month_end.map(|d| with_line(journal, sources, d)));
         out
     };
-    let ((first, second), (third, fourth)) = rayon::join(
-        || rayon::join(declared_and_dated, totals_and_closes),
-        || rayon::join(in_date_order, month_end),
-    );
+    let ((first, second), (third, fourth)) =
+        if crate::parallel::worth_it(journal.transactions().len()) {
+            rayon::join(
+                || rayon::join(declared_and_dated, totals_and_closes),
+                || rayon::join(in_date_order, month_end),
+            )
+        } else {
+            // A small journal, without the thread pool: the closed years'
+            // digests (SHA-256 of every closed transaction, about half the
+            // work here) on one thread of their own, the rest beside them.
+            std::thread::scope(|scope| {
+                let closes = scope.spawn(totals_and_closes);
+                let first = declared_and_dated();
+                let third = in_date_order();
+                let fourth = month_end();
+                let second = closes
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                ((first, second), (third, fourth))
+            })
+        };
     let mut out = first;
     out.extend(second);
     out.extend(third);
@@ -354,6 +371,9 @@ pub(crate) fn in_chunks<T: Send>(
 ) -> Vec<T> {
     use rayon::iter::{IntoParallelIterator as _, ParallelIterator as _};
     let count = journal.transactions().len();
+    if !crate::parallel::worth_it(count) {
+        return vec![pass(0..count)];
+    }
     let chunk = (count / (4 * rayon::current_num_threads()).max(1)).max(CHUNK_TRANSACTIONS_MIN);
     (0..count.div_ceil(chunk))
         .into_par_iter()
@@ -464,7 +484,11 @@ pub fn date_order(journal: &Journal) -> Vec<usize> {
     use rayon::slice::ParallelSliceMut as _;
     let mut order: Vec<usize> = (0..journal.transactions().len()).collect();
     // A stable sort: file order is kept within a date.
-    order.par_sort_by_key(|&i| journal.transactions()[i].date);
+    if crate::parallel::worth_it(order.len()) {
+        order.par_sort_by_key(|&i| journal.transactions()[i].date);
+    } else {
+        order.sort_by_key(|&i| journal.transactions()[i].date);
+    }
     order
 }
 

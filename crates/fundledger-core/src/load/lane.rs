@@ -18,8 +18,9 @@
 //! `load::tests::the_common_lane_lays_out_what_the_general_path_does` holds
 //! it to that on ledgers of every shape.
 
-// The fast path reads no comment text, so a second `fund:` tag is all
-// `fund_tag_problem` could find in a block the lane takes.
+// The fast path reads comment text only without a `:`, so a second
+// `fund:` tag is all `fund_tag_problem` could find in a block the lane
+// takes.
 use crate::load::{
     has_second_fund_tag, name_problem, store_tags, within_precision, Context, NameTables, Run,
 };
@@ -187,9 +188,11 @@ impl<'s> Context<'s> {
             return false;
         }
         let text = self.view.block_text(block);
-        // A `,` may make a number read differently (`1,000`), and the fast
-        // path leaves a `\r` to ledger-parser: the general path decides.
-        if memchr::memchr2(b',', b'\r', text.as_bytes()).is_some()
+        // A number with a lone `,` reads differently (`1,000`), and the
+        // fast path leaves a `\r` to ledger-parser: the general path
+        // decides, by the same test (a `,` in words is no reason).
+        if memchr::memchr(b'\r', text.as_bytes()).is_some()
+            || crate::read::parse::has_lone_comma_number(text)
             || !fastpath::parse_into_without_cr(text, &mut scratch.common)
         {
             return false;
@@ -348,24 +351,25 @@ impl<'s> Context<'s> {
                 run.note_scale(commodity, quantity.scale());
             }
             let tags = common.posting_tags(p);
-            if !tags.is_empty() {
+            if !tags.is_empty() || p.comment.is_some() {
                 let tags = store_tags(&mut run.tags, tags);
                 run.posting_extras.push(PostingExtra {
                     cost: None,
                     assertion: None,
                     tags,
-                    comment: None,
+                    comment: p.comment.as_deref().map(Into::into),
                 });
                 run.postings[index].extra = super::index_u32(run.posting_extras.len() - 1);
             }
         }
         let header_tags = common.header_tags();
-        let extra = (common.code.is_some() || !header_tags.is_empty()).then(|| TransactionExtra {
-            aux_date: None,
-            code: common.code.map(Into::into),
-            comment: None,
-            tags: store_tags(&mut run.tags, header_tags),
-        });
+        let extra = (common.code.is_some() || !header_tags.is_empty() || common.comment.is_some())
+            .then(|| TransactionExtra {
+                aux_date: None,
+                code: common.code.map(Into::into),
+                comment: common.comment.as_deref().map(Into::into),
+                tags: store_tags(&mut run.tags, header_tags),
+            });
         run.push_transaction(
             block,
             common.date,

@@ -2579,6 +2579,9 @@ mod tests {
             "  ; fund: General\n    ; fund: FoodAid",
             "  ; route: RN-01",
             "  ; fund:",
+            "  ; paid in cash",
+            "\n    ; small gifts without the giver's name\n    ; and a second line",
+            "  ; fund: General\n    ; a note",
         ];
         let amounts = [
             "100 JPY",
@@ -2597,6 +2600,7 @@ mod tests {
             "収入 寄付",
             "Bad\u{1b}[31m payee",
             "",
+            "Rice, beans and oil for 1,000 people",
         ];
         let mut text = String::new();
         for i in 0..count {
@@ -2622,7 +2626,8 @@ mod tests {
                         "    ; fund: FoodAid\n",
                         "    ; note: x\n",
                         "    ; fund: Nowhere\n",
-                    ][next(3)],
+                        "    ; the board sets aside general funds\n",
+                    ][next(4)],
                 );
             }
             // Mostly two or three postings that balance, per fund too.

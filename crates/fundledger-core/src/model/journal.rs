@@ -668,19 +668,24 @@ impl Journal {
         use rayon::prelude::*;
         // Each transaction on its own, in parallel; the first violation in
         // journal order is named.
-        let partial: Vec<Result<MultiAmount<CommodityId>, InvariantViolation>> = self
-            .transactions
-            .par_chunks(VERIFY_CHUNK)
-            .map(|chunk| {
-                let mut check = BalanceCheck::default();
-                for transaction in chunk {
-                    if let Some(fund) = check.transaction(self.postings(transaction))? {
-                        return Err(self.unbalanced(transaction, fund));
-                    }
+        let verify = |chunk: &[Transaction]| {
+            let mut check = BalanceCheck::default();
+            for transaction in chunk {
+                if let Some(fund) = check.transaction(self.postings(transaction))? {
+                    return Err(self.unbalanced(transaction, fund));
                 }
-                Ok(check.total)
-            })
-            .collect();
+            }
+            Ok(check.total)
+        };
+        let partial: Vec<Result<MultiAmount<CommodityId>, InvariantViolation>> =
+            if crate::parallel::worth_it(self.transactions.len()) {
+                self.transactions
+                    .par_chunks(VERIFY_CHUNK)
+                    .map(verify)
+                    .collect()
+            } else {
+                vec![verify(&self.transactions)]
+            };
         let mut total: MultiAmount<CommodityId> = MultiAmount::new();
         for part in partial {
             total.add_all(&part?).map_err(|_| summing_overflow())?;

@@ -847,7 +847,10 @@ impl Settings {
         };
         // The line of each fund's id and each commodity's symbol, from the
         // toml crate's spans (a key's first mention may be another entry's).
-        let entry_lines: EntryLines = toml::from_str(text).unwrap_or_default();
+        // Read a second time only when a problem needs a line (most
+        // settings have none).
+        let entry_lines =
+            std::cell::LazyCell::new(|| -> EntryLines { toml::from_str(text).unwrap_or_default() });
         let fund_line = |index: usize| {
             entry_lines
                 .funds

@@ -5,12 +5,14 @@
 //! ```text
 //! 2000-04-05 * (CODE) Payee
 //!     ; fund: FoodAid
+//!     ; rice for route RN-01
 //!     Expenses:FoodAid:Rice          1250.00 CNY @ 13.05 JPY  ; fund: FoodAid
-//!     Assets:Cash:CNY
+//!     Assets:Cash:CNY                ; paid in cash
 //! ```
 //!
 //! into a [`Common`] (names borrowed from the text; one `Common` serves
-//! block after block, so reading allocates nothing once warm), and answers
+//! block after block, so reading allocates nothing once warm, but to join
+//! an owner's second comment line to its first), and answers
 //! `false`/`None` for anything outside that shape, which then goes to
 //! ledger-parser. **Contract:** whenever it reads a block, ledger-parser
 //! accepts the block and gives exactly [`Common::to_raw`] of what it read
@@ -49,6 +51,10 @@ pub struct Common<'a> {
     /// Every tag but the first `fund:` of the header and of each posting:
     /// the header's, then each posting's in turn.
     pub tags: Vec<RawTag<'a>>,
+    /// The header's comment text that is not a tag: its own comment lines
+    /// before the first posting, each trimmed, joined by `\n` (borrowed
+    /// when there is one line).
+    pub comment: Option<Cow<'a, str>>,
 }
 
 /// A posting of the common shape, as read.
@@ -70,6 +76,9 @@ pub struct CommonPosting<'a> {
     pub fund: Option<&'a str>,
     /// Its other tags: a range of [`Common::tags`].
     pub tags: Range<usize>,
+    /// Its comment text that is not a tag: on its line and on the comment
+    /// lines after it, each trimmed, joined by `\n`.
+    pub comment: Option<Cow<'a, str>>,
 }
 
 impl<'a> Common<'a> {
@@ -97,7 +106,7 @@ impl<'a> Common<'a> {
             payee: Cow::Borrowed(self.payee),
             fund: self.fund.map(Cow::Borrowed),
             tags: self.header_tags().to_vec(),
-            comment: None,
+            comment: self.comment.clone(),
             postings: self
                 .postings
                 .iter()
@@ -116,7 +125,7 @@ impl<'a> Common<'a> {
                     assertion: None,
                     fund: p.fund.map(Cow::Borrowed),
                     tags: self.posting_tags(p).to_vec(),
-                    comment: None,
+                    comment: p.comment.clone(),
                 })
                 .collect(),
         }
@@ -148,6 +157,7 @@ fn read_block<'a>(block: &'a str, common: &mut Common<'a>) -> Option<()> {
     common.tags.clear();
     common.header_tags = 0;
     common.fund = None;
+    common.comment = None;
     let body = block.strip_suffix('\n').unwrap_or(block);
     let mut newlines = memchr::memchr_iter(b'\n', body.as_bytes());
     let header_end = newlines.next().unwrap_or(body.len());
@@ -164,7 +174,14 @@ fn read_block<'a>(block: &'a str, common: &mut Common<'a>) -> Option<()> {
             return None; // not indented, or blank: not ours
         }
         if let Some(comment) = content.strip_prefix(';') {
-            let tag = parse_tag(comment)?;
+            let Some(tag) = parse_tag(comment) else {
+                let text = parse_free_comment(comment)?;
+                match common.postings.last_mut() {
+                    Some(posting) => add_comment(&mut posting.comment, text),
+                    None => add_comment(&mut common.comment, text),
+                }
+                continue;
+            };
             match common.postings.last_mut() {
                 Some(posting) => add_tag(&mut posting.fund, &mut common.tags, tag),
                 None => add_tag(&mut common.fund, &mut common.tags, tag),
@@ -199,6 +216,38 @@ fn add_tag<'a>(fund: &mut Option<&'a str>, tags: &mut Vec<RawTag<'a>>, tag: (&'a
             value: Cow::Borrowed(value),
         });
     }
+}
+
+/// Adds a comment line's text to a comment: ledger-parser joins the lines
+/// with `\n`, and [`crate::read::raw::tags_and_comment`] drops the empty
+/// ones.
+fn add_comment<'a>(comment: &mut Option<Cow<'a, str>>, text: &'a str) {
+    if text.is_empty() {
+        return;
+    }
+    match comment {
+        None => *comment = Some(Cow::Borrowed(text)),
+        Some(joined) => {
+            let joined = joined.to_mut();
+            joined.push('\n');
+            joined.push_str(text);
+        }
+    }
+}
+
+/// The text of a comment that is not a tag, trimmed, when ledger-parser
+/// is sure to read it as plain text: no `:` at all (so no tag of any
+/// form, `name: value`, `name:: value` or `:tag:`), not `[` first (a
+/// metadata date), and no control character but tabs. Anything else is
+/// not ours.
+fn parse_free_comment(comment: &str) -> Option<&str> {
+    if memchr::memchr(b':', comment.as_bytes()).is_some()
+        || skip_blanks(comment).starts_with('[')
+        || comment.chars().any(|c| c.is_control() && c != '\t')
+    {
+        return None;
+    }
+    Some(comment.trim())
 }
 
 /// `text` without its leading spaces and tabs (nom's `space0`).
@@ -441,6 +490,7 @@ fn parse_posting<'a>(
         cost: None,
         fund: None,
         tags: tags.len()..tags.len(),
+        comment: None,
     };
     let mut rest = skip_blanks(&text[end..]);
     if !rest.is_empty() && !rest.starts_with(';') {
@@ -466,9 +516,13 @@ fn parse_posting<'a>(
         }
     }
     if let Some(comment) = rest.strip_prefix(';') {
-        let tag = parse_tag(comment)?;
-        add_tag(&mut posting.fund, tags, tag);
-        posting.tags.end = tags.len();
+        match parse_tag(comment) {
+            Some(tag) => {
+                add_tag(&mut posting.fund, tags, tag);
+                posting.tags.end = tags.len();
+            }
+            None => add_comment(&mut posting.comment, parse_free_comment(comment)?),
+        }
     } else if !rest.is_empty() {
         return None;
     }
@@ -512,6 +566,9 @@ mod tests {
             "2000-04-05\n    * A  1 JPY\n    ! B\n",
             "2000-04-05 * 収入 寄付\n    収入:寄付  -1000 JPY\n    資産:銀行\n",
             "2000-04-05 * x \n    A  1 JPY  ;  fund:   F  \n    B\n",
+            "2000-04-05 * Rice\n    ; just a note\n    A  1 JPY\n    B\n",
+            "2000-04-05 * Rice\n    ; the board sets aside\n    ;   and says why  \n    ; fund: F\n    A  1 JPY  ; on the line\n    ; small gifts without the giver's name\n    ;\n    ;  \u{3000}\n    B  ; \tx]\n",
+            "2000-04-05 * 寄付\n    収入:寄付  -1000 JPY  ; 匿名の寄付\n    ; donor: P17\n    資産:銀行\n",
         ] {
             assert!(agrees(block), "not taken by the fast path: {block:?}");
         }
@@ -527,7 +584,10 @@ mod tests {
             "2000-04-05 * Rice\n    A  1,000 JPY\n    B\n",
             "2000-04-05 * Rice\n    A  1 JPY = 5 JPY\n    B\n",
             "2000-04-05 * Rice\n    A  1 JPY {2 USD}\n    B\n",
-            "2000-04-05 * Rice\n    ; just a note\n    A  1 JPY\n    B\n",
+            "2000-04-05 * Rice\n    ; a note: with a colon\n    A  1 JPY\n    B\n",
+            "2000-04-05 * Rice\n    ; [2000-04-06]\n    A  1 JPY\n    B\n",
+            "2000-04-05 * Rice\n    A  1 JPY  ; a note: x\n    B\n",
+            "2000-04-05 * Rice\n    A  1 JPY  ; a\u{7}bell\n    B\n",
             "2000-04-05 * Rice\n    A  1 \"J P\"\n    B\n",
             "2000-04-05 * Rice\n",
             "2000-02-30 * Rice\n    A  1 JPY\n    B\n",
@@ -592,6 +652,11 @@ mod tests {
             "\n\t",
             "x y",
             "[2000-01-01]",
+            "[]",
+            "a note",
+            "; a note",
+            "\u{3000}",
+            "\u{7}",
         ];
         let common = [
             "\n    Assets:Bank  ",
@@ -600,6 +665,8 @@ mod tests {
             "\n    Income:Gifts",
             " @ 13 JPY",
             "\n    ; route: R",
+            "\n    ; a free note",
+            "  ; on the line",
         ];
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut next = |n: usize| {
@@ -652,7 +719,7 @@ mod tests {
             scale in 0u32..4,
             commodity in prop::sample::select(vec!["JPY", "CNY", "kg", "Q"]),
             cost in prop::sample::select(vec!["", " @ 13.05 JPY", " @@ 1000 JPY", "@ 2 X"]),
-            comment in prop::sample::select(vec!["", "  ; fund: FoodAid", " ;fund:F", "  ; route: RN-01 ", "  ; x: ", "  ; x:"]),
+            comment in prop::sample::select(vec!["", "  ; fund: FoodAid", " ;fund:F", "  ; route: RN-01 ", "  ; x: ", "  ; x:", "  ; a note", "  ;\tnote  \n    ; and more", "  ; []"]),
             elide in any::<bool>(),
         ) {
             let amount = format!("{}{spaces}{} {commodity}{cost}", "", Decimal::new(quantity, scale));

@@ -146,8 +146,14 @@ pub fn parse_in_context<'b>(
 
 /// Whether a posting line of `block` has a number with one `,` and no `.`
 /// (`1,000`, `0,075`): ledger-cli and hledger read it differently.
-fn has_lone_comma_number(block: &str) -> bool {
-    if memchr::memchr(b',', block.as_bytes()).is_none() {
+pub(crate) fn has_lone_comma_number(block: &str) -> bool {
+    // Such a number has a `,` between two digits: most blocks with a `,`
+    // have it in words only, and are answered without splitting lines.
+    let bytes = block.as_bytes();
+    let between_digits = memchr::memchr_iter(b',', bytes).any(|i| {
+        i > 0 && bytes[i - 1].is_ascii_digit() && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+    });
+    if !between_digits {
         return false;
     }
     block.lines().skip(1).any(|line| {
@@ -422,6 +428,25 @@ fn hint_for_line(block: &str, line_in_block: u32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_comma_numbers_are_found_on_posting_lines_only() {
+        for (block, lone) in [
+            ("2000-01-01 x\n    A  1,000 JPY\n    B\n", true),
+            ("2000-01-01 x\n    A  0,075 JPY\n    B\n", true),
+            ("2000-01-01 x\n    A  1,000.50 JPY\n    B\n", false),
+            ("2000-01-01 x\n    A  1,000,000 JPY\n    B\n", false),
+            (
+                "2000-01-01 x\n    ; rice, beans and 1, 2 or 3 sacks\n    A  1 JPY\n    B\n",
+                false,
+            ),
+            ("2000-01-01 x\n    A  1 JPY  ; ref 1,5\n    B\n", false),
+            ("2000-01-01 1,000 sacks\n    A  1 JPY\n    B\n", false),
+            ("2000-01-01 x\n    A  ,5 JPY\n    B\n", false),
+        ] {
+            assert_eq!(has_lone_comma_number(block), lone, "{block:?}");
+        }
+    }
 
     #[test]
     fn parses_a_transaction_block() {

@@ -79,7 +79,7 @@ impl<'j> Valued<'j> {
             next = range.end;
             follows
         }) && next == values.len();
-        if in_order {
+        if in_order && crate::parallel::worth_it(transactions.len()) {
             use rayon::prelude::*;
             let mut parts: Vec<(&[Transaction], &mut [Decimal])> = Vec::new();
             let mut rest = values.as_mut_slice();
@@ -172,19 +172,23 @@ impl<'j> Valued<'j> {
     ) -> Result<A, ReportError> {
         use rayon::prelude::*;
         let journal = self.journal;
-        journal
-            .transactions()
+        let fold = |mut folded: A, chunk: &'j [Transaction]| {
+            for t in chunk.iter().filter(|t| t.date < until) {
+                let real = RealPostings {
+                    postings: journal.postings(t).iter(),
+                    values: self.values[t.posting_range()].iter(),
+                };
+                add(&mut folded, t, real)?;
+            }
+            Ok(folded)
+        };
+        let transactions = journal.transactions();
+        if !crate::parallel::worth_it(transactions.len()) {
+            return fold(start(), transactions);
+        }
+        transactions
             .par_chunks(FOLD_CHUNK)
-            .try_fold(&start, |mut folded, chunk| {
-                for t in chunk.iter().filter(|t| t.date < until) {
-                    let real = RealPostings {
-                        postings: journal.postings(t).iter(),
-                        values: self.values[t.posting_range()].iter(),
-                    };
-                    add(&mut folded, t, real)?;
-                }
-                Ok(folded)
-            })
+            .try_fold(&start, fold)
             .try_reduce(&start, &merge)
     }
 

@@ -361,10 +361,12 @@ fn short(digest: &[u8; 32]) -> String {
 /// The digests of some transactions, computed on every core.
 fn digests_of(journal: &Journal, transactions: &[&Transaction]) -> Vec<[u8; 32]> {
     use rayon::prelude::*;
-    transactions
-        .par_iter()
-        .map(|t| transaction_digest(journal, t))
-        .collect()
+    let digest = |t: &&Transaction| transaction_digest(journal, t);
+    if crate::parallel::worth_it(transactions.len()) {
+        transactions.par_iter().map(digest).collect()
+    } else {
+        transactions.iter().map(digest).collect()
+    }
 }
 
 /// The digest of a year: SHA-256 of its transactions' digests, sorted.

@@ -1,0 +1,35 @@
+//! When work is worth the thread pool.
+//!
+//! Rayon starts its pool (a thread per core) the first time anything asks
+//! it for a thread, and its idle threads spin a while before they sleep.
+//! On a small ledger that costs more than the work: the example's `check`
+//! took 8.3 ms with the pool and 6.2 ms without it. So each parallel step
+//! asks [`worth_it`] first and, below the threshold, runs
+//! the same code on the calling thread, never touching the pool. The
+//! result is the same either way: every parallel step here joins its parts
+//! in order. (The whole-journal checks of a small journal still use two
+//! threads: the closed years' digests on a plain scoped thread of their
+//! own, see `load::checks::run`.)
+
+/// Below this many transactions, work runs on the calling thread. At
+/// about a microsecond a transaction a step, this is a few milliseconds of
+/// work: less than the pool costs to start and wake.
+pub(crate) const TRANSACTIONS_MIN: usize = 4096;
+
+/// True when work over `transactions` transactions is worth spreading on
+/// the cores.
+pub(crate) fn worth_it(transactions: usize) -> bool {
+    transactions >= TRANSACTIONS_MIN
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_threshold_is_where_it_says() {
+        assert!(!worth_it(0));
+        assert!(!worth_it(TRANSACTIONS_MIN - 1));
+        assert!(worth_it(TRANSACTIONS_MIN));
+    }
+}

@@ -315,10 +315,7 @@ pub fn gifts(journal: &Journal) -> Vec<Gift> {
                         hasher.update((field.len() as u64).to_le_bytes());
                         hasher.update(field.as_bytes());
                     }
-                    let digest: String = hasher.finalize()[..6]
-                        .iter()
-                        .map(|b| format!("{b:02x}"))
-                        .collect();
+                    let digest = crate::read::source::hex(&hasher.finalize()[..6]);
                     let key = format!("{}:{digest}", t.date);
                     let n = occurrences.entry(key.clone()).or_insert(0);
                     *n += 1;

@@ -23,6 +23,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde::Serialize;
+
+use crate::read::source::hex;
 use sha2::{Digest, Sha256};
 
 use crate::model::journal::{Journal, Status, Transaction};
@@ -265,10 +267,6 @@ fn file_name(text: &str) -> String {
         .map(|c| if c.is_alphanumeric() { c } else { '-' })
         .collect();
     name.trim_matches('-').to_string()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The auditor's package of fiscal year `fy` (see the module

@@ -672,6 +672,19 @@ pub(crate) fn for_each_piece<E>(
     }
 }
 
+/// `bytes` as lower-case hexadecimal, two digits a byte: the one way a
+/// digest is written as text (close records, the annual report's and the
+/// audit package's SHA-256, import and receipt hashes).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(2 * bytes.len());
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
+}
+
 /// The digest a [`ContentHasher`] has reached.
 pub(crate) fn content_digest(hasher: &ContentHasher) -> Vec<u8> {
     hasher.digest128().to_be_bytes().to_vec()
@@ -1769,6 +1782,14 @@ fn normalize(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_writes_two_lower_case_digits_a_byte_as_format_does() {
+        let all: Vec<u8> = (0..=255).collect();
+        let expected: String = all.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex(&all), expected);
+        assert_eq!(hex(&[]), "");
+    }
 
     /// Scans text; returns the entries with their texts, and the diagnostics.
     fn scan(text: &str) -> (Vec<(Entry, String)>, Vec<Diagnostic>) {

@@ -490,11 +490,7 @@ pub fn files_digest(
         hasher.update(name.as_bytes());
         hash_file(&mut hasher, file)?;
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(crate::read::source::hex(&hasher.finalize()))
 }
 
 /// Adds a file's length and bytes to `hasher`, read a block at a time, so

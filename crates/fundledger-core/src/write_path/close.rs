@@ -73,7 +73,7 @@ use crate::model::journal::{
 use crate::model::money::{self, Decimal, RoundingStrategy};
 use crate::model::query::account_matches;
 use crate::model::settings::{AccountClass, Settings};
-use crate::read::source::{SourceMap, SourcePos};
+use crate::read::source::{hex, SourceMap, SourcePos};
 use crate::reports::financial::Standard;
 use crate::reports::valued::Valued;
 use crate::reports::ReportError;
@@ -345,13 +345,6 @@ fn digest_tags(field: &mut impl FnMut(&[u8]), tags: crate::model::journal::Tags<
         field(name.as_bytes());
         field(value.as_bytes());
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }
 
 fn short(digest: &[u8; 32]) -> String {

@@ -1793,7 +1793,7 @@ fn row_hash(kind: ImportKind, row: &Row) -> String {
         hasher.update(value.as_bytes());
     }
     let digest = hasher.finalize();
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    crate::read::source::hex(&digest[..8])
 }
 
 /// Import ids already in the journal.
@@ -1920,15 +1920,21 @@ pub fn prepare(
         HashMap::with_capacity_and_hasher(rows.len(), Default::default());
     let mut candidates = Vec::with_capacity(rows.len());
     let mut scratch = ImportSummary::default();
-    // Rows sharing a payout reference, in the order payouts first appear.
+    // Rows sharing a payout reference, in the order payouts first appear
+    // (found by an index: a file of 80,000 payouts took 9 s when each was
+    // looked for along the list).
     let mut payouts: Vec<(String, Vec<(&Row, String)>)> = Vec::new();
+    let mut payout_index: HashMap<String, usize> = HashMap::default();
     for row in &rows {
         let hash = row_hash(request.kind, row);
         let payout = clean_text(reader.field(row, "payout")).replace(' ', "_");
         if request.kind == ImportKind::Donations && !payout.is_empty() {
-            match payouts.iter_mut().find(|(p, _)| *p == payout) {
-                Some((_, members)) => members.push((row, hash)),
-                None => payouts.push((payout, vec![(row, hash)])),
+            match payout_index.get(&payout) {
+                Some(&k) => payouts[k].1.push((row, hash)),
+                None => {
+                    payout_index.insert(payout.clone(), payouts.len());
+                    payouts.push((payout, vec![(row, hash)]));
+                }
             }
             continue;
         }
@@ -2006,12 +2012,7 @@ pub fn prepare(
             hasher.update(hash.as_bytes());
             hasher.update([0x1f]);
         }
-        let hash: String = hasher
-            .finalize()
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hash = crate::read::source::hex(&hasher.finalize()[..8]);
         let first = members[0].0;
         let already = match existing.get(&id) {
             Some(e) if e.hash == hash => true,

@@ -107,14 +107,18 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
             // A small journal, without the thread pool: the closed years'
             // digests (SHA-256 of every closed transaction, about half the
             // work here) on one thread of their own, the rest beside them.
+            // (When no thread can be started, they run here too.)
             std::thread::scope(|scope| {
-                let closes = scope.spawn(totals_and_closes);
+                let closes = std::thread::Builder::new().spawn_scoped(scope, totals_and_closes);
                 let first = declared_and_dated();
                 let third = in_date_order();
                 let fourth = month_end();
-                let second = closes
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                let second = match closes {
+                    Ok(closes) => closes
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    Err(_) => totals_and_closes(),
+                };
                 ((first, second), (third, fourth))
             })
         };

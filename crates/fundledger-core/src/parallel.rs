@@ -9,7 +9,10 @@
 //! result is the same either way: every parallel step here joins its parts
 //! in order. (The whole-journal checks of a small journal still use two
 //! threads: the closed years' digests on a plain scoped thread of their
-//! own, see `load::checks::run`.)
+//! own, see `load::checks::run`. The loader decides by its own measure:
+//! a chunk of at most 256 blocks, `RUN_BLOCKS`, is laid out on the calling
+//! thread, so a journal of a few hundred transactions loads without the
+//! pool, and a bigger one starts it while loading.)
 
 /// Below this many transactions, work runs on the calling thread. At
 /// about a microsecond a transaction a step, this is a few milliseconds of

@@ -301,7 +301,9 @@ fn build(
     });
     let (streamed, scanned, reading) = std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(SEGMENTS_AHEAD);
-        let reader = scope.spawn(move || {
+        // A thread that cannot be started is an I/O error (exit 2), not a
+        // panic.
+        let reader = std::thread::Builder::new().spawn_scoped(scope, move || {
             let reading_started = Instant::now();
             let mut blocked = Duration::ZERO;
             let mut files_sent = 0;
@@ -341,6 +343,10 @@ fn build(
             let reading = reading_started.elapsed().saturating_sub(blocked);
             (streamed, scanned, reading)
         });
+        let reader = match reader {
+            Ok(reader) => reader,
+            Err(error) => return (Err(error), Diagnostics::default(), Duration::ZERO),
+        };
         let mut files = SourceMap::default();
         loop {
             let lap = Instant::now();

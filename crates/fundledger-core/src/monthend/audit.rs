@@ -23,12 +23,11 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde::Serialize;
-
-use crate::read::source::hex;
 use sha2::{Digest, Sha256};
 
 use crate::model::journal::{Journal, Status, Transaction};
 use crate::model::money::Decimal;
+use crate::read::source::hex;
 use crate::render::text::{self as render, safe_csv_cell, Format};
 use crate::reports::{self, financial::Standard, valued::Valued, ReportError};
 

@@ -386,7 +386,7 @@ fn build(
         ("read and scan files (reader thread, overlapped)", reading),
         ("wait for the reader", phases.waiting),
         (
-            "parse, check, balance and lay out (parallel, the merge beside it)",
+            "parse, check, balance and lay out (runs of 256 blocks, side by side when there are several; the merge beside it)",
             phases.processing,
         ),
         (
@@ -399,7 +399,14 @@ fn build(
     let (journal, mut diagnostics, violation) = builder.finish(&map);
     let lap = Instant::now();
     diagnostics.extend(crate::load::checks::run(&journal, &map));
-    timings.push(("whole-journal checks (parallel)", lap.elapsed()));
+    timings.push((
+        if crate::parallel::worth_it(journal.transactions().len()) {
+            "whole-journal checks (parallel)"
+        } else {
+            "whole-journal checks (a small journal: the closed years' digests on a second thread)"
+        },
+        lap.elapsed(),
+    ));
     settings.progress.tell(Progress::End);
     // A journal with amounts too long to sum (E205, reported above) may
     // overflow when summed too: that is the data's fault, already located.

@@ -22,7 +22,24 @@ pub(crate) const TRANSACTIONS_MIN: usize = 4096;
 /// True when work over `transactions` transactions is worth spreading on
 /// the cores.
 pub(crate) fn worth_it(transactions: usize) -> bool {
-    transactions >= TRANSACTIONS_MIN
+    transactions >= TRANSACTIONS_MIN && !forced_sequential()
+}
+
+/// Under test, every step can be made to run on the calling thread, so
+/// that a test compares both ways on the same journal (other tests running
+/// meanwhile only run slower: both ways give the same result).
+#[cfg(test)]
+pub(crate) static SEQUENTIAL: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+#[cfg(test)]
+fn forced_sequential() -> bool {
+    SEQUENTIAL.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+#[cfg(not(test))]
+fn forced_sequential() -> bool {
+    false
 }
 
 #[cfg(test)]

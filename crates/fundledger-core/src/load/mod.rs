@@ -2707,11 +2707,9 @@ mod tests {
         text
     }
 
-    #[test]
-    fn the_common_lane_lays_out_what_the_general_path_does() {
-        use std::sync::atomic::Ordering::Relaxed;
-        let dir = tempfile::tempdir().unwrap();
-        let toml = "organisation = \"Test\"\nbase_currency = \"JPY\"\njournal = \"main.ledger\"\n\
+    /// Settings for [`assorted_journal`]'s ledgers: yen the base currency,
+    /// yuan with two decimals, three funds.
+    const ASSORTED_SETTINGS: &str = "organisation = \"Test\"\nbase_currency = \"JPY\"\njournal = \"main.ledger\"\n\
             strict_funds = false\n\
             [account_classes]\nAssets = \"assets\"\nLiabilities = \"liabilities\"\nIncome = \"income\"\nExpenses = \"expenses\"\n\
             [[funds]]\nid = \"General\"\nname = \"General\"\nrestriction = \"unrestricted\"\ndefault = true\n\
@@ -2719,6 +2717,64 @@ mod tests {
             [[funds]]\nid = \"Shelters\"\nname = \"Shelters\"\nrestriction = \"restricted\"\n\
             [[commodities]]\nsymbol = \"JPY\"\nprecision = 0\n\
             [[commodities]]\nsymbol = \"CNY\"\nprecision = 2\n";
+
+    /// Above `parallel::TRANSACTIONS_MIN` the loader, the checks, the
+    /// invariant check and the valuation run on the pool; forced onto the calling thread
+    /// they must find the same problems in the same order and give the
+    /// same values.
+    #[test]
+    fn the_pool_and_the_calling_thread_give_the_same_results() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let dir = tempfile::tempdir().unwrap();
+        let toml_path = dir.path().join("fundledger.toml");
+        std::fs::write(&toml_path, ASSORTED_SETTINGS).unwrap();
+        let journal_path = dir.path().join("main.ledger");
+        // Several chunks of each parallel step (16,384 transactions the
+        // largest): 40,000 valid transactions of a few shapes, then
+        // assorted ones with problems to report.
+        let mut text = String::from(
+            "P 2000-01-01 CNY 13.05 JPY\nP 2000-01-01 USD 105 JPY\nP 2000-01-01 kg 300 JPY\n",
+        );
+        for i in 0..40_000u32 {
+            let day = 1 + i % 28;
+            text.push_str(
+                &match i % 4 {
+                    0 => format!("2000-04-{day:02} * Gift {i}\n    Assets:Bank  {} JPY  ; fund: FoodAid\n    Income:Gifts\n", 100 + i),
+                    1 => format!("2000-05-{day:02} * Rice {i}\n    Expenses:Food:Rice  {}.25 CNY @ 13.20 JPY  ; fund: FoodAid\n    Assets:Bank  ; fund: FoodAid\n", i % 500),
+                    2 => format!("2000-06-{day:02} * Cash {i}\n    Assets:Cash:CNY  {}.50 CNY\n    Assets:Bank  -{}.50 CNY\n", i % 90, i % 90),
+                    _ => format!("2000-07-{day:02} * Two funds {i}\n    Expenses:Shelter  {i} JPY  ; fund: Shelters\n    Assets:Bank  -{i} JPY  ; fund: Shelters\n    Expenses:Shelter  7 JPY\n    Assets:Bank\n"),
+                },
+            );
+        }
+        text.push_str(&assorted_journal(7, 700));
+        std::fs::write(&journal_path, text).unwrap();
+        let run = |sequential: bool| {
+            crate::parallel::SEQUENTIAL.store(sequential, Relaxed);
+            let settings = Settings::parse(ASSORTED_SETTINGS, &toml_path, dir.path())
+                .unwrap_or_else(|e| panic!("{e:?}"));
+            let loaded = load(settings).unwrap();
+            let valued = crate::reports::valued::Valued::new(&loaded.journal).map(|v| {
+                format!(
+                    "{:?}",
+                    v.real_postings(None, chrono::NaiveDate::MAX)
+                        .collect::<Vec<_>>()
+                )
+            });
+            crate::parallel::SEQUENTIAL.store(false, Relaxed);
+            (shape(&loaded), format!("{:?}", loaded.diagnostics), valued)
+        };
+        let (pool, calling_thread) = (run(false), run(true));
+        assert!(pool.1.len() > 100, "the journal has problems to report");
+        assert!(pool.0.len() > 1_000_000, "the journal has its transactions");
+        assert!(pool.2.is_ok(), "the journal is valued: {:?}", pool.2);
+        assert_eq!(pool, calling_thread);
+    }
+
+    #[test]
+    fn the_common_lane_lays_out_what_the_general_path_does() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let dir = tempfile::tempdir().unwrap();
+        let toml = ASSORTED_SETTINGS;
         let toml_path = dir.path().join("fundledger.toml");
         std::fs::write(&toml_path, toml).unwrap();
         let journal_path = dir.path().join("main.ledger");

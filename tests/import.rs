@@ -45,6 +45,17 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The temporary files a write left in `dir`: none, after any command
+/// ends (the copy an import makes while preparing its entries included).
+fn temporaries(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".fundledger-write-"))
+        .collect()
+}
+
 #[test]
 fn shipped_examples_import_once() {
     let scratch = Scratch::new();
@@ -98,6 +109,7 @@ fn shipped_examples_import_once() {
             before,
             "{name}: a re-import changed the journal"
         );
+        assert_eq!(temporaries(&scratch.ledger), Vec::<String>::new(), "{name}");
     }
     let check = scratch.run(&["check"]);
     assert_eq!(check.code, 0, "{}", check.stderr);
@@ -128,6 +140,7 @@ fn a_broken_file_writes_nothing_and_names_every_bad_row() {
     let result = scratch.run(&["import", "donations", "broken.csv"]);
     assert_eq!(result.code, 1);
     assert_eq!(scratch.journal(), before, "the journal changed");
+    assert_eq!(temporaries(&scratch.ledger), Vec::<String>::new());
     for code in ["E602", "E204", "E301"] {
         assert!(
             result.stderr.contains(&format!("[{code}]")),
@@ -319,15 +332,7 @@ fn a_crash_at_any_step_leaves_the_old_or_the_new_journal() {
             new_donors,
             "{step}: register after the retry"
         );
-        let leftovers: Vec<_> = std::fs::read_dir(&scratch.ledger)
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .filter(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .starts_with(".fundledger-write-")
-            })
-            .collect();
+        let leftovers = temporaries(&scratch.ledger);
         assert!(
             leftovers.is_empty(),
             "{step}: temporary files left: {leftovers:?}"

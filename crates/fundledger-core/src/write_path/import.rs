@@ -33,6 +33,7 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap as HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use chrono::NaiveDate;
 use encoding_rs::{DecoderResult, SHIFT_JIS};
@@ -208,7 +209,7 @@ pub fn read_statement(
         if let (Some(date), Some(amount)) = (date, amount) {
             lines.push(StatementRow {
                 line: row.line,
-                raw: row.raw.clone(),
+                raw: row.raw.to_string(),
                 date,
                 amount,
                 reference,
@@ -700,32 +701,36 @@ fn decode(path: &Path, bytes: &[u8], encoding: &str) -> Result<String, Vec<Diagn
 }
 
 /// One data row: its line in the file and its fields by name.
-struct Row {
+struct Row<'t> {
     line: u32,
-    raw: String,
-    /// The fields the file has, in the layout's order (at most a dozen, so
-    /// a search beats hashing).
-    fields: Vec<(&'static str, String)>,
+    /// The row's line as the file has it (for excerpts).
+    raw: &'t str,
+    /// The row's cells, as the CSV reader unquoted them.
+    record: csv::StringRecord,
+    /// Which cell holds each field the file has, in the layout's order (at
+    /// most a dozen, so a search beats hashing); shared by every row.
+    positions: Rc<[(&'static str, usize)]>,
 }
 
-impl Row {
-    /// The value of the field `name`, or "" when the file has no such
-    /// column.
+impl Row<'_> {
+    /// The value of the field `name` (trimmed), or "" when the file has no
+    /// such column.
     fn get(&self, name: &str) -> &str {
-        self.fields
+        self.positions
             .iter()
             .find(|(field, _)| *field == name)
-            .map_or("", |(_, value)| value.as_str())
+            .and_then(|&(_, position)| self.record.get(position))
+            .map_or("", str::trim)
     }
 }
 
 /// Reads the rows of a CSV file according to `rules`.
-fn read_rows(
+fn read_rows<'t>(
     kind: Layout,
     path: &Path,
-    text: &str,
+    text: &'t str,
     rules: &ImportRules,
-) -> Result<Vec<Row>, Vec<Diagnostic>> {
+) -> Result<Vec<Row<'t>>, Vec<Diagnostic>> {
     let delimiter = rules.delimiter.unwrap_or(',');
     if !delimiter.is_ascii() {
         return Err(vec![Diagnostic::new(
@@ -739,7 +744,7 @@ fn read_rows(
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<&'t str> = text.lines().collect();
     let location = |line: u64| Location {
         path: path.to_path_buf(),
         line: u32::try_from(line).unwrap_or(u32::MAX),
@@ -830,6 +835,7 @@ fn read_rows(
     if !problems.is_empty() {
         return Err(problems);
     }
+    let positions: Rc<[(&'static str, usize)]> = positions.into();
     let mut rows = Vec::new();
     for record in records {
         let record = match record {
@@ -863,17 +869,14 @@ fn read_rows(
             );
             continue;
         }
-        let fields = positions
-            .iter()
-            .map(|&(field, p)| (field, record.get(p).unwrap_or("").trim().to_string()))
-            .collect();
         rows.push(Row {
             line: u32::try_from(line).unwrap_or(u32::MAX),
             raw: lines
                 .get((line as usize).saturating_sub(1))
-                .unwrap_or(&"")
-                .to_string(),
-            fields,
+                .copied()
+                .unwrap_or(""),
+            record,
+            positions: Rc::clone(&positions),
         });
     }
     if problems.is_empty() {
@@ -974,7 +977,7 @@ impl RowReader<'_> {
                 path: self.path.to_path_buf(),
                 line: row.line,
             })
-            .with_excerpt(vec![(row.line, row.raw.clone())])
+            .with_excerpt(vec![(row.line, row.raw.to_string())])
             .found(format!("{value:?} in column `{column}`"))
             .expected(expected),
         );
@@ -1474,7 +1477,7 @@ impl RowReader<'_> {
                 path: self.path.to_path_buf(),
                 line: row.line,
             })
-            .with_excerpt(vec![(row.line, row.raw.clone())])
+            .with_excerpt(vec![(row.line, row.raw.to_string())])
             .found(format!(
                 "{cell:?}, the name of {} in {register_path}",
                 namesakes.join(", ")
@@ -1760,11 +1763,10 @@ fn iso_date(text: &str) -> Option<NaiveDate> {
     )
 }
 
-/// An imported entry: its header, import tags and body.
-fn entry_text(date: NaiveDate, payee: &str, id: &str, hash: &str, body: &str) -> String {
-    let mut text = String::new();
+/// Writes an imported entry to `text`: its header, import tags and body.
+fn write_entry(text: &mut String, date: NaiveDate, payee: &str, id: &str, hash: &str, body: &str) {
     print::write_header(
-        &mut text,
+        text,
         &print::HeaderText {
             date,
             status: Status::Cleared,
@@ -1772,16 +1774,16 @@ fn entry_text(date: NaiveDate, payee: &str, id: &str, hash: &str, body: &str) ->
             payee,
         },
     );
-    print::write_tag_line(&mut text, 4, "import", id);
-    print::write_tag_line(&mut text, 4, "importhash", hash);
+    print::write_tag_line(text, 4, "import", id);
+    print::write_tag_line(text, 4, "importhash", hash);
     text.push_str(body);
-    text
 }
 
 /// The digest of a row's fields, in a fixed order. The `fee` and `payout`
 /// columns count only when filled, so that files imported before they
-/// existed keep their digests (and are not imported twice).
-fn row_hash(kind: ImportKind, row: &Row) -> String {
+/// existed keep their digests (and are not imported twice). The first
+/// eight bytes, as a number: written as 16 hexadecimal digits.
+fn row_hash(kind: ImportKind, row: &Row) -> u64 {
     let mut hasher = Sha256::new();
     hasher.update(kind.name().as_bytes());
     for field in kind.fields() {
@@ -1793,7 +1795,9 @@ fn row_hash(kind: ImportKind, row: &Row) -> String {
         hasher.update(value.as_bytes());
     }
     let digest = hasher.finalize();
-    crate::read::source::hex(&digest[..8])
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first)
 }
 
 /// Import ids already in the journal.
@@ -1914,11 +1918,18 @@ pub fn prepare(
         already: false,
     };
     let existing = existing_ids(journal);
-    let mut occurrences: HashMap<String, usize> =
+    let mut occurrences: HashMap<u64, usize> =
         HashMap::with_capacity_and_hasher(rows.len(), Default::default());
-    let mut seen_in_file: HashMap<String, (String, u32)> =
-        HashMap::with_capacity_and_hasher(rows.len(), Default::default());
-    let mut candidates = Vec::with_capacity(rows.len());
+    let mut seen_in_file: HashMap<String, (u64, u32)> = HashMap::default();
+    // The new entries, one after another in `entries`; each candidate is a
+    // date and where its entry is.
+    let mut entries = String::new();
+    let mut candidates: Vec<(NaiveDate, std::ops::Range<usize>)> = Vec::with_capacity(rows.len());
+    let mut add_entry = |date, payee: &str, id: &str, hash: &str, body: &str| {
+        let start = entries.len();
+        write_entry(&mut entries, date, payee, id, hash, body);
+        candidates.push((date, start..entries.len()));
+    };
     let mut scratch = ImportSummary::default();
     // Rows sharing a payout reference, in the order payouts first appear
     // (found by an index: a file of 80,000 payouts took 9 s when each was
@@ -1926,7 +1937,8 @@ pub fn prepare(
     let mut payouts: Vec<(String, Vec<(&Row, String)>)> = Vec::new();
     let mut payout_index: HashMap<String, usize> = HashMap::default();
     for row in &rows {
-        let hash = row_hash(request.kind, row);
+        let digest = row_hash(request.kind, row);
+        let hash = format!("{digest:016x}");
         let payout = clean_text(reader.field(row, "payout")).replace(' ', "_");
         if request.kind == ImportKind::Donations && !payout.is_empty() {
             match payout_index.get(&payout) {
@@ -1940,32 +1952,36 @@ pub fn prepare(
         }
         let reference = clean_text(reader.field(row, "reference")).replace(' ', "_");
         let id = if reference.is_empty() {
-            let n = occurrences.entry(hash.clone()).or_insert(0);
+            let n = occurrences.entry(digest).or_insert(0);
             *n += 1;
             format!("{}-{hash}-{n}", request.kind.name())
         } else {
             format!("{}-ref-{reference}", request.kind.name())
         };
-        // The same id twice in one file with other content.
-        if let Some((other_hash, other_line)) = seen_in_file.get(&id) {
-            if *other_hash != hash {
+        // The same reference twice in one file with other content (an id
+        // made from the digest is unique: it counts the rows with that
+        // digest).
+        if let Some((other_digest, other_line)) = seen_in_file.get(&id) {
+            if *other_digest != digest {
                 reader.problems.push(
                     Diagnostic::new(Code::ImportConflict, format!("row {} reuses reference {reference:?} of row {other_line} with other content", row.line))
                         .at(Location { path: request.csv.to_path_buf(), line: row.line })
-                        .with_excerpt(vec![(row.line, row.raw.clone())])
+                        .with_excerpt(vec![(row.line, row.raw.to_string())])
                         .expected("one row per reference number"),
                 );
                 continue;
             }
         }
-        seen_in_file.insert(id.clone(), (hash.clone(), row.line));
+        if !reference.is_empty() {
+            seen_in_file.insert(id.clone(), (digest, row.line));
+        }
         let already = match existing.get(&id) {
             Some(e) if e.hash == hash => true,
             Some(e) => {
                 reader.problems.push(
                     Diagnostic::new(Code::ImportConflict, format!("row {} has import id {id}, which the journal already holds for other content", row.line))
                         .at(Location { path: request.csv.to_path_buf(), line: row.line })
-                        .with_excerpt(vec![(row.line, row.raw.clone())])
+                        .with_excerpt(vec![(row.line, row.raw.to_string())])
                         .found(format!("{}:{}: the transaction imported under this id", e.location.path.display(), e.location.line))
                         .expected("a row that matches what was imported before, or a new reference number"),
                 );
@@ -1992,7 +2008,7 @@ pub fn prepare(
                     row,
                     Code::CsvMalformed,
                     "*",
-                    &row.raw,
+                    row.raw,
                     "a row fundledger can import".into(),
                 );
             }
@@ -2002,7 +2018,7 @@ pub fn prepare(
             summary.already_present += 1;
             continue;
         }
-        candidates.push((date, entry_text(date, &payee, &id, &hash, &body)));
+        add_entry(date, &payee, &id, &hash, &body);
     }
     // Each payout: one transaction, one import id for all its rows.
     for (reference, members) in &payouts {
@@ -2020,7 +2036,7 @@ pub fn prepare(
                 reader.problems.push(
                     Diagnostic::new(Code::ImportConflict, format!("payout {reference:?} (row {} and the rows sharing it) was imported before with other gifts", first.line))
                         .at(Location { path: request.csv.to_path_buf(), line: first.line })
-                        .with_excerpt(vec![(first.line, first.raw.clone())])
+                        .with_excerpt(vec![(first.line, first.raw.to_string())])
                         .found(format!("{}:{}: the payout as imported", e.location.path.display(), e.location.line))
                         .expected("the payout's rows as imported before, or a new payout reference"),
                 );
@@ -2056,14 +2072,12 @@ pub fn prepare(
             continue;
         }
         match reader.payout(reference, &gifts) {
-            Some((date, payee, body)) => {
-                candidates.push((date, entry_text(date, &payee, &id, &hash, &body)))
-            }
+            Some((date, payee, body)) => add_entry(date, &payee, &id, &hash, &body),
             None if reader.problems.len() == problems_before => reader.problem(
                 first,
                 Code::Overflow,
                 "amount",
-                &first.raw,
+                first.raw,
                 "a payout whose total stays within 28 digits".into(),
             ),
             None => {}
@@ -2075,7 +2089,6 @@ pub fn prepare(
     summary.new_transactions = candidates.len();
     // In date order (stable: rows of one date keep the file's order).
     candidates.sort_by_key(|(date, _)| *date);
-    let texts: Vec<String> = candidates.into_iter().map(|(_, text)| text).collect();
     let donors = match (reader.donors, donors_file) {
         (Some(register), Some((mut file, old))) if !register.added().is_empty() => {
             file.text = register.appended_text(&old);
@@ -2086,9 +2099,17 @@ pub fn prepare(
         }
         _ => None,
     };
+    // The entries in that order, a blank line between two.
+    let mut text = String::with_capacity(entries.len() + candidates.len());
+    for (k, (_, range)) in candidates.iter().enumerate() {
+        if k > 0 {
+            text.push('\n');
+        }
+        text.push_str(&entries[range.clone()]);
+    }
     Ok(Ok(Prepared {
-        text: texts.join("\n"),
-        transactions: texts.len(),
+        text,
+        transactions: candidates.len(),
         summary,
         donors,
     }))

@@ -44,8 +44,17 @@ fn tag_line(out: &mut String, indent: &str, tag: Tag<'_>) {
 
 /// Comment text on one line: a newline would end the comment and start a new
 /// journal line.
-fn one_line(text: &str) -> String {
-    text.replace(['\n', '\r'], " ")
+fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(['\n', '\r']) {
+        std::borrow::Cow::Owned(text.replace(['\n', '\r'], " "))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// Appends `count` spaces to `out`.
+fn push_spaces(out: &mut String, count: usize) {
+    out.extend(std::iter::repeat_n(' ', count));
 }
 
 /// Why `name` cannot be written as an account name in a journal (it would
@@ -310,20 +319,32 @@ pub fn write_header(out: &mut String, header: &HeaderText<'_>) {
 /// padded, the amount right-aligned, any `@`/`=` suffix, and the fund tag.
 pub fn write_posting_line(out: &mut String, account: &str, amount: &str, suffix: &str, fund: &str) {
     let pad = ACCOUNT_COLUMN_WIDTH.saturating_sub(account.width()).max(2);
-    let _ = write!(out, "    {account}");
+    out.push_str("    ");
+    out.push_str(account);
     if !amount.is_empty() {
-        let _ = write!(
+        push_spaces(out, pad);
+        // Right-aligned as `{amount:>AMOUNT_COLUMN_WIDTH$}` would: by
+        // characters.
+        push_spaces(
             out,
-            "{}{amount:>AMOUNT_COLUMN_WIDTH$}{suffix}",
-            " ".repeat(pad)
+            AMOUNT_COLUMN_WIDTH.saturating_sub(amount.chars().count()),
         );
+        out.push_str(amount);
+        out.push_str(suffix);
     }
-    let _ = writeln!(out, "  ; fund: {fund}");
+    out.push_str("  ; fund: ");
+    out.push_str(fund);
+    out.push('\n');
 }
 
 /// Writes a tag line under a header (`indent` 4) or a posting (8).
 pub fn write_tag_line(out: &mut String, indent: usize, name: &str, value: &str) {
-    let _ = writeln!(out, "{}; {name}: {}", " ".repeat(indent), one_line(value));
+    push_spaces(out, indent);
+    out.push_str("; ");
+    out.push_str(name);
+    out.push_str(": ");
+    out.push_str(&one_line(value));
+    out.push('\n');
 }
 
 /// The account as written in a posting: mark, then `(A)`, `[A]` or `A`.

@@ -10,7 +10,12 @@
 //! 2. writes the new journal to a temporary file in the same directory: the
 //!    old bytes, untouched (their digest checked again as they are copied),
 //!    then the new entries, with the journal's mode, group and (as root)
-//!    owner; flushes it to disk (`fsync`);
+//!    owner; flushes it to disk (`fsync`). In [`change_with`] the copy of
+//!    the old bytes runs on a thread of its own while the caller prepares
+//!    its entries (it needs only the bytes the load was tied to), and is
+//!    flushed before they are known; the entries are then written after it
+//!    and flushed in turn. A change that turns out to add nothing stops the
+//!    copy and removes it;
 //! 3. loads the temporary file (streaming, like any journal) and refuses to
 //!    go on unless it loads without errors and has exactly the expected
 //!    number of new transactions, every one balanced, every fund balanced;
@@ -40,6 +45,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::load::{self, Loaded};
@@ -540,6 +546,18 @@ pub fn append(
     }
     crash_point("locked");
     let (temp, loaded) = write_and_validate(settings, &target, &mut append)?;
+    commit(settings, &target, temp, &append)?;
+    Ok(loaded)
+}
+
+/// Steps 4 and 5 of an append, once the new journal in `temp` is validated:
+/// the side files written, the last look, the renames.
+fn commit(
+    settings: &Settings,
+    target: &Path,
+    temp: tempfile::NamedTempFile,
+    append: &Append<'_>,
+) -> Result<(), WriteError> {
     let side_temps = append
         .side_files
         .iter()
@@ -551,7 +569,7 @@ pub fn append(
     pause_point("validated");
     // The last look before the rename: a writer that ignored the lock (an
     // editor saving, `>>`) during the copy and validation is caught here.
-    if Fingerprint::of(&target)? != *append.expected || !append.expected.same_stat(&target)? {
+    if Fingerprint::of(target)? != *append.expected || !append.expected.same_stat(target)? {
         return Err(WriteError::Changed(settings.journal.clone()));
     }
     for side in append.side_files {
@@ -572,13 +590,13 @@ pub fn append(
         })?;
     }
     crash_point("side-files-renamed");
-    temp.persist(&target).map_err(|e| WriteError::Io {
+    temp.persist(target).map_err(|e| WriteError::Io {
         action: format!("cannot rename the temporary file over {}", target.display()),
         error: e.error,
     })?;
     crash_point("renamed");
-    sync_directory(&parent_dir(&target))?;
-    Ok(loaded)
+    sync_directory(&parent_dir(target))?;
+    Ok(())
 }
 
 /// A file of the journal (the journal itself or an included file) replaced
@@ -689,13 +707,18 @@ fn synced_temporary(
     text: &str,
 ) -> Result<tempfile::NamedTempFile, WriteError> {
     let mut temp = temporary_beside(path, like)?;
-    temp.write_all(text.as_bytes())
+    write_synced(&mut temp, text.as_bytes())?;
+    Ok(temp)
+}
+
+/// Writes `bytes` at the end of `temp` and flushes the file to disk.
+fn write_synced(temp: &mut tempfile::NamedTempFile, bytes: &[u8]) -> Result<(), WriteError> {
+    temp.write_all(bytes)
         .and_then(|()| temp.flush())
         .map_err(io("cannot write the temporary file"))?;
     temp.as_file()
         .sync_all()
-        .map_err(io("cannot flush the temporary file to disk"))?;
-    Ok(temp)
+        .map_err(io("cannot flush the temporary file to disk"))
 }
 
 /// Refuses a file that cannot be replaced by rename without harm: a symbolic
@@ -730,6 +753,77 @@ fn refuse_unsafe_target(path: &Path) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// The first part of step 2 of an append: the journal's bytes copied into
+/// a temporary file beside it (their digest checked against the one the
+/// caller loaded), then the separator the new entries need, flushed to
+/// disk. It needs nothing from the new entries, so a change runs it on a
+/// thread of its own while the entries are prepared ([`change_with`]).
+struct Copied {
+    /// The temporary file: the old journal and the separator.
+    temp: tempfile::NamedTempFile,
+    /// How many lines of the new journal are the old one's.
+    old_lines: usize,
+}
+
+/// Copies the journal at `target` into a temporary file beside it
+/// ([`Copied`]). With `stop` set meanwhile (the change turned out to add
+/// nothing, or failed), it stops early and gives `Ok(None)`; the temporary
+/// file is removed.
+///
+/// # Errors
+/// [`WriteError::Changed`] when the bytes are not those `expected` was
+/// taken from; an I/O error.
+fn copy_journal(
+    journal: &Path,
+    target: &Path,
+    expected: &Fingerprint,
+    stop: &AtomicBool,
+) -> Result<Option<Copied>, WriteError> {
+    if !expected.same_stat(target)? {
+        return Err(WriteError::Changed(journal.to_path_buf()));
+    }
+    let mut temp = temporary_beside(target, target)?;
+    let mut old_lines = 0;
+    {
+        // The old bytes pass through one buffer: digested (they must be
+        // what was loaded), their lines counted, then written.
+        let mut old =
+            File::open(target).map_err(io(format!("cannot read {}", target.display())))?;
+        let mut hasher = ContentHasher::new();
+        let written = temp.as_file_mut();
+        // The pieces' error: `None` when told to stop.
+        let copied = for_each_piece(
+            &mut old,
+            |e| Some(io(format!("cannot read {}", target.display()))(e)),
+            |piece| {
+                if stop.load(Ordering::Relaxed) {
+                    return Err(None);
+                }
+                hasher.update(piece);
+                old_lines += memchr::memchr_iter(b'\n', piece).count();
+                written
+                    .write_all(piece)
+                    .map_err(|e| Some(io("cannot write the temporary file")(e)))
+            },
+        );
+        match copied {
+            Ok(_) => {}
+            Err(None) => return Ok(None),
+            Err(Some(e)) => return Err(e),
+        }
+        if content_digest(&hasher) != expected.digest {
+            return Err(WriteError::Changed(journal.to_path_buf()));
+        }
+    }
+    let separator = separator(target)?;
+    // A last line without `\n` gets one from the separator.
+    old_lines += separator.matches('\n').count();
+    // The old bytes reach the disk now, while the caller prepares the
+    // entries; the flush after them only has their pages left to write.
+    write_synced(&mut temp, separator.as_bytes())?;
+    Ok(Some(Copied { temp, old_lines }))
+}
+
 /// Steps 1-3 of an append: the temporary file holding the new journal,
 /// flushed, loaded and checked. A dry run stops here (and drops the file).
 fn write_and_validate(
@@ -737,45 +831,26 @@ fn write_and_validate(
     target: &Path,
     append: &mut Append<'_>,
 ) -> Result<(tempfile::NamedTempFile, Loaded), WriteError> {
+    let never = AtomicBool::new(false);
+    let copied = copy_journal(&settings.journal, target, append.expected, &never)?
+        .ok_or_else(|| io("cannot copy the journal")(std::io::Error::other("the copy stopped")))?;
+    finish_and_validate(settings, copied, append)
+}
+
+/// Steps 2 (the new entries after the copy) and 3 of an append.
+fn finish_and_validate(
+    settings: &Settings,
+    copied: Copied,
+    append: &mut Append<'_>,
+) -> Result<(tempfile::NamedTempFile, Loaded), WriteError> {
     let journal = &settings.journal;
-    if !append.expected.same_stat(target)? {
-        return Err(WriteError::Changed(journal.clone()));
-    }
-    let mut temp = temporary_beside(target, target)?;
-    // How many lines of the new journal are the old one's.
-    let mut old_lines;
-    {
-        // The old bytes pass through one buffer: digested (they must be
-        // what was loaded), their lines counted, then written.
-        let mut old =
-            File::open(target).map_err(io(format!("cannot read {}", target.display())))?;
-        let mut hasher = ContentHasher::new();
-        old_lines = 0;
-        let written = temp.as_file_mut();
-        for_each_piece(
-            &mut old,
-            io(format!("cannot read {}", target.display())),
-            |piece| {
-                hasher.update(piece);
-                old_lines += memchr::memchr_iter(b'\n', piece).count();
-                written
-                    .write_all(piece)
-                    .map_err(io("cannot write the temporary file"))
-            },
-        )?;
-        if content_digest(&hasher) != append.expected.digest {
-            return Err(WriteError::Changed(journal.clone()));
-        }
-        let separator = separator(target)?;
-        // A last line without `\n` gets one from the separator.
-        old_lines += separator.matches('\n').count();
-        temp.write_all(separator.as_bytes())
-            .map_err(io("cannot write the temporary file"))?;
-        temp.write_all(append.text.as_bytes())
-            .map_err(io("cannot write the temporary file"))?;
-        temp.flush()
-            .map_err(io("cannot write the temporary file"))?;
-    }
+    let Copied {
+        mut temp,
+        old_lines,
+    } = copied;
+    temp.write_all(append.text.as_bytes())
+        .and_then(|()| temp.flush())
+        .map_err(io("cannot write the temporary file"))?;
     crash_point("temp-written");
     temp.as_file()
         .sync_all()
@@ -1164,40 +1239,73 @@ pub fn change_with<T>(
         before,
         loaded,
     } = lock_and_load(settings, &options)?;
-    let addition = prepare(&loaded.journal)?;
-    // Nothing goes into a closed year (not even in a dry run).
-    crate::write_path::close::refuse_closed(&loaded.journal, &addition.text)
-        .map_err(ChangeError::Input)?;
-    let transactions_before = loaded.journal.transactions().len();
-    // Kept only when the check of the new journal can go on from it.
-    let previous = loaded.continuable.is_some().then_some(loaded);
-    if addition.transactions == 0 {
-        return Ok(addition);
+    if lock.is_some() {
+        remove_stale_temporaries(&target)?;
+        crash_point("locked");
     }
-    // The new journal is checked against the register it will be read with.
-    let mut validating = settings.clone();
-    let mut side_files = Vec::new();
-    if let Some(update) = &addition.donors {
-        validating.donors = Some(update.register.clone());
-        side_files.push(update.file.clone());
-    }
-    let mut request = Append {
-        expected: &before,
-        text: &addition.text,
-        transactions: addition.transactions,
-        transactions_before,
-        previous,
-        side_files: &side_files,
-    };
-    match &lock {
-        Some(lock) => {
-            append(&validating, lock, request)?;
+    // The journal is copied into the temporary file on a thread of its own
+    // while `prepare` runs: the copy needs only the journal's bytes, which
+    // the fingerprint just tied to the journal loaded.
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let copying = std::thread::Builder::new()
+            .spawn_scoped(scope, || {
+                copy_journal(&settings.journal, &target, &before, &stop)
+            })
+            .ok();
+        let prepared = prepare(&loaded.journal).and_then(|addition| {
+            // Nothing goes into a closed year (not even in a dry run).
+            crate::write_path::close::refuse_closed(&loaded.journal, &addition.text)
+                .map_err(ChangeError::Input)?;
+            Ok(addition)
+        });
+        let addition = match prepared {
+            Ok(addition) if addition.transactions > 0 => addition,
+            // Nothing to write: the copy stops (the scope waits for it) and
+            // its temporary file is removed.
+            other => {
+                stop.store(true, Ordering::Relaxed);
+                return other;
+            }
+        };
+        let copy_failed =
+            || io("cannot copy the journal")(std::io::Error::other("the copy stopped"));
+        let copied = match copying {
+            Some(copying) => copying.join().map_err(|_| copy_failed())??,
+            // No thread could start: the copy is made here.
+            None => copy_journal(&settings.journal, &target, &before, &stop)?,
         }
-        None => {
-            write_and_validate(&validating, &target, &mut request)?;
+        .ok_or_else(copy_failed)?;
+        let transactions_before = loaded.journal.transactions().len();
+        // Kept only when the check of the new journal can go on from it.
+        let previous = loaded.continuable.is_some().then_some(loaded);
+        // The new journal is checked against the register it will be read
+        // with.
+        let mut validating = settings.clone();
+        let mut side_files = Vec::new();
+        if let Some(update) = &addition.donors {
+            validating.donors = Some(update.register.clone());
+            side_files.push(update.file.clone());
         }
-    }
-    Ok(addition)
+        if lock.is_some() {
+            for side in &side_files {
+                remove_stale_temporaries(&side.path)?;
+            }
+        }
+        let mut request = Append {
+            expected: &before,
+            text: &addition.text,
+            transactions: addition.transactions,
+            transactions_before,
+            previous,
+            side_files: &side_files,
+        };
+        let (temp, _) = finish_and_validate(&validating, copied, &mut request)?;
+        if lock.is_some() {
+            commit(&validating, &target, temp, &request)?;
+        }
+        Ok(addition)
+    })
 }
 
 #[cfg(test)]
@@ -1212,5 +1320,53 @@ mod tests {
             std::fs::write(&path, old).unwrap();
             assert_eq!(separator(&path).unwrap(), expected, "after {old:?}");
         }
+    }
+    fn temporaries(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with(TEMP_PREFIX))
+            .collect()
+    }
+
+    #[test]
+    fn the_copy_holds_the_journal_and_its_separator_or_nothing_when_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.ledger");
+        // More than one piece, and no newline at the end.
+        let mut old = "2000-04-01 * x\n    a  1 JPY\n    b\n".repeat(60_000);
+        old.push_str("; last");
+        std::fs::write(&path, &old).unwrap();
+        let expected = Fingerprint::of(&path).unwrap();
+        let go_on = AtomicBool::new(false);
+        let copied = copy_journal(&path, &path, &expected, &go_on)
+            .unwrap()
+            .unwrap();
+        // The journal's newlines and the separator's two.
+        assert_eq!(copied.old_lines, 180_000 + 2);
+        let mut want = old.clone().into_bytes();
+        want.extend_from_slice(b"\n\n");
+        assert_eq!(fs::read(copied.temp.path()).unwrap(), want);
+        drop(copied);
+        assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+
+        let stop = AtomicBool::new(true);
+        assert!(copy_journal(&path, &path, &expected, &stop)
+            .unwrap()
+            .is_none());
+        assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+
+        // Other bytes than those fingerprinted, same size and time: refused.
+        let other = old.replacen("x", "y", 1);
+        std::fs::write(&path, &other).unwrap();
+        let same_stat = Fingerprint {
+            digest: expected.digest.clone(),
+            ..Fingerprint::of(&path).unwrap()
+        };
+        assert!(matches!(
+            copy_journal(&path, &path, &same_stat, &go_on),
+            Err(WriteError::Changed(_))
+        ));
+        assert_eq!(temporaries(dir.path()), Vec::<String>::new());
     }
 }

@@ -22,7 +22,12 @@ pub(crate) const TRANSACTIONS_MIN: usize = 4096;
 /// True when work over `transactions` transactions is worth spreading on
 /// the cores.
 pub(crate) fn worth_it(transactions: usize) -> bool {
-    transactions >= TRANSACTIONS_MIN && !forced_sequential()
+    reaches_threshold(transactions) && !forced_sequential()
+}
+
+/// True when `transactions` reaches [`TRANSACTIONS_MIN`].
+fn reaches_threshold(transactions: usize) -> bool {
+    transactions >= TRANSACTIONS_MIN
 }
 
 /// Under test, every step can be made to run on the calling thread, so
@@ -46,10 +51,12 @@ fn forced_sequential() -> bool {
 mod tests {
     use super::*;
 
+    // The threshold alone: `worth_it` also reads `SEQUENTIAL`, which a
+    // test running meanwhile may have set.
     #[test]
     fn the_threshold_is_where_it_says() {
-        assert!(!worth_it(0));
-        assert!(!worth_it(TRANSACTIONS_MIN - 1));
-        assert!(worth_it(TRANSACTIONS_MIN));
+        assert!(!reaches_threshold(0));
+        assert!(!reaches_threshold(TRANSACTIONS_MIN - 1));
+        assert!(reaches_threshold(TRANSACTIONS_MIN));
     }
 }

@@ -188,14 +188,7 @@ pub fn read_statement(
         Ok(rows) => rows,
         Err(problems) => return Ok(Err(problems)),
     };
-    let mut reader = RowReader {
-        path,
-        rules,
-        settings,
-        problems: Vec::new(),
-        donors: None,
-        already: false,
-    };
+    let mut reader = RowReader::new(path, rules, settings, None);
     let mut lines = Vec::with_capacity(rows.len());
     for row in &rows {
         let date = reader.date(row);
@@ -890,6 +883,16 @@ fn read_rows<'t>(
 /// normalisation (NFKC: half-width katakana such as `ｼｪﾙﾀｰ` become `シェルター`,
 /// full-width letters become ASCII) and lower case.
 fn folded(text: &str) -> String {
+    // ASCII is its own compatibility form: the same result without the
+    // normaliser.
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
+    folded_in_general(text)
+}
+
+/// [`folded`] for any text.
+fn folded_in_general(text: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     text.nfkc().collect::<String>().to_lowercase()
 }
@@ -924,6 +927,9 @@ struct RowReader<'a> {
     donors: Option<DonorRegister>,
     /// The row being read is already in the journal (no donor is added).
     already: bool,
+    /// The `contains` texts of each designation rule, folded ([`folded`])
+    /// once for every row.
+    designation_patterns: Vec<Vec<String>>,
 }
 
 /// A donation row read: a gift, its fee and where they are booked.
@@ -966,7 +972,30 @@ enum Giver {
     Named(String),
 }
 
-impl RowReader<'_> {
+impl<'a> RowReader<'a> {
+    fn new(
+        path: &'a Path,
+        rules: &'a ImportRules,
+        settings: &'a Settings,
+        donors: Option<DonorRegister>,
+    ) -> RowReader<'a> {
+        let designation_patterns = rules
+            .designations
+            .iter()
+            .flatten()
+            .map(|d| d.contains.iter().map(|c| folded(c)).collect())
+            .collect();
+        RowReader {
+            path,
+            rules,
+            settings,
+            problems: Vec::new(),
+            donors,
+            already: false,
+            designation_patterns,
+        }
+    }
+
     fn problem(&mut self, row: &Row, code: Code, column: &str, value: &str, expected: String) {
         self.problems.push(
             Diagnostic::new(
@@ -1208,7 +1237,9 @@ impl RowReader<'_> {
                 let haystack = folded(&format!("{designation} {memo}"));
                 rules
                     .iter()
-                    .find(|d| d.contains.iter().any(|c| haystack.contains(&folded(c))))
+                    .zip(&self.designation_patterns)
+                    .find(|(_, patterns)| patterns.iter().any(|c| haystack.contains(c.as_str())))
+                    .map(|(rule, _)| rule)
             }
             _ => None,
         };
@@ -1909,14 +1940,7 @@ pub fn prepare(
         }
         _ => None,
     };
-    let mut reader = RowReader {
-        path: request.csv,
-        rules: &rules,
-        settings,
-        problems: Vec::new(),
-        donors,
-        already: false,
-    };
+    let mut reader = RowReader::new(request.csv, &rules, settings, donors);
     let existing = existing_ids(journal);
     let mut occurrences: HashMap<u64, usize> =
         HashMap::with_capacity_and_hasher(rows.len(), Default::default());
@@ -2160,7 +2184,7 @@ pub fn summary_text(summary: &ImportSummary, dry_run: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{clean_text, folded, iso_date};
+    use super::{clean_text, folded, folded_in_general, iso_date};
     use chrono::NaiveDate;
 
     #[test]
@@ -2193,6 +2217,10 @@ mod tests {
     #[test]
     fn matching_folds_width_and_case() {
         assert_eq!(folded("ｼｪﾙﾀｰ"), "シェルター");
+        for b in 0u8..128 {
+            let s = format!("A{}z", char::from(b));
+            assert_eq!(folded(&s), folded_in_general(&s), "{s:?}");
+        }
         assert_eq!(folded("ＦＯＯＤ Aid"), "food aid");
     }
 

@@ -38,49 +38,53 @@ const APPENDED_BY_HAND: &str =
     "\n2001-04-30 * Appended by a script\n    Expenses:Fundraising:Postage  100 JPY\n    Assets:Cash:JPY\n";
 
 /// Item 1: a transaction appended with `>>` after the temporary copy is made
-/// (while the new journal is validated) is not lost: the import refuses.
+/// (while the new journal is validated) is not lost: the import refuses,
+/// and so does a dry run (it fails when a real run would).
 #[test]
 fn item01_an_append_during_the_write_is_not_lost() {
-    let scratch = Scratch::new();
-    let before = scratch.journal();
-    let mut child = fundledger(
-        &scratch.ledger,
-        &["-C", ".", "import", "donations", DONATIONS],
-    )
-    .env("FUNDLEDGER_PAUSE_AT", "validated")
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("paused at validated") {
-        line.clear();
-        assert_ne!(stderr.read_line(&mut line).unwrap(), 0, "no pause");
+    for dry_run in [false, true] {
+        let scratch = Scratch::new();
+        let before = scratch.journal();
+        let mut args = vec!["-C", ".", "import", "donations", DONATIONS];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        let mut child = fundledger(&scratch.ledger, &args)
+            .env("FUNDLEDGER_PAUSE_AT", "validated")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("paused at validated") {
+            line.clear();
+            assert_ne!(stderr.read_line(&mut line).unwrap(), 0, "no pause");
+        }
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(scratch.ledger.join("main.ledger"))
+            .unwrap()
+            .write_all(APPENDED_BY_HAND.as_bytes())
+            .unwrap();
+        child.stdin.take().unwrap().write_all(b"\n").unwrap();
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(2), "dry run {dry_run}: {rest}");
+        assert!(
+            rest.contains("changed while fundledger was preparing the write"),
+            "dry run {dry_run}: {rest}"
+        );
+        let mut expected = before;
+        expected.extend_from_slice(APPENDED_BY_HAND.as_bytes());
+        assert_eq!(
+            scratch.journal(),
+            expected,
+            "dry run {dry_run}: the appended transaction was lost"
+        );
     }
-    std::fs::OpenOptions::new()
-        .append(true)
-        .open(scratch.ledger.join("main.ledger"))
-        .unwrap()
-        .write_all(APPENDED_BY_HAND.as_bytes())
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"\n").unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(2), "{rest}");
-    assert!(
-        rest.contains("changed while fundledger was preparing the write"),
-        "{rest}"
-    );
-    let mut expected = before;
-    expected.extend_from_slice(APPENDED_BY_HAND.as_bytes());
-    assert_eq!(
-        scratch.journal(),
-        expected,
-        "the appended transaction was lost"
-    );
 }
 
 /// Item 2: an import into a symbolic link writes the link's target and

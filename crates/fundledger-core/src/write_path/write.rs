@@ -12,16 +12,17 @@
 //!    then the new entries, with the journal's mode, group and (as root)
 //!    owner; flushes it to disk (`fsync`). In [`change_with`] the copy of
 //!    the old bytes runs on a thread of its own while the caller prepares
-//!    its entries (it needs only the bytes the load was tied to), and is
-//!    flushed before they are known; the entries are then written after it
-//!    and flushed in turn. A change that turns out to add nothing stops the
-//!    copy and removes it;
+//!    its entries (it needs only the bytes the load was tied to); the
+//!    entries are then written after it and the whole file flushed. A
+//!    change that turns out to add nothing stops the copy and removes it
+//!    before it reaches the disk;
 //! 3. loads the temporary file (streaming, like any journal) and refuses to
 //!    go on unless it loads without errors and has exactly the expected
 //!    number of new transactions, every one balanced, every fund balanced;
 //! 4. takes the fingerprint once more, immediately before the rename, and
 //!    refuses if the journal changed during steps 2-3 (an editor saving, a
-//!    script appending with `>>`: they do not take the lock);
+//!    script appending with `>>`: they do not take the lock); a dry run
+//!    takes this last look too;
 //! 5. renames it over the journal and flushes the directory (on Unix).
 //!
 //! The journal written is the file itself: a symbolic link is resolved (its
@@ -38,7 +39,8 @@
 //! `FUNDLEDGER_CRASH_AT=STEP` (a test hook, see `tests/import.rs`) aborts the
 //! process at a named step: `locked`, `temp-written`, `temp-synced`,
 //! `renamed`. `FUNDLEDGER_PAUSE_AT=validated` (a test hook, see
-//! `tests/hardening.rs`) stops after the new journal is validated, says so
+//! `tests/hardening.rs`) stops after the new journal is validated (a dry
+//! run's too), says so
 //! on stderr and waits for a line on stdin, so a test can change the journal
 //! inside the window that step 4 closes.
 
@@ -55,6 +57,11 @@ use crate::read::source::{content_digest, for_each_piece, ContentHasher};
 
 /// The prefix of the temporary files this module writes beside a journal.
 const TEMP_PREFIX: &str = ".fundledger-write-";
+
+/// How many random characters follow the prefix of a temporary file's name
+/// (then `.tmp`): fixed, so that the temporaries of `donors.csv` are told
+/// apart from those of a journal named `donors.csv-books.ledger`.
+const TEMP_RANDOM_CHARS: usize = 6;
 
 /// Why an append did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -550,6 +557,22 @@ pub fn append(
     Ok(loaded)
 }
 
+/// Step 4 of an append: the last look before the rename. A writer that
+/// ignored the lock (an editor saving, `>>`) during the copy and validation
+/// is caught here; a dry run takes it too, so that it fails when a real
+/// run would.
+fn last_look(settings: &Settings, target: &Path, append: &Append<'_>) -> Result<(), WriteError> {
+    if Fingerprint::of(target)? != *append.expected || !append.expected.same_stat(target)? {
+        return Err(WriteError::Changed(settings.journal.clone()));
+    }
+    for side in append.side_files {
+        if !side.unchanged()? {
+            return Err(WriteError::Changed(side.path.clone()));
+        }
+    }
+    Ok(())
+}
+
 /// Steps 4 and 5 of an append, once the new journal in `temp` is validated:
 /// the side files written, the last look, the renames.
 fn commit(
@@ -567,16 +590,7 @@ fn commit(
         crash_point("side-temp-written");
     }
     pause_point("validated");
-    // The last look before the rename: a writer that ignored the lock (an
-    // editor saving, `>>`) during the copy and validation is caught here.
-    if Fingerprint::of(target)? != *append.expected || !append.expected.same_stat(target)? {
-        return Err(WriteError::Changed(settings.journal.clone()));
-    }
-    for side in append.side_files {
-        if !side.unchanged()? {
-            return Err(WriteError::Changed(side.path.clone()));
-        }
-    }
+    last_look(settings, target, append)?;
     // The side files first: a crash before the journal's rename leaves them
     // new and the journal old, which a re-run finds and completes (an
     // import finds the donors it added by name).
@@ -689,6 +703,7 @@ fn temporary_beside(path: &Path, like: &Path) -> Result<tempfile::NamedTempFile,
     let dir = parent_dir(path);
     let temp = tempfile::Builder::new()
         .prefix(&temp_prefix(path))
+        .rand_bytes(TEMP_RANDOM_CHARS)
         .suffix(".tmp")
         .tempfile_in(&dir)
         .map_err(io(format!(
@@ -755,9 +770,9 @@ fn refuse_unsafe_target(path: &Path) -> Result<(), WriteError> {
 
 /// The first part of step 2 of an append: the journal's bytes copied into
 /// a temporary file beside it (their digest checked against the one the
-/// caller loaded), then the separator the new entries need, flushed to
-/// disk. It needs nothing from the new entries, so a change runs it on a
-/// thread of its own while the entries are prepared ([`change_with`]).
+/// caller loaded), then the separator the new entries need. It needs
+/// nothing from the new entries, so a change runs it on a thread of its own
+/// while the entries are prepared ([`change_with`]).
 struct Copied {
     /// The temporary file: the old journal and the separator.
     temp: tempfile::NamedTempFile,
@@ -818,9 +833,15 @@ fn copy_journal(
     let separator = separator(target)?;
     // A last line without `\n` gets one from the separator.
     old_lines += separator.matches('\n').count();
-    // The old bytes reach the disk now, while the caller prepares the
-    // entries; the flush after them only has their pages left to write.
-    write_synced(&mut temp, separator.as_bytes())?;
+    // Not flushed to disk here: a change that adds nothing (a file imported
+    // again) removes the copy before the system writes it back, so it never
+    // reaches the disk; the `fsync` after the entries covers it all.
+    if stop.load(Ordering::Relaxed) {
+        return Ok(None);
+    }
+    temp.write_all(separator.as_bytes())
+        .and_then(|()| temp.flush())
+        .map_err(io("cannot write the temporary file"))?;
     Ok(Some(Copied { temp, old_lines }))
 }
 
@@ -1010,6 +1031,16 @@ fn temp_prefix(journal: &Path) -> String {
     )
 }
 
+/// True when `name` is a temporary file's whose prefix is `prefix`: the
+/// prefix, [`TEMP_RANDOM_CHARS`] letters or digits, `.tmp`.
+fn is_temporary_of(name: &str, prefix: &str) -> bool {
+    name.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_suffix(".tmp"))
+        .is_some_and(|random| {
+            random.len() == TEMP_RANDOM_CHARS && random.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
 /// Removes temporary files a crashed write left beside the journal. Only
 /// called under the lock, so no live write owns them. A directory that
 /// cannot be listed is an I/O error; std's directory handle panics when
@@ -1026,7 +1057,7 @@ fn remove_stale_temporaries(journal: &Path) -> Result<(), WriteError> {
             let entry = entry?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with(&prefix) && name.ends_with(".tmp") {
+            if is_temporary_of(&name, &prefix) {
                 let _ = fs::remove_file(entry.path());
             }
         }
@@ -1241,7 +1272,6 @@ pub fn change_with<T>(
     } = lock_and_load(settings, &options)?;
     if lock.is_some() {
         remove_stale_temporaries(&target)?;
-        crash_point("locked");
     }
     // The journal is copied into the temporary file on a thread of its own
     // while `prepare` runs: the copy needs only the journal's bytes, which
@@ -1268,14 +1298,19 @@ pub fn change_with<T>(
                 return other;
             }
         };
+        if lock.is_some() {
+            crash_point("locked");
+        }
         let copy_failed =
-            || io("cannot copy the journal")(std::io::Error::other("the copy stopped"));
+            |why: &str| io("cannot copy the journal")(std::io::Error::other(why.to_string()));
         let copied = match copying {
-            Some(copying) => copying.join().map_err(|_| copy_failed())??,
+            Some(copying) => copying
+                .join()
+                .map_err(|_| copy_failed("the copying thread panicked (a fundledger bug)"))??,
             // No thread could start: the copy is made here.
             None => copy_journal(&settings.journal, &target, &before, &stop)?,
         }
-        .ok_or_else(copy_failed)?;
+        .ok_or_else(|| copy_failed("the copy stopped"))?;
         let transactions_before = loaded.journal.transactions().len();
         // Kept only when the check of the new journal can go on from it.
         let previous = loaded.continuable.is_some().then_some(loaded);
@@ -1303,6 +1338,9 @@ pub fn change_with<T>(
         let (temp, _) = finish_and_validate(&validating, copied, &mut request)?;
         if lock.is_some() {
             commit(&validating, &target, temp, &request)?;
+        } else {
+            pause_point("validated");
+            last_look(&validating, &target, &request)?;
         }
         Ok(addition)
     })
@@ -1327,6 +1365,28 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|name| name.starts_with(TEMP_PREFIX))
             .collect()
+    }
+
+    #[test]
+    fn a_file_s_temporaries_are_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let donors = dir.path().join("donors.csv");
+        let books = dir.path().join("donors.csv-books.ledger");
+        let of_books = temporary_beside(&books, &books).unwrap();
+        let name = of_books.path().file_name().unwrap().to_string_lossy();
+        assert!(is_temporary_of(&name, &temp_prefix(&books)), "{name}");
+        assert!(!is_temporary_of(&name, &temp_prefix(&donors)), "{name}");
+        // Sweeping the register's leaves the journal's in place.
+        remove_stale_temporaries(&donors).unwrap();
+        assert!(of_books.path().exists());
+        let of_donors = temporary_beside(&donors, &donors)
+            .unwrap()
+            .keep()
+            .unwrap()
+            .1;
+        remove_stale_temporaries(&donors).unwrap();
+        assert!(!of_donors.exists());
+        assert!(of_books.path().exists());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::io::{BufRead, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::import::Scratch;
+use crate::import::{temporaries, Scratch};
 use crate::util::{run_in, Run};
 
 const DONATIONS: &str = "imports/donations-2001-04.csv";
@@ -345,16 +345,11 @@ fn item05_dry_runs_validate() {
     let import = scratch.run(&["import", "donations", DONATIONS, "--dry-run"]);
     assert_eq!(import.code, 0, "{}", import.transcript());
     assert_eq!(scratch.journal(), before, "a dry run wrote");
-    let leftovers: Vec<_> = std::fs::read_dir(&scratch.ledger)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with(".fundledger-write-")
-        })
-        .collect();
-    assert!(leftovers.is_empty(), "a dry run left a temporary file");
+    assert_eq!(
+        temporaries(&scratch.ledger),
+        Vec::<String>::new(),
+        "a dry run left a temporary file"
+    );
 }
 
 /// Item 14: a held lock is announced (with its holder) and `--lock-timeout`

@@ -47,7 +47,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 
 /// The temporary files a write left in `dir`: none, after any command
 /// ends (the copy an import makes while preparing its entries included).
-fn temporaries(dir: &std::path::Path) -> Vec<String> {
+pub fn temporaries(dir: &std::path::Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -125,6 +125,50 @@ fn shipped_examples_import_once() {
     insta::assert_snapshot!("import_balance_by_fund", by_fund.stdout);
     let funds = scratch.run(&["funds", "--fy", "2001"]);
     insta::assert_snapshot!("import_funds_fy2001", funds.stdout);
+}
+
+/// Two rows of one file with one reference and other content: refused,
+/// both rows named; the same reference on rows with the same content is
+/// no conflict, and rows without a reference never conflict.
+#[test]
+fn one_reference_for_two_gifts_in_a_file_is_refused() {
+    let scratch = Scratch::new();
+    let before = scratch.journal();
+    let csv = scratch.ledger.join("twice.csv");
+    std::fs::write(
+        &csv,
+        "date,donor,amount,currency,designation,reference,memo\n2001-04-02,Tanaka Hiroshi,1000,JPY,,R-1,\n2001-04-03,Sato Hanako,2000,JPY,,R-1,\n2001-04-04,Tanaka Hiroshi,500,JPY,,,\n2001-04-04,Tanaka Hiroshi,500,JPY,,,\n",
+    )
+    .unwrap();
+    let refused = scratch.run(&["import", "donations", "twice.csv"]);
+    assert_eq!(refused.code, 1, "{}", refused.transcript());
+    assert!(
+        refused
+            .stderr
+            .contains("row 3 reuses reference \"R-1\" of row 2 with other content"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("[E606]"), "{}", refused.stderr);
+    assert_eq!(
+        refused.stderr.matches("[E606]").count(),
+        1,
+        "only the reused reference conflicts: {}",
+        refused.stderr
+    );
+    assert_eq!(scratch.journal(), before, "the journal changed");
+    std::fs::write(
+        &csv,
+        "date,donor,amount,currency,designation,reference,memo\n2001-04-02,Tanaka Hiroshi,1000,JPY,,R-1,\n2001-04-04,Tanaka Hiroshi,500,JPY,,,\n2001-04-04,Tanaka Hiroshi,500,JPY,,,\n",
+    )
+    .unwrap();
+    let fine = scratch.run(&["import", "donations", "twice.csv"]);
+    assert_eq!(fine.code, 0, "{}", fine.transcript());
+    assert!(
+        fine.stdout.contains("added 3 new transaction(s)"),
+        "{}",
+        fine.stdout
+    );
 }
 
 #[test]

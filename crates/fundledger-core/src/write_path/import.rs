@@ -1813,8 +1813,8 @@ fn write_entry(text: &mut String, date: NaiveDate, payee: &str, id: &str, hash: 
 /// The digest of a row's fields, in a fixed order. The `fee` and `payout`
 /// columns count only when filled, so that files imported before they
 /// existed keep their digests (and are not imported twice). The first
-/// eight bytes, as a number: written as 16 hexadecimal digits.
-fn row_hash(kind: ImportKind, row: &Row) -> u64 {
+/// eight bytes: written as 16 hexadecimal digits.
+fn row_hash(kind: ImportKind, row: &Row) -> [u8; 8] {
     let mut hasher = Sha256::new();
     hasher.update(kind.name().as_bytes());
     for field in kind.fields() {
@@ -1828,7 +1828,7 @@ fn row_hash(kind: ImportKind, row: &Row) -> u64 {
     let digest = hasher.finalize();
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
-    u64::from_be_bytes(first)
+    first
 }
 
 /// Import ids already in the journal.
@@ -1942,9 +1942,9 @@ pub fn prepare(
     };
     let mut reader = RowReader::new(request.csv, &rules, settings, donors);
     let existing = existing_ids(journal);
-    let mut occurrences: HashMap<u64, usize> =
+    let mut occurrences: HashMap<[u8; 8], usize> =
         HashMap::with_capacity_and_hasher(rows.len(), Default::default());
-    let mut seen_in_file: HashMap<String, (u64, u32)> = HashMap::default();
+    let mut seen_in_file: HashMap<String, ([u8; 8], u32)> = HashMap::default();
     // The new entries, one after another in `entries`; each candidate is a
     // date and where its entry is.
     let mut entries = String::new();
@@ -1962,7 +1962,7 @@ pub fn prepare(
     let mut payout_index: HashMap<String, usize> = HashMap::default();
     for row in &rows {
         let digest = row_hash(request.kind, row);
-        let hash = format!("{digest:016x}");
+        let hash = crate::read::source::hex(&digest);
         let payout = clean_text(reader.field(row, "payout")).replace(' ', "_");
         if request.kind == ImportKind::Donations && !payout.is_empty() {
             match payout_index.get(&payout) {

@@ -34,11 +34,14 @@ fn status_mark(status: Status) -> &'static str {
     }
 }
 
-fn tag_line(out: &mut String, indent: &str, tag: Tag<'_>) {
+/// A tag of the journal under a header (`indent` 4) or a posting (8): a
+/// valued tag as [`write_tag_line`] writes it, a bare one as `; :name:`.
+fn tag_line(out: &mut String, indent: usize, tag: Tag<'_>) {
     if tag.value.is_empty() {
-        let _ = writeln!(out, "{indent}; :{}:", tag.name);
+        push_spaces(out, indent);
+        let _ = writeln!(out, "; :{}:", tag.name);
     } else {
-        let _ = writeln!(out, "{indent}; {}: {}", tag.name, one_line(tag.value));
+        write_tag_line(out, indent, tag.name, tag.value);
     }
 }
 
@@ -383,7 +386,7 @@ pub fn write_transaction(
         }
     }
     for tag in journal.transaction_tags(t) {
-        tag_line(out, "    ", tag);
+        tag_line(out, 4, tag);
     }
     for p in journal.postings(t) {
         if p.origin == Origin::Conversion {
@@ -416,7 +419,7 @@ pub fn write_transaction(
             out.push_str("        ; fundledger: interfund\n");
         }
         for tag in journal.posting_tags(p) {
-            tag_line(out, "        ", tag);
+            tag_line(out, 8, tag);
         }
         if let Some(comment) = journal.posting_comment(p) {
             for line in comment.lines() {

@@ -722,18 +722,13 @@ fn synced_temporary(
     text: &str,
 ) -> Result<tempfile::NamedTempFile, WriteError> {
     let mut temp = temporary_beside(path, like)?;
-    write_synced(&mut temp, text.as_bytes())?;
-    Ok(temp)
-}
-
-/// Writes `bytes` at the end of `temp` and flushes the file to disk.
-fn write_synced(temp: &mut tempfile::NamedTempFile, bytes: &[u8]) -> Result<(), WriteError> {
-    temp.write_all(bytes)
+    temp.write_all(text.as_bytes())
         .and_then(|()| temp.flush())
         .map_err(io("cannot write the temporary file"))?;
     temp.as_file()
         .sync_all()
-        .map_err(io("cannot flush the temporary file to disk"))
+        .map_err(io("cannot flush the temporary file to disk"))?;
+    Ok(temp)
 }
 
 /// Refuses a file that cannot be replaced by rename without harm: a symbolic
@@ -1359,6 +1354,7 @@ mod tests {
             assert_eq!(separator(&path).unwrap(), expected, "after {old:?}");
         }
     }
+
     fn temporaries(dir: &Path) -> Vec<String> {
         fs::read_dir(dir)
             .unwrap()

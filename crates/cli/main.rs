@@ -197,21 +197,17 @@ impl Lap {
 
 /// Loads the journal; prints warnings always and errors when `report_errors`.
 fn load(cli: &Cli) -> Result<fundledger_core::Loaded, Failure> {
-    load_with(cli, &mut |_| {})
+    load_with(cli, false)
 }
 
-/// [`load`], calling `before` with the settings just before a journal file
-/// (not standard input or bare text) is loaded.
-fn load_with(
-    cli: &Cli,
-    before: &mut dyn FnMut(&Settings),
-) -> Result<fundledger_core::Loaded, Failure> {
+/// [`load`]; with `files_digest`, a journal file (not standard input or
+/// bare text) is loaded taking the annual report's digest of it as it is
+/// read ([`fundledger_core::Loaded::files_digest`]).
+fn load_with(cli: &Cli, files_digest: bool) -> Result<fundledger_core::Loaded, Failure> {
     let settings = settings_for(cli)?;
     let loaded = match bare_source(cli)? {
-        None => {
-            before(&settings);
-            fundledger_core::load(settings)
-        }
+        None if files_digest => fundledger_core::load::load_with_files_digest(settings),
+        None => fundledger_core::load(settings),
         Some((path, BareSource::Stdin)) => {
             let mut text = String::new();
             std::io::stdin()
@@ -259,19 +255,21 @@ fn refuse_unwritable(cli: &Cli) -> Result<(), Failure> {
 
 /// Loads a journal for a report: any data error stops here (exit 1).
 fn load_valid(cli: &Cli) -> Result<Journal, Failure> {
-    load_valid_with(cli, &mut |_| {})
+    load_valid_with(cli, false).map(|(journal, _)| journal)
 }
 
-/// [`load_valid`] through [`load_with`].
-fn load_valid_with(cli: &Cli, before: &mut dyn FnMut(&Settings)) -> Result<Journal, Failure> {
-    let loaded = load_with(cli, before)?;
+/// [`load_valid`] through [`load_with`]: the journal, and the digest of its
+/// file when asked for and taken.
+fn load_valid_with(cli: &Cli, files_digest: bool) -> Result<(Journal, Option<String>), Failure> {
+    let loaded = load_with(cli, files_digest)?;
     print_loaded_diagnostics(&loaded);
     if loaded.has_errors() {
         let errors = loaded.error_count();
         eprintln!("fundledger: {errors} error(s); run `fundledger check` for the full list. No report is printed from data with errors.");
         return Err(Failure::Data);
     }
-    Ok(loaded.journal)
+    let digest = loaded.files_digest().map(str::to_string);
+    Ok((loaded.journal, digest))
 }
 
 /// Where a command's output goes (`-o`, `-O`, `--bom`), for a command
@@ -1126,24 +1124,10 @@ fn report_fiscal_year(
 
 fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
     use fundledger_core::reports::{annual, financial::Standard, valued::Valued};
-    // The annual report prints the digest of the journal's files: taken on a
-    // thread of its own while the journal loads (the loader leaves a core
-    // free part of the time), and used if the journal loaded is that one
-    // file; otherwise the report takes it after loading, as before.
-    let mut early_digest: Option<(PathBuf, std::thread::JoinHandle<std::io::Result<String>>)> =
-        None;
-    let journal = if args.name == "annual" {
-        load_valid_with(cli, &mut |settings| {
-            let (root, file) = (settings.root.clone(), settings.journal.clone());
-            let read = file.clone();
-            early_digest = Some((
-                file,
-                std::thread::spawn(move || annual::files_digest(&root, &[read])),
-            ));
-        })?
-    } else {
-        load_valid(cli)?
-    };
+    // The annual report prints the digest of the journal's files: taken as
+    // the journal file is read, and used if the journal loaded is that one
+    // file; otherwise the report takes it after loading.
+    let (journal, file_digest) = load_valid_with(cli, args.name == "annual")?;
     let columns_asked =
         interval_flags([args.monthly, args.quarterly, args.yearly, args.fy_columns]).is_some();
     if columns_asked && !matches!(args.name.as_str(), "activities" | "functional" | "budget") {
@@ -1241,10 +1225,8 @@ fn report(cli: &Cli, args: &ReportArgs) -> Result<(), Failure> {
         )));
     }
     if args.name == "annual" {
-        let digest = early_digest
-            .filter(|(file, _)| journal.files() == std::slice::from_ref(file))
-            .and_then(|(_, digest)| digest.join().ok())
-            .and_then(Result::ok);
+        let digest = file_digest
+            .filter(|_| journal.files() == std::slice::from_ref(&journal.settings().journal));
         let mut report = match digest {
             Some(digest) => annual::annual_digested(&valued, standard, fy, begin, end, digest),
             None => annual::annual(&valued, standard, fy, begin, end),

@@ -49,7 +49,7 @@ use crate::read::grammar::ReadContext;
 use crate::read::parse::{self, BlockError};
 use crate::read::raw::{RawAmount, RawAssertion, RawTag, RawTransaction};
 use crate::read::source::{
-    self, Entry, Segment, SourceMap, SourcePos, TransactionBlock, View,
+    self, Digesting, Entry, Segment, SourceMap, SourcePos, TransactionBlock, View,
     POSTINGS_PER_TRANSACTION_MAX,
 };
 
@@ -84,12 +84,25 @@ pub struct Loaded {
     /// The content digest (XXH3-128, `read::source::ContentHasher`) of the
     /// journal file's bytes as loaded, when asked for ([`load_digested`]).
     pub(crate) digest: Option<Vec<u8>>,
+    /// The annual report's SHA-256 of the journal file, as read, when
+    /// asked for ([`load_with_files_digest`]) and the file was read whole.
+    files_digest: Option<String>,
     /// How many blocks the common lane laid out (the rest went the
     /// general way).
     pub(crate) common_lane_blocks: usize,
 }
 
 impl Loaded {
+    /// The digest [`crate::reports::annual::files_digest`] gives of the
+    /// journal file alone (in hexadecimal), taken as the file was read:
+    /// when the load was asked for it ([`load_with_files_digest`]), read the
+    /// journal from its file and read that file whole. The journal may
+    /// include other files: the digest of the journal's files is this one
+    /// only when [`Journal::files`] is the journal file alone.
+    pub fn files_digest(&self) -> Option<&str> {
+        self.files_digest.as_deref()
+    }
+
     /// True when any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.omitted_errors > 0 || self.diagnostics.iter().any(Diagnostic::is_error)
@@ -151,8 +164,14 @@ pub enum LoadError {
 /// [`LoadError::Io`] when the journal file itself cannot be read. Problems in
 /// the data are diagnostics in the [`Loaded`] value.
 pub fn load(settings: Settings) -> Result<Loaded, LoadError> {
+    load_file(settings, Digesting::Nothing)
+}
+
+/// Loads the journal file named by `settings`, taking the digest
+/// `digesting` asks of its bytes as they are read.
+fn load_file(settings: Settings, digesting: Digesting) -> Result<Loaded, LoadError> {
     let journal = settings.journal.clone();
-    build(settings, &journal, None, Vec::new(), None, false)
+    build(settings, &journal, None, Vec::new(), None, digesting)
 }
 
 /// As [`load`], keeping the content digest (XXH3-128) of the journal
@@ -163,8 +182,19 @@ pub fn load(settings: Settings) -> Result<Loaded, LoadError> {
 /// # Errors
 /// As [`load`].
 pub(crate) fn load_digested(settings: Settings) -> Result<Loaded, LoadError> {
-    let journal = settings.journal.clone();
-    build(settings, &journal, None, Vec::new(), None, true)
+    load_file(settings, Digesting::Content)
+}
+
+/// As [`load`], taking the SHA-256 the annual report prints of a journal
+/// of one file ([`crate::reports::annual::files_digest`]) as the journal
+/// file is read ([`Loaded::files_digest`]), so the report need not read the
+/// file again: on a large journal that second read would run beside the
+/// load and slow it.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_with_files_digest(settings: Settings) -> Result<Loaded, LoadError> {
+    load_file(settings, Digesting::Files)
 }
 
 /// Loads the journal of `loaded` with `text` appended to its file, whose
@@ -191,7 +221,7 @@ pub(crate) fn load_continued(
         Some(text),
         Vec::new(),
         Some((loaded.journal, first_line)),
-        false,
+        Digesting::Nothing,
     )
 }
 
@@ -201,7 +231,14 @@ pub(crate) fn load_continued(
 /// # Errors
 /// Only [`LoadError::Invariant`], which would be a fundledger bug.
 pub fn load_text(settings: Settings, path: &Path, text: String) -> Result<Loaded, LoadError> {
-    build(settings, path, Some(text), Vec::new(), None, false)
+    build(
+        settings,
+        path,
+        Some(text),
+        Vec::new(),
+        None,
+        Digesting::Nothing,
+    )
 }
 
 /// Loads journal bytes held in memory (checked as UTF-8 like a file).
@@ -212,7 +249,14 @@ pub fn load_bytes(settings: Settings, path: &Path, bytes: &[u8]) -> Result<Loade
     let mut diagnostics = Vec::new();
     let text = source::decode(path, bytes.to_vec(), 1, &mut diagnostics)
         .unwrap_or_else(|valid_prefix| valid_prefix);
-    build(settings, path, Some(text), diagnostics, None, false)
+    build(
+        settings,
+        path,
+        Some(text),
+        diagnostics,
+        None,
+        Digesting::Nothing,
+    )
 }
 
 /// A segment's entries, sent by the reader thread to the loader.
@@ -253,7 +297,7 @@ fn build(
     text: Option<String>,
     decoded: Vec<Diagnostic>,
     continuing: Option<(Journal, u32)>,
-    digest: bool,
+    digesting: Digesting,
 ) -> Result<Loaded, LoadError> {
     let started = Instant::now();
     let mut scanned = Diagnostics::default();
@@ -336,9 +380,15 @@ fn build(
                     &mut sink,
                     initial,
                 ),
-                (_, text) => {
-                    source::stream_from(path, &root, text, &mut scanned, &mut sink, initial, digest)
-                }
+                (_, text) => source::stream_from(
+                    path,
+                    &root,
+                    text,
+                    &mut scanned,
+                    &mut sink,
+                    initial,
+                    digesting,
+                ),
             };
             let reading = reading_started.elapsed().saturating_sub(blocked);
             (streamed, scanned, reading)
@@ -435,7 +485,14 @@ fn build(
         omitted_warnings,
         timings,
         continuable,
-        digest: map.digest().map(<[u8]>::to_vec),
+        digest: map
+            .digest()
+            .filter(|_| digesting == Digesting::Content)
+            .map(<[u8]>::to_vec),
+        files_digest: map
+            .digest()
+            .filter(|_| digesting == Digesting::Files)
+            .map(source::hex),
         common_lane_blocks,
     })
 }

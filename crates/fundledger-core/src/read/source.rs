@@ -633,7 +633,15 @@ pub fn stream_in_context(
     sink: &mut Sink<'_>,
     context: ReadContext,
 ) -> std::io::Result<SourceMap> {
-    stream_from(journal, root, text, diagnostics, sink, context, false)
+    stream_from(
+        journal,
+        root,
+        text,
+        diagnostics,
+        sink,
+        context,
+        Digesting::Nothing,
+    )
 }
 
 /// What tells whether a file's content changed between two reads (the
@@ -643,6 +651,56 @@ pub fn stream_in_context(
 /// SHA-256 took a fifth of an import of a large journal; the digests an
 /// auditor sees (the annual report, the audit package) stay SHA-256.
 pub(crate) type ContentHasher = xxhash_rust::xxh3::Xxh3;
+
+/// Which digest of the journal file's bytes a load takes as it reads them
+/// (kept in the map: [`SourceMap::digest`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Digesting {
+    /// None.
+    Nothing,
+    /// The content digest ([`ContentHasher`]), which the write path checks
+    /// its copy of the journal against.
+    Content,
+    /// The SHA-256 the annual report prints
+    /// ([`crate::reports::annual::files_digest`] of the journal file alone),
+    /// so the report need not read the journal a second time.
+    Files,
+}
+
+/// A digest being taken of the journal file's bytes as they are read.
+enum FileHasher {
+    /// [`Digesting::Content`] (boxed: XXH3's state is large, and there is
+    /// one hasher per load).
+    Content(Box<ContentHasher>),
+    /// [`Digesting::Files`]: the hasher, fed the file's name and size, and
+    /// the size (the digest stands only if that many bytes are read).
+    Files {
+        hasher: sha2::Sha256,
+        size_bytes: u64,
+    },
+}
+
+impl FileHasher {
+    /// Adds bytes read.
+    fn update(&mut self, bytes: &[u8]) {
+        use sha2::Digest;
+        match self {
+            FileHasher::Content(hasher) => hasher.update(bytes),
+            FileHasher::Files { hasher, .. } => hasher.update(bytes),
+        }
+    }
+
+    /// The digest of a file read whole, `read_bytes` long.
+    fn finish(self, read_bytes: u64) -> Option<Vec<u8>> {
+        use sha2::Digest;
+        match self {
+            FileHasher::Content(hasher) => Some(content_digest(&hasher)),
+            FileHasher::Files { hasher, size_bytes } => {
+                (read_bytes == size_bytes).then(|| hasher.finalize().to_vec())
+            }
+        }
+    }
+}
 
 /// How much of a file is read at once when it is streamed through a digest
 /// or a copy (the write path's fingerprints and copy, the annual report's
@@ -690,9 +748,8 @@ pub(crate) fn content_digest(hasher: &ContentHasher) -> Vec<u8> {
     hasher.digest128().to_be_bytes().to_vec()
 }
 
-/// As [`stream_in_context`]; with `digest`, the content digest
-/// ([`ContentHasher`]) of the journal file's bytes as read is kept in the
-/// map ([`SourceMap::digest`]).
+/// As [`stream_in_context`], taking the digest `digesting` asks of the
+/// journal file's bytes as read ([`SourceMap::digest`]).
 ///
 /// # Errors
 /// As [`stream`].
@@ -703,12 +760,10 @@ pub(crate) fn stream_from(
     diagnostics: &mut Diagnostics,
     sink: &mut Sink<'_>,
     context: ReadContext,
-    digest: bool,
+    digesting: Digesting,
 ) -> std::io::Result<SourceMap> {
     let mut reader = Reader::new(root, diagnostics, sink, context);
-    if digest {
-        reader.digest = Some(ContentHasher::new());
-    }
+    reader.digesting = digesting;
     match text {
         Some(text) => reader.scan_text(journal.to_path_buf(), text),
         None => {
@@ -878,8 +933,10 @@ struct Reader<'d, 's> {
     applies: Vec<bool>,
     /// The context the load started from.
     initial: ReadContext,
-    /// The digest of the journal file's bytes, when asked for.
-    digest: Option<ContentHasher>,
+    /// Which digest of the journal file's bytes to take.
+    digesting: Digesting,
+    /// That digest, while the journal file is read.
+    digest: Option<FileHasher>,
     /// The buffers of segments dropped, to read the next ones into.
     pool: Arc<BufferPool>,
 }
@@ -1068,6 +1125,7 @@ impl<'d, 's> Reader<'d, 's> {
             initial: context.clone(),
             context,
             applies: Vec::new(),
+            digesting: Digesting::Nothing,
             digest: None,
             pool: Arc::default(),
         }
@@ -1195,10 +1253,10 @@ impl<'d, 's> Reader<'d, 's> {
     /// A file read segment by segment.
     fn stream_file(&mut self, path: PathBuf, file: std::fs::File, included_from: Option<Location>) {
         let index = self.map.add(path.clone(), None);
-        let too_big = file
-            .metadata()
-            .map(|m| m.len() > FILE_SIZE_MAX_BYTES)
-            .unwrap_or(false);
+        let size_bytes = file.metadata().map(|m| m.len());
+        let too_big = size_bytes
+            .as_ref()
+            .is_ok_and(|&size| size > FILE_SIZE_MAX_BYTES);
         if too_big {
             let mut d = Diagnostic::new(
                 Code::LimitExceeded,
@@ -1212,6 +1270,21 @@ impl<'d, 's> Reader<'d, 's> {
             return;
         }
         self.stack.push((normalize(&absolute(&path)), path.clone()));
+        if self.stack.len() == 1 {
+            self.digest = match (self.digesting, size_bytes) {
+                (Digesting::Nothing, _) | (Digesting::Files, Err(_)) => None,
+                (Digesting::Content, _) => {
+                    Some(FileHasher::Content(Box::new(ContentHasher::new())))
+                }
+                (Digesting::Files, Ok(size_bytes)) => {
+                    use sha2::Digest;
+                    let mut hasher = sha2::Sha256::new();
+                    crate::reports::annual::digest_file_name(&mut hasher, &self.root_shown, &path);
+                    hasher.update(size_bytes.to_le_bytes());
+                    Some(FileHasher::Files { hasher, size_bytes })
+                }
+            };
+        }
         let mut state = ScanState {
             next_line: 1,
             block_comment_end: None,
@@ -1347,7 +1420,7 @@ impl<'d, 's> Reader<'d, 's> {
         }
         if self.stack.len() == 1 {
             if let Some(digest) = self.digest.take() {
-                self.map.digest = Some(content_digest(&digest));
+                self.map.digest = digest.finish(file_bytes);
             }
             self.map.ended_plain = self
                 .in_initial_state(&state)

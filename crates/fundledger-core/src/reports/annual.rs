@@ -179,6 +179,15 @@ fn annual_statements(
 ) -> Result<AnnualReport, ReportError> {
     let journal = valued.journal;
     let settings = journal.settings();
+    // The statements below cover this year, the year before and the one
+    // before that (the comparatives of the year before's notes): one pass
+    // over the postings sums all three.
+    let boundaries: Vec<NaiveDate> = [24, 12]
+        .into_iter()
+        .filter_map(|months| begin.checked_sub_months(chrono::Months::new(months)))
+        .chain([begin, end])
+        .collect();
+    valued.plan_periods(&boundaries);
     // This year's statements, and the year before's (which its notes
     // compare with) kept for the previous year's figures below.
     let before = financial::previous_year(valued, begin)
@@ -485,12 +494,24 @@ pub fn files_digest(
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
     for file in files {
-        let name = file.strip_prefix(root).unwrap_or(file).to_string_lossy();
-        hasher.update((name.len() as u64).to_le_bytes());
-        hasher.update(name.as_bytes());
+        digest_file_name(&mut hasher, root, file);
         hash_file(&mut hasher, file)?;
     }
     Ok(crate::read::source::hex(&hasher.finalize()))
+}
+
+/// Adds the name of `file` in the ledger directory `root` to a
+/// [`files_digest`] (its length, then its bytes); the one place that says
+/// how, for the digest a load takes as it reads the journal too.
+pub(crate) fn digest_file_name(
+    hasher: &mut sha2::Sha256,
+    root: &std::path::Path,
+    file: &std::path::Path,
+) {
+    use sha2::Digest;
+    let name = file.strip_prefix(root).unwrap_or(file).to_string_lossy();
+    hasher.update((name.len() as u64).to_le_bytes());
+    hasher.update(name.as_bytes());
 }
 
 /// Adds a file's length and bytes to `hasher`, read a block at a time, so

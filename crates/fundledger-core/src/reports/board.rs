@@ -545,7 +545,7 @@ pub fn sales(
         .collect();
     let mut months: Vec<BTreeMap<NaiveDate, [Decimal; 3]>> =
         vec![BTreeMap::new(); settings.products.len()];
-    for t in journal.transactions() {
+    for t in valued.transactions_within(begin, end) {
         if t.date < begin || t.date >= end {
             continue;
         }
@@ -750,7 +750,7 @@ pub fn outputs(
     let settings = journal.settings();
     let (begin, end) = (c.begin, c.end);
     let mut series: BTreeMap<(String, String), OutputSeries> = BTreeMap::new();
-    for t in journal.transactions() {
+    for t in c.valued.transactions_within(begin, end) {
         if t.date < begin || t.date >= end {
             continue;
         }

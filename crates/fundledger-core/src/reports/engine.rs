@@ -34,6 +34,7 @@
 //! capped at what the fund holds.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -221,7 +222,7 @@ pub enum BalanceLine {
 }
 
 /// What one account is, decided once per account.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 enum Role {
     /// Not in any statement (no class).
     None,
@@ -408,6 +409,16 @@ impl<T: Default> Grid<T> {
         self.beyond.entry((row, column)).or_default()
     }
 
+    /// Every sum made, with its (row, column), in no particular order.
+    fn iter(&self) -> impl Iterator<Item = ((usize, usize), &T)> {
+        let columns = self.columns;
+        self.cells
+            .iter()
+            .enumerate()
+            .filter_map(move |(k, cell)| cell.as_ref().map(|v| ((k / columns, k % columns), v)))
+            .chain(self.beyond.iter().map(|(&key, v)| (key, v)))
+    }
+
     /// Every sum made, by (row, column), in that order.
     fn into_sorted(self) -> Vec<((usize, usize), T)> {
         let columns = self.columns;
@@ -442,103 +453,182 @@ struct PeriodSums {
 }
 
 impl PeriodSums {
-    /// Sums the postings of the transactions dated before `end`, in
-    /// parallel chunks of transactions whose sums are then added together
-    /// (exact sums: the order does not change them).
+    /// Sums the postings of the transactions dated before `end`: those
+    /// before `begin`, and those from `begin` on.
+    ///
+    /// The sums come from the journal cut at `begin` and `end`
+    /// ([`PeriodParts`]); when both were announced by
+    /// [`Valued::plan_periods`], from the journal cut at every announced
+    /// boundary, one pass kept for every such period.
     fn of(
         valued: &Valued<'_>,
         roles: &[Role],
         begin: NaiveDate,
         end: NaiveDate,
     ) -> Result<PeriodSums, ReportError> {
+        let planned = valued.planned_periods();
+        if let (Ok(i), Ok(j)) = (planned.binary_search(&begin), planned.binary_search(&end)) {
+            if i <= j {
+                let parts =
+                    valued.memoized("period parts", (planned.clone(), roles.to_vec()), || {
+                        PeriodParts::of(valued, roles, planned.clone()).map(Arc::new)
+                    })?;
+                return parts.period(valued.journal, i, j);
+            }
+        }
+        // A period that ends before it begins has nothing in it: all that
+        // is dated before its end is before it.
+        let begin = begin.min(end);
+        PeriodParts::of(valued, roles, vec![begin, end])?.period(valued.journal, 0, 1)
+    }
+}
+
+/// The sums of one part of the journal ([`PeriodParts`]).
+#[derive(Clone)]
+struct PartSums {
+    /// Per (account, fund); a sum is made when a posting is met.
+    pairs: Grid<Decimal>,
+    /// Shared costs: the net-asset change of their parts, per fund and
+    /// expense element.
+    shared: BTreeMap<(FundId, Element), Decimal>,
+    /// Quantities of commodities other than the base currency, per
+    /// (account, commodity).
+    foreign: Grid<Decimal>,
+}
+
+impl PartSums {
+    /// Adds `other`'s sums to these.
+    fn absorb(&mut self, other: PartSums) -> Result<(), ReportError> {
+        for ((account, fund), sum) in other.pairs.into_sorted() {
+            super::acc(self.pairs.entry(account, fund), sum)?;
+        }
+        for (key, change) in other.shared {
+            super::acc(self.shared.entry(key).or_default(), change)?;
+        }
+        for ((account, commodity), quantity) in other.foreign.into_sorted() {
+            super::acc(self.foreign.entry(account, commodity), quantity)?;
+        }
+        Ok(())
+    }
+}
+
+/// The journal cut at announced period boundaries `b0 < b1 < …`
+/// ([`Valued::plan_periods`]): the sums of the postings dated before `b0`,
+/// then of each `[b(k-1), b(k))`, all from one pass. Any period between
+/// two boundaries then has its [`PeriodSums`] as sums of parts: what is
+/// dated before its beginning, and what is dated in it. The sums are
+/// exact, so adding parts gives what one pass over the period would (the
+/// shared costs too: they are split per posting, then summed).
+struct PeriodParts {
+    /// Part `k` holds the postings dated before `parts[0]`'s boundary
+    /// `boundaries[0]` (k = 0), or in `[boundaries[k-1], boundaries[k])`.
+    parts: Vec<PartSums>,
+}
+
+impl PeriodParts {
+    /// Sums the parts, in parallel chunks of transactions whose sums are
+    /// then added together.
+    fn of(
+        valued: &Valued<'_>,
+        roles: &[Role],
+        boundaries: Vec<NaiveDate>,
+    ) -> Result<PeriodParts, ReportError> {
         let journal = valued.journal;
         let base = journal.commodity_id(&valued.base);
         let accounts = journal.account_ids().count();
-        let empty = PeriodSums {
+        let empty = PartSums {
             pairs: Grid::new(accounts, journal.fund_ids().count()),
-            shared_opening: BTreeMap::new(),
-            shared_during: BTreeMap::new(),
+            shared: BTreeMap::new(),
             foreign: Grid::new(accounts, journal.commodity_ids().count()),
         };
-        valued.fold_before(
-            end,
-            || empty.clone(),
-            |sums, t, real| {
-                let in_period = t.date >= begin;
+        let Some(&until) = boundaries.last() else {
+            return Ok(PeriodParts { parts: Vec::new() });
+        };
+        let parts = valued.fold_before(
+            until,
+            || vec![empty.clone(); boundaries.len()],
+            |parts, t, real| {
+                // Dated before `until`, so before the last boundary.
+                let part = &mut parts[boundaries.partition_point(|&b| b <= t.date)];
                 for (p, value) in real {
-                    sums.add(roles, p.account, p.fund, value, in_period, valued.precision)?;
+                    super::acc(part.pairs.entry(p.account.index(), p.fund.index()), value)?;
+                    if let Some(Role::Shared {
+                        nature,
+                        parts,
+                        weights,
+                    }) = roles.get(p.account.index())
+                    {
+                        let split = money::allocate(-value, weights, valued.precision)?;
+                        for ((function, _), share) in parts.iter().zip(split) {
+                            let element = Element::Expense {
+                                function: *function,
+                                nature: *nature,
+                            };
+                            super::acc(part.shared.entry((p.fund, element)).or_default(), share)?;
+                        }
+                    }
                     if Some(p.commodity) != base {
                         super::acc(
-                            sums.foreign.entry(p.account.index(), p.commodity.index()),
+                            part.foreign.entry(p.account.index(), p.commodity.index()),
                             p.quantity,
                         )?;
                     }
                 }
                 Ok(())
             },
-            PeriodSums::merge,
-        )
+            |mut earlier, later| {
+                for (mine, theirs) in earlier.iter_mut().zip(later) {
+                    mine.absorb(theirs)?;
+                }
+                Ok(earlier)
+            },
+        )?;
+        Ok(PeriodParts { parts })
     }
 
-    /// Adds one posting's value.
-    fn add(
-        &mut self,
-        roles: &[Role],
-        account: AccountId,
-        fund: FundId,
-        value: Decimal,
-        in_period: bool,
-        precision: u32,
-    ) -> Result<(), ReportError> {
-        let pair = self.pairs.entry(account.index(), fund.index());
-        if in_period {
-            super::acc(&mut pair.during, value)?;
-            pair.any_during = true;
-        } else {
-            super::acc(&mut pair.before, value)?;
-            pair.any_before = true;
-        }
-        if let Some(Role::Shared {
-            nature,
-            parts,
-            weights,
-        }) = roles.get(account.index())
-        {
-            let split = money::allocate(-value, weights, precision)?;
-            for ((function, _), part) in parts.iter().zip(split) {
+    /// The sums of the period from boundary `begin` to boundary `end`
+    /// (indexes into the boundaries, `begin <= end`): parts `0..=begin`
+    /// are before it, parts `begin+1..=end` in it.
+    fn period(
+        &self,
+        journal: &Journal,
+        begin: usize,
+        end: usize,
+    ) -> Result<PeriodSums, ReportError> {
+        let accounts = journal.account_ids().count();
+        let mut sums = PeriodSums {
+            pairs: Grid::new(accounts, journal.fund_ids().count()),
+            shared_opening: BTreeMap::new(),
+            shared_during: BTreeMap::new(),
+            foreign: Grid::new(accounts, journal.commodity_ids().count()),
+        };
+        for (k, part) in self.parts.iter().enumerate().take(end + 1) {
+            let in_period = k > begin;
+            for ((account, fund), &sum) in part.pairs.iter() {
+                let pair = sums.pairs.entry(account, fund);
                 if in_period {
-                    let element = Element::Expense {
-                        function: *function,
-                        nature: *nature,
-                    };
-                    super::acc(self.shared_during.entry((fund, element)).or_default(), part)?;
+                    super::acc(&mut pair.during, sum)?;
+                    pair.any_during = true;
                 } else {
-                    super::acc(self.shared_opening.entry(fund).or_default(), part)?;
+                    super::acc(&mut pair.before, sum)?;
+                    pair.any_before = true;
                 }
             }
+            for (&(fund, element), &change) in &part.shared {
+                if in_period {
+                    super::acc(
+                        sums.shared_during.entry((fund, element)).or_default(),
+                        change,
+                    )?;
+                } else {
+                    super::acc(sums.shared_opening.entry(fund).or_default(), change)?;
+                }
+            }
+            for ((account, commodity), &quantity) in part.foreign.iter() {
+                super::acc(sums.foreign.entry(account, commodity), quantity)?;
+            }
         }
-        Ok(())
-    }
-
-    /// The sums of two parts of the journal.
-    fn merge(mut self, other: PeriodSums) -> Result<PeriodSums, ReportError> {
-        for ((account, fund), pair) in other.pairs.into_sorted() {
-            let mine = self.pairs.entry(account, fund);
-            super::acc(&mut mine.before, pair.before)?;
-            super::acc(&mut mine.during, pair.during)?;
-            mine.any_before |= pair.any_before;
-            mine.any_during |= pair.any_during;
-        }
-        for (fund, change) in other.shared_opening {
-            super::acc(self.shared_opening.entry(fund).or_default(), change)?;
-        }
-        for (key, change) in other.shared_during {
-            super::acc(self.shared_during.entry(key).or_default(), change)?;
-        }
-        for ((account, commodity), quantity) in other.foreign.into_sorted() {
-            super::acc(self.foreign.entry(account, commodity), quantity)?;
-        }
-        Ok(self)
+        Ok(sums)
     }
 }
 

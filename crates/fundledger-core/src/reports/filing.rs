@@ -51,6 +51,18 @@ pub fn loan_movements(
     begin: NaiveDate,
     end: NaiveDate,
 ) -> Result<Vec<LoanMovement>, ReportError> {
+    // The notes and the board's pages ask the same period's movements.
+    valued.memoized("loan movements", (begin, end), || {
+        loan_movements_passed(valued, begin, end)
+    })
+}
+
+/// [`loan_movements`], by a pass over the postings.
+fn loan_movements_passed(
+    valued: &super::valued::Valued<'_>,
+    begin: NaiveDate,
+    end: NaiveDate,
+) -> Result<Vec<LoanMovement>, ReportError> {
     let journal = valued.journal;
     let settings = journal.settings();
     let is_loan = super::engine::accounts_where(journal, |_, name| {

@@ -17,10 +17,15 @@
 //! liabilities. All statements are built on these values, which is what lets
 //! them tie to the yen in every fund.
 
+use std::any::Any;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use chrono::NaiveDate;
 
 use super::ReportError;
-use crate::model::journal::{CommodityId, FundId, Journal, Posting, PostingKind, Transaction};
+use crate::model::journal::{
+    BalanceCheck, CommodityId, FundId, Journal, Posting, PostingKind, Transaction,
+};
 use crate::model::money::{self, Decimal, RoundingStrategy};
 use crate::model::valuation::Valuer;
 
@@ -28,13 +33,39 @@ use crate::model::valuation::Valuer;
 pub struct Valued<'j> {
     /// The journal.
     pub journal: &'j Journal,
-    /// The value of each posting (by index in [`Journal::all_postings`]);
-    /// zero for virtual postings.
-    pub values: Vec<Decimal>,
     /// The base currency symbol.
     pub base: String,
     /// Its precision.
     pub precision: u32,
+    /// The values of the real postings of the transactions that are valued
+    /// ([`needs_valuing`]: an amount in another commodity, or written
+    /// beyond the base currency's precision), in posting order. Every
+    /// other real posting is worth its quantity, as valuing it would find.
+    revalued: Vec<Decimal>,
+    /// Which postings those are: one bit per posting (by index).
+    revalued_bits: Vec<u64>,
+    /// For each word of `revalued_bits`, how many bits the words before it
+    /// set: the index in `revalued` of a marked posting is that plus the
+    /// bits set before it in its own word.
+    revalued_before_word: Vec<u32>,
+    /// Whether the journal lists its transactions in date order.
+    dated_in_order: bool,
+    /// What passes over the postings found, kept for the reports made
+    /// after them from the same values.
+    memo: Memo,
+}
+
+/// The results of passes over a journal's valued postings that more than
+/// one statement needs ([`Valued::memoized`]), and the period boundaries a
+/// caller said it will ask sums for ([`Valued::plan_periods`]). Each result
+/// is a function of the journal, the values and its key, all fixed for one
+/// [`Valued`], so a kept result is what the pass would find again.
+#[derive(Default)]
+struct Memo {
+    /// Announced period boundaries, in order, each once.
+    planned: Mutex<Vec<NaiveDate>>,
+    /// (what, its key and result as `(K, T)`), newest first.
+    kept: Mutex<Vec<(&'static str, Arc<dyn Any + Send + Sync>)>>,
 }
 
 impl<'j> Valued<'j> {
@@ -59,79 +90,170 @@ impl<'j> Valued<'j> {
     }
 
     /// [`Valued::new`] (`day` `None`: each posting at its own date) or
-    /// [`Valued::at_day`].
+    /// [`Valued::at_day`], on a journal whose invariants hold
+    /// ([`Journal::verify_invariants`], checked again here).
     fn priced(journal: &'j Journal, day: Option<NaiveDate>) -> Result<Valued<'j>, ReportError> {
-        journal.verify_invariants()?;
         let valuer = Valuer::new(journal).ok_or_else(|| {
             ReportError::Request("statements need a base currency (base_currency in fundledger.toml) that the journal uses".into())
         })?;
         let precision = journal.precision(valuer.base()).unwrap_or(0);
         let transactions = journal.transactions();
-        let mut values = vec![Decimal::ZERO; journal.all_postings().len()];
-        // Each transaction is valued on its own, so chunks of transactions
-        // are valued in parallel, each into its own part of `values` when
-        // the transactions hold the postings in order (as loading lays them
-        // out); the first failure in journal order is the one reported.
-        let mut next = 0;
-        let in_order = transactions.iter().all(|t| {
-            let range = t.posting_range();
-            let follows = range.start == next;
-            next = range.end;
-            follows
-        }) && next == values.len();
-        if in_order && crate::parallel::worth_it(transactions.len()) {
+        let dated_in_order = transactions.is_sorted_by_key(|t| t.date);
+        // Each transaction is checked and valued on its own, so chunks of
+        // transactions go in parallel, their results then taken in journal
+        // order.
+        let pass = |chunk: &[Transaction]| check_and_value(journal, &valuer, chunk, day, precision);
+        let chunks: Vec<Checked> = if crate::parallel::worth_it(transactions.len()) {
             use rayon::prelude::*;
-            let mut parts: Vec<(&[Transaction], &mut [Decimal])> = Vec::new();
-            let mut rest = values.as_mut_slice();
-            for chunk in transactions.chunks(VALUE_CHUNK) {
-                let len = chunk.iter().map(|t| t.posting_range().len()).sum();
-                let (part, after) = std::mem::take(&mut rest).split_at_mut(len);
-                parts.push((chunk, part));
-                rest = after;
-            }
-            let results: Vec<Result<(), ReportError>> = parts
-                .into_par_iter()
-                .map(|(chunk, part)| {
-                    let mut exact = Scratch::default();
-                    let mut from = 0;
-                    for t in chunk {
-                        let to = from + t.posting_range().len();
-                        value_transaction(
-                            journal,
-                            &valuer,
-                            t,
-                            day,
-                            precision,
-                            &mut exact,
-                            &mut part[from..to],
-                        )?;
-                        from = to;
-                    }
-                    Ok(())
-                })
-                .collect();
-            results.into_iter().collect::<Result<(), ReportError>>()?;
+            transactions.par_chunks(VALUE_CHUNK).map(pass).collect()
         } else {
-            let mut exact = Scratch::default();
-            for t in transactions {
-                let range = t.posting_range();
-                value_transaction(
-                    journal,
-                    &valuer,
-                    t,
-                    day,
-                    precision,
-                    &mut exact,
-                    &mut values[range],
-                )?;
-            }
+            vec![pass(transactions)]
+        };
+        // A broken invariant anywhere is reported before any failure to
+        // value, as it would be by a check of the whole journal first.
+        if let Some(violation) = chunks.iter().find_map(|c| c.violation.clone()) {
+            return Err(violation);
         }
+        if let Some(failure) = chunks.iter().find_map(|c| c.failure.clone()) {
+            return Err(failure);
+        }
+        let count = chunks.iter().map(|c| c.indexes.len()).sum();
+        let mut indexes: Vec<u32> = Vec::with_capacity(count);
+        let mut revalued: Vec<Decimal> = Vec::with_capacity(count);
+        for chunk in chunks {
+            indexes.extend(chunk.indexes);
+            revalued.extend(chunk.values);
+        }
+        // In index order already when the transactions hold the postings
+        // in order (as loading lays them out).
+        if !indexes.is_sorted() {
+            let mut pairs: Vec<(u32, Decimal)> = indexes.into_iter().zip(revalued).collect();
+            pairs.sort_unstable_by_key(|&(index, _)| index);
+            (indexes, revalued) = pairs.into_iter().unzip();
+        }
+        let mut revalued_bits = vec![0u64; journal.all_postings().len().div_ceil(64)];
+        for &index in &indexes {
+            let index = index as usize;
+            revalued_bits[index / 64] |= 1 << (index % 64);
+        }
+        let mut set_before: u32 = 0;
+        let revalued_before_word = revalued_bits
+            .iter()
+            .map(|word| {
+                let before = set_before;
+                set_before += word.count_ones();
+                before
+            })
+            .collect();
         Ok(Valued {
             journal,
-            values,
+            revalued,
+            revalued_bits,
+            revalued_before_word,
             base: valuer.base_name().to_string(),
             precision,
+            dated_in_order,
+            memo: Memo::default(),
         })
+    }
+
+    /// The transactions dated before `until`, and perhaps others: all of
+    /// them, unless the journal lists them in date order (as most do),
+    /// when only those. A pass filters by date as before; this spares it
+    /// reading the rest of the journal.
+    pub(crate) fn transactions_before(&self, until: NaiveDate) -> &'j [Transaction] {
+        let all = self.journal.transactions();
+        if self.dated_in_order {
+            &all[..all.partition_point(|t| t.date < until)]
+        } else {
+            all
+        }
+    }
+
+    /// The transactions dated in `[begin, end)`, and perhaps others, as
+    /// [`Valued::transactions_before`].
+    pub(crate) fn transactions_within(
+        &self,
+        begin: NaiveDate,
+        end: NaiveDate,
+    ) -> &'j [Transaction] {
+        let before_end = self.transactions_before(end);
+        if self.dated_in_order {
+            &before_end[before_end.partition_point(|t| t.date < begin)..]
+        } else {
+            before_end
+        }
+    }
+
+    /// Announces that sums over periods bounded by `boundaries` will be
+    /// asked (the years of an annual report and of its comparatives), so
+    /// that one pass over the postings can sum them all
+    /// (`engine::PeriodSums`). A hint: sums of other periods are still
+    /// computed, each by a pass of its own.
+    pub(crate) fn plan_periods(&self, boundaries: &[NaiveDate]) {
+        let mut planned = self
+            .memo
+            .planned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        planned.extend_from_slice(boundaries);
+        planned.sort_unstable();
+        planned.dedup();
+    }
+
+    /// The period boundaries announced by [`Valued::plan_periods`], in
+    /// order.
+    pub(crate) fn planned_periods(&self) -> Vec<NaiveDate> {
+        self.memo
+            .planned
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The result of `compute` for `key`, computed once per `what` and
+    /// `key` for these values and kept: a statement that needs a pass
+    /// another has made (the loans' movements of a year, for the notes and
+    /// for the board's pages) takes its result. `compute` must be a
+    /// function of the journal, its values and `key` only. Errors are not
+    /// kept.
+    ///
+    /// # Errors
+    /// What `compute` returns.
+    pub(crate) fn memoized<K, T>(
+        &self,
+        what: &'static str,
+        key: K,
+        compute: impl FnOnce() -> Result<T, ReportError>,
+    ) -> Result<T, ReportError>
+    where
+        K: PartialEq + Send + Sync + 'static,
+        T: Clone + Send + Sync + 'static,
+    {
+        let found = self
+            .memo
+            .kept
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|(kept, _)| *kept == what)
+            .find_map(|(_, entry)| {
+                entry
+                    .downcast_ref::<(K, T)>()
+                    .filter(|(kept_key, _)| *kept_key == key)
+                    .map(|(_, result)| result.clone())
+            });
+        if let Some(result) = found {
+            return Ok(result);
+        }
+        // Computed without the lock: `compute` may ask for other results.
+        let result = compute()?;
+        self.memo
+            .kept
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(0, (what, Arc::new((key, result.clone()))));
+        Ok(result)
     }
 
     /// The amount `balance -V` and `register -V` show for the posting at
@@ -144,12 +266,32 @@ impl<'j> Valued<'j> {
             return Some((posting.commodity, posting.quantity));
         }
         let base = self.journal.commodity_id(&self.base)?;
-        Some((base, *self.values.get(index)?))
+        Some((base, self.real_value(index, posting)))
     }
 
-    /// The value of the posting at `index`.
+    /// The value of the posting at `index` (zero for a virtual posting, or
+    /// an index beyond the journal's postings).
     pub fn value(&self, index: usize) -> Decimal {
-        self.values[index]
+        match self.journal.all_postings().get(index) {
+            Some(posting) if posting.kind == PostingKind::Real => self.real_value(index, posting),
+            _ => Decimal::ZERO,
+        }
+    }
+
+    /// The value of `posting`, the real posting at `index`.
+    fn real_value(&self, index: usize, posting: &Posting) -> Decimal {
+        let (word, bit) = (index / 64, index % 64);
+        match self.revalued_bits.get(word) {
+            Some(&bits) if bits >> bit & 1 == 1 => {
+                let before = self.revalued_before_word[word] as usize
+                    + (bits & ((1u64 << bit) - 1)).count_ones() as usize;
+                self.revalued
+                    .get(before)
+                    .copied()
+                    .unwrap_or(posting.quantity)
+            }
+            _ => posting.quantity,
+        }
     }
 
     /// Folds the real postings of the transactions dated before `until`
@@ -176,13 +318,14 @@ impl<'j> Valued<'j> {
             for t in chunk.iter().filter(|t| t.date < until) {
                 let real = RealPostings {
                     postings: journal.postings(t).iter(),
-                    values: self.values[t.posting_range()].iter(),
+                    next_index: t.posting_range().start,
+                    valued: self,
                 };
                 add(&mut folded, t, real)?;
             }
             Ok(folded)
         };
-        let transactions = journal.transactions();
+        let transactions = self.transactions_before(until);
         if !crate::parallel::worth_it(transactions.len()) {
             return fold(start(), transactions);
         }
@@ -212,7 +355,7 @@ impl<'j> Valued<'j> {
                     .iter()
                     .enumerate()
                     .filter(|(_, p)| p.kind == PostingKind::Real)
-                    .map(move |(offset, p)| (t, p, self.values[start + offset]))
+                    .map(move |(offset, p)| (t, p, self.real_value(start + offset, p)))
             })
     }
 }
@@ -220,8 +363,97 @@ impl<'j> Valued<'j> {
 /// How many transactions one parallel task of [`Valued::fold_before`] folds.
 const FOLD_CHUNK: usize = 16 * 1024;
 
-/// How many transactions one parallel task of [`Valued::new`] values.
+/// How many transactions one parallel task of [`Valued::new`] checks and
+/// values.
 const VALUE_CHUNK: usize = 16 * 1024;
+
+/// What [`check_and_value`] found in a chunk of transactions.
+struct Checked {
+    /// The indexes of the real postings of the transactions it valued.
+    indexes: Vec<u32>,
+    /// Their values.
+    values: Vec<Decimal>,
+    /// The first transaction that does not balance in a fund.
+    violation: Option<ReportError>,
+    /// The first failure to value a transaction.
+    failure: Option<ReportError>,
+}
+
+/// Whether a transaction's values may differ from its quantities: a real
+/// posting in a commodity other than the base currency, or written with
+/// more decimals than the base currency's precision. Otherwise each real
+/// posting is worth its quantity ([`value_transaction`] would give
+/// exactly that), and the transaction is not valued at all.
+fn needs_valuing(postings: &[Posting], base: CommodityId, precision: u32) -> bool {
+    postings.iter().any(|p| {
+        p.kind == PostingKind::Real && (p.commodity != base || p.quantity.scale() > precision)
+    })
+}
+
+/// Checks that each transaction of `chunk` balances in every fund and
+/// commodity ([`Journal::verify_invariants`]: when every transaction does,
+/// the journal's real postings sum to zero too) and values those that need
+/// it ([`needs_valuing`]), one pass over their postings.
+fn check_and_value(
+    journal: &Journal,
+    valuer: &Valuer<'_>,
+    chunk: &[Transaction],
+    day: Option<NaiveDate>,
+    precision: u32,
+) -> Checked {
+    let base = valuer.base();
+    let mut checked = Checked {
+        indexes: Vec::new(),
+        values: Vec::new(),
+        violation: None,
+        failure: None,
+    };
+    let mut balance = BalanceCheck::default();
+    let mut scratch = Scratch::default();
+    let mut values: Vec<Decimal> = Vec::new();
+    for t in chunk {
+        let postings = journal.postings(t);
+        match balance.transaction(postings) {
+            Ok(None) => {}
+            Ok(Some(fund)) => {
+                checked.violation = Some(journal.unbalanced(t, fund).into());
+                return checked;
+            }
+            Err(overflow) => {
+                checked.violation = Some(overflow.into());
+                return checked;
+            }
+        }
+        if checked.failure.is_some() || !needs_valuing(postings, base, precision) {
+            continue;
+        }
+        values.clear();
+        values.resize(postings.len(), Decimal::ZERO);
+        if let Err(error) = value_transaction(
+            journal,
+            valuer,
+            t,
+            day,
+            precision,
+            &mut scratch,
+            &mut values,
+        ) {
+            checked.failure = Some(error);
+            continue;
+        }
+        let start = t.posting_range().start;
+        for (offset, (p, &value)) in postings.iter().zip(&values).enumerate() {
+            if p.kind == PostingKind::Real {
+                // Posting indexes fit in u32: the journal counts them so.
+                if let Ok(index) = u32::try_from(start + offset) {
+                    checked.indexes.push(index);
+                    checked.values.push(value);
+                }
+            }
+        }
+    }
+    checked
+}
 
 /// The scratch space of [`value_transaction`], reused from one transaction
 /// to the next.
@@ -332,7 +564,9 @@ fn value_transaction(
 #[derive(Clone)]
 pub(crate) struct RealPostings<'a> {
     postings: std::slice::Iter<'a, Posting>,
-    values: std::slice::Iter<'a, Decimal>,
+    /// The index of the next posting of `postings`.
+    next_index: usize,
+    valued: &'a Valued<'a>,
 }
 
 impl<'a> Iterator for RealPostings<'a> {
@@ -341,9 +575,10 @@ impl<'a> Iterator for RealPostings<'a> {
     fn next(&mut self) -> Option<(&'a Posting, Decimal)> {
         loop {
             let posting = self.postings.next()?;
-            let value = *self.values.next()?;
+            let index = self.next_index;
+            self.next_index += 1;
             if posting.kind == PostingKind::Real {
-                return Some((posting, value));
+                return Some((posting, self.valued.real_value(index, posting)));
             }
         }
     }
@@ -660,6 +895,47 @@ mod tests {
         text
     }
 
+    /// Periods summed from the parts of one pass over the journal cut at
+    /// announced boundaries classify exactly as a pass of their own does:
+    /// each year of a journal, with the years around it, in any order asked.
+    #[test]
+    fn planned_periods_classify_as_their_own_passes() {
+        let n = 2 * VALUE_CHUNK + 1234;
+        let loaded = valued_journal(&many_transactions(n));
+        let journal = &loaded.journal;
+        let day = |y, m| chrono::NaiveDate::from_ymd_opt(y, m, 1).unwrap();
+        let boundaries = [day(1999, 4), day(2000, 4), day(2001, 4), day(2002, 4)];
+        let planned = Valued::new(journal).unwrap();
+        planned.plan_periods(&boundaries);
+        let unplanned = Valued::new(journal).unwrap();
+        let figures = |c: &super::super::engine::Classified<'_, '_>| {
+            format!(
+                "{:?} {:?} {:?} {:?} {}",
+                c.funds,
+                c.balances,
+                c.movements().collect::<Vec<_>>(),
+                c.foreign,
+                c.has_transactions
+            )
+        };
+        for (begin, end) in [(1, 2), (2, 3), (0, 1), (0, 3), (3, 3)] {
+            let (begin, end) = (boundaries[begin], boundaries[end]);
+            let from_parts = super::super::engine::Classified::new(&planned, begin, end).unwrap();
+            let own_pass = super::super::engine::Classified::new(&unplanned, begin, end).unwrap();
+            assert_eq!(figures(&from_parts), figures(&own_pass), "{begin} to {end}");
+        }
+        // One pass made the parts, kept for every period after the first.
+        let kept = planned.memo.kept.lock().unwrap();
+        assert_eq!(
+            kept.iter()
+                .filter(|(what, _)| *what == "period parts")
+                .count(),
+            1
+        );
+        drop(kept);
+        assert!(unplanned.memo.kept.lock().unwrap().is_empty());
+    }
+
     /// The parallel passes give what one pass in journal order gives: the
     /// values (each transaction valued and rounded on its own), exact sums,
     /// and a merge that keeps the order things were met in.
@@ -688,8 +964,13 @@ mod tests {
             )
             .unwrap();
         }
-        assert_eq!(valued.values, one_pass);
-        assert!(valued.values.iter().any(|v| !v.is_zero()));
+        let values: Vec<Decimal> = (0..one_pass.len()).map(|i| valued.value(i)).collect();
+        assert_eq!(values, one_pass);
+        assert!(values.iter().any(|v| !v.is_zero()));
+        // Transactions in the base currency alone are not valued: their
+        // postings are worth their quantities.
+        assert!(valued.revalued.len() < one_pass.len());
+        assert!(!valued.revalued.is_empty());
         // A fold: per fund, the sum of the values; and the accounts in the
         // order first met.
         let until = chrono::NaiveDate::from_ymd_opt(2001, 9, 1).unwrap();

@@ -759,6 +759,10 @@ impl BalanceCheck {
         &mut self,
         postings: &[Posting],
     ) -> Result<Option<FundId>, InvariantViolation> {
+        if BalanceCheck::balances_at_one_scale(postings) {
+            // It leaves nothing over: the total does not move.
+            return Ok(None);
+        }
         fund_sums(&mut self.sums, postings).map_err(|_| summing_overflow())?;
         // The journal's total moves by what the transaction leaves over:
         // nothing, when it balances in every fund.
@@ -772,6 +776,48 @@ impl BalanceCheck {
             }
         }
         Ok(unbalanced)
+    }
+
+    /// The common case, in integers: whether the real postings all have
+    /// one scale (as a journal in one currency mostly has) and their
+    /// mantissas sum to zero in every fund and commodity. Numbers of one
+    /// scale add as their mantissas, so that is exactly the transaction
+    /// balancing; `false` (mixed scales, a sum not zero, a sum beyond what
+    /// a `Decimal` holds, many funds and commodities) leaves the answer to
+    /// the exact sums of [`fund_sums`].
+    fn balances_at_one_scale(postings: &[Posting]) -> bool {
+        // (fund, commodity, sum of the mantissas): a transaction touches a
+        // few; more than this many are the exact sums' to judge.
+        const PAIRS_MAX: usize = 8;
+        let mut sums = [(FundId(0), CommodityId(0), 0i128); PAIRS_MAX];
+        let mut pairs = 0;
+        let real = postings.iter().filter(|p| p.kind == PostingKind::Real);
+        let Some(scale) = real.clone().next().map(|p| p.quantity.scale()) else {
+            return false;
+        };
+        for p in real {
+            if p.quantity.scale() != scale {
+                return false;
+            }
+            let mantissa = p.quantity.mantissa();
+            match sums[..pairs]
+                .iter_mut()
+                .find(|(f, c, _)| *f == p.fund && *c == p.commodity)
+            {
+                // A sum beyond the 96-bit mantissa is the exact sums' to
+                // judge (they may refuse it as an overflow).
+                Some((_, _, sum)) => match sum.checked_add(mantissa) {
+                    Some(added) if added.unsigned_abs() < 1 << 96 => *sum = added,
+                    _ => return false,
+                },
+                None if pairs < PAIRS_MAX => {
+                    sums[pairs] = (p.fund, p.commodity, mantissa);
+                    pairs += 1;
+                }
+                None => return false,
+            }
+        }
+        sums[..pairs].iter().all(|&(_, _, sum)| sum == 0)
     }
 }
 
@@ -790,5 +836,99 @@ pub fn quote_commodity(symbol: &str) -> String {
         symbol.to_string()
     } else {
         format!("\"{symbol}\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn posting(quantity: &str, fund: u32, commodity: u32, kind: PostingKind) -> Posting {
+        Posting {
+            quantity: quantity.parse().unwrap(),
+            account: AccountId(0),
+            fund: FundId(fund),
+            commodity: CommodityId(commodity),
+            line: 1,
+            kind,
+            origin: Origin::Written,
+            status: Status::Unmarked,
+            extra: NO_EXTRA,
+        }
+    }
+
+    /// The integer sums of one scale answer as the exact sums do: which
+    /// fund is the first not to balance, and what the journal's total
+    /// keeps, for one scale, mixed scales, several funds and commodities,
+    /// and virtual postings (never summed).
+    #[test]
+    fn the_check_at_one_scale_answers_as_the_exact_sums() {
+        use PostingKind::{Real, UnbalancedVirtual};
+        // Postings as `quantity fund commodity`, `(…)` for a virtual one.
+        let postings = |text: &str| -> Vec<Posting> {
+            text.split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| {
+                    let words: Vec<&str> = p.split_whitespace().collect();
+                    let (quantity, kind) = match words[0].strip_prefix('(') {
+                        Some(q) => (q.trim_end_matches(')'), UnbalancedVirtual),
+                        None => (words[0], Real),
+                    };
+                    posting(
+                        quantity,
+                        words[1].parse().unwrap(),
+                        words[2].parse().unwrap(),
+                        kind,
+                    )
+                })
+                .collect()
+        };
+        let mut cases: Vec<(Vec<Posting>, Option<u32>)> = [
+            ("100 0 0, -100 0 0", None),
+            ("100.50 0 1, -100.5 0 1", None),
+            ("100 0 0, -99 0 0", Some(0)),
+            ("1.00 0 1, -1.0 0 1, 0.01 2 1", Some(2)),
+            ("5 1 0, -5 1 0, 7 2 0, -7 2 1", Some(2)),
+            ("3 0 0, -3 0 0, (9) 0 0", None),
+            ("(9) 0 0", None),
+            ("", None),
+        ]
+        .into_iter()
+        .map(|(text, unbalanced)| (postings(text), unbalanced))
+        .collect();
+        // More funds than the integer sums keep: the exact sums decide.
+        cases.push((
+            (0..20)
+                .flat_map(|f| [posting("1", f, 0, Real), posting("-1", f, 0, Real)])
+                .collect(),
+            None,
+        ));
+        cases.push(((0..20).map(|f| posting("1", f, 0, Real)).collect(), Some(0)));
+        // Beyond a Decimal, both ways refuse the sum.
+        let most = "79228162514264337593543950335";
+        let huge: Vec<Posting> = [most, most, "-", "-"]
+            .iter()
+            .map(|q| match *q {
+                "-" => posting(&format!("-{most}"), 0, 0, Real),
+                q => posting(q, 0, 0, Real),
+            })
+            .collect();
+        assert!(BalanceCheck::default().transaction(&huge).is_err());
+        assert!(fund_sums(&mut Vec::new(), &huge).is_err());
+        for (postings, unbalanced) in cases {
+            let mut fast = BalanceCheck::default();
+            let found = fast.transaction(&postings).unwrap();
+            assert_eq!(found, unbalanced.map(FundId), "{postings:?}");
+            // The exact sums alone.
+            let mut sums = Vec::new();
+            fund_sums(&mut sums, &postings).unwrap();
+            let mut exact_total: MultiAmount<CommodityId> = MultiAmount::new();
+            for &(_, commodity, sum) in &sums {
+                if !sum.is_zero() {
+                    exact_total.add(commodity, sum).unwrap();
+                }
+            }
+            assert_eq!(fast.total, exact_total, "{postings:?}");
+        }
     }
 }

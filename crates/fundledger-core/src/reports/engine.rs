@@ -473,13 +473,13 @@ impl PeriodSums {
                     valued.memoized("period parts", (planned.clone(), roles.to_vec()), || {
                         PeriodParts::of(valued, roles, planned.clone()).map(Arc::new)
                     })?;
-                return parts.period(valued.journal, i, j);
+                return parts.period(valued, i, j);
             }
         }
         // A period that ends before it begins has nothing in it: all that
         // is dated before its end is before it.
         let begin = begin.min(end);
-        PeriodParts::of(valued, roles, vec![begin, end])?.period(valued.journal, 0, 1)
+        PeriodParts::of(valued, roles, vec![begin, end])?.period(valued, 0, 1)
     }
 }
 
@@ -589,12 +589,18 @@ impl PeriodParts {
     /// The sums of the period from boundary `begin` to boundary `end`
     /// (indexes into the boundaries, `begin <= end`): parts `0..=begin`
     /// are before it, parts `begin+1..=end` in it.
+    ///
+    /// The sums of values are given the base currency's decimals: a sum's
+    /// decimals otherwise depend on how its terms were grouped (a zero term
+    /// leaves its own: `5.00 + -5 = 0.00`, then `+ 3 = 3`, where
+    /// `5.00 + (-5 + 3) = 3.00`), and statements print them as they are.
     fn period(
         &self,
-        journal: &Journal,
+        valued: &Valued<'_>,
         begin: usize,
         end: usize,
     ) -> Result<PeriodSums, ReportError> {
+        let journal = valued.journal;
         let accounts = journal.account_ids().count();
         let mut sums = PeriodSums {
             pairs: Grid::new(accounts, journal.fund_ids().count()),
@@ -628,7 +634,35 @@ impl PeriodParts {
                 super::acc(sums.foreign.entry(account, commodity), quantity)?;
             }
         }
+        let decimals = |value: &mut Decimal| *value = with_decimals(*value, valued.precision);
+        for pair in sums
+            .pairs
+            .cells
+            .iter_mut()
+            .flatten()
+            .chain(sums.pairs.beyond.values_mut())
+        {
+            decimals(&mut pair.before);
+            decimals(&mut pair.during);
+        }
+        sums.shared_opening.values_mut().for_each(decimals);
+        sums.shared_during.values_mut().for_each(decimals);
         Ok(sums)
+    }
+}
+
+/// `value` written with at least `decimals` decimals (`3` as `3.00`), the
+/// same number; a value whose mantissa would not hold them stays as it is.
+fn with_decimals(value: Decimal, decimals: u32) -> Decimal {
+    if value.scale() >= decimals {
+        return value;
+    }
+    let mut written = value;
+    written.rescale(decimals);
+    if written == value && written.scale() == decimals {
+        written
+    } else {
+        value
     }
 }
 

@@ -441,14 +441,11 @@ fn check_and_value(
             checked.failure = Some(error);
             continue;
         }
-        let start = t.posting_range().start;
-        for (offset, (p, &value)) in postings.iter().zip(&values).enumerate() {
+        // The journal numbers its postings in u32 (`t.postings`).
+        for (index, (p, &value)) in t.postings.clone().zip(postings.iter().zip(&values)) {
             if p.kind == PostingKind::Real {
-                // Posting indexes fit in u32: the journal counts them so.
-                if let Ok(index) = u32::try_from(start + offset) {
-                    checked.indexes.push(index);
-                    checked.values.push(value);
-                }
+                checked.indexes.push(index);
+                checked.values.push(value);
             }
         }
     }
@@ -762,10 +759,15 @@ mod tests {
     /// Loads `text` with yen as the base currency, the default fund
     /// `General` and the restricted funds `FoodAid` and `Shelters`.
     fn valued_journal(text: &str) -> crate::Loaded {
+        valued_journal_in(text, "JPY")
+    }
+
+    /// [`valued_journal`] with `base` as the base currency.
+    fn valued_journal_in(text: &str, base: &str) -> crate::Loaded {
         use crate::model::settings::{FundSettings, Restriction};
         let path = std::path::Path::new("t.ledger");
         let mut settings = crate::Settings::for_bare_journal(path);
-        settings.base_currency = Some("JPY".into());
+        settings.base_currency = Some(base.into());
         for (fund, restriction) in [
             ("General", Restriction::Unrestricted),
             ("FoodAid", Restriction::Restricted),
@@ -924,6 +926,25 @@ mod tests {
             let own_pass = super::super::engine::Classified::new(&unplanned, begin, end).unwrap();
             assert_eq!(figures(&from_parts), figures(&own_pass), "{begin} to {end}");
         }
+        // A base currency with decimals, amounts written with and without
+        // them: a sum's decimals depend on how its terms are grouped, and
+        // the sums come out with the currency's decimals either way.
+        let text = "1997-06-01 * a\n    Assets:Bank  5.00 USD\n    Income:Donations  -5.00 USD\n\n\
+                    1998-06-01 * b\n    Assets:Bank  -5 USD\n    Income:Donations  5 USD\n\n\
+                    1998-07-01 * c\n    Assets:Bank  3 USD\n    Income:Donations  -3 USD\n\n\
+                    2000-06-01 * d\n    Assets:Bank  1 USD\n    Income:Grants  -1 USD\n";
+        let usd = valued_journal_in(text, "USD");
+        let usd_planned = Valued::new(&usd.journal).unwrap();
+        let usd_boundaries = [day(1998, 4), day(1999, 4), day(2000, 4), day(2001, 4)];
+        usd_planned.plan_periods(&usd_boundaries);
+        let usd_unplanned = Valued::new(&usd.journal).unwrap();
+        let (begin, end) = (day(2000, 4), day(2001, 4));
+        let from_parts = super::super::engine::Classified::new(&usd_planned, begin, end).unwrap();
+        let own_pass = super::super::engine::Classified::new(&usd_unplanned, begin, end).unwrap();
+        assert_eq!(figures(&from_parts), figures(&own_pass));
+        let general = from_parts.funds.values().next().unwrap();
+        assert_eq!(general.opening.to_string(), "3.00");
+        assert_eq!(general.closing().unwrap().to_string(), "4.00");
         // One pass made the parts, kept for every period after the first.
         let kept = planned.memo.kept.lock().unwrap();
         assert_eq!(

@@ -204,12 +204,7 @@ fn a_closed_year_refuses_add_and_import_and_takes_the_next_year() {
         add.stderr
     );
     assert_eq!(scratch.journal(), before, "add changed the journal");
-    let csv = scratch.ledger.join("late.csv");
-    std::fs::write(
-        &csv,
-        "date,donor,amount,currency,designation,reference,memo\n2001-03-20,Tanaka,5000,JPY,,L-1,late\n",
-    )
-    .unwrap();
+    scratch.write_donations("late.csv", &["2001-03-20,Tanaka,5000,JPY,,L-1,late"]);
     let import = scratch.run(&["import", "donations", "late.csv"]);
     assert_eq!(import.code, 1, "{}", import.stderr);
     assert!(import.stderr.contains("error[E701]"), "{}", import.stderr);

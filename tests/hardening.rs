@@ -444,11 +444,7 @@ fn item07_wrong_fund_inputs_are_refused() {
     let scratch = Scratch::new();
     let before = scratch.journal();
     // A UTF-8 file read as Shift_JIS.
-    std::fs::write(
-        scratch.ledger.join("utf8.csv"),
-        "date,donor,amount,currency,designation,reference,memo\n2001-04-02,Tanaka,10000,JPY,里親,,\n",
-    )
-    .unwrap();
+    scratch.write_donations("utf8.csv", &["2001-04-02,Tanaka,10000,JPY,里親,,"]);
     let refused = scratch.run(&["import", "donations", "utf8.csv", "--encoding", "shift_jis"]);
     assert_eq!(refused.code, 1, "{}", refused.transcript());
     assert!(

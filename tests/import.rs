@@ -30,6 +30,17 @@ impl Scratch {
     pub fn journal(&self) -> Vec<u8> {
         std::fs::read(self.ledger.join("main.ledger")).unwrap()
     }
+
+    /// Writes `file` in the ledger directory: a donations CSV with the
+    /// usual header and `rows`.
+    pub fn write_donations(&self, file: &str, rows: &[&str]) {
+        let mut csv = String::from("date,donor,amount,currency,designation,reference,memo\n");
+        for row in rows {
+            csv.push_str(row);
+            csv.push('\n');
+        }
+        std::fs::write(self.ledger.join(file), csv).unwrap();
+    }
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {
@@ -134,12 +145,15 @@ fn shipped_examples_import_once() {
 fn one_reference_for_two_gifts_in_a_file_is_refused() {
     let scratch = Scratch::new();
     let before = scratch.journal();
-    let csv = scratch.ledger.join("twice.csv");
-    std::fs::write(
-        &csv,
-        "date,donor,amount,currency,designation,reference,memo\n2001-04-02,Tanaka Hiroshi,1000,JPY,,R-1,\n2001-04-03,Sato Hanako,2000,JPY,,R-1,\n2001-04-04,Tanaka Hiroshi,500,JPY,,,\n2001-04-04,Tanaka Hiroshi,500,JPY,,,\n",
-    )
-    .unwrap();
+    scratch.write_donations(
+        "twice.csv",
+        &[
+            "2001-04-02,Tanaka Hiroshi,1000,JPY,,R-1,",
+            "2001-04-03,Sato Hanako,2000,JPY,,R-1,",
+            "2001-04-04,Tanaka Hiroshi,500,JPY,,,",
+            "2001-04-04,Tanaka Hiroshi,500,JPY,,,",
+        ],
+    );
     let refused = scratch.run(&["import", "donations", "twice.csv"]);
     assert_eq!(refused.code, 1, "{}", refused.transcript());
     assert!(
@@ -157,11 +171,14 @@ fn one_reference_for_two_gifts_in_a_file_is_refused() {
         refused.stderr
     );
     assert_eq!(scratch.journal(), before, "the journal changed");
-    std::fs::write(
-        &csv,
-        "date,donor,amount,currency,designation,reference,memo\n2001-04-02,Tanaka Hiroshi,1000,JPY,,R-1,\n2001-04-04,Tanaka Hiroshi,500,JPY,,,\n2001-04-04,Tanaka Hiroshi,500,JPY,,,\n",
-    )
-    .unwrap();
+    scratch.write_donations(
+        "twice.csv",
+        &[
+            "2001-04-02,Tanaka Hiroshi,1000,JPY,,R-1,",
+            "2001-04-04,Tanaka Hiroshi,500,JPY,,,",
+            "2001-04-04,Tanaka Hiroshi,500,JPY,,,",
+        ],
+    );
     let fine = scratch.run(&["import", "donations", "twice.csv"]);
     assert_eq!(fine.code, 0, "{}", fine.transcript());
     assert!(
@@ -175,12 +192,15 @@ fn one_reference_for_two_gifts_in_a_file_is_refused() {
 fn a_broken_file_writes_nothing_and_names_every_bad_row() {
     let scratch = Scratch::new();
     let before = scratch.journal();
-    let csv = scratch.ledger.join("broken.csv");
-    std::fs::write(
-        &csv,
-        "date,donor,amount,currency,designation,reference,memo\n2001-04-02,Good Row,1000,JPY,,,\n2001-4-31,Bad Date,1000,JPY,,,\n2001-04-03,Bad Amount,12.5,JPY,,,\n2001-04-04,Bad Currency,100,EUR,,,\n",
-    )
-    .unwrap();
+    scratch.write_donations(
+        "broken.csv",
+        &[
+            "2001-04-02,Good Row,1000,JPY,,,",
+            "2001-4-31,Bad Date,1000,JPY,,,",
+            "2001-04-03,Bad Amount,12.5,JPY,,,",
+            "2001-04-04,Bad Currency,100,EUR,,,",
+        ],
+    );
     let result = scratch.run(&["import", "donations", "broken.csv"]);
     assert_eq!(result.code, 1);
     assert_eq!(scratch.journal(), before, "the journal changed");

@@ -2547,6 +2547,60 @@ fn common_lane_enabled() -> bool {
 mod tests {
     use super::*;
 
+    /// The digest a load takes as it reads the journal file is the one the
+    /// annual report takes of the file afterwards, whatever the bytes (line
+    /// ends, a byte-order mark, segments, no final newline); a load not
+    /// asked for it, or of text, has none, and a journal file that includes
+    /// another still has the digest of its own bytes.
+    #[test]
+    fn the_digest_taken_while_reading_is_the_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("books").join("main.ledger");
+        std::fs::create_dir_all(journal.parent().unwrap()).unwrap();
+        let block = "2000-04-01 * Gift\n    Assets:Bank  1000 JPY\n    Income:Gifts\n\n";
+        let long = block.repeat(source::SEGMENT_BYTES / block.len() + 100);
+        let texts = [
+            block.to_string(),
+            block.replace('\n', "\r\n"),
+            format!("\u{feff}{block}"),
+            block.trim_end().to_string(),
+            long,
+        ];
+        for text in texts {
+            std::fs::write(&journal, &text).unwrap();
+            let mut settings = Settings::for_bare_journal(&journal);
+            settings.root = dir.path().to_path_buf();
+            let expected = crate::reports::annual::files_digest(
+                &settings.root,
+                std::slice::from_ref(&journal),
+            )
+            .unwrap();
+            let loaded = load_with_files_digest(settings.clone()).unwrap();
+            assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+            assert_eq!(loaded.files_digest(), Some(expected.as_str()));
+            assert_eq!(load(settings.clone()).unwrap().files_digest(), None);
+            assert_eq!(
+                load_text(settings, &journal, text).unwrap().files_digest(),
+                None
+            );
+        }
+        let other = journal.with_file_name("other.ledger");
+        std::fs::write(
+            &other,
+            "2000-05-01 * Gift\n    Assets:Bank  5 JPY\n    Income:Gifts\n",
+        )
+        .unwrap();
+        std::fs::write(&journal, "include other.ledger\n").unwrap();
+        let mut settings = Settings::for_bare_journal(&journal);
+        settings.root = dir.path().to_path_buf();
+        let loaded = load_with_files_digest(settings.clone()).unwrap();
+        assert_eq!(loaded.journal.files().len(), 2);
+        let own =
+            crate::reports::annual::files_digest(&settings.root, std::slice::from_ref(&journal))
+                .unwrap();
+        assert_eq!(loaded.files_digest(), Some(own.as_str()));
+    }
+
     /// What two loads must agree on: every transaction and posting as laid
     /// out, the name tables in id order, and the diagnostics.
     fn shape(loaded: &Loaded) -> String {

@@ -124,17 +124,27 @@ pub fn significant_decimals(a: Decimal) -> u32 {
     a.normalize().scale()
 }
 
+/// `a` written with at least `decimals` fractional digits (`3` as `3.00`),
+/// the same number; never fewer digits than it has, and as it is when its
+/// mantissa could not hold that many.
+pub fn with_min_decimals(a: Decimal, decimals: u32) -> Decimal {
+    if a.scale() >= decimals {
+        return a;
+    }
+    let mut padded = a;
+    padded.rescale(decimals);
+    if padded == a && padded.scale() == decimals {
+        padded
+    } else {
+        a
+    }
+}
+
 /// Formats `a` as a plain decimal: no thousands separators, `-` for negatives,
 /// and at least `min_decimals` fractional digits (never fewer than `a` has).
 pub fn format_plain(a: Decimal, min_decimals: u32) -> String {
     let a = a.normalize();
-    let text = if a.scale() < min_decimals {
-        let mut padded = a;
-        padded.rescale(min_decimals);
-        padded.to_string()
-    } else {
-        a.to_string()
-    };
+    let text = with_min_decimals(a, min_decimals).to_string();
     // `Decimal` prints negative zero as "-0"; money has no negative zero.
     if a.is_zero() {
         return text.trim_start_matches('-').to_string();

@@ -1279,8 +1279,12 @@ impl<'d, 's> Reader<'d, 's> {
                 (Digesting::Files, Ok(size_bytes)) => {
                     use sha2::Digest;
                     let mut hasher = sha2::Sha256::new();
-                    crate::reports::annual::digest_file_name(&mut hasher, &self.root_shown, &path);
-                    hasher.update(size_bytes.to_le_bytes());
+                    crate::reports::annual::digest_file_head(
+                        &mut hasher,
+                        &self.root_shown,
+                        &path,
+                        size_bytes,
+                    );
                     Some(FileHasher::Files { hasher, size_bytes })
                 }
             };

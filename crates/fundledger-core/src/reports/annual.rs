@@ -494,37 +494,43 @@ pub fn files_digest(
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
     for file in files {
-        digest_file_name(&mut hasher, root, file);
-        hash_file(&mut hasher, file)?;
+        hash_file(&mut hasher, root, file)?;
     }
     Ok(crate::read::source::hex(&hasher.finalize()))
 }
 
-/// Adds the name of `file` in the ledger directory `root` to a
-/// [`files_digest`] (its length, then its bytes); the one place that says
-/// how, for the digest a load takes as it reads the journal too.
-pub(crate) fn digest_file_name(
+/// Adds what comes before a file's bytes in a [`files_digest`]: its name
+/// in the ledger directory `root` (the name's length, then its bytes), then
+/// its size in bytes. The one place that says how, for the digest a load
+/// takes as it reads the journal too.
+pub(crate) fn digest_file_head(
     hasher: &mut sha2::Sha256,
     root: &std::path::Path,
     file: &std::path::Path,
+    size_bytes: u64,
 ) {
     use sha2::Digest;
     let name = file.strip_prefix(root).unwrap_or(file).to_string_lossy();
     hasher.update((name.len() as u64).to_le_bytes());
     hasher.update(name.as_bytes());
+    hasher.update(size_bytes.to_le_bytes());
 }
 
-/// Adds a file's length and bytes to `hasher`, read a block at a time, so
-/// the journal is not held in memory a second time. The length comes first,
-/// so it is the file's size when opened; should the file change size while
-/// it is read, it is hashed again from one whole read, as the length and
-/// bytes of what that read gave.
-fn hash_file(hasher: &mut sha2::Sha256, file: &std::path::Path) -> std::io::Result<()> {
+/// Adds a file's head ([`digest_file_head`]) and bytes to `hasher`, read a
+/// block at a time, so the journal is not held in memory a second time. The
+/// size is the file's when opened; should the file change size while it is
+/// read, it is hashed again from one whole read, as the size and bytes of
+/// what that read gave.
+fn hash_file(
+    hasher: &mut sha2::Sha256,
+    root: &std::path::Path,
+    file: &std::path::Path,
+) -> std::io::Result<()> {
     use sha2::Digest;
     let mut opened = std::fs::File::open(file)?;
     let size = opened.metadata()?.len();
     let mut streamed = hasher.clone();
-    streamed.update(size.to_le_bytes());
+    digest_file_head(&mut streamed, root, file, size);
     let read = crate::read::source::for_each_piece(
         &mut opened,
         |e| e,
@@ -538,7 +544,7 @@ fn hash_file(hasher: &mut sha2::Sha256, file: &std::path::Path) -> std::io::Resu
         return Ok(());
     }
     let bytes = std::fs::read(file)?;
-    hasher.update((bytes.len() as u64).to_le_bytes());
+    digest_file_head(hasher, root, file, bytes.len() as u64);
     hasher.update(&bytes);
     Ok(())
 }

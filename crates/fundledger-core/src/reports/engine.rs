@@ -520,8 +520,8 @@ impl PartSums {
 /// exact, so adding parts gives what one pass over the period would (the
 /// shared costs too: they are split per posting, then summed).
 struct PeriodParts {
-    /// Part `k` holds the postings dated before `parts[0]`'s boundary
-    /// `boundaries[0]` (k = 0), or in `[boundaries[k-1], boundaries[k])`.
+    /// The sums of each part, one per boundary `b`: part 0 of the postings
+    /// dated before `b0`, part `k` of those in `[b(k-1), b(k))`.
     parts: Vec<PartSums>,
 }
 
@@ -634,7 +634,8 @@ impl PeriodParts {
                 super::acc(sums.foreign.entry(account, commodity), quantity)?;
             }
         }
-        let decimals = |value: &mut Decimal| *value = with_decimals(*value, valued.precision);
+        let decimals =
+            |value: &mut Decimal| *value = money::with_min_decimals(*value, valued.precision);
         for pair in sums
             .pairs
             .cells
@@ -648,21 +649,6 @@ impl PeriodParts {
         sums.shared_opening.values_mut().for_each(decimals);
         sums.shared_during.values_mut().for_each(decimals);
         Ok(sums)
-    }
-}
-
-/// `value` written with at least `decimals` decimals (`3` as `3.00`), the
-/// same number; a value whose mantissa would not hold them stays as it is.
-fn with_decimals(value: Decimal, decimals: u32) -> Decimal {
-    if value.scale() >= decimals {
-        return value;
-    }
-    let mut written = value;
-    written.rescale(decimals);
-    if written == value && written.scale() == decimals {
-        written
-    } else {
-        value
     }
 }
 

@@ -292,10 +292,6 @@ impl Amount {
 /// `quantity` with at least its commodity's decimal places (never fewer than
 /// it has: no rounding happens here).
 pub fn at_precision(journal: &Journal, quantity: Decimal, commodity: CommodityId) -> Decimal {
-    let mut shown = quantity.normalize();
     let decimals = journal.precision(commodity).unwrap_or(0);
-    if shown.scale() < decimals {
-        shown.rescale(decimals);
-    }
-    shown
+    crate::model::money::with_min_decimals(quantity.normalize(), decimals)
 }

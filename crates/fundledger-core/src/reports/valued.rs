@@ -897,6 +897,66 @@ mod tests {
         text
     }
 
+    /// A pass reads only the transactions before its end when the journal
+    /// is in date order, and all of them when it is not: either way it
+    /// meets every transaction dated before its end, and the statements
+    /// come out the same.
+    #[test]
+    fn passes_meet_every_transaction_before_their_end_in_any_order() {
+        let n = 2 * FOLD_CHUNK + 777;
+        let in_order = many_transactions(n);
+        // The same transactions, the second half of the year first.
+        let blocks: Vec<&str> = in_order.split("\n\n").filter(|b| !b.is_empty()).collect();
+        let (prices, blocks) = blocks.split_at(1);
+        let (first, second) = blocks.split_at(blocks.len() / 2);
+        let shuffled = prices
+            .iter()
+            .chain(second)
+            .chain(first)
+            .map(|b| format!("{b}\n\n"))
+            .collect::<String>();
+        let until = chrono::NaiveDate::from_ymd_opt(2001, 9, 1).unwrap();
+        let begin = chrono::NaiveDate::from_ymd_opt(2001, 4, 1).unwrap();
+        let mut figures = Vec::new();
+        for (text, sorted) in [(in_order, true), (shuffled, false)] {
+            let loaded = valued_journal(&text);
+            let valued = Valued::new(&loaded.journal).unwrap();
+            assert_eq!(valued.dated_in_order, sorted);
+            let dated = |t: &&Transaction| t.date < until;
+            let before = loaded.journal.transactions().iter().filter(dated).count();
+            let met: usize = valued
+                .fold_before(
+                    until,
+                    || 0,
+                    |met, _, _| {
+                        *met += 1;
+                        Ok(())
+                    },
+                    |a, b| Ok(a + b),
+                )
+                .unwrap();
+            assert_eq!(met, before, "in date order: {sorted}");
+            let within = |t: &&Transaction| t.date >= begin && t.date < until;
+            assert_eq!(
+                valued
+                    .transactions_within(begin, until)
+                    .iter()
+                    .filter(within)
+                    .count(),
+                loaded.journal.transactions().iter().filter(within).count()
+            );
+            if sorted {
+                assert!(valued
+                    .transactions_before(until)
+                    .iter()
+                    .all(|t| t.date < until));
+            }
+            let c = super::super::engine::Classified::new(&valued, begin, until).unwrap();
+            figures.push(format!("{:?} {:?}", c.funds, c.balances));
+        }
+        assert_eq!(figures[0], figures[1]);
+    }
+
     /// Periods summed from the parts of one pass over the journal cut at
     /// announced boundaries classify exactly as a pass of their own does:
     /// each year of a journal, with the years around it, in any order asked.

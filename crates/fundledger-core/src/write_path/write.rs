@@ -722,13 +722,19 @@ fn synced_temporary(
     text: &str,
 ) -> Result<tempfile::NamedTempFile, WriteError> {
     let mut temp = temporary_beside(path, like)?;
-    temp.write_all(text.as_bytes())
-        .and_then(|()| temp.flush())
-        .map_err(io("cannot write the temporary file"))?;
+    write_out(&mut temp, text.as_bytes())?;
     temp.as_file()
         .sync_all()
         .map_err(io("cannot flush the temporary file to disk"))?;
     Ok(temp)
+}
+
+/// Writes `bytes` at the end of a temporary file and hands them to the
+/// system (not yet to the disk: the caller flushes with `sync_all`).
+fn write_out(temp: &mut tempfile::NamedTempFile, bytes: &[u8]) -> Result<(), WriteError> {
+    temp.write_all(bytes)
+        .and_then(|()| temp.flush())
+        .map_err(io("cannot write the temporary file"))
 }
 
 /// Refuses a file that cannot be replaced by rename without harm: a symbolic
@@ -834,9 +840,7 @@ fn copy_journal(
     if stop.load(Ordering::Relaxed) {
         return Ok(None);
     }
-    temp.write_all(separator.as_bytes())
-        .and_then(|()| temp.flush())
-        .map_err(io("cannot write the temporary file"))?;
+    write_out(&mut temp, separator.as_bytes())?;
     Ok(Some(Copied { temp, old_lines }))
 }
 
@@ -864,9 +868,7 @@ fn finish_and_validate(
         mut temp,
         old_lines,
     } = copied;
-    temp.write_all(append.text.as_bytes())
-        .and_then(|()| temp.flush())
-        .map_err(io("cannot write the temporary file"))?;
+    write_out(&mut temp, append.text.as_bytes())?;
     crash_point("temp-written");
     temp.as_file()
         .sync_all()

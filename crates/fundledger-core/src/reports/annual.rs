@@ -238,22 +238,29 @@ fn annual_statements(
     // The key figures, read from what the statement of activities printed
     // (its ties), so they are the statement's own figures in any layout.
     let jp = standard == Standard::JpNpo;
-    let figures = |s: &Statement| -> Result<[Decimal; 5], ReportError> {
+    // Opening + revenue − expenses + exchange results = closing: the
+    // year in figures adds up as the statement does, or is refused.
+    let figures = |s: &Statement| -> Result<[Decimal; 6], ReportError> {
+        use crate::model::money::{checked_add, checked_sub};
         let opening = tie_sum(s, "net-assets/opening/")?;
         let closing = tie_sum(s, "net-assets/closing/")?;
-        Ok([
-            opening,
-            tie_sum(s, "income/total/")?,
-            tie_sum(s, "expenses/total")?,
-            crate::model::money::checked_sub(closing, opening)?,
-            closing,
-        ])
+        let (revenue, expenses) = (tie_sum(s, "income/total/")?, tie_sum(s, "expenses/total")?);
+        let exchange = tie_sum(s, "exchange/")?;
+        let change = checked_sub(closing, opening)?;
+        let added = checked_add(checked_sub(revenue, expenses)?, exchange)?;
+        if added != change {
+            return Err(ReportError::DoesNotTie(format!(
+                "the year in figures: revenue {revenue} − expenses {expenses} + exchange results {exchange} = {added}, but net assets changed by {change}"
+            )));
+        }
+        Ok([opening, revenue, expenses, exchange, change, closing])
     };
-    let labels: [&str; 5] = if jp {
+    let labels: [&str; 6] = if jp {
         [
             "前期繰越正味財産額",
             "収益の合計（一般・指定）",
             "費用の合計",
+            "為替差損益（一般・指定）",
             "当期正味財産増減額",
             "次期繰越正味財産額",
         ]
@@ -262,10 +269,13 @@ fn annual_statements(
             "Net assets, beginning of year",
             "Total revenue",
             "Total expenses",
+            "Foreign exchange gains (losses)",
             "Change in net assets",
             "Net assets, end of year",
         ]
     };
+    /// The row of exchange results, printed when there are any.
+    const EXCHANGE: usize = 3;
     let mut columns = vec![words::fiscal_year(year, language)];
     if previous_activities.is_some() {
         columns.push(words::fiscal_year(year - 1, language));
@@ -301,7 +311,10 @@ fn annual_statements(
         if let Some(last) = &last_year {
             values.push(last[k]);
         }
-        let kind = if k == 4 {
+        if k == EXCHANGE && values.iter().all(Decimal::is_zero) {
+            continue;
+        }
+        let kind = if k == labels.len() - 1 {
             RowKind::Total
         } else {
             RowKind::Line

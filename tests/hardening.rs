@@ -37,6 +37,40 @@ fn output_of(command: &mut Command) -> Run {
 const APPENDED_BY_HAND: &str =
     "\n2001-04-30 * Appended by a script\n    Expenses:Fundraising:Postage  100 JPY\n    Assets:Cash:JPY\n";
 
+/// Imports the donations in `scratch` (a dry run when `dry_run`), pausing
+/// once the new journal is validated to run `meanwhile`, then goes on;
+/// the exit code and what the import said on standard error after the
+/// pause.
+fn import_with_a_write_meanwhile(
+    scratch: &Scratch,
+    dry_run: bool,
+    meanwhile: impl FnOnce(),
+) -> (Option<i32>, String) {
+    let mut args = vec!["-C", ".", "import", "donations", DONATIONS];
+    if dry_run {
+        args.push("--dry-run");
+    }
+    let mut child = fundledger(&scratch.ledger, &args)
+        .env("FUNDLEDGER_PAUSE_AT", "validated")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("paused at validated") {
+        line.clear();
+        assert_ne!(stderr.read_line(&mut line).unwrap(), 0, "no pause");
+    }
+    meanwhile();
+    child.stdin.take().unwrap().write_all(b"\n").unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    (status.code(), rest)
+}
+
 /// Item 1: a transaction appended with `>>` after the temporary copy is made
 /// (while the new journal is validated) is not lost: the import refuses,
 /// and so does a dry run (it fails when a real run would).
@@ -45,37 +79,18 @@ fn item01_an_append_during_the_write_is_not_lost() {
     for dry_run in [false, true] {
         let scratch = Scratch::new();
         let before = scratch.journal();
-        let mut args = vec!["-C", ".", "import", "donations", DONATIONS];
-        if dry_run {
-            args.push("--dry-run");
-        }
-        let mut child = fundledger(&scratch.ledger, &args)
-            .env("FUNDLEDGER_PAUSE_AT", "validated")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        while !line.contains("paused at validated") {
-            line.clear();
-            assert_ne!(stderr.read_line(&mut line).unwrap(), 0, "no pause");
-        }
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(scratch.ledger.join("main.ledger"))
-            .unwrap()
-            .write_all(APPENDED_BY_HAND.as_bytes())
-            .unwrap();
-        child.stdin.take().unwrap().write_all(b"\n").unwrap();
-        let mut rest = String::new();
-        std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-        let status = child.wait().unwrap();
-        assert_eq!(status.code(), Some(2), "dry run {dry_run}: {rest}");
+        let (code, said) = import_with_a_write_meanwhile(&scratch, dry_run, || {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(scratch.ledger.join("main.ledger"))
+                .unwrap()
+                .write_all(APPENDED_BY_HAND.as_bytes())
+                .unwrap();
+        });
+        assert_eq!(code, Some(2), "dry run {dry_run}: {said}");
         assert!(
-            rest.contains("changed while fundledger was preparing the write"),
-            "dry run {dry_run}: {rest}"
+            said.contains("changed while fundledger was preparing the write"),
+            "dry run {dry_run}: {said}"
         );
         let mut expected = before;
         expected.extend_from_slice(APPENDED_BY_HAND.as_bytes());
@@ -83,6 +98,47 @@ fn item01_an_append_during_the_write_is_not_lost() {
             scratch.journal(),
             expected,
             "dry run {dry_run}: the appended transaction was lost"
+        );
+    }
+}
+
+/// Item 1, the edit no file state shows: during the write, one byte of the
+/// journal is changed in place and its modification time set back (same
+/// size, same time, same inode). The journal last changed well before the
+/// write began, so fundledger trusts its state instead of reading it twice
+/// (a quiet journal): the status change time, which no program can set
+/// back, still shows the edit; the import refuses, and so does a dry run.
+#[test]
+fn item01_an_edit_that_keeps_size_and_time_during_the_write_is_not_lost() {
+    for dry_run in [false, true] {
+        let scratch = Scratch::new();
+        let journal = scratch.ledger.join("main.ledger");
+        // Older than the file system clock's tick when the write begins.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let mut edited = scratch.journal();
+        let at = edited.iter().position(|&b| b == b'*').unwrap();
+        edited[at] = b'!';
+        let (code, said) = import_with_a_write_meanwhile(&scratch, dry_run, || {
+            let modified = std::fs::metadata(&journal).unwrap().modified().unwrap();
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&journal)
+                .unwrap();
+            file.write_all(&edited).unwrap();
+            file.set_modified(modified).unwrap();
+            let after = file.metadata().unwrap();
+            assert_eq!(after.modified().unwrap(), modified);
+            assert_eq!(after.len(), edited.len() as u64);
+        });
+        assert_eq!(code, Some(2), "dry run {dry_run}: {said}");
+        assert!(
+            said.contains("changed while fundledger was preparing the write"),
+            "dry run {dry_run}: {said}"
+        );
+        assert_eq!(
+            scratch.journal(),
+            edited,
+            "dry run {dry_run}: the edit was lost"
         );
     }
 }

@@ -520,3 +520,43 @@ fn concurrent_imports_lose_nothing() {
         .count();
     assert_eq!(shared, 1, "{register}");
 }
+
+/// `--timings` on an import: the load's phases, then the write's, in order,
+/// on standard error; the import itself is as without it.
+#[test]
+fn timings_of_an_import_name_the_load_and_the_write_phases() {
+    let scratch = Scratch::new();
+    let run = scratch.run(&[
+        "--timings",
+        "import",
+        "donations",
+        "imports/donations-2001-04.csv",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let phases: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix("timing: "))
+        .filter_map(|line| line.rsplit_once(": ").map(|(phase, _)| phase))
+        .collect();
+    let position = |wanted: &str| {
+        phases
+            .iter()
+            .position(|phase| phase.starts_with(wanted))
+            .unwrap_or_else(|| panic!("no phase {wanted:?} in {phases:#?}"))
+    };
+    let order = [
+        position("lock"),
+        position("read and scan files"),
+        position("journal unchanged by the load"),
+        position("prepare the entries"),
+        position("copy the journal"),
+        position("write the entries, check the new journal"),
+        position("last look, rename, flush the directory"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{phases:#?}");
+    assert!(run.stdout.contains("added"), "{}", run.stdout);
+    // Without the flag, no timing line.
+    let quiet = Scratch::new().run(&["import", "donations", "imports/donations-2001-04.csv"]);
+    assert!(!quiet.stderr.contains("timing:"), "{}", quiet.stderr);
+}

@@ -186,13 +186,15 @@ impl Lap {
     /// Prints how long `phase` took and starts the next one.
     fn phase(&mut self, phase: &str) {
         if let Some(since) = self.since {
-            eprintln!(
-                "timing: {phase}: {:.1} ms",
-                since.elapsed().as_secs_f64() * 1000.0
-            );
+            print_timing(phase, since.elapsed());
             self.since = Some(std::time::Instant::now());
         }
     }
+}
+
+/// One line of `--timings`: how long `phase` took.
+fn print_timing(phase: &str, took: std::time::Duration) {
+    eprintln!("timing: {phase}: {:.1} ms", took.as_secs_f64() * 1000.0);
 }
 
 /// Loads the journal; prints warnings always and errors when `report_errors`.
@@ -223,7 +225,7 @@ fn load_with(cli: &Cli, files_digest: bool) -> Result<fundledger_core::Loaded, F
         Ok(loaded) => {
             if cli.timings {
                 for (phase, duration) in &loaded.timings {
-                    eprintln!("timing: {phase}: {:.1} ms", duration.as_secs_f64() * 1000.0);
+                    print_timing(phase, *duration);
                 }
                 eprintln!(
                     "timing: transactions read by the common lane: {} of {}",
@@ -725,7 +727,11 @@ fn change_failed(error: ChangeError) -> Failure {
 
 /// How `import` and `add` change the journal: telling the user on stderr
 /// when another writer holds the lock.
-fn change_options(dry_run: bool, lock_timeout: Option<u64>) -> write::ChangeOptions<'static> {
+fn change_options(
+    cli: &Cli,
+    dry_run: bool,
+    lock_timeout: Option<u64>,
+) -> write::ChangeOptions<'static> {
     fn tell(message: &str) {
         eprintln!("fundledger: {message}");
     }
@@ -733,6 +739,11 @@ fn change_options(dry_run: bool, lock_timeout: Option<u64>) -> write::ChangeOpti
         dry_run,
         lock_timeout: lock_timeout.map(std::time::Duration::from_secs),
         on_wait: &tell,
+        on_phase: if cli.timings {
+            &print_timing
+        } else {
+            &|_, _| {}
+        },
     }
 }
 
@@ -748,7 +759,7 @@ fn import(cli: &Cli, args: &ImportArgs) -> Result<(), Failure> {
         .with_encoding(args.encoding.as_deref());
     let result = write::change_with(
         &settings,
-        change_options(args.dry_run, args.lock_timeout),
+        change_options(cli, args.dry_run, args.lock_timeout),
         |journal| {
             let prepared = import::prepare(&settings, journal, &request)
                 .map_err(|e| ChangeError::io(format!("cannot read {}", args.csv.display()), e))?
@@ -974,7 +985,7 @@ fn reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<(), Failure> {
     };
     let applied = reconcile::apply(
         &settings,
-        change_options(args.dry_run, args.lock_timeout),
+        change_options(cli, args.dry_run, args.lock_timeout),
         &request,
     )
     .map_err(change_failed)?;
@@ -1078,7 +1089,7 @@ fn receipt(cli: &Cli, args: &ReceiptArgs) -> Result<(), Failure> {
     };
     let issued = receipts::issue(
         &settings,
-        change_options(args.dry_run, args.lock_timeout),
+        change_options(cli, args.dry_run, args.lock_timeout),
         &selection,
         today,
     )
@@ -1467,7 +1478,7 @@ fn add(cli: &Cli, args: &AddArgs) -> Result<(), Failure> {
     };
     let addition = write::change_with(
         &settings,
-        change_options(args.dry_run, args.lock_timeout),
+        change_options(cli, args.dry_run, args.lock_timeout),
         |_| {
             let text = entry::render(&entry).map_err(ChangeError::Input)?;
             Ok(write::Addition {

@@ -199,7 +199,7 @@ pub fn load_with_files_digest(settings: Settings) -> Result<Loaded, LoadError> {
 
 /// Loads the journal of `loaded` with `text` appended to its file, whose
 /// copy with the text appended is now at `path` (lines `first_line`... are
-/// the text), without reading the journal again: the journal's entries are
+/// the text, from byte `first_byte` on), without reading the journal again: the journal's entries are
 /// taken from `loaded` and only the text is read, then the whole-journal
 /// checks run on all of it. The result is what [`load`] of `path` gives
 /// (same transactions, same diagnostics), provided `loaded` is
@@ -213,6 +213,7 @@ pub(crate) fn load_continued(
     loaded: Loaded,
     path: &Path,
     first_line: u32,
+    first_byte: u64,
     text: String,
 ) -> Result<Loaded, LoadError> {
     build(
@@ -220,7 +221,7 @@ pub(crate) fn load_continued(
         path,
         Some(text),
         Vec::new(),
-        Some((loaded.journal, first_line)),
+        Some((loaded.journal, first_line, first_byte)),
         Digesting::Nothing,
     )
 }
@@ -296,7 +297,7 @@ fn build(
     path: &Path,
     text: Option<String>,
     decoded: Vec<Diagnostic>,
-    continuing: Option<(Journal, u32)>,
+    continuing: Option<(Journal, u32, u64)>,
     digesting: Digesting,
 ) -> Result<Loaded, LoadError> {
     let started = Instant::now();
@@ -310,11 +311,11 @@ fn build(
     };
     let expected_transactions = usize::try_from(expected_bytes / 260).unwrap_or(0);
     let (mut builder, continued) = match continuing {
-        Some((journal, first_line)) => {
+        Some((journal, first_line, first_byte)) => {
             let files = journal.files.clone();
             let mut builder = Builder::resume(&settings, journal);
             builder.reserve(expected_transactions);
-            (builder, Some((files, first_line)))
+            (builder, Some((files, first_line, first_byte)))
         }
         None => {
             let mut builder = Builder::new(&settings);
@@ -368,11 +369,12 @@ fn build(
                 blocked += lap.elapsed();
             };
             let streamed = match (continued, text) {
-                (Some((files, first_line)), Some(text)) => source::stream_continued(
+                (Some((files, first_line, first_byte)), Some(text)) => source::stream_continued(
                     &source::Continuation {
                         files: &files,
                         journal: path,
                         first_line,
+                        first_byte,
                     },
                     &root,
                     text,
@@ -2645,8 +2647,16 @@ mod tests {
         assert_eq!(lines, 7);
         // One blank line between the journal and the new entries.
         std::fs::write(&path, format!("{old}\n{new}")).unwrap();
-        let continued =
-            load_continued(settings.clone(), loaded, &path, lines + 2, new.to_string()).unwrap();
+        let first_byte = old.len() as u64 + 1;
+        let continued = load_continued(
+            settings.clone(),
+            loaded,
+            &path,
+            lines + 2,
+            first_byte,
+            new.to_string(),
+        )
+        .unwrap();
         let whole = load(settings).unwrap();
         assert!(whole.diagnostics.len() >= 2, "{:?}", whole.diagnostics);
         assert_eq!(shape(&continued), shape(&whole));

@@ -788,6 +788,10 @@ pub(crate) struct Continuation<'a> {
     pub(crate) journal: &'a Path,
     /// The line the text starts at.
     pub(crate) first_line: u32,
+    /// The byte of the file the text starts at: where a diagnostic's
+    /// excerpt of one of its lines is looked for (not from the file's
+    /// start, which on a large journal meant reading it all again).
+    pub(crate) first_byte: u64,
 }
 
 /// Reads `text` as the lines after the journal file of a load
@@ -809,6 +813,7 @@ pub(crate) fn stream_continued(
         files,
         journal,
         first_line,
+        first_byte,
     } = *after;
     let mut reader = Reader::new(root, diagnostics, sink, context);
     reader
@@ -816,6 +821,11 @@ pub(crate) fn stream_continued(
         .push((normalize(&absolute(journal)), journal.to_path_buf()));
     reader.map.add(journal.to_path_buf(), None);
     reader.map.follow(files);
+    // Two parts of the file: the journal's lines, then the text's.
+    reader.map.note_segment_start(0, 1, 0);
+    if first_line > 1 {
+        reader.map.note_segment_start(0, first_line, first_byte);
+    }
     let mut state = ScanState {
         next_line: first_line,
         block_comment_end: None,

@@ -942,6 +942,9 @@ struct GiftRow {
     income: String,
     fund: String,
     currency: String,
+    /// `currency` as an amount in the journal writes it
+    /// ([`quote_commodity`](crate::model::journal::quote_commodity)).
+    quoted_currency: String,
     precision: u32,
     /// The gross gift.
     amount: Decimal,
@@ -953,12 +956,28 @@ struct GiftRow {
 impl GiftRow {
     /// An amount in the gift's currency, as the journal writes it.
     fn text_of(&self, quantity: Decimal) -> String {
-        format!(
-            "{} {}",
-            money::format_plain(quantity, self.precision),
-            crate::model::journal::quote_commodity(&self.currency)
-        )
+        amount_text(quantity, self.precision, &self.quoted_currency)
     }
+}
+
+/// Digits with at most one point, neither first nor last: what an amount
+/// cell holds once signs, separators and stripped texts are gone.
+fn is_plain_number(text: &str) -> bool {
+    !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && text.bytes().filter(|&b| b == b'.').count() <= 1
+        && !text.starts_with('.')
+        && !text.ends_with('.')
+}
+
+/// An amount as the journal writes it: the quantity with at least
+/// `precision` decimals, a space, the commodity as quoted.
+fn amount_text(quantity: Decimal, precision: u32, quoted_commodity: &str) -> String {
+    let mut text = money::format_plain(quantity, precision);
+    text.reserve(1 + quoted_commodity.len());
+    text.push(' ');
+    text.push_str(quoted_commodity);
+    text
 }
 
 /// Who gave a donation row.
@@ -1083,6 +1102,19 @@ impl<'a> RowReader<'a> {
     /// An amount: strips configured texts, reads sign markers and separators,
     /// and parses exactly (no rounding, no floats).
     fn decimal(&mut self, row: &Row, column: &str, value: &str) -> Option<Decimal> {
+        // The usual cell (digits, at most one point inside) under rules
+        // that change nothing in it: read as it is, without copies.
+        let plain_rules = self.rules.strip.as_ref().is_none_or(Vec::is_empty)
+            && self.rules.thousands_separator.is_none()
+            && self.rules.decimal_mark.is_none_or(|mark| mark == '.');
+        if plain_rules {
+            let text = value.trim();
+            if is_plain_number(text) {
+                if let Ok(d) = Decimal::from_str_exact(text) {
+                    return Some(d);
+                }
+            }
+        }
         let mut text = value.to_string();
         for s in self.rules.strip.iter().flatten() {
             text = text.replace(s.as_str(), "");
@@ -1116,12 +1148,7 @@ impl<'a> RowReader<'a> {
             }
             text = text.replace(mark, ".");
         }
-        let valid = !text.is_empty()
-            && text.chars().all(|c| c.is_ascii_digit() || c == '.')
-            && text.matches('.').count() <= 1
-            && !text.starts_with('.')
-            && !text.ends_with('.');
-        let parsed = if valid {
+        let parsed = if is_plain_number(&text) {
             Decimal::from_str_exact(&text).ok()
         } else {
             None
@@ -1211,8 +1238,8 @@ impl<'a> RowReader<'a> {
 
     fn donation(&mut self, row: &Row, summary: &mut ImportSummary) -> Option<GiftRow> {
         let date = self.date(row);
-        let amount_text = self.field(row, "amount").to_string();
-        let amount = self.decimal(row, "amount", &amount_text);
+        let amount_cell = self.field(row, "amount");
+        let amount = self.decimal(row, "amount", amount_cell);
         let amount = match amount {
             Some(a) if a.is_sign_positive() && !a.is_zero() => Some(a),
             Some(_) => {
@@ -1220,15 +1247,16 @@ impl<'a> RowReader<'a> {
                     row,
                     Code::CsvAmount,
                     "amount",
-                    &amount_text,
+                    amount_cell,
                     "a donation above zero (record refunds by hand with `fundledger add`)".into(),
                 );
                 None
             }
             None => None,
         };
-        let base = self.settings.base_currency.clone().unwrap_or_default();
-        let currency = amount.and_then(|a| self.currency(row, &base, a, "amount"));
+        let settings = self.settings;
+        let base = settings.base_currency.as_deref().unwrap_or_default();
+        let currency = amount.and_then(|a| self.currency(row, base, a, "amount"));
         let (date, amount, currency) = (date?, amount?, currency?);
         let designation = self.field(row, "designation");
         let memo = self.field(row, "memo");
@@ -1293,11 +1321,8 @@ impl<'a> RowReader<'a> {
             .commodity(&currency)
             .map(|c| c.precision)
             .unwrap_or(0);
-        let negative_text = format!(
-            "{} {}",
-            money::format_plain(-amount, precision),
-            crate::model::journal::quote_commodity(&currency)
-        );
+        let quoted_currency = crate::model::journal::quote_commodity(&currency);
+        let negative_text = amount_text(-amount, precision, &quoted_currency);
         let mut tags = Vec::new();
         if let Giver::Donor(id, _) = &giver {
             tags.push(("donor", id.clone()));
@@ -1313,22 +1338,18 @@ impl<'a> RowReader<'a> {
                 tags.push((name, value));
             }
         }
-        if self.field(row, "child").is_empty() {
+        if self.field(row, "child").is_empty() && !(designation.is_empty() && memo.is_empty()) {
             if let Some(child) = child_named_in(&format!("{designation} {memo}")) {
                 tags.push(("child", child));
             }
         }
-        let fee = self.fee(row, &base, amount)?;
-        self.add_to_fund_total(
-            row,
-            summary,
-            fund.clone(),
-            currency.clone(),
-            amount,
-            "amount",
-        )?;
+        let fee = self.fee(row, base, amount)?;
+        self.add_to_fund_total(row, summary, &fund, &currency, amount, "amount")?;
         if !fee.is_zero() {
-            let total = summary.fees.entry(currency.clone()).or_default();
+            let total = match summary.fees.get_mut(&currency) {
+                Some(total) => total,
+                None => summary.fees.entry(currency.clone()).or_default(),
+            };
             *total = money::checked_add(*total, fee).ok()?;
         }
         Some(GiftRow {
@@ -1339,6 +1360,7 @@ impl<'a> RowReader<'a> {
             income,
             fund,
             currency,
+            quoted_currency,
             precision,
             amount,
             fee,
@@ -1526,17 +1548,21 @@ impl<'a> RowReader<'a> {
         &mut self,
         row: &Row,
         summary: &mut ImportSummary,
-        fund: String,
-        currency: String,
+        fund: &str,
+        currency: &str,
         amount: Decimal,
         column: &str,
     ) -> Option<()> {
-        let total = summary
-            .totals
-            .entry(fund)
-            .or_default()
-            .entry(currency)
-            .or_default();
+        // Looked up before a key is made: most rows add to a total that
+        // exists.
+        let of_fund = match summary.totals.get_mut(fund) {
+            Some(of_fund) => of_fund,
+            None => summary.totals.entry(fund.to_string()).or_default(),
+        };
+        let total = match of_fund.get_mut(currency) {
+            Some(total) => total,
+            None => of_fund.entry(currency.to_string()).or_default(),
+        };
         match money::checked_add(*total, amount) {
             Ok(sum) => {
                 *total = sum;
@@ -1745,7 +1771,7 @@ impl<'a> RowReader<'a> {
         };
         (totals.sold, totals.returned, totals.revenue) = (sold, returned_total, revenue);
         totals.currency = currency.clone();
-        self.add_to_fund_total(row, summary, fund, currency, net, "quantity")?;
+        self.add_to_fund_total(row, summary, &fund, &currency, net, "quantity")?;
         let channel = clean_text(self.field(row, "channel"));
         let payee = if channel.is_empty() {
             format!("Sales: {quantity} {}", product.name)
@@ -1947,7 +1973,9 @@ pub fn prepare(
     let mut seen_in_file: HashMap<String, ([u8; 8], u32)> = HashMap::default();
     // The new entries, one after another in `entries`; each candidate is a
     // date and where its entry is.
-    let mut entries = String::new();
+    // Sized for a usual entry (about 250 bytes) per row: pages never
+    // written are never touched.
+    let mut entries = String::with_capacity(rows.len().saturating_mul(256));
     let mut candidates: Vec<(NaiveDate, std::ops::Range<usize>)> = Vec::with_capacity(rows.len());
     let mut add_entry = |date, payee: &str, id: &str, hash: &str, body: &str| {
         let start = entries.len();

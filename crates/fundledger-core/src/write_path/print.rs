@@ -294,7 +294,7 @@ pub struct HeaderText<'a> {
 /// Writes a header line. A payee starting with `(` would read back as a
 /// code, so its first `(` is written as a full-width `（`.
 pub fn write_header(out: &mut String, header: &HeaderText<'_>) {
-    let _ = write!(out, "{}", header.date);
+    write_date(out, header.date);
     match header.status {
         Status::Unmarked => {}
         Status::Pending => out.push_str(" !"),
@@ -316,6 +316,28 @@ pub fn write_header(out: &mut String, header: &HeaderText<'_>) {
         }
     }
     out.push('\n');
+}
+
+/// Writes `date` as its `Display` does (`2001-03-31`), without the
+/// formatting machinery for the years 0 to 9999 (an import writes one
+/// date per row).
+fn write_date(out: &mut String, date: chrono::NaiveDate) {
+    use chrono::Datelike as _;
+    let year = date.year();
+    if !(0..=9999).contains(&year) {
+        let _ = write!(out, "{date}");
+        return;
+    }
+    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+    let year = year.unsigned_abs();
+    for n in [year / 1000, year / 100, year / 10, year] {
+        out.push(digit(n));
+    }
+    for part in [date.month(), date.day()] {
+        out.push('-');
+        out.push(digit(part / 10));
+        out.push(digit(part));
+    }
 }
 
 /// Writes one posting line: the account (with its mark and `()`/`[]`),
@@ -425,6 +447,28 @@ pub fn write_transaction(
             for line in comment.lines() {
                 let _ = writeln!(out, "        ; {line}");
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_written_as_chrono_writes_them() {
+        for (year, month, day) in [
+            (2001, 3, 31),
+            (0, 1, 1),
+            (9999, 12, 31),
+            (812, 10, 5),
+            (10000, 1, 1),
+            (-1, 2, 3),
+        ] {
+            let date = chrono::NaiveDate::from_ymd_opt(year, month, day).unwrap();
+            let mut out = String::new();
+            write_date(&mut out, date);
+            assert_eq!(out, date.to_string());
         }
     }
 }

@@ -289,19 +289,33 @@ fn lock_holder(file: &File) -> Option<String> {
     }
 }
 
-/// What identifies a journal's content at one moment: its length,
-/// modification time, file identity (device and inode) and content digest
-/// (XXH3-128: it detects change, it is not a seal).
-/// Two equal fingerprints mean nobody wrote the file in between.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What identifies a journal's content at one moment: its state on the file
+/// system (its length, modification and status change times, device
+/// and inode) and its content digest (XXH3-128: it detects change, it is not
+/// a seal). Two equal fingerprints mean nobody wrote the file in between
+/// (whether one was taken from a quiet file is how it was taken, not what
+/// it says: equality leaves it out).
+#[derive(Clone, Debug)]
 pub struct Fingerprint {
-    length: u64,
-    modified: Option<SystemTime>,
-    identity: (u64, u64),
+    stat: Stat,
     /// The content digest (XXH3-128, big-endian): for telling whether the
     /// file changed, never equal to [`digest_file`]'s SHA-256.
     pub digest: Vec<u8>,
+    /// The file had last changed before a moment its lock holder took from
+    /// the file system's own clock ([`file_system_now`]), so any later
+    /// write changes its status change time: its [`Stat`] alone then tells
+    /// whether it changed, without reading it again (the "racily clean"
+    /// test of git's index).
+    quiet: bool,
 }
+
+impl PartialEq for Fingerprint {
+    fn eq(&self, other: &Fingerprint) -> bool {
+        self.stat == other.stat && self.digest == other.digest
+    }
+}
+
+impl Eq for Fingerprint {}
 
 impl Fingerprint {
     /// The fingerprint of the file at `path` (its content read in pieces).
@@ -320,35 +334,78 @@ impl Fingerprint {
             },
         )?;
         let digest = content_digest(&hasher);
-        let (length, modified, identity) = stat_of(path)?;
         Ok(Fingerprint {
-            length,
-            modified,
-            identity,
+            stat: stat_of(path)?,
             digest,
+            quiet: false,
         })
     }
 
-    /// True when the file at `path` still has the length, modification time
-    /// and identity of this fingerprint (no content read).
+    /// True when the file at `path` still has the length, times and
+    /// identity of this fingerprint (no content read).
     fn same_stat(&self, path: &Path) -> Result<bool, WriteError> {
-        let (length, modified, identity) = stat_of(path)?;
-        Ok(length == self.length && modified == self.modified && identity == self.identity)
+        Ok(stat_of(path)? == self.stat)
+    }
+
+    /// True when the file at `path` still has this fingerprint: its state
+    /// alone for a quiet file, its content too for another.
+    fn still(&self, path: &Path) -> Result<bool, WriteError> {
+        if self.quiet {
+            return self.same_stat(path);
+        }
+        Ok(Fingerprint::of(path)? == *self && self.same_stat(path)?)
     }
 }
 
-type Stat = (u64, Option<SystemTime>, (u64, u64));
+/// A file's state as the file system reports it (no content read).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stat {
+    length_bytes: u64,
+    modified: Option<SystemTime>,
+    /// The status change time (seconds and nanoseconds since 1970): every
+    /// write sets it from the file system's clock, and no program can set
+    /// it back. Unix only.
+    changed: Option<(i64, i64)>,
+    /// Device and inode (Unix; zero elsewhere).
+    identity: (u64, u64),
+}
 
 fn stat_of(path: &Path) -> Result<Stat, WriteError> {
     let metadata = fs::metadata(path).map_err(io(format!("cannot read {}", path.display())))?;
+    Ok(stat_of_metadata(&metadata))
+}
+
+fn stat_of_metadata(metadata: &fs::Metadata) -> Stat {
     #[cfg(unix)]
-    let identity = {
+    let (identity, changed) = {
         use std::os::unix::fs::MetadataExt;
-        (metadata.dev(), metadata.ino())
+        (
+            (metadata.dev(), metadata.ino()),
+            Some((metadata.ctime(), metadata.ctime_nsec())),
+        )
     };
     #[cfg(not(unix))]
-    let identity = (0, 0);
-    Ok((metadata.len(), metadata.modified().ok(), identity))
+    let (identity, changed) = ((0, 0), None);
+    Stat {
+        length_bytes: metadata.len(),
+        modified: metadata.modified().ok(),
+        changed,
+        identity,
+    }
+}
+
+/// The time now by the clock of the file system holding `path`: the status
+/// change time of a new file created beside it (and removed at once).
+/// `None` when no file can be created there, or off Unix; the caller then
+/// reads the journal again instead of trusting its state.
+///
+/// The kernel stamps files from a coarse clock, which can lag the system
+/// clock by a few milliseconds, and a network file system from the
+/// server's: only a time from the same clock orders writes to the journal.
+fn file_system_now(path: &Path) -> Option<(i64, i64)> {
+    let probe = temporary_beside(path, path).ok()?;
+    let metadata = probe.as_file().metadata().ok()?;
+    stat_of_metadata(&metadata).changed
 }
 
 /// The SHA-256 digest of a file, read in pieces.
@@ -496,9 +553,7 @@ impl SideFile {
     fn unchanged(&self) -> Result<bool, WriteError> {
         match &self.expected {
             None => Ok(fs::symlink_metadata(&self.path).is_err()),
-            Some(expected) => {
-                Ok(Fingerprint::of(&self.path)? == *expected && expected.same_stat(&self.path)?)
-            }
+            Some(expected) => expected.still(&self.path),
         }
     }
 
@@ -562,7 +617,7 @@ pub fn append(
 /// is caught here; a dry run takes it too, so that it fails when a real
 /// run would.
 fn last_look(settings: &Settings, target: &Path, append: &Append<'_>) -> Result<(), WriteError> {
-    if Fingerprint::of(target)? != *append.expected || !append.expected.same_stat(target)? {
+    if !append.expected.still(target)? {
         return Err(WriteError::Changed(settings.journal.clone()));
     }
     for side in append.side_files {
@@ -651,7 +706,7 @@ pub fn replace_files(_lock: &JournalLock, replacements: &[Replacement]) -> Resul
     crash_point("temp-synced");
     pause_point("validated");
     for r in replacements {
-        if Fingerprint::of(&r.path)? != r.expected || !r.expected.same_stat(&r.path)? {
+        if !r.expected.still(&r.path)? {
             return Err(WriteError::Changed(r.path.clone()));
         }
     }
@@ -779,6 +834,9 @@ struct Copied {
     temp: tempfile::NamedTempFile,
     /// How many lines of the new journal are the old one's.
     old_lines: usize,
+    /// How many bytes of the new journal are the old one's (with the
+    /// separator).
+    old_bytes: u64,
 }
 
 /// Copies the journal at `target` into a temporary file beside it
@@ -800,6 +858,7 @@ fn copy_journal(
     }
     let mut temp = temporary_beside(target, target)?;
     let mut old_lines = 0;
+    let mut old_bytes = 0u64;
     {
         // The old bytes pass through one buffer: digested (they must be
         // what was loaded), their lines counted, then written.
@@ -817,6 +876,7 @@ fn copy_journal(
                 }
                 hasher.update(piece);
                 old_lines += memchr::memchr_iter(b'\n', piece).count();
+                old_bytes += piece.len() as u64;
                 written
                     .write_all(piece)
                     .map_err(|e| Some(io("cannot write the temporary file")(e)))
@@ -841,7 +901,12 @@ fn copy_journal(
         return Ok(None);
     }
     write_out(&mut temp, separator.as_bytes())?;
-    Ok(Some(Copied { temp, old_lines }))
+    old_bytes += separator.len() as u64;
+    Ok(Some(Copied {
+        temp,
+        old_lines,
+        old_bytes,
+    }))
 }
 
 /// Steps 1-3 of an append: the temporary file holding the new journal,
@@ -867,18 +932,36 @@ fn finish_and_validate(
     let Copied {
         mut temp,
         old_lines,
+        old_bytes,
     } = copied;
     write_out(&mut temp, append.text.as_bytes())?;
     crash_point("temp-written");
-    temp.as_file()
-        .sync_all()
-        .map_err(io("cannot flush the temporary file to disk"))?;
-    crash_point("temp-synced");
     // Load the new journal as it will be, from the temporary file; its
-    // includes resolve from the same directory.
+    // includes resolve from the same directory. The file is flushed to
+    // disk meanwhile, on a thread of its own (the flush waits on the disk,
+    // the check on the processor); nothing is renamed before both end.
     let mut check_settings = settings.clone();
     check_settings.journal = temp.path().to_path_buf();
-    let loaded = validate_new_journal(check_settings, append, old_lines).map_err(|e| {
+    let flush = || {
+        temp.as_file()
+            .sync_all()
+            .map_err(io("cannot flush the temporary file to disk"))
+    };
+    let (flushed, loaded) = std::thread::scope(|scope| {
+        let flushing = std::thread::Builder::new().spawn_scoped(scope, flush).ok();
+        let loaded = validate_new_journal(check_settings, append, old_lines, old_bytes);
+        let flushed = match flushing {
+            Some(flushing) => flushing
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread could start: the flush is made here.
+            None => flush(),
+        };
+        (flushed, loaded)
+    });
+    flushed?;
+    crash_point("temp-synced");
+    let loaded = loaded.map_err(|e| {
         WriteError::Invalid(vec![Diagnostic::new(crate::Code::Settings, e.to_string())])
     })?;
     if loaded.has_errors() {
@@ -906,7 +989,7 @@ fn finish_and_validate(
 }
 
 /// Loads the new journal from the temporary file of `settings`, which holds
-/// the journal (`old_lines` lines) and then `append.text`: by reading only
+/// the journal (`old_lines` lines, `old_bytes` bytes) and then `append.text`: by reading only
 /// the text after the journal as loaded before, when that load can be
 /// continued and the copy has the lines that load counted (the journal's
 /// bytes were checked against its digest as they were copied); otherwise by
@@ -915,6 +998,7 @@ fn validate_new_journal(
     settings: Settings,
     append: &mut Append<'_>,
     old_lines: usize,
+    old_bytes: u64,
 ) -> Result<Loaded, load::LoadError> {
     let old_lines = u32::try_from(old_lines).ok();
     match (append.previous.take(), old_lines) {
@@ -929,6 +1013,7 @@ fn validate_new_journal(
                 previous,
                 &path,
                 old_lines.saturating_add(1),
+                old_bytes,
                 append.text.to_string(),
             )
         }
@@ -1161,6 +1246,41 @@ pub struct ChangeOptions<'a> {
     pub lock_timeout: Option<Duration>,
     /// Told once when the lock is held by another process.
     pub on_wait: &'a dyn Fn(&str),
+    /// Told how long each phase of the change took (the load's phases,
+    /// then the write's), each measured from the end of the one before:
+    /// what `--timings` prints.
+    pub on_phase: &'a dyn Fn(&str, Duration),
+}
+
+/// The phases of a change as they end, told to
+/// [`ChangeOptions::on_phase`].
+struct Phases<'a> {
+    on_phase: &'a dyn Fn(&str, Duration),
+    since: Instant,
+}
+
+impl<'a> Phases<'a> {
+    fn new(on_phase: &'a dyn Fn(&str, Duration)) -> Phases<'a> {
+        Phases {
+            on_phase,
+            since: Instant::now(),
+        }
+    }
+
+    /// Tells how long `phase` took; the next phase starts now.
+    fn end(&mut self, phase: &str) {
+        let now = Instant::now();
+        (self.on_phase)(phase, now.duration_since(self.since));
+        self.since = now;
+    }
+
+    /// Tells the phases of a load (which ended now).
+    fn load(&mut self, loaded: &Loaded) {
+        for (phase, took) in &loaded.timings {
+            (self.on_phase)(phase, *took);
+        }
+        self.since = Instant::now();
+    }
 }
 
 /// [`change_with`] waiting silently for the lock as long as it takes.
@@ -1176,6 +1296,7 @@ pub fn change<T>(
         dry_run,
         lock_timeout: None,
         on_wait: &|_| {},
+        on_phase: &|_, _| {},
     };
     change_with(settings, options, prepare)
 }
@@ -1202,6 +1323,7 @@ pub(crate) fn lock_and_load(
     settings: &Settings,
     options: &ChangeOptions<'_>,
 ) -> Result<Locked, ChangeError> {
+    let mut phases = Phases::new(options.on_phase);
     let target = write_target(settings)?;
     let lock = if options.dry_run {
         None
@@ -1212,17 +1334,40 @@ pub(crate) fn lock_and_load(
             options.on_wait,
         )?)
     };
+    phases.end("lock (waiting for another writer included)");
     // The loader keeps the digest of the bytes it read; the fingerprint
     // taken after the load must have that digest and the file's state from
     // before the load: then the journal loaded is the journal as it is (a
     // same-size edit within one tick of the file system's clock included,
     // which the state alone would miss). Every change built on `Locked`
     // relies on this, not only those that copy the journal.
+    //
+    // A journal that last changed before this moment, by the file
+    // system's clock, is quiet: any write from now on changes its state, so
+    // the state after the load, equal to the state before, ties the loaded
+    // digest to the journal without reading it a second time (and the last
+    // look before the rename compares states only). A journal written
+    // within the clock's last tick is read again.
+    let now = file_system_now(&target);
     let stat_before = stat_of(&target)?;
     let loaded = load::load_digested(settings.clone()).map_err(|e| ChangeError::io("", e))?;
-    let before = Fingerprint::of(&target)?;
-    let unchanged = (before.length, before.modified, before.identity) == stat_before
-        && loaded.digest.as_deref() == Some(before.digest.as_slice());
+    phases.load(&loaded);
+    let quiet = matches!((stat_before.changed, now), (Some(changed), Some(now)) if changed < now);
+    let before = match &loaded.digest {
+        Some(digest) if quiet => Fingerprint {
+            stat: stat_of(&target)?,
+            digest: digest.clone(),
+            quiet,
+        },
+        _ => Fingerprint::of(&target)?,
+    };
+    let unchanged =
+        before.stat == stat_before && loaded.digest.as_deref() == Some(before.digest.as_slice());
+    phases.end(if quiet {
+        "journal unchanged by the load (its state)"
+    } else {
+        "journal unchanged by the load (read again)"
+    });
     // A journal not read to its end has errors, which are refused below.
     let refused_anyway = loaded.digest.is_none() && loaded.has_errors();
     if !(unchanged || refused_anyway) {
@@ -1267,6 +1412,7 @@ pub fn change_with<T>(
         before,
         loaded,
     } = lock_and_load(settings, &options)?;
+    let mut phases = Phases::new(options.on_phase);
     if lock.is_some() {
         remove_stale_temporaries(&target)?;
     }
@@ -1286,6 +1432,7 @@ pub fn change_with<T>(
                 .map_err(ChangeError::Input)?;
             Ok(addition)
         });
+        phases.end("prepare the entries (the copy beside it)");
         let addition = match prepared {
             Ok(addition) if addition.transactions > 0 => addition,
             // Nothing to write: the copy stops (the scope waits for it) and
@@ -1308,6 +1455,7 @@ pub fn change_with<T>(
             None => copy_journal(&settings.journal, &target, &before, &stop)?,
         }
         .ok_or_else(|| copy_failed("the copy stopped"))?;
+        phases.end("copy the journal (what was left)");
         let transactions_before = loaded.journal.transactions().len();
         // Kept only when the check of the new journal can go on from it.
         let previous = loaded.continuable.is_some().then_some(loaded);
@@ -1333,11 +1481,14 @@ pub fn change_with<T>(
             side_files: &side_files,
         };
         let (temp, _) = finish_and_validate(&validating, copied, &mut request)?;
+        phases.end("write the entries, check the new journal (the flush beside it)");
         if lock.is_some() {
             commit(&validating, &target, temp, &request)?;
+            phases.end("last look, rename, flush the directory");
         } else {
             pause_point("validated");
             last_look(&validating, &target, &request)?;
+            phases.end("last look");
         }
         Ok(addition)
     })
@@ -1385,6 +1536,43 @@ mod tests {
         remove_stale_temporaries(&donors).unwrap();
         assert!(!of_donors.exists());
         assert!(of_books.path().exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_quiet_file_is_known_by_its_state_and_any_write_changes_that() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.ledger");
+        std::fs::write(&path, "2000-04-01 * x\n    a  1 JPY\n    b\n").unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        // The file system's clock has moved past the file's last change;
+        // the probe leaves nothing behind.
+        let now = file_system_now(&path).unwrap();
+        let stat = stat_of(&path).unwrap();
+        assert!(stat.changed.unwrap() < now);
+        assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+        let quiet = Fingerprint {
+            quiet: true,
+            ..Fingerprint::of(&path).unwrap()
+        };
+        assert!(quiet.still(&path).unwrap());
+        // One byte changed in place, the modification time set back: size,
+        // time and inode are as before; the status change time is not.
+        let modified = stat.modified.unwrap();
+        {
+            let mut file = OpenOptions::new().write(true).open(&path).unwrap();
+            file.write_all(b"2000-04-01 ! x").unwrap();
+            file.set_modified(modified).unwrap();
+        }
+        let after = stat_of(&path).unwrap();
+        assert_eq!(
+            (after.length_bytes, after.modified, after.identity),
+            (stat.length_bytes, stat.modified, stat.identity)
+        );
+        assert!(!quiet.still(&path).unwrap());
+        // A file changed after the probe is not quiet.
+        std::fs::write(&path, "changed").unwrap();
+        assert!(stat_of(&path).unwrap().changed.unwrap() >= now);
     }
 
     #[test]

@@ -194,7 +194,14 @@ impl Lap {
 
 /// One line of `--timings`: how long `phase` took.
 fn print_timing(phase: &str, took: std::time::Duration) {
-    eprintln!("timing: {phase}: {:.1} ms", took.as_secs_f64() * 1000.0);
+    use std::io::Write as _;
+    // Never a panic on a closed standard error: a write's last phase is
+    // told after its rename, and must not turn a done write into a crash.
+    let _ = writeln!(
+        std::io::stderr(),
+        "timing: {phase}: {:.1} ms",
+        took.as_secs_f64() * 1000.0
+    );
 }
 
 /// Loads the journal; prints warnings always and errors when `report_errors`.

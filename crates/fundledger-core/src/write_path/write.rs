@@ -1315,10 +1315,19 @@ impl<'a> Phases<'a> {
         self.since = now;
     }
 
-    /// Tells the phases of a load (which ended now).
+    /// Tells the phases of a load (which ended now), then the time since
+    /// the last phase that the load's total leaves out (the probe of the
+    /// file system's clock, the journal's state before the load).
     fn load(&mut self, loaded: &Loaded) {
         for (phase, took) in &loaded.timings {
             (self.on_phase)(phase, *took);
+        }
+        if let Some((_, total)) = loaded.timings.iter().find(|(phase, _)| *phase == "total") {
+            let now = Instant::now();
+            (self.on_phase)(
+                "around the load (the file system's clock, the journal's state)",
+                now.duration_since(self.since).saturating_sub(*total),
+            );
         }
         self.since = Instant::now();
     }

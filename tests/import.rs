@@ -547,6 +547,7 @@ fn timings_of_an_import_name_the_load_and_the_write_phases() {
     };
     let order = [
         position("lock"),
+        position("the file system's clock, the journal's state"),
         position("read and scan files"),
         position("journal unchanged by the load"),
         position("prepare the entries"),

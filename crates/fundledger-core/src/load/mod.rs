@@ -199,9 +199,9 @@ pub fn load_with_files_digest(settings: Settings) -> Result<Loaded, LoadError> {
 
 /// Loads the journal of `loaded` with `text` appended to its file, whose
 /// copy with the text appended is now at `path` (lines `first_line`... are
-/// the text, from byte `first_byte` on), without reading the journal again: the journal's entries are
-/// taken from `loaded` and only the text is read, then the whole-journal
-/// checks run on all of it. The result is what [`load`] of `path` gives
+/// the text, from byte `first_byte` on), without reading the journal again:
+/// the journal's entries are taken from `loaded` and only the text is read,
+/// then the whole-journal checks run on all of it. The result is what [`load`] of `path` gives
 /// (same transactions, same diagnostics), provided `loaded` is
 /// [`Loaded::continuable`] and `path` holds exactly the bytes `loaded` was
 /// read from, then the text; [`crate::write`] makes sure of both.

@@ -839,6 +839,18 @@ pub fn quote_commodity(symbol: &str) -> String {
     }
 }
 
+/// An amount as an entry writes it: the quantity with at least
+/// `precision` decimals ([`money::format_plain`]), a space, the commodity
+/// as [`quote_commodity`] gave it (quoted once by a caller that writes many
+/// amounts in it).
+pub(crate) fn amount_text(quantity: Decimal, precision: u32, quoted_commodity: &str) -> String {
+    let mut text = money::format_plain(quantity, precision);
+    text.reserve(1 + quoted_commodity.len());
+    text.push(' ');
+    text.push_str(quoted_commodity);
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

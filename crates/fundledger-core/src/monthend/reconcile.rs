@@ -42,7 +42,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::diagnostic::{Code, Diagnostic, Location};
 use crate::model::journal::{
-    quote_commodity, AccountId, CommodityId, Journal, Status, Transaction,
+    amount_text, quote_commodity, AccountId, CommodityId, Journal, Status, Transaction,
 };
 use crate::model::money::{self, Decimal};
 use crate::model::settings::Settings;
@@ -226,11 +226,7 @@ impl Reconciliation {
     }
 
     fn amount(&self, quantity: Decimal) -> String {
-        format!(
-            "{} {}",
-            money::format_plain(quantity, self.precision),
-            quote_commodity(&self.commodity)
-        )
+        amount_text(quantity, self.precision, &quote_commodity(&self.commodity))
     }
 
     /// The record appended to the journal: the statement balance in a tag
@@ -701,11 +697,7 @@ pub fn reconcile(
         .and_then(|a| money::checked_sub(a, on_statement))
         .map_err(overflow)?;
     let difference = money::checked_sub(book_balance, adjusted).map_err(overflow)?;
-    let balance_text = format!(
-        "{} {}",
-        money::format_plain(statement_balance, precision),
-        quote_commodity(&symbol)
-    );
+    let balance_text = amount_text(statement_balance, precision, &quote_commodity(&symbol));
     let already_recorded = records(journal).iter().any(|r| {
         r.account == request.account && r.date == as_of && r.statement_balance == balance_text
     });

@@ -42,7 +42,7 @@ use sha2::{Digest, Sha256};
 
 use crate::donors::register::{DonorMatch, DonorRegister};
 use crate::model::diagnostic::{Code, Diagnostic, Location};
-use crate::model::journal::{Journal, PostingKind, Status};
+use crate::model::journal::{amount_text, quote_commodity, Journal, PostingKind, Status};
 use crate::model::money::{self, Decimal};
 use crate::model::settings::{ColumnRef, ImportRules, ProductSettings, Settings};
 use crate::write_path::print;
@@ -970,16 +970,6 @@ fn is_plain_number(text: &str) -> bool {
         && !text.ends_with('.')
 }
 
-/// An amount as the journal writes it: the quantity with at least
-/// `precision` decimals, a space, the commodity as quoted.
-fn amount_text(quantity: Decimal, precision: u32, quoted_commodity: &str) -> String {
-    let mut text = money::format_plain(quantity, precision);
-    text.reserve(1 + quoted_commodity.len());
-    text.push(' ');
-    text.push_str(quoted_commodity);
-    text
-}
-
 /// Who gave a donation row.
 enum Giver {
     /// Nobody named.
@@ -1321,7 +1311,7 @@ impl<'a> RowReader<'a> {
             .commodity(&currency)
             .map(|c| c.precision)
             .unwrap_or(0);
-        let quoted_currency = crate::model::journal::quote_commodity(&currency);
+        let quoted_currency = quote_commodity(&currency);
         let negative_text = amount_text(-amount, precision, &quoted_currency);
         let mut tags = Vec::new();
         if let Giver::Donor(id, _) = &giver {
@@ -1554,7 +1544,8 @@ impl<'a> RowReader<'a> {
         column: &str,
     ) -> Option<()> {
         // Looked up before a key is made: most rows add to a total that
-        // exists.
+        // exists. (A helper returning the value for both would need
+        // Polonius: the borrow of `get_mut` would outlive the `None` arm.)
         let of_fund = match summary.totals.get_mut(fund) {
             Some(of_fund) => of_fund,
             None => summary.totals.entry(fund.to_string()).or_default(),
@@ -1697,20 +1688,10 @@ impl<'a> RowReader<'a> {
             .commodity(&currency)
             .map(|c| c.precision)
             .unwrap_or(0);
-        let money_text = |q: Decimal| {
-            format!(
-                "{} {}",
-                money::format_plain(q, precision),
-                crate::model::journal::quote_commodity(&currency)
-            )
-        };
-        let units = |q: Decimal| {
-            format!(
-                "{} {}",
-                money::format_plain(q, 0),
-                crate::model::journal::quote_commodity(&product.unit)
-            )
-        };
+        let (quoted_currency, quoted_unit) =
+            (quote_commodity(&currency), quote_commodity(&product.unit));
+        let money_text = |q: Decimal| amount_text(q, precision, &quoted_currency);
+        let units = |q: Decimal| amount_text(q, 0, &quoted_unit);
         let mut body = String::new();
         for (name, column) in [("channel", "channel"), ("maker", "maker")] {
             let value = clean_text(self.field(row, column));

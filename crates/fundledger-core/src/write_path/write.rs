@@ -356,12 +356,13 @@ impl Fingerprint {
     }
 
     /// True when the file at `path` still has this fingerprint: its state
-    /// alone for a quiet file, its content too for another.
+    /// alone for a quiet file, its content and state (taken after reading)
+    /// for another.
     fn still(&self, path: &Path) -> Result<bool, WriteError> {
         if self.quiet {
             return self.same_stat(path);
         }
-        Ok(Fingerprint::of(path)? == *self && self.same_stat(path)?)
+        Ok(Fingerprint::of(path)? == *self)
     }
 }
 
@@ -413,7 +414,7 @@ fn stat_of_metadata(metadata: &fs::Metadata) -> Stat {
 /// clock by a few milliseconds: only a time from the same clock orders
 /// writes to the journal.
 fn file_system_now(path: &Path) -> Option<(u64, (i64, i64))> {
-    let probe = temporary_beside(path, path).ok()?;
+    let probe = temporary_named_for(path).ok()?;
     if !keeps_its_own_ctime(probe.as_file()) {
         return None;
     }
@@ -796,8 +797,16 @@ pub fn replace_or_create(
 /// An empty temporary file beside `path` (`.fundledger-write-NAME-*.tmp`),
 /// with the mode and group of `like`.
 fn temporary_beside(path: &Path, like: &Path) -> Result<tempfile::NamedTempFile, WriteError> {
+    let temp = temporary_named_for(path)?;
+    keep_ownership_and_mode(like, temp.as_file());
+    Ok(temp)
+}
+
+/// A new temporary file beside `path`, named as its temporaries are (so a
+/// sweep finds one a crash left), with the default mode.
+fn temporary_named_for(path: &Path) -> Result<tempfile::NamedTempFile, WriteError> {
     let dir = parent_dir(path);
-    let temp = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(&temp_prefix(path))
         .rand_bytes(TEMP_RANDOM_CHARS)
         .suffix(".tmp")
@@ -805,9 +814,7 @@ fn temporary_beside(path: &Path, like: &Path) -> Result<tempfile::NamedTempFile,
         .map_err(io(format!(
             "cannot create a temporary file in {}",
             dir.display()
-        )))?;
-    keep_ownership_and_mode(like, temp.as_file());
-    Ok(temp)
+        )))
 }
 
 /// A temporary file beside `path` holding `text`, with the mode and group
@@ -1030,11 +1037,11 @@ fn finish_and_validate(
 }
 
 /// Loads the new journal from the temporary file of `settings`, which holds
-/// the journal (`old_lines` lines, `old_bytes` bytes) and then `append.text`: by reading only
-/// the text after the journal as loaded before, when that load can be
-/// continued and the copy has the lines that load counted (the journal's
-/// bytes were checked against its digest as they were copied); otherwise by
-/// loading the whole file.
+/// the journal (`old_lines` lines, `old_bytes` bytes, with the separator)
+/// and then `append.text`: by reading only the text after the journal as
+/// loaded before, when that load can be continued and the copy has the
+/// lines that load counted (the journal's bytes were checked against its
+/// digest as they were copied); otherwise by loading the whole file.
 fn validate_new_journal(
     settings: Settings,
     append: &mut Append<'_>,
@@ -1315,19 +1322,11 @@ impl<'a> Phases<'a> {
         self.since = now;
     }
 
-    /// Tells the phases of a load (which ended now), then the time since
-    /// the last phase that the load's total leaves out (the probe of the
-    /// file system's clock, the journal's state before the load).
+    /// Tells the phases of a load, which ran since the last phase ended
+    /// and ended now.
     fn load(&mut self, loaded: &Loaded) {
         for (phase, took) in &loaded.timings {
             (self.on_phase)(phase, *took);
-        }
-        if let Some((_, total)) = loaded.timings.iter().find(|(phase, _)| *phase == "total") {
-            let now = Instant::now();
-            (self.on_phase)(
-                "around the load (the file system's clock, the journal's state)",
-                now.duration_since(self.since).saturating_sub(*total),
-            );
         }
         self.since = Instant::now();
     }
@@ -1387,25 +1386,23 @@ pub(crate) fn lock_and_load(
     phases.end("lock (waiting for another writer included; none in a dry run)");
     // The loader keeps the digest of the bytes it read; the fingerprint
     // taken after the load must have that digest and the file's state from
-    // before the load: then the journal loaded is the journal as it is (a
-    // same-size edit within one tick of the file system's clock included,
-    // which the state alone would miss). Every change built on `Locked`
-    // relies on this, not only those that copy the journal.
-    //
-    // A journal that last changed before this moment, by the file
-    // system's clock, is quiet: any write from now on changes its state, so
-    // the state after the load, equal to the state before, ties the loaded
-    // digest to the journal without reading it a second time (and the last
-    // look before the rename compares states only). A journal written
-    // within the clock's last tick is read again.
+    // before the load: then the journal loaded is the journal as it is.
+    // Every change built on `Locked` relies on this, not only those that
+    // copy the journal. The fingerprint reads the journal again, unless it
+    // is quiet: last changed before `now` by the clock of its own file
+    // system (the journal can be a file mounted from another), and still
+    // the file `settings.journal` leads to (a symbolic link moved meanwhile
+    // would have had the loader read another file). Any write after `now`
+    // changes a quiet journal's state, so equal states before and after
+    // the load tie the loaded digest to it (and the last look before the
+    // rename compares states only); a same-size edit within the clock's
+    // last tick, which the state alone would miss, is why a journal
+    // written then is read again.
     let now = file_system_now(&target);
     let stat_before = stat_of(&target)?;
+    phases.end("the file system's clock, the journal's state");
     let loaded = load::load_digested(settings.clone()).map_err(|e| ChangeError::io("", e))?;
     phases.load(&loaded);
-    // Quiet: changed before the probe, by the clock of its own file system
-    // (the journal can be a file mounted from another), and still the file
-    // `settings.journal` leads to (a symbolic link moved meanwhile would
-    // have had the loader read another file).
     let leads_to_target = || {
         fs::metadata(&settings.journal)
             .is_ok_and(|metadata| stat_of_metadata(&metadata).identity == stat_before.identity)
@@ -1641,6 +1638,33 @@ mod tests {
             std::fs::write(&path, "changed").unwrap();
             assert!(stat_of(&path).unwrap().changed.unwrap() >= now);
         }
+    }
+
+    #[test]
+    fn a_journal_last_changed_before_the_write_is_known_by_its_state_where_ctimes_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.ledger");
+        std::fs::write(
+            &path,
+            "2000-04-01 * x\n    Assets:Bank  1 JPY\n    Income:Gift\n",
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let options = ChangeOptions {
+            dry_run: false,
+            lock_timeout: None,
+            on_wait: &|_| {},
+            on_phase: &|_, _| {},
+        };
+        let locked = lock_and_load(&Settings::for_bare_journal(&path), &options).unwrap();
+        // Quiet exactly where the file system keeps its own ctimes (on the
+        // machines that run the tests, a local Linux one): the journal is
+        // then not read a second time.
+        let keeps = keeps_its_own_ctime(&File::open(&path).unwrap());
+        assert_eq!(locked.before.quiet, keeps);
+        // Either way, the fingerprint of the journal as it is.
+        assert_eq!(locked.before, Fingerprint::of(&path).unwrap());
+        assert!(locked.before.still(&path).unwrap());
     }
 
     #[test]

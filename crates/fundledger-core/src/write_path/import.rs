@@ -33,10 +33,11 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap as HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use encoding_rs::{DecoderResult, SHIFT_JIS};
+use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -285,10 +286,26 @@ impl Prepared {
     }
 }
 
-/// Where an existing import id is, and its hash.
-struct Existing {
-    hash: String,
-    location: Location,
+/// An import id the journal holds: its hash and where it is (borrowed
+/// from the journal: a journal of a million imported entries makes no
+/// copies).
+struct Existing<'j> {
+    hash: &'j str,
+    /// The transaction's file (an index into [`Journal::files`]) and line.
+    file: u32,
+    line: u32,
+}
+
+impl Existing<'_> {
+    /// `FILE:LINE` of the transaction imported under the id.
+    fn place(&self, journal: &Journal) -> String {
+        let file = journal.files().get(self.file as usize);
+        format!(
+            "{}:{}",
+            file.map(|f| f.display().to_string()).unwrap_or_default(),
+            self.line
+        )
+    }
 }
 
 /// What to import: [`ImportRequest::new`], then `with_rules` and
@@ -701,18 +718,31 @@ struct Row<'t> {
     /// The row's cells, as the CSV reader unquoted them.
     record: csv::StringRecord,
     /// Which cell holds each field the file has, in the layout's order (at
-    /// most a dozen, so a search beats hashing); shared by every row.
-    positions: Rc<[(&'static str, usize)]>,
+    /// most a dozen, so a search beats hashing), each with its
+    /// [`field_key`]; shared by every row.
+    positions: Arc<[(u32, &'static str, usize)]>,
+}
+
+/// A field name's length, first and last bytes: a row's fields are looked
+/// up by it (a dozen integer comparisons, no string compared but the one
+/// found), as each row looks up a dozen fields.
+fn field_key(name: &str) -> u32 {
+    let bytes = name.as_bytes();
+    let (first, last) = (bytes.first().copied(), bytes.last().copied());
+    (u32::try_from(bytes.len()).unwrap_or(u32::MAX) << 16)
+        | (u32::from(first.unwrap_or(0)) << 8)
+        | u32::from(last.unwrap_or(0))
 }
 
 impl Row<'_> {
     /// The value of the field `name` (trimmed), or "" when the file has no
     /// such column.
     fn get(&self, name: &str) -> &str {
+        let key = field_key(name);
         self.positions
             .iter()
-            .find(|(field, _)| *field == name)
-            .and_then(|&(_, position)| self.record.get(position))
+            .find(|&&(field_key, field, _)| field_key == key && field == name)
+            .and_then(|&(_, _, position)| self.record.get(position))
             .map_or("", str::trim)
     }
 }
@@ -777,7 +807,7 @@ fn read_rows<'t>(
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
         .collect();
     // Where each field is, in the layout's order.
-    let mut positions: Vec<(&'static str, usize)> = Vec::new();
+    let mut positions: Vec<(u32, &'static str, usize)> = Vec::new();
     let mut problems = Vec::new();
     for (index, name) in header_names.iter().enumerate() {
         if !name.is_empty() && header_names[..index].contains(name) {
@@ -804,7 +834,7 @@ fn read_rows<'t>(
         };
         match position {
             Some(p) if p < header_names.len() => {
-                positions.push((field, p));
+                positions.push((field_key(field), field, p));
             }
             _ if kind.required().contains(&field) => {
                 let name = match &wanted {
@@ -828,7 +858,7 @@ fn read_rows<'t>(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let positions: Rc<[(&'static str, usize)]> = positions.into();
+    let positions: Arc<[(u32, &'static str, usize)]> = positions.into();
     let mut rows = Vec::new();
     for record in records {
         let record = match record {
@@ -869,7 +899,7 @@ fn read_rows<'t>(
                 .copied()
                 .unwrap_or(""),
             record,
-            positions: Rc::clone(&positions),
+            positions: Arc::clone(&positions),
         });
     }
     if problems.is_empty() {
@@ -928,8 +958,8 @@ struct RowReader<'a> {
     /// The row being read is already in the journal (no donor is added).
     already: bool,
     /// The `contains` texts of each designation rule, folded ([`folded`])
-    /// once for every row.
-    designation_patterns: Vec<Vec<String>>,
+    /// once for every row (shared by the reader's views).
+    designation_patterns: Arc<[Vec<String>]>,
 }
 
 /// A donation row read: a gift, its fee and where they are booked.
@@ -950,7 +980,97 @@ struct GiftRow {
     amount: Decimal,
     /// The fee kept by the bank, the post office or the processor.
     fee: Decimal,
+    /// What reaches the bank: the gift less the fee.
+    net: Decimal,
     negative_text: String,
+}
+
+/// What a donation row says on its own, before its donor is looked up
+/// and its amounts are added to the file's totals
+/// ([`RowReader::draft_gift`]).
+struct GiftDraft {
+    date: NaiveDate,
+    /// The donor cell, cleaned ([`clean_text`]).
+    donor: String,
+    /// The tags after the donor's (`designation:`, `memo:`...), in order.
+    tags: Vec<(&'static str, String)>,
+    matched_rule: bool,
+    asset: String,
+    income: String,
+    fund: String,
+    currency: String,
+    quoted_currency: String,
+    precision: u32,
+    amount: Decimal,
+    /// The fee, or `None` with the problems that refuse it (reported only
+    /// once the donor is known, as a donor problem comes first).
+    fee: Result<Decimal, Vec<Diagnostic>>,
+    negative_text: String,
+}
+
+/// What a sales row says on its own, its entry's text included, before its
+/// figures are added to the file's totals ([`RowReader::draft_sale`]).
+struct SaleDraft {
+    date: NaiveDate,
+    payee: String,
+    body: String,
+    product: String,
+    currency: String,
+    fund: String,
+    quantity: Decimal,
+    returned: Decimal,
+    net: Decimal,
+    /// `row N: ... sold at ..., catalogue price ...` when the row's price
+    /// is not the catalogue's.
+    price_difference: Option<String>,
+}
+
+/// A row's entry, read.
+enum Made {
+    Gift(GiftDraft),
+    Sale(SaleDraft),
+}
+
+/// What a row gives without the journal or the other rows: worked out for
+/// many rows at once ([`RowReader::draft`]).
+struct RowDraft {
+    digest: [u8; 8],
+    /// `digest` in hexadecimal: the `importhash` tag.
+    hash: String,
+    /// The payout the row belongs to (donations), cleaned, `_` for spaces;
+    /// empty when none.
+    payout: String,
+    /// The reference cell, cleaned, `_` for spaces (rows outside payouts).
+    reference: String,
+    /// The row read (rows outside payouts), when its cells allow.
+    made: Option<Made>,
+    /// The problems reading its cells found: reported when the row is
+    /// taken up (not when its import id is refused first).
+    problems: Vec<Diagnostic>,
+}
+
+/// Entries written one after another, each with its date and where it is
+/// in the text.
+type Piece = (String, Vec<(NaiveDate, std::ops::Range<usize>)>);
+
+/// A row taken up: its entry waits to be written.
+struct Ready {
+    date: NaiveDate,
+    payee: String,
+    id: String,
+    hash: String,
+    body: Body,
+}
+
+/// The body of a ready entry. (A file's entries are all gifts or all
+/// sales: boxing the larger variant would cost an allocation per gift and
+/// save nothing.)
+#[allow(clippy::large_enum_variant)]
+enum Body {
+    /// A gift of its own (its postings are written from it).
+    Gift(GiftRow),
+    /// Written already (a sale).
+    Text(String),
 }
 
 impl GiftRow {
@@ -988,12 +1108,13 @@ impl<'a> RowReader<'a> {
         settings: &'a Settings,
         donors: Option<DonorRegister>,
     ) -> RowReader<'a> {
-        let designation_patterns = rules
+        let designation_patterns: Vec<Vec<String>> = rules
             .designations
             .iter()
             .flatten()
             .map(|d| d.contains.iter().map(|c| folded(c)).collect())
             .collect();
+        let designation_patterns = designation_patterns.into();
         RowReader {
             path,
             rules,
@@ -1002,6 +1123,50 @@ impl<'a> RowReader<'a> {
             donors,
             already: false,
             designation_patterns,
+        }
+    }
+
+    /// A reader of the same file under the same rules without the donor
+    /// register and with no problems yet: what reads rows on another
+    /// thread ([`RowReader::draft`] needs nothing more).
+    fn view(&self) -> RowReader<'a> {
+        RowReader {
+            path: self.path,
+            rules: self.rules,
+            settings: self.settings,
+            problems: Vec::new(),
+            donors: None,
+            already: false,
+            designation_patterns: Arc::clone(&self.designation_patterns),
+        }
+    }
+
+    /// What `row` gives on its own ([`RowDraft`]); its problems are taken
+    /// into the draft.
+    fn draft(&mut self, kind: ImportKind, row: &Row) -> RowDraft {
+        let digest = row_hash(kind, row);
+        let hash = crate::read::source::hex(&digest);
+        let payout = match kind {
+            ImportKind::Donations => clean_text(self.field(row, "payout")).replace(' ', "_"),
+            ImportKind::Sales => String::new(),
+        };
+        let (reference, made) = if payout.is_empty() {
+            let reference = clean_text(self.field(row, "reference")).replace(' ', "_");
+            let made = match kind {
+                ImportKind::Donations => self.draft_gift(row).map(Made::Gift),
+                ImportKind::Sales => self.draft_sale(row).map(Made::Sale),
+            };
+            (reference, made)
+        } else {
+            (String::new(), None)
+        };
+        RowDraft {
+            digest,
+            hash,
+            payout,
+            reference,
+            made,
+            problems: std::mem::take(&mut self.problems),
         }
     }
 
@@ -1226,7 +1391,16 @@ impl<'a> RowReader<'a> {
         value.cloned().unwrap_or_else(|| default.to_string())
     }
 
+    /// A donation row read: [`RowReader::draft_gift`], then
+    /// [`RowReader::finish_gift`].
     fn donation(&mut self, row: &Row, summary: &mut ImportSummary) -> Option<GiftRow> {
+        let draft = self.draft_gift(row)?;
+        self.finish_gift(row, draft, summary)
+    }
+
+    /// What a donation row says on its own: its date, amount, currency,
+    /// fund and accounts, tags and fee (the fee's problems kept aside).
+    fn draft_gift(&mut self, row: &Row) -> Option<GiftDraft> {
         let date = self.date(row);
         let amount_cell = self.field(row, "amount");
         let amount = self.decimal(row, "amount", amount_cell);
@@ -1255,37 +1429,29 @@ impl<'a> RowReader<'a> {
                 let haystack = folded(&format!("{designation} {memo}"));
                 rules
                     .iter()
-                    .zip(&self.designation_patterns)
+                    .zip(self.designation_patterns.iter())
                     .find(|(_, patterns)| patterns.iter().any(|c| haystack.contains(c.as_str())))
                     .map(|(rule, _)| rule)
             }
             _ => None,
         };
-        let default_fund = self
-            .rules
-            .fund
-            .clone()
-            .unwrap_or_else(|| self.settings.default_fund.clone());
         let (fund, income) = match rule {
-            Some(rule) => {
-                summary.designations_matched += 1;
-                (
-                    rule.fund.clone(),
-                    self.account(
-                        rule.income_account
-                            .as_ref()
-                            .or(self.rules.income_account.as_ref()),
-                        "Income:Donations",
-                    ),
-                )
-            }
-            None => {
-                summary.designations_unmatched += 1;
-                (
-                    default_fund,
-                    self.account(self.rules.income_account.as_ref(), "Income:Donations"),
-                )
-            }
+            Some(rule) => (
+                rule.fund.clone(),
+                self.account(
+                    rule.income_account
+                        .as_ref()
+                        .or(self.rules.income_account.as_ref()),
+                    "Income:Donations",
+                ),
+            ),
+            None => (
+                self.rules
+                    .fund
+                    .clone()
+                    .unwrap_or_else(|| self.settings.default_fund.clone()),
+                self.account(self.rules.income_account.as_ref(), "Income:Donations"),
+            ),
         };
         if !self.settings.funds.is_empty() && self.settings.fund(&fund).is_none() {
             self.problem(
@@ -1300,12 +1466,7 @@ impl<'a> RowReader<'a> {
             return None;
         }
         let asset = self.account(self.rules.asset_account.as_ref(), "Assets:Bank");
-        let giver = self.giver(row, summary)?;
-        let payee = match &giver {
-            Giver::Anonymous => "Anonymous donor".to_string(),
-            Giver::Donor(_, public) => format!("Donation from {public}"),
-            Giver::Named(name) => name.clone(),
-        };
+        let donor = clean_text(self.field(row, "donor"));
         let precision = self
             .settings
             .commodity(&currency)
@@ -1314,9 +1475,6 @@ impl<'a> RowReader<'a> {
         let quoted_currency = quote_commodity(&currency);
         let negative_text = amount_text(-amount, precision, &quoted_currency);
         let mut tags = Vec::new();
-        if let Giver::Donor(id, _) = &giver {
-            tags.push(("donor", id.clone()));
-        }
         for (name, column) in [
             ("designation", "designation"),
             ("memo", "memo"),
@@ -1333,19 +1491,16 @@ impl<'a> RowReader<'a> {
                 tags.push(("child", child));
             }
         }
-        let fee = self.fee(row, base, amount)?;
-        self.add_to_fund_total(row, summary, &fund, &currency, amount, "amount")?;
-        if !fee.is_zero() {
-            let total = match summary.fees.get_mut(&currency) {
-                Some(total) => total,
-                None => summary.fees.entry(currency.clone()).or_default(),
-            };
-            *total = money::checked_add(*total, fee).ok()?;
-        }
-        Some(GiftRow {
+        let problems_before = self.problems.len();
+        let fee = match self.fee(row, base, amount) {
+            Some(fee) => Ok(fee),
+            None => Err(self.problems.split_off(problems_before)),
+        };
+        Some(GiftDraft {
             date,
-            payee,
+            donor,
             tags,
+            matched_rule: rule.is_some(),
             asset,
             income,
             fund,
@@ -1355,6 +1510,66 @@ impl<'a> RowReader<'a> {
             amount,
             fee,
             negative_text,
+        })
+    }
+
+    /// A drafted gift with its donor (looked up in the register, or added
+    /// to it) and its amounts added to the file's totals in `summary`: row
+    /// after row, in the file's order.
+    fn finish_gift(
+        &mut self,
+        row: &Row,
+        draft: GiftDraft,
+        summary: &mut ImportSummary,
+    ) -> Option<GiftRow> {
+        if draft.matched_rule {
+            summary.designations_matched += 1;
+        } else {
+            summary.designations_unmatched += 1;
+        }
+        let giver = self.giver(row, draft.donor, summary)?;
+        let fee = match draft.fee {
+            Ok(fee) => fee,
+            Err(problems) => {
+                self.problems.extend(problems);
+                return None;
+            }
+        };
+        let (payee, mut tags) = match giver {
+            Giver::Anonymous => ("Anonymous donor".to_string(), draft.tags),
+            Giver::Donor(id, public) => {
+                let mut tags = Vec::with_capacity(draft.tags.len() + 1);
+                tags.push(("donor", id));
+                tags.extend(draft.tags);
+                (format!("Donation from {public}"), tags)
+            }
+            Giver::Named(name) => (name, draft.tags),
+        };
+        tags.shrink_to_fit();
+        let (fund, currency, amount) = (draft.fund, draft.currency, draft.amount);
+        self.add_to_fund_total(row, summary, &fund, &currency, amount, "amount")?;
+        if !fee.is_zero() {
+            let total = match summary.fees.get_mut(&currency) {
+                Some(total) => total,
+                None => summary.fees.entry(currency.clone()).or_default(),
+            };
+            *total = money::checked_add(*total, fee).ok()?;
+        }
+        let net = money::checked_sub(amount, fee).ok()?;
+        Some(GiftRow {
+            date: draft.date,
+            payee,
+            tags,
+            asset: draft.asset,
+            income: draft.income,
+            fund,
+            currency,
+            quoted_currency: draft.quoted_currency,
+            precision: draft.precision,
+            amount,
+            fee,
+            net,
+            negative_text: draft.negative_text,
         })
     }
 
@@ -1405,27 +1620,19 @@ impl<'a> RowReader<'a> {
             .unwrap_or_else(|| self.settings.default_fund.clone())
     }
 
-    /// One gift as its own transaction: the net to the bank, the gross as
-    /// income of its fund, the fee (when there is one) as an expense.
-    fn single(&self, gift: GiftRow) -> Option<(NaiveDate, String, String)> {
-        let mut body = String::new();
+    /// Writes the body of a gift as its own transaction: the net to the
+    /// bank, the gross as income of its fund, the fee (when there is one)
+    /// as an expense.
+    fn write_single(&self, body: &mut String, gift: &GiftRow) {
         for (name, value) in &gift.tags {
-            print::write_tag_line(&mut body, 4, name, value);
+            print::write_tag_line(body, 4, name, value);
         }
-        let net = money::checked_sub(gift.amount, gift.fee).ok()?;
-        print::write_posting_line(&mut body, &gift.asset, &gift.text_of(net), "", &gift.fund);
-        print::write_posting_line(&mut body, &gift.income, &gift.negative_text, "", &gift.fund);
+        print::write_posting_line(body, &gift.asset, &gift.text_of(gift.net), "", &gift.fund);
+        print::write_posting_line(body, &gift.income, &gift.negative_text, "", &gift.fund);
         if !gift.fee.is_zero() {
-            let account = self.rules.fee_account.clone().unwrap_or_default();
-            print::write_posting_line(
-                &mut body,
-                &account,
-                &gift.text_of(gift.fee),
-                "",
-                &self.fee_fund(),
-            );
+            let account = self.rules.fee_account.as_deref().unwrap_or_default();
+            print::write_posting_line(body, account, &gift.text_of(gift.fee), "", &self.fee_fund());
         }
-        Some((gift.date, gift.payee, body))
     }
 
     /// A payout bundling gifts: one transaction, dated on its latest gift,
@@ -1471,8 +1678,7 @@ impl<'a> RowReader<'a> {
     /// id, payer reference, then folded name or reading; a name the register
     /// does not hold adds a donor (listed in the summary); a name several
     /// donors share is E903, asking for the id.
-    fn giver(&mut self, row: &Row, summary: &mut ImportSummary) -> Option<Giver> {
-        let cell = clean_text(self.field(row, "donor"));
+    fn giver(&mut self, row: &Row, cell: String, summary: &mut ImportSummary) -> Option<Giver> {
         if cell.is_empty() {
             return Some(Giver::Anonymous);
         }
@@ -1572,11 +1778,9 @@ impl<'a> RowReader<'a> {
         }
     }
 
-    fn sale(
-        &mut self,
-        row: &Row,
-        summary: &mut ImportSummary,
-    ) -> Option<(NaiveDate, String, String)> {
+    /// What a sales row says on its own: its product, figures, and the
+    /// entry's text.
+    fn draft_sale(&mut self, row: &Row) -> Option<SaleDraft> {
         let date = self.date(row);
         let product_name = self.field(row, "product").to_string();
         let product: Option<ProductSettings> = self.settings.product(&product_name).cloned();
@@ -1665,12 +1869,12 @@ impl<'a> RowReader<'a> {
             return None;
         };
         let currency = self.currency(row, &product.currency, gross, "unit_price")?;
-        if price != product.unit_price {
-            summary.price_differences.push(format!(
+        let price_difference = (price != product.unit_price).then(|| {
+            format!(
                 "row {}: {} sold at {price} {currency}, catalogue price {} {}",
                 row.line, product.id, product.unit_price, product.currency
-            ));
-        }
+            )
+        });
         let fund = self
             .rules
             .fund
@@ -1732,7 +1936,48 @@ impl<'a> RowReader<'a> {
             );
             print::write_posting_line(&mut body, &back, &units(returned), "", &fund);
         }
-        let totals = summary.products.entry(product.id.clone()).or_default();
+        let channel = clean_text(self.field(row, "channel"));
+        let payee = if channel.is_empty() {
+            format!("Sales: {quantity} {}", product.name)
+        } else {
+            format!("Sales: {quantity} {} ({channel})", product.name)
+        };
+        Some(SaleDraft {
+            date,
+            payee,
+            body,
+            product: product.id,
+            currency,
+            fund,
+            quantity,
+            returned,
+            net,
+            price_difference,
+        })
+    }
+
+    /// A drafted sale with its figures added to the file's totals in
+    /// `summary`: row after row, in the file's order.
+    fn finish_sale(
+        &mut self,
+        row: &Row,
+        draft: SaleDraft,
+        summary: &mut ImportSummary,
+    ) -> Option<(NaiveDate, String, String)> {
+        let SaleDraft {
+            date,
+            payee,
+            body,
+            product,
+            currency,
+            fund,
+            quantity,
+            returned,
+            net,
+            price_difference,
+        } = draft;
+        summary.price_differences.extend(price_difference);
+        let totals = summary.products.entry(product).or_default();
         let added = (|| {
             Ok::<_, money::Overflow>((
                 money::checked_add(totals.sold, quantity)?,
@@ -1753,12 +1998,6 @@ impl<'a> RowReader<'a> {
         (totals.sold, totals.returned, totals.revenue) = (sold, returned_total, revenue);
         totals.currency = currency.clone();
         self.add_to_fund_total(row, summary, &fund, &currency, net, "quantity")?;
-        let channel = clean_text(self.field(row, "channel"));
-        let payee = if channel.is_empty() {
-            format!("Sales: {quantity} {}", product.name)
-        } else {
-            format!("Sales: {quantity} {} ({channel})", product.name)
-        };
         Some((date, payee, body))
     }
 }
@@ -1801,8 +2040,22 @@ fn iso_date(text: &str) -> Option<NaiveDate> {
     )
 }
 
-/// Writes an imported entry to `text`: its header, import tags and body.
-fn write_entry(text: &mut String, date: NaiveDate, payee: &str, id: &str, hash: &str, body: &str) {
+/// Rows read together: drafted on every core, then taken up in order. A
+/// block's drafts wait in memory (a few hundred bytes a row), so the
+/// memory an import needs beyond its entries stays bounded.
+const ROWS_PER_BLOCK: usize = 16_384;
+
+/// Entries written by one task when a block's entries are written on
+/// every core.
+const ROWS_PER_PIECE: usize = 2048;
+
+/// Room reserved for an entry (a usual gift's entry is about 250 bytes):
+/// pages never written are never touched.
+const ENTRY_BYTES: usize = 256;
+
+/// Writes the head of an imported entry to `text`: its header line and
+/// import tags (its body follows).
+fn write_entry_head(text: &mut String, date: NaiveDate, payee: &str, id: &str, hash: &str) {
     print::write_header(
         text,
         &print::HeaderText {
@@ -1814,7 +2067,6 @@ fn write_entry(text: &mut String, date: NaiveDate, payee: &str, id: &str, hash: 
     );
     print::write_tag_line(text, 4, "import", id);
     print::write_tag_line(text, 4, "importhash", hash);
-    text.push_str(body);
 }
 
 /// The digest of a row's fields, in a fixed order. The `fee` and `payout`
@@ -1824,8 +2076,14 @@ fn write_entry(text: &mut String, date: NaiveDate, payee: &str, id: &str, hash: 
 fn row_hash(kind: ImportKind, row: &Row) -> [u8; 8] {
     let mut hasher = Sha256::new();
     hasher.update(kind.name().as_bytes());
+    // The row's fields are in the layout's order: each is the next one
+    // present, or absent ("").
+    let mut present = row.positions.iter().peekable();
     for field in kind.fields() {
-        let value = row.get(field);
+        let value = match present.next_if(|&&(_, name, _)| name == *field) {
+            Some(&(_, _, position)) => row.record.get(position).map_or("", str::trim),
+            None => "",
+        };
         if matches!(*field, "fee" | "payout") && value.is_empty() {
             continue;
         }
@@ -1838,8 +2096,34 @@ fn row_hash(kind: ImportKind, row: &Row) -> [u8; 8] {
     first
 }
 
+/// E606 about `row` of the file at `path`: an import id or payout used
+/// for other content.
+fn conflict(path: &Path, row: &Row, message: String) -> Diagnostic {
+    Diagnostic::new(Code::ImportConflict, message)
+        .at(Location {
+            path: path.to_path_buf(),
+            line: row.line,
+        })
+        .with_excerpt(vec![(row.line, row.raw.to_string())])
+}
+
+/// Whether the journal holds the import id `id`: with `hash` (`Ok(true)`:
+/// imported before), not at all (`Ok(false)`), or for other content
+/// (`Err`: the entry holding it).
+fn imported_before<'e, 'j>(
+    existing: &'e HashMap<&str, Existing<'j>>,
+    id: &str,
+    hash: &str,
+) -> Result<bool, &'e Existing<'j>> {
+    match existing.get(id) {
+        Some(e) if e.hash == hash => Ok(true),
+        Some(e) => Err(e),
+        None => Ok(false),
+    }
+}
+
 /// Import ids already in the journal.
-fn existing_ids(journal: &Journal) -> HashMap<String, Existing> {
+fn existing_ids(journal: &Journal) -> HashMap<&str, Existing<'_>> {
     let mut out = HashMap::default();
     for t in journal.transactions() {
         let tags = journal.transaction_tags(t);
@@ -1849,16 +2133,13 @@ fn existing_ids(journal: &Journal) -> HashMap<String, Existing> {
         let hash = tags
             .iter()
             .find(|tag| tag.name == "importhash")
-            .map(|tag| tag.value.to_string())
-            .unwrap_or_default();
+            .map_or("", |tag| tag.value);
         out.insert(
-            id.value.to_string(),
+            id.value,
             Existing {
                 hash,
-                location: Location {
-                    path: journal.files()[t.file as usize].clone(),
-                    line: t.line,
-                },
+                file: t.file,
+                line: t.line,
             },
         );
     }
@@ -1952,108 +2233,169 @@ pub fn prepare(
     let mut occurrences: HashMap<[u8; 8], usize> =
         HashMap::with_capacity_and_hasher(rows.len(), Default::default());
     let mut seen_in_file: HashMap<String, ([u8; 8], u32)> = HashMap::default();
-    // The new entries, one after another in `entries`; each candidate is a
-    // date and where its entry is.
-    // Sized for a usual entry (about 250 bytes) per row: pages never
-    // written are never touched.
-    let mut entries = String::with_capacity(rows.len().saturating_mul(256));
-    let mut candidates: Vec<(NaiveDate, std::ops::Range<usize>)> = Vec::with_capacity(rows.len());
-    let mut add_entry = |date, payee: &str, id: &str, hash: &str, body: &str| {
-        let start = entries.len();
-        write_entry(&mut entries, date, payee, id, hash, body);
-        candidates.push((date, start..entries.len()));
-    };
+    // The new entries, written in pieces (a block's rows each); each
+    // candidate is a date, its piece and where its entry is in it.
+    let mut pieces: Vec<String> = Vec::new();
+    let mut candidates: Vec<(NaiveDate, usize, std::ops::Range<usize>)> =
+        Vec::with_capacity(rows.len());
     let mut scratch = ImportSummary::default();
     // Rows sharing a payout reference, in the order payouts first appear
     // (found by an index: a file of 80,000 payouts took 9 s when each was
     // looked for along the list).
     let mut payouts: Vec<(String, Vec<(&Row, String)>)> = Vec::new();
     let mut payout_index: HashMap<String, usize> = HashMap::default();
-    for row in &rows {
-        let digest = row_hash(request.kind, row);
-        let hash = crate::read::source::hex(&digest);
-        let payout = clean_text(reader.field(row, "payout")).replace(' ', "_");
-        if request.kind == ImportKind::Donations && !payout.is_empty() {
-            match payout_index.get(&payout) {
-                Some(&k) => payouts[k].1.push((row, hash)),
-                None => {
-                    payout_index.insert(payout.clone(), payouts.len());
-                    payouts.push((payout, vec![(row, hash)]));
+    // Each block of rows: what each row says on its own is read on every
+    // core; ids, duplicates, donors and totals then go row after row in the
+    // file's order (so the result is the same as on one core); the entries
+    // are written on every core again.
+    let parallel = crate::parallel::worth_it(rows.len());
+    let base = reader.view();
+    for block in rows.chunks(ROWS_PER_BLOCK) {
+        let drafts: Vec<RowDraft> = if parallel {
+            block
+                .par_iter()
+                .map_init(|| base.view(), |view, row| view.draft(request.kind, row))
+                .collect()
+        } else {
+            let mut view = base.view();
+            block
+                .iter()
+                .map(|row| view.draft(request.kind, row))
+                .collect()
+        };
+        let mut ready: Vec<Ready> = Vec::with_capacity(block.len());
+        for (row, draft) in block.iter().zip(drafts) {
+            let RowDraft {
+                digest,
+                hash,
+                payout,
+                reference,
+                made,
+                problems,
+            } = draft;
+            if !payout.is_empty() {
+                match payout_index.get(&payout) {
+                    Some(&k) => payouts[k].1.push((row, hash)),
+                    None => {
+                        payout_index.insert(payout.clone(), payouts.len());
+                        payouts.push((payout, vec![(row, hash)]));
+                    }
+                }
+                continue;
+            }
+            let id = if reference.is_empty() {
+                let n = occurrences.entry(digest).or_insert(0);
+                *n += 1;
+                format!("{}-{hash}-{n}", request.kind.name())
+            } else {
+                format!("{}-ref-{reference}", request.kind.name())
+            };
+            // The same reference twice in one file with other content (an
+            // id made from the digest is unique: it counts the rows with
+            // that digest).
+            if let Some((other_digest, other_line)) = seen_in_file.get(&id) {
+                if *other_digest != digest {
+                    reader.problems.push(
+                        conflict(request.csv, row, format!("row {} reuses reference {reference:?} of row {other_line} with other content", row.line))
+                            .expected("one row per reference number"),
+                    );
+                    continue;
                 }
             }
+            if !reference.is_empty() {
+                seen_in_file.insert(id.clone(), (digest, row.line));
+            }
+            let already = match imported_before(&existing, &id, &hash) {
+                Ok(already) => already,
+                Err(e) => {
+                    reader.problems.push(
+                        conflict(request.csv, row, format!("row {} has import id {id}, which the journal already holds for other content", row.line))
+                            .found(format!("{}: the transaction imported under this id", e.place(journal)))
+                            .expected("a row that matches what was imported before, or a new reference number"),
+                    );
+                    continue;
+                }
+            };
+            // Rows already imported are still checked, but their totals are
+            // not counted as new.
+            let target = if already { &mut scratch } else { &mut summary };
+            let problems_before = reader.problems.len();
+            reader.problems.extend(problems);
+            reader.already = already;
+            let made = match made {
+                Some(Made::Gift(draft)) => {
+                    reader.finish_gift(row, draft, target).map(|mut gift| {
+                        let payee = std::mem::take(&mut gift.payee);
+                        (gift.date, payee, Body::Gift(gift))
+                    })
+                }
+                Some(Made::Sale(draft)) => reader
+                    .finish_sale(row, draft, target)
+                    .map(|(date, payee, body)| (date, payee, Body::Text(body))),
+                None => None,
+            };
+            let Some((date, payee, body)) = made else {
+                // A row is never dropped in silence: a row that made no
+                // transaction must have said why.
+                if reader.problems.len() == problems_before {
+                    reader.problem(
+                        row,
+                        Code::CsvMalformed,
+                        "*",
+                        row.raw,
+                        "a row fundledger can import".into(),
+                    );
+                }
+                continue;
+            };
+            if already {
+                summary.already_present += 1;
+                continue;
+            }
+            ready.push(Ready {
+                date,
+                payee,
+                id,
+                hash,
+                body,
+            });
+        }
+        // A file with a bad row writes nothing: its entries are not made.
+        if !reader.problems.is_empty() {
             continue;
         }
-        let reference = clean_text(reader.field(row, "reference")).replace(' ', "_");
-        let id = if reference.is_empty() {
-            let n = occurrences.entry(digest).or_insert(0);
-            *n += 1;
-            format!("{}-{hash}-{n}", request.kind.name())
+        let write = |ready: &[Ready]| {
+            let mut text = String::with_capacity(ready.len().saturating_mul(ENTRY_BYTES));
+            let mut entries = Vec::with_capacity(ready.len());
+            for entry in ready {
+                let start = text.len();
+                write_entry_head(&mut text, entry.date, &entry.payee, &entry.id, &entry.hash);
+                match &entry.body {
+                    Body::Gift(gift) => base.write_single(&mut text, gift),
+                    Body::Text(body) => text.push_str(body),
+                }
+                entries.push((entry.date, start..text.len()));
+            }
+            (text, entries)
+        };
+        let written: Vec<Piece> = if parallel {
+            ready.par_chunks(ROWS_PER_PIECE).map(write).collect()
         } else {
-            format!("{}-ref-{reference}", request.kind.name())
+            vec![write(&ready)]
         };
-        // The same reference twice in one file with other content (an id
-        // made from the digest is unique: it counts the rows with that
-        // digest).
-        if let Some((other_digest, other_line)) = seen_in_file.get(&id) {
-            if *other_digest != digest {
-                reader.problems.push(
-                    Diagnostic::new(Code::ImportConflict, format!("row {} reuses reference {reference:?} of row {other_line} with other content", row.line))
-                        .at(Location { path: request.csv.to_path_buf(), line: row.line })
-                        .with_excerpt(vec![(row.line, row.raw.to_string())])
-                        .expected("one row per reference number"),
-                );
-                continue;
-            }
+        for (text, entries) in written {
+            let piece = pieces.len();
+            candidates.extend(
+                entries
+                    .into_iter()
+                    .map(|(date, range)| (date, piece, range)),
+            );
+            pieces.push(text);
         }
-        if !reference.is_empty() {
-            seen_in_file.insert(id.clone(), (digest, row.line));
-        }
-        let already = match existing.get(&id) {
-            Some(e) if e.hash == hash => true,
-            Some(e) => {
-                reader.problems.push(
-                    Diagnostic::new(Code::ImportConflict, format!("row {} has import id {id}, which the journal already holds for other content", row.line))
-                        .at(Location { path: request.csv.to_path_buf(), line: row.line })
-                        .with_excerpt(vec![(row.line, row.raw.to_string())])
-                        .found(format!("{}:{}: the transaction imported under this id", e.location.path.display(), e.location.line))
-                        .expected("a row that matches what was imported before, or a new reference number"),
-                );
-                continue;
-            }
-            None => false,
-        };
-        // Rows already imported are still checked, but their totals are not
-        // counted as new.
-        let target = if already { &mut scratch } else { &mut summary };
-        let problems_before = reader.problems.len();
-        reader.already = already;
-        let made = match request.kind {
-            ImportKind::Donations => reader
-                .donation(row, target)
-                .and_then(|gift| reader.single(gift)),
-            ImportKind::Sales => reader.sale(row, target),
-        };
-        let Some((date, payee, body)) = made else {
-            // A row is never dropped in silence: a row that made no
-            // transaction must have said why.
-            if reader.problems.len() == problems_before {
-                reader.problem(
-                    row,
-                    Code::CsvMalformed,
-                    "*",
-                    row.raw,
-                    "a row fundledger can import".into(),
-                );
-            }
-            continue;
-        };
-        if already {
-            summary.already_present += 1;
-            continue;
-        }
-        add_entry(date, &payee, &id, &hash, &body);
     }
-    // Each payout: one transaction, one import id for all its rows.
+    // Each payout: one transaction, one import id for all its rows; their
+    // entries are the last piece.
+    let mut payout_entries = String::new();
     for (reference, members) in &payouts {
         let id = format!("donations-payout-{reference}");
         let mut hasher = Sha256::new();
@@ -2063,19 +2405,16 @@ pub fn prepare(
         }
         let hash = crate::read::source::hex(&hasher.finalize()[..8]);
         let first = members[0].0;
-        let already = match existing.get(&id) {
-            Some(e) if e.hash == hash => true,
-            Some(e) => {
+        let already = match imported_before(&existing, &id, &hash) {
+            Ok(already) => already,
+            Err(e) => {
                 reader.problems.push(
-                    Diagnostic::new(Code::ImportConflict, format!("payout {reference:?} (row {} and the rows sharing it) was imported before with other gifts", first.line))
-                        .at(Location { path: request.csv.to_path_buf(), line: first.line })
-                        .with_excerpt(vec![(first.line, first.raw.to_string())])
-                        .found(format!("{}:{}: the payout as imported", e.location.path.display(), e.location.line))
+                    conflict(request.csv, first, format!("payout {reference:?} (row {} and the rows sharing it) was imported before with other gifts", first.line))
+                        .found(format!("{}: the payout as imported", e.place(journal)))
                         .expected("the payout's rows as imported before, or a new payout reference"),
                 );
                 continue;
             }
-            None => false,
         };
         let target = if already { &mut scratch } else { &mut summary };
         reader.already = already;
@@ -2105,7 +2444,12 @@ pub fn prepare(
             continue;
         }
         match reader.payout(reference, &gifts) {
-            Some((date, payee, body)) => add_entry(date, &payee, &id, &hash, &body),
+            Some((date, payee, body)) => {
+                let start = payout_entries.len();
+                write_entry_head(&mut payout_entries, date, &payee, &id, &hash);
+                payout_entries.push_str(&body);
+                candidates.push((date, pieces.len(), start..payout_entries.len()));
+            }
             None if reader.problems.len() == problems_before => reader.problem(
                 first,
                 Code::Overflow,
@@ -2121,7 +2465,8 @@ pub fn prepare(
     }
     summary.new_transactions = candidates.len();
     // In date order (stable: rows of one date keep the file's order).
-    candidates.sort_by_key(|(date, _)| *date);
+    candidates.sort_by_key(|(date, _, _)| *date);
+    pieces.push(payout_entries);
     let donors = match (reader.donors, donors_file) {
         (Some(register), Some((mut file, old))) if !register.added().is_empty() => {
             file.text = register.appended_text(&old);
@@ -2133,12 +2478,13 @@ pub fn prepare(
         _ => None,
     };
     // The entries in that order, a blank line between two.
-    let mut text = String::with_capacity(entries.len() + candidates.len());
-    for (k, (_, range)) in candidates.iter().enumerate() {
+    let length_bytes: usize = pieces.iter().map(String::len).sum();
+    let mut text = String::with_capacity(length_bytes + candidates.len());
+    for (k, (_, piece, range)) in candidates.iter().enumerate() {
         if k > 0 {
             text.push('\n');
         }
-        text.push_str(&entries[range.clone()]);
+        text.push_str(&pieces[*piece][range.clone()]);
     }
     Ok(Ok(Prepared {
         text,
@@ -2237,5 +2583,146 @@ mod tests {
     fn cells_are_folded_onto_one_safe_line() {
         assert_eq!(clean_text("a\nb;  c\t\r d"), "a b, c d");
         assert_eq!(clean_text("  include x  "), "include x");
+    }
+}
+
+#[cfg(test)]
+mod parallel_tests {
+    use super::{prepare, ImportKind, ImportRequest};
+    use crate::model::settings::Settings;
+    use std::path::Path;
+    use std::sync::atomic::Ordering::Relaxed;
+
+    /// Rows of every shape a donations file has: designations, donors of
+    /// the register, new donors (the register grows in the file's order),
+    /// anonymous gifts, identical rows, references, fees, payouts.
+    fn donations(rows: usize, bad_every: Option<usize>) -> String {
+        let mut csv =
+            String::from("date,donor,amount,currency,designation,reference,memo,fee,payout\n");
+        for i in 0..rows {
+            let day = 1 + i % 28;
+            let donor = match i % 5 {
+                0 => "F01".to_string(),
+                1 => String::new(),
+                2 => format!("New Donor {}", i % 700),
+                3 => "Tanaka Hiroshi".to_string(),
+                _ => format!("Friend {}", i % 13),
+            };
+            let designation = [
+                "rice for North Korea",
+                "shelter support",
+                "里親",
+                "",
+                "medical",
+            ][i % 5 / 2 + i % 3];
+            let amount = match bad_every {
+                Some(n) if i % n == n - 1 => "12x".to_string(),
+                _ => format!("{}", 1000 + (i % 40) * 500),
+            };
+            let reference = if i % 17 == 0 {
+                format!("REF-{}", i / 17)
+            } else {
+                String::new()
+            };
+            let (fee, payout) = if i % 11 == 0 {
+                ("30".to_string(), format!("PO-{}", i % 50))
+            } else {
+                (String::new(), String::new())
+            };
+            // Every seventh row again, word for word: it imports twice.
+            let line = format!("2001-05-{day:02},{donor},{amount},JPY,{designation},{reference},gift {},{fee},{payout}\n", i % 90);
+            csv.push_str(&line);
+            if i % 7 == 0 {
+                csv.push_str(&line);
+            }
+        }
+        csv
+    }
+
+    fn sales(rows: usize) -> String {
+        let mut csv =
+            String::from("date,product,quantity,unit_price,currency,channel,maker,returned\n");
+        for i in 0..rows {
+            let product = ["cushion", "cross", "key holder"][i % 3];
+            let price = if i % 10 == 0 { "400" } else { "" };
+            csv.push_str(&format!(
+                "2001-06-{:02},{product},{},{price},JPY,bazaar {},group {},{}\n",
+                1 + i % 28,
+                1 + i % 20,
+                i % 9,
+                i % 4,
+                i % 2
+            ));
+        }
+        csv
+    }
+
+    /// Above `parallel::TRANSACTIONS_MIN` rows an import drafts and writes
+    /// its entries on the pool; on the calling thread it must give the same
+    /// entries, summary, donors and problems, in the same order.
+    #[test]
+    fn the_pool_and_the_calling_thread_prepare_the_same_import() {
+        let ledger = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ledgers/lifefunds");
+        let settings = Settings::read(&ledger).unwrap().unwrap();
+        let journal = crate::load::load(settings.clone()).unwrap().journal;
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                ImportKind::Donations,
+                "donations.csv",
+                donations(40_000, None),
+            ),
+            (
+                ImportKind::Donations,
+                "bad.csv",
+                donations(20_000, Some(997)),
+            ),
+            (ImportKind::Sales, "sales.csv", sales(20_000)),
+        ];
+        for (kind, name, csv) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, csv).unwrap();
+            let run = |sequential: bool| {
+                crate::parallel::SEQUENTIAL.store(sequential, Relaxed);
+                let prepared =
+                    prepare(&settings, &journal, &ImportRequest::new(kind, &path)).unwrap();
+                crate::parallel::SEQUENTIAL.store(false, Relaxed);
+                prepared.map(|p| {
+                    let donors = p.donors.map(|d| d.file.text);
+                    (p.text, p.transactions, format!("{:?}", p.summary), donors)
+                })
+            };
+            let (pool, calling_thread) = (run(false), run(true));
+            match (&pool, name) {
+                (Ok((text, transactions, summary, donors)), "donations.csv") => {
+                    assert!(*transactions > 40_000, "{transactions}");
+                    assert!(text.contains("; donor: F01"), "donors of the register");
+                    assert!(text.contains("Payout PO-"), "payouts");
+                    assert!(text.contains("Anonymous donor"), "anonymous gifts");
+                    assert!(summary.contains("designations_matched: 36"), "{summary}");
+                    assert!(summary.contains("designations_unmatched: 9"), "{summary}");
+                    assert!(
+                        donors
+                            .as_deref()
+                            .is_some_and(|d| d.contains("D0219,New Donor 682")),
+                        "{donors:?}"
+                    );
+                }
+                (Ok((_, transactions, summary, _)), "sales.csv") => {
+                    assert_eq!(*transactions, 20_000);
+                    assert!(summary.contains("catalogue price"), "{summary}");
+                }
+                // 20 bad rows, three of them twice.
+                (Err(problems), "bad.csv") => {
+                    assert_eq!(problems.len(), 23, "{problems:?}");
+                    assert!(problems.iter().all(|p| p.code == crate::Code::CsvAmount));
+                }
+                _ => panic!("{name}: {pool:?}"),
+            }
+            assert!(
+                pool == calling_thread,
+                "{name}: the pool and the calling thread differ"
+            );
+        }
     }
 }

@@ -8,8 +8,9 @@
 //!    change times, device and inode, and content digest, XXH3-128) is
 //!    still what the caller validated against (nothing changed since);
 //! 2. writes the new journal to a temporary file in the same directory: the
-//!    old bytes, untouched (their digest checked again as they are copied),
-//!    then the new entries, with the journal's mode, group and (as root)
+//!    old bytes, untouched (their digest checked again as they are copied;
+//!    a quiet journal, step 4, is copied by the kernel, its state standing
+//!    for its bytes), then the new entries, with the journal's mode, group and (as root)
 //!    owner; flushes it to disk (`fsync`). In [`change_with`] the copy of
 //!    the old bytes runs on a thread of its own while the caller prepares
 //!    its entries (it needs only the bytes the load was tied to); the
@@ -64,6 +65,10 @@ use crate::model::settings::Settings;
 use crate::read::source::{content_digest, for_each_piece, ContentHasher};
 
 /// The prefix of the temporary files this module writes beside a journal.
+/// How much of the journal the kernel copies between two looks at `stop`
+/// ([`copy_journal`]).
+const KERNEL_COPY_PIECE_BYTES: u64 = 8 << 20;
+
 const TEMP_PREFIX: &str = ".fundledger-write-";
 
 /// How many random characters follow the prefix of a temporary file's name
@@ -892,6 +897,15 @@ struct Copied {
 /// nothing, or failed), it stops early and gives `Ok(None)`; the temporary
 /// file is removed.
 ///
+/// A quiet journal (`expected.quiet`) whose lines the load counted
+/// (`loaded_lines`, [`Loaded::continuable`](load::Loaded)) is copied by the
+/// kernel (`copy_file_range`: no pass through this process's memory, no
+/// digest, no line count): any write to it since it was loaded changes its
+/// state, which the last look before the rename compares, so its bytes are
+/// those loaded and its lines those counted. Another is read and written
+/// here, each byte checked against the digest of what was loaded and each
+/// line counted.
+///
 /// # Errors
 /// [`WriteError::Changed`] when the bytes are not those `expected` was
 /// taken from; an I/O error.
@@ -899,10 +913,17 @@ fn copy_journal(
     journal: &Path,
     target: &Path,
     expected: &Fingerprint,
+    loaded_lines: Option<u32>,
     stop: &AtomicBool,
 ) -> Result<Option<Copied>, WriteError> {
     if !expected.same_stat(target)? {
         return Err(WriteError::Changed(journal.to_path_buf()));
+    }
+    if let Some(lines) = loaded_lines.filter(|_| expected.quiet) {
+        return match copy_by_kernel(journal, target, &expected.stat, stop)? {
+            Some(early) => early.completed(target, lines, stop),
+            None => Ok(None),
+        };
     }
     let mut temp = temporary_beside(target, target)?;
     let mut old_lines = 0;
@@ -939,6 +960,18 @@ fn copy_journal(
             return Err(WriteError::Changed(journal.to_path_buf()));
         }
     }
+    with_separator(target, temp, old_lines, old_bytes, stop)
+}
+
+/// A copy of the journal's bytes, with the separator after them when it
+/// needs one ([`separator`]): `old_lines` is how many `\n` the bytes hold.
+fn with_separator(
+    target: &Path,
+    mut temp: tempfile::NamedTempFile,
+    mut old_lines: usize,
+    mut old_bytes: u64,
+    stop: &AtomicBool,
+) -> Result<Option<Copied>, WriteError> {
     let separator = separator(target)?;
     // A last line without `\n` gets one from the separator.
     old_lines += separator.matches('\n').count();
@@ -957,6 +990,84 @@ fn copy_journal(
     }))
 }
 
+/// The bytes of a quiet journal copied by the kernel into a temporary file
+/// beside it ([`copy_by_kernel`]), its lines not yet counted.
+struct EarlyCopy {
+    temp: tempfile::NamedTempFile,
+    old_bytes: u64,
+}
+
+impl EarlyCopy {
+    /// The copy of a journal whose load counted `lines` lines, with its
+    /// separator.
+    fn completed(
+        self,
+        target: &Path,
+        lines: u32,
+        stop: &AtomicBool,
+    ) -> Result<Option<Copied>, WriteError> {
+        // The loader counts a last line without `\n` as a line.
+        let unended = self.old_bytes > 0 && separator(target)? == "\n\n";
+        let newlines = (lines as usize).saturating_sub(usize::from(unended));
+        with_separator(target, self.temp, newlines, self.old_bytes, stop)
+    }
+}
+
+/// Copies the journal at `target`, whose state must be `stat`, into a
+/// temporary file beside it by the kernel (`copy_file_range`: nothing
+/// passes through this process's memory, nothing is digested or counted).
+/// Only for a quiet journal ([`Fingerprint`]): any write to it since `stat`
+/// was taken changes its state, which the last look before the rename
+/// compares, so the bytes copied are those `stat` describes. With `stop`
+/// set meanwhile it gives `Ok(None)`; the temporary file is removed.
+///
+/// # Errors
+/// [`WriteError::Changed`] when the file's state or length is not `stat`'s;
+/// an I/O error.
+fn copy_by_kernel(
+    journal: &Path,
+    target: &Path,
+    stat: &Stat,
+    stop: &AtomicBool,
+) -> Result<Option<EarlyCopy>, WriteError> {
+    let mut temp = temporary_beside(target, target)?;
+    let old = File::open(target).map_err(io(format!("cannot read {}", target.display())))?;
+    let opened = old
+        .metadata()
+        .map_err(io(format!("cannot read {}", target.display())))?;
+    if stat_of_metadata(&opened) != *stat {
+        return Err(WriteError::Changed(journal.to_path_buf()));
+    }
+    let mut old_bytes = 0u64;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        // `std::io::copy` between two files is `copy_file_range` on Linux
+        // (a plain read and write elsewhere).
+        let piece = std::io::copy(
+            &mut std::io::Read::take(&old, KERNEL_COPY_PIECE_BYTES),
+            temp.as_file_mut(),
+        )
+        .map_err(io("cannot copy the journal into the temporary file"))?;
+        if piece == 0 {
+            break;
+        }
+        old_bytes += piece;
+    }
+    if old_bytes != stat.length_bytes {
+        return Err(WriteError::Changed(journal.to_path_buf()));
+    }
+    Ok(Some(EarlyCopy { temp, old_bytes }))
+}
+
+/// [`copy_by_kernel`] beside the load ([`lock_and_load_copying`]), never
+/// stopped.
+fn copy_quiet_journal(target: &Path, stat: &Stat) -> Result<EarlyCopy, WriteError> {
+    copy_by_kernel(target, target, stat, &AtomicBool::new(false))?
+        .ok_or_else(|| io("cannot copy the journal")(std::io::Error::other("the copy stopped")))
+}
+
 /// Steps 1-3 of an append: the temporary file holding the new journal,
 /// flushed, loaded and checked. A dry run stops here (and drops the file).
 fn write_and_validate(
@@ -965,8 +1076,15 @@ fn write_and_validate(
     append: &mut Append<'_>,
 ) -> Result<(tempfile::NamedTempFile, Loaded), WriteError> {
     let never = AtomicBool::new(false);
-    let copied = copy_journal(&settings.journal, target, append.expected, &never)?
-        .ok_or_else(|| io("cannot copy the journal")(std::io::Error::other("the copy stopped")))?;
+    let loaded_lines = append.previous.as_ref().and_then(|p| p.continuable);
+    let copied = copy_journal(
+        &settings.journal,
+        target,
+        append.expected,
+        loaded_lines,
+        &never,
+    )?
+    .ok_or_else(|| io("cannot copy the journal")(std::io::Error::other("the copy stopped")))?;
     finish_and_validate(settings, copied, append)
 }
 
@@ -1041,7 +1159,8 @@ fn finish_and_validate(
 /// and then `append.text`: by reading only the text after the journal as
 /// loaded before, when that load can be continued and the copy has the
 /// lines that load counted (the journal's bytes were checked against its
-/// digest as they were copied); otherwise by loading the whole file.
+/// digest as they were copied, or its state against the fingerprint's);
+/// otherwise by loading the whole file.
 fn validate_new_journal(
     settings: Settings,
     append: &mut Append<'_>,
@@ -1372,6 +1491,22 @@ pub(crate) fn lock_and_load(
     settings: &Settings,
     options: &ChangeOptions<'_>,
 ) -> Result<Locked, ChangeError> {
+    lock_and_load_copying(settings, options, false).map(|(locked, _)| locked)
+}
+
+/// [`lock_and_load`], copying the journal beside the load when `copy` is
+/// asked and the journal is quiet ([`Fingerprint`]): the kernel copies it
+/// into a temporary file while the load keeps the cores busy (the copy
+/// needs only the file, whose state then stands for its bytes; the last
+/// look before the rename compares that state). Any write since the state
+/// was taken changes it, which the state taken after the load (and the
+/// last look) refuses. Stale temporary files are removed first (under the
+/// lock), so that the copy is not taken for one.
+fn lock_and_load_copying(
+    settings: &Settings,
+    options: &ChangeOptions<'_>,
+    copy: bool,
+) -> Result<(Locked, Option<EarlyCopy>), ChangeError> {
     let mut phases = Phases::new(options.on_phase);
     let target = write_target(settings)?;
     let lock = if options.dry_run {
@@ -1398,19 +1533,38 @@ pub(crate) fn lock_and_load(
     // rename compares states only); a same-size edit within the clock's
     // last tick, which the state alone would miss, is why a journal
     // written then is read again.
+    if copy && lock.is_some() {
+        remove_stale_temporaries(&target)?;
+    }
     let now = file_system_now(&target);
     let stat_before = stat_of(&target)?;
+    let quiet_before = matches!(
+        (stat_before.changed, now),
+        (Some(changed), Some((device, now))) if changed < now && device == stat_before.identity.0
+    );
     phases.end("the file system's clock, the journal's state");
-    let loaded = load::load_digested(settings.clone()).map_err(|e| ChangeError::io("", e))?;
+    let copy_beside = copy && quiet_before;
+    let (loaded, early) = std::thread::scope(|scope| {
+        let copying = copy_beside
+            .then(|| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, || copy_quiet_journal(&target, &stat_before))
+                    .ok()
+            })
+            .flatten();
+        let loaded = load::load_digested(settings.clone());
+        // A copy that failed is made again after the load, the usual way
+        // (which reports its error).
+        let early = copying.and_then(|copying| copying.join().ok()?.ok());
+        (loaded, early)
+    });
+    let loaded = loaded.map_err(|e| ChangeError::io("", e))?;
     phases.load(&loaded);
     let leads_to_target = || {
         fs::metadata(&settings.journal)
             .is_ok_and(|metadata| stat_of_metadata(&metadata).identity == stat_before.identity)
     };
-    let quiet = matches!(
-        (stat_before.changed, now),
-        (Some(changed), Some((device, now))) if changed < now && device == stat_before.identity.0
-    ) && leads_to_target();
+    let quiet = quiet_before && leads_to_target();
     let before = match &loaded.digest {
         Some(digest) if quiet => Fingerprint {
             stat: stat_of(&target)?,
@@ -1442,12 +1596,15 @@ pub(crate) fn lock_and_load(
                 .collect(),
         ));
     }
-    Ok(Locked {
-        lock,
-        target,
-        before,
-        loaded,
-    })
+    Ok((
+        Locked {
+            lock,
+            target,
+            before,
+            loaded,
+        },
+        early,
+    ))
 }
 
 /// Adds to the journal of `settings` what `prepare` makes from the current
@@ -1464,24 +1621,33 @@ pub fn change_with<T>(
     options: ChangeOptions<'_>,
     prepare: impl FnOnce(&crate::Journal) -> Result<Addition<T>, ChangeError>,
 ) -> Result<Addition<T>, ChangeError> {
-    let Locked {
-        lock,
-        target,
-        before,
-        loaded,
-    } = lock_and_load(settings, &options)?;
+    // (Stale temporary files are removed under the lock before the load.)
+    let (
+        Locked {
+            lock,
+            target,
+            before,
+            loaded,
+        },
+        early,
+    ) = lock_and_load_copying(settings, &options, true)?;
     let mut phases = Phases::new(options.on_phase);
-    if lock.is_some() {
-        remove_stale_temporaries(&target)?;
-    }
-    // The journal is copied into the temporary file on a thread of its own
-    // while `prepare` runs: the copy needs only the journal's bytes, which
-    // the fingerprint just tied to the journal loaded.
+    // The journal was copied beside the load when it is quiet; otherwise
+    // it is copied into the temporary file on a thread of its own while
+    // `prepare` runs: the copy needs only the journal's bytes, which the
+    // fingerprint just tied to the journal loaded.
     let stop = AtomicBool::new(false);
+    let loaded_lines = loaded.continuable;
+    let early = match (early, loaded_lines) {
+        (Some(early), Some(lines)) if before.quiet => Some((early, lines)),
+        _ => None,
+    };
+    let copied_beside_the_load = early.is_some();
     std::thread::scope(|scope| {
         let copying = std::thread::Builder::new()
-            .spawn_scoped(scope, || {
-                copy_journal(&settings.journal, &target, &before, &stop)
+            .spawn_scoped(scope, || match early {
+                Some((early, lines)) => early.completed(&target, lines, &stop),
+                None => copy_journal(&settings.journal, &target, &before, loaded_lines, &stop),
             })
             .ok();
         let prepared = prepare(&loaded.journal).and_then(|addition| {
@@ -1490,7 +1656,11 @@ pub fn change_with<T>(
                 .map_err(ChangeError::Input)?;
             Ok(addition)
         });
-        phases.end("prepare the entries (the copy beside it)");
+        phases.end(if copied_beside_the_load {
+            "prepare the entries (the journal was copied beside the load)"
+        } else {
+            "prepare the entries (the copy beside it)"
+        });
         let addition = match prepared {
             Ok(addition) if addition.transactions > 0 => addition,
             // Nothing to write: the copy stops (the scope waits for it) and
@@ -1510,7 +1680,7 @@ pub fn change_with<T>(
                 .join()
                 .map_err(|_| copy_failed("the copying thread panicked (a fundledger bug)"))??,
             // No thread could start: the copy is made here.
-            None => copy_journal(&settings.journal, &target, &before, &stop)?,
+            None => copy_journal(&settings.journal, &target, &before, loaded_lines, &stop)?,
         }
         .ok_or_else(|| copy_failed("the copy stopped"))?;
         phases.end("copy the journal (what was left)");
@@ -1667,6 +1837,70 @@ mod tests {
         assert!(locked.before.still(&path).unwrap());
     }
 
+    /// A quiet journal copied by the kernel, its lines taken from the
+    /// load, gives the copy the checked one gives (bytes, lines and
+    /// separator) whatever its end: none, one or two newlines, a last
+    /// line without one, CRLF, a lone CR, nothing at all.
+    #[test]
+    fn the_kernel_copy_of_a_quiet_journal_is_the_checked_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.ledger");
+        let entry = "2000-04-01 * x\n    a  1 JPY\n    b\n";
+        for text in [
+            entry.repeat(2),
+            format!("{entry}\n"),
+            format!("{entry}; last"),
+            entry.replace('\n', "\r\n"),
+            format!("{entry}; a lone\rcarriage return"),
+            String::new(),
+            entry.repeat(200_000),
+        ] {
+            std::fs::write(&path, &text).unwrap();
+            let loaded = load::load_digested(Settings::for_bare_journal(&path)).unwrap();
+            let lines = loaded
+                .continuable
+                .expect("a clean journal can be continued");
+            let expected = Fingerprint::of(&path).unwrap();
+            let quiet = Fingerprint {
+                quiet: true,
+                ..expected.clone()
+            };
+            let go_on = AtomicBool::new(false);
+            let checked = copy_journal(&path, &path, &expected, None, &go_on)
+                .unwrap()
+                .unwrap();
+            let by_kernel = copy_journal(&path, &path, &quiet, Some(lines), &go_on)
+                .unwrap()
+                .unwrap();
+            let early = copy_quiet_journal(&path, &quiet.stat)
+                .unwrap()
+                .completed(&path, lines, &go_on)
+                .unwrap()
+                .unwrap();
+            for copy in [&by_kernel, &early] {
+                assert_eq!(
+                    (copy.old_lines, copy.old_bytes),
+                    (checked.old_lines, checked.old_bytes),
+                    "{text:?}"
+                );
+                assert_eq!(
+                    fs::read(copy.temp.path()).unwrap(),
+                    fs::read(checked.temp.path()).unwrap()
+                );
+            }
+            // Another state than the one loaded: refused.
+            let moved = Stat {
+                length_bytes: quiet.stat.length_bytes + 1,
+                ..quiet.stat
+            };
+            assert!(matches!(
+                copy_quiet_journal(&path, &moved),
+                Err(WriteError::Changed(_))
+            ));
+        }
+        drop(dir);
+    }
+
     #[test]
     fn the_copy_holds_the_journal_and_its_separator_or_nothing_when_stopped() {
         let dir = tempfile::tempdir().unwrap();
@@ -1677,7 +1911,7 @@ mod tests {
         std::fs::write(&path, &old).unwrap();
         let expected = Fingerprint::of(&path).unwrap();
         let go_on = AtomicBool::new(false);
-        let copied = copy_journal(&path, &path, &expected, &go_on)
+        let copied = copy_journal(&path, &path, &expected, None, &go_on)
             .unwrap()
             .unwrap();
         // The journal's newlines and the separator's two.
@@ -1689,7 +1923,7 @@ mod tests {
         assert_eq!(temporaries(dir.path()), Vec::<String>::new());
 
         let stop = AtomicBool::new(true);
-        assert!(copy_journal(&path, &path, &expected, &stop)
+        assert!(copy_journal(&path, &path, &expected, None, &stop)
             .unwrap()
             .is_none());
         assert_eq!(temporaries(dir.path()), Vec::<String>::new());
@@ -1702,7 +1936,7 @@ mod tests {
             ..Fingerprint::of(&path).unwrap()
         };
         assert!(matches!(
-            copy_journal(&path, &path, &same_stat, &go_on),
+            copy_journal(&path, &path, &same_stat, None, &go_on),
             Err(WriteError::Changed(_))
         ));
         assert_eq!(temporaries(dir.path()), Vec::<String>::new());

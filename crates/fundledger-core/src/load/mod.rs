@@ -449,6 +449,11 @@ fn build(
     builder.diagnostics.absorb(scanned);
     let common_lane_blocks = builder.common_lane_blocks;
     let (journal, mut diagnostics, violation) = builder.finish(&map);
+    // Whether reading found nothing to report: what a continued load
+    // needs, as it reads only the text after the journal (the whole-journal
+    // checks below it runs again on all of it, so what they report does not
+    // stand in its way).
+    let read_clean = diagnostics.as_slice().is_empty() && diagnostics.omitted() == (0, 0);
     let lap = Instant::now();
     diagnostics.extend(crate::load::checks::run(&journal, &map));
     timings.push((
@@ -474,12 +479,9 @@ fn build(
     }
     timings.push(("total", started.elapsed()));
     let (omitted_errors, omitted_warnings) = diagnostics.omitted();
-    let continuable = map.ended_plain().filter(|_| {
-        from_file
-            && rules.is_empty()
-            && diagnostics.as_slice().is_empty()
-            && omitted_errors + omitted_warnings == 0
-    });
+    let continuable = map
+        .ended_plain()
+        .filter(|_| from_file && rules.is_empty() && read_clean);
     Ok(Loaded {
         journal,
         diagnostics: diagnostics.sorted(),
@@ -2633,33 +2635,42 @@ mod tests {
     fn a_continued_load_is_a_load_of_the_whole_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.ledger");
-        let old = "2000-01-01 * A\n    Assets:Bank  10 JPY  ; fund: F\n    Income:Gift\n\n2000-01-02 B\n    Expenses:Food  5.5 USD\n    Assets:Bank\n";
+        let clean = "2000-01-01 * A\n    Assets:Bank  10 JPY  ; fund: F\n    Income:Gift\n\n2000-01-02 B\n    Expenses:Food  5.5 USD\n    Assets:Bank\n";
+        // What only the whole-journal checks find (a date out of order, a
+        // commodity without a price) does not stop a continued load: it
+        // runs them again on all of it.
+        let checked = "2000-01-02 * A\n    Assets:Bank  10 JPY  ; fund: F\n    Income:Gift\n\n2000-01-01 B\n    Expenses:Food  5.5 USD\n    Assets:Bank\n";
         // New names, a new commodity, a balance assignment, a date out of
         // order (a warning whose excerpt is read back from the file) and a
         // transaction that does not balance.
         let new = "2000-01-03 * C\n    Assets:Cash  1 EUR\n    Income:Gift  ; fund: G\n\n2000-01-01 * D\n    Assets:Bank  = 99 JPY\n    Income:Gift\n\n2000-01-04 E\n    Assets:Bank  1 JPY\n    Income:Gift  -2 JPY\n";
-        std::fs::write(&path, old).unwrap();
-        let settings = Settings::for_bare_journal(&path);
-        let loaded = load(settings.clone()).unwrap();
-        let lines = loaded
-            .continuable
-            .expect("a clean journal can be continued");
-        assert_eq!(lines, 7);
-        // One blank line between the journal and the new entries.
-        std::fs::write(&path, format!("{old}\n{new}")).unwrap();
-        let first_byte = old.len() as u64 + 1;
-        let continued = load_continued(
-            settings.clone(),
-            loaded,
-            &path,
-            lines + 2,
-            first_byte,
-            new.to_string(),
-        )
-        .unwrap();
-        let whole = load(settings).unwrap();
-        assert!(whole.diagnostics.len() >= 2, "{:?}", whole.diagnostics);
-        assert_eq!(shape(&continued), shape(&whole));
+        for old in [clean, checked] {
+            std::fs::write(&path, old).unwrap();
+            let settings = Settings::for_bare_journal(&path);
+            let loaded = load(settings.clone()).unwrap();
+            if old == checked {
+                assert!(!loaded.diagnostics.is_empty(), "the checks found something");
+            }
+            let lines = loaded
+                .continuable
+                .expect("a journal read without a problem can be continued");
+            assert_eq!(lines, 7);
+            // One blank line between the journal and the new entries.
+            std::fs::write(&path, format!("{old}\n{new}")).unwrap();
+            let first_byte = old.len() as u64 + 1;
+            let continued = load_continued(
+                settings.clone(),
+                loaded,
+                &path,
+                lines + 2,
+                first_byte,
+                new.to_string(),
+            )
+            .unwrap();
+            let whole = load(settings).unwrap();
+            assert!(whole.diagnostics.len() >= 2, "{:?}", whole.diagnostics);
+            assert_eq!(shape(&continued), shape(&whole));
+        }
     }
 
     #[test]

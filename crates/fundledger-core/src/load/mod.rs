@@ -78,8 +78,10 @@ pub struct Loaded {
     pub timings: Vec<(&'static str, Duration)>,
     /// The number of lines of the journal file when text appended to it
     /// can be loaded by [`load_continued`] instead of loading everything
-    /// again: the journal was read from its file, found nothing to report,
-    /// and was read to its end in the state it started in.
+    /// again: the journal was read from its file, reading it found nothing
+    /// to report (the whole-journal checks may have: a continued load runs
+    /// them again on all of it), and it was read to its end in the state
+    /// it started in.
     pub(crate) continuable: Option<u32>,
     /// The content digest (XXH3-128, `read::source::ContentHasher`) of the
     /// journal file's bytes as loaded, when asked for ([`load_digested`]).
@@ -453,7 +455,8 @@ fn build(
     // needs, as it reads only the text after the journal (the whole-journal
     // checks below it runs again on all of it, so what they report does not
     // stand in its way).
-    let read_clean = diagnostics.as_slice().is_empty() && diagnostics.omitted() == (0, 0);
+    let read_clean =
+        diagnostics.as_slice().is_empty() && diagnostics.omitted() == (0, 0) && violation.is_none();
     let lap = Instant::now();
     diagnostics.extend(crate::load::checks::run(&journal, &map));
     timings.push((

@@ -12,11 +12,12 @@
 //!    a quiet journal, step 4, is copied by the kernel, its state standing
 //!    for its bytes), then the new entries, with the journal's mode, group and (as root)
 //!    owner; flushes it to disk (`fsync`). In [`change_with`] the copy of
-//!    the old bytes runs on a thread of its own while the caller prepares
-//!    its entries (it needs only the bytes the load was tied to); the
-//!    entries are then written after it and the whole file flushed. A
-//!    change that turns out to add nothing stops the copy and removes it
-//!    before it reaches the disk;
+//!    the old bytes is made beside the load for a quiet journal (step 4),
+//!    else on a thread of its own while the caller prepares its entries (it
+//!    needs only the bytes the load was tied to); the entries are then
+//!    written after it and the whole file flushed. A change that turns out
+//!    to add nothing stops the copy (or drops the one made beside the load)
+//!    and removes it before it reaches the disk;
 //! 3. loads the temporary file (streaming, like any journal) and refuses to
 //!    go on unless it loads without errors and has exactly the expected
 //!    number of new transactions, every one balanced, every fund balanced;
@@ -64,11 +65,11 @@ use crate::model::diagnostic::Diagnostic;
 use crate::model::settings::Settings;
 use crate::read::source::{content_digest, for_each_piece, ContentHasher};
 
-/// The prefix of the temporary files this module writes beside a journal.
 /// How much of the journal the kernel copies between two looks at `stop`
-/// ([`copy_journal`]).
+/// ([`copy_by_kernel`]).
 const KERNEL_COPY_PIECE_BYTES: u64 = 8 << 20;
 
+/// The prefix of the temporary files this module writes beside a journal.
 const TEMP_PREFIX: &str = ".fundledger-write-";
 
 /// How many random characters follow the prefix of a temporary file's name
@@ -879,9 +880,11 @@ fn refuse_unsafe_target(path: &Path) -> Result<(), WriteError> {
 
 /// The first part of step 2 of an append: the journal's bytes copied into
 /// a temporary file beside it (their digest checked against the one the
-/// caller loaded), then the separator the new entries need. It needs
-/// nothing from the new entries, so a change runs it on a thread of its own
-/// while the entries are prepared ([`change_with`]).
+/// caller loaded, or, for a quiet journal, copied by the kernel, its state
+/// standing for them), then the separator the new entries need. It needs
+/// nothing from the new entries, so a change makes it beside the load (a
+/// quiet journal) or on a thread of its own while the entries are prepared
+/// ([`change_with`]).
 struct Copied {
     /// The temporary file: the old journal and the separator.
     temp: tempfile::NamedTempFile,
@@ -1059,13 +1062,6 @@ fn copy_by_kernel(
         return Err(WriteError::Changed(journal.to_path_buf()));
     }
     Ok(Some(EarlyCopy { temp, old_bytes }))
-}
-
-/// [`copy_by_kernel`] beside the load ([`lock_and_load_copying`]), never
-/// stopped.
-fn copy_quiet_journal(target: &Path, stat: &Stat) -> Result<EarlyCopy, WriteError> {
-    copy_by_kernel(target, target, stat, &AtomicBool::new(false))?
-        .ok_or_else(|| io("cannot copy the journal")(std::io::Error::other("the copy stopped")))
 }
 
 /// Steps 1-3 of an append: the temporary file holding the new journal,
@@ -1543,19 +1539,28 @@ fn lock_and_load_copying(
         (Some(changed), Some((device, now))) if changed < now && device == stat_before.identity.0
     );
     phases.end("the file system's clock, the journal's state");
-    let copy_beside = copy && quiet_before;
+    // Not when automated transactions are read (`--auto`): that load
+    // cannot be continued, so the copy's lines would not be known.
+    let copy_beside = copy && quiet_before && !settings.auto;
+    let stop = AtomicBool::new(false);
     let (loaded, early) = std::thread::scope(|scope| {
         let copying = copy_beside
             .then(|| {
                 std::thread::Builder::new()
-                    .spawn_scoped(scope, || copy_quiet_journal(&target, &stat_before))
+                    .spawn_scoped(scope, || {
+                        copy_by_kernel(&target, &target, &stat_before, &stop)
+                    })
                     .ok()
             })
             .flatten();
         let loaded = load::load_digested(settings.clone());
-        // A copy that failed is made again after the load, the usual way
-        // (which reports its error).
-        let early = copying.and_then(|copying| copying.join().ok()?.ok());
+        // A load that failed, found errors or cannot be continued stops
+        // the copy; a copy that failed is made again after the load, the
+        // usual way (which reports its error).
+        if !matches!(&loaded, Ok(loaded) if loaded.continuable.is_some() && !loaded.has_errors()) {
+            stop.store(true, Ordering::Relaxed);
+        }
+        let early = copying.and_then(|copying| copying.join().ok()?.ok().flatten());
         (loaded, early)
     });
     let loaded = loaded.map_err(|e| ChangeError::io("", e))?;
@@ -1872,7 +1877,8 @@ mod tests {
             let by_kernel = copy_journal(&path, &path, &quiet, Some(lines), &go_on)
                 .unwrap()
                 .unwrap();
-            let early = copy_quiet_journal(&path, &quiet.stat)
+            let early = copy_by_kernel(&path, &path, &quiet.stat, &go_on)
+                .unwrap()
                 .unwrap()
                 .completed(&path, lines, &go_on)
                 .unwrap()
@@ -1894,9 +1900,13 @@ mod tests {
                 ..quiet.stat
             };
             assert!(matches!(
-                copy_quiet_journal(&path, &moved),
+                copy_by_kernel(&path, &path, &moved, &go_on),
                 Err(WriteError::Changed(_))
             ));
+            let stop = AtomicBool::new(true);
+            assert!(copy_by_kernel(&path, &path, &quiet.stat, &stop)
+                .unwrap()
+                .is_none());
         }
         drop(dir);
     }

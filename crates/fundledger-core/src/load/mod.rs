@@ -83,6 +83,10 @@ pub struct Loaded {
     /// them again on all of it), and it was read to its end in the state
     /// it started in.
     pub(crate) continuable: Option<u32>,
+    /// Where the journal file's segments start (line, byte), when it is
+    /// [`Loaded::continuable`]: a continued load finds an old line for an
+    /// excerpt from there, reading one segment, not the whole file.
+    pub(crate) segment_starts: Vec<(u32, u64)>,
     /// The content digest (XXH3-128, `read::source::ContentHasher`) of the
     /// journal file's bytes as loaded, when asked for ([`load_digested`]).
     pub(crate) digest: Option<Vec<u8>>,
@@ -223,7 +227,12 @@ pub(crate) fn load_continued(
         path,
         Some(text),
         Vec::new(),
-        Some((loaded.journal, first_line, first_byte)),
+        Some(Continuing {
+            journal: loaded.journal,
+            first_line,
+            first_byte,
+            segment_starts: loaded.segment_starts,
+        }),
         Digesting::Nothing,
     )
 }
@@ -260,6 +269,16 @@ pub fn load_bytes(settings: Settings, path: &Path, bytes: &[u8]) -> Result<Loade
         None,
         Digesting::Nothing,
     )
+}
+
+/// A loaded journal to go on from ([`load_continued`]): the text read
+/// starts at `first_line`, byte `first_byte` of the journal's file, whose
+/// lines before are found from `segment_starts`.
+struct Continuing {
+    journal: Journal,
+    first_line: u32,
+    first_byte: u64,
+    segment_starts: Vec<(u32, u64)>,
 }
 
 /// A segment's entries, sent by the reader thread to the loader.
@@ -299,7 +318,7 @@ fn build(
     path: &Path,
     text: Option<String>,
     decoded: Vec<Diagnostic>,
-    continuing: Option<(Journal, u32, u64)>,
+    continuing: Option<Continuing>,
     digesting: Digesting,
 ) -> Result<Loaded, LoadError> {
     let started = Instant::now();
@@ -313,11 +332,19 @@ fn build(
     };
     let expected_transactions = usize::try_from(expected_bytes / 260).unwrap_or(0);
     let (mut builder, continued) = match continuing {
-        Some((journal, first_line, first_byte)) => {
+        Some(Continuing {
+            journal,
+            first_line,
+            first_byte,
+            segment_starts,
+        }) => {
             let files = journal.files.clone();
             let mut builder = Builder::resume(&settings, journal);
             builder.reserve(expected_transactions);
-            (builder, Some((files, first_line, first_byte)))
+            (
+                builder,
+                Some((files, first_line, first_byte, segment_starts)),
+            )
         }
         None => {
             let mut builder = Builder::new(&settings);
@@ -371,19 +398,22 @@ fn build(
                 blocked += lap.elapsed();
             };
             let streamed = match (continued, text) {
-                (Some((files, first_line, first_byte)), Some(text)) => source::stream_continued(
-                    &source::Continuation {
-                        files: &files,
-                        journal: path,
-                        first_line,
-                        first_byte,
-                    },
-                    &root,
-                    text,
-                    &mut scanned,
-                    &mut sink,
-                    initial,
-                ),
+                (Some((files, first_line, first_byte, segment_starts)), Some(text)) => {
+                    source::stream_continued(
+                        &source::Continuation {
+                            files: &files,
+                            journal: path,
+                            first_line,
+                            first_byte,
+                            segment_starts: &segment_starts,
+                        },
+                        &root,
+                        text,
+                        &mut scanned,
+                        &mut sink,
+                        initial,
+                    )
+                }
                 (_, text) => source::stream_from(
                     path,
                     &root,
@@ -485,6 +515,11 @@ fn build(
     let continuable = map
         .ended_plain()
         .filter(|_| from_file && rules.is_empty() && read_clean);
+    let segment_starts = if continuable.is_some() {
+        map.segment_starts_of(0).to_vec()
+    } else {
+        Vec::new()
+    };
     Ok(Loaded {
         journal,
         diagnostics: diagnostics.sorted(),
@@ -492,6 +527,7 @@ fn build(
         omitted_warnings,
         timings,
         continuable,
+        segment_starts,
         digest: map
             .digest()
             .filter(|_| digesting == Digesting::Content)
@@ -2674,6 +2710,67 @@ mod tests {
             assert!(whole.diagnostics.len() >= 2, "{:?}", whole.diagnostics);
             assert_eq!(shape(&continued), shape(&whole));
         }
+    }
+
+    /// A journal of several segments with dates out of order deep in it
+    /// (warnings of the whole-journal checks, quoting old lines): the
+    /// continued load quotes them as the whole load does, each from its
+    /// segment.
+    #[test]
+    fn a_continued_load_quotes_old_lines_from_their_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.ledger");
+        let mut old = String::new();
+        for i in 0..200_000u32 {
+            // About 3 segments; every 10,000th entry is dated before the
+            // one above it.
+            let day = if i % 10_000 == 9_999 {
+                1
+            } else {
+                2 + i / 8_000
+            };
+            old.push_str(&format!(
+                "2000-01-{:02} * Gift {i}\n    Assets:Bank  {i} JPY\n    Income:Gift\n",
+                day.min(28)
+            ));
+        }
+        assert!(old.len() > 2 * crate::read::source::SEGMENT_BYTES);
+        std::fs::write(&path, &old).unwrap();
+        let settings = Settings::for_bare_journal(&path);
+        let loaded = load(settings.clone()).unwrap();
+        assert!(!loaded.diagnostics.is_empty(), "dates out of order");
+        assert!(
+            loaded.segment_starts.len() > 2,
+            "{:?}",
+            loaded.segment_starts
+        );
+        let lines = loaded
+            .continuable
+            .expect("a journal read without a problem");
+        let new = "2000-02-01 * New\n    Assets:Bank  1 JPY\n    Income:Gift\n";
+        std::fs::write(&path, format!("{old}\n{new}")).unwrap();
+        let continued = load_continued(
+            settings.clone(),
+            loaded,
+            &path,
+            lines + 2,
+            old.len() as u64 + 1,
+            new.to_string(),
+        )
+        .unwrap();
+        let whole = load(settings).unwrap();
+        assert_eq!(shape(&continued), shape(&whole));
+        let quoted: Vec<_> = whole
+            .diagnostics
+            .iter()
+            .flat_map(|d| d.excerpt.clone())
+            .collect();
+        assert!(
+            quoted
+                .iter()
+                .any(|(line, text)| *line > 300_000 && text.starts_with("2000-01-01")),
+            "{quoted:?}"
+        );
     }
 
     #[test]

@@ -436,6 +436,14 @@ impl SourceMap {
         }))
     }
 
+    /// Where the segments of `file` start (line, byte), in order, as noted
+    /// while it was read.
+    pub(crate) fn segment_starts_of(&self, file: u32) -> &[(u32, u64)] {
+        self.segment_starts
+            .get(file as usize)
+            .map_or(&[], Vec::as_slice)
+    }
+
     /// Notes that a segment of `file` starting at `line` starts at byte
     /// `offset` of the file.
     fn note_segment_start(&mut self, file: u32, line: u32, offset: u64) {
@@ -792,6 +800,11 @@ pub(crate) struct Continuation<'a> {
     /// excerpt of one of its lines is looked for (not from the file's
     /// start, which on a large journal meant reading it all again).
     pub(crate) first_byte: u64,
+    /// Where the journal file's segments started when the load read it
+    /// ([`SourceMap::segment_starts_of`]): an excerpt of one of its lines
+    /// reads that line's segment (none: the file is one part up to the
+    /// text).
+    pub(crate) segment_starts: &'a [(u32, u64)],
 }
 
 /// Reads `text` as the lines after the journal file of a load
@@ -814,6 +827,7 @@ pub(crate) fn stream_continued(
         journal,
         first_line,
         first_byte,
+        segment_starts,
     } = *after;
     let mut reader = Reader::new(root, diagnostics, sink, context);
     reader
@@ -821,8 +835,18 @@ pub(crate) fn stream_continued(
         .push((normalize(&absolute(journal)), journal.to_path_buf()));
     reader.map.add(journal.to_path_buf(), None);
     reader.map.follow(files);
-    // Two parts of the file: the journal's lines, then the text's.
-    reader.map.note_segment_start(0, 1, 0);
+    // The parts of the file: the journal's segments as the load read them,
+    // then the text.
+    let journal_starts = segment_starts
+        .iter()
+        .copied()
+        .filter(|&(line, offset)| line < first_line && offset < first_byte);
+    if segment_starts.first() != Some(&(1, 0)) {
+        reader.map.note_segment_start(0, 1, 0);
+    }
+    for (line, offset) in journal_starts {
+        reader.map.note_segment_start(0, line, offset);
+    }
     if first_line > 1 {
         reader.map.note_segment_start(0, first_line, first_byte);
     }

@@ -993,6 +993,16 @@ fn with_separator(
     }))
 }
 
+/// Where the copy of a change's journal is while its entries are prepared.
+enum Copying<'scope> {
+    /// Made beside the load.
+    Done(Copied),
+    /// Being made on a thread of its own.
+    Beside(std::thread::ScopedJoinHandle<'scope, Result<Option<Copied>, WriteError>>),
+    /// No thread could start: made here once the entries are ready.
+    Here,
+}
+
 /// The bytes of a quiet journal copied by the kernel into a temporary file
 /// beside it ([`copy_by_kernel`]), its lines not yet counted.
 struct EarlyCopy {
@@ -1502,7 +1512,7 @@ fn lock_and_load_copying(
     settings: &Settings,
     options: &ChangeOptions<'_>,
     copy: bool,
-) -> Result<(Locked, Option<EarlyCopy>), ChangeError> {
+) -> Result<(Locked, Option<Copied>), ChangeError> {
     let mut phases = Phases::new(options.on_phase);
     let target = write_target(settings)?;
     let lock = if options.dry_run {
@@ -1515,6 +1525,9 @@ fn lock_and_load_copying(
         )?)
     };
     phases.end("lock (waiting for another writer included; none in a dry run)");
+    if copy && lock.is_some() {
+        remove_stale_temporaries(&target)?;
+    }
     // The loader keeps the digest of the bytes it read; the fingerprint
     // taken after the load must have that digest and the file's state from
     // before the load: then the journal loaded is the journal as it is.
@@ -1529,9 +1542,6 @@ fn lock_and_load_copying(
     // rename compares states only); a same-size edit within the clock's
     // last tick, which the state alone would miss, is why a journal
     // written then is read again.
-    if copy && lock.is_some() {
-        remove_stale_temporaries(&target)?;
-    }
     let now = file_system_now(&target);
     let stat_before = stat_of(&target)?;
     let quiet_before = matches!(
@@ -1563,6 +1573,7 @@ fn lock_and_load_copying(
         let early = copying.and_then(|copying| copying.join().ok()?.ok().flatten());
         (loaded, early)
     });
+    // A copy that cannot be used is dropped (and its file removed) below.
     let loaded = loaded.map_err(|e| ChangeError::io("", e))?;
     phases.load(&loaded);
     let leads_to_target = || {
@@ -1601,15 +1612,22 @@ fn lock_and_load_copying(
                 .collect(),
         ));
     }
-    Ok((
-        Locked {
-            lock,
-            target,
-            before,
-            loaded,
-        },
-        early,
-    ))
+    // The copy is the journal loaded when the journal is still quiet (the
+    // state after the load is the state the copy was made from), and its
+    // lines are those the load counted.
+    let copied = match (early, loaded.continuable) {
+        (Some(early), Some(lines)) if before.quiet => {
+            early.completed(&target, lines, &AtomicBool::new(false))?
+        }
+        _ => None,
+    };
+    let locked = Locked {
+        lock,
+        target,
+        before,
+        loaded,
+    };
+    Ok((locked, copied))
 }
 
 /// Adds to the journal of `settings` what `prepare` makes from the current
@@ -1627,15 +1645,13 @@ pub fn change_with<T>(
     prepare: impl FnOnce(&crate::Journal) -> Result<Addition<T>, ChangeError>,
 ) -> Result<Addition<T>, ChangeError> {
     // (Stale temporary files are removed under the lock before the load.)
-    let (
-        Locked {
-            lock,
-            target,
-            before,
-            loaded,
-        },
-        early,
-    ) = lock_and_load_copying(settings, &options, true)?;
+    let (locked, copied_beside_the_load) = lock_and_load_copying(settings, &options, true)?;
+    let Locked {
+        lock,
+        target,
+        before,
+        loaded,
+    } = locked;
     let mut phases = Phases::new(options.on_phase);
     // The journal was copied beside the load when it is quiet; otherwise
     // it is copied into the temporary file on a thread of its own while
@@ -1643,25 +1659,23 @@ pub fn change_with<T>(
     // fingerprint just tied to the journal loaded.
     let stop = AtomicBool::new(false);
     let loaded_lines = loaded.continuable;
-    let early = match (early, loaded_lines) {
-        (Some(early), Some(lines)) if before.quiet => Some((early, lines)),
-        _ => None,
-    };
-    let copied_beside_the_load = early.is_some();
+    let beside_the_load = copied_beside_the_load.is_some();
     std::thread::scope(|scope| {
-        let copying = std::thread::Builder::new()
-            .spawn_scoped(scope, || match early {
-                Some((early, lines)) => early.completed(&target, lines, &stop),
-                None => copy_journal(&settings.journal, &target, &before, loaded_lines, &stop),
-            })
-            .ok();
+        let copying = match copied_beside_the_load {
+            Some(copied) => Copying::Done(copied),
+            None => std::thread::Builder::new()
+                .spawn_scoped(scope, || {
+                    copy_journal(&settings.journal, &target, &before, loaded_lines, &stop)
+                })
+                .map_or(Copying::Here, Copying::Beside),
+        };
         let prepared = prepare(&loaded.journal).and_then(|addition| {
             // Nothing goes into a closed year (not even in a dry run).
             crate::write_path::close::refuse_closed(&loaded.journal, &addition.text)
                 .map_err(ChangeError::Input)?;
             Ok(addition)
         });
-        phases.end(if copied_beside_the_load {
+        phases.end(if beside_the_load {
             "prepare the entries (the journal was copied beside the load)"
         } else {
             "prepare the entries (the copy beside it)"
@@ -1681,11 +1695,13 @@ pub fn change_with<T>(
         let copy_failed =
             |why: &str| io("cannot copy the journal")(std::io::Error::other(why.to_string()));
         let copied = match copying {
-            Some(copying) => copying
+            Copying::Done(copied) => Some(copied),
+            Copying::Beside(copying) => copying
                 .join()
                 .map_err(|_| copy_failed("the copying thread panicked (a fundledger bug)"))??,
-            // No thread could start: the copy is made here.
-            None => copy_journal(&settings.journal, &target, &before, loaded_lines, &stop)?,
+            Copying::Here => {
+                copy_journal(&settings.journal, &target, &before, loaded_lines, &stop)?
+            }
         }
         .ok_or_else(|| copy_failed("the copy stopped"))?;
         phases.end("copy the journal (what was left)");
@@ -1840,6 +1856,61 @@ mod tests {
         // Either way, the fingerprint of the journal as it is.
         assert_eq!(locked.before, Fingerprint::of(&path).unwrap());
         assert!(locked.before.still(&path).unwrap());
+    }
+
+    /// A change to a quiet journal uses the copy made beside the load (where
+    /// the file system keeps its own ctimes) and writes the journal with
+    /// the entries after it; one that adds nothing leaves no temporary file.
+    #[test]
+    fn a_change_to_a_quiet_journal_uses_the_copy_made_beside_the_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.ledger");
+        // No newline at the end: the separator ends the last line.
+        let old = "2000-04-01 * x\n    Assets:Bank  1 JPY\n    Income:Gift";
+        std::fs::write(&path, old).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let phases = std::sync::Mutex::new(Vec::new());
+        let on_phase = |phase: &str, _| phases.lock().unwrap().push(phase.to_string());
+        let options = || ChangeOptions {
+            dry_run: false,
+            lock_timeout: None,
+            on_wait: &|_| {},
+            on_phase: &on_phase,
+        };
+        let settings = Settings::for_bare_journal(&path);
+        let entry = "2000-04-02 * y\n    Assets:Bank  2 JPY\n    Income:Gift\n";
+        let nothing = change_with(&settings, options(), |_| {
+            Ok(Addition {
+                text: String::new(),
+                transactions: 0,
+                value: (),
+                donors: None,
+            })
+        });
+        assert!(nothing.is_ok());
+        assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+        std::thread::sleep(Duration::from_millis(50));
+        phases.lock().unwrap().clear();
+        change_with(&settings, options(), |_| {
+            Ok(Addition {
+                text: entry.to_string(),
+                transactions: 1,
+                value: (),
+                donors: None,
+            })
+        })
+        .unwrap();
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            format!("{old}\n\n{entry}")
+        );
+        assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+        let beside = phases
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|p| p.contains("the journal was copied beside the load"));
+        assert_eq!(beside, keeps_its_own_ctime(&File::open(&path).unwrap()));
     }
 
     /// A quiet journal copied by the kernel, its lines taken from the

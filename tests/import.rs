@@ -259,6 +259,64 @@ fn amounts_too_large_to_total_exactly_are_refused_by_row() {
     );
 }
 
+/// What the journal would refuse is refused at the CSV cell, where the
+/// treasurer can see it, not at the new entry: an amount longer than a
+/// journal amount may be (20 digits with its decimals), a payout whose
+/// total is, a negative unit price (which would sell at a loss against
+/// the catalogue's fund), and a year before 0000 (which chrono reads; found
+/// by fuzzing the import).
+#[test]
+fn what_a_journal_cannot_hold_is_refused_at_its_cell() {
+    let scratch = Scratch::new();
+    let before = scratch.journal();
+    for (file, kind, text, expected) in [
+        (
+            "long.csv",
+            "donations",
+            "date,donor,amount,currency,designation,reference,memo\n\
+             2001-04-02,Tanaka Hiroshi,100000000000000000000000,JPY,,,\n",
+            "long.csv:2: error[E205]: row 2, column `amount`",
+        ),
+        (
+            "payout.csv",
+            "donations",
+            "date,donor,amount,currency,designation,reference,memo,fee,payout\n\
+             2001-04-11,P06,90000000000000000000,JPY,,,x,0,PO-1\n\
+             2001-04-12,M07,90000000000000000000,JPY,,,y,0,PO-1\n",
+            "payout.csv:2: error[E205]",
+        ),
+        (
+            "price.csv",
+            "sales",
+            "date,product,quantity,unit_price,currency,channel,maker,returned\n\
+             2001-04-08,cushion,14,-500,JPY,bazaar,A,0\n",
+            "price.csv:2: error[E603]: row 2, column `unit_price`",
+        ),
+        (
+            "year.csv",
+            "sales",
+            "date,product,quantity,unit_price,currency,channel,maker,returned\n\
+             -001-04-15,cushion,5,400,JPY,meeting,B,0\n",
+            "year.csv:2: error[E602]: row 2, column `date`",
+        ),
+    ] {
+        std::fs::write(scratch.ledger.join(file), text).unwrap();
+        let result = scratch.run(&["import", kind, file]);
+        assert_eq!(result.code, 1, "{}", result.transcript());
+        assert!(
+            result.stderr.contains(expected),
+            "{file}:\n{}",
+            result.stderr
+        );
+        assert!(
+            !result.stderr.contains("<new entries>"),
+            "{}",
+            result.stderr
+        );
+        assert_eq!(scratch.journal(), before, "the journal changed");
+    }
+}
+
 #[test]
 fn add_records_a_checked_transaction() {
     let scratch = Scratch::new();

@@ -118,15 +118,90 @@ fn no_fuzz_seed_panics_the_uncaught_loader() {
     assert!(seeds.len() > 30, "{} seeds", seeds.len());
     for seed in seeds {
         let result = run(&["-f", seed.to_str().unwrap(), "check"]);
-        assert!(
-            matches!(result.code, 0 | 1),
-            "{}: exit {}\n{}",
-            seed.display(),
-            result.code,
-            result.stderr
-        );
-        assert!(!result.stderr.contains("panicked"), "{}", seed.display());
+        assert_fine_or_refused(&seed, &result);
     }
+}
+
+/// `result`, of a command given `seed`, ended well (0) or refused the data
+/// (1), never by a panic.
+fn assert_fine_or_refused(seed: &std::path::Path, result: &crate::util::Run) {
+    assert!(
+        matches!(result.code, 0 | 1),
+        "{}: exit {}\n{}",
+        seed.display(),
+        result.code,
+        result.stderr
+    );
+    assert!(!result.stderr.contains("panicked"), "{}", seed.display());
+}
+
+/// Every import seed (the first byte picks donations, even, or sales, odd;
+/// the rest is the CSV file) imports, as a dry run under the example
+/// ledger's settings and donor register, or is refused with located
+/// problems (exit 0 or 1), never a panic; and writes nothing (the journal,
+/// the register and the directory as they were).
+#[test]
+fn no_import_seed_panics_the_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = std::fs::read_to_string(root().join("ledgers/lifefunds/fundledger.toml"))
+        .unwrap()
+        .replace("journal = \"main.ledger\"", "journal = \"journal.ledger\"");
+    std::fs::write(dir.path().join("fundledger.toml"), settings).unwrap();
+    std::fs::copy(
+        root().join("ledgers/lifefunds/donors.csv"),
+        dir.path().join("donors.csv"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("journal.ledger"), "").unwrap();
+    let csv = dir.path().join("in.csv");
+    let donors = std::fs::read(dir.path().join("donors.csv")).unwrap();
+    let mut seeds = 0;
+    let mut imported = 0;
+    for entry in std::fs::read_dir(root().join("fuzz/seeds/import")).unwrap() {
+        let seed = entry.unwrap().path();
+        let bytes = std::fs::read(&seed).unwrap();
+        let Some((&pick, file)) = bytes.split_first() else {
+            continue;
+        };
+        seeds += 1;
+        std::fs::write(&csv, file).unwrap();
+        let kind = if pick % 2 == 0 { "donations" } else { "sales" };
+        let result = run(&[
+            "-C",
+            dir.path().to_str().unwrap(),
+            "import",
+            kind,
+            csv.to_str().unwrap(),
+            "--dry-run",
+        ]);
+        assert_fine_or_refused(&seed, &result);
+        if result.code == 0 {
+            imported += 1;
+        }
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("journal.ledger")).unwrap(),
+            ""
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("donors.csv")).unwrap(),
+            donors
+        );
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["donors.csv", "fundledger.toml", "in.csv", "journal.ledger"],
+            "{}",
+            seed.display()
+        );
+    }
+    assert!(
+        seeds >= 4 && imported >= 3,
+        "{seeds} seeds, {imported} imported"
+    );
 }
 
 /// What the crate docs promise: no panic hook, and `catch_unwind` only

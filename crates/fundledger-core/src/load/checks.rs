@@ -306,7 +306,7 @@ pub const AMOUNT_DIGITS_MAX: u32 = 20;
 pub const SUMMABLE_POSTINGS_MAX: usize = 790_000_000;
 
 /// The digits of the integer part of `quantity` (0 for a pure fraction).
-fn integer_digits(quantity: Decimal) -> u32 {
+pub(crate) fn integer_digits(quantity: Decimal) -> u32 {
     let integer = quantity.abs().trunc().mantissa().unsigned_abs();
     if integer == 0 {
         0
@@ -494,6 +494,20 @@ pub fn date_order(journal: &Journal) -> Vec<usize> {
         order.sort_by_key(|&i| journal.transactions()[i].date);
     }
     order
+}
+
+/// E205 at a posting of `t` (`line`) whose value in the base currency, or
+/// a running total of such values, passes what `Decimal` holds.
+fn overflow_at(
+    sources: &SourceMap,
+    t: &Transaction,
+    line: u32,
+    message: String,
+    found: String,
+) -> Diagnostic {
+    posting_diagnostic(sources, t, line, Code::Overflow, message)
+        .found(found)
+        .expected("values in the base currency within 28 significant digits")
 }
 
 fn posting_diagnostic(
@@ -1057,15 +1071,53 @@ fn restricted_funds(
                     continue;
                 }
                 // An amount without a price is warned about once, for
-                // every fund, by `unpriced` (W102).
+                // every fund, by `unpriced` (W102); one whose value at
+                // its price passes what `Decimal` holds is an error here.
                 let Some(value) = valuer.value_in_base(p, date) else {
+                    if let Some(price) = valuer.price_on(p.commodity, date) {
+                        out.push(overflow_at(
+                            sources,
+                            t,
+                            p.line,
+                            format!(
+                                "the value of this posting in {} overflows",
+                                valuer.base_name()
+                            ),
+                            format!(
+                                "{} at {price} {} each",
+                                journal.format_amount(p.quantity, p.commodity),
+                                valuer.base_name()
+                            ),
+                        ));
+                        return;
+                    }
                     continue;
                 };
                 let balance = &mut net_assets[p.fund.index()];
                 // Net assets rise with credits (income) and fall with debits.
                 match money::checked_sub(*balance, value) {
                     Ok(b) => *balance = b,
-                    Err(_) => return,
+                    Err(_) => {
+                        // Not a silent stop: the fund's figures cannot be
+                        // kept, so neither this check nor a statement can
+                        // go on (an error).
+                        out.push(overflow_at(
+                            sources,
+                            t,
+                            p.line,
+                            format!(
+                                "the net assets of fund {} valued in {} overflow here",
+                                journal.fund_name(p.fund),
+                                valuer.base_name()
+                            ),
+                            format!(
+                                "{} before this posting, and {} more",
+                                valuer.format_base(*balance),
+                                valuer.format_base(-value)
+                            ),
+                        ));
+                        return;
+                    }
                 }
                 if value.is_sign_positive() && !value.is_zero() {
                     lowered_by[p.fund.index()] = Some((index, p.line));
@@ -1158,6 +1210,77 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The E205s of `text` loaded with a general fund and a restricted fund
+    /// `Rice`, JPY the base currency, and whether the load has errors.
+    fn overflows_in_rice(text: String) -> (Vec<Diagnostic>, bool) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("fundledger.toml"),
+            "organisation = \"Test\"\nbase_currency = \"JPY\"\njournal = \"journal.ledger\"\n\
+             [[funds]]\nid = \"General\"\nname = \"General\"\nrestriction = \"unrestricted\"\ndefault = true\n\
+             [[funds]]\nid = \"Rice\"\nname = \"Rice\"\nrestriction = \"restricted\"\n",
+        )
+        .unwrap();
+        let path = dir.path().join("journal.ledger");
+        std::fs::write(&path, &text).unwrap();
+        let settings = Settings::read(dir.path()).unwrap().unwrap();
+        let loaded = crate::load::load_text(settings, &path, text).unwrap();
+        let overflows = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::Overflow)
+            .cloned()
+            .collect();
+        (overflows, loaded.has_errors())
+    }
+
+    /// Net assets of a restricted fund whose value in the base currency
+    /// passes what `Decimal` holds are an error at the posting where they
+    /// do, not a check that stops without a word.
+    #[test]
+    fn restricted_net_assets_that_overflow_are_an_error_where_they_do() {
+        // Each gift is worth 10^28 JPY; the eighth takes the fund past
+        // 7.9 * 10^28, on the gift's income line.
+        let mut text = String::from("P 2000-04-01 USD 10000000000 JPY\n\n");
+        for day in 1..=9 {
+            text.push_str(&format!(
+                "2000-04-{day:02} * Gift {day}\n    Assets:Bank  1000000000000000000 USD  ; fund: Rice\n    Income:Gifts  -1000000000000000000 USD  ; fund: Rice\n\n"
+            ));
+        }
+        let (overflows, has_errors) = overflows_in_rice(text);
+        assert_eq!(overflows.len(), 1, "{overflows:#?}");
+        assert!(has_errors);
+        let d = &overflows[0];
+        // The eighth gift's header is line 3 + 4 * 7; its income line two on.
+        assert_eq!(d.location.as_ref().unwrap().line, 33, "{d:#?}");
+        assert_eq!(
+            d.message,
+            "the net assets of fund Rice valued in JPY overflow here"
+        );
+        assert_eq!(
+            d.found.as_deref(),
+            Some("70000000000000000000000000000 JPY before this posting, and 10000000000000000000000000000 JPY more")
+        );
+    }
+
+    /// A restricted posting whose value at its price passes what `Decimal`
+    /// holds is an error at the posting, not skipped without a word.
+    #[test]
+    fn a_restricted_posting_whose_value_overflows_is_an_error_where_it_is() {
+        // 10^19 USD at 10^10 JPY: 10^29 JPY, past Decimal's 7.9 * 10^28.
+        let text = "P 2000-04-01 USD 10000000000 JPY\n\n\
+                    2000-04-02 * Gift\n    Assets:Bank  10000000000000000000 USD  ; fund: Rice\n    Income:Gifts  -10000000000000000000 USD  ; fund: Rice\n"
+            .to_string();
+        let (overflows, has_errors) = overflows_in_rice(text);
+        assert_eq!(overflows.len(), 1, "{overflows:#?}");
+        assert!(has_errors);
+        assert_eq!(overflows[0].location.as_ref().unwrap().line, 5);
+        assert_eq!(
+            overflows[0].message,
+            "the value of this posting in JPY overflows"
+        );
     }
 
     /// A journal of many chunks: the first use of an undeclared account and

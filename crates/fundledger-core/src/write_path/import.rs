@@ -42,6 +42,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::donors::register::{DonorMatch, DonorRegister};
+use crate::load::checks::AMOUNT_DIGITS_MAX;
 use crate::model::diagnostic::{Code, Diagnostic, Location};
 use crate::model::journal::{amount_text, quote_commodity, Journal, PostingKind, Status};
 use crate::model::money::{self, Decimal};
@@ -1200,6 +1201,18 @@ impl<'a> RowReader<'a> {
             }
         }
         match NaiveDate::parse_from_str(value, format) {
+            // chrono reads a year before 0 or after 9999 (`-001`,
+            // `+10000`), which a journal date cannot be (found by fuzzing).
+            Ok(date) if !(0..=9999).contains(&chrono::Datelike::year(&date)) => {
+                self.problem(
+                    row,
+                    Code::CsvDate,
+                    "date",
+                    value,
+                    "a date in the years 0000 to 9999, as a journal writes them".into(),
+                );
+                None
+            }
             Ok(date) => Some(date),
             Err(_) => {
                 self.problem(
@@ -1381,10 +1394,40 @@ impl<'a> RowReader<'a> {
                         );
                         return None;
                     }
+                    if too_long(amount, declared.precision) {
+                        self.too_long_problem(row, column, amount, &currency, declared.precision);
+                        return None;
+                    }
                 }
             }
+        } else if too_long(amount, amount.scale()) {
+            self.too_long_problem(row, column, amount, &currency, amount.scale());
+            return None;
         }
         Some(currency)
+    }
+
+    /// E205 at `column`: `amount` has more digits than a journal amount may
+    /// ([`too_long`]); the journal would refuse the entry, so the row is
+    /// refused here, where the user can see which cell.
+    fn too_long_problem(
+        &mut self,
+        row: &Row,
+        column: &str,
+        amount: Decimal,
+        currency: &str,
+        decimals: u32,
+    ) {
+        self.problem(
+            row,
+            Code::Overflow,
+            column,
+            &amount.to_string(),
+            format!(
+                "an amount in {currency} of at most {} digits before the decimal point ({AMOUNT_DIGITS_MAX} in all with its {decimals} decimal places, the most a journal amount holds)",
+                AMOUNT_DIGITS_MAX.saturating_sub(decimals)
+            ),
+        );
     }
 
     fn account(&self, value: Option<&String>, default: &str) -> String {
@@ -1644,6 +1687,9 @@ impl<'a> RowReader<'a> {
         let first = gifts.first()?;
         let date = gifts.iter().map(|g| g.date).max()?;
         let gross = money::checked_sum(gifts.iter().map(|g| g.amount)).ok()?;
+        if too_long(gross, first.precision) {
+            return None;
+        }
         let fees = money::checked_sum(gifts.iter().map(|g| g.fee)).ok()?;
         let net = money::checked_sub(gross, fees).ok()?;
         let bank_fund = if gifts.iter().all(|g| g.fund == first.fund) {
@@ -1834,6 +1880,16 @@ impl<'a> RowReader<'a> {
         };
         let (product, date, quantity, returned, price) =
             (product?, date?, quantity?, returned?, price?);
+        if price.is_sign_negative() && !price.is_zero() {
+            self.problem(
+                row,
+                Code::CsvAmount,
+                "unit_price",
+                &price_text,
+                "a unit price of zero or more (a return is the returned column)".into(),
+            );
+            return None;
+        }
         if quantity.is_zero() {
             self.problem(
                 row,
@@ -2120,6 +2176,14 @@ fn imported_before<'e, 'j>(
         Some(e) => Err(e),
         None => Ok(false),
     }
+}
+
+/// Whether `amount`, written with `decimals` decimal places, has more
+/// digits than a journal amount may hold ([`AMOUNT_DIGITS_MAX`]: the load
+/// refuses such an amount as E205).
+fn too_long(amount: Decimal, decimals: u32) -> bool {
+    crate::load::checks::integer_digits(amount).saturating_add(decimals.max(amount.scale()))
+        > AMOUNT_DIGITS_MAX
 }
 
 /// Import ids already in the journal.
@@ -2455,7 +2519,7 @@ pub fn prepare(
                 Code::Overflow,
                 "amount",
                 first.raw,
-                "a payout whose total stays within 28 digits".into(),
+                format!("a payout whose total has at most {AMOUNT_DIGITS_MAX} digits with its decimal places (the most a journal amount holds)"),
             ),
             None => {}
         }

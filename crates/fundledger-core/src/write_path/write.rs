@@ -809,10 +809,17 @@ fn temporary_beside(path: &Path, like: &Path) -> Result<tempfile::NamedTempFile,
 }
 
 /// A new temporary file beside `path`, named as its temporaries are (so a
-/// sweep finds one a crash left), with the default mode.
+/// sweep finds one a crash left), with the default mode; on Unix, locked
+/// (`flock`) as long as it is open, so a sweep by another process (a write
+/// beside a dry run, which takes no journal lock) leaves it alone. Best
+/// effort: a file system without `flock` leaves it unlocked, and a sweep
+/// between its creation and its lock can still remove it (the dry run then
+/// fails to read it, and writes nothing). Not on Windows, whose locks
+/// forbid other handles to read the file, as the check of the new journal
+/// does by its path.
 fn temporary_named_for(path: &Path) -> Result<tempfile::NamedTempFile, WriteError> {
     let dir = parent_dir(path);
-    tempfile::Builder::new()
+    let temp = tempfile::Builder::new()
         .prefix(&temp_prefix(path))
         .rand_bytes(TEMP_RANDOM_CHARS)
         .suffix(".tmp")
@@ -820,7 +827,10 @@ fn temporary_named_for(path: &Path) -> Result<tempfile::NamedTempFile, WriteErro
         .map_err(io(format!(
             "cannot create a temporary file in {}",
             dir.display()
-        )))
+        )))?;
+    #[cfg(unix)]
+    let _ = temp.as_file().try_lock();
+    Ok(temp)
 }
 
 /// A temporary file beside `path` holding `text`, with the mode and group
@@ -1197,7 +1207,9 @@ fn validate_new_journal(
 /// What a problem found in the temporary journal is about: a line of the
 /// old journal keeps its place there; a line of the new entries is cited in
 /// [`NEW_ENTRIES`], counted from their first line, since the journal has no
-/// such line (nothing was written).
+/// such line (nothing was written). A place the message, what was found or
+/// what was expected names (`PATH:LINE`) is told the same way, so the
+/// temporary file's name never reaches the user.
 fn locate_in_old_or_new(
     mut d: Diagnostic,
     temp_path: &Path,
@@ -1205,6 +1217,20 @@ fn locate_in_old_or_new(
     old_lines: usize,
 ) -> Diagnostic {
     let old_lines = u32::try_from(old_lines).unwrap_or(u32::MAX);
+    let temp_text = format!("{}:", temp_path.display());
+    let place = |line: u32| {
+        if line <= old_lines {
+            format!("{}:{line}", journal.display())
+        } else {
+            format!("{NEW_ENTRIES}:{}", line - old_lines)
+        }
+    };
+    for text in std::iter::once(&mut d.message)
+        .chain(d.found.as_mut())
+        .chain(d.expected.as_mut())
+    {
+        *text = retell_places(text, &temp_text, &place);
+    }
     let Some(location) = &mut d.location else {
         return d;
     };
@@ -1222,6 +1248,28 @@ fn locate_in_old_or_new(
     }
     d.excerpt.retain(|(line, _)| *line > 0);
     d
+}
+
+/// `text` with each `PATH:LINE` of the temporary file (`temp_text` is
+/// `PATH:`) told by `place` of its line.
+fn retell_places(text: &str, temp_text: &str, place: &dyn Fn(u32) -> String) -> String {
+    if !text.contains(temp_text) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(temp_text) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + temp_text.len()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        match after[..digits].parse::<u32>() {
+            Ok(line) => out.push_str(&place(line)),
+            Err(_) => out.push_str(&rest[at..at + temp_text.len() + digits]),
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// How problems in the entries being added are located: `<new entries>:LINE`,
@@ -1297,9 +1345,13 @@ fn is_temporary_of(name: &str, prefix: &str) -> bool {
 }
 
 /// Removes temporary files a crashed write left beside the journal. Only
-/// called under the lock, so no live write owns them. A directory that
-/// cannot be listed is an I/O error; std's directory handle panics when
-/// `closedir` fails (EIO), which is caught and reported the same way.
+/// called under the journal's lock, so no live write owns them; a dry run
+/// (which takes no journal lock) holds its temporary file's own lock
+/// ([`temporary_named_for`]), and a file locked so is left alone (best
+/// effort, as that lock is). A
+/// directory that cannot be listed is an I/O error; std's directory handle
+/// panics when `closedir` fails (EIO), which is caught and reported the
+/// same way.
 fn remove_stale_temporaries(journal: &Path) -> Result<(), WriteError> {
     let dir = parent_dir(journal);
     let prefix = temp_prefix(journal);
@@ -1312,7 +1364,10 @@ fn remove_stale_temporaries(journal: &Path) -> Result<(), WriteError> {
             let entry = entry?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if is_temporary_of(&name, &prefix) {
+            let regular = entry.file_type().is_ok_and(|t| t.is_file());
+            if is_temporary_of(&name, &prefix)
+                && !(regular && held_by_a_live_process(&entry.path()))
+            {
                 let _ = fs::remove_file(entry.path());
             }
         }
@@ -1329,6 +1384,31 @@ fn remove_stale_temporaries(journal: &Path) -> Result<(), WriteError> {
             Err(listing_failed(detail))
         }
     }
+}
+
+/// Whether a temporary file (a regular file, not followed if it is a link)
+/// is locked by the process writing it ([`temporary_named_for`]); one that
+/// cannot be opened or tested counts as not (a crash's leftover, as before
+/// temporaries were locked). A shared lock is asked for, which a read-only
+/// handle may take on every file system (NFS refuses an exclusive one) and
+/// the writer's exclusive lock still refuses. Opened without blocking and
+/// without following a link, so a FIFO or a link put in its place cannot
+/// hang the sweep under the journal's lock.
+#[cfg(unix)]
+fn held_by_a_live_process(path: &Path) -> bool {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .is_ok_and(|file| matches!(file.try_lock_shared(), Err(fs::TryLockError::WouldBlock)))
+}
+
+/// Temporary files are not locked where locks forbid reading
+/// ([`temporary_named_for`]).
+#[cfg(not(unix))]
+fn held_by_a_live_process(_path: &Path) -> bool {
+    false
 }
 
 /// Why a change to the journal was not made.
@@ -1785,6 +1865,80 @@ mod tests {
         remove_stale_temporaries(&donors).unwrap();
         assert!(!of_donors.exists());
         assert!(of_books.path().exists());
+    }
+
+    /// The temporary file's name never reaches the user: a place a
+    /// problem's text names in it is told in the journal or the new entries.
+    #[test]
+    fn places_in_the_temporary_file_are_told_in_the_journal_or_the_new_entries() {
+        let temp = Path::new("/l/.fundledger-write-j.ledger-abc123.tmp");
+        let journal = Path::new("/l/j.ledger");
+        let d = Diagnostic::new(crate::Code::Overflow, "x")
+            .at(crate::Location {
+                path: temp.to_path_buf(),
+                line: 12,
+            })
+            .found(format!(
+                "2 decimal places here, and 19 integer digits at {}:4; see {}:x",
+                temp.display(),
+                temp.display()
+            ));
+        let d = locate_in_old_or_new(d, temp, journal, 10);
+        assert_eq!(
+            d.found.as_deref(),
+            Some("2 decimal places here, and 19 integer digits at /l/j.ledger:4; see /l/.fundledger-write-j.ledger-abc123.tmp:x")
+        );
+        let location = d.location.unwrap();
+        assert_eq!(
+            (location.path, location.line),
+            (PathBuf::from(NEW_ENTRIES), 2)
+        );
+        let d = Diagnostic::new(crate::Code::Overflow, "x").found(format!(
+            "at {}:15 and {}:3",
+            temp.display(),
+            temp.display()
+        ));
+        let d = locate_in_old_or_new(d, temp, journal, 10);
+        assert_eq!(
+            d.found.as_deref(),
+            Some("at <new entries>:5 and /l/j.ledger:3")
+        );
+    }
+
+    /// A sweep removes what a crashed write left, never a temporary file
+    /// another run (a dry run, which takes no journal lock) still has open.
+    #[test]
+    fn a_sweep_leaves_a_temporary_file_its_writer_still_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("j.ledger");
+        std::fs::write(&journal, "").unwrap();
+        let held = temporary_beside(&journal, &journal).unwrap();
+        let left = temporary_beside(&journal, &journal)
+            .unwrap()
+            .keep()
+            .unwrap()
+            .1;
+        remove_stale_temporaries(&journal).unwrap();
+        assert!(held.path().exists(), "a live writer's file was swept");
+        assert!(!left.exists(), "a crash's leftover was kept");
+        // Once its writer is gone without renaming it, it is a leftover.
+        let (file, path) = held.keep().unwrap();
+        drop(file);
+        remove_stale_temporaries(&journal).unwrap();
+        assert!(!path.exists());
+        // A FIFO with a temporary's name is not opened (which would wait
+        // for a writer, under the journal's lock): it is removed.
+        #[cfg(unix)]
+        {
+            let fifo = dir
+                .path()
+                .join(format!("{}abc123.tmp", temp_prefix(&journal)));
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|status| status.success()) {
+                remove_stale_temporaries(&journal).unwrap();
+                assert!(!fifo.exists());
+            }
+        }
     }
 
     #[cfg(unix)]

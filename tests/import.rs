@@ -299,6 +299,13 @@ fn what_a_journal_cannot_hold_is_refused_at_its_cell() {
              -001-04-15,cushion,5,400,JPY,meeting,B,0\n",
             "year.csv:2: error[E602]: row 2, column `date`",
         ),
+        (
+            "units.csv",
+            "sales",
+            "date,product,quantity,unit_price,currency,channel,maker,returned\n\
+             2001-04-08,cushion,1000000000000000000000,0,JPY,bazaar,A,0\n",
+            "units.csv:2: error[E205]: row 2, column `quantity`",
+        ),
     ] {
         std::fs::write(scratch.ledger.join(file), text).unwrap();
         let result = scratch.run(&["import", kind, file]);
@@ -315,6 +322,20 @@ fn what_a_journal_cannot_hold_is_refused_at_its_cell() {
         );
         assert_eq!(scratch.journal(), before, "the journal changed");
     }
+    // Trailing zeros of a cell are not written, so they are not digits: 18
+    // digits of yen written `.000` import (the example's yen are written
+    // with up to 2 decimals, in its costs: 20 digits in all).
+    scratch.write_donations(
+        "zeros.csv",
+        &["2001-04-02,Tanaka Hiroshi,100000000000000000.000,JPY,,,"],
+    );
+    let result = scratch.run(&["import", "donations", "zeros.csv", "--dry-run"]);
+    assert_eq!(result.code, 0, "{}", result.transcript());
+    assert!(
+        result.stdout.contains("100000000000000000 JPY"),
+        "{}",
+        result.stdout
+    );
 }
 
 #[test]

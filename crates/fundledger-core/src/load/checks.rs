@@ -497,7 +497,8 @@ pub fn date_order(journal: &Journal) -> Vec<usize> {
 }
 
 /// E205 at a posting of `t` (`line`) whose value in the base currency, or
-/// a running total of such values, passes what `Decimal` holds.
+/// a running total of such values, `Decimal` cannot hold exactly (past 28
+/// significant digits, or a product with more than 28 decimal places).
 fn overflow_at(
     sources: &SourceMap,
     t: &Transaction,
@@ -507,7 +508,7 @@ fn overflow_at(
 ) -> Diagnostic {
     posting_diagnostic(sources, t, line, Code::Overflow, message)
         .found(found)
-        .expected("values in the base currency within 28 significant digits")
+        .expected("values in the base currency held exactly: within 28 significant digits and 28 decimal places")
 }
 
 fn posting_diagnostic(
@@ -1072,7 +1073,9 @@ fn restricted_funds(
                 }
                 // An amount without a price is warned about once, for
                 // every fund, by `unpriced` (W102); one whose value at
-                // its price passes what `Decimal` holds is an error here.
+                // its price `Decimal` cannot hold exactly is an error here
+                // (in restricted funds only: elsewhere the statements
+                // refuse it when they value it).
                 let Some(value) = valuer.value_in_base(p, date) else {
                     if let Some(price) = valuer.price_on(p.commodity, date) {
                         out.push(overflow_at(
@@ -1080,7 +1083,7 @@ fn restricted_funds(
                             t,
                             p.line,
                             format!(
-                                "the value of this posting in {} overflows",
+                                "the value of this posting in {} cannot be held exactly",
                                 valuer.base_name()
                             ),
                             format!(
@@ -1279,7 +1282,7 @@ mod tests {
         assert_eq!(overflows[0].location.as_ref().unwrap().line, 5);
         assert_eq!(
             overflows[0].message,
-            "the value of this posting in JPY overflows"
+            "the value of this posting in JPY cannot be held exactly"
         );
     }
 

@@ -334,12 +334,28 @@ pub fn parse_block(
 const POSTING_EXPECTED: &str =
     "`ACCOUNT  AMOUNT` with two spaces (or a tab) before an amount such as `10.00`, `$10.00`, `10 EUR`, `-5 AAPL @ $100` or `= $50` (a balance assertion)";
 
+/// Where a posting line's comment starts: a `;` in its account (a quote
+/// there is part of the name, as ledger-cli and hledger read
+/// `"Assets:Bank  10 JPY  ; note`), or after the two spaces or tab that end
+/// the account, outside a quoted commodity.
+fn posting_comment_start(content: &str) -> Option<usize> {
+    let gap = [content.find("  "), content.find('\t')]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(content.len());
+    if let Some(at) = content[..gap].find(';') {
+        return Some(at);
+    }
+    comment_start(&content[gap..]).map(|at| gap + at)
+}
+
 fn parse_posting(
     content: &str,
     line: u32,
     context: &ReadContext,
 ) -> Result<(RawPosting<'static>, Option<String>), BlockError> {
-    let (body, comment) = match comment_start(content) {
+    let (body, comment) = match posting_comment_start(content) {
         Some(at) => (&content[..at], Some(content[at + 1..].to_string())),
         None => (content, None),
     };
@@ -838,6 +854,20 @@ mod tests {
         ));
         assert_eq!(t.postings[1].kind, PostingKind::UnbalancedVirtual);
         assert_eq!(t.postings[2].line_in_block, 5);
+    }
+
+    /// A quote in an account is part of its name, so the comment after the
+    /// amount is still a comment (as ledger-cli and hledger read it); a
+    /// quoted commodity still hides a `;` inside its quotes. Found by
+    /// fuzzing: `print` of a posting to `"Assets:Bank` did not load again.
+    #[test]
+    fn a_quote_in_an_account_does_not_hide_the_comment() {
+        let block = "2000-04-05 Donation\n    \"Assets:Bank  10 JPY  ; fund: General\n    Income  -10 \"A;B\"  ; note\n";
+        let t = parse_block(block, &ReadContext::default()).unwrap();
+        assert_eq!(t.postings[0].account, "\"Assets:Bank");
+        assert_eq!(t.postings[0].fund.as_deref(), Some("General"));
+        assert_eq!(t.postings[1].amount.as_ref().unwrap().commodity, "A;B");
+        assert_eq!(t.postings[1].comment.as_deref(), Some("note"));
     }
 
     #[test]

@@ -1400,8 +1400,8 @@ impl<'a> RowReader<'a> {
                     }
                 }
             }
-        } else if too_long(amount, amount.scale()) {
-            self.too_long_problem(row, column, amount, &currency, amount.scale());
+        } else if too_long(amount, 0) {
+            self.too_long_problem(row, column, amount, &currency, 0);
             return None;
         }
         Some(currency)
@@ -1418,6 +1418,7 @@ impl<'a> RowReader<'a> {
         currency: &str,
         decimals: u32,
     ) {
+        let decimals = written_decimals(amount, decimals);
         self.problem(
             row,
             Code::Overflow,
@@ -1868,6 +1869,17 @@ impl<'a> RowReader<'a> {
                 );
                 return None;
             }
+            // The units are written as an output amount (`5 pcs`).
+            if too_long(d, 0) {
+                this.problem(
+                    row,
+                    Code::Overflow,
+                    column,
+                    &value,
+                    format!("at most {AMOUNT_DIGITS_MAX} digits of units, the most a journal amount holds"),
+                );
+                return None;
+            }
             Some(d.normalize())
         };
         let quantity = count(self, "quantity");
@@ -1881,11 +1893,21 @@ impl<'a> RowReader<'a> {
         let (product, date, quantity, returned, price) =
             (product?, date?, quantity?, returned?, price?);
         if price.is_sign_negative() && !price.is_zero() {
+            // An empty cell takes the catalogue's price: that is what is
+            // wrong then (in fundledger.toml).
+            let found = if price_text.is_empty() {
+                format!(
+                    "{price}, the catalogue's unit_price of {} in fundledger.toml",
+                    product.id
+                )
+            } else {
+                price_text.clone()
+            };
             self.problem(
                 row,
                 Code::CsvAmount,
                 "unit_price",
-                &price_text,
+                &found,
                 "a unit price of zero or more (a return is the returned column)".into(),
             );
             return None;
@@ -2178,12 +2200,19 @@ fn imported_before<'e, 'j>(
     }
 }
 
-/// Whether `amount`, written with `decimals` decimal places, has more
-/// digits than a journal amount may hold ([`AMOUNT_DIGITS_MAX`]: the load
-/// refuses such an amount as E205).
+/// Whether `amount`, written as an entry writes it (with `decimals`
+/// decimal places, or its own significant ones when more: trailing zeros
+/// of the cell are not written), has more digits than a journal amount may
+/// hold ([`AMOUNT_DIGITS_MAX`]: the load refuses such an amount as E205).
 fn too_long(amount: Decimal, decimals: u32) -> bool {
-    crate::load::checks::integer_digits(amount).saturating_add(decimals.max(amount.scale()))
+    crate::load::checks::integer_digits(amount).saturating_add(written_decimals(amount, decimals))
         > AMOUNT_DIGITS_MAX
+}
+
+/// The decimal places an entry writes `amount` with: `decimals` (its
+/// currency's), or its significant ones when more.
+fn written_decimals(amount: Decimal, decimals: u32) -> u32 {
+    decimals.max(money::significant_decimals(amount))
 }
 
 /// Import ids already in the journal.

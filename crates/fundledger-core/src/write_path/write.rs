@@ -1144,7 +1144,8 @@ fn finish_and_validate(
     flushed?;
     crash_point("temp-synced");
     let loaded = loaded.map_err(|e| {
-        WriteError::Invalid(vec![Diagnostic::new(crate::Code::Settings, e.to_string())])
+        let told = retell_places(&e.to_string(), temp.path(), journal, old_lines);
+        WriteError::Invalid(vec![Diagnostic::new(crate::Code::Settings, told)])
     })?;
     if loaded.has_errors() {
         let temp_path = temp.path().to_path_buf();
@@ -1216,21 +1217,13 @@ fn locate_in_old_or_new(
     journal: &Path,
     old_lines: usize,
 ) -> Diagnostic {
-    let old_lines = u32::try_from(old_lines).unwrap_or(u32::MAX);
-    let temp_text = format!("{}:", temp_path.display());
-    let place = |line: u32| {
-        if line <= old_lines {
-            format!("{}:{line}", journal.display())
-        } else {
-            format!("{NEW_ENTRIES}:{}", line - old_lines)
-        }
-    };
     for text in std::iter::once(&mut d.message)
         .chain(d.found.as_mut())
         .chain(d.expected.as_mut())
     {
-        *text = retell_places(text, &temp_text, &place);
+        *text = retell_places(text, temp_path, journal, old_lines);
     }
+    let old_lines = u32::try_from(old_lines).unwrap_or(u32::MAX);
     let Some(location) = &mut d.location else {
         return d;
     };
@@ -1250,26 +1243,37 @@ fn locate_in_old_or_new(
     d
 }
 
-/// `text` with each `PATH:LINE` of the temporary file (`temp_text` is
-/// `PATH:`) told by `place` of its line.
-fn retell_places(text: &str, temp_text: &str, place: &dyn Fn(u32) -> String) -> String {
-    if !text.contains(temp_text) {
+/// `text` with each `PATH:LINE` of the temporary file `temp_path` (which
+/// holds the journal's `old_lines` lines, then the new entries) told as the
+/// journal's line or `<new entries>:LINE`, and the path alone as the
+/// journal's.
+fn retell_places(text: &str, temp_path: &Path, journal: &Path, old_lines: usize) -> String {
+    use std::fmt::Write as _;
+    let temp = temp_path.display().to_string();
+    if !text.contains(&temp) {
         return text.to_string();
     }
+    let old_lines = u32::try_from(old_lines).unwrap_or(u32::MAX);
+    let temp_text = format!("{temp}:");
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find(temp_text) {
+    while let Some(at) = rest.find(&temp_text) {
         out.push_str(&rest[..at]);
         let after = &rest[at + temp_text.len()..];
         let digits = after.bytes().take_while(u8::is_ascii_digit).count();
         match after[..digits].parse::<u32>() {
-            Ok(line) => out.push_str(&place(line)),
+            Ok(line) if line <= old_lines => {
+                let _ = write!(out, "{}:{line}", journal.display());
+            }
+            Ok(line) => {
+                let _ = write!(out, "{NEW_ENTRIES}:{}", line - old_lines);
+            }
             Err(_) => out.push_str(&rest[at..at + temp_text.len() + digits]),
         }
         rest = &after[digits..];
     }
     out.push_str(rest);
-    out
+    out.replace(&temp, &journal.display().to_string())
 }
 
 /// How problems in the entries being added are located: `<new entries>:LINE`,
@@ -1886,7 +1890,9 @@ mod tests {
         let d = locate_in_old_or_new(d, temp, journal, 10);
         assert_eq!(
             d.found.as_deref(),
-            Some("2 decimal places here, and 19 integer digits at /l/j.ledger:4; see /l/.fundledger-write-j.ledger-abc123.tmp:x")
+            Some(
+                "2 decimal places here, and 19 integer digits at /l/j.ledger:4; see /l/j.ledger:x"
+            )
         );
         let location = d.location.unwrap();
         assert_eq!(
@@ -1903,6 +1909,13 @@ mod tests {
             d.found.as_deref(),
             Some("at <new entries>:5 and /l/j.ledger:3")
         );
+        let told = retell_places(
+            &format!("{} is larger than 4294967296 bytes", temp.display()),
+            temp,
+            journal,
+            10,
+        );
+        assert_eq!(told, "/l/j.ledger is larger than 4294967296 bytes");
     }
 
     /// A sweep removes what a crashed write left, never a temporary file

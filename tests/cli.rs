@@ -999,3 +999,30 @@ fn funds_in_columns_roll_each_fund_forward() {
         refused.stderr
     );
 }
+
+/// A date flag takes only the years a journal date can have: chrono reads
+/// `-001-04-15` (a year before 0000), which is refused as a usage error
+/// (exit 2) naming the flag, before anything is loaded or written.
+#[test]
+fn date_flags_refuse_years_a_journal_cannot_hold() {
+    let result = run(&[
+        "-C",
+        "ledgers/lifefunds",
+        "add",
+        "--date=-001-04-15",
+        "--payee",
+        "x",
+        "--posting",
+        "Assets:Cash:JPY  1 JPY",
+        "--posting",
+        "Income:Donations:General",
+        "--dry-run",
+    ]);
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    assert!(
+        result.stderr.contains("'--date <DATE>'")
+            && result.stderr.contains("outside the years 0000 to 9999"),
+        "{}",
+        result.stderr
+    );
+}

@@ -615,12 +615,9 @@ pub struct FundsArgs {
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    use chrono::Datelike as _;
     let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| format!("{text:?} is not a date; expected YYYY-MM-DD"))?;
-    // chrono reads `-001-04-15` and `+10000-01-01`, which a journal date
-    // cannot be.
-    if !(0..=9999).contains(&date.year()) {
+    if !fundledger_core::period::is_journal_date(date) {
         return Err(format!(
             "{text:?} is outside the years 0000 to 9999 a journal date can have; expected YYYY-MM-DD"
         ));

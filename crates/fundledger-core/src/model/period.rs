@@ -23,6 +23,13 @@ use chrono::{Datelike, Months, NaiveDate};
 
 use crate::model::settings::FiscalYearStart;
 
+/// Whether `date` is one a journal can hold: the years 0000 to 9999,
+/// written with four digits (chrono also reads `-001-04-15` and
+/// `+10000-01-01`, which no journal line can say).
+pub fn is_journal_date(date: NaiveDate) -> bool {
+    (0..=9999).contains(&date.year())
+}
+
 /// How a multi-period report splits its range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Interval {

@@ -339,11 +339,7 @@ const POSTING_EXPECTED: &str =
 /// `"Assets:Bank  10 JPY  ; note`), or after the two spaces or tab that end
 /// the account, outside a quoted commodity.
 fn posting_comment_start(content: &str) -> Option<usize> {
-    let gap = [content.find("  "), content.find('\t')]
-        .into_iter()
-        .flatten()
-        .min()
-        .unwrap_or(content.len());
+    let gap = account_end(content).unwrap_or(content.len());
     if let Some(at) = content[..gap].find(';') {
         return Some(at);
     }
@@ -504,12 +500,16 @@ fn take_status(text: &str) -> (Status, &str) {
 
 /// A posting line (without its mark and comment) cut into the account (the
 /// `( )`/`[ ]` taken off), its kind, and what follows two spaces or a tab.
-pub(crate) fn split_posting(text: &str) -> (&str, PostingKind, &str) {
-    let gap = [text.find("  "), text.find('\t')]
+/// Where a posting line's account ends: at the first two spaces or tab.
+fn account_end(text: &str) -> Option<usize> {
+    [text.find("  "), text.find('\t')]
         .into_iter()
         .flatten()
-        .min();
-    let (account, rest) = match gap {
+        .min()
+}
+
+pub(crate) fn split_posting(text: &str) -> (&str, PostingKind, &str) {
+    let (account, rest) = match account_end(text) {
         Some(at) => (text[..at].trim(), text[at..].trim()),
         None => (text.trim(), ""),
     };

@@ -1203,7 +1203,7 @@ impl<'a> RowReader<'a> {
         match NaiveDate::parse_from_str(value, format) {
             // chrono reads a year before 0 or after 9999 (`-001`,
             // `+10000`), which a journal date cannot be (found by fuzzing).
-            Ok(date) if !(0..=9999).contains(&chrono::Datelike::year(&date)) => {
+            Ok(date) if !crate::model::period::is_journal_date(date) => {
                 self.problem(
                     row,
                     Code::CsvDate,

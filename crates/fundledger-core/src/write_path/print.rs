@@ -323,13 +323,12 @@ pub fn write_header(out: &mut String, header: &HeaderText<'_>) {
 /// date per row).
 fn write_date(out: &mut String, date: chrono::NaiveDate) {
     use chrono::Datelike as _;
-    let year = date.year();
-    if !(0..=9999).contains(&year) {
+    if !crate::model::period::is_journal_date(date) {
         let _ = write!(out, "{date}");
         return;
     }
     let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
-    let year = year.unsigned_abs();
+    let year = date.year().unsigned_abs();
     for n in [year / 1000, year / 100, year / 10, year] {
         out.push(digit(n));
     }

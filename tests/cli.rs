@@ -204,10 +204,11 @@ fn bare_generated_journal_loads() {
 }
 
 #[test]
-fn a_value_too_large_to_report_is_a_data_error() {
-    // Every account total fits (18 integer digits and CNY's 2 decimals),
-    // so `check` passes; the yen value of the yuan at 10^12 does not. The
-    // report says so and exits 1, not 2.
+fn a_value_too_large_to_report_is_a_located_data_error() {
+    // Every account total fits (18 integer digits and CNY's 2 decimals);
+    // the yen value of the yuan at 10^12 does not. `check` says so at the
+    // posting (E205, exit 1): it used to pass, and every report then
+    // refused with "a report total overflows", naming no line.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("fundledger.toml"),
@@ -222,13 +223,32 @@ fn a_value_too_large_to_report_is_a_data_error() {
         "P 2000-04-01 CNY 1000000000000 JPY\n\n2000-05-01 * Huge gift\n    Assets:Cash:CNY  100000000000000000 CNY\n    Income:Donations\n",
     )
     .unwrap();
-    assert_eq!(run_in(dir.path(), &["-C", ".", "check"]).code, 0);
+    let check = run_in(dir.path(), &["-C", ".", "check"]);
+    assert_eq!(check.code, 1, "{}", check.transcript());
+    assert!(
+        check.stderr.contains(
+            "main.ledger:4: error[E205]: the value of this posting in JPY cannot be held exactly"
+        ),
+        "{}",
+        check.stderr
+    );
+    assert!(
+        check
+            .stderr
+            .contains("found: 100000000000000000.00 CNY at 1000000000000 JPY each"),
+        "{}",
+        check.stderr
+    );
     let report = run_in(
         dir.path(),
         &["-C", ".", "report", "activities", "--fy", "2000"],
     );
     assert_eq!(report.code, 1, "{}", report.transcript());
-    assert!(report.stderr.contains("overflows"), "{}", report.stderr);
+    assert!(
+        report.stderr.contains("main.ledger:4: error[E205]"),
+        "{}",
+        report.stderr
+    );
 }
 
 /// `fundledger funds` and `report funds` tell one story: the same figures

@@ -164,7 +164,7 @@
 //! | E202 | more than one posting without an amount |
 //! | E203 | cost conversion is not exact |
 //! | E204 | amount finer than its commodity's precision |
-//! | E205 | amount overflow, or more than 20 digits at the commodity's widest scale |
+//! | E205 | amount overflow, more than 20 digits at the commodity's widest scale, or a value at its price that cannot be held exactly |
 //! | E301 | undeclared commodity |
 //! | E302 | undeclared account |
 //! | E303 | unknown fund, empty or repeated `fund:` tag |

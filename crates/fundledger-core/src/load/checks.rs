@@ -131,7 +131,11 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
 
 /// W102, once per commodity, in every fund: an amount of a commodity other
 /// than the base currency with no `P` price on or before its date, which
-/// the statements (they value at prices) cannot value.
+/// the statements (they value at prices) cannot value. And E205 at every
+/// real posting whose value at its price `Decimal` cannot hold exactly
+/// (more than 28 significant digits or decimal places), which the
+/// statements refuse: found here, at its line, instead of by a statement
+/// that can only say a total overflows.
 fn unpriced(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
     let Some(valuer) = Valuer::new(journal) else {
         return;
@@ -150,9 +154,14 @@ fn unpriced(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
             *first = Some(first.map_or(price.date, |d| d.min(price.date)));
         }
     }
-    // The first unpriced posting of each commodity, by date then file order.
+    // The first unpriced posting of each commodity, by date then file order,
+    // and the postings that cannot be valued exactly, in journal order.
     let chunks = in_chunks(journal, |range| {
         let mut first: Vec<Option<(NaiveDate, usize, u32)>> = vec![None; commodities];
+        let mut unvaluable = Vec::new();
+        // The price last looked up of each commodity, and its day
+        // (consecutive transactions mostly share a day).
+        let mut last_price: Vec<Option<(NaiveDate, Option<Decimal>)>> = vec![None; commodities];
         for index in range {
             let t = &journal.transactions()[index];
             for p in journal.postings(t) {
@@ -165,6 +174,23 @@ fn unpriced(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
                     .flatten()
                     .is_some_and(|d| d <= t.date);
                 if priced {
+                    // Valued as the statements value it: its quantity at
+                    // the price of its date.
+                    let price = match last_price.get(p.commodity.index()).copied().flatten() {
+                        Some((day, price)) if day == t.date => price,
+                        _ => {
+                            let price = valuer.price_on(p.commodity, t.date);
+                            if let Some(slot) = last_price.get_mut(p.commodity.index()) {
+                                *slot = Some((t.date, price));
+                            }
+                            price
+                        }
+                    };
+                    if let Some(price) = price {
+                        if money::checked_mul_exact(p.quantity, price).is_err() {
+                            unvaluable.push((index, p.line, p.quantity, p.commodity, price));
+                        }
+                    }
                     continue;
                 }
                 if let Some(earliest) = first.get_mut(p.commodity.index()) {
@@ -173,10 +199,12 @@ fn unpriced(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
                 }
             }
         }
-        first
+        (first, unvaluable)
     });
     let mut first: Vec<Option<(NaiveDate, usize, u32)>> = vec![None; commodities];
-    for chunk in chunks {
+    let mut unvaluable = Vec::new();
+    for (chunk, chunk_unvaluable) in chunks {
+        unvaluable.extend(chunk_unvaluable);
         for (earliest, found) in first.iter_mut().zip(chunk) {
             *earliest = match (*earliest, found) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -205,6 +233,22 @@ fn unpriced(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
                 valuer.base_name()
             )),
         );
+    }
+    for (index, line, quantity, commodity, price) in unvaluable {
+        out.push(overflow_at(
+            sources,
+            &journal.transactions()[index],
+            line,
+            format!(
+                "the value of this posting in {} cannot be held exactly, so no statement can value it",
+                valuer.base_name()
+            ),
+            format!(
+                "{} at {price} {} each",
+                journal.format_amount(quantity, commodity),
+                valuer.base_name()
+            ),
+        ));
     }
 }
 
@@ -1072,26 +1116,12 @@ fn restricted_funds(
                     continue;
                 }
                 // An amount without a price is warned about once, for
-                // every fund, by `unpriced` (W102); one whose value at
-                // its price `Decimal` cannot hold exactly is an error here
-                // (in restricted funds only: elsewhere the statements
-                // refuse it when they value it).
+                // every fund, by `unpriced` (W102), and one whose value at
+                // its price `Decimal` cannot hold exactly is an error there
+                // (E205): without that value the fund's figures cannot be
+                // kept, so this check stops.
                 let Some(value) = valuer.value_in_base(p, date) else {
-                    if let Some(price) = valuer.price_on(p.commodity, date) {
-                        out.push(overflow_at(
-                            sources,
-                            t,
-                            p.line,
-                            format!(
-                                "the value of this posting in {} cannot be held exactly",
-                                valuer.base_name()
-                            ),
-                            format!(
-                                "{} at {price} {} each",
-                                journal.format_amount(p.quantity, p.commodity),
-                                valuer.base_name()
-                            ),
-                        ));
+                    if valuer.price_on(p.commodity, date).is_some() {
                         return;
                     }
                     continue;
@@ -1268,22 +1298,40 @@ mod tests {
         );
     }
 
-    /// A restricted posting whose value at its price passes what `Decimal`
-    /// holds is an error at the posting, not skipped without a word.
+    /// A posting whose value at its price `Decimal` cannot hold exactly is
+    /// an error at the posting, in any fund, once: before, one in a
+    /// restricted fund was reported by the fund check alone, and one in an
+    /// unrestricted fund only by a statement, which could not say where.
     #[test]
-    fn a_restricted_posting_whose_value_overflows_is_an_error_where_it_is() {
-        // 10^19 USD at 10^10 JPY: 10^29 JPY, past Decimal's 7.9 * 10^28.
-        let text = "P 2000-04-01 USD 10000000000 JPY\n\n\
-                    2000-04-02 * Gift\n    Assets:Bank  10000000000000000000 USD  ; fund: Rice\n    Income:Gifts  -10000000000000000000 USD  ; fund: Rice\n"
-            .to_string();
-        let (overflows, has_errors) = overflows_in_rice(text);
-        assert_eq!(overflows.len(), 1, "{overflows:#?}");
-        assert!(has_errors);
-        assert_eq!(overflows[0].location.as_ref().unwrap().line, 5);
-        assert_eq!(
-            overflows[0].message,
-            "the value of this posting in JPY cannot be held exactly"
-        );
+    fn a_posting_whose_value_cannot_be_held_exactly_is_an_error_where_it_is() {
+        // 10^17 USD at 10^12 JPY: 10^29 JPY, past Decimal's 7.9 * 10^28;
+        // 100.01 USD at a price of 26 decimals: 31 significant digits.
+        for fund in ["Rice", "General"] {
+            let text = format!(
+                "P 2000-04-01 USD 1000000000000 JPY\n\n\
+                 2000-04-02 * Gift\n    Assets:Bank  100000000000000000 USD  ; fund: {fund}\n    Income:Gifts  -100000000000000000 USD  ; fund: {fund}\n\n\
+                 P 2000-04-03 USD 1.23456789012345678901234567 JPY\n\n\
+                 2000-04-04 * Gift\n    Assets:Bank  100.01 USD  ; fund: {fund}\n    Income:Gifts  -100.01 USD  ; fund: {fund}\n\n\
+                 2000-04-05 * Gift\n    Assets:Bank  100 USD  ; fund: {fund}\n    Income:Gifts  -100 USD  ; fund: {fund}\n"
+            );
+            let (overflows, has_errors) = overflows_in_rice(text);
+            assert!(has_errors);
+            let lines: Vec<u32> = overflows
+                .iter()
+                .map(|d| d.location.as_ref().unwrap().line)
+                .collect();
+            assert_eq!(lines, [4, 5, 10, 11], "{fund}: {overflows:#?}");
+            for d in &overflows {
+                assert_eq!(
+                    d.message,
+                    "the value of this posting in JPY cannot be held exactly, so no statement can value it"
+                );
+            }
+            assert_eq!(
+                overflows[2].found.as_deref(),
+                Some("100.01 USD at 1.23456789012345678901234567 JPY each")
+            );
+        }
     }
 
     /// A journal of many chunks: the first use of an undeclared account and

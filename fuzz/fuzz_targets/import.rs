@@ -22,7 +22,6 @@ use libfuzzer_sys::fuzz_target;
 /// The example ledger's settings, donor register and an empty journal in a
 /// directory of their own, made once per process.
 struct Ledger {
-    _dir: tempfile::TempDir,
     settings: Settings,
     journal: PathBuf,
     csv: PathBuf,
@@ -31,22 +30,54 @@ struct Ledger {
     empty: fundledger_core::Journal,
 }
 
+/// What the directory of one fuzzing process is called in the temporary
+/// directory, before the process id.
+const DIR_PREFIX: &str = "fundledger-fuzz-import-";
+
+/// A directory for this process (`DIR_PREFIX` and its id), emptied. libFuzzer
+/// ends a process without dropping statics, so a directory cannot remove
+/// itself: each process removes those of processes that have ended
+/// (Linux: no `/proc/PID`), so a campaign of many processes leaves one
+/// directory per live process, not one per process run.
+fn process_dir() -> PathBuf {
+    let base = std::env::temp_dir();
+    let own = std::process::id();
+    if let Ok(entries) = std::fs::read_dir(&base) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let pid = name
+                .to_str()
+                .and_then(|n| n.strip_prefix(DIR_PREFIX))
+                .and_then(|p| p.parse::<u32>().ok());
+            if let Some(pid) = pid {
+                let ended = !std::path::Path::new("/proc").join(pid.to_string()).exists();
+                if pid == own || (cfg!(target_os = "linux") && ended) {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+    }
+    let dir = base.join(format!("{DIR_PREFIX}{own}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn ledger() -> &'static Ledger {
     static LEDGER: OnceLock<Ledger> = OnceLock::new();
     LEDGER.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = process_dir();
         let settings_text = include_str!("../../ledgers/lifefunds/fundledger.toml")
             .replace("journal = \"main.ledger\"", "journal = \"journal.ledger\"");
-        std::fs::write(dir.path().join("fundledger.toml"), settings_text).unwrap();
+        std::fs::write(dir.as_path().join("fundledger.toml"), settings_text).unwrap();
         let donors = (
-            dir.path().join("donors.csv"),
+            dir.as_path().join("donors.csv"),
             include_str!("../../ledgers/lifefunds/donors.csv"),
         );
         std::fs::write(&donors.0, donors.1).unwrap();
-        let journal = dir.path().join("journal.ledger");
+        let journal = dir.as_path().join("journal.ledger");
         std::fs::write(&journal, "").unwrap();
-        let settings = Settings::read(dir.path()).unwrap().unwrap();
-        let csv = dir.path().join("in.csv");
+        let settings = Settings::read(dir.as_path()).unwrap().unwrap();
+        let csv = dir.as_path().join("in.csv");
         let empty = load::load_text(settings.clone(), &journal, String::new())
             .unwrap()
             .journal;
@@ -56,7 +87,6 @@ fn ledger() -> &'static Ledger {
             csv,
             donors,
             empty,
-            _dir: dir,
         }
     })
 }

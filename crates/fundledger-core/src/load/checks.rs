@@ -131,9 +131,10 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
 
 /// W102, once per commodity, in every fund: an amount of a commodity other
 /// than the base currency with no `P` price on or before its date, which
-/// the statements (they value at prices) cannot value. And E205 at every
-/// real posting whose value at its price `Decimal` cannot hold exactly
-/// (more than 28 significant digits or decimal places), which the
+/// the statements (they value at prices) cannot value. And E205, once a
+/// line, at every real posting in another commodity whose value at its
+/// price `Decimal` cannot hold exactly (more than 28 significant digits or
+/// decimal places), which the
 /// statements refuse: found here, at its line, instead of by a statement
 /// that can only say a total overflows.
 fn unpriced(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
@@ -158,7 +159,7 @@ fn unpriced(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
     // and the postings that cannot be valued exactly, in journal order.
     let chunks = in_chunks(journal, |range| {
         let mut first: Vec<Option<(NaiveDate, usize, u32)>> = vec![None; commodities];
-        let mut unvaluable = Vec::new();
+        let mut unvaluable: Vec<(usize, u32, Decimal, CommodityId, Decimal)> = Vec::new();
         // The price last looked up of each commodity, and its day
         // (consecutive transactions mostly share a day).
         let mut last_price: Vec<Option<(NaiveDate, Option<Decimal>)>> = vec![None; commodities];
@@ -186,7 +187,12 @@ fn unpriced(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
                             price
                         }
                     };
-                    if let Some(price) = price {
+                    // Once a line: the conversion postings of a cost
+                    // (`@`) carry the line of the posting written.
+                    let reported = unvaluable
+                        .last()
+                        .is_some_and(|&(i, line, ..)| i == index && line == p.line);
+                    if let Some(price) = price.filter(|_| !reported) {
                         if money::checked_mul_exact(p.quantity, price).is_err() {
                             unvaluable.push((index, p.line, p.quantity, p.commodity, price));
                         }
@@ -1332,6 +1338,19 @@ mod tests {
                 Some("100.01 USD at 1.23456789012345678901234567 JPY each")
             );
         }
+        // At a cost (`@`), the posting and the conversion postings made of
+        // it share its line: one E205 there, naming the amount written.
+        let (overflows, _) = overflows_in_rice(
+            "P 2000-04-01 USD 1000000000000 JPY\n\n\
+             2000-05-01 * Exchange\n    Assets:Cash  100000000000000000 USD @ 1 JPY\n    Assets:Bank  -100000000000000000 JPY\n"
+                .to_string(),
+        );
+        assert_eq!(overflows.len(), 1, "{overflows:#?}");
+        assert_eq!(overflows[0].location.as_ref().unwrap().line, 4);
+        assert_eq!(
+            overflows[0].found.as_deref(),
+            Some("100000000000000000 USD at 1000000000000 JPY each")
+        );
     }
 
     /// A journal of many chunks: the first use of an undeclared account and

@@ -251,6 +251,39 @@ fn a_value_too_large_to_report_is_a_located_data_error() {
     );
 }
 
+/// A value `check` cannot see, at another day's price (`balance
+/// --value=end` values every posting at the report's last day): the
+/// refusal names the posting and the price, exit 1.
+#[test]
+fn a_value_too_large_at_the_last_days_price_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("fundledger.toml"),
+        "organisation = \"Overflow\"\nbase_currency = \"JPY\"\njournal = \"main.ledger\"\n\
+         [[commodities]]\nsymbol = \"JPY\"\nprecision = 0\n\
+         [[commodities]]\nsymbol = \"CNY\"\nprecision = 2\n\
+         [[funds]]\nid = \"General\"\nname = \"General\"\nrestriction = \"unrestricted\"\ndefault = true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("main.ledger"),
+        "P 2000-04-01 CNY 1 JPY\nP 2000-12-01 CNY 1000000000000 JPY\n\n\
+         2000-05-01 * Gift\n    Assets:Cash:CNY  100000000000000000 CNY\n    Income:Gifts  -100000000000000000 CNY\n\n\
+         2000-12-02 * Other\n    Assets:Bank  1 JPY\n    Income:Gifts  -1 JPY\n",
+    )
+    .unwrap();
+    assert_eq!(run_in(dir.path(), &["-C", ".", "check"]).code, 0);
+    let valued = run_in(dir.path(), &["-C", ".", "balance", "--value=end"]);
+    assert_eq!(valued.code, 1, "{}", valued.transcript());
+    assert!(
+        valued.stderr.contains(
+            "cannot value 100000000000000000.00 CNY on 2000-12-02 (main.ledger:5) at 1000000000000 JPY"
+        ),
+        "{}",
+        valued.stderr
+    );
+}
+
 /// `fundledger funds` and `report funds` tell one story: the same figures
 /// per fund, in yen, for every standard's fund analysis of the example.
 #[test]

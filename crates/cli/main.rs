@@ -390,6 +390,10 @@ fn report_failed(error: impl std::fmt::Display + 'static) -> Failure {
             eprintln!("fundledger: {error} (`fundledger check` warns of every such amount: W102)");
             Failure::Data
         }
+        Some(ReportError::Unvaluable(_)) => {
+            eprintln!("fundledger: {error}");
+            Failure::Data
+        }
         _ => Failure::Usage(error.to_string()),
     }
 }

@@ -250,6 +250,12 @@ pub enum ReportError {
     /// (a fact about the data, warned about by `check` as W102).
     #[error("{0}")]
     NoPrice(String),
+    /// A posting's value at its price cannot be held exactly (a fact about
+    /// the data): which posting, where, at what price. `check` finds it at
+    /// the price of the posting's own date (E205); a report valuing at
+    /// another day's price (`--value=end`) finds it here.
+    #[error("{0}")]
+    Unvaluable(String),
 }
 
 impl From<Overflow> for ReportError {

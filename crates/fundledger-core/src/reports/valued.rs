@@ -73,7 +73,9 @@ impl<'j> Valued<'j> {
     ///
     /// # Errors
     /// [`ReportError::Request`] when the journal has no base currency,
-    /// [`ReportError::NoPrice`] when an amount has no price on its date.
+    /// [`ReportError::NoPrice`] when an amount has no price on its date,
+    /// [`ReportError::Unvaluable`] when its value at its price cannot be
+    /// held exactly.
     pub fn new(journal: &'j Journal) -> Result<Valued<'j>, ReportError> {
         Valued::priced(journal, None)
     }
@@ -516,9 +518,16 @@ fn value_transaction(
                 .and_then(|price| money::checked_mul_exact(p.quantity, price).ok())
                 .ok_or_else(|| {
                     // With a price, the only failure is a value
-                    // beyond Decimal's range: a fact about the data.
-                    if price.is_some() {
-                        return ReportError::Overflow;
+                    // `Decimal` cannot hold exactly: a fact about the
+                    // data, said where.
+                    if let Some(price) = price {
+                        return ReportError::Unvaluable(format!(
+                            "cannot value {} on {priced_on} ({}:{}) at {price} {base}: its value in {base} cannot be held exactly (at most 28 significant digits and 28 decimal places)",
+                            journal.format_amount(p.quantity, p.commodity),
+                            journal.files()[t.file as usize].display(),
+                            p.line,
+                            base = valuer.base_name(),
+                        ));
                     }
                     ReportError::NoPrice(format!(
                         "cannot value {} {} on {} ({}:{}): add a `P` price for {} in {}",

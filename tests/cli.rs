@@ -203,12 +203,9 @@ fn bare_generated_journal_loads() {
     );
 }
 
-#[test]
-fn a_value_too_large_to_report_is_a_located_data_error() {
-    // Every account total fits (18 integer digits and CNY's 2 decimals);
-    // the yen value of the yuan at 10^12 does not. `check` says so at the
-    // posting (E205, exit 1): it used to pass, and every report then
-    // refused with "a report total overflows", naming no line.
+/// A ledger directory of a general fund, JPY the base currency (no
+/// decimals) and CNY (2 decimals), whose journal `main.ledger` is `journal`.
+fn yen_and_yuan_ledger(journal: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("fundledger.toml"),
@@ -218,11 +215,19 @@ fn a_value_too_large_to_report_is_a_located_data_error() {
          [[funds]]\nid = \"General\"\nname = \"General\"\nrestriction = \"unrestricted\"\ndefault = true\n",
     )
     .unwrap();
-    std::fs::write(
-        dir.path().join("main.ledger"),
+    std::fs::write(dir.path().join("main.ledger"), journal).unwrap();
+    dir
+}
+
+#[test]
+fn a_value_too_large_to_report_is_a_located_data_error() {
+    // Every account total fits (18 integer digits and CNY's 2 decimals);
+    // the yen value of the yuan at 10^12 does not. `check` says so at the
+    // posting (E205, exit 1): it used to pass, and every report then
+    // refused with "a report total overflows", naming no line.
+    let dir = yen_and_yuan_ledger(
         "P 2000-04-01 CNY 1000000000000 JPY\n\n2000-05-01 * Huge gift\n    Assets:Cash:CNY  100000000000000000 CNY\n    Income:Donations\n",
-    )
-    .unwrap();
+    );
     let check = run_in(dir.path(), &["-C", ".", "check"]);
     assert_eq!(check.code, 1, "{}", check.transcript());
     assert!(
@@ -256,22 +261,11 @@ fn a_value_too_large_to_report_is_a_located_data_error() {
 /// refusal names the posting and the price, exit 1.
 #[test]
 fn a_value_too_large_at_the_last_days_price_is_named() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("fundledger.toml"),
-        "organisation = \"Overflow\"\nbase_currency = \"JPY\"\njournal = \"main.ledger\"\n\
-         [[commodities]]\nsymbol = \"JPY\"\nprecision = 0\n\
-         [[commodities]]\nsymbol = \"CNY\"\nprecision = 2\n\
-         [[funds]]\nid = \"General\"\nname = \"General\"\nrestriction = \"unrestricted\"\ndefault = true\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("main.ledger"),
+    let dir = yen_and_yuan_ledger(
         "P 2000-04-01 CNY 1 JPY\nP 2000-12-01 CNY 1000000000000 JPY\n\n\
          2000-05-01 * Gift\n    Assets:Cash:CNY  100000000000000000 CNY\n    Income:Gifts  -100000000000000000 CNY\n\n\
          2000-12-02 * Other\n    Assets:Bank  1 JPY\n    Income:Gifts  -1 JPY\n",
-    )
-    .unwrap();
+    );
     assert_eq!(run_in(dir.path(), &["-C", ".", "check"]).code, 0);
     let valued = run_in(dir.path(), &["-C", ".", "balance", "--value=end"]);
     assert_eq!(valued.code, 1, "{}", valued.transcript());

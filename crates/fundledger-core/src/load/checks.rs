@@ -14,7 +14,7 @@ use crate::model::journal::{
 };
 use crate::model::money::{self, Decimal, MultiAmount};
 use crate::model::settings::AccountClass;
-use crate::model::valuation::Valuer;
+use crate::model::valuation::{PriceMemo, Valuer};
 use crate::read::source::{SourceMap, SourcePos};
 
 /// `d` with the line it is located at, when that line is in the journal.
@@ -87,7 +87,7 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
     };
     let month_end = || {
         let mut out = Vec::new();
-        unpriced(journal, sources, &mut out);
+        unpriced_and_unvaluable(journal, sources, &mut out);
         let month_end = crate::monthend::reconcile::stale_accounts(journal)
             .into_iter()
             .chain(crate::monthend::advances::problems(journal))
@@ -134,10 +134,9 @@ pub fn run(journal: &Journal, sources: &SourceMap) -> Vec<Diagnostic> {
 /// the statements (they value at prices) cannot value. And E205, once a
 /// line, at every real posting in another commodity whose value at its
 /// price `Decimal` cannot hold exactly (more than 28 significant digits or
-/// decimal places), which the
-/// statements refuse: found here, at its line, instead of by a statement
-/// that can only say a total overflows.
-fn unpriced(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
+/// decimal places), which the statements refuse: found here, at its line,
+/// instead of by a statement that can only say a total overflows.
+fn unpriced_and_unvaluable(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
     let Some(valuer) = Valuer::new(journal) else {
         return;
     };
@@ -160,9 +159,7 @@ fn unpriced(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
     let chunks = in_chunks(journal, |range| {
         let mut first: Vec<Option<(NaiveDate, usize, u32)>> = vec![None; commodities];
         let mut unvaluable: Vec<(usize, u32, Decimal, CommodityId, Decimal)> = Vec::new();
-        // The price last looked up of each commodity, and its day
-        // (consecutive transactions mostly share a day).
-        let mut last_price: Vec<Option<(NaiveDate, Option<Decimal>)>> = vec![None; commodities];
+        let mut prices = PriceMemo::default();
         for index in range {
             let t = &journal.transactions()[index];
             for p in journal.postings(t) {
@@ -177,16 +174,7 @@ fn unpriced(journal: &Journal, sources: &SourceMap, out: &mut Vec<Diagnostic>) {
                 if priced {
                     // Valued as the statements value it: its quantity at
                     // the price of its date.
-                    let price = match last_price.get(p.commodity.index()).copied().flatten() {
-                        Some((day, price)) if day == t.date => price,
-                        _ => {
-                            let price = valuer.price_on(p.commodity, t.date);
-                            if let Some(slot) = last_price.get_mut(p.commodity.index()) {
-                                *slot = Some((t.date, price));
-                            }
-                            price
-                        }
-                    };
+                    let price = prices.price_on(&valuer, p.commodity, t.date);
                     // Once a line: the conversion postings of a cost
                     // (`@`) carry the line of the posting written.
                     let reported = unvaluable
@@ -1122,10 +1110,10 @@ fn restricted_funds(
                     continue;
                 }
                 // An amount without a price is warned about once, for
-                // every fund, by `unpriced` (W102), and one whose value at
-                // its price `Decimal` cannot hold exactly is an error there
-                // (E205): without that value the fund's figures cannot be
-                // kept, so this check stops.
+                // every fund, by `unpriced_and_unvaluable` (W102), and one
+                // whose value at its price `Decimal` cannot hold exactly is
+                // an error there (E205): without that value the fund's
+                // figures cannot be kept, so this check stops.
                 let Some(value) = valuer.value_in_base(p, date) else {
                     if valuer.price_on(p.commodity, date).is_some() {
                         return;

@@ -12,6 +12,37 @@ use chrono::NaiveDate;
 use crate::model::journal::{CommodityId, Journal, Posting};
 use crate::model::money::{self, Decimal};
 
+/// The last price [`Valuer::price_on`] gave of each commodity (by index),
+/// with its day: a pass in journal order asks the same day's price again
+/// and again (consecutive transactions mostly share a day), and this spares
+/// it the search. One per pass or per thread.
+#[derive(Default)]
+pub(crate) struct PriceMemo {
+    prices: Vec<Option<(NaiveDate, Option<Decimal>)>>,
+}
+
+impl PriceMemo {
+    /// The price of `commodity` on `day` ([`Valuer::price_on`]).
+    pub(crate) fn price_on(
+        &mut self,
+        valuer: &Valuer<'_>,
+        commodity: CommodityId,
+        day: NaiveDate,
+    ) -> Option<Decimal> {
+        if self.prices.len() <= commodity.index() {
+            self.prices.resize(commodity.index() + 1, None);
+        }
+        match self.prices[commodity.index()] {
+            Some((seen, price)) if seen == day => price,
+            _ => {
+                let price = valuer.price_on(commodity, day);
+                self.prices[commodity.index()] = Some((day, price));
+                price
+            }
+        }
+    }
+}
+
 /// Values postings of one journal in its base currency.
 pub struct Valuer<'j> {
     journal: &'j Journal,

@@ -498,8 +498,6 @@ fn take_status(text: &str) -> (Status, &str) {
     }
 }
 
-/// A posting line (without its mark and comment) cut into the account (the
-/// `( )`/`[ ]` taken off), its kind, and what follows two spaces or a tab.
 /// Where a posting line's account ends: at the first two spaces or tab.
 fn account_end(text: &str) -> Option<usize> {
     [text.find("  "), text.find('\t')]
@@ -508,6 +506,8 @@ fn account_end(text: &str) -> Option<usize> {
         .min()
 }
 
+/// A posting line (without its mark and comment) cut into the account (the
+/// `( )`/`[ ]` taken off), its kind, and what follows two spaces or a tab.
 pub(crate) fn split_posting(text: &str) -> (&str, PostingKind, &str) {
     let (account, rest) = match account_end(text) {
         Some(at) => (text[..at].trim(), text[at..].trim()),

@@ -27,7 +27,7 @@ use crate::model::journal::{
     BalanceCheck, CommodityId, FundId, Journal, Posting, PostingKind, Transaction,
 };
 use crate::model::money::{self, Decimal, RoundingStrategy};
-use crate::model::valuation::Valuer;
+use crate::model::valuation::{PriceMemo, Valuer};
 
 /// Base-currency values of every posting of a journal.
 pub struct Valued<'j> {
@@ -462,31 +462,8 @@ struct Scratch {
     exact: Vec<(FundId, usize, Decimal)>,
     /// [`largest_remainder`]'s answer.
     rounded: Vec<(usize, Decimal, Decimal)>,
-    /// The last price looked up of each commodity (by index): its day and
-    /// the price then (consecutive transactions mostly share a day).
-    prices: Vec<Option<(NaiveDate, Option<Decimal>)>>,
-}
-
-impl Scratch {
-    /// The price of `commodity` on `day` ([`Valuer::price_on`]).
-    fn price_on(
-        &mut self,
-        valuer: &Valuer<'_>,
-        commodity: CommodityId,
-        day: NaiveDate,
-    ) -> Option<Decimal> {
-        if self.prices.len() <= commodity.index() {
-            self.prices.resize(commodity.index() + 1, None);
-        }
-        match self.prices[commodity.index()] {
-            Some((seen, price)) if seen == day => price,
-            _ => {
-                let price = valuer.price_on(commodity, day);
-                self.prices[commodity.index()] = Some((day, price));
-                price
-            }
-        }
-    }
+    /// The prices looked up, by commodity.
+    prices: PriceMemo,
 }
 
 /// Values the real postings of one transaction (each at the price of `day`,
@@ -513,7 +490,7 @@ fn value_transaction(
             p.quantity
         } else {
             // As `Valuer::value`, the price looked up once a day.
-            let price = scratch.price_on(valuer, p.commodity, priced_on);
+            let price = scratch.prices.price_on(valuer, p.commodity, priced_on);
             price
                 .and_then(|price| money::checked_mul_exact(p.quantity, price).ok())
                 .ok_or_else(|| {

@@ -1352,10 +1352,9 @@ fn is_temporary_of(name: &str, prefix: &str) -> bool {
 /// called under the journal's lock, so no live write owns them; a dry run
 /// (which takes no journal lock) holds its temporary file's own lock
 /// ([`temporary_named_for`]), and a file locked so is left alone (best
-/// effort, as that lock is). A
-/// directory that cannot be listed is an I/O error; std's directory handle
-/// panics when `closedir` fails (EIO), which is caught and reported the
-/// same way.
+/// effort, as that lock is). A directory that cannot be listed is an I/O
+/// error; std's directory handle panics when `closedir` fails (EIO), which
+/// is caught and reported the same way.
 fn remove_stale_temporaries(journal: &Path) -> Result<(), WriteError> {
     let dir = parent_dir(journal);
     let prefix = temp_prefix(journal);
